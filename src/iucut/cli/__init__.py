@@ -1,0 +1,121 @@
+"""The thin command line: parse, call the library, format, and map errors to exit codes.
+
+Results go to stdout, progress and diagnostics to stderr. :func:`main` is the one
+error boundary: an :class:`~iucut.errors.IucutError` becomes its message (or JSON
+with ``--json``) and its exit code; nothing else about errors lives in the CLI.
+Each command group lives in a module of this package named after what it owns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from iucut._version import __version__
+from iucut.config import Settings, load_settings
+from iucut.errors import USAGE_EXIT, IucutError
+
+
+class Context:
+    """What every command gets: the resolved settings and output preferences."""
+
+    def __init__(self, settings_args: dict[str, Any]):
+        self._settings_args = settings_args
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(**self._settings_args)
+        return self._settings
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def echo_json(data: Any) -> None:
+    """Write one JSON document to stdout."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def note(message: str) -> None:
+    """A diagnostic line on stderr (never on stdout, which holds results)."""
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="iucut")
+@click.option("--dsn", envvar=None, help="Database to use (libpq URI or key=value). "
+              "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server.")
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read IUCUT_*/DATABASE_URL/PG* variables from this file at run time.")
+@click.option("--schema", help="Database schema of the iucut tables (default: public).")
+@click.option("--driver", type=click.Choice(["psycopg", "psycopg2"]),
+              help="Database driver (default: psycopg 3; psycopg2 through the adapter).")
+@click.pass_context
+def cli(ctx: click.Context, dsn: str | None, env_file: Path | None, schema: str | None,
+        driver: str | None) -> None:
+    """Cut Markdown documents into addressable, versioned information units in PostgreSQL.
+
+    \b
+    Pipeline: cut -> plan -> prove -> apply, then show / history / export.
+    Live writes are OFF unless IUCUT_EXECUTION=enabled (the kill-switch).
+    Exit codes: see `iucut exit-codes`.
+    """
+    ctx.obj = Context(
+        {"dsn": dsn, "env_file": env_file, "schema": schema, "driver": driver}
+    )
+
+
+@cli.command("exit-codes")
+def exit_codes() -> None:
+    """List the exit codes of every command."""
+    from iucut.errors import EXIT_CODES
+
+    for code, meaning in sorted(EXIT_CODES.items()):
+        click.echo(f"{code:>3}  {meaning}")
+
+
+def _register() -> None:
+    # Each module adds its commands to ``cli``; imported here so that `iucut --help`
+    # lists them all. Missing modules are skipped while the tree is being built.
+    import importlib
+
+    for name in ("cut", "db", "write", "proof"):
+        try:
+            importlib.import_module(f"iucut.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"iucut.cli.{name}":
+                raise
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: the single place where errors become messages and exit codes."""
+    _register()
+    json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="iucut", standalone_mode=False)
+    except IucutError as exc:
+        if json_mode:
+            echo_json(exc.to_dict())
+        else:
+            click.echo(f"iucut: error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"hint: {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("iucut: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(USAGE_EXIT if isinstance(exc, click.UsageError) else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("iucut: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)

@@ -1,0 +1,167 @@
+"""The one exception root of iucut, its kinds, and the exit code of each kind.
+
+Every error a user can meet is an :class:`IucutError`. A subclass carries its
+default message in its docstring and its own exit code, so the CLI has exactly one
+place that turns errors into text and codes (``cli.main``). Driver exceptions never
+pass this boundary: the connectors translate them (``raise ... from exc``).
+
+Messages must never contain a password: build them from redacted targets
+(:func:`iucut.db.target.redact`) and never from raw connection strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class IucutError(Exception):
+    """iucut failed."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str | None = None, *, hint: str | None = None, **context: Any):
+        self.message = message or (self.__doc__ or "").strip().splitlines()[0]
+        self.hint = hint
+        self.context = context
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"error": type(self).__name__, "message": self.message}
+        if self.hint:
+            data["hint"] = self.hint
+        if self.context:
+            data["context"] = {k: v for k, v in self.context.items() if _jsonable(v)}
+        data["exit_code"] = self.exit_code
+        return data
+
+
+def _jsonable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | list | dict | type(None))
+
+
+class InputError(IucutError):
+    """A source document cannot be cut."""
+
+    exit_code = 3
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        offset: int | None = None,
+        hint: str | None = None,
+    ):
+        where = path or "<input>"
+        if line is not None:
+            where += f":{line}"
+        if offset is not None:
+            where += f" (byte {offset})"
+        super().__init__(
+            f"{where}: {message or 'cannot be cut'}",
+            hint=hint,
+            path=path,
+            line=line,
+            offset=offset,
+        )
+
+
+class ContractError(IucutError):
+    """A row breaks the row contract."""
+
+    exit_code = 4
+
+
+class ExecutionDisabled(IucutError):
+    """Live execution is disabled (the kill-switch is off)."""
+
+    exit_code = 5
+
+
+class Frozen(IucutError):
+    """Live writes are frozen at the database."""
+
+    exit_code = 6
+
+
+class StalePlan(IucutError):
+    """The plan no longer matches the database."""
+
+    exit_code = 7
+
+
+class DatabaseError(IucutError):
+    """The database refused or failed an operation."""
+
+    exit_code = 8
+
+
+class ConnectionFailed(DatabaseError):
+    """Cannot connect to the database."""
+
+    exit_code = 8
+
+
+class MigrationError(IucutError):
+    """The database schema cannot be migrated."""
+
+    exit_code = 9
+
+
+class ProofFailed(IucutError):
+    """The rollback-only proof did not pass."""
+
+    exit_code = 10
+
+
+class DoctorFailed(IucutError):
+    """At least one doctor check failed."""
+
+    exit_code = 11
+
+
+class CheckFailed(IucutError):
+    """A source document does not round-trip byte for byte."""
+
+    exit_code = 12
+
+
+class ConfigError(IucutError):
+    """The configuration is invalid."""
+
+    exit_code = 13
+
+
+class NotFound(IucutError):
+    """No such unit or document."""
+
+    exit_code = 14
+
+
+#: Exit code of a usage error (unknown option, missing argument): EX_USAGE.
+USAGE_EXIT = 64
+#: Exit code of ``iucut plan`` when the plan has changes (terraform's -detailed-exitcode).
+PLAN_CHANGES_EXIT = 2
+
+EXIT_CODES: dict[int, str] = {
+    0: "success (plan: no changes)",
+    1: "unexpected error",
+    PLAN_CHANGES_EXIT: "plan: there are changes to apply",
+    InputError.exit_code: "bad input document (named with file, line and byte)",
+    ContractError.exit_code: "a row breaks the row contract",
+    ExecutionDisabled.exit_code: "apply refused: the kill-switch is off",
+    Frozen.exit_code: "apply refused: live writes are frozen at the database",
+    StalePlan.exit_code: "apply refused: the plan is stale or for another database",
+    DatabaseError.exit_code: "database unreachable or refused the operation",
+    MigrationError.exit_code: "migration failed (e.g. an applied migration was edited)",
+    ProofFailed.exit_code: "prove: at least one proof check failed",
+    DoctorFailed.exit_code: "doctor: at least one check failed",
+    CheckFailed.exit_code: "cut --check: a document does not round-trip",
+    ConfigError.exit_code: "invalid configuration",
+    NotFound.exit_code: "no such unit or document",
+    USAGE_EXIT: "usage error (unknown option, missing argument)",
+}
