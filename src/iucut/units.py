@@ -114,3 +114,162 @@ class CutDocument:
 
     def by_code(self) -> dict[str, Unit]:
         return {u.code: u for u in self.units}
+
+
+# --------------------------------------------------------------------------------------
+# The plan: what apply would do, as data that can be written to JSON and read back.
+# --------------------------------------------------------------------------------------
+
+#: Change kinds of a unit, in the order a summary shows them.
+OPS = ("create", "revise", "move", "restore", "retire", "place", "unchanged")
+
+#: Events the write functions log; a plan's ``counts`` predicts exactly these.
+EVENTS = ("created", "revised", "moved", "restored", "retired")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitState:
+    """What the database holds for one code."""
+
+    code: str
+    parent_code: str | None
+    kind: str
+    label: str | None
+    ordinal: int
+    depth: int
+    position: int
+    state: str  # active | retired
+    current_version: int
+    content_hash: str
+    doc_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One unit's change. ``op`` is the main kind; ``moved`` marks a parent change too.
+
+    ``expect_version`` is the precondition apply checks (None: the code must be absent).
+    ``place`` is a placement-only update (ordinal, position, depth): no version, no event.
+    """
+
+    op: str
+    code: str
+    expect_version: int | None
+    unit: Unit | None  # the desired state; None for a retire
+    moved: bool = False
+    moved_from: str | None = None  # the old parent when the parent changes
+    old_hash: str | None = None
+
+    @property
+    def db_op(self) -> str:
+        """The operation of the set-based write function: create, update or retire."""
+        if self.op == "create":
+            return "create"
+        if self.op == "retire":
+            return "retire"
+        return "update"
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """The lifecycle events this change writes (what the database will log)."""
+        out: list[str] = []
+        if self.op == "create":
+            out.append("created")
+        elif self.op == "retire":
+            out.append("retired")
+        elif self.op == "restore":
+            out.append("restored")
+        elif self.op == "revise":
+            out.append("revised")
+        if self.moved:
+            out.append("moved")
+        return tuple(out)
+
+    @property
+    def new_version(self) -> bool:
+        """Whether this change writes a version row."""
+        if self.op == "create":
+            return True
+        if self.op in ("revise", "restore") and self.unit is not None:
+            return self.unit.content_hash != self.old_hash
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPlan:
+    """The plan of one document: its precondition and its changes."""
+
+    doc_path: str
+    namespace: str
+    doc_hash: str
+    expect_doc_hash: str | None  # the hash the plan saw in the database (None: new)
+    action: str  # create | update | skip | retire
+    size_bytes: int
+    unit_count: int
+    changes: tuple[Change, ...]  # every change, placement-only updates included
+    unchanged: int  # units whose content, parent and state stay as they are
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(EVENTS, 0)
+        for change in self.changes:
+            for event in change.events:
+                counts[event] += 1
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return self.action != "skip" and bool(self.changes or self.expect_doc_hash != self.doc_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """The identity of a target database: a plan or a proof is valid only there."""
+
+    system_identifier: str
+    database: str
+    schema: str
+    migration_version: int | None
+
+    def matches(self, other: Fingerprint) -> bool:
+        return (self.system_identifier, self.database, self.schema) == (
+            other.system_identifier,
+            other.database,
+            other.schema,
+        ) and self.migration_version == other.migration_version
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A source document that cannot be cut: nothing is planned or written for it."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What apply would do to one database, document by document."""
+
+    fingerprint: Fingerprint
+    documents: tuple[DocumentPlan, ...]
+    tool_version: str
+    prune: bool = False
+    rejected: tuple[Rejected, ...] = ()
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((*EVENTS, "unchanged"), 0)
+        for doc in self.documents:
+            for event, n in doc.counts.items():
+                counts[event] += n
+            counts["unchanged"] += doc.unchanged
+        return counts
+
+    @property
+    def has_changes(self) -> bool:
+        return any(d.has_changes for d in self.documents)
+
+    @property
+    def touched_codes(self) -> tuple[str, ...]:
+        return tuple(c.code for d in self.documents for c in d.changes)

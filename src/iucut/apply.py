@@ -1,0 +1,346 @@
+"""Apply: interpret a plan through the SQL write functions, one transaction per document.
+
+The kill-switch is checked first, before any connection is opened. Every row passes the
+row contract before anything is written. Each document is written by one call of
+``fn_iu_apply_document`` inside its own transaction holding the document's advisory
+lock, so a crash leaves every document wholly old or wholly new, and two cutters on the
+same documents serialize instead of colliding. :func:`write_document` is the write path
+that ``prove`` drives too, inside a transaction that can never commit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from iucut._version import __version__
+from iucut.config import Settings
+from iucut.db.connector import Connection, ConnectionProvider
+from iucut.errors import ContractError, ExecutionDisabled, Frozen, IucutError, StalePlan
+from iucut.plan import (
+    make_plan,
+    plan_document,
+    read_documents,
+    read_fingerprint,
+    read_units,
+)
+from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected
+from iucut.validate import validate_units
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    doc_path: str
+    status: str  # applied | skipped | failed
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What an apply did: its run, per-document outcomes, and the event counts."""
+
+    run_id: str | None
+    documents: tuple[DocumentResult, ...]
+    rejected: tuple[Rejected, ...]
+    seconds: float
+
+    @property
+    def counts(self) -> dict[str, int]:
+        total = dict.fromkeys((*EVENTS, "placed"), 0)
+        for doc in self.documents:
+            for key, n in doc.counts.items():
+                total[key] = total.get(key, 0) + n
+        return total
+
+    @property
+    def failed(self) -> tuple[DocumentResult, ...]:
+        return tuple(d for d in self.documents if d.status == "failed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "counts": self.counts,
+            "documents": [d.__dict__ for d in self.documents],
+            "rejected": [r.__dict__ for r in self.rejected],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def ensure_enabled(settings: Settings) -> None:
+    """The kill-switch (the seed's ``execution_enabled()``): refuse unless explicitly on."""
+    if settings.execution_enabled:
+        return
+    if settings.execution is None:
+        why = "the kill-switch is off (IUCUT_EXECUTION is not set)"
+    else:
+        why = f"the kill-switch is off ({settings.execution_source} says {settings.execution!r})"
+    raise ExecutionDisabled(
+        f"live execution is disabled: {why}; nothing was written",
+        hint="set IUCUT_EXECUTION=enabled (exactly that word), or `execution: enabled` in "
+        "iucut.yaml; `iucut prove` tests the write path without writing",
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The write path for one document (shared with prove)
+# --------------------------------------------------------------------------------------
+
+
+def document_payload(doc: DocumentPlan) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The arguments of ``fn_iu_apply_document`` for one document plan."""
+    document = {
+        "doc_path": doc.doc_path,
+        "namespace": doc.namespace,
+        "doc_hash": doc.doc_hash,
+        "expect_doc_hash": doc.expect_doc_hash,
+        "state": "retired" if doc.action == "retire" else "active",
+        "unit_count": doc.unit_count,
+        "size_bytes": doc.size_bytes,
+    }
+    ops: list[dict[str, Any]] = []
+    for change in doc.changes:
+        op: dict[str, Any] = {
+            "op": change.db_op,
+            "code": change.code,
+            "expect_version": change.expect_version,
+        }
+        if change.unit is not None:
+            u = change.unit
+            op.update(
+                namespace=u.namespace,
+                parent_code=u.parent_code,
+                kind=u.kind,
+                label=u.label,
+                ordinal=u.ordinal,
+                depth=u.depth,
+                position=u.position,
+                title=u.title,
+                body=u.body,
+                raw_heading=u.raw_heading,
+                content_hash=u.content_hash,
+                line_start=u.line_start,
+                line_end=u.line_end,
+                byte_start=u.byte_start,
+                byte_end=u.byte_end,
+            )
+        ops.append(op)
+    return document, ops
+
+
+def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str, int]:
+    """Write one document plan through ``fn_iu_apply_document``; returns what it did.
+
+    The caller owns the transaction. The rows pass the row contract first.
+    """
+    validate_units([c.unit for c in doc.changes if c.unit is not None])
+    document, ops = document_payload(doc)
+    row = conn.query(
+        "apply_document",
+        run_id=run_id,
+        document=json.dumps(document, ensure_ascii=False),
+        ops=json.dumps(ops, ensure_ascii=False),
+    ).fetchone()
+    assert row is not None
+    counts = row["counts"]
+    return dict(counts if isinstance(counts, dict) else json.loads(counts))
+
+
+def begin_run(conn: Connection, mode: str, *, plan_hash: str | None = None,
+              meta: dict[str, Any] | None = None) -> str:
+    row = conn.query(
+        "run_begin",
+        mode=mode,
+        tool_version=__version__,
+        plan_hash=plan_hash,
+        meta=json.dumps(meta or {}),
+    ).fetchone()
+    assert row is not None
+    return str(row["run_id"])
+
+
+def finish_run(conn: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:
+    conn.query("run_finish", run_id=run_id, status=status, counts=json.dumps(counts))
+
+
+# --------------------------------------------------------------------------------------
+# apply PATH...: plan each document under its lock, then write it
+# --------------------------------------------------------------------------------------
+
+
+def apply_documents(
+    settings: Settings,
+    provider: ConnectionProvider,
+    documents: Iterable[CutDocument | IucutError],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+    all_or_nothing: bool = False,
+    on_progress: Progress | None = None,
+) -> ApplyResult:
+    """Apply cut documents: each is planned and written under its lock, in one transaction.
+
+    Planning under the lock makes concurrent cutters converge instead of colliding: the
+    second one finds the document already at the new state and skips it.
+    """
+    ensure_enabled(settings)  # before any connection: the provider must see 0 calls
+    started = time.monotonic()
+    items = list(documents)
+    conn = provider.connect()
+    try:
+        # A read-only first pass: what is already up to date needs no run at all.
+        plan = make_plan(conn, items, prune_scopes=prune_scopes)
+        conn.rollback()
+        if plan.rejected and all_or_nothing:
+            raise ContractError(
+                f"{len(plan.rejected)} document(s) cannot be cut; nothing was written "
+                "(--all-or-nothing)",
+            )
+        docs = {d.path: d for d in items if isinstance(d, CutDocument)}
+        todo = [dp for dp in plan.documents if dp.has_changes]
+        results = [DocumentResult(dp.doc_path, "skipped") for dp in plan.documents
+                   if not dp.has_changes]
+        if not todo:
+            return ApplyResult(None, tuple(results), plan.rejected, time.monotonic() - started)
+        with conn.transaction():
+            run_id = begin_run(conn, "apply", meta={"documents": len(todo)})
+        status = "finished"
+        try:
+            for n, dp in enumerate(todo, 1):
+                results.append(_apply_one(conn, run_id, dp, docs.get(dp.doc_path)))
+                if on_progress is not None:
+                    on_progress(n, len(todo), dp.doc_path)
+                if all_or_nothing and results[-1].status == "failed":
+                    break
+        except BaseException:
+            status = "failed"
+            raise
+        finally:
+            result = ApplyResult(run_id, tuple(results), plan.rejected,
+                                 time.monotonic() - started)
+            if status == "finished" and result.failed:
+                status = "failed"
+            _finish_quietly(conn, run_id, status, result.counts)
+        return result
+    finally:
+        conn.close()
+
+
+def _apply_one(conn: Connection, run_id: str, planned: DocumentPlan,
+               doc: CutDocument | None) -> DocumentResult:
+    try:
+        with conn.transaction():
+            conn.query("lock_document", doc_path=planned.doc_path)
+            if doc is None:  # a document retired by --prune: re-plan it under the lock
+                current = read_documents(conn, [planned.doc_path]).get(planned.doc_path)
+                if current is None or current["state"] != "active":
+                    return DocumentResult(planned.doc_path, "skipped")
+                from iucut.plan import retire_document
+
+                dp = retire_document(current, read_units(conn, planned.doc_path))
+            else:
+                current = read_documents(conn, [doc.path]).get(doc.path)
+                dp = plan_document(conn, doc, current)
+            if not dp.has_changes:
+                return DocumentResult(dp.doc_path, "skipped")
+            counts = write_document(conn, run_id, dp)
+        return DocumentResult(dp.doc_path, "applied", counts)
+    except (Frozen, ExecutionDisabled):
+        raise
+    except IucutError as exc:
+        return DocumentResult(planned.doc_path, "failed", error=exc.message)
+
+
+def _finish_quietly(conn: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:
+    try:
+        with conn.transaction():
+            finish_run(conn, run_id, status, counts)
+    except IucutError:
+        pass  # the run stays 'running'; its documents are each complete either way
+
+
+# --------------------------------------------------------------------------------------
+# apply --plan FILE: the reviewed plan, exactly, or nothing
+# --------------------------------------------------------------------------------------
+
+
+def check_preconditions(conn: Connection, plan: Plan) -> None:
+    """Refuse a plan for another database, or one whose world has moved on."""
+    here = read_fingerprint(conn)
+    if not here.matches(plan.fingerprint):
+        raise StalePlan(
+            "the plan was made for another database "
+            f"(plan: system {plan.fingerprint.system_identifier}, database "
+            f"{plan.fingerprint.database}, schema {plan.fingerprint.schema}, migration "
+            f"{plan.fingerprint.migration_version}; here: system {here.system_identifier}, "
+            f"database {here.database}, schema {here.schema}, migration "
+            f"{here.migration_version})",
+            hint="plan again against this database",
+        )
+    db_docs = read_documents(conn, [d.doc_path for d in plan.documents])
+    for dp in plan.documents:
+        if not dp.has_changes:
+            continue
+        current = db_docs.get(dp.doc_path)
+        seen = None if current is None else current["doc_hash"]
+        if seen != dp.expect_doc_hash:
+            raise StalePlan(
+                f"{dp.doc_path}: the document changed in the database since the plan",
+                hint="plan again",
+            )
+        units = read_units(conn, dp.doc_path)
+        for change in dp.changes:
+            cur = units.get(change.code)
+            version = None if cur is None else cur.current_version
+            if version != change.expect_version:
+                raise StalePlan(
+                    f"{dp.doc_path}: unit {change.code} is at version {version}, the plan "
+                    f"expected {change.expect_version}",
+                    hint="plan again",
+                )
+
+
+def apply_plan(
+    settings: Settings,
+    provider: ConnectionProvider,
+    plan: Plan,
+    plan_id: str,
+    *,
+    on_progress: Progress | None = None,
+) -> ApplyResult:
+    """Apply a reviewed plan: every precondition must still hold, or nothing is written."""
+    ensure_enabled(settings)
+    started = time.monotonic()
+    for dp in plan.documents:
+        validate_units([c.unit for c in dp.changes if c.unit is not None])
+    conn = provider.connect()
+    try:
+        check_preconditions(conn, plan)
+        conn.rollback()
+        todo = [dp for dp in plan.documents if dp.has_changes]
+        results = [DocumentResult(dp.doc_path, "skipped") for dp in plan.documents
+                   if not dp.has_changes]
+        if not todo:
+            return ApplyResult(None, tuple(results), plan.rejected, time.monotonic() - started)
+        with conn.transaction():
+            run_id = begin_run(conn, "apply", plan_hash=plan_id)
+        status = "failed"
+        try:
+            for n, dp in enumerate(todo, 1):
+                with conn.transaction():
+                    counts = write_document(conn, run_id, dp)
+                results.append(DocumentResult(dp.doc_path, "applied", counts))
+                if on_progress is not None:
+                    on_progress(n, len(todo), dp.doc_path)
+            status = "finished"
+        finally:
+            result = ApplyResult(run_id, tuple(results), plan.rejected,
+                                 time.monotonic() - started)
+            _finish_quietly(conn, run_id, status, result.counts)
+        return result
+    finally:
+        conn.close()

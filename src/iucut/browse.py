@@ -1,0 +1,86 @@
+"""Reading units back: ``show`` a unit, its ``history``, and ``export`` a whole document.
+
+Everything here only reads, and works as the reader role.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from iucut.db.connector import Connection
+from iucut.errors import NotFound
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """A unit as ``iucut show`` presents it: current version, parent, children, state."""
+
+    unit: dict[str, Any]
+    children: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.unit, "children": self.children}
+
+
+def show(conn: Connection, code: str) -> UnitView:
+    row = conn.query("unit_show", code=code).fetchone()
+    if row is None:
+        raise NotFound(f"no unit {code}", hint="codes look like NAMESPACE/D44/K2/a; see iucut cut")
+    children = conn.query("unit_children", code=code).fetchall()
+    return UnitView(dict(row), [dict(c) for c in children])
+
+
+@dataclass(frozen=True)
+class History:
+    """Every version and lifecycle event of one unit."""
+
+    code: str
+    versions: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+    def version(self, n: int) -> dict[str, Any]:
+        for v in self.versions:
+            if v["version"] == n:
+                return v
+        raise NotFound(f"unit {self.code} has no version {n}",
+                       hint=f"it has versions 1..{len(self.versions)}")
+
+    def diff(self, a: int, b: int) -> str:
+        """A unified diff of the text (heading and body) of versions ``a`` and ``b``."""
+        va, vb = self.version(a), self.version(b)
+        return "".join(
+            difflib.unified_diff(
+                (va["raw_heading"] + va["body"]).splitlines(keepends=True),
+                (vb["raw_heading"] + vb["body"]).splitlines(keepends=True),
+                fromfile=f"{self.code}@v{a}",
+                tofile=f"{self.code}@v{b}",
+            )
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "versions": self.versions, "events": self.events}
+
+
+def history(conn: Connection, code: str) -> History:
+    versions = [dict(v) for v in conn.query("unit_versions", code=code).fetchall()]
+    if not versions:
+        raise NotFound(f"no unit {code}")
+    events = [dict(e) for e in conn.query("unit_events", code=code).fetchall()]
+    return History(code, versions, events)
+
+
+def export(conn: Connection, doc: str) -> tuple[str, str]:
+    """Rebuild a document (by path or namespace) from its units' current versions.
+
+    Returns ``(doc_path, text)``; the text equals, byte for byte, the source the
+    document was last applied from.
+    """
+    found = conn.query("document_find", doc=doc).fetchone()
+    if found is None:
+        raise NotFound(f"no document {doc}", hint="give its path or its namespace")
+    if found["state"] != "active":
+        raise NotFound(f"document {found['doc_path']} is retired")
+    rows = conn.query("export_document", doc_path=found["doc_path"]).fetchall()
+    return found["doc_path"], "".join(r["raw_heading"] + r["body"] for r in rows)

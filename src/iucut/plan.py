@@ -1,0 +1,369 @@
+"""The plan: diff cut documents against the database state, and the plan artifact file.
+
+Planning only reads. Documents whose hash did not change are skipped without reading
+their units. The plan is data (see :mod:`iucut.units`): it can be written to a JSON
+file whose sha256 is its id, reviewed, and given to ``apply --plan`` or ``prove --plan``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from iucut._version import __version__
+from iucut.db.connector import Connection
+from iucut.errors import ContractError, IucutError, StalePlan
+from iucut.units import (
+    Change,
+    CutDocument,
+    DocumentPlan,
+    Fingerprint,
+    Plan,
+    Rejected,
+    Unit,
+    UnitState,
+)
+
+PLAN_FORMAT = "iucut-plan/1"
+
+Progress = Callable[[int, int, str], None]
+
+
+# --------------------------------------------------------------------------------------
+# The diff (pure)
+# --------------------------------------------------------------------------------------
+
+
+def diff_document(
+    doc: CutDocument,
+    db_doc: Mapping[str, Any] | None,
+    db_units: Mapping[str, UnitState],
+) -> DocumentPlan:
+    """The changes that bring the database's copy of ``doc`` to the cut ``doc``."""
+    units = doc.units
+    if db_doc is not None and db_doc["doc_hash"] == doc.doc_hash and db_doc["state"] == "active":
+        return _document_plan(doc, db_doc, "skip", (), len(units))
+    changes: list[Change] = []
+    unchanged = 0
+    for unit in units:
+        cur = db_units.get(unit.code)
+        if cur is None:
+            changes.append(Change("create", unit.code, None, unit))
+            continue
+        moved = cur.parent_code != unit.parent_code
+        if cur.state == "retired":
+            op = "restore"
+        elif cur.content_hash != unit.content_hash:
+            op = "revise"
+        elif moved:
+            op = "move"
+        elif _placement(cur) != _placement(unit):
+            op = "place"
+        else:
+            unchanged += 1
+            continue
+        changes.append(
+            Change(
+                op,
+                unit.code,
+                cur.current_version,
+                unit,
+                moved=moved,
+                moved_from=cur.parent_code if moved else None,
+                old_hash=cur.content_hash,
+            )
+        )
+    codes = {u.code for u in units}
+    for code in sorted(db_units, key=lambda c: db_units[c].position):
+        cur = db_units[code]
+        if code not in codes and cur.state == "active":
+            changes.append(Change("retire", code, cur.current_version, None))
+    action = "create" if db_doc is None else "update"
+    return _document_plan(doc, db_doc, action, tuple(changes), unchanged)
+
+
+def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]) -> DocumentPlan:
+    """The plan that retires a whole document missing from the source (``--prune``)."""
+    changes = tuple(
+        Change("retire", code, cur.current_version, None)
+        for code, cur in sorted(db_units.items(), key=lambda kv: kv[1].position)
+        if cur.state == "active"
+    )
+    return DocumentPlan(
+        doc_path=db_doc["doc_path"],
+        namespace=db_doc["namespace"],
+        doc_hash=db_doc["doc_hash"],
+        expect_doc_hash=db_doc["doc_hash"],
+        action="retire",
+        size_bytes=0,
+        unit_count=0,
+        changes=changes,
+        unchanged=0,
+    )
+
+
+def _placement(u: Unit | UnitState) -> tuple[Any, ...]:
+    return (u.ordinal, u.depth, u.position, u.kind, u.label)
+
+
+def _document_plan(
+    doc: CutDocument,
+    db_doc: Mapping[str, Any] | None,
+    action: str,
+    changes: tuple[Change, ...],
+    unchanged: int,
+) -> DocumentPlan:
+    return DocumentPlan(
+        doc_path=doc.path,
+        namespace=doc.namespace,
+        doc_hash=doc.doc_hash,
+        expect_doc_hash=None if db_doc is None else db_doc["doc_hash"],
+        action=action,
+        size_bytes=doc.size,
+        unit_count=len(doc.units),
+        changes=changes,
+        unchanged=unchanged,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Reading the database state
+# --------------------------------------------------------------------------------------
+
+
+def read_fingerprint(conn: Connection) -> Fingerprint:
+    row = conn.query("fingerprint").fetchone()
+    assert row is not None
+    return Fingerprint(
+        system_identifier=str(row["system_identifier"]),
+        database=row["database"],
+        schema=row["schema"],
+        migration_version=row["migration_version"],
+    )
+
+
+def read_units(conn: Connection, doc_path: str) -> dict[str, UnitState]:
+    rows = conn.query("document_units", doc_path=doc_path).fetchall()
+    return {r["code"]: UnitState(**r) for r in rows}
+
+
+def read_documents(conn: Connection, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+    rows = conn.query("documents_by_path", paths=list(paths)).fetchall()
+    return {r["doc_path"]: dict(r) for r in rows}
+
+
+def check_codes_free(conn: Connection, doc: CutDocument) -> None:
+    """Refuse a document whose codes another document already holds."""
+    rows = conn.query(
+        "codes_elsewhere", codes=[u.code for u in doc.units], doc_path=doc.path
+    ).fetchall()
+    if rows:
+        first = rows[0]
+        raise ContractError(
+            f"{doc.path}: code {first['code']} already belongs to document {first['doc_path']}",
+            hint="give the document its own namespace (front matter iu_namespace)",
+        )
+
+
+def plan_document(conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None) -> DocumentPlan:
+    """Plan one document (reads its units only when its hash changed)."""
+    if db_doc is not None and db_doc["doc_hash"] == doc.doc_hash and db_doc["state"] == "active":
+        return diff_document(doc, db_doc, {})
+    db_units = read_units(conn, doc.path) if db_doc is not None else {}
+    if any(u.code not in db_units for u in doc.units):
+        check_codes_free(conn, doc)
+    return diff_document(doc, db_doc, db_units)
+
+
+def make_plan(
+    conn: Connection,
+    documents: Iterable[CutDocument | IucutError],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+    on_progress: Progress | None = None,
+) -> Plan:
+    """Plan every document against the database ``conn`` reads (read-only).
+
+    ``prune_scopes``: when given, active documents in the database under one of these
+    path prefixes ("" for all) that are absent from ``documents`` are retired.
+    """
+    docs: list[CutDocument] = []
+    rejected: list[Rejected] = []
+    for item in documents:
+        if isinstance(item, IucutError):
+            rejected.append(Rejected(str(item.context.get("path") or ""), item.message))
+        else:
+            docs.append(item)
+    _check_unique(docs)
+    fingerprint = read_fingerprint(conn)
+    db_docs = read_documents(conn, [d.path for d in docs])
+    plans: list[DocumentPlan] = []
+    for n, doc in enumerate(docs, 1):
+        try:
+            plans.append(plan_document(conn, doc, db_docs.get(doc.path)))
+        except ContractError as exc:  # this document only; the others proceed
+            rejected.append(Rejected(doc.path, exc.message))
+        if on_progress is not None:
+            on_progress(n, len(docs), doc.path)
+    if prune_scopes is not None:
+        present = {d.path for d in docs}
+        for row in conn.query("documents_active").fetchall():
+            path = row["doc_path"]
+            if path not in present and any(_under(path, s) for s in prune_scopes):
+                plans.append(retire_document(row, read_units(conn, path)))
+    return Plan(
+        fingerprint=fingerprint,
+        documents=tuple(plans),
+        tool_version=__version__,
+        prune=prune_scopes is not None,
+        rejected=tuple(rejected),
+    )
+
+
+def _under(path: str, scope: str) -> bool:
+    scope = scope.strip("/")
+    return scope in ("", ".") or path == scope or path.startswith(scope + "/")
+
+
+def _check_unique(docs: Sequence[CutDocument]) -> None:
+    seen: dict[str, str] = {}
+    for doc in docs:
+        other = seen.get(doc.namespace)
+        if other is not None and other != doc.path:
+            raise ContractError(
+                f"{doc.path}: namespace {doc.namespace} is also the namespace of {other}",
+                hint="give one of them its own namespace (front matter iu_namespace)",
+            )
+        seen[doc.namespace] = doc.path
+
+
+# --------------------------------------------------------------------------------------
+# The plan as a file: canonical JSON, content-addressed
+# --------------------------------------------------------------------------------------
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "format": PLAN_FORMAT,
+        "tool_version": plan.tool_version,
+        "fingerprint": {
+            "system_identifier": plan.fingerprint.system_identifier,
+            "database": plan.fingerprint.database,
+            "schema": plan.fingerprint.schema,
+            "migration_version": plan.fingerprint.migration_version,
+        },
+        "prune": plan.prune,
+        "counts": plan.counts,
+        "rejected": [{"path": r.path, "message": r.message} for r in plan.rejected],
+        "documents": [_doc_to_dict(d) for d in plan.documents],
+    }
+
+
+def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
+    return {
+        "doc_path": doc.doc_path,
+        "namespace": doc.namespace,
+        "doc_hash": doc.doc_hash,
+        "expect_doc_hash": doc.expect_doc_hash,
+        "action": doc.action,
+        "size_bytes": doc.size_bytes,
+        "unit_count": doc.unit_count,
+        "unchanged": doc.unchanged,
+        "counts": doc.counts,
+        "changes": [
+            {
+                "op": c.op,
+                "code": c.code,
+                "expect_version": c.expect_version,
+                "moved": c.moved,
+                "moved_from": c.moved_from,
+                "old_hash": c.old_hash,
+                "unit": None if c.unit is None else c.unit.to_dict(),
+            }
+            for c in doc.changes
+        ],
+    }
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def plan_hash(plan: Plan) -> str:
+    """The plan's id: sha256 of its canonical JSON."""
+    return hashlib.sha256(canonical_json(plan_to_dict(plan))).hexdigest()
+
+
+def plan_from_dict(data: Mapping[str, Any]) -> Plan:
+    if data.get("format") != PLAN_FORMAT:
+        raise StalePlan(f"not an iucut plan (format {data.get('format')!r}, want {PLAN_FORMAT})")
+    fp = data["fingerprint"]
+    docs = tuple(
+        DocumentPlan(
+            doc_path=d["doc_path"],
+            namespace=d["namespace"],
+            doc_hash=d["doc_hash"],
+            expect_doc_hash=d["expect_doc_hash"],
+            action=d["action"],
+            size_bytes=d["size_bytes"],
+            unit_count=d["unit_count"],
+            unchanged=d["unchanged"],
+            changes=tuple(
+                Change(
+                    op=c["op"],
+                    code=c["code"],
+                    expect_version=c["expect_version"],
+                    unit=None if c["unit"] is None else Unit.from_dict(c["unit"]),
+                    moved=c["moved"],
+                    moved_from=c["moved_from"],
+                    old_hash=c["old_hash"],
+                )
+                for c in d["changes"]
+            ),
+        )
+        for d in data["documents"]
+    )
+    return Plan(
+        fingerprint=Fingerprint(
+            system_identifier=fp["system_identifier"],
+            database=fp["database"],
+            schema=fp["schema"],
+            migration_version=fp["migration_version"],
+        ),
+        documents=docs,
+        tool_version=data["tool_version"],
+        prune=data.get("prune", False),
+        rejected=tuple(Rejected(r["path"], r["message"]) for r in data.get("rejected", [])),
+    )
+
+
+def write_plan(plan: Plan, path: Path) -> str:
+    """Write the plan as canonical JSON; returns its id (the sha256 of the file)."""
+    data = canonical_json(plan_to_dict(plan))
+    path.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_plan(path: Path) -> tuple[Plan, str]:
+    """Read a plan file; returns the plan and its id. A file that is not a plan is refused."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StalePlan(f"cannot read plan {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(raw)
+        plan = plan_from_dict(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StalePlan(f"{path}: not a readable iucut plan ({type(exc).__name__})") from exc
+    return plan, hashlib.sha256(raw).hexdigest()
+
+
+def summary_line(counts: Mapping[str, int]) -> str:
+    """The one-line summary, e.g. ``+12 ~3 →1 ↺0 -2 =840``."""
+    return (
+        f"+{counts.get('created', 0)} ~{counts.get('revised', 0)} →{counts.get('moved', 0)} "
+        f"↺{counts.get('restored', 0)} -{counts.get('retired', 0)} ={counts.get('unchanged', 0)}"
+    )

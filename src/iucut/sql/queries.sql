@@ -1,0 +1,162 @@
+-- Named queries of iucut, loaded once by iucut.db.queries.
+-- A query starts at a "-- name: NAME" line and runs to the next one. Placeholders are
+-- %(name)s (both drivers); @schema@ is the configured schema. Reads only, except the
+-- calls to the write functions, which are the only write path.
+
+-- name: fingerprint
+-- The identity of the target database, to bind plans and proofs to it.
+SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) AS system_identifier,
+       pg_catalog.current_database() AS database,
+       '@schema@' AS schema,
+       (SELECT max(version) FROM @schema@.iucut_migration) AS migration_version,
+       pg_catalog.current_setting('server_version') AS server_version,
+       session_user AS role
+
+-- name: control
+SELECT frozen, reason, changed_by, changed_at FROM @schema@.iu_control
+
+-- name: documents_by_path
+SELECT doc_path, namespace, doc_hash, state, unit_count
+  FROM @schema@.iu_document
+ WHERE doc_path = ANY(%(paths)s)
+
+-- name: documents_active
+SELECT doc_path, namespace, doc_hash, state, unit_count
+  FROM @schema@.iu_document
+ WHERE state = 'active'
+ ORDER BY doc_path
+
+-- name: document_find
+-- A document by its path or by its namespace.
+SELECT doc_path, namespace, doc_hash, state, unit_count, size_bytes, updated_at
+  FROM @schema@.iu_document
+ WHERE doc_path = %(doc)s OR namespace = %(doc)s
+ ORDER BY (doc_path = %(doc)s) DESC
+ LIMIT 1
+
+-- name: document_units
+SELECT code, parent_code, kind, label, ordinal, depth, position, state,
+       current_version, content_hash, doc_path
+  FROM @schema@.information_unit
+ WHERE doc_path = %(doc_path)s
+
+-- name: codes_elsewhere
+-- Codes a document would create that another document already holds.
+SELECT code, doc_path
+  FROM @schema@.information_unit
+ WHERE code = ANY(%(codes)s) AND doc_path <> %(doc_path)s
+ ORDER BY code
+ LIMIT 10
+
+-- name: lock_document
+SELECT @schema@.fn_iu_lock_document(%(doc_path)s)
+
+-- name: run_begin
+SELECT @schema@.fn_run_begin(%(mode)s, %(tool_version)s, %(plan_hash)s, %(meta)s::jsonb) AS run_id
+
+-- name: run_finish
+SELECT @schema@.fn_run_finish(%(run_id)s, %(status)s, %(counts)s::jsonb) AS status
+
+-- name: apply_document
+SELECT @schema@.fn_iu_apply_document(%(run_id)s, %(document)s::jsonb, %(ops)s::jsonb) AS counts
+
+-- name: unit_show
+SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.ordinal,
+       u.depth, u.position, u.state, u.current_version, u.content_hash,
+       u.created_at, u.updated_at, v.title, v.raw_heading, v.body, v.line_start, v.line_end
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = %(code)s
+
+-- name: unit_children
+SELECT code, kind, label, state, current_version
+  FROM @schema@.information_unit
+ WHERE parent_code = %(code)s
+ ORDER BY state, position
+
+-- name: unit_versions
+SELECT v.version, v.title, v.raw_heading, v.body, v.content_hash, v.doc_path,
+       v.line_start, v.line_end, v.run_id, v.created_at
+  FROM @schema@.unit_version v
+  JOIN @schema@.information_unit u ON u.unit_id = v.unit_id
+ WHERE u.code = %(code)s
+ ORDER BY v.version
+
+-- name: unit_events
+SELECT l.event, l.from_version, l.to_version, l.detail, l.run_id, l.actor, l.at
+  FROM @schema@.iu_lifecycle_log l
+  JOIN @schema@.information_unit u ON u.unit_id = l.unit_id
+ WHERE u.code = %(code)s
+ ORDER BY l.event_id
+
+-- name: export_document
+SELECT v.raw_heading, v.body
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.doc_path = %(doc_path)s AND u.state = 'active'
+ ORDER BY u.position
+
+-- name: table_counts
+SELECT (SELECT count(*) FROM @schema@.information_unit) AS information_unit,
+       (SELECT count(*) FROM @schema@.unit_version) AS unit_version,
+       (SELECT count(*) FROM @schema@.iu_lifecycle_log) AS iu_lifecycle_log,
+       (SELECT count(*) FROM @schema@.iu_run) AS iu_run,
+       (SELECT count(*) FROM @schema@.iu_document) AS iu_document,
+       (SELECT count(*) FROM @schema@.iu_control) AS iu_control
+
+-- name: table_digests
+-- A content digest per table: md5 over every row in key order. Equal digests before
+-- and after a proof mean no row was added, changed or removed.
+SELECT (SELECT md5(coalesce(string_agg(t::text, E'\n' ORDER BY t.unit_id), ''))
+          FROM @schema@.information_unit t) AS information_unit,
+       (SELECT md5(coalesce(string_agg(t::text, E'\n' ORDER BY t.version_id), ''))
+          FROM @schema@.unit_version t) AS unit_version,
+       (SELECT md5(coalesce(string_agg(t::text, E'\n' ORDER BY t.event_id), ''))
+          FROM @schema@.iu_lifecycle_log t) AS iu_lifecycle_log,
+       (SELECT md5(coalesce(string_agg(t::text, E'\n' ORDER BY t.run_id), ''))
+          FROM @schema@.iu_run t) AS iu_run,
+       (SELECT md5(coalesce(string_agg(t::text, E'\n' ORDER BY t.doc_path), ''))
+          FROM @schema@.iu_document t) AS iu_document,
+       (SELECT md5(coalesce(string_agg(t::text, E'\n'), ''))
+          FROM @schema@.iu_control t) AS iu_control
+
+-- name: sequence_values
+SELECT s.sequencename AS sequence, s.last_value
+  FROM pg_catalog.pg_sequences s
+ WHERE s.schemaname = '@schema@'
+ ORDER BY s.sequencename
+
+-- name: run_rows
+-- Rows anywhere that carry a run id: after a proof's rollback this must be 0.
+SELECT (SELECT count(*) FROM @schema@.iu_run WHERE run_id = %(run_id)s)
+     + (SELECT count(*) FROM @schema@.unit_version WHERE run_id = %(run_id)s)
+     + (SELECT count(*) FROM @schema@.iu_lifecycle_log WHERE run_id = %(run_id)s)
+     + (SELECT count(*) FROM @schema@.information_unit
+         WHERE created_run = %(run_id)s OR updated_run = %(run_id)s)
+     + (SELECT count(*) FROM @schema@.iu_document
+         WHERE first_run = %(run_id)s OR last_run = %(run_id)s) AS rows
+
+-- name: codes_present
+SELECT count(*) AS rows FROM @schema@.information_unit WHERE code = ANY(%(codes)s)
+
+-- name: xact_status
+SELECT pg_catalog.pg_xact_status(%(xid)s::xid8) AS status
+
+-- name: current_xid
+SELECT pg_catalog.pg_current_xact_id()::text AS xid
+
+-- name: deferrable_constraints
+-- Deferrable constraints of the schema other than the proof's poison pill, so that a
+-- proof can check them before judging without firing the pill.
+SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.conname) AS name
+  FROM pg_catalog.pg_constraint c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+ WHERE n.nspname = '@schema@' AND c.condeferrable
+   AND c.conname <> 'iu_run_proof_never_commits'
+
+-- name: session_leftovers
+-- What a proof session could leave behind after its rollback.
+SELECT (SELECT count(*) FROM pg_catalog.pg_locks
+         WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'advisory') AS advisory_locks,
+       (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared_statements,
+       (SELECT count(*) FROM pg_catalog.pg_prepared_xacts) AS prepared_xacts
