@@ -1,0 +1,415 @@
+"""The rollback-only proof: drive the real write path inside a transaction that cannot
+commit, roll it back, and verify from an independent connection that nothing changed.
+
+The protocol (see notes/postgres-safety.md):
+
+* preflight, read-only, on an observer connection: the target's fingerprint and a
+  snapshot S0 (row counts, content digests, sequence values, prepared transactions);
+* the proof, on a dedicated connection: one transaction; its xid; ``fn_run_begin('proof')``
+  arms the poison pill (the database refuses to COMMIT it); every document of the plan is
+  written by :func:`iucut.apply.write_document`, the code apply runs; the schema's other
+  deferrable constraints are checked; the in-transaction deltas must equal the plan;
+  ROLLBACK; no advisory lock may remain; the connection is closed;
+* postcheck, on a new observer connection: counts and digests equal S0, no row carries
+  the run id or a created code, ``pg_xact_status(xid)`` is ``aborted``; sequence values
+  consumed by the rolled-back inserts are reported, not hidden.
+
+Checks are numbered as in SPEC §6, plus 8 (the database refuses to commit a proof run).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from iucut._version import __version__
+from iucut.apply import apply_documents, begin_run, write_document
+from iucut.config import Settings
+from iucut.db.connector import Connection, ConnectionProvider
+from iucut.errors import ContractError, ExecutionDisabled, IucutError, ProofFailed, StalePlan
+from iucut.plan import read_fingerprint
+from iucut.units import EVENTS, DocumentPlan, Fingerprint, Plan
+from iucut.validate import validate_units
+
+PASS, FAIL, WARN = "PASS", "FAIL", "WARN"
+TABLES = ("information_unit", "unit_version", "iu_lifecycle_log", "iu_run", "iu_document",
+          "iu_control")
+REPORT_FORMAT = "iucut-proof/1"
+
+WritePath = Callable[[Connection, str, DocumentPlan], dict[str, int]]
+
+
+@dataclass(frozen=True)
+class Check:
+    number: int
+    name: str
+    status: str
+    evidence: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "name": self.name, "status": self.status,
+                "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class ProofReport:
+    """The outcome of a proof: its checks, bound to a plan and a database."""
+
+    checks: tuple[Check, ...]
+    plan_hash: str
+    fingerprint: Fingerprint | None
+    driver: str
+    tool_version: str = __version__
+    started_at: str = ""
+    seconds: float = 0.0
+    run_id: str | None = None
+    xid: str | None = None
+    survives_rollback: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.status != FAIL for c in self.checks)
+
+    @property
+    def verdict(self) -> str:
+        n = len(self.checks)
+        ok = sum(1 for c in self.checks if c.status != FAIL)
+        if self.passed:
+            return f"IUCUT_PROOF {ok}/{n} ALL_PROOFS_PASS"
+        failed = ",".join(f"PROOF-{c.number}" for c in self.checks if c.status == FAIL)
+        return f"IUCUT_PROOF {ok}/{n} FAILED {failed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        fp = self.fingerprint
+        return {
+            "format": REPORT_FORMAT,
+            "verdict": self.verdict,
+            "passed": self.passed,
+            "plan_hash": self.plan_hash,
+            "fingerprint": None if fp is None else {
+                "system_identifier": fp.system_identifier, "database": fp.database,
+                "schema": fp.schema, "migration_version": fp.migration_version},
+            "driver": self.driver,
+            "tool_version": self.tool_version,
+            "started_at": self.started_at,
+            "seconds": round(self.seconds, 3),
+            "run_id": self.run_id,
+            "xid": self.xid,
+            "survives_rollback": self.survives_rollback,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+# --------------------------------------------------------------------------------------
+# Snapshots (observer side)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    counts: dict[str, int]
+    digests: dict[str, str]
+    sequences: dict[str, int | None]
+    prepared_xacts: int
+
+
+def snapshot(conn: Connection) -> Snapshot:
+    counts = conn.query("table_counts").fetchone() or {}
+    digests = conn.query("table_digests").fetchone() or {}
+    seqs = {r["sequence"]: r["last_value"] for r in conn.query("sequence_values").fetchall()}
+    leftovers = conn.query("session_leftovers").fetchone() or {}
+    return Snapshot({k: int(v) for k, v in counts.items()}, dict(digests), seqs,
+                    int(leftovers.get("prepared_xacts", 0)))
+
+
+def expected_deltas(plan: Plan) -> dict[str, int]:
+    """Rows each table gains in the proof transaction if the write path does the plan."""
+    counts = plan.counts
+    versions = sum(1 for d in plan.documents for c in d.changes if c.new_version)
+    docs_new = sum(1 for d in plan.documents if d.has_changes and d.expect_doc_hash is None)
+    return {
+        "information_unit": counts["created"],
+        "unit_version": versions,
+        "iu_lifecycle_log": sum(counts[e] for e in EVENTS),
+        "iu_run": 1,
+        "iu_document": docs_new,
+        "iu_control": 0,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# The proof
+# --------------------------------------------------------------------------------------
+
+
+def prove(
+    settings: Settings,
+    provider: ConnectionProvider,
+    plan: Plan,
+    plan_hash: str,
+    *,
+    observer_user: str | None = None,
+    write_path: WritePath = write_document,
+    lock_timeout: str = "10s",
+    statement_timeout: str = "15min",
+) -> ProofReport:
+    """Run the rollback-only proof of ``plan``; never writes, whatever happens."""
+    started = time.monotonic()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    checks: list[Check] = []
+    switch_before = (settings.execution_enabled, settings.execution_source)
+
+    # PROOF-1: kill-switch state and tool version (unchanged by the proof: see 7).
+    checks.append(Check(1, "kill-switch state and tool version reported", PASS, {
+        "execution_enabled": settings.execution_enabled,
+        "source": settings.execution_source, "tool_version": __version__}))
+
+    # PROOF-2: the live path is refused while the switch is off, before any connection.
+    checks.append(_check_gate(settings, provider))
+
+    observer = provider.connect(user=observer_user, autocommit=True)
+    try:
+        fingerprint = read_fingerprint(observer)
+        if not fingerprint.matches(plan.fingerprint):
+            raise StalePlan("the plan was made for another database; plan again here")
+        s0 = snapshot(observer)
+    finally:
+        observer.close()
+
+    run_id: str | None = None
+    xid: str | None = None
+    conn = provider.connect(autocommit=False)
+    try:
+        # PROOF-3: the driver serves the calls.
+        ident = conn.execute(
+            "SELECT session_user AS role, current_database() AS database, "
+            "current_setting('server_version') AS server_version").fetchone() or {}
+        checks.append(Check(3, "the driver serves the calls", PASS, {
+            "driver": conn.driver_name, **ident}))
+        conn.rollback()
+
+        # PROOF-4: the row contract, client side and database side.
+        checks.append(_check_contract(plan))
+
+        # PROOF-5: the full plan through the write functions in one transaction.
+        check5, run_id, xid = _drive(conn, plan, s0, write_path, lock_timeout,
+                                     statement_timeout)
+        checks.append(check5)
+    finally:
+        leftovers = _end_proof_session(conn)
+
+    # PROOF-6: independent verification from a new connection.
+    observer = provider.connect(user=observer_user, autocommit=True)
+    try:
+        checks.append(_verify(observer, plan, s0, run_id, xid, leftovers))
+        survives = _survivors(observer, s0, plan)
+        # PROOF-8: the database itself refuses to commit a proof run.
+        pill = _check_pill(provider)
+    finally:
+        observer.close()
+
+    # PROOF-7: the switch is still as it was (off, for a proof before apply).
+    switch_after = (settings.execution_enabled, settings.execution_source)
+    checks.append(Check(7, "kill-switch unchanged after the proof",
+                        PASS if switch_after == switch_before else FAIL,
+                        {"before": switch_before[0], "after": switch_after[0]}))
+    checks.append(pill)
+    checks.sort(key=lambda c: c.number)
+    return ProofReport(tuple(checks), plan_hash, fingerprint, provider.driver,
+                       started_at=started_at, seconds=time.monotonic() - started,
+                       run_id=run_id, xid=xid, survives_rollback=survives)
+
+
+class _CountingProvider:
+    """Stands in for the real provider in PROOF-2: counts, never connects."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def connect(self, **_: Any) -> Connection:
+        self.calls += 1
+        raise AssertionError("the kill-switch let a connection through")
+
+
+def _check_gate(settings: Settings, provider: ConnectionProvider) -> Check:
+    off = settings.with_(execution=None, execution_source="proof (switch forced off)")
+    counter = _CountingProvider()
+    try:
+        apply_documents(off, counter, [])  # type: ignore[arg-type]
+    except ExecutionDisabled as exc:
+        status = PASS if counter.calls == 0 else FAIL
+        return Check(2, "live path refused while the switch is off", status, {
+            "refused": True, "provider_calls": counter.calls, "message": exc.message})
+    except AssertionError:
+        pass
+    return Check(2, "live path refused while the switch is off", FAIL, {
+        "refused": False, "provider_calls": counter.calls})
+
+
+def _check_contract(plan: Plan) -> Check:
+    rows = [c.unit for d in plan.documents for c in d.changes if c.unit is not None]
+    evidence: dict[str, Any] = {"rows": len(rows)}
+    status = PASS
+    try:
+        validate_units(rows)
+        evidence["plan_rows_missing"] = []
+    except ContractError as exc:
+        status = FAIL
+        evidence["plan_rows_error"] = exc.message
+    bare = {"namespace": "PROOF", "code": "PROOF/BARE", "kind": "article", "ordinal": 1,
+            "depth": 1, "raw_heading": "", "content_hash": "0" * 64, "doc_path": "proof.md"}
+    try:
+        validate_units([bare])
+        status = FAIL
+        evidence["bare_row"] = "accepted (it must be refused)"
+    except ContractError as exc:
+        evidence["bare_row"] = exc.message
+        if "body" not in exc.message or "title" not in exc.message:
+            status = FAIL
+    return Check(4, "row contract: plan rows pass, a bare row is refused", status, evidence)
+
+
+def _drive(conn: Connection, plan: Plan, s0: Snapshot, write_path: WritePath,
+           lock_timeout: str, statement_timeout: str) -> tuple[Check, str | None, str | None]:
+    name = "full plan driven through the SQL functions in one transaction"
+    run_id: str | None = None
+    xid: str | None = None
+    try:
+        conn.execute("SELECT set_config('lock_timeout', %(v)s, true)", {"v": lock_timeout})
+        conn.execute("SELECT set_config('statement_timeout', %(v)s, true)",
+                     {"v": statement_timeout})
+        xid = str(conn.query("current_xid").scalar())
+        run_id = begin_run(conn, "proof", meta={"proof": True})
+        done = dict.fromkeys((*EVENTS, "placed"), 0)
+        for doc in plan.documents:
+            if not doc.has_changes:
+                continue
+            for key, n in write_path(conn, run_id, doc).items():
+                done[key] = done.get(key, 0) + n
+        for row in conn.query("deferrable_constraints").fetchall():
+            conn.execute(f"SET CONSTRAINTS {row['name']} IMMEDIATE")
+        still = str(conn.query("current_xid").scalar())
+        counts = {k: int(v) for k, v in (conn.query("table_counts").fetchone() or {}).items()}
+    except IucutError as exc:
+        return Check(5, name, FAIL, {"error": exc.message,
+                                     "sqlstate": exc.context.get("sqlstate")}), run_id, xid
+    deltas = {t: counts[t] - s0.counts[t] for t in TABLES}
+    want = expected_deltas(plan)
+    planned = {e: plan.counts[e] for e in EVENTS}
+    did = {e: done.get(e, 0) for e in EVENTS}
+    ok = deltas == want and did == planned and still == xid
+    evidence = {"run_id": run_id, "xid": xid, "planned": planned, "written": did,
+                "table_deltas": deltas, "expected_deltas": want,
+                "before": s0.counts, "in_transaction": counts}
+    if still != xid:
+        evidence["error"] = f"the transaction ended inside the proof (xid {xid} -> {still})"
+    return Check(5, name, PASS if ok else FAIL, evidence), run_id, xid
+
+
+def _end_proof_session(conn: Connection) -> dict[str, Any]:
+    """ROLLBACK, look for what a session could keep, and close the connection."""
+    leftovers: dict[str, Any] = {}
+    try:
+        conn.rollback()
+        conn.autocommit = True
+        leftovers = dict(conn.query("session_leftovers").fetchone() or {})
+    except IucutError as exc:
+        leftovers = {"error": exc.message}
+    finally:
+        conn.close()
+    return leftovers
+
+
+def _verify(observer: Connection, plan: Plan, s0: Snapshot, run_id: str | None,
+            xid: str | None, leftovers: Mapping[str, Any]) -> Check:
+    after = snapshot(observer)
+    codes = [c.code for d in plan.documents for c in d.changes if c.op == "create"]
+    leaked = int(observer.query("codes_present", codes=codes).scalar() or 0)
+    run_rows = int(observer.query("run_rows", run_id=run_id).scalar() or 0) if run_id else 0
+    xact = observer.query("xact_status", xid=xid).scalar() if xid else None
+    evidence = {
+        "counts_before": s0.counts, "counts_after": after.counts,
+        "digests_equal": after.digests == s0.digests,
+        "changed_tables": sorted(t for t in TABLES if after.digests[t] != s0.digests[t]),
+        "plan_rows_leaked": leaked, "run_rows_leaked": run_rows,
+        "xact_status": xact, "advisory_locks_left": leftovers.get("advisory_locks"),
+        "prepared_xacts": {"before": s0.prepared_xacts, "after": after.prepared_xacts},
+    }
+    ok = (after.counts == s0.counts and after.digests == s0.digests and leaked == 0
+          and run_rows == 0 and xact == "aborted" and leftovers.get("advisory_locks") == 0
+          and after.prepared_xacts == s0.prepared_xacts)
+    return Check(6, "after ROLLBACK an independent connection sees no change",
+                 PASS if ok else FAIL, evidence)
+
+
+def _survivors(observer: Connection, s0: Snapshot, plan: Plan) -> dict[str, Any]:
+    """Effects that do survive a rollback, reported rather than hidden."""
+    now = {r["sequence"]: r["last_value"] for r in observer.query("sequence_values").fetchall()}
+    drift = {name: (now.get(name) or 0) - (s0.sequences.get(name) or 0) for name in now}
+    return {
+        "sequence_values_consumed": drift,
+        "note": "identity values used by the rolled-back inserts are not given back; "
+        "statistics, WAL and transaction ids advance too. Nothing else survives.",
+    }
+
+
+def _check_pill(provider: ConnectionProvider) -> Check:
+    """Begin a proof run in a throwaway transaction and try to COMMIT it."""
+    conn = provider.connect(autocommit=False)
+    try:
+        begin_run(conn, "proof", meta={"probe": "commit must be refused"})
+        try:
+            conn.commit()
+        except IucutError as exc:
+            refused = exc.context.get("sqlstate") == "IUP01"
+            return Check(8, "the database refuses to commit a proof run",
+                         PASS if refused else FAIL,
+                         {"sqlstate": exc.context.get("sqlstate"), "message": exc.message})
+        return Check(8, "the database refuses to commit a proof run", FAIL, {
+            "committed": True})
+    except IucutError as exc:
+        return Check(8, "the database refuses to commit a proof run", FAIL,
+                     {"error": exc.message})
+    finally:
+        try:
+            conn.rollback()
+        finally:
+            conn.close()
+
+
+# --------------------------------------------------------------------------------------
+# Reports and --require-proof
+# --------------------------------------------------------------------------------------
+
+
+def check_proof_report(path: Path, plan_hash: str, provider: ConnectionProvider) -> dict[str, Any]:
+    """Accept a proof report only if it passed, for this plan, on this database."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ProofFailed(f"cannot read proof report {path}") from exc
+    if report.get("format") != REPORT_FORMAT:
+        raise ProofFailed(f"{path} is not an iucut proof report")
+    if not report.get("passed"):
+        raise ProofFailed(f"{path}: the proof did not pass ({report.get('verdict')})")
+    if report.get("plan_hash") != plan_hash:
+        raise ProofFailed(
+            f"{path}: the proof is for plan {str(report.get('plan_hash'))[:12]}, not for this "
+            f"plan {plan_hash[:12]}", hint="prove this plan: iucut prove --plan FILE")
+    conn = provider.connect(autocommit=True)
+    try:
+        here = read_fingerprint(conn)
+    finally:
+        conn.close()
+    fp = report.get("fingerprint") or {}
+    there = Fingerprint(str(fp.get("system_identifier")), str(fp.get("database")),
+                        str(fp.get("schema")), fp.get("migration_version"))
+    if not here.matches(there):
+        raise ProofFailed(f"{path}: the proof was made on another database",
+                          hint="prove the plan against this database")
+    return dict(report)
