@@ -190,7 +190,7 @@ def apply_documents(
     ensure_enabled(settings)  # before any connection: the provider must see 0 calls
     started = time.monotonic()
     items = list(documents)
-    conn = provider.connect(autocommit=True)
+    conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
         # A read-only first pass: what is already up to date needs no run at all.
         plan = make_plan(conn, items, prune_scopes=prune_scopes)
@@ -317,7 +317,7 @@ def apply_plan(
     started = time.monotonic()
     for dp in plan.documents:
         validate_units([c.unit for c in dp.changes if c.unit is not None])
-    conn = provider.connect(autocommit=True)
+    conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
         check_preconditions(conn, plan)
         conn.rollback()

@@ -47,6 +47,7 @@ class Settings:
     execution: str | None = None  # the raw kill-switch setting, as found
     execution_source: str = "default"
     roles: Roles = field(default_factory=Roles)
+    apply_role: str | None = None  # connect as this role to write (e.g. cutter_exec)
     home: Path = field(default_factory=lambda: Path.home() / ".iucut")
     env: Mapping[str, str] = field(default_factory=dict)  # env file + process env
     config_path: Path | None = None
@@ -154,6 +155,7 @@ def load_settings(
     chosen_driver = driver or env.get("IUCUT_DRIVER") or config.get("driver") or "psycopg"
     if chosen_driver not in DRIVERS:
         raise ConfigError(f"unknown driver {chosen_driver!r}: choose one of {', '.join(DRIVERS)}")
+    apply_role = env.get("IUCUT_APPLY_ROLE") or config.get("apply_role")
     home = Path(env["IUCUT_HOME"]) if env.get("IUCUT_HOME") else Path.home() / ".iucut"
     return Settings(
         dsn=dsn or env.get("IUCUT_DSN") or env.get("DATABASE_URL") or config.get("dsn"),
@@ -163,6 +165,7 @@ def load_settings(
         execution=execution,
         execution_source=source,
         roles=roles,
+        apply_role=identifier(apply_role, "role") if apply_role else None,
         home=home.expanduser(),
         env=env,
         config_path=config_path,

@@ -183,7 +183,8 @@ def prove(
 
     run_id: str | None = None
     xid: str | None = None
-    conn = provider.connect(autocommit=False)
+    # The proof runs as the role apply runs as: same rights, same settings.
+    conn = provider.connect(user=settings.apply_role, autocommit=False)
     try:
         # PROOF-3: the driver serves the calls.
         ident = conn.execute(
@@ -209,7 +210,7 @@ def prove(
         checks.append(_verify(observer, plan, s0, run_id, xid, leftovers))
         survives = _survivors(observer, s0, plan)
         # PROOF-8: the database itself refuses to commit a proof run.
-        pill = _check_pill(provider)
+        pill = _check_pill(provider, settings.apply_role)
     finally:
         observer.close()
 
@@ -358,9 +359,9 @@ def _survivors(observer: Connection, s0: Snapshot, plan: Plan) -> dict[str, Any]
     }
 
 
-def _check_pill(provider: ConnectionProvider) -> Check:
+def _check_pill(provider: ConnectionProvider, role: str | None) -> Check:
     """Begin a proof run in a throwaway transaction and try to COMMIT it."""
-    conn = provider.connect(autocommit=False)
+    conn = provider.connect(user=role, autocommit=False)
     try:
         begin_run(conn, "proof", meta={"probe": "commit must be refused"})
         try:
