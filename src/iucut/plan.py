@@ -298,6 +298,8 @@ def plan_hash(plan: Plan) -> str:
 
 
 def plan_from_dict(data: Mapping[str, Any]) -> Plan:
+    if not isinstance(data, Mapping):
+        raise StalePlan(f"not an iucut plan (a JSON {type(data).__name__}, want an object)")
     if data.get("format") != PLAN_FORMAT:
         raise StalePlan(f"not an iucut plan (format {data.get('format')!r}, want {PLAN_FORMAT})")
     fp = data["fingerprint"]
@@ -356,7 +358,7 @@ def read_plan(path: Path) -> tuple[Plan, str]:
     try:
         data = json.loads(raw)
         plan = plan_from_dict(data)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StalePlan(f"{path}: not a readable iucut plan ({type(exc).__name__})") from exc
     return plan, hashlib.sha256(raw).hexdigest()
 
