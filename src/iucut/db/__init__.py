@@ -1,0 +1,1 @@
+"""The database layer: target resolution, the embedded server, connectors, named queries."""

