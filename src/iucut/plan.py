@@ -197,7 +197,7 @@ def make_plan(
             rejected.append(Rejected(str(item.context.get("path") or ""), item.message))
         else:
             docs.append(item)
-    _check_unique(docs)
+    docs = _drop_shared_namespaces(docs, rejected)
     fingerprint = read_fingerprint(conn)
     db_docs = read_documents(conn, [d.path for d in docs])
     plans: list[DocumentPlan] = []
@@ -209,7 +209,8 @@ def make_plan(
         if on_progress is not None:
             on_progress(n, len(docs), doc.path)
     if prune_scopes is not None:
-        present = {d.path for d in docs}
+        # a rejected document is still present: pruning must not retire it
+        present = {d.path for d in docs} | {r.path for r in rejected}
         for row in conn.query("documents_active").fetchall():
             path = row["doc_path"]
             if path not in present and any(_under(path, s) for s in prune_scopes):
@@ -228,16 +229,32 @@ def _under(path: str, scope: str) -> bool:
     return scope in ("", ".") or path == scope or path.startswith(scope + "/")
 
 
-def _check_unique(docs: Sequence[CutDocument]) -> None:
-    seen: dict[str, str] = {}
+def _drop_shared_namespaces(
+    docs: Sequence[CutDocument], rejected: list[Rejected]
+) -> list[CutDocument]:
+    """Reject every document whose namespace another document of the run also has.
+
+    Only those documents are refused (spec: the others proceed); all of them, not the
+    later ones, so the outcome does not depend on the order of the paths.
+    """
+    paths: dict[str, set[str]] = {}
     for doc in docs:
-        other = seen.get(doc.namespace)
-        if other is not None and other != doc.path:
-            raise ContractError(
-                f"{doc.path}: namespace {doc.namespace} is also the namespace of {other}",
-                hint="give one of them its own namespace (front matter iu_namespace)",
+        paths.setdefault(doc.namespace, set()).add(doc.path)
+    kept: list[CutDocument] = []
+    for doc in docs:
+        others = sorted(paths[doc.namespace] - {doc.path})
+        if others:
+            rejected.append(
+                Rejected(
+                    doc.path,
+                    f"{doc.path}: namespace {doc.namespace} is also the namespace of "
+                    f"{', '.join(others)}; give one of them its own namespace "
+                    "(front matter iu_namespace)",
+                )
             )
-        seen[doc.namespace] = doc.path
+        else:
+            kept.append(doc)
+    return kept
 
 
 # --------------------------------------------------------------------------------------
