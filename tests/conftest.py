@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,6 +227,18 @@ def cli_offline(tmp_path: Path) -> CliEnv:
     would start an embedded server in a temporary home)."""
     home = tmp_path / "cli-home"
     return CliEnv(env=clean_environment(home), home=home)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the session a base temp dir of its own (unless --basetemp is given).
+
+    pytest's default numbered dirs are pruned by *other* concurrent sessions of the same
+    user (it keeps the last three), which removed a running embedded server's data dir
+    under our feet on a shared machine.
+    """
+    if not config.option.basetemp:
+        config.option.basetemp = tempfile.mkdtemp(prefix="iucut-pytest-")
+        config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
