@@ -126,7 +126,9 @@ def plan_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None
         raise InputError(f"{len(the_plan.rejected)} document(s) rejected (see above)",
                          path=the_plan.rejected[0].path)
     if the_plan.has_changes:
-        raise click.exceptions.Exit(PLAN_CHANGES_EXIT)
+        # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
+        # swallows Exit and *returns* its code, which main() then turned into exit 0
+        raise SystemExit(PLAN_CHANGES_EXIT)
 
 
 def _scope(path: Path, base: Path) -> str:
