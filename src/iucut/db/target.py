@@ -38,7 +38,7 @@ LIBPQ_ENV = {
     "PGPASSWORD": "password",
     "PGPASSFILE": "passfile",
     "PGSERVICE": "service",
-    "PGSERVICEFILE": "servicefile",
+    # PGSERVICEFILE has no keyword before libpq 18: libpq reads it from the environment
     "PGOPTIONS": "options",
     "PGAPPNAME": "application_name",
     "PGSSLMODE": "sslmode",
@@ -121,7 +121,7 @@ def _with_env_defaults(conninfo: str, env: Mapping[str, str]) -> str:
     return make_conninfo(conninfo, **extra) if extra else conninfo
 
 
-_SERVICE_SAFE = ("service", "servicefile", "password", "passfile")
+_SERVICE_SAFE = ("service", "password", "passfile")
 
 
 def redact(conninfo: str) -> str:
