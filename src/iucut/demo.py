@@ -305,7 +305,7 @@ class Demo:
 
         assert self.plan is not None
         result = apply_plan(self.settings_on, self.db, self.plan, self.plan_id)
-        expect(not result.failed, f"{len(result.failed)} document(s) failed")
+        expect(not result.failed, "; ".join(f"{d.doc_path}: {d.error}" for d in result.failed))
         expect(
             result.counts["created"] == self.plan.counts["created"],
             f"created {result.counts['created']}, the plan said {self.plan.counts['created']}",
@@ -372,7 +372,7 @@ class Demo:
 
         docs: list[CutDocument | IucutError] = list(self.docs)
         result = apply_documents(self.settings_on, self.db, docs)
-        expect(not result.failed, f"{len(result.failed)} document(s) failed")
+        expect(not result.failed, "; ".join(f"{d.doc_path}: {d.error}" for d in result.failed))
         expect(
             result.counts["revised"] == 1 and result.counts["created"] == 0,
             f"apply did {summary_line(result.counts)}, expected ~1",
