@@ -63,7 +63,7 @@ def doctor_cmd(ctx: Context, as_json: bool, report_dir: Path | None) -> None:
     if as_json:
         click.echo(render(report, "json"), nl=False)
         if not report.ok:  # the JSON above is the whole answer: no second error document
-            raise click.exceptions.Exit(DoctorFailed.exit_code)
+            raise SystemExit(DoctorFailed.exit_code)
         return
     click.echo(render(report, "terminal", color=sys.stdout.isatty()), nl=False)
     if not report.ok:
@@ -102,6 +102,6 @@ def demo_cmd(ctx: Context, keep: bool, as_json: bool) -> None:
 
         echo_json(result.to_dict())
         if not result.ok:
-            raise click.exceptions.Exit(1)
+            raise SystemExit(1)
     if not result.ok:
         raise IucutError(f"demo: step {result.failed_step} failed", hint="see the output above")
