@@ -258,6 +258,9 @@ def migrate(
         raise MigrationError("--harden needs --roles")
     owner = identifier(owner or (roles or Roles()).owner, "role")
     known = load_migrations(directory)
+    if conn.in_transaction:
+        # our transactions would become savepoints of the caller's, committed by nobody
+        raise MigrationError("migrate needs a connection outside any transaction")
     if conn.autocommit:
         conn.autocommit = False
     with conn.transaction():

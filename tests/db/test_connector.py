@@ -24,12 +24,14 @@ pytestmark = pytest.mark.db
 def test_both_drivers_serve_the_interface(db, driver):
     """Each driver gives a Connection with dict rows, a server version and a backend pid."""
     conn = db.connect(driver=driver)
+    assert not conn.in_transaction
     assert isinstance(conn, Connection)
     assert conn.driver_name == driver
     assert conn.server_version >= 130000
     pid = conn.execute("SELECT pg_backend_pid() AS pid").scalar()
     assert conn.backend_pid == pid
     rows = conn.execute("SELECT %(a)s::int AS a, %(b)s AS b", {"a": 1, "b": "x"}).fetchall()
+    assert conn.in_transaction
     assert rows == [{"a": 1, "b": "x"}]
 
 

@@ -79,6 +79,7 @@ def test_fresh_apply_then_no_op(empty):
     assert first.current_version == known[-1].version
     rows = conn.execute(f"SELECT version, checksum FROM {SCHEMA}.iucut_migration").fetchall()
     assert {(r["version"], r["checksum"]) for r in rows} == {(m.version, m.checksum) for m in known}
+    conn.rollback()
     second = migrate(conn, SCHEMA)
     assert second.up_to_date and second.applied == ()
     assert second.already_applied == len(known)
@@ -104,6 +105,7 @@ def test_status_before_and_after(empty):
     assert before.current_version is None and not before.current
     assert before.pending == tuple(m.filename for m in load_migrations())
     assert conn.execute("SELECT to_regnamespace('iu') IS NULL AS absent").scalar()
+    conn.rollback()
     migrate(conn, SCHEMA)
     after = status(conn, SCHEMA)
     assert after.current and after.pending == () and after.current_version == after.latest_version
@@ -249,6 +251,15 @@ def test_package_marks_freeze_owner_only():
     """The shipped migrations mark fn_iu_freeze and fn_iu_unfreeze owner-only."""
     marked = owner_only_functions(load_migrations())
     assert {"fn_iu_freeze", "fn_iu_unfreeze"} <= set(marked)
+
+
+def test_open_transaction_is_refused(empty):
+    """migrate refuses a connection inside a transaction (its work would stay uncommitted)."""
+    conn = empty.connect()
+    conn.execute("SELECT 1")
+    assert conn.in_transaction
+    with pytest.raises(MigrationError, match="outside any transaction"):
+        migrate(conn, SCHEMA)
 
 
 def test_harden_needs_roles(empty):

@@ -101,6 +101,10 @@ class Psycopg2ConnectionShim(BaseConnection):
     def closed(self) -> bool:
         return bool(self.raw.closed)
 
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self.raw.info.transaction_status != _IDLE)
+
     def execute(self, sql: str, params: Params = None) -> Result:
         try:
             with self.raw.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:

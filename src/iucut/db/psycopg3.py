@@ -91,6 +91,10 @@ class Psycopg3Connection(BaseConnection):
     def closed(self) -> bool:
         return self.raw.closed
 
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
     def execute(self, sql: str, params: Params = None) -> Result:
         try:
             cur = self.raw.execute(sql, _adapt(params))
