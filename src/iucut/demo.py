@@ -490,7 +490,10 @@ def run_demo(
         f"iucut {__version__} demo: the whole pipeline on {len(SAMPLES)} sample documents, "
         f"on a database of its own"
     )
-    say(f"  working copy: {workdir}  ({', '.join(SAMPLES)})")
+    say(
+        f"  working copy: {workdir}  ({', '.join(SAMPLES)})"
+        + ("" if keep else "; removed at the end (--keep keeps it)")
+    )
     steps: list[Step] = []
     try:
         for number, (title, command, method) in enumerate(STEPS, 1):
@@ -514,8 +517,10 @@ def run_demo(
             if not step.ok:
                 say(f"        FAILED: {step.error}")
                 break
-            if number == 1:
+            if number == 1 and keep:
                 say(f"        to follow along: cd {workdir} && export IUCUT_DSN='{demo.url}'")
+            elif number == 1:
+                say(f"        to look around afterwards: export IUCUT_DSN='{demo.url}'")
     finally:
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)

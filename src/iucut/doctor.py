@@ -253,9 +253,10 @@ def _embedded_running(provider: ConnectionProvider) -> bool | None:
 def check_database(out: _Checks, conn: Connection, provider: ConnectionProvider) -> None:
     row = _q(conn, "server")[0]
     target = provider.target
+    where = target.display if target.embedded else f"{target.display} (from {target.source})"
     evidence = (
-        f"{target.display} (from {target.source}): PostgreSQL {row['server_version']}, "
-        f"database {row['database']}, role {row['role']}, driver {conn.driver_name}"
+        f"{where}: PostgreSQL {row['server_version']}, role {row['role']}, "
+        f"driver {conn.driver_name}"
     )
     out.add("database", "PASS", evidence, details={**row, "source": target.source})
 
@@ -469,7 +470,7 @@ def check_function_privileges(
         out.add(
             "function privileges",
             "PASS",
-            f"{settings.roles.exec} executes the {len(granted)} write functions and none "
+            f"{settings.roles.exec} executes the {len(granted)} granted write functions, none "
             f"of the {len(withheld)} owner-only/internal ones; {settings.roles.reader} "
             "executes none",
             details={"write_functions": sorted(granted)},
