@@ -1,0 +1,435 @@
+"""Apply throughput against raw COPY of the same rows, and the cost of re-syncing.
+
+All in one run, on one server (the embedded one by default, ``--dsn`` for another):
+
+(a) initial load of >= 100,000 units (a generated corpus of legal documents) through
+    the write functions (``apply_documents``: one ``fn_iu_apply_document`` call and one
+    transaction per document), in units/s, against ``COPY`` of the same rows
+    (information_unit, unit_version, iu_lifecycle_log, iu_document and one run row)
+    into the same tables of a fresh database with the same indexes, FKs and triggers;
+    target >= 0.5x COPY;
+(b) re-apply of the unchanged corpus; target <= 1 s;
+(c) one unit changed among all of them: exactly one version row and one log row (plus
+    the run's own row) are written; target <= 0.5 s.
+
+    python bench/apply_bench.py                 # embedded server, 200 docs x ~506 units
+    python bench/apply_bench.py --dsn postgresql://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import legal_document, revise_clause
+from iucut.apply import apply_documents
+from iucut.config import Settings
+from iucut.cut import cut_text
+from iucut.db.connector import ConnectionProvider
+from iucut.db.target import Target, redact, with_database
+from iucut.migrate import migrate
+from iucut.units import CutDocument
+
+SCHEMA = "public"
+TABLES = ("information_unit", "unit_version", "iu_lifecycle_log", "iu_run", "iu_document")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# Server and databases
+# --------------------------------------------------------------------------------------
+
+
+def server_dsn(args: argparse.Namespace) -> tuple[str, Any]:
+    """The admin DSN of the server to use, and the embedded server we started (or None)."""
+    if args.dsn:
+        return args.dsn, None
+    from iucut.db.embedded import EmbeddedServer
+
+    server = EmbeddedServer(Path(args.home))
+    server.start()
+    return server.url("postgres"), server
+
+
+@contextmanager
+def fresh_database(admin_dsn: str, label: str, keep: bool) -> Iterator[str]:
+    """A new database on the server, migrated; yields its DSN; dropped afterwards."""
+    name = f"iucut_bench_{label}_{secrets.token_hex(3)}"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    dsn = with_database(admin_dsn, name)
+    try:
+        with ConnectionProvider(Target(dsn, "--dsn")).connect() as conn:
+            migrate(conn, SCHEMA)
+        yield dsn
+    finally:
+        if not keep:
+            with psycopg.connect(admin_dsn, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def table_counts(dsn: str) -> dict[str, int]:
+    with psycopg.connect(dsn) as conn:
+        return {
+            t: conn.execute(f"SELECT count(*) FROM {SCHEMA}.{t}").fetchone()[0]  # type: ignore[index]
+            for t in TABLES
+        }
+
+
+def settings_for(dsn: str, driver: str) -> Settings:
+    return Settings(dsn=dsn, schema=SCHEMA, driver=driver, execution="enabled", env={})
+
+
+# --------------------------------------------------------------------------------------
+# The corpus
+# --------------------------------------------------------------------------------------
+
+
+def make_corpus(args: argparse.Namespace) -> tuple[list[str], list[CutDocument], float]:
+    """Generate and cut documents until there are at least ``--units`` units."""
+    texts: list[str] = []
+    docs: list[CutDocument] = []
+    started = time.perf_counter()
+    units = 0
+    n = 0
+    while units < args.units or n < args.docs:
+        n += 1
+        text = legal_document(n, seed=args.seed)
+        doc = cut_text(text.encode(), f"bench/luat-{n:04d}.md")
+        assert isinstance(doc, CutDocument)
+        texts.append(text)
+        docs.append(doc)
+        units += len(doc.units)
+    return texts, docs, time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------------------
+# (a) the write functions against COPY
+# --------------------------------------------------------------------------------------
+
+
+def copy_rows(dsn: str, docs: list[CutDocument]) -> dict[str, float]:
+    """COPY the rows an initial apply writes, as fast as the client can: one transaction.
+
+    information_unit first (its ids are generated always), then the code → id map, then
+    unit_version and iu_lifecycle_log, then iu_document. Returns phase timings.
+    """
+    timings: dict[str, float] = {}
+    run_id = uuid.uuid4()
+    started = time.perf_counter()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.iu_run (run_id, mode, status) VALUES (%s, 'apply', 'finished')",
+            (run_id,),
+        )
+        with conn.cursor() as cur:
+            with cur.copy(
+                f"COPY {SCHEMA}.information_unit (code, namespace, doc_path, parent_code, kind, "
+                "label, ordinal, depth, position, current_version, content_hash, created_run, "
+                "updated_run) FROM STDIN"
+            ) as copy:
+                for doc in docs:
+                    for u in doc.units:
+                        copy.write_row(
+                            (
+                                u.code,
+                                u.namespace,
+                                u.doc_path,
+                                u.parent_code,
+                                u.kind,
+                                u.label,
+                                u.ordinal,
+                                u.depth,
+                                u.position,
+                                1,
+                                u.content_hash,
+                                run_id,
+                                run_id,
+                            )
+                        )
+            timings["information_unit"] = time.perf_counter() - started
+            ids = dict(cur.execute(f"SELECT code, unit_id FROM {SCHEMA}.information_unit"))
+            timings["id map"] = time.perf_counter() - started - sum(timings.values())
+            mark = time.perf_counter()
+            with cur.copy(
+                f"COPY {SCHEMA}.unit_version (unit_id, version, title, body, raw_heading, "
+                "content_hash, doc_path, line_start, line_end, byte_start, byte_end, run_id) "
+                "FROM STDIN"
+            ) as copy:
+                for doc in docs:
+                    for u in doc.units:
+                        copy.write_row(
+                            (
+                                ids[u.code],
+                                1,
+                                u.title,
+                                u.body,
+                                u.raw_heading,
+                                u.content_hash,
+                                u.doc_path,
+                                u.line_start,
+                                u.line_end,
+                                u.byte_start,
+                                u.byte_end,
+                                run_id,
+                            )
+                        )
+            timings["unit_version"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            with cur.copy(
+                f"COPY {SCHEMA}.iu_lifecycle_log (unit_id, code, event, from_version, "
+                "to_version, run_id) FROM STDIN"
+            ) as copy:
+                for doc in docs:
+                    for u in doc.units:
+                        copy.write_row((ids[u.code], u.code, "created", None, 1, run_id))
+            timings["iu_lifecycle_log"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            with cur.copy(
+                f"COPY {SCHEMA}.iu_document (doc_path, namespace, doc_hash, unit_count, "
+                "size_bytes, first_run, last_run) FROM STDIN"
+            ) as copy:
+                for doc in docs:
+                    copy.write_row(
+                        (
+                            doc.path,
+                            doc.namespace,
+                            doc.doc_hash,
+                            len(doc.units),
+                            doc.size,
+                            run_id,
+                            run_id,
+                        )
+                    )
+            timings["iu_document"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        conn.commit()
+        timings["commit"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    return timings
+
+
+def same_rows(dsn_a: str, dsn_b: str) -> bool:
+    """Both databases hold the same unit texts (a check that COPY loaded the same rows)."""
+    sql = (
+        f"SELECT md5(string_agg(u.code || v.raw_heading || v.body, '' ORDER BY u.code)) "
+        f"FROM {SCHEMA}.information_unit u JOIN {SCHEMA}.unit_version v USING (unit_id)"
+    )
+    with psycopg.connect(dsn_a) as a, psycopg.connect(dsn_b) as b:
+        return a.execute(sql).fetchone() == b.execute(sql).fetchone()
+
+
+# --------------------------------------------------------------------------------------
+
+
+def machine(admin_dsn: str) -> dict[str, str]:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    with psycopg.connect(admin_dsn) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "postgresql": version,
+        "server": redact(admin_dsn),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dsn", help="an admin (CREATE DATABASE) DSN; default: embedded server")
+    parser.add_argument(
+        "--home",
+        default=str(Path(__file__).parent / "out" / "home"),
+        help="iucut home of the embedded server (default: bench/out/home)",
+    )
+    parser.add_argument("--units", type=int, default=100_000, help="at least this many units")
+    parser.add_argument("--docs", type=int, default=200, help="at least this many documents")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--driver", default="psycopg", choices=["psycopg", "psycopg2"])
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
+    parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
+    args = parser.parse_args()
+
+    admin_dsn, embedded = server_dsn(args)
+    figures: dict[str, Any] = {"machine": machine(admin_dsn)}
+    log(f"server: {figures['machine']['server']} (PostgreSQL {figures['machine']['postgresql']})")
+    texts, docs, cut_seconds = make_corpus(args)
+    units = sum(len(d.units) for d in docs)
+    size = sum(d.size for d in docs)
+    figures["corpus"] = {
+        "documents": len(docs),
+        "units": units,
+        "bytes": size,
+        "cut_seconds": round(cut_seconds, 2),
+    }
+    log(
+        f"corpus: {len(docs)} documents, {units} units, {size / 1e6:.1f} MB "
+        f"(cut in {cut_seconds:.1f}s)"
+    )
+
+    with (
+        fresh_database(admin_dsn, "fn", args.keep) as fn_dsn,
+        fresh_database(admin_dsn, "copy", args.keep) as copy_dsn,
+    ):
+        provider = ConnectionProvider(Target(fn_dsn, "--dsn"), args.driver, schema=SCHEMA)
+        settings = settings_for(fn_dsn, args.driver)
+
+        # (a) through the write functions
+        started = time.perf_counter()
+        result = apply_documents(settings, provider, docs)
+        fn_seconds = time.perf_counter() - started
+        assert not result.failed and not result.rejected, result.failed[:3]
+        assert result.counts["created"] == units, result.counts
+        # (a) raw COPY of the same rows into the same tables
+        copy = copy_rows(copy_dsn, docs)
+        assert table_counts(copy_dsn) == {**table_counts(fn_dsn), "iu_run": 1}
+        assert same_rows(fn_dsn, copy_dsn)
+        ratio = (units / fn_seconds) / (units / copy["total"])
+        figures["a_initial_load"] = {
+            "functions_seconds": round(fn_seconds, 2),
+            "functions_units_per_s": round(units / fn_seconds),
+            "copy_seconds": round(copy["total"], 2),
+            "copy_units_per_s": round(units / copy["total"]),
+            "copy_phases": {k: round(v, 2) for k, v in copy.items()},
+            "ratio": round(ratio, 3),
+            "target": ">= 0.5",
+            "pass": ratio >= 0.5,
+        }
+        log(
+            f"(a) functions: {fn_seconds:.2f}s = {units / fn_seconds:,.0f} units/s; "
+            f"COPY: {copy['total']:.2f}s = {units / copy['total']:,.0f} units/s; "
+            f"ratio {ratio:.2f}x (target >= 0.5x)"
+        )
+
+        # (b) re-apply of the unchanged corpus
+        before = table_counts(fn_dsn)
+        started = time.perf_counter()
+        again = apply_documents(settings, provider, docs)
+        b_seconds = time.perf_counter() - started
+        assert again.run_id is None and table_counts(fn_dsn) == before
+        figures["b_reapply_unchanged"] = {
+            "seconds": round(b_seconds, 3),
+            "target": "<= 1",
+            "pass": b_seconds <= 1.0,
+        }
+        log(f"(b) re-apply unchanged: {b_seconds:.3f}s (target <= 1s), no row written")
+
+        # (b') the same from the command line, cutting included
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("IUCUT_", "PG")) and k != "DATABASE_URL"
+        }
+        env.update(
+            IUCUT_DSN=fn_dsn,
+            IUCUT_SCHEMA=SCHEMA,
+            IUCUT_EXECUTION="enabled",
+            IUCUT_HOME=str(Path(args.home)),
+        )
+        folder = Path(args.home).parent / "corpus" / "bench"
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, text in enumerate(texts, 1):
+            (folder / f"luat-{i:04d}.md").write_text(text, encoding="utf-8")
+        iucut = Path(sys.executable).with_name("iucut")
+        started = time.perf_counter()
+        cli = subprocess.run(
+            [
+                str(iucut),
+                "--driver",
+                args.driver,
+                "apply",
+                str(folder),
+                "--root",
+                str(folder.parent),
+                "--json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        cli_seconds = time.perf_counter() - started
+        assert cli.returncode == 0, cli.stderr
+        assert json.loads(cli.stdout)["run_id"] is None
+        figures["b_reapply_unchanged"]["cli_seconds_with_cut"] = round(cli_seconds, 2)
+        log(f"(b') `iucut apply` of the unchanged folder, cutting included: {cli_seconds:.2f}s")
+
+        # (c) one unit changed among all of them
+        target = len(docs) // 2
+        edited = revise_clause(texts[target], article=7, clause=2)
+        changed = cut_text(edited.encode(), docs[target].path)
+        assert isinstance(changed, CutDocument)
+        docs_c = [*docs[:target], changed, *docs[target + 1 :]]
+        before = table_counts(fn_dsn)
+        started = time.perf_counter()
+        one = apply_documents(settings, provider, docs_c)
+        c_seconds = time.perf_counter() - started
+        after = table_counts(fn_dsn)
+        delta = {t: after[t] - before[t] for t in TABLES}
+        assert one.counts == {
+            "created": 0,
+            "revised": 1,
+            "moved": 0,
+            "retired": 0,
+            "restored": 0,
+            "placed": 0,
+        }, one.counts
+        assert delta == {
+            "information_unit": 0,
+            "unit_version": 1,
+            "iu_lifecycle_log": 1,
+            "iu_run": 1,
+            "iu_document": 0,
+        }, delta
+        figures["c_one_unit_changed"] = {
+            "seconds": round(c_seconds, 3),
+            "rows_written": delta,
+            "target": "<= 0.5",
+            "pass": c_seconds <= 0.5,
+        }
+        log(
+            f"(c) one unit changed among {units}: {c_seconds:.3f}s (target <= 0.5s); "
+            f"rows written {delta}"
+        )
+
+    if embedded is not None and not args.keep:
+        pass  # the embedded server stays up for the next run (iucut db stop stops it)
+    print(json.dumps(figures, indent=2))
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    ok = all(
+        figures[k]["pass"] for k in ("a_initial_load", "b_reapply_unchanged", "c_one_unit_changed")
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

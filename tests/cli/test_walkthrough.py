@@ -1,0 +1,279 @@
+"""End to end, as a user would: cut, plan, apply (refused, then enabled), edit, plan,
+apply, history, export; and the apply command's exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LAW = """\
+---
+title: Luật mẫu
+---
+
+# LUẬT MẪU
+
+Căn cứ Hiến pháp nước Cộng hòa xã hội chủ nghĩa Việt Nam;
+
+## Chương I. NHỮNG QUY ĐỊNH CHUNG
+
+### Điều 1. Phạm vi điều chỉnh
+
+Luật này quy định về mẫu.
+
+1. Cơ quan nhà nước thực hiện theo quy định.
+
+2. Tổ chức, cá nhân có trách nhiệm phối hợp.
+
+a) Báo cáo định kỳ;
+
+b) Báo cáo đột xuất.
+
+### Điều 2. Giải thích từ ngữ
+
+Trong Luật này, các từ ngữ dưới đây được hiểu như sau:
+
+1. Mẫu là văn bản dùng để thử.
+
+## Chương II. ĐIỀU KHOẢN THI HÀNH
+
+### Điều 3. Hiệu lực thi hành
+
+Luật này có hiệu lực từ ngày ký.
+"""
+
+GUIDE = """\
+# Guide
+
+## Usage
+
+Run the tool.
+
+## Support
+
+Ask the team.
+"""
+
+CLAUSE = "2. Tổ chức, cá nhân có trách nhiệm phối hợp."
+EDITED_CLAUSE = "2. Tổ chức, cá nhân có trách nhiệm phối hợp chặt chẽ."
+
+
+def source(tmp_path: Path) -> Path:
+    folder = tmp_path / "src"
+    (folder / "laws").mkdir(parents=True)
+    (folder / "laws" / "luat-mau.md").write_text(LAW, encoding="utf-8")
+    (folder / "guide.md").write_text(GUIDE, encoding="utf-8")
+    return folder
+
+
+def run(cli_env: Any, *args: str, enabled: bool = False, **kw: Any) -> Any:
+    env = {"IUCUT_EXECUTION": "enabled"} if enabled else {}
+    env.update(kw.pop("env", {}))
+    return cli_env.run(*args, env=env, **kw)
+
+
+def table_counts(db: Any) -> dict[str, int]:
+    with db.connect() as conn:
+        row = conn.query("table_counts").fetchone()
+        assert row is not None
+        return dict(row)
+
+
+def test_walkthrough(cli_env: Any, db: Any, tmp_path: Path) -> None:
+    """cut → plan → apply refused (5) → apply → edit → plan ~1 (2) → apply → history → export."""
+    folder = source(tmp_path)
+    law = folder / "laws" / "luat-mau.md"
+    where = ("--root", str(folder))
+
+    cut = run(cli_env, "cut", str(folder))
+    assert cut.returncode == 0, cut.stderr
+
+    plan = run(cli_env, "plan", str(folder), *where)
+    assert plan.returncode == 2, plan.stderr  # there are changes
+    assert "laws/luat-mau.md" in plan.stdout and "guide.md" in plan.stdout
+    assert " ~0 " in plan.stdout.splitlines()[-1]
+
+    refused = run(cli_env, "apply", str(folder), *where)
+    assert refused.returncode == 5, refused.stderr
+    assert "kill-switch" in refused.stderr and "IUCUT_EXECUTION" in refused.stderr
+    assert refused.stdout == ""
+    assert table_counts(db)["iu_run"] == 0
+
+    applied = run(cli_env, "apply", str(folder), *where, enabled=True)
+    assert applied.returncode == 0, applied.stderr
+    assert "2 documents written" in applied.stdout
+    counts = table_counts(db)
+    assert counts["iu_document"] == 2 and counts["iu_run"] == 1
+    assert counts["unit_version"] == counts["information_unit"] > 2
+
+    quiet = run(cli_env, "plan", str(folder), *where)
+    assert quiet.returncode == 0, quiet.stdout + quiet.stderr  # nothing to do
+
+    assert CLAUSE in LAW
+    law.write_text(LAW.replace(CLAUSE, EDITED_CLAUSE), encoding="utf-8")
+    plan = run(cli_env, "plan", str(folder), *where)
+    assert plan.returncode == 2, plan.stderr
+    summary = plan.stdout.splitlines()[-1]
+    assert "+0 ~1 →0 ↺0 -0 " in summary, plan.stdout
+    as_json = run(cli_env, "plan", str(folder), *where, "--json")
+    assert as_json.returncode == 2
+    changes = [
+        c
+        for d in json.loads(as_json.stdout)["documents"]
+        for c in d["changes"]
+        if c["op"] != "place"
+    ]
+    assert [c["op"] for c in changes] == ["revise"]
+    code = changes[0]["code"]
+    assert f"~ {code}" in plan.stdout
+
+    applied = run(cli_env, "apply", str(folder), *where, enabled=True)
+    assert applied.returncode == 0, applied.stderr
+    assert "~1" in applied.stdout and "1 documents written" in applied.stdout
+
+    history = run(cli_env, "history", code)
+    assert history.returncode == 0, history.stderr
+    assert history.stdout.startswith(f"{code}: 2 version(s)")
+    assert "  v1 " in history.stdout and "  v2 " in history.stdout
+    assert "created" in history.stdout and "revised" in history.stdout
+    diff = run(cli_env, "history", code, "--diff", "1", "2")
+    assert f"-{CLAUSE}" in diff.stdout and f"+{EDITED_CLAUSE}" in diff.stdout
+
+    show = run(cli_env, "show", code)
+    assert show.returncode == 0 and "version 2" in show.stdout
+
+    out = tmp_path / "exported.md"
+    exported = run(cli_env, "export", "laws/luat-mau.md", "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert out.read_bytes() == law.read_bytes()
+    stdout = run(cli_env, "export", "laws/luat-mau.md")
+    assert stdout.stdout == law.read_text(encoding="utf-8")
+
+
+def test_apply_refused_without_the_switch_opens_no_connection(
+    cli_offline: Any, tmp_path: Path
+) -> None:
+    """Switch off: exit 5 with an unreachable database or none, and no server started."""
+    folder = source(tmp_path)
+    where = ("--root", str(folder))
+    no_db = run(cli_offline, "apply", str(folder), *where)
+    assert no_db.returncode == 5, no_db.stderr
+    assert "kill-switch is off" in no_db.stderr
+    assert not (cli_offline.home / "pg").exists()  # the embedded server was never touched
+    env = {"IUCUT_DSN": "postgresql://nobody:s3cr3t@127.0.0.1:1/none?connect_timeout=1"}
+    unreachable = run(cli_offline, "apply", str(folder), *where, env=env)
+    assert unreachable.returncode == 5, unreachable.stderr  # not 8: never tried to connect
+    assert "s3cr3t" not in unreachable.stderr + unreachable.stdout
+    for word in ("Enabled", "true", "1", "yes"):
+        typo = run(cli_offline, "apply", str(folder), *where, env={**env, "IUCUT_EXECUTION": word})
+        assert typo.returncode == 5, (word, typo.stderr)
+    as_json = run(cli_offline, "apply", str(folder), *where, "--json", env=env)
+    assert as_json.returncode == 5
+    assert json.loads(as_json.stdout)["exit_code"] == 5
+    codes = cli_offline.run("exit-codes")
+    assert any(
+        line.split(None, 1)[0] == "5" and "kill-switch" in line
+        for line in codes.stdout.splitlines()
+    )
+
+
+def test_apply_exit_code_3_for_a_rejected_document_while_others_are_written(
+    cli_env: Any, db: Any, tmp_path: Path
+) -> None:
+    """An invalid UTF-8 file: named on stderr, exit 3, nothing of it written, others written."""
+    folder = source(tmp_path)
+    (folder / "broken.md").write_bytes(b"# Broken\n\nvalid \xc3\x28 invalid\n")
+    result = run(cli_env, "apply", str(folder), "--root", str(folder), enabled=True)
+    assert result.returncode == 3, result.stderr
+    assert "broken.md" in result.stderr
+    with db.connect() as conn:
+        docs = conn.execute(f"SELECT doc_path FROM {db.schema}.iu_document ORDER BY 1").fetchall()
+    assert docs == [{"doc_path": "guide.md"}, {"doc_path": "laws/luat-mau.md"}]
+
+
+def test_frozen_database_refuses_apply_with_exit_6(cli_env: Any, db: Any, tmp_path: Path) -> None:
+    """After an operator's freeze, apply exits 6 and writes nothing, switch on or not."""
+    folder = source(tmp_path)
+    freeze = run(cli_env, "freeze", "--reason", "audit")
+    if freeze.returncode != 0:  # the operator command may not exist: freeze in SQL
+        with db.connect(autocommit=True) as admin:
+            admin.execute(f"SELECT {db.schema}.fn_iu_freeze('audit')")
+    result = run(cli_env, "apply", str(folder), "--root", str(folder), enabled=True)
+    assert result.returncode == 6, result.stderr
+    assert "frozen" in result.stderr
+    assert table_counts(db)["iu_run"] == 0
+
+
+def test_stale_plan_file_is_refused_with_exit_7(cli_env: Any, db: Any, tmp_path: Path) -> None:
+    """apply --plan of a reviewed plan works once; a stale or foreign plan exits 7."""
+    folder = source(tmp_path)
+    plan_file = tmp_path / "plan.json"
+    made = run(cli_env, "plan", str(folder), "--root", str(folder), "-o", str(plan_file))
+    assert made.returncode == 2 and plan_file.is_file(), made.stderr
+    ok = run(cli_env, "apply", "--plan", str(plan_file), enabled=True)
+    assert ok.returncode == 0, ok.stderr
+    again = run(cli_env, "apply", "--plan", str(plan_file), enabled=True)
+    assert again.returncode == 7, again.stderr
+    assert "plan again" in again.stderr
+    data = json.loads(plan_file.read_bytes())
+    data["fingerprint"]["database"] = "somewhere_else"
+    plan_file.write_text(json.dumps(data), encoding="utf-8")
+    foreign = run(cli_env, "apply", "--plan", str(plan_file), enabled=True)
+    assert foreign.returncode == 7 and "another database" in foreign.stderr
+    plan_file.write_text("[]", encoding="utf-8")
+    junk = run(cli_env, "apply", "--plan", str(plan_file), enabled=True)
+    assert junk.returncode == 7, junk.stderr
+    assert table_counts(db)["iu_run"] == 1
+
+
+@pytest.mark.parametrize("driver", ["psycopg", "psycopg2"])
+def test_apply_and_export_with_each_driver(cli_env: Any, tmp_path: Path, driver: str) -> None:
+    """--driver psycopg2 and psycopg give the same apply and the same export."""
+    folder = source(tmp_path)
+    result = run(
+        cli_env,
+        "--driver",
+        driver,
+        "apply",
+        str(folder),
+        "--root",
+        str(folder),
+        "--json",
+        enabled=True,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["counts"]["created"] > 0 and data["run_id"]
+    out = tmp_path / "guide.md"
+    exported = run(cli_env, "--driver", driver, "export", "guide.md", "-o", str(out))
+    assert exported.returncode == 0 and out.read_text(encoding="utf-8") == GUIDE
+    again = run(
+        cli_env,
+        "--driver",
+        driver,
+        "apply",
+        str(folder),
+        "--root",
+        str(folder),
+        "--json",
+        enabled=True,
+    )
+    assert json.loads(again.stdout)["run_id"] is None
+
+
+def test_prune_then_export_refuses_the_retired_document(cli_env: Any, tmp_path: Path) -> None:
+    """apply --prune retires a deleted file's document; export of it then fails (exit 14)."""
+    folder = source(tmp_path)
+    assert run(cli_env, "apply", str(folder), "--root", str(folder), enabled=True).returncode == 0
+    (folder / "guide.md").unlink()
+    plan = run(cli_env, "plan", str(folder), "--root", str(folder), "--prune")
+    assert plan.returncode == 2 and "guide.md  [retire]" in plan.stdout
+    pruned = run(cli_env, "apply", str(folder), "--root", str(folder), "--prune", enabled=True)
+    assert pruned.returncode == 0, pruned.stderr
+    gone = run(cli_env, "export", "guide.md")
+    assert gone.returncode == 14 and "retired" in gone.stderr
+    kept = run(cli_env, "export", "laws/luat-mau.md")
+    assert kept.returncode == 0 and kept.stdout == LAW

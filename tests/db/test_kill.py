@@ -1,0 +1,240 @@
+"""kill -9 of ``iucut apply`` at random points: no document is ever half applied, and a
+re-run converges to exactly the state of an uninterrupted run.
+
+Each trial gets its own schema in the test's database. Half the trials kill after a
+random delay (anywhere: start-up, cutting, planning, writing); the other half watch the
+database and kill right after a random number of documents were written, so every
+trial set surely interrupts runs in the middle of their writes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iucut.cut import cut_paths
+from iucut.migrate import migrate
+from iucut.units import CutDocument
+
+DOCS = 30
+TRIALS = 24
+
+DIGEST_SQL = """
+SELECT
+  (SELECT md5(coalesce(string_agg(concat_ws('|', code, namespace, doc_path, parent_code, kind,
+              label, ordinal, depth, position, state, current_version, content_hash),
+              E'\\n' ORDER BY code), ''))
+     FROM {s}.information_unit) AS information_unit,
+  (SELECT md5(coalesce(string_agg(concat_ws('|', u.code, v.version, v.title, v.body,
+              v.raw_heading, v.content_hash, v.doc_path, v.line_start, v.line_end,
+              v.byte_start, v.byte_end), E'\\n' ORDER BY u.code, v.version), ''))
+     FROM {s}.unit_version v JOIN {s}.information_unit u USING (unit_id)) AS unit_version,
+  (SELECT md5(coalesce(string_agg(concat_ws('|', l.code, l.event, l.from_version,
+              l.to_version, l.detail::text), E'\\n' ORDER BY l.code, l.event_id), ''))
+     FROM {s}.iu_lifecycle_log l) AS iu_lifecycle_log,
+  (SELECT md5(coalesce(string_agg(concat_ws('|', doc_path, namespace, doc_hash, state,
+              unit_count, size_bytes), E'\\n' ORDER BY doc_path), ''))
+     FROM {s}.iu_document) AS iu_document
+"""
+
+
+def digest(conn: Any, schema: str) -> dict[str, str]:
+    """What the units say, blind to ids, run ids, timestamps: equal for equal histories."""
+    conn.rollback()
+    row = conn.execute(DIGEST_SQL.format(s=schema)).fetchone()
+    conn.rollback()
+    return dict(row)
+
+
+def law(n: int, version: int) -> str:
+    """Document ``n`` at ``version`` 1 or 2 (2 revises, removes and adds units)."""
+    rng = random.Random(n)
+    words = (
+        "cơ",
+        "quan",
+        "tổ",
+        "chức",
+        "cá",
+        "nhân",
+        "thực",
+        "hiện",
+        "quy",
+        "định",
+        "trách",
+        "nhiệm",
+        "báo",
+        "cáo",
+        "kiểm",
+        "tra",
+    )
+
+    def text(k: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(k)).capitalize() + "."
+
+    parts = [f"# LUẬT SỐ {n}\n\n{text(20)}\n\n"]
+    articles = list(range(1, 9))
+    if version == 2:
+        articles = [*articles[:-1], 20 + n % 3]
+    for a in articles:
+        parts.append(f"### Điều {a}. {text(4)}\n\n{text(25)}\n\n")
+        for k in range(1, 5):
+            clause = text(30)
+            if version == 2 and a == 1 and k == 2:
+                clause += " (sửa đổi)"
+            parts.append(f"{k}. {clause}\n\n")
+    return "".join(parts)
+
+
+def corpus(folder: Path, version: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(1, DOCS + 1):
+        (folder / f"luat-{n:02d}.md").write_text(law(n, version), encoding="utf-8")
+    return folder
+
+
+def expected_states(folder: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """Per document path: (document hash, {code: content hash}) as the cut says."""
+    out = {}
+    for doc in cut_paths([folder], glob="*.md"):
+        assert isinstance(doc, CutDocument)
+        out[doc.path] = (doc.doc_hash, {u.code: u.content_hash for u in doc.units})
+    return out
+
+
+def db_states(conn: Any, schema: str) -> dict[str, tuple[str, dict[str, str]]]:
+    conn.rollback()
+    docs = conn.execute(f"SELECT doc_path, doc_hash FROM {schema}.iu_document").fetchall()
+    units = conn.execute(
+        f"SELECT doc_path, code, content_hash FROM {schema}.information_unit WHERE state = 'active'"
+    ).fetchall()
+    conn.rollback()
+    out: dict[str, tuple[str, dict[str, str]]] = {d["doc_path"]: (d["doc_hash"], {}) for d in docs}
+    for u in units:
+        out.setdefault(u["doc_path"], ("<no document row>", {}))[1][u["code"]] = u["content_hash"]
+    return out
+
+
+def iucut() -> list[str]:
+    script = Path(sys.executable).with_name("iucut")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "iucut"]
+
+
+def apply_cmd(folder: Path) -> list[str]:
+    return [*iucut(), "apply", str(folder), "--root", str(folder), "--json"]
+
+
+def run_apply(env: dict[str, str], folder: Path) -> float:
+    started = time.monotonic()
+    done = subprocess.run(
+        apply_cmd(folder), env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return time.monotonic() - started
+
+
+def written_by_running_run(conn: Any, schema: str) -> int:
+    conn.rollback()
+    n = conn.execute(
+        f"SELECT count(*) AS n FROM {schema}.iu_document d "
+        f"JOIN {schema}.iu_run r ON r.run_id = d.last_run WHERE r.status = 'running'"
+    ).scalar()
+    conn.rollback()
+    return int(n)
+
+
+def kill_after(
+    proc: subprocess.Popen[str], until: Callable[[], bool], limit: float, jitter: float = 0.0
+) -> None:
+    """SIGKILL ``proc`` once ``until()`` holds (plus ``jitter`` seconds) or after ``limit``."""
+    deadline = time.monotonic() + limit
+    while proc.poll() is None and not until() and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(jitter)  # past the check, into the next document's transaction
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_kill_9_never_half_applies_and_a_rerun_converges(
+    db: Any, cli_env: Any, tmp_path: Path
+) -> None:
+    """≥ 20 kill -9 trials: every document wholly old or wholly new; re-run digest equal."""
+    v1, v2 = corpus(tmp_path / "v1", 1), corpus(tmp_path / "v2", 2)
+    states = {1: expected_states(v1), 2: expected_states(v2)}
+    assert all(states[1][p][0] != states[2][p][0] for p in states[1])  # every doc changes
+    admin = db.connect()
+
+    def env_for(schema: str) -> dict[str, str]:
+        migrate(admin, schema)
+        return {**cli_env.env, "IUCUT_SCHEMA": schema, "IUCUT_EXECUTION": "enabled"}
+
+    # The uninterrupted references, and how long a run takes.
+    reference_env = env_for("ref_one")
+    seconds = run_apply(reference_env, v1)
+    reference = {"initial": digest(admin, "ref_one")}
+    run_apply(reference_env, v2)
+    reference["update"] = digest(admin, "ref_one")
+    assert reference["initial"] != reference["update"]
+
+    rng = random.Random(int(os.environ.get("IUCUT_KILL_SEED", "20260724")))
+    outcomes: list[tuple[str, str, int]] = []
+    for trial in range(TRIALS):
+        schema = f"kill_{trial}"
+        env = env_for(schema)
+        scenario = "initial" if trial % 2 == 0 else "update"
+        if scenario == "update":
+            run_apply(env, v1)
+        target = v1 if scenario == "initial" else v2
+        allowed = [states[1]] if scenario == "initial" else [states[1], states[2]]
+        proc = subprocess.Popen(
+            apply_cmd(target),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        if trial % 4 < 2:  # anywhere in the run, start-up included
+            delay = rng.uniform(0.0, seconds * 1.1)
+            kill_after(proc, lambda: False, delay)
+            how = f"after {delay:.2f}s"
+        else:  # in the middle of the writes, after k whole documents
+            k = rng.randrange(0, DOCS)
+            jitter = rng.uniform(0.0, 0.02)
+            kill_after(
+                proc, lambda k=k, s=schema: written_by_running_run(admin, s) >= k, 120, jitter
+            )
+            how = f"after {k} documents + {jitter * 1000:.0f}ms"
+
+        seen = db_states(admin, schema)
+        new = 0
+        for path in states[1]:
+            got = seen.get(path)
+            if scenario == "initial" and got is None:
+                continue
+            assert got is not None, (trial, path)
+            assert got in [s[path] for s in allowed], (
+                f"trial {trial} ({scenario}, killed {how}): {path} is half applied"
+            )
+            new += got == (states[1] if scenario == "initial" else states[2])[path]
+        assert set(seen) <= set(states[1]), trial
+        outcomes.append((scenario, how, new))
+
+        run_apply(env, target)
+        assert digest(admin, schema) == reference[scenario], (
+            f"trial {trial} ({scenario}, killed {how}, {new} documents new): "
+            "the re-run did not converge to the uninterrupted state"
+        )
+
+    assert len(outcomes) >= 20
+    middle = [o for o in outcomes if 0 < o[2] < DOCS]
+    assert len(middle) >= TRIALS // 4, f"too few kills landed mid-run: {outcomes}"
