@@ -170,8 +170,9 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
     return dict(counts if isinstance(counts, dict) else json.loads(counts))
 
 
-def begin_run(conn: Connection, mode: str, *, plan_hash: str | None = None,
-              meta: dict[str, Any] | None = None) -> str:
+def begin_run(
+    conn: Connection, mode: str, *, plan_hash: str | None = None, meta: dict[str, Any] | None = None
+) -> str:
     row = conn.query(
         "run_begin",
         mode=mode,
@@ -221,8 +222,9 @@ def apply_documents(
             )
         docs = {d.path: d for d in items if isinstance(d, CutDocument)}
         todo = [dp for dp in plan.documents if dp.has_changes]
-        results = [DocumentResult(dp.doc_path, "skipped") for dp in plan.documents
-                   if not dp.has_changes]
+        results = [
+            DocumentResult(dp.doc_path, "skipped") for dp in plan.documents if not dp.has_changes
+        ]
         if not todo:
             return ApplyResult(None, tuple(results), plan.rejected, time.monotonic() - started)
         with conn.transaction():
@@ -239,8 +241,7 @@ def apply_documents(
             status = "failed"
             raise
         finally:
-            result = ApplyResult(run_id, tuple(results), plan.rejected,
-                                 time.monotonic() - started)
+            result = ApplyResult(run_id, tuple(results), plan.rejected, time.monotonic() - started)
             if status == "finished" and result.failed:
                 status = "failed"
             _finish_quietly(conn, run_id, status, result.counts)
@@ -249,8 +250,9 @@ def apply_documents(
         conn.close()
 
 
-def _apply_one(conn: Connection, run_id: str, planned: DocumentPlan,
-               doc: CutDocument | None) -> DocumentResult:
+def _apply_one(
+    conn: Connection, run_id: str, planned: DocumentPlan, doc: CutDocument | None
+) -> DocumentResult:
     try:
         with conn.transaction():
             conn.query("lock_document", doc_path=planned.doc_path)
@@ -341,8 +343,9 @@ def apply_plan(
         check_preconditions(conn, plan)
         conn.rollback()
         todo = [dp for dp in plan.documents if dp.has_changes]
-        results = [DocumentResult(dp.doc_path, "skipped") for dp in plan.documents
-                   if not dp.has_changes]
+        results = [
+            DocumentResult(dp.doc_path, "skipped") for dp in plan.documents if not dp.has_changes
+        ]
         if not todo:
             return ApplyResult(None, tuple(results), plan.rejected, time.monotonic() - started)
         with conn.transaction():
@@ -357,8 +360,7 @@ def apply_plan(
                     on_progress(n, len(todo), dp.doc_path)
             status = "finished"
         finally:
-            result = ApplyResult(run_id, tuple(results), plan.rejected,
-                                 time.monotonic() - started)
+            result = ApplyResult(run_id, tuple(results), plan.rejected, time.monotonic() - started)
             _finish_quietly(conn, run_id, status, result.counts)
         return result
     finally:

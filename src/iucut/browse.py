@@ -44,8 +44,9 @@ class History:
         for v in self.versions:
             if v["version"] == n:
                 return v
-        raise NotFound(f"unit {self.code} has no version {n}",
-                       hint=f"it has versions 1..{len(self.versions)}")
+        raise NotFound(
+            f"unit {self.code} has no version {n}", hint=f"it has versions 1..{len(self.versions)}"
+        )
 
     def diff(self, a: int, b: int) -> str:
         """A unified diff of the text (heading and body) of versions ``a`` and ``b``."""

@@ -145,12 +145,16 @@ def load_settings(
     roles_cfg = config.get("roles") or {}
     if not isinstance(roles_cfg, dict):
         raise ConfigError(f"{config_path}: 'roles' must be a mapping")
+    default_roles = Roles()
+
+    def role(key: str, env_key: str) -> str:
+        value = env.get(env_key) or roles_cfg.get(key) or getattr(default_roles, key)
+        return identifier(str(value), "role")
+
     roles = Roles(
-        owner=identifier(env.get("IUCUT_OWNER_ROLE", roles_cfg.get("owner", Roles.owner)), "role"),
-        exec=identifier(env.get("IUCUT_EXEC_ROLE", roles_cfg.get("exec", Roles.exec)), "role"),
-        reader=identifier(
-            env.get("IUCUT_READER_ROLE", roles_cfg.get("reader", Roles.reader)), "role"
-        ),
+        owner=role("owner", "IUCUT_OWNER_ROLE"),
+        exec=role("exec", "IUCUT_EXEC_ROLE"),
+        reader=role("reader", "IUCUT_READER_ROLE"),
     )
     chosen_driver = driver or env.get("IUCUT_DRIVER") or config.get("driver") or "psycopg"
     if chosen_driver not in DRIVERS:
@@ -159,8 +163,9 @@ def load_settings(
     home = Path(env["IUCUT_HOME"]) if env.get("IUCUT_HOME") else Path.home() / ".iucut"
     return Settings(
         dsn=dsn or env.get("IUCUT_DSN") or env.get("DATABASE_URL") or config.get("dsn"),
-        schema=identifier(schema or env.get("IUCUT_SCHEMA") or config.get("schema", "public"),
-                          "schema"),
+        schema=identifier(
+            schema or env.get("IUCUT_SCHEMA") or config.get("schema", "public"), "schema"
+        ),
         driver=chosen_driver,
         execution=execution,
         execution_source=source,

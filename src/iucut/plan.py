@@ -168,7 +168,9 @@ def check_codes_free(conn: Connection, doc: CutDocument) -> None:
         )
 
 
-def plan_document(conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None) -> DocumentPlan:
+def plan_document(
+    conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None
+) -> DocumentPlan:
     """Plan one document (reads its units only when its hash changed)."""
     if db_doc is not None and db_doc["doc_hash"] == doc.doc_hash and db_doc["state"] == "active":
         return diff_document(doc, db_doc, {})

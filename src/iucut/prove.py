@@ -34,11 +34,17 @@ from iucut.db.connector import Connection, ConnectionProvider
 from iucut.errors import ContractError, ExecutionDisabled, IucutError, ProofFailed, StalePlan
 from iucut.plan import read_fingerprint
 from iucut.units import EVENTS, DocumentPlan, Fingerprint, Plan
-from iucut.validate import validate_units
+from iucut.validate import require_row
 
 PASS, FAIL, WARN = "PASS", "FAIL", "WARN"
-TABLES = ("information_unit", "unit_version", "iu_lifecycle_log", "iu_run", "iu_document",
-          "iu_control")
+TABLES = (
+    "information_unit",
+    "unit_version",
+    "iu_lifecycle_log",
+    "iu_run",
+    "iu_document",
+    "iu_control",
+)
 REPORT_FORMAT = "iucut-proof/1"
 
 WritePath = Callable[[Connection, str, DocumentPlan], dict[str, int]]
@@ -52,8 +58,12 @@ class Check:
     evidence: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"number": self.number, "name": self.name, "status": self.status,
-                "evidence": self.evidence}
+        return {
+            "number": self.number,
+            "name": self.name,
+            "status": self.status,
+            "evidence": self.evidence,
+        }
 
 
 @dataclass(frozen=True)
@@ -91,9 +101,14 @@ class ProofReport:
             "verdict": self.verdict,
             "passed": self.passed,
             "plan_hash": self.plan_hash,
-            "fingerprint": None if fp is None else {
-                "system_identifier": fp.system_identifier, "database": fp.database,
-                "schema": fp.schema, "migration_version": fp.migration_version},
+            "fingerprint": None
+            if fp is None
+            else {
+                "system_identifier": fp.system_identifier,
+                "database": fp.database,
+                "schema": fp.schema,
+                "migration_version": fp.migration_version,
+            },
             "driver": self.driver,
             "tool_version": self.tool_version,
             "started_at": self.started_at,
@@ -123,8 +138,12 @@ def snapshot(conn: Connection) -> Snapshot:
     digests = conn.query("table_digests").fetchone() or {}
     seqs = {r["sequence"]: r["last_value"] for r in conn.query("sequence_values").fetchall()}
     leftovers = conn.query("session_leftovers").fetchone() or {}
-    return Snapshot({k: int(v) for k, v in counts.items()}, dict(digests), seqs,
-                    int(leftovers.get("prepared_xacts", 0)))
+    return Snapshot(
+        {k: int(v) for k, v in counts.items()},
+        dict(digests),
+        seqs,
+        int(leftovers.get("prepared_xacts", 0)),
+    )
 
 
 def expected_deltas(plan: Plan) -> dict[str, int]:
@@ -165,9 +184,18 @@ def prove(
     switch_before = (settings.execution_enabled, settings.execution_source)
 
     # PROOF-1: kill-switch state and tool version (unchanged by the proof: see 7).
-    checks.append(Check(1, "kill-switch state and tool version reported", PASS, {
-        "execution_enabled": settings.execution_enabled,
-        "source": settings.execution_source, "tool_version": __version__}))
+    checks.append(
+        Check(
+            1,
+            "kill-switch state and tool version reported",
+            PASS,
+            {
+                "execution_enabled": settings.execution_enabled,
+                "source": settings.execution_source,
+                "tool_version": __version__,
+            },
+        )
+    )
 
     # PROOF-2: the live path is refused while the switch is off, before any connection.
     checks.append(_check_gate(settings, provider))
@@ -187,19 +215,23 @@ def prove(
     conn = provider.connect(user=settings.apply_role, autocommit=False)
     try:
         # PROOF-3: the driver serves the calls.
-        ident = conn.execute(
-            "SELECT session_user AS role, current_database() AS database, "
-            "current_setting('server_version') AS server_version").fetchone() or {}
-        checks.append(Check(3, "the driver serves the calls", PASS, {
-            "driver": conn.driver_name, **ident}))
+        ident = (
+            conn.execute(
+                "SELECT session_user AS role, current_database() AS database, "
+                "current_setting('server_version') AS server_version"
+            ).fetchone()
+            or {}
+        )
+        checks.append(
+            Check(3, "the driver serves the calls", PASS, {"driver": conn.driver_name, **ident})
+        )
         conn.rollback()
 
         # PROOF-4: the row contract, client side and database side.
         checks.append(_check_contract(plan))
 
         # PROOF-5: the full plan through the write functions in one transaction.
-        check5, run_id, xid = _drive(conn, plan, s0, write_path, lock_timeout,
-                                     statement_timeout)
+        check5, run_id, xid = _drive(conn, plan, s0, write_path, lock_timeout, statement_timeout)
         checks.append(check5)
     finally:
         leftovers = _end_proof_session(conn)
@@ -216,14 +248,27 @@ def prove(
 
     # PROOF-7: the switch is still as it was (off, for a proof before apply).
     switch_after = (settings.execution_enabled, settings.execution_source)
-    checks.append(Check(7, "kill-switch unchanged after the proof",
-                        PASS if switch_after == switch_before else FAIL,
-                        {"before": switch_before[0], "after": switch_after[0]}))
+    checks.append(
+        Check(
+            7,
+            "kill-switch unchanged after the proof",
+            PASS if switch_after == switch_before else FAIL,
+            {"before": switch_before[0], "after": switch_after[0]},
+        )
+    )
     checks.append(pill)
     checks.sort(key=lambda c: c.number)
-    return ProofReport(tuple(checks), plan_hash, fingerprint, provider.driver,
-                       started_at=started_at, seconds=time.monotonic() - started,
-                       run_id=run_id, xid=xid, survives_rollback=survives)
+    return ProofReport(
+        tuple(checks),
+        plan_hash,
+        fingerprint,
+        provider.driver,
+        started_at=started_at,
+        seconds=time.monotonic() - started,
+        run_id=run_id,
+        xid=xid,
+        survives_rollback=survives,
+    )
 
 
 class _CountingProvider:
@@ -244,12 +289,20 @@ def _check_gate(settings: Settings, provider: ConnectionProvider) -> Check:
         apply_documents(off, counter, [])  # type: ignore[arg-type]
     except ExecutionDisabled as exc:
         status = PASS if counter.calls == 0 else FAIL
-        return Check(2, "live path refused while the switch is off", status, {
-            "refused": True, "provider_calls": counter.calls, "message": exc.message})
+        return Check(
+            2,
+            "live path refused while the switch is off",
+            status,
+            {"refused": True, "provider_calls": counter.calls, "message": exc.message},
+        )
     except AssertionError:
         pass
-    return Check(2, "live path refused while the switch is off", FAIL, {
-        "refused": False, "provider_calls": counter.calls})
+    return Check(
+        2,
+        "live path refused while the switch is off",
+        FAIL,
+        {"refused": False, "provider_calls": counter.calls},
+    )
 
 
 def _check_contract(plan: Plan) -> Check:
@@ -257,15 +310,24 @@ def _check_contract(plan: Plan) -> Check:
     evidence: dict[str, Any] = {"rows": len(rows)}
     status = PASS
     try:
-        validate_units(rows)
+        for row in rows:
+            require_row(row)
         evidence["plan_rows_missing"] = []
     except ContractError as exc:
         status = FAIL
         evidence["plan_rows_error"] = exc.message
-    bare = {"namespace": "PROOF", "code": "PROOF/BARE", "kind": "article", "ordinal": 1,
-            "depth": 1, "raw_heading": "", "content_hash": "0" * 64, "doc_path": "proof.md"}
+    bare = {
+        "namespace": "PROOF",
+        "code": "PROOF/BARE",
+        "kind": "article",
+        "ordinal": 1,
+        "depth": 1,
+        "raw_heading": "",
+        "content_hash": "0" * 64,
+        "doc_path": "proof.md",
+    }
     try:
-        validate_units([bare])
+        require_row(bare)
         status = FAIL
         evidence["bare_row"] = "accepted (it must be refused)"
     except ContractError as exc:
@@ -275,15 +337,22 @@ def _check_contract(plan: Plan) -> Check:
     return Check(4, "row contract: plan rows pass, a bare row is refused", status, evidence)
 
 
-def _drive(conn: Connection, plan: Plan, s0: Snapshot, write_path: WritePath,
-           lock_timeout: str, statement_timeout: str) -> tuple[Check, str | None, str | None]:
+def _drive(
+    conn: Connection,
+    plan: Plan,
+    s0: Snapshot,
+    write_path: WritePath,
+    lock_timeout: str,
+    statement_timeout: str,
+) -> tuple[Check, str | None, str | None]:
     name = "full plan driven through the SQL functions in one transaction"
     run_id: str | None = None
     xid: str | None = None
     try:
         conn.execute("SELECT set_config('lock_timeout', %(v)s, true)", {"v": lock_timeout})
-        conn.execute("SELECT set_config('statement_timeout', %(v)s, true)",
-                     {"v": statement_timeout})
+        conn.execute(
+            "SELECT set_config('statement_timeout', %(v)s, true)", {"v": statement_timeout}
+        )
         xid = str(conn.query("current_xid").scalar())
         run_id = begin_run(conn, "proof", meta={"proof": True})
         done = dict.fromkeys((*EVENTS, "placed"), 0)
@@ -297,16 +366,26 @@ def _drive(conn: Connection, plan: Plan, s0: Snapshot, write_path: WritePath,
         still = str(conn.query("current_xid").scalar())
         counts = {k: int(v) for k, v in (conn.query("table_counts").fetchone() or {}).items()}
     except IucutError as exc:
-        return Check(5, name, FAIL, {"error": exc.message,
-                                     "sqlstate": exc.context.get("sqlstate")}), run_id, xid
+        return (
+            Check(5, name, FAIL, {"error": exc.message, "sqlstate": exc.context.get("sqlstate")}),
+            run_id,
+            xid,
+        )
     deltas = {t: counts[t] - s0.counts[t] for t in TABLES}
     want = expected_deltas(plan)
     planned = {e: plan.counts[e] for e in EVENTS}
     did = {e: done.get(e, 0) for e in EVENTS}
     ok = deltas == want and did == planned and still == xid
-    evidence = {"run_id": run_id, "xid": xid, "planned": planned, "written": did,
-                "table_deltas": deltas, "expected_deltas": want,
-                "before": s0.counts, "in_transaction": counts}
+    evidence = {
+        "run_id": run_id,
+        "xid": xid,
+        "planned": planned,
+        "written": did,
+        "table_deltas": deltas,
+        "expected_deltas": want,
+        "before": s0.counts,
+        "in_transaction": counts,
+    }
     if still != xid:
         evidence["error"] = f"the transaction ended inside the proof (xid {xid} -> {still})"
     return Check(5, name, PASS if ok else FAIL, evidence), run_id, xid
@@ -326,26 +405,42 @@ def _end_proof_session(conn: Connection) -> dict[str, Any]:
     return leftovers
 
 
-def _verify(observer: Connection, plan: Plan, s0: Snapshot, run_id: str | None,
-            xid: str | None, leftovers: Mapping[str, Any]) -> Check:
+def _verify(
+    observer: Connection,
+    plan: Plan,
+    s0: Snapshot,
+    run_id: str | None,
+    xid: str | None,
+    leftovers: Mapping[str, Any],
+) -> Check:
     after = snapshot(observer)
     codes = [c.code for d in plan.documents for c in d.changes if c.op == "create"]
     leaked = int(observer.query("codes_present", codes=codes).scalar() or 0)
     run_rows = int(observer.query("run_rows", run_id=run_id).scalar() or 0) if run_id else 0
     xact = observer.query("xact_status", xid=xid).scalar() if xid else None
     evidence = {
-        "counts_before": s0.counts, "counts_after": after.counts,
+        "counts_before": s0.counts,
+        "counts_after": after.counts,
         "digests_equal": after.digests == s0.digests,
         "changed_tables": sorted(t for t in TABLES if after.digests[t] != s0.digests[t]),
-        "plan_rows_leaked": leaked, "run_rows_leaked": run_rows,
-        "xact_status": xact, "advisory_locks_left": leftovers.get("advisory_locks"),
+        "plan_rows_leaked": leaked,
+        "run_rows_leaked": run_rows,
+        "xact_status": xact,
+        "advisory_locks_left": leftovers.get("advisory_locks"),
         "prepared_xacts": {"before": s0.prepared_xacts, "after": after.prepared_xacts},
     }
-    ok = (after.counts == s0.counts and after.digests == s0.digests and leaked == 0
-          and run_rows == 0 and xact == "aborted" and leftovers.get("advisory_locks") == 0
-          and after.prepared_xacts == s0.prepared_xacts)
-    return Check(6, "after ROLLBACK an independent connection sees no change",
-                 PASS if ok else FAIL, evidence)
+    ok = (
+        after.counts == s0.counts
+        and after.digests == s0.digests
+        and leaked == 0
+        and run_rows == 0
+        and xact == "aborted"
+        and leftovers.get("advisory_locks") == 0
+        and after.prepared_xacts == s0.prepared_xacts
+    )
+    return Check(
+        6, "after ROLLBACK an independent connection sees no change", PASS if ok else FAIL, evidence
+    )
 
 
 def _survivors(observer: Connection, s0: Snapshot, plan: Plan) -> dict[str, Any]:
@@ -368,14 +463,15 @@ def _check_pill(provider: ConnectionProvider, role: str | None) -> Check:
             conn.commit()
         except IucutError as exc:
             refused = exc.context.get("sqlstate") == "IUP01"
-            return Check(8, "the database refuses to commit a proof run",
-                         PASS if refused else FAIL,
-                         {"sqlstate": exc.context.get("sqlstate"), "message": exc.message})
-        return Check(8, "the database refuses to commit a proof run", FAIL, {
-            "committed": True})
+            return Check(
+                8,
+                "the database refuses to commit a proof run",
+                PASS if refused else FAIL,
+                {"sqlstate": exc.context.get("sqlstate"), "message": exc.message},
+            )
+        return Check(8, "the database refuses to commit a proof run", FAIL, {"committed": True})
     except IucutError as exc:
-        return Check(8, "the database refuses to commit a proof run", FAIL,
-                     {"error": exc.message})
+        return Check(8, "the database refuses to commit a proof run", FAIL, {"error": exc.message})
     finally:
         try:
             conn.rollback()
@@ -401,16 +497,24 @@ def check_proof_report(path: Path, plan_hash: str, provider: ConnectionProvider)
     if report.get("plan_hash") != plan_hash:
         raise ProofFailed(
             f"{path}: the proof is for plan {str(report.get('plan_hash'))[:12]}, not for this "
-            f"plan {plan_hash[:12]}", hint="prove this plan: iucut prove --plan FILE")
+            f"plan {plan_hash[:12]}",
+            hint="prove this plan: iucut prove --plan FILE",
+        )
     conn = provider.connect(autocommit=True)
     try:
         here = read_fingerprint(conn)
     finally:
         conn.close()
     fp = report.get("fingerprint") or {}
-    there = Fingerprint(str(fp.get("system_identifier")), str(fp.get("database")),
-                        str(fp.get("schema")), fp.get("migration_version"))
+    there = Fingerprint(
+        str(fp.get("system_identifier")),
+        str(fp.get("database")),
+        str(fp.get("schema")),
+        fp.get("migration_version"),
+    )
     if not here.matches(there):
-        raise ProofFailed(f"{path}: the proof was made on another database",
-                          hint="prove the plan against this database")
+        raise ProofFailed(
+            f"{path}: the proof was made on another database",
+            hint="prove the plan against this database",
+        )
     return dict(report)

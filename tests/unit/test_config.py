@@ -10,8 +10,22 @@ from iucut.config import load_settings
 from iucut.errors import ConfigError
 
 
-@pytest.mark.parametrize("value", ["", "1", "true", "yes", "on", "Enabled", "ENABLED",
-                                   " enabled", "enabled ", "enable", "disabled"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "1",
+        "true",
+        "yes",
+        "on",
+        "Enabled",
+        "ENABLED",
+        " enabled",
+        "enabled ",
+        "enable",
+        "disabled",
+    ],
+)
 def test_kill_switch_is_off_for_anything_but_the_exact_word(value: str) -> None:
     """Only IUCUT_EXECUTION=enabled turns live execution on; typos and truthy words do not."""
     settings = load_settings(environ={"IUCUT_EXECUTION": value})

@@ -49,16 +49,31 @@ def note(message: str) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="iucut")
-@click.option("--dsn", envvar=None, help="Database to use (libpq URI or key=value). "
-              "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server.")
-@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Read IUCUT_*/DATABASE_URL/PG* variables from this file at run time.")
+@click.option(
+    "--dsn",
+    envvar=None,
+    help="Database to use (libpq URI or key=value). "
+    "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server.",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read IUCUT_*/DATABASE_URL/PG* variables from this file at run time.",
+)
 @click.option("--schema", help="Database schema of the iucut tables (default: public).")
-@click.option("--driver", type=click.Choice(["psycopg", "psycopg2"]),
-              help="Database driver (default: psycopg 3; psycopg2 through the adapter).")
+@click.option(
+    "--driver",
+    type=click.Choice(["psycopg", "psycopg2"]),
+    help="Database driver (default: psycopg 3; psycopg2 through the adapter).",
+)
 @click.pass_context
-def cli(ctx: click.Context, dsn: str | None, env_file: Path | None, schema: str | None,
-        driver: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    dsn: str | None,
+    env_file: Path | None,
+    schema: str | None,
+    driver: str | None,
+) -> None:
     """Cut Markdown documents into addressable, versioned information units in PostgreSQL.
 
     \b
@@ -66,9 +81,7 @@ def cli(ctx: click.Context, dsn: str | None, env_file: Path | None, schema: str 
     Live writes are OFF unless IUCUT_EXECUTION=enabled (the kill-switch).
     Exit codes: see `iucut exit-codes`.
     """
-    ctx.obj = Context(
-        {"dsn": dsn, "env_file": env_file, "schema": schema, "driver": driver}
-    )
+    ctx.obj = Context({"dsn": dsn, "env_file": env_file, "schema": schema, "driver": driver})
 
 
 @cli.command("exit-codes")
@@ -98,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     _register()
     json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="iucut", standalone_mode=False)
+        # Outside standalone mode click returns the code of ``ctx.exit(n)`` / ``Exit(n)``.
+        code = cli.main(args=argv, prog_name="iucut", standalone_mode=False)
     except IucutError as exc:
         if json_mode:
             echo_json(exc.to_dict())
@@ -118,4 +132,4 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("iucut: interrupted", err=True)
         sys.exit(130)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

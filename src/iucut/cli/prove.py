@@ -17,17 +17,35 @@ from iucut.errors import ProofFailed
 
 @cli.command("prove")
 @with_sources
-@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Prove this plan file (else plan the PATHs now).")
-@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the report here as proof-<plan>.md, .json and .html.")
-@click.option("--observer-role", metavar="ROLE",
-              help="Role of the independent verifying connection (e.g. iucut_reader).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Prove this plan file (else plan the PATHs now).",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the report here as proof-<plan>.md, .json and .html.",
+)
+@click.option(
+    "--observer-role",
+    metavar="ROLE",
+    help="Role of the independent verifying connection (e.g. iucut_reader).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
-def prove_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None,
-              plan_file: Path | None, report_dir: Path | None, observer_role: str | None,
-              as_json: bool) -> None:
+def prove_cmd(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    glob: str,
+    root: Path | None,
+    plan_file: Path | None,
+    report_dir: Path | None,
+    observer_role: str | None,
+    as_json: bool,
+) -> None:
     """Prove the real write path against the database without changing it.
 
     Drives the plan through the SQL functions inside one transaction that the database
@@ -53,9 +71,12 @@ def prove_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | Non
         note("report: " + ", ".join(str(p) for p in written))
     if as_json:
         echo_json(data)
+        if not report.passed:  # one JSON document on stdout, not a second error document
+            raise click.exceptions.Exit(ProofFailed.exit_code)
     else:
-        click.echo(f"iucut prove  plan {plan_id[:12]}  driver {report.driver}  "
-                   f"tool {report.tool_version}")
+        click.echo(
+            f"iucut prove  plan {plan_id[:12]}  driver {report.driver}  tool {report.tool_version}"
+        )
         for check in report.checks:
             click.echo(f"PROOF-{check.number}  {check.status}  {check.name}")
             click.echo(f"         {json.dumps(check.evidence, ensure_ascii=False, default=str)}")
@@ -69,11 +90,6 @@ def prove_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | Non
 
 def write_proof_report(directory: Path, basename: str, data: dict[str, object]) -> list[Path]:
     """Write the proof report as Markdown, JSON (and HTML when the renderer is there)."""
-    try:
-        from iucut.report import write_report
-    except ImportError:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{basename}.json"
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-        return [path]
+    from iucut.report import write_report
+
     return list(write_report(directory, basename, data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,11 +21,14 @@ from iucut.units import CutDocument, Plan
 
 source_args = [
     click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
-    click.option("--glob", default="**/*.md", show_default=True,
-                 help="Files to take from directories."),
-    click.option("--root", type=click.Path(file_okay=False, path_type=Path),
-                 help="Document paths are stored relative to this folder (default: the "
-                 "current folder)."),
+    click.option(
+        "--glob", default="**/*.md", show_default=True, help="Files to take from directories."
+    ),
+    click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Document paths are stored relative to this folder (default: the current folder).",
+    ),
 ]
 
 
@@ -34,14 +38,16 @@ def with_sources(f: Any) -> Any:
     return f
 
 
-def cut_sources(ctx: Context, paths: tuple[Path, ...], glob: str,
-                root: Path | None) -> list[CutDocument | IucutError]:
+def cut_sources(
+    ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None
+) -> list[CutDocument | IucutError]:
     """Cut the sources; bad documents become errors in the list (others proceed)."""
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
-    for item in cut_paths(list(paths), glob=glob, root=root or Path.cwd(),
-                          config=ctx.settings.config):
+    for item in cut_paths(
+        list(paths), glob=glob, root=root or Path.cwd(), config=ctx.settings.config
+    ):
         if isinstance(item, IucutError):
             note(f"iucut: rejected: {item.message}")
         items.append(item)
@@ -57,9 +63,14 @@ def progress(enabled: bool, label: str) -> Iterator[plan_mod.Progress | None]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.description}"), console=Console(stderr=True),
-                  transient=True) as bar:
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task("", total=None)
 
         def update(done: int, total: int, path: str) -> None:
@@ -73,32 +84,54 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
     for dp in plan.documents:
         if dp.action == "skip" and not verbose:
             continue
-        c = dp.counts
-        click.echo(f"{dp.doc_path}  [{dp.action}]  {plan_mod.summary_line({**c, 'unchanged': dp.unchanged})}")
+        line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
+        click.echo(f"{dp.doc_path}  [{dp.action}]  {line}")
         for change in dp.changes:
             if change.op == "place" and not verbose:
                 continue
-            mark = {"create": "+", "revise": "~", "move": "→", "restore": "↺", "retire": "-",
-                    "place": "·"}[change.op]
+            mark = {
+                "create": "+",
+                "revise": "~",
+                "move": "→",
+                "restore": "↺",
+                "retire": "-",
+                "place": "·",
+            }[change.op]
             extra = f" (from {change.moved_from})" if change.moved else ""
             title = f"  {change.unit.title}" if change.unit is not None else ""
             click.echo(f"  {mark} {change.code}{extra}{title}")
     skipped = sum(1 for d in plan.documents if d.action == "skip")
-    click.echo(f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
-               f"({len(plan.documents)} documents, {skipped} unchanged, "
-               f"{len(plan.rejected)} rejected)")
+    click.echo(
+        f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
+        f"({len(plan.documents)} documents, {skipped} unchanged, "
+        f"{len(plan.rejected)} rejected)"
+    )
 
 
 @cli.command("plan")
 @with_sources
 @click.option("--prune", is_flag=True, help="Retire documents missing from the given folders.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the plan artifact (JSON; its sha256 is its id).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the plan artifact (JSON; its sha256 is its id).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option("-v", "--verbose", is_flag=True, help="Show unchanged documents and placement updates.")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show unchanged documents and placement updates."
+)
 @pass_ctx
-def plan_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None, prune: bool,
-             output: Path | None, as_json: bool, verbose: bool) -> None:
+def plan_cmd(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    glob: str,
+    root: Path | None,
+    prune: bool,
+    output: Path | None,
+    as_json: bool,
+    verbose: bool,
+) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
 
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
@@ -123,8 +156,10 @@ def plan_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None
     else:
         print_plan(the_plan, plan_id, verbose)
     if the_plan.rejected:
-        raise InputError(f"{len(the_plan.rejected)} document(s) rejected (see above)",
-                         path=the_plan.rejected[0].path)
+        raise InputError(
+            f"{len(the_plan.rejected)} document(s) rejected (see above)",
+            path=the_plan.rejected[0].path,
+        )
     if the_plan.has_changes:
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
         # swallows Exit and *returns* its code, which main() then turned into exit 0
@@ -140,18 +175,34 @@ def _scope(path: Path, base: Path) -> str:
 
 @cli.command("apply")
 @with_sources
-@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Apply this reviewed plan exactly (refused if stale or for another database).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Apply this reviewed plan exactly (refused if stale or for another database).",
+)
 @click.option("--prune", is_flag=True, help="Retire documents missing from the given folders.")
-@click.option("--all-or-nothing", is_flag=True,
-              help="Write nothing if any document is rejected or fails.")
-@click.option("--require-proof", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Apply only if this proof report passed for the same plan and database.")
+@click.option(
+    "--all-or-nothing", is_flag=True, help="Write nothing if any document is rejected or fails."
+)
+@click.option(
+    "--require-proof",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Apply only if this proof report passed for the same plan and database.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def apply_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None,
-              plan_file: Path | None, prune: bool, all_or_nothing: bool,
-              require_proof: Path | None, as_json: bool) -> None:
+def apply_cmd(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    glob: str,
+    root: Path | None,
+    plan_file: Path | None,
+    prune: bool,
+    all_or_nothing: bool,
+    require_proof: Path | None,
+    as_json: bool,
+) -> None:
     """Write units to the database through the SQL functions (needs the kill-switch on).
 
     Live execution is OFF unless IUCUT_EXECUTION=enabled: while off, apply is refused
@@ -177,8 +228,14 @@ def apply_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | Non
         base = root or Path.cwd()
         scopes = [_scope(p, base) for p in paths if p.is_dir()] if prune else None
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_documents(settings, provider, items, prune_scopes=scopes,
-                                               all_or_nothing=all_or_nothing, on_progress=bar)
+            result = apply_mod.apply_documents(
+                settings,
+                provider,
+                items,
+                prune_scopes=scopes,
+                all_or_nothing=all_or_nothing,
+                on_progress=bar,
+            )
     if as_json:
         echo_json(result.to_dict())
     else:
@@ -188,15 +245,19 @@ def apply_cmd(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | Non
             elif doc.status == "applied":
                 click.echo(f"{doc.doc_path}: {plan_mod.summary_line(doc.counts)}")
         applied = sum(1 for d in result.documents if d.status == "applied")
-        click.echo(f"apply: {plan_mod.summary_line(result.counts)}  ({applied} documents "
-                   f"written, {len(result.documents) - applied - len(result.failed)} unchanged, "
-                   f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
-                   f"run {result.run_id or '-'} in {result.seconds:.2f}s")
+        click.echo(
+            f"apply: {plan_mod.summary_line(result.counts)}  ({applied} documents "
+            f"written, {len(result.documents) - applied - len(result.failed)} unchanged, "
+            f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
+            f"run {result.run_id or '-'} in {result.seconds:.2f}s"
+        )
     if result.failed:
         raise IucutError(f"{len(result.failed)} document(s) failed; the others were written")
     if result.rejected:
-        raise InputError(f"{len(result.rejected)} document(s) rejected; the others were written",
-                         path=result.rejected[0].path)
+        raise InputError(
+            f"{len(result.rejected)} document(s) rejected; the others were written",
+            path=result.rejected[0].path,
+        )
 
 
 @cli.command("show")
@@ -211,8 +272,10 @@ def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
         echo_json(view.to_dict())
         return
     u = view.unit
-    click.echo(f"{u['code']}  [{u['kind']}{' ' + u['label'] if u['label'] else ''}]  "
-               f"{u['state']}, version {u['current_version']}")
+    click.echo(
+        f"{u['code']}  [{u['kind']}{' ' + u['label'] if u['label'] else ''}]  "
+        f"{u['state']}, version {u['current_version']}"
+    )
     click.echo(f"title:    {u['title']}")
     click.echo(f"document: {u['doc_path']} lines {u['line_start']}-{u['line_end']}")
     click.echo(f"parent:   {u['parent_code'] or '-'}")
@@ -239,18 +302,26 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
         return
     click.echo(f"{code}: {len(hist.versions)} version(s), {len(hist.events)} event(s)")
     for v in hist.versions:
-        click.echo(f"  v{v['version']}  {v['created_at']:%Y-%m-%d %H:%M:%S}  "
-                   f"{v['content_hash'][:12]}  {v['title']}")
+        click.echo(
+            f"  v{v['version']}  {v['created_at']:%Y-%m-%d %H:%M:%S}  "
+            f"{v['content_hash'][:12]}  {v['title']}"
+        )
     for e in hist.events:
         versions = f"v{e['from_version'] or '-'}→v{e['to_version']}"
-        click.echo(f"  {e['at']:%Y-%m-%d %H:%M:%S}  {e['event']:<9} {versions}  by {e['actor']}"
-                   f"  run {str(e['run_id'])[:8]}")
+        click.echo(
+            f"  {e['at']:%Y-%m-%d %H:%M:%S}  {e['event']:<9} {versions}  by {e['actor']}"
+            f"  run {str(e['run_id'])[:8]}"
+        )
 
 
 @cli.command("export")
 @click.argument("doc")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
 @pass_ctx
 def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
     """Rebuild a document (by path or namespace) from the database, byte for byte."""
@@ -261,4 +332,6 @@ def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
         output.write_bytes(data)
         note(f"{path}: {len(data)} bytes written to {output}")
     else:
-        click.get_binary_stream("stdout").write(data)
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()

@@ -187,10 +187,12 @@ CREATE TYPE @schema@.iu_op AS (
 );
 
 ------------------------------------------------------------------------------------------
--- Internal helpers (not granted to anyone: called only from the definer functions).
+-- Helpers called from the definer functions; those marked "-- internal" are granted to
+-- no one.
 ------------------------------------------------------------------------------------------
 
 -- The run must exist and be running; an apply run is refused while frozen.
+-- internal
 CREATE FUNCTION @schema@.fn_iu_check_run(p_run uuid) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -216,7 +218,7 @@ END
 $$;
 
 -- Serialize every writer of one document (transaction-level: released by COMMIT or
--- ROLLBACK, never left behind by a proof).
+-- ROLLBACK, never left behind by a proof). Granted: apply takes it before it reads.
 CREATE FUNCTION @schema@.fn_iu_lock_document(p_doc_path text) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     SELECT pg_catalog.pg_advisory_xact_lock(
@@ -224,6 +226,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- The row contract, checked by the database too: names the missing fields.
+-- internal
 CREATE FUNCTION @schema@.fn_iu_require(p_unit jsonb, p_fields text[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
