@@ -1,0 +1,188 @@
+"""``iucut cut``: cut Markdown into units, summarise, write the plan rows, or check round-trips."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from iucut.cli import Context, cli, note, pass_ctx
+from iucut.cut import DEFAULT_GLOB, cut_paths
+from iucut.errors import CheckFailed, InputError
+from iucut.units import CutDocument
+from iucut.validate import check_rows
+
+TREE_UNITS = 40  # units shown per document tree
+TREE_DOCS = 10  # above this many documents, a table of documents instead of trees
+
+
+def plan_rows(doc: CutDocument) -> Iterator[dict[str, Any]]:
+    """The plan rows of a document: each unit's fields plus the document hash."""
+    for unit in doc.units:
+        row = unit.to_dict()
+        row["doc_hash"] = doc.doc_hash
+        yield row
+
+
+def round_trips(doc: CutDocument) -> bool:
+    """Whether the units reassemble the source byte for byte (same sha256 and size)."""
+    data = doc.reassemble().encode("utf-8")
+    return len(data) == doc.size and hashlib.sha256(data).hexdigest() == doc.doc_hash
+
+
+@cli.command("cut")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--glob",
+    "pattern",
+    default=DEFAULT_GLOB,
+    show_default=True,
+    help="Files to cut inside each directory.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Write the rows as JSON lines to stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the rows as JSON lines (one row per unit) to this file.",
+)
+@click.option(
+    "--check", is_flag=True, help="Only verify that every document reassembles byte for byte."
+)
+@click.option(
+    "--namespace",
+    help="Namespace for every document (default: front matter "
+    "iu_namespace, configuration, else derived from the path).",
+)
+@click.option(
+    "--profile",
+    help="Label profile: vi, de, en or a configured one "
+    "(default: front matter iu_profile, configuration, else detected).",
+)
+@pass_ctx
+def cut(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    pattern: str,
+    as_json: bool,
+    output: Path | None,
+    check: bool,
+    namespace: str | None,
+    profile: str | None,
+) -> None:
+    """Cut Markdown files (and directories, by --glob) into units. No database.
+
+    \b
+    Without options: a summary (tree of codes and titles, counts by kind).
+    --json / -o FILE: one JSON row per unit (the cut plan).
+    --check: exit 12 naming each document that does not round-trip byte for byte.
+    A document that cannot be cut is reported (file, line, byte) and the others go on;
+    the exit code is then 3.
+    """
+    config = ctx.settings.config
+    docs: list[CutDocument] = []
+    bad: list[InputError] = []
+    failed: list[str] = []
+    kinds: Counter[str] = Counter()
+    with ExitStack() as stack:
+        sink: IO[str] | None = None
+        if output is not None:
+            sink = stack.enter_context(output.open("w", encoding="utf-8"))
+        elif as_json and not check:
+            sink = sys.stdout
+        for result in cut_paths(
+            paths, glob=pattern, namespace=namespace, profile=profile, config=config
+        ):
+            if isinstance(result, InputError):
+                note(f"iucut: error: {result.message}")
+                bad.append(result)
+                continue
+            for warning in result.warnings:
+                note(f"iucut: warning: {result.path}: {warning}")
+            if check:
+                if not round_trips(result):
+                    failed.append(result.path)
+                    note(f"iucut: FAIL {result.path}: does not round-trip")
+                kinds["documents"] += 1
+                continue
+            check_rows(result.units)
+            kinds.update(u.kind for u in result.units)
+            if sink is not None:
+                for row in plan_rows(result):
+                    sink.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            if len(docs) <= TREE_DOCS:
+                docs.append(result)
+            else:
+                docs.append(_light(result))
+    if check:
+        if not failed and not bad:
+            click.echo(f"ok: {kinds['documents']} document(s) round-trip byte for byte")
+        if failed:
+            raise CheckFailed(f"{len(failed)} document(s) do not round-trip: " + ", ".join(failed))
+    elif not as_json:
+        _summary(docs, kinds, output)
+    if bad:
+        err = InputError(path=bad[0].context.get("path"))
+        err.message = f"{len(bad)} document(s) could not be cut: " + ", ".join(
+            str(e.context.get("path")) for e in bad
+        )
+        raise err
+
+
+def _light(doc: CutDocument) -> CutDocument:
+    """Keep only what the document table needs (memory: one document's units at a time)."""
+    return CutDocument(
+        doc.path,
+        doc.namespace,
+        doc.doc_hash,
+        doc.size,
+        doc.units[:1],
+        warnings=doc.warnings,
+        front_matter={"_units": len(doc.units)},
+    )
+
+
+def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    if len(docs) <= TREE_DOCS:
+        for doc in docs:
+            console.print(_tree(doc))
+    else:
+        table = Table("document", "namespace", "units", "warnings", title="Documents")
+        for doc in docs:
+            count = doc.front_matter.get("_units", len(doc.units))
+            table.add_row(doc.path, doc.namespace, str(count), str(len(doc.warnings)))
+        console.print(table)
+    counts = Table("kind", "units", title="Units by kind")
+    for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])):
+        counts.add_row(kind, str(n))
+    counts.add_row("total", str(sum(kinds.values())))
+    console.print(counts)
+    where = f"; rows written to {output}" if output else ""
+    console.print(f"{len(docs)} document(s){where}")
+
+
+def _tree(doc: CutDocument) -> Tree:
+    root = doc.units[0]
+    tree = Tree(f"[bold]{root.code}[/bold]  {_esc(root.title)}  ({doc.path})")
+    nodes = {root.code: tree}
+    for unit in doc.units[1:TREE_UNITS]:
+        parent = nodes.get(unit.parent_code or "", tree)
+        nodes[unit.code] = parent.add(f"{_esc(unit.code)}  [dim]{_esc(unit.title[:80])}[/dim]")
+    if len(doc.units) > TREE_UNITS:
+        tree.add(f"[dim]… and {len(doc.units) - TREE_UNITS} more units[/dim]")
+    return tree
+
+
+def _esc(text: str) -> str:
+    return text.replace("[", r"\[")

@@ -1,0 +1,423 @@
+"""CommonMark block scanner: where headings and candidate legal lines start, nothing else.
+
+The scanner never copies or splits the document into lines. One compiled regex finds
+*candidate* lines (those that can open, close or interrupt a block, or carry a legal
+label); runs of ordinary text between candidates are crossed with a few C-level
+searches. Only lines inside container blocks (block quotes, list items) are walked one
+by one, with the CommonMark container algorithm (markdown-it-py is the test oracle).
+
+Output is a list of :class:`Mark`: top-level ATX and setext headings, and lines that
+may carry a legal label (paragraph lines and list-item lines outside block quotes,
+code, HTML blocks). Headings inside containers are body text, never marks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+ATX, SETEXT, LINE = "atx", "setext", "line"
+
+NONE, PARA, FENCE, ICODE, HTML = range(5)
+
+
+class Mark(NamedTuple):
+    """A place where a unit may start: ``text[start:end]`` is its raw heading."""
+
+    kind: str  # ATX, SETEXT or LINE
+    start: int  # line start (setext: first line of the paragraph)
+    end: int  # just after the line ending of the heading's last line
+    level: int  # heading level 1-6; for LINE: 0 at top level, else container depth
+    text: str  # heading content (ATX/setext) or the line from its first non-blank
+
+
+_BLOCK_NAMES = (
+    "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
+    "details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|"
+    "h1|h2|h3|h4|h5|h6|head|header|hr|html|iframe|legend|li|link|main|menu|menuitem|nav|"
+    "noframes|ol|optgroup|option|p|param|search|section|summary|table|tbody|td|tfoot|th|"
+    "thead|title|tr|track|ul"
+)
+_ATTR = (
+    r"(?:\s+[a-zA-Z_:][a-zA-Z0-9:._-]*"
+    r"(?:\s*=\s*(?:[^\"'=<>`\x00-\x20]+|'[^']*'|\"[^\"]*\"))?)"
+)
+_HTML_START: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = (
+    (
+        re.compile(r"<(?a:script|pre|style|textarea)(?=\s|>|$)", re.I),
+        re.compile(r"</(?a:script|pre|style|textarea)>", re.I),
+    ),
+    (re.compile(r"<!--"), re.compile(r"-->")),
+    (re.compile(r"<\?"), re.compile(r"\?>")),
+    (re.compile(r"<![A-Za-z]"), re.compile(r">")),
+    (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>")),
+    (re.compile(r"</?(?a:" + _BLOCK_NAMES + r")(?=\s|/?>|$)", re.I), None),
+    (
+        re.compile(
+            r"(?:<[A-Za-z][A-Za-z0-9\-]*" + _ATTR + r"*\s*/?>|</[A-Za-z][A-Za-z0-9\-]*\s*>)"
+            r"\s*$"
+        ),
+        None,
+    ),
+)
+
+_ATX = re.compile(r"(#{1,6})(?=[ \t]|$)")
+_FENCE_OPEN = re.compile(r"(`{3,})[^`]*$|(~{3,}).*$")
+_FENCE_CLOSE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
+_HR = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_SETEXT = re.compile(r"(=+|-+)[ \t]*$")
+_LIST = re.compile(r"([-+*]|(\d{1,9})[.)])(?:([ \t]+)(.*)|$)")
+_BLANK_LINE = re.compile(r"^[ \t]*\r?\n", re.M)
+_NONBLANK_LINE = re.compile(r"^[ \t]*[^ \t\r\n]", re.M)
+_SPACES = re.compile(r"[ \t]*\r?")
+_REFDEF = re.compile(
+    r" {0,3}\[(?!\s*\])(?:[^\]\\\[]|\\.){1,999}\]:[ \t]*"
+    r"(?:<[^<>\n]*>|[^\s<][^\s]*)"
+    r"(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?[ \t]*\r?$"
+)
+
+#: Lines the scanner must look at: anything that can open, close or interrupt a block
+#: (after up to 3 spaces), or an indented line. Profiles add their label starts.
+_CAND_BASE = r"^(?:[ ]{0,3}(?:[#`~=+*_<>\-]|\d)|[ ]{0,3}\t|[ ]{4})"
+
+
+def candidate_pattern(extra: str = "") -> re.Pattern[str]:
+    """The candidate-line regex, with profile label starts (alternatives) added."""
+    if not extra:
+        return re.compile(_CAND_BASE, re.M)
+    return re.compile(_CAND_BASE[:-1] + r"|[ ]{0,3}(?:" + extra + "))", re.M)
+
+
+class _Box:
+    """An open container block: a block quote or a list item of content width ``width``."""
+
+    __slots__ = ("blank_start", "empty", "quote", "width")
+
+    def __init__(self, quote: bool, width: int = 0, blank_start: bool = False):
+        self.quote = quote
+        self.width = width
+        self.blank_start = blank_start
+        self.empty = blank_start
+
+
+class Scanner:
+    """Scan one document (``s``: the text with lone CRs turned into LFs, same length)."""
+
+    def __init__(self, s: str, cand: re.Pattern[str], legal: re.Pattern[str] | None):
+        self.s = s
+        self.cand = cand
+        self.legal = legal
+        self.marks: list[Mark] = []
+        self.stack: list[_Box] = []
+        self.quoted = 0  # block quotes on the stack
+        self.leaf = NONE
+        self.fence_char = ""
+        self.fence_len = 0
+        self.html_end: re.Pattern[str] | None = None
+        self.para_start = -1  # -1: unknown, found by walking back to para_floor
+        self.para_floor = 0
+
+    def run(self, pos: int = 0) -> list[Mark]:
+        s, n = self.s, len(self.s)
+        search = self.cand.search
+        while pos < n:
+            if not self.stack:
+                m = search(s, pos)
+                b = m.start() if m else n
+                if b > pos:
+                    self._skip(pos, b)
+                    pos = b
+                    continue
+            nl = s.find("\n", pos)
+            nxt = n if nl < 0 else nl + 1
+            self._line(pos, nl if nl >= 0 else n, nxt)
+            pos = nxt
+        return self.marks
+
+    # -- runs of ordinary lines at top level --------------------------------------------
+
+    def _skip(self, a: int, b: int) -> None:
+        s = self.s
+        if self.leaf == FENCE:
+            return
+        if self.leaf == HTML:
+            if self.html_end is not None:
+                m = self.html_end.search(s, a, b)
+                if not m:
+                    return
+                nl = s.find("\n", m.end() - 1, b)
+                a = b if nl < 0 else nl + 1
+            else:
+                m = _BLANK_LINE.search(s, a, b)
+                if not m:
+                    return
+                a = m.end()
+            self.leaf = NONE
+            self.para_floor = a
+        elif self.leaf == ICODE:
+            m = _NONBLANK_LINE.search(s, a, b)
+            if not m:
+                return
+            a = m.start()
+            self.leaf = NONE
+            self.para_floor = a
+        if a >= b:
+            return
+        end = b - 1 if s[b - 1] == "\n" else b
+        last = max(s.rfind("\n", a, end) + 1, a)
+        if _SPACES.fullmatch(s, last, end):
+            self.leaf = NONE
+            self.para_floor = b
+        else:
+            self.leaf = PARA
+            self.para_start = -1
+
+    def _para_text(self, cur: int) -> bool:
+        """Whether the open paragraph before line ``cur`` has text (not only link
+        definitions, which markdown-it closes as blocks of their own)."""
+        if self.leaf != PARA:
+            return False
+        s, p, floor = self.s, self.para_start, self.para_floor
+        if p < 0:
+            p = cur
+            while p > floor:
+                q = max(s.rfind("\n", floor, p - 1) + 1, floor)
+                if _SPACES.fullmatch(s, q, p - 1):
+                    break
+                p = q
+        while p < cur and _REFDEF.match(s, p, s.find("\n", p)):
+            p = s.find("\n", p) + 1
+        self.para_start = p
+        if p < cur:
+            return True
+        self.leaf = NONE
+        self.para_floor = cur
+        return False
+
+    # -- one line, full container algorithm ----------------------------------------------
+
+    def _line(self, pos: int, eol: int, nxt: int) -> None:
+        raw = self.s[pos:eol]
+        if raw.endswith("\r"):
+            raw = raw[:-1]
+        line = raw.expandtabs(4) if "\t" in raw else raw
+        n = len(line)
+        blank = not line.strip(" ")
+        i = 0
+        matched = 0
+        for box in self.stack:
+            if box.quote:
+                j = _indent(line, i)
+                if j - i <= 3 and j < n and line[j] == ">":
+                    i = j + 1
+                    if i < n and line[i] == " ":
+                        i += 1
+                    matched += 1
+                    continue
+                break
+            j = _indent(line, i)
+            if j >= n:
+                if box.empty and box.blank_start:
+                    break
+                matched += 1
+                continue
+            if j - i >= box.width:
+                i += box.width
+                matched += 1
+                continue
+            break
+        if matched < len(self.stack):
+            if self.leaf == PARA and _indent(line, i) < n and self._lazy(line, i):
+                self._para_line(pos, line, _indent(line, i))
+                return
+            self._close(matched, pos)
+        blank = _indent(line, i) >= n
+        if not blank:
+            for box in self.stack:
+                box.empty = False
+        leaf = self.leaf
+        if leaf == FENCE:
+            j = _indent(line, i)
+            if j - i <= 3:
+                m = _FENCE_CLOSE.match(line, j)
+                if m and m.group(1)[0] == self.fence_char and len(m.group(1)) >= self.fence_len:
+                    self._end_block(nxt)
+            return
+        if leaf == HTML:
+            end = self.html_end
+            if (end.search(line, i) is not None) if end is not None else blank:
+                self._end_block(nxt)
+            return
+        if leaf == ICODE:
+            if blank or _indent(line, i) - i >= 4:
+                return
+            self.leaf = NONE
+        self._blocks(pos, line, i, nxt, blank)
+
+    def _close(self, keep: int, pos: int) -> None:
+        del self.stack[keep:]
+        self.para_floor = pos
+        self.quoted = sum(1 for b in self.stack if b.quote)
+        self.leaf = NONE
+
+    def _end_block(self, nxt: int) -> None:
+        self.leaf = NONE
+        self.para_floor = nxt
+
+    def _lazy(self, line: str, i: int) -> bool:
+        """Whether an unmatched line continues the open paragraph (a lazy line)."""
+        j = _indent(line, i)
+        if j - i >= 4:
+            return True
+        ch = line[j]
+        if ch == ">" or (ch == "#" and _ATX.match(line, j)):
+            return False
+        if ch in "`~" and _FENCE_OPEN.match(line, j):
+            return False
+        if ch in "*-_" and _HR.match(line, j):
+            return False
+        if (ch in "-+*" or ch.isdigit()) and _LIST.match(line, j):
+            return False
+        return not (ch == "<" and _html_type(line, j) not in (0, 7))
+
+    def _blocks(self, pos: int, line: str, i: int, nxt: int, blank: bool) -> None:
+        n = len(line)
+        opened = False
+        item_at = -1
+        while True:
+            j = _indent(line, i)
+            if j >= n:
+                if self.leaf != ICODE:
+                    self._end_block(nxt)
+                if opened and self.stack and not self.stack[-1].quote:
+                    self.stack[-1].blank_start = self.stack[-1].empty = True
+                return
+            if j - i >= 4:
+                if self._para_text(pos):
+                    self._para_line(pos, line, j)
+                else:
+                    self.leaf = ICODE
+                    self.para_floor = nxt
+                return
+            ch = line[j]
+            if ch == ">":
+                self.stack.append(_Box(True))
+                self.quoted += 1
+                self.leaf = NONE
+                opened = True
+                i = j + 1
+                if i < n and line[i] == " ":
+                    i += 1
+                continue
+            if ch in "=-" and not opened and _SETEXT.match(line, j) and self._para_text(pos):
+                self._setext(pos, line, j, nxt)
+                return
+            if ch in "*-_" and _HR.match(line, j):
+                self._end_block(nxt)
+                return
+            if ch in "-+*" or ch.isdigit():
+                m = _LIST.match(line, j)
+                if m and not (
+                    not opened
+                    and (
+                        not (m.group(4) or "").strip(" ")
+                        or (m.group(2) is not None and int(m.group(2)) != 1)
+                    )
+                    and self._para_text(pos)
+                ):
+                    spaces = len(m.group(3) or "")
+                    empty = not (m.group(4) or "").strip(" ")
+                    marker = m.end(1) - j
+                    width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
+                    self.stack.append(_Box(False, width, empty))
+                    if item_at < 0:
+                        item_at = j
+                    self.leaf = NONE
+                    opened = True
+                    i = m.end(1) + (1 if spaces > 4 else spaces)
+                    if empty:
+                        self._end_block(nxt)
+                        return
+                    continue
+            if ch == "#":
+                m = _ATX.match(line, j)
+                if m:
+                    if not self.stack:
+                        self.marks.append(
+                            Mark(ATX, pos, nxt, m.end() - j, _atx_text(line[m.end() :]))
+                        )
+                    self._end_block(nxt)
+                    return
+            if ch in "`~":
+                m = _FENCE_OPEN.match(line, j)
+                if m:
+                    fence = m.group(1) or m.group(2)
+                    self.leaf = FENCE
+                    self.fence_char, self.fence_len = fence[0], len(fence)
+                    self.para_floor = nxt
+                    return
+            if ch == "<":
+                t = _html_type(line, j)
+                if t and not (t == 7 and not opened and self._para_text(pos)):
+                    self.html_end = _HTML_START[t - 1][1]
+                    if self.html_end is not None and self.html_end.search(line, j + 1):
+                        self._end_block(nxt)
+                    else:
+                        self.leaf = HTML
+                        self.para_floor = nxt
+                    return
+            if self.leaf != PARA:
+                if _REFDEF.match(line, j):  # a link definition: a block of its own
+                    self._end_block(nxt)
+                    return
+                self.leaf = PARA
+                self.para_start = pos
+            self._para_line(pos, line, item_at if item_at >= 0 else j)
+            return
+
+    def _para_line(self, pos: int, line: str, j: int) -> None:
+        if self.quoted or self.legal is None or not self.legal.match(line, j):
+            return
+        end = self.s.find("\n", pos)
+        self.marks.append(
+            Mark(LINE, pos, len(self.s) if end < 0 else end + 1, len(self.stack), line[j:])
+        )
+
+    def _setext(self, pos: int, line: str, j: int, nxt: int) -> None:
+        start = self.para_start
+        marks = self.marks
+        while marks and marks[-1].start >= start:
+            marks.pop()
+        if not self.stack:
+            level = 1 if line[j] == "=" else 2
+            text = " ".join(x.strip() for x in self.s[start:pos].splitlines())
+            marks.append(Mark(SETEXT, start, nxt, level, text))
+        self._end_block(nxt)
+
+
+def _indent(line: str, i: int) -> int:
+    """Index of the first non-space character at or after ``i`` (tabs already expanded)."""
+    n = len(line)
+    while i < n and line[i] == " ":
+        i += 1
+    return i
+
+
+def _html_type(line: str, j: int) -> int:
+    for t, (start, _end) in enumerate(_HTML_START, 1):
+        if start.match(line, j):
+            return t
+    return 0
+
+
+def _atx_text(content: str) -> str:
+    text = content.strip(" \t")
+    stripped = text.rstrip("#")
+    if stripped != text and (not stripped or stripped[-1] in " \t"):
+        text = stripped.rstrip(" \t")
+    return text
+
+
+def scan(s: str, start: int, cand: re.Pattern[str], legal: re.Pattern[str] | None) -> list[Mark]:
+    """Marks of ``s`` from ``start`` (a line start, e.g. after front matter)."""
+    return Scanner(s, cand, legal).run(start)

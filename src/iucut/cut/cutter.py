@@ -1,0 +1,312 @@
+"""Cut one document's text into units: structure from marks, codes, titles, spans, hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from typing import Any
+
+from iucut.cut import codes
+from iucut.cut.blocks import LINE, Mark, candidate_pattern, scan
+from iucut.cut.frontmatter import split_front_matter
+from iucut.cut.profiles import Profile, Rule, configured, detect, label_of, starts
+from iucut.errors import InputError
+from iucut.units import CutDocument, Unit, content_hash
+
+_LONE_CR = re.compile(r"\r(?!\n)")
+_WS = re.compile(r"\s+")
+_CONTROL = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+MAX_TITLE = 200
+PLAIN = 7  # heading level given to plain and bold lines: deeper than any heading
+
+
+class _Node:
+    __slots__ = ("children", "code", "depth", "kind", "level", "rank")
+
+    def __init__(self, kind: str, code: str, rank: int | None, level: int, depth: int):
+        self.kind, self.code, self.rank, self.level, self.depth = kind, code, rank, level, depth
+        self.children = 0
+
+
+def decode(data: bytes | str, path: str) -> tuple[bytes, str]:
+    """The source bytes and text; InputError for binary data or invalid UTF-8."""
+    if isinstance(data, str):
+        try:
+            raw = data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            offset = len(data[: exc.start].encode("utf-8", "surrogatepass"))
+            raise InputError(
+                "not valid Unicode text (a lone surrogate)",
+                path=path,
+                line=data.count("\n", 0, exc.start) + 1,
+                offset=offset,
+            ) from exc
+    else:
+        raw = bytes(data)
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise InputError(
+            "binary file (NUL byte)", path=path, line=raw.count(b"\n", 0, nul) + 1, offset=nul
+        )
+    head = raw[:8192]
+    if head and len(_CONTROL.findall(head)) * 10 > len(head):
+        raise InputError("binary file (control bytes)", path=path)
+    if isinstance(data, str):
+        return raw, data
+    try:
+        return raw, raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"invalid UTF-8 ({exc.reason})",
+            path=path,
+            line=raw.count(b"\n", 0, exc.start) + 1,
+            offset=exc.start,
+        ) from exc
+
+
+@lru_cache(maxsize=16)
+def _patterns(alts: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    hint = re.compile(r"(?:\*\*|__|" + alts + ")" if alts else r"\*\*|__")
+    return candidate_pattern(alts), hint
+
+
+def _by_glob(table: Any, doc_path: str) -> str | None:
+    if isinstance(table, Mapping):
+        for pattern, value in table.items():
+            if fnmatchcase(doc_path, str(pattern)):
+                return str(value)
+    return None
+
+
+def cut_text(
+    data: bytes | str,
+    path: str,
+    *,
+    namespace: str | None = None,
+    profile: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> CutDocument:
+    """Cut a document (its bytes, or text) into units; ``path`` names it in rows and errors.
+
+    Namespace: ``namespace`` > front matter ``iu_namespace`` > configuration
+    ``namespaces`` (glob → namespace) > derived from ``path``. Profile: ``profile`` >
+    front matter ``iu_profile`` > configuration ``profiles`` (glob → name) > detected.
+    """
+    raw, text = decode(data, path)
+    fm_end, front, fm_warning = split_front_matter(text)
+    s = _LONE_CR.sub("\n", text) if "\r" in text else text
+    profiles = configured(config)
+    cand, hint = _patterns(starts(profiles))
+    marks = scan(s, fm_end, cand, hint)
+    cfg = config or {}
+    ns = (
+        namespace
+        or _str(front.get("iu_namespace"))
+        or _by_glob(cfg.get("namespaces"), path)
+        or codes.namespace_for(path)
+    )
+    name = (
+        profile
+        or _str(front.get("iu_profile"))
+        or _by_glob(cfg.get("profiles"), path)
+        or detect([m.text for m in marks], profiles)
+    )
+    prof = profiles.get(name)
+    if prof is None:
+        raise InputError(
+            f"unknown profile {name!r} (known: {', '.join(sorted(profiles))})", path=path
+        )
+    warnings = [fm_warning] if fm_warning else []
+    units = _Builder(s, text, raw, path, ns, prof, front, marks).units(warnings)
+    return CutDocument(
+        path=path,
+        namespace=ns,
+        doc_hash=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        units=tuple(units),
+        front_matter=front,
+        warnings=tuple(warnings),
+    )
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if isinstance(value, str | int) and str(value).strip() else None
+
+
+def _clean(text: str) -> str:
+    """Heading or line text without emphasis markers around it, whitespace collapsed."""
+    if "*" in text or "_" in text:
+        text = text.strip(" \t*_")
+        if "**" in text[:80] or "__" in text[:80]:
+            text = text[:80].replace("**", "").replace("__", "") + text[80:]
+    return _WS.sub(" ", text).strip()
+
+
+class _Builder:
+    """Turns marks into the unit tree and rows (one instance per document)."""
+
+    def __init__(
+        self,
+        s: str,
+        text: str,
+        raw: bytes,
+        path: str,
+        ns: str,
+        prof: Profile,
+        front: Mapping[str, Any],
+        marks: Sequence[Mark],
+    ):
+        self.s, self.text, self.raw, self.path, self.ns = s, text, raw, path, ns
+        self.prof, self.front, self.marks = prof, front, marks
+        self.coder = codes.Coder()
+        self.coder.used.add(ns)
+
+    def _match(self, mark: Mark) -> tuple[Rule | None, str | None, str, str | None]:
+        """(rule, label, title, explicit id) of a mark; rule None: unlabelled heading."""
+        text, cid = codes.split_id(mark.text) if mark.kind != LINE else (mark.text, None)
+        clean = _clean(text)
+        heading = mark.kind != LINE or mark.text.startswith(("**", "__"))
+        for rule in self.prof.rules:
+            pattern = rule.head if heading else rule.line
+            if pattern is None:
+                continue
+            m = pattern.match(clean)
+            if m is None:
+                continue
+            if not heading and rule.strict:
+                rest = clean[m.end() :].lstrip(" .:-–—")
+                if rest and rest[0].islower():
+                    continue
+            label = label_of(m)
+            if label is not None:
+                return rule, label, clean, cid
+        return None, None, clean, cid
+
+    def units(self, warnings: list[str]) -> list[Unit]:
+        ns, coder = self.ns, self.coder
+        root = _Node("document", ns, None, 0, 0)
+        stack = [root]
+        # (start, end, node, label, title, parent code, ordinal)
+        rows: list[tuple[int, int, _Node, str | None, str, str | None, int]] = []
+        first_heading: str | None = None
+        s = self.s
+        line_no, line_pos = 1, 0
+        for mark in self.marks:
+            rule, label, title, cid = self._match(mark)
+            level = mark.level if mark.kind != LINE else PLAIN
+            if rule is None and mark.kind == LINE:
+                continue
+            k = len(stack)
+            rank = rule.rank if rule is not None else None
+            while not _contains(stack[k - 1], rank, level):
+                k -= 1
+            parent = stack[k - 1]
+            if rule is not None and rule.within and parent.kind not in rule.within:
+                if mark.kind == LINE:
+                    continue
+                rule, label, rank = None, None, None
+                k = len(stack)
+                while not _contains(stack[k - 1], rank, level):
+                    k -= 1
+                parent = stack[k - 1]
+            del stack[k:]
+            line_no += s.count("\n", line_pos, mark.start)
+            line_pos = mark.start
+            if cid is not None:
+                code = f"{ns}/{cid}"
+            elif rule is not None and label is not None:
+                seg = codes.label_segment(rule.prefix, label)
+                code = f"{ns}/{seg}" if rule.scope == "global" else f"{parent.code}/{seg}"
+            else:
+                code = f"{parent.code}/{codes.slug(title)}"
+            code = coder.claim(code, line_no)
+            kind = rule.kind if rule is not None else "heading"
+            node = _Node(kind, code, rank, level, parent.depth + 1)
+            parent.children += 1
+            stack.append(node)
+            if first_heading is None and mark.kind != LINE:
+                first_heading = title
+            rows.append(
+                (mark.start, mark.end, node, label, title[:MAX_TITLE], parent.code, parent.children)
+            )
+        warnings.extend(coder.warnings)
+        return self._rows(rows, first_heading)
+
+    def _rows(
+        self,
+        rows: list[tuple[int, int, _Node, str | None, str, str | None, int]],
+        first_heading: str | None,
+    ) -> list[Unit]:
+        s, text, ns, path = self.s, self.text, self.ns, self.path
+        ascii_only = len(self.raw) == len(text)
+        n = len(text)
+        doc_title = (
+            _str(self.front.get("title"))
+            or first_heading
+            or codes.fold(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+            or ns
+        )
+        starts = [0] + [r[0] for r in rows] + [n]
+        out: list[Unit] = []
+        byte_pos = 0
+        line = 1
+        for i in range(len(rows) + 1):
+            a, b = starts[i], starts[i + 1]
+            if i == 0:
+                head, body = "", text[a:b]
+                code, parent_code, kind, label, ordinal, depth, title = (
+                    ns,
+                    None,
+                    "document",
+                    None,
+                    1,
+                    0,
+                    _clean(doc_title)[:MAX_TITLE],
+                )
+            else:
+                _start, end, node, label, title, parent_code, ordinal = rows[i - 1]
+                head, body = text[a:end], text[end:b]
+                code, kind, depth = node.code, node.kind, node.depth
+            breaks = s.count("\n", a, b)
+            size = (b - a) if ascii_only else len(text[a:b].encode("utf-8"))
+            last = line + breaks - (1 if b > a and s[b - 1] == "\n" else 0)
+            if b == a:
+                last = line - 1
+            out.append(
+                Unit(
+                    ns,
+                    code,
+                    parent_code,
+                    kind,
+                    label,
+                    ordinal,
+                    depth,
+                    i,
+                    title,
+                    head,
+                    body,
+                    content_hash(head, body),
+                    path,
+                    line,
+                    last,
+                    byte_pos,
+                    byte_pos + size,
+                )
+            )
+            byte_pos += size
+            line += breaks
+        return out
+
+
+def _contains(node: _Node, rank: int | None, level: int) -> bool:
+    """Whether ``node`` can hold a new unit of ``rank`` (None: plain heading) at ``level``."""
+    if node.kind == "document":
+        return True
+    if node.rank is not None and rank is not None:
+        return node.rank < rank
+    if rank is None:
+        return node.level < level
+    return level > node.level

@@ -1,0 +1,457 @@
+"""Legal numbering profiles (vi, de, en) as data: label rules, detection, configuration.
+
+A :class:`Rule` says how to recognise one kind of labelled unit: a regex for headings
+and bold lead-in lines (``head``), an optional stricter one for plain lines (``line``),
+its rank (outer units have lower ranks), the code segment prefix, whether its code
+hangs under the namespace (``global``: articles, numbered document-wide) or under its
+parent (``local``: clauses, points, sections that restart per chapter), and which
+parent kinds it needs (``within``: a clause ``1.`` only inside an article).
+
+Configuration (``iucut.yaml``) may add rules per profile, tried before the built-in
+ones, and pin profiles by path glob::
+
+    profiles: {"laws/vn/**": vi}
+    labels:
+      vi:
+        - {kind: article, rank: 50, prefix: "D", head: "Article (?P<label>\\d+)"}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from iucut.errors import ConfigError
+
+ROMAN = "[IVXLCDM]+"
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+_VI_ORDINALS = {
+    "nhất": 1,
+    "một": 1,
+    "hai": 2,
+    "ba": 3,
+    "tư": 4,
+    "bốn": 4,
+    "năm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "tám": 8,
+    "chín": 9,
+    "mười": 10,
+}
+_DE_ORDINALS = {
+    "erst": 1,
+    "zweit": 2,
+    "dritt": 3,
+    "viert": 4,
+    "fünft": 5,
+    "sechst": 6,
+    "siebt": 7,
+    "siebent": 7,
+    "acht": 8,
+    "neunt": 9,
+    "zehnt": 10,
+    "elft": 11,
+    "zwölft": 12,
+}
+_DE_WORD = r"(?:(?P<word>[A-ZÄÖÜ][a-zäöüß]+?)(?:e|er|es|en)\s+)?"
+_DE_NUM = r"(?:(?P<num>\d+[a-z]?)\.\s+)?"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one kind of labelled unit is recognised and coded."""
+
+    kind: str
+    rank: int
+    prefix: str
+    head: re.Pattern[str]
+    line: re.Pattern[str] | None = None
+    scope: str = "global"  # or "local"
+    within: tuple[str, ...] = ()
+    strict: bool = False  # plain lines: the next word must not start in lower case
+    start: str = ""  # cheap regex for candidate lines (defaults to ``head``)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A language's label rules and the signature used to detect it."""
+
+    name: str
+    rules: tuple[Rule, ...]
+    signature: re.Pattern[str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _r(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+_VI_LBL = r"\d+[a-zđ]?(?:\.(?:\d+[a-zđ]?|[A-ZĐ]{1,4}))*"
+VI = Profile(
+    "vi",
+    (
+        Rule(
+            "part",
+            10,
+            "P",
+            _r(
+                r"Phần\s+(?:thứ\s+(?P<word>\w+(?:\s+(?:mươi|một|hai|ba|tư|năm|lăm))*)"
+                r"|(?P<label>" + ROMAN + r"|\d+))(?![\w])"
+            ),
+            _r(r"Phần\s+(?:thứ\s+(?P<word>\w+)|(?P<label>" + ROMAN + r"|\d+))(?![\w])"),
+            strict=True,
+            start="Phần",
+        ),
+        Rule(
+            "chapter",
+            20,
+            "C",
+            _r(r"Chương\s+(?P<label>" + ROMAN + r"|\d+[a-z]?)(?![\w])"),
+            _r(r"Chương\s+(?P<label>" + ROMAN + r"|\d+[a-z]?)(?![\w])"),
+            strict=True,
+            start="Chương",
+        ),
+        Rule(
+            "subsection",
+            40,
+            "TM",
+            _r(r"Tiểu\s+mục\s+(?P<label>\d+|" + ROMAN + r")(?![\w])"),
+            _r(r"Tiểu\s+mục\s+(?P<label>\d+|" + ROMAN + r")(?![\w])"),
+            scope="local",
+            strict=True,
+            start="Tiểu",
+        ),
+        Rule(
+            "section",
+            30,
+            "M",
+            _r(r"Mục\s+(?P<label>\d+|" + ROMAN + r")(?![\w])"),
+            _r(r"Mục\s+(?P<label>\d+|" + ROMAN + r")(?![\w])"),
+            scope="local",
+            strict=True,
+            start="Mục",
+        ),
+        Rule(
+            "article",
+            50,
+            "D",
+            _r(r"Điều\s+(?P<label>" + _VI_LBL + r")(?![\w])"),
+            _r(r"Điều\s+(?P<label>" + _VI_LBL + r")[.:](?=\s|$)"),
+            start="Điều",
+        ),
+        Rule(
+            "clause",
+            60,
+            "K",
+            _r(r"(?P<label>\d+)\.(?=\s|$)"),
+            _r(r"(?P<label>\d+)\.(?=\s|$)"),
+            scope="local",
+            within=("article",),
+            start=r"\d",
+        ),
+        Rule(
+            "point",
+            70,
+            "",
+            _r(r"(?P<label>[a-zđ]\d{0,2})\)(?=\s|$)"),
+            _r(r"(?P<label>[a-zđ]\d{0,2})\)(?=\s|$)"),
+            scope="local",
+            within=("clause", "article"),
+            start=r"[a-zđ]\d{0,2}\)",
+        ),
+    ),
+    _r(r"^(?:Điều\s+\d|Chương\s+[IVXLCDM\d]|Mục\s+\d|Phần\s+thứ)", re.M),
+)
+
+DE = Profile(
+    "de",
+    (
+        Rule(
+            "part",
+            10,
+            "T",
+            _r(
+                _DE_WORD
+                + _DE_NUM
+                + r"(?:Buch|Teil)(?:\s+(?P<label>\d+[a-z]?|"
+                + ROMAN
+                + r"))?(?![\w])"
+            ),
+            start=r"[A-ZÄÖÜ\d]",
+        ),
+        Rule(
+            "chapter",
+            20,
+            "Kap",
+            _r(_DE_WORD + _DE_NUM + r"Kapitel(?:\s+(?P<label>\d+[a-z]?|" + ROMAN + r"))?(?![\w])"),
+            start=r"[A-ZÄÖÜ\d]",
+        ),
+        Rule(
+            "subsection",
+            40,
+            "UAbschn",
+            _r(
+                _DE_WORD
+                + _DE_NUM
+                + r"(?:Unterabschnitt|Titel)(?:\s+(?P<label>\d+[a-z]?|"
+                + ROMAN
+                + r"))?(?![\w])"
+            ),
+            scope="local",
+            start=r"[A-ZÄÖÜ\d]",
+        ),
+        Rule(
+            "section",
+            30,
+            "Abschn",
+            _r(
+                _DE_WORD + _DE_NUM + r"Abschnitt(?:\s+(?P<label>\d+[a-z]?|" + ROMAN + r"))?(?![\w])"
+            ),
+            scope="local",
+            start=r"[A-ZÄÖÜ\d]",
+        ),
+        Rule(
+            "article",
+            50,
+            "§",
+            _r(
+                r"(?:\(\S+\)\s*)?§§?\s*(?P<label>\d+[a-z]?)(?:\s*(?:bis|und|,|-|–)\s*(?:§\s*)?"
+                r"(?P<label2>\d+[a-z]?))?(?![\w])"
+            ),
+            start=r"[§(]",
+        ),
+        Rule(
+            "article",
+            50,
+            "Art",
+            _r(r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?)(?![\w])"),
+            start="Art",
+        ),
+        Rule(
+            "clause",
+            60,
+            "Abs",
+            _r(r"\((?P<label>\d+[a-z]?)\)(?=\s|$)"),
+            _r(r"\((?P<label>\d+[a-z]?)\)(?=\s|$)"),
+            scope="local",
+            within=("article",),
+            start=r"\(",
+        ),
+        Rule(
+            "point",
+            70,
+            "Nr",
+            _r(r"(?P<label>\d+[a-z]?)\.(?=\s|$)"),
+            _r(r"(?P<label>\d+[a-z]?)\.(?=\s|$)"),
+            scope="local",
+            within=("clause", "article"),
+            start=r"\d",
+        ),
+        Rule(
+            "subpoint",
+            80,
+            "",
+            _r(r"(?P<label>[a-z]{1,2})\)(?=\s|$)"),
+            _r(r"(?P<label>[a-z]{1,2})\)(?=\s|$)"),
+            scope="local",
+            within=("point", "clause"),
+            start=r"[a-z]{1,2}\)",
+        ),
+    ),
+    _r(r"^(?:\(\S+\)\s*)?§\s*\d|^\S*\s*Abschnitt\b", re.M),
+)
+
+_EN_LBL = r"(?P<label>" + ROMAN + r"|\d+(?:\.\d+)*[a-z]?|[A-Z])"
+EN = Profile(
+    "en",
+    (
+        Rule(
+            "part",
+            10,
+            "P",
+            _r(r"(?i:part)\s+" + _EN_LBL + r"(?![\w])"),
+            _r(r"(?i:part)\s+" + _EN_LBL + r"(?![\w])"),
+            strict=True,
+            start="(?i:part)",
+        ),
+        Rule(
+            "chapter",
+            20,
+            "C",
+            _r(r"(?i:chapter)\s+" + _EN_LBL + r"(?![\w])"),
+            _r(r"(?i:chapter)\s+" + _EN_LBL + r"(?![\w])"),
+            strict=True,
+            start="(?i:chapter)",
+        ),
+        Rule(
+            "article",
+            30,
+            "A",
+            _r(r"(?i:article)\.?\s+" + _EN_LBL + r"(?![\w])"),
+            _r(r"(?i:article)\.?\s+" + _EN_LBL + r"(?![\w])"),
+            strict=True,
+            start="(?i:article)",
+        ),
+        Rule(
+            "article",
+            30,
+            "Am",
+            _r(r"(?i:amendment)\s+" + _EN_LBL + r"(?![\w])"),
+            _r(r"(?i:amendment)\s+" + _EN_LBL + r"(?![\w])"),
+            strict=True,
+            start="(?i:amendment)",
+        ),
+        Rule("article", 30, "§", _r(r"§\s*(?P<label>\d+[a-z]?)(?![\w])"), start="§"),
+        Rule(
+            "section",
+            40,
+            "S",
+            _r(r"(?i:section)\.?\s+" + _EN_LBL + r"(?![\w])"),
+            _r(r"(?i:section)\.?\s+" + _EN_LBL + r"(?![\w])"),
+            scope="local",
+            strict=True,
+            start="(?i:section)",
+        ),
+    ),
+    _r(r"^(?i:article|section|chapter|part|amendment)\.?\s+[\dIVXLC]", re.M),
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (VI, DE, EN)}
+DEFAULT = "en"
+
+
+def roman_to_int(label: str) -> int | None:
+    """``XIV`` → 14; None for anything that is not a well-formed Roman numeral."""
+    total, prev = 0, 0
+    for ch in reversed(label):
+        value = _ROMAN_VALUES.get(ch)
+        if value is None:
+            return None
+        total = total - value if value < prev else total + value
+        prev = max(prev, value)
+    return total if total and _int_to_roman(total) == label else None
+
+
+def _int_to_roman(n: int) -> str:
+    out = []
+    for value, sym in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
+        while n >= value:
+            out.append(sym)
+            n -= value
+    return "".join(out)
+
+
+def label_of(m: re.Match[str]) -> str | None:
+    """The label a rule matched: a number (Roman and ordinal words converted), or None."""
+    groups = m.groupdict()
+    label = groups.get("label")
+    if label is None and groups.get("num"):
+        label = groups["num"]
+    if label is None and groups.get("word"):
+        word = groups["word"].lower()
+        value = _VI_ORDINALS.get(word.split()[0] if word else "") if " " not in word else None
+        if value is None:
+            value = _DE_ORDINALS.get(word)
+        label = str(value) if value is not None else word
+    if label is None:
+        return None
+    if len(label) > 1 or label in "IVX":
+        value = roman_to_int(label)
+        if value is not None:
+            label = str(value)
+    if groups.get("label2"):
+        label += "-" + groups["label2"]
+    return label
+
+
+def configured(config: Mapping[str, Any] | None) -> dict[str, Profile]:
+    """Built-in profiles, with rules from configuration (``labels``) tried first."""
+    extra = (config or {}).get("labels") or {}
+    if not extra:
+        return PROFILES
+    if not isinstance(extra, Mapping):
+        raise ConfigError("'labels' must map a profile name to a list of rules")
+    out = dict(PROFILES)
+    for name, specs in extra.items():
+        base = PROFILES.get(name)
+        rules = tuple(_rule(name, s) for s in _as_list(specs, name))
+        if base is None:
+            out[name] = Profile(name, rules, _signature(rules))
+        else:
+            out[name] = Profile(name, rules + base.rules, base.signature)
+    return out
+
+
+def _as_list(specs: Any, name: str) -> Sequence[Mapping[str, Any]]:
+    if not isinstance(specs, list) or not all(isinstance(s, Mapping) for s in specs):
+        raise ConfigError(f"labels.{name} must be a list of rule mappings")
+    return specs
+
+
+def _rule(name: str, spec: Mapping[str, Any]) -> Rule:
+    try:
+        head = re.compile(str(spec["head"]))
+        line = re.compile(str(spec["line"])) if spec.get("line") else None
+        if "label" not in head.groupindex:
+            raise ConfigError(f"labels.{name}: pattern {spec['head']!r} needs (?P<label>...)")
+        return Rule(
+            kind=str(spec["kind"]),
+            rank=int(spec.get("rank", 50)),
+            prefix=str(spec.get("prefix", "")),
+            head=head,
+            line=line,
+            scope=str(spec.get("scope", "global")),
+            within=tuple(spec.get("within", ())),
+            strict=bool(spec.get("strict", False)),
+            start=str(spec.get("start", "")),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"labels.{name}: a rule needs {exc.args[0]!r}") from exc
+    except re.error as exc:
+        raise ConfigError(f"labels.{name}: bad regex: {exc}") from exc
+
+
+def _signature(rules: Sequence[Rule]) -> re.Pattern[str]:
+    return re.compile("^(?:" + "|".join(r.head.pattern for r in rules) + ")", re.M)
+
+
+def starts(profiles: Mapping[str, Profile]) -> str:
+    """Alternatives matching the first characters of any plain label line (for the
+    scanner's candidate lines; headings and bold lines are candidates anyway)."""
+    alts = sorted(
+        {
+            r.start or r.line.pattern
+            for p in profiles.values()
+            for r in p.rules
+            if r.line is not None
+        }
+    )
+    return "|".join(alts)
+
+
+def detect(texts: Sequence[str], profiles: Mapping[str, Profile]) -> str:
+    """The profile whose signature matches most of ``texts`` (headings, label lines)."""
+    best, best_hits = DEFAULT, 0
+    for name, profile in profiles.items():
+        sig = profile.signature
+        hits = sum(1 for t in texts if sig.match(t))
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best

@@ -1,0 +1,123 @@
+"""The row contract, shared by cut (before writing a plan) and apply (before every write).
+
+Rows are :class:`~iucut.units.Unit` objects or plain mappings (rows read back from a
+plan's JSON). The contract:
+
+* every field of :data:`~iucut.units.REQUIRED_FIELDS` is present and not None
+  (an empty body or title is a value; a missing one is not);
+* codes are unique;
+* every parent code is the code of an earlier row (only ``document`` rows have none);
+* spans are consistent: ``byte_end - byte_start`` is the UTF-8 size of
+  ``raw_heading + body``, a document's rows are contiguous from byte 0, lines do not
+  run backwards, and ``content_hash`` is the hash of ``raw_heading`` and ``body``.
+
+API: :func:`missing_fields` / :func:`require_row` for one row, :func:`validate_rows`
+(all violations, as data) / :func:`check_rows` (raise on the first few; also named
+:func:`validate_units`, the name apply and prove call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from iucut.errors import ContractError
+from iucut.units import REQUIRED_FIELDS, Unit, content_hash
+
+Row = Unit | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: which row (by code, or position when it has none), and why."""
+
+    code: str | None
+    rule: str  # missing | duplicate | parent | span | hash
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code or '<no code>'}: {self.message}"
+
+
+def _get(row: Row, name: str) -> Any:
+    if isinstance(row, Mapping):
+        return row.get(name)
+    return getattr(row, name, None)
+
+
+def missing_fields(row: Row) -> list[str]:
+    """Names of the required fields the row lacks (absent or None), sorted."""
+    return sorted(name for name in REQUIRED_FIELDS if _get(row, name) is None)
+
+
+def require_row(row: Row) -> None:
+    """Raise :class:`ContractError` naming the missing fields, e.g. ``missing=[body, title]``."""
+    missing = missing_fields(row)
+    if missing:
+        raise ContractError(
+            f"row {_get(row, 'code') or '<no code>'} refused: missing=[{', '.join(missing)}]",
+            hint="cut the document again: every row needs its structure and its content",
+        )
+
+
+def validate_rows(rows: Iterable[Row]) -> list[Violation]:
+    """Every violation of the row contract in ``rows`` (in order); empty when all pass."""
+    out: list[Violation] = []
+    seen: set[str] = set()
+    next_byte: dict[str, int] = {}
+    for row in rows:
+        code = _get(row, "code")
+        missing = missing_fields(row)
+        if missing:
+            out.append(Violation(code, "missing", f"missing=[{', '.join(missing)}]"))
+        if isinstance(code, str):
+            if code in seen:
+                out.append(Violation(code, "duplicate", "code is not unique"))
+            seen.add(code)
+        parent = _get(row, "parent_code")
+        if parent is None:
+            if _get(row, "kind") not in (None, "document"):
+                out.append(Violation(code, "parent", "only a document unit has no parent"))
+        elif parent not in seen or parent == code:
+            out.append(Violation(code, "parent", f"parent {parent} is not an earlier row"))
+        out.extend(_spans(row, next_byte))
+    return out
+
+
+def _spans(row: Row, next_byte: dict[str, int]) -> list[Violation]:
+    code = _get(row, "code")
+    head, body = _get(row, "raw_heading"), _get(row, "body")
+    if not isinstance(head, str) or not isinstance(body, str):
+        return []
+    out: list[Violation] = []
+    b0, b1 = _get(row, "byte_start"), _get(row, "byte_end")
+    size = len((head + body).encode("utf-8", "surrogatepass"))
+    if isinstance(b0, int) and isinstance(b1, int):
+        if b1 - b0 != size:
+            out.append(Violation(code, "span", f"bytes {b0}-{b1} do not hold {size} bytes"))
+        doc = str(_get(row, "doc_path"))
+        expected = next_byte.get(doc, 0)
+        if b0 != expected:
+            out.append(Violation(code, "span", f"starts at byte {b0}, expected {expected}"))
+        next_byte[doc] = b1
+    l0, l1 = _get(row, "line_start"), _get(row, "line_end")
+    if isinstance(l0, int) and isinstance(l1, int) and (l0 < 1 or l1 < l0 - 1):
+        out.append(Violation(code, "span", f"lines {l0}-{l1} run backwards"))
+    digest = _get(row, "content_hash")
+    if isinstance(digest, str) and digest != content_hash(head, body):
+        out.append(Violation(code, "hash", "content_hash does not match raw_heading + body"))
+    return out
+
+
+def check_rows(rows: Iterable[Row], *, limit: int = 10) -> None:
+    """Raise :class:`ContractError` listing the first ``limit`` violations, if any."""
+    found = validate_rows(rows)
+    if found:
+        shown = "; ".join(str(v) for v in found[:limit])
+        more = f" (and {len(found) - limit} more)" if len(found) > limit else ""
+        raise ContractError(f"{len(found)} row contract violation(s): {shown}{more}")
+
+
+#: The name the apply and prove stages use: raise on any violation.
+validate_units = check_rows
