@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
-import fasteners  # type: ignore[import-untyped]
+import fasteners
 
 from iucut.errors import ConnectionFailed
 
@@ -107,7 +107,7 @@ class EmbeddedServer:
         pid, _, _ = self._pidfile()
         if pid is None:
             return None
-        import psutil  # type: ignore[import-untyped]
+        import psutil
 
         try:
             proc = psutil.Process(pid)

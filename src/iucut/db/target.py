@@ -151,7 +151,9 @@ def with_database(conninfo: str, dbname: str) -> str:
     return make_conninfo(conninfo, dbname=dbname)
 
 
-_URI_PASSWORD = re.compile(r"(?P<pre>://[^:/@?#\s]*:)(?P<pw>[^@/?#\s]*)(?P<post>@)")
+# A password in a URI runs to the "@" before the host, even with characters that should
+# have been percent-encoded (#, ?, /): users write them raw, and those must not leak.
+_URI_PASSWORD = re.compile(r"(?P<pre>://[^:/@?#\s]*:)(?P<pw>[^@\s]*)(?P<post>@)")
 _KV_PASSWORD = re.compile(
     r"(?P<pre>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE
 )
