@@ -3,10 +3,13 @@ prune, collisions, bad input, freeze, and both drivers."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from iucut import browse
 from iucut.apply import ApplyResult, apply_documents
@@ -454,3 +457,51 @@ def test_freeze_between_documents_stops_the_run_with_whole_documents(
         assert export(conn, seen[0]) == LAW.replace("examples", f"ex {seen[0][1]}")
         status = conn.execute(f"SELECT status FROM {db.schema}.iu_run").scalar()
         assert status in ("failed", "running")
+
+
+# --------------------------------------------------------------------------------------
+# Property: any document round-trips, and a second apply is a no-op
+# --------------------------------------------------------------------------------------
+
+FRAGMENTS = st.sampled_from(
+    [
+        "# Title\n",
+        "## Article 1. Scope\n",
+        "## Article 2\r\n",
+        "### Điều 3. Phạm vi\n",
+        "1. A clause.\n",
+        "2. Another clause.\n",
+        "a) a point;\n",
+        "Plain text with trailing spaces   \n",
+        "\n",
+        "\r\n",
+        "```\n# not a heading\n```\n",
+        "    indented code\n",
+        "> quote\n",
+        "text without newline",
+        "Ünïcödé — “quotes” ✓\n",
+        "\t\n",
+    ]
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(FRAGMENTS, max_size=25), st.lists(FRAGMENTS, max_size=25))
+def test_any_document_round_trips_and_reapplies_as_a_no_op(
+    db: Any, first: list[str], second: list[str]
+) -> None:
+    """Any text applies, exports byte for byte, re-applies as a no-op, then revises cleanly."""
+    path = f"prop/{uuid.uuid4().hex}.md"
+    with db.connect() as conn:
+        for text in ("".join(first), "".join(second)):
+            doc = cut_text(text.encode(), path)
+            result = apply(db, [doc])
+            assert not result.failed and not result.rejected
+            assert export(conn, path).encode() == text.encode()
+            before = digests(conn)
+            assert apply(db, [cut_text(text.encode(), path)]).run_id is None
+            assert digests(conn) == before
