@@ -66,7 +66,7 @@ _FENCE_OPEN = re.compile(r"(`{3,})[^`]*$|(~{3,}).*$")
 _FENCE_CLOSE = re.compile(r"(`{3,}|~{3,})[ \t]*$")
 _HR = re.compile(r"(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _SETEXT = re.compile(r"(=+|-+)[ \t]*$")
-_LIST = re.compile(r"([-+*]|(\d{1,9})[.)])(?:([ \t]+)(.*)|$)")
+_LIST = re.compile(r"([-+*]|(\d{1,9})[.)])(?:([ \t]+)|$)")
 _BLANK_LINE = re.compile(r"^[ \t]*\r?\n", re.M)
 _NONBLANK_LINE = re.compile(r"^[ \t]*[^ \t\r\n]", re.M)
 _SPACES = re.compile(r"[ \t]*\r?")
@@ -120,6 +120,11 @@ class Scanner:
     def run(self, pos: int = 0) -> list[Mark]:
         s, n = self.s, len(self.s)
         search = self.cand.search
+        if 0 < pos < n and s[pos - 1] != "\n":  # after a BOM: not a line start for ``^``
+            nl = s.find("\n", pos)
+            nxt = n if nl < 0 else nl + 1
+            self._line(pos, nl if nl >= 0 else n, nxt)
+            pos = nxt
         while pos < n:
             if not self.stack:
                 m = search(s, pos)
@@ -284,6 +289,7 @@ class Scanner:
         n = len(line)
         opened = False
         item_at = -1
+        hr: dict[str, int] = {}
         while True:
             j = _indent(line, i)
             if j >= n:
@@ -312,33 +318,30 @@ class Scanner:
             if ch in "=-" and not opened and _SETEXT.match(line, j) and self._para_text(pos):
                 self._setext(pos, line, j, nxt)
                 return
-            if ch in "*-_" and _HR.match(line, j):
+            if ch in "*-_" and _is_hr(line, j, ch, hr):
                 self._end_block(nxt)
                 return
             if ch in "-+*" or ch.isdigit():
                 m = _LIST.match(line, j)
-                if m and not (
-                    not opened
-                    and (
-                        not (m.group(4) or "").strip(" ")
-                        or (m.group(2) is not None and int(m.group(2)) != 1)
-                    )
-                    and self._para_text(pos)
-                ):
+                if m:
                     spaces = len(m.group(3) or "")
-                    empty = not (m.group(4) or "").strip(" ")
-                    marker = m.end(1) - j
-                    width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
-                    self.stack.append(_Box(False, width, empty))
-                    if item_at < 0:
-                        item_at = j
-                    self.leaf = NONE
-                    opened = True
-                    i = m.end(1) + (1 if spaces > 4 else spaces)
-                    if empty:
-                        self._end_block(nxt)
-                        return
-                    continue
+                    empty = m.end() >= n
+                    if opened or not (
+                        (empty or (m.group(2) is not None and int(m.group(2)) != 1))
+                        and self._para_text(pos)
+                    ):
+                        marker = m.end(1) - j
+                        width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
+                        self.stack.append(_Box(False, width, empty))
+                        if item_at < 0:
+                            item_at = j
+                        self.leaf = NONE
+                        opened = True
+                        i = m.end(1) + (1 if spaces > 4 else spaces)
+                        if empty:
+                            self._end_block(nxt)
+                            return
+                        continue
             if ch == "#":
                 m = _ATX.match(line, j)
                 if m:
@@ -401,6 +404,15 @@ def _indent(line: str, i: int) -> int:
     while i < n and line[i] == " ":
         i += 1
     return i
+
+
+def _is_hr(line: str, j: int, ch: str, memo: dict[str, int]) -> bool:
+    """Thematic break from ``j``; ``memo`` keeps, per character, where the line stops
+    being only that character and blanks (so nested list markers stay linear)."""
+    last = memo.get(ch)
+    if last is None:
+        memo[ch] = last = len(line.rstrip(ch + " \t")) - 1
+    return last < j and _HR.match(line, j) is not None
 
 
 def _html_type(line: str, j: int) -> int:

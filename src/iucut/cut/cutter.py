@@ -52,7 +52,7 @@ def decode(data: bytes | str, path: str) -> tuple[bytes, str]:
             "binary file (NUL byte)", path=path, line=raw.count(b"\n", 0, nul) + 1, offset=nul
         )
     head = raw[:8192]
-    if head and len(_CONTROL.findall(head)) * 10 > len(head):
+    if len(head) >= 64 and len(_CONTROL.findall(head)) * 10 > len(head):
         raise InputError("binary file (control bytes)", path=path)
     if isinstance(data, str):
         return raw, data
@@ -100,7 +100,7 @@ def cut_text(
     s = _LONE_CR.sub("\n", text) if "\r" in text else text
     profiles = configured(config)
     cand, hint = _patterns(starts(profiles))
-    marks = scan(s, fm_end, cand, hint)
+    marks = scan(s, fm_end or (1 if s.startswith("\ufeff") else 0), cand, hint)
     cfg = config or {}
     ns = (
         namespace
