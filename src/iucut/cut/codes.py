@@ -6,7 +6,10 @@ Rules (stable across runs, machines and Python versions: pure string functions):
   ``Điều 44`` → ``D44``, ``Chương IV`` → ``C4`` (Roman numerals become Arabic),
   ``khoản 2`` → ``K2``, ``điểm a`` → ``a``, ``điểm đ`` → ``dd`` (so it never collides
   with ``d``), ``§ 5a`` → ``§5a``, ``(3)`` → ``Abs3``, German ``1.`` → ``Nr1``.
-* A heading without a label gets the slug of its text: NFKD-folded to ASCII
+* A heading without a label gets the slug of its text, without a leading enumerator
+  (``G. Payment`` → ``payment``, ``1.2 Scope`` → ``scope``: letters and numbers in
+  front of a heading are presentation, renumbered whenever a section is inserted, so
+  they would rename every unit below it). The slug is NFKD-folded to ASCII
   (``đ`` → ``d``, ``ß`` → ``ss``, ``ä`` → ``a``), lower case, runs of anything else →
   ``-``, at most 64 characters (cut at a ``-``); ``untitled`` when nothing is left.
 * ``{#my-id}`` at the end of a heading replaces the segment and roots it at the
@@ -42,6 +45,10 @@ _SPECIAL = str.maketrans(
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _NON_LABEL = re.compile(r"[^A-Za-z0-9.\-§]+")
 _ID_ATTR = re.compile(r"\{#(?P<id>[A-Za-z0-9_][A-Za-z0-9_.:\-]*)(?:[ \t][^{}]*)?\}$")
+_ENUMERATOR = re.compile(
+    r"[ \t]*(?:(?:\d+|[A-Za-z]|[IVXLCDM]+|[ivxlcdm]+)[.)]|\d+(?:\.\d+)+\.?"
+    r"|\((?:\d+|[A-Za-z]|[ivxlcdm]+)\))[ \t]+(?=\S)"
+)
 _INDEX_NAMES = {"index", "readme", "_index"}
 MAX_SLUG = 64
 
@@ -55,8 +62,14 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if ch.isascii())
 
 
+def heading_slug(text: str) -> str:
+    """A heading's path segment: its text's slug without a leading enumerator."""
+    m = _ENUMERATOR.match(text)
+    return slug(text[m.end() :] if m else text)
+
+
 def slug(text: str) -> str:
-    """A heading's path segment: folded, lower case, ``-`` separated, ≤ 64 characters."""
+    """A path segment: folded, lower case, ``-`` separated, ≤ 64 characters."""
     s = _NON_SLUG.sub("-", fold(text).lower()).strip("-")
     if len(s) > MAX_SLUG:
         cut = s.rfind("-", 0, MAX_SLUG + 1)

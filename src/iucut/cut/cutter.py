@@ -221,7 +221,7 @@ class _Builder:
                 seg = codes.label_segment(rule.prefix, label)
                 code = f"{ns}/{seg}" if rule.scope == "global" else f"{parent.code}/{seg}"
             else:
-                code = f"{parent.code}/{codes.slug(title)}"
+                code = f"{parent.code}/{codes.heading_slug(title)}"
             code = coder.claim(code, line_no)
             kind = rule.kind if rule is not None else "heading"
             node = _Node(kind, code, rank, level, parent.depth + 1)
