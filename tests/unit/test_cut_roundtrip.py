@@ -188,3 +188,15 @@ def test_bom_and_line_endings_are_kept() -> None:
     assert doc.units[0].body == "\ufeff"
     assert [u.line_start for u in doc.units[1:]] == [1, 3]
     assert doc.reassemble().encode() == data
+
+
+def test_check_detects_a_document_that_does_not_round_trip() -> None:
+    """`cut --check`'s test fails a document whose units do not give back its bytes."""
+    from dataclasses import replace
+
+    from iucut.cli.cut import round_trips
+
+    doc = cut_text(b"# A\ntext\n", "x.md")
+    assert round_trips(doc)
+    broken = replace(doc, units=(doc.units[0], replace(doc.units[1], body="text")))
+    assert not round_trips(broken)

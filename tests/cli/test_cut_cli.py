@@ -1,0 +1,86 @@
+"""``iucut cut`` run as a user would: summary, JSON rows, --check, bad input, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import CliEnv
+
+CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+LAW = "---\niu_namespace: ACT\n---\n# Luật\n\n## Chương I\n\nĐiều 1. Một\n\n1. Khoản\n"
+
+
+def write(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    return tmp_path
+
+
+def test_summary_shows_tree_and_counts(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """Without options: a tree of codes with titles and a count of units by kind."""
+    src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    result = cli_offline.run("cut", str(src))
+    assert result.returncode == 0, result.stderr
+    assert "ACT/D1/K1" in result.stdout and "Điều 1. Một" in result.stdout
+    assert "article" in result.stdout and "clause" in result.stdout
+
+
+def test_json_and_output_write_one_row_per_unit(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """--json writes JSON lines to stdout, -o FILE to a file: one row per unit, with hashes."""
+    src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    result = cli_offline.run("cut", "--json", str(src))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["code"] for r in rows] == ["ACT", "ACT/luat", "ACT/C1", "ACT/D1", "ACT/D1/K1"]
+    assert all(r["doc_hash"] and r["content_hash"] and "body" in r for r in rows)
+    plan = tmp_path / "plan.jsonl"
+    result = cli_offline.run("cut", "-o", str(plan), str(src))
+    assert result.returncode == 0, result.stderr
+    assert len(plan.read_text(encoding="utf-8").splitlines()) == 5
+
+
+def test_bad_documents_are_reported_and_others_still_cut(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """Invalid UTF-8 and binary files are named with line and byte, exit 3; the valid
+    document in the same run still produces its rows."""
+    src = write(
+        tmp_path / "src",
+        {"a.md": b"# ok\nbad \xff\n", "b.md": LAW.encode(), "c.md": b"\0\0\0binary"},
+    )
+    result = cli_offline.run("cut", "--json", str(src))
+    assert result.returncode == 3
+    assert "a.md:2 (byte 9): invalid UTF-8" in result.stderr
+    assert "c.md:1 (byte 0): binary file" in result.stderr
+    assert any(
+        json.loads(line)["code"] == "ACT/D1"
+        for line in result.stdout.splitlines()
+        if line.startswith('{"namespace"')
+    )
+
+
+def test_check_passes_on_the_shared_corpora(cli_offline: CliEnv) -> None:
+    """`iucut cut --check ../shared/corpora` passes: every file round-trips."""
+    assert CORPORA.is_dir(), f"missing {CORPORA}"
+    result = cli_offline.run("cut", "--check", str(CORPORA), timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "round-trip byte for byte" in result.stdout
+
+
+def test_glob_selects_files_and_empty_file_is_a_document(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """--glob chooses the files; an empty file is just its document unit."""
+    src = write(tmp_path / "src", {"a.txt": b"", "b.md": b"# x\n"})
+    result = cli_offline.run("cut", "--json", "--glob", "*.txt", str(src))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(x)["kind"] for x in result.stdout.splitlines()] == ["document"]
+
+
+def test_cut_help_documents_the_options(cli_offline: CliEnv) -> None:
+    """`iucut cut --help` lists every option."""
+    result = cli_offline.run("cut", "--help")
+    for option in ("--glob", "--json", "--output", "--check", "--namespace", "--profile"):
+        assert option in result.stdout
