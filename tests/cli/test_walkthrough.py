@@ -195,16 +195,18 @@ def test_apply_exit_code_3_for_a_rejected_document_while_others_are_written(
 
 
 def test_frozen_database_refuses_apply_with_exit_6(cli_env: Any, db: Any, tmp_path: Path) -> None:
-    """After an operator's freeze, apply exits 6 and writes nothing, switch on or not."""
+    """After `iucut freeze`, apply exits 6 and writes nothing; after unfreeze it applies."""
     folder = source(tmp_path)
     freeze = run(cli_env, "freeze", "--reason", "audit")
-    if freeze.returncode != 0:  # the operator command may not exist: freeze in SQL
-        with db.connect(autocommit=True) as admin:
-            admin.execute(f"SELECT {db.schema}.fn_iu_freeze('audit')")
+    assert freeze.returncode == 0, freeze.stderr
     result = run(cli_env, "apply", str(folder), "--root", str(folder), enabled=True)
     assert result.returncode == 6, result.stderr
     assert "frozen" in result.stderr
     assert table_counts(db)["iu_run"] == 0
+    assert run(cli_env, "unfreeze").returncode == 0
+    again = run(cli_env, "apply", str(folder), "--root", str(folder), enabled=True)
+    assert again.returncode == 0, again.stderr
+    assert table_counts(db)["iu_document"] == 2
 
 
 def test_stale_plan_file_is_refused_with_exit_7(cli_env: Any, db: Any, tmp_path: Path) -> None:
