@@ -244,3 +244,25 @@ def test_a_plan_row_missing_fields_is_refused_naming_them(db: Any) -> None:
     with pytest.raises(ContractError, match=r"missing=\[body, title\]"):
         apply_plan(enabled(db), provider, broken, plan_hash(broken))
     assert provider.calls == 0  # refused before connecting
+
+
+def test_plan_and_apply_plan_with_each_driver(db: Any, driver: str) -> None:
+    """make_plan and apply_plan give the same result through psycopg 3 and psycopg2."""
+    with db.connect(driver=driver) as conn:
+        plan = make_plan(conn, [cut(LAW)])
+    result = apply_plan(
+        db.settings(execution="enabled", driver=driver), db.provider(driver), plan, plan_hash(plan)
+    )
+    assert result.counts["created"] == plan.counts["created"]
+    with db.connect(driver=driver) as conn:
+        revised = make_plan(conn, [cut(LAW.replace("reviewed.", "read."))])
+    assert revised.counts["revised"] == 1
+    again = apply_plan(
+        db.settings(execution="enabled", driver=driver),
+        db.provider(driver),
+        revised,
+        plan_hash(revised),
+    )
+    assert again.counts["revised"] == 1
+    with db.connect(driver=driver) as conn:
+        assert browse.export(conn, "act.md")[1] == LAW.replace("reviewed.", "read.")
