@@ -15,7 +15,7 @@ from iucut import browse
 from iucut.apply import ApplyResult, apply_documents
 from iucut.cut import cut_file, cut_paths, cut_text
 from iucut.db.connector import Connection
-from iucut.errors import ExecutionDisabled, Frozen, IucutError, NotFound
+from iucut.errors import ConnectionFailed, ExecutionDisabled, Frozen, IucutError, NotFound
 from iucut.units import CutDocument
 
 LAW = """\
@@ -532,3 +532,26 @@ def assert_history_consistent(conn: Connection, schema: str) -> None:
     ).fetchone()
     conn.rollback()
     assert bad == {"gaps": 0, "stale_hash": 0, "unlogged": 0}
+
+
+def test_a_lost_connection_stops_the_run_with_whole_documents(db: Any) -> None:
+    """Connection lost mid-run: apply stops with ConnectionFailed (exit 8), not one failure
+    per remaining document; the documents written before are whole, the rest untouched."""
+    docs = [cut_text(f"# D{i}\n\n## A\n\ntext {i}\n".encode(), f"d{i}.md") for i in range(5)]
+
+    def terminate_after_two(done: int, total: int, path: str) -> None:
+        if done == 2:
+            with db.connect(autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+    with pytest.raises(ConnectionFailed) as info:
+        apply(db, list(docs), on_progress=terminate_after_two)
+    assert info.value.exit_code == 8
+    with db.connect() as conn:
+        written = conn.execute(f"SELECT doc_path FROM {db.schema}.iu_document ORDER BY 1")
+        assert [r["doc_path"] for r in written.fetchall()] == ["d0.md", "d1.md"]
+        for doc in docs[:2]:
+            assert export(conn, doc.path) == doc.reassemble()
