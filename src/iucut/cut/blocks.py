@@ -133,6 +133,17 @@ class Scanner:
                     self._skip(pos, b)
                     pos = b
                     continue
+            elif self.leaf == PARA:
+                # Inside containers, ordinary lines continue an open paragraph (matched or
+                # lazy) and change nothing: go straight to its next blank or candidate line.
+                m = search(s, pos)
+                b = m.start() if m else n
+                if b > pos:
+                    blank = _BLANK_LINE.search(s, pos, b)
+                    if blank is None:
+                        pos = b
+                        continue
+                    pos = blank.start()
             nl = s.find("\n", pos)
             nxt = n if nl < 0 else nl + 1
             self._line(pos, nl if nl >= 0 else n, nxt)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPECIAL = str.maketrans(
     {
@@ -77,6 +78,7 @@ def slug(text: str) -> str:
     return s or "untitled"
 
 
+@lru_cache(maxsize=4096)
 def label_segment(prefix: str, label: str) -> str:
     """A labelled unit's segment: ``D`` + ``19a`` → ``D19a``; ``đ`` → ``dd``."""
     label = label.replace("đ", "dd").replace(" ", "-")

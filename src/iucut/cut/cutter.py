@@ -12,7 +12,7 @@ from typing import Any
 from iucut.cut import codes
 from iucut.cut.blocks import LINE, Mark, candidate_pattern, scan
 from iucut.cut.frontmatter import split_front_matter
-from iucut.cut.profiles import Profile, Rule, configured, detect, label_of, starts
+from iucut.cut.profiles import Profile, Rule, configured, detect, starts
 from iucut.errors import InputError
 from iucut.units import CutDocument, Unit, content_hash
 
@@ -142,7 +142,9 @@ def _clean(text: str) -> str:
         text = text.strip(" \t*_")
         if "**" in text[:80] or "__" in text[:80]:
             text = text[:80].replace("**", "").replace("__", "") + text[80:]
-    return _WS.sub(" ", text).strip()
+    if "  " in text or "\t" in text or "\n" in text or "\r" in text or "\xa0" in text:
+        text = _WS.sub(" ", text)
+    return text.strip()
 
 
 class _Builder:
@@ -165,25 +167,19 @@ class _Builder:
         self.coder.used.add(ns)
 
     def _match(self, mark: Mark) -> tuple[Rule | None, str | None, str, str | None]:
-        """(rule, label, title, explicit id) of a mark; rule None: unlabelled heading."""
-        text, cid = codes.split_id(mark.text) if mark.kind != LINE else (mark.text, None)
-        clean = _clean(text)
-        heading = mark.kind != LINE or mark.text.startswith(("**", "__"))
-        for rule in self.prof.rules:
-            pattern = rule.head if heading else rule.line
-            if pattern is None:
-                continue
-            m = pattern.match(clean)
-            if m is None:
-                continue
-            if not heading and rule.strict:
-                rest = clean[m.end() :].lstrip(" .:-–—")
-                if rest and rest[0].islower():
-                    continue
-            label = label_of(m)
-            if label is not None:
-                return rule, label, clean, cid
-        return None, None, clean, cid
+        """(rule, label, match text, explicit id) of a mark; rule None: not labelled."""
+        text, cid = mark.text, None
+        if mark.kind != LINE:
+            text, cid = codes.split_id(text)
+            heading = True
+        else:
+            heading = text.startswith(("**", "__"))
+        if text.startswith(("*", "_")) or "**" in text[:80] or "__" in text[:80]:
+            text = _clean(text)
+        found = self.prof.matcher(heading).match(text)
+        if found is None:
+            return None, None, text, cid
+        return found[0], found[1], text, cid
 
     def units(self, warnings: list[str]) -> list[Unit]:
         ns, coder = self.ns, self.coder
@@ -227,6 +223,7 @@ class _Builder:
             node = _Node(kind, code, rank, level, parent.depth + 1)
             parent.children += 1
             stack.append(node)
+            title = _clean(title)
             if first_heading is None and mark.kind != LINE:
                 first_heading = title
             rows.append(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from iucut.errors import ConfigError
@@ -83,6 +84,74 @@ class Profile:
     rules: tuple[Rule, ...]
     signature: re.Pattern[str]
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def matcher(self, heading: bool) -> Matcher:
+        """All head (or line) rules as one regex, tried in rule order (cached)."""
+        key = "head" if heading else "line"
+        found = self.extra.get(key)
+        if found is None:
+            found = self.extra[key] = Matcher(self.rules, heading)
+        return found
+
+
+_GROUP = re.compile(r"\(\?P<(\w+)>|\(\?P=(\w+)\)")
+
+
+def _suffixed(m: re.Match[str], i: int) -> str:
+    if m.group(1):
+        return f"(?P<{m.group(1)}__{i}>"
+    return f"(?P={m.group(2)}__{i})"
+
+
+class Matcher:
+    """One alternation of rule patterns; ``lastgroup`` names the rule that matched."""
+
+    def __init__(self, rules: Sequence[Rule], heading: bool):
+        self.rules = rules
+        self.heading = heading
+        self.names: list[list[str]] = []
+        alts = []
+        for i, rule in enumerate(rules):
+            pattern = rule.head if heading else rule.line
+            self.names.append(list(pattern.groupindex) if pattern is not None else [])
+            if pattern is None:
+                continue
+            renamed = _GROUP.sub(partial(_suffixed, i=i), pattern.pattern)
+            alts.append(f"(?P<_{i}>{renamed})")
+        self.regex = re.compile("|".join(alts)) if alts else None
+
+    def match(self, text: str, start: int = 0) -> tuple[Rule, str] | None:
+        """The first rule (from ``start``) whose pattern matches ``text``, with its label."""
+        if self.regex is None:
+            return None
+        if start == 0:
+            m = self.regex.match(text)
+            if m is None:
+                return None
+            i = int(m.lastgroup[1:])  # type: ignore[index]
+            groups = {name: m.group(f"{name}__{i}") for name in self.names[i]}
+            found = self._accept(self.rules[i], text, m.end(), groups)
+            if found is not None:
+                return found
+            start = i + 1
+        for rule in self.rules[start:]:
+            pattern = rule.head if self.heading else rule.line
+            m2 = pattern.match(text) if pattern is not None else None
+            if m2 is not None:
+                found = self._accept(rule, text, m2.end(), m2.groupdict())
+                if found is not None:
+                    return found
+        return None
+
+    def _accept(
+        self, rule: Rule, text: str, end: int, groups: Mapping[str, str | None]
+    ) -> tuple[Rule, str] | None:
+        if not self.heading and rule.strict:
+            rest = text[end:].lstrip(" .:-–—")
+            if rest and rest[0].islower():
+                return None
+        label = label_from(groups)
+        return (rule, label) if label is not None else None
 
 
 def _r(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -321,6 +390,7 @@ EN = Profile(
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (VI, DE, EN)}
 DEFAULT = "en"
+DETECT_SAMPLE = 2000  # marks looked at to detect a profile (the first ones)
 
 
 def roman_to_int(label: str) -> int | None:
@@ -360,12 +430,15 @@ def _int_to_roman(n: int) -> str:
 
 def label_of(m: re.Match[str]) -> str | None:
     """The label a rule matched: a number (Roman and ordinal words converted), or None."""
-    groups = m.groupdict()
-    label = groups.get("label")
-    if label is None and groups.get("num"):
-        label = groups["num"]
-    if label is None and groups.get("word"):
-        word = groups["word"].lower()
+    return label_from(m.groupdict())
+
+
+def label_from(groups: Mapping[str, str | None]) -> str | None:
+    """:func:`label_of` from a rule's named groups."""
+    label = groups.get("label") or groups.get("num")
+    word = groups.get("word")
+    if label is None and word:
+        word = word.lower()
         value = _VI_ORDINALS.get(word.split()[0] if word else "") if " " not in word else None
         if value is None:
             value = _DE_ORDINALS.get(word)
@@ -376,9 +449,8 @@ def label_of(m: re.Match[str]) -> str | None:
         value = roman_to_int(label)
         if value is not None:
             label = str(value)
-    if groups.get("label2"):
-        label += "-" + groups["label2"]
-    return label
+    last = groups.get("label2")
+    return f"{label}-{last}" if last else label
 
 
 def configured(config: Mapping[str, Any] | None) -> dict[str, Profile]:
@@ -449,9 +521,10 @@ def starts(profiles: Mapping[str, Profile]) -> str:
 def detect(texts: Sequence[str], profiles: Mapping[str, Profile]) -> str:
     """The profile whose signature matches most of ``texts`` (headings, label lines)."""
     best, best_hits = DEFAULT, 0
+    sample = texts[:DETECT_SAMPLE]
     for name, profile in profiles.items():
         sig = profile.signature
-        hits = sum(1 for t in texts if sig.match(t))
+        hits = sum(1 for t in sample if sig.match(t))
         if hits > best_hits:
             best, best_hits = name, hits
     return best
