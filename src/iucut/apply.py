@@ -19,13 +19,21 @@ from typing import Any
 from iucut._version import __version__
 from iucut.config import Settings
 from iucut.db.connector import Connection, ConnectionProvider
-from iucut.errors import ContractError, ExecutionDisabled, Frozen, IucutError, StalePlan
+from iucut.errors import (
+    ConnectionFailed,
+    ContractError,
+    ExecutionDisabled,
+    Frozen,
+    IucutError,
+    StalePlan,
+)
 from iucut.plan import (
-    make_plan,
     plan_document,
     read_documents,
     read_fingerprint,
     read_units,
+    retire_document,
+    triage,
 )
 from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
 from iucut.validate import require_row
@@ -36,7 +44,7 @@ Progress = Callable[[int, int, str], None]
 @dataclass(frozen=True)
 class DocumentResult:
     doc_path: str
-    status: str  # applied | skipped | failed
+    status: str  # applied | skipped | failed | rejected (the document is at fault)
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
 
@@ -212,36 +220,38 @@ def apply_documents(
     items = list(documents)
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
-        # A read-only first pass: what is already up to date needs no run at all.
-        plan = make_plan(conn, items, prune_scopes=prune_scopes)
-        conn.rollback()
-        if plan.rejected and all_or_nothing:
+        # A read-only first pass over the document hashes: what is already up to date
+        # needs no run at all. Each document is planned again under its lock below.
+        found = triage(conn, items, prune_scopes=prune_scopes)
+        if found.rejected and all_or_nothing:
             raise ContractError(
-                f"{len(plan.rejected)} document(s) cannot be cut; nothing was written "
+                f"{len(found.rejected)} document(s) cannot be cut; nothing was written "
                 "(--all-or-nothing)",
             )
-        docs = {d.path: d for d in items if isinstance(d, CutDocument)}
-        todo = [dp for dp in plan.documents if dp.has_changes]
-        results = [
-            DocumentResult(dp.doc_path, "skipped") for dp in plan.documents if not dp.has_changes
-        ]
+        todo: list[tuple[str, CutDocument | None]] = [(d.path, d) for d in found.todo]
+        todo += [(path, None) for path in found.prune]
+        results = [DocumentResult(path, "skipped") for path in found.skipped]
         if not todo:
-            return ApplyResult(None, tuple(results), plan.rejected, time.monotonic() - started)
+            return ApplyResult(None, tuple(results), found.rejected, time.monotonic() - started)
         with conn.transaction():
             run_id = begin_run(conn, "apply", meta={"documents": len(todo)})
         status = "finished"
         try:
-            for n, dp in enumerate(todo, 1):
-                results.append(_apply_one(conn, run_id, dp, docs.get(dp.doc_path)))
+            for n, (path, doc) in enumerate(todo, 1):
+                results.append(_apply_one(conn, run_id, path, doc))
                 if on_progress is not None:
-                    on_progress(n, len(todo), dp.doc_path)
-                if all_or_nothing and results[-1].status == "failed":
+                    on_progress(n, len(todo), path)
+                if all_or_nothing and results[-1].status in ("failed", "rejected"):
                     break
         except BaseException:
             status = "failed"
             raise
         finally:
-            result = ApplyResult(run_id, tuple(results), plan.rejected, time.monotonic() - started)
+            rejected = found.rejected + tuple(
+                Rejected(r.doc_path, r.error or "") for r in results if r.status == "rejected"
+            )
+            kept = tuple(r for r in results if r.status != "rejected")
+            result = ApplyResult(run_id, kept, rejected, time.monotonic() - started)
             if status == "finished" and result.failed:
                 status = "failed"
             _finish_quietly(conn, run_id, status, result.counts)
@@ -251,18 +261,17 @@ def apply_documents(
 
 
 def _apply_one(
-    conn: Connection, run_id: str, planned: DocumentPlan, doc: CutDocument | None
+    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | None
 ) -> DocumentResult:
+    """Plan one document under its lock and write it, in one transaction."""
     try:
         with conn.transaction():
-            conn.query("lock_document", doc_path=planned.doc_path)
-            if doc is None:  # a document retired by --prune: re-plan it under the lock
-                current = read_documents(conn, [planned.doc_path]).get(planned.doc_path)
+            conn.query("lock_document", doc_path=doc_path)
+            if doc is None:  # a document retired by --prune
+                current = read_documents(conn, [doc_path]).get(doc_path)
                 if current is None or current["state"] != "active":
-                    return DocumentResult(planned.doc_path, "skipped")
-                from iucut.plan import retire_document
-
-                dp = retire_document(current, read_units(conn, planned.doc_path))
+                    return DocumentResult(doc_path, "skipped")
+                dp = retire_document(current, read_units(conn, doc_path))
             else:
                 current = read_documents(conn, [doc.path]).get(doc.path)
                 dp = plan_document(conn, doc, current)
@@ -270,10 +279,12 @@ def _apply_one(
                 return DocumentResult(dp.doc_path, "skipped")
             counts = write_document(conn, run_id, dp)
         return DocumentResult(dp.doc_path, "applied", counts)
-    except (Frozen, ExecutionDisabled):
-        raise
+    except (Frozen, ExecutionDisabled, ConnectionFailed):
+        raise  # stops the run: every later document would fail the same way
+    except ContractError as exc:  # the document itself is at fault (e.g. a code clash)
+        return DocumentResult(doc_path, "rejected", error=exc.message)
     except IucutError as exc:
-        return DocumentResult(planned.doc_path, "failed", error=exc.message)
+        return DocumentResult(doc_path, "failed", error=exc.message)
 
 
 def _finish_quietly(conn: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +225,58 @@ def make_plan(
         prune=prune_scopes is not None,
         rejected=tuple(rejected),
     )
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Which documents need work, read from the document hashes alone (no unit is read)."""
+
+    todo: tuple[CutDocument, ...]  # new or changed documents
+    skipped: tuple[str, ...]  # documents whose hash is already in the database
+    prune: tuple[str, ...]  # active documents to retire (--prune)
+    rejected: tuple[Rejected, ...]
+
+
+def triage(
+    conn: Connection,
+    documents: Iterable[CutDocument | IucutError],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+) -> Triage:
+    """Split documents into those to write and those already up to date (read-only).
+
+    Apply uses this instead of a full plan: each document is planned again under its
+    lock anyway, so the first pass only needs the document hashes.
+    """
+    docs: list[CutDocument] = []
+    rejected: list[Rejected] = []
+    for item in documents:
+        if isinstance(item, IucutError):
+            rejected.append(Rejected(str(item.context.get("path") or ""), item.message))
+        else:
+            docs.append(item)
+    docs = _drop_shared_namespaces(docs, rejected)
+    db_docs = read_documents(conn, [d.path for d in docs])
+    todo: list[CutDocument] = []
+    skipped: list[str] = []
+    for doc in docs:
+        current = db_docs.get(doc.path)
+        if (
+            current is not None
+            and current["doc_hash"] == doc.doc_hash
+            and (current["state"] == "active")
+        ):
+            skipped.append(doc.path)
+        else:
+            todo.append(doc)
+    prune: list[str] = []
+    if prune_scopes is not None:
+        present = {d.path for d in docs} | {r.path for r in rejected}
+        for row in conn.query("documents_active").fetchall():
+            path = row["doc_path"]
+            if path not in present and any(_under(path, s) for s in prune_scopes):
+                prune.append(path)
+    return Triage(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected))
 
 
 def _under(path: str, scope: str) -> bool:
