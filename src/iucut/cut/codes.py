@@ -113,15 +113,17 @@ class Coder:
 
     def __init__(self) -> None:
         self.used: set[str] = set()
+        self.next: dict[str, int] = {}  # next suffix to try per colliding code (keeps it linear)
         self.warnings: list[str] = []
 
     def claim(self, code: str, line: int) -> str:
         if code not in self.used:
             self.used.add(code)
             return code
-        n = 2
+        n = self.next.get(code, 2)
         while f"{code}-{n}" in self.used:
             n += 1
+        self.next[code] = n + 1
         unique = f"{code}-{n}"
         self.used.add(unique)
         self.warnings.append(f"line {line}: duplicate code {code}; this unit is {unique}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import Any
@@ -96,6 +98,32 @@ def cut_text(
     front matter ``iu_profile`` > configuration ``profiles`` (glob → name) > detected.
     """
     raw, text = decode(data, path)
+    with _gc_paused():
+        return _cut(raw, text, path, namespace, profile, config)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while a document is cut: the cut makes no reference cycles, but
+    its many live rows make each full collection walk them all (11.4x time for 9.5x
+    input on one 50 MB file; 9.2x without)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _cut(
+    raw: bytes,
+    text: str,
+    path: str,
+    namespace: str | None,
+    profile: str | None,
+    config: Mapping[str, Any] | None,
+) -> CutDocument:
     fm_end, front, fm_warning = split_front_matter(text)
     s = _LONE_CR.sub("\n", text) if "\r" in text else text
     profiles = configured(config)

@@ -1,0 +1,201 @@
+"""Cut throughput: iucut's cut+enrich against LangChain and Chonkie splitters, side by side.
+
+    .venv/bin/python bench/cut_bench.py            # shared corpora + generated 100 MB corpus
+    .venv/bin/python bench/cut_bench.py --mb 20    # a smaller generated corpus
+
+Every (tool, corpus) pair runs in its own process pinned to one CPU, reading the files
+one at a time from disk, so the peak RSS it reports is what that tool needs for the
+largest file, not for the corpus. Tools, each on the same files:
+
+* ``iucut``: :func:`iucut.cut.cut_file` — decode, block scan, labels, codes, titles,
+  spans and content hashes: the full rows of the cut plan (cut + enrich);
+* ``langchain``: ``MarkdownHeaderTextSplitter`` on ``#`` … ``######``;
+* ``chonkie``: ``RecursiveChunker()`` with its default (Markdown-agnostic) rules.
+
+The generated corpus is whole files of ``../shared/corpora`` concatenated (seeded, so
+the bytes are the same on every run) into ~100 KB documents; a tenth of it is cut
+too, to check that time is linear in the input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPORA = ROOT.parent / "shared" / "corpora"
+TOOLS = ("iucut", "langchain", "chonkie")
+DOC_BYTES = 100_000
+
+
+def generate(folder: Path, megabytes: int) -> list[Path]:
+    """Write (once) ``megabytes`` MB of documents made of whole corpus files."""
+    sources = sorted(CORPORA.rglob("*.md"))
+    folder.mkdir(parents=True, exist_ok=True)
+    count = megabytes * 1_000_000 // DOC_BYTES
+    out = []
+    for k in range(count):
+        path = folder / f"gen-{k:05d}.md"
+        if not path.exists():
+            rng = random.Random(k)
+            parts: list[bytes] = []
+            size = 0
+            while size < DOC_BYTES:
+                data = rng.choice(sources).read_bytes()
+                parts.append(data)
+                size += len(data)
+            path.write_bytes(b"".join(parts))
+        out.append(path)
+    return out
+
+
+def one_file(folder: Path, generated: list[Path], megabytes: int) -> Path:
+    """One document of ``megabytes`` MB: generated documents concatenated (once)."""
+    path = folder / f"single-{megabytes}mb.md"
+    if not path.exists():
+        with path.open("wb") as out:
+            size = 0
+            for doc in generated:
+                if size >= megabytes * 1_000_000:
+                    break
+                data = doc.read_bytes()
+                out.write(data)
+                size += len(data)
+    return path
+
+
+def worker(tool: str, listing: Path) -> None:
+    """Run one tool over the files named in ``listing``; print one JSON line."""
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
+    files = [Path(line) for line in listing.read_text().splitlines() if line]
+    if tool == "iucut":
+        from iucut.cut import cut_file
+
+        def run(path: Path) -> int:
+            return len(cut_file(path).units)
+    elif tool == "langchain":
+        from langchain_text_splitters import MarkdownHeaderTextSplitter
+
+        splitter = MarkdownHeaderTextSplitter(
+            [("#" * n, f"h{n}") for n in range(1, 7)], strip_headers=False
+        )
+
+        def run(path: Path) -> int:
+            return len(splitter.split_text(path.read_text(encoding="utf-8", errors="replace")))
+    else:
+        from chonkie import RecursiveChunker
+
+        chunker = RecursiveChunker()
+
+        def run(path: Path) -> int:
+            return len(chunker.chunk(path.read_text(encoding="utf-8", errors="replace")))
+
+    total = sum(p.stat().st_size for p in files)
+    pieces = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    for path in files:
+        pieces += run(path)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        json.dumps(
+            {
+                "tool": tool,
+                "bytes": total,
+                "files": len(files),
+                "pieces": pieces,
+                "wall": wall,
+                "cpu": cpu,
+                "rss": rss,
+                "largest": max((p.stat().st_size for p in files), default=0),
+            }
+        )
+    )
+
+
+def measure(tool: str, files: list[Path], scratch: Path) -> dict[str, float]:
+    listing = scratch / f"files-{len(files)}.txt"
+    listing.write_text("\n".join(str(p) for p in files))
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", tool, str(listing)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=105, help="generated corpus size (MB)")
+    parser.add_argument("--gen-dir", type=Path, default=Path("/tmp/iucut-cut-bench"))
+    parser.add_argument("--tools", default=",".join(TOOLS))
+    parser.add_argument("--worker", nargs=2, metavar=("TOOL", "LISTING"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker[0], Path(args.worker[1]))
+        return
+    if not CORPORA.is_dir():
+        sys.exit(f"missing {CORPORA}")
+    tools = args.tools.split(",")
+    generated = generate(args.gen_dir / "docs", args.mb)
+    sets = {
+        "shared corpora": sorted(CORPORA.rglob("*.md")),
+        f"generated 1/10 ({len(generated) // 10} files)": generated[: len(generated) // 10],
+        f"generated ({len(generated)} files)": generated,
+        "one 5 MB file": [one_file(args.gen_dir, generated, 5)],
+        "one 50 MB file": [one_file(args.gen_dir, generated, 50)],
+    }
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; nproc={os.cpu_count()}; "
+        f"{_cpu_model()}; Python {platform.python_version()}; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    print("| corpus | MB | tool | pieces | s (wall) | s (CPU) | MB/s (CPU) | peak RSS MB |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    results: dict[tuple[str, str], dict[str, float]] = {}
+    for name, files in sets.items():
+        for tool in tools if not name.startswith("one ") else [x for x in tools if x == "iucut"]:
+            r = measure(tool, files, args.gen_dir)
+            results[(name, tool)] = r
+            mb = r["bytes"] / 1e6
+            print(
+                f"| {name} | {mb:.1f} | {tool} | {r['pieces']:,} | {r['wall']:.2f} | "
+                f"{r['cpu']:.2f} | {mb / r['cpu']:.1f} | {r['rss'] / 1e6:.0f} |",
+                flush=True,
+            )
+    print(f"# load average after: {os.getloadavg()[0]:.2f}")
+    names = list(sets)
+    if "iucut" in tools and "langchain" in tools:
+        for name in names:
+            ratio = results[(name, "langchain")]["cpu"] / results[(name, "iucut")]["cpu"]
+            print(f"# {name}: iucut is {ratio:.2f}x MarkdownHeaderTextSplitter (CPU time)")
+    if "iucut" in tools:
+        small, big = results[(names[1], "iucut")], results[(names[2], "iucut")]
+        print(
+            f"# linearity: {big['bytes'] / small['bytes']:.1f}x input -> "
+            f"{big['cpu'] / small['cpu']:.2f}x CPU time; peak RSS {small['rss'] / 1e6:.0f} "
+            f"-> {big['rss'] / 1e6:.0f} MB (largest file {big['largest'] / 1e6:.2f} MB)"
+        )
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+if __name__ == "__main__":
+    main()
