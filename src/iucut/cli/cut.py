@@ -24,6 +24,7 @@ from iucut.validate import check_rows
 
 TREE_UNITS = 40  # units shown per document tree
 TREE_DOCS = 10  # above this many documents, a table of documents instead of trees
+WARNINGS_SHOWN = 3  # per document
 
 
 def plan_rows(doc: CutDocument) -> Iterator[dict[str, Any]]:
@@ -57,6 +58,12 @@ def round_trips(doc: CutDocument) -> bool:
     help="Write the rows as JSON lines (one row per unit) to this file.",
 )
 @click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Document paths are relative to this folder when under it (default: the current "
+    "folder; else the directory argument a file was found in).",
+)
+@click.option(
     "--check", is_flag=True, help="Only verify that every document reassembles byte for byte."
 )
 @click.option(
@@ -76,6 +83,7 @@ def cut(
     pattern: str,
     as_json: bool,
     output: Path | None,
+    root: Path | None,
     check: bool,
     namespace: str | None,
     profile: str | None,
@@ -101,20 +109,24 @@ def cut(
         elif as_json and not check:
             sink = sys.stdout
         for result in cut_paths(
-            paths, glob=pattern, namespace=namespace, profile=profile, config=config
+            paths,
+            glob=pattern,
+            root=root or Path.cwd(),
+            namespace=namespace,
+            profile=profile,
+            config=config,
         ):
             if isinstance(result, InputError):
                 note(f"iucut: error: {result.message}")
                 bad.append(result)
                 continue
-            for warning in result.warnings:
-                note(f"iucut: warning: {result.path}: {warning}")
             if check:
                 if not round_trips(result):
                     failed.append(result.path)
                     note(f"iucut: FAIL {result.path}: does not round-trip")
                 kinds["documents"] += 1
                 continue
+            _warn(result)
             check_rows(result.units)
             kinds.update(u.kind for u in result.units)
             if sink is not None:
@@ -137,6 +149,14 @@ def cut(
             str(e.context.get("path")) for e in bad
         )
         raise err
+
+
+def _warn(doc: CutDocument) -> None:
+    """A document's warnings on stderr: the first few, then how many more."""
+    for warning in doc.warnings[:WARNINGS_SHOWN]:
+        note(f"iucut: warning: {doc.path}: {warning}")
+    if len(doc.warnings) > WARNINGS_SHOWN:
+        note(f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more")
 
 
 def _light(doc: CutDocument) -> CutDocument:
@@ -176,9 +196,11 @@ def _tree(doc: CutDocument) -> Tree:
     root = doc.units[0]
     tree = Tree(f"[bold]{root.code}[/bold]  {_esc(root.title)}  ({doc.path})")
     nodes = {root.code: tree}
+    cut = len(root.code)
     for unit in doc.units[1:TREE_UNITS]:
         parent = nodes.get(unit.parent_code or "", tree)
-        nodes[unit.code] = parent.add(f"{_esc(unit.code)}  [dim]{_esc(unit.title[:80])}[/dim]")
+        label = f"{_esc(unit.code[cut:])}  [dim]{_esc(unit.title[:80])}[/dim]"
+        nodes[unit.code] = parent.add(label)
     if len(doc.units) > TREE_UNITS:
         tree.add(f"[dim]… and {len(doc.units) - TREE_UNITS} more units[/dim]")
     return tree
