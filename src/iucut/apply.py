@@ -230,7 +230,7 @@ def apply_documents(
             )
         todo: list[tuple[str, CutDocument | None]] = [(d.path, d) for d in found.todo]
         todo += [(path, None) for path in found.prune]
-        results = [DocumentResult(path, "skipped") for path in found.skipped]
+        results = [DocumentResult(doc.path, "skipped") for doc in found.skipped]
         if not todo:
             return ApplyResult(None, tuple(results), found.rejected, time.monotonic() - started)
         with conn.transaction():

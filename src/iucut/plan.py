@@ -192,32 +192,30 @@ def make_plan(
 
     ``prune_scopes``: when given, active documents in the database under one of these
     path prefixes ("" for all) that are absent from ``documents`` are retired.
+    Documents whose hash the database already holds are skipped without reading units.
     """
-    docs: list[CutDocument] = []
-    rejected: list[Rejected] = []
-    for item in documents:
-        if isinstance(item, IucutError):
-            rejected.append(Rejected(str(item.context.get("path") or ""), item.message))
-        else:
-            docs.append(item)
-    docs = _drop_shared_namespaces(docs, rejected)
     fingerprint = read_fingerprint(conn)
-    db_docs = read_documents(conn, [d.path for d in docs])
-    plans: list[DocumentPlan] = []
-    for n, doc in enumerate(docs, 1):
+    items = list(documents)
+    found = triage(conn, items, prune_scopes=prune_scopes)
+    rejected = list(found.rejected)
+    plans: list[DocumentPlan] = [
+        _document_plan(doc, {"doc_hash": doc.doc_hash}, "skip", (), len(doc.units))
+        for doc in found.skipped
+    ]
+    db_docs = read_documents(conn, [d.path for d in found.todo])
+    for n, doc in enumerate(found.todo, 1):
         try:
             plans.append(plan_document(conn, doc, db_docs.get(doc.path)))
         except ContractError as exc:  # this document only; the others proceed
             rejected.append(Rejected(doc.path, exc.message))
         if on_progress is not None:
-            on_progress(n, len(docs), doc.path)
-    if prune_scopes is not None:
-        # a rejected document is still present: pruning must not retire it
-        present = {d.path for d in docs} | {r.path for r in rejected}
-        for row in conn.query("documents_active").fetchall():
-            path = row["doc_path"]
-            if path not in present and any(_under(path, s) for s in prune_scopes):
-                plans.append(retire_document(row, read_units(conn, path)))
+            on_progress(n, len(found.todo), doc.path)
+    order = {item.path: i for i, item in enumerate(items) if isinstance(item, CutDocument)}
+    plans.sort(key=lambda p: order.get(p.doc_path, len(order)))  # source order
+    for path in found.prune:
+        current = read_documents(conn, [path]).get(path)
+        if current is not None:
+            plans.append(retire_document(current, read_units(conn, path)))
     return Plan(
         fingerprint=fingerprint,
         documents=tuple(plans),
@@ -232,7 +230,7 @@ class Triage:
     """Which documents need work, read from the document hashes alone (no unit is read)."""
 
     todo: tuple[CutDocument, ...]  # new or changed documents
-    skipped: tuple[str, ...]  # documents whose hash is already in the database
+    skipped: tuple[CutDocument, ...]  # documents whose hash is already in the database
     prune: tuple[str, ...]  # active documents to retire (--prune)
     rejected: tuple[Rejected, ...]
 
@@ -258,7 +256,7 @@ def triage(
     docs = _drop_shared_namespaces(docs, rejected)
     db_docs = read_documents(conn, [d.path for d in docs])
     todo: list[CutDocument] = []
-    skipped: list[str] = []
+    skipped: list[CutDocument] = []
     for doc in docs:
         current = db_docs.get(doc.path)
         if (
@@ -266,7 +264,7 @@ def triage(
             and current["doc_hash"] == doc.doc_hash
             and (current["state"] == "active")
         ):
-            skipped.append(doc.path)
+            skipped.append(doc)
         else:
             todo.append(doc)
     prune: list[str] = []
