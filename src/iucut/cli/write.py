@@ -183,7 +183,10 @@ def _scope(path: Path, base: Path) -> str:
 )
 @click.option("--prune", is_flag=True, help="Retire documents missing from the given folders.")
 @click.option(
-    "--all-or-nothing", is_flag=True, help="Write nothing if any document is rejected or fails."
+    "--all-or-nothing",
+    is_flag=True,
+    help="Write nothing if any document is rejected when cut; stop at the first document "
+    "that fails to apply (those already written stay: each is its own transaction).",
 )
 @click.option(
     "--require-proof",
