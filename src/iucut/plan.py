@@ -38,6 +38,33 @@ Progress = Callable[[int, int, str], None]
 # --------------------------------------------------------------------------------------
 
 
+def cut_digest(doc: CutDocument) -> str:
+    """Digest of what the cut made of a document: every unit's identity, place and hash.
+
+    Stored with the document: with its source hash it decides whether a document is up
+    to date. The source hash alone would keep a document whose bytes did not change at
+    its old structure after a change of the cutting rules (an upgrade, a profile, a label
+    rule, a namespace in the configuration).
+    """
+    h = hashlib.sha256()
+    for u in doc.units:
+        h.update(
+            f"{u.code}\0{u.parent_code}\0{u.kind}\0{u.label}\0{u.ordinal}\0{u.depth}\0"
+            f"{u.content_hash}\n".encode("utf-8", "surrogatepass")
+        )
+    return h.hexdigest()
+
+
+def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument) -> bool:
+    """Whether the database already holds ``doc`` exactly as cut now (skip it unread)."""
+    return (
+        db_doc is not None
+        and db_doc["state"] == "active"
+        and db_doc["doc_hash"] == doc.doc_hash
+        and db_doc.get("cut_digest") == cut_digest(doc)
+    )
+
+
 def diff_document(
     doc: CutDocument,
     db_doc: Mapping[str, Any] | None,
@@ -45,7 +72,7 @@ def diff_document(
 ) -> DocumentPlan:
     """The changes that bring the database's copy of ``doc`` to the cut ``doc``."""
     units = doc.units
-    if db_doc is not None and db_doc["doc_hash"] == doc.doc_hash and db_doc["state"] == "active":
+    if is_current(db_doc, doc):
         return _document_plan(doc, db_doc, "skip", (), len(units))
     changes: list[Change] = []
     unchanged = 0
@@ -98,6 +125,8 @@ def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]
         namespace=db_doc["namespace"],
         doc_hash=db_doc["doc_hash"],
         expect_doc_hash=db_doc["doc_hash"],
+        cut_digest=db_doc.get("cut_digest"),
+        expect_cut_digest=db_doc.get("cut_digest"),
         action="retire",
         size_bytes=0,
         unit_count=0,
@@ -127,6 +156,8 @@ def _document_plan(
         unit_count=len(doc.units),
         changes=changes,
         unchanged=unchanged,
+        cut_digest=cut_digest(doc),
+        expect_cut_digest=None if db_doc is None else db_doc.get("cut_digest"),
     )
 
 
@@ -172,8 +203,8 @@ def check_codes_free(conn: Connection, doc: CutDocument) -> None:
 def plan_document(
     conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None
 ) -> DocumentPlan:
-    """Plan one document (reads its units only when its hash changed)."""
-    if db_doc is not None and db_doc["doc_hash"] == doc.doc_hash and db_doc["state"] == "active":
+    """Plan one document (reads its units only when it is not current)."""
+    if is_current(db_doc, doc):
         return diff_document(doc, db_doc, {})
     db_units = read_units(conn, doc.path) if db_doc is not None else {}
     if any(u.code not in db_units for u in doc.units):
@@ -199,7 +230,13 @@ def make_plan(
     found = triage(conn, items, prune_scopes=prune_scopes)
     rejected = list(found.rejected)
     plans: list[DocumentPlan] = [
-        _document_plan(doc, {"doc_hash": doc.doc_hash}, "skip", (), len(doc.units))
+        _document_plan(
+            doc,
+            {"doc_hash": doc.doc_hash, "cut_digest": cut_digest(doc)},
+            "skip",
+            (),
+            len(doc.units),
+        )
         for doc in found.skipped
     ]
     db_docs = read_documents(conn, [d.path for d in found.todo])
@@ -259,11 +296,7 @@ def triage(
     skipped: list[CutDocument] = []
     for doc in docs:
         current = db_docs.get(doc.path)
-        if (
-            current is not None
-            and current["doc_hash"] == doc.doc_hash
-            and (current["state"] == "active")
-        ):
+        if is_current(current, doc):
             skipped.append(doc)
         else:
             todo.append(doc)
@@ -338,6 +371,8 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
         "namespace": doc.namespace,
         "doc_hash": doc.doc_hash,
         "expect_doc_hash": doc.expect_doc_hash,
+        "cut_digest": doc.cut_digest,
+        "expect_cut_digest": doc.expect_cut_digest,
         "action": doc.action,
         "size_bytes": doc.size_bytes,
         "unit_count": doc.unit_count,
@@ -379,6 +414,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             namespace=d["namespace"],
             doc_hash=d["doc_hash"],
             expect_doc_hash=d["expect_doc_hash"],
+            cut_digest=d.get("cut_digest"),
+            expect_cut_digest=d.get("expect_cut_digest"),
             action=d["action"],
             size_bytes=d["size_bytes"],
             unit_count=d["unit_count"],

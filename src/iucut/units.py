@@ -208,6 +208,8 @@ class DocumentPlan:
     unit_count: int
     changes: tuple[Change, ...]  # every change, placement-only updates included
     unchanged: int  # units whose content, parent and state stay as they are
+    cut_digest: str | None = None  # digest of the cut (see plan.cut_digest)
+    expect_cut_digest: str | None = None  # the digest the database holds
 
     @property
     def counts(self) -> dict[str, int]:
@@ -219,7 +221,11 @@ class DocumentPlan:
 
     @property
     def has_changes(self) -> bool:
-        return self.action != "skip" and bool(self.changes or self.expect_doc_hash != self.doc_hash)
+        return self.action != "skip" and bool(
+            self.changes
+            or self.expect_doc_hash != self.doc_hash
+            or self.expect_cut_digest != self.cut_digest
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,9 @@ import subprocess
 import pytest
 
 from iucut.db.embedded import client_path
+from iucut.migrate import load_migrations
+
+LATEST = load_migrations()[-1].version
 
 SECRET = "Cli-s3cret-PW"
 COMMANDS = [
@@ -50,7 +53,7 @@ def test_fresh_home_migrate_twice_then_psql_and_stop(cli_offline):
             timeout=60,
             check=True,
         )
-        assert out.stdout.strip() == "1"
+        assert out.stdout.strip() == str(LATEST)
         status = json.loads(cli_offline.run("db", "status", "--json").stdout)
         assert status["running"] is True
     finally:
@@ -76,7 +79,7 @@ def test_migrate_roles_json(cli_env):
         result = cli_env.run("migrate", "--roles", "--json")
         assert result.returncode == 0, result.stderr
         data = json.loads(result.stdout)
-        assert (data["up_to_date"], data["roles"], data["current_version"]) == (True, True, 1)
+        assert (data["up_to_date"], data["roles"], data["current_version"]) == (True, True, LATEST)
 
 
 def test_harden_needs_roles(cli_env):

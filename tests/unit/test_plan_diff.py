@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iucut.plan import diff_document, retire_document
+from iucut.plan import cut_digest, diff_document, retire_document
 from iucut.units import (
     Change,
     CutDocument,
@@ -131,6 +131,7 @@ def db_doc_of(doc: CutDocument, state: str = "active") -> dict[str, Any]:
         "doc_path": doc.path,
         "namespace": doc.namespace,
         "doc_hash": doc.doc_hash,
+        "cut_digest": cut_digest(doc),
         "state": state,
         "unit_count": len(doc.units),
     }
@@ -176,6 +177,18 @@ def test_new_document_creates_every_unit_with_absent_precondition() -> None:
     assert plan.counts == {"created": 6, "revised": 0, "moved": 0, "restored": 0, "retired": 0}
     assert plan.unchanged == 0
     assert plan.has_changes
+
+
+def test_same_bytes_cut_differently_are_planned_again() -> None:
+    """Same source hash but another cut (new rules, or no digest yet): not skipped."""
+    doc = make_doc(BASE)
+    for stored in (None, "0" * 64):
+        db_doc = {**db_doc_of(doc), "cut_digest": stored}
+        plan = diff_document(doc, db_doc, state_of(doc))
+        assert plan.action == "update"
+        assert plan.changes == ()
+        assert plan.has_changes  # the document row must learn the new digest
+        assert plan.cut_digest == cut_digest(doc) and plan.expect_cut_digest == stored
 
 
 def test_unchanged_document_is_skipped_by_hash_without_its_units() -> None:

@@ -16,12 +16,12 @@ SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) AS s
 SELECT frozen, reason, changed_by, changed_at FROM @schema@.iu_control
 
 -- name: documents_by_path
-SELECT doc_path, namespace, doc_hash, state, unit_count
+SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count
   FROM @schema@.iu_document
  WHERE doc_path = ANY(%(paths)s)
 
 -- name: documents_active
-SELECT doc_path, namespace, doc_hash, state, unit_count
+SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count
   FROM @schema@.iu_document
  WHERE state = 'active'
  ORDER BY doc_path
