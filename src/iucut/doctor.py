@@ -354,6 +354,7 @@ def check_database_side(out: _Checks, conn: Connection, settings: Settings) -> N
     check_owner(out, settings, found, functions)
     check_definers(out, functions)
     check_freeze(out, conn)
+    check_unfinished_runs(out, conn)
 
 
 def check_roles(
@@ -615,6 +616,22 @@ def check_definers(out: _Checks, functions: list[dict[str, Any]]) -> None:
             "PASS",
             f"all {len(definers)} SECURITY DEFINER functions pin search_path with pg_temp last",
         )
+
+
+def check_unfinished_runs(out: _Checks, conn: Connection) -> None:
+    """Apply runs left 'running' for over an hour: killed, or their connection was lost."""
+    row = conn.query("runs_unfinished").fetchone() or {}
+    n = int(row.get("runs") or 0)
+    if n:
+        out.add(
+            "unfinished runs",
+            "WARN",
+            f"{n} apply run(s) never finished (oldest started {row['oldest']:%Y-%m-%d %H:%M}); "
+            "each document is wholly old or wholly new, nothing is half written",
+            hint="apply the same source again: it converges to the complete state",
+        )
+    else:
+        out.add("unfinished runs", "PASS", "every apply run older than an hour has finished")
 
 
 def check_freeze(out: _Checks, conn: Connection) -> None:

@@ -274,3 +274,14 @@ def test_cli_doctor_fails_with_exit_11(cli_env: CliEnv, db: TestDatabase) -> Non
     proc = cli_env.run("doctor", "--json")
     assert proc.returncode == 11
     assert json.loads(proc.stdout)["ok"] is False
+
+
+def test_an_apply_run_that_never_finished_is_a_warning(db: TestDatabase) -> None:
+    """An apply run left 'running' for over an hour (killed) is reported, not failed."""
+    assert by_name(doctor(db.settings()))["unfinished runs"].status == "PASS"
+    with db.connect(autocommit=True) as conn:
+        conn.execute(f"SELECT {db.schema}.fn_run_begin('apply', 'killed')")
+        conn.execute(f"UPDATE {db.schema}.iu_run SET started_at = now() - interval '2 hours'")
+    check = by_name(doctor(db.settings()))["unfinished runs"]
+    assert check.status == "WARN"
+    assert "1 apply run(s) never finished" in str(check.evidence)

@@ -15,6 +15,12 @@ SELECT (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) AS s
 -- name: control
 SELECT frozen, reason, changed_by, changed_at FROM @schema@.iu_control
 
+-- name: runs_unfinished
+-- Apply runs that never finished (the process was killed or lost its connection).
+SELECT count(*) AS runs, min(started_at) AS oldest
+  FROM @schema@.iu_run
+ WHERE mode = 'apply' AND status = 'running' AND started_at < now() - interval '1 hour'
+
 -- name: documents_by_path
 SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count
   FROM @schema@.iu_document
