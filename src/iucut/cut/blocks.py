@@ -31,6 +31,8 @@ class Mark(NamedTuple):
     text: str  # heading content (ATX/setext) or the line from its first non-blank
 
 
+_new_mark = tuple.__new__  # Mark(...) without the Python-level __new__
+
 _BLOCK_NAMES = (
     "address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
     "details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|"
@@ -69,7 +71,10 @@ _SETEXT = re.compile(r"(=+|-+)[ \t]*$")
 _LIST = re.compile(r"([-+*]|(\d{1,9})[.)])(?:([ \t]+)|$)")
 _BLANK_LINE = re.compile(r"^[ \t]*\r?\n", re.M)
 _NONBLANK_LINE = re.compile(r"^[ \t]*[^ \t\r\n]", re.M)
+_OPENERS = ">=-*_+#`~<"  # first characters (besides digits) that may open a block
 _SPACES = re.compile(r"[ \t]*\r?")
+_BLANKS = re.compile(r"(?:[ \t]*\r?\n)+")
+_CODE_END = re.compile(r"^(?! {0,3}\t| {4}|[ \t]*\r?$)", re.M)  # a line that ends indented code
 _REFDEF = re.compile(
     r" {0,3}\[(?!\s*\])(?:[^\]\\\[]|\\.){1,999}\]:[ \t]*"
     r"(?:<[^<>\n]*>|[^\s<][^\s]*)"
@@ -120,13 +125,23 @@ class Scanner:
     def run(self, pos: int = 0) -> list[Mark]:
         s, n = self.s, len(self.s)
         search = self.cand.search
+        stack = self.stack
+        line = self._line
+        spaces = _SPACES.fullmatch
         if 0 < pos < n and s[pos - 1] != "\n":  # after a BOM: not a line start for ``^``
             nl = s.find("\n", pos)
             nxt = n if nl < 0 else nl + 1
-            self._line(pos, nl if nl >= 0 else n, nxt)
+            line(pos, nl if nl >= 0 else n, nxt)
             pos = nxt
         while pos < n:
-            if not self.stack:
+            if not stack:
+                if self.leaf == ICODE:
+                    # Blank and indented lines go on with the code block and change
+                    # nothing: go straight to the first line that can end it.
+                    m = _CODE_END.search(s, pos)
+                    pos = m.start() if m else n
+                    if pos >= n:
+                        break
                 m = search(s, pos)
                 b = m.start() if m else n
                 if b > pos:
@@ -145,9 +160,20 @@ class Scanner:
                         continue
                     pos = blank.start()
             nl = s.find("\n", pos)
-            nxt = n if nl < 0 else nl + 1
-            self._line(pos, nl if nl >= 0 else n, nxt)
-            pos = nxt
+            if nl < 0:
+                line(pos, n, n)
+                break
+            depth = len(stack)
+            line(pos, nl, nl + 1)
+            if depth and depth == len(stack) and not self.quoted and spaces(s, pos, nl):
+                # A blank line that every open list item matched: the blank lines after
+                # it are matched the same way and change nothing but the paragraph floor.
+                m = _BLANKS.match(s, nl + 1)
+                if m is not None:
+                    nl = m.end() - 1
+                    if self.leaf == NONE:
+                        self.para_floor = nl + 1
+            pos = nl + 1
         return self.marks
 
     # -- runs of ordinary lines at top level --------------------------------------------
@@ -213,62 +239,77 @@ class Scanner:
     # -- one line, full container algorithm ----------------------------------------------
 
     def _line(self, pos: int, eol: int, nxt: int) -> None:
-        raw = self.s[pos:eol]
-        if raw.endswith("\r"):
-            raw = raw[:-1]
-        line = raw.expandtabs(4) if "\t" in raw else raw
+        s = self.s
+        if eol > pos and s[eol - 1] == "\r":
+            eol -= 1
+        line = s[pos:eol]
+        if "\t" in line:
+            line = line.expandtabs(4)
         n = len(line)
-        blank = not line.strip(" ")
+        j = n - len(line.lstrip(" "))  # the first non-blank at or after i (n: blank)
         i = 0
-        matched = 0
-        for box in self.stack:
-            if box.quote:
-                j = _indent(line, i)
-                if j - i <= 3 and j < n and line[j] == ">":
-                    i = j + 1
-                    if i < n and line[i] == " ":
-                        i += 1
-                    matched += 1
-                    continue
-                break
-            j = _indent(line, i)
-            if j >= n:
-                if box.empty and box.blank_start:
+        stack = self.stack
+        if stack:
+            matched = 0
+            if self.quoted:
+                for box in stack:
+                    j = _indent(line, i)
+                    if box.quote:
+                        if j - i <= 3 and j < n and line[j] == ">":
+                            i = j + 1
+                            if i < n and line[i] == " ":
+                                i += 1
+                            matched += 1
+                            continue
+                        break
+                    if j >= n:
+                        if box.empty and box.blank_start:
+                            break
+                        matched += 1
+                        continue
+                    if j - i >= box.width:
+                        i += box.width
+                        matched += 1
+                        continue
                     break
-                matched += 1
-                continue
-            if j - i >= box.width:
-                i += box.width
-                matched += 1
-                continue
-            break
-        if matched < len(self.stack):
-            if self.leaf == PARA and _indent(line, i) < n and self._lazy(line, i):
-                self._para_line(pos, line, _indent(line, i))
-                return
-            self._close(matched, pos)
-        blank = _indent(line, i) >= n
-        if not blank:
-            for box in self.stack:
-                box.empty = False
+                j = _indent(line, i)
+            elif j >= n:  # list items only: a blank line
+                for box in stack:
+                    if box.empty and box.blank_start:
+                        break
+                    matched += 1
+            else:  # list items only: i stays within the line's indentation
+                for box in stack:
+                    if j - i < box.width:
+                        break
+                    i += box.width
+                    matched += 1
+            if matched < len(stack):
+                if self.leaf == PARA and j < n and self._lazy(line, i):
+                    self._para_line(pos, nxt, line, j)
+                    return
+                self._close(matched, pos)
+            if j < n:
+                for box in stack:
+                    box.empty = False
         leaf = self.leaf
-        if leaf == FENCE:
-            j = _indent(line, i)
-            if j - i <= 3:
-                m = _FENCE_CLOSE.match(line, j)
-                if m and m.group(1)[0] == self.fence_char and len(m.group(1)) >= self.fence_len:
-                    self._end_block(nxt)
-            return
-        if leaf == HTML:
-            end = self.html_end
-            if (end.search(line, i) is not None) if end is not None else blank:
-                self._end_block(nxt)
-            return
-        if leaf == ICODE:
-            if blank or _indent(line, i) - i >= 4:
+        if leaf != NONE:
+            if leaf == FENCE:
+                if j - i <= 3:
+                    m = _FENCE_CLOSE.match(line, j)
+                    if m and m.group(1)[0] == self.fence_char and len(m.group(1)) >= self.fence_len:
+                        self._end_block(nxt)
                 return
-            self.leaf = NONE
-        self._blocks(pos, line, i, nxt, blank)
+            if leaf == HTML:
+                end = self.html_end
+                if (end.search(line, i) is not None) if end is not None else j >= n:
+                    self._end_block(nxt)
+                return
+            if leaf == ICODE:
+                if j >= n or j - i >= 4:
+                    return
+                self.leaf = NONE
+        self._blocks(pos, line, i, j, nxt)
 
     def _close(self, keep: int, pos: int) -> None:
         del self.stack[keep:]
@@ -296,106 +337,107 @@ class Scanner:
             return False
         return not (ch == "<" and _html_type(line, j) not in (0, 7))
 
-    def _blocks(self, pos: int, line: str, i: int, nxt: int, blank: bool) -> None:
+    def _blocks(self, pos: int, line: str, i: int, j: int, nxt: int) -> None:
+        """Open blocks on a line from ``i`` (``j``: its first non-blank from ``i``)."""
         n = len(line)
         opened = False
         item_at = -1
         hr: dict[str, int] = {}
+        stack = self.stack
         while True:
-            j = _indent(line, i)
             if j >= n:
                 if self.leaf != ICODE:
                     self._end_block(nxt)
-                if opened and self.stack and not self.stack[-1].quote:
-                    self.stack[-1].blank_start = self.stack[-1].empty = True
+                if opened and stack and not stack[-1].quote:
+                    stack[-1].blank_start = stack[-1].empty = True
                 return
             if j - i >= 4:
                 if self._para_text(pos):
-                    self._para_line(pos, line, j)
+                    self._para_line(pos, nxt, line, j)
                 else:
                     self.leaf = ICODE
                     self.para_floor = nxt
                 return
             ch = line[j]
-            if ch == ">":
-                self.stack.append(_Box(True))
-                self.quoted += 1
-                self.leaf = NONE
-                opened = True
-                i = j + 1
-                if i < n and line[i] == " ":
-                    i += 1
-                continue
-            if ch in "=-" and not opened and _SETEXT.match(line, j) and self._para_text(pos):
-                self._setext(pos, line, j, nxt)
-                return
-            if ch in "*-_" and _is_hr(line, j, ch, hr):
-                self._end_block(nxt)
-                return
-            if ch in "-+*" or ch.isdigit():
-                m = _LIST.match(line, j)
-                if m:
-                    spaces = len(m.group(3) or "")
-                    empty = m.end() >= n
-                    if opened or not (
-                        (empty or (m.group(2) is not None and int(m.group(2)) != 1))
-                        and self._para_text(pos)
-                    ):
-                        marker = m.end(1) - j
-                        width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
-                        self.stack.append(_Box(False, width, empty))
-                        if item_at < 0:
-                            item_at = j
-                        self.leaf = NONE
-                        opened = True
-                        i = m.end(1) + (1 if spaces > 4 else spaces)
-                        if empty:
-                            self._end_block(nxt)
-                            return
-                        continue
-            if ch == "#":
-                m = _ATX.match(line, j)
-                if m:
-                    if not self.stack:
-                        self.marks.append(
-                            Mark(ATX, pos, nxt, m.end() - j, _atx_text(line[m.end() :]))
-                        )
+            if ch in _OPENERS or ch.isdigit():
+                if ch == ">":
+                    stack.append(_Box(True))
+                    self.quoted += 1
+                    self.leaf = NONE
+                    opened = True
+                    i = j + 1
+                    if i < n and line[i] == " ":
+                        i += 1
+                    j = _indent(line, i)
+                    continue
+                if ch in "=-" and not opened and _SETEXT.match(line, j) and self._para_text(pos):
+                    self._setext(pos, line, j, nxt)
+                    return
+                if ch in "*-_" and _is_hr(line, j, ch, hr):
                     self._end_block(nxt)
                     return
-            if ch in "`~":
-                m = _FENCE_OPEN.match(line, j)
-                if m:
-                    fence = m.group(1) or m.group(2)
-                    self.leaf = FENCE
-                    self.fence_char, self.fence_len = fence[0], len(fence)
-                    self.para_floor = nxt
-                    return
-            if ch == "<":
-                t = _html_type(line, j)
-                if t and not (t == 7 and not opened and self._para_text(pos)):
-                    self.html_end = _HTML_START[t - 1][1]
-                    if self.html_end is not None and self.html_end.search(line, j + 1):
+                if ch in "-+*" or ch.isdigit():
+                    m = _LIST.match(line, j)
+                    if m:
+                        spaces = len(m.group(3) or "")
+                        empty = m.end() >= n
+                        if opened or not (
+                            (empty or (m.group(2) is not None and int(m.group(2)) != 1))
+                            and self._para_text(pos)
+                        ):
+                            marker = m.end(1) - j
+                            width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
+                            stack.append(_Box(False, width, empty))
+                            if item_at < 0:
+                                item_at = j
+                            self.leaf = NONE
+                            opened = True
+                            i = m.end(1) + (1 if spaces > 4 else spaces)
+                            if empty:
+                                self._end_block(nxt)
+                                return
+                            j = _indent(line, i)
+                            continue
+                if ch == "#":
+                    m = _ATX.match(line, j)
+                    if m:
+                        if not stack:
+                            self.marks.append(
+                                Mark(ATX, pos, nxt, m.end() - j, _atx_text(line[m.end() :]))
+                            )
                         self._end_block(nxt)
-                    else:
-                        self.leaf = HTML
+                        return
+                if ch in "`~":
+                    m = _FENCE_OPEN.match(line, j)
+                    if m:
+                        fence = m.group(1) or m.group(2)
+                        self.leaf = FENCE
+                        self.fence_char, self.fence_len = fence[0], len(fence)
                         self.para_floor = nxt
-                    return
+                        return
+                if ch == "<":
+                    t = _html_type(line, j)
+                    if t and not (t == 7 and not opened and self._para_text(pos)):
+                        self.html_end = _HTML_START[t - 1][1]
+                        if self.html_end is not None and self.html_end.search(line, j + 1):
+                            self._end_block(nxt)
+                        else:
+                            self.leaf = HTML
+                            self.para_floor = nxt
+                        return
             if self.leaf != PARA:
-                if _REFDEF.match(line, j):  # a link definition: a block of its own
+                if ch == "[" and _REFDEF.match(line, j):  # a link definition: a block of its own
                     self._end_block(nxt)
                     return
                 self.leaf = PARA
                 self.para_start = pos
-            self._para_line(pos, line, item_at if item_at >= 0 else j)
+            self._para_line(pos, nxt, line, item_at if item_at >= 0 else j)
             return
 
-    def _para_line(self, pos: int, line: str, j: int) -> None:
+    def _para_line(self, pos: int, nxt: int, line: str, j: int) -> None:
         if self.quoted or self.legal is None or not self.legal.match(line, j):
             return
-        end = self.s.find("\n", pos)
-        self.marks.append(
-            Mark(LINE, pos, len(self.s) if end < 0 else end + 1, len(self.stack), line[j:])
-        )
+        self.marks.append(_new_mark(Mark, (LINE, pos, nxt, len(self.stack), line[j:])))
 
     def _setext(self, pos: int, line: str, j: int, nxt: int) -> None:
         start = self.para_start
