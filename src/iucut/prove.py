@@ -444,11 +444,24 @@ def _verify(
 
 
 def _survivors(observer: Connection, s0: Snapshot, plan: Plan) -> dict[str, Any]:
-    """Effects that do survive a rollback, reported rather than hidden."""
+    """Effects that do survive a rollback, reported rather than hidden.
+
+    Identity values used by the rolled-back inserts are not given back: each table's
+    sequence should have moved by exactly the rows the proof inserted there.
+    """
     now = {r["sequence"]: r["last_value"] for r in observer.query("sequence_values").fetchall()}
     drift = {name: (now.get(name) or 0) - (s0.sequences.get(name) or 0) for name in now}
+    inserted = expected_deltas(plan)
+    expected = {
+        name: inserted[table]
+        for name in now
+        for table in ("information_unit", "unit_version", "iu_lifecycle_log")
+        if name.startswith(table + "_")
+    }
     return {
         "sequence_values_consumed": drift,
+        "sequence_values_expected": expected,
+        "consumed_as_expected": all(drift.get(n) == v for n, v in expected.items()),
         "note": "identity values used by the rolled-back inserts are not given back; "
         "statistics, WAL and transaction ids advance too. Nothing else survives.",
     }

@@ -230,3 +230,15 @@ def test_cli_prove_then_apply_with_required_proof(db: Any, cli_env: Any, tmp_pat
     with db.connect(autocommit=True) as conn:
         n = conn.execute(f"SELECT count(*) AS n FROM {db.schema}.information_unit").scalar()
     assert n == sum(1 for _ in cut(V1).units)
+
+
+def test_sequence_values_consumed_are_reported_as_expected(db: Any) -> None:
+    """What survives the rollback is named: identity values, one per row inserted."""
+    plan, plan_id = make_plan(db, V1)
+    report = prove_mod.prove(db.settings(), db.provider(), plan, plan_id)
+    survives = report.survives_rollback
+    assert survives["consumed_as_expected"] is True
+    consumed = survives["sequence_values_consumed"]
+    created = plan.counts["created"]
+    assert consumed["information_unit_unit_id_seq"] == created
+    assert consumed["iu_lifecycle_log_event_id_seq"] == created
