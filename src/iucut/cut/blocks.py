@@ -128,6 +128,8 @@ class Scanner:
         stack = self.stack
         line = self._line
         spaces = _SPACES.fullmatch
+        legal = self.legal.match if self.legal is not None else None
+        marks = self.marks
         if 0 < pos < n and s[pos - 1] != "\n":  # after a BOM: not a line start for ``^``
             nl = s.find("\n", pos)
             nxt = n if nl < 0 else nl + 1
@@ -145,8 +147,40 @@ class Scanner:
                 m = search(s, pos)
                 b = m.start() if m else n
                 if b > pos:
-                    self._skip(pos, b)
+                    if self.leaf > PARA:
+                        self._skip(pos, b)
+                    else:  # _skip's common case: does the run end with a blank line?
+                        end = b - 1 if s[b - 1] == "\n" else b
+                        if spaces(s, max(s.rfind("\n", pos, end) + 1, pos), end):
+                            self.leaf = NONE
+                            self.para_floor = b
+                        else:
+                            self.leaf = PARA
+                            self.para_start = -1
                     pos = b
+                    continue
+                leaf = self.leaf
+                c = s[pos]
+                if leaf <= PARA and c not in " \t\r\n":
+                    # A line at column 0 with no open container nor leaf block: only
+                    # block starts (and link definitions) need the full algorithm.
+                    nl = s.find("\n", pos)
+                    nxt = n if nl < 0 else nl + 1
+                    eol = n if nl < 0 else nl
+                    if s[eol - 1] == "\r":
+                        eol -= 1
+                    text = s[pos:eol]
+                    if "\t" in text:
+                        text = text.expandtabs(4)
+                    if c in _OPENERS or c == "[" or c.isdigit():
+                        self._blocks(pos, text, 0, 0, nxt)
+                    else:
+                        if leaf == NONE:
+                            self.leaf = PARA
+                            self.para_start = pos
+                        if legal is not None and legal(text):
+                            marks.append(_new_mark(Mark, (LINE, pos, nxt, 0, text)))
+                    pos = nxt
                     continue
             elif self.leaf == PARA:
                 # Inside containers, ordinary lines continue an open paragraph (matched or
