@@ -59,8 +59,7 @@ def fold(text: str) -> str:
     text = text.translate(_SPECIAL)
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if ch.isascii())
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def heading_slug(text: str) -> str:

@@ -194,6 +194,7 @@ class _Builder:
         self.prof, self.front, self.marks = prof, front, marks
         self.coder = codes.Coder()
         self.coder.used.add(ns)
+        self.heads, self.lines = prof.matcher(True), prof.matcher(False)
 
     def _match(self, mark: Mark) -> tuple[Rule | None, str | None, str, str | None]:
         """(rule, label, match text, explicit id) of a mark; rule None: not labelled."""
@@ -205,7 +206,7 @@ class _Builder:
             heading = text.startswith(("**", "__"))
         if text.startswith(("*", "_")) or "**" in text[:80] or "__" in text[:80]:
             text = _clean(text)
-        found = self.prof.matcher(heading).match(text)
+        found = (self.heads if heading else self.lines).match(text)
         if found is None:
             return None, None, text, cid
         return found[0], found[1], text, cid
@@ -219,7 +220,7 @@ class _Builder:
         first_heading: str | None = None
         s = self.s
         line_no, line_pos = 1, 0
-        plain = self.prof.matcher(False).regex  # None: no rule for plain lines
+        plain = self.lines.regex  # None: no rule for plain lines
         for mark in self.marks:
             if mark.kind == LINE:
                 text = mark.text
@@ -235,18 +236,14 @@ class _Builder:
             level = mark.level if mark.kind != LINE else PLAIN
             if rule is None and mark.kind == LINE:
                 continue
-            k = len(stack)
             rank = rule.rank if rule is not None else None
-            while not _contains(stack[k - 1], rank, level):
-                k -= 1
+            k = _holder(stack, rank, level)
             parent = stack[k - 1]
             if rule is not None and rule.within and parent.kind not in rule.within:
                 if mark.kind == LINE:
                     continue
                 rule, label, rank = None, None, None
-                k = len(stack)
-                while not _contains(stack[k - 1], rank, level):
-                    k -= 1
+                k = _holder(stack, rank, level)
                 parent = stack[k - 1]
             del stack[k:]
             line_no += s.count("\n", line_pos, mark.start)
@@ -427,12 +424,19 @@ _UNIT_FIELDS = (
 _unit = _unit_factory()
 
 
-def _contains(node: _Node, rank: int | None, level: int) -> bool:
-    """Whether ``node`` can hold a new unit of ``rank`` (None: plain heading) at ``level``."""
-    if node.kind == "document":
-        return True
-    if node.rank is not None and rank is not None:
-        return node.rank < rank
-    if rank is None:
-        return node.level < level
-    return level > node.level
+def _holder(stack: list[_Node], rank: int | None, level: int) -> int:
+    """How many nodes of ``stack`` stay open: ``stack[k - 1]`` is the innermost node that
+    can hold a new unit of ``rank`` (None: plain heading) at ``level``. The document
+    holds anything; two ranked units nest by rank, any other pair by heading level."""
+    k = len(stack)
+    while True:
+        node = stack[k - 1]
+        if node.kind == "document":
+            return k
+        r = node.rank
+        if r is not None and rank is not None:
+            if r < rank:
+                return k
+        elif node.level < level:
+            return k
+        k -= 1

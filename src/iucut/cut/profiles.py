@@ -103,6 +103,9 @@ def _suffixed(m: re.Match[str], i: int) -> str:
     return f"(?P={m.group(2)}__{i})"
 
 
+_UNSEEN = "\0"  # not a label: no rule yields a NUL
+
+
 class Matcher:
     """One alternation of rule patterns; ``lastgroup`` names the rule that matched."""
 
@@ -119,6 +122,9 @@ class Matcher:
             renamed = _GROUP.sub(partial(_suffixed, i=i), pattern.pattern)
             alts.append(f"(?P<_{i}>{renamed})")
         self.regex = re.compile("|".join(alts)) if alts else None
+        self.index = {f"_{i}": i for i in range(len(rules))}
+        self.keys = [tuple(f"{name}__{i}" for name in names) for i, names in enumerate(self.names)]
+        self.labels: list[dict[tuple[str | None, ...], str | None]] = [{} for _ in rules]
 
     def match(self, text: str, start: int = 0) -> tuple[Rule, str] | None:
         """The first rule (from ``start``) whose pattern matches ``text``, with its label."""
@@ -128,11 +134,27 @@ class Matcher:
             m = self.regex.match(text)
             if m is None:
                 return None
-            i = int(m.lastgroup[1:])  # type: ignore[index]
-            groups = {name: m.group(f"{name}__{i}") for name in self.names[i]}
-            found = self._accept(self.rules[i], text, m.end(), groups)
-            if found is not None:
-                return found
+            i = self.index[m.lastgroup]  # type: ignore[index]
+            rule = self.rules[i]
+            if self.heading or not rule.strict:
+                # The label depends on the groups only: computed once per distinct groups.
+                keys = self.keys[i]
+                values = tuple(m.group(k) for k in keys)
+                labels = self.labels[i]
+                label = labels.get(values, _UNSEEN)
+                if label is _UNSEEN:
+                    if len(labels) >= 4096:
+                        labels.clear()
+                    label = labels[values] = label_from(
+                        dict(zip(self.names[i], values, strict=True))
+                    )
+                if label is not None:
+                    return rule, label
+            else:
+                groups = dict(zip(self.names[i], (m.group(k) for k in self.keys[i]), strict=True))
+                found = self._accept(rule, text, m.end(), groups)
+                if found is not None:
+                    return found
             start = i + 1
         for rule in self.rules[start:]:
             pattern = rule.head if self.heading else rule.line
