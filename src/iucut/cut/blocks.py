@@ -172,7 +172,15 @@ class Scanner:
                     text = s[pos:eol]
                     if "\t" in text:
                         text = text.expandtabs(4)
-                    if c in _OPENERS or c == "[" or c.isdigit():
+                    item = _LIST.match(text) if c.isdigit() else None
+                    if item is not None and leaf == NONE and _plain_item(text, item):
+                        # "1. text": a list item with a paragraph, as _blocks opens it
+                        stack.append(_Box(False, item.end()))
+                        self.leaf = PARA
+                        self.para_start = pos
+                        if legal is not None and legal(text):
+                            marks.append(_new_mark(Mark, (LINE, pos, nxt, 1, text)))
+                    elif c in _OPENERS or c == "[" or item is not None:
                         self._blocks(pos, text, 0, 0, nxt)
                     else:
                         if leaf == NONE:
@@ -193,6 +201,30 @@ class Scanner:
                         pos = b
                         continue
                     pos = blank.start()
+                elif not self.quoted:
+                    # A candidate line that starts with ordinary text continues the
+                    # paragraph (matched or lazy), unless it is indented code.
+                    nl = s.find("\n", pos)
+                    nxt = n if nl < 0 else nl + 1
+                    eol = n if nl < 0 else nl
+                    if s[eol - 1] == "\r":
+                        eol -= 1
+                    text = s[pos:eol]
+                    body = text.lstrip(" ")
+                    if body and "\t" not in text:
+                        c = body[0]
+                        if c not in _OPENERS and c != "[" and not c.isdigit():
+                            j = len(text) - len(body)
+                            width = 0
+                            for box in stack:
+                                width += box.width
+                            if j - width < 4:
+                                if legal is not None and legal(text, j):
+                                    marks.append(
+                                        _new_mark(Mark, (LINE, pos, nxt, len(stack), body))
+                                    )
+                                pos = nxt
+                                continue
             nl = s.find("\n", pos)
             if nl < 0:
                 line(pos, n, n)
@@ -500,6 +532,16 @@ def _is_hr(line: str, j: int, ch: str, memo: dict[str, int]) -> bool:
     if last is None:
         memo[ch] = last = len(line.rstrip(ch + " \t")) - 1
     return last < j and _HR.match(line, j) is not None
+
+
+def _plain_item(line: str, m: re.Match[str]) -> bool:
+    """Whether list marker ``m`` (at column 0) is followed by 1-4 spaces and ordinary
+    paragraph text: nothing else opens on the line."""
+    spaces = m.group(3)
+    if spaces is None or len(spaces) > 4 or m.end() >= len(line):
+        return False
+    c = line[m.end()]
+    return c not in _OPENERS and c != "[" and not c.isdigit()
 
 
 def _html_type(line: str, j: int) -> int:
