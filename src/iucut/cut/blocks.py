@@ -201,9 +201,10 @@ class Scanner:
                         pos = b
                         continue
                     pos = blank.start()
-                elif not self.quoted:
-                    # A candidate line that starts with ordinary text continues the
-                    # paragraph (matched or lazy), unless it is indented code.
+                if not self.quoted:
+                    # A blank line, or a candidate line that starts with ordinary text
+                    # and is no indented code (it continues the paragraph, matched or
+                    # lazy): no need for the container algorithm.
                     nl = s.find("\n", pos)
                     nxt = n if nl < 0 else nl + 1
                     eol = n if nl < 0 else nl
@@ -211,6 +212,14 @@ class Scanner:
                         eol -= 1
                     text = s[pos:eol]
                     body = text.lstrip(" ")
+                    if not body.lstrip("\t") and _all_matched(stack):
+                        # A blank line that every list item matches ends the paragraph,
+                        # and the blank lines after it change nothing but the floor.
+                        m = _BLANKS.match(s, nxt)
+                        pos = m.end() if m is not None else nxt
+                        self.leaf = NONE
+                        self.para_floor = pos
+                        continue
                     if body and "\t" not in text:
                         c = body[0]
                         if c not in _OPENERS and c != "[" and not c.isdigit():
@@ -532,6 +541,12 @@ def _is_hr(line: str, j: int, ch: str, memo: dict[str, int]) -> bool:
     if last is None:
         memo[ch] = last = len(line.rstrip(ch + " \t")) - 1
     return last < j and _HR.match(line, j) is not None
+
+
+def _all_matched(stack: list[_Box]) -> bool:
+    """Whether a blank line continues every open list item (only an item that opened
+    with a blank line and is still empty ends at one)."""
+    return not any(box.empty and box.blank_start for box in stack)
 
 
 def _plain_item(line: str, m: re.Match[str]) -> bool:
