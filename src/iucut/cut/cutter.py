@@ -353,7 +353,11 @@ def _unit_factory() -> Callable[..., Unit]:
     dataclass's ``__init__`` sets each slot through ``object.__setattr__``; this sets
     them through their slot descriptors. Falls back to ``Unit`` if its fields change."""
     names = tuple(f.name for f in fields(Unit))
-    if names != _UNIT_FIELDS or getattr(Unit, "__slots__", None) != _UNIT_FIELDS:
+    if (
+        names != _UNIT_FIELDS
+        or getattr(Unit, "__slots__", None) != _UNIT_FIELDS
+        or hasattr(Unit, "__post_init__")  # it would be skipped: build through __init__
+    ):
         return Unit
     new = object.__new__
     (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16) = (
