@@ -91,28 +91,10 @@ def revise_clause(text: str, article: int = 1, clause: int = 1, marker: str = "s
 #: A digest of what the units say, blind to what differs between equivalent histories:
 #: surrogate ids, run ids, timestamps and actors. Two databases that went through the
 #: same changes, however interrupted and retried, have the same digest.
-DIGEST_SQL = """
-SELECT
-  (SELECT md5(coalesce(string_agg(concat_ws('|', code, namespace, doc_path, parent_code, kind,
-              label, ordinal, depth, position, state, current_version, content_hash),
-              E'\\n' ORDER BY code), ''))
-     FROM {schema}.information_unit) AS information_unit,
-  (SELECT md5(coalesce(string_agg(concat_ws('|', u.code, v.version, v.title, v.body,
-              v.raw_heading, v.content_hash, v.doc_path, v.line_start, v.line_end,
-              v.byte_start, v.byte_end), E'\\n' ORDER BY u.code, v.version), ''))
-     FROM {schema}.unit_version v JOIN {schema}.information_unit u USING (unit_id))
-     AS unit_version,
-  (SELECT md5(coalesce(string_agg(concat_ws('|', l.code, l.event, l.from_version,
-              l.to_version, l.detail::text), E'\\n' ORDER BY l.code, l.event_id), ''))
-     FROM {schema}.iu_lifecycle_log l) AS iu_lifecycle_log,
-  (SELECT md5(coalesce(string_agg(concat_ws('|', doc_path, namespace, doc_hash, state,
-              unit_count, size_bytes), E'\\n' ORDER BY doc_path), ''))
-     FROM {schema}.iu_document) AS iu_document,
-  (SELECT count(*) FROM {schema}.information_unit) AS units,
-  (SELECT count(*) FROM {schema}.unit_version) AS versions,
-  (SELECT count(*) FROM {schema}.iu_lifecycle_log) AS events
-"""
 
 
 def digest_sql(schema: str = "public") -> str:
-    return DIGEST_SQL.format(schema=schema)
+    """The state digest of ``schema`` (blind to ids, run ids and timestamps)."""
+    from iucut.db import queries
+
+    return queries.get("state_digest", schema)

@@ -14,33 +14,16 @@ import pytest
 
 from iucut.apply import ApplyResult, apply_documents
 from iucut.cut import cut_paths
+from iucut.db import queries
 from iucut.migrate import migrate
 
 DOCS = 20
-
-DIGEST_SQL = """
-SELECT
-  (SELECT md5(coalesce(string_agg(concat_ws('|', code, namespace, doc_path, parent_code, kind,
-              label, ordinal, depth, position, state, current_version, content_hash),
-              E'\\n' ORDER BY code), ''))
-     FROM {s}.information_unit) AS information_unit,
-  (SELECT md5(coalesce(string_agg(concat_ws('|', u.code, v.version, v.title, v.body,
-              v.raw_heading, v.content_hash, v.doc_path, v.line_start, v.line_end,
-              v.byte_start, v.byte_end), E'\\n' ORDER BY u.code, v.version), ''))
-     FROM {s}.unit_version v JOIN {s}.information_unit u USING (unit_id)) AS unit_version,
-  (SELECT md5(coalesce(string_agg(concat_ws('|', l.code, l.event, l.from_version,
-              l.to_version, l.detail::text), E'\\n' ORDER BY l.code, l.event_id), ''))
-     FROM {s}.iu_lifecycle_log l) AS iu_lifecycle_log,
-  (SELECT md5(coalesce(string_agg(concat_ws('|', doc_path, namespace, doc_hash, state,
-              unit_count, size_bytes), E'\\n' ORDER BY doc_path), ''))
-     FROM {s}.iu_document) AS iu_document
-"""
 
 
 def digest(conn: Any, schema: str) -> dict[str, str]:
     """What the units say, blind to ids, run ids and timestamps."""
     conn.rollback()
-    row = conn.execute(DIGEST_SQL.format(s=schema)).fetchone()
+    row = conn.execute(queries.get("state_digest", schema)).fetchone()
     conn.rollback()
     return dict(row)
 

@@ -102,6 +102,30 @@ SELECT v.raw_heading, v.body
  WHERE u.doc_path = %(doc_path)s AND u.state = 'active'
  ORDER BY u.position
 
+-- name: state_digest
+-- What the units say, blind to ids, run ids and timestamps: two databases that were
+-- brought to the same sources, by whatever path (a killed run and its re-run, two
+-- concurrent cutters, one apply), have equal digests.
+SELECT
+  (SELECT md5(coalesce(string_agg(concat_ws('|', code, namespace, doc_path, parent_code, kind,
+              label, ordinal, depth, position, state, current_version, content_hash),
+              E'\n' ORDER BY code), ''))
+     FROM @schema@.information_unit) AS information_unit,
+  (SELECT md5(coalesce(string_agg(concat_ws('|', u.code, v.version, v.title, v.body,
+              v.raw_heading, v.content_hash, v.doc_path, v.line_start, v.line_end,
+              v.byte_start, v.byte_end), E'\n' ORDER BY u.code, v.version), ''))
+     FROM @schema@.unit_version v JOIN @schema@.information_unit u USING (unit_id))
+     AS unit_version,
+  (SELECT md5(coalesce(string_agg(concat_ws('|', l.code, l.event, l.from_version,
+              l.to_version, l.detail::text), E'\n' ORDER BY l.code, l.event_id), ''))
+     FROM @schema@.iu_lifecycle_log l) AS iu_lifecycle_log,
+  (SELECT md5(coalesce(string_agg(concat_ws('|', doc_path, namespace, doc_hash, cut_digest,
+              state, unit_count, size_bytes), E'\n' ORDER BY doc_path), ''))
+     FROM @schema@.iu_document) AS iu_document,
+  (SELECT count(*) FROM @schema@.information_unit) AS units,
+  (SELECT count(*) FROM @schema@.unit_version) AS versions,
+  (SELECT count(*) FROM @schema@.iu_lifecycle_log) AS events
+
 -- name: table_counts
 SELECT (SELECT count(*) FROM @schema@.information_unit) AS information_unit,
        (SELECT count(*) FROM @schema@.unit_version) AS unit_version,
