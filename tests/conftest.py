@@ -175,6 +175,19 @@ def iucut_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "iucut"]
 
 
+def state_digest(conn: Connection, schema: str) -> dict[str, Any]:
+    """What the units of ``schema`` say, blind to ids, run ids and timestamps: equal for
+    databases brought to the same sources by whatever path (the named query
+    ``state_digest``). Reads outside any transaction of the caller's."""
+    from iucut.db import queries
+
+    conn.rollback()
+    row = conn.execute(queries.get("state_digest", schema)).fetchone()
+    conn.rollback()
+    assert row is not None
+    return dict(row)
+
+
 @dataclass
 class CliEnv:
     """An environment to run the installed ``iucut`` in, and a runner for it."""

@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import iucut_command, state_digest
 from iucut.apply import ApplyResult, apply_documents
 from iucut.cut import cut_paths
-from iucut.db import queries
 from iucut.migrate import migrate
 
 DOCS = 20
-
-
-def digest(conn: Any, schema: str) -> dict[str, str]:
-    """What the units say, blind to ids, run ids and timestamps."""
-    conn.rollback()
-    row = conn.execute(queries.get("state_digest", schema)).fetchone()
-    conn.rollback()
-    return dict(row)
 
 
 def law(n: int, version: int) -> str:
@@ -51,14 +42,9 @@ def corpus(folder: Path, version: int) -> Path:
     return folder
 
 
-def iucut() -> list[str]:
-    script = Path(sys.executable).with_name("iucut")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "iucut"]
-
-
 def start(env: dict[str, str], folder: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*iucut(), "apply", str(folder), "--root", str(folder)],
+        [*iucut_command(), "apply", str(folder), "--root", str(folder)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -108,7 +94,7 @@ def test_concurrent_cli_applies_converge_without_errors(
             assert proc.returncode == 0, err
             assert "error" not in err.lower() and "FAILED" not in out, (out, err)
         no_duplicates(admin, "race")
-        assert digest(admin, "race") == digest(admin, "solo"), folder.name
+        assert state_digest(admin, "race") == state_digest(admin, "solo"), folder.name
     written = admin.execute(
         "SELECT count(*) AS n FROM race.iu_lifecycle_log WHERE event = 'revised'"
     ).scalar()

@@ -13,7 +13,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,21 +20,13 @@ from typing import Any
 
 import pytest
 
+from conftest import iucut_command, state_digest
 from iucut.cut import cut_paths
-from iucut.db import queries
 from iucut.migrate import migrate
 from iucut.units import CutDocument
 
 DOCS = 30
 TRIALS = 24
-
-
-def digest(conn: Any, schema: str) -> dict[str, str]:
-    """What the units say, blind to ids, run ids, timestamps: equal for equal histories."""
-    conn.rollback()
-    row = conn.execute(queries.get("state_digest", schema)).fetchone()
-    conn.rollback()
-    return dict(row)
 
 
 def law(n: int, version: int) -> str:
@@ -106,13 +97,8 @@ def db_states(conn: Any, schema: str) -> dict[str, tuple[str, dict[str, str]]]:
     return out
 
 
-def iucut() -> list[str]:
-    script = Path(sys.executable).with_name("iucut")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "iucut"]
-
-
 def apply_cmd(folder: Path) -> list[str]:
-    return [*iucut(), "apply", str(folder), "--root", str(folder), "--json"]
+    return [*iucut_command(), "apply", str(folder), "--root", str(folder), "--json"]
 
 
 def run_apply(env: dict[str, str], folder: Path) -> float:
@@ -164,9 +150,9 @@ def test_kill_9_never_half_applies_and_a_rerun_converges(
     # The uninterrupted references, and how long a run takes.
     reference_env = env_for("ref_one")
     seconds = run_apply(reference_env, v1)
-    reference = {"initial": digest(admin, "ref_one")}
+    reference = {"initial": state_digest(admin, "ref_one")}
     run_apply(reference_env, v2)
-    reference["update"] = digest(admin, "ref_one")
+    reference["update"] = state_digest(admin, "ref_one")
     assert reference["initial"] != reference["update"]
 
     rng = random.Random(int(os.environ.get("IUCUT_KILL_SEED", "20260724")))
@@ -213,7 +199,7 @@ def test_kill_9_never_half_applies_and_a_rerun_converges(
         outcomes.append((scenario, how, new))
 
         run_apply(env, target)
-        assert digest(admin, schema) == reference[scenario], (
+        assert state_digest(admin, schema) == reference[scenario], (
             f"trial {trial} ({scenario}, killed {how}, {new} documents new): "
             "the re-run did not converge to the uninterrupted state"
         )
