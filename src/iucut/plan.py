@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +156,10 @@ def _document_plan(
         unit_count=len(doc.units),
         changes=changes,
         unchanged=unchanged,
-        cut_digest=cut_digest(doc),
+        # a skipped document is current: its digest is the one stored (not hashed again)
+        cut_digest=db_doc.get("cut_digest")
+        if action == "skip" and db_doc is not None
+        else cut_digest(doc),
         expect_cut_digest=None if db_doc is None else db_doc.get("cut_digest"),
     )
 
@@ -230,13 +233,7 @@ def make_plan(
     found = triage(conn, items, prune_scopes=prune_scopes)
     rejected = list(found.rejected)
     plans: list[DocumentPlan] = [
-        _document_plan(
-            doc,
-            {"doc_hash": doc.doc_hash, "cut_digest": cut_digest(doc)},
-            "skip",
-            (),
-            len(doc.units),
-        )
+        _document_plan(doc, found.current[doc.path], "skip", (), len(doc.units))
         for doc in found.skipped
     ]
     db_docs = read_documents(conn, [d.path for d in found.todo])
@@ -270,6 +267,7 @@ class Triage:
     skipped: tuple[CutDocument, ...]  # documents whose hash is already in the database
     prune: tuple[str, ...]  # active documents to retire (--prune)
     rejected: tuple[Rejected, ...]
+    current: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # rows read, by path
 
 
 def triage(
@@ -307,7 +305,7 @@ def triage(
             path = row["doc_path"]
             if path not in present and any(_under(path, s) for s in prune_scopes):
                 prune.append(path)
-    return Triage(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected))
+    return Triage(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)
 
 
 def _under(path: str, scope: str) -> bool:
