@@ -521,9 +521,14 @@ class Scanner:
             marks.pop()
         if not self.stack:
             level = 1 if line[j] == "=" else 2
-            text = " ".join(x.strip() for x in self.s[start:pos].splitlines())
+            text = _setext_text(self.s, start, pos)
             marks.append(Mark(SETEXT, start, nxt, level, text))
         self._end_block(nxt)
+
+
+def _setext_text(s: str, start: int, end: int) -> str:
+    """A setext heading's text: its paragraph lines ``s[start:end]``, stripped, joined."""
+    return " ".join(x.strip() for x in s[start:end].splitlines())
 
 
 def _indent(line: str, i: int) -> int:

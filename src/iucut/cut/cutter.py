@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -15,9 +16,27 @@ from typing import Any
 from iucut.cut import codes
 from iucut.cut.blocks import LINE, Mark, candidate_pattern, scan
 from iucut.cut.frontmatter import split_front_matter
-from iucut.cut.profiles import Profile, Rule, configured, detect, starts
+from iucut.cut.profiles import (
+    DETECT_SAMPLE,
+    PROFILES,
+    Profile,
+    Rule,
+    configured,
+    detect,
+    most_hits,
+    starts,
+)
 from iucut.errors import InputError
 from iucut.units import HASH_FORM, CutDocument, Unit
+
+try:  # the compiled core (src/iucut/cut/ccore), built by pip when a C compiler is there
+    from iucut.cut import _core  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the installation
+    _core = None
+
+#: Whether cuts go through the compiled core (set IUCUT_PURE_PYTHON=1 to use the
+#: pure-Python cutter, the reference implementation, instead).
+COMPILED = _core is not None and os.environ.get("IUCUT_PURE_PYTHON", "") in ("", "0")
 
 _LONE_CR = re.compile(r"\r(?!\n)")
 _WS = re.compile(r"\s+")
@@ -128,8 +147,13 @@ def _cut(
     fm_end, front, fm_warning = split_front_matter(text)
     s = _LONE_CR.sub("\n", text) if "\r" in text else text
     profiles = configured(config)
-    cand, hint = _patterns(starts(profiles))
-    marks = scan(s, fm_end or (1 if s.startswith("\ufeff") else 0), cand, hint)
+    alts = starts(profiles)
+    start = fm_end or (1 if s.startswith("\ufeff") else 0)
+    cand, hint = _patterns(alts)
+    if COMPILED:
+        scanned = _core.Scan(s, start, True if alts == _BUILTIN_STARTS else hint)
+    else:
+        marks = scan(s, start, cand, hint)
     cfg = config or {}
     ns = (
         namespace
@@ -141,7 +165,7 @@ def _cut(
         profile
         or _str(front.get("iu_profile"))
         or _by_glob(cfg.get("profiles"), path)
-        or detect([m.text for m in marks], profiles)
+        or _detect(scanned if COMPILED else marks, profiles)
     )
     prof = profiles.get(name)
     if prof is None:
@@ -149,7 +173,30 @@ def _cut(
             f"unknown profile {name!r} (known: {', '.join(sorted(profiles))})", path=path
         )
     warnings = [fm_warning] if fm_warning else []
-    units = _Builder(s, text, raw, path, ns, prof, front, marks).units(warnings)
+    if COMPILED:
+        coder = codes.Coder()
+        coder.used.add(ns)
+
+        def doc_title(first_heading: str | None) -> str:
+            return _doc_title(front, first_heading, path, ns)
+
+        units = scanned.build(
+            text,
+            raw,
+            path,
+            ns,
+            prof.matcher(True),
+            prof.matcher(False),
+            _rule_specs(prof),
+            coder,
+            (codes.split_id, codes.label_segment, codes.heading_slug, doc_title),
+            Unit,
+            _HASH_HEAD,
+            _FAST.get(name, 0) if prof is PROFILES.get(name) else 0,
+        )
+        warnings.extend(coder.warnings)
+    else:
+        units = _Builder(s, text, raw, path, ns, prof, front, marks).units(warnings)
     return CutDocument(
         path=path,
         namespace=ns,
@@ -159,6 +206,47 @@ def _cut(
         front_matter=front,
         warnings=tuple(warnings),
     )
+
+
+def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
+    """The detected profile of a document from its first marks (compiled scan or list)."""
+    if not COMPILED:
+        return detect([m.text for m in marks[:DETECT_SAMPLE]], profiles)
+    if profiles is PROFILES and tuple(PROFILES) == ("vi", "de", "en"):
+        return most_hits(dict(zip(PROFILES, marks.signature_hits(DETECT_SAMPLE), strict=True)))
+    return detect(marks.texts(DETECT_SAMPLE), profiles)
+
+
+#: The hint alternatives of the built-in profiles: the compiled scanner knows them.
+_BUILTIN_STARTS = starts(PROFILES)
+#: Built-in profiles whose label rules the compiled core also matches natively (it falls
+#: back to the profile's Matcher wherever its own matching could differ).
+_FAST = {"vi": 1, "de": 2, "en": 3}
+
+
+def _rule_specs(prof: Profile) -> tuple[tuple[Rule, str, int, str, bool, tuple[str, ...]], ...]:
+    """What the compiled builder needs of each rule (cached on the profile)."""
+    specs = prof.extra.get("specs")
+    if specs is None:
+        specs = prof.extra["specs"] = tuple(
+            (r, r.kind, r.rank, r.prefix, r.scope == "global", tuple(r.within))
+            for r in prof.rules
+        )
+    return specs  # type: ignore[no-any-return]
+
+
+def _doc_title(
+    front: Mapping[str, Any], first_heading: str | None, path: str, ns: str
+) -> str:
+    """The document unit's title: front matter ``title``, else the first heading, else
+    the file name, else the namespace."""
+    title = (
+        _str(front.get("title"))
+        or first_heading
+        or codes.fold(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+        or ns
+    )
+    return _clean(title)[:MAX_TITLE]
 
 
 def _str(value: Any) -> str | None:
@@ -277,12 +365,7 @@ class _Builder:
         s, text, ns, path = self.s, self.text, self.ns, self.path
         ascii_only = len(self.raw) == len(text)
         n = len(text)
-        doc_title = (
-            _str(self.front.get("title"))
-            or first_heading
-            or codes.fold(path.rsplit("/", 1)[-1].rsplit(".", 1)[0])
-            or ns
-        )
+        doc_title = _doc_title(self.front, first_heading, path, ns)
         starts = [0] + [r[0] for r in rows] + [n]
         out: list[Unit] = []
         append = out.append
@@ -301,7 +384,7 @@ class _Builder:
                     None,
                     1,
                     0,
-                    _clean(doc_title)[:MAX_TITLE],
+                    doc_title,
                 )
             else:
                 _start, end, node, label, title, parent_code, ordinal = rows[i - 1]

@@ -542,11 +542,16 @@ def starts(profiles: Mapping[str, Profile]) -> str:
 
 def detect(texts: Sequence[str], profiles: Mapping[str, Profile]) -> str:
     """The profile whose signature matches most of ``texts`` (headings, label lines)."""
-    best, best_hits = DEFAULT, 0
     sample = texts[:DETECT_SAMPLE]
-    for name, profile in profiles.items():
-        sig = profile.signature
-        hits = sum(1 for t in sample if sig.match(t))
-        if hits > best_hits:
-            best, best_hits = name, hits
+    return most_hits(
+        {name: sum(1 for t in sample if p.signature.match(t)) for name, p in profiles.items()}
+    )
+
+
+def most_hits(hits: Mapping[str, int]) -> str:
+    """The profile with the most signature hits (the first one on a tie; DEFAULT if none)."""
+    best, best_hits = DEFAULT, 0
+    for name, count in hits.items():
+        if count > best_hits:
+            best, best_hits = name, count
     return best

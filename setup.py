@@ -1,0 +1,17 @@
+"""The compiled cutter core is optional: without a C compiler iucut installs and runs
+on its pure-Python cutter (the reference implementation), only slower."""
+
+from setuptools import Extension, setup
+
+CORE = "src/iucut/cut/ccore/"
+
+setup(
+    ext_modules=[
+        Extension(
+            "iucut.cut._core",
+            sources=[CORE + name for name in ("module.c", "scan.c", "build.c", "fast.c", "text.c", "sha256.c")],
+            depends=[CORE + name for name in ("core.h", "build.h", "fast.h", "text.h", "sha256.h")],
+            optional=True,
+        )
+    ]
+)

@@ -1,0 +1,674 @@
+/* Marks -> units: cutter._Builder.units and ._rows, on code points.
+ *
+ * Labels are matched by the profile's Python Matcher; titles that need Unicode cleanup,
+ * slugs, label segments and {#id} attributes go through the Python functions of
+ * iucut.cut.cutter and iucut.cut.codes. Everything else (the unit tree, codes, line and
+ * byte spans, the iu1 content hashes straight from the source bytes, the Unit objects)
+ * is done here.
+ */
+#include "core.h"
+#include "build.h"
+#include "fast.h"
+#include "text.h"
+#include "sha256.h"
+
+#include <limits.h>
+#include <stddef.h>
+#include <string.h>
+#include <structmember.h>
+
+#define PLAIN_LEVEL 7
+#define MAX_TITLE 200
+#define NO_RANK LONG_MIN
+
+typedef struct {
+    PyObject *rule;   /* borrowed */
+    PyObject *kind;   /* borrowed */
+    long rank;
+    PyObject *prefix; /* borrowed */
+    int global;
+    PyObject *within; /* borrowed tuple; empty: anywhere */
+} rule_t;
+
+typedef struct {
+    PyObject *kind; /* borrowed (a rule's kind, or the interned "document"/"heading") */
+    PyObject *code; /* owned */
+    long rank;
+    int level;
+    Py_ssize_t depth;
+    Py_ssize_t children;
+    int is_document;
+} node_t;
+
+typedef struct {
+    Py_ssize_t start, end;
+    Py_ssize_t line, bstart, bend;
+    PyObject *code, *kind, *label, *title, *parent_code; /* owned (label may be Py_None) */
+    Py_ssize_t depth, ordinal;
+} row_t;
+
+/* -- Unit objects ----------------------------------------------------------------------- */
+
+static const char *UNIT_FIELDS[UNIT_NFIELDS] = {
+    "namespace", "code", "parent_code", "kind", "label", "ordinal", "depth", "position",
+    "title", "raw_heading", "body", "content_hash", "doc_path", "line_start", "line_end",
+    "byte_start", "byte_end",
+};
+
+/* Offsets of Unit's 17 slots, in field order; 0 when Unit is not that slotted class (then
+ * units are built by calling it). */
+static int unit_offsets(PyTypeObject *type, Py_ssize_t offsets[UNIT_NFIELDS])
+{
+    PyMemberDef *members = type->tp_members;
+    int found = 0;
+    if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || members == NULL)
+        return 0;
+    for (int f = 0; f < UNIT_NFIELDS; f++) {
+        offsets[f] = 0;
+        for (PyMemberDef *m = members; m->name != NULL; m++) {
+            if (strcmp(m->name, UNIT_FIELDS[f]) == 0 && m->type == T_OBJECT_EX &&
+                !(m->flags & READONLY)) {
+                offsets[f] = m->offset;
+                found++;
+                break;
+            }
+        }
+    }
+    return found == UNIT_NFIELDS && type->tp_new == PyBaseObject_Type.tp_new &&
+           type->tp_alloc == PyType_GenericAlloc;
+}
+
+/* Unit(*values): steals the references in values (all non-NULL). */
+static PyObject *make_unit(const unit_maker *mk, PyObject *values[UNIT_NFIELDS])
+{
+    PyObject *unit;
+    if (mk->direct) {
+        unit = mk->type->tp_alloc(mk->type, 0);
+        if (unit != NULL) {
+            for (int f = 0; f < UNIT_NFIELDS; f++)
+                *(PyObject **)((char *)unit + mk->offsets[f]) = values[f];
+            /* A Unit holds only str, int and None: it can be in no reference cycle, so
+             * the cyclic GC need not walk it (as CPython does for tuples of atoms). */
+            PyObject_GC_UnTrack(unit);
+            return unit;
+        }
+    } else {
+        unit = PyObject_Vectorcall((PyObject *)mk->type, values, UNIT_NFIELDS, NULL);
+    }
+    for (int f = 0; f < UNIT_NFIELDS; f++)
+        Py_DECREF(values[f]);
+    return unit;
+}
+
+int iu_unit_maker_init(unit_maker *mk, PyObject *type)
+{
+    if (!PyType_Check(type)) {
+        PyErr_SetString(PyExc_TypeError, "unit type must be a class");
+        return -1;
+    }
+    mk->type = (PyTypeObject *)type;
+    /* Only a frozen dataclass without __post_init__ may skip __init__. */
+    int post = PyObject_HasAttrString(type, "__post_init__");
+    mk->direct = !post && unit_offsets(mk->type, mk->offsets);
+    return 0;
+}
+
+/* -- text helpers ------------------------------------------------------------------------ */
+
+/* text.startswith(("*", "_")) or "**" in text[:80] or "__" in text[:80] */
+#define EMPHASIS(T)                                                                      \
+    {                                                                                    \
+        const T *c = data;                                                               \
+        if (c[0] == '*' || c[0] == '_')                                                  \
+            return 1;                                                                    \
+        for (Py_ssize_t k = 1; k < lim; k++)                                             \
+            if ((c[k] == '*' || c[k] == '_') && c[k - 1] == c[k])                        \
+                return 1;                                                                \
+        return 0;                                                                        \
+    }
+
+static int has_emphasis_start(int kind, const void *data, Py_ssize_t n)
+{
+    if (n == 0)
+        return 0;
+    Py_ssize_t lim = n < 80 ? n : 80;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND:
+        EMPHASIS(Py_UCS1)
+    case PyUnicode_2BYTE_KIND:
+        EMPHASIS(Py_UCS2)
+    default:
+        EMPHASIS(Py_UCS4)
+    }
+}
+
+static int str_emphasis(PyObject *text)
+{
+    return has_emphasis_start(PyUnicode_KIND(text), PyUnicode_DATA(text),
+                              PyUnicode_GET_LENGTH(text));
+}
+
+/* The label a fast match found in text (new reference). */
+static PyObject *fast_label(PyObject *text, const iu_fast_label *fl)
+{
+    PyObject *label = PyUnicode_Substring(text, fl->a, fl->b);
+    if (label == NULL || fl->a2 < 0)
+        return label;
+    PyObject *last = PyUnicode_Substring(text, fl->a2, fl->b2);
+    PyObject *both = last == NULL ? NULL : PyUnicode_FromFormat("%U-%U", label, last);
+    Py_DECREF(label);
+    Py_XDECREF(last);
+    return both;
+}
+
+static int starts_double(PyObject *text)
+{
+    if (PyUnicode_GET_LENGTH(text) < 2)
+        return 0;
+    Py_UCS4 a = PyUnicode_READ_CHAR(text, 0), b = PyUnicode_READ_CHAR(text, 1);
+    return (a == '*' || a == '_') && b == a;
+}
+
+static int has_id_attr(PyObject *text)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    for (Py_ssize_t k = 1; k < n; k++)
+        if (PyUnicode_READ(kind, data, k) == '#' && PyUnicode_READ(kind, data, k - 1) == '{')
+            return 1;
+    return 0;
+}
+
+/* -- the builder -------------------------------------------------------------------------- */
+
+typedef struct {
+    const iu_build_in *in;
+    rule_t *rules;
+    Py_ssize_t nrules;
+    node_t *stack;
+    Py_ssize_t depth, cap;
+    row_t *rows;
+    Py_ssize_t nrows, rcap;
+} builder;
+
+static void node_clear(node_t *node) { Py_CLEAR(node->code); }
+
+static void row_clear(row_t *r)
+{
+    Py_CLEAR(r->code);
+    Py_CLEAR(r->kind);
+    Py_CLEAR(r->label);
+    Py_CLEAR(r->title);
+    Py_CLEAR(r->parent_code);
+}
+
+static int load_rules(builder *b, PyObject *rules)
+{
+    b->nrules = PyTuple_GET_SIZE(rules);
+    b->rules = PyMem_Calloc((size_t)(b->nrules ? b->nrules : 1), sizeof(rule_t));
+    if (b->rules == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < b->nrules; k++) {
+        /* (rule, kind, rank, prefix, global, within) */
+        PyObject *spec = PyTuple_GET_ITEM(rules, k);
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 6) {
+            PyErr_SetString(PyExc_TypeError, "rule spec must be a 6-tuple");
+            return -1;
+        }
+        rule_t *r = &b->rules[k];
+        r->rule = PyTuple_GET_ITEM(spec, 0);
+        r->kind = PyTuple_GET_ITEM(spec, 1);
+        r->rank = PyLong_AsLong(PyTuple_GET_ITEM(spec, 2));
+        r->prefix = PyTuple_GET_ITEM(spec, 3);
+        r->global = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 4));
+        r->within = PyTuple_GET_ITEM(spec, 5);
+        if (PyErr_Occurred())
+            return -1;
+    }
+    return 0;
+}
+
+static int push_node(builder *b, PyObject *kind, PyObject *code, long rank, int level,
+                     Py_ssize_t depth, int is_document)
+{
+    if (b->depth == b->cap) {
+        Py_ssize_t cap = b->cap ? b->cap * 2 : 32;
+        node_t *stack = PyMem_Realloc(b->stack, (size_t)cap * sizeof(node_t));
+        if (stack == NULL) {
+            Py_DECREF(code);
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->stack = stack;
+        b->cap = cap;
+    }
+    node_t *node = &b->stack[b->depth++];
+    node->kind = kind;
+    node->code = code; /* steals */
+    node->rank = rank;
+    node->level = level;
+    node->depth = depth;
+    node->children = 0;
+    node->is_document = is_document;
+    return 0;
+}
+
+/* _holder: how many nodes stay open for a new unit of rank (NO_RANK: a plain heading). */
+static Py_ssize_t holder(const builder *b, long rank, int level)
+{
+    Py_ssize_t k = b->depth;
+    for (;;) {
+        const node_t *node = &b->stack[k - 1];
+        if (node->is_document)
+            return k;
+        if (node->rank != NO_RANK && rank != NO_RANK) {
+            if (node->rank < rank)
+                return k;
+        } else if (node->level < level) {
+            return k;
+        }
+        k--;
+    }
+}
+
+static int within_ok(const rule_t *r, PyObject *parent_kind)
+{
+    if (PyTuple_GET_SIZE(r->within) == 0)
+        return 1;
+    return PySequence_Contains(r->within, parent_kind);
+}
+
+/* matcher.match(text) -> rule index and a new reference to the label; -1: no rule. */
+static Py_ssize_t match_rule(builder *b, PyObject *matcher, PyObject *text, PyObject **label)
+{
+    *label = NULL;
+    PyObject *found = PyObject_CallMethodOneArg(matcher, b->in->str_match, text);
+    if (found == NULL)
+        return -2;
+    if (found == Py_None) {
+        Py_DECREF(found);
+        return -1;
+    }
+    PyObject *rule = PyTuple_GET_ITEM(found, 0);
+    for (Py_ssize_t k = 0; k < b->nrules; k++) {
+        if (b->rules[k].rule == rule) {
+            *label = Py_NewRef(PyTuple_GET_ITEM(found, 1));
+            Py_DECREF(found);
+            return k;
+        }
+    }
+    Py_DECREF(found);
+    PyErr_SetString(PyExc_RuntimeError, "matcher returned a rule the cutter does not know");
+    return -2;
+}
+
+static int push_row(builder *b, row_t *row)
+{
+    if (b->nrows == b->rcap) {
+        Py_ssize_t cap = b->rcap ? b->rcap * 2 : 256;
+        row_t *rows = PyMem_Realloc(b->rows, (size_t)cap * sizeof(row_t));
+        if (rows == NULL) {
+            row_clear(row);
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->rows = rows;
+        b->rcap = cap;
+    }
+    b->rows[b->nrows++] = *row;
+    return 0;
+}
+
+/* Code for a unit: ``prefix/segment`` (new reference). */
+static PyObject *join_code(PyObject *prefix, PyObject *segment)
+{
+    Py_ssize_t a = PyUnicode_GET_LENGTH(prefix), c = PyUnicode_GET_LENGTH(segment);
+    Py_UCS4 maxchar = PyUnicode_MAX_CHAR_VALUE(prefix);
+    if (PyUnicode_MAX_CHAR_VALUE(segment) > maxchar)
+        maxchar = PyUnicode_MAX_CHAR_VALUE(segment);
+    PyObject *code = PyUnicode_New(a + 1 + c, maxchar);
+    if (code == NULL)
+        return NULL;
+    if (PyUnicode_CopyCharacters(code, 0, prefix, 0, a) < 0 ||
+        PyUnicode_CopyCharacters(code, a + 1, segment, 0, c) < 0) {
+        Py_DECREF(code);
+        return NULL;
+    }
+    PyUnicode_WRITE(PyUnicode_KIND(code), PyUnicode_DATA(code), a, '/');
+    return code;
+}
+
+/* Coder.claim: the code itself when unused, else through the Python coder (suffixes and
+ * the warning). Steals ``code``. */
+static PyObject *claim(const iu_build_in *in, PyObject *code, Py_ssize_t line)
+{
+    int used = PySet_Contains(in->used, code);
+    if (used < 0) {
+        Py_DECREF(code);
+        return NULL;
+    }
+    if (!used) {
+        if (PySet_Add(in->used, code) < 0) {
+            Py_DECREF(code);
+            return NULL;
+        }
+        return code;
+    }
+    PyObject *unique = PyObject_CallMethod(in->coder, "claim", "On", code, line);
+    Py_DECREF(code);
+    return unique;
+}
+
+static int build_units(builder *b, const iu_marks *marks, PyObject **first_heading)
+{
+    const iu_build_in *in = b->in;
+    const iu_build_hooks *h = &in->hooks;
+    const Py_UCS4 *u = in->u;
+    if (push_node(b, in->str_document, Py_NewRef(in->ns), NO_RANK, 0, 0, 1) < 0)
+        return -1;
+    for (Py_ssize_t k = 0; k < marks->len; k++) {
+        const iu_mark *mark = &marks->items[k];
+        int is_line = mark->kind == MK_LINE;
+        PyObject *text = NULL, *label = NULL, *cid = NULL;
+        Py_ssize_t ri;
+        iu_fast_label fl;
+        if (is_line) {
+            int vk = PyUnicode_4BYTE_KIND;
+            const void *vd = u + mark->tstart;
+            Py_ssize_t vn = mark->tend - mark->tstart;
+            if (mark->text != NULL) {
+                vk = PyUnicode_KIND(mark->text);
+                vd = PyUnicode_DATA(mark->text);
+                vn = PyUnicode_GET_LENGTH(mark->text);
+            }
+            if (!has_emphasis_start(vk, vd, vn)) {
+                /* Most candidate lines are no label: reject them before making a str. */
+                ri = in->fast ? iu_fast_match(in->fast, 0, vk, vd, vn, &fl) : FAST_UNKNOWN;
+                if (ri == FAST_NONE)
+                    continue;
+                if ((text = iu_mark_text(in->s, mark)) == NULL)
+                    return -1;
+                if (ri >= 0) {
+                    if ((label = fast_label(text, &fl)) == NULL)
+                        goto fail_text;
+                    goto matched;
+                }
+                int keep = 0;
+                if (in->plain != Py_None) {
+                    PyObject *m = PyObject_CallOneArg(in->plain, text);
+                    if (m == NULL)
+                        goto fail_text;
+                    keep = m != Py_None;
+                    Py_DECREF(m);
+                }
+                if (!keep) {
+                    Py_DECREF(text);
+                    continue;
+                }
+            }
+        }
+        if (text == NULL && (text = iu_mark_text(in->s, mark)) == NULL)
+            return -1;
+        /* _Builder._match */
+        int heading;
+        if (!is_line) {
+            heading = 1;
+            if (has_id_attr(text)) {
+                PyObject *pair = PyObject_CallOneArg(h->split_id, text);
+                Py_DECREF(text);
+                if (pair == NULL)
+                    return -1;
+                text = Py_NewRef(PyTuple_GET_ITEM(pair, 0));
+                cid = PyTuple_GET_ITEM(pair, 1);
+                cid = cid == Py_None ? NULL : Py_NewRef(cid);
+                Py_DECREF(pair);
+            }
+        } else {
+            heading = starts_double(text);
+        }
+        if (str_emphasis(text)) {
+            PyObject *cleaned = iu_clean(text);
+            Py_DECREF(text);
+            text = cleaned;
+            if (text == NULL)
+                goto fail_text;
+        }
+        ri = FAST_UNKNOWN;
+        if (in->fast)
+            ri = iu_fast_match(in->fast, heading, PyUnicode_KIND(text), PyUnicode_DATA(text),
+                               PyUnicode_GET_LENGTH(text), &fl);
+        if (ri >= 0) {
+            if ((label = fast_label(text, &fl)) == NULL)
+                goto fail_text;
+        } else if (ri == FAST_NONE) {
+            ri = -1;
+        } else {
+            ri = match_rule(b, heading ? in->heads : in->lines, text, &label);
+            if (ri == -2)
+                goto fail_text;
+        }
+    matched:
+        if (ri >= b->nrules) {
+            PyErr_SetString(PyExc_RuntimeError, "fast match outside the profile's rules");
+            goto fail_label;
+        }
+        int level = is_line ? PLAIN_LEVEL : mark->level;
+        if (ri < 0 && is_line) {
+            Py_DECREF(text);
+            Py_XDECREF(cid);
+            continue;
+        }
+        long rank = ri >= 0 ? b->rules[ri].rank : NO_RANK;
+        Py_ssize_t keep = holder(b, rank, level);
+        node_t *parent = &b->stack[keep - 1];
+        if (ri >= 0) {
+            int ok = within_ok(&b->rules[ri], parent->kind);
+            if (ok < 0)
+                goto fail_label;
+            if (!ok) {
+                if (is_line) {
+                    Py_DECREF(text);
+                    Py_XDECREF(cid);
+                    Py_XDECREF(label);
+                    continue;
+                }
+                ri = -1;
+                Py_CLEAR(label);
+                rank = NO_RANK;
+                keep = holder(b, rank, level);
+                parent = &b->stack[keep - 1];
+            }
+        }
+        for (Py_ssize_t d = keep; d < b->depth; d++)
+            node_clear(&b->stack[d]);
+        b->depth = keep;
+        PyObject *code;
+        if (cid != NULL) {
+            code = join_code(in->ns, cid);
+        } else if (ri >= 0 && label != Py_None) {
+            const rule_t *r = &b->rules[ri];
+            PyObject *seg = iu_label_segment(r->prefix, label);
+            if (seg == Py_NotImplemented) {
+                Py_DECREF(seg);
+                seg = PyObject_CallFunctionObjArgs(h->label_segment, r->prefix, label, NULL);
+            }
+            if (seg == NULL)
+                goto fail_label;
+            code = join_code(r->global ? in->ns : parent->code, seg);
+            Py_DECREF(seg);
+        } else {
+            PyObject *seg = iu_heading_slug(text);
+            if (seg == Py_NotImplemented) {
+                Py_DECREF(seg);
+                seg = PyObject_CallOneArg(h->heading_slug, text);
+            }
+            if (seg == NULL)
+                goto fail_label;
+            code = join_code(parent->code, seg);
+            Py_DECREF(seg);
+        }
+        if (code == NULL || (code = claim(in, code, mark->line)) == NULL)
+            goto fail_label;
+        PyObject *kind = ri >= 0 ? b->rules[ri].kind : in->str_heading;
+        parent->children++;
+        row_t row;
+        row.start = mark->start;
+        row.end = mark->end;
+        row.line = mark->line;
+        row.bstart = mark->bstart;
+        row.bend = mark->bend;
+        row.code = Py_NewRef(code);
+        row.kind = Py_NewRef(kind);
+        row.label = label != NULL ? label : Py_NewRef(Py_None);
+        label = NULL;
+        row.parent_code = Py_NewRef(parent->code);
+        row.depth = parent->depth + 1;
+        row.ordinal = parent->children;
+        PyObject *title = iu_clean(text);
+        Py_DECREF(text);
+        text = NULL;
+        Py_CLEAR(cid);
+        if (title == NULL) {
+            row.title = NULL;
+            row_clear(&row);
+            Py_DECREF(code);
+            return -1;
+        }
+        if (*first_heading == NULL && !is_line)
+            *first_heading = Py_NewRef(title);
+        if (PyUnicode_GET_LENGTH(title) > MAX_TITLE) {
+            PyObject *cut = PyUnicode_Substring(title, 0, MAX_TITLE);
+            Py_DECREF(title);
+            title = cut;
+        }
+        row.title = title;
+        if (title == NULL || push_row(b, &row) < 0) {
+            if (title == NULL)
+                row_clear(&row);
+            Py_DECREF(code);
+            return -1;
+        }
+        if (push_node(b, kind, code, rank, level, row.depth, 0) < 0)
+            return -1;
+        continue;
+    fail_label:
+        Py_XDECREF(label);
+    fail_text:
+        Py_XDECREF(text);
+        Py_XDECREF(cid);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *hex_digest(const iu_build_in *in, Py_ssize_t hb, Py_ssize_t hsize,
+                            Py_ssize_t bsize)
+{
+    iu_sha256_ctx ctx;
+    uint8_t digest[32];
+    const char *raw = in->raw;
+    iu_sha256_init(&ctx);
+    iu_sha256_update(&ctx, in->hash_head, (size_t)in->hash_head_len);
+    iu_sha256_update(&ctx, raw + hb, (size_t)hsize);
+    iu_sha256_update(&ctx, "", 1);
+    iu_sha256_update(&ctx, raw + hb + hsize, (size_t)bsize);
+    iu_sha256_final(&ctx, digest);
+    PyObject *hex = PyUnicode_New(64, 127);
+    if (hex != NULL)
+        iu_sha256_hex(digest, (char *)PyUnicode_DATA(hex));
+    return hex;
+}
+
+static PyObject *build_rows(builder *b, const iu_marks *marks, PyObject *doc_title)
+{
+    const iu_build_in *in = b->in;
+    const Py_UCS4 *u = in->u;
+    Py_ssize_t n = in->n, nrows = b->nrows;
+    PyObject *out = PyList_New(nrows + 1);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i <= nrows; i++) {
+        const row_t *r = i == 0 ? NULL : &b->rows[i - 1], *next = i < nrows ? &b->rows[i] : NULL;
+        Py_ssize_t a = r ? r->start : 0, end = r ? r->end : 0, z = next ? next->start : n;
+        Py_ssize_t line = r ? r->line : 1, bstart = r ? r->bstart : 0, bend = r ? r->bend : 0;
+        Py_ssize_t zline = next ? next->line : marks->end_line;
+        Py_ssize_t zbyte = next ? next->bstart : in->raw_len;
+        Py_ssize_t hsize = bend - bstart, bsize = zbyte - bend;
+        Py_ssize_t last = z > a ? zline - (u[z - 1] == '\n') : line - 1;
+        PyObject *v[UNIT_NFIELDS];
+        if (r == NULL) {
+            v[1] = Py_NewRef(in->ns);
+            v[2] = Py_NewRef(Py_None);
+            v[3] = Py_NewRef(in->str_document);
+            v[4] = Py_NewRef(Py_None);
+            v[5] = PyLong_FromLong(1);
+            v[6] = PyLong_FromLong(0);
+            v[8] = Py_NewRef(doc_title);
+            v[9] = PyUnicode_New(0, 0);
+        } else {
+            row_t *w = &b->rows[i - 1];
+            v[1] = w->code;
+            v[2] = w->parent_code;
+            v[3] = w->kind;
+            v[4] = w->label;
+            v[5] = PyLong_FromSsize_t(w->ordinal);
+            v[6] = PyLong_FromSsize_t(w->depth);
+            v[8] = w->title;
+            v[9] = PyUnicode_Substring(in->text, a, end);
+            w->code = w->parent_code = w->kind = w->label = w->title = NULL;
+        }
+        v[0] = Py_NewRef(in->ns);
+        v[7] = PyLong_FromSsize_t(i);
+        v[10] = PyUnicode_Substring(in->text, end, z);
+        v[11] = hex_digest(in, bstart, hsize, bsize);
+        v[12] = Py_NewRef(in->path);
+        v[13] = PyLong_FromSsize_t(line);
+        v[14] = PyLong_FromSsize_t(last);
+        v[15] = PyLong_FromSsize_t(bstart);
+        v[16] = PyLong_FromSsize_t(zbyte);
+        int bad = 0;
+        for (int f = 0; f < UNIT_NFIELDS; f++)
+            bad |= v[f] == NULL;
+        PyObject *unit = NULL;
+        if (bad) {
+            for (int f = 0; f < UNIT_NFIELDS; f++)
+                Py_XDECREF(v[f]);
+        } else {
+            unit = make_unit(&in->maker, v);
+        }
+        if (unit == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, unit);
+    }
+    return out;
+}
+
+PyObject *iu_build(const iu_build_in *in, const iu_marks *marks)
+{
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.in = in;
+    PyObject *first = NULL, *units = NULL, *title = NULL;
+    if (load_rules(&b, in->rules) < 0 || build_units(&b, marks, &first) < 0)
+        goto done;
+    title = PyObject_CallOneArg(in->hooks.doc_title, first != NULL ? first : Py_None);
+    if (title == NULL)
+        goto done;
+    units = build_rows(&b, marks, title);
+done:
+    Py_XDECREF(first);
+    Py_XDECREF(title);
+    for (Py_ssize_t k = 0; k < b.depth; k++)
+        node_clear(&b.stack[k]);
+    for (Py_ssize_t k = 0; k < b.nrows; k++)
+        row_clear(&b.rows[k]);
+    PyMem_Free(b.stack);
+    PyMem_Free(b.rows);
+    PyMem_Free(b.rules);
+    return units;
+}

@@ -1,0 +1,383 @@
+/* iucut.cut._core: the compiled cutter core (see core.h).
+ *
+ *   Scan(s, start, hint)   scan a document; hint: None (no legal lines), True (the
+ *                          built-in profiles' hint, natively) or a compiled pattern
+ *   Scan.marks()           the marks as (kind, start, end, level, text) tuples
+ *   Scan.texts(limit)      the first marks' texts (profile detection)
+ *   Scan.build(...)        the units (see cutter._core_cut)
+ *   sha256_hex(*parts)     the SHA-256 of the concatenated bytes (tests)
+ *   ACCELERATED            whether SHA-256 uses the CPU's SHA instructions
+ */
+#include "build.h"
+#include "core.h"
+#include "fast.h"
+#include "sha256.h"
+#include "text.h"
+
+static iu_scan_helpers helpers;
+static PyObject *str_match, *str_document, *str_heading, *kind_names[3];
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *s;
+    Py_UCS4 *u;
+    Py_ssize_t n;
+    iu_marks marks;
+} ScanObject;
+
+static void Scan_dealloc(ScanObject *self)
+{
+    iu_marks_clear(&self->marks);
+    PyMem_Free(self->u);
+    Py_XDECREF(self->s);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Scan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"s", "start", "hint", NULL};
+    PyObject *s, *hint;
+    Py_ssize_t start;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "UnO:Scan", kwlist, &s, &start, &hint))
+        return NULL;
+    iu_hint h;
+    h.match = NULL;
+    if (hint == Py_None) {
+        h.mode = HINT_NONE;
+    } else if (hint == Py_True) {
+        h.mode = HINT_BUILTIN;
+    } else {
+        h.mode = HINT_REGEX;
+        h.match = PyObject_GetAttr(hint, str_match);
+        if (h.match == NULL)
+            return NULL;
+    }
+    ScanObject *self = (ScanObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        Py_XDECREF(h.match);
+        return NULL;
+    }
+    self->s = Py_NewRef(s);
+    self->n = PyUnicode_GET_LENGTH(s);
+    self->u = PyUnicode_AsUCS4Copy(s);
+    int rc = -1;
+    if (self->u != NULL) {
+        if (start < 0 || start > self->n) {
+            PyErr_SetString(PyExc_ValueError, "start out of range");
+        } else {
+            rc = iu_scan(s, self->u, self->n, start, PyUnicode_IS_ASCII(s), &h, &helpers,
+                         &self->marks);
+        }
+    }
+    Py_XDECREF(h.match);
+    if (rc < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static Py_ssize_t Scan_len(ScanObject *self) { return self->marks.len; }
+
+static PyObject *Scan_marks(ScanObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *out = PyList_New(self->marks.len);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < self->marks.len; k++) {
+        const iu_mark *m = &self->marks.items[k];
+        PyObject *text = iu_mark_text(self->s, m);
+        PyObject *item = text == NULL ? NULL
+                                      : Py_BuildValue("(OnniN)", kind_names[m->kind], m->start,
+                                                      m->end, m->level, text);
+        if (item == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, item);
+    }
+    return out;
+}
+
+static PyObject *Scan_texts(ScanObject *self, PyObject *arg)
+{
+    Py_ssize_t limit = PyLong_AsSsize_t(arg);
+    if (limit == -1 && PyErr_Occurred())
+        return NULL;
+    if (limit > self->marks.len || limit < 0)
+        limit = self->marks.len;
+    PyObject *out = PyList_New(limit);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < limit; k++) {
+        PyObject *text = iu_mark_text(self->s, &self->marks.items[k]);
+        if (text == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, text);
+    }
+    return out;
+}
+
+static PyObject *Scan_signature_hits(ScanObject *self, PyObject *arg)
+{
+    Py_ssize_t limit = PyLong_AsSsize_t(arg);
+    if (limit == -1 && PyErr_Occurred())
+        return NULL;
+    if (limit > self->marks.len || limit < 0)
+        limit = self->marks.len;
+    Py_ssize_t hits[3] = {0, 0, 0};
+    for (Py_ssize_t k = 0; k < limit; k++) {
+        const iu_mark *m = &self->marks.items[k];
+        int kind = PyUnicode_4BYTE_KIND;
+        const void *data = self->u + m->tstart;
+        Py_ssize_t n = m->tend - m->tstart;
+        if (m->text != NULL) {
+            kind = PyUnicode_KIND(m->text);
+            data = PyUnicode_DATA(m->text);
+            n = PyUnicode_GET_LENGTH(m->text);
+        }
+        for (int p = 0; p < 3; p++)
+            hits[p] += iu_signature(FAST_VI + p, kind, data, n);
+    }
+    return Py_BuildValue("(nnn)", hits[0], hits[1], hits[2]);
+}
+
+static PyObject *Scan_build(ScanObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"text",  "raw",   "path",  "namespace", "heads", "lines",
+                             "rules", "coder", "hooks", "unit_type", "hash_head", "fast", NULL};
+    iu_build_in in;
+    memset(&in, 0, sizeof in);
+    Py_buffer raw, head;
+    PyObject *hooks, *unit_type;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Uy*UUOOO!OO!Oy*|i:build", kwlist, &in.text, &raw,
+                                     &in.path, &in.ns, &in.heads, &in.lines, &PyTuple_Type,
+                                     &in.rules, &in.coder, &PyTuple_Type, &hooks, &unit_type,
+                                     &head, &in.fast))
+        return NULL;
+    PyObject *result = NULL;
+    if (PyUnicode_GET_LENGTH(in.text) != self->n) {
+        PyErr_SetString(PyExc_ValueError, "text and scanned text differ in length");
+        goto done;
+    }
+    if (!PyArg_ParseTuple(hooks, "OOOO:hooks", &in.hooks.split_id,
+                          &in.hooks.label_segment, &in.hooks.heading_slug, &in.hooks.doc_title))
+        goto done;
+    if (iu_unit_maker_init(&in.maker, unit_type) < 0)
+        goto done;
+    in.used = PyObject_GetAttrString(in.coder, "used");
+    if (in.used == NULL)
+        goto done;
+    if (!PySet_Check(in.used)) {
+        PyErr_SetString(PyExc_TypeError, "coder.used must be a set");
+        goto done;
+    }
+    PyObject *regex = PyObject_GetAttrString(in.lines, "regex");
+    if (regex == NULL)
+        goto done;
+    in.plain = regex == Py_None ? Py_NewRef(Py_None) : PyObject_GetAttr(regex, str_match);
+    Py_DECREF(regex);
+    if (in.plain == NULL)
+        goto done;
+    if (in.fast < 0 || in.fast > FAST_EN) {
+        PyErr_SetString(PyExc_ValueError, "unknown fast profile");
+        goto done;
+    }
+    in.s = self->s;
+    in.u = self->u;
+    in.n = self->n;
+    in.raw = raw.buf;
+    in.raw_len = raw.len;
+    in.hash_head = head.buf;
+    in.hash_head_len = head.len;
+    in.str_match = str_match;
+    in.str_document = str_document;
+    in.str_heading = str_heading;
+    result = iu_build(&in, &self->marks);
+done:
+    Py_XDECREF(in.used);
+    Py_XDECREF(in.plain);
+    PyBuffer_Release(&raw);
+    PyBuffer_Release(&head);
+    return result;
+}
+
+static PyMethodDef Scan_methods[] = {
+    {"marks", (PyCFunction)Scan_marks, METH_NOARGS,
+     "The marks as (kind, start, end, level, text) tuples, as blocks.scan gives them."},
+    {"texts", (PyCFunction)Scan_texts, METH_O, "The texts of the first ``limit`` marks."},
+    {"signature_hits", (PyCFunction)Scan_signature_hits, METH_O,
+     "How many of the first ``limit`` marks match the vi, de and en signatures."},
+    {"build", (PyCFunction)(void (*)(void))Scan_build, METH_VARARGS | METH_KEYWORDS,
+     "The document's units from these marks (see iucut.cut.cutter)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods Scan_as_sequence = {.sq_length = (lenfunc)Scan_len};
+
+static PyTypeObject ScanType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "iucut.cut._core.Scan",
+    .tp_basicsize = sizeof(ScanObject),
+    .tp_dealloc = (destructor)Scan_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Scan(s, start, hint): the block scan of one document (see blocks.Scanner).",
+    .tp_new = Scan_new,
+    .tp_methods = Scan_methods,
+    .tp_as_sequence = &Scan_as_sequence,
+};
+
+static PyObject *sha256_hex(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    iu_sha256_ctx ctx;
+    uint8_t digest[32];
+    char hex[64];
+    iu_sha256_init(&ctx);
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(args); k++) {
+        Py_buffer view;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, k), &view, PyBUF_SIMPLE) < 0)
+            return NULL;
+        iu_sha256_update(&ctx, view.buf, (size_t)view.len);
+        PyBuffer_Release(&view);
+    }
+    iu_sha256_final(&ctx, digest);
+    iu_sha256_hex(digest, hex);
+    return PyUnicode_FromStringAndSize(hex, 64);
+}
+
+static PyObject *clean(PyObject *Py_UNUSED(module), PyObject *text)
+{
+    if (!PyUnicode_Check(text))
+        return PyErr_Format(PyExc_TypeError, "expected str");
+    return iu_clean(text);
+}
+
+static PyObject *label_segment(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *prefix, *label;
+    if (!PyArg_ParseTuple(args, "UU:label_segment", &prefix, &label))
+        return NULL;
+    return iu_label_segment(prefix, label);
+}
+
+static PyObject *heading_slug(PyObject *Py_UNUSED(module), PyObject *text)
+{
+    if (!PyUnicode_Check(text))
+        return PyErr_Format(PyExc_TypeError, "expected str");
+    return iu_heading_slug(text);
+}
+
+static PyObject *fast_match(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    int profile, heading;
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "ipU:fast_match", &profile, &heading, &text))
+        return NULL;
+    iu_fast_label fl;
+    int r = iu_fast_match(profile, heading, PyUnicode_KIND(text), PyUnicode_DATA(text),
+                          PyUnicode_GET_LENGTH(text), &fl);
+    if (r == FAST_UNKNOWN)
+        return Py_NewRef(Py_NotImplemented);
+    if (r == FAST_NONE)
+        Py_RETURN_NONE;
+    PyObject *label = PyUnicode_Substring(text, fl.a, fl.b);
+    if (label != NULL && fl.a2 >= 0) {
+        PyObject *last = PyUnicode_Substring(text, fl.a2, fl.b2);
+        PyObject *both = last == NULL ? NULL : PyUnicode_FromFormat("%U-%U", label, last);
+        Py_DECREF(label);
+        Py_XDECREF(last);
+        label = both;
+    }
+    return label == NULL ? NULL : Py_BuildValue("(iN)", r, label);
+}
+
+static PyObject *signature(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    int profile;
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "iU:signature", &profile, &text))
+        return NULL;
+    return PyBool_FromLong(iu_signature(profile, PyUnicode_KIND(text), PyUnicode_DATA(text),
+                                        PyUnicode_GET_LENGTH(text)));
+}
+
+static PyMethodDef module_methods[] = {
+    {"clean", clean, METH_O, "cutter._clean(text)."},
+    {"label_segment", label_segment, METH_VARARGS,
+     "codes.label_segment(prefix, label) for an ASCII label, else NotImplemented."},
+    {"heading_slug", heading_slug, METH_O,
+     "codes.heading_slug(text) for ASCII text, else NotImplemented."},
+    {"fast_match", fast_match, METH_VARARGS,
+     "fast_match(profile, heading, text): (rule index, label), None (no rule) or NotImplemented "
+     "(the Matcher decides); profile 1 vi, 2 de, 3 en."},
+    {"signature", signature, METH_VARARGS,
+     "signature(profile, text): whether text matches the profile's signature."},
+    {"sha256_hex", sha256_hex, METH_VARARGS, "Hex SHA-256 of the concatenated byte strings."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "iucut.cut._core",
+    "iucut's compiled cutter core (the Python modules are its reference).", -1, module_methods,
+};
+
+static int load_helpers(void)
+{
+    PyObject *blocks = PyImport_ImportModule("iucut.cut.blocks");
+    if (blocks == NULL)
+        return -1;
+    PyObject *starts = NULL, *refdef = NULL;
+    int rc = -1;
+    helpers.html_type = PyObject_GetAttrString(blocks, "_html_type");
+    helpers.setext_text = PyObject_GetAttrString(blocks, "_setext_text");
+    starts = PyObject_GetAttrString(blocks, "_HTML_START");
+    refdef = PyObject_GetAttrString(blocks, "_REFDEF");
+    if (!helpers.html_type || !helpers.setext_text || !starts || !refdef)
+        goto done;
+    if ((helpers.refdef = PyObject_GetAttr(refdef, str_match)) == NULL)
+        goto done;
+    Py_ssize_t count = PySequence_Size(starts);
+    if (count < 0 || (helpers.html_ends = PyTuple_New(count)) == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *pair = PySequence_GetItem(starts, k);
+        PyObject *end = pair == NULL ? NULL : PySequence_GetItem(pair, 1);
+        Py_XDECREF(pair);
+        if (end == NULL)
+            goto done;
+        PyTuple_SET_ITEM(helpers.html_ends, k, end);
+    }
+    rc = 0;
+done:
+    Py_XDECREF(starts);
+    Py_XDECREF(refdef);
+    Py_DECREF(blocks);
+    return rc;
+}
+
+PyMODINIT_FUNC PyInit__core(void)
+{
+    str_match = PyUnicode_InternFromString("match");
+    str_document = PyUnicode_InternFromString("document");
+    str_heading = PyUnicode_InternFromString("heading");
+    kind_names[MK_ATX] = PyUnicode_InternFromString("atx");
+    kind_names[MK_SETEXT] = PyUnicode_InternFromString("setext");
+    kind_names[MK_LINE] = PyUnicode_InternFromString("line");
+    if (!str_match || !str_document || !str_heading || !kind_names[0] || !kind_names[1] ||
+        !kind_names[2])
+        return NULL;
+    if (load_helpers() < 0)
+        return NULL;
+    if (PyType_Ready(&ScanType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Scan", (PyObject *)&ScanType) < 0 ||
+        PyModule_AddIntConstant(m, "ACCELERATED", iu_sha256_accelerated()) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,958 @@
+/* The CommonMark block scanner of iucut/cut/blocks.py, on code points.
+ *
+ * Each line goes through the container algorithm of blocks.Scanner._line and
+ * Scanner._blocks (the Python scanner's shortcuts exist to save interpreter work and give
+ * the same marks). Lines are tab-expanded to a stop of 4 exactly as str.expandtabs(4),
+ * and positions are code point indexes into s, as in Python, so marks are identical.
+ */
+#include "core.h"
+
+#include <string.h>
+#include <wchar.h>
+
+enum { L_NONE = 0, L_PARA, L_FENCE, L_ICODE, L_HTML };
+
+typedef struct {
+    int quote;
+    Py_ssize_t width;
+    int blank_start, empty;
+} box;
+
+typedef struct {
+    const Py_UCS4 *c; /* the line, tabs expanded, without its line ending */
+    Py_ssize_t n;
+    Py_ssize_t pos;  /* its start in s */
+    int expanded;    /* c points into the tab buffer, not into s */
+    PyObject *str;   /* the line as a str, made on demand (owned) */
+    Py_ssize_t hr[3]; /* _is_hr memo per character: -2 unknown */
+} line_t;
+
+typedef struct {
+    PyObject *s;
+    const Py_UCS4 *u;
+    Py_ssize_t n;
+    const iu_hint *hint;
+    const iu_scan_helpers *help;
+    iu_marks *marks;
+    box *stack;
+    Py_ssize_t depth, cap;
+    Py_ssize_t quoted;
+    int leaf;
+    Py_UCS4 fence_char;
+    Py_ssize_t fence_len;
+    PyObject *html_end; /* borrowed from help->html_ends, or NULL */
+    Py_ssize_t para_start, para_floor;
+    Py_UCS4 *tabs; /* buffer for tab-expanded lines */
+    Py_ssize_t tabs_cap;
+    int ascii;
+    Py_ssize_t line_no;    /* line number of the current line */
+    Py_ssize_t byte_pos;   /* its offset in the UTF-8 source */
+    Py_ssize_t line_bytes; /* its UTF-8 length, line ending included */
+    Py_ssize_t line_start; /* its start in s */
+} scanner;
+
+/* -- small helpers ----------------------------------------------------------------------- */
+
+void iu_marks_clear(iu_marks *marks)
+{
+    for (Py_ssize_t k = 0; k < marks->len; k++)
+        Py_CLEAR(marks->items[k].text);
+    PyMem_Free(marks->items);
+    marks->items = NULL;
+    marks->len = marks->cap = 0;
+}
+
+PyObject *iu_mark_text(PyObject *s, const iu_mark *m)
+{
+    if (m->text != NULL)
+        return Py_NewRef(m->text);
+    return PyUnicode_Substring(s, m->tstart, m->tend);
+}
+
+static int push_mark(scanner *sc, int kind, Py_ssize_t start, Py_ssize_t end, int level,
+                     Py_ssize_t tstart, Py_ssize_t tend, PyObject *text)
+{
+    iu_marks *ms = sc->marks;
+    if (ms->len == ms->cap) {
+        Py_ssize_t cap = ms->cap ? ms->cap * 2 : 256;
+        iu_mark *items = PyMem_Realloc(ms->items, (size_t)cap * sizeof(iu_mark));
+        if (items == NULL) {
+            Py_XDECREF(text);
+            PyErr_NoMemory();
+            return -1;
+        }
+        ms->items = items;
+        ms->cap = cap;
+    }
+    iu_mark *m = &ms->items[ms->len++];
+    m->kind = kind;
+    m->level = level;
+    m->start = start;
+    m->end = end;
+    m->tstart = tstart;
+    m->tend = tend;
+    m->text = text; /* steals */
+    m->line = sc->line_no;
+    m->bstart = sc->byte_pos;
+    m->bend = sc->byte_pos + sc->line_bytes;
+    if (start < sc->line_start) { /* a setext heading: it starts on an earlier line */
+        for (Py_ssize_t k = start; k < sc->line_start; k++)
+            m->line -= sc->u[k] == '\n';
+        m->bstart -= sc->ascii ? sc->line_start - start : iu_utf8_len(sc->u, start, sc->line_start);
+    }
+    return 0;
+}
+
+static int push_box(scanner *sc, int quote, Py_ssize_t width, int blank_start)
+{
+    if (sc->depth == sc->cap) {
+        Py_ssize_t cap = sc->cap ? sc->cap * 2 : 16;
+        box *stack = PyMem_Realloc(sc->stack, (size_t)cap * sizeof(box));
+        if (stack == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        sc->stack = stack;
+        sc->cap = cap;
+    }
+    box *b = &sc->stack[sc->depth++];
+    b->quote = quote;
+    b->width = width;
+    b->blank_start = b->empty = blank_start;
+    return 0;
+}
+
+static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
+
+static Py_ssize_t find_nl(const scanner *sc, Py_ssize_t pos)
+{
+#if WCHAR_MAX > 0xffff
+    /* wchar_t is UCS-4 here: the C library's (vectorised) search */
+    const wchar_t *hit = wmemchr((const wchar_t *)sc->u + pos, L'\n', (size_t)(sc->n - pos));
+    return hit == NULL ? -1 : (Py_ssize_t)((const Py_UCS4 *)hit - sc->u);
+#else
+    const Py_UCS4 *u = sc->u;
+    for (Py_ssize_t k = pos; k < sc->n; k++)
+        if (u[k] == '\n')
+            return k;
+    return -1;
+#endif
+}
+
+/* Where the scanner is: the line s[pos:nxt]. */
+static void at_line(scanner *sc, Py_ssize_t pos, Py_ssize_t nxt)
+{
+    sc->line_start = pos;
+    sc->line_bytes = sc->ascii ? nxt - pos : iu_utf8_len(sc->u, pos, nxt);
+}
+
+/* Past the line s[pos:nxt] */
+static void next_line(scanner *sc, Py_ssize_t nxt)
+{
+    sc->byte_pos += sc->line_bytes;
+    sc->line_no += nxt > 0 && sc->u[nxt - 1] == '\n';
+}
+
+/* _SPACES.fullmatch(s, a, b): only blanks, then at most one CR. */
+static int spaces_only(const scanner *sc, Py_ssize_t a, Py_ssize_t b)
+{
+    const Py_UCS4 *u = sc->u;
+    Py_ssize_t k = a;
+    while (k < b && is_blank(u[k]))
+        k++;
+    if (k < b && u[k] == '\r')
+        k++;
+    return k == b;
+}
+
+static Py_ssize_t indent(const line_t *L, Py_ssize_t i)
+{
+    while (i < L->n && L->c[i] == ' ')
+        i++;
+    return i;
+}
+
+static PyObject *line_str(line_t *L)
+{
+    if (L->str == NULL)
+        L->str = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, L->c, L->n);
+    return L->str;
+}
+
+/* A call into Python returning a truth value: 1, 0, or -1 with an exception set. */
+static int truth(PyObject *result)
+{
+    if (result == NULL)
+        return -1;
+    int t = result != Py_None && PyObject_IsTrue(result);
+    Py_DECREF(result);
+    return t;
+}
+
+/* -- the regexes of blocks.py, by hand --------------------------------------------------- */
+
+/* _ATX: (#{1,6})(?=[ \t]|$) -> the level, or 0 */
+static int atx_level(const line_t *L, Py_ssize_t j)
+{
+    Py_ssize_t k = j;
+    while (k < L->n && L->c[k] == '#')
+        k++;
+    Py_ssize_t r = k - j;
+    if (r < 1 || r > 6)
+        return 0;
+    return (k == L->n || is_blank(L->c[k])) ? (int)r : 0;
+}
+
+/* _FENCE_OPEN: (`{3,})[^`]*$|(~{3,}).*$ -> the fence length, or 0 */
+static Py_ssize_t fence_open(const line_t *L, Py_ssize_t j)
+{
+    Py_UCS4 ch = L->c[j];
+    if (ch != '`' && ch != '~')
+        return 0;
+    Py_ssize_t k = j;
+    while (k < L->n && L->c[k] == ch)
+        k++;
+    if (k - j < 3)
+        return 0;
+    if (ch == '`')
+        for (Py_ssize_t q = k; q < L->n; q++)
+            if (L->c[q] == '`')
+                return 0;
+    return k - j;
+}
+
+/* A run of ``ch`` from j then only blanks to the end of the line: the run's length, or 0
+ * (_FENCE_CLOSE with a minimum of 3, _SETEXT with a minimum of 1). */
+static Py_ssize_t run_to_end(const line_t *L, Py_ssize_t j, Py_UCS4 ch)
+{
+    Py_ssize_t k = j;
+    while (k < L->n && L->c[k] == ch)
+        k++;
+    Py_ssize_t r = k - j;
+    while (k < L->n && is_blank(L->c[k]))
+        k++;
+    return k == L->n ? r : 0;
+}
+
+/* _HR from j (``ch`` = line[j], one of *-_): only ch and blanks to the end, ch 3+ times. */
+static int hr_from(const line_t *L, Py_ssize_t j)
+{
+    Py_UCS4 ch = L->c[j];
+    Py_ssize_t count = 0;
+    for (Py_ssize_t k = j; k < L->n; k++) {
+        if (L->c[k] == ch)
+            count++;
+        else if (!is_blank(L->c[k]))
+            return 0;
+    }
+    return count >= 3;
+}
+
+/* _is_hr: the same, with the end of the line's ch-or-blank tail memoised per character
+ * so that a line of nested list markers stays linear. */
+static int is_hr(line_t *L, Py_ssize_t j, Py_UCS4 ch)
+{
+    int slot = ch == '*' ? 0 : ch == '-' ? 1 : 2;
+    if (L->hr[slot] == -2) {
+        Py_ssize_t k = L->n;
+        while (k > 0 && (L->c[k - 1] == ch || is_blank(L->c[k - 1])))
+            k--;
+        L->hr[slot] = k - 1;
+    }
+    return L->hr[slot] < j && hr_from(L, j);
+}
+
+/* _LIST: ([-+*]|(\d{1,9})[.)])(?:([ \t]+)|$) */
+typedef struct {
+    Py_ssize_t end1; /* end of the marker */
+    Py_ssize_t end;  /* end of the match */
+    long number;     /* -1 for a bullet */
+} list_m;
+
+static int list_match(const line_t *L, Py_ssize_t j, list_m *m)
+{
+    const Py_UCS4 *c = L->c;
+    Py_ssize_t n = L->n, k = j;
+    Py_UCS4 ch = c[j];
+    if (ch == '-' || ch == '+' || ch == '*') {
+        k = j + 1;
+        m->number = -1;
+    } else {
+        long v = 0;
+        while (k < n && k - j < 10 && IU_ISDECIMAL(c[k])) {
+            v = v * 10 + Py_UNICODE_TODECIMAL(c[k]);
+            k++;
+        }
+        if (k == j || k - j > 9 || k >= n || (c[k] != '.' && c[k] != ')'))
+            return 0;
+        k++;
+        m->number = v;
+    }
+    Py_ssize_t e = k;
+    while (e < n && is_blank(c[e]))
+        e++;
+    if (e == k && k < n)
+        return 0;
+    m->end1 = k;
+    m->end = e;
+    return 1;
+}
+
+static int is_opener(Py_UCS4 ch)
+{
+    switch (ch) {
+    case '>': case '=': case '-': case '*': case '_': case '+': case '#': case '`': case '~':
+    case '<':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* -- the legal-line hint ------------------------------------------------------------------ */
+
+static const Py_UCS4 W_CHUONG[] = {'C', 'h', 0x1b0, 0x1a1, 'n', 'g', 0};
+static const Py_UCS4 W_MUC[] = {'M', 0x1ee5, 'c', 0};
+static const Py_UCS4 W_PHAN[] = {'P', 'h', 0x1ea7, 'n', 0};
+static const Py_UCS4 W_TIEU[] = {'T', 'i', 0x1ec3, 'u', 0};
+static const Py_UCS4 W_DIEU[] = {0x110, 'i', 0x1ec1, 'u', 0};
+
+static int starts_with(const Py_UCS4 *c, Py_ssize_t n, Py_ssize_t j, const Py_UCS4 *w)
+{
+    for (Py_ssize_t k = 0; w[k]; k++)
+        if (j + k >= n || c[j + k] != w[k])
+            return 0;
+    return 1;
+}
+
+/* (?i:word) of re with Unicode case folding: s also matches U+017F, i also U+0130 and
+ * U+0131 (the only code points beyond ASCII that match these letters). */
+static int starts_with_ci(const Py_UCS4 *c, Py_ssize_t n, Py_ssize_t j, const char *w)
+{
+    for (Py_ssize_t k = 0; w[k]; k++) {
+        if (j + k >= n)
+            return 0;
+        Py_UCS4 x = c[j + k];
+        Py_UCS4 lower = (x >= 'A' && x <= 'Z') ? x + 32 : x;
+        if (lower == (Py_UCS4)w[k])
+            continue;
+        if (w[k] == 's' && x == 0x17f)
+            continue;
+        if (w[k] == 'i' && (x == 0x130 || x == 0x131))
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
+/* The built-in profiles' hint (cutter._patterns of profiles.starts(PROFILES)):
+ * \*\*|__|(?i:amendment)|(?i:article)|(?i:chapter)|(?i:part)|(?i:section)|Chương|Mục|
+ * Phần|Tiểu|[a-z]{1,2}\)|[a-zđ]\d{0,2}\)|\(|\d|Điều */
+static int builtin_hint(const Py_UCS4 *c, Py_ssize_t n, Py_ssize_t j)
+{
+    if (j >= n)
+        return 0;
+    Py_UCS4 c0 = c[j], c1 = j + 1 < n ? c[j + 1] : 0, c2 = j + 2 < n ? c[j + 2] : 0;
+    if ((c0 == '*' || c0 == '_') && c1 == c0)
+        return 1;
+    if (c0 == '(' || IU_ISDECIMAL(c0))
+        return 1;
+    if ((c0 >= 'a' && c0 <= 'z') || c0 == 0x111) {
+        if (c1 == ')')
+            return 1;
+        if (c0 != 0x111 && c1 >= 'a' && c1 <= 'z' && c2 == ')')
+            return 1;
+        if (IU_ISDECIMAL(c1)) {
+            if (c2 == ')')
+                return 1;
+            if (IU_ISDECIMAL(c2) && j + 3 < n && c[j + 3] == ')')
+                return 1;
+        }
+    }
+    switch (c0) {
+    case 'a': case 'A':
+        return starts_with_ci(c, n, j, "amendment") || starts_with_ci(c, n, j, "article");
+    case 'c': case 'C':
+        return starts_with_ci(c, n, j, "chapter") || starts_with(c, n, j, W_CHUONG);
+    case 'p': case 'P':
+        return starts_with_ci(c, n, j, "part") || starts_with(c, n, j, W_PHAN);
+    case 's': case 'S': case 0x17f:
+        return starts_with_ci(c, n, j, "section");
+    case 'M':
+        return starts_with(c, n, j, W_MUC);
+    case 'T':
+        return starts_with(c, n, j, W_TIEU);
+    case 0x110:
+        return starts_with(c, n, j, W_DIEU);
+    default:
+        return 0;
+    }
+}
+
+static int hint_matches(scanner *sc, line_t *L, Py_ssize_t j)
+{
+    switch (sc->hint->mode) {
+    case HINT_BUILTIN:
+        return builtin_hint(L->c, L->n, j);
+    case HINT_REGEX: {
+        PyObject *str = line_str(L);
+        if (str == NULL)
+            return -1;
+        PyObject *pos = PyLong_FromSsize_t(j);
+        if (pos == NULL)
+            return -1;
+        PyObject *r = PyObject_CallFunctionObjArgs(sc->hint->match, str, pos, NULL);
+        Py_DECREF(pos);
+        return truth(r);
+    }
+    default:
+        return 0;
+    }
+}
+
+/* -- the scanner ------------------------------------------------------------------------ */
+
+static void end_block(scanner *sc, Py_ssize_t nxt)
+{
+    sc->leaf = L_NONE;
+    sc->para_floor = nxt;
+}
+
+static void close_boxes(scanner *sc, Py_ssize_t keep, Py_ssize_t pos)
+{
+    sc->depth = keep;
+    sc->para_floor = pos;
+    sc->quoted = 0;
+    for (Py_ssize_t k = 0; k < sc->depth; k++)
+        sc->quoted += sc->stack[k].quote;
+    sc->leaf = L_NONE;
+}
+
+/* _REFDEF.match(s, p, s.find("\n", p)): a link reference definition line. */
+static int refdef_at(scanner *sc, Py_ssize_t p)
+{
+    Py_ssize_t k = p;
+    while (k < sc->n && k - p < 3 && sc->u[k] == ' ')
+        k++;
+    if (k >= sc->n || sc->u[k] != '[')
+        return 0;
+    Py_ssize_t nl = find_nl(sc, p);
+    return truth(PyObject_CallFunction(sc->help->refdef, "Onn", sc->s, p, nl));
+}
+
+/* Scanner._para_text */
+static int para_text(scanner *sc, Py_ssize_t cur)
+{
+    if (sc->leaf != L_PARA)
+        return 0;
+    const Py_UCS4 *u = sc->u;
+    Py_ssize_t p = sc->para_start, floor = sc->para_floor;
+    if (p < 0) {
+        p = cur;
+        while (p > floor) {
+            Py_ssize_t q = floor;
+            for (Py_ssize_t k = p - 2; k >= floor; k--)
+                if (u[k] == '\n') {
+                    q = k + 1;
+                    break;
+                }
+            if (spaces_only(sc, q, p - 1))
+                break;
+            p = q;
+        }
+    }
+    while (p < cur) {
+        int r = refdef_at(sc, p);
+        if (r < 0)
+            return -1;
+        if (!r)
+            break;
+        p = find_nl(sc, p) + 1;
+    }
+    sc->para_start = p;
+    if (p < cur)
+        return 1;
+    sc->leaf = L_NONE;
+    sc->para_floor = cur;
+    return 0;
+}
+
+/* Scanner._para_line */
+static int para_line(scanner *sc, line_t *L, Py_ssize_t nxt, Py_ssize_t j)
+{
+    if (sc->quoted || sc->hint->mode == HINT_NONE)
+        return 0;
+    int h = hint_matches(sc, L, j);
+    if (h <= 0)
+        return h;
+    if (L->expanded) {
+        PyObject *text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, L->c + j, L->n - j);
+        if (text == NULL)
+            return -1;
+        return push_mark(sc, MK_LINE, L->pos, nxt, (int)sc->depth, 0, 0, text);
+    }
+    return push_mark(sc, MK_LINE, L->pos, nxt, (int)sc->depth, L->pos + j, L->pos + L->n, NULL);
+}
+
+static int html_type(scanner *sc, line_t *L, Py_ssize_t j)
+{
+    PyObject *str = line_str(L);
+    if (str == NULL)
+        return -1;
+    PyObject *r = PyObject_CallFunction(sc->help->html_type, "On", str, j);
+    if (r == NULL)
+        return -1;
+    long t = PyLong_AsLong(r);
+    Py_DECREF(r);
+    return (int)t;
+}
+
+/* end.search(line, i) of an HTML block's end condition */
+static int html_search(scanner *sc, line_t *L, PyObject *end, Py_ssize_t i)
+{
+    PyObject *str = line_str(L);
+    if (str == NULL)
+        return -1;
+    return truth(PyObject_CallMethod(end, "search", "On", str, i));
+}
+
+/* Scanner._lazy */
+static int lazy(scanner *sc, line_t *L, Py_ssize_t i)
+{
+    Py_ssize_t j = indent(L, i);
+    if (j - i >= 4)
+        return 1;
+    Py_UCS4 ch = L->c[j];
+    list_m m;
+    if (ch == '>' || (ch == '#' && atx_level(L, j)))
+        return 0;
+    if ((ch == '`' || ch == '~') && fence_open(L, j))
+        return 0;
+    if ((ch == '*' || ch == '-' || ch == '_') && hr_from(L, j))
+        return 0;
+    if ((ch == '-' || ch == '+' || ch == '*' || IU_ISDIGIT(ch)) && list_match(L, j, &m))
+        return 0;
+    if (ch == '<') {
+        int t = html_type(sc, L, j);
+        if (t < 0)
+            return -1;
+        return t == 0 || t == 7;
+    }
+    return 1;
+}
+
+/* Scanner._setext */
+static int setext(scanner *sc, line_t *L, Py_ssize_t j, Py_ssize_t nxt)
+{
+    Py_ssize_t start = sc->para_start;
+    iu_marks *ms = sc->marks;
+    while (ms->len && ms->items[ms->len - 1].start >= start) {
+        ms->len--;
+        Py_CLEAR(ms->items[ms->len].text);
+    }
+    if (sc->depth == 0) {
+        int level = L->c[j] == '=' ? 1 : 2;
+        PyObject *text = PyObject_CallFunction(sc->help->setext_text, "Onn", sc->s, start, L->pos);
+        if (text == NULL || push_mark(sc, MK_SETEXT, start, nxt, level, 0, 0, text) < 0)
+            return -1;
+    }
+    end_block(sc, nxt);
+    return 0;
+}
+
+/* _atx_text(line[e:]) as bounds in the line */
+static void atx_text(const line_t *L, Py_ssize_t e, Py_ssize_t *a, Py_ssize_t *b)
+{
+    const Py_UCS4 *c = L->c;
+    Py_ssize_t x = e, y = L->n;
+    while (x < y && is_blank(c[x]))
+        x++;
+    while (y > x && is_blank(c[y - 1]))
+        y--;
+    Py_ssize_t z = y;
+    while (z > x && c[z - 1] == '#')
+        z--;
+    if (z != y && (z == x || is_blank(c[z - 1]))) {
+        while (z > x && is_blank(c[z - 1]))
+            z--;
+        y = z;
+    }
+    *a = x;
+    *b = y;
+}
+
+/* Scanner._blocks: open blocks on a line from i (j: its first non-blank from i). */
+static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t nxt)
+{
+    Py_ssize_t n = L->n, pos = L->pos;
+    int opened = 0, r;
+    Py_ssize_t item_at = -1;
+    for (;;) {
+        if (j >= n) {
+            if (sc->leaf != L_ICODE)
+                end_block(sc, nxt);
+            if (opened && sc->depth && !sc->stack[sc->depth - 1].quote)
+                sc->stack[sc->depth - 1].blank_start = sc->stack[sc->depth - 1].empty = 1;
+            return 0;
+        }
+        if (j - i >= 4) {
+            if ((r = para_text(sc, pos)) < 0)
+                return -1;
+            if (r)
+                return para_line(sc, L, nxt, j);
+            sc->leaf = L_ICODE;
+            sc->para_floor = nxt;
+            return 0;
+        }
+        Py_UCS4 ch = L->c[j];
+        if (is_opener(ch) || IU_ISDIGIT(ch)) {
+            if (ch == '>') {
+                if (push_box(sc, 1, 0, 0) < 0)
+                    return -1;
+                sc->quoted++;
+                sc->leaf = L_NONE;
+                opened = 1;
+                i = j + 1;
+                if (i < n && L->c[i] == ' ')
+                    i++;
+                j = indent(L, i);
+                continue;
+            }
+            if ((ch == '=' || ch == '-') && !opened && run_to_end(L, j, ch)) {
+                if ((r = para_text(sc, pos)) < 0)
+                    return -1;
+                if (r)
+                    return setext(sc, L, j, nxt);
+            }
+            if ((ch == '*' || ch == '-' || ch == '_') && is_hr(L, j, ch)) {
+                end_block(sc, nxt);
+                return 0;
+            }
+            list_m m;
+            if ((ch == '-' || ch == '+' || ch == '*' || IU_ISDIGIT(ch)) &&
+                list_match(L, j, &m)) {
+                Py_ssize_t spaces = m.end - m.end1;
+                int empty = m.end >= n;
+                int opens = opened;
+                if (!opens) {
+                    if (empty || (m.number >= 0 && m.number != 1)) {
+                        if ((r = para_text(sc, pos)) < 0)
+                            return -1;
+                        opens = !r;
+                    } else {
+                        opens = 1;
+                    }
+                }
+                if (opens) {
+                    Py_ssize_t marker = m.end1 - j;
+                    Py_ssize_t width = (j - i) + marker + ((empty || spaces > 4) ? 1 : spaces);
+                    if (push_box(sc, 0, width, empty) < 0)
+                        return -1;
+                    if (item_at < 0)
+                        item_at = j;
+                    sc->leaf = L_NONE;
+                    opened = 1;
+                    i = m.end1 + (spaces > 4 ? 1 : spaces);
+                    if (empty) {
+                        end_block(sc, nxt);
+                        return 0;
+                    }
+                    j = indent(L, i);
+                    continue;
+                }
+            }
+            if (ch == '#') {
+                int level = atx_level(L, j);
+                if (level) {
+                    if (sc->depth == 0) {
+                        Py_ssize_t a, b;
+                        atx_text(L, j + level, &a, &b);
+                        if (L->expanded) {
+                            PyObject *t = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND,
+                                                                    L->c + a, b - a);
+                            if (t == NULL || push_mark(sc, MK_ATX, pos, nxt, level, 0, 0, t) < 0)
+                                return -1;
+                        } else if (push_mark(sc, MK_ATX, pos, nxt, level, pos + a, pos + b,
+                                             NULL) < 0) {
+                            return -1;
+                        }
+                    }
+                    end_block(sc, nxt);
+                    return 0;
+                }
+            }
+            if (ch == '`' || ch == '~') {
+                Py_ssize_t len = fence_open(L, j);
+                if (len) {
+                    sc->leaf = L_FENCE;
+                    sc->fence_char = ch;
+                    sc->fence_len = len;
+                    sc->para_floor = nxt;
+                    return 0;
+                }
+            }
+            if (ch == '<') {
+                int t = html_type(sc, L, j);
+                if (t < 0)
+                    return -1;
+                int opens = t != 0;
+                if (t == 7 && !opened) {
+                    if ((r = para_text(sc, pos)) < 0)
+                        return -1;
+                    opens = !r;
+                }
+                if (opens) {
+                    PyObject *end = PyTuple_GET_ITEM(sc->help->html_ends, t - 1);
+                    sc->html_end = end == Py_None ? NULL : end;
+                    r = 0;
+                    if (sc->html_end != NULL && (r = html_search(sc, L, sc->html_end, j + 1)) < 0)
+                        return -1;
+                    if (r) {
+                        end_block(sc, nxt);
+                    } else {
+                        sc->leaf = L_HTML;
+                        sc->para_floor = nxt;
+                    }
+                    return 0;
+                }
+            }
+        }
+        if (sc->leaf != L_PARA) {
+            if (ch == '[') {
+                PyObject *str = line_str(L);
+                if (str == NULL)
+                    return -1;
+                if ((r = truth(PyObject_CallFunction(sc->help->refdef, "On", str, j))) < 0)
+                    return -1;
+                if (r) {
+                    end_block(sc, nxt);
+                    return 0;
+                }
+            }
+            sc->leaf = L_PARA;
+            sc->para_start = pos;
+        }
+        return para_line(sc, L, nxt, item_at >= 0 ? item_at : j);
+    }
+}
+
+/* Scanner._line on s[pos:eol] (eol: its line feed, or n) */
+static int do_line(scanner *sc, Py_ssize_t pos, Py_ssize_t eol, Py_ssize_t nxt)
+{
+    const Py_UCS4 *u = sc->u;
+    if (eol > pos && u[eol - 1] == '\r')
+        eol--;
+    line_t L;
+    L.pos = pos;
+    L.str = NULL;
+    L.hr[0] = L.hr[1] = L.hr[2] = -2;
+    L.expanded = 0;
+    L.c = u + pos;
+    L.n = eol - pos;
+    for (Py_ssize_t k = pos; k < eol; k++) {
+        if (u[k] == '\t') {
+            L.expanded = 1;
+            break;
+        }
+    }
+    if (L.expanded) {
+        Py_ssize_t need = (eol - pos) * 4 + 4, col = 0;
+        if (need > sc->tabs_cap) {
+            Py_UCS4 *buf = PyMem_Realloc(sc->tabs, (size_t)need * sizeof(Py_UCS4));
+            if (buf == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            sc->tabs = buf;
+            sc->tabs_cap = need;
+        }
+        for (Py_ssize_t k = pos; k < eol; k++) {
+            if (u[k] == '\t') {
+                do
+                    sc->tabs[col++] = ' ';
+                while (col % 4);
+            } else {
+                sc->tabs[col++] = u[k];
+            }
+        }
+        L.c = sc->tabs;
+        L.n = col;
+    }
+    int rc = 0;
+    Py_ssize_t n = L.n, i = 0, j = indent(&L, 0);
+    if (sc->depth) {
+        Py_ssize_t matched = 0;
+        box *stack = sc->stack;
+        if (sc->quoted) {
+            for (Py_ssize_t k = 0; k < sc->depth; k++) {
+                box *b = &stack[k];
+                j = indent(&L, i);
+                if (b->quote) {
+                    if (j - i <= 3 && j < n && L.c[j] == '>') {
+                        i = j + 1;
+                        if (i < n && L.c[i] == ' ')
+                            i++;
+                        matched++;
+                        continue;
+                    }
+                    break;
+                }
+                if (j >= n) {
+                    if (b->empty && b->blank_start)
+                        break;
+                    matched++;
+                    continue;
+                }
+                if (j - i >= b->width) {
+                    i += b->width;
+                    matched++;
+                    continue;
+                }
+                break;
+            }
+            j = indent(&L, i);
+        } else if (j >= n) {
+            for (Py_ssize_t k = 0; k < sc->depth; k++) {
+                if (stack[k].empty && stack[k].blank_start)
+                    break;
+                matched++;
+            }
+        } else {
+            for (Py_ssize_t k = 0; k < sc->depth; k++) {
+                if (j - i < stack[k].width)
+                    break;
+                i += stack[k].width;
+                matched++;
+            }
+        }
+        if (matched < sc->depth) {
+            if (sc->leaf == L_PARA && j < n) {
+                int r = lazy(sc, &L, i);
+                if (r < 0)
+                    goto fail;
+                if (r) {
+                    rc = para_line(sc, &L, nxt, j);
+                    goto done;
+                }
+            }
+            close_boxes(sc, matched, pos);
+        }
+        if (j < n)
+            for (Py_ssize_t k = 0; k < sc->depth; k++)
+                sc->stack[k].empty = 0;
+    }
+    switch (sc->leaf) {
+    case L_FENCE:
+        if (j - i <= 3 && j < n && L.c[j] == sc->fence_char) {
+            Py_ssize_t r = run_to_end(&L, j, sc->fence_char);
+            if (r >= 3 && r >= sc->fence_len)
+                end_block(sc, nxt);
+        }
+        goto done;
+    case L_HTML: {
+        int r;
+        if (sc->html_end != NULL) {
+            if ((r = html_search(sc, &L, sc->html_end, i)) < 0)
+                goto fail;
+        } else {
+            r = j >= n;
+        }
+        if (r)
+            end_block(sc, nxt);
+        goto done;
+    }
+    case L_ICODE:
+        if (j >= n || j - i >= 4)
+            goto done;
+        sc->leaf = L_NONE;
+        break;
+    default:
+        break;
+    }
+    rc = blocks(sc, &L, i, j, nxt);
+done:
+    Py_XDECREF(L.str);
+    return rc;
+fail:
+    Py_XDECREF(L.str);
+    return -1;
+}
+
+int iu_scan(PyObject *s, const Py_UCS4 *u, Py_ssize_t n, Py_ssize_t pos, int ascii,
+            const iu_hint *hint, const iu_scan_helpers *helpers, iu_marks *out)
+{
+    scanner sc;
+    memset(&sc, 0, sizeof sc);
+    sc.s = s;
+    sc.u = u;
+    sc.n = n;
+    sc.hint = hint;
+    sc.help = helpers;
+    sc.marks = out;
+    sc.para_start = -1;
+    sc.ascii = ascii;
+    sc.line_no = 1;
+    for (Py_ssize_t k = 0; k < pos; k++)
+        sc.line_no += u[k] == '\n';
+    sc.byte_pos = ascii ? pos : iu_utf8_len(u, 0, pos);
+    int rc = -1;
+    if (0 < pos && pos < n && u[pos - 1] != '\n') { /* after a BOM: not a line start */
+        Py_ssize_t nl = find_nl(&sc, pos);
+        Py_ssize_t nxt = nl < 0 ? n : nl + 1;
+        at_line(&sc, pos, nxt);
+        if (do_line(&sc, pos, nl >= 0 ? nl : n, nxt) < 0)
+            goto out;
+        next_line(&sc, nxt);
+        pos = nxt;
+    }
+    while (pos < n) {
+        Py_ssize_t nl = find_nl(&sc, pos);
+        if (nl < 0) {
+            at_line(&sc, pos, n);
+            if (do_line(&sc, pos, n, n) < 0)
+                goto out;
+            next_line(&sc, n);
+            break;
+        }
+        Py_ssize_t depth = sc.depth;
+        at_line(&sc, pos, nl + 1);
+        if (do_line(&sc, pos, nl, nl + 1) < 0)
+            goto out;
+        next_line(&sc, nl + 1);
+        if (depth && depth == sc.depth && !sc.quoted && spaces_only(&sc, pos, nl)) {
+            /* A blank line that every open list item matched: the blank lines after it
+             * are matched the same way and change nothing but the paragraph floor. */
+            Py_ssize_t q = nl + 1, last = -1;
+            for (;;) {
+                Py_ssize_t k = q;
+                while (k < n && is_blank(u[k]))
+                    k++;
+                if (k < n && u[k] == '\r')
+                    k++;
+                if (k < n && u[k] == '\n') {
+                    last = k + 1;
+                    q = k + 1;
+                    continue;
+                }
+                break;
+            }
+            if (last >= 0) {
+                for (Py_ssize_t k = nl + 1; k < last; k++) /* blank lines: ASCII */
+                    sc.line_no += u[k] == '\n';
+                sc.byte_pos += last - (nl + 1);
+                nl = last - 1;
+                if (sc.leaf == L_NONE)
+                    sc.para_floor = nl + 1;
+            }
+        }
+        pos = nl + 1;
+    }
+    out->end_line = sc.line_no;
+    for (Py_ssize_t k = pos; k < n; k++) /* nothing is left unless the scan stopped early */
+        out->end_line += u[k] == '\n';
+    rc = 0;
+out:
+    PyMem_Free(sc.stack);
+    PyMem_Free(sc.tabs);
+    return rc;
+}

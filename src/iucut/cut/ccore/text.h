@@ -1,0 +1,16 @@
+/* Titles, label segments and heading slugs (see text.c). */
+#ifndef IUCUT_TEXT_H
+#define IUCUT_TEXT_H
+
+#include "core.h"
+
+/* cutter._clean(text) (new reference). */
+PyObject *iu_clean(PyObject *text);
+
+/* codes.label_segment(prefix, label), or Py_NotImplemented when label is not ASCII. */
+PyObject *iu_label_segment(PyObject *prefix, PyObject *label);
+
+/* codes.heading_slug(text), or Py_NotImplemented when text is not ASCII. */
+PyObject *iu_heading_slug(PyObject *text);
+
+#endif
