@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-fast lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+# setup.py and the C sources too: pip builds the compiled cutter core into the checkout.
+$(STAMP): pyproject.toml setup.py $(wildcard src/iucut/cut/ccore/*)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -36,3 +37,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -f src/iucut/cut/_core.*.so

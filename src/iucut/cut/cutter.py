@@ -30,9 +30,9 @@ from iucut.errors import InputError
 from iucut.units import HASH_FORM, CutDocument, Unit
 
 try:  # the compiled core (src/iucut/cut/ccore), built by pip when a C compiler is there
-    from iucut.cut import _core  # type: ignore[attr-defined]
+    from iucut.cut import _core
 except ImportError:  # pragma: no cover - depends on the installation
-    _core = None
+    _core = None  # type: ignore[assignment]
 
 #: Whether cuts go through the compiled core (set IUCUT_PURE_PYTHON=1 to use the
 #: pure-Python cutter, the reference implementation, instead).
@@ -40,7 +40,8 @@ COMPILED = _core is not None and os.environ.get("IUCUT_PURE_PYTHON", "") in ("",
 
 _LONE_CR = re.compile(r"\r(?!\n)")
 _WS = re.compile(r"\s+")
-_CONTROL = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+#: Control bytes that text files do not have (binary detection); NUL is checked apart.
+_CONTROL = bytes([*range(0x01, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
 MAX_TITLE = 200
 PLAIN = 7  # heading level given to plain and bold lines: deeper than any heading
 
@@ -74,7 +75,7 @@ def decode(data: bytes | str, path: str) -> tuple[bytes, str]:
             "binary file (NUL byte)", path=path, line=raw.count(b"\n", 0, nul) + 1, offset=nul
         )
     head = raw[:8192]
-    if len(head) >= 64 and len(_CONTROL.findall(head)) * 10 > len(head):
+    if len(head) >= 64 and (len(head) - len(head.translate(None, _CONTROL))) * 10 > len(head):
         raise InputError("binary file (control bytes)", path=path)
     if isinstance(data, str):
         return raw, data
@@ -147,7 +148,7 @@ def _cut(
     fm_end, front, fm_warning = split_front_matter(text)
     s = _LONE_CR.sub("\n", text) if "\r" in text else text
     profiles = configured(config)
-    alts = starts(profiles)
+    alts = _BUILTIN_STARTS if profiles is PROFILES else starts(profiles)
     start = fm_end or (1 if s.startswith("\ufeff") else 0)
     cand, hint = _patterns(alts)
     if COMPILED:
@@ -229,15 +230,12 @@ def _rule_specs(prof: Profile) -> tuple[tuple[Rule, str, int, str, bool, tuple[s
     specs = prof.extra.get("specs")
     if specs is None:
         specs = prof.extra["specs"] = tuple(
-            (r, r.kind, r.rank, r.prefix, r.scope == "global", tuple(r.within))
-            for r in prof.rules
+            (r, r.kind, r.rank, r.prefix, r.scope == "global", tuple(r.within)) for r in prof.rules
         )
-    return specs  # type: ignore[no-any-return]
+    return specs
 
 
-def _doc_title(
-    front: Mapping[str, Any], first_heading: str | None, path: str, ns: str
-) -> str:
+def _doc_title(front: Mapping[str, Any], first_heading: str | None, path: str, ns: str) -> str:
     """The document unit's title: front matter ``title``, else the first heading, else
     the file name, else the namespace."""
     title = (

@@ -119,6 +119,11 @@ int iu_unit_maker_init(unit_maker *mk, PyObject *type)
 #define EMPHASIS(T)                                                                      \
     {                                                                                    \
         const T *c = data;                                                               \
+        unsigned any = 0; /* branch-free first: most lines have neither */               \
+        for (Py_ssize_t k = 0; k < lim; k++)                                             \
+            any |= (unsigned)(c[k] == '*') | (unsigned)(c[k] == '_');                    \
+        if (!any)                                                                        \
+            return 0;                                                                    \
         if (c[0] == '*' || c[0] == '_')                                                  \
             return 1;                                                                    \
         for (Py_ssize_t k = 1; k < lim; k++)                                             \
@@ -366,25 +371,25 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
 {
     const iu_build_in *in = b->in;
     const iu_build_hooks *h = &in->hooks;
-    const Py_UCS4 *u = in->u;
     if (push_node(b, in->str_document, Py_NewRef(in->ns), NO_RANK, 0, 0, 1) < 0)
         return -1;
     for (Py_ssize_t k = 0; k < marks->len; k++) {
         const iu_mark *mark = &marks->items[k];
-        int is_line = mark->kind == MK_LINE;
+        int is_line = mark->kind == MK_LINE, emphasis = -1;
         PyObject *text = NULL, *label = NULL, *cid = NULL;
         Py_ssize_t ri;
         iu_fast_label fl;
         if (is_line) {
-            int vk = PyUnicode_4BYTE_KIND;
-            const void *vd = u + mark->tstart;
+            int vk = PyUnicode_KIND(in->s);
+            const void *vd = (const char *)PyUnicode_DATA(in->s) + mark->tstart * vk;
             Py_ssize_t vn = mark->tend - mark->tstart;
             if (mark->text != NULL) {
                 vk = PyUnicode_KIND(mark->text);
                 vd = PyUnicode_DATA(mark->text);
                 vn = PyUnicode_GET_LENGTH(mark->text);
             }
-            if (!has_emphasis_start(vk, vd, vn)) {
+            emphasis = has_emphasis_start(vk, vd, vn);
+            if (!emphasis) {
                 /* Most candidate lines are no label: reject them before making a str. */
                 ri = in->fast ? iu_fast_match(in->fast, 0, vk, vd, vn, &fl) : FAST_UNKNOWN;
                 if (ri == FAST_NONE)
@@ -429,7 +434,9 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
         } else {
             heading = starts_double(text);
         }
-        if (str_emphasis(text)) {
+        if (emphasis < 0 || cid != NULL)
+            emphasis = str_emphasis(text);
+        if (emphasis) {
             PyObject *cleaned = iu_clean(text);
             Py_DECREF(text);
             text = cleaned;
@@ -585,7 +592,6 @@ static PyObject *hex_digest(const iu_build_in *in, Py_ssize_t hb, Py_ssize_t hsi
 static PyObject *build_rows(builder *b, const iu_marks *marks, PyObject *doc_title)
 {
     const iu_build_in *in = b->in;
-    const Py_UCS4 *u = in->u;
     Py_ssize_t n = in->n, nrows = b->nrows;
     PyObject *out = PyList_New(nrows + 1);
     if (out == NULL)
@@ -597,7 +603,7 @@ static PyObject *build_rows(builder *b, const iu_marks *marks, PyObject *doc_tit
         Py_ssize_t zline = next ? next->line : marks->end_line;
         Py_ssize_t zbyte = next ? next->bstart : in->raw_len;
         Py_ssize_t hsize = bend - bstart, bsize = zbyte - bend;
-        Py_ssize_t last = z > a ? zline - (u[z - 1] == '\n') : line - 1;
+        Py_ssize_t last = z > a ? zline - (PyUnicode_READ_CHAR(in->s, z - 1) == '\n') : line - 1;
         PyObject *v[UNIT_NFIELDS];
         if (r == NULL) {
             v[1] = Py_NewRef(in->ns);

@@ -24,7 +24,6 @@ typedef struct {
 
 typedef struct {
     PyObject *s;          /* the scanned text (lone CRs as LFs) */
-    const Py_UCS4 *u;     /* its code points */
     Py_ssize_t n;
     PyObject *text;       /* the document text: raw headings and bodies are its slices */
     const char *raw;      /* its UTF-8 bytes: content hashes and byte spans */

@@ -41,12 +41,23 @@ typedef struct {
     ((c) < 128 ? (((c) | 32) >= 'a' && ((c) | 32) <= 'z') || ((c) >= '0' && (c) <= '9')  \
                : Py_UNICODE_ISALNUM(c))
 
-/* The UTF-8 length of code points u[a:b]. */
-static inline Py_ssize_t iu_utf8_len(const Py_UCS4 *u, Py_ssize_t a, Py_ssize_t b)
+/* The UTF-8 length of the code points [a, b) of PyUnicode data of the given kind. */
+static inline Py_ssize_t iu_utf8_len(int kind, const void *data, Py_ssize_t a, Py_ssize_t b)
 {
     Py_ssize_t extra = 0;
-    for (Py_ssize_t k = a; k < b; k++)
-        extra += (u[k] >= 0x80) + (u[k] >= 0x800) + (u[k] >= 0x10000);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *u = data;
+        for (Py_ssize_t k = a; k < b; k++)
+            extra += u[k] >= 0x80;
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *u = data;
+        for (Py_ssize_t k = a; k < b; k++)
+            extra += (u[k] >= 0x80) + (u[k] >= 0x800);
+    } else {
+        const Py_UCS4 *u = data;
+        for (Py_ssize_t k = a; k < b; k++)
+            extra += (u[k] >= 0x80) + (u[k] >= 0x800) + (u[k] >= 0x10000);
+    }
     return b - a + extra;
 }
 
@@ -68,10 +79,10 @@ typedef struct {
 
 void iu_marks_clear(iu_marks *marks);
 
-/* Scan ``s`` (its code points ``u``, ``n`` long; lone CRs already turned into LFs; ``ascii``:
- * all below 128) from ``start``. Fills ``out``; returns 0, or -1 with a Python exception set. */
-int iu_scan(PyObject *s, const Py_UCS4 *u, Py_ssize_t n, Py_ssize_t start, int ascii,
-            const iu_hint *hint, const iu_scan_helpers *helpers, iu_marks *out);
+/* Scan the str ``s`` (lone CRs already turned into LFs) from ``start``. Fills ``out``;
+ * returns 0, or -1 with a Python exception set. */
+int iu_scan(PyObject *s, Py_ssize_t start, const iu_hint *hint, const iu_scan_helpers *helpers,
+            iu_marks *out);
 
 /* The text of a mark as a new reference. */
 PyObject *iu_mark_text(PyObject *s, const iu_mark *m);

@@ -217,16 +217,53 @@ static int de_paragraph(const txt *t, iu_fast_label *out)
     return not_word(t, e1) ? found(out, DE_PARAGRAPH, k, e1) : FAST_UNKNOWN;
 }
 
+/* One of the words the part ... section and Art. rules need, at k. */
+static int de_keyword(const txt *t, Py_ssize_t k)
+{
+    static const char *words[] = {"Buch", "Teil", "Kapitel", "Unterabschnitt", "Titel",
+                                  "Abschnitt", "Art"};
+    for (int w = 0; w < 7; w++) {
+        Py_ssize_t i = 0;
+        while (words[w][i] && at(t, k + i) == (Py_UCS4)(unsigned char)words[w][i])
+            i++;
+        if (!words[w][i])
+            return 1;
+    }
+    return 0;
+}
+
 static int de(const txt *t, int heading, iu_fast_label *out)
 {
     Py_UCS4 c0 = at(t, 0);
     if (heading) {
         if (c0 == 0xa7)
             return de_paragraph(t, out);
-        /* Buch/Teil/Kapitel/Abschnitt... (with an ordinal word or number), Art., (..)§ */
-        if (c0 == '(' || re_digit(c0) || (c0 >= 'A' && c0 <= 'Z') || c0 == 0xc4 || c0 == 0xd6 ||
-            c0 == 0xdc)
-            return FAST_UNKNOWN;
+        if (c0 == '(')
+            return FAST_UNKNOWN; /* "(1)" or "(XX) § 1" */
+        if (re_digit(c0)) {
+            /* (?P<label>\d+[a-z]?)\.(?=\s|$) unless "1. Teil" (part ... section rules) */
+            Py_ssize_t e = de_number(t, 0, 1);
+            if (at(t, e) != '.' || !space_or_end(t, e + 1))
+                return FAST_NONE;
+            Py_ssize_t q = e + 1;
+            while (re_space(at(t, q)))
+                q++;
+            return de_keyword(t, q) ? FAST_UNKNOWN : found(out, DE_POINT, 0, e);
+        }
+        if ((c0 >= 'A' && c0 <= 'Z') || c0 == 0xc4 || c0 == 0xd6 || c0 == 0xdc) {
+            /* a keyword first, or after one word ("Erster Abschnitt") and maybe a number */
+            if (de_keyword(t, 0))
+                return FAST_UNKNOWN;
+            Py_ssize_t q = 1;
+            while (az(at(t, q)) || at(t, q) == 0xe4 || at(t, q) == 0xf6 || at(t, q) == 0xfc ||
+                   at(t, q) == 0xdf)
+                q++;
+            if (!re_space(at(t, q)))
+                return FAST_NONE;
+            while (re_space(at(t, q)))
+                q++;
+            return re_digit(at(t, q)) || de_keyword(t, q) ? FAST_UNKNOWN : FAST_NONE;
+        }
     } else if (c0 == '(') { /* \((?P<label>\d+[a-z]?)\)(?=\s|$) */
         if (!re_digit(at(t, 1)))
             return FAST_NONE;

@@ -20,7 +20,6 @@ static PyObject *str_match, *str_document, *str_heading, *kind_names[3];
 typedef struct {
     PyObject_HEAD
     PyObject *s;
-    Py_UCS4 *u;
     Py_ssize_t n;
     iu_marks marks;
 } ScanObject;
@@ -28,7 +27,6 @@ typedef struct {
 static void Scan_dealloc(ScanObject *self)
 {
     iu_marks_clear(&self->marks);
-    PyMem_Free(self->u);
     Py_XDECREF(self->s);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -59,16 +57,11 @@ static PyObject *Scan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     self->s = Py_NewRef(s);
     self->n = PyUnicode_GET_LENGTH(s);
-    self->u = PyUnicode_AsUCS4Copy(s);
     int rc = -1;
-    if (self->u != NULL) {
-        if (start < 0 || start > self->n) {
-            PyErr_SetString(PyExc_ValueError, "start out of range");
-        } else {
-            rc = iu_scan(s, self->u, self->n, start, PyUnicode_IS_ASCII(s), &h, &helpers,
-                         &self->marks);
-        }
-    }
+    if (start < 0 || start > self->n)
+        PyErr_SetString(PyExc_ValueError, "start out of range");
+    else
+        rc = iu_scan(s, start, &h, &helpers, &self->marks);
     Py_XDECREF(h.match);
     if (rc < 0) {
         Py_DECREF(self);
@@ -130,8 +123,8 @@ static PyObject *Scan_signature_hits(ScanObject *self, PyObject *arg)
     Py_ssize_t hits[3] = {0, 0, 0};
     for (Py_ssize_t k = 0; k < limit; k++) {
         const iu_mark *m = &self->marks.items[k];
-        int kind = PyUnicode_4BYTE_KIND;
-        const void *data = self->u + m->tstart;
+        int kind = PyUnicode_KIND(self->s);
+        const void *data = (const char *)PyUnicode_DATA(self->s) + m->tstart * kind;
         Py_ssize_t n = m->tend - m->tstart;
         if (m->text != NULL) {
             kind = PyUnicode_KIND(m->text);
@@ -186,7 +179,6 @@ static PyObject *Scan_build(ScanObject *self, PyObject *args, PyObject *kwds)
         goto done;
     }
     in.s = self->s;
-    in.u = self->u;
     in.n = self->n;
     in.raw = raw.buf;
     in.raw_len = raw.len;

@@ -29,7 +29,8 @@ typedef struct {
 
 typedef struct {
     PyObject *s;
-    const Py_UCS4 *u;
+    int kind; /* of s */
+    const void *data;
     Py_ssize_t n;
     const iu_hint *hint;
     const iu_scan_helpers *help;
@@ -42,7 +43,9 @@ typedef struct {
     Py_ssize_t fence_len;
     PyObject *html_end; /* borrowed from help->html_ends, or NULL */
     Py_ssize_t para_start, para_floor;
-    Py_UCS4 *tabs; /* buffer for tab-expanded lines */
+    Py_UCS4 *buf; /* the current line's code points */
+    Py_ssize_t buf_cap;
+    Py_UCS4 *tabs; /* the current line, tabs expanded */
     Py_ssize_t tabs_cap;
     int ascii;
     Py_ssize_t line_no;    /* line number of the current line */
@@ -50,6 +53,8 @@ typedef struct {
     Py_ssize_t line_bytes; /* its UTF-8 length, line ending included */
     Py_ssize_t line_start; /* its start in s */
 } scanner;
+
+#define S(sc, k) PyUnicode_READ((sc)->kind, (sc)->data, (k))
 
 /* -- small helpers ----------------------------------------------------------------------- */
 
@@ -97,8 +102,9 @@ static int push_mark(scanner *sc, int kind, Py_ssize_t start, Py_ssize_t end, in
     m->bend = sc->byte_pos + sc->line_bytes;
     if (start < sc->line_start) { /* a setext heading: it starts on an earlier line */
         for (Py_ssize_t k = start; k < sc->line_start; k++)
-            m->line -= sc->u[k] == '\n';
-        m->bstart -= sc->ascii ? sc->line_start - start : iu_utf8_len(sc->u, start, sc->line_start);
+            m->line -= S(sc, k) == '\n';
+        m->bstart -= sc->ascii ? sc->line_start - start
+                               : iu_utf8_len(sc->kind, sc->data, start, sc->line_start);
     }
     return 0;
 }
@@ -126,12 +132,35 @@ static inline int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
 
 static Py_ssize_t find_nl(const scanner *sc, Py_ssize_t pos)
 {
+    if (pos >= sc->n)
+        return -1;
+    if (sc->kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *u = sc->data, *hit = memchr(u + pos, '\n', (size_t)(sc->n - pos));
+        return hit == NULL ? -1 : hit - u;
+    }
+    if (sc->kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *u = sc->data;
+        Py_ssize_t k = pos;
+        /* four code points at a time: a lane of the word equal to 0x000A */
+        const uint64_t ones = 0x0001000100010001u, highs = 0x8000800080008000u;
+        for (; k + 4 <= sc->n; k += 4) {
+            uint64_t w;
+            memcpy(&w, u + k, sizeof w);
+            w ^= ones * '\n';
+            if ((w - ones) & ~w & highs)
+                break;
+        }
+        for (; k < sc->n; k++)
+            if (u[k] == '\n')
+                return k;
+        return -1;
+    }
+    const Py_UCS4 *u = sc->data;
 #if WCHAR_MAX > 0xffff
     /* wchar_t is UCS-4 here: the C library's (vectorised) search */
-    const wchar_t *hit = wmemchr((const wchar_t *)sc->u + pos, L'\n', (size_t)(sc->n - pos));
-    return hit == NULL ? -1 : (Py_ssize_t)((const Py_UCS4 *)hit - sc->u);
+    const wchar_t *hit = wmemchr((const wchar_t *)u + pos, L'\n', (size_t)(sc->n - pos));
+    return hit == NULL ? -1 : (Py_ssize_t)((const Py_UCS4 *)hit - u);
 #else
-    const Py_UCS4 *u = sc->u;
     for (Py_ssize_t k = pos; k < sc->n; k++)
         if (u[k] == '\n')
             return k;
@@ -139,28 +168,27 @@ static Py_ssize_t find_nl(const scanner *sc, Py_ssize_t pos)
 #endif
 }
 
-/* Where the scanner is: the line s[pos:nxt]. */
+/* Where the scanner is: the line s[pos:nxt] (do_line sets its UTF-8 length). */
 static void at_line(scanner *sc, Py_ssize_t pos, Py_ssize_t nxt)
 {
+    (void)nxt;
     sc->line_start = pos;
-    sc->line_bytes = sc->ascii ? nxt - pos : iu_utf8_len(sc->u, pos, nxt);
 }
 
 /* Past the line s[pos:nxt] */
 static void next_line(scanner *sc, Py_ssize_t nxt)
 {
     sc->byte_pos += sc->line_bytes;
-    sc->line_no += nxt > 0 && sc->u[nxt - 1] == '\n';
+    sc->line_no += nxt > 0 && S(sc, nxt - 1) == '\n';
 }
 
 /* _SPACES.fullmatch(s, a, b): only blanks, then at most one CR. */
 static int spaces_only(const scanner *sc, Py_ssize_t a, Py_ssize_t b)
 {
-    const Py_UCS4 *u = sc->u;
     Py_ssize_t k = a;
-    while (k < b && is_blank(u[k]))
+    while (k < b && is_blank(S(sc, k)))
         k++;
-    if (k < b && u[k] == '\r')
+    if (k < b && S(sc, k) == '\r')
         k++;
     return k == b;
 }
@@ -432,9 +460,9 @@ static void close_boxes(scanner *sc, Py_ssize_t keep, Py_ssize_t pos)
 static int refdef_at(scanner *sc, Py_ssize_t p)
 {
     Py_ssize_t k = p;
-    while (k < sc->n && k - p < 3 && sc->u[k] == ' ')
+    while (k < sc->n && k - p < 3 && S(sc, k) == ' ')
         k++;
-    if (k >= sc->n || sc->u[k] != '[')
+    if (k >= sc->n || S(sc, k) != '[')
         return 0;
     Py_ssize_t nl = find_nl(sc, p);
     return truth(PyObject_CallFunction(sc->help->refdef, "Onn", sc->s, p, nl));
@@ -445,14 +473,13 @@ static int para_text(scanner *sc, Py_ssize_t cur)
 {
     if (sc->leaf != L_PARA)
         return 0;
-    const Py_UCS4 *u = sc->u;
     Py_ssize_t p = sc->para_start, floor = sc->para_floor;
     if (p < 0) {
         p = cur;
         while (p > floor) {
             Py_ssize_t q = floor;
             for (Py_ssize_t k = p - 2; k >= floor; k--)
-                if (u[k] == '\n') {
+                if (S(sc, k) == '\n') {
                     q = k + 1;
                     break;
                 }
@@ -736,43 +763,73 @@ static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t
     }
 }
 
+/* Make room for ``need`` code points in *buf. */
+static int grow(Py_UCS4 **buf, Py_ssize_t *cap, Py_ssize_t need)
+{
+    if (need <= *cap)
+        return 0;
+    Py_ssize_t size = need < 256 ? 256 : need + need / 2;
+    Py_UCS4 *fresh = PyMem_Realloc(*buf, (size_t)size * sizeof(Py_UCS4));
+    if (fresh == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *buf = fresh;
+    *cap = size;
+    return 0;
+}
+
 /* Scanner._line on s[pos:eol] (eol: its line feed, or n) */
 static int do_line(scanner *sc, Py_ssize_t pos, Py_ssize_t eol, Py_ssize_t nxt)
 {
-    const Py_UCS4 *u = sc->u;
-    if (eol > pos && u[eol - 1] == '\r')
+    if (eol > pos && S(sc, eol - 1) == '\r')
         eol--;
     line_t L;
     L.pos = pos;
     L.str = NULL;
     L.hr[0] = L.hr[1] = L.hr[2] = -2;
-    L.expanded = 0;
-    L.c = u + pos;
-    L.n = eol - pos;
-    for (Py_ssize_t k = pos; k < eol; k++) {
-        if (u[k] == '\t') {
-            L.expanded = 1;
-            break;
-        }
+    /* the line's code points, then (rarely) with its tabs expanded */
+    Py_ssize_t len = eol - pos, tabs = 0;
+    if (grow(&sc->buf, &sc->buf_cap, len) < 0)
+        return -1;
+    /* one pass: copy, count tabs and the bytes beyond one per code point in UTF-8 */
+    Py_ssize_t extra = 0;
+#define COPY(T)                                                                           \
+    {                                                                                     \
+        const T *from = (const T *)sc->data + pos;                                        \
+        for (Py_ssize_t k = 0; k < len; k++) {                                            \
+            Py_UCS4 c = from[k];                                                          \
+            sc->buf[k] = c;                                                               \
+            tabs += c == '\t';                                                            \
+            extra += (c >= 0x80) + (c >= 0x800) + (c >= 0x10000);                         \
+        }                                                                                 \
     }
-    if (L.expanded) {
-        Py_ssize_t need = (eol - pos) * 4 + 4, col = 0;
-        if (need > sc->tabs_cap) {
-            Py_UCS4 *buf = PyMem_Realloc(sc->tabs, (size_t)need * sizeof(Py_UCS4));
-            if (buf == NULL) {
-                PyErr_NoMemory();
-                return -1;
-            }
-            sc->tabs = buf;
-            sc->tabs_cap = need;
-        }
-        for (Py_ssize_t k = pos; k < eol; k++) {
-            if (u[k] == '\t') {
+    switch (sc->kind) {
+    case PyUnicode_1BYTE_KIND:
+        COPY(Py_UCS1)
+        break;
+    case PyUnicode_2BYTE_KIND:
+        COPY(Py_UCS2)
+        break;
+    default:
+        COPY(Py_UCS4)
+    }
+#undef COPY
+    sc->line_bytes = nxt - pos + extra; /* the line ending is ASCII */
+    L.c = sc->buf;
+    L.n = len;
+    L.expanded = tabs > 0;
+    if (tabs) { /* str.expandtabs(4) */
+        if (grow(&sc->tabs, &sc->tabs_cap, len + 3 * tabs) < 0)
+            return -1;
+        Py_ssize_t col = 0;
+        for (Py_ssize_t k = 0; k < len; k++) {
+            if (sc->buf[k] == '\t') {
                 do
                     sc->tabs[col++] = ' ';
                 while (col % 4);
             } else {
-                sc->tabs[col++] = u[k];
+                sc->tabs[col++] = sc->buf[k];
             }
         }
         L.c = sc->tabs;
@@ -878,14 +935,16 @@ fail:
     return -1;
 }
 
-int iu_scan(PyObject *s, const Py_UCS4 *u, Py_ssize_t n, Py_ssize_t pos, int ascii,
-            const iu_hint *hint, const iu_scan_helpers *helpers, iu_marks *out)
+int iu_scan(PyObject *s, Py_ssize_t pos, const iu_hint *hint, const iu_scan_helpers *helpers,
+            iu_marks *out)
 {
     scanner sc;
     memset(&sc, 0, sizeof sc);
     sc.s = s;
-    sc.u = u;
-    sc.n = n;
+    sc.kind = PyUnicode_KIND(s);
+    sc.data = PyUnicode_DATA(s);
+    Py_ssize_t n = sc.n = PyUnicode_GET_LENGTH(s);
+    int ascii = PyUnicode_IS_ASCII(s);
     sc.hint = hint;
     sc.help = helpers;
     sc.marks = out;
@@ -893,10 +952,10 @@ int iu_scan(PyObject *s, const Py_UCS4 *u, Py_ssize_t n, Py_ssize_t pos, int asc
     sc.ascii = ascii;
     sc.line_no = 1;
     for (Py_ssize_t k = 0; k < pos; k++)
-        sc.line_no += u[k] == '\n';
-    sc.byte_pos = ascii ? pos : iu_utf8_len(u, 0, pos);
+        sc.line_no += S(&sc, k) == '\n';
+    sc.byte_pos = ascii ? pos : iu_utf8_len(sc.kind, sc.data, 0, pos);
     int rc = -1;
-    if (0 < pos && pos < n && u[pos - 1] != '\n') { /* after a BOM: not a line start */
+    if (0 < pos && pos < n && S(&sc, pos - 1) != '\n') { /* after a BOM: not a line start */
         Py_ssize_t nl = find_nl(&sc, pos);
         Py_ssize_t nxt = nl < 0 ? n : nl + 1;
         at_line(&sc, pos, nxt);
@@ -925,11 +984,11 @@ int iu_scan(PyObject *s, const Py_UCS4 *u, Py_ssize_t n, Py_ssize_t pos, int asc
             Py_ssize_t q = nl + 1, last = -1;
             for (;;) {
                 Py_ssize_t k = q;
-                while (k < n && is_blank(u[k]))
+                while (k < n && is_blank(S(&sc, k)))
                     k++;
-                if (k < n && u[k] == '\r')
+                if (k < n && S(&sc, k) == '\r')
                     k++;
-                if (k < n && u[k] == '\n') {
+                if (k < n && S(&sc, k) == '\n') {
                     last = k + 1;
                     q = k + 1;
                     continue;
@@ -938,7 +997,7 @@ int iu_scan(PyObject *s, const Py_UCS4 *u, Py_ssize_t n, Py_ssize_t pos, int asc
             }
             if (last >= 0) {
                 for (Py_ssize_t k = nl + 1; k < last; k++) /* blank lines: ASCII */
-                    sc.line_no += u[k] == '\n';
+                    sc.line_no += S(&sc, k) == '\n';
                 sc.byte_pos += last - (nl + 1);
                 nl = last - 1;
                 if (sc.leaf == L_NONE)
@@ -949,10 +1008,11 @@ int iu_scan(PyObject *s, const Py_UCS4 *u, Py_ssize_t n, Py_ssize_t pos, int asc
     }
     out->end_line = sc.line_no;
     for (Py_ssize_t k = pos; k < n; k++) /* nothing is left unless the scan stopped early */
-        out->end_line += u[k] == '\n';
+        out->end_line += S(&sc, k) == '\n';
     rc = 0;
 out:
     PyMem_Free(sc.stack);
+    PyMem_Free(sc.buf);
     PyMem_Free(sc.tabs);
     return rc;
 }

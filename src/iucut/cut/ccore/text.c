@@ -56,17 +56,21 @@ PyObject *iu_clean(PyObject *text)
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     int emphasis = 0, collapse = 0, edges;
+    /* branch-free, so that the compiler can vectorise it: titles can be whole lines */
 #define FLAGS(T)                                                                          \
     {                                                                                     \
         const T *c = data;                                                                \
-        for (Py_ssize_t k = 0; k < n; k++) {                                              \
-            T x = c[k];                                                                   \
-            if (x == '*' || x == '_')                                                     \
-                emphasis = 1;                                                             \
-            else if ((x == ' ' && k && c[k - 1] == ' ') || x == '\t' || x == '\n' ||      \
-                     x == '\r' || x == 0xa0)                                               \
-                collapse = 1;                                                             \
-        }                                                                                 \
+        unsigned em = 0, co = 0;                                                          \
+        if (n > 0)                                                                        \
+            co |= c[0] == '\t' || c[0] == '\n' || c[0] == '\r' || c[0] == 0xa0;            \
+        for (Py_ssize_t k = 0; k < n; k++)                                                \
+            em |= (unsigned)(c[k] == '*') | (unsigned)(c[k] == '_');                      \
+        for (Py_ssize_t k = 1; k < n; k++)                                                \
+            co |= (unsigned)(c[k] == '\t') | (unsigned)(c[k] == '\n') |                    \
+                  (unsigned)(c[k] == '\r') | (unsigned)(c[k] == 0xa0) |                     \
+                  ((unsigned)(c[k] == ' ') & (unsigned)(c[k - 1] == ' '));                \
+        emphasis = em != 0;                                                               \
+        collapse = co != 0;                                                               \
     }
     switch (kind) {
     case PyUnicode_1BYTE_KIND:

@@ -1,0 +1,44 @@
+"""Types of the compiled cutter core (src/iucut/cut/ccore); the Python modules are its
+reference: see iucut.cut.cutter for how it is used."""
+
+from collections.abc import Callable
+from re import Pattern
+from typing import Any
+
+from iucut.units import Unit
+
+ACCELERATED: int
+
+class Scan:
+    def __init__(self, s: str, start: int, hint: Pattern[str] | bool | None) -> None: ...
+    def __len__(self) -> int: ...
+    def marks(self) -> list[tuple[str, int, int, int, str]]: ...
+    def texts(self, limit: int) -> list[str]: ...
+    def signature_hits(self, limit: int) -> tuple[int, int, int]: ...
+    def build(
+        self,
+        text: str,
+        raw: bytes,
+        path: str,
+        namespace: str,
+        heads: Any,
+        lines: Any,
+        rules: tuple[tuple[Any, str, int, str, bool, tuple[str, ...]], ...],
+        coder: Any,
+        hooks: tuple[
+            Callable[[str], tuple[str, str | None]],
+            Callable[[str, str], str],
+            Callable[[str], str],
+            Callable[[str | None], str],
+        ],
+        unit_type: type[Unit],
+        hash_head: bytes,
+        fast: int = 0,
+    ) -> list[Unit]: ...
+
+def sha256_hex(*parts: bytes) -> str: ...
+def clean(text: str) -> str: ...
+def label_segment(prefix: str, label: str) -> Any: ...
+def heading_slug(text: str) -> Any: ...
+def fast_match(profile: int, heading: bool, text: str) -> Any: ...
+def signature(profile: int, text: str) -> bool: ...
