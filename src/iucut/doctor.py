@@ -21,6 +21,7 @@ from typing import Any
 import iucut
 from iucut._version import __version__
 from iucut.config import Settings
+from iucut.cut.cutter import implementation
 from iucut.db import queries
 from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
@@ -137,10 +138,12 @@ def check_package(out: _Checks, settings: Settings) -> None:
     imported = total - len(compile_errors) - len(import_errors)
     evidence = (
         f"py_compile {compiled}/{total} files OK, import {imported}/{total} OK; "
-        f"iucut {__version__}, execution_enabled={settings.execution_enabled}"
+        f"iucut {__version__}, execution_enabled={settings.execution_enabled}; "
+        f"cutter: {implementation()}"
     )
     details = {
         "path": str(Path(iucut.__file__).resolve().parent),
+        "cutter": implementation(),
         "files": total,
         "compile_errors": compile_errors,
         "import_errors": import_errors,

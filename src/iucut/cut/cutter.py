@@ -38,6 +38,17 @@ except ImportError:  # pragma: no cover - depends on the installation
 #: pure-Python cutter, the reference implementation, instead).
 COMPILED = _core is not None and os.environ.get("IUCUT_PURE_PYTHON", "") in ("", "0")
 
+
+def implementation() -> str:
+    """Which cutter cuts here, in words (``iucut doctor`` shows it)."""
+    if COMPILED:
+        sha = "SHA-256 with the CPU's SHA instructions" if _core.ACCELERATED else "portable SHA-256"
+        return f"compiled core ({sha})"
+    if _core is None:
+        return "pure Python (the compiled core is not built: no C compiler at install time?)"
+    return "pure Python (IUCUT_PURE_PYTHON is set)"
+
+
 _LONE_CR = re.compile(r"\r(?!\n)")
 _WS = re.compile(r"\s+")
 #: Control bytes that text files do not have (binary detection); NUL is checked apart.

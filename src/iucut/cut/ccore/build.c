@@ -376,7 +376,7 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
     for (Py_ssize_t k = 0; k < marks->len; k++) {
         const iu_mark *mark = &marks->items[k];
         int is_line = mark->kind == MK_LINE, emphasis = -1;
-        PyObject *text = NULL, *label = NULL, *cid = NULL;
+        PyObject *text = NULL, *label = NULL, *cid = NULL, *title = NULL;
         Py_ssize_t ri;
         iu_fast_label fl;
         if (is_line) {
@@ -394,13 +394,27 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
                 ri = in->fast ? iu_fast_match(in->fast, 0, vk, vd, vn, &fl) : FAST_UNKNOWN;
                 if (ri == FAST_NONE)
                     continue;
-                if ((text = iu_mark_text(in->s, mark)) == NULL)
-                    return -1;
                 if (ri >= 0) {
-                    if ((label = fast_label(text, &fl)) == NULL)
+                    /* A labelled line: its label and title straight from the text. */
+                    PyObject *src = mark->text != NULL ? mark->text : in->s;
+                    Py_ssize_t off = mark->text != NULL ? 0 : mark->tstart;
+                    int star, collapse;
+                    iu_clean_flags(vk, vd, vn, &star, &collapse);
+                    if (star) {
+                        if ((text = iu_mark_text(in->s, mark)) == NULL)
+                            return -1;
+                    } else if ((title = iu_plain_title(vk, vd, vn, collapse, MAX_TITLE)) == NULL) {
+                        return -1;
+                    }
+                    iu_fast_label at = {fl.a + off, fl.b + off, fl.a2 + off, fl.b2 + off};
+                    if (fl.a2 < 0)
+                        at.a2 = -1;
+                    if ((label = fast_label(src, &at)) == NULL)
                         goto fail_text;
                     goto matched;
                 }
+                if ((text = iu_mark_text(in->s, mark)) == NULL)
+                    return -1;
                 int keep = 0;
                 if (in->plain != Py_None) {
                     PyObject *m = PyObject_CallOneArg(in->plain, text);
@@ -464,8 +478,8 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
         }
         int level = is_line ? PLAIN_LEVEL : mark->level;
         if (ri < 0 && is_line) {
-            Py_DECREF(text);
-            Py_XDECREF(cid);
+            Py_XDECREF(text);
+            Py_XDECREF(title);
             continue;
         }
         long rank = ri >= 0 ? b->rules[ri].rank : NO_RANK;
@@ -477,8 +491,8 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
                 goto fail_label;
             if (!ok) {
                 if (is_line) {
-                    Py_DECREF(text);
-                    Py_XDECREF(cid);
+                    Py_XDECREF(text);
+                    Py_XDECREF(title);
                     Py_XDECREF(label);
                     continue;
                 }
@@ -534,8 +548,9 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
         row.parent_code = Py_NewRef(parent->code);
         row.depth = parent->depth + 1;
         row.ordinal = parent->children;
-        PyObject *title = iu_clean(text);
-        Py_DECREF(text);
+        if (title == NULL)
+            title = iu_clean(text);
+        Py_XDECREF(text);
         text = NULL;
         Py_CLEAR(cid);
         if (title == NULL) {
@@ -565,6 +580,7 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
         Py_XDECREF(label);
     fail_text:
         Py_XDECREF(text);
+        Py_XDECREF(title);
         Py_XDECREF(cid);
         return -1;
     }

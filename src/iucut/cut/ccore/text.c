@@ -50,12 +50,10 @@ static Py_ssize_t drop_pairs(buf_t *b, Py_ssize_t lim, Py_UCS4 ch)
     return head;
 }
 
-PyObject *iu_clean(PyObject *text)
+/* Whether text has "*" or "_" (cutter._clean's emphasis step) and whether it has "  ", a
+ * tab, a line break or a no-break space (its whitespace step). */
+void iu_clean_flags(int kind, const void *data, Py_ssize_t n, int *emphasis, int *collapse)
 {
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    int emphasis = 0, collapse = 0, edges;
     /* branch-free, so that the compiler can vectorise it: titles can be whole lines */
 #define FLAGS(T)                                                                          \
     {                                                                                     \
@@ -69,8 +67,8 @@ PyObject *iu_clean(PyObject *text)
             co |= (unsigned)(c[k] == '\t') | (unsigned)(c[k] == '\n') |                    \
                   (unsigned)(c[k] == '\r') | (unsigned)(c[k] == 0xa0) |                     \
                   ((unsigned)(c[k] == ' ') & (unsigned)(c[k - 1] == ' '));                \
-        emphasis = em != 0;                                                               \
-        collapse = co != 0;                                                               \
+        *emphasis = em != 0;                                                              \
+        *collapse = co != 0;                                                              \
     }
     switch (kind) {
     case PyUnicode_1BYTE_KIND:
@@ -83,6 +81,49 @@ PyObject *iu_clean(PyObject *text)
         FLAGS(Py_UCS4)
     }
 #undef FLAGS
+}
+
+/* cutter._clean(text)[:limit] for a text without "*" and "_": its leading and trailing
+ * whitespace dropped and, with ``collapse``, each run of whitespace inside made one space;
+ * only the first ``limit`` code points of the result are made. */
+PyObject *iu_plain_title(int kind, const void *data, Py_ssize_t n, int collapse, Py_ssize_t limit)
+{
+    Py_ssize_t x = 0, y = n;
+    while (x < y && is_ws(PyUnicode_READ(kind, data, x)))
+        x++;
+    while (y > x && is_ws(PyUnicode_READ(kind, data, y - 1)))
+        y--;
+    if (!collapse)
+        return PyUnicode_FromKindAndData(kind, (const char *)data + x * kind,
+                                         y - x < limit ? y - x : limit);
+    Py_UCS4 small[256], *out = limit <= 256 ? small : PyMem_Malloc((size_t)limit * sizeof(Py_UCS4));
+    if (out == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t w = 0;
+    for (Py_ssize_t r = x; r < y && w < limit;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, r);
+        if (is_ws(c)) {
+            while (r < y && is_ws(PyUnicode_READ(kind, data, r)))
+                r++;
+            out[w++] = ' ';
+        } else {
+            out[w++] = c;
+            r++;
+        }
+    }
+    PyObject *title = to_str(out, w);
+    if (out != small)
+        PyMem_Free(out);
+    return title;
+}
+
+PyObject *iu_clean(PyObject *text)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    int emphasis, collapse, edges;
+    iu_clean_flags(kind, data, n, &emphasis, &collapse);
     edges = n > 0 && (is_ws(PyUnicode_READ(kind, data, 0)) || is_ws(PyUnicode_READ(kind, data, n - 1)));
     if (!emphasis && !collapse && !edges)
         return Py_NewRef(text);
