@@ -124,6 +124,8 @@ class Scanner:
 
     def run(self, pos: int = 0) -> list[Mark]:
         s, n = self.s, len(self.s)
+        # A paragraph never reaches back before the scan's start (front matter, a BOM).
+        self.para_floor = pos
         search = self.cand.search
         stack = self.stack
         line = self._line

@@ -523,7 +523,9 @@ def _rule(name: str, spec: Mapping[str, Any]) -> Rule:
 
 
 def _signature(rules: Sequence[Rule]) -> re.Pattern[str]:
-    return re.compile("^(?:" + "|".join(r.head.pattern for r in rules) + ")", re.M)
+    """A configured profile's signature: any of its heading patterns (groups unnamed)."""
+    alts = [_anonymous(r.head.pattern) for r in rules if "(?P=" not in r.head.pattern]
+    return re.compile("^(?:" + ("|".join(alts) or "(?!)") + ")", re.M)
 
 
 def starts(profiles: Mapping[str, Profile]) -> str:
@@ -531,13 +533,21 @@ def starts(profiles: Mapping[str, Profile]) -> str:
     scanner's candidate lines; headings and bold lines are candidates anyway)."""
     alts = sorted(
         {
-            r.start or r.line.pattern
+            r.start or _anonymous(r.line.pattern)
             for p in profiles.values()
             for r in p.rules
             if r.line is not None
         }
     )
     return "|".join(alts)
+
+
+def _anonymous(pattern: str) -> str:
+    """A rule's line pattern as a start alternative: its named groups unnamed, so that
+    several can be joined in one regex (with a backreference: any non-blank)."""
+    if "(?P=" in pattern:
+        return r"\S"
+    return "(?:" + re.sub(r"\(\?P<\w+>", "(?:", pattern) + ")"
 
 
 def detect(texts: Sequence[str], profiles: Mapping[str, Profile]) -> str:

@@ -411,12 +411,9 @@ static int en_signature(const txt *t)
             k++;
         if (!(k = spaces_after(t, k)))
             return 0;
+        /* [\dIVXLC] is outside the (?i:...) group: upper case only */
         Py_UCS4 c = at(t, k);
-        if (re_digit(c))
-            return 1;
-        Py_UCS4 lower = (c >= 'A' && c <= 'Z') ? c + 32 : c;
-        return (lower != 0 && lower < 128 && strchr("ivxlc", (int)lower) != NULL) || c == 0x130 ||
-               c == 0x131;
+        return re_digit(c) || (c != 0 && c < 128 && strchr("IVXLC", (int)c) != NULL);
     }
     return 0;
 }

@@ -22,9 +22,9 @@ static PyObject *to_str(const Py_UCS4 *c, Py_ssize_t n)
 static void strip_chars(buf_t *b, const char *chars)
 {
     Py_ssize_t x = 0, y = b->n;
-    while (x < y && b->c[x] < 128 && strchr(chars, (int)b->c[x]))
+    while (x < y && b->c[x] && b->c[x] < 128 && strchr(chars, (int)b->c[x]))
         x++;
-    while (y > x && b->c[y - 1] < 128 && strchr(chars, (int)b->c[y - 1]))
+    while (y > x && b->c[y - 1] && b->c[y - 1] < 128 && strchr(chars, (int)b->c[y - 1]))
         y--;
     memmove(b->c, b->c + x, (size_t)(y - x) * sizeof(Py_UCS4));
     b->n = y - x;

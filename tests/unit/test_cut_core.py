@@ -1,0 +1,1039 @@
+"""The compiled cutter core (iucut.cut._core) against the pure-Python cutter, its reference.
+
+Every result of the core must be identical to the Python modules': the marks of the block
+scanner, whole cut documents (units, hashes, spans, warnings), the fast label matchers and
+profile signatures, title cleanup, label segments, heading slugs and SHA-256. The core is
+compared on every file of ../shared/corpora and on generated Markdown and label texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from iucut.cut import blocks, codes, cutter, profiles
+from iucut.cut.frontmatter import split_front_matter
+from iucut.cut.source import cut_file
+from iucut.errors import InputError
+from iucut.units import CutDocument
+
+CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+
+
+def examples(n: int) -> settings:
+    """Hypothesis settings: ``n`` examples, no deadline, no health checks."""
+    return settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+#: The candidate and hint regexes of the built-in profiles (what ``hint=True`` means).
+CAND, HINT = cutter._patterns(profiles.starts(profiles.PROFILES))
+#: A hint the core does not know: it calls the regex (the candidates cover its starts).
+CUSTOM_CAND = blocks.candidate_pattern(r"\d|Art")
+CUSTOM_HINT = re.compile(r"\d|Art")
+
+FAST = {"vi": 1, "de": 2, "en": 3}
+
+#: Configured rules: the compiled cutter must fall back to the profiles' Matchers.
+CONFIGS: tuple[dict[str, Any], ...] = (
+    # head rules only: the built-in hint (alternatives unchanged)
+    {
+        "labels": {
+            "vi": [
+                {"kind": "article", "rank": 50, "prefix": "X", "head": r"Article (?P<label>\d+)"}
+            ]
+        }
+    },
+    # a line rule too: new hint alternatives, a regex hint
+    {
+        "labels": {
+            "de": [
+                {
+                    "kind": "article",
+                    "rank": 50,
+                    "prefix": "A",
+                    "head": r"Art(?:icle)?\.? (?P<label>\d+)",
+                    "line": r"Art\. (?P<label>\d+)\.?",
+                    "start": "Art",
+                    "strict": True,
+                }
+            ],
+            "xx": [
+                {
+                    "kind": "clause",
+                    "rank": 60,
+                    "prefix": "N",
+                    "head": r"N(?P<label>\d+)",
+                    "line": r"N(?P<label>\d+)\)",
+                    "start": "N",
+                    "scope": "local",
+                }
+            ],
+        }
+    },
+)
+
+
+def core() -> Any:
+    """The compiled core module (a failure, not a skip, when it is missing)."""
+    assert cutter._core is not None, "the compiled core did not build"
+    return cutter._core
+
+
+def prepared(text: str) -> tuple[str, int]:
+    """The scanned text and the scan start, as ``cutter._cut`` makes them."""
+    fm_end, _, _ = split_front_matter(text)
+    s = cutter._LONE_CR.sub("\n", text) if "\r" in text else text
+    return s, fm_end or (1 if s.startswith("\ufeff") else 0)
+
+
+def py_marks(
+    s: str, start: int, cand: re.Pattern[str], hint: re.Pattern[str] | None
+) -> list[tuple[Any, ...]]:
+    return [tuple(m) for m in blocks.scan(s, start, cand, hint)]
+
+
+def c_marks(s: str, start: int, hint: Any) -> list[tuple[Any, ...]]:
+    return list(core().Scan(s, start, hint).marks())
+
+
+@contextmanager
+def compiled(on: bool) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cutter, "COMPILED", on)
+        yield
+
+
+def outcome(compiled_path: bool, data: bytes | str, path: str, **kw: Any) -> Any:
+    """A cut document, or the InputError it raised (as type and message)."""
+    with compiled(compiled_path):
+        try:
+            return cutter.cut_text(data, path, **kw)
+        except InputError as exc:
+            return ("InputError", str(exc))
+
+
+def difference(a: Any, b: Any) -> str:
+    """Where two cut documents first differ (for assertion messages)."""
+    if not (isinstance(a, CutDocument) and isinstance(b, CutDocument)):
+        return f"compiled: {a!r}\npython:   {b!r}"
+    for f in fields(CutDocument):
+        if f.name != "units" and getattr(a, f.name) != getattr(b, f.name):
+            return f"{f.name}: compiled {getattr(a, f.name)!r}, python {getattr(b, f.name)!r}"
+    if len(a.units) != len(b.units):
+        return (
+            f"{len(a.units)} units compiled, {len(b.units)} in python:\n"
+            f"compiled {[u.code for u in a.units]}\npython   {[u.code for u in b.units]}"
+        )
+    for x, y in zip(a.units, b.units, strict=True):
+        for f in fields(x):
+            if getattr(x, f.name) != getattr(y, f.name):
+                return (
+                    f"unit {x.position} {f.name}: compiled {getattr(x, f.name)!r}, "
+                    f"python {getattr(y, f.name)!r}"
+                )
+    return "equal"
+
+
+def assert_same_cut(data: bytes | str, path: str, **kw: Any) -> None:
+    fast = outcome(True, data, path, **kw)
+    ref = outcome(False, data, path, **kw)
+    assert fast == ref, difference(fast, ref)
+
+
+# -- the core is there ---------------------------------------------------------------------
+
+
+def test_compiled_core_is_built_and_used() -> None:
+    """The C extension built: the cutter uses it unless told not to."""
+    assert cutter._core is not None, "the compiled core did not build"
+    assert isinstance(cutter._core.ACCELERATED, int)
+    if os.environ.get("IUCUT_PURE_PYTHON", "") in ("", "0"):
+        assert cutter.COMPILED is True
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, True), ("", True), ("0", True), ("1", False)]
+)
+def test_pure_python_environment_variable_selects_the_python_cutter(
+    value: str | None, expected: bool
+) -> None:
+    """IUCUT_PURE_PYTHON=1 makes the cutter pure Python; unset (or 0) it is compiled."""
+    core()
+    env = {k: v for k, v in os.environ.items() if k != "IUCUT_PURE_PYTHON"}
+    if value is not None:
+        env["IUCUT_PURE_PYTHON"] = value
+    out = subprocess.run(
+        [sys.executable, "-c", "import iucut.cut.cutter as c; print(c.COMPILED)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == str(expected)
+
+
+# -- the corpora ---------------------------------------------------------------------------
+
+
+def corpus_files() -> list[Path]:
+    assert CORPORA.is_dir(), f"corpora {CORPORA} are missing (tests read them in place)"
+    files = sorted(p for p in CORPORA.rglob("*") if p.is_file())
+    assert len(files) > 500
+    return files
+
+
+def test_every_corpus_file_cuts_identically_compiled_and_in_python() -> None:
+    """Every file of ../shared/corpora gives the same CutDocument both ways."""
+    failed = []
+    for path in corpus_files():
+        with compiled(True):
+            fast = cut_file(path, root=CORPORA)
+        with compiled(False):
+            ref = cut_file(path, root=CORPORA)
+        if fast != ref:
+            failed.append(f"{path.relative_to(CORPORA)}: {difference(fast, ref)}")
+    assert failed == []
+
+
+def test_every_corpus_file_scans_to_the_same_marks() -> None:
+    """The compiled scan's marks are blocks.scan's on every corpus file (built-in hint,
+    no hint, a regex hint)."""
+    failed = []
+    for path in corpus_files():
+        s, start = prepared(path.read_bytes().decode("utf-8"))
+        for hint, cand, py_hint in (
+            (True, CAND, HINT),
+            (None, CAND, None),
+            (CUSTOM_HINT, CUSTOM_CAND, CUSTOM_HINT),
+        ):
+            if c_marks(s, start, hint) != py_marks(s, start, cand, py_hint):
+                failed.append(f"{path.relative_to(CORPORA)} (hint {hint!r})")
+    assert failed == []
+
+
+def match_input(mark: blocks.Mark) -> tuple[bool, str]:
+    """(heading, text) that the cutter matches a mark's label on (_Builder._match)."""
+    text = mark.text
+    if mark.kind != blocks.LINE:
+        text, _ = codes.split_id(text)
+        heading = True
+    else:
+        heading = text.startswith(("**", "__"))
+    if text.startswith(("*", "_")) or "**" in text[:80] or "__" in text[:80]:
+        text = cutter._clean(text)
+    return heading, text
+
+
+CORPUS_PROFILE = {"vn-laws": "vi", "de-laws": "de", "en-terms-history": "en"}
+
+#: Common label texts the fast matchers must decide on themselves (profile, heading).
+COMMON: dict[tuple[str, bool], re.Pattern[str]] = {
+    ("vi", False): re.compile(r"(?:\d+\.|[a-zđ]\)|Điều \d+\.)(?: |$)"),
+    ("vi", True): re.compile(r"Điều \d+[.:]? "),
+    ("de", False): re.compile(r"(?:\(\d+\)|\d+\.|[a-z]\))(?: |$)"),
+    ("de", True): re.compile(r"§ \d+[a-z]? \w"),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(CORPUS_PROFILE))
+def test_fast_matchers_agree_and_decide_on_corpus_marks(folder: str) -> None:
+    """On every corpus mark the fast matcher agrees with the Matcher (and the signatures
+    with the signature regexes), and it decides (no fallback) the common label texts:
+    ``1. text``, ``(1) text``, ``§ 5 Title``."""
+    name = CORPUS_PROFILE[folder]
+    prof = profiles.PROFILES[name]
+    seen = {True: 0, False: 0}
+    undecided = []
+    for path in sorted((CORPORA / folder).rglob("*.md")):
+        s, start = prepared(path.read_bytes().decode("utf-8"))
+        for mark in blocks.scan(s, start, CAND, HINT):
+            for other, code in FAST.items():
+                expected = bool(profiles.PROFILES[other].signature.match(mark.text))
+                assert core().signature(code, mark.text) == expected, (other, mark.text)
+            heading, text = match_input(mark)
+            got = core().fast_match(FAST[name], heading, text)
+            assert_fast_agrees(prof, heading, text, got)
+            common = COMMON.get((name, heading))
+            if common is not None and common.match(text):
+                seen[heading] += 1
+                if got is NotImplemented:
+                    undecided.append((heading, text))
+    assert undecided == []
+    if name in ("vi", "de"):
+        assert seen[False] > 100
+    if name == "de":
+        assert seen[True] > 100
+
+
+@pytest.mark.parametrize(
+    ("name", "heading", "text"),
+    [
+        ("vi", False, "1. text"),
+        ("vi", False, "12. Khoản"),
+        ("vi", False, "a) điểm"),
+        ("vi", False, "đ) điểm đ"),
+        ("vi", False, "Điều 5. Phạm vi"),
+        ("vi", True, "Điều 5. Phạm vi"),
+        ("vi", True, "Điều 12a"),
+        ("vi", False, "text"),
+        ("de", False, "(1) text"),
+        ("de", False, "(2a) text"),
+        ("de", False, "3. Nummer"),
+        ("de", False, "aa) text"),
+        ("de", True, "§ 5 Title"),
+        ("de", True, "§§ 1 bis 3"),
+        ("de", True, "§ 4a und 5"),
+        ("de", False, "Text"),
+        ("en", False, "text"),
+        ("en", True, "Terms"),
+    ],
+)
+def test_fast_matchers_decide_common_texts(name: str, heading: bool, text: str) -> None:
+    """The common label texts are decided by the core, with the Matcher's result."""
+    got = core().fast_match(FAST[name], heading, text)
+    assert got is not NotImplemented
+    assert_fast_agrees(profiles.PROFILES[name], heading, text, got)
+
+
+# -- generated Markdown --------------------------------------------------------------------
+
+CONTAINERS = [
+    "",
+    "",
+    "",
+    " ",
+    "  ",
+    "   ",
+    "    ",
+    "     ",
+    "\t",
+    " \t",
+    "\t\t",
+    "> ",
+    ">",
+    " > ",
+    ">\t",
+    "> > ",
+    ">> ",
+    "- ",
+    "* ",
+    "+ ",
+    "-\t",
+    "  - ",
+    "    - ",
+    "-      ",
+    "1. ",
+    "2. ",
+    "1)  ",
+    "10) ",
+    "   1. ",
+    "٣. ",
+    "- - ",
+    "1. - ",
+    "- 1. ",
+    "> - ",
+    "- > ",
+    "> 1. ",
+]
+MARKDOWN = [
+    "# Title",
+    "## Heading ##",
+    "###### six",
+    "####### seven",
+    "#nospace",
+    "#",
+    "#\tTab heading\t#",
+    "# Title {#custom-id}",
+    "## Heading {#a.b:c-d x=y}",
+    "## {#only}",
+    "# **Điều 4. Bold heading**",
+    "# 1. Scope",
+    "## G. Payment",
+    "Setext",
+    "two words",
+    "===",
+    "---",
+    "- - -",
+    "***",
+    "* * *",
+    "___",
+    "_ _ _",
+    "=",
+    "-",
+    "```",
+    "```py",
+    "``` a`b",
+    "````",
+    "~~~",
+    "~~~~ x",
+    "~~~`",
+    "``",
+    "    indented code",
+    "\tcode",
+    "> quote",
+    ">",
+    "> Điều 9. quoted",
+    "- item",
+    "* item",
+    "+ item",
+    "1.",
+    "1. item",
+    "2. item",
+    "10) item",
+    "1234567890. x",
+    "0. zero",
+    "1.\tTab item",
+    "| a | b |",
+    "|---|---|",
+    "| Điều | x |",
+    "<div>",
+    "</div>",
+    '<div class="x">',
+    "<!-- comment",
+    "-->",
+    "<!-- one -->",
+    "<script>",
+    "</script>",
+    "<pre>",
+    "<style>x</style>",
+    "<?php",
+    "?>",
+    "<!DOCTYPE html>",
+    "<![CDATA[",
+    "]]>",
+    "<a href=x>",
+    '<a href="x">',
+    "</a>",
+    "<x-custom>",
+    "<span>text</span>",
+    "[a]: /url",
+    '[a]: /url "t"',
+    "[b]: <x y> 'z'",
+    "[]: /x",
+    "[a]:",
+    " [c]: /u (t)",
+    "text",
+    "more text here",
+    "",
+    "",
+    "   ",
+    "\t",
+    "*emph*",
+    "**bold**",
+    "__under__",
+    "_x_",
+    "**",
+    "__",
+    "*",
+    "_",
+    "**Điều 3.**",
+    "**Điều 3.** Nội dung",
+    "__§ 7__ Titel",
+    "** Điều 5 **",
+    "*Điều 6.*",
+    "***Chương II***",
+    "**(1)** Absatz",
+    "**1.** x",
+    "** **",
+]
+LEGAL = [
+    "Điều 1.",
+    "Điều 2. Phạm vi",
+    "Điều 12a. X",
+    "Điều 3.2.A: y",
+    "Điều 4.ABCDE",
+    "Điều  7",
+    "Điều\t8.",
+    "Điều 1",
+    "Điều ٣. x",
+    "Điều ² x",
+    "Điều\xa01.",
+    "Chương IV",
+    "Chương I QUY ĐỊNH CHUNG",
+    "Chương 2a",
+    "Chương IIX",
+    "Mục 2",
+    "Mục IV. x",
+    "Tiểu mục 3",
+    "Phần thứ nhất",
+    "Phần thứ hai mươi",
+    "Phần thứ Hai",
+    "Phần II",
+    "Phần 3 chung",
+    "1.",
+    "1. Khoản",
+    "2. khoản",
+    "12. x",
+    "1.text",
+    "1.\xa0x",
+    "a)",
+    "a) điểm",
+    "đ) điểm đ",
+    "a1) x",
+    "b12) y",
+    "§ 5",
+    "§ 5 Titel",
+    "§§ 1 bis 3",
+    "§ 1 - 2",
+    "§ 3a und 4",
+    "§ 3, § 4",
+    "§ 4 – 6",
+    "§5abcd",
+    "(1) Absatz",
+    "(2a) x",
+    "(1)",
+    "(1)\u2003y",
+    "(X) § 2",
+    "(weggefallen) § 9",
+    "aa) y",
+    "2a. x",
+    "Erster Abschnitt",
+    "Zweiter Teil",
+    "Dritter Titel",
+    "1. Buch",
+    "1.Abschnitt",
+    "Kapitel 3",
+    "Unterabschnitt 2",
+    "Abschnitt 3",
+    "Art. 5",
+    "Artikel 12",
+    "Art 3a",
+    "Article I",
+    "Article 4",
+    "ARTICLE. IV",
+    "Article v",
+    "Article X: y",
+    "Section 8",
+    "Section 2.",
+    "SECTION 1.2",
+    "ſection 2",
+    "Part İ",
+    "PART İ",
+    "Part ı",
+    "part ii",
+    "Chapter 3",
+    "Chapter A",
+    "Amendment XIV",
+    "§ 12 title",
+    "Articles of x",
+    "Section x of y",
+    "² superscript",
+    "٣",
+    "\xa0Điều 1.",
+    "\u2003text",
+    "\u3000x",
+]
+SUFFIXES = ["", "", "", " ", "\t", "  ", " {#id}", " #", " ##", "*", "**", "__", "\xa0", "\u2003"]
+#: Characters that matter to the scanner, the matchers and the title cleanup.
+CHARS = (
+    "0123456789٣²aAbBcdđĐeIiVXxLCDMsSſİıé§–ẞ{}#`~=-*_+<>[]()!:.,;|\\/'\" \t\xa0\u2003\u3000\u2028"
+)
+FREE = st.text(st.sampled_from(CHARS), max_size=12)
+BODY = st.one_of(
+    st.sampled_from(MARKDOWN),
+    st.sampled_from(LEGAL),
+    FREE,
+    st.tuples(st.sampled_from(LEGAL + MARKDOWN), FREE).map("".join),
+)
+NEWLINE = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r"])
+LINE = st.tuples(st.sampled_from(CONTAINERS), BODY, st.sampled_from(SUFFIXES), NEWLINE).map("".join)
+START = st.sampled_from(
+    [
+        "",
+        "",
+        "",
+        "\ufeff",
+        "---\ntitle: T\n---\n",
+        "\ufeff---\r\ntitle: T\r\n---\r\n",
+        "+++\ntitle = 'T'\n+++\n",
+        "---\niu_profile: de\n---\n",
+        "---\n: [bad\n---\n",
+    ]
+)
+
+
+@st.composite
+def markdown(draw: st.DrawFn) -> str:
+    text = draw(START) + "".join(draw(st.lists(LINE, max_size=14)))
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")  # no final newline
+    return text
+
+
+@examples(2_000)
+@given(markdown())
+def test_generated_markdown_scans_to_the_same_marks(text: str) -> None:
+    """Generated Markdown: the compiled scan's marks equal blocks.scan's, with the
+    built-in hint, without one, and with a regex hint."""
+    s, start = prepared(text)
+    assert c_marks(s, start, True) == py_marks(s, start, CAND, HINT)
+    assert c_marks(s, start, None) == py_marks(s, start, CAND, None)
+    assert c_marks(s, start, CUSTOM_HINT) == py_marks(s, start, CUSTOM_CAND, CUSTOM_HINT)
+    custom_cand, custom_hint = cutter._patterns(r"\d|Art")
+    assert c_marks(s, start, custom_hint) == py_marks(s, start, custom_cand, custom_hint)
+
+
+@examples(1_000)
+@given(markdown(), st.sampled_from([0, 1, 2, 5, profiles.DETECT_SAMPLE, -1]))
+def test_generated_markdown_scan_texts_and_signature_hits(text: str, limit: int) -> None:
+    """Scan.texts(limit) and Scan.signature_hits(limit), what profile detection reads, are
+    the first marks' texts and the vi/de/en signature counts over them."""
+    s, start = prepared(text)
+    scan = core().Scan(s, start, True)
+    marks = py_marks(s, start, CAND, HINT)
+    first = [m[4] for m in (marks if limit < 0 else marks[:limit])]
+    assert len(scan) == len(marks)
+    assert scan.texts(limit) == first
+    hits = tuple(
+        sum(1 for t in first if profiles.PROFILES[name].signature.match(t))
+        for name in ("vi", "de", "en")
+    )
+    assert scan.signature_hits(limit) == hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufeffa\n=\n",
+        "\ufeffa\nb\n=\n",
+        "---\ntitle: T\n---\na\n=\n",
+        "---\ntitle: T\n---\n\na\nb\n=\n",
+        "+++\nx = 1\n+++\nfoo\nbar\n---\n",
+        "\ufeff# A\nb\n=\n",
+    ],
+    ids=repr,
+)
+def test_setext_heading_at_the_scan_start_scans_the_same(text: str) -> None:
+    """A setext heading right after a BOM or front matter starts where blocks.scan says."""
+    s, start = prepared(text)
+    assert c_marks(s, start, True) == py_marks(s, start, CAND, HINT)
+    assert_same_cut(text.encode("utf-8"), "x.md")
+
+
+@examples(1_500)
+@given(markdown())
+def test_generated_markdown_cuts_identically(text: str) -> None:
+    """Generated Markdown cuts to the same CutDocument compiled and in Python: detected
+    profile, each built-in profile, and configured rules (Matcher fallback)."""
+    data = text.encode("utf-8")
+    assert_same_cut(data, "x.md")
+    for name in ("vi", "de", "en"):
+        assert_same_cut(data, "x.md", profile=name)
+    for config in CONFIGS:
+        assert_same_cut(data, "x.md", config=config)
+    assert_same_cut(data, "x.md", profile="xx", config=CONFIGS[1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Part i\n# Part v\n# Part x\n# Điều 1. A\nĐiều 2. B\n",
+        "# Article ı\n# Section İ\n§ 1\n# § 2 Titel\n(1) Absatz\n",
+        "**Điều 3.**\n1. khoản\na) điểm\n",
+        "§ 1\n\n## § 2 Titel\n(1) eins\n1. Nummer\na) sub\n",
+        "Điều 1. X\r\nĐiều 2. Y\rĐiều 3. Z",
+        "\ufeffĐiều 1. X\n",
+        "# A {#same}\n# B {#same}\n# A\n# A\n",
+        "\tĐiều 1. x\n- Điều 2. y\n  1. z\n",
+    ],
+)
+def test_small_documents_cut_identically(text: str) -> None:
+    """A few hand-written documents (detection, bold lines, ids, line endings, tabs)."""
+    for kw in ({}, {"profile": "vi"}, {"profile": "de"}, {"profile": "en"}):
+        assert_same_cut(text.encode("utf-8"), "docs/x.md", **kw)
+    for config in CONFIGS:
+        assert_same_cut(text.encode("utf-8"), "docs/x.md", config=config)
+
+
+# -- fast matchers and signatures -----------------------------------------------------------
+
+LABEL_WORDS = [
+    "",
+    "",
+    "Điều ",
+    "Chương ",
+    "Mục ",
+    "Tiểu mục ",
+    "Phần thứ ",
+    "Phần ",
+    "§ ",
+    "§§ ",
+    "§",
+    "Art. ",
+    "Art",
+    "Artikel ",
+    "Article ",
+    "ARTICLE. ",
+    "Section ",
+    "ſection ",
+    "Part ",
+    "PART ",
+    "Chapter ",
+    "Amendment ",
+    "Erster ",
+    "Abschnitt ",
+    "Kapitel ",
+    "Buch ",
+    "Teil ",
+    "Titel ",
+    "bis",
+    "und",
+    "(1) ",
+    "1. ",
+    "a) ",
+]
+LABEL_CHARS = (
+    [chr(c) for c in range(ord("0"), ord("9") + 1)]
+    + ["٣", "²"]
+    + [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    + ["đ", "Đ"]
+    + [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+    + list("IVXLCDM")
+    + ["§", "(", ")", ".", ":", ",", "-", "–", " ", "\t", "\xa0", "\u2003", "_", "ſ", "İ", "ı"]
+)
+LABEL_TEXT = st.one_of(
+    st.tuples(
+        st.sampled_from(LABEL_WORDS),
+        st.text(st.sampled_from(LABEL_CHARS), max_size=10),
+    ).map("".join),
+    st.tuples(
+        st.sampled_from(LABEL_WORDS),
+        st.text(st.sampled_from(LABEL_CHARS), max_size=4),
+        st.sampled_from(LABEL_WORDS),
+        st.text(st.sampled_from(LABEL_CHARS), max_size=4),
+    ).map("".join),
+)
+
+
+def assert_fast_agrees(prof: profiles.Profile, heading: bool, text: str, got: Any) -> None:
+    """fast_match's answer is the Matcher's (NotImplemented: the Matcher decides)."""
+    if got is NotImplemented:
+        return
+    expected = prof.matcher(heading).match(text)
+    if got is None:
+        assert expected is None, f"{text!r}: compiled None, python {expected!r}"
+        return
+    assert expected is not None, f"{text!r}: compiled {got!r}, python None"
+    index = next(i for i, rule in enumerate(prof.rules) if rule is expected[0])
+    assert got == (index, expected[1]), f"{text!r}: compiled {got!r}, python {expected!r}"
+
+
+@pytest.mark.parametrize("heading", [True, False], ids=["heading", "line"])
+@pytest.mark.parametrize("name", ["vi", "de", "en"])
+@examples(2_000)
+@given(text=LABEL_TEXT)
+def test_fast_matcher_agrees_with_the_profile_matcher(name: str, heading: bool, text: str) -> None:
+    """fast_match(profile, heading, text) is NotImplemented, or the Matcher's answer:
+    None when no rule matches, else (rule index, label)."""
+    got = core().fast_match(FAST[name], heading, text)
+    assert_fast_agrees(profiles.PROFILES[name], heading, text, got)
+
+
+SIGNATURE_TEXTS = [
+    "Điều 5",
+    "Điều\xa05",
+    "Điều ٣",
+    "Điều x",
+    "Chương IV",
+    "Chương\t2",
+    "Chương iv",
+    "Mục 1",
+    "Mục I",
+    "Phần thứ nhất",
+    "Phần  thứ",
+    "Phần II",
+    "(1) § 5",
+    "(1)§5",
+    "(a)b) § 1",
+    "( ) § 1",
+    "() § 1",
+    "§ 3",
+    "§3a",
+    "§ x",
+    "Erster Abschnitt",
+    "1.Abschnitt",
+    "Abschnitt",
+    "Abschnitte",
+    "Unterabschnitt 1",
+    "x  Abschnitt",
+    "a b Abschnitt",
+    "ARTICLE. IV",
+    "Article 1",
+    "Article i",
+    "Article v",
+    "article. x",
+    "Section C",
+    "Section c",
+    "ſection 1",
+    "SECTİON 2",
+    "Part ı",
+    "Part İ",
+    "Part I",
+    "Chapter L",
+    "Amendment XIV",
+    "Amendment. 2",
+    "Part",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", SIGNATURE_TEXTS)
+@pytest.mark.parametrize("name", ["vi", "de", "en"])
+def test_signature_of_real_texts(name: str, text: str) -> None:
+    """signature(profile, text) is whether the profile's signature regex matches text."""
+    expected = bool(profiles.PROFILES[name].signature.match(text))
+    assert core().signature(FAST[name], text) == expected
+
+
+@pytest.mark.parametrize("name", ["vi", "de", "en"])
+@examples(2_000)
+@given(text=LABEL_TEXT | st.sampled_from(SIGNATURE_TEXTS))
+def test_signature_agrees_with_the_profile_regex(name: str, text: str) -> None:
+    """signature(profile, text) == bool(profile.signature.match(text)) on generated text."""
+    expected = bool(profiles.PROFILES[name].signature.match(text))
+    assert core().signature(FAST[name], text) == expected
+
+
+# -- titles, label segments, slugs ----------------------------------------------------------
+
+CLEAN_CHARS = "*_ \t\n\r\xa0\u2003\u3000abcXYZđ19"
+CLEAN_TEXT = st.one_of(
+    st.text(st.sampled_from(CLEAN_CHARS), max_size=200),
+    st.tuples(
+        st.text(st.sampled_from(CLEAN_CHARS), min_size=70, max_size=90),
+        st.text(st.sampled_from(CLEAN_CHARS), max_size=120),
+    ).map("".join),
+)
+
+
+@examples(3_000)
+@given(CLEAN_TEXT)
+def test_clean_equals_python(text: str) -> None:
+    """_core.clean(text) == cutter._clean(text): emphasis markers (first 80 characters),
+    whitespace runs, Unicode spaces."""
+    assert core().clean(text) == cutter._clean(text)
+
+
+@examples(1_000)
+@given(st.text(st.characters() | st.sampled_from("*_ \t"), max_size=100))
+def test_clean_equals_python_on_any_text(text: str) -> None:
+    """_core.clean is cutter._clean on any str (control characters, surrogates, NUL)."""
+    assert core().clean(text) == cutter._clean(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "**",
+        "****",
+        "***x***",
+        "_ _x_ _",
+        "**a**" + "b" * 76 + "**c**",
+        "x" * 79 + "**y",
+        "x" * 78 + "**y**",
+        "*\u2003x\u2003*",
+        "a\u3000\u3000b",
+        "a\x1cb  c",
+        "\x00*",
+        "*\x00",
+        "a\x00_",
+        "\x00",
+    ],
+)
+def test_clean_equals_python_on_edge_cases(text: str) -> None:
+    """Hand-picked _clean inputs: the 80-character window, Unicode spaces, NUL."""
+    assert core().clean(text) == cutter._clean(text)
+
+
+ASCII = st.characters(max_codepoint=127)
+LABEL_PREFIXES = st.sampled_from(["", "D", "K", "Abs", "Nr", "TM", "§", "Đ"])
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["19a", "1-3", "IV", "a b", "1.2.3", " x ", "--", "a!b", "...", "5 bis 6", "", "\t1\t", "đ"],
+)
+@pytest.mark.parametrize("prefix", ["", "D", "§"])
+def test_label_segment_of_typical_labels(prefix: str, label: str) -> None:
+    """label_segment: ASCII labels as the Python function; others NotImplemented."""
+    got = core().label_segment(prefix, label)
+    if label.isascii():
+        assert got == codes.label_segment(prefix, label)
+    else:
+        assert got is NotImplemented
+
+
+@examples(2_000)
+@given(LABEL_PREFIXES, st.text(ASCII, max_size=80))
+def test_label_segment_equals_python_for_ascii_labels(prefix: str, label: str) -> None:
+    """_core.label_segment(prefix, label) == codes.label_segment for any ASCII label."""
+    assert core().label_segment(prefix, label) == codes.label_segment(prefix, label)
+
+
+@examples(500)
+@given(LABEL_PREFIXES, st.text(max_size=20).filter(lambda t: not t.isascii()))
+def test_label_segment_is_not_implemented_for_unicode_labels(prefix: str, label: str) -> None:
+    """Non-ASCII labels are left to Python (its Unicode folding)."""
+    assert core().label_segment(prefix, label) is NotImplemented
+
+
+ENUMERATORS = [
+    "",
+    "",
+    "1. ",
+    "12) ",
+    "IV) ",
+    "iv. ",
+    "x. ",
+    "1.2.3 ",
+    "1.2. ",
+    "1.2.3.\t",
+    "(a) ",
+    "(12) ",
+    "(iv)\t",
+    "(IV) ",
+    "  1. ",
+    "\t(a)  ",
+    "1.",
+    "1. \n",
+    "1.\x0b",
+    "(a)",
+]
+SLUG_TEXT = st.one_of(
+    st.tuples(st.sampled_from(ENUMERATORS), st.text(ASCII, max_size=30)).map("".join),
+    st.tuples(
+        st.sampled_from(ENUMERATORS),
+        st.lists(
+            st.text(st.sampled_from("abcXYZ019"), min_size=1, max_size=12), min_size=4, max_size=14
+        ).map(" ".join),
+    ).map("".join),
+    st.text(st.sampled_from("!-_ .\t()[]/*"), max_size=20),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *[e + "Payment terms" for e in ENUMERATORS],
+        "G. Payment",
+        "1.2 Scope",
+        "IVX. x",
+        "1.x",
+        "1) ",
+        "(1)x",
+        "!!!",
+        "---",
+        "",
+        " - ",
+        "a" * 65,
+        "a" * 64 + " b",
+        ("word " * 20).strip(),
+        "-" + "ab-" * 30,
+        "x" + "-" * 70 + "y",
+    ],
+)
+def test_heading_slug_of_typical_headings(text: str) -> None:
+    """heading_slug: enumerators dropped, 64-character cut, ``untitled``."""
+    assert core().heading_slug(text) == codes.heading_slug(text)
+
+
+@examples(3_000)
+@given(SLUG_TEXT)
+def test_heading_slug_equals_python_for_ascii_text(text: str) -> None:
+    """_core.heading_slug(text) == codes.heading_slug(text) for any ASCII text."""
+    assert core().heading_slug(text) == codes.heading_slug(text)
+
+
+@pytest.mark.parametrize("text", ["Điều 1", "Straße", "a\xa0b", "1. café", "ǅ", "\u2003"])
+def test_heading_slug_is_not_implemented_for_unicode_text(text: str) -> None:
+    """Non-ASCII headings are left to Python (NFKD folding)."""
+    assert core().heading_slug(text) is NotImplemented
+
+
+# -- SHA-256 --------------------------------------------------------------------------------
+
+
+def test_sha256_of_every_length_up_to_300() -> None:
+    """sha256_hex over 0..300 bytes (every padding case), whole and split in parts."""
+    data = bytes((i * 37 + 11) % 256 for i in range(300))
+    sha = core().sha256_hex
+    for n in range(301):
+        part = data[:n]
+        want = hashlib.sha256(part).hexdigest()
+        assert sha(part) == want
+        assert sha(part[: n // 3], part[n // 3 : n // 2], part[n // 2 :]) == want
+        assert sha(b"", part, b"") == want
+    assert sha() == hashlib.sha256(b"").hexdigest()
+
+
+@examples(500)
+@given(st.lists(st.binary(max_size=150), max_size=6))
+def test_sha256_of_parts_is_that_of_their_concatenation(parts: list[bytes]) -> None:
+    """sha256_hex(*parts) == sha256(b"".join(parts)) for any split."""
+    assert core().sha256_hex(*parts) == hashlib.sha256(b"".join(parts)).hexdigest()
+
+
+def test_sha256_of_a_megabyte() -> None:
+    """A 1 MB input, in one part and in uneven parts (other buffer types too)."""
+    data = bytes((i * 7919 + i // 251) % 256 for i in range(1 << 20))
+    want = hashlib.sha256(data).hexdigest()
+    sha = core().sha256_hex
+    assert sha(data) == want
+    assert sha(data[:1], data[1:65], data[65:100_003], data[100_003:]) == want
+    assert sha(bytearray(data), memoryview(data)[:0]) == want
+
+
+def test_builtin_constants_and_configs_take_the_intended_paths() -> None:
+    """The built-in hint and fast profiles are the cutter's; the first config keeps the
+    built-in hint (True), the second makes the cutter pass a regex hint."""
+    assert profiles.starts(profiles.PROFILES) == cutter._BUILTIN_STARTS
+    assert cutter._FAST == FAST
+    assert tuple(profiles.PROFILES) == ("vi", "de", "en")
+    configured = [profiles.configured(c) for c in CONFIGS]
+    assert profiles.starts(configured[0]) == cutter._BUILTIN_STARTS
+    assert profiles.starts(configured[1]) != cutter._BUILTIN_STARTS
+
+
+def test_configured_line_rules_without_a_start_can_be_joined() -> None:
+    """Two configured line rules with (?P<label>...) and no ``start`` make one hint regex
+    (their groups unnamed); both cutters cut with them, and alike."""
+    config = {
+        "labels": {
+            "xx": [
+                {
+                    "kind": "article",
+                    "rank": 50,
+                    "prefix": "A",
+                    "head": r"A (?P<label>\d+)",
+                    "line": r"A (?P<label>\d+)\.",
+                },
+                {
+                    "kind": "clause",
+                    "rank": 60,
+                    "prefix": "B",
+                    "head": r"B (?P<label>\d+)",
+                    "line": r"B (?P<label>\d+)\.",
+                    "scope": "local",
+                },
+            ]
+        }
+    }
+    doc = "# T\n\nA 1. first\n\nB 2. second\n\nA 3. third\n"
+    a = outcome(True, doc, "x.md", profile="xx", config=config)
+    b = outcome(False, doc, "x.md", profile="xx", config=config)
+    assert a == b, difference(a, b)
+    assert [u.code for u in a.units] == ["X", "X/t", "X/A1", "X/A1/B2", "X/A3"]
