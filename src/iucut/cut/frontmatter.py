@@ -11,7 +11,35 @@ import yaml
 _OPEN = re.compile(r"\ufeff?(---|\+\+\+)[ \t]*\r?(?:\n|$)")
 _YAML_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?(?:\n|\Z)", re.M)
 _TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*\r?(?:\n|\Z)", re.M)
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
+_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc]
+    """PyYAML's safe loader, with two shortcuts that change no result (front matter is
+    parsed once per document, so its cost is per document, not per byte):
+
+    * the tag of a scalar is looked up once per distinct short text (the safe loader has
+      no path resolvers, so the tag depends on the text and its style only);
+    * a ``str`` scalar is constructed as its text, without the generic dispatch.
+    """
+
+    def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> Any:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers or len(value) > 64:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _TAGS.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_TAGS) < 4096:
+                _TAGS[key] = tag
+        return tag
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        if node.__class__ is yaml.ScalarNode and node.tag == _STR:
+            return node.value
+        return super().construct_object(node, deep)
 
 
 def split_front_matter(text: str) -> tuple[int, dict[str, Any], str | None]:
