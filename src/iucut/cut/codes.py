@@ -68,6 +68,7 @@ def heading_slug(text: str) -> str:
     return slug(text[m.end() :] if m else text)
 
 
+@lru_cache(maxsize=4096)  # path parts repeat from one document to the next
 def slug(text: str) -> str:
     """A path segment: folded, lower case, ``-`` separated, ≤ 64 characters."""
     s = _NON_SLUG.sub("-", fold(text).lower()).strip("-")
