@@ -10,7 +10,9 @@ counts, with the spread of the runs shown (the machine is shared). Tools, each o
 same files:
 
 * ``iucut``: :func:`iucut.cut.cut_file` — decode, block scan, labels, codes, titles,
-  spans and content hashes: the full rows of the cut plan (cut + enrich);
+  spans and content hashes: the full rows of the cut plan (cut + enrich), by the
+  compiled core;
+* ``iucut-py``: the same with ``IUCUT_PURE_PYTHON=1``: the reference cutter in Python;
 * ``langchain``: ``MarkdownHeaderTextSplitter`` on ``#`` … ``######``;
 * ``chonkie``: ``RecursiveChunker()`` with its default (Markdown-agnostic) rules.
 
@@ -34,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"
-TOOLS = ("iucut", "langchain", "chonkie")
+TOOLS = ("iucut", "iucut-py", "langchain", "chonkie")
 DOC_BYTES = 100_000
 
 
@@ -78,8 +80,12 @@ def worker(tool: str, listing: Path) -> None:
     """Run one tool over the files named in ``listing``; print one JSON line."""
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
     files = [Path(line) for line in listing.read_text().splitlines() if line]
-    if tool == "iucut":
-        from iucut.cut import cut_file
+    if tool in ("iucut", "iucut-py"):
+        if tool == "iucut-py":  # the reference cutter, pure Python
+            os.environ["IUCUT_PURE_PYTHON"] = "1"
+        from iucut.cut import cut_file, cutter
+
+        assert (tool == "iucut") == cutter.COMPILED, "the compiled core is not built"
 
         def run(path: Path) -> int:
             return len(cut_file(path).units)
@@ -190,6 +196,10 @@ def main() -> None:
             )
     print(f"# load average after: {os.getloadavg()[0]:.2f}")
     names = list(sets)
+    if "iucut" in tools and "iucut-py" in tools:
+        for name in names[:3]:
+            ratio = results[(name, "iucut-py")]["cpu"] / results[(name, "iucut")]["cpu"]
+            print(f"# {name}: the compiled core is {ratio:.2f}x the Python cutter (CPU time)")
     if "iucut" in tools and "langchain" in tools:
         for name in names[:3]:
             ratio = results[(name, "langchain")]["cpu"] / results[(name, "iucut")]["cpu"]
