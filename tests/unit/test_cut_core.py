@@ -8,6 +8,7 @@ compared on every file of ../shared/corpora and on generated Markdown and label 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
@@ -1037,3 +1038,54 @@ def test_configured_line_rules_without_a_start_can_be_joined() -> None:
     b = outcome(False, doc, "x.md", profile="xx", config=config)
     assert a == b, difference(a, b)
     assert [u.code for u in a.units] == ["X", "X/t", "X/A1", "X/A1/B2", "X/A3"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ">" * 100_000 + " deep\n",
+        "- " * 30_000 + "x\n",
+        "1. " * 30_000 + "x\n",
+        "# " + " " * 1_000_000 + "x\n",
+        "x" * 2_000_000,
+        "*" * 200_000 + "\n" + "_" * 200_000,
+        "[a" * 50_000 + "]: /b\n---\n",
+        "> " * 2_000 + "\n" + ("> " * 2_000 + "x\n") * 200,
+        "Điều 1. " * 100_000 + "\n",
+        "\t" * 1_000_000 + "x\n",
+        "- " * 10_000 + "\t" * 10_000 + "x\n",
+        ("a\n" * 3 + "===\n") * 20_000,
+        "\r" * 100_000,
+        "1.\n" * 100_000,
+    ],
+    ids=lambda t: repr(t[:12]),
+)
+def test_pathological_input_cuts_identically(text: str) -> None:
+    """Deep nesting, enormous lines and long runs: the same units from both cutters."""
+    data = text.encode()
+    a, b = outcome(True, data, "patho.md"), outcome(False, data, "patho.md")
+    assert a == b, difference(a, b)
+
+
+LEAK_DOC = (
+    "---\ntitle: T\n---\n# Luật {#luat}\n\nChương I\n\nĐiều 1. Phạm vi\n\n1. Khoản một:\n"
+    "a) điểm a;\nđ) điểm đ.\n\n**Điều 2.** In đậm\n\nTiêu đề\n===\n\n## Straße\n\n"
+    "§ 5 Titel\n\n(1) Absatz\n\n\tcode\n\n> quote\n\n- item\n\n<div>\nx\n</div>\n\n"
+    "[ref]: /url\n\n# Luật {#luat}\n"
+).encode()
+
+
+def test_repeated_cuts_keep_no_memory() -> None:
+    """The compiled core keeps nothing from one cut to the next: a reference leaked per
+    cut would grow the allocated blocks with the number of cuts; CPython's free lists
+    fill up to a bound and then stop growing."""
+    with compiled(True):
+        for _ in range(3000):
+            cutter.cut_text(LEAK_DOC, "leak.md")
+        gc.collect()
+        start = sys.getallocatedblocks()
+        for _ in range(3000):
+            cutter.cut_text(LEAK_DOC, "leak.md")
+        gc.collect()
+        grown = sys.getallocatedblocks() - start
+    assert grown < 300, f"{grown} blocks more after 3000 more cuts"
