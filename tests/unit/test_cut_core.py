@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from iucut.cut import blocks, codes, cutter, profiles
 from iucut.cut.frontmatter import split_front_matter
 from iucut.cut.source import cut_file
 from iucut.errors import InputError
-from iucut.units import CutDocument
+from iucut.units import CutDocument, Unit
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 
@@ -1089,3 +1089,24 @@ def test_repeated_cuts_keep_no_memory() -> None:
         gc.collect()
         grown = sys.getallocatedblocks() - start
     assert grown < 300, f"{grown} blocks more after 3000 more cuts"
+
+
+def test_a_unit_class_with_post_init_is_built_through_its_init(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The core fills Unit's slots directly only for the plain frozen dataclass: a class
+    with __post_init__ (or other slots) is called, so its __post_init__ runs per unit."""
+    seen: list[str] = []
+
+    @dataclass(frozen=True, slots=True)
+    class CheckedUnit(Unit):
+        def __post_init__(self) -> None:
+            seen.append(self.code)
+
+    data = "# T\n\nĐiều 1. A\n\n1. one\n".encode()
+    plain = outcome(True, data, "x.md")
+    monkeypatch.setattr(cutter, "Unit", CheckedUnit)
+    checked = outcome(True, data, "x.md")
+    assert all(type(u) is CheckedUnit for u in checked.units)
+    assert seen == [u.code for u in plain.units]
+    assert [u.to_dict() for u in checked.units] == [u.to_dict() for u in plain.units]

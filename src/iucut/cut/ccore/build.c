@@ -106,10 +106,23 @@ int iu_unit_maker_init(unit_maker *mk, PyObject *type)
         PyErr_SetString(PyExc_TypeError, "unit type must be a class");
         return -1;
     }
-    mk->type = (PyTypeObject *)type;
+    /* The answer for the last class, while the class is unchanged (its version tag). */
+    static unit_maker last;
+    static unsigned int last_tag;
+    PyTypeObject *cls = (PyTypeObject *)type;
+    if (cls == last.type && last_tag != 0 && cls->tp_version_tag == last_tag &&
+        PyType_HasFeature(cls, Py_TPFLAGS_VALID_VERSION_TAG)) {
+        *mk = last;
+        return 0;
+    }
+    mk->type = cls;
     /* Only a frozen dataclass without __post_init__ may skip __init__. */
     int post = PyObject_HasAttrString(type, "__post_init__");
     mk->direct = !post && unit_offsets(mk->type, mk->offsets);
+    if (PyType_HasFeature(cls, Py_TPFLAGS_VALID_VERSION_TAG)) {
+        last = *mk;
+        last_tag = cls->tp_version_tag;
+    }
     return 0;
 }
 
