@@ -168,12 +168,8 @@ static Py_ssize_t find_nl(const scanner *sc, Py_ssize_t pos)
 #endif
 }
 
-/* Where the scanner is: the line s[pos:nxt] (do_line sets its UTF-8 length). */
-static void at_line(scanner *sc, Py_ssize_t pos, Py_ssize_t nxt)
-{
-    (void)nxt;
-    sc->line_start = pos;
-}
+/* Where the scanner is: the line that starts at pos (do_line sets its UTF-8 length). */
+static void at_line(scanner *sc, Py_ssize_t pos) { sc->line_start = pos; }
 
 /* Past the line s[pos:nxt] */
 static void next_line(scanner *sc, Py_ssize_t nxt)
@@ -958,7 +954,7 @@ int iu_scan(PyObject *s, Py_ssize_t pos, const iu_hint *hint, const iu_scan_help
     if (0 < pos && pos < n && S(&sc, pos - 1) != '\n') { /* after a BOM: not a line start */
         Py_ssize_t nl = find_nl(&sc, pos);
         Py_ssize_t nxt = nl < 0 ? n : nl + 1;
-        at_line(&sc, pos, nxt);
+        at_line(&sc, pos);
         if (do_line(&sc, pos, nl >= 0 ? nl : n, nxt) < 0)
             goto out;
         next_line(&sc, nxt);
@@ -967,14 +963,14 @@ int iu_scan(PyObject *s, Py_ssize_t pos, const iu_hint *hint, const iu_scan_help
     while (pos < n) {
         Py_ssize_t nl = find_nl(&sc, pos);
         if (nl < 0) {
-            at_line(&sc, pos, n);
+            at_line(&sc, pos);
             if (do_line(&sc, pos, n, n) < 0)
                 goto out;
             next_line(&sc, n);
             break;
         }
         Py_ssize_t depth = sc.depth;
-        at_line(&sc, pos, nl + 1);
+        at_line(&sc, pos);
         if (do_line(&sc, pos, nl, nl + 1) < 0)
             goto out;
         next_line(&sc, nl + 1);
