@@ -9,7 +9,8 @@ byte for byte (the lossless invariant).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 #: Unit kinds, from the outside in. ``heading`` is a plain Markdown heading with no
@@ -89,12 +90,17 @@ class Unit:
         return self.raw_heading + self.body
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The row as a dict (every field is a str, an int or None: no copy needed)."""
+        return dict(zip(_UNIT_NAMES, _unit_values(self), strict=True))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Unit:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_UNIT_NAMES = tuple(f.name for f in fields(Unit))
+_unit_values = attrgetter(*_UNIT_NAMES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,9 @@ API: :func:`missing_fields` / :func:`require_row` for one row, :func:`validate_r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from iucut.errors import ContractError
@@ -48,7 +49,17 @@ def _get(row: Row, name: str) -> Any:
 
 def missing_fields(row: Row) -> list[str]:
     """Names of the required fields the row lacks (absent or None), sorted."""
-    return sorted(name for name in REQUIRED_FIELDS if _get(row, name) is None)
+    return _missing(_getter(row))
+
+
+def _getter(row: Row) -> Callable[[str], Any]:
+    if type(row) is dict:
+        return row.get
+    return partial(_get, row)
+
+
+def _missing(get: Callable[[str], Any]) -> list[str]:
+    return sorted(name for name in REQUIRED_FIELDS if get(name) is None)
 
 
 def require_row(row: Row) -> None:
@@ -67,44 +78,46 @@ def validate_rows(rows: Iterable[Row]) -> list[Violation]:
     seen: set[str] = set()
     next_byte: dict[str, int] = {}
     for row in rows:
-        code = _get(row, "code")
-        missing = missing_fields(row)
+        # a Unit as a dict (its fields are atoms): plain dict lookups from here on
+        get = _getter(row.to_dict() if type(row) is Unit else row)
+        code = get("code")
+        missing = _missing(get)
         if missing:
             out.append(Violation(code, "missing", f"missing=[{', '.join(missing)}]"))
         if isinstance(code, str):
             if code in seen:
                 out.append(Violation(code, "duplicate", "code is not unique"))
             seen.add(code)
-        parent = _get(row, "parent_code")
+        parent = get("parent_code")
         if parent is None:
-            if _get(row, "kind") not in (None, "document"):
+            if get("kind") not in (None, "document"):
                 out.append(Violation(code, "parent", "only a document unit has no parent"))
         elif parent not in seen or parent == code:
             out.append(Violation(code, "parent", f"parent {parent} is not an earlier row"))
-        out.extend(_spans(row, next_byte))
+        out.extend(_spans(get, next_byte))
     return out
 
 
-def _spans(row: Row, next_byte: dict[str, int]) -> list[Violation]:
-    code = _get(row, "code")
-    head, body = _get(row, "raw_heading"), _get(row, "body")
+def _spans(get: Callable[[str], Any], next_byte: dict[str, int]) -> list[Violation]:
+    code = get("code")
+    head, body = get("raw_heading"), get("body")
     if not isinstance(head, str) or not isinstance(body, str):
         return []
     out: list[Violation] = []
-    b0, b1 = _get(row, "byte_start"), _get(row, "byte_end")
+    b0, b1 = get("byte_start"), get("byte_end")
     size = len((head + body).encode("utf-8", "surrogatepass"))
     if isinstance(b0, int) and isinstance(b1, int):
         if b1 - b0 != size:
             out.append(Violation(code, "span", f"bytes {b0}-{b1} do not hold {size} bytes"))
-        doc = str(_get(row, "doc_path"))
+        doc = str(get("doc_path"))
         expected = next_byte.get(doc, 0)
         if b0 != expected:
             out.append(Violation(code, "span", f"starts at byte {b0}, expected {expected}"))
         next_byte[doc] = b1
-    l0, l1 = _get(row, "line_start"), _get(row, "line_end")
+    l0, l1 = get("line_start"), get("line_end")
     if isinstance(l0, int) and isinstance(l1, int) and (l0 < 1 or l1 < l0 - 1):
         out.append(Violation(code, "span", f"lines {l0}-{l1} run backwards"))
-    digest = _get(row, "content_hash")
+    digest = get("content_hash")
     if isinstance(digest, str) and digest != content_hash(head, body):
         out.append(Violation(code, "hash", "content_hash does not match raw_heading + body"))
     return out

@@ -23,6 +23,7 @@ from iucut.units import CutDocument
 from iucut.validate import check_rows
 
 TREE_UNITS = 40  # units shown per document tree
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # one for every row
 TREE_DOCS = 10  # above this many documents, a table of documents instead of trees
 WARNINGS_SHOWN = 3  # per document
 
@@ -130,8 +131,8 @@ def cut(
             check_rows(result.units)
             kinds.update(u.kind for u in result.units)
             if sink is not None:
-                for row in plan_rows(result):
-                    sink.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                encode = _ROW_ENCODER.encode
+                sink.writelines(encode(row) + "\n" for row in plan_rows(result))
             if len(docs) <= TREE_DOCS:
                 docs.append(result)
             else:
