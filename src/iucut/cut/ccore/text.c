@@ -173,6 +173,15 @@ PyObject *iu_clean(PyObject *text)
 
 /* -- codes ------------------------------------------------------------------------------ */
 
+/* out[*x:*y].strip("-") */
+static void strip_dashes(const char *out, Py_ssize_t *x, Py_ssize_t *y)
+{
+    while (*x < *y && out[*x] == '-')
+        (*x)++;
+    while (*y > *x && out[*y - 1] == '-')
+        (*y)--;
+}
+
 static int label_char(Py_UCS4 c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -200,10 +209,7 @@ PyObject *iu_label_segment(PyObject *prefix, PyObject *label)
         }
     }
     Py_ssize_t x = 0, y = w;
-    while (x < y && out[x] == '-')
-        x++;
-    while (y > x && out[y - 1] == '-')
-        y--;
+    strip_dashes(out, &x, &y);
     PyObject *tail = PyUnicode_FromStringAndSize(out + x, y - x);
     if (out != small)
         PyMem_Free(out);
@@ -326,10 +332,7 @@ PyObject *iu_heading_slug(PyObject *text)
         out[w++] = '-';
     }
     Py_ssize_t x = 0, y = w;
-    while (x < y && out[x] == '-')
-        x++;
-    while (y > x && out[y - 1] == '-')
-        y--;
+    strip_dashes(out, &x, &y);
     if (y - x > MAX_SLUG) { /* cut at the last "-" within the first MAX_SLUG + 1 */
         Py_ssize_t cut = -1;
         for (Py_ssize_t q = x + MAX_SLUG; q > x; q--)
