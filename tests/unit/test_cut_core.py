@@ -1088,7 +1088,9 @@ def test_repeated_cuts_keep_no_memory() -> None:
             cutter.cut_text(LEAK_DOC, "leak.md")
         gc.collect()
         grown = sys.getallocatedblocks() - start
-    assert grown < 300, f"{grown} blocks more after 3000 more cuts"
+    # one reference leaked per cut (LEAK_DOC takes every path of the core) is >= 3000
+    # blocks; free lists and caches filling up stay far below that
+    assert grown < 1000, f"{grown} blocks more after 3000 more cuts"
 
 
 def test_a_unit_class_with_post_init_is_built_through_its_init(
