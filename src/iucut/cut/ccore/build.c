@@ -1,10 +1,11 @@
 /* Marks -> units: cutter._Builder.units and ._rows, on code points.
  *
- * Labels are matched by the profile's Python Matcher; titles that need Unicode cleanup,
- * slugs, label segments and {#id} attributes go through the Python functions of
- * iucut.cut.cutter and iucut.cut.codes. Everything else (the unit tree, codes, line and
- * byte spans, the iu1 content hashes straight from the source bytes, the Unit objects)
- * is done here.
+ * Labels are matched natively for the built-in profiles (fast.c) and by the profile's
+ * Python Matcher where that match is undecided or the rules are configured; titles,
+ * ASCII slugs and label segments are made natively (text.c), non-ASCII ones, {#id}
+ * attributes and the document title by the Python functions of iucut.cut.codes and
+ * iucut.cut.cutter. The unit tree, codes, line and byte spans, the iu1 content hashes
+ * (straight from the source bytes) and the Unit objects are made here.
  */
 #include "core.h"
 #include "build.h"

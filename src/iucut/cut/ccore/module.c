@@ -4,9 +4,13 @@
  *                          built-in profiles' hint, natively) or a compiled pattern
  *   Scan.marks()           the marks as (kind, start, end, level, text) tuples
  *   Scan.texts(limit)      the first marks' texts (profile detection)
- *   Scan.build(...)        the units (see cutter._core_cut)
- *   sha256_hex(*parts)     the SHA-256 of the concatenated bytes (tests)
+ *   Scan.signature_hits(limit)  how many of them match each built-in signature
+ *   Scan.build(...)        the units (see cutter._cut)
  *   ACCELERATED            whether SHA-256 uses the CPU's SHA instructions
+ *
+ * and, for the tests that hold the core to the Python cutter: sha256_hex(*parts),
+ * clean(text), label_segment(prefix, label), heading_slug(text),
+ * fast_match(profile, heading, text), signature(profile, text).
  */
 #include "build.h"
 #include "core.h"
