@@ -1,4 +1,10 @@
-"""Cut one document's text into units: structure from marks, codes, titles, spans, hashes."""
+"""Cut one document's text into units: structure from marks, codes, titles, spans, hashes.
+
+Two implementations give the same units: this module with :mod:`iucut.cut.blocks` (the
+reference, pure Python) and the compiled core ``iucut.cut._core`` (``ccore/``, used when
+it was built; ``IUCUT_PURE_PYTHON=1`` selects the reference). ``tests/unit/
+test_cut_core.py`` holds them to the same output.
+"""
 
 from __future__ import annotations
 
