@@ -8,6 +8,7 @@ from typing import Any
 from iucut.units import Unit
 
 ACCELERATED: int
+BUILTIN_STARTS: str
 
 class Scan:
     def __init__(self, s: str, start: int, hint: Pattern[str] | bool | None) -> None: ...

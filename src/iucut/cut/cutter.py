@@ -162,7 +162,7 @@ def _cut(
     start = fm_end or (1 if s.startswith("\ufeff") else 0)
     cand, hint = _patterns(alts)
     if COMPILED:
-        scanned = _core.Scan(s, start, True if alts == _BUILTIN_STARTS else hint)
+        scanned = _core.Scan(s, start, True if alts == _NATIVE_STARTS else hint)
     else:
         marks = scan(s, start, cand, hint)
     cfg = config or {}
@@ -228,8 +228,10 @@ def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
     return detect(marks.texts(DETECT_SAMPLE), profiles)
 
 
-#: The hint alternatives of the built-in profiles: the compiled scanner knows them.
+#: The hint alternatives of the built-in profiles; the compiled scanner matches them
+#: natively while they are the ones it was written for (else it is given the regex).
 _BUILTIN_STARTS = starts(PROFILES)
+_NATIVE_STARTS = getattr(_core, "BUILTIN_STARTS", None)
 #: Built-in profiles whose label rules the compiled core also matches natively (it falls
 #: back to the profile's Matcher wherever its own matching could differ).
 _FAST = {"vi": 1, "de": 2, "en": 3}

@@ -7,6 +7,7 @@
  *   Scan.signature_hits(limit)  how many of them match each built-in signature
  *   Scan.build(...)        the units (see cutter._cut)
  *   ACCELERATED            whether SHA-256 uses the CPU's SHA instructions
+ *   BUILTIN_STARTS         the hint alternatives Scan(..., True) implements
  *
  * and, for the tests that hold the core to the Python cutter: sha256_hex(*parts),
  * clean(text), label_segment(prefix, label), heading_slug(text),
@@ -17,6 +18,11 @@
 #include "fast.h"
 #include "sha256.h"
 #include "text.h"
+
+/* The hint alternatives scan.c's builtin_hint implements (profiles.starts(PROFILES)). */
+static const char BUILTIN_STARTS[] =
+    "(?i:amendment)|(?i:article)|(?i:chapter)|(?i:part)|(?i:section)|Ch\u01b0\u01a1ng|"
+    "M\u1ee5c|Ph\u1ea7n|Ti\u1ec3u|[a-z]{1,2}\\)|[a-z\u0111]\\d{0,2}\\)|\\(|\\d|\u0110i\u1ec1u";
 
 static iu_scan_helpers helpers;
 static PyObject *str_match, *str_document, *str_heading, *kind_names[3];
@@ -371,7 +377,8 @@ PyMODINIT_FUNC PyInit__core(void)
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "Scan", (PyObject *)&ScanType) < 0 ||
-        PyModule_AddIntConstant(m, "ACCELERATED", iu_sha256_accelerated()) < 0) {
+        PyModule_AddIntConstant(m, "ACCELERATED", iu_sha256_accelerated()) < 0 ||
+        PyModule_AddStringConstant(m, "BUILTIN_STARTS", BUILTIN_STARTS) < 0) {
         Py_DECREF(m);
         return NULL;
     }

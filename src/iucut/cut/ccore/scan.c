@@ -369,7 +369,8 @@ static int starts_with_ci(const Py_UCS4 *c, Py_ssize_t n, Py_ssize_t j, const ch
     return 1;
 }
 
-/* The built-in profiles' hint (cutter._patterns of profiles.starts(PROFILES)):
+/* The built-in profiles' hint (cutter._patterns of profiles.starts(PROFILES), which the
+ * module exports as BUILTIN_STARTS: the cutter uses this function only while they agree):
  * \*\*|__|(?i:amendment)|(?i:article)|(?i:chapter)|(?i:part)|(?i:section)|Chương|Mục|
  * Phần|Tiểu|[a-z]{1,2}\)|[a-zđ]\d{0,2}\)|\(|\d|Điều */
 static int builtin_hint(const Py_UCS4 *c, Py_ssize_t n, Py_ssize_t j)
