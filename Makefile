@@ -36,5 +36,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/apply_bench.py
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
 	rm -f src/iucut/cut/_core.*.so
