@@ -16,7 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -1008,6 +1008,40 @@ def test_builtin_constants_and_configs_take_the_intended_paths() -> None:
     configured = [profiles.configured(c) for c in CONFIGS]
     assert profiles.starts(configured[0]) == cutter._BUILTIN_STARTS
     assert profiles.starts(configured[1]) != cutter._BUILTIN_STARTS
+
+
+def test_the_core_matches_natively_the_rules_of_the_profiles() -> None:
+    """fast.c is written for the built-in rules and signatures: the core names their
+    fingerprints, and they are the profiles' own."""
+    for name, prof in profiles.PROFILES.items():
+        want = profiles.fingerprint(prof)
+        assert core().FAST_RULES.get(name) == want, (
+            f"profile {name!r} is not the one fast.c implements: change fast.c to match "
+            f"it, then its fingerprint in module.c (FAST_RULES) to {want}"
+        )
+
+
+def test_a_rule_changed_without_fast_c_is_matched_by_its_matcher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A built-in rule that is no longer the one fast.c implements turns native matching
+    off for its profile (and native signatures), so both cutters still agree; with the
+    stale native matching the compiled cut would differ."""
+    vi = profiles.PROFILES["vi"]
+    article = next(r for r in vi.rules if r.kind == "article")
+    changed = replace(article, head=re.compile(r"Article\s+(?P<label>\d+)"), line=None)
+    edited = replace(vi, rules=tuple(changed if r is article else r for r in vi.rules), extra={})
+    assert profiles.fingerprint(edited) != profiles.fingerprint(vi)
+    monkeypatch.setitem(cutter.PROFILES, "vi", edited)
+    assert cutter._fast_profiles(cutter.PROFILES) == {"de": 2, "en": 3}
+    text = "# Chương I. Chung\n\n## Điều 5. Phạm vi\n\n1. Khoản một.\n"
+    ref = outcome(False, text, "vi.md", profile="vi")
+    assert [u.kind for u in ref.units] == ["document", "chapter", "heading"]  # no article
+    monkeypatch.setattr(cutter, "_FAST", cutter._fast_profiles(cutter.PROFILES))
+    assert outcome(True, text, "vi.md", profile="vi") == ref
+    monkeypatch.setattr(cutter, "_FAST", FAST)  # stale: fast.c's article rule
+    stale = outcome(True, text, "vi.md", profile="vi")
+    assert [u.kind for u in stale.units] == ["document", "chapter", "article", "clause"]
 
 
 def test_configured_line_rules_without_a_start_can_be_joined() -> None:

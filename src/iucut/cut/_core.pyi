@@ -9,6 +9,7 @@ from iucut.units import Unit
 
 ACCELERATED: int
 BUILTIN_STARTS: str
+FAST_RULES: dict[str, str]
 
 class Scan:
     def __init__(self, s: str, start: int, hint: Pattern[str] | bool | None) -> None: ...

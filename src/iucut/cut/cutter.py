@@ -28,6 +28,7 @@ from iucut.cut.profiles import (
     Rule,
     configured,
     detect,
+    fingerprint,
     most_hits,
     starts,
 )
@@ -223,7 +224,7 @@ def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
     """The detected profile of a document from its first marks (compiled scan or list)."""
     if not COMPILED:
         return detect([m.text for m in marks[:DETECT_SAMPLE]], profiles)
-    if profiles is PROFILES and tuple(PROFILES) == ("vi", "de", "en"):
+    if profiles is PROFILES and tuple(_FAST) == tuple(PROFILES) == ("vi", "de", "en"):
         return most_hits(dict(zip(PROFILES, marks.signature_hits(DETECT_SAMPLE), strict=True)))
     return detect(marks.texts(DETECT_SAMPLE), profiles)
 
@@ -232,9 +233,22 @@ def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
 #: natively while they are the ones it was written for (else it is given the regex).
 _BUILTIN_STARTS = starts(PROFILES)
 _NATIVE_STARTS = getattr(_core, "BUILTIN_STARTS", None)
-#: Built-in profiles whose label rules the compiled core also matches natively (it falls
-#: back to the profile's Matcher wherever its own matching could differ).
-_FAST = {"vi": 1, "de": 2, "en": 3}
+
+
+#: Built-in profiles whose label rules (and signature) the compiled core also matches
+#: natively (it falls back to the profile's Matcher wherever its own matching could
+#: differ): only while they are the rules fast.c was written for, which the core names
+#: by their fingerprint; a rule changed without fast.c is matched by its Matcher alone.
+def _fast_profiles(profiles: Mapping[str, Profile]) -> dict[str, int]:
+    native = getattr(_core, "FAST_RULES", {})
+    return {
+        name: number
+        for name, number in (("vi", 1), ("de", 2), ("en", 3))
+        if name in profiles and native.get(name) == fingerprint(profiles[name])
+    }
+
+
+_FAST = _fast_profiles(PROFILES)
 
 
 def _rule_specs(prof: Profile) -> tuple[tuple[Rule, str, int, str, bool, tuple[str, ...]], ...]:

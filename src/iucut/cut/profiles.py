@@ -18,6 +18,8 @@ ones, and pin profiles by path glob::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -540,6 +542,30 @@ def starts(profiles: Mapping[str, Profile]) -> str:
         }
     )
     return "|".join(alts)
+
+
+def fingerprint(profile: Profile) -> str:
+    """SHA-256 of what decides a profile's labels: its rules in order (every field, each
+    pattern with its flags) and its signature. The compiled core names the fingerprints
+    of the built-in rules it matches natively, so that a rule changed here without
+    fast.c turns the native matching off instead of cutting differently."""
+
+    def pat(p: re.Pattern[str] | None) -> list[Any] | None:
+        return None if p is None else [p.pattern, int(p.flags)]
+
+    data = [
+        profile.name,
+        [
+            [
+                *(r.kind, r.rank, r.prefix, pat(r.head), pat(r.line)),
+                *(r.scope, list(r.within), r.strict, r.start),
+            ]
+            for r in profile.rules
+        ],
+        pat(profile.signature),
+    ]
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _anonymous(pattern: str) -> str:

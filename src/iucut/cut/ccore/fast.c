@@ -8,8 +8,10 @@
  * one, the answer is FAST_UNKNOWN and the Python Matcher decides. Texts no rule can
  * match (most candidate lines) are FAST_NONE at once.
  *
- * Change a built-in rule in profiles.py and this file together: tests/unit/
- * test_cut_core.py compares the two on generated and corpus texts.
+ * Change a built-in rule in profiles.py and this file together, then the rule set's
+ * fingerprint in module.c (FAST_RULES): until then the cutter leaves that profile to its
+ * Matcher. tests/unit/test_cut_core.py compares the two on generated and corpus texts
+ * and names the new fingerprint.
  */
 #include "fast.h"
 

@@ -8,6 +8,7 @@
  *   Scan.build(...)        the units (see cutter._cut)
  *   ACCELERATED            whether SHA-256 uses the CPU's SHA instructions
  *   BUILTIN_STARTS         the hint alternatives Scan(..., True) implements
+ *   FAST_RULES             {profile: fingerprint} of the built-in rules fast.c implements
  *
  * and, for the tests that hold the core to the Python cutter: sha256_hex(*parts),
  * clean(text), label_segment(prefix, label), heading_slug(text),
@@ -23,6 +24,16 @@
 static const char BUILTIN_STARTS[] =
     "(?i:amendment)|(?i:article)|(?i:chapter)|(?i:part)|(?i:section)|Ch\u01b0\u01a1ng|"
     "M\u1ee5c|Ph\u1ea7n|Ti\u1ec3u|[a-z]{1,2}\\)|[a-z\u0111]\\d{0,2}\\)|\\(|\\d|\u0110i\u1ec1u";
+
+/* profiles.fingerprint() of the built-in profiles whose rules and signature fast.c
+ * implements, in the order of FAST_VI, FAST_DE, FAST_EN. The cutter matches a profile
+ * natively only while its fingerprint is this one. When a rule changes in profiles.py,
+ * test_cut_core.py names the new fingerprint: change fast.c to match, then this. */
+static const char *const FAST_RULES[][2] = {
+    {"vi", "61e7937e3fc7797525a3f38f239ef55edd1d1a64c61f3d81977e7f7db39a6569"},
+    {"de", "a0be568f80e92d714afe89c859cf1eeb988663f969ba4b227bc28f88bdd332b3"},
+    {"en", "9d74b0f5551b74cd7b5ed3290bb593b98931217ae7ba98ea1af0e33cbb4726e9"},
+};
 
 static iu_scan_helpers helpers;
 static PyObject *str_match, *str_document, *str_heading, *kind_names[3];
@@ -382,5 +393,18 @@ PyMODINIT_FUNC PyInit__core(void)
         Py_DECREF(m);
         return NULL;
     }
+    PyObject *rules = PyDict_New();
+    int bad = rules == NULL;
+    for (size_t k = 0; !bad && k < sizeof FAST_RULES / sizeof FAST_RULES[0]; k++) {
+        PyObject *v = PyUnicode_FromString(FAST_RULES[k][1]);
+        bad = v == NULL || PyDict_SetItemString(rules, FAST_RULES[k][0], v) < 0;
+        Py_XDECREF(v);
+    }
+    if (bad || PyModule_AddObjectRef(m, "FAST_RULES", rules) < 0) {
+        Py_XDECREF(rules);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_DECREF(rules);
     return m;
 }
