@@ -84,3 +84,18 @@ def test_cut_help_documents_the_options(cli_offline: CliEnv) -> None:
     result = cli_offline.run("cut", "--help")
     for option in ("--glob", "--json", "--output", "--check", "--namespace", "--profile"):
         assert option in result.stdout
+
+
+def test_progress_on_a_terminal_only(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """On a terminal, stderr shows a "cutting" bar counting the files; not when stderr is
+    a pipe, and not with --json (stdout holds only rows)."""
+    src = write(tmp_path / "src", {f"law{k}.md": LAW.encode() for k in range(3)})
+    terminal = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}
+    shown = cli_offline.run("cut", str(src), env=terminal)
+    assert shown.returncode == 0, shown.stderr
+    assert "cutting" in shown.stderr and "3/3" in shown.stderr
+    piped = cli_offline.run("cut", str(src))
+    assert piped.returncode == 0 and "cutting" not in piped.stderr
+    rows = cli_offline.run("cut", "--json", str(src), env=terminal)
+    assert rows.returncode == 0 and "cutting" not in rows.stderr
+    assert len(rows.stdout.splitlines()) == 15

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,35 @@ def echo_json(data: Any) -> None:
 def note(message: str) -> None:
     """A diagnostic line on stderr (never on stdout, which holds results)."""
     click.echo(message, err=True)
+
+
+@contextmanager
+def progress(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], None] | None]:
+    """A progress bar on stderr for long work, or None: ``update(done, total, name)``.
+
+    Rich draws it only on a terminal (and clears it when done); diagnostics written
+    meanwhile appear above it.
+    """
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=name)
+
+        yield update
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from iucut.cli import Context, cli, note, pass_ctx
-from iucut.cut import DEFAULT_GLOB, cut_paths
+from iucut.cli import Context, cli, note, pass_ctx, progress
+from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
 from iucut.errors import CheckFailed, InputError
 from iucut.units import CutDocument
 from iucut.validate import check_rows
@@ -26,6 +26,21 @@ TREE_UNITS = 40  # units shown per document tree
 _ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # one for every row
 TREE_DOCS = 10  # above this many documents, a table of documents instead of trees
 WARNINGS_SHOWN = 3  # per document
+
+
+def cutting(
+    paths: tuple[Path, ...] | list[Path], *, glob: str, show: bool, **options: Any
+) -> Iterator[CutDocument | InputError]:
+    """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``."""
+    with progress(show, "cutting") as bar:
+        if bar is None:
+            yield from cut_paths(paths, glob=glob, **options)
+            return
+        total = sum(1 for _ in iter_sources(paths, glob))
+        for done, item in enumerate(cut_paths(paths, glob=glob, **options), 1):
+            name = item.path if isinstance(item, CutDocument) else item.context.get("path")
+            bar(done, total, str(name))
+            yield item
 
 
 def plan_rows(doc: CutDocument) -> Iterator[dict[str, Any]]:
@@ -109,9 +124,10 @@ def cut(
             sink = stack.enter_context(output.open("w", encoding="utf-8"))
         elif as_json and not check:
             sink = sys.stdout
-        for result in cut_paths(
+        for result in cutting(
             paths,
             glob=pattern,
+            show=not as_json,
             root=root or Path.cwd(),
             namespace=namespace,
             profile=profile,

@@ -60,7 +60,7 @@ def prove_cmd(
             raise click.UsageError("give either PATHs or --plan, not both")
         the_plan, plan_id = plan_mod.read_plan(plan_file)
     else:
-        items = cut_sources(ctx, paths, glob, root)
+        items = cut_sources(ctx, paths, glob, root, show=not as_json)
         with provider.connect(autocommit=True) as conn:
             the_plan = plan_mod.make_plan(conn, items)
         plan_id = plan_mod.plan_hash(the_plan)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +11,8 @@ import click
 from iucut import apply as apply_mod
 from iucut import browse
 from iucut import plan as plan_mod
-from iucut.cli import Context, cli, echo_json, note, pass_ctx
-from iucut.cut import cut_paths
+from iucut.cli import Context, cli, echo_json, note, pass_ctx, progress
+from iucut.cli.cut import cutting
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
 from iucut.units import CutDocument, Plan
@@ -39,44 +37,20 @@ def with_sources(f: Any) -> Any:
 
 
 def cut_sources(
-    ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None
+    ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None, show: bool = True
 ) -> list[CutDocument | IucutError]:
-    """Cut the sources; bad documents become errors in the list (others proceed)."""
+    """Cut the sources (a progress bar on stderr when ``show``); bad documents become
+    errors in the list (others proceed)."""
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
-    for item in cut_paths(
-        list(paths), glob=glob, root=root or Path.cwd(), config=ctx.settings.config
+    for item in cutting(
+        list(paths), glob=glob, show=show, root=root or Path.cwd(), config=ctx.settings.config
     ):
         if isinstance(item, IucutError):
             note(f"iucut: rejected: {item.message}")
         items.append(item)
     return items
-
-
-@contextmanager
-def progress(enabled: bool, label: str) -> Iterator[plan_mod.Progress | None]:
-    """A progress bar on stderr for long work (rich), or nothing."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("", total=None)
-
-        def update(done: int, total: int, path: str) -> None:
-            bar.update(task, completed=done, total=total, description=path)
-
-        yield update
 
 
 def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
@@ -137,7 +111,7 @@ def plan_cmd(
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
-    items = cut_sources(ctx, paths, glob, root)
+    items = cut_sources(ctx, paths, glob, root, show=not as_json)
     base = root or Path.cwd()
     scopes = [_scope(p, base) for p in paths if p.is_dir()] if prune else None
     provider = open_provider(ctx.settings)
@@ -227,7 +201,7 @@ def apply_cmd(
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_plan(settings, provider, the_plan, plan_id, on_progress=bar)
     else:
-        items = cut_sources(ctx, paths, glob, root)
+        items = cut_sources(ctx, paths, glob, root, show=not as_json)
         base = root or Path.cwd()
         scopes = [_scope(p, base) for p in paths if p.is_dir()] if prune else None
         with progress(not as_json, "applying") as bar:
