@@ -6,8 +6,8 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Generator, Iterator
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,7 +30,7 @@ WARNINGS_SHOWN = 3  # per document
 
 def cutting(
     paths: tuple[Path, ...] | list[Path], *, glob: str, show: bool, **options: Any
-) -> Iterator[CutDocument | InputError]:
+) -> Generator[CutDocument | InputError, None, None]:
     """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``."""
     with progress(show, "cutting") as bar:
         if bar is None:
@@ -124,7 +124,7 @@ def cut(
             sink = stack.enter_context(output.open("w", encoding="utf-8"))
         elif as_json and not check:
             sink = sys.stdout
-        for result in cutting(
+        results = cutting(
             paths,
             glob=pattern,
             show=not as_json,
@@ -132,7 +132,9 @@ def cut(
             namespace=namespace,
             profile=profile,
             config=config,
-        ):
+        )
+        stack.enter_context(closing(results))  # an error below ends the progress bar first
+        for result in results:
             if isinstance(result, InputError):
                 note(f"iucut: error: {result.message}")
                 bad.append(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,14 @@ def cut_sources(
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
-    for item in cutting(
+    results = cutting(
         list(paths), glob=glob, show=show, root=root or Path.cwd(), config=ctx.settings.config
-    ):
-        if isinstance(item, IucutError):
-            note(f"iucut: rejected: {item.message}")
-        items.append(item)
+    )
+    with closing(results):  # an error ends the progress bar first
+        for item in results:
+            if isinstance(item, IucutError):
+                note(f"iucut: rejected: {item.message}")
+            items.append(item)
     return items
 
 
