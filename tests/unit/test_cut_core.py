@@ -1044,6 +1044,20 @@ def test_a_rule_changed_without_fast_c_is_matched_by_its_matcher(
     assert [u.kind for u in stale.units] == ["document", "chapter", "article", "clause"]
 
 
+def test_doctor_names_built_in_rules_the_core_does_not_match(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """implementation() (shown by ``iucut doctor``) says when built-in rules or the hint
+    are left to Python because the core was built for others."""
+    assert cutter.implementation().startswith("compiled core (")
+    assert "Python" not in cutter.implementation() and "regex" not in cutter.implementation()
+    monkeypatch.setattr(cutter, "_FAST", {"de": 2, "en": 3})
+    monkeypatch.setattr(cutter, "_NATIVE_STARTS", "an older hint")
+    shown = cutter.implementation()
+    assert "vi label rules matched in Python" in shown and "de" not in shown.split(";")[1]
+    assert "legal-line hint by regex" in shown
+
+
 def test_configured_line_rules_without_a_start_can_be_joined() -> None:
     """Two configured line rules with (?P<label>...) and no ``start`` make one hint regex
     (their groups unnamed); both cutters cut with them, and alike."""

@@ -49,6 +49,12 @@ def implementation() -> str:
     """Which cutter cuts here, in words (``iucut doctor`` shows it)."""
     if COMPILED:
         sha = "SHA-256 with the CPU's SHA instructions" if _core.ACCELERATED else "portable SHA-256"
+        # A core built for other built-in rules than these leaves them to Python: slower.
+        stale = [name for name in ("vi", "de", "en") if name in PROFILES and name not in _FAST]
+        if stale:
+            sha += f"; {', '.join(stale)} label rules matched in Python (the core has others)"
+        if _NATIVE_STARTS != _BUILTIN_STARTS:
+            sha += "; legal-line hint by regex (the core has another)"
         return f"compiled core ({sha})"
     if _core is None:
         return "pure Python (the compiled core is not built: no C compiler at install time?)"
