@@ -142,6 +142,12 @@ class NotFound(IucutError):
     exit_code = 14
 
 
+class OutputError(IucutError):
+    """An output file (rows, plan, export, report) cannot be written."""
+
+    exit_code = 15
+
+
 #: Exit code of a usage error (unknown option, missing argument): EX_USAGE.
 USAGE_EXIT = 64
 #: Exit code of ``iucut plan`` when the plan has changes (terraform's -detailed-exitcode).
@@ -163,5 +169,6 @@ EXIT_CODES: dict[int, str] = {
     CheckFailed.exit_code: "cut --check: a document does not round-trip",
     ConfigError.exit_code: "invalid configuration",
     NotFound.exit_code: "no such unit or document",
+    OutputError.exit_code: "an output file cannot be written (named, with the reason)",
     USAGE_EXIT: "usage error (unknown option, missing argument)",
 }

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
-from tests.conftest import CliEnv
+import pytest
+from tests.conftest import CliEnv, iucut_command
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 LAW = "---\niu_namespace: ACT\n---\n# Luật\n\n## Chương I\n\nĐiều 1. Một\n\n1. Khoản\n"
@@ -99,3 +102,42 @@ def test_progress_on_a_terminal_only(cli_offline: CliEnv, tmp_path: Path) -> Non
     rows = cli_offline.run("cut", "--json", str(src), env=terminal)
     assert rows.returncode == 0 and "cutting" not in rows.stderr
     assert len(rows.stdout.splitlines()) == 15
+
+
+def test_an_output_that_cannot_be_written_is_exit_15_naming_it(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """-o into a missing folder, or onto a full disk: exit 15 and one line naming the
+    file and the reason (no traceback); the same with --json, as JSON."""
+    src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    missing = tmp_path / "no-such-folder" / "plan.jsonl"
+    result = cli_offline.run("cut", "-o", str(missing), str(src))
+    assert result.returncode == 15, result.stderr
+    assert f"cannot write {missing}: No such file or directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = cli_offline.run("cut", "--json", "-o", str(missing), str(src))
+    assert result.returncode == 15 and json.loads(result.stdout)["error"] == "OutputError"
+    if not os.path.exists("/dev/full"):
+        pytest.fail("this test needs /dev/full (Linux)")
+    result = cli_offline.run("cut", "-o", "/dev/full", str(src))
+    assert result.returncode == 15, result.stderr
+    assert "cannot write /dev/full: No space left on device" in result.stderr
+
+
+def test_a_full_standard_output_is_reported_on_stderr(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """--json rows to a stdout that cannot take them: exit 15, the reason on stderr."""
+    src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [*iucut_command(), "cut", "--json", str(src)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_offline.env,
+            timeout=120,
+            check=False,
+        )
+    assert result.returncode == 15, result.stderr
+    assert result.stderr.strip() == (
+        "iucut: error: cannot write standard output: No space left on device"
+    )

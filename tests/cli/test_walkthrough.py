@@ -279,3 +279,25 @@ def test_prune_then_export_refuses_the_retired_document(cli_env: Any, tmp_path: 
     assert gone.returncode == 14 and "retired" in gone.stderr
     kept = run(cli_env, "export", "laws/luat-mau.md")
     assert kept.returncode == 0 and kept.stdout == LAW
+
+
+def test_plan_export_and_report_outputs_that_cannot_be_written_exit_15(
+    cli_env: Any, db: Any, tmp_path: Path
+) -> None:
+    """plan -o, export -o and prove --report into a missing or unwritable place: exit 15
+    naming it, no traceback; nothing is written to the database by plan."""
+    folder = source(tmp_path)
+    missing = tmp_path / "no-such-folder" / "plan.json"
+    plan = run(cli_env, "plan", str(folder), "--root", str(folder), "-o", str(missing))
+    assert plan.returncode == 15, plan.stderr
+    assert f"cannot write {missing}" in plan.stderr and "Traceback" not in plan.stderr
+    assert table_counts(db)["iu_document"] == 0
+    assert run(cli_env, "apply", str(folder), "--root", str(folder), enabled=True).returncode == 0
+    export = run(cli_env, "export", "guide.md", "-o", str(missing))
+    assert export.returncode == 15 and f"cannot write {missing}" in export.stderr
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    reports = blocker / "reports"  # under a file: the folder cannot be made
+    proof = run(cli_env, "prove", str(folder), "--root", str(folder), "--report", str(reports))
+    assert proof.returncode == 15, proof.stderr
+    assert f"cannot write {reports}" in proof.stderr and "Traceback" not in proof.stderr

@@ -9,6 +9,7 @@ Each command group lives in a module of this package named after what it owns.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import click
 
 from iucut._version import __version__
 from iucut.config import Settings, load_settings
-from iucut.errors import USAGE_EXIT, IucutError
+from iucut.errors import USAGE_EXIT, IucutError, OutputError
 
 
 class Context:
@@ -47,6 +48,22 @@ def echo_json(data: Any) -> None:
 def note(message: str) -> None:
     """A diagnostic line on stderr (never on stdout, which holds results)."""
     click.echo(message, err=True)
+
+
+#: The name :func:`writing` gives standard output.
+STDOUT = "standard output"
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Writes to the output file ``path``: an OS error becomes an OutputError naming it."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): not an error to report
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"cannot write {exc.filename or path}: {reason}", path=str(path)) from exc
 
 
 @contextmanager
@@ -145,6 +162,11 @@ def main(argv: list[str] | None = None) -> None:
         # Outside standalone mode click returns the code of ``ctx.exit(n)`` / ``Exit(n)``.
         code = cli.main(args=argv, prog_name="iucut", standalone_mode=False)
     except IucutError as exc:
+        if isinstance(exc, OutputError) and exc.context.get("path") == STDOUT:
+            # stdout itself failed (a full disk): say so on stderr, and let nothing else
+            # (the interpreter's last flush included) try stdout again
+            json_mode = False
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         if json_mode:
             echo_json(exc.to_dict())
         else:

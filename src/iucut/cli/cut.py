@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from iucut.cli import Context, cli, note, pass_ctx, progress
+from iucut.cli import STDOUT, Context, cli, note, pass_ctx, progress, writing
 from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
 from iucut.errors import CheckFailed, InputError
 from iucut.units import CutDocument
@@ -121,8 +121,11 @@ def cut(
     with ExitStack() as stack:
         sink: IO[str] | None = None
         if output is not None:
+            # opening, writing and closing the rows file (a full disk shows at close)
+            stack.enter_context(writing(output))
             sink = stack.enter_context(output.open("w", encoding="utf-8"))
         elif as_json and not check:
+            stack.enter_context(writing(Path(STDOUT)))
             sink = sys.stdout
         results = cutting(
             paths,

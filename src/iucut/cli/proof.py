@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from iucut._version import __version__
-from iucut.cli import Context, cli, note, pass_ctx
+from iucut.cli import Context, cli, note, pass_ctx, writing
 from iucut.db.connector import open_provider
 from iucut.errors import DoctorFailed, IucutError
 from iucut.report import Report, render, verdict, write_report
@@ -58,7 +58,8 @@ def doctor_cmd(ctx: Context, as_json: bool, report_dir: Path | None) -> None:
         secrets=secrets,
     )
     if report_dir is not None:
-        written = write_report(report_dir, "doctor", report)
+        with writing(report_dir):
+            written = write_report(report_dir, "doctor", report)
         note("report: " + ", ".join(str(p) for p in written))
     if as_json:
         click.echo(render(report, "json"), nl=False)

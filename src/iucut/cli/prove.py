@@ -9,7 +9,7 @@ import click
 
 from iucut import plan as plan_mod
 from iucut import prove as prove_mod
-from iucut.cli import Context, cli, echo_json, note, pass_ctx
+from iucut.cli import Context, cli, echo_json, note, pass_ctx, writing
 from iucut.cli.write import cut_sources, with_sources
 from iucut.db.connector import open_provider
 from iucut.errors import ProofFailed
@@ -67,7 +67,8 @@ def prove_cmd(
     report = prove_mod.prove(settings, provider, the_plan, plan_id, observer_user=observer_role)
     data = report.to_dict()
     if report_dir is not None:
-        written = write_proof_report(report_dir, f"proof-{plan_id[:12]}", data)
+        with writing(report_dir):
+            written = write_proof_report(report_dir, f"proof-{plan_id[:12]}", data)
         note("report: " + ", ".join(str(p) for p in written))
     if as_json:
         echo_json(data)

@@ -12,7 +12,7 @@ import click
 from iucut import apply as apply_mod
 from iucut import browse
 from iucut import plan as plan_mod
-from iucut.cli import Context, cli, echo_json, note, pass_ctx, progress
+from iucut.cli import Context, cli, echo_json, note, pass_ctx, progress, writing
 from iucut.cli.cut import cutting
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
@@ -126,7 +126,8 @@ def plan_cmd(
         conn.close()
     plan_id = plan_mod.plan_hash(the_plan)
     if output is not None:
-        plan_id = plan_mod.write_plan(the_plan, output)
+        with writing(output):
+            plan_id = plan_mod.write_plan(the_plan, output)
         note(f"plan written to {output} (id {plan_id})")
     if as_json:
         echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan)})
@@ -309,7 +310,8 @@ def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
         path, text = browse.export(conn, doc)
     data = text.encode("utf-8", "surrogatepass")
     if output is not None:
-        output.write_bytes(data)
+        with writing(output):
+            output.write_bytes(data)
         note(f"{path}: {len(data)} bytes written to {output}")
     else:
         sys.stdout.flush()
