@@ -281,6 +281,34 @@ def test_prune_then_export_refuses_the_retired_document(cli_env: Any, tmp_path: 
     assert kept.returncode == 0 and kept.stdout == LAW
 
 
+def test_prune_of_a_folder_with_no_matching_file_is_refused(
+    cli_env: Any, db: Any, tmp_path: Path
+) -> None:
+    """--prune on a folder where --glob finds nothing would retire every document under
+    it: plan and apply refuse (exit 64) and nothing is retired; pruning the folder that
+    held a removed folder still retires its documents."""
+    folder = source(tmp_path)
+    assert run(cli_env, "apply", str(folder), "--root", str(folder), enabled=True).returncode == 0
+    wrong_glob = ("--root", str(folder), "--prune", "--glob", "**/*.txt")
+    plan = run(cli_env, "plan", str(folder), *wrong_glob)
+    assert plan.returncode == 64 and "would be retired" in plan.stderr, plan.stderr
+    applied = run(cli_env, "apply", str(folder), *wrong_glob, enabled=True)
+    assert applied.returncode == 64 and "nothing was done" in applied.stderr, applied.stderr
+    empty = folder / "laws"
+    (empty / "luat-mau.md").unlink()
+    refused = run(cli_env, "apply", str(empty), "--root", str(folder), "--prune", enabled=True)
+    assert refused.returncode == 64, refused.stderr
+    with db.connect() as conn:
+        active = conn.execute(
+            f"SELECT count(*) AS n FROM {db.schema}.iu_document WHERE state = 'active'"
+        ).scalar()
+    assert active == 2  # nothing retired so far
+    parent = run(cli_env, "apply", str(folder), "--root", str(folder), "--prune", enabled=True)
+    assert parent.returncode == 0, parent.stderr
+    gone = run(cli_env, "export", "laws/luat-mau.md")
+    assert gone.returncode == 14 and "retired" in gone.stderr
+
+
 def test_plan_export_and_report_outputs_that_cannot_be_written_exit_15(
     cli_env: Any, db: Any, tmp_path: Path
 ) -> None:

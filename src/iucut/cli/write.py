@@ -14,6 +14,7 @@ from iucut import browse
 from iucut import plan as plan_mod
 from iucut.cli import Context, cli, echo_json, note, pass_ctx, progress, writing
 from iucut.cli.cut import cutting
+from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
 from iucut.units import CutDocument, Plan
@@ -114,9 +115,8 @@ def plan_cmd(
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
+    scopes = _prune_scopes(paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
-    base = root or Path.cwd()
-    scopes = [_scope(p, base) for p in paths if p.is_dir()] if prune else None
     provider = open_provider(ctx.settings)
     conn = provider.connect(autocommit=True)
     try:
@@ -142,6 +142,21 @@ def plan_cmd(
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
         # swallows Exit and *returns* its code, which main() then turned into exit 0
         raise SystemExit(PLAN_CHANGES_EXIT)
+
+
+def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
+    """The folders --prune retires missing documents under (as stored paths). A folder
+    with no file matching ``glob`` is refused: pruning it would retire every document
+    under it, which is far more often a wrong folder or glob than the intent."""
+    base = root or Path.cwd()
+    for folder in paths:
+        if folder.is_dir() and next(iter_sources([folder], glob), None) is None:
+            raise click.UsageError(
+                f"--prune: no file in {folder} matches {glob!r}, so every document under it "
+                "would be retired; nothing was done. Check the folder and --glob (to retire "
+                "a removed folder's documents, prune the folder that held it)."
+            )
+    return [_scope(p, base) for p in paths if p.is_dir()]
 
 
 def _scope(path: Path, base: Path) -> str:
@@ -205,9 +220,8 @@ def apply_cmd(
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_plan(settings, provider, the_plan, plan_id, on_progress=bar)
     else:
+        scopes = _prune_scopes(paths, glob, root) if prune else None
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
-        base = root or Path.cwd()
-        scopes = [_scope(p, base) for p in paths if p.is_dir()] if prune else None
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_documents(
                 settings,
