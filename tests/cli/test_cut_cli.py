@@ -98,7 +98,7 @@ def test_progress_on_a_terminal_only(cli_offline: CliEnv, tmp_path: Path) -> Non
     assert shown.returncode == 0, shown.stderr
     assert "cutting" in shown.stderr and "3/3" in shown.stderr
     piped = cli_offline.run("cut", str(src))
-    assert piped.returncode == 0 and "cutting" not in piped.stderr
+    assert piped.returncode == 0 and piped.stderr == ""  # not even a blank line
     rows = cli_offline.run("cut", "--json", str(src), env=terminal)
     assert rows.returncode == 0 and "cutting" not in rows.stderr
     assert len(rows.stdout.splitlines()) == 15
@@ -141,3 +141,15 @@ def test_a_full_standard_output_is_reported_on_stderr(cli_offline: CliEnv, tmp_p
     assert result.stderr.strip() == (
         "iucut: error: cannot write standard output: No space left on device"
     )
+
+
+def test_a_folder_where_glob_finds_nothing_is_a_warning(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """A folder argument with no matching file is named on stderr; the others are cut."""
+    src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    (tmp_path / "empty").mkdir()
+    result = cli_offline.run("cut", "--json", str(tmp_path / "empty"), str(src))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"iucut: warning: no file in {tmp_path / 'empty'} matches '**/*.md'\n"
+    assert len(result.stdout.splitlines()) == 5

@@ -73,10 +73,12 @@ def progress(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], No
     Rich draws it only on a terminal (and clears it when done); diagnostics written
     meanwhile appear above it.
     """
-    if not enabled:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not (enabled and console.is_interactive):  # (a log would get a stray blank line)
         yield None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -84,7 +86,7 @@ def progress(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], No
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
     ) as bar:
         task = bar.add_task("", total=None)

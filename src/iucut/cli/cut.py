@@ -31,12 +31,18 @@ WARNINGS_SHOWN = 3  # per document
 def cutting(
     paths: tuple[Path, ...] | list[Path], *, glob: str, show: bool, **options: Any
 ) -> Generator[CutDocument | InputError, None, None]:
-    """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``."""
+    """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, and a
+    warning for each folder in which ``glob`` finds no file."""
+    found = list(iter_sources(paths, glob))
+    read = {root for _, root in found}
+    for folder in paths:
+        if folder.is_dir() and folder not in read:
+            note(f"iucut: warning: no file in {folder} matches {glob!r}")
     with progress(show, "cutting") as bar:
         if bar is None:
             yield from cut_paths(paths, glob=glob, **options)
             return
-        total = sum(1 for _ in iter_sources(paths, glob))
+        total = len(found)
         for done, item in enumerate(cut_paths(paths, glob=glob, **options), 1):
             name = item.path if isinstance(item, CutDocument) else item.context.get("path")
             bar(done, total, str(name))
