@@ -153,3 +153,17 @@ def test_a_folder_where_glob_finds_nothing_is_a_warning(
     assert result.returncode == 0, result.stderr
     assert result.stderr == f"iucut: warning: no file in {tmp_path / 'empty'} matches '**/*.md'\n"
     assert len(result.stdout.splitlines()) == 5
+
+
+def test_unknown_profiles_stop_before_cutting(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """--profile that does not exist is a usage error (64); a configuration pinning
+    files to one is a configuration error (13) naming the file and the profile."""
+    src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    flag = cli_offline.run("cut", "--profile", "klingon", str(src))
+    assert flag.returncode == 64, flag.stderr
+    assert "unknown profile 'klingon' (known: de, en, vi)" in flag.stderr
+    config = tmp_path / "iucut.yaml"
+    config.write_text('profiles: {"*.md": xx}\n', encoding="utf-8")
+    pinned = cli_offline.run("cut", str(src), env={"IUCUT_CONFIG": str(config)})
+    assert pinned.returncode == 13, pinned.stderr
+    assert "gives law.md the unknown profile 'xx'" in pinned.stderr

@@ -135,6 +135,18 @@ def test_profile_from_front_matter_and_unknown_profile() -> None:
     assert codes("---\niu_profile: en\n---\nĐiều 1. A\n") == [("LAW", "document", None)]
     with pytest.raises(InputError, match="unknown profile"):
         cut_text(b"# x\n", "x.md", profile="klingon")
+    with pytest.raises(InputError, match="unknown profile 'xx'"):
+        cut_text(b"---\niu_profile: xx\n---\n# x\n", "x.md", config={"profiles": {"*": "en"}})
+
+
+def test_a_configured_profile_that_does_not_exist_is_a_configuration_error() -> None:
+    """configuration ``profiles`` pinning a path to an unknown profile is the
+    configuration's fault (ConfigError, exit 13), not the document's."""
+    with pytest.raises(ConfigError, match=r"gives laws/x\.md the unknown profile 'xx'") as info:
+        cut_text(b"# x\n", "laws/x.md", config={"profiles": {"laws/*": "xx"}})
+    assert info.value.exit_code == 13
+    doc = cut_text(b"# x\n", "other/x.md", config={"profiles": {"laws/*": "xx"}})
+    assert doc.units[0].code == "OTHER.X"
 
 
 def test_duplicate_labels_and_slugs_get_deterministic_suffixes() -> None:

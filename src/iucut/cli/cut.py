@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from iucut.cli import STDOUT, Context, cli, note, pass_ctx, progress, writing
 from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
+from iucut.cut.profiles import configured
 from iucut.errors import CheckFailed, InputError
 from iucut.units import CutDocument
 from iucut.validate import check_rows
@@ -120,6 +121,12 @@ def cut(
     the exit code is then 3.
     """
     config = ctx.settings.config
+    known = configured(config)
+    if profile is not None and profile not in known:
+        raise click.BadParameter(
+            f"unknown profile {profile!r} (known: {', '.join(sorted(known))})",
+            param_hint="'--profile'",
+        )
     docs: list[CutDocument] = []
     bad: list[InputError] = []
     failed: list[str] = []

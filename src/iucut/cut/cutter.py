@@ -32,7 +32,7 @@ from iucut.cut.profiles import (
     most_hits,
     starts,
 )
-from iucut.errors import InputError
+from iucut.errors import ConfigError, InputError
 from iucut.units import HASH_FORM, CutDocument, Unit
 
 try:  # the compiled core (src/iucut/cut/ccore), built by pip when a C compiler is there
@@ -179,17 +179,23 @@ def _cut(
         or _by_glob(cfg.get("namespaces"), path)
         or codes.namespace_for(path)
     )
+    pinned = _by_glob(cfg.get("profiles"), path)
     name = (
         profile
         or _str(front.get("iu_profile"))
-        or _by_glob(cfg.get("profiles"), path)
+        or pinned
         or _detect(scanned if COMPILED else marks, profiles)
     )
     prof = profiles.get(name)
     if prof is None:
-        raise InputError(
-            f"unknown profile {name!r} (known: {', '.join(sorted(profiles))})", path=path
-        )
+        known = ", ".join(sorted(profiles))
+        if name == pinned and not profile and not _str(front.get("iu_profile")):
+            # the configuration is wrong, not the document: stop (exit 13), not reject
+            raise ConfigError(
+                f"configuration 'profiles' gives {path} the unknown profile {name!r} "
+                f"(known: {known})"
+            )
+        raise InputError(f"unknown profile {name!r} (known: {known})", path=path)
     warnings = [fm_warning] if fm_warning else []
     if COMPILED:
         coder = codes.Coder()
