@@ -167,3 +167,34 @@ def test_unknown_profiles_stop_before_cutting(cli_offline: CliEnv, tmp_path: Pat
     pinned = cli_offline.run("cut", str(src), env={"IUCUT_CONFIG": str(config)})
     assert pinned.returncode == 13, pinned.stderr
     assert "gives law.md the unknown profile 'xx'" in pinned.stderr
+
+
+def test_a_namespace_that_cannot_be_one_is_refused_naming_its_source(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """A namespace is one segment of NAMESPACE/PATH: --namespace with '/' is a usage
+    error (64); front matter with a space rejects that document only (3); configuration
+    with one is a configuration error (13)."""
+    src = write(
+        tmp_path / "src",
+        {"law.md": LAW.encode(), "spaced.md": b"---\niu_namespace: A B\n---\n# x\n"},
+    )
+    flag = cli_offline.run("cut", "--namespace", "X/Y", str(src / "law.md"))
+    assert flag.returncode == 64 and "'X/Y' contains '/'" in flag.stderr, flag.stderr
+    front = cli_offline.run("cut", "--json", str(src))
+    assert front.returncode == 3, front.stderr
+    assert "spaced.md: front matter iu_namespace: namespace 'A B' contains ' '" in front.stderr
+    rows = [json.loads(r) for r in front.stdout.splitlines() if r.startswith('{"namespace"')]
+    assert len(rows) == 5 and {r["namespace"] for r in rows} == {"ACT"}
+    config = tmp_path / "iucut.yaml"
+    config.write_text('namespaces: {"*": "a/b"}\n', encoding="utf-8")
+    configured = cli_offline.run(
+        "cut", str(src / "spaced.md"), "--namespace", "OK", env={"IUCUT_CONFIG": str(config)}
+    )
+    assert configured.returncode == 0, configured.stderr  # --namespace wins: not consulted
+    bad = cli_offline.run("cut", str(src / "law.md"), env={"IUCUT_CONFIG": str(config)})
+    assert bad.returncode == 0, bad.stderr  # front matter iu_namespace wins
+    other = write(tmp_path / "other", {"plain.md": b"# x\n"})
+    refused = cli_offline.run("cut", str(other), env={"IUCUT_CONFIG": str(config)})
+    assert refused.returncode == 13, refused.stderr
+    assert "configuration 'namespaces': namespace 'a/b' contains '/'" in refused.stderr

@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from iucut.cli import STDOUT, Context, cli, note, pass_ctx, progress, writing
 from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
+from iucut.cut.codes import namespace_problem
 from iucut.cut.profiles import configured
 from iucut.errors import CheckFailed, InputError
 from iucut.units import CutDocument
@@ -127,6 +128,9 @@ def cut(
             f"unknown profile {profile!r} (known: {', '.join(sorted(known))})",
             param_hint="'--profile'",
         )
+    problem = namespace_problem(namespace) if namespace is not None else None
+    if problem is not None:
+        raise click.BadParameter(f"{namespace!r} {problem}", param_hint="'--namespace'")
     docs: list[CutDocument] = []
     bad: list[InputError] = []
     failed: list[str] = []

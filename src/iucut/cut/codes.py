@@ -19,6 +19,7 @@ Rules (stable across runs, machines and Python versions: pure string functions):
 * The namespace, unless given, is the document path without its extension (without
   a trailing ``index``/``README`` file name), each part slugged, upper case, joined by
   ``.``: ``van-ban/bao-chi/luat-bao-chi.md`` → ``VAN-BAN.BAO-CHI.LUAT-BAO-CHI``.
+  A given namespace is one segment: no ``/``, whitespace or control characters.
 """
 
 from __future__ import annotations
@@ -94,6 +95,21 @@ def split_id(text: str) -> tuple[str, str | None]:
     if not m:
         return text, None
     return text[: m.start()].rstrip(" \t"), m.group("id")
+
+
+_NOT_IN_NAMESPACE = re.compile(r"[\s/\x00-\x1f\x7f]")
+
+
+def namespace_problem(namespace: str) -> str | None:
+    """Why a given namespace cannot be one, or None. Codes are ``NAMESPACE/PATH``, so a
+    namespace is one non-empty segment: no ``/``, no whitespace or control characters."""
+    if not namespace:
+        return "is empty"
+    bad = _NOT_IN_NAMESPACE.search(namespace)
+    if bad is not None:
+        what = "'/'" if bad.group() == "/" else f"{bad.group()!r} (whitespace or control)"
+        return f"contains {what}: codes are NAMESPACE/PATH, the namespace one segment"
+    return None
 
 
 def namespace_for(doc_path: str) -> str:

@@ -119,11 +119,15 @@ def _patterns(alts: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return candidate_pattern(alts), hint
 
 
-def _by_glob(table: Any, doc_path: str) -> str | None:
-    if isinstance(table, Mapping):
-        for pattern, value in table.items():
-            if fnmatchcase(doc_path, str(pattern)):
-                return str(value)
+def _by_glob(table: Any, doc_path: str, key: str) -> str | None:
+    """The value of the first glob of configuration ``key`` that matches ``doc_path``."""
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"configuration {key!r} must map path globs to names")
+    for pattern, value in table.items():
+        if fnmatchcase(doc_path, str(pattern)):
+            return str(value)
     return None
 
 
@@ -173,13 +177,8 @@ def _cut(
     else:
         marks = scan(s, start, cand, hint)
     cfg = config or {}
-    ns = (
-        namespace
-        or _str(front.get("iu_namespace"))
-        or _by_glob(cfg.get("namespaces"), path)
-        or codes.namespace_for(path)
-    )
-    pinned = _by_glob(cfg.get("profiles"), path)
+    ns = _namespace(namespace, front, cfg, path)
+    pinned = _by_glob(cfg.get("profiles"), path, "profiles")
     name = (
         profile
         or _str(front.get("iu_profile"))
@@ -230,6 +229,29 @@ def _cut(
         front_matter=front,
         warnings=tuple(warnings),
     )
+
+
+def _namespace(
+    given: str | None, front: Mapping[str, Any], cfg: Mapping[str, Any], path: str
+) -> str:
+    """The document's namespace (see :func:`cut_text`); a given one that cannot be a
+    namespace is refused, as the fault of whoever gave it."""
+    sources: tuple[tuple[str, Callable[[], str | None]], ...] = (
+        ("--namespace", lambda: given),
+        ("front matter iu_namespace", lambda: _str(front.get("iu_namespace"))),
+        ("configuration 'namespaces'", lambda: _by_glob(cfg.get("namespaces"), path, "namespaces")),
+    )
+    for source, get in sources:
+        ns = get()
+        if ns:
+            problem = codes.namespace_problem(ns)
+            if problem is None:
+                return ns
+            message = f"{source}: namespace {ns!r} {problem}"
+            if source.startswith("configuration"):
+                raise ConfigError(f"{message} (for {path})")
+            raise InputError(message, path=path)
+    return codes.namespace_for(path)
 
 
 def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
