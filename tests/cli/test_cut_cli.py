@@ -198,3 +198,15 @@ def test_a_namespace_that_cannot_be_one_is_refused_naming_its_source(
     refused = cli_offline.run("cut", str(other), env={"IUCUT_CONFIG": str(config)})
     assert refused.returncode == 13, refused.stderr
     assert "configuration 'namespaces': namespace 'a/b' contains '/'" in refused.stderr
+
+
+@pytest.mark.parametrize("pattern", ["", "/abs/*.md"])
+def test_a_glob_that_is_not_relative_is_a_usage_error(
+    cli_offline: CliEnv, tmp_path: Path, pattern: str
+) -> None:
+    """--glob must be a non-empty pattern relative to each folder (exit 64, no traceback)."""
+    src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    result = cli_offline.run("cut", "--glob", pattern, str(src))
+    assert result.returncode == 64, result.stderr
+    assert "give a pattern relative to each folder" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import click
@@ -48,6 +48,15 @@ def echo_json(data: Any) -> None:
 def note(message: str) -> None:
     """A diagnostic line on stderr (never on stdout, which holds results)."""
     click.echo(message, err=True)
+
+
+def relative_glob(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A --glob value: a non-empty pattern relative to each folder (click callback)."""
+    if not value or PurePath(value).anchor:
+        raise click.BadParameter(
+            f"{value!r}: give a pattern relative to each folder, e.g. '**/*.md'"
+        )
+    return value
 
 
 #: The name :func:`writing` gives standard output.

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from iucut.cli import STDOUT, Context, cli, note, pass_ctx, progress, writing
+from iucut.cli import STDOUT, Context, cli, note, pass_ctx, progress, relative_glob, writing
 from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
 from iucut.cut.codes import namespace_problem
 from iucut.cut.profiles import configured
@@ -72,6 +72,7 @@ def round_trips(doc: CutDocument) -> bool:
     "pattern",
     default=DEFAULT_GLOB,
     show_default=True,
+    callback=relative_glob,
     help="Files to cut inside each directory.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Write the rows as JSON lines to stdout.")

@@ -12,7 +12,16 @@ import click
 from iucut import apply as apply_mod
 from iucut import browse
 from iucut import plan as plan_mod
-from iucut.cli import Context, cli, echo_json, note, pass_ctx, progress, writing
+from iucut.cli import (
+    Context,
+    cli,
+    echo_json,
+    note,
+    pass_ctx,
+    progress,
+    relative_glob,
+    writing,
+)
 from iucut.cli.cut import cutting
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
@@ -22,7 +31,11 @@ from iucut.units import CutDocument, Plan
 source_args = [
     click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
     click.option(
-        "--glob", default="**/*.md", show_default=True, help="Files to take from directories."
+        "--glob",
+        default="**/*.md",
+        show_default=True,
+        callback=relative_glob,
+        help="Files to take from directories.",
     ),
     click.option(
         "--root",
