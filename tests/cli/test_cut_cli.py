@@ -210,3 +210,21 @@ def test_a_glob_that_is_not_relative_is_a_usage_error(
     assert result.returncode == 64, result.stderr
     assert "give a pattern relative to each folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_control_characters_in_titles_and_names_never_reach_the_terminal(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """A heading or file name with an escape sequence is shown escaped (\\x1b) in the
+    summary and in messages; the rows keep the text as it is."""
+    src = write(
+        tmp_path / "src",
+        {"law.md": b"# \x1b[31mRED\n\ntext\n", "bad\x1b[2Jname.md": b"\xff\n"},
+    )
+    result = cli_offline.run("cut", str(src))
+    assert result.returncode == 3, result.stderr
+    assert "\x1b" not in result.stdout and "\x1b" not in result.stderr
+    assert "\\x1b[31mRED" in result.stdout
+    assert "bad\\x1b[2Jname.md" in result.stderr
+    rows = cli_offline.run("cut", "--json", str(src / "law.md"))
+    assert json.loads(rows.stdout.splitlines()[1])["title"] == "\x1b[31mRED"

@@ -47,7 +47,22 @@ def echo_json(data: Any) -> None:
 
 def note(message: str) -> None:
     """A diagnostic line on stderr (never on stdout, which holds results)."""
-    click.echo(message, err=True)
+    click.echo(printable(message, lines=True), err=True)
+
+
+#: C0 and C1 control characters (tab and newline included: these are one-line fields).
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+#: The same, for messages of several lines: tab and newline pass.
+_MESSAGE_CONTROLS = {c: v for c, v in _CONTROLS.items() if c not in (0x09, 0x0A)}
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """A title, path or code for a terminal line (``lines``: a message, whose newlines
+    and tabs pass): control characters are shown as ``\\xNN`` and never sent, so that a
+    document's text or a file's name cannot drive the terminal."""
+    return text.translate(_MESSAGE_CONTROLS if lines else _CONTROLS)
 
 
 def relative_glob(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -181,9 +196,9 @@ def main(argv: list[str] | None = None) -> None:
         if json_mode:
             echo_json(exc.to_dict())
         else:
-            click.echo(f"iucut: error: {exc.message}", err=True)
+            note(f"iucut: error: {exc.message}")
             if exc.hint:
-                click.echo(f"hint: {exc.hint}", err=True)
+                note(f"hint: {exc.hint}")
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("iucut: aborted", err=True)

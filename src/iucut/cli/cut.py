@@ -16,7 +16,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from iucut.cli import STDOUT, Context, cli, note, pass_ctx, progress, relative_glob, writing
+from iucut.cli import (
+    STDOUT,
+    Context,
+    cli,
+    note,
+    pass_ctx,
+    printable,
+    progress,
+    relative_glob,
+    writing,
+)
 from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
 from iucut.cut.codes import namespace_problem
 from iucut.cut.profiles import configured
@@ -221,7 +231,7 @@ def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) 
         table = Table("document", "namespace", "units", "warnings", title="Documents")
         for doc in docs:
             count = doc.front_matter.get("_units", len(doc.units))
-            table.add_row(doc.path, doc.namespace, str(count), str(len(doc.warnings)))
+            table.add_row(_esc(doc.path), _esc(doc.namespace), str(count), str(len(doc.warnings)))
         console.print(table)
     counts = Table("kind", "units", title="Units by kind")
     for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -234,7 +244,7 @@ def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) 
 
 def _tree(doc: CutDocument) -> Tree:
     root = doc.units[0]
-    tree = Tree(f"[bold]{root.code}[/bold]  {_esc(root.title)}  ({doc.path})")
+    tree = Tree(f"[bold]{_esc(root.code)}[/bold]  {_esc(root.title)}  ({_esc(doc.path)})")
     nodes = {root.code: tree}
     cut = len(root.code)
     for unit in doc.units[1:TREE_UNITS]:
@@ -247,4 +257,5 @@ def _tree(doc: CutDocument) -> Tree:
 
 
 def _esc(text: str) -> str:
-    return text.replace("[", r"\[")
+    """Document text for rich output: no control characters, no markup."""
+    return printable(text).replace("[", r"\[")

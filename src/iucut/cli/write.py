@@ -18,6 +18,7 @@ from iucut.cli import (
     echo_json,
     note,
     pass_ctx,
+    printable,
     progress,
     relative_glob,
     writing,
@@ -76,7 +77,7 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
         if dp.action == "skip" and not verbose:
             continue
         line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
-        click.echo(f"{dp.doc_path}  [{dp.action}]  {line}")
+        click.echo(f"{printable(dp.doc_path)}  [{dp.action}]  {line}")
         for change in dp.changes:
             if change.op == "place" and not verbose:
                 continue
@@ -90,7 +91,7 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             }[change.op]
             extra = f" (from {change.moved_from})" if change.moved else ""
             title = f"  {change.unit.title}" if change.unit is not None else ""
-            click.echo(f"  {mark} {change.code}{extra}{title}")
+            click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
         f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
@@ -249,9 +250,9 @@ def apply_cmd(
     else:
         for doc in result.documents:
             if doc.status == "failed":
-                click.echo(f"{doc.doc_path}: FAILED: {doc.error}")
+                click.echo(printable(f"{doc.doc_path}: FAILED: {doc.error}"))
             elif doc.status == "applied":
-                click.echo(f"{doc.doc_path}: {plan_mod.summary_line(doc.counts)}")
+                click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
         applied = sum(1 for d in result.documents if d.status == "applied")
         click.echo(
             f"apply: {plan_mod.summary_line(result.counts)}  ({applied} documents "
@@ -284,8 +285,8 @@ def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
         f"{u['code']}  [{u['kind']}{' ' + u['label'] if u['label'] else ''}]  "
         f"{u['state']}, version {u['current_version']}"
     )
-    click.echo(f"title:    {u['title']}")
-    click.echo(f"document: {u['doc_path']} lines {u['line_start']}-{u['line_end']}")
+    click.echo(f"title:    {printable(u['title'])}")
+    click.echo(f"document: {printable(u['doc_path'])} lines {u['line_start']}-{u['line_end']}")
     click.echo(f"parent:   {u['parent_code'] or '-'}")
     for child in view.children:
         click.echo(f"child:    {child['code']}  [{child['kind']}] {child['state']}")
@@ -312,7 +313,7 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
     for v in hist.versions:
         click.echo(
             f"  v{v['version']}  {v['created_at']:%Y-%m-%d %H:%M:%S}  "
-            f"{v['content_hash'][:12]}  {v['title']}"
+            f"{v['content_hash'][:12]}  {printable(v['title'])}"
         )
     for e in hist.events:
         versions = f"v{e['from_version'] or '-'}→v{e['to_version']}"
