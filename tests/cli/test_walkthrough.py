@@ -132,7 +132,7 @@ def test_walkthrough(cli_env: Any, db: Any, tmp_path: Path) -> None:
 
     applied = run(cli_env, "apply", str(folder), *where, enabled=True)
     assert applied.returncode == 0, applied.stderr
-    assert "~1" in applied.stdout and "1 documents written" in applied.stdout
+    assert "~1" in applied.stdout and "1 document written" in applied.stdout
 
     history = run(cli_env, "history", code)
     assert history.returncode == 0, history.stderr

@@ -50,6 +50,11 @@ def note(message: str) -> None:
     click.echo(printable(message, lines=True), err=True)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 document``, ``2 documents``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 #: C0 and C1 control characters (tab and newline included: these are one-line fields).
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 

@@ -22,6 +22,7 @@ from iucut.cli import (
     cli,
     note,
     pass_ctx,
+    plural,
     printable,
     progress,
     relative_glob,
@@ -188,14 +189,16 @@ def cut(
                 docs.append(_light(result))
     if check:
         if not failed and not bad:
-            click.echo(f"ok: {kinds['documents']} document(s) round-trip byte for byte")
+            click.echo(f"ok: {plural(kinds['documents'], 'document')} round-trip byte for byte")
         if failed:
-            raise CheckFailed(f"{len(failed)} document(s) do not round-trip: " + ", ".join(failed))
+            raise CheckFailed(
+                f"{plural(len(failed), 'document')} do not round-trip: " + ", ".join(failed)
+            )
     elif not as_json:
         _summary(docs, kinds, output)
     if bad:
         err = InputError(path=bad[0].context.get("path"))
-        err.message = f"{len(bad)} document(s) could not be cut: " + ", ".join(
+        err.message = f"{plural(len(bad), 'document')} could not be cut: " + ", ".join(
             str(e.context.get("path")) for e in bad
         )
         raise err
@@ -239,7 +242,7 @@ def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) 
     counts.add_row("total", str(sum(kinds.values())))
     console.print(counts)
     where = f"; rows written to {output}" if output else ""
-    console.print(f"{len(docs)} document(s){where}")
+    console.print(f"{plural(len(docs), 'document')}{where}")
 
 
 def _tree(doc: CutDocument) -> Tree:

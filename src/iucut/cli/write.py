@@ -18,6 +18,7 @@ from iucut.cli import (
     echo_json,
     note,
     pass_ctx,
+    plural,
     printable,
     progress,
     relative_glob,
@@ -95,7 +96,7 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
         f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
-        f"({len(plan.documents)} documents, {skipped} unchanged, "
+        f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
 
@@ -149,7 +150,7 @@ def plan_cmd(
         print_plan(the_plan, plan_id, verbose)
     if the_plan.rejected:
         raise InputError(
-            f"{len(the_plan.rejected)} document(s) rejected (see above)",
+            f"{plural(len(the_plan.rejected), 'document')} rejected (see above)",
             path=the_plan.rejected[0].path,
         )
     if the_plan.has_changes:
@@ -255,16 +256,18 @@ def apply_cmd(
                 click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
         applied = sum(1 for d in result.documents if d.status == "applied")
         click.echo(
-            f"apply: {plan_mod.summary_line(result.counts)}  ({applied} documents "
+            f"apply: {plan_mod.summary_line(result.counts)}  ({plural(applied, 'document')} "
             f"written, {len(result.documents) - applied - len(result.failed)} unchanged, "
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )
     if result.failed:
-        raise IucutError(f"{len(result.failed)} document(s) failed; the others were written")
+        raise IucutError(
+            f"{plural(len(result.failed), 'document')} failed; the others were written"
+        )
     if result.rejected:
         raise InputError(
-            f"{len(result.rejected)} document(s) rejected; the others were written",
+            f"{plural(len(result.rejected), 'document')} rejected; the others were written",
             path=result.rejected[0].path,
         )
 
