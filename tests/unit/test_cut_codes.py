@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from iucut.cut import cut_text
 from iucut.cut.codes import heading_slug, namespace_for, slug
+from iucut.cut.profiles import PROFILES, configured
 from iucut.errors import ConfigError, InputError
 from iucut.units import content_hash
 
@@ -206,3 +209,16 @@ def test_rows_carry_spans_hashes_and_enrichment() -> None:
     assert raw[art1.byte_start : art1.byte_end] == (art1.raw_heading + art1.body).encode()
     assert art1.content_hash == content_hash(art1.raw_heading, art1.body)
     assert doc.units[0].title == "Tiêu đề"
+
+
+def test_configured_profiles_are_kept_while_the_labels_are_the_same() -> None:
+    """A cut asks for the configured profiles once per document: the same labels give
+    the same profiles (their compiled matchers kept); changed labels, new ones."""
+    rule = {"kind": "article", "rank": 50, "prefix": "X", "head": r"Article (?P<label>\d+)"}
+    config: dict[str, Any] = {"labels": {"vi": [dict(rule)]}}
+    first = configured(config)
+    assert configured({"labels": {"vi": [dict(rule)]}}) is first
+    config["labels"]["vi"][0]["prefix"] = "Y"  # changed in place: not the kept one
+    second = configured(config)
+    assert second is not first and second["vi"].rules[0].prefix == "Y"
+    assert configured({}) is PROFILES

@@ -18,6 +18,7 @@ ones, and pin profiles by path glob::
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -478,12 +479,27 @@ def label_from(groups: Mapping[str, str | None]) -> str | None:
 
 
 def configured(config: Mapping[str, Any] | None) -> dict[str, Profile]:
-    """Built-in profiles, with rules from configuration (``labels``) tried first."""
+    """Built-in profiles, with rules from configuration (``labels``) tried first.
+
+    The profiles of the last ``labels`` seen are kept, with their compiled matchers:
+    a cut asks for them once per document, with the same configuration."""
+    global _last_configured
     extra = (config or {}).get("labels") or {}
     if not extra:
         return PROFILES
     if not isinstance(extra, Mapping):
         raise ConfigError("'labels' must map a profile name to a list of rules")
+    if _last_configured is not None and _last_configured[0] == extra:
+        return _last_configured[1]
+    out = _configured(extra)
+    _last_configured = (copy.deepcopy(extra), out)
+    return out
+
+
+_last_configured: tuple[Any, dict[str, Profile]] | None = None
+
+
+def _configured(extra: Mapping[str, Any]) -> dict[str, Profile]:
     out = dict(PROFILES)
     for name, specs in extra.items():
         base = PROFILES.get(name)
