@@ -52,13 +52,13 @@ def cutting(
         if folder.is_dir() and folder not in read:
             note(f"iucut: warning: no file in {folder} matches {glob!r}")
     with progress(show, "cutting") as bar:
+        results = cut_paths(paths, glob=glob, sources=found, **options)
         if bar is None:
-            yield from cut_paths(paths, glob=glob, **options)
+            yield from results
             return
-        total = len(found)
-        for done, item in enumerate(cut_paths(paths, glob=glob, **options), 1):
+        for done, item in enumerate(results, 1):
             name = item.path if isinstance(item, CutDocument) else item.context.get("path")
-            bar(done, total, str(name))
+            bar(done, len(found), str(name))
             yield item
 
 

@@ -70,15 +70,18 @@ def cut_paths(
     namespace: str | None = None,
     profile: str | None = None,
     config: Mapping[str, Any] | None = None,
+    sources: Iterable[tuple[Path, Path | None]] | None = None,
 ) -> Iterator[CutDocument | InputError]:
     """Cut every source; a bad document yields its InputError and the others go on.
 
     Document paths are relative to ``root`` when given (and the file is under it),
     else to the directory argument a file was found in, else as given. One document
-    is in memory at a time, so memory is bounded by the largest file.
+    is in memory at a time, so memory is bounded by the largest file. ``sources``: the
+    ``(file, folder)`` pairs of :func:`iter_sources` when the caller has listed them
+    already (else they are listed from ``paths`` and ``glob``).
     """
     base = Path(root).resolve() if root is not None else None
-    for path, found_in in iter_sources(paths, glob):
+    for path, found_in in iter_sources(paths, glob) if sources is None else sources:
         where = found_in
         if base is not None:
             try:
