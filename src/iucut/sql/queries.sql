@@ -190,3 +190,10 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_locks
          WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'advisory') AS advisory_locks,
        (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared_statements,
        (SELECT count(*) FROM pg_catalog.pg_prepared_xacts) AS prepared_xacts
+
+-- name: plan_for_values
+-- This session's statements are planned for the values they run with. The client
+-- prepares nothing, so every statement is planned anyway; a generic plan (a session with
+-- plan_cache_mode = force_generic_plan) would be made for "some document" and read the
+-- whole unit table to find the units of one. fn_iu_apply_document pins its own setting.
+SELECT pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', false) AS plan_cache_mode
