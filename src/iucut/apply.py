@@ -24,6 +24,7 @@ from iucut.errors import (
     ContractError,
     ExecutionDisabled,
     Frozen,
+    Interrupted,
     IucutError,
     StalePlan,
 )
@@ -244,6 +245,9 @@ def apply_documents(
                     on_progress(n, len(todo), path)
                 if all_or_nothing and results[-1].status in ("failed", "rejected"):
                     break
+        except KeyboardInterrupt as exc:
+            status = INTERRUPTED
+            raise interrupted(run_id, results, len(todo)) from exc
         except BaseException:
             status = "failed"
             raise
@@ -288,7 +292,27 @@ def _apply_one(
         return DocumentResult(doc_path, "failed", error=exc.message)
 
 
+#: How an interrupted run is finished: the run table knows 'finished' and 'failed' only
+#: (migration 0001), so it is finished 'failed' with ``counts.interrupted = 1``.
+INTERRUPTED = "interrupted"
+
+
+def interrupted(run_id: str, results: Sequence[DocumentResult], total: int) -> Interrupted:
+    """The error of an apply stopped by Ctrl-C: which documents were written before it
+    (each one whole, in its own transaction), and that the run is marked interrupted."""
+    written = [r.doc_path for r in results if r.status == "applied"]
+    return Interrupted(
+        f"apply stopped after {len(results)} of {total} documents: "
+        f"{len(written)} written (listed), the rest not; run {run_id} is marked interrupted",
+        hint="run the same apply again: the documents already written are skipped by their hash",
+        written=written,
+        run_id=run_id,
+    )
+
+
 def _finish_quietly(conn: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:
+    if status == INTERRUPTED:
+        status, counts = "failed", {**counts, INTERRUPTED: 1}
     try:
         with conn.transaction():
             finish_run(conn, run_id, status, counts)
@@ -371,6 +395,10 @@ def apply_plan(
                 if on_progress is not None:
                     on_progress(n, len(todo), dp.doc_path)
             status = "finished"
+        except KeyboardInterrupt as exc:
+            status = INTERRUPTED
+            done = [r for r in results if r.status == "applied"]
+            raise interrupted(run_id, done, len(todo)) from exc
         finally:
             result = ApplyResult(run_id, tuple(results), plan.rejected, time.monotonic() - started)
             _finish_quietly(conn, run_id, status, result.counts)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
@@ -26,6 +25,7 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
+    stdout_console,
     writing,
 )
 from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
@@ -226,7 +226,7 @@ def _light(doc: CutDocument) -> CutDocument:
 
 
 def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) -> None:
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console(highlight=False, soft_wrap=True)
     if len(docs) <= TREE_DOCS:
         for doc in docs:
             console.print(_tree(doc))

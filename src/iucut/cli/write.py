@@ -28,7 +28,7 @@ from iucut.cli.cut import cutting
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
-from iucut.units import CutDocument, Plan
+from iucut.units import CutDocument, Plan, Rejected
 
 source_args = [
     click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
@@ -93,12 +93,35 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             extra = f" (from {change.moved_from})" if change.moved else ""
             title = f"  {change.unit.title}" if change.unit is not None else ""
             click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
+    for rejected in plan.rejected:
+        click.echo(printable(f"rejected: {_reason(rejected)}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
         f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
         f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
+
+
+def _reason(rejected: Rejected) -> str:
+    """``path: why`` (the message names the path already, most of the time)."""
+    if rejected.message.startswith(rejected.path):
+        return rejected.message
+    return f"{rejected.path}: {rejected.message}"
+
+
+def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputError:
+    """The error of a plan or apply with rejected documents: how many, and why (the
+    first one's reason in the message; every one in the context, for --json)."""
+    count = plural(len(rejected), "document")
+    first = _reason(rejected[0])
+    more = f" (and {len(rejected) - 1} more, listed above)" if len(rejected) > 1 else ""
+    err = InputError(path=rejected[0].path)
+    if len(rejected) > 1:
+        consequence = consequence.replace(" it", " them")
+    err.message = f"{count} rejected, {consequence}: {first}{more}"
+    err.context["rejected"] = [{"path": r.path, "message": r.message} for r in rejected]
+    return err
 
 
 @cli.command("plan")
@@ -149,10 +172,7 @@ def plan_cmd(
     else:
         print_plan(the_plan, plan_id, verbose)
     if the_plan.rejected:
-        raise InputError(
-            f"{plural(len(the_plan.rejected), 'document')} rejected (see above)",
-            path=the_plan.rejected[0].path,
-        )
+        raise rejected_error(the_plan.rejected, "nothing is planned for it")
     if the_plan.has_changes:
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
         # swallows Exit and *returns* its code, which main() then turned into exit 0
@@ -254,6 +274,8 @@ def apply_cmd(
                 click.echo(printable(f"{doc.doc_path}: FAILED: {doc.error}"))
             elif doc.status == "applied":
                 click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
+        for rejected in result.rejected:
+            click.echo(printable(f"rejected: {_reason(rejected)}"))
         applied = sum(1 for d in result.documents if d.status == "applied")
         click.echo(
             f"apply: {plan_mod.summary_line(result.counts)}  ({plural(applied, 'document')} "
@@ -266,10 +288,7 @@ def apply_cmd(
             f"{plural(len(result.failed), 'document')} failed; the others were written"
         )
     if result.rejected:
-        raise InputError(
-            f"{plural(len(result.rejected), 'document')} rejected; the others were written",
-            path=result.rejected[0].path,
-        )
+        raise rejected_error(result.rejected, "nothing was written for it; the others were")
 
 
 @cli.command("show")
