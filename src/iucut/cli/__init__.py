@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -47,8 +48,22 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def echo_json(data: Any) -> None:
-    """Write one JSON document to stdout."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Write one JSON document to stdout (times as ISO 8601 with their offset)."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def stamp(value: datetime | None) -> str:
+    """A time for a terminal line, in the local time zone, with its offset:
+    ``2026-11-24 02:10:02+00:00``."""
+    if value is None:
+        return "-"
+    return value.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
 def note(message: str) -> None:

@@ -22,6 +22,7 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
+    stamp,
     writing,
 )
 from iucut.cli.cut import cutting
@@ -72,6 +73,11 @@ def cut_sources(
     return items
 
 
+#: Changes listed per document (-v lists every one): a first plan of a large corpus
+#: would print a line per unit.
+CHANGES_SHOWN = 20
+
+
 def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
     counts = plan.counts
     for dp in plan.documents:
@@ -79,9 +85,13 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             continue
         line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
         click.echo(f"{printable(dp.doc_path)}  [{dp.action}]  {line}")
-        for change in dp.changes:
-            if change.op == "place" and not verbose:
-                continue
+        shown = [c for c in dp.changes if verbose or c.op != "place"]
+        if not verbose and len(shown) > CHANGES_SHOWN:
+            hidden = len(shown) - CHANGES_SHOWN
+            shown = shown[:CHANGES_SHOWN]
+        else:
+            hidden = 0
+        for change in shown:
             mark = {
                 "create": "+",
                 "revise": "~",
@@ -93,6 +103,8 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             extra = f" (from {change.moved_from})" if change.moved else ""
             title = f"  {change.unit.title}" if change.unit is not None else ""
             click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
+        if hidden:
+            click.echo(f"  … and {plural(hidden, 'more change')} (-v lists every one)")
     for rejected in plan.rejected:
         click.echo(printable(f"rejected: {_reason(rejected)}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
@@ -309,6 +321,7 @@ def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
     )
     click.echo(f"title:    {printable(u['title'])}")
     click.echo(f"document: {printable(u['doc_path'])} lines {u['line_start']}-{u['line_end']}")
+    click.echo(f"changed:  {stamp(u['updated_at'])}")
     click.echo(f"parent:   {u['parent_code'] or '-'}")
     for child in view.children:
         click.echo(f"child:    {child['code']}  [{child['kind']}] {child['state']}")
@@ -325,6 +338,9 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
     """Show every version and lifecycle event of a unit."""
     with open_provider(ctx.settings).connect(autocommit=True) as conn:
         hist = browse.history(conn, code)
+    if diff and as_json:
+        echo_json(hist.diff_dict(*diff))
+        return
     if diff:
         click.echo(hist.diff(*diff), nl=False)
         return
@@ -334,13 +350,13 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
     click.echo(f"{code}: {len(hist.versions)} version(s), {len(hist.events)} event(s)")
     for v in hist.versions:
         click.echo(
-            f"  v{v['version']}  {v['created_at']:%Y-%m-%d %H:%M:%S}  "
+            f"  v{v['version']}  {stamp(v['created_at'])}  "
             f"{v['content_hash'][:12]}  {printable(v['title'])}"
         )
     for e in hist.events:
         versions = f"v{e['from_version'] or '-'}→v{e['to_version']}"
         click.echo(
-            f"  {e['at']:%Y-%m-%d %H:%M:%S}  {e['event']:<9} {versions}  by {e['actor']}"
+            f"  {stamp(e['at'])}  {e['event']:<9} {versions}  by {e['actor']}"
             f"  run {str(e['run_id'])[:8]}"
         )
 

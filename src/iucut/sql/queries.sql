@@ -190,3 +190,11 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_locks
          WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'advisory') AS advisory_locks,
        (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared_statements,
        (SELECT count(*) FROM pg_catalog.pg_prepared_xacts) AS prepared_xacts
+
+-- name: unit_codes_near
+-- The codes of a namespace (``show`` of a missing code suggests the nearest), and the
+-- namespaces themselves when the namespace is not known (a mistyped namespace).
+SELECT code FROM @schema@.information_unit WHERE namespace = %(namespace)s
+UNION ALL
+SELECT DISTINCT namespace FROM @schema@.information_unit
+ WHERE NOT EXISTS (SELECT 1 FROM @schema@.information_unit WHERE namespace = %(namespace)s)
