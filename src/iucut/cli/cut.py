@@ -81,7 +81,7 @@ def round_trips(doc: CutDocument) -> bool:
 
 
 @cli.command("cut")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--glob",
     "pattern",
