@@ -198,3 +198,8 @@ SELECT code FROM @schema@.information_unit WHERE namespace = %(namespace)s
 UNION ALL
 SELECT DISTINCT namespace FROM @schema@.information_unit
  WHERE NOT EXISTS (SELECT 1 FROM @schema@.information_unit WHERE namespace = %(namespace)s)
+
+-- name: run_documents
+-- The documents a run wrote last (what an interrupted apply lists: the database knows
+-- which commits made it, even one that landed as the interrupt came).
+SELECT doc_path FROM @schema@.iu_document WHERE last_run = %(run_id)s ORDER BY updated_at, doc_path
