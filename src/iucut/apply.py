@@ -420,7 +420,9 @@ def apply_plan(
                 if on_progress is not None:
                     on_progress(n, len(todo), dp.doc_path)
             status = "finished"
-        except KeyboardInterrupt as exc:
+        except (KeyboardInterrupt, IucutError) as exc:
+            if isinstance(exc, IucutError) and not _after_interrupt(exc):
+                raise
             status = INTERRUPTED
             done = [r for r in results if r.status == "applied"]
             raise interrupted(conn, run_id, done, len(todo)) from exc

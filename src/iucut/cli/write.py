@@ -300,7 +300,9 @@ def apply_cmd(
             f"{plural(len(result.failed), 'document')} failed; the others were written"
         )
     if result.rejected:
-        raise rejected_error(result.rejected, "nothing was written for it; the others were")
+        written = any(d.status == "applied" for d in result.documents)
+        consequence = "nothing was written for it" + ("; the others were" if written else "")
+        raise rejected_error(result.rejected, consequence)
 
 
 @cli.command("show")
