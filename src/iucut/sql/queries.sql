@@ -313,7 +313,8 @@ SELECT u.code, u.doc_path, u.kind, u.label, u.current_version AS version, v.titl
 -- name: role_can_write
 -- Whether the connected role could change iucut data: superuser, member of the owner,
 -- a write privilege on any iucut table, or EXECUTE on any iucut write function.
-SELECT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser,
+SELECT current_user AS role,
+       (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser,
        pg_catalog.pg_has_role(current_user, %(owner)s, 'MEMBER') AS owner_member,
        (SELECT array_agg(c.relname::text ORDER BY c.relname)
           FROM pg_catalog.pg_class c
@@ -326,3 +327,7 @@ SELECT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) A
            AND (p.proname LIKE 'fn\_iu\_%%' OR p.proname LIKE 'fn\_run\_%%')
            AND p.prorettype <> 'trigger'::regtype
            AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')) AS executable_functions
+
+-- name: session_read_only
+-- Every later transaction of this session is read-only (the MCP server's sessions).
+SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY
