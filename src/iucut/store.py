@@ -39,6 +39,9 @@ class Export:
     doc_path: str
     text: str
 
+    def __iter__(self) -> Iterator[str]:  # ``path, text = store.export(doc)``
+        return iter((self.doc_path, self.text))
+
     @property
     def data(self) -> bytes:
         return self.text.encode("utf-8", "surrogatepass")
