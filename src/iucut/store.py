@@ -255,11 +255,24 @@ class Store:
 
     def ancestors(self, codes: Sequence[str]) -> dict[str, list[str]]:
         """The titles of each unit's ancestors, root first (current versions)."""
-        if not codes:
-            return {}
+        known: dict[str, tuple[str | None, str]] = {}  # code → (parent, title)
+        asked: set[str] = set()
+        todo = set(codes)
         with self.reading() as conn:
-            rows = conn.query("unit_ancestors", codes=list(codes)).fetchall()
-        return {r["code"]: list(r["titles"]) for r in rows}
+            while todo:
+                asked |= todo
+                for r in conn.query("unit_titles", codes=sorted(todo)).fetchall():
+                    known[r["code"]] = (r["parent_code"], r["title"])
+                todo = {p for p, _ in known.values() if p is not None and p not in asked}
+        out: dict[str, list[str]] = {}
+        for code in codes:
+            chain: list[str] = []
+            up = known.get(code, (None, ""))[0]
+            while up is not None and up in known and len(chain) < 64:
+                chain.append(known[up][1])
+                up = known[up][0]
+            out[code] = chain[::-1]
+        return out
 
     def search(self, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
         """Active units whose text contains ``text`` (plain, case-insensitive)."""

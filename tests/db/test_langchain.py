@@ -136,6 +136,9 @@ def test_sync_follows_every_change_and_embeds_only_what_changed(db, docs: Path) 
     first = sync(vs, store)
     assert contents(vs) == expected(store) and emb.calls == len(expected(store))
     assert vs.deleted == 0 and first.added == emb.calls
+    # the metadata sync writes (breadcrumbs walked up in the database) is the loader's
+    loaded = {d.id: d.metadata for d in UnitLoader(store=store).load()}
+    assert {k: v["metadata"] for k, v in vs.store.items()} == loaded
     # unchanged: nothing embedded, nothing deleted
     before = emb.calls
     again = sync(vs, store)

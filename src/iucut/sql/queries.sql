@@ -283,21 +283,13 @@ SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.ordina
    AND (%(doc)s::text IS NULL OR d.doc_path = %(doc)s OR d.namespace = %(doc)s)
  ORDER BY u.doc_path, u.position
 
--- name: unit_ancestors
--- The titles of each given unit's ancestors, root first (current versions).
-WITH RECURSIVE up(code, ancestor, depth) AS (
-    SELECT u.code, u.parent_code, 1
-      FROM @schema@.information_unit u WHERE u.code = ANY(%(codes)s)
-    UNION ALL
-    SELECT up.code, p.parent_code, up.depth + 1
-      FROM up JOIN @schema@.information_unit p ON p.code = up.ancestor
-     WHERE up.depth < 64
-)
-SELECT up.code, array_agg(v.title ORDER BY up.depth DESC) AS titles
-  FROM up
-  JOIN @schema@.information_unit a ON a.code = up.ancestor
-  JOIN @schema@.unit_version v ON v.unit_id = a.unit_id AND v.version = a.current_version
- GROUP BY up.code
+-- name: unit_titles
+-- Parent and current title of each given unit (loaders walk up the tree with it, one
+-- level per call: an index lookup each, where a recursive query hashed the whole table).
+SELECT u.code, u.parent_code, v.title
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = ANY(%(codes)s)
 
 -- name: units_search
 -- Active units whose title or text contains the given words (plain, case-insensitive).
