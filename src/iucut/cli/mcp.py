@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from iucut.cli import Context, cli, pass_ctx
+from iucut.errors import ConfigError
 
 
 @cli.command("mcp")
@@ -21,6 +22,8 @@ def mcp_cmd(ctx: Context, role: str | None) -> None:
     Tools: list_documents, show_unit, unit_history, export_document, search_units,
     changes_since. Resources: iu://CODE. Needs `pip install 'iucut[mcp]'`.
     """
-    from iucut.integrations.mcp import serve
-
+    try:
+        from iucut.integrations.mcp import serve
+    except ModuleNotFoundError as exc:
+        raise ConfigError(str(exc), hint="pip install 'iucut[mcp]'") from exc
     serve(ctx.settings, role=role)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from iucut.errors import ConfigError
-
 
 def require(module: str, extra: str) -> ModuleType:
-    """Import ``module``, or say which extra installs it."""
+    """Import ``module``, or fail saying which extra installs it (a ModuleNotFoundError
+    named after the missing package, which ``iucut doctor`` counts as optional)."""
     try:
         return importlib.import_module(module)
-    except ImportError as exc:
-        raise ConfigError(
-            f"{module} is not installed",
-            hint=f"pip install 'iucut[{extra}]'",
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(
+            f"{module} is not installed: pip install 'iucut[{extra}]'",
+            name=module.split(".")[0],
         ) from exc
