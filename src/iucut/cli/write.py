@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -72,30 +74,24 @@ def cut_sources(
     return items
 
 
-def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
-    counts = plan.counts
-    for dp in plan.documents:
-        if dp.action == "skip" and not verbose:
-            continue
-        line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
-        click.echo(f"{printable(dp.doc_path)}  [{dp.action}]  {line}")
-        for change in dp.changes:
-            if change.op == "place" and not verbose:
-                continue
-            mark = {
-                "create": "+",
-                "revise": "~",
-                "move": "→",
-                "restore": "↺",
-                "retire": "-",
-                "place": "·",
-            }[change.op]
-            extra = f" (from {change.moved_from})" if change.moved else ""
-            title = f"  {change.unit.title}" if change.unit is not None else ""
-            click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
+def print_plan(
+    plan: Plan, plan_id: str, verbose: bool, *, summary: bool = False, data: Any = None
+) -> None:
+    """Each document with changes, each change with its word diff (``summary``: the
+    documents' counts only), then the totals. ANSI styles only on a terminal."""
+    from iucut.report import review
+
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    body = review.terminal(
+        data if data is not None else plan_mod.plan_to_dict(plan),
+        verbose=verbose,
+        summary=summary,
+        color=color,
+    )
+    click.echo(body, nl=False, color=color)
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
-        f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
+        f"plan {plan_id[:12]}: {plan_mod.summary_line(plan.counts)}  "
         f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
@@ -114,6 +110,15 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
 @click.option(
     "-v", "--verbose", is_flag=True, help="Show unchanged documents and placement updates."
 )
+@click.option(
+    "--summary", is_flag=True, help="Print each document's counts only (no unit, no diff)."
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the review page here as plan-<id>.html (one file, opens offline).",
+)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -124,8 +129,14 @@ def plan_cmd(
     output: Path | None,
     as_json: bool,
     verbose: bool,
+    summary: bool,
+    report_dir: Path | None,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
+
+    Each revision is shown as a word diff of the stored and the new text
+    ([-removed-]{+added+} when not on a terminal; whitespace changes drawn as · ↵ → ␍),
+    moves from → to, creates and retires with their first lines.
 
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
@@ -139,15 +150,22 @@ def plan_cmd(
             the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
     finally:
         conn.close()
-    plan_id = plan_mod.plan_hash(the_plan)
+    data = plan_mod.plan_to_dict(the_plan)
+    plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
     if output is not None:
         with writing(output):
             plan_id = plan_mod.write_plan(the_plan, output)
         note(f"plan written to {output} (id {plan_id})")
+    if report_dir is not None:
+        from iucut.report.page import write_plan_page
+
+        with writing(report_dir):
+            page = write_plan_page(report_dir, data, plan_id)
+        note(f"review page: {page}")
     if as_json:
-        echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan)})
+        echo_json({"plan_id": plan_id, **data})
     else:
-        print_plan(the_plan, plan_id, verbose)
+        print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
     if the_plan.rejected:
         raise InputError(
             f"{plural(len(the_plan.rejected), 'document')} rejected (see above)",

@@ -190,3 +190,11 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_locks
          WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'advisory') AS advisory_locks,
        (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared_statements,
        (SELECT count(*) FROM pg_catalog.pg_prepared_xacts) AS prepared_xacts
+
+-- name: unit_texts
+-- The current text of the given units (those a plan revises, restores or retires), so a
+-- reviewer sees what changes: only these units' versions are read.
+SELECT u.code, v.title, v.raw_heading, v.body
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = ANY(%(codes)s)
