@@ -12,6 +12,7 @@ replaced by one hyphen, and a trailing space or a CRLF is a change of its own.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
@@ -122,9 +123,12 @@ def diff_lines(segments: Sequence[Segment]) -> list[list[Segment]]:
     return lines
 
 
-def hunks(segments: Sequence[Segment], context: int = 1) -> list[list[Segment] | None]:
+def hunks(
+    segments: Sequence[Segment], context: int = 1, *, blank_lines: bool = False
+) -> list[list[Segment] | None]:
     """The display lines with a change and up to ``context`` non-blank lines around
-    them (kept blank lines are left out), None where lines with text were skipped."""
+    them, None where lines with text were skipped. Kept blank lines are left out, or
+    (``blank_lines``) kept where they separate two shown lines."""
     lines = diff_lines(segments)
     blank = [not changed(line) and "".join(t for _, t in line).isspace() for line in lines]
     keep: set[int] = set()
@@ -139,6 +143,11 @@ def hunks(segments: Sequence[Segment], context: int = 1) -> list[list[Segment] |
                     keep.add(j)
                     found += 1
                 j += step
+    if blank_lines and keep:
+        shown = sorted(keep)
+        for a, b in itertools.pairwise(shown):
+            if all(blank[a + 1 : b]):
+                keep.update(range(a + 1, b))
     out: list[list[Segment] | None] = []
     for i, line in enumerate(lines):
         if i in keep:

@@ -42,7 +42,7 @@ def _shown(segments: list[list[str]]) -> list[list[str]]:
     """Diff segments as the page draws them: hunks with context, whitespace changes
     drawn (a changed newline is drawn and also breaks the line), gaps as ``…``."""
     out: list[list[str]] = []
-    for hunk in hunks([(op, text) for op, text in segments], context=2):
+    for hunk in hunks([(op, text) for op, text in segments], context=2, blank_lines=True):
         if hunk is None:
             out.append(["gap", "…\n"])
             continue
