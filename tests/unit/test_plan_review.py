@@ -267,6 +267,6 @@ def test_proof_page_lists_the_units_and_links_the_plan_page() -> None:
         "checks": [{"number": 1, "name": "n", "status": "PASS", "evidence": {"a": 1}}],
     }
     out = render(data, "html")
-    assert '<a href="plan-ffffffffffff.html">' in out
+    assert '<a href="plan-ffffffffffff.html">open the review page with every diff</a>' in out
     assert "<code>NS/A1</code>" in out and "<code>NS/A3</code>" in out
     assert "NS/A6" not in out and "… and 3 more" in out

@@ -1,0 +1,113 @@
+"""``iucut plan`` as a reviewer runs it: word diffs of revised units, moves, creates and
+retires with their text, --summary, --json and the plan file carrying the old text,
+--report writing the review page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+POLICY = """\
+# Policy
+
+## Article 1. Encoding
+
+Files are stored as UTF 8.
+
+## Article 2. Names
+
+Names are short.\x20
+
+## Article 3. Old
+
+Removed soon.
+"""
+
+EDITED = """\
+# Policy
+
+## Article 1. Encoding
+
+Files are stored as UTF-8.
+
+## Article 2. Names
+
+Names are short.
+
+## Article 4. <script>alert(1)</script>
+
+Hostile heading.
+"""
+
+
+def applied_then_edited(cli_env: Any, tmp_path: Path) -> Path:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    doc = folder / "policy.md"
+    doc.write_text(POLICY, encoding="utf-8")
+    done = cli_env.run(
+        "apply", str(folder), "--root", str(folder), env={"IUCUT_EXECUTION": "enabled"}
+    )
+    assert done.returncode == 0, done.stderr
+    doc.write_text(EDITED, encoding="utf-8")
+    return folder
+
+
+def test_plan_shows_the_changed_words_of_each_revised_unit(cli_env: Any, tmp_path: Path) -> None:
+    """Piped plan output: each revision as a word diff (whitespace drawn), the retire and
+    the create with their text, no ANSI escape; exit 2."""
+    folder = applied_then_edited(cli_env, tmp_path)
+    res = cli_env.run("plan", str(folder), "--root", str(folder))
+    assert res.returncode == 2, res.stderr
+    out = res.stdout
+    assert "  ~ POLICY/A1  Article 1. Encoding\n" in out
+    assert "      Files are stored as UTF[-·-]{+-+}8.\n" in out
+    assert "      Names are short.[-·-]\n" in out
+    assert "  - POLICY/A3  Article 3. Old\n      Removed soon.\n" in out
+    assert "  + POLICY/A4  Article 4. <script>alert(1)</script>\n      Hostile heading.\n" in out
+    assert "\x1b[" not in out
+    assert out.splitlines()[-1].startswith("plan ")
+
+
+def test_plan_summary_prints_counts_per_document_only(cli_env: Any, tmp_path: Path) -> None:
+    """--summary: one line per document and the totals, nothing per unit."""
+    folder = applied_then_edited(cli_env, tmp_path)
+    res = cli_env.run("plan", str(folder), "--root", str(folder), "--summary")
+    assert res.returncode == 2, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "policy.md  [update]  +1 ~2 →0 ↺0 -1 =2"
+    assert len(lines) == 2 and lines[1].startswith("plan ")
+
+
+def test_plan_json_and_plan_file_carry_the_old_text(cli_env: Any, tmp_path: Path) -> None:
+    """--json and -o carry each revised or retired unit's stored text, not a create's;
+    the file's id is the one printed."""
+    folder = applied_then_edited(cli_env, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    res = cli_env.run("plan", str(folder), "--root", str(folder), "--json", "-o", str(plan_file))
+    assert res.returncode == 2, res.stderr
+    printed = json.loads(res.stdout)
+    stored = json.loads(plan_file.read_bytes())
+    for data in (printed, stored):
+        changes = {c["code"]: c for c in data["documents"][0]["changes"]}
+        assert "UTF 8" in changes["POLICY/A1"]["old"]["body"]
+        assert "UTF-8" in changes["POLICY/A1"]["unit"]["body"]
+        assert changes["POLICY/A3"]["old"]["body"].startswith("\nRemoved soon.")
+        assert "old" not in changes["POLICY/A4"]
+    assert printed["plan_id"] in res.stderr
+
+
+def test_plan_report_writes_one_self_contained_page(cli_env: Any, tmp_path: Path) -> None:
+    """--report DIR writes plan-<id>.html, naming it on stderr; no network resource,
+    the hostile heading never raw in the page."""
+    folder = applied_then_edited(cli_env, tmp_path)
+    reports = tmp_path / "reports"
+    res = cli_env.run("plan", str(folder), "--root", str(folder), "--report", str(reports))
+    assert res.returncode == 2, res.stderr
+    pages = list(reports.glob("plan-*.html"))
+    assert len(pages) == 1 and str(pages[0]) in res.stderr
+    page = pages[0].read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in page
+    assert "src=" not in page and "https://" not in page and "http://" not in page
+    assert "Files are stored as UTF" in page
