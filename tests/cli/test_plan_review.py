@@ -111,3 +111,26 @@ def test_plan_report_writes_one_self_contained_page(cli_env: Any, tmp_path: Path
     assert "<script>alert(1)" not in page
     assert "src=" not in page and "https://" not in page and "http://" not in page
     assert "Files are stored as UTF" in page
+
+
+def test_prove_report_links_the_plan_page_and_lists_the_units(cli_env: Any, tmp_path: Path) -> None:
+    """prove --report writes the plan's review page beside the proof report; the proof
+    page lists the units driven, shows evidence as tables and links to the plan page."""
+    folder = applied_then_edited(cli_env, tmp_path)
+    plan_file = tmp_path / "plan.json"
+    assert (
+        cli_env.run("plan", str(folder), "--root", str(folder), "-o", str(plan_file)).returncode
+        == 2
+    )
+    reports = tmp_path / "reports"
+    res = cli_env.run("prove", "--plan", str(plan_file), "--report", str(reports))
+    assert res.returncode == 0, res.stdout + res.stderr
+    proof = next(reports.glob("proof-*.html"))
+    plan_page = next(reports.glob("plan-*.html"))
+    assert proof.name[len("proof-") :] == plan_page.name[len("plan-") :]
+    html = proof.read_text(encoding="utf-8")
+    assert f'<a href="{plan_page.name}">open the review page with every diff</a>' in html
+    assert "<code>POLICY/A1</code>" in html and "Article 3. Old" in html
+    assert "<th>planned</th><th>written</th>" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert str(plan_page) in res.stderr
