@@ -64,8 +64,8 @@ def change_excerpt(change: Mapping[str, Any]) -> str | None:
     text = (source["raw_heading"] + source["body"]).strip("\n")
     title = str(source.get("title") or "")
     lines = text.splitlines()
-    if lines and title and (lines[0] == title or lines[0].lstrip("#").strip() == title):
-        text = "\n".join(lines[1:]).strip("\n")
+    if lines and title and lines[0].lstrip("#").strip().startswith(title.rstrip("…")):
+        text = "\n".join(lines[1:]).strip("\n")  # the title shows that line already
     return first_lines(text, 2, 200) if text else None
 
 
