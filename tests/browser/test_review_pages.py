@@ -314,6 +314,10 @@ def test_the_proof_report_shows_the_units_and_links_the_plan_page(
     assert "{" not in page.locator("table.checks").inner_text()
     units = page.locator("table.units").first
     assert "POLICY/A1" in units.inner_text() and "Article 3. Old" in units.inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "test_the_proof_report.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"\nscreenshot: {shot}")
     page.get_by_role("link", name="open the review page with every diff").click()
     page.wait_for_selector("#filters input")
     assert page.title() == f"iucut plan {plan_id[:12]}"
