@@ -231,13 +231,15 @@ def test_page_embeds_the_plan_as_inert_json() -> None:
 
 def test_page_diff_draws_a_changed_newline_and_breaks_the_line() -> None:
     """A CRLF change is drawn (␍) and ends the line in the page's diff; whitespace
-    changes are drawn, kept text stays as it is."""
+    changes are drawn, kept text stays as it is; a move carries from and to."""
     page = render_plan_page(plan_to_dict(review_plan()), None)
     data = json.loads(re.search(r'id="plan-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
     a3 = next(c for c in data["documents"][0]["changes"] if c["code"] == "NS/A3")
     assert ["+", "␍\n"] in a3["diff"]
     a1 = next(c for c in data["documents"][0]["changes"] if c["code"] == "NS/A1")
     assert ["-", "·"] in a1["diff"] and ["+", "-"] in a1["diff"]
+    a4 = next(c for c in data["documents"][0]["changes"] if c["code"] == "NS/A4")
+    assert (a4["from"], a4["to"]) == ("NS/P1", "NS/P2") and "diff" not in a4
 
 
 def test_proof_evidence_is_tables_with_counts_side_by_side() -> None:
