@@ -119,6 +119,13 @@ def print_plan(
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write the review page here as plan-<id>.html (one file, opens offline).",
 )
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Show this saved plan file (-o) instead of planning: no database is used, the "
+    "old texts are in the file.",
+)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -131,6 +138,7 @@ def plan_cmd(
     verbose: bool,
     summary: bool,
     report_dir: Path | None,
+    plan_file: Path | None,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
 
@@ -141,17 +149,15 @@ def plan_cmd(
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
-    scopes = _prune_scopes(paths, glob, root) if prune else None
-    items = cut_sources(ctx, paths, glob, root, show=not as_json)
-    provider = open_provider(ctx.settings)
-    conn = provider.connect(autocommit=True)
-    try:
-        with progress(not as_json, "planning") as bar:
-            the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
-    finally:
-        conn.close()
-    data = plan_mod.plan_to_dict(the_plan)
-    plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
+    if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
+        if paths or prune or output is not None:
+            raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
+        the_plan, plan_id = plan_mod.read_plan(plan_file)
+        data = plan_mod.plan_to_dict(the_plan)
+    else:
+        the_plan = _make_plan(ctx, paths, glob, root, prune, as_json)
+        data = plan_mod.plan_to_dict(the_plan)
+        plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
     if output is not None:
         with writing(output):
             plan_id = plan_mod.write_plan(the_plan, output)
@@ -166,7 +172,7 @@ def plan_cmd(
         echo_json({"plan_id": plan_id, **data})
     else:
         print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
-    if the_plan.rejected:
+    if the_plan.rejected and plan_file is None:
         raise InputError(
             f"{plural(len(the_plan.rejected), 'document')} rejected (see above)",
             path=the_plan.rejected[0].path,
@@ -175,6 +181,26 @@ def plan_cmd(
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
         # swallows Exit and *returns* its code, which main() then turned into exit 0
         raise SystemExit(PLAN_CHANGES_EXIT)
+
+
+def _make_plan(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    glob: str,
+    root: Path | None,
+    prune: bool,
+    as_json: bool,
+) -> Plan:
+    """Cut the sources and plan them against the database (read-only)."""
+    scopes = _prune_scopes(paths, glob, root) if prune else None
+    items = cut_sources(ctx, paths, glob, root, show=not as_json)
+    provider = open_provider(ctx.settings)
+    conn = provider.connect(autocommit=True)
+    try:
+        with progress(not as_json, "planning") as bar:
+            return plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+    finally:
+        conn.close()
 
 
 def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
