@@ -30,7 +30,7 @@ if not Path(CHROMIUM).is_file():
         allow_module_level=True,
     )
 try:
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
 except ImportError:
     pytest.skip(
         "browser tests not run: Playwright is not installed (pip install -e '.[browser]')",
@@ -208,6 +208,21 @@ def test_the_change_kind_filter_hides_and_shows_units(page: Page, tmp_path: Path
     page.locator('#filters input[data-kind="revise"]').check()
     assert page.locator(".unit.op-revise").count() == 2
     assert page.locator(".doc:not(.hidden)").count() == 1
+
+
+def test_the_search_box_keeps_the_matching_units(page: Page, tmp_path: Path) -> None:
+    """Typing part of a code or a title keeps only the changes that contain it."""
+    open_page(page, plan_page(tmp_path, edit_plan()))
+    page.get_by_role("button", name="policy.md").click()
+    page.locator("#query").fill("names")
+    expect(page.locator(".unit")).to_have_count(1)
+    assert page.locator(".unit").get_attribute("data-code") == "POLICY/A2"
+    assert page.locator("#filters .shown").inner_text() == "1 change in 1 document"
+    page.locator("#query").fill("guide")
+    expect(page.locator("#filters .shown")).to_have_text("2 changes in 1 document")
+    expect(page.locator(".doc:not(.hidden)")).to_have_count(1)
+    page.locator("#query").fill("")
+    expect(page.locator(".unit")).to_have_count(4)
 
 
 def test_hostile_text_stays_text(page: Page, tmp_path: Path) -> None:
