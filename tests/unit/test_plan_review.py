@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iucut.errors import StalePlan
 from iucut.plan import plan_to_dict, read_plan, write_plan
@@ -112,6 +115,34 @@ def test_a_rewritten_phrase_is_one_change_not_word_confetti() -> None:
         ("+", "slow red"),
         ("=", " fox\n"),
     ]
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab \t\r\n-.ệ")), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, _TEXT)
+def test_a_diff_gives_back_both_texts(old: str, new: str) -> None:
+    """Kept + removed segments are the old text, kept + added the new one, always."""
+    segments = word_diff(old, new)
+    assert "".join(t for op, t in segments if op != "+") == old
+    assert "".join(t for op, t in segments if op != "-") == new
+    assert all(t for _, t in segments)
+
+
+def test_a_huge_unit_is_diffed_fast_and_exactly_where_it_changed() -> None:
+    """One changed word in a 30,000-word line is found (common ends trimmed first); a
+    rewrite too large to match word by word is shown removed and added whole."""
+    words = [f"w{i % 97}" for i in range(30_000)]
+    old = " ".join(words) + "\n"
+    new = " ".join([*words[:15_000], "CHANGED", *words[15_001:]]) + "\n"
+    start = time.perf_counter()
+    changes = [s for s in word_diff(old, new) if s[0] != "="]
+    assert changes == [("-", words[15_000]), ("+", "CHANGED")]
+    rewritten = " ".join(reversed(words)) + "\n"
+    segments = word_diff(old, rewritten)
+    assert time.perf_counter() - start < 5
+    assert "".join(t for op, t in segments if op != "-") == rewritten
 
 
 def test_hunks_keep_changed_lines_and_their_neighbours_only() -> None:

@@ -46,17 +46,32 @@ def word_diff(old: str, new: str) -> list[Segment]:
     return _merge(_absorb_lone_spaces(_merge(out)))
 
 
+#: Above this many token pairs the changed middle of a block is shown as removed and
+#: added whole: difflib's matcher is quadratic on frequent tokens such as spaces.
+MAX_PAIRS = 400_000
+
+
 def _words(old: str, new: str) -> list[Segment]:
     a, b = tokens(old), tokens(new)
-    out: list[Segment] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            out.append(("=", "".join(a[i1:i2])))
-        else:
-            if i2 > i1:
-                out.append(("-", "".join(a[i1:i2])))
-            if j2 > j1:
-                out.append(("+", "".join(b[j1:j2])))
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    mid_a, mid_b = a[start : len(a) - end], b[start : len(b) - end]
+    out: list[Segment] = [("=", "".join(a[:start]))]
+    if len(mid_a) * len(mid_b) > MAX_PAIRS:
+        out += [("-", "".join(mid_a)), ("+", "".join(mid_b))]
+    else:
+        matcher = SequenceMatcher(None, mid_a, mid_b, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                out.append(("=", "".join(mid_a[i1:i2])))
+            else:
+                out.append(("-", "".join(mid_a[i1:i2])))
+                out.append(("+", "".join(mid_b[j1:j2])))
+    out.append(("=", "".join(a[len(a) - end :])))
     return out
 
 
