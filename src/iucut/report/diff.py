@@ -32,9 +32,13 @@ def tokens(text: str) -> list[str]:
 
 def word_diff(old: str, new: str) -> list[Segment]:
     """The segments that turn ``old`` into ``new`` (merged: no two neighbours share an op)."""
-    out: list[Segment] = []
-    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    lines_a, lines_b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    start, end = _common_ends(lines_a, lines_b)
+    out: list[Segment] = [("=", "".join(lines_a[:start]))]
+    a, b = lines_a[start : len(lines_a) - end], lines_b[start : len(lines_b) - end]
+    # autojunk: a line as frequent as the blank line anchors no match (it still joins
+    # the matches next to it), which keeps long units with a thousand blank lines fast
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b).get_opcodes():
         if tag == "equal":
             out.append(("=", "".join(a[i1:i2])))
         elif tag == "delete":
@@ -43,7 +47,19 @@ def word_diff(old: str, new: str) -> list[Segment]:
             out.append(("+", "".join(b[j1:j2])))
         else:
             out.extend(_words("".join(a[i1:i2]), "".join(b[j1:j2])))
+    out.append(("=", "".join(lines_a[len(lines_a) - end :])))
     return _merge(_absorb_lone_spaces(_merge(out)))
+
+
+def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
+    """How many items ``a`` and ``b`` share at their start, and then at their end."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return start, end
 
 
 #: Above this many token pairs the changed middle of a block is shown as removed and
@@ -53,12 +69,7 @@ MAX_PAIRS = 400_000
 
 def _words(old: str, new: str) -> list[Segment]:
     a, b = tokens(old), tokens(new)
-    start = 0
-    while start < min(len(a), len(b)) and a[start] == b[start]:
-        start += 1
-    end = 0
-    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
-        end += 1
+    start, end = _common_ends(a, b)
     mid_a, mid_b = a[start : len(a) - end], b[start : len(b) - end]
     out: list[Segment] = [("=", "".join(a[:start]))]
     if len(mid_a) * len(mid_b) > MAX_PAIRS:
