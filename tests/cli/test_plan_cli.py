@@ -138,7 +138,7 @@ def test_prove_report_links_the_plan_page_and_lists_the_units(cli_env: Any, tmp_
 
 def test_a_saved_plan_is_reviewed_offline_as_it_was_planned(cli_env: Any, tmp_path: Path) -> None:
     """plan --plan FILE prints the same review with no database reachable; a file whose
-    old text was edited is refused (exit 7)."""
+    old text was edited is refused as a bad plan file (exit 27)."""
     folder = applied_then_edited(cli_env, tmp_path)
     plan_file = tmp_path / "plan.json"
     planned = cli_env.run("plan", str(folder), "--root", str(folder), "-o", str(plan_file))
@@ -152,5 +152,5 @@ def test_a_saved_plan_is_reviewed_offline_as_it_was_planned(cli_env: Any, tmp_pa
         plan_file.read_text(encoding="utf-8").replace("UTF 8", "UTF 9", 1), encoding="utf-8"
     )
     refused = cli_env.run("plan", "--plan", str(plan_file), env=offline)
-    assert refused.returncode == 7, refused.stdout + refused.stderr
+    assert refused.returncode == 27, refused.stdout + refused.stderr
     assert "old text of POLICY/A1" in refused.stderr

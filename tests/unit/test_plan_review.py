@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iucut.errors import StalePlan
+from iucut.errors import PlanFileError
 from iucut.plan import plan_to_dict, read_plan, write_plan
 from iucut.report import render
 from iucut.report.diff import first_lines, hunks, word_diff
@@ -238,7 +238,7 @@ def test_a_plan_file_whose_old_text_was_edited_is_refused(tmp_path: Path) -> Non
     write_plan(review_plan(), path)
     raw = path.read_text(encoding="utf-8")
     path.write_text(raw.replace("Files are UTF 8.", "Files are UTF-8.", 1), encoding="utf-8")
-    with pytest.raises(StalePlan, match="old text of NS/A1"):
+    with pytest.raises(PlanFileError, match="old text of NS/A1"):
         read_plan(path)
 
 

@@ -91,9 +91,15 @@ def _diff_text(line: list[Segment], color: bool, indent: str) -> Text:
 
 
 def terminal(
-    plan: Mapping[str, Any], *, verbose: bool = False, summary: bool = False, color: bool = False
+    plan: Mapping[str, Any],
+    *,
+    verbose: bool = False,
+    summary: bool = False,
+    color: bool = False,
+    limit: int | None = None,
 ) -> str:
-    """The documents of a plan and, unless ``summary``, each change with its diff.
+    """The documents of a plan and, unless ``summary``, each change with its diff
+    (``limit``: at most that many changes a document, then how many more there are).
 
     Without ``color`` the changes are marked ``[-removed-]{+added+}`` (as git's
     ``--word-diff=plain``), so the output reads the same in a log or a pipe.
@@ -116,10 +122,15 @@ def terminal(
         console.print(Text(safe(f"{doc['doc_path']}  [{doc['action']}]  {line}")))
         if summary:
             continue
-        for change in doc["changes"]:
-            if change["op"] == "place" and not verbose:
-                continue
+        shown = [c for c in doc["changes"] if verbose or c["op"] != "place"]
+        hidden = 0
+        if limit is not None and len(shown) > limit:
+            shown, hidden = shown[:limit], len(shown) - limit
+        for change in shown:
             _print_change(console, change, color)
+        if hidden:
+            more = f"{hidden} more change{'' if hidden == 1 else 's'}"
+            console.print(Text(f"  … and {more} (-v lists every one)"))
     return buf.getvalue()
 
 
