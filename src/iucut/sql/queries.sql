@@ -343,3 +343,11 @@ SELECT DISTINCT namespace FROM @schema@.information_unit
 -- The documents a run wrote last (what an interrupted apply lists: the database knows
 -- which commits made it, even one that landed as the interrupt came).
 SELECT doc_path FROM @schema@.iu_document WHERE last_run = %(run_id)s ORDER BY updated_at, doc_path
+
+-- name: unit_texts
+-- The current text of the given units (those a plan revises, restores or retires), so a
+-- reviewer sees what changes: only these units' versions are read.
+SELECT u.code, v.title, v.raw_heading, v.body
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = ANY(%(codes)s)
