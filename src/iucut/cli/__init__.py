@@ -41,12 +41,36 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def echo_json(data: Any) -> None:
-    """Write one JSON document to stdout."""
+    """Write one JSON document to stdout (every password seen masked in its strings)."""
+    from iucut.db.target import known_secrets
+
+    if known_secrets():
+        data = _masked(data)
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _masked(value: Any) -> Any:
+    """``value`` with every password this process has seen masked in its strings (before
+    JSON escapes a quote or backslash of it, after which it would no longer match)."""
+    from iucut.db.target import scrub
+
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {_masked(k): _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return scrub(str(value))
 
 
 def note(message: str) -> None:
     """A diagnostic line on stderr (never on stdout, which holds results)."""
+    from iucut.db.target import known_secrets, scrub
+
+    if known_secrets():
+        message = scrub(message)
     click.echo(printable(message, lines=True), err=True)
 
 
@@ -132,7 +156,9 @@ def progress(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], No
     "--dsn",
     envvar=None,
     help="Database to use (libpq URI or key=value). "
-    "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server.",
+    "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server. "
+    "Keep passwords out of the command line (other users can read it in `ps`): "
+    "use IUCUT_DSN, a service file (PGSERVICE) or ~/.pgpass.",
 )
 @click.option(
     "--env-file",
@@ -172,6 +198,43 @@ def exit_codes() -> None:
         click.echo(f"{code:>3}  {meaning}")
 
 
+def hide_dsn_from_title() -> None:
+    """Rewrite the process title (``ps``, ``/proc/PID/cmdline``) without the connection
+    string given with ``--dsn``: it may hold a password, readable by every user."""
+    args = list(getattr(sys, "orig_argv", sys.argv))
+    shown: list[str] = []
+    hidden = False
+    for i, arg in enumerate(args):
+        if i and args[i - 1] == "--dsn":
+            shown.append(_title_dsn(arg))
+            hidden = True
+        elif arg.startswith("--dsn="):
+            shown.append("--dsn=" + _title_dsn(arg[len("--dsn=") :]))
+            hidden = True
+        else:
+            shown.append(arg)
+    if hidden:
+        import setproctitle
+
+        setproctitle.setproctitle(" ".join(shown))
+
+
+def _title_dsn(dsn: str) -> str:
+    from iucut.db.target import (
+        BadConninfo,
+        candidate_secrets,
+        redact,
+        remember_secrets,
+        split_password,
+    )
+
+    remember_secrets(candidate_secrets(dsn))
+    try:
+        return redact(split_password(dsn)).replace(" ", ",")
+    except BadConninfo:
+        return "***"
+
+
 def _register() -> None:
     # Each module adds its commands to ``cli``; imported here so that `iucut --help`
     # lists them all. Missing modules are skipped while the tree is being built.
@@ -187,6 +250,7 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: the single place where errors become messages and exit codes."""
+    hide_dsn_from_title()
     _register()
     json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -216,4 +280,16 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("iucut: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # a bug in iucut: a message (never a traceback, whose text may hold a password)
+        if os.environ.get("IUCUT_DEBUG"):
+            raise
+        problem = f"internal error ({type(exc).__name__}): {exc}"
+        hint = "this is a bug in iucut: set IUCUT_DEBUG=1 to see the traceback and report it"
+        if json_mode:
+            echo_json({"error": "InternalError", "message": problem, "hint": hint, "exit_code": 1})
+        else:
+            note(f"iucut: error: {problem}")
+            note(f"hint: {hint}")
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -149,6 +149,10 @@ def plan_cmd(
     else:
         print_plan(the_plan, plan_id, verbose)
     if the_plan.rejected:
+        if as_json:
+            # the JSON above lists them: one JSON document per command
+            note(f"iucut: {plural(len(the_plan.rejected), 'document')} rejected")
+            raise SystemExit(InputError.exit_code)
         raise InputError(
             f"{plural(len(the_plan.rejected), 'document')} rejected (see above)",
             path=the_plan.rejected[0].path,
@@ -261,15 +265,27 @@ def apply_cmd(
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )
+    if not (result.failed or result.rejected):
+        return
+    written = sum(1 for d in result.documents if d.status == "applied")
+    others = (
+        f"{plural(written, 'other document')} written"
+        if written
+        else "nothing was written"
+        if not any(d.status == "skipped" for d in result.documents)
+        else "no other document needed writing"
+    )
     if result.failed:
-        raise IucutError(
-            f"{plural(len(result.failed), 'document')} failed; the others were written"
-        )
-    if result.rejected:
-        raise InputError(
-            f"{plural(len(result.rejected), 'document')} rejected; the others were written",
+        error: IucutError = IucutError(f"{plural(len(result.failed), 'document')} failed; {others}")
+    else:
+        error = InputError(
+            f"{plural(len(result.rejected), 'document')} rejected; {others}",
             path=result.rejected[0].path,
         )
+    if as_json:
+        note(f"iucut: {error.message}")  # the JSON above has the details
+        raise SystemExit(error.exit_code)
+    raise error
 
 
 @cli.command("show")

@@ -24,6 +24,7 @@ from iucut.config import Settings
 from iucut.db import queries
 from iucut.db.target import Target, resolve_target, scrub, with_user
 from iucut.errors import (
+    ConfigError,
     ConnectionFailed,
     ContractError,
     DatabaseError,
@@ -261,6 +262,12 @@ class ConnectionProvider:
         """Open a connection (as ``user`` if given); starts the embedded server if needed."""
         self.calls += 1
         target = self.target
+        if target.problem:
+            raise ConfigError(
+                target.problem,
+                hint="give the password apart from the connection string: IUCUT_DSN without "
+                "it plus ~/.pgpass, PGPASSWORD or a service file (PGSERVICE)",
+            )
         conninfo = target.conninfo
         if target.embedded:
             conninfo = self._embedded_conninfo(target)
