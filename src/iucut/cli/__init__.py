@@ -29,6 +29,8 @@ class Context:
     def __init__(self, settings_args: dict[str, Any]):
         self._settings_args = settings_args
         self._settings: Settings | None = None
+        self.strict = False  # --strict: a document with a warning is rejected
+        self.warnings: list[dict[str, str]] = []  # {"path", "warning"} shown for this run
 
     @property
     def settings(self) -> Settings:
@@ -101,6 +103,22 @@ def relative_glob(ctx: click.Context, param: click.Parameter, value: str) -> str
             f"{value!r}: give a pattern relative to each folder, e.g. '**/*.md'"
         )
     return value
+
+
+def _set_strict(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Context).strict = True
+
+
+#: ``--strict`` for the commands that cut documents (cut, plan, apply, prove).
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_strict,
+    help="Reject every document that has a warning (front matter that does not parse, "
+    "duplicate labels, control characters...) instead of cutting it.",
+)
 
 
 #: The name :func:`writing` gives standard output.

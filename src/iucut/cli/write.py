@@ -22,13 +22,14 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
+    strict_option,
     writing,
 )
-from iucut.cli.cut import cutting
+from iucut.cli.cut import WARNINGS_SHOWN, cutting
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
-from iucut.units import CutDocument, Plan
+from iucut.units import CutDocument, Plan, Rejected
 
 source_args = [
     click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
@@ -44,6 +45,7 @@ source_args = [
         type=click.Path(file_okay=False, path_type=Path),
         help="Document paths are stored relative to this folder (default: the current folder).",
     ),
+    strict_option,
 ]
 
 
@@ -62,14 +64,55 @@ def cut_sources(
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
     results = cutting(
-        list(paths), glob=glob, show=show, root=root or Path.cwd(), config=ctx.settings.config
+        list(paths),
+        glob=glob,
+        show=show,
+        strict=ctx.strict,
+        root=root or Path.cwd(),
+        config=ctx.settings.config,
     )
     with closing(results):  # an error ends the progress bar first
         for item in results:
             if isinstance(item, IucutError):
                 note(f"iucut: rejected: {item.message}")
+            else:
+                show_warnings(ctx, item)
             items.append(item)
     return items
+
+
+def strict_reminder(ctx: Context) -> None:
+    """After a run with warnings: they were cut as they are, and --strict would not."""
+    if ctx.warnings:
+        docs = len({w["path"] for w in ctx.warnings})
+        note(
+            f"iucut: {plural(docs, 'document')} with warnings cut as they are "
+            "(--strict rejects them)"
+        )
+
+
+def show_warnings(ctx: Context, doc: CutDocument) -> None:
+    """A document's warnings on stderr (the first few) and in the command's JSON (all):
+    it is cut and written, and ``--strict`` would reject it."""
+    for n, warning in enumerate(doc.warnings):
+        ctx.warnings.append({"path": doc.path, "warning": warning})
+        if n < WARNINGS_SHOWN:
+            note(f"iucut: warning: {doc.path}: {warning}")
+    if len(doc.warnings) > WARNINGS_SHOWN:
+        note(
+            f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more "
+            "(--strict rejects a document with warnings)"
+        )
+
+
+def show_rejections(rejected: tuple[Rejected, ...], items: list[CutDocument | IucutError]) -> None:
+    """Say why each document was rejected after it was cut (a namespace shared with
+    another file, a code clash): those cut_sources has not said already."""
+    said = {str(e.context.get("path")) for e in items if isinstance(e, IucutError)}
+    for r in rejected:
+        if r.path not in said:
+            text = r.message if r.message.startswith(r.path) else f"{r.path}: {r.message}"
+            note(f"iucut: rejected: {text}")
 
 
 def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
@@ -144,10 +187,12 @@ def plan_cmd(
         with writing(output):
             plan_id = plan_mod.write_plan(the_plan, output)
         note(f"plan written to {output} (id {plan_id})")
+    show_rejections(the_plan.rejected, items)
     if as_json:
-        echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan)})
+        echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan), "warnings": ctx.warnings})
     else:
         print_plan(the_plan, plan_id, verbose)
+        strict_reminder(ctx)
     if the_plan.rejected:
         if as_json:
             # the JSON above lists them: one JSON document per command
@@ -225,6 +270,7 @@ def apply_cmd(
     """
     settings = ctx.settings
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
+    shown: list[CutDocument | IucutError] = []
     provider = open_provider(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
@@ -241,6 +287,7 @@ def apply_cmd(
     else:
         scopes = _prune_scopes(paths, glob, root) if prune else None
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
+        shown = items
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_documents(
                 settings,
@@ -250,8 +297,9 @@ def apply_cmd(
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
             )
+    show_rejections(result.rejected, shown)
     if as_json:
-        echo_json(result.to_dict())
+        echo_json({**result.to_dict(), "warnings": ctx.warnings})
     else:
         for doc in result.documents:
             if doc.status == "failed":
@@ -265,6 +313,7 @@ def apply_cmd(
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )
+        strict_reminder(ctx)
     if not (result.failed or result.rejected):
         return
     written = sum(1 for d in result.documents if d.status == "applied")
