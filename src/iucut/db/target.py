@@ -155,7 +155,12 @@ def split_password(dsn: str) -> str:
                 raise BadConninfo("is not a valid postgresql:// URI")
             from urllib.parse import unquote
 
-            params["password"] = unquote(raw_pw, errors="surrogateescape")
+            try:
+                params["password"] = unquote(raw_pw, errors="strict")
+            except UnicodeDecodeError:
+                raise BadConninfo(
+                    "has a password whose percent escapes are not UTF-8 text"
+                ) from None
     if params is None:
         raise BadConninfo(
             "is not a valid postgresql:// URI"
@@ -164,7 +169,10 @@ def split_password(dsn: str) -> str:
             "or quotes (password='...'), or better keep the password out of it (PGPASSWORD, "
             "~/.pgpass or a service file)"
         )
-    return make_conninfo("", **{k: str(v) for k, v in params.items() if v is not None})
+    try:
+        return make_conninfo("", **{k: str(v) for k, v in params.items() if v is not None})
+    except Exception:  # e.g. text libpq cannot carry: its message would quote it
+        raise BadConninfo("cannot be handed to libpq (a value it cannot carry)") from None
 
 
 def _parse(conninfo: str) -> dict[str, str] | None:
