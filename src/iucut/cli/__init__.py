@@ -216,10 +216,11 @@ def exit_codes() -> None:
         click.echo(f"{code:>3}  {meaning}")
 
 
-def hide_dsn_from_title() -> None:
-    """Rewrite the process title (``ps``, ``/proc/PID/cmdline``) without the connection
-    string given with ``--dsn``: it may hold a password, readable by every user."""
-    args = list(getattr(sys, "orig_argv", sys.argv))
+def hide_dsn_from_title(argv: list[str] | None = None) -> None:
+    """Remember the password of a ``--dsn`` value (every message masks it) and, for the
+    process's own arguments, rewrite the process title (``ps``, ``/proc/PID/cmdline``)
+    without it: it would be readable by every user for the whole run."""
+    args = list(getattr(sys, "orig_argv", sys.argv)) if argv is None else ["iucut", *argv]
     shown: list[str] = []
     hidden = False
     for i, arg in enumerate(args):
@@ -231,7 +232,7 @@ def hide_dsn_from_title() -> None:
             hidden = True
         else:
             shown.append(arg)
-    if hidden:
+    if hidden and argv is None:
         import setproctitle
 
         setproctitle.setproctitle(" ".join(shown))
@@ -267,7 +268,7 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: the single place where errors become messages and exit codes."""
-    hide_dsn_from_title()
+    hide_dsn_from_title(argv)
     _register()
     json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
