@@ -75,5 +75,5 @@ def split_front_matter(text: str) -> tuple[int, dict[str, Any], str | None]:
     if data is None:
         return close.end(), {}, None
     if not isinstance(data, dict):
-        return close.end(), {}, "front matter is not a mapping (line 2); ignored"
+        return close.end(), {}, "front matter is not a mapping; ignored (line 2)"
     return close.end(), data, None

@@ -141,26 +141,32 @@ def split_password(dsn: str) -> str:
         rest = m["rest"]
         at = rest.rfind("@")
         userinfo = rest[:at] if at >= 0 else ""
-        trusted = params is not None and not any(
-            "@" in str(params.get(k) or "") for k in _AUTHORITY
-        )
-        if at >= 0 and ":" in userinfo and not trusted:
-            user, _, raw_pw = userinfo.partition(":")
-            params = _parse(
-                f"{m['scheme']}{user}@{rest[at + 1 :]}"
-                if user
-                else f"{m['scheme']}{rest[at + 1 :]}"
-            )
-            if params is None:
-                raise BadConninfo("is not a valid postgresql:// URI")
+        if at >= 0 and ":" in userinfo:
             from urllib.parse import unquote
 
+            user, _, raw_pw = userinfo.partition(":")
             try:
-                params["password"] = unquote(raw_pw, errors="strict")
+                password: str | None = unquote(raw_pw, errors="strict")
             except UnicodeDecodeError:
-                raise BadConninfo(
-                    "has a password whose percent escapes are not UTF-8 text"
-                ) from None
+                password = None
+            # libpq's own reading is kept when it agrees: the same password (or none, as
+            # for ``?application_name=a@b``) and no "@" where a split password would land
+            trusted = (
+                params is not None
+                and not any("@" in str(params.get(k) or "") for k in _AUTHORITY)
+                and params.get("password") in (None, password)
+            )
+            if not trusted:
+                if password is None:
+                    raise BadConninfo("has a password whose percent escapes are not UTF-8 text")
+                params = _parse(
+                    f"{m['scheme']}{user}@{rest[at + 1 :]}"
+                    if user
+                    else f"{m['scheme']}{rest[at + 1 :]}"
+                )
+                if params is None:
+                    raise BadConninfo("is not a valid postgresql:// URI")
+                params["password"] = password
     if params is None:
         raise BadConninfo(
             "is not a valid postgresql:// URI"
