@@ -130,8 +130,8 @@ def test_bad_input_gets_a_decision_that_is_shown(table, case: Case):
         assert path not in out.written
         assert path in rejected
         assert path in {r["path"] for r in apply_data["rejected"]}
-        said = _about(out.plan.stderr, path, case.message)
-        assert said and "rejected" in said[0], out.plan.stderr
+        said = _about(out.plan.stderr + out.plan.stdout, path, case.message)
+        assert said and "rejected" in said[0], out.plan.stderr + out.plan.stdout
         if case.line is not None:
             assert re.search(rf"{path}:{case.line}\b|line {case.line}\b", said[0]), said
         if case.byte is not None:

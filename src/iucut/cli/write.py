@@ -22,10 +22,11 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
+    stamp,
     strict_option,
     writing,
 )
-from iucut.cli.cut import WARNINGS_SHOWN, cutting
+from iucut.cli.cut import cutting
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
@@ -81,6 +82,10 @@ def cut_sources(
     return items
 
 
+#: Warnings shown per document on stderr (every one is in --json).
+WARNINGS_SHOWN = 3
+
+
 def strict_reminder(ctx: Context) -> None:
     """After a run with warnings: they were cut as they are, and --strict would not."""
     if ctx.warnings:
@@ -115,6 +120,11 @@ def show_rejections(rejected: tuple[Rejected, ...], items: list[CutDocument | Iu
             note(f"iucut: rejected: {text}")
 
 
+#: Changes listed per document (-v lists every one): a first plan of a large corpus
+#: would print a line per unit.
+CHANGES_SHOWN = 20
+
+
 def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
     counts = plan.counts
     for dp in plan.documents:
@@ -122,9 +132,13 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             continue
         line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
         click.echo(f"{printable(dp.doc_path)}  [{dp.action}]  {line}")
-        for change in dp.changes:
-            if change.op == "place" and not verbose:
-                continue
+        shown = [c for c in dp.changes if verbose or c.op != "place"]
+        if not verbose and len(shown) > CHANGES_SHOWN:
+            hidden = len(shown) - CHANGES_SHOWN
+            shown = shown[:CHANGES_SHOWN]
+        else:
+            hidden = 0
+        for change in shown:
             mark = {
                 "create": "+",
                 "revise": "~",
@@ -136,12 +150,37 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             extra = f" (from {change.moved_from})" if change.moved else ""
             title = f"  {change.unit.title}" if change.unit is not None else ""
             click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
+        if hidden:
+            click.echo(f"  … and {plural(hidden, 'more change')} (-v lists every one)")
+    for rejected in plan.rejected:
+        click.echo(printable(f"rejected: {_reason(rejected)}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
         f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
         f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
+
+
+def _reason(rejected: Rejected) -> str:
+    """``path: why`` (the message names the path already, most of the time)."""
+    if rejected.message.startswith(rejected.path):
+        return rejected.message
+    return f"{rejected.path}: {rejected.message}"
+
+
+def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputError:
+    """The error of a plan or apply with rejected documents: how many, and why (the
+    first one's reason in the message; every one in the context, for --json)."""
+    count = plural(len(rejected), "document")
+    first = _reason(rejected[0])
+    more = f" (and {len(rejected) - 1} more, listed above)" if len(rejected) > 1 else ""
+    err = InputError(path=rejected[0].path)
+    if len(rejected) > 1:
+        consequence = consequence.replace(" it", " them")
+    err.message = f"{count} rejected, {consequence}: {first}{more}"
+    err.context["rejected"] = [{"path": r.path, "message": r.message} for r in rejected]
+    return err
 
 
 @cli.command("plan")
@@ -187,8 +226,8 @@ def plan_cmd(
         with writing(output):
             plan_id = plan_mod.write_plan(the_plan, output)
         note(f"plan written to {output} (id {plan_id})")
-    show_rejections(the_plan.rejected, items)
     if as_json:
+        show_rejections(the_plan.rejected, items)  # (the text lists them on stdout)
         echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan), "warnings": ctx.warnings})
     else:
         print_plan(the_plan, plan_id, verbose)
@@ -198,10 +237,7 @@ def plan_cmd(
             # the JSON above lists them: one JSON document per command
             note(f"iucut: {plural(len(the_plan.rejected), 'document')} rejected")
             raise SystemExit(InputError.exit_code)
-        raise InputError(
-            f"{plural(len(the_plan.rejected), 'document')} rejected (see above)",
-            path=the_plan.rejected[0].path,
-        )
+        raise rejected_error(the_plan.rejected, "nothing is planned for it")
     if the_plan.has_changes:
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
         # swallows Exit and *returns* its code, which main() then turned into exit 0
@@ -297,8 +333,8 @@ def apply_cmd(
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
             )
-    show_rejections(result.rejected, shown)
     if as_json:
+        show_rejections(result.rejected, shown)  # (the text lists them on stdout)
         echo_json({**result.to_dict(), "warnings": ctx.warnings})
     else:
         for doc in result.documents:
@@ -306,6 +342,8 @@ def apply_cmd(
                 click.echo(printable(f"{doc.doc_path}: FAILED: {doc.error}"))
             elif doc.status == "applied":
                 click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
+        for rejected in result.rejected:
+            click.echo(printable(f"rejected: {_reason(rejected)}"))
         applied = sum(1 for d in result.documents if d.status == "applied")
         click.echo(
             f"apply: {plan_mod.summary_line(result.counts)}  ({plural(applied, 'document')} "
@@ -326,11 +364,14 @@ def apply_cmd(
     )
     if result.failed:
         error: IucutError = IucutError(f"{plural(len(result.failed), 'document')} failed; {others}")
-    else:
+    elif as_json:
         error = InputError(
             f"{plural(len(result.rejected), 'document')} rejected; {others}",
             path=result.rejected[0].path,
         )
+    else:
+        more = f"; {others}" if written or others.startswith("no other") else ""
+        error = rejected_error(result.rejected, f"nothing was written for it{more}")
     if as_json:
         note(f"iucut: {error.message}")  # the JSON above has the details
         raise SystemExit(error.exit_code)
@@ -355,6 +396,7 @@ def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
     )
     click.echo(f"title:    {printable(u['title'])}")
     click.echo(f"document: {printable(u['doc_path'])} lines {u['line_start']}-{u['line_end']}")
+    click.echo(f"changed:  {stamp(u['updated_at'])}")
     click.echo(f"parent:   {u['parent_code'] or '-'}")
     for child in view.children:
         click.echo(f"child:    {child['code']}  [{child['kind']}] {child['state']}")
@@ -371,6 +413,9 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
     """Show every version and lifecycle event of a unit."""
     with open_provider(ctx.settings).connect(autocommit=True) as conn:
         hist = browse.history(conn, code)
+    if diff and as_json:
+        echo_json(hist.diff_dict(*diff))
+        return
     if diff:
         click.echo(hist.diff(*diff), nl=False)
         return
@@ -380,13 +425,13 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
     click.echo(f"{code}: {len(hist.versions)} version(s), {len(hist.events)} event(s)")
     for v in hist.versions:
         click.echo(
-            f"  v{v['version']}  {v['created_at']:%Y-%m-%d %H:%M:%S}  "
+            f"  v{v['version']}  {stamp(v['created_at'])}  "
             f"{v['content_hash'][:12]}  {printable(v['title'])}"
         )
     for e in hist.events:
         versions = f"v{e['from_version'] or '-'}→v{e['to_version']}"
         click.echo(
-            f"  {e['at']:%Y-%m-%d %H:%M:%S}  {e['event']:<9} {versions}  by {e['actor']}"
+            f"  {stamp(e['at'])}  {e['event']:<9} {versions}  by {e['actor']}"
             f"  run {str(e['run_id'])[:8]}"
         )
 
