@@ -124,7 +124,7 @@ def test_bad_input_gets_a_decision_that_is_shown(table, case: Case):
     assert "good/good.md" in out.written
     rejected = {r["path"] for r in plan_data["rejected"]}
     warned = {w["path"] for w in plan_data["warnings"]}
-    strict_rejected = _about(out.strict.stderr, path, "rejected")
+    strict_rejected = _about(out.strict.stderr + out.strict.stdout, path, "rejected")
 
     if case.decision == "rejected":
         assert path not in out.written
