@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from iucut._version import __version__
@@ -76,8 +76,8 @@ class ApplyResult:
         return {
             "run_id": self.run_id,
             "counts": self.counts,
-            "documents": [d.__dict__ for d in self.documents],
-            "rejected": [r.__dict__ for r in self.rejected],
+            "documents": [asdict(d) for d in self.documents],
+            "rejected": [{"path": r.path, "message": r.message} for r in self.rejected],
             "seconds": round(self.seconds, 3),
         }
 

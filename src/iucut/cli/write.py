@@ -24,6 +24,7 @@ from iucut.cli import (
     progress,
     relative_glob,
     stamp,
+    strict_option,
     writing,
 )
 from iucut.cli.cut import cutting
@@ -47,6 +48,7 @@ source_args = [
         type=click.Path(file_okay=False, path_type=Path),
         help="Document paths are stored relative to this folder (default: the current folder).",
     ),
+    strict_option,
 ]
 
 
@@ -65,14 +67,59 @@ def cut_sources(
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
     results = cutting(
-        list(paths), glob=glob, show=show, root=root or Path.cwd(), config=ctx.settings.config
+        list(paths),
+        glob=glob,
+        show=show,
+        strict=ctx.strict,
+        root=root or Path.cwd(),
+        config=ctx.settings.config,
     )
     with closing(results):  # an error ends the progress bar first
         for item in results:
             if isinstance(item, IucutError):
                 note(f"iucut: rejected: {item.message}")
+            else:
+                show_warnings(ctx, item)
             items.append(item)
     return items
+
+
+#: Warnings shown per document on stderr (every one is in --json).
+WARNINGS_SHOWN = 3
+
+
+def strict_reminder(ctx: Context) -> None:
+    """After a run with warnings: they were cut as they are, and --strict would not."""
+    if ctx.warnings:
+        docs = len({w["path"] for w in ctx.warnings})
+        note(
+            f"iucut: {plural(docs, 'document')} with warnings cut as they are "
+            "(--strict rejects them)"
+        )
+
+
+def show_warnings(ctx: Context, doc: CutDocument) -> None:
+    """A document's warnings on stderr (the first few) and in the command's JSON (all):
+    it is cut and written, and ``--strict`` would reject it."""
+    for n, warning in enumerate(doc.warnings):
+        ctx.warnings.append({"path": doc.path, "warning": warning})
+        if n < WARNINGS_SHOWN:
+            note(f"iucut: warning: {doc.path}: {warning}")
+    if len(doc.warnings) > WARNINGS_SHOWN:
+        note(
+            f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more "
+            "(--strict rejects a document with warnings)"
+        )
+
+
+def show_rejections(rejected: tuple[Rejected, ...], items: list[CutDocument | IucutError]) -> None:
+    """Say why each document was rejected after it was cut (a namespace shared with
+    another file, a code clash): those cut_sources has not said already."""
+    said = {str(e.context.get("path")) for e in items if isinstance(e, IucutError)}
+    for r in rejected:
+        if r.path not in said:
+            text = r.message if r.message.startswith(r.path) else f"{r.path}: {r.message}"
+            note(f"iucut: rejected: {text}")
 
 
 #: Changes listed per document (-v lists every one): a first plan of a large corpus
@@ -186,7 +233,7 @@ def plan_cmd(
         the_plan, plan_id = plan_mod.read_plan(plan_file)
         data = plan_mod.plan_to_dict(the_plan)
     else:
-        the_plan = _make_plan(ctx, paths, glob, root, prune, as_json)
+        the_plan, items = _make_plan(ctx, paths, glob, root, prune, as_json)
         data = plan_mod.plan_to_dict(the_plan)
         plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
     if output is not None:
@@ -200,10 +247,17 @@ def plan_cmd(
             page = write_plan_page(report_dir, data, plan_id)
         note(f"review page: {page}")
     if as_json:
-        echo_json({"plan_id": plan_id, **data})
+        if plan_file is None:
+            show_rejections(the_plan.rejected, items)  # (the text lists them on stdout)
+        echo_json({"plan_id": plan_id, **data, "warnings": ctx.warnings})
     else:
         print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
+        strict_reminder(ctx)
     if the_plan.rejected and plan_file is None:
+        if as_json:
+            # the JSON above lists them: one JSON document per command
+            note(f"iucut: {plural(len(the_plan.rejected), 'document')} rejected")
+            raise SystemExit(InputError.exit_code)
         raise rejected_error(the_plan.rejected, "nothing is planned for it")
     if the_plan.has_changes:
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
@@ -218,15 +272,16 @@ def _make_plan(
     root: Path | None,
     prune: bool,
     as_json: bool,
-) -> Plan:
-    """Cut the sources and plan them against the database (read-only)."""
+) -> tuple[Plan, list[CutDocument | IucutError]]:
+    """Cut the sources and plan them against the database (read-only); the plan and
+    what cutting gave (documents or the errors already reported)."""
     scopes = _prune_scopes(paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
     provider = open_provider(ctx.settings)
     conn = provider.connect(autocommit=True)
     try:
         with progress(not as_json, "planning") as bar:
-            return plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            return plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar), items
     finally:
         conn.close()
 
@@ -293,6 +348,7 @@ def apply_cmd(
     """
     settings = ctx.settings
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
+    shown: list[CutDocument | IucutError] = []
     provider = open_provider(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
@@ -309,6 +365,7 @@ def apply_cmd(
     else:
         scopes = _prune_scopes(paths, glob, root) if prune else None
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
+        shown = items
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_documents(
                 settings,
@@ -319,7 +376,8 @@ def apply_cmd(
                 on_progress=bar,
             )
     if as_json:
-        echo_json(result.to_dict())
+        show_rejections(result.rejected, shown)  # (the text lists them on stdout)
+        echo_json({**result.to_dict(), "warnings": ctx.warnings})
     else:
         for doc in result.documents:
             if doc.status == "failed":
@@ -335,14 +393,31 @@ def apply_cmd(
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )
+        strict_reminder(ctx)
+    if not (result.failed or result.rejected):
+        return
+    written = sum(1 for d in result.documents if d.status == "applied")
+    others = (
+        f"{plural(written, 'other document')} written"
+        if written
+        else "nothing was written"
+        if not any(d.status == "skipped" for d in result.documents)
+        else "no other document needed writing"
+    )
     if result.failed:
-        raise IucutError(
-            f"{plural(len(result.failed), 'document')} failed; the others were written"
+        error: IucutError = IucutError(f"{plural(len(result.failed), 'document')} failed; {others}")
+    elif as_json:
+        error = InputError(
+            f"{plural(len(result.rejected), 'document')} rejected; {others}",
+            path=result.rejected[0].path,
         )
-    if result.rejected:
-        written = any(d.status == "applied" for d in result.documents)
-        consequence = "nothing was written for it" + ("; the others were" if written else "")
-        raise rejected_error(result.rejected, consequence)
+    else:
+        more = f"; {others}" if written or others.startswith("no other") else ""
+        error = rejected_error(result.rejected, f"nothing was written for it{more}")
+    if as_json:
+        note(f"iucut: {error.message}")  # the JSON above has the details
+        raise SystemExit(error.exit_code)
+    raise error
 
 
 @cli.command("show")

@@ -65,6 +65,16 @@ _LONE_CR = re.compile(r"\r(?!\n)")
 _WS = re.compile(r"\s+")
 #: Control bytes that text files do not have (binary detection); NUL is checked apart.
 _CONTROL = bytes([*range(0x01, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+#: UTF-32 first: its little-endian mark starts like UTF-16's.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+_CONTROL_BYTE = re.compile(b"[" + re.escape(_CONTROL) + b"]")
+#: Control characters a text may hold by mistake (tab and line ends are text).
+_CONTROL_CHAR = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TITLE = 200
 PLAIN = 7  # heading level given to plain and bold lines: deeper than any heading
 
@@ -92,6 +102,15 @@ def decode(data: bytes | str, path: str) -> tuple[bytes, str]:
             ) from exc
     else:
         raw = bytes(data)
+    for bom, name in _WIDE_BOMS:
+        if raw.startswith(bom):
+            raise InputError(
+                f"{name} text (byte order mark {bom.hex(' ').upper()}), not UTF-8",
+                path=path,
+                line=1,
+                offset=0,
+                hint="save the file as UTF-8",
+            )
     nul = raw.find(b"\0")
     if nul >= 0:
         raise InputError(
@@ -99,7 +118,14 @@ def decode(data: bytes | str, path: str) -> tuple[bytes, str]:
         )
     head = raw[:8192]
     if len(head) >= 64 and (len(head) - len(head.translate(None, _CONTROL))) * 10 > len(head):
-        raise InputError("binary file (control bytes)", path=path)
+        first = _CONTROL_BYTE.search(head)
+        at = first.start() if first else 0
+        raise InputError(
+            f"binary file (control bytes, the first {head[at : at + 1].hex().upper()})",
+            path=path,
+            line=raw.count(b"\n", 0, at) + 1,
+            offset=at,
+        )
     if isinstance(data, str):
         return raw, data
     try:
@@ -196,6 +222,7 @@ def _cut(
             )
         raise InputError(f"unknown profile {name!r} (known: {known})", path=path)
     warnings = [fm_warning] if fm_warning else []
+    warnings += _input_warnings(text, fm_end, front)
     if COMPILED:
         coder = codes.Coder()
         coder.used.add(ns)
@@ -229,6 +256,31 @@ def _cut(
         front_matter=front,
         warnings=tuple(warnings),
     )
+
+
+def _input_warnings(text: str, fm_end: int, front: Mapping[str, Any]) -> list[str]:
+    """What is odd about a document that is still cut: control characters, front matter
+    keys of the wrong type, front matter and nothing else (``--strict`` rejects them)."""
+    found: list[str] = []
+    m = _CONTROL_CHAR.search(text)
+    if m is not None:
+        more = len(_CONTROL_CHAR.findall(text)) - 1
+        found.append(
+            f"line {text.count(chr(10), 0, m.start()) + 1} (byte "
+            f"{len(text[: m.start()].encode('utf-8', 'surrogatepass'))}): control character "
+            f"U+{ord(m.group()):04X}" + (f" and {more} more" if more else "") + "; kept as is"
+        )
+    for key in ("iu_namespace", "iu_profile", "title"):
+        value = front.get(key)
+        if value is not None and not isinstance(value, str | int):
+            found.append(f"front matter {key} is a {type(value).__name__}, not a text; ignored")
+    if fm_end and not text[fm_end:].strip():
+        found.append(
+            f"line {text.count(chr(10), 0, fm_end) + 1} (byte "
+            f"{len(text[:fm_end].encode('utf-8', 'surrogatepass'))}): no content after the "
+            "front matter"
+        )
+    return found
 
 
 def _namespace(

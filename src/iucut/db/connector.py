@@ -306,6 +306,12 @@ class ConnectionProvider:
         """Open a connection (as ``user`` if given); starts the embedded server if needed."""
         self.calls += 1
         target = self.target
+        if target.problem:
+            raise ConfigError(
+                target.problem,
+                hint="give the password apart from the connection string: IUCUT_DSN without "
+                "it plus ~/.pgpass, PGPASSWORD or a service file (PGSERVICE)",
+            )
         conninfo = target.conninfo
         if target.embedded:
             conninfo = self._embedded_conninfo(target)
