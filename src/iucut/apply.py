@@ -30,6 +30,7 @@ from iucut.errors import (
 )
 from iucut.plan import (
     plan_document,
+    plan_for_values,
     read_documents,
     read_fingerprint,
     read_units,
@@ -232,6 +233,7 @@ def apply_documents(
     items = list(documents)
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
+        plan_for_values(conn)
         # A read-only first pass over the document hashes: what is already up to date
         # needs no run at all. Each document is planned again under its lock below.
         found = triage(conn, items, prune_scopes=prune_scopes)
@@ -378,6 +380,7 @@ def apply_plan(
     skipped = [DocumentResult(d.doc_path, "skipped") for d in plan.documents if not d.has_changes]
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
+        plan_for_values(conn)
         if not todo:
             check_preconditions(conn, plan)
             return ApplyResult(None, tuple(skipped), plan.rejected, time.monotonic() - started)

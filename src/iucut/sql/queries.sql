@@ -57,17 +57,6 @@ SELECT code, doc_path
 -- name: lock_document
 SELECT @schema@.fn_iu_lock_document(%(doc_path)s)
 
--- name: lock_documents
--- The control row (refused while frozen) and then the documents, in a fixed order.
-SELECT @schema@.fn_iu_lock_documents(%(run_id)s, %(doc_paths)s::text[])
-
--- name: hold_documents
--- The same document locks at session level, across the transactions of a reviewed plan.
-SELECT @schema@.fn_iu_hold_documents(%(doc_paths)s::text[])
-
--- name: release_documents
-SELECT @schema@.fn_iu_release_documents(%(doc_paths)s::text[])
-
 -- name: run_begin
 SELECT @schema@.fn_run_begin(%(mode)s, %(tool_version)s, %(plan_hash)s, %(meta)s::jsonb) AS run_id
 
@@ -201,6 +190,24 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_locks
          WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'advisory') AS advisory_locks,
        (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared_statements,
        (SELECT count(*) FROM pg_catalog.pg_prepared_xacts) AS prepared_xacts
+
+-- name: plan_for_values
+-- This session's statements are planned for the values they run with. The client
+-- prepares nothing, so every statement is planned anyway; a generic plan (a session with
+-- plan_cache_mode = force_generic_plan) would be made for "some document" and read the
+-- whole unit table to find the units of one. fn_iu_apply_document pins its own setting.
+SELECT pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', false) AS plan_cache_mode
+
+-- name: lock_documents
+-- The control row (refused while frozen) and then the documents, in a fixed order.
+SELECT @schema@.fn_iu_lock_documents(%(run_id)s, %(doc_paths)s::text[])
+
+-- name: hold_documents
+-- The same document locks at session level, across the transactions of a reviewed plan.
+SELECT @schema@.fn_iu_hold_documents(%(doc_paths)s::text[])
+
+-- name: release_documents
+SELECT @schema@.fn_iu_release_documents(%(doc_paths)s::text[])
 
 -- name: verify_snapshot
 -- `iucut verify` reads one consistent state and can write nothing.
