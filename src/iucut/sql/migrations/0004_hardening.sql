@@ -7,14 +7,22 @@
 --    queue behind it), within lock_timeout, naming the writers when it gives up. A writer
 --    whose REPEATABLE READ snapshot predates a freeze cannot lock the row (the database
 --    refuses a lock on a row changed after the snapshot) and is refused too. A deferred
---    constraint trigger checks the freeze once more at COMMIT, under the same lock.
+--    constraint trigger on iu_document checks the freeze once more at COMMIT.
 -- 2. fn_iu_lock_documents takes, in the order every writer takes them, the control row
 --    and then the advisory locks of several documents in code-point order of their paths;
 --    fn_iu_hold_documents / fn_iu_release_documents take and drop the same document locks
 --    at session level, so that `apply --plan` verifies every precondition of the plan
 --    under its locks before its first write and keeps them to its last.
 --
--- New SQLSTATE: IUF02 the freeze gave up waiting for writes in flight (nothing changed).
+-- 3. The database checks what it is told (see the section below).
+--
+-- Functions redefined here keep their signatures and the plan_cache_mode 0003 gave them
+-- (CREATE OR REPLACE resets a function's SET clauses): fn_iu_check_run, fn_run_begin,
+-- fn_iu_freeze, fn_iu_create, fn_iu_revise, fn_iu_retire, fn_iu_move, fn_iu_restore and
+-- fn_iu_apply_document (0003's body plus one check).
+--
+-- New SQLSTATEs: IUF02 the freeze gave up waiting for writes in flight (nothing changed);
+-- IUC02..IUC07, below.
 
 -- The share lock on the control row that every live write holds to its end, and the
 -- freeze check under it.
@@ -56,7 +64,8 @@ $$;
 -- The run must exist and be running; an apply run holds the control row (above).
 -- internal
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_check_run(p_run uuid) RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     v_mode text;
     v_status text;
@@ -100,9 +109,11 @@ BEGIN
 END
 $$;
 
--- The last word at COMMIT: a row an apply run wrote may not commit while frozen. Under the
--- share lock the writer holds this cannot happen through the functions; it holds even if
--- a future function forgets to take the lock.
+-- The last word at COMMIT: a document an apply run wrote may not commit while frozen.
+-- Under the share lock the writer holds this cannot happen through the functions; it
+-- holds even if a future function forgets to take the lock. Every write function writes
+-- the row of the document it changes (the per-unit ones refresh it, below), so one check
+-- per document covers every unit.
 CREATE FUNCTION @schema@.fn_iu_refuse_frozen_commit() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -111,11 +122,7 @@ BEGIN
     IF NOT coalesce((SELECT c.frozen FROM @schema@.iu_control c), true) THEN
         RETURN NULL;
     END IF;
-    IF TG_TABLE_NAME = 'iu_document' THEN
-        v_run := NEW.last_run;
-    ELSE
-        v_run := NEW.updated_run;
-    END IF;
+    v_run := NEW.last_run;
     IF EXISTS (SELECT 1 FROM @schema@.iu_run r WHERE r.run_id = v_run AND r.mode = 'apply') THEN
         RAISE EXCEPTION 'iucut: live writes are frozen at the database: run % cannot commit', v_run
             USING ERRCODE = 'IUF01',
@@ -125,10 +132,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE CONSTRAINT TRIGGER information_unit_not_frozen_at_commit
-    AFTER INSERT OR UPDATE ON @schema@.information_unit
-    DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_refuse_frozen_commit();
 CREATE CONSTRAINT TRIGGER iu_document_not_frozen_at_commit
     AFTER INSERT OR UPDATE ON @schema@.iu_document
     DEFERRABLE INITIALLY DEFERRED
@@ -234,16 +237,17 @@ $$;
 ------------------------------------------------------------------------------------------
 -- 3. The database checks what it is told. Whoever calls the write functions, with whatever
 --    arguments:
---      * every version written carries the iu1 hash of its own text (trigger on
---        unit_version; sha256 over 'iu1', NUL, raw heading, NUL, body, in UTF-8, exactly
---        iucut.units.content_hash);
+--      * every content hash a function is sent is the iu1 hash of the text it is sent
+--        with (sha256 over 'iu1', NUL, raw heading, NUL, body, in UTF-8, exactly
+--        iucut.units.content_hash), before any write;
 --      * every write of a document row checks the whole document as it now stands
 --        (trigger on iu_document, at the end of the statement that writes it: the last
 --        statement of fn_iu_apply_document, after its unit writes): its stored hash, size
 --        and unit count are those of its active units in order (what export gives back),
---        each unit's hash is its current version's, its namespace is its own, every code
---        is inside it, the units form one tree under the document unit with each parent
---        before its children, and positions are non-negative and distinct;
+--        each unit's hash is the hash of its current version's text, its namespace is its
+--        own, every code is inside it, the units form one tree under the document unit
+--        with each parent before its children, and positions are non-negative and
+--        distinct;
 --      * the per-unit functions refresh the row of the document they change (its hash
 --        becomes that of its units), so that check runs for them too.
 --    SQLSTATEs: IUC02 content hash   IUC03 namespace   IUC04 tree (parent, cycle)
@@ -253,31 +257,12 @@ $$;
 -- The namespace of a document is looked up by every document write.
 CREATE INDEX iu_document_namespace_idx ON @schema@.iu_document (namespace);
 
-CREATE FUNCTION @schema@.fn_iu_check_version_hash() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    v_actual text := pg_catalog.encode(pg_catalog.sha256('iu1'::bytea || '\x00'::bytea
-        || pg_catalog.convert_to(NEW.raw_heading, 'UTF8') || '\x00'::bytea
-        || pg_catalog.convert_to(NEW.body, 'UTF8')), 'hex');
-    v_code text;
-BEGIN
-    IF NEW.content_hash IS DISTINCT FROM v_actual THEN
-        SELECT u.code INTO v_code FROM @schema@.information_unit u WHERE u.unit_id = NEW.unit_id;
-        RAISE EXCEPTION 'iucut: unit % version %: content_hash % is not the hash of its text',
-            coalesce(v_code, '?'), NEW.version, NEW.content_hash
-            USING ERRCODE = 'IUC02',
-                  HINT = pg_catalog.format('code %s: send the iu1 hash of raw_heading and body '
-                                           '(its text hashes to %s)', v_code, v_actual);
-    END IF;
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER unit_version_hash_matches_text BEFORE INSERT ON @schema@.unit_version
-    FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_check_version_hash();
-
 -- The whole document as it now stands, after a write of its row.
 CREATE FUNCTION @schema@.fn_iu_check_document() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan  -- the document's rows, through its index (0003)
+AS $$
 DECLARE
     v_doc text := NEW.doc_path;
     v_ns text := NEW.namespace;
@@ -288,6 +273,8 @@ DECLARE
     v_units integer;
     v_positions integer;
     v_min integer;
+    v_roots integer;
+    v_outside text;
 BEGIN
     -- The namespace is this document's alone.
     IF NEW.state = 'active' THEN
@@ -302,46 +289,51 @@ BEGIN
         END IF;
     END IF;
 
-    -- Every active unit: inside the namespace, its hash its current version's.
-    SELECT u.code INTO v_code FROM @schema@.information_unit u
-     WHERE u.doc_path = v_doc AND u.state = 'active'
-       AND (u.namespace IS DISTINCT FROM v_ns
-            OR (u.code <> v_ns AND NOT pg_catalog.starts_with(u.code, v_ns || '/')))
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'iucut: code % of document % is outside its namespace %', v_code, v_doc, v_ns
-            USING ERRCODE = 'IUC03',
-                  HINT = pg_catalog.format('code %s: codes of document %s are %s or start with %s/',
-                                           v_code, v_doc, v_ns, v_ns);
-    END IF;
-
-    -- The digest: hash, size and unit count of the active units' text in position order,
-    -- and the positions.
+    -- One pass over the active units and their current versions: the digest (hash, size
+    -- and count of their text in position order), codes outside the namespace, unit
+    -- hashes that are not their version's, the positions, the document unit.
     SELECT pg_catalog.encode(pg_catalog.sha256(t.bytes), 'hex'),
-           pg_catalog.octet_length(t.bytes), t.units, t.positions, t.min_position, t.bad_hash
-      INTO v_hash, v_size, v_units, v_positions, v_min, v_code
+           pg_catalog.octet_length(t.bytes), t.units, t.positions, t.min_position, t.bad_hash,
+           t.outside, t.roots
+      INTO v_hash, v_size, v_units, v_positions, v_min, v_code, v_outside, v_roots
       FROM (SELECT pg_catalog.convert_to(coalesce(string_agg(v.raw_heading || v.body, ''
                                                   ORDER BY u.position), ''), 'UTF8') AS bytes,
                    count(*)::integer AS units,
                    count(DISTINCT u.position)::integer AS positions,
                    min(u.position) AS min_position,
-                   min(u.code) FILTER (WHERE v.content_hash IS DISTINCT FROM u.content_hash)
-                       AS bad_hash
+                   min(u.code) FILTER (WHERE v.content_hash IS DISTINCT FROM u.content_hash
+                       OR v.content_hash IS DISTINCT FROM pg_catalog.encode(pg_catalog.sha256(
+                              'iu1'::bytea || '\x00'::bytea
+                              || pg_catalog.convert_to(v.raw_heading, 'UTF8') || '\x00'::bytea
+                              || pg_catalog.convert_to(v.body, 'UTF8')), 'hex'))
+                       AS bad_hash,
+                   min(u.code) FILTER (WHERE u.namespace IS DISTINCT FROM v_ns
+                       OR (u.code <> v_ns AND NOT pg_catalog.starts_with(u.code, v_ns || '/')))
+                       AS outside,
+                   count(*) FILTER (WHERE u.code = v_ns)::integer AS roots
               FROM @schema@.information_unit u
               LEFT JOIN @schema@.unit_version v
                 ON v.unit_id = u.unit_id AND v.version = u.current_version
              WHERE u.doc_path = v_doc AND u.state = 'active') t;
+    IF v_outside IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: code % of document % is outside its namespace %',
+            v_outside, v_doc, v_ns
+            USING ERRCODE = 'IUC03',
+                  HINT = pg_catalog.format('code %s: codes of document %s are %s or start '
+                                           'with %s/', v_outside, v_doc, v_ns, v_ns);
+    END IF;
     IF v_code IS NOT NULL THEN
-        RAISE EXCEPTION 'iucut: unit % has a hash that is not its current version''s', v_code
+        RAISE EXCEPTION 'iucut: unit % has a hash that is not the hash of its text', v_code
             USING ERRCODE = 'IUC02',
-                  HINT = pg_catalog.format('code %s: a unit''s hash is the hash of its text',
-                                           v_code);
+                  HINT = pg_catalog.format('code %s: a unit''s hash is the iu1 hash of its '
+                                           'current version''s text', v_code);
     END IF;
     IF v_min < 0 THEN
         SELECT u.code INTO v_code FROM @schema@.information_unit u
          WHERE u.doc_path = v_doc AND u.state = 'active' AND u.position < 0
          ORDER BY u.position LIMIT 1;
-        RAISE EXCEPTION 'iucut: unit % of document % has the negative position %', v_code, v_doc, v_min
+        RAISE EXCEPTION 'iucut: unit % of document % has the negative position %',
+            v_code, v_doc, v_min
             USING ERRCODE = 'IUC05',
                   HINT = pg_catalog.format('code %s: positions count from 0 in document order',
                                            v_code);
@@ -357,18 +349,26 @@ BEGIN
                               ORDER BY u2.position LIMIT 1);
         RAISE EXCEPTION 'iucut: units % of document % share position %', v_code, v_doc, v_min
             USING ERRCODE = 'IUC06',
-                  HINT = pg_catalog.format('codes %s: each unit has a position of its own', v_code);
+                  HINT = pg_catalog.format('codes %s: each unit has a position of its own',
+                                           v_code);
     END IF;
 
     -- One tree: the document unit is the only root; every other unit's parent is an
     -- active unit of the document that comes before it (so there is no cycle).
     IF v_units > 0 THEN
+        IF v_roots = 0 THEN
+            RAISE EXCEPTION 'iucut: document % has no active document unit %', v_doc, v_ns
+                USING ERRCODE = 'IUC04',
+                      HINT = pg_catalog.format('code %s: the document unit is the root', v_ns);
+        END IF;
         SELECT u.code,
                CASE WHEN u.parent_code IS NULL THEN 'has no parent but is not the document unit'
+                    WHEN u.code = v_ns THEN 'is the document unit but has the parent '
+                                            || u.parent_code
                     WHEN p.unit_id IS NULL THEN 'has the parent ' || u.parent_code
                                                 || ', which is no unit'
                     WHEN p.doc_path <> v_doc THEN 'has the parent ' || p.code
-                                                || ' of another document'
+                                                  || ' of another document'
                     WHEN p.state <> 'active' THEN 'has the retired parent ' || p.code
                     ELSE 'has the parent ' || p.code || ', which does not come before it' END
           INTO v_code, v_detail
@@ -376,6 +376,7 @@ BEGIN
           LEFT JOIN @schema@.information_unit p ON p.code = u.parent_code
          WHERE u.doc_path = v_doc AND u.state = 'active'
            AND CASE WHEN u.parent_code IS NULL THEN u.code <> v_ns
+                    WHEN u.code = v_ns THEN true
                     ELSE p.unit_id IS NULL OR p.doc_path <> v_doc OR p.state <> 'active'
                          OR p.position >= u.position END
          ORDER BY u.position LIMIT 1;
@@ -399,12 +400,6 @@ BEGIN
                       HINT = pg_catalog.format('code %s: the units of a document form one tree '
                                                'under the document unit %s', v_code, v_ns);
         END IF;
-        IF NOT EXISTS (SELECT 1 FROM @schema@.information_unit u
-                        WHERE u.code = v_ns AND u.doc_path = v_doc AND u.state = 'active') THEN
-            RAISE EXCEPTION 'iucut: document % has no active document unit %', v_doc, v_ns
-                USING ERRCODE = 'IUC04',
-                      HINT = pg_catalog.format('code %s: the document unit is the root', v_ns);
-        END IF;
     END IF;
 
     -- The stored digest is that of the units.
@@ -413,8 +408,8 @@ BEGIN
             RAISE EXCEPTION 'iucut: document % is retired but % of its units are active',
                 v_doc, v_units
                 USING ERRCODE = 'IUC07',
-                      HINT = pg_catalog.format('code %s: retire every unit of a retired document',
-                                               v_ns);
+                      HINT = pg_catalog.format('code %s: retire every unit of a retired '
+                                               'document', v_ns);
         END IF;
     ELSIF NEW.doc_hash IS DISTINCT FROM v_hash OR NEW.size_bytes IS DISTINCT FROM v_size
           OR NEW.unit_count IS DISTINCT FROM v_units THEN
@@ -438,7 +433,8 @@ CREATE TRIGGER iu_document_matches_its_units
 -- internal
 CREATE FUNCTION @schema@.fn_iu_refresh_document(p_run uuid, p_doc_path text, p_namespace text)
 RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
     WITH t AS (
         SELECT pg_catalog.convert_to(coalesce(string_agg(v.raw_heading || v.body, ''
                                                ORDER BY u.position), ''), 'UTF8') AS bytes,
@@ -483,7 +479,8 @@ $$;
 -- refreshing its document's row.
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_create(p_run uuid, p_unit jsonb)
 RETURNS TABLE (status text, unit_id bigint, version integer)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     v_id bigint;
     v_version integer;
@@ -524,7 +521,8 @@ $$;
 
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_revise(p_run uuid, p_unit jsonb, p_expected_version integer DEFAULT NULL)
 RETURNS TABLE (status text, unit_id bigint, version integer)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     v_cur @schema@.information_unit%ROWTYPE;
     v_new integer;
@@ -573,7 +571,8 @@ $$;
 
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_retire(p_run uuid, p_code text, p_expected_version integer DEFAULT NULL)
 RETURNS TABLE (status text, unit_id bigint, version integer)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     v_cur @schema@.information_unit%ROWTYPE;
 BEGIN
@@ -608,7 +607,8 @@ CREATE OR REPLACE FUNCTION @schema@.fn_iu_move(
     p_run uuid, p_code text, p_parent_code text, p_ordinal integer, p_position integer,
     p_depth integer DEFAULT NULL, p_expected_version integer DEFAULT NULL
 ) RETURNS TABLE (status text, unit_id bigint, version integer)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     v_cur @schema@.information_unit%ROWTYPE;
 BEGIN
@@ -648,7 +648,8 @@ $$;
 
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_restore(p_run uuid, p_unit jsonb, p_expected_version integer DEFAULT NULL)
 RETURNS TABLE (status text, unit_id bigint, version integer)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     v_cur @schema@.information_unit%ROWTYPE;
     v_new integer;
@@ -691,6 +692,288 @@ BEGIN
     VALUES (v_cur.unit_id, v_cur.code, 'restored', v_cur.current_version, v_new, p_run);
     PERFORM @schema@.fn_iu_refresh_document(p_run, v_cur.doc_path, v_cur.namespace);
     RETURN QUERY SELECT 'restored'::text, v_cur.unit_id, v_new;
+END
+$$;
+
+-- fn_iu_apply_document of version 3 (0003, unchanged but for the check of every content
+-- hash it is sent, before any write); what it writes is then checked whole by the trigger
+-- on iu_document above.
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_apply_document(p_run uuid, p_document jsonb, p_ops jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = auto
+AS $$
+DECLARE
+    v_doc_path text := p_document ->> 'doc_path';
+    v_ops @schema@.iu_op[];
+    v_retire text[];
+    v_n_create integer;
+    v_n_update integer;
+    v_bad text;
+    v_detail text;
+    v_doc_hash text;
+    v_pages bigint;
+    v_relpages bigint;
+    v_created integer := 0;
+    v_revised integer := 0;
+    v_moved integer := 0;
+    v_retired integer := 0;
+    v_restored integer := 0;
+    v_placed integer := 0;
+BEGIN
+    PERFORM @schema@.fn_iu_check_run(p_run);
+    IF v_doc_path IS NULL OR p_document ->> 'doc_hash' IS NULL
+       OR p_document ->> 'namespace' IS NULL THEN
+        RAISE EXCEPTION 'iucut: document breaks the row contract: needs doc_path, namespace, doc_hash'
+            USING ERRCODE = 'IUC01';
+    END IF;
+    PERFORM @schema@.fn_iu_lock_document(v_doc_path);
+
+    -- Document precondition: the document is as the plan saw it (primary key).
+    EXECUTE $q$SELECT d.doc_hash FROM @schema@.iu_document d WHERE d.doc_path = $1$q$
+       INTO v_doc_hash USING v_doc_path;
+    IF v_doc_hash IS DISTINCT FROM p_document ->> 'expect_doc_hash' THEN
+        RAISE EXCEPTION 'iucut: document % changed since the plan', v_doc_path
+            USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
+    END IF;
+
+    v_ops := ARRAY(
+        SELECT ROW(o.op, o.code, o.expect_version, o.namespace, o.parent_code, o.kind,
+                   o.label, o.ordinal, o.depth, o.position, o.title, o.body, o.raw_heading,
+                   o.content_hash, o.line_start, o.line_end, o.byte_start, o.byte_end
+               )::@schema@.iu_op
+          FROM jsonb_to_recordset(coalesce(p_ops, '[]'::jsonb)) AS o(
+               op text, code text, expect_version integer, namespace text, parent_code text,
+               kind text, label text, ordinal integer, depth integer, position integer,
+               title text, body text, raw_heading text, content_hash text,
+               line_start integer, line_end integer, byte_start bigint, byte_end bigint));
+
+    -- Row contract, for every row before any write (the op array only: no table).
+    SELECT o.code, concat_ws(', ',
+               CASE WHEN o.title IS NULL THEN 'title' END,
+               CASE WHEN o.body IS NULL THEN 'body' END,
+               CASE WHEN o.raw_heading IS NULL THEN 'raw_heading' END,
+               CASE WHEN o.content_hash IS NULL THEN 'content_hash' END,
+               CASE WHEN o.kind IS NULL THEN 'kind' END,
+               CASE WHEN o.namespace IS NULL THEN 'namespace' END,
+               CASE WHEN o.ordinal IS NULL THEN 'ordinal' END,
+               CASE WHEN o.depth IS NULL THEN 'depth' END,
+               CASE WHEN o.position IS NULL THEN 'position' END)
+      INTO v_bad, v_detail
+      FROM unnest(v_ops) o
+     WHERE o.code IS NULL OR o.op IS NULL OR o.op NOT IN ('create', 'update', 'retire')
+        OR (o.op <> 'retire' AND (o.title IS NULL OR o.body IS NULL OR o.raw_heading IS NULL
+            OR o.content_hash IS NULL OR o.kind IS NULL OR o.namespace IS NULL
+            OR o.ordinal IS NULL OR o.depth IS NULL OR o.position IS NULL))
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'iucut: row % breaks the row contract: missing=[%]',
+            coalesce(v_bad, '?'), v_detail USING ERRCODE = 'IUC01';
+    END IF;
+    SELECT o.code INTO v_bad FROM unnest(v_ops) o GROUP BY o.code HAVING count(*) > 1 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'iucut: code % appears twice in one document', v_bad
+            USING ERRCODE = 'IUC01';
+    END IF;
+    -- Every text comes with its own hash (0004): sha256 over 'iu1', NUL, the raw heading,
+    -- NUL, the body, in UTF-8 (iucut.units.content_hash), before any write.
+    SELECT o.code, o.content_hash INTO v_bad, v_detail
+      FROM unnest(v_ops) o
+     WHERE o.op <> 'retire'
+       AND o.content_hash IS DISTINCT FROM pg_catalog.encode(pg_catalog.sha256(
+               'iu1'::bytea || '\x00'::bytea || pg_catalog.convert_to(o.raw_heading, 'UTF8')
+               || '\x00'::bytea || pg_catalog.convert_to(o.body, 'UTF8')), 'hex')
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'iucut: unit %: content_hash % is not the hash of its text', v_bad, v_detail
+            USING ERRCODE = 'IUC02',
+                  HINT = pg_catalog.format('code %s: send the iu1 hash of raw_heading and body',
+                                           v_bad);
+    END IF;
+    SELECT array_agg(o.code) FILTER (WHERE o.op = 'retire'),
+           count(*) FILTER (WHERE o.op = 'create'),
+           count(*) FILTER (WHERE o.op = 'update')
+      INTO v_retire, v_n_create, v_n_update
+      FROM unnest(v_ops) o;
+
+    -- A code belongs to one document; then the unit preconditions (compare-and-swap on
+    -- the expected version). One probe of the code index per op. v_bad is set only by a
+    -- row found (codes are never NULL past the row contract).
+    v_bad := NULL;
+    EXECUTE $q$
+        SELECT o.code, u.doc_path
+          FROM unnest($1) o
+          CROSS JOIN LATERAL (SELECT u.doc_path FROM @schema@.information_unit u
+                               WHERE u.code = o.code LIMIT 1) u
+         WHERE u.doc_path <> $2
+         LIMIT 1$q$
+       INTO v_bad, v_detail USING v_ops, v_doc_path;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: code % already belongs to document %', v_bad, v_detail
+            USING ERRCODE = 'IUC01', HINT = 'give the document its own namespace';
+    END IF;
+    EXECUTE $q$
+        SELECT o.code
+          FROM unnest($1) o
+          LEFT JOIN LATERAL (SELECT u.unit_id, u.current_version
+                               FROM @schema@.information_unit u
+                              WHERE u.code = o.code LIMIT 1) u ON true
+         WHERE (o.op = 'create' AND u.unit_id IS NOT NULL)
+            OR (o.op <> 'create' AND (u.unit_id IS NULL
+                OR u.current_version IS DISTINCT FROM o.expect_version))
+         LIMIT 1$q$
+       INTO v_bad USING v_ops;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: unit % changed since the plan', v_bad
+            USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
+    END IF;
+
+    -- Retire: the document's units with these codes (code index, or the document's).
+    IF v_retire IS NOT NULL THEN
+        EXECUTE $q$
+            WITH r AS (
+                UPDATE @schema@.information_unit u
+                   SET state = 'retired', updated_run = $1, updated_at = now()
+                 WHERE u.doc_path = $2 AND u.code = ANY ($3) AND u.state = 'active'
+                RETURNING u.unit_id, u.code, u.current_version
+            ), l AS (
+                INSERT INTO @schema@.iu_lifecycle_log
+                    (unit_id, code, event, from_version, to_version, run_id)
+                SELECT r.unit_id, r.code, 'retired', r.current_version, r.current_version, $1
+                  FROM r
+            )
+            SELECT count(*) FROM r$q$
+           INTO v_retired USING p_run, v_doc_path, v_retire;
+    END IF;
+
+    -- Create: rows from the op array only (the join is between the op array and the rows
+    -- just inserted, never the table).
+    IF v_n_create > 0 THEN
+        EXECUTE $q$
+            WITH ins AS (
+                INSERT INTO @schema@.information_unit
+                    (code, namespace, doc_path, parent_code, kind, label, ordinal, depth,
+                     position, current_version, content_hash, created_run, updated_run)
+                SELECT o.code, o.namespace, $2, o.parent_code, o.kind, o.label, o.ordinal,
+                       o.depth, o.position, 1, o.content_hash, $1, $1
+                  FROM unnest($3) o WHERE o.op = 'create'
+                RETURNING unit_id, code
+            ), ver AS (
+                INSERT INTO @schema@.unit_version
+                    (unit_id, version, title, body, raw_heading, content_hash, doc_path,
+                     line_start, line_end, byte_start, byte_end, run_id)
+                SELECT ins.unit_id, 1, o.title, o.body, o.raw_heading, o.content_hash, $2,
+                       o.line_start, o.line_end, o.byte_start, o.byte_end, $1
+                  FROM ins JOIN unnest($3) o ON o.code = ins.code
+            ), l AS (
+                INSERT INTO @schema@.iu_lifecycle_log
+                    (unit_id, code, event, from_version, to_version, run_id)
+                SELECT ins.unit_id, ins.code, 'created', NULL, 1, $1 FROM ins
+            )
+            SELECT count(*) FROM ins$q$
+           INTO v_created USING p_run, v_doc_path, v_ops;
+    END IF;
+
+    -- Update: content → version (revised, or restored when it was retired);
+    -- parent → moved; placement → silent. One probe of the code index per op; the
+    -- UPDATE is restricted to the document's rows.
+    IF v_n_update > 0 THEN
+        EXECUTE $q$
+            WITH cur AS MATERIALIZED (
+                SELECT u.unit_id, u.current_version AS old_version,
+                       u.content_hash AS old_hash, u.parent_code AS old_parent,
+                       u.state AS old_state,
+                       (u.content_hash <> o.content_hash) AS new_content,
+                       (u.parent_code IS DISTINCT FROM o.parent_code) AS new_parent,
+                       (u.state = 'retired') AS comes_back,
+                       (u.ordinal, u.depth, u.position, u.kind, u.label, u.namespace)
+                           IS DISTINCT FROM (o.ordinal, o.depth, o.position, o.kind, o.label,
+                                             o.namespace) AS new_place,
+                       o.*
+                  FROM unnest($3) o
+                  CROSS JOIN LATERAL (
+                      SELECT u.* FROM @schema@.information_unit u
+                       WHERE u.code = o.code AND u.doc_path = $2 LIMIT 1) u
+                 WHERE o.op = 'update'
+            ), upd AS (
+                UPDATE @schema@.information_unit u
+                   SET current_version = c.old_version
+                                         + (CASE WHEN c.new_content THEN 1 ELSE 0 END),
+                       content_hash = c.content_hash, parent_code = c.parent_code,
+                       kind = c.kind, label = c.label, ordinal = c.ordinal, depth = c.depth,
+                       position = c.position, namespace = c.namespace, state = 'active',
+                       updated_run = CASE WHEN c.new_content OR c.new_parent OR c.comes_back
+                                          THEN $1 ELSE u.updated_run END,
+                       updated_at = CASE WHEN c.new_content OR c.new_parent OR c.comes_back
+                                         THEN now() ELSE u.updated_at END
+                  FROM cur c
+                 WHERE u.doc_path = $2 AND u.unit_id = c.unit_id
+                   AND (c.new_content OR c.new_parent OR c.comes_back OR c.new_place)
+                RETURNING u.unit_id
+            ), ver AS (
+                INSERT INTO @schema@.unit_version
+                    (unit_id, version, title, body, raw_heading, content_hash, doc_path,
+                     line_start, line_end, byte_start, byte_end, run_id)
+                SELECT c.unit_id, c.old_version + 1, c.title, c.body, c.raw_heading,
+                       c.content_hash, $2, c.line_start, c.line_end, c.byte_start, c.byte_end,
+                       $1
+                  FROM cur c WHERE c.new_content
+            ), l AS (
+                INSERT INTO @schema@.iu_lifecycle_log
+                    (unit_id, code, event, from_version, to_version, detail, run_id)
+                SELECT c.unit_id, c.code, e.event, c.old_version,
+                       c.old_version + (CASE WHEN c.new_content THEN 1 ELSE 0 END), e.detail,
+                       $1
+                  FROM cur c
+                  CROSS JOIN LATERAL (VALUES
+                      (CASE WHEN c.comes_back THEN 'restored'
+                            WHEN c.new_content THEN 'revised' END, NULL::jsonb),
+                      (CASE WHEN c.new_parent THEN 'moved' END,
+                       jsonb_build_object('from_parent', c.old_parent, 'to_parent',
+                                          c.parent_code))
+                  ) AS e(event, detail)
+                 WHERE e.event IS NOT NULL
+            )
+            SELECT count(*) FILTER (WHERE c.new_content AND NOT c.comes_back),
+                   count(*) FILTER (WHERE c.new_parent),
+                   count(*) FILTER (WHERE c.comes_back),
+                   count(*) FILTER (WHERE c.new_place AND NOT (c.new_content OR c.new_parent
+                                                               OR c.comes_back))
+              FROM cur c$q$
+           INTO v_revised, v_moved, v_restored, v_placed USING p_run, v_doc_path, v_ops;
+    END IF;
+
+    -- The document row: its hash lets the next plan skip it unread (the conflict target
+    -- is the primary key: no plan to choose).
+    INSERT INTO @schema@.iu_document AS d
+        (doc_path, namespace, doc_hash, cut_digest, state, unit_count, size_bytes,
+         first_run, last_run)
+    VALUES (v_doc_path, p_document ->> 'namespace', p_document ->> 'doc_hash',
+            p_document ->> 'cut_digest', coalesce(p_document ->> 'state', 'active'),
+            coalesce((p_document ->> 'unit_count')::integer, 0),
+            coalesce((p_document ->> 'size_bytes')::bigint, 0), p_run, p_run)
+    ON CONFLICT (doc_path) DO UPDATE
+       SET namespace = EXCLUDED.namespace, doc_hash = EXCLUDED.doc_hash,
+           cut_digest = EXCLUDED.cut_digest, state = EXCLUDED.state,
+           unit_count = EXCLUDED.unit_count, size_bytes = EXCLUDED.size_bytes,
+           last_run = p_run, updated_at = now();
+
+    -- Statistics: when the unit table has more than doubled since its statistics were
+    -- taken (a first load), take them again. Cheap to test (the catalog row and the
+    -- file's length); the ANALYZE itself runs about log2(final size) times in a load and
+    -- never waits for a lock (SKIP_LOCKED: autovacuum or another cutter has it in hand).
+    SELECT c.relpages, pg_catalog.pg_relation_size(c.oid)
+                       / pg_catalog.current_setting('block_size')::bigint
+      INTO v_relpages, v_pages
+      FROM pg_catalog.pg_class c WHERE c.oid = '@schema@.information_unit'::regclass;
+    IF v_pages >= 8 AND v_pages > 2 * v_relpages THEN
+        ANALYZE (SKIP_LOCKED) @schema@.information_unit;
+    END IF;
+
+    RETURN jsonb_build_object('created', v_created, 'revised', v_revised, 'moved', v_moved,
+                              'retired', v_retired, 'restored', v_restored,
+                              'placed', v_placed);
 END
 $$;
 
