@@ -244,8 +244,8 @@ $$;
 --        (trigger on iu_document, at the end of the statement that writes it: the last
 --        statement of fn_iu_apply_document, after its unit writes): its stored hash, size
 --        and unit count are those of its active units in order (what export gives back),
---        each unit's hash is the hash of its current version's text, its namespace is its
---        own, every code is inside it, the units form one tree under the document unit
+--        each unit's hash is its current version's (whose hash was checked against its
+--        text when it was written), its namespace is its own, every code is inside it, the units form one tree under the document unit
 --        with each parent before its children, and positions are non-negative and
 --        distinct;
 --      * the per-unit functions refresh the row of the document they change (its hash
@@ -275,6 +275,7 @@ DECLARE
     v_min integer;
     v_roots integer;
     v_outside text;
+    v_orphan text;
 BEGIN
     -- The namespace is this document's alone.
     IF NEW.state = 'active' THEN
@@ -289,32 +290,51 @@ BEGIN
         END IF;
     END IF;
 
-    -- One pass over the active units and their current versions: the digest (hash, size
-    -- and count of their text in position order), codes outside the namespace, unit
-    -- hashes that are not their version's, the positions, the document unit.
+    -- One statement over the document's active units, read once, each with one probe of
+    -- the version key (its current version) and one of the code index (its parent): the
+    -- digest (hash, size and count of their text in position order), codes outside the
+    -- namespace, unit hashes that are not their version's, the positions, the document
+    -- unit, and the first unit whose parent is not an earlier active unit of the document.
+    -- (Probes, never joins: statistics taken while the tables were filling must not turn
+    -- this into a scan or a quadratic loop.)
+    WITH d AS MATERIALIZED (
+        SELECT u.code, u.namespace, u.position, u.content_hash,
+               v.content_hash AS version_hash, v.raw_heading, v.body,
+               CASE WHEN u.parent_code IS NULL THEN u.code = v_ns
+                    WHEN u.code = v_ns THEN false
+                    ELSE coalesce(p.doc_path = v_doc AND p.state = 'active'
+                                  AND p.position < u.position, false) END AS placed
+          FROM @schema@.information_unit u
+          LEFT JOIN LATERAL (
+                SELECT v.content_hash, v.raw_heading, v.body FROM @schema@.unit_version v
+                 WHERE v.unit_id = u.unit_id AND v.version = u.current_version LIMIT 1) v
+            ON true
+          LEFT JOIN LATERAL (
+                SELECT p.doc_path, p.state, p.position FROM @schema@.information_unit p
+                 WHERE p.code = u.parent_code LIMIT 1) p
+            ON true
+         WHERE u.doc_path = v_doc AND u.state = 'active'
+    ), t AS (
+        SELECT pg_catalog.convert_to(coalesce(string_agg(d.raw_heading || d.body, ''
+                                              ORDER BY d.position), ''), 'UTF8') AS bytes,
+               count(*)::integer AS units,
+               count(DISTINCT d.position)::integer AS positions,
+               min(d.position) AS min_position,
+               min(d.code) FILTER (WHERE d.version_hash IS DISTINCT FROM d.content_hash)
+                   AS bad_hash,
+               min(d.code) FILTER (WHERE d.namespace IS DISTINCT FROM v_ns
+                   OR (d.code <> v_ns AND NOT pg_catalog.starts_with(d.code, v_ns || '/')))
+                   AS outside,
+               count(*) FILTER (WHERE d.code = v_ns)::integer AS roots,
+               (array_agg(d.code ORDER BY d.position) FILTER (WHERE NOT d.placed))[1]
+                   AS orphan
+          FROM d
+    )
     SELECT pg_catalog.encode(pg_catalog.sha256(t.bytes), 'hex'),
            pg_catalog.octet_length(t.bytes), t.units, t.positions, t.min_position, t.bad_hash,
-           t.outside, t.roots
-      INTO v_hash, v_size, v_units, v_positions, v_min, v_code, v_outside, v_roots
-      FROM (SELECT pg_catalog.convert_to(coalesce(string_agg(v.raw_heading || v.body, ''
-                                                  ORDER BY u.position), ''), 'UTF8') AS bytes,
-                   count(*)::integer AS units,
-                   count(DISTINCT u.position)::integer AS positions,
-                   min(u.position) AS min_position,
-                   min(u.code) FILTER (WHERE v.content_hash IS DISTINCT FROM u.content_hash
-                       OR v.content_hash IS DISTINCT FROM pg_catalog.encode(pg_catalog.sha256(
-                              'iu1'::bytea || '\x00'::bytea
-                              || pg_catalog.convert_to(v.raw_heading, 'UTF8') || '\x00'::bytea
-                              || pg_catalog.convert_to(v.body, 'UTF8')), 'hex'))
-                       AS bad_hash,
-                   min(u.code) FILTER (WHERE u.namespace IS DISTINCT FROM v_ns
-                       OR (u.code <> v_ns AND NOT pg_catalog.starts_with(u.code, v_ns || '/')))
-                       AS outside,
-                   count(*) FILTER (WHERE u.code = v_ns)::integer AS roots
-              FROM @schema@.information_unit u
-              LEFT JOIN @schema@.unit_version v
-                ON v.unit_id = u.unit_id AND v.version = u.current_version
-             WHERE u.doc_path = v_doc AND u.state = 'active') t;
+           t.outside, t.roots, t.orphan
+      INTO v_hash, v_size, v_units, v_positions, v_min, v_code, v_outside, v_roots, v_orphan
+      FROM t;
     IF v_outside IS NOT NULL THEN
         RAISE EXCEPTION 'iucut: code % of document % is outside its namespace %',
             v_outside, v_doc, v_ns
@@ -323,10 +343,10 @@ BEGIN
                                            'with %s/', v_outside, v_doc, v_ns, v_ns);
     END IF;
     IF v_code IS NOT NULL THEN
-        RAISE EXCEPTION 'iucut: unit % has a hash that is not the hash of its text', v_code
+        RAISE EXCEPTION 'iucut: unit % has a hash that is not its current version''s', v_code
             USING ERRCODE = 'IUC02',
-                  HINT = pg_catalog.format('code %s: a unit''s hash is the iu1 hash of its '
-                                           'current version''s text', v_code);
+                  HINT = pg_catalog.format('code %s: a unit''s hash is the hash of its text',
+                                           v_code);
     END IF;
     IF v_min < 0 THEN
         SELECT u.code INTO v_code FROM @schema@.information_unit u
@@ -354,15 +374,15 @@ BEGIN
     END IF;
 
     -- One tree: the document unit is the only root; every other unit's parent is an
-    -- active unit of the document that comes before it (so there is no cycle).
-    IF v_units > 0 THEN
-        IF v_roots = 0 THEN
-            RAISE EXCEPTION 'iucut: document % has no active document unit %', v_doc, v_ns
-                USING ERRCODE = 'IUC04',
-                      HINT = pg_catalog.format('code %s: the document unit is the root', v_ns);
-        END IF;
-        SELECT u.code,
-               CASE WHEN u.parent_code IS NULL THEN 'has no parent but is not the document unit'
+    -- active unit of the document that comes before it (so there is no cycle). What is
+    -- wrong is looked up only when something is.
+    IF v_units > 0 AND v_roots = 0 THEN
+        RAISE EXCEPTION 'iucut: document % has no active document unit %', v_doc, v_ns
+            USING ERRCODE = 'IUC04',
+                  HINT = pg_catalog.format('code %s: the document unit is the root', v_ns);
+    END IF;
+    IF v_orphan IS NOT NULL THEN
+        SELECT CASE WHEN u.parent_code IS NULL THEN 'has no parent but is not the document unit'
                     WHEN u.code = v_ns THEN 'is the document unit but has the parent '
                                             || u.parent_code
                     WHEN p.unit_id IS NULL THEN 'has the parent ' || u.parent_code
@@ -371,35 +391,28 @@ BEGIN
                                                   || ' of another document'
                     WHEN p.state <> 'active' THEN 'has the retired parent ' || p.code
                     ELSE 'has the parent ' || p.code || ', which does not come before it' END
-          INTO v_code, v_detail
+          INTO v_detail
           FROM @schema@.information_unit u
           LEFT JOIN @schema@.information_unit p ON p.code = u.parent_code
-         WHERE u.doc_path = v_doc AND u.state = 'active'
-           AND CASE WHEN u.parent_code IS NULL THEN u.code <> v_ns
-                    WHEN u.code = v_ns THEN true
-                    ELSE p.unit_id IS NULL OR p.doc_path <> v_doc OR p.state <> 'active'
-                         OR p.position >= u.position END
-         ORDER BY u.position LIMIT 1;
-        IF FOUND THEN
-            -- name a cycle as a cycle
-            IF v_detail LIKE '%does not come before it' AND EXISTS (
-                WITH RECURSIVE up(code, steps) AS (
-                    SELECT u.parent_code, 1 FROM @schema@.information_unit u
-                     WHERE u.code = v_code
-                    UNION ALL
-                    SELECT u.parent_code, up.steps + 1 FROM up
-                      JOIN @schema@.information_unit u ON u.code = up.code
-                     WHERE up.code <> v_code AND up.steps < 10000
-                )
-                SELECT 1 FROM up WHERE up.code = v_code)
-            THEN
-                v_detail := 'is its own ancestor (a parent cycle)';
-            END IF;
-            RAISE EXCEPTION 'iucut: unit % of document % %', v_code, v_doc, v_detail
-                USING ERRCODE = 'IUC04',
-                      HINT = pg_catalog.format('code %s: the units of a document form one tree '
-                                               'under the document unit %s', v_code, v_ns);
+         WHERE u.code = v_orphan;
+        -- name a cycle as a cycle
+        IF v_detail LIKE '%does not come before it' AND EXISTS (
+            WITH RECURSIVE up(code, steps) AS (
+                SELECT u.parent_code, 1 FROM @schema@.information_unit u
+                 WHERE u.code = v_orphan
+                UNION ALL
+                SELECT u.parent_code, up.steps + 1 FROM up
+                  JOIN @schema@.information_unit u ON u.code = up.code
+                 WHERE up.code <> v_orphan AND up.steps < 10000
+            )
+            SELECT 1 FROM up WHERE up.code = v_orphan)
+        THEN
+            v_detail := 'is its own ancestor (a parent cycle)';
         END IF;
+        RAISE EXCEPTION 'iucut: unit % of document % %', v_orphan, v_doc, v_detail
+            USING ERRCODE = 'IUC04',
+                  HINT = pg_catalog.format('code %s: the units of a document form one tree '
+                                           'under the document unit %s', v_orphan, v_ns);
     END IF;
 
     -- The stored digest is that of the units.
