@@ -716,6 +716,7 @@ RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET plan_cache_mode = auto
+SET default_statistics_target = 10
 AS $$
 DECLARE
     v_doc_path text := p_document ->> 'doc_path';
@@ -976,12 +977,16 @@ BEGIN
     -- taken (a first load), take them again. Cheap to test (the catalog row and the
     -- file's length); the ANALYZE itself runs about log2(final size) times in a load and
     -- never waits for a lock (SKIP_LOCKED: autovacuum or another cutter has it in hand).
+    -- What the plans need is the table's size (the foreign-key checks) and the columns
+    -- the write path filters on, so only those, from a small sample (the function's
+    -- default_statistics_target = 10: ~0.1 s at 100,000 units instead of ~1.4 s);
+    -- autovacuum's own ANALYZE later takes the full statistics.
     SELECT c.relpages, pg_catalog.pg_relation_size(c.oid)
                        / pg_catalog.current_setting('block_size')::bigint
       INTO v_relpages, v_pages
       FROM pg_catalog.pg_class c WHERE c.oid = '@schema@.information_unit'::regclass;
     IF v_pages >= 8 AND v_pages > 2 * v_relpages THEN
-        ANALYZE (SKIP_LOCKED) @schema@.information_unit;
+        ANALYZE (SKIP_LOCKED) @schema@.information_unit (code, doc_path, state);
     END IF;
 
     RETURN jsonb_build_object('created', v_created, 'revised', v_revised, 'moved', v_moved,
