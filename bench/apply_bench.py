@@ -304,6 +304,9 @@ def main() -> int:
         default="auto,force_generic_plan",
         help="laws: plan_cache_mode settings to run, comma-separated",
     )
+    parser.add_argument(
+        "--no-langchain", action="store_true", help="laws: leave LangChain's index() out"
+    )
     args = parser.parse_args()
 
     admin_dsn, embedded = server_dsn(args)
@@ -320,6 +323,7 @@ def main() -> int:
                 seed=args.seed,
                 modes=tuple(m for m in args.modes.split(",") if m),
                 keep=args.keep,
+                langchain=not args.no_langchain,
             )
         )
         figures["machine"]["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -160,6 +160,18 @@ class FreezeTimeout(IucutError):
     exit_code = 17
 
 
+class CursorRefused(IucutError):
+    """A change-feed cursor is refused (malformed, or from another database)."""
+
+    exit_code = 24
+
+
+class NotReadOnly(IucutError):
+    """A read-only service refuses to run with a role that can write."""
+
+    exit_code = 25
+
+
 class PlanFileError(IucutError):
     """A plan or proof file is not a readable iucut file (named, with the reason)."""
 
@@ -206,6 +218,8 @@ EXIT_CODES: dict[int, str] = {
     OutputError.exit_code: "an output file cannot be written (named, with the reason)",
     VerifyFailed.exit_code: "verify: the stored state does not check out (or doctor's check)",
     FreezeTimeout.exit_code: "freeze: gave up waiting for writes in flight (named); not frozen",
+    CursorRefused.exit_code: "changes: the cursor is malformed or from another database",
+    NotReadOnly.exit_code: "mcp: refused to start with a role that can write",
     USAGE_EXIT: "usage error (unknown option, missing argument)",
     PlanFileError.exit_code: "a plan or proof file is not a readable iucut file",
     NotMigrated.exit_code: "the database is not migrated (no iucut schema or roles): "

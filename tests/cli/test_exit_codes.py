@@ -202,6 +202,15 @@ CONDITIONS += [
     ("stored state changed behind the functions", "verify", 16, _forged),
     ("a write in flight outlasts --wait", "freeze", 17, _freeze_blocked),
 ]
+CONDITIONS += [
+    (
+        "a cursor from another database",
+        "changes",
+        24,
+        lambda c: c.run("changes", "--since", "iuc1.0000000000000000.1.1"),
+    ),
+    ("a role that can write", "mcp", 25, lambda c: c.run("mcp", "--role", "postgres")),
+]
 
 #: Codes no row above produces, and why (a new exit code must get a row or a reason).
 NOT_HERE = {
