@@ -10,6 +10,7 @@ that ``prove`` drives too, inside a transaction that can never commit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -46,7 +47,9 @@ Progress = Callable[[int, int, str], None]
 @dataclass(frozen=True)
 class DocumentResult:
     doc_path: str
-    status: str  # applied | skipped | failed | rejected (the document is at fault)
+    #: applied | skipped | failed | rejected (the document is at fault) | not_written (a
+    #: reviewed plan stopped before it)
+    status: str
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
 
@@ -59,6 +62,8 @@ class ApplyResult:
     documents: tuple[DocumentResult, ...]
     rejected: tuple[Rejected, ...]
     seconds: float
+    #: the error that stopped a reviewed plan after some of its documents were written
+    stopped: IucutError | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -72,6 +77,10 @@ class ApplyResult:
     def failed(self) -> tuple[DocumentResult, ...]:
         return tuple(d for d in self.documents if d.status == "failed")
 
+    @property
+    def written(self) -> tuple[DocumentResult, ...]:
+        return tuple(d for d in self.documents if d.status == "applied")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
@@ -79,6 +88,8 @@ class ApplyResult:
             "documents": [asdict(d) for d in self.documents],
             "rejected": [{"path": r.path, "message": r.message} for r in self.rejected],
             "seconds": round(self.seconds, 3),
+            "written": [d.doc_path for d in self.written],
+            "stopped": None if self.stopped is None else self.stopped.to_dict(),
         }
 
 
@@ -273,7 +284,8 @@ def _apply_one(
     """Plan one document under its lock and write it, in one transaction."""
     try:
         with conn.transaction():
-            conn.query("lock_document", doc_path=doc_path)
+            # the control row first, then the document: the order every writer keeps
+            conn.query("lock_documents", run_id=run_id, doc_paths=[doc_path])
             if doc is None:  # a document retired by --prune
                 current = read_documents(conn, [doc_path]).get(doc_path)
                 if current is None or current["state"] != "active":
@@ -362,7 +374,7 @@ def check_preconditions(conn: Connection, plan: Plan) -> None:
             f"{plan.fingerprint.database}, schema {plan.fingerprint.schema}, migration "
             f"{plan.fingerprint.migration_version}; here: system {here.system_identifier}, "
             f"database {here.database}, schema {here.schema}, migration "
-            f"{here.migration_version})",
+            f"{here.migration_version}); nothing was written",
             hint="plan again against this database",
         )
     db_docs = read_documents(conn, [d.doc_path for d in plan.documents])
@@ -373,7 +385,8 @@ def check_preconditions(conn: Connection, plan: Plan) -> None:
         seen = None if current is None else current["doc_hash"]
         if seen != dp.expect_doc_hash:
             raise StalePlan(
-                f"{dp.doc_path}: the document changed in the database since the plan",
+                f"{dp.doc_path}: the document changed in the database since the plan; "
+                "nothing of the plan was written",
                 hint="plan again",
             )
         units = read_units(conn, dp.doc_path)
@@ -383,7 +396,7 @@ def check_preconditions(conn: Connection, plan: Plan) -> None:
             if version != change.expect_version:
                 raise StalePlan(
                     f"{dp.doc_path}: unit {change.code} is at version {version}, the plan "
-                    f"expected {change.expect_version}",
+                    f"expected {change.expect_version}; nothing of the plan was written",
                     hint="plan again",
                 )
 
@@ -394,35 +407,79 @@ def apply_plan(
     plan: Plan,
     plan_id: str,
     *,
+    single_transaction: bool = False,
     on_progress: Progress | None = None,
 ) -> ApplyResult:
-    """Apply a reviewed plan: every precondition must still hold, or nothing is written."""
+    """Apply a reviewed plan: every precondition must still hold, or nothing is written.
+
+    The documents the plan writes are locked first (in code-point order of their paths,
+    the order every writer keeps) and every precondition is checked under those locks,
+    which are held to the last write: a stale plan writes nothing, and no other writer
+    can slip in between two of its documents. Each document is its own transaction, or,
+    with ``single_transaction``, the whole plan is one (a crash, a freeze or a refusal
+    anywhere then leaves the database as it was). When a write fails after others were
+    written, the result lists both and carries the error in ``stopped`` (the caller
+    reports it); before the first write the error is raised.
+    """
     ensure_enabled(settings)
     started = time.monotonic()
     for dp in plan.documents:
         check_rows(dp)
+    todo = [dp for dp in plan.documents if dp.has_changes]
+    skipped = [DocumentResult(d.doc_path, "skipped") for d in plan.documents if not d.has_changes]
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
         plan_for_values(conn)
-        check_preconditions(conn, plan)
-        conn.rollback()
-        todo = [dp for dp in plan.documents if dp.has_changes]
-        results = [
-            DocumentResult(dp.doc_path, "skipped") for dp in plan.documents if not dp.has_changes
-        ]
         if not todo:
-            return ApplyResult(None, tuple(results), plan.rejected, time.monotonic() - started)
+            check_preconditions(conn, plan)
+            return ApplyResult(None, tuple(skipped), plan.rejected, time.monotonic() - started)
+        if single_transaction:
+            return _apply_plan_at_once(conn, plan, plan_id, todo, skipped, started, on_progress)
+        return _apply_plan_by_document(conn, plan, plan_id, todo, skipped, started, on_progress)
+    finally:
+        conn.close()
+
+
+def _apply_plan_by_document(
+    conn: Connection,
+    plan: Plan,
+    plan_id: str,
+    todo: list[DocumentPlan],
+    skipped: list[DocumentResult],
+    started: float,
+    on_progress: Progress | None,
+) -> ApplyResult:
+    """Session-level locks on every document, the preconditions under them, then one
+    transaction per document."""
+    paths = [dp.doc_path for dp in todo]
+    conn.query("hold_documents", doc_paths=paths)
+    try:
+        check_preconditions(conn, plan)
         with conn.transaction():
-            run_id = begin_run(conn, "apply", plan_hash=plan_id)
+            run_id = begin_run(
+                conn, "apply", plan_hash=plan_id, meta={"documents": len(todo), "plan": True}
+            )
+        results: list[DocumentResult] = []
+        stopped: IucutError | None = None
         status = "failed"
         try:
             for n, dp in enumerate(todo, 1):
-                with conn.transaction():
-                    counts = write_document(conn, run_id, dp)
+                try:
+                    with conn.transaction():
+                        conn.query("lock_documents", run_id=run_id, doc_paths=[dp.doc_path])
+                        counts = write_document(conn, run_id, dp)
+                except IucutError as exc:
+                    if not results or _after_interrupt(exc):
+                        raise
+                    stopped = exc
+                    results.append(DocumentResult(dp.doc_path, "failed", error=exc.message))
+                    results += [DocumentResult(d.doc_path, "not_written") for d in todo[n:]]
+                    break
                 results.append(DocumentResult(dp.doc_path, "applied", counts))
                 if on_progress is not None:
                     on_progress(n, len(todo), dp.doc_path)
-            status = "finished"
+            if stopped is None:
+                status = "finished"
         except (KeyboardInterrupt, IucutError) as exc:
             if isinstance(exc, IucutError) and not _after_interrupt(exc):
                 raise
@@ -430,8 +487,52 @@ def apply_plan(
             done = [r for r in results if r.status == "applied"]
             raise interrupted(conn, run_id, done, len(todo)) from exc
         finally:
-            result = ApplyResult(run_id, tuple(results), plan.rejected, time.monotonic() - started)
+            result = ApplyResult(
+                run_id,
+                tuple(skipped + results),
+                plan.rejected,
+                time.monotonic() - started,
+                stopped=stopped,
+            )
             _finish_quietly(conn, run_id, status, result.counts)
         return result
     finally:
-        conn.close()
+        _release_quietly(conn, paths)
+
+
+def _apply_plan_at_once(
+    conn: Connection,
+    plan: Plan,
+    plan_id: str,
+    todo: list[DocumentPlan],
+    skipped: list[DocumentResult],
+    started: float,
+    on_progress: Progress | None,
+) -> ApplyResult:
+    """The whole plan in one transaction: the run, the locks, the checks, every write."""
+    results: list[DocumentResult] = []
+    with conn.transaction():
+        run_id = begin_run(
+            conn,
+            "apply",
+            plan_hash=plan_id,
+            meta={"documents": len(todo), "plan": True, "single_transaction": True},
+        )
+        conn.query("lock_documents", run_id=run_id, doc_paths=[dp.doc_path for dp in todo])
+        check_preconditions(conn, plan)
+        for n, dp in enumerate(todo, 1):
+            counts = write_document(conn, run_id, dp)
+            results.append(DocumentResult(dp.doc_path, "applied", counts))
+            if on_progress is not None:
+                on_progress(n, len(todo), dp.doc_path)
+        result = ApplyResult(
+            run_id, tuple(skipped + results), plan.rejected, time.monotonic() - started
+        )
+        finish_run(conn, run_id, "finished", result.counts)
+    return result
+
+
+def _release_quietly(conn: Connection, paths: list[str]) -> None:
+    # on failure, the connection is closed next, which releases session locks anyway
+    with contextlib.suppress(IucutError):
+        conn.query("release_documents", doc_paths=paths)

@@ -328,6 +328,12 @@ def _scope(path: Path, base: Path) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Apply only if this proof report passed for the same plan and database.",
 )
+@click.option(
+    "--single-transaction",
+    is_flag=True,
+    help="With --plan: apply the whole plan in one transaction (all of it or none of it, "
+    "even if the process dies or the database is frozen midway).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def apply_cmd(
@@ -339,15 +345,22 @@ def apply_cmd(
     prune: bool,
     all_or_nothing: bool,
     require_proof: Path | None,
+    single_transaction: bool,
     as_json: bool,
 ) -> None:
     """Write units to the database through the SQL functions (needs the kill-switch on).
 
     Live execution is OFF unless IUCUT_EXECUTION=enabled: while off, apply is refused
     before any connection is opened (exit code 5). One transaction per document.
+
+    With --plan, every document of the plan is locked and every precondition checked
+    before the first write: a stale plan writes nothing (exit 7). If a write fails after
+    others were written, the output lists what was written and what was not.
     """
     settings = ctx.settings
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
+    if single_transaction and plan_file is None:
+        raise click.UsageError("--single-transaction needs --plan FILE (the plan to apply)")
     shown: list[CutDocument | IucutError] = []
     provider = open_provider(settings)
     if plan_file is not None or require_proof is not None:
@@ -361,7 +374,14 @@ def apply_cmd(
 
             check_proof_report(require_proof, plan_id, provider)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_plan(settings, provider, the_plan, plan_id, on_progress=bar)
+            result = apply_mod.apply_plan(
+                settings,
+                provider,
+                the_plan,
+                plan_id,
+                single_transaction=single_transaction,
+                on_progress=bar,
+            )
     else:
         scopes = _prune_scopes(paths, glob, root) if prune else None
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
@@ -375,6 +395,8 @@ def apply_cmd(
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
             )
+    if result.stopped is not None:
+        _raise_stopped(result, as_json)
     if as_json:
         show_rejections(result.rejected, shown)  # (the text lists them on stdout)
         echo_json({**result.to_dict(), "warnings": ctx.warnings})
@@ -382,6 +404,8 @@ def apply_cmd(
         for doc in result.documents:
             if doc.status == "failed":
                 click.echo(printable(f"{doc.doc_path}: FAILED: {doc.error}"))
+            elif doc.status == "not_written":
+                click.echo(printable(f"{doc.doc_path}: NOT WRITTEN"))
             elif doc.status == "applied":
                 click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
         for rejected in result.rejected:
@@ -418,6 +442,32 @@ def apply_cmd(
         note(f"iucut: {error.message}")  # the JSON above has the details
         raise SystemExit(error.exit_code)
     raise error
+
+
+def _raise_stopped(result: apply_mod.ApplyResult, as_json: bool) -> None:
+    """A reviewed plan stopped after some documents were written: list what was written
+    and what was not (stdout, or the one JSON document), then fail with the cause."""
+    exc = result.stopped
+    assert exc is not None
+    written = result.written
+    missed = [d for d in result.documents if d.status in ("failed", "not_written")]
+    if not as_json:
+        for doc in written:
+            click.echo(f"{printable(doc.doc_path)}: written {plan_mod.summary_line(doc.counts)}")
+        for doc in missed:
+            click.echo(f"{printable(doc.doc_path)}: NOT WRITTEN")
+    exc.message = (
+        f"the plan stopped after {plural(len(written), 'document')} of "
+        f"{len(written) + len(missed)} were written (run {result.run_id}); "
+        f"{len(missed)} were not: {exc.message}"
+    )
+    exc.args = (exc.message,)
+    exc.context["result"] = {k: v for k, v in result.to_dict().items() if k != "stopped"}
+    exc.hint = (exc.hint + "; " if exc.hint else "") + (
+        "plan again: the new plan holds only what is left (--single-transaction writes all "
+        "or nothing)"
+    )
+    raise exc
 
 
 @cli.command("show")
