@@ -22,13 +22,12 @@ from iucut.cut import codes
 from iucut.cut.blocks import LINE, Mark, candidate_pattern, scan
 from iucut.cut.frontmatter import split_front_matter
 from iucut.cut.profiles import (
-    DETECT_SAMPLE,
     PROFILES,
     Profile,
     Rule,
     configured,
-    detect,
     fingerprint,
+    hits,
     most_hits,
     starts,
 )
@@ -220,6 +219,9 @@ def _cut(
         warnings.extend(coder.warnings)
     else:
         units = _Builder(s, text, raw, path, ns, prof, front, marks).units(warnings)
+    unlabelled = _unlabelled_warning(scanned if COMPILED else marks, s, profiles, name, units)
+    if unlabelled is not None:
+        warnings.append(unlabelled)
     return CutDocument(
         path=path,
         namespace=ns,
@@ -255,12 +257,44 @@ def _namespace(
 
 
 def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
-    """The detected profile of a document from its first marks (compiled scan or list)."""
+    """The detected profile of a document from all its marks (compiled scan or list)."""
+    return most_hits(_hits(marks, profiles))
+
+
+def _hits(marks: Any, profiles: Mapping[str, Profile]) -> dict[str, int]:
+    """Signature hits per profile over all the marks of a document."""
     if not COMPILED:
-        return detect([m.text for m in marks[:DETECT_SAMPLE]], profiles)
+        return hits([m.text for m in marks], profiles)
     if profiles is PROFILES and tuple(_FAST) == tuple(PROFILES) == ("vi", "de", "en"):
-        return most_hits(dict(zip(PROFILES, marks.signature_hits(DETECT_SAMPLE), strict=True)))
-    return detect(marks.texts(DETECT_SAMPLE), profiles)
+        return dict(zip(PROFILES, marks.signature_hits(-1), strict=True))
+    return hits(marks.texts(-1), profiles)
+
+
+def _unlabelled_warning(
+    marks: Any, s: str, profiles: Mapping[str, Profile], name: str, units: Sequence[Unit]
+) -> str | None:
+    """A warning when the document has legal-looking lines (a profile's signature matches
+    them) but profile ``name`` made no legal unit at all: names the first such line."""
+    if any(u.kind not in ("document", "heading") for u in units):
+        return None
+    counts = _hits(marks, profiles)
+    found = [(n, p) for n, p in profiles.items() if counts.get(n)]
+    if not found:
+        return None
+    pairs = (
+        marks.marks() if COMPILED else [(m.kind, m.start, m.end, m.level, m.text) for m in marks]
+    )
+    for _kind, start, _end, _level, text in pairs:
+        for other, prof in found:
+            if prof.signature.match(text):
+                line = s.count("\n", 0, start) + 1
+                shown = _clean(text)[:60]
+                hint = f"; try --profile {other}" if other != name else ""
+                return (
+                    f"line {line}: {shown!r} looks like a legal label ({other}) but profile "
+                    f"{name} made no legal unit of the document{hint}"
+                )
+    return None
 
 
 #: The hint alternatives of the built-in profiles; the compiled scanner matches them
