@@ -14,8 +14,12 @@ Rules (stable across runs, machines and Python versions: pure string functions):
   ``-``, at most 64 characters (cut at a ``-``); ``untitled`` when nothing is left.
 * ``{#my-id}`` at the end of a heading replaces the segment and roots it at the
   namespace (an explicit id names the unit within its document).
-* Two units that would get the same code get ``-2``, ``-3`` … on their last segment,
-  in document order, and the document gets a warning.
+* A label that repeats in a document (``Kapitel 1`` under each Untertitel of the BGB)
+  is qualified by its parent, the nearest ancestor that makes it unique:
+  ``BGB/…/untertitel-2-…/Kap1``, not numbered in document order, so a chapter inserted
+  elsewhere renames no other chapter. Only true duplicates, units with the same segment
+  under one parent, get ``-2``, ``-3`` … in their order within that parent, and the
+  document gets a warning (see :func:`requalify`).
 * The namespace, unless given, is the document path without its extension (without
   a trailing ``index``/``README`` file name), each part slugged, upper case, joined by
   ``.``: ``van-ban/bao-chi/luat-bao-chi.md`` → ``VAN-BAN.BAO-CHI.LUAT-BAO-CHI``.
@@ -24,7 +28,13 @@ Rules (stable across runs, machines and Python versions: pure string functions):
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from iucut.units import Unit
 import unicodedata
 from functools import lru_cache
 
@@ -131,6 +141,7 @@ class Coder:
         self.used: set[str] = set()
         self.next: dict[str, int] = {}  # next suffix to try per colliding code (keeps it linear)
         self.warnings: list[str] = []
+        self.base: dict[str, str] = {}  # suffixed code -> the code it would have had
 
     def claim(self, code: str, line: int) -> str:
         if code not in self.used:
@@ -142,5 +153,111 @@ class Coder:
         self.next[code] = n + 1
         unique = f"{code}-{n}"
         self.used.add(unique)
+        self.base[unique] = code
         self.warnings.append(f"line {line}: duplicate code {code}; this unit is {unique}")
         return unique
+
+
+_HEADING_LABEL = re.compile(r"[^\W\d_]+\s+(?:\d+[a-z]?|[IVXLCDM]+)(?![\w])")
+
+
+def qualifier(unit: Unit, seg: str) -> str:
+    """What names an ancestor inside a qualified code: its label segment (``UAbschn2``),
+    for a plain heading the slug of a leading ``Word N`` (``Untertitel 2 - Vereine`` →
+    ``untertitel-2``, so retitling it renames nothing), else its slug."""
+    if unit.kind == "heading":
+        m = _HEADING_LABEL.match(unit.title)
+        if m:
+            return slug(m.group())
+    return seg
+
+
+def requalify(units: Sequence[Unit], base: dict[str, str]) -> tuple[list[Unit], list[str]]:
+    """Codes free of position for a document whose first codes collided.
+
+    The builder hands out codes in document order and numbers a repeated code ``-2``,
+    ``-3`` …, so one inserted unit would shift every later number (``base`` maps each
+    numbered code to the code it stood for). Here each unit keeps its own segment. A
+    document-wide code (one segment under the namespace) that repeats is qualified by
+    the nearest ancestors that make it unique, each named by :func:`qualifier`
+    (``BGB/Abschn8/UAbschn1/untertitel-2/Kap1``); a segment that repeats under one
+    parent is numbered within that parent only. Returns the units with their new codes
+    and parent codes, and a warning per numbered unit.
+    """
+    doc = units[0]
+    ns = doc.code
+    n = len(units)
+    segs = [""] * n
+    top = [False] * n
+    for i in range(1, n):
+        b = base.get(units[i].code, units[i].code)
+        segs[i] = b.rsplit("/", 1)[1]
+        top[i] = b.count("/") == 1
+    index = {u.code: i for i, u in enumerate(units)}
+    parents = [0] + [index.get(u.parent_code or "", 0) for u in units[1:]]
+    groups: dict[str, list[int]] = {}
+    for i in range(1, n):
+        if top[i]:
+            groups.setdefault(segs[i], []).append(i)
+    prefix: dict[int, str] = {}  # qualified top units: their code without the namespace
+    for seg, members in groups.items():
+        if len(members) > 1:
+            prefix.update(_qualify(units, segs, parents, seg, members))
+    new_codes = [ns] * n
+    used = {ns}
+    next_suffix: dict[str, int] = {}
+    warnings: list[str] = []
+    for i in range(1, n):
+        under = ns if top[i] else new_codes[parents[i]]
+        code = f"{under}/{prefix.get(i, segs[i])}"
+        if code in used:
+            k = next_suffix.get(code, 2)
+            while f"{code}-{k}" in used:
+                k += 1
+            next_suffix[code] = k + 1
+            warnings.append(
+                f"line {units[i].line_start}: duplicate code {code}; this unit is {code}-{k}"
+            )
+            code = f"{code}-{k}"
+        used.add(code)
+        new_codes[i] = code
+    out = [doc]
+    for i in range(1, n):
+        u = units[i]
+        code, parent_code = new_codes[i], new_codes[parents[i]]
+        if code != u.code or parent_code != u.parent_code:
+            u = dataclasses.replace(u, code=code, parent_code=parent_code)
+        out.append(u)
+    return out, warnings
+
+
+def _qualify(
+    units: Sequence[Unit], segs: Sequence[str], parents: Sequence[int], seg: str, members: list[int]
+) -> dict[int, str]:
+    """The qualified paths (``q2/q1/seg``) of units sharing the document-wide ``seg``:
+    each gets as many ancestor qualifiers, nearest first, as it needs to differ from the
+    others; units with the same ancestors are left to be numbered within their parent."""
+    chains: dict[int, list[str]] = {}
+    for i in members:
+        chain, p = [], parents[i]
+        while p != 0:
+            chain.append(qualifier(units[p], segs[p]))
+            p = parents[p]
+        chains[i] = chain
+    out: dict[int, str] = {}
+    pending, depth = list(members), 0
+    while pending:
+        keys: dict[str, list[int]] = {}
+        for i in pending:
+            quals = chains[i][:depth]
+            keys.setdefault("/".join([*reversed(quals), seg]), []).append(i)
+        still: list[int] = []
+        for key, same in keys.items():
+            if len(same) == 1 or all(chains[i] == chains[same[0]] for i in same):
+                # unique, or true duplicates (the same ancestors): numbered in their parent
+                out.update((i, key) for i in same)
+            else:
+                still.extend(i for i in same if len(chains[i]) > depth)
+                out.update((i, key) for i in same if len(chains[i]) <= depth)
+        pending, depth = still, depth + 1
+    return out

@@ -216,9 +216,13 @@ def _cut(
             _HASH_HEAD,
             _FAST.get(name, 0) if prof is PROFILES.get(name) else 0,
         )
-        warnings.extend(coder.warnings)
     else:
-        units = _Builder(s, text, raw, path, ns, prof, front, marks).units(warnings)
+        builder = _Builder(s, text, raw, path, ns, prof, front, marks)
+        units = builder.units()
+        coder = builder.coder
+    if coder.base:  # some codes collided: make them free of position
+        units, renumbered = codes.requalify(units, coder.base)
+        warnings.extend(renumbered)
     unlabelled = _unlabelled_warning(scanned if COMPILED else marks, s, profiles, name, units)
     if unlabelled is not None:
         warnings.append(unlabelled)
@@ -391,7 +395,7 @@ class _Builder:
             return None, None, text, cid
         return found[0], found[1], text, cid
 
-    def units(self, warnings: list[str]) -> list[Unit]:
+    def units(self) -> list[Unit]:
         ns, coder = self.ns, self.coder
         root = _Node("document", ns, None, 0, 0)
         stack = [root]
@@ -446,7 +450,6 @@ class _Builder:
             rows.append(
                 (mark.start, mark.end, node, label, title[:MAX_TITLE], parent.code, parent.children)
             )
-        warnings.extend(coder.warnings)
         return self._rows(rows, first_heading)
 
     def _rows(
