@@ -79,6 +79,9 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             continue
         line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
         click.echo(f"{printable(dp.doc_path)}  [{dp.action}]  {line}")
+        if dp.profile_changes and dp.action == "update":
+            was = f"{dp.expect_profile} → " if dp.expect_profile else ""
+            click.echo(printable(f"  profile: {was}{dp.profile}"))
         for change in dp.changes:
             if change.op == "place" and not verbose:
                 continue
@@ -91,6 +94,8 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
                 "place": "·",
             }[change.op]
             extra = f" (from {change.moved_from})" if change.moved else ""
+            if change.renamed_from is not None:
+                extra += f" (was {change.renamed_from})"
             title = f"  {change.unit.title}" if change.unit is not None else ""
             click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")

@@ -8,6 +8,7 @@ test_cut_core.py`` holds them to the same output.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
@@ -178,12 +179,12 @@ def _cut(
     cfg = config or {}
     ns = _namespace(namespace, front, cfg, path)
     pinned = _by_glob(cfg.get("profiles"), path, "profiles")
-    name = (
-        profile
-        or _str(front.get("iu_profile"))
-        or pinned
-        or _detect(scanned if COMPILED else marks, profiles)
+    name = profile or _str(front.get("iu_profile")) or pinned
+    source = (
+        "given" if profile else "front matter" if _str(front.get("iu_profile")) else "configuration"
     )
+    if not name:
+        name, source = _detect(scanned if COMPILED else marks, profiles), "detected"
     prof = profiles.get(name)
     if prof is None:
         known = ", ".join(sorted(profiles))
@@ -234,7 +235,19 @@ def _cut(
         units=tuple(units),
         front_matter=front,
         warnings=tuple(warnings),
+        profile=name,
+        profile_source=source,
+        config=config,
     )
+
+
+def recut(doc: CutDocument, profile: str) -> CutDocument:
+    """``doc`` cut again from its own text with ``profile`` (the profile stored with the
+    document in the database wins over a detected one): same path, namespace, config."""
+    again = cut_text(
+        doc.reassemble(), doc.path, namespace=doc.namespace, profile=profile, config=doc.config
+    )
+    return dataclasses.replace(again, profile_source="stored")
 
 
 def _namespace(

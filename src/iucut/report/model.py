@@ -217,6 +217,8 @@ def plan_summary(plan: Plan, plan_id: str | None = None) -> dict[str, Any]:
             {
                 "doc_path": dp.doc_path,
                 "action": dp.action,
+                "profile": dp.profile,
+                "expect_profile": dp.expect_profile,
                 "summary": summary_line(counts),
                 "counts": counts,
                 "changes": [
@@ -225,6 +227,7 @@ def plan_summary(plan: Plan, plan_id: str | None = None) -> dict[str, Any]:
                         "code": c.code,
                         "title": c.unit.title if c.unit is not None else None,
                         "moved_from": c.moved_from,
+                        "renamed_from": c.renamed_from,
                     }
                     for c in dp.changes
                     if c.op != "place"
