@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -172,7 +172,11 @@ def qualifier(unit: Unit, seg: str) -> str:
     return seg
 
 
-def requalify(units: Sequence[Unit], base: dict[str, str]) -> tuple[list[Unit], list[str]]:
+def requalify(
+    units: Sequence[Unit],
+    base: dict[str, str],
+    recode: Callable[[Unit, str, str | None], Unit] | None = None,
+) -> tuple[list[Unit], list[str]]:
     """Codes free of position for a document whose first codes collided.
 
     The builder hands out codes in document order and numbers a repeated code ``-2``,
@@ -181,83 +185,93 @@ def requalify(units: Sequence[Unit], base: dict[str, str]) -> tuple[list[Unit], 
     document-wide code (one segment under the namespace) that repeats is qualified by
     the nearest ancestors that make it unique, each named by :func:`qualifier`
     (``BGB/Abschn8/UAbschn1/untertitel-2/Kap1``); a segment that repeats under one
-    parent is numbered within that parent only. Returns the units with their new codes
-    and parent codes, and a warning per numbered unit.
+    parent is numbered within that parent only. Only those units and the units below
+    them are recoded (``recode(unit, code, parent_code)`` makes the new unit). Returns
+    the units and a warning per numbered unit.
     """
-    doc = units[0]
-    ns = doc.code
-    n = len(units)
-    segs = [""] * n
-    top = [False] * n
-    for i in range(1, n):
-        b = base.get(units[i].code, units[i].code)
-        segs[i] = b.rsplit("/", 1)[1]
-        top[i] = b.count("/") == 1
-    index = {u.code: i for i, u in enumerate(units)}
-    parents = [0] + [index.get(u.parent_code or "", 0) for u in units[1:]]
-    groups: dict[str, list[int]] = {}
-    for i in range(1, n):
-        if top[i]:
-            groups.setdefault(segs[i], []).append(i)
-    prefix: dict[int, str] = {}  # qualified top units: their code without the namespace
-    for seg, members in groups.items():
-        if len(members) > 1:
-            prefix.update(_qualify(units, segs, parents, seg, members))
-    new_codes = [ns] * n
-    used = {ns}
+    ns = units[0].code
+    make = recode or (lambda u, c, p: dataclasses.replace(u, code=c, parent_code=p))
+    repeated = {b for b in base.values() if b.count("/") == 1}  # document-wide codes
+    # Which units get a new code: repeated document-wide ones, numbered ones, and every
+    # unit under one of them (parents come before their children).
+    todo: set[str] = set()
+    for u in units[1:]:
+        code = u.code
+        if code in base or code in repeated or u.parent_code in todo:
+            todo.add(code)
+    by_code = {u.code: u for u in units}
+
+    def seg_of(code: str) -> str:
+        return base.get(code, code).rsplit("/", 1)[1]
+
+    groups: dict[str, list[str]] = {}
+    for code in todo:
+        b = base.get(code, code)
+        if b in repeated:
+            groups.setdefault(b, []).append(code)
+    prefix: dict[str, str] = {}  # qualified units: their code without the namespace
+    for b, members in groups.items():
+        members.sort(key=lambda c: by_code[c].position)
+        prefix.update(_qualify(by_code, seg_of, b.rsplit("/", 1)[1], members))
+    used = {u.code for u in units if u.code not in todo}
+    new_code: dict[str, str] = {}
     next_suffix: dict[str, int] = {}
     warnings: list[str] = []
-    for i in range(1, n):
-        under = ns if top[i] else new_codes[parents[i]]
-        code = f"{under}/{prefix.get(i, segs[i])}"
+    out: list[Unit] = []
+    for u in units:
+        old = u.code
+        if old not in todo:
+            parent = new_code.get(u.parent_code or "")
+            out.append(u if parent is None else make(u, old, parent))
+            continue
+        b = base.get(old, old)
+        if old in prefix:
+            code = f"{ns}/{prefix[old]}"
+        elif b.count("/") == 1:
+            code = b
+        else:
+            code = f"{new_code.get(u.parent_code or '', u.parent_code)}/{seg_of(old)}"
         if code in used:
             k = next_suffix.get(code, 2)
             while f"{code}-{k}" in used:
                 k += 1
             next_suffix[code] = k + 1
-            warnings.append(
-                f"line {units[i].line_start}: duplicate code {code}; this unit is {code}-{k}"
-            )
+            warnings.append(f"line {u.line_start}: duplicate code {code}; this unit is {code}-{k}")
             code = f"{code}-{k}"
         used.add(code)
-        new_codes[i] = code
-    out = [doc]
-    for i in range(1, n):
-        u = units[i]
-        code, parent_code = new_codes[i], new_codes[parents[i]]
-        if code != u.code or parent_code != u.parent_code:
-            u = dataclasses.replace(u, code=code, parent_code=parent_code)
-        out.append(u)
+        new_code[old] = code
+        parent_code = new_code.get(u.parent_code or "", u.parent_code)
+        out.append(u if (code, parent_code) == (old, u.parent_code) else make(u, code, parent_code))
     return out, warnings
 
 
 def _qualify(
-    units: Sequence[Unit], segs: Sequence[str], parents: Sequence[int], seg: str, members: list[int]
-) -> dict[int, str]:
+    by_code: Mapping[str, Unit], seg_of: Callable[[str], str], seg: str, members: list[str]
+) -> dict[str, str]:
     """The qualified paths (``q2/q1/seg``) of units sharing the document-wide ``seg``:
     each gets as many ancestor qualifiers, nearest first, as it needs to differ from the
     others; units with the same ancestors are left to be numbered within their parent."""
-    chains: dict[int, list[str]] = {}
-    for i in members:
-        chain, p = [], parents[i]
-        while p != 0:
-            chain.append(qualifier(units[p], segs[p]))
-            p = parents[p]
-        chains[i] = chain
-    out: dict[int, str] = {}
+    chains: dict[str, list[str]] = {}
+    for code in members:
+        chain: list[str] = []
+        parent = by_code[code].parent_code
+        while parent is not None and by_code[parent].parent_code is not None:
+            chain.append(qualifier(by_code[parent], seg_of(parent)))
+            parent = by_code[parent].parent_code
+        chains[code] = chain
+    out: dict[str, str] = {}
     pending, depth = list(members), 0
     while pending:
-        keys: dict[str, list[int]] = {}
-        for i in pending:
-            quals = chains[i][:depth]
-            keys.setdefault("/".join([*reversed(quals), seg]), []).append(i)
-        still: list[int] = []
+        keys: dict[str, list[str]] = {}
+        for code in pending:
+            keys.setdefault("/".join([*reversed(chains[code][:depth]), seg]), []).append(code)
+        still: list[str] = []
         for key, same in keys.items():
-            if len(same) == 1 or all(chains[i] == chains[same[0]] for i in same):
+            if len(same) == 1 or all(chains[c] == chains[same[0]] for c in same):
                 # unique, or true duplicates (the same ancestors): numbered in their parent
-                out.update((i, key) for i in same)
+                out.update((c, key) for c in same)
             else:
-                still.extend(i for i in same if len(chains[i]) > depth)
-                out.update((i, key) for i in same if len(chains[i]) <= depth)
+                still.extend(c for c in same if len(chains[c]) > depth)
+                out.update((c, key) for c in same if len(chains[c]) <= depth)
         pending, depth = still, depth + 1
     return out

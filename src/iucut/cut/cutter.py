@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from iucut.cut import codes
@@ -222,7 +223,7 @@ def _cut(
         units = builder.units()
         coder = builder.coder
     if coder.base:  # some codes collided: make them free of position
-        units, renumbered = codes.requalify(units, coder.base)
+        units, renumbered = codes.requalify(units, coder.base, _recoded)
         warnings.extend(renumbered)
     unlabelled = _unlabelled_warning(scanned if COMPILED else marks, s, profiles, name, units)
     if unlabelled is not None:
@@ -617,6 +618,14 @@ _UNIT_FIELDS = (
     "byte_end",
 )
 _unit = _unit_factory()
+_unit_fields = attrgetter(*_UNIT_FIELDS)
+
+
+def _recoded(u: Unit, code: str, parent_code: str | None) -> Unit:
+    """``u`` with another code and parent code (the fast constructor, not replace())."""
+    values = list(_unit_fields(u))
+    values[1], values[2] = code, parent_code
+    return _unit(*values)
 
 
 def _holder(stack: list[_Node], rank: int | None, level: int) -> int:
