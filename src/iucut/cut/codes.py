@@ -28,6 +28,7 @@ Rules (stable across runs, machines and Python versions: pure string functions):
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -194,12 +195,17 @@ def requalify(
     repeated = {b for b in base.values() if b.count("/") == 1}  # document-wide codes
     # Which units get a new code: repeated document-wide ones, numbered ones, and every
     # unit under one of them (parents come before their children).
-    todo: set[str] = set()
-    for u in units[1:]:
-        code = u.code
-        if code in base or code in repeated or u.parent_code in todo:
-            todo.add(code)
+    seeds = [c for c in base.values() if c in repeated] + list(base)
+    # Codes derived from a recoded code start with it; units with a document-wide code
+    # under a recoded parent keep their code and only follow the parent.
+    ordered = sorted(u.code for u in units)
+    todo = set(seeds)
+    for seed in seeds:
+        lo = bisect.bisect_right(ordered, seed + "/")
+        hi = bisect.bisect_left(ordered, seed + "0")  # "0" follows "/" in code points
+        todo.update(ordered[lo:hi])
     by_code = {u.code: u for u in units}
+    todo.update([u.code for u in units if u.parent_code in todo])
 
     def seg_of(code: str) -> str:
         return base.get(code, code).rsplit("/", 1)[1]
@@ -217,13 +223,9 @@ def requalify(
     new_code: dict[str, str] = {}
     next_suffix: dict[str, int] = {}
     warnings: list[str] = []
-    out: list[Unit] = []
-    for u in units:
-        old = u.code
-        if old not in todo:
-            parent = new_code.get(u.parent_code or "")
-            out.append(u if parent is None else make(u, old, parent))
-            continue
+    out = list(units)  # a unit not to recode has no parent to recode either: kept as is
+    for old in sorted(todo, key=lambda c: by_code[c].position):
+        u = by_code[old]
         b = base.get(old, old)
         if old in prefix:
             code = f"{ns}/{prefix[old]}"
@@ -241,7 +243,9 @@ def requalify(
         used.add(code)
         new_code[old] = code
         parent_code = new_code.get(u.parent_code or "", u.parent_code)
-        out.append(u if (code, parent_code) == (old, u.parent_code) else make(u, code, parent_code))
+        if (code, parent_code) != (old, u.parent_code):
+            at = u.position if units[u.position] is u else units.index(u)
+            out[at] = make(u, code, parent_code)
     return out, warnings
 
 
