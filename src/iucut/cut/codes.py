@@ -210,22 +210,22 @@ def requalify(
     def seg_of(code: str) -> str:
         return base.get(code, code).rsplit("/", 1)[1]
 
+    recoded = [(i, u) for i, u in enumerate(units) if u.code in todo]  # document order
     groups: dict[str, list[str]] = {}
-    for code in todo:
-        b = base.get(code, code)
+    for _, u in recoded:
+        b = base.get(u.code, u.code)
         if b in repeated:
-            groups.setdefault(b, []).append(code)
+            groups.setdefault(b, []).append(u.code)
     prefix: dict[str, str] = {}  # qualified units: their code without the namespace
     for b, members in groups.items():
-        members.sort(key=lambda c: by_code[c].position)
         prefix.update(_qualify(by_code, seg_of, b.rsplit("/", 1)[1], members))
     used = {u.code for u in units if u.code not in todo}
     new_code: dict[str, str] = {}
     next_suffix: dict[str, int] = {}
     warnings: list[str] = []
     out = list(units)  # a unit not to recode has no parent to recode either: kept as is
-    for old in sorted(todo, key=lambda c: by_code[c].position):
-        u = by_code[old]
+    for at, u in recoded:
+        old = u.code
         b = base.get(old, old)
         if old in prefix:
             code = f"{ns}/{prefix[old]}"
@@ -243,8 +243,7 @@ def requalify(
         used.add(code)
         new_code[old] = code
         parent_code = new_code.get(u.parent_code or "", u.parent_code)
-        if (code, parent_code) != (old, u.parent_code):
-            at = u.position if units[u.position] is u else units.index(u)
+        if code != old or parent_code != u.parent_code:
             out[at] = make(u, code, parent_code)
     return out, warnings
 

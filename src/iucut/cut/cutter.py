@@ -184,8 +184,10 @@ def _cut(
     source = (
         "given" if profile else "front matter" if _str(front.get("iu_profile")) else "configuration"
     )
+    counts = None  # signature hits, counted once (detection, the unlabelled warning)
     if not name:
-        name, source = _detect(scanned if COMPILED else marks, profiles), "detected"
+        counts = _hits(scanned if COMPILED else marks, profiles)
+        name, source = most_hits(counts), "detected"
     prof = profiles.get(name)
     if prof is None:
         known = ", ".join(sorted(profiles))
@@ -225,7 +227,9 @@ def _cut(
     if coder.base:  # some codes collided: make them free of position
         units, renumbered = codes.requalify(units, coder.base, _recoded)
         warnings.extend(renumbered)
-    unlabelled = _unlabelled_warning(scanned if COMPILED else marks, s, profiles, name, units)
+    unlabelled = _unlabelled_warning(
+        scanned if COMPILED else marks, s, profiles, name, units, counts
+    )
     if unlabelled is not None:
         warnings.append(unlabelled)
     return CutDocument(
@@ -274,11 +278,6 @@ def _namespace(
     return codes.namespace_for(path)
 
 
-def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
-    """The detected profile of a document from all its marks (compiled scan or list)."""
-    return most_hits(_hits(marks, profiles))
-
-
 def _hits(marks: Any, profiles: Mapping[str, Profile]) -> dict[str, int]:
     """Signature hits per profile over all the marks of a document."""
     if not COMPILED:
@@ -289,11 +288,17 @@ def _hits(marks: Any, profiles: Mapping[str, Profile]) -> dict[str, int]:
 
 
 def _unlabelled_warning(
-    marks: Any, s: str, profiles: Mapping[str, Profile], name: str, units: Sequence[Unit]
+    marks: Any,
+    s: str,
+    profiles: Mapping[str, Profile],
+    name: str,
+    units: Sequence[Unit],
+    counts: Mapping[str, int] | None = None,
 ) -> str | None:
     """A warning when the document has legal-looking lines (a profile's signature matches
     them) but profile ``name`` made no legal unit at all: names the first such line."""
-    counts = _hits(marks, profiles)  # first: natively, and most documents have none
+    if counts is None:  # first: natively, and most documents have none
+        counts = _hits(marks, profiles)
     found = [(n, p) for n, p in profiles.items() if counts.get(n)]
     if not found or any(u.kind not in ("document", "heading") for u in units):
         return None
