@@ -195,7 +195,7 @@ def requalify(
     repeated = {b for b in base.values() if b.count("/") == 1}  # document-wide codes
     # Which units get a new code: repeated document-wide ones, numbered ones, and every
     # unit under one of them (parents come before their children).
-    seeds = [c for c in base.values() if c in repeated] + list(base)
+    seeds = {c for c in base.values() if c in repeated} | base.keys()
     # Codes derived from a recoded code start with it; units with a document-wide code
     # under a recoded parent keep their code and only follow the parent.
     ordered = sorted(u.code for u in units)
