@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
@@ -26,6 +25,7 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
+    stdout_console,
     writing,
 )
 from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
@@ -38,18 +38,22 @@ from iucut.validate import check_rows
 TREE_UNITS = 40  # units shown per document tree
 _ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # one for every row
 TREE_DOCS = 10  # above this many documents, a table of documents instead of trees
-WARNINGS_SHOWN = 3  # per document
 
 
 def cutting(
-    paths: tuple[Path, ...] | list[Path], *, glob: str, show: bool, **options: Any
+    paths: tuple[Path, ...] | list[Path],
+    *,
+    glob: str,
+    show: bool,
+    quiet: bool = False,
+    **options: Any,
 ) -> Generator[CutDocument | InputError, None, None]:
     """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, and a
-    warning for each folder in which ``glob`` finds no file."""
+    warning for each folder in which ``glob`` finds no file (unless ``quiet``)."""
     found = list(iter_sources(paths, glob))
     read = {root for _, root in found}
     for folder in paths:
-        if folder.is_dir() and folder not in read:
+        if folder.is_dir() and folder not in read and not quiet:
             note(f"iucut: warning: no file in {folder} matches {glob!r}")
     with progress(show, "cutting") as bar:
         results = cut_paths(paths, glob=glob, sources=found, **options)
@@ -77,7 +81,7 @@ def round_trips(doc: CutDocument) -> bool:
 
 
 @cli.command("cut")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--glob",
     "pattern",
@@ -112,6 +116,12 @@ def round_trips(doc: CutDocument) -> bool:
     help="Label profile: vi, de, en or a configured one "
     "(default: front matter iu_profile, configuration, else detected).",
 )
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No warnings and no progress bar (errors are still shown)."
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Every warning of every document, not a summary."
+)
 @pass_ctx
 def cut(
     ctx: Context,
@@ -123,6 +133,8 @@ def cut(
     check: bool,
     namespace: str | None,
     profile: str | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Cut Markdown files (and directories, by --glob) into units. No database.
 
@@ -156,10 +168,12 @@ def cut(
         elif as_json and not check:
             stack.enter_context(writing(Path(STDOUT)))
             sink = sys.stdout
+        warned = Warnings(verbose=verbose and not quiet)
         results = cutting(
             paths,
             glob=pattern,
-            show=not as_json,
+            show=not (as_json or quiet),
+            quiet=quiet,
             root=root or Path.cwd(),
             namespace=namespace,
             profile=profile,
@@ -177,7 +191,7 @@ def cut(
                     note(f"iucut: FAIL {result.path}: does not round-trip")
                 kinds["documents"] += 1
                 continue
-            _warn(result)
+            warned.add(result)
             check_rows(result.units)
             kinds.update(u.kind for u in result.units)
             if sink is not None:
@@ -187,6 +201,8 @@ def cut(
                 docs.append(result)
             else:
                 docs.append(_light(result))
+    if not quiet:
+        warned.summary()
     if check:
         if not failed and not bad:
             click.echo(f"ok: {plural(kinds['documents'], 'document')} round-trip byte for byte")
@@ -204,12 +220,38 @@ def cut(
         raise err
 
 
-def _warn(doc: CutDocument) -> None:
-    """A document's warnings on stderr: the first few, then how many more."""
-    for warning in doc.warnings[:WARNINGS_SHOWN]:
-        note(f"iucut: warning: {doc.path}: {warning}")
-    if len(doc.warnings) > WARNINGS_SHOWN:
-        note(f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more")
+def warning_kind(warning: str) -> str:
+    """What a cutter warning is about, to count it with its kind: ``duplicate code``…"""
+    if "duplicate code" in warning:
+        return "duplicate code"
+    return "other warning"
+
+
+class Warnings:
+    """The documents' warnings: every one as it comes (``verbose``), else counted by kind
+    and summed up once at the end, with the first of each kind, so that hundreds of them
+    do not scroll the progress bar and the results away."""
+
+    def __init__(self, *, verbose: bool):
+        self.verbose = verbose
+        self.counts: Counter[str] = Counter()
+        self.first: dict[str, str] = {}
+
+    def add(self, doc: CutDocument) -> None:
+        for warning in doc.warnings:
+            kind = warning_kind(warning)
+            self.counts[kind] += 1
+            self.first.setdefault(kind, f"{doc.path}: {warning}")
+            if self.verbose:
+                note(f"iucut: warning: {doc.path}: {warning}")
+
+    def summary(self) -> None:
+        """One line per kind on stderr: ``205 duplicate codes, first: …``."""
+        if self.verbose or not self.counts:
+            return
+        for kind, count in self.counts.most_common():
+            note(f"iucut: warning: {plural(count, kind)}, first: {self.first[kind]}")
+        note("iucut: -v lists every warning, --quiet none")
 
 
 def _light(doc: CutDocument) -> CutDocument:
@@ -226,7 +268,7 @@ def _light(doc: CutDocument) -> CutDocument:
 
 
 def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) -> None:
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console(highlight=False, soft_wrap=True)
     if len(docs) <= TREE_DOCS:
         for doc in docs:
             console.print(_tree(doc))
