@@ -37,6 +37,7 @@ from iucut.plan import (
     read_units,
     retire_document,
     triage,
+    with_stored_profile,
 )
 from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
 from iucut.validate import require_row
@@ -181,6 +182,21 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
     """
     check_rows(doc)
     document, ops = document_payload(doc)
+    moves = [
+        {"from": c.renamed_from, "to": c.code, "expect_version": c.expect_version}
+        for c in doc.changes
+        if c.renamed_from is not None
+    ]
+    moved = 0
+    if moves:  # new codes first: the document's changes name the units by them
+        found = conn.query(
+            "units_recode",
+            run_id=run_id,
+            doc_path=doc.doc_path,
+            moves=json.dumps(moves, ensure_ascii=False),
+        ).fetchone()
+        assert found is not None
+        moved = int(found["moved"])
     row = conn.query(
         "apply_document",
         run_id=run_id,
@@ -189,7 +205,17 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
     ).fetchone()
     assert row is not None
     counts = row["counts"]
-    return dict(counts if isinstance(counts, dict) else json.loads(counts))
+    result = dict(counts if isinstance(counts, dict) else json.loads(counts))
+    result["moved"] = result.get("moved", 0) + moved
+    if doc.profile_changes:
+        conn.query(
+            "document_profile_set",
+            run_id=run_id,
+            doc_path=doc.doc_path,
+            profile=doc.profile,
+            expect_profile=doc.expect_profile,
+        )
+    return result
 
 
 def begin_run(
@@ -293,7 +319,7 @@ def _apply_one(
                 dp = retire_document(current, read_units(conn, doc_path))
             else:
                 current = read_documents(conn, [doc.path]).get(doc.path)
-                dp = plan_document(conn, doc, current)
+                dp = plan_document(conn, with_stored_profile(doc, current), current)
             if not dp.has_changes:
                 return DocumentResult(dp.doc_path, "skipped")
             counts = write_document(conn, run_id, dp)
@@ -391,7 +417,7 @@ def check_preconditions(conn: Connection, plan: Plan) -> None:
             )
         units = read_units(conn, dp.doc_path)
         for change in dp.changes:
-            cur = units.get(change.code)
+            cur = units.get(change.renamed_from or change.code)
             version = None if cur is None else cur.current_version
             if version != change.expect_version:
                 raise StalePlan(

@@ -8,6 +8,7 @@ test_cut_core.py`` holds them to the same output.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
@@ -16,19 +17,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from iucut.cut import codes
 from iucut.cut.blocks import LINE, Mark, candidate_pattern, scan
 from iucut.cut.frontmatter import split_front_matter
 from iucut.cut.profiles import (
-    DETECT_SAMPLE,
     PROFILES,
     Profile,
     Rule,
     configured,
-    detect,
     fingerprint,
+    hits,
     most_hits,
     starts,
 )
@@ -205,12 +206,14 @@ def _cut(
     cfg = config or {}
     ns = _namespace(namespace, front, cfg, path)
     pinned = _by_glob(cfg.get("profiles"), path, "profiles")
-    name = (
-        profile
-        or _str(front.get("iu_profile"))
-        or pinned
-        or _detect(scanned if COMPILED else marks, profiles)
+    name = profile or _str(front.get("iu_profile")) or pinned
+    source = (
+        "given" if profile else "front matter" if _str(front.get("iu_profile")) else "configuration"
     )
+    counts = None  # signature hits, counted once (detection, the unlabelled warning)
+    if not name:
+        counts = _hits(scanned if COMPILED else marks, profiles)
+        name, source = most_hits(counts), "detected"
     prof = profiles.get(name)
     if prof is None:
         known = ", ".join(sorted(profiles))
@@ -244,9 +247,18 @@ def _cut(
             _HASH_HEAD,
             _FAST.get(name, 0) if prof is PROFILES.get(name) else 0,
         )
-        warnings.extend(coder.warnings)
     else:
-        units = _Builder(s, text, raw, path, ns, prof, front, marks).units(warnings)
+        builder = _Builder(s, text, raw, path, ns, prof, front, marks)
+        units = builder.units()
+        coder = builder.coder
+    if coder.base:  # some codes collided: make them free of position
+        units, renumbered = codes.requalify(units, coder.base, _recoded)
+        warnings.extend(renumbered)
+    unlabelled = _unlabelled_warning(
+        scanned if COMPILED else marks, s, profiles, name, units, counts
+    )
+    if unlabelled is not None:
+        warnings.append(unlabelled)
     return CutDocument(
         path=path,
         namespace=ns,
@@ -255,6 +267,9 @@ def _cut(
         units=tuple(units),
         front_matter=front,
         warnings=tuple(warnings),
+        profile=name,
+        profile_source=source,
+        config=config,
     )
 
 
@@ -283,6 +298,15 @@ def _input_warnings(text: str, fm_end: int, front: Mapping[str, Any]) -> list[st
     return found
 
 
+def recut(doc: CutDocument, profile: str) -> CutDocument:
+    """``doc`` cut again from its own text with ``profile`` (the profile stored with the
+    document in the database wins over a detected one): same path, namespace, config."""
+    again = cut_text(
+        doc.reassemble(), doc.path, namespace=doc.namespace, profile=profile, config=doc.config
+    )
+    return dataclasses.replace(again, profile_source="stored")
+
+
 def _namespace(
     given: str | None, front: Mapping[str, Any], cfg: Mapping[str, Any], path: str
 ) -> str:
@@ -306,13 +330,44 @@ def _namespace(
     return codes.namespace_for(path)
 
 
-def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
-    """The detected profile of a document from its first marks (compiled scan or list)."""
+def _hits(marks: Any, profiles: Mapping[str, Profile]) -> dict[str, int]:
+    """Signature hits per profile over all the marks of a document."""
     if not COMPILED:
-        return detect([m.text for m in marks[:DETECT_SAMPLE]], profiles)
+        return hits([m.text for m in marks], profiles)
     if profiles is PROFILES and tuple(_FAST) == tuple(PROFILES) == ("vi", "de", "en"):
-        return most_hits(dict(zip(PROFILES, marks.signature_hits(DETECT_SAMPLE), strict=True)))
-    return detect(marks.texts(DETECT_SAMPLE), profiles)
+        return dict(zip(PROFILES, marks.signature_hits(-1), strict=True))
+    return hits(marks.texts(-1), profiles)
+
+
+def _unlabelled_warning(
+    marks: Any,
+    s: str,
+    profiles: Mapping[str, Profile],
+    name: str,
+    units: Sequence[Unit],
+    counts: Mapping[str, int] | None = None,
+) -> str | None:
+    """A warning when the document has legal-looking lines (a profile's signature matches
+    them) but profile ``name`` made no legal unit at all: names the first such line."""
+    if counts is None:  # first: natively, and most documents have none
+        counts = _hits(marks, profiles)
+    found = [(n, p) for n, p in profiles.items() if counts.get(n)]
+    if not found or any(u.kind not in ("document", "heading") for u in units):
+        return None
+    pairs = (
+        marks.marks() if COMPILED else [(m.kind, m.start, m.end, m.level, m.text) for m in marks]
+    )
+    for _kind, start, _end, _level, text in pairs:
+        for other, prof in found:
+            if prof.signature.match(text):
+                line = s.count("\n", 0, start) + 1
+                shown = _clean(text)[:60]
+                hint = f"; try --profile {other}" if other != name else ""
+                return (
+                    f"line {line}: {shown!r} looks like a legal label ({other}) but profile "
+                    f"{name} made no legal unit of the document{hint}"
+                )
+    return None
 
 
 #: The hint alternatives of the built-in profiles; the compiled scanner matches them
@@ -409,7 +464,7 @@ class _Builder:
             return None, None, text, cid
         return found[0], found[1], text, cid
 
-    def units(self, warnings: list[str]) -> list[Unit]:
+    def units(self) -> list[Unit]:
         ns, coder = self.ns, self.coder
         root = _Node("document", ns, None, 0, 0)
         stack = [root]
@@ -464,7 +519,6 @@ class _Builder:
             rows.append(
                 (mark.start, mark.end, node, label, title[:MAX_TITLE], parent.code, parent.children)
             )
-        warnings.extend(coder.warnings)
         return self._rows(rows, first_heading)
 
     def _rows(
@@ -619,6 +673,14 @@ _UNIT_FIELDS = (
     "byte_end",
 )
 _unit = _unit_factory()
+_unit_fields = attrgetter(*_UNIT_FIELDS)
+
+
+def _recoded(u: Unit, code: str, parent_code: str | None) -> Unit:
+    """``u`` with another code and parent code (the fast constructor, not replace())."""
+    values = list(_unit_fields(u))
+    values[1], values[2] = code, parent_code
+    return _unit(*values)
 
 
 def _holder(stack: list[_Node], rank: int | None, level: int) -> int:

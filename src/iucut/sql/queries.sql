@@ -492,3 +492,22 @@ SELECT u.code, v.title, v.raw_heading, v.body
   FROM @schema@.information_unit u
   JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY(%(codes)s)
+
+-- name: document_profiles
+-- The label profile stored with each document (schema version 5).
+SELECT doc_path, profile
+  FROM @schema@.iu_document
+ WHERE doc_path = ANY(%(paths)s)
+
+-- name: document_profile_set
+SELECT @schema@.fn_iu_document_profile(%(run_id)s, %(doc_path)s, %(profile)s,
+                                       %(expect_profile)s) AS profile
+
+-- name: units_recode
+SELECT @schema@.fn_iu_recode(%(run_id)s, %(doc_path)s, %(moves)s::jsonb) AS moved
+
+-- name: codes_ever_held
+-- Codes the lifecycle log shows held by a unit (a code once given is never given again).
+SELECT DISTINCT code
+  FROM @schema@.iu_lifecycle_log
+ WHERE code = ANY(%(codes)s)
