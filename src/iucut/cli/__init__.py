@@ -21,6 +21,7 @@ import click
 from iucut._version import __version__
 from iucut.config import Settings, load_settings
 from iucut.errors import USAGE_EXIT, IucutError, OutputError
+from iucut.project import ProjectRoot
 
 
 class Context:
@@ -29,12 +30,31 @@ class Context:
     def __init__(self, settings_args: dict[str, Any]):
         self._settings_args = settings_args
         self._settings: Settings | None = None
+        self._root: ProjectRoot | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(**self._settings_args)
         return self._settings
+
+    def root(self, paths: Any = (), given: Path | None = None) -> ProjectRoot:
+        """The project root for ``paths`` (document identity, see :mod:`iucut.project`),
+        found once; its ``iucut.yaml`` becomes the configuration file. When the root was
+        guessed (no --root, IUCUT_ROOT or iucut.yaml), says which folder, once, on stderr."""
+        if self._root is None:
+            from iucut.config import read_env_file
+            from iucut.project import MARKER, find_root
+
+            env = dict(os.environ)
+            if self._settings_args.get("env_file") is not None:
+                env = {**read_env_file(self._settings_args["env_file"]), **env}
+            self._root = find_root(list(paths), given=given, environ=env)
+            if self._settings is None and (self._root.path / MARKER).is_file():
+                self._settings_args = {**self._settings_args, "config_dir": self._root.path}
+            if self._root.note:
+                note(f"iucut: note: {self._root.note}")
+        return self._root
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -177,7 +197,7 @@ def _register() -> None:
     # lists them all. Missing modules are skipped while the tree is being built.
     import importlib
 
-    for name in ("cut", "db", "write", "prove", "proof"):
+    for name in ("cut", "db", "write", "prove", "proof", "project"):
         try:
             importlib.import_module(f"iucut.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -28,29 +28,58 @@ from iucut.cli import (
     relative_glob,
     writing,
 )
-from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
+from iucut.cut import DEFAULT_GLOB, Sources, cut_paths, list_sources
 from iucut.cut.codes import namespace_problem
 from iucut.cut.profiles import configured
 from iucut.errors import CheckFailed, InputError
+from iucut.project import ROOT_ENV, OutsideRoot
 from iucut.units import CutDocument
 from iucut.validate import check_rows
 
+ROOT_HELP = (
+    "The project root: document paths (their identity) are relative to it. Default: "
+    f"{ROOT_ENV}, else the nearest folder above the paths holding iucut.yaml (iucut init), "
+    "else the git work tree, else the folder given (said on stderr)."
+)
+FOLLOW_HELP = "Read files that links lead to outside the project root (refused by default)."
 TREE_UNITS = 40  # units shown per document tree
 _ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # one for every row
 TREE_DOCS = 10  # above this many documents, a table of documents instead of trees
 WARNINGS_SHOWN = 3  # per document
 
 
-def cutting(
-    paths: tuple[Path, ...] | list[Path], *, glob: str, show: bool, **options: Any
-) -> Generator[CutDocument | InputError, None, None]:
-    """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, and a
-    warning for each folder in which ``glob`` finds no file."""
-    found = list(iter_sources(paths, glob))
-    read = {root for _, root in found}
+def listing(paths: tuple[Path, ...] | list[Path], glob: str) -> Sources:
+    """The sources of ``paths`` (see :func:`~iucut.cut.list_sources`), with a warning on
+    stderr for each path passed over (a folder, a dangling link, a FIFO matching the
+    glob, a file the glob does not name) and each folder where ``glob`` finds no file."""
+    found = list_sources(paths, glob)
+    for warning in found.warnings():
+        note(f"iucut: warning: {warning}")
+    read = {root for _, root in found.files}
     for folder in paths:
         if folder.is_dir() and folder not in read:
             note(f"iucut: warning: no file in {folder} matches {glob!r}")
+    return found
+
+
+def given(paths: tuple[Path, ...] | list[Path], sources: Sources) -> list[Path]:
+    """The paths that stay once the files passed over are dropped (the project root is
+    found from these: a skipped ``/etc/passwd`` does not take part)."""
+    dropped = {p for p, _ in sources.skipped}
+    return [p for p in paths if p not in dropped]
+
+
+def cutting(
+    paths: tuple[Path, ...] | list[Path],
+    *,
+    glob: str,
+    show: bool,
+    sources: Sources | None = None,
+    **options: Any,
+) -> Generator[CutDocument | InputError, None, None]:
+    """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, over
+    the ``sources`` listed by :func:`listing` (listed here when not given)."""
+    found = (sources or listing(paths, glob)).files
     with progress(show, "cutting") as bar:
         results = cut_paths(paths, glob=glob, sources=found, **options)
         if bar is None:
@@ -96,9 +125,9 @@ def round_trips(doc: CutDocument) -> bool:
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Document paths are relative to this folder when under it (default: the current "
-    "folder; else the directory argument a file was found in).",
+    help=ROOT_HELP,
 )
+@click.option("--follow-symlinks", is_flag=True, help=FOLLOW_HELP)
 @click.option(
     "--check", is_flag=True, help="Only verify that every document reassembles byte for byte."
 )
@@ -120,6 +149,7 @@ def cut(
     as_json: bool,
     output: Path | None,
     root: Path | None,
+    follow_symlinks: bool,
     check: bool,
     namespace: str | None,
     profile: str | None,
@@ -131,8 +161,22 @@ def cut(
     --json / -o FILE: one JSON row per unit (the cut plan).
     --check: exit 12 naming each document that does not round-trip byte for byte.
     A document that cannot be cut is reported (file, line, byte) and the others go on;
-    the exit code is then 3.
+    the exit code is then 3 (20 when every one is outside the project root).
+
+    \b
+    Document identity: paths are relative to the project root, the nearest folder
+    holding iucut.yaml (`iucut init`), or --root / IUCUT_ROOT; see the README.
+    Files the glob does not name (data.csv) are skipped with a warning, and so are
+    folders, dangling links and FIFOs matching it; links leading outside the root
+    are refused unless --follow-symlinks.
+
+    \b
+    Headings: ATX (#) and setext (===, ---) headings at the top level, as CommonMark
+    reads them. A heading inside a block quote or a list item stays body text of the
+    unit around it (it starts no unit).
     """
+    sources = listing(paths, pattern)
+    project = ctx.root(given(paths, sources), root)
     config = ctx.settings.config
     known = configured(config)
     if profile is not None and profile not in known:
@@ -160,7 +204,9 @@ def cut(
             paths,
             glob=pattern,
             show=not as_json,
-            root=root or Path.cwd(),
+            sources=sources,
+            root=project,
+            follow_symlinks=follow_symlinks,
             namespace=namespace,
             profile=profile,
             config=config,
@@ -197,7 +243,9 @@ def cut(
     elif not as_json:
         _summary(docs, kinds, output)
     if bad:
-        err = InputError(path=bad[0].context.get("path"))
+        err = (OutsideRoot if all(isinstance(e, OutsideRoot) for e in bad) else InputError)(
+            path=bad[0].context.get("path")
+        )
         err.message = f"{plural(len(bad), 'document')} could not be cut: " + ", ".join(
             str(e.context.get("path")) for e in bad
         )

@@ -24,11 +24,13 @@ from iucut.cli import (
     relative_glob,
     writing,
 )
-from iucut.cli.cut import cutting
+from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, given, listing
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
 from iucut.units import CutDocument, Plan
+
+FOLLOW_KEY = "iucut.follow_symlinks"
 
 source_args = [
     click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
@@ -42,7 +44,14 @@ source_args = [
     click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Document paths are stored relative to this folder (default: the current folder).",
+        help=ROOT_HELP,
+    ),
+    click.option(
+        "--follow-symlinks",
+        is_flag=True,
+        expose_value=False,  # read by cut_sources (every command taking PATHs has it)
+        callback=lambda c, p, v: c.meta.__setitem__(FOLLOW_KEY, v),
+        help=FOLLOW_HELP,
     ),
 ]
 
@@ -61,8 +70,17 @@ def cut_sources(
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
+    sources = listing(paths, glob)
+    project = ctx.root(given(paths, sources), root)
+    follow = bool(click.get_current_context().meta.get(FOLLOW_KEY))
     results = cutting(
-        list(paths), glob=glob, show=show, root=root or Path.cwd(), config=ctx.settings.config
+        list(paths),
+        glob=glob,
+        show=show,
+        sources=sources,
+        root=project,
+        follow_symlinks=follow,
+        config=ctx.settings.config,
     )
     with closing(results):  # an error ends the progress bar first
         for item in results:
@@ -130,22 +148,26 @@ def plan_cmd(
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
-    scopes = _prune_scopes(paths, glob, root) if prune else None
+    scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
     provider = open_provider(ctx.settings)
     conn = provider.connect(autocommit=True)
     try:
         with progress(not as_json, "planning") as bar:
             the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            alike = plan_mod.lookalikes(conn, the_plan, items)
     finally:
         conn.close()
+    for warning in alike:
+        note(f"iucut: warning: {warning}")
     plan_id = plan_mod.plan_hash(the_plan)
     if output is not None:
         with writing(output):
             plan_id = plan_mod.write_plan(the_plan, output)
         note(f"plan written to {output} (id {plan_id})")
     if as_json:
-        echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan)})
+        extra = {"warnings": alike} if alike else {}
+        echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan), **extra})
     else:
         print_plan(the_plan, plan_id, verbose)
     if the_plan.rejected:
@@ -159,11 +181,11 @@ def plan_cmd(
         raise SystemExit(PLAN_CHANGES_EXIT)
 
 
-def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
+def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
     """The folders --prune retires missing documents under (as stored paths). A folder
     with no file matching ``glob`` is refused: pruning it would retire every document
     under it, which is far more often a wrong folder or glob than the intent."""
-    base = root or Path.cwd()
+    project = ctx.root(paths, root)
     for folder in paths:
         if folder.is_dir() and next(iter_sources([folder], glob), None) is None:
             raise click.UsageError(
@@ -171,14 +193,7 @@ def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list
                 "would be retired; nothing was done. Check the folder and --glob (to retire "
                 "a removed folder's documents, prune the folder that held it)."
             )
-    return [_scope(p, base) for p in paths if p.is_dir()]
-
-
-def _scope(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return [project.doc_path(p, follow_symlinks=True) for p in paths if p.is_dir()]
 
 
 @cli.command("apply")
@@ -235,7 +250,7 @@ def apply_cmd(
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_plan(settings, provider, the_plan, plan_id, on_progress=bar)
     else:
-        scopes = _prune_scopes(paths, glob, root) if prune else None
+        scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_documents(
@@ -336,9 +351,12 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
 )
 @pass_ctx
 def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
-    """Rebuild a document (by path or namespace) from the database, byte for byte."""
+    """Rebuild a document (by path, in any form plan takes, or namespace) from the
+    database, byte for byte."""
+    from iucut.cli.project import find_stored
+
     with open_provider(ctx.settings).connect(autocommit=True) as conn:
-        path, text = browse.export(conn, doc)
+        path, text = browse.export(conn, find_stored(conn, ctx, doc))
     data = text.encode("utf-8", "surrogatepass")
     if output is not None:
         with writing(output):
