@@ -148,6 +148,18 @@ class OutputError(IucutError):
     exit_code = 15
 
 
+class OutsideRoot(InputError):
+    """A source file lies outside the project root (through a link or ``..``)."""
+
+    exit_code = 20
+
+
+class RootError(IucutError):
+    """The project root cannot be decided (no such folder, or paths of several projects)."""
+
+    exit_code = 21
+
+
 #: Exit code of a usage error (unknown option, missing argument): EX_USAGE.
 USAGE_EXIT = 64
 #: Exit code of ``iucut plan`` when the plan has changes (terraform's -detailed-exitcode).
@@ -170,5 +182,8 @@ EXIT_CODES: dict[int, str] = {
     ConfigError.exit_code: "invalid configuration",
     NotFound.exit_code: "no such unit or document",
     OutputError.exit_code: "an output file cannot be written (named, with the reason)",
+    OutsideRoot.exit_code: "a source file lies outside the project root (through a link or ..)",
+    RootError.exit_code: "the project root cannot be decided (no such folder, or paths of "
+    "several projects)",
     USAGE_EXIT: "usage error (unknown option, missing argument)",
 }

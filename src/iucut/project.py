@@ -24,23 +24,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from iucut.errors import InputError, IucutError
+from iucut.errors import OutsideRoot, RootError
 
 #: The file that marks a project's top folder (it is also its configuration file).
 MARKER = "iucut.yaml"
 ROOT_ENV = "IUCUT_ROOT"
-
-
-class OutsideRoot(InputError):
-    """A source file lies outside the project root (through a link or ``..``)."""
-
-    exit_code = 20
-
-
-class RootError(IucutError):
-    """The project root cannot be decided (no such folder, or paths of several projects)."""
-
-    exit_code = 21
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from iucut.cli import (
 from iucut.cut import DEFAULT_GLOB, Sources, cut_paths, list_sources
 from iucut.cut.codes import namespace_problem
 from iucut.cut.profiles import configured
-from iucut.errors import CheckFailed, InputError
-from iucut.project import ROOT_ENV, OutsideRoot
+from iucut.errors import CheckFailed, InputError, OutsideRoot
+from iucut.project import ROOT_ENV
 from iucut.units import CutDocument
 from iucut.validate import check_rows
 
