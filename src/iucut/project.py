@@ -70,16 +70,15 @@ class ProjectRoot:
             rel = _relative(real, (root_real,))  # given through a link into the root
             if rel is None:
                 raise OutsideRoot(
-                    f"outside the project root {self.path}: refused",
+                    f"outside the project root {self.path}: refused (give --root or "
+                    f"{ROOT_ENV} a folder that holds it)",
                     path=str(file),
-                    hint=f"give --root (or {ROOT_ENV}) a folder that holds it, or run "
-                    "iucut from the project that holds it",
                 )
         elif _relative(real, (root_real,)) is None and not follow_symlinks:
             raise OutsideRoot(
-                f"leads to {real}, outside the project root {self.path}: refused",
+                f"leads to {real}, outside the project root {self.path}: refused "
+                "(--follow-symlinks reads what links lead to outside the root)",
                 path=rel,
-                hint="give --follow-symlinks to read files that links lead to outside the root",
             )
         return rel
 
