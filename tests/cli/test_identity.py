@@ -162,8 +162,9 @@ def test_plan_warns_about_a_new_document_with_the_bytes_of_a_stored_one(
 
 
 def test_retire_is_gated_planned_and_written(cli_env: CliEnv, db: Any, tmp_path: Path) -> None:
-    """iucut retire: refused while the kill-switch is off (exit 5, nothing changes);
-    --dry-run and -o plan only; enabled, the document is retired (by path or namespace)."""
+    """iucut retire: refused while the kill-switch is off (exit 5) or writes are frozen
+    (exit 6), nothing changes; --dry-run and -o plan only; the plan applies with
+    apply --plan; enabled, by path or namespace, the document is retired."""
     top = project(tmp_path)
     assert iucut(cli_env, top, "apply", "laws", env=ENABLED).returncode == 0
     law = str(top / "laws" / "de" / "meldv.md")
@@ -175,6 +176,10 @@ def test_retire_is_gated_planned_and_written(cli_env: CliEnv, db: Any, tmp_path:
     plan_file = tmp_path / "retire.json"
     planned = iucut(cli_env, tmp_path, "retire", "LAWS.DE.MELDV", "-o", str(plan_file))
     assert planned.returncode == 2 and plan_file.is_file()
+    assert iucut(cli_env, tmp_path, "freeze", "--reason", "test").returncode == 0
+    frozen = iucut(cli_env, tmp_path, "retire", "LAWS.DE.MELDV", env=ENABLED)
+    assert frozen.returncode == 6, frozen.stderr
+    assert iucut(cli_env, tmp_path, "unfreeze").returncode == 0
     assert documents(db) == [("laws/de/meldv.md", "LAWS.DE.MELDV", "active")]
 
     applied = iucut(cli_env, tmp_path, "apply", "--plan", str(plan_file), env=ENABLED)
