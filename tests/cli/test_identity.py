@@ -282,3 +282,17 @@ def test_non_markdown_files_and_iucut_reports_are_passed_over(
     listed = iucut(cli_offline, top, "cut", "--json", ".")
     assert identities(listed) == {("laws/de/meldv.md", "LAWS.DE.MELDV")}
     assert "reports/proof-abc.md: an iucut report" in listed.stderr
+
+
+def test_the_project_configuration_applies_from_any_folder(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """The root's iucut.yaml is the configuration wherever iucut runs: a namespace it
+    gives a document is the same from the project, from a subfolder and from outside."""
+    top = project(tmp_path, init=False)
+    (top / "iucut.yaml").write_text('namespaces:\n  "laws/de/*.md": BMV\n', encoding="utf-8")
+    law = top / "laws" / "de" / "meldv.md"
+    want = {("laws/de/meldv.md", "BMV")}
+    assert identities(iucut(cli_offline, top, "cut", "--json", "laws")) == want
+    assert identities(iucut(cli_offline, top / "laws" / "de", "cut", "--json", ".")) == want
+    assert identities(iucut(cli_offline, tmp_path, "cut", "--json", str(law))) == want

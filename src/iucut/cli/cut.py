@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import sys
 from collections import Counter
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack, closing
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO, Any
 
 import click
@@ -62,11 +63,11 @@ def listing(paths: tuple[Path, ...] | list[Path], glob: str) -> Sources:
     return found
 
 
-def given(paths: tuple[Path, ...] | list[Path], sources: Sources) -> list[Path]:
-    """The paths that stay once the files passed over are dropped (the project root is
-    found from these: a skipped ``/etc/passwd`` does not take part)."""
-    dropped = {p for p, _ in sources.skipped}
-    return [p for p in paths if p not in dropped]
+def named(paths: tuple[Path, ...] | list[Path], glob: str) -> list[Path]:
+    """The paths the project root is found from: folders, and files the glob names (a
+    ``/etc/passwd`` passed over takes no part). Cheap: nothing is listed."""
+    last = PurePath(glob).name or glob
+    return [p for p in paths if p.is_dir() or fnmatch.fnmatchcase(p.name, last)]
 
 
 def cutting(
@@ -176,7 +177,7 @@ def cut(
     unit around it (it starts no unit).
     """
     sources = listing(paths, pattern)
-    project = ctx.root(given(paths, sources), root)
+    project = ctx.root(named(paths, pattern), root)
     config = ctx.settings.config
     known = configured(config)
     if profile is not None and profile not in known:

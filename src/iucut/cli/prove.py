@@ -10,6 +10,7 @@ import click
 from iucut import plan as plan_mod
 from iucut import prove as prove_mod
 from iucut.cli import Context, cli, echo_json, note, pass_ctx, writing
+from iucut.cli.cut import named
 from iucut.cli.write import cut_sources, with_sources
 from iucut.db.connector import open_provider
 from iucut.errors import ProofFailed
@@ -53,6 +54,8 @@ def prove_cmd(
     nothing changed. Works while the kill-switch is off. Exit 0 only if every check
     passes (10 otherwise).
     """
+    if paths:  # the project root first: its iucut.yaml is the configuration to read
+        ctx.root(named(paths, glob), root)
     settings = ctx.settings
     provider = open_provider(settings)
     if plan_file is not None:

@@ -24,7 +24,7 @@ from iucut.cli import (
     relative_glob,
     writing,
 )
-from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, given, listing
+from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
@@ -71,7 +71,7 @@ def cut_sources(
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
     sources = listing(paths, glob)
-    project = ctx.root(given(paths, sources), root)
+    project = ctx.root(named(paths, glob), root)
     follow = bool(click.get_current_context().meta.get(FOLLOW_KEY))
     results = cutting(
         list(paths),
@@ -185,7 +185,7 @@ def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path |
     """The folders --prune retires missing documents under (as stored paths). A folder
     with no file matching ``glob`` is refused: pruning it would retire every document
     under it, which is far more often a wrong folder or glob than the intent."""
-    project = ctx.root(paths, root)
+    project = ctx.root(named(paths, glob), root)
     for folder in paths:
         if folder.is_dir() and next(iter_sources([folder], glob), None) is None:
             raise click.UsageError(
@@ -234,6 +234,8 @@ def apply_cmd(
     Live execution is OFF unless IUCUT_EXECUTION=enabled: while off, apply is refused
     before any connection is opened (exit code 5). One transaction per document.
     """
+    if paths:  # the project root first: its iucut.yaml is the configuration to read
+        ctx.root(named(paths, glob), root)
     settings = ctx.settings
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
     provider = open_provider(settings)
