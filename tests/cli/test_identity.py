@@ -296,3 +296,18 @@ def test_the_project_configuration_applies_from_any_folder(
     assert identities(iucut(cli_offline, top, "cut", "--json", "laws")) == want
     assert identities(iucut(cli_offline, top / "laws" / "de", "cut", "--json", ".")) == want
     assert identities(iucut(cli_offline, tmp_path, "cut", "--json", str(law))) == want
+
+
+def test_reports_without_a_folder_go_outside_the_source_tree(
+    cli_env: CliEnv, tmp_path: Path
+) -> None:
+    """doctor --report and prove --report with no folder write to IUCUT_HOME/reports,
+    not into the working folder (where the next cut would find them)."""
+    top = project(tmp_path)
+    doctor = iucut(cli_env, top, "doctor", "--report")
+    assert doctor.returncode in (0, 11), doctor.stderr
+    proof = iucut(cli_env, top, "prove", "laws", "--report")
+    assert proof.returncode == 0, proof.stderr
+    written = sorted(p.name for p in (cli_env.home / "reports").iterdir())
+    assert "doctor.md" in written and any(n.startswith("proof-") for n in written)
+    assert sorted(p.name for p in top.iterdir()) == ["iucut.yaml", "laws"]

@@ -237,3 +237,16 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("iucut: interrupted", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+#: The value of ``--report`` given without a folder: the reports then go to
+#: ``IUCUT_HOME/reports``, outside the source tree (see :func:`report_folder`).
+HOME_REPORTS = "@iucut-home"
+
+
+def report_folder(ctx: Context, value: Path | None) -> Path | None:
+    """The folder of ``--report [DIR]``: DIR, or ``IUCUT_HOME/reports`` when the flag
+    came without one (never the working folder, where the sources often are)."""
+    if value is not None and str(value) == HOME_REPORTS:
+        return ctx.settings.home / "reports"
+    return value

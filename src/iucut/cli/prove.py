@@ -9,7 +9,7 @@ import click
 
 from iucut import plan as plan_mod
 from iucut import prove as prove_mod
-from iucut.cli import Context, cli, echo_json, note, pass_ctx, writing
+from iucut.cli import HOME_REPORTS, Context, cli, echo_json, note, pass_ctx, report_folder, writing
 from iucut.cli.cut import named
 from iucut.cli.write import cut_sources, with_sources
 from iucut.db.connector import open_provider
@@ -28,7 +28,11 @@ from iucut.errors import ProofFailed
     "--report",
     "report_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write the report here as proof-<plan>.md, .json and .html.",
+    is_flag=False,
+    flag_value=HOME_REPORTS,
+    metavar="[DIR]",
+    help="Write the report as proof-<plan>.md, .json and .html in DIR "
+    "(--report alone: IUCUT_HOME/reports, outside the source tree).",
 )
 @click.option(
     "--observer-role",
@@ -69,6 +73,7 @@ def prove_cmd(
         plan_id = plan_mod.plan_hash(the_plan)
     report = prove_mod.prove(settings, provider, the_plan, plan_id, observer_user=observer_role)
     data = report.to_dict()
+    report_dir = report_folder(ctx, report_dir)
     if report_dir is not None:
         with writing(report_dir):
             written = write_proof_report(report_dir, f"proof-{plan_id[:12]}", data)
