@@ -543,8 +543,13 @@ class Scanner:
                             self.para_floor = nxt
                         return
             if self.leaf != PARA:
-                # (a link definition opens a paragraph too: _para_text passes over the
-                # definitions it starts with, which may span lines)
+                if ch == "[" and stack and _refdef_end(line, j, n) >= 0:
+                    # inside a container, a one-line definition is a block of its own
+                    # (as markdown-it reads it); at the top level it opens a paragraph,
+                    # and _para_text passes over the definitions (of one or more lines)
+                    # it starts with, as CommonMark does
+                    self._end_block(nxt)
+                    return
                 self.leaf = PARA
                 self.para_start = pos
             self._para_line(pos, nxt, line, item_at if item_at >= 0 else j)

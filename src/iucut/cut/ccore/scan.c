@@ -749,7 +749,24 @@ static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t
             }
         }
         if (sc->leaf != L_PARA) {
-            /* a link definition opens a paragraph too: para_text passes over them */
+            if (ch == '[' && sc->depth) {
+                /* inside a container, a one-line definition is a block of its own;
+                 * at the top level para_text passes over definitions (blocks._blocks) */
+                PyObject *str = line_str(L);
+                if (str == NULL)
+                    return -1;
+                PyObject *end = PyObject_CallFunction(sc->help->refdef, "Onn", str, j, L->n);
+                if (end == NULL)
+                    return -1;
+                Py_ssize_t e = PyLong_AsSsize_t(end);
+                Py_DECREF(end);
+                if (e == -1 && PyErr_Occurred())
+                    return -1;
+                if (e >= 0) {
+                    end_block(sc, nxt);
+                    return 0;
+                }
+            }
             sc->leaf = L_PARA;
             sc->para_start = pos;
         }
