@@ -38,3 +38,10 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .venv-3.* build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
 	rm -f src/iucut/cut/_core.*.so
+
+# Regenerate the README tour's console blocks from a real run (tests/cli/test_readme_tour.py)
+# after an intended change of the output; review `git diff README.md` afterwards.
+.PHONY: readme
+readme: $(STAMP)
+	-IUCUT_README_REGEN=1 $(BIN)/python -m pytest -q tests/cli/test_readme_tour.py
+	$(BIN)/python -m pytest -q tests/cli/test_readme_tour.py

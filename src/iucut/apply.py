@@ -24,6 +24,7 @@ from iucut.errors import (
     ContractError,
     ExecutionDisabled,
     Frozen,
+    Interrupted,
     IucutError,
     StalePlan,
 )
@@ -244,6 +245,9 @@ def apply_documents(
                     on_progress(n, len(todo), path)
                 if all_or_nothing and results[-1].status in ("failed", "rejected"):
                     break
+        except KeyboardInterrupt as exc:
+            status = INTERRUPTED
+            raise interrupted(conn, run_id, results, len(todo)) from exc
         except BaseException:
             status = "failed"
             raise
@@ -282,13 +286,58 @@ def _apply_one(
         return DocumentResult(dp.doc_path, "applied", counts)
     except (Frozen, ExecutionDisabled, ConnectionFailed):
         raise  # stops the run: every later document would fail the same way
-    except ContractError as exc:  # the document itself is at fault (e.g. a code clash)
-        return DocumentResult(doc_path, "rejected", error=exc.message)
     except IucutError as exc:
+        if _after_interrupt(exc):  # e.g. the rollback after Ctrl-C failed: still Ctrl-C
+            raise KeyboardInterrupt from exc
+        if isinstance(exc, ContractError):  # the document is at fault (e.g. a code clash)
+            return DocumentResult(doc_path, "rejected", error=exc.message)
         return DocumentResult(doc_path, "failed", error=exc.message)
 
 
+def _after_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a Ctrl-C (KeyboardInterrupt) was being handled."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+#: How an interrupted run is finished: the run table knows 'finished' and 'failed' only
+#: (migration 0001), so it is finished 'failed' with ``counts.interrupted = 1``.
+INTERRUPTED = "interrupted"
+
+
+def interrupted(
+    conn: Connection, run_id: str, results: Sequence[DocumentResult], total: int
+) -> Interrupted:
+    """The error of an apply stopped by Ctrl-C: which documents were written before it
+    (each one whole, in its own transaction), and that the run is marked interrupted.
+
+    The database says which documents the run wrote: a commit may land as the interrupt
+    comes, before its result is counted here. Without a connection, the results say."""
+    written = [r.doc_path for r in results if r.status == "applied"]
+    try:
+        conn.rollback()
+        rows = conn.query("run_documents", run_id=run_id).fetchall()
+        written = [str(r["doc_path"]) for r in rows]
+    except IucutError:
+        pass
+    return Interrupted(
+        f"apply interrupted: {len(written)} of {total} documents written (listed), the "
+        f"others not; run {run_id} is marked interrupted",
+        hint="run the same apply again: the documents already written are skipped by their hash",
+        written=written,
+        run_id=run_id,
+    )
+
+
 def _finish_quietly(conn: Connection, run_id: str, status: str, counts: dict[str, int]) -> None:
+    if status == INTERRUPTED:
+        status, counts = "failed", {**counts, INTERRUPTED: 1}
     try:
         with conn.transaction():
             finish_run(conn, run_id, status, counts)
@@ -371,6 +420,12 @@ def apply_plan(
                 if on_progress is not None:
                     on_progress(n, len(todo), dp.doc_path)
             status = "finished"
+        except (KeyboardInterrupt, IucutError) as exc:
+            if isinstance(exc, IucutError) and not _after_interrupt(exc):
+                raise
+            status = INTERRUPTED
+            done = [r for r in results if r.status == "applied"]
+            raise interrupted(conn, run_id, done, len(todo)) from exc
         finally:
             result = ApplyResult(run_id, tuple(results), plan.rejected, time.monotonic() - started)
             _finish_quietly(conn, run_id, status, result.counts)

@@ -24,10 +24,43 @@ class UnitView:
         return {**self.unit, "children": self.children}
 
 
+#: How many near codes ``show`` and ``history`` suggest for a missing one.
+SUGGESTIONS = 5
+
+
+def near_codes(conn: Connection, code: str) -> list[str]:
+    """The stored codes nearest to ``code`` (difflib), from its namespace; the nearest
+    namespaces when its namespace is not stored at all."""
+    namespace, _, rest = code.partition("/")
+    known = _codes_near(conn, namespace)
+    if any(k == namespace or k.startswith(namespace + "/") for k in known):
+        return difflib.get_close_matches(code, known, n=SUGGESTIONS, cutoff=0.6)
+    near: list[str] = []  # ``known`` holds the namespaces: the same code in the nearest
+    for other in difflib.get_close_matches(namespace, known, n=3, cutoff=0.6):
+        moved = f"{other}/{rest}" if rest else other
+        codes = _codes_near(conn, other)
+        near += difflib.get_close_matches(moved, codes, n=SUGGESTIONS, cutoff=0.6) or [other]
+    return near[:SUGGESTIONS]
+
+
+def _codes_near(conn: Connection, namespace: str) -> list[str]:
+    return [r["code"] for r in conn.query("unit_codes_near", namespace=namespace).fetchall()]
+
+
+def no_unit(conn: Connection, code: str) -> NotFound:
+    """The error of a missing unit: with the nearest stored codes, when there are any."""
+    near = near_codes(conn, code)
+    if near:
+        hint = "did you mean " + ", ".join(near) + "?"
+    else:
+        hint = "codes look like NAMESPACE/D44/K2/a; see iucut cut"
+    return NotFound(f"no unit {code}", hint=hint, suggestions=near)
+
+
 def show(conn: Connection, code: str) -> UnitView:
     row = conn.query("unit_show", code=code).fetchone()
     if row is None:
-        raise NotFound(f"no unit {code}", hint="codes look like NAMESPACE/D44/K2/a; see iucut cut")
+        raise no_unit(conn, code)
     children = conn.query("unit_children", code=code).fetchall()
     return UnitView(dict(row), [dict(c) for c in children])
 
@@ -60,6 +93,18 @@ class History:
             )
         )
 
+    def diff_dict(self, a: int, b: int) -> dict[str, Any]:
+        """The diff of versions ``a`` and ``b`` as data: ``history --diff A B --json``."""
+        va, vb = self.version(a), self.version(b)
+        keys = ("version", "title", "content_hash", "created_at", "run_id")
+        return {
+            "code": self.code,
+            "from": {k: va[k] for k in keys},
+            "to": {k: vb[k] for k in keys},
+            "changed": va["content_hash"] != vb["content_hash"],
+            "diff": self.diff(a, b),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "versions": self.versions, "events": self.events}
 
@@ -67,7 +112,7 @@ class History:
 def history(conn: Connection, code: str) -> History:
     versions = [dict(v) for v in conn.query("unit_versions", code=code).fetchall()]
     if not versions:
-        raise NotFound(f"no unit {code}")
+        raise no_unit(conn, code)
     events = [dict(e) for e in conn.query("unit_events", code=code).fetchall()]
     return History(code, versions, events)
 

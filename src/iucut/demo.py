@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 import tempfile
 import time
 import traceback
@@ -541,4 +542,35 @@ def run_demo(
         say(f"proof report: {', '.join(result.reports)}")
     if keep:
         say(f"working copy kept in {workdir}")
+    if result.ok:
+        for line in next_steps():
+            say(line)
     return result
+
+
+def next_steps() -> list[str]:
+    """What to do after the demo: its database was its own, so the user's own database
+    (the embedded server's ``iucut``, or the one IUCUT_DSN names) still needs migrating;
+    and where the ``iucut`` command is when it is not on PATH (``make demo``'s .venv)."""
+    lines = [
+        "",
+        "next, on your own database (the demo used iucut_demo, a database of its own; your "
+        "documents go to the embedded server's database iucut, or to --dsn / IUCUT_DSN):",
+        "  iucut migrate --roles     # once per database, as an administrator",
+        "  iucut plan docs           # then cut, plan, prove and apply: see the README's tour",
+    ]
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("iucut")
+    if (
+        script is not None
+        and script.name == "iucut"
+        and (on_path is None or Path(on_path).resolve() != script)
+    ):
+        activate = script.parent / "activate"
+        how = (
+            f"`source {activate}` puts it there"
+            if activate.is_file()
+            else f"add {script.parent} to PATH"
+        )
+        lines.append(f"the iucut command is {script}, not on your PATH: {how}")
+    return lines

@@ -160,6 +160,28 @@ class RootError(IucutError):
     exit_code = 21
 
 
+class PlanFileError(IucutError):
+    """A plan or proof file is not a readable iucut file (named, with the reason)."""
+
+    exit_code = 27
+
+
+class NotMigrated(DatabaseError):
+    """The database has no iucut schema or roles yet: run `iucut migrate --roles`."""
+
+    exit_code = 28
+
+
+class Interrupted(IucutError):
+    """Interrupted (Ctrl-C): what was written before is listed."""
+
+    exit_code = 130
+
+
+#: Exit code when standard output was closed by its reader (``| head``): 128 + SIGPIPE,
+#: what the shell reports for a program killed by a broken pipe. Nothing is printed.
+BROKEN_PIPE_EXIT = 141
+
 #: Exit code of a usage error (unknown option, missing argument): EX_USAGE.
 USAGE_EXIT = 64
 #: Exit code of ``iucut plan`` when the plan has changes (terraform's -detailed-exitcode).
@@ -186,4 +208,9 @@ EXIT_CODES: dict[int, str] = {
     RootError.exit_code: "the project root cannot be decided (no such folder, or paths of "
     "several projects)",
     USAGE_EXIT: "usage error (unknown option, missing argument)",
+    PlanFileError.exit_code: "a plan or proof file is not a readable iucut file",
+    NotMigrated.exit_code: "the database is not migrated (no iucut schema or roles): "
+    "run `iucut migrate --roles`",
+    Interrupted.exit_code: "interrupted (Ctrl-C); the documents already written are listed",
+    BROKEN_PIPE_EXIT: "standard output closed by its reader (e.g. `| head`); nothing printed",
 }

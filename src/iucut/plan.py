@@ -16,7 +16,7 @@ from typing import Any
 
 from iucut._version import __version__
 from iucut.db.connector import Connection
-from iucut.errors import ContractError, IucutError, NotFound, StalePlan
+from iucut.errors import ContractError, IucutError, NotFound, PlanFileError
 from iucut.units import (
     Change,
     CutDocument,
@@ -480,9 +480,12 @@ def plan_hash(plan: Plan) -> str:
 
 def plan_from_dict(data: Mapping[str, Any]) -> Plan:
     if not isinstance(data, Mapping):
-        raise StalePlan(f"not an iucut plan (a JSON {type(data).__name__}, want an object)")
+        raise PlanFileError(f"not an iucut plan (a JSON {type(data).__name__}, want an object)")
     if data.get("format") != PLAN_FORMAT:
-        raise StalePlan(f"not an iucut plan (format {data.get('format')!r}, want {PLAN_FORMAT})")
+        raise PlanFileError(
+            f"not an iucut plan (format {data.get('format')!r}, want {PLAN_FORMAT})",
+            hint="make the plan with this iucut: iucut plan PATH... -o FILE",
+        )
     fp = data["fingerprint"]
     docs = tuple(
         DocumentPlan(
@@ -534,15 +537,24 @@ def write_plan(plan: Plan, path: Path) -> str:
 
 def read_plan(path: Path) -> tuple[Plan, str]:
     """Read a plan file; returns the plan and its id. A file that is not a plan is refused."""
+    hint = "give the file `iucut plan PATH... -o FILE` wrote"
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise StalePlan(f"cannot read plan {path}: {exc.strerror}") from exc
+        raise PlanFileError(f"cannot read plan {path}: {exc.strerror}", hint=hint) from exc
     try:
         data = json.loads(raw)
+    except ValueError as exc:
+        where = f"{path}:{exc.lineno}" if isinstance(exc, json.JSONDecodeError) else str(path)
+        raise PlanFileError(f"{where}: not an iucut plan (not JSON: {exc})", hint=hint) from exc
+    try:
         plan = plan_from_dict(data)
+    except PlanFileError as exc:
+        raise PlanFileError(f"{path}: {exc.message}", hint=exc.hint or hint) from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise StalePlan(f"{path}: not a readable iucut plan ({type(exc).__name__})") from exc
+        raise PlanFileError(
+            f"{path}: not a readable iucut plan ({type(exc).__name__}: {exc})", hint=hint
+        ) from exc
     return plan, hashlib.sha256(raw).hexdigest()
 
 

@@ -31,7 +31,14 @@ from iucut._version import __version__
 from iucut.apply import apply_documents, begin_run, write_document
 from iucut.config import Settings
 from iucut.db.connector import Connection, ConnectionProvider
-from iucut.errors import ContractError, ExecutionDisabled, IucutError, ProofFailed, StalePlan
+from iucut.errors import (
+    ContractError,
+    ExecutionDisabled,
+    IucutError,
+    PlanFileError,
+    ProofFailed,
+    StalePlan,
+)
 from iucut.plan import read_fingerprint
 from iucut.units import EVENTS, DocumentPlan, Fingerprint, Plan
 from iucut.validate import require_row
@@ -502,9 +509,15 @@ def check_proof_report(path: Path, plan_hash: str, provider: ConnectionProvider)
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ProofFailed(f"cannot read proof report {path}") from exc
-    if report.get("format") != REPORT_FORMAT:
-        raise ProofFailed(f"{path} is not an iucut proof report")
+        raise PlanFileError(
+            f"cannot read proof report {path}: {getattr(exc, 'strerror', None) or exc}",
+            hint="give the proof.json that `iucut prove --plan FILE --report DIR` wrote",
+        ) from exc
+    if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
+        raise PlanFileError(
+            f"{path} is not an iucut proof report",
+            hint="give the proof.json that `iucut prove --plan FILE --report DIR` wrote",
+        )
     if not report.get("passed"):
         raise ProofFailed(f"{path}: the proof did not pass ({report.get('verdict')})")
     if report.get("plan_hash") != plan_hash:

@@ -57,6 +57,10 @@ def test_demo_runs_and_checks_itself(demo_env: CliEnv) -> None:
     assert "pw@" not in out + proc.stderr
     reports = list((demo_env.home / "demo").glob("proof-*.html"))
     assert len(reports) == 1
+    # the user's own database is not the demo's: the demo ends saying to migrate it first
+    ending = out[out.index("demo: all 15 steps passed") :]
+    assert "next, on your own database" in ending
+    assert "  iucut migrate --roles     # once per database, as an administrator" in ending
 
 
 def test_demo_twice_resets_its_database(demo_env: CliEnv) -> None:

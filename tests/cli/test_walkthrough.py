@@ -227,7 +227,7 @@ def test_stale_plan_file_is_refused_with_exit_7(cli_env: Any, db: Any, tmp_path:
     assert foreign.returncode == 7 and "another database" in foreign.stderr
     plan_file.write_text("[]", encoding="utf-8")
     junk = run(cli_env, "apply", "--plan", str(plan_file), enabled=True)
-    assert junk.returncode == 7, junk.stderr
+    assert junk.returncode == 27, junk.stderr
     assert table_counts(db)["iu_run"] == 1
 
 

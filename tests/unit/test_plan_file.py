@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iucut.errors import StalePlan
+from iucut.errors import PlanFileError
 from iucut.plan import (
     PLAN_FORMAT,
     diff_document,
@@ -199,12 +199,12 @@ def test_any_edit_changes_the_plan_id(tmp_path: Path) -> None:
     ],
 )
 def test_a_file_that_is_not_a_plan_is_refused(tmp_path: Path, content: bytes) -> None:
-    """Anything but a well-formed plan is refused with StalePlan (exit 7), never a crash."""
+    """Anything but a well-formed plan is refused as bad input (exit 27), never a crash."""
     path = tmp_path / "plan.json"
     path.write_bytes(content)
-    with pytest.raises(StalePlan) as info:
+    with pytest.raises(PlanFileError) as info:
         read_plan(path)
-    assert info.value.exit_code == 7
+    assert info.value.exit_code == 27
 
 
 def _drop_title(data: dict[str, Any]) -> None:
@@ -234,13 +234,13 @@ def test_a_plan_with_mangled_content_is_refused(
     mangle(data)
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(StalePlan):
+    with pytest.raises(PlanFileError):
         read_plan(path)
 
 
 def test_a_missing_plan_file_is_refused(tmp_path: Path) -> None:
-    """A plan path that cannot be read is a StalePlan naming the file."""
-    with pytest.raises(StalePlan, match="cannot read plan"):
+    """A plan path that cannot be read is a PlanFileError naming the file."""
+    with pytest.raises(PlanFileError, match="cannot read plan"):
         read_plan(tmp_path / "nope.json")
 
 
@@ -248,7 +248,7 @@ def test_plan_from_dict_refuses_another_format() -> None:
     """The format tag is checked first, so a future plan format is never misread."""
     data = plan_to_dict(sample_plan())
     data["format"] = "iucut-plan/2"
-    with pytest.raises(StalePlan, match="not an iucut plan"):
+    with pytest.raises(PlanFileError, match="not an iucut plan"):
         plan_from_dict(data)
 
 

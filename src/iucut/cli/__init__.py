@@ -12,7 +12,8 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -20,7 +21,13 @@ import click
 
 from iucut._version import __version__
 from iucut.config import Settings, load_settings
-from iucut.errors import USAGE_EXIT, IucutError, OutputError
+from iucut.errors import (
+    BROKEN_PIPE_EXIT,
+    USAGE_EXIT,
+    Interrupted,
+    IucutError,
+    OutputError,
+)
 from iucut.project import ProjectRoot
 
 
@@ -61,8 +68,22 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def echo_json(data: Any) -> None:
-    """Write one JSON document to stdout."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Write one JSON document to stdout (times as ISO 8601 with their offset)."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def stamp(value: datetime | None) -> str:
+    """A time for a terminal line, in the local time zone, with its offset:
+    ``2026-11-24 02:10:02+00:00``."""
+    if value is None:
+        return "-"
+    return value.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
 def note(message: str) -> None:
@@ -146,7 +167,22 @@ def progress(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], No
         yield update
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _PipeClosed(Exception):
+    """Standard output was closed by its reader (carried past click, which would exit 1)."""
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise _PipeClosed from exc
+
+
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="iucut")
 @click.option(
     "--dsn",
@@ -205,6 +241,46 @@ def _register() -> None:
                 raise
 
 
+def stdout_console(**options: Any) -> Any:
+    """A rich console on stdout, full width when stdout is not a terminal (a pipe or a
+    file gets whole lines, not lines cut at 80 columns), and whose broken pipe ends the
+    command like any other (exit 141, see :func:`main`) instead of rich's exit 1."""
+    from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    console = _Console(**options)
+    if not console.is_terminal and "width" not in options:
+        console.width = 10_000
+    return console
+
+
+def _stdout_gone() -> None:
+    """Standard output was closed by its reader: nothing else (the interpreter's last
+    flush included) may try to write there."""
+    with suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _report_interrupted(exc: Interrupted, json_mode: bool) -> None:
+    """Ctrl-C: list what was written before it, on stdout (the log a user redirected)
+    and on stderr (the terminal), then the error."""
+    written = [str(path) for path in exc.context.get("written") or []]
+    if json_mode:
+        echo_json(exc.to_dict())
+    else:
+        for path in written:
+            click.echo(f"{printable(path)}: written before the interrupt")
+        click.echo(f"interrupted: {exc.message}")
+    for path in written:
+        note(f"iucut: written before the interrupt: {path}")
+    note(f"iucut: interrupted: {exc.message}")
+    if exc.hint:
+        note(f"hint: {exc.hint}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: the single place where errors become messages and exit codes."""
     _register()
@@ -212,7 +288,19 @@ def main(argv: list[str] | None = None) -> None:
     try:
         # Outside standalone mode click returns the code of ``ctx.exit(n)`` / ``Exit(n)``.
         code = cli.main(args=argv, prog_name="iucut", standalone_mode=False)
+    except (BrokenPipeError, _PipeClosed):
+        _stdout_gone()  # the reader (``| head``) has what it wanted: a quiet exit
+        sys.exit(BROKEN_PIPE_EXIT)
+    except Interrupted as exc:
+        try:
+            _report_interrupted(exc, json_mode)
+        except BrokenPipeError:
+            _stdout_gone()
+        sys.exit(exc.exit_code)
     except IucutError as exc:
+        if isinstance(exc, OutputError) and isinstance(exc.__cause__, BrokenPipeError):
+            _stdout_gone()
+            sys.exit(BROKEN_PIPE_EXIT)
         if isinstance(exc, OutputError) and exc.context.get("path") == STDOUT:
             # stdout itself failed (a full disk): say so on stderr, and let nothing else
             # (the interpreter's last flush included) try stdout again
@@ -225,6 +313,13 @@ def main(argv: list[str] | None = None) -> None:
             if exc.hint:
                 note(f"hint: {exc.hint}")
         sys.exit(exc.exit_code)
+    except SystemExit:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_gone()
+            sys.exit(BROKEN_PIPE_EXIT)
+        raise
     except click.exceptions.Abort:
         click.echo("iucut: aborted", err=True)
         sys.exit(130)
@@ -236,6 +331,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("iucut: interrupted", err=True)
         sys.exit(130)
+    try:
+        sys.stdout.flush()  # here, not at interpreter exit, where a broken pipe is exit 120
+    except BrokenPipeError:
+        _stdout_gone()
+        sys.exit(BROKEN_PIPE_EXIT)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -13,7 +13,6 @@ from pathlib import Path, PurePath
 from typing import IO, Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
@@ -27,6 +26,7 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
+    stdout_console,
     writing,
 )
 from iucut.cut import DEFAULT_GLOB, Sources, cut_paths, list_sources
@@ -46,19 +46,20 @@ FOLLOW_HELP = "Read files that links lead to outside the project root (refused b
 TREE_UNITS = 40  # units shown per document tree
 _ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # one for every row
 TREE_DOCS = 10  # above this many documents, a table of documents instead of trees
-WARNINGS_SHOWN = 3  # per document
 
 
-def listing(paths: tuple[Path, ...] | list[Path], glob: str) -> Sources:
+def listing(paths: tuple[Path, ...] | list[Path], glob: str, quiet: bool = False) -> Sources:
     """The sources of ``paths`` (see :func:`~iucut.cut.list_sources`), with a warning on
     stderr for each path passed over (a folder, a dangling link, a FIFO matching the
-    glob, a file the glob does not name) and each folder where ``glob`` finds no file."""
+    glob, a file the glob does not name) and each folder where ``glob`` finds no file
+    (unless ``quiet``)."""
     found = list_sources(paths, glob)
-    for warning in found.warnings():
-        note(f"iucut: warning: {warning}")
+    if not quiet:
+        for warning in found.warnings():
+            note(f"iucut: warning: {warning}")
     read = {root for _, root in found.files}
     for folder in paths:
-        if folder.is_dir() and folder not in read:
+        if folder.is_dir() and folder not in read and not quiet:
             note(f"iucut: warning: no file in {folder} matches {glob!r}")
     return found
 
@@ -75,12 +76,14 @@ def cutting(
     *,
     glob: str,
     show: bool,
+    quiet: bool = False,
     sources: Sources | None = None,
     **options: Any,
 ) -> Generator[CutDocument | InputError, None, None]:
     """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, over
-    the ``sources`` listed by :func:`listing` (listed here when not given)."""
-    found = (sources or listing(paths, glob)).files
+    the ``sources`` listed by :func:`listing` (listed here when not given; its warnings
+    unless ``quiet``)."""
+    found = (sources or listing(paths, glob, quiet)).files
     with progress(show, "cutting") as bar:
         results = cut_paths(paths, glob=glob, sources=found, **options)
         if bar is None:
@@ -107,7 +110,7 @@ def round_trips(doc: CutDocument) -> bool:
 
 
 @cli.command("cut")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--glob",
     "pattern",
@@ -142,6 +145,12 @@ def round_trips(doc: CutDocument) -> bool:
     help="Label profile: vi, de, en or a configured one "
     "(default: front matter iu_profile, configuration, else detected).",
 )
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No warnings and no progress bar (errors are still shown)."
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Every warning of every document, not a summary."
+)
 @pass_ctx
 def cut(
     ctx: Context,
@@ -154,6 +163,8 @@ def cut(
     check: bool,
     namespace: str | None,
     profile: str | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
     """Cut Markdown files (and directories, by --glob) into units. No database.
 
@@ -176,7 +187,7 @@ def cut(
     reads them. A heading inside a block quote or a list item stays body text of the
     unit around it (it starts no unit).
     """
-    sources = listing(paths, pattern)
+    sources = listing(paths, pattern, quiet)
     project = ctx.root(named(paths, pattern), root)
     config = ctx.settings.config
     known = configured(config)
@@ -201,10 +212,11 @@ def cut(
         elif as_json and not check:
             stack.enter_context(writing(Path(STDOUT)))
             sink = sys.stdout
+        warned = Warnings(verbose=verbose and not quiet)
         results = cutting(
             paths,
             glob=pattern,
-            show=not as_json,
+            show=not (as_json or quiet),
             sources=sources,
             root=project,
             follow_symlinks=follow_symlinks,
@@ -224,7 +236,7 @@ def cut(
                     note(f"iucut: FAIL {result.path}: does not round-trip")
                 kinds["documents"] += 1
                 continue
-            _warn(result)
+            warned.add(result)
             check_rows(result.units)
             kinds.update(u.kind for u in result.units)
             if sink is not None:
@@ -234,6 +246,8 @@ def cut(
                 docs.append(result)
             else:
                 docs.append(_light(result))
+    if not quiet:
+        warned.summary()
     if check:
         if not failed and not bad:
             click.echo(f"ok: {plural(kinds['documents'], 'document')} round-trip byte for byte")
@@ -253,12 +267,38 @@ def cut(
         raise err
 
 
-def _warn(doc: CutDocument) -> None:
-    """A document's warnings on stderr: the first few, then how many more."""
-    for warning in doc.warnings[:WARNINGS_SHOWN]:
-        note(f"iucut: warning: {doc.path}: {warning}")
-    if len(doc.warnings) > WARNINGS_SHOWN:
-        note(f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more")
+def warning_kind(warning: str) -> str:
+    """What a cutter warning is about, to count it with its kind: ``duplicate code``…"""
+    if "duplicate code" in warning:
+        return "duplicate code"
+    return "other warning"
+
+
+class Warnings:
+    """The documents' warnings: every one as it comes (``verbose``), else counted by kind
+    and summed up once at the end, with the first of each kind, so that hundreds of them
+    do not scroll the progress bar and the results away."""
+
+    def __init__(self, *, verbose: bool):
+        self.verbose = verbose
+        self.counts: Counter[str] = Counter()
+        self.first: dict[str, str] = {}
+
+    def add(self, doc: CutDocument) -> None:
+        for warning in doc.warnings:
+            kind = warning_kind(warning)
+            self.counts[kind] += 1
+            self.first.setdefault(kind, f"{doc.path}: {warning}")
+            if self.verbose:
+                note(f"iucut: warning: {doc.path}: {warning}")
+
+    def summary(self) -> None:
+        """One line per kind on stderr: ``205 duplicate codes, first: …``."""
+        if self.verbose or not self.counts:
+            return
+        for kind, count in self.counts.most_common():
+            note(f"iucut: warning: {plural(count, kind)}, first: {self.first[kind]}")
+        note("iucut: -v lists every warning, --quiet none")
 
 
 def _light(doc: CutDocument) -> CutDocument:
@@ -275,7 +315,7 @@ def _light(doc: CutDocument) -> CutDocument:
 
 
 def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) -> None:
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout_console(highlight=False, soft_wrap=True)
     if len(docs) <= TREE_DOCS:
         for doc in docs:
             console.print(_tree(doc))

@@ -14,7 +14,7 @@ from iucut.db import queries
 from iucut.db.connector import Connection, open_provider
 from iucut.db.embedded import EmbeddedServer, EmbeddedStatus
 from iucut.db.target import Target, resolve_target
-from iucut.errors import ConnectionFailed, DatabaseError, IucutError
+from iucut.errors import ConnectionFailed, DatabaseError, IucutError, NotMigrated
 from iucut.migrate import MigrationResult, migrate, status
 
 RUNNER_SQL = "bootstrap.sql"
@@ -47,6 +47,8 @@ def _connect(settings: Settings, *, autocommit: bool = False) -> tuple[Connectio
 def _schema_hint(exc: DatabaseError, settings: Settings) -> DatabaseError:
     """Add the likely remedy to a refusal of an operator command."""
     sqlstate = exc.context.get("sqlstate")
+    if isinstance(exc, NotMigrated):
+        return exc  # says what to do already
     if sqlstate == "42501":
         exc.hint = (
             f"freeze and unfreeze need the owner role ({settings.roles.owner}) or an "

@@ -29,9 +29,7 @@ def init_cmd(folder: Path) -> None:
     above them that holds iucut.yaml, whatever folder iucut is run from. The file is
     also the project's configuration (commented settings inside).
     """
-    target = init_project(folder)
-    click.echo(f"created {target}")
-    note(f"document paths under {target.parent.resolve()} are now relative to it")
+    click.echo(f"created {init_project(folder)}")
 
 
 def stored_names(ctx: Context, name: str) -> list[str]:

@@ -22,13 +22,14 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
+    stamp,
     writing,
 )
 from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
-from iucut.units import CutDocument, Plan
+from iucut.units import CutDocument, Plan, Rejected
 
 FOLLOW_KEY = "iucut.follow_symlinks"
 
@@ -90,6 +91,11 @@ def cut_sources(
     return items
 
 
+#: Changes listed per document (-v lists every one): a first plan of a large corpus
+#: would print a line per unit.
+CHANGES_SHOWN = 20
+
+
 def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
     counts = plan.counts
     for dp in plan.documents:
@@ -97,9 +103,13 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             continue
         line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
         click.echo(f"{printable(dp.doc_path)}  [{dp.action}]  {line}")
-        for change in dp.changes:
-            if change.op == "place" and not verbose:
-                continue
+        shown = [c for c in dp.changes if verbose or c.op != "place"]
+        if not verbose and len(shown) > CHANGES_SHOWN:
+            hidden = len(shown) - CHANGES_SHOWN
+            shown = shown[:CHANGES_SHOWN]
+        else:
+            hidden = 0
+        for change in shown:
             mark = {
                 "create": "+",
                 "revise": "~",
@@ -111,12 +121,37 @@ def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
             extra = f" (from {change.moved_from})" if change.moved else ""
             title = f"  {change.unit.title}" if change.unit is not None else ""
             click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
+        if hidden:
+            click.echo(f"  … and {plural(hidden, 'more change')} (-v lists every one)")
+    for rejected in plan.rejected:
+        click.echo(printable(f"rejected: {_reason(rejected)}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
         f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
         f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
+
+
+def _reason(rejected: Rejected) -> str:
+    """``path: why`` (the message names the path already, most of the time)."""
+    if rejected.message.startswith(rejected.path):
+        return rejected.message
+    return f"{rejected.path}: {rejected.message}"
+
+
+def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputError:
+    """The error of a plan or apply with rejected documents: how many, and why (the
+    first one's reason in the message; every one in the context, for --json)."""
+    count = plural(len(rejected), "document")
+    first = _reason(rejected[0])
+    more = f" (and {len(rejected) - 1} more, listed above)" if len(rejected) > 1 else ""
+    err = InputError(path=rejected[0].path)
+    if len(rejected) > 1:
+        consequence = consequence.replace(" it", " them")
+    err.message = f"{count} rejected, {consequence}: {first}{more}"
+    err.context["rejected"] = [{"path": r.path, "message": r.message} for r in rejected]
+    return err
 
 
 @cli.command("plan")
@@ -171,10 +206,7 @@ def plan_cmd(
     else:
         print_plan(the_plan, plan_id, verbose)
     if the_plan.rejected:
-        raise InputError(
-            f"{plural(len(the_plan.rejected), 'document')} rejected (see above)",
-            path=the_plan.rejected[0].path,
-        )
+        raise rejected_error(the_plan.rejected, "nothing is planned for it")
     if the_plan.has_changes:
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
         # swallows Exit and *returns* its code, which main() then turned into exit 0
@@ -271,6 +303,8 @@ def apply_cmd(
                 click.echo(printable(f"{doc.doc_path}: FAILED: {doc.error}"))
             elif doc.status == "applied":
                 click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
+        for rejected in result.rejected:
+            click.echo(printable(f"rejected: {_reason(rejected)}"))
         applied = sum(1 for d in result.documents if d.status == "applied")
         click.echo(
             f"apply: {plan_mod.summary_line(result.counts)}  ({plural(applied, 'document')} "
@@ -283,10 +317,9 @@ def apply_cmd(
             f"{plural(len(result.failed), 'document')} failed; the others were written"
         )
     if result.rejected:
-        raise InputError(
-            f"{plural(len(result.rejected), 'document')} rejected; the others were written",
-            path=result.rejected[0].path,
-        )
+        written = any(d.status == "applied" for d in result.documents)
+        consequence = "nothing was written for it" + ("; the others were" if written else "")
+        raise rejected_error(result.rejected, consequence)
 
 
 @cli.command("show")
@@ -307,6 +340,7 @@ def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
     )
     click.echo(f"title:    {printable(u['title'])}")
     click.echo(f"document: {printable(u['doc_path'])} lines {u['line_start']}-{u['line_end']}")
+    click.echo(f"changed:  {stamp(u['updated_at'])}")
     click.echo(f"parent:   {u['parent_code'] or '-'}")
     for child in view.children:
         click.echo(f"child:    {child['code']}  [{child['kind']}] {child['state']}")
@@ -323,6 +357,9 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
     """Show every version and lifecycle event of a unit."""
     with open_provider(ctx.settings).connect(autocommit=True) as conn:
         hist = browse.history(conn, code)
+    if diff and as_json:
+        echo_json(hist.diff_dict(*diff))
+        return
     if diff:
         click.echo(hist.diff(*diff), nl=False)
         return
@@ -332,13 +369,13 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
     click.echo(f"{code}: {len(hist.versions)} version(s), {len(hist.events)} event(s)")
     for v in hist.versions:
         click.echo(
-            f"  v{v['version']}  {v['created_at']:%Y-%m-%d %H:%M:%S}  "
+            f"  v{v['version']}  {stamp(v['created_at'])}  "
             f"{v['content_hash'][:12]}  {printable(v['title'])}"
         )
     for e in hist.events:
         versions = f"v{e['from_version'] or '-'}→v{e['to_version']}"
         click.echo(
-            f"  {e['at']:%Y-%m-%d %H:%M:%S}  {e['event']:<9} {versions}  by {e['actor']}"
+            f"  {stamp(e['at'])}  {e['event']:<9} {versions}  by {e['actor']}"
             f"  run {str(e['run_id'])[:8]}"
         )
 

@@ -24,12 +24,14 @@ from iucut.config import Settings
 from iucut.db import queries
 from iucut.db.target import Target, resolve_target, scrub, with_user
 from iucut.errors import (
+    ConfigError,
     ConnectionFailed,
     ContractError,
     DatabaseError,
     Frozen,
     IucutError,
     NotFound,
+    NotMigrated,
     StalePlan,
 )
 
@@ -214,6 +216,41 @@ def build_error(
     return DatabaseError(message, hint=hint, **context)
 
 
+#: SQLSTATEs of a missing relation, schema or function: an iucut schema not (fully) migrated.
+UNDEFINED_SQLSTATES = ("42P01", "3F000", "42883")
+
+
+def explain_missing_schema(error: IucutError, schema: str) -> IucutError:
+    """A database error about a missing relation, schema or function of the iucut schema
+    ``schema`` becomes :class:`NotMigrated`, one line naming the schema and the remedy;
+    any other error is returned as it is."""
+    if type(error) is not DatabaseError or error.context.get("sqlstate") not in (
+        UNDEFINED_SQLSTATES
+    ):
+        return error
+    if f"{schema}." not in error.message and f'schema "{schema}"' not in error.message:
+        return error
+    return NotMigrated(
+        f"schema {schema} is not migrated ({error.message}): run `iucut migrate --roles` "
+        "as an administrator (`iucut migrate` without the roles)",
+        **error.context,
+    )
+
+
+def missing_role(error: IucutError, user: str) -> IucutError:
+    """A refused login as the role ``user`` that does not exist: the iucut roles were
+    never created (``iucut migrate --roles``), or the role setting names another."""
+    if not isinstance(error, ConnectionFailed) or f'role "{user}" does not exist' not in (
+        error.message
+    ):
+        return error
+    return NotMigrated(
+        f"role {user} does not exist: run `iucut migrate --roles` as an administrator to "
+        "create the iucut roles (or set IUCUT_APPLY_ROLE to a role that exists)",
+        **error.context,
+    )
+
+
 ConnectFn = Callable[..., Connection]
 
 
@@ -224,8 +261,16 @@ def driver_connect(driver: str) -> ConnectFn:
 
         return connect3
     if driver == "psycopg2":
-        from iucut.db.psycopg2 import connect as connect2
-
+        try:
+            from iucut.db.psycopg2 import connect as connect2
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] != "psycopg2":
+                raise
+            raise ConfigError(
+                "driver psycopg2 is not installed: pip install 'iucut[psycopg2]' "
+                "(or use the default driver, psycopg 3)",
+                driver=driver,
+            ) from exc
         return connect2
     raise DatabaseError(f"unknown driver {driver!r}")
 
@@ -266,13 +311,18 @@ class ConnectionProvider:
             conninfo = self._embedded_conninfo(target)
         if user:
             conninfo = with_user(conninfo, user)
-        return driver_connect(self.driver)(
-            conninfo,
-            autocommit=autocommit,
-            schema=self.schema,
-            secrets=target.secrets(),
-            display=target.display,
-        )
+        try:
+            return driver_connect(self.driver)(
+                conninfo,
+                autocommit=autocommit,
+                schema=self.schema,
+                secrets=target.secrets(),
+                display=target.display,
+            )
+        except ConnectionFailed as exc:
+            if user:
+                raise missing_role(exc, user) from exc.__cause__
+            raise
 
     def _embedded_conninfo(self, target: Target) -> str:
         from iucut.db.embedded import EmbeddedServer

