@@ -45,10 +45,11 @@ class Context:
             self._settings = load_settings(**self._settings_args)
         return self._settings
 
-    def root(self, paths: Any = (), given: Path | None = None) -> ProjectRoot:
+    def root(self, paths: Any = (), given: Path | None = None, quiet: bool = False) -> ProjectRoot:
         """The project root for ``paths`` (document identity, see :mod:`iucut.project`),
         found once; its ``iucut.yaml`` becomes the configuration file. When the root was
-        guessed (no --root, IUCUT_ROOT or iucut.yaml), says which folder, once, on stderr."""
+        guessed (no --root, IUCUT_ROOT or iucut.yaml), says which folder, once, on stderr
+        (not when ``quiet``)."""
         if self._root is None:
             from iucut.config import read_env_file
             from iucut.project import MARKER, find_root
@@ -59,7 +60,7 @@ class Context:
             self._root = find_root(list(paths), given=given, environ=env)
             if self._settings is None and (self._root.path / MARKER).is_file():
                 self._settings_args = {**self._settings_args, "config_dir": self._root.path}
-            if self._root.note:
+            if self._root.note and not quiet:
                 note(f"iucut: note: {self._root.note}")
         return self._root
 

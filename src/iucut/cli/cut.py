@@ -188,7 +188,7 @@ def cut(
     unit around it (it starts no unit).
     """
     sources = listing(paths, pattern, quiet)
-    project = ctx.root(named(paths, pattern), root)
+    project = ctx.root(named(paths, pattern), root, quiet=quiet)
     config = ctx.settings.config
     known = configured(config)
     if profile is not None and profile not in known:
