@@ -160,6 +160,18 @@ class RootError(IucutError):
     exit_code = 21
 
 
+class CursorRefused(IucutError):
+    """A change-feed cursor is refused (malformed, or from another database)."""
+
+    exit_code = 24
+
+
+class NotReadOnly(IucutError):
+    """A read-only service refuses to run with a role that can write."""
+
+    exit_code = 25
+
+
 class PlanFileError(IucutError):
     """A plan or proof file is not a readable iucut file (named, with the reason)."""
 
@@ -207,6 +219,8 @@ EXIT_CODES: dict[int, str] = {
     OutsideRoot.exit_code: "a source file lies outside the project root (through a link or ..)",
     RootError.exit_code: "the project root cannot be decided (no such folder, or paths of "
     "several projects)",
+    CursorRefused.exit_code: "changes: the cursor is malformed or from another database",
+    NotReadOnly.exit_code: "mcp: refused to start with a role that can write",
     USAGE_EXIT: "usage error (unknown option, missing argument)",
     PlanFileError.exit_code: "a plan or proof file is not a readable iucut file",
     NotMigrated.exit_code: "the database is not migrated (no iucut schema or roles): "

@@ -20,6 +20,8 @@ TABLES = [
     "iu_control",
     "iucut_migration",
     "iucut_object",
+    "iu_commit",
+    "iu_feed_cursor",
 ]
 WRITE_FUNCTIONS = [
     "fn_run_begin",
@@ -30,6 +32,7 @@ WRITE_FUNCTIONS = [
     "fn_iu_move",
     "fn_iu_restore",
     "fn_iu_apply_document",
+    "fn_iu_feed_cursor_set",
 ]
 ROLES = Roles()
 

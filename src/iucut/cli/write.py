@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from iucut import apply as apply_mod
-from iucut import browse
 from iucut import plan as plan_mod
 from iucut.cli import (
     Context,
@@ -29,6 +28,7 @@ from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
+from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
 
 FOLLOW_KEY = "iucut.follow_symlinks"
@@ -328,8 +328,7 @@ def apply_cmd(
 @pass_ctx
 def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
     """Show a unit: its current version, parent, children and state."""
-    with open_provider(ctx.settings).connect(autocommit=True) as conn:
-        view = browse.show(conn, code)
+    view = Store(ctx.settings).show(code)
     if as_json:
         echo_json(view.to_dict())
         return
@@ -355,8 +354,7 @@ def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
 @pass_ctx
 def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: bool) -> None:
     """Show every version and lifecycle event of a unit."""
-    with open_provider(ctx.settings).connect(autocommit=True) as conn:
-        hist = browse.history(conn, code)
+    hist = Store(ctx.settings).history(code)
     if diff and as_json:
         echo_json(hist.diff_dict(*diff))
         return
@@ -394,8 +392,10 @@ def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
     database, byte for byte."""
     from iucut.cli.project import find_stored
 
-    with open_provider(ctx.settings).connect(autocommit=True) as conn:
-        path, text = browse.export(conn, find_stored(conn, ctx, doc))
+    store = Store(ctx.settings)
+    with store.reading() as conn:
+        name = find_stored(conn, ctx, doc)
+    path, text = store.export(name)
     data = text.encode("utf-8", "surrogatepass")
     if output is not None:
         with writing(output):
