@@ -85,3 +85,18 @@ def test_cut_paths_gives_the_cli_identity_and_lists_what_it_passes_over(
         ("dir.md", "a folder matching the glob"),
         ("data.csv", "not named by --glob '**/*.md' (not Markdown?)"),
     ]
+
+
+def test_the_public_api_gives_the_cli_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """iucut.cut_paths (the public API) finds the project root and its iucut.yaml as the
+    CLI does, from any working folder."""
+    import iucut
+
+    top = tree(tmp_path)
+    (top / "iucut.yaml").write_text('namespaces:\n  "laws/vn/*.md": VN\n', encoding="utf-8")
+    for cwd, given in ((top / "laws" / "de", "../vn"), (tmp_path, str(top / "laws" / "vn"))):
+        monkeypatch.chdir(cwd)
+        docs = list(iucut.cut_paths([given]))
+        assert [(d.path, d.namespace) for d in docs] == [("laws/vn/b.md", "VN")]
