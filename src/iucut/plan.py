@@ -22,10 +22,12 @@ from iucut.units import (
     CutDocument,
     DocumentPlan,
     Fingerprint,
+    OldText,
     Plan,
     Rejected,
     Unit,
     UnitState,
+    content_hash,
 )
 
 PLAN_FORMAT = "iucut-plan/1"
@@ -169,6 +171,16 @@ def _document_plan(
 # --------------------------------------------------------------------------------------
 
 
+def plan_for_values(conn: Connection) -> None:
+    """Plan the session's reads for their values, never generically (issue #17).
+
+    Nothing is prepared on the client side, so no plan is reused anyway; under a
+    ``plan_cache_mode = force_generic_plan`` from the environment the units of one
+    document would otherwise be read by a scan of every unit.
+    """
+    conn.query("plan_for_values")
+
+
 def read_fingerprint(conn: Connection) -> Fingerprint:
     row = conn.query("fingerprint").fetchone()
     assert row is not None
@@ -215,6 +227,29 @@ def plan_document(
     return diff_document(doc, db_doc, db_units)
 
 
+#: The changes whose old text a reviewer needs: what a revision replaces, what a
+#: retirement removes, what a restore brings back over.
+_REVIEWED_OPS = frozenset({"revise", "restore", "retire"})
+
+
+def with_old_texts(conn: Connection, dp: DocumentPlan) -> DocumentPlan:
+    """``dp`` with the database's text of each unit it revises, restores or retires.
+
+    Only those units are read (one query per document with such changes); the text is
+    for review only (a diff, offline too), apply checks versions and hashes.
+    """
+    codes = [c.code for c in dp.changes if c.op in _REVIEWED_OPS and c.old is None]
+    if not codes:
+        return dp
+    rows = conn.query("unit_texts", codes=codes).fetchall()
+    texts = {r["code"]: OldText(r["title"], r["raw_heading"], r["body"]) for r in rows}
+    changes = tuple(
+        replace(c, old=texts[c.code]) if c.old is None and c.code in texts else c
+        for c in dp.changes
+    )
+    return replace(dp, changes=changes)
+
+
 def make_plan(
     conn: Connection,
     documents: Iterable[CutDocument | IucutError],
@@ -228,6 +263,7 @@ def make_plan(
     path prefixes ("" for all) that are absent from ``documents`` are retired.
     Documents whose hash the database already holds are skipped without reading units.
     """
+    plan_for_values(conn)
     fingerprint = read_fingerprint(conn)
     items = list(documents)
     found = triage(conn, items, prune_scopes=prune_scopes)
@@ -239,7 +275,8 @@ def make_plan(
     db_docs = read_documents(conn, [d.path for d in found.todo])
     for n, doc in enumerate(found.todo, 1):
         try:
-            plans.append(plan_document(conn, doc, db_docs.get(doc.path)))
+            dp = plan_document(conn, doc, db_docs.get(doc.path))
+            plans.append(with_old_texts(conn, dp))
         except ContractError as exc:  # this document only; the others proceed
             rejected.append(Rejected(doc.path, exc.message))
         if on_progress is not None:
@@ -249,7 +286,8 @@ def make_plan(
     for path in found.prune:
         current = read_documents(conn, [path]).get(path)
         if current is not None:
-            plans.append(retire_document(current, read_units(conn, path)))
+            dp = retire_document(current, read_units(conn, path))
+            plans.append(with_old_texts(conn, dp))
     return Plan(
         fingerprint=fingerprint,
         documents=tuple(plans),
@@ -454,19 +492,42 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
         "unit_count": doc.unit_count,
         "unchanged": doc.unchanged,
         "counts": doc.counts,
-        "changes": [
-            {
-                "op": c.op,
-                "code": c.code,
-                "expect_version": c.expect_version,
-                "moved": c.moved,
-                "moved_from": c.moved_from,
-                "old_hash": c.old_hash,
-                "unit": None if c.unit is None else c.unit.to_dict(),
-            }
-            for c in doc.changes
-        ],
+        "changes": [_change_to_dict(c) for c in doc.changes],
     }
+
+
+def _change_to_dict(c: Change) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "op": c.op,
+        "code": c.code,
+        "expect_version": c.expect_version,
+        "moved": c.moved,
+        "moved_from": c.moved_from,
+        "old_hash": c.old_hash,
+        "unit": None if c.unit is None else c.unit.to_dict(),
+    }
+    if c.old is not None:  # absent rather than null: a first plan stays as small as before
+        data["old"] = c.old.to_dict()
+    return data
+
+
+def _old_from_dict(c: Mapping[str, Any]) -> OldText | None:
+    """The old text of a change read from a plan file, checked against its old hash.
+
+    The old text is what a reviewer reads: an old text that is not the one the hash
+    names (an edited file) would show a diff that is not the change, so it is refused.
+    """
+    raw = c.get("old")
+    if raw is None:
+        return None
+    old = OldText(str(raw["title"]), str(raw["raw_heading"]), str(raw["body"]))
+    if c["old_hash"] is not None and content_hash(old.raw_heading, old.body) != c["old_hash"]:
+        raise PlanFileError(
+            f"the old text of {c['code']} in the plan is not the text its old hash names "
+            "(the file was edited)",
+            hint="make the plan again: `iucut plan PATH... -o FILE`",
+        )
+    return old
 
 
 def canonical_json(data: Any) -> bytes:
@@ -508,6 +569,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                     moved=c["moved"],
                     moved_from=c["moved_from"],
                     old_hash=c["old_hash"],
+                    old=_old_from_dict(c),
                 )
                 for c in d["changes"]
             ),

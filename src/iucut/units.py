@@ -151,6 +151,26 @@ class UnitState:
 
 
 @dataclass(frozen=True, slots=True)
+class OldText:
+    """The text the database holds for a unit that a change revises or retires.
+
+    Carried by the plan so that it can be reviewed (diffed) offline; apply never uses
+    it: its preconditions are the version and the hash.
+    """
+
+    title: str
+    raw_heading: str
+    body: str
+
+    @property
+    def text(self) -> str:
+        return self.raw_heading + self.body
+
+    def to_dict(self) -> dict[str, str]:
+        return {"title": self.title, "raw_heading": self.raw_heading, "body": self.body}
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """One unit's change. ``op`` is the main kind; ``moved`` marks a parent change too.
 
@@ -165,6 +185,7 @@ class Change:
     moved: bool = False
     moved_from: str | None = None  # the old parent when the parent changes
     old_hash: str | None = None
+    old: OldText | None = None  # the text replaced or retired (review only; see OldText)
 
     @property
     def db_op(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -96,38 +98,28 @@ def cut_sources(
 CHANGES_SHOWN = 20
 
 
-def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
-    counts = plan.counts
-    for dp in plan.documents:
-        if dp.action == "skip" and not verbose:
-            continue
-        line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
-        click.echo(f"{printable(dp.doc_path)}  [{dp.action}]  {line}")
-        shown = [c for c in dp.changes if verbose or c.op != "place"]
-        if not verbose and len(shown) > CHANGES_SHOWN:
-            hidden = len(shown) - CHANGES_SHOWN
-            shown = shown[:CHANGES_SHOWN]
-        else:
-            hidden = 0
-        for change in shown:
-            mark = {
-                "create": "+",
-                "revise": "~",
-                "move": "→",
-                "restore": "↺",
-                "retire": "-",
-                "place": "·",
-            }[change.op]
-            extra = f" (from {change.moved_from})" if change.moved else ""
-            title = f"  {change.unit.title}" if change.unit is not None else ""
-            click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
-        if hidden:
-            click.echo(f"  … and {plural(hidden, 'more change')} (-v lists every one)")
+def print_plan(
+    plan: Plan, plan_id: str, verbose: bool, *, summary: bool = False, data: Any = None
+) -> None:
+    """Each document with changes, each change with its word diff (``summary``: the
+    documents' counts only; at most CHANGES_SHOWN changes a document unless
+    ``verbose``), the rejected documents, then the totals. ANSI only on a terminal."""
+    from iucut.report import review
+
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    body = review.terminal(
+        data if data is not None else plan_mod.plan_to_dict(plan),
+        verbose=verbose,
+        summary=summary,
+        color=color,
+        limit=None if verbose else CHANGES_SHOWN,
+    )
+    click.echo(body, nl=False, color=color)
     for rejected in plan.rejected:
         click.echo(printable(f"rejected: {_reason(rejected)}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
-        f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
+        f"plan {plan_id[:12]}: {plan_mod.summary_line(plan.counts)}  "
         f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
@@ -167,6 +159,22 @@ def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputErr
 @click.option(
     "-v", "--verbose", is_flag=True, help="Show unchanged documents and placement updates."
 )
+@click.option(
+    "--summary", is_flag=True, help="Print each document's counts only (no unit, no diff)."
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the review page here as plan-<id>.html (one file, opens offline).",
+)
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Show this saved plan file (-o) instead of planning: no database is used, the "
+    "old texts are in the file.",
+)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -177,12 +185,62 @@ def plan_cmd(
     output: Path | None,
     as_json: bool,
     verbose: bool,
+    summary: bool,
+    report_dir: Path | None,
+    plan_file: Path | None,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
+
+    Each revision is shown as a word diff of the stored and the new text
+    ([-removed-]{+added+} when not on a terminal; whitespace changes drawn as · ↵ → ␍),
+    moves from → to, creates and retires with their first lines.
 
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
+    alike: list[str] = []
+    if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
+        if paths or prune or output is not None:
+            raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
+        the_plan, plan_id = plan_mod.read_plan(plan_file)
+        data = plan_mod.plan_to_dict(the_plan)
+    else:
+        the_plan, alike = _make_plan(ctx, paths, glob, root, prune, as_json)
+        data = plan_mod.plan_to_dict(the_plan)
+        plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
+    if output is not None:
+        with writing(output):
+            plan_id = plan_mod.write_plan(the_plan, output)
+        note(f"plan written to {output} (id {plan_id})")
+    if report_dir is not None:
+        from iucut.report.page import write_plan_page
+
+        with writing(report_dir):
+            page = write_plan_page(report_dir, data, plan_id)
+        note(f"review page: {page}")
+    if as_json:
+        extra = {"warnings": alike} if alike else {}
+        echo_json({"plan_id": plan_id, **data, **extra})
+    else:
+        print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
+    if the_plan.rejected and plan_file is None:
+        raise rejected_error(the_plan.rejected, "nothing is planned for it")
+    if the_plan.has_changes:
+        # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
+        # swallows Exit and *returns* its code, which main() then turned into exit 0
+        raise SystemExit(PLAN_CHANGES_EXIT)
+
+
+def _make_plan(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    glob: str,
+    root: Path | None,
+    prune: bool,
+    as_json: bool,
+) -> tuple[Plan, list[str]]:
+    """Cut the sources and plan them against the database (read-only); with the
+    warnings about new documents that look like stored ones (said on stderr here)."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
     provider = open_provider(ctx.settings)
@@ -195,22 +253,7 @@ def plan_cmd(
         conn.close()
     for warning in alike:
         note(f"iucut: warning: {warning}")
-    plan_id = plan_mod.plan_hash(the_plan)
-    if output is not None:
-        with writing(output):
-            plan_id = plan_mod.write_plan(the_plan, output)
-        note(f"plan written to {output} (id {plan_id})")
-    if as_json:
-        extra = {"warnings": alike} if alike else {}
-        echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan), **extra})
-    else:
-        print_plan(the_plan, plan_id, verbose)
-    if the_plan.rejected:
-        raise rejected_error(the_plan.rejected, "nothing is planned for it")
-    if the_plan.has_changes:
-        # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
-        # swallows Exit and *returns* its code, which main() then turned into exit 0
-        raise SystemExit(PLAN_CHANGES_EXIT)
+    return the_plan, alike
 
 
 def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:

@@ -201,6 +201,13 @@ SELECT doc_path, namespace, doc_hash, state
    AND NOT doc_path = ANY(%(paths)s)
  ORDER BY doc_path
 
+-- name: plan_for_values
+-- This session's statements are planned for the values they run with. The client
+-- prepares nothing, so every statement is planned anyway; a generic plan (a session with
+-- plan_cache_mode = force_generic_plan) would be made for "some document" and read the
+-- whole unit table to find the units of one. fn_iu_apply_document pins its own setting.
+SELECT pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', false) AS plan_cache_mode
+
 -- name: feed_changes
 -- The change feed: lifecycle events after a position, in commit order (see migration
 -- 0006), with the unit's text at the event's version. Unit placement (parent, kind,
@@ -345,3 +352,11 @@ SELECT DISTINCT namespace FROM @schema@.information_unit
 -- The documents a run wrote last (what an interrupted apply lists: the database knows
 -- which commits made it, even one that landed as the interrupt came).
 SELECT doc_path FROM @schema@.iu_document WHERE last_run = %(run_id)s ORDER BY updated_at, doc_path
+
+-- name: unit_texts
+-- The current text of the given units (those a plan revises, restores or retires), so a
+-- reviewer sees what changes: only these units' versions are read.
+SELECT u.code, v.title, v.raw_heading, v.body
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = ANY(%(codes)s)
