@@ -160,6 +160,18 @@ class FreezeTimeout(IucutError):
     exit_code = 17
 
 
+class OutsideRoot(InputError):
+    """A source file lies outside the project root (through a link or ``..``)."""
+
+    exit_code = 20
+
+
+class RootError(IucutError):
+    """The project root cannot be decided (no such folder, or paths of several projects)."""
+
+    exit_code = 21
+
+
 class CursorRefused(IucutError):
     """A change-feed cursor is refused (malformed, or from another database)."""
 
@@ -218,6 +230,9 @@ EXIT_CODES: dict[int, str] = {
     OutputError.exit_code: "an output file cannot be written (named, with the reason)",
     VerifyFailed.exit_code: "verify: the stored state does not check out (or doctor's check)",
     FreezeTimeout.exit_code: "freeze: gave up waiting for writes in flight (named); not frozen",
+    OutsideRoot.exit_code: "a source file lies outside the project root (through a link or ..)",
+    RootError.exit_code: "the project root cannot be decided (no such folder, or paths of "
+    "several projects)",
     CursorRefused.exit_code: "changes: the cursor is malformed or from another database",
     NotReadOnly.exit_code: "mcp: refused to start with a role that can write",
     USAGE_EXIT: "usage error (unknown option, missing argument)",

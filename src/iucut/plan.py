@@ -18,7 +18,7 @@ from typing import Any
 from iucut._version import __version__
 from iucut.cut.cutter import recut
 from iucut.db.connector import Connection
-from iucut.errors import ContractError, IucutError, PlanFileError
+from iucut.errors import ContractError, IucutError, NotFound, PlanFileError
 from iucut.units import (
     Change,
     CutDocument,
@@ -399,6 +399,84 @@ def make_plan(
         prune=prune_scopes is not None,
         rejected=tuple(rejected),
     )
+
+
+def lookalikes(
+    conn: Connection, plan: Plan, documents: Iterable[CutDocument | IucutError] = ()
+) -> list[str]:
+    """Warnings for new documents that have the exact bytes, or the namespace, of a
+    stored document at another path: the same file planned under another root (or moved)
+    would otherwise be stored twice. Each names both documents and says what to do.
+    ``documents``: the cut documents (those rejected, e.g. for a code clash, count too)."""
+    stored = {d.doc_path for d in plan.documents if d.action != "create"}
+    new: list[DocumentPlan | CutDocument] = [d for d in plan.documents if d.action == "create"]
+    planned = {_path(d) for d in new}
+    new += [
+        d
+        for d in documents
+        if isinstance(d, CutDocument) and d.path not in stored and d.path not in planned
+    ]
+    if not new:
+        return []
+    rows = conn.query(
+        "documents_alike",
+        hashes=[d.doc_hash for d in new],
+        namespaces=[d.namespace for d in new],
+        paths=[_path(d) for d in new],
+    ).fetchall()
+    warnings = []
+    for doc in new:
+        for row in rows:
+            same = [
+                what
+                for what, equal in (
+                    ("the exact bytes", row["doc_hash"] == doc.doc_hash),
+                    (f"the namespace {doc.namespace}", row["namespace"] == doc.namespace),
+                )
+                if equal
+            ]
+            if not same:
+                continue
+            warnings.append(
+                f"{_path(doc)}: a new document with {' and '.join(same)} of the stored "
+                f"document {row['doc_path']} ({row['state']}). If it is the same document, "
+                "plan it under the same project root (iucut init in the project's top "
+                "folder, or --root) so that its path is the same; if it moved, "
+                f"`iucut retire {row['doc_path']}` retires the old one; if it is a copy on "
+                "purpose, give it its own namespace (front matter iu_namespace)."
+            )
+    return warnings
+
+
+def _path(doc: DocumentPlan | CutDocument) -> str:
+    return doc.path if isinstance(doc, CutDocument) else doc.doc_path
+
+
+def retire_plan(conn: Connection, names: Sequence[str]) -> Plan:
+    """The plan that retires the stored documents named (by path or namespace).
+
+    A name that matches no document is :class:`~iucut.errors.NotFound`; a document
+    already retired is planned as unchanged ("skip").
+    """
+    fingerprint = read_fingerprint(conn)
+    plans: list[DocumentPlan] = []
+    seen: set[str] = set()
+    for name in names:
+        found = conn.query("document_find", doc=name).fetchone()
+        if found is None:
+            raise NotFound(
+                f"no document {name}", hint="give a stored document's path or its namespace"
+            )
+        path = found["doc_path"]
+        if path in seen:
+            continue
+        seen.add(path)
+        current = read_documents(conn, [path])[path]
+        if current["state"] != "active":
+            plans.append(replace(retire_document(current, {}), action="skip"))
+            continue
+        plans.append(retire_document(current, read_units(conn, path)))
+    return Plan(fingerprint=fingerprint, documents=tuple(plans), tool_version=__version__)
 
 
 @dataclass(frozen=True)

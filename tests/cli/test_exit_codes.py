@@ -94,6 +94,24 @@ def _bad_config(c: Case) -> dict[str, str]:
     return {"IUCUT_CONFIG": str(path)}
 
 
+def _link_out(c: Case) -> Path:
+    """A folder whose only document is a link to a file outside it (the project root)."""
+    folder = c.tmp / "linked"
+    folder.mkdir()
+    (folder / "bad.md").symlink_to(SAMPLES / "employee-handbook.md")
+    return folder
+
+
+def _two_projects(c: Case) -> list[str]:
+    """Two folders, each a project root of its own (iucut.yaml)."""
+    folders = [c.tmp / "one", c.tmp / "two"]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "iucut.yaml").touch()
+        shutil.copy(SAMPLES / "employee-handbook.md", folder / "a.md")
+    return [str(f) for f in folders]
+
+
 #: (condition, command, expected exit code, how the user gets there)
 CONDITIONS: list[tuple[str, str, int, Callable[[Case], Proc]]] = [
     ("success", "cut", 0, lambda c: c.source("cut")),
@@ -148,6 +166,14 @@ CONDITIONS: list[tuple[str, str, int, Callable[[Case], Proc]]] = [
         lambda c: c.run(
             "apply", "--plan", str(c.plan_file()), "--require-proof", str(c.junk("{")), env=ON
         ),
+    ),
+    ("a link out of the project root", "cut", 20, lambda c: c.run("cut", str(_link_out(c)))),
+    ("paths of two projects", "cut", 21, lambda c: c.run("cut", *_two_projects(c))),
+    (
+        "--root that is no folder",
+        "plan",
+        21,
+        lambda c: c.run("plan", str(c.docs), "--root", str(c.tmp / "nope")),
     ),
     ("schema not migrated", "plan", 28, lambda c: c.source("plan", env=UNMIGRATED)),
     ("schema not migrated", "apply", 28, lambda c: c.source("apply", env={**ON, **UNMIGRATED})),

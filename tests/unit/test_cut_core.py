@@ -349,6 +349,17 @@ CONTAINERS = [
     "> 1. ",
 ]
 MARKDOWN = [
+    # link reference definitions, which may span lines (the core asks blocks._refdef_end)
+    "[a]: /u",
+    "[a]:",
+    "/u",
+    "'title'",
+    '"t" x',
+    "[a]: /u 'x'",
+    "[a",
+    "b]: /u",
+    "(t",
+    "2)",
     "# Title",
     "## Heading ##",
     "###### six",

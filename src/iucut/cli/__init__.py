@@ -28,6 +28,7 @@ from iucut.errors import (
     IucutError,
     OutputError,
 )
+from iucut.project import ProjectRoot
 
 
 class Context:
@@ -38,12 +39,32 @@ class Context:
         self._settings: Settings | None = None
         self.strict = False  # --strict: a document with a warning is rejected
         self.warnings: list[dict[str, str]] = []  # {"path", "warning"} shown for this run
+        self._root: ProjectRoot | None = None
 
     @property
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(**self._settings_args)
         return self._settings
+
+    def root(self, paths: Any = (), given: Path | None = None, quiet: bool = False) -> ProjectRoot:
+        """The project root for ``paths`` (document identity, see :mod:`iucut.project`),
+        found once; its ``iucut.yaml`` becomes the configuration file. When the root was
+        guessed (no --root, IUCUT_ROOT or iucut.yaml), says which folder, once, on stderr
+        (not when ``quiet``)."""
+        if self._root is None:
+            from iucut.config import read_env_file
+            from iucut.project import MARKER, find_root
+
+            env = dict(os.environ)
+            if self._settings_args.get("env_file") is not None:
+                env = {**read_env_file(self._settings_args["env_file"]), **env}
+            self._root = find_root(list(paths), given=given, environ=env)
+            if self._settings is None and (self._root.path / MARKER).is_file():
+                self._settings_args = {**self._settings_args, "config_dir": self._root.path}
+            if self._root.note and not quiet:
+                note(f"iucut: note: {self._root.note}")
+        return self._root
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -295,7 +316,7 @@ def _register() -> None:
     # lists them all. Missing modules are skipped while the tree is being built.
     import importlib
 
-    for name in ("cut", "db", "write", "prove", "proof", "feed", "ls", "mcp"):
+    for name in ("cut", "db", "write", "prove", "proof", "feed", "ls", "mcp", "project"):
         try:
             importlib.import_module(f"iucut.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -412,3 +433,16 @@ def main(argv: list[str] | None = None) -> None:
         _stdout_gone()
         sys.exit(BROKEN_PIPE_EXIT)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+#: The value of ``--report`` given without a folder: the reports then go to
+#: ``IUCUT_HOME/reports``, outside the source tree (see :func:`report_folder`).
+HOME_REPORTS = "@iucut-home"
+
+
+def report_folder(ctx: Context, value: Path | None) -> Path | None:
+    """The folder of ``--report [DIR]``: DIR, or ``IUCUT_HOME/reports`` when the flag
+    came without one (never the working folder, where the sources often are)."""
+    if value is not None and str(value) == HOME_REPORTS:
+        return ctx.settings.home / "reports"
+    return value

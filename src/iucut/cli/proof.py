@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from iucut._version import __version__
-from iucut.cli import Context, cli, note, pass_ctx, writing
+from iucut.cli import HOME_REPORTS, Context, cli, note, pass_ctx, report_folder, writing
 from iucut.db.connector import open_provider
 from iucut.errors import DoctorFailed, IucutError, VerifyFailed
 from iucut.report import Report, render, verdict, write_report
@@ -22,7 +22,11 @@ from iucut.report import Report, render, verdict, write_report
     "--report",
     "report_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Also write the report here as doctor.md, doctor.json and doctor.html.",
+    is_flag=False,
+    flag_value=HOME_REPORTS,
+    metavar="[DIR]",
+    help="Also write the report as doctor.md, doctor.json and doctor.html in DIR "
+    "(--report alone: IUCUT_HOME/reports, outside the source tree).",
 )
 @pass_ctx
 def doctor_cmd(ctx: Context, as_json: bool, report_dir: Path | None) -> None:
@@ -58,6 +62,7 @@ def doctor_cmd(ctx: Context, as_json: bool, report_dir: Path | None) -> None:
         },
         secrets=secrets,
     )
+    report_dir = report_folder(ctx, report_dir)
     if report_dir is not None:
         with writing(report_dir):
             written = write_report(report_dir, "doctor", report)

@@ -9,7 +9,8 @@ import click
 
 from iucut import plan as plan_mod
 from iucut import prove as prove_mod
-from iucut.cli import Context, cli, echo_json, note, pass_ctx, writing
+from iucut.cli import HOME_REPORTS, Context, cli, echo_json, note, pass_ctx, report_folder, writing
+from iucut.cli.cut import named
 from iucut.cli.write import cut_sources, with_sources
 from iucut.db.connector import open_provider
 from iucut.errors import ProofFailed
@@ -30,7 +31,11 @@ PROOF_UNITS_SHOWN = 200
     "--report",
     "report_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write the report here as proof-<plan>.md, .json and .html.",
+    is_flag=False,
+    flag_value=HOME_REPORTS,
+    metavar="[DIR]",
+    help="Write the report as proof-<plan>.md, .json and .html in DIR "
+    "(--report alone: IUCUT_HOME/reports, outside the source tree).",
 )
 @click.option(
     "--observer-role",
@@ -56,6 +61,8 @@ def prove_cmd(
     nothing changed. Works while the kill-switch is off. Exit 0 only if every check
     passes (10 otherwise).
     """
+    if paths:  # the project root first: its iucut.yaml is the configuration to read
+        ctx.root(named(paths, glob), root)
     settings = ctx.settings
     provider = open_provider(settings)
     if plan_file is not None:
@@ -69,6 +76,7 @@ def prove_cmd(
         plan_id = plan_mod.plan_hash(the_plan)
     report = prove_mod.prove(settings, provider, the_plan, plan_id, observer_user=observer_role)
     data = report.to_dict()
+    report_dir = report_folder(ctx, report_dir)
     if report_dir is not None:
         from iucut.report import plan_summary
         from iucut.report.page import write_plan_page

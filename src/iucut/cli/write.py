@@ -27,12 +27,14 @@ from iucut.cli import (
     strict_option,
     writing,
 )
-from iucut.cli.cut import cutting
+from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
 from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
+
+FOLLOW_KEY = "iucut.follow_symlinks"
 
 source_args = [
     click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
@@ -46,7 +48,14 @@ source_args = [
     click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Document paths are stored relative to this folder (default: the current folder).",
+        help=ROOT_HELP,
+    ),
+    click.option(
+        "--follow-symlinks",
+        is_flag=True,
+        expose_value=False,  # read by cut_sources (every command taking PATHs has it)
+        callback=lambda c, p, v: c.meta.__setitem__(FOLLOW_KEY, v),
+        help=FOLLOW_HELP,
     ),
     strict_option,
 ]
@@ -66,12 +75,17 @@ def cut_sources(
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
+    sources = listing(paths, glob)
+    project = ctx.root(named(paths, glob), root)
+    follow = bool(click.get_current_context().meta.get(FOLLOW_KEY))
     results = cutting(
         list(paths),
         glob=glob,
         show=show,
         strict=ctx.strict,
-        root=root or Path.cwd(),
+        sources=sources,
+        root=project,
+        follow_symlinks=follow,
         config=ctx.settings.config,
     )
     with closing(results):  # an error ends the progress bar first
@@ -227,13 +241,14 @@ def plan_cmd(
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
+    alike: list[str] = []
     if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
         if paths or prune or output is not None:
             raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
         the_plan, plan_id = plan_mod.read_plan(plan_file)
         data = plan_mod.plan_to_dict(the_plan)
     else:
-        the_plan, items = _make_plan(ctx, paths, glob, root, prune, as_json)
+        the_plan, items, alike = _make_plan(ctx, paths, glob, root, prune, as_json)
         data = plan_mod.plan_to_dict(the_plan)
         plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
     if output is not None:
@@ -249,7 +264,8 @@ def plan_cmd(
     if as_json:
         if plan_file is None:
             show_rejections(the_plan.rejected, items)  # (the text lists them on stdout)
-        echo_json({"plan_id": plan_id, **data, "warnings": ctx.warnings})
+        found = [{"path": w.split(": ", 1)[0], "warning": w} for w in alike]
+        echo_json({"plan_id": plan_id, **data, "warnings": ctx.warnings + found})
     else:
         print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
         strict_reminder(ctx)
@@ -272,25 +288,30 @@ def _make_plan(
     root: Path | None,
     prune: bool,
     as_json: bool,
-) -> tuple[Plan, list[CutDocument | IucutError]]:
-    """Cut the sources and plan them against the database (read-only); the plan and
-    what cutting gave (documents or the errors already reported)."""
-    scopes = _prune_scopes(paths, glob, root) if prune else None
+) -> tuple[Plan, list[CutDocument | IucutError], list[str]]:
+    """Cut the sources and plan them against the database (read-only); the plan, what
+    cutting gave (documents or the errors already reported), and the warnings about new
+    documents that look like stored ones (said on stderr here)."""
+    scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
     provider = open_provider(ctx.settings)
     conn = provider.connect(autocommit=True)
     try:
         with progress(not as_json, "planning") as bar:
-            return plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar), items
+            the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            alike = plan_mod.lookalikes(conn, the_plan, items)
     finally:
         conn.close()
+    for warning in alike:
+        note(f"iucut: warning: {warning}")
+    return the_plan, items, alike
 
 
-def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
+def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
     """The folders --prune retires missing documents under (as stored paths). A folder
     with no file matching ``glob`` is refused: pruning it would retire every document
     under it, which is far more often a wrong folder or glob than the intent."""
-    base = root or Path.cwd()
+    project = ctx.root(named(paths, glob), root)
     for folder in paths:
         if folder.is_dir() and next(iter_sources([folder], glob), None) is None:
             raise click.UsageError(
@@ -298,14 +319,7 @@ def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list
                 "would be retired; nothing was done. Check the folder and --glob (to retire "
                 "a removed folder's documents, prune the folder that held it)."
             )
-    return [_scope(p, base) for p in paths if p.is_dir()]
-
-
-def _scope(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return [project.doc_path(p, follow_symlinks=True) for p in paths if p.is_dir()]
 
 
 @cli.command("apply")
@@ -357,6 +371,8 @@ def apply_cmd(
     before the first write: a stale plan writes nothing (exit 7). If a write fails after
     others were written, the output lists what was written and what was not.
     """
+    if paths:  # the project root first: its iucut.yaml is the configuration to read
+        ctx.root(named(paths, glob), root)
     settings = ctx.settings
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
     if single_transaction and plan_file is None:
@@ -383,7 +399,7 @@ def apply_cmd(
                 on_progress=bar,
             )
     else:
-        scopes = _prune_scopes(paths, glob, root) if prune else None
+        scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
         shown = items
         with progress(not as_json, "applying") as bar:
@@ -536,8 +552,14 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
 )
 @pass_ctx
 def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
-    """Rebuild a document (by path or namespace) from the database, byte for byte."""
-    path, text = Store(ctx.settings).export(doc)
+    """Rebuild a document (by path, in any form plan takes, or namespace) from the
+    database, byte for byte."""
+    from iucut.cli.project import find_stored
+
+    store = Store(ctx.settings)
+    with store.reading() as conn:
+        name = find_stored(conn, ctx, doc)
+    path, text = store.export(name)
     data = text.encode("utf-8", "surrogatepass")
     if output is not None:
         with writing(output):

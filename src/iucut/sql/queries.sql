@@ -192,6 +192,15 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_locks
        (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared_statements,
        (SELECT count(*) FROM pg_catalog.pg_prepared_xacts) AS prepared_xacts
 
+-- name: documents_alike
+-- Stored documents at other paths with the same bytes or the same namespace as new
+-- documents (a file planned from another root, or a copy): plan warns, naming both.
+SELECT doc_path, namespace, doc_hash, state
+  FROM @schema@.iu_document
+ WHERE (doc_hash = ANY(%(hashes)s) OR namespace = ANY(%(namespaces)s))
+   AND NOT doc_path = ANY(%(paths)s)
+ ORDER BY doc_path
+
 -- name: plan_for_values
 -- This session's statements are planned for the values they run with. The client
 -- prepares nothing, so every statement is planned anyway; a generic plan (a session with

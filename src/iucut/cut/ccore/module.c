@@ -340,15 +340,13 @@ static int load_helpers(void)
     PyObject *blocks = PyImport_ImportModule("iucut.cut.blocks");
     if (blocks == NULL)
         return -1;
-    PyObject *starts = NULL, *refdef = NULL;
+    PyObject *starts = NULL;
     int rc = -1;
     helpers.html_type = PyObject_GetAttrString(blocks, "_html_type");
     helpers.setext_text = PyObject_GetAttrString(blocks, "_setext_text");
     starts = PyObject_GetAttrString(blocks, "_HTML_START");
-    refdef = PyObject_GetAttrString(blocks, "_REFDEF");
-    if (!helpers.html_type || !helpers.setext_text || !starts || !refdef)
-        goto done;
-    if ((helpers.refdef = PyObject_GetAttr(refdef, str_match)) == NULL)
+    helpers.refdef = PyObject_GetAttrString(blocks, "_refdef_end");
+    if (!helpers.html_type || !helpers.setext_text || !starts || !helpers.refdef)
         goto done;
     Py_ssize_t count = PySequence_Size(starts);
     if (count < 0 || (helpers.html_ends = PyTuple_New(count)) == NULL)
@@ -364,7 +362,6 @@ static int load_helpers(void)
     rc = 0;
 done:
     Py_XDECREF(starts);
-    Py_XDECREF(refdef);
     Py_DECREF(blocks);
     return rc;
 }
