@@ -177,6 +177,13 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
     ).fetchone()
     assert row is not None
     counts = row["counts"]
+    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
+        conn.query(
+            "set_references",
+            run_id=run_id,
+            document=json.dumps({"doc_path": doc.doc_path}, ensure_ascii=False),
+            refs=json.dumps(list(doc.references), ensure_ascii=False),
+        )
     return dict(counts if isinstance(counts, dict) else json.loads(counts))
 
 

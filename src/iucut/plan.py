@@ -17,6 +17,7 @@ from typing import Any
 from iucut._version import __version__
 from iucut.db.connector import Connection
 from iucut.errors import ContractError, IucutError, PlanFileError
+from iucut.refs import document_references, references_payload
 from iucut.units import (
     Change,
     CutDocument,
@@ -161,6 +162,7 @@ def _document_plan(
         if action == "skip" and db_doc is not None
         else cut_digest(doc),
         expect_cut_digest=None if db_doc is None else db_doc.get("cut_digest"),
+        references=() if action == "skip" else tuple(references_payload(document_references(doc))),
     )
 
 
@@ -388,6 +390,7 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
             }
             for c in doc.changes
         ],
+        "references": list(doc.references),
     }
 
 
@@ -433,6 +436,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 )
                 for c in d["changes"]
             ),
+            references=tuple(d.get("references") or ()),
         )
         for d in data["documents"]
     )

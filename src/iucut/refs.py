@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from iucut.cut.codes import label_segment
+from iucut.db.connector import Connection
 from iucut.units import CutDocument, Unit
 
 RANGE_MAX = 200  # a range wider than this names its ends only
@@ -75,8 +76,9 @@ _VI = Grammar(
     range_sep=r"\s*(?:đến|-|–)\s*",
     glue=r"\s*(?:,\s*)?(?:của\s+|tại\s+|thuộc\s+)?(?:các\s+)?",
     this=r"\s+này(?![\w])",
-    own_act=r"\s*(?:,\s*)?(?:của\s+)?(?:Bộ luật|Luật|Nghị định|Nghị quyết|Thông tư(?: liên tịch)?|"
-    r"Quyết định|Pháp lệnh|Hiến pháp|Quy chế|Quy định|Điều lệ|Chỉ thị|văn bản|Văn bản)\s+này(?![\w])",
+    own_act=r"\s*(?:,\s*)?(?:của\s+)?(?:Bộ luật|Luật|Nghị định|Nghị quyết|"
+    r"Thông tư(?: liên tịch)?|Quyết định|Pháp lệnh|Hiến pháp|Quy chế|Quy định|Điều lệ|Chỉ thị|"
+    r"văn bản|Văn bản)\s+này(?![\w])",
     other_act=r"\s*(?:,\s*)?(?:của\s+|tại\s+)?(?P<act>(?:Bộ luật|Luật|Nghị định|Nghị quyết|"
     r"Thông tư(?: liên tịch)?|Quyết định|Pháp lệnh|Hiến pháp|Chỉ thị|Công ước|Hiệp định|"
     r"Văn bản hợp nhất|NQ|NĐ|QĐ|TT|TTLT)(?![\w])[^,;.:()\n]{0,80})",
@@ -311,8 +313,9 @@ def chains(profile: str, text: str, start: int = 0) -> list[_Chain]:
 # --------------------------------------------------------------------------------------
 
 
-def _targets(chain: _Chain) -> list[tuple[list[tuple[Level, str]], int]]:
-    """Each target of a chain: its elements from the outside in, and its leaf index."""
+def _targets(chain: _Chain) -> list[tuple[list[tuple[Level, str]], int, int]]:
+    """Each target of a chain: its (level, label) from the outside in, and its span (the
+    elements naming it; with the other act's name when there is one)."""
     els = chain.elements
     ranks = [e.level.rank for e in els]
     outer_first = next(
@@ -337,12 +340,14 @@ def _targets(chain: _Chain) -> list[tuple[list[tuple[Level, str]], int]]:
             continue
         outer = []
         p = parent[i]
+        lo, hi = els[i].start, els[i].end
         while p is not None:
+            lo, hi = min(lo, els[p].start), max(hi, els[p].end)
             labels = els[p].labels
             outer.append((els[p].level, labels[-1] if outer_first else labels[0]))
             p = parent[p]
         for label in els[i].labels:
-            out.append(([*outer[::-1], (els[i].level, label)], i))
+            out.append(([*outer[::-1], (els[i].level, label)], lo, hi))
     return out
 
 
@@ -383,8 +388,10 @@ class Resolver:
         text = unit.raw_heading + unit.body
         out: list[Reference] = []
         for chain in chains(self.profile, text, _own_label(unit, self.c)):
-            for path, leaf in _targets(chain):
-                out.append(self._reference(unit, text, chain, path, chain.elements[leaf]))
+            for path, start, end in _targets(chain):
+                if chain.act is not None or chain.own:
+                    end = chain.end
+                out.append(self._reference(unit, text, chain, path, start, end))
         return out
 
     def _reference(
@@ -393,12 +400,9 @@ class Resolver:
         text: str,
         chain: _Chain,
         path: list[tuple[Level, str]],
-        leaf: _Element,
+        start: int,
+        end: int,
     ) -> Reference:
-        if _is_outer_first(chain.elements):
-            start, end = chain.start, leaf.end
-        else:
-            start, end = leaf.start, chain.end
         written = tuple((lv.kind, label) for lv, label in path)
         if chain.act is not None:
             return Reference(unit.code, start, end, text[start:end], written, None, chain.act)
@@ -446,14 +450,6 @@ class Resolver:
     def _has_children(self, code: str, kind: str) -> bool:
         kids = self.children.get(code)
         return kids is not None and kind in kids
-
-
-def _is_outer_first(els: Sequence[_Element]) -> bool:
-    ranks = [e.level.rank for e in els]
-    return next(
-        (ranks[i] < ranks[i + 1] for i in range(len(ranks) - 1) if ranks[i] != ranks[i + 1]),
-        True,
-    )
 
 
 def _rank(g: Grammar, kind: str) -> int | None:
@@ -512,3 +508,25 @@ def references_payload(refs: Mapping[str, Sequence[Reference]]) -> list[dict[str
                 }
             )
     return rows
+
+
+# --------------------------------------------------------------------------------------
+# Reading stored references
+# --------------------------------------------------------------------------------------
+
+
+def read_references(
+    conn: Connection, code: str, *, cited_by: bool = False, version: int | None = None
+) -> list[dict[str, Any]]:
+    """The stored references of unit ``code`` (its current version, or ``version``), or
+    with ``cited_by`` those of active units that point at it. ``version`` is the hook
+    for point-in-time reads: the version current at that point."""
+    from iucut.browse import no_unit
+
+    if cited_by:
+        rows = conn.query("unit_cited_by", code=code).fetchall()
+    else:
+        rows = conn.query("unit_references", code=code, version=version).fetchall()
+    if not rows and conn.query("unit_show", code=code).fetchone() is None:
+        raise no_unit(conn, code)
+    return [dict(r) for r in rows]

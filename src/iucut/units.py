@@ -216,6 +216,8 @@ class DocumentPlan:
     unchanged: int  # units whose content, parent and state stay as they are
     cut_digest: str | None = None  # digest of the cut (see plan.cut_digest)
     expect_cut_digest: str | None = None  # the digest the database holds
+    # rows for fn_iu_set_references (iucut.refs.references_payload); () when skipped
+    references: tuple[dict[str, Any], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
