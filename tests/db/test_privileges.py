@@ -20,6 +20,7 @@ TABLES = [
     "iu_control",
     "iucut_migration",
     "iucut_object",
+    "unit_reference",
 ]
 WRITE_FUNCTIONS = [
     "fn_run_begin",
@@ -30,6 +31,7 @@ WRITE_FUNCTIONS = [
     "fn_iu_move",
     "fn_iu_restore",
     "fn_iu_apply_document",
+    "fn_iu_set_references",
 ]
 ROLES = Roles()
 
