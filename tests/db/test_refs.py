@@ -86,3 +86,75 @@ def test_refs_command_json(db: Any, cli_env: Any) -> None:
     out = cli_env.run("refs", "LUAT/D3", "--cited-by")
     assert out.returncode == 0, out.stderr
     assert "LUAT/D1/K2" in out.stdout
+
+
+ACT = """\
+# Luật Mẫu
+
+### Điều 1. Phạm vi
+
+Trường hợp quy định tại Điều 3 thì áp dụng khoản 1 Điều 2.
+
+### Điều 2. Nguyên tắc
+
+1. Mọi người đều bình đẳng trước pháp luật.
+
+### Điều 3. Thẩm quyền cấp giấy phép
+
+Bộ trưởng cấp giấy phép cho các tổ chức đủ điều kiện.
+"""
+
+RETIRED = ACT.split("### Điều 3.")[0]
+RENUMBERED = ACT.replace(
+    "### Điều 3.", "### Điều 3. Điều mới\n\nMột điều khoản mới được chèn vào đây.\n\n### Điều 4."
+)
+
+
+def plan_json(cli_env: Any, folder: Any, text: str, *extra: str) -> Any:
+    (folder / "mau.md").write_text(text, encoding="utf-8")
+    return cli_env.run("plan", str(folder / "mau.md"), "--root", str(folder), "--json", *extra)
+
+
+def test_plan_lists_references_to_a_retired_unit(db: Any, cli_env: Any, tmp_path: Any) -> None:
+    """plan names the active unit whose reference would point at a retired unit."""
+    import json
+
+    db_settings = db.settings(execution="enabled")
+    apply_documents(db_settings, db.provider(), [cut_text(ACT, "mau.md")])
+    out = plan_json(cli_env, tmp_path, RETIRED)
+    assert out.returncode == 2, out.stderr
+    dangling = json.loads(out.stdout)["dangling"]
+    assert [(d["source"], d["target"], d["reason"]) for d in dangling] == [
+        ("MAU/D1", "MAU/D3", "retired")
+    ]
+
+
+def test_plan_lists_references_to_a_renumbered_unit(db: Any, cli_env: Any, tmp_path: Any) -> None:
+    """plan names a reference whose code would name another unit after a renumbering."""
+    import json
+
+    db_settings = db.settings(execution="enabled")
+    apply_documents(db_settings, db.provider(), [cut_text(ACT, "mau.md")])
+    out = plan_json(cli_env, tmp_path, RENUMBERED)
+    assert out.returncode == 2, out.stderr
+    dangling = json.loads(out.stdout)["dangling"]
+    assert [(d["source"], d["target"], d["reason"], d["now"]) for d in dangling] == [
+        ("MAU/D1", "MAU/D3", "renumbered", "MAU/D4")
+    ]
+
+
+def test_strict_refs_rejects_a_plan_that_breaks_references(
+    db: Any, cli_env: Any, tmp_path: Any
+) -> None:
+    """plan --strict-refs exits 30 naming the citing unit; an unbroken plan passes."""
+    db_settings = db.settings(execution="enabled")
+    apply_documents(db_settings, db.provider(), [cut_text(ACT, "mau.md")])
+    (tmp_path / "mau.md").write_text(RETIRED, encoding="utf-8")
+    out = cli_env.run("plan", str(tmp_path / "mau.md"), "--root", str(tmp_path), "--strict-refs")
+    assert out.returncode == 30, out.stderr
+    assert "MAU/D1" in out.stderr and "MAU/D3" in out.stderr
+    assert "dangling reference: MAU/D1" in out.stdout
+    fine = ACT.replace("Bình", "bình").replace("đủ điều kiện", "đủ mọi điều kiện")
+    (tmp_path / "mau.md").write_text(fine, encoding="utf-8")
+    out = cli_env.run("plan", str(tmp_path / "mau.md"), "--root", str(tmp_path), "--strict-refs")
+    assert out.returncode == 2, out.stderr

@@ -11,6 +11,7 @@ import click
 
 from iucut import apply as apply_mod
 from iucut import browse
+from iucut import dangling as dangling_mod
 from iucut import plan as plan_mod
 from iucut.cli import (
     Context,
@@ -28,7 +29,7 @@ from iucut.cli import (
 from iucut.cli.cut import cutting
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
-from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
+from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.units import CutDocument, Plan, Rejected
 
 source_args = [
@@ -149,6 +150,11 @@ def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputErr
 @click.option(
     "-v", "--verbose", is_flag=True, help="Show unchanged documents and placement updates."
 )
+@click.option(
+    "--strict-refs",
+    is_flag=True,
+    help="Refuse the plan (exit 30) when references of active units would dangle.",
+)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -159,6 +165,7 @@ def plan_cmd(
     output: Path | None,
     as_json: bool,
     verbose: bool,
+    strict_refs: bool,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
 
@@ -172,6 +179,9 @@ def plan_cmd(
     try:
         with progress(not as_json, "planning") as bar:
             the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+        broken = dangling_mod.dangling(
+            conn, the_plan, (d for d in items if isinstance(d, CutDocument))
+        )
     finally:
         conn.close()
     plan_id = plan_mod.plan_hash(the_plan)
@@ -180,9 +190,23 @@ def plan_cmd(
             plan_id = plan_mod.write_plan(the_plan, output)
         note(f"plan written to {output} (id {plan_id})")
     if as_json:
-        echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan)})
+        echo_json(
+            {
+                "plan_id": plan_id,
+                **plan_mod.plan_to_dict(the_plan),
+                "dangling": [d.to_dict() for d in broken],
+            }
+        )
     else:
         print_plan(the_plan, plan_id, verbose)
+        for d in broken:
+            click.echo(printable(f"dangling reference: {d.describe()}"))
+    if broken and strict_refs:
+        raise DanglingReferences(
+            f"{plural(len(broken), 'reference')} of active units would dangle "
+            f"(first: {broken[0].describe()})",
+            hint="fix the citing units in the same change, or plan without --strict-refs",
+        )
     if the_plan.rejected:
         raise rejected_error(the_plan.rejected, "nothing is planned for it")
     if the_plan.has_changes:

@@ -229,11 +229,18 @@ SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
  ORDER BY u.doc_path, u.position, r.ordinal;
 
 -- name: references_into
--- Active references (current versions) whose target is one of %(codes)s, from units
--- outside %(skip)s: the citing units a plan's retires and renumbers would leave dangling.
+-- Active references (current versions) whose target is one of %(codes)s: the citing
+-- units a plan's retires and renumbers would leave dangling.
 SELECT u.code AS source, u.doc_path, r.text, r.target_code
   FROM @schema@.unit_reference r
   JOIN @schema@.information_unit u
     ON u.unit_id = r.unit_id AND r.version = u.current_version AND u.state = 'active'
  WHERE r.target_code = ANY (%(codes)s::text[])
  ORDER BY u.doc_path, u.position, r.ordinal;
+
+-- name: unit_current_texts
+-- The current title and body of units (a plan's revised and retired codes).
+SELECT u.code, u.label, v.title, v.body
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = ANY (%(codes)s::text[]);
