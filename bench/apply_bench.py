@@ -14,6 +14,14 @@ All in one run, on one server (the embedded one by default, ``--dsn`` for anothe
 
     python bench/apply_bench.py                 # embedded server, 200 docs x ~506 units
     python bench/apply_bench.py --dsn postgresql://postgres@127.0.0.1:5432/postgres
+
+``--corpus laws`` runs the real-corpus benchmark instead (``bench/laws.py``): the shared
+de-laws + vn-laws (2 to 10,500 units a document) into an empty database and after a
+generated corpus with log-normal document sizes (``--generated-units``), each document's
+time against its solo time, with and without ``plan_cache_mode = force_generic_plan``,
+and LangChain's ``index()`` with its SQL record manager on the same files and server:
+
+    python bench/apply_bench.py --corpus laws --generated-units 300000
 """
 
 from __future__ import annotations
@@ -279,11 +287,50 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds of (a); median ratio")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     parser.add_argument("--json", dest="json_out", help="also write the figures to this file")
+    parser.add_argument(
+        "--corpus",
+        choices=["generated", "laws"],
+        default="generated",
+        help="generated: the COPY comparison above; laws: the real-corpus benchmark",
+    )
+    parser.add_argument(
+        "--generated-units",
+        type=int,
+        default=0,
+        help="laws: also load this many generated units (log-normal sizes) before the laws",
+    )
+    parser.add_argument(
+        "--modes",
+        default="auto,force_generic_plan",
+        help="laws: plan_cache_mode settings to run, comma-separated",
+    )
+    parser.add_argument(
+        "--no-langchain", action="store_true", help="laws: leave LangChain's index() out"
+    )
     args = parser.parse_args()
 
     admin_dsn, embedded = server_dsn(args)
     figures: dict[str, Any] = {"machine": machine(admin_dsn)}
     log(f"server: {figures['machine']['server']} (PostgreSQL {figures['machine']['postgresql']})")
+    if args.corpus == "laws":
+        import laws
+
+        figures.update(
+            laws.run(
+                admin_dsn,
+                fresh_database,
+                generated_units=args.generated_units,
+                seed=args.seed,
+                modes=tuple(m for m in args.modes.split(",") if m),
+                keep=args.keep,
+                langchain=not args.no_langchain,
+            )
+        )
+        figures["machine"]["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(json.dumps(figures, indent=2))
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        return 0
     texts, docs, cut_seconds = make_corpus(args)
     units = sum(len(d.units) for d in docs)
     size = sum(d.size for d in docs)

@@ -30,6 +30,7 @@ from iucut.errors import (
 )
 from iucut.plan import (
     plan_document,
+    plan_for_values,
     read_documents,
     read_fingerprint,
     read_units,
@@ -229,6 +230,7 @@ def apply_documents(
     items = list(documents)
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
+        plan_for_values(conn)
         # A read-only first pass over the document hashes: what is already up to date
         # needs no run at all. Each document is planned again under its lock below.
         found = triage(conn, items, prune_scopes=prune_scopes)
@@ -408,6 +410,7 @@ def apply_plan(
         check_rows(dp)
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
+        plan_for_values(conn)
         check_preconditions(conn, plan)
         conn.rollback()
         todo = [dp for dp in plan.documents if dp.has_changes]

@@ -130,3 +130,45 @@ def export(conn: Connection, doc: str) -> tuple[str, str]:
         raise NotFound(f"document {found['doc_path']} is retired")
     rows = conn.query("export_document", doc_path=found["doc_path"]).fetchall()
     return found["doc_path"], "".join(r["raw_heading"] + r["body"] for r in rows)
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document as ``iucut ls`` lists it: namespace, state, unit counts, last run."""
+
+    doc_path: str
+    namespace: str
+    state: str
+    units: int  # active units
+    retired_units: int
+    size_bytes: int
+    last_run: str | None
+    last_run_status: str | None
+    last_run_at: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def ls(conn: Connection, doc: str | None = None) -> list[DocumentInfo]:
+    """The documents (all, or those of a namespace, a path, or a folder of paths)."""
+    rows = conn.query("documents_list", doc=doc).fetchall()
+    if doc is not None and not rows:
+        raise NotFound(
+            f"no document, namespace or folder {doc}",
+            hint="iucut ls with no argument lists every document",
+        )
+    return [
+        DocumentInfo(
+            doc_path=r["doc_path"],
+            namespace=r["namespace"],
+            state=r["state"],
+            units=int(r["active_units"]),
+            retired_units=int(r["retired_units"]),
+            size_bytes=int(r["size_bytes"]),
+            last_run=None if r["last_run"] is None else str(r["last_run"]),
+            last_run_status=r["last_run_status"],
+            last_run_at=r["last_run_at"],
+        )
+        for r in rows
+    ]

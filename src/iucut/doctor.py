@@ -39,7 +39,12 @@ READ_TABLES = (
     "unit_reference",
 )
 #: Modules that need an optional driver: a missing driver is a WARN, not a broken tree.
-OPTIONAL = {"iucut.db.psycopg2": "psycopg2"}
+OPTIONAL = {
+    "iucut.db.psycopg2": "psycopg2",
+    "iucut.integrations.langchain": "langchain_core",  # iucut[langchain]
+    "iucut.integrations.llamaindex": "llama_index",  # iucut[llamaindex]
+    "iucut.integrations.mcp": "mcp",  # iucut[mcp]
+}
 ROLES_HINT = "run `iucut migrate --roles` as an administrator"
 
 

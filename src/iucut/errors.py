@@ -148,6 +148,18 @@ class OutputError(IucutError):
     exit_code = 15
 
 
+class CursorRefused(IucutError):
+    """A change-feed cursor is refused (malformed, or from another database)."""
+
+    exit_code = 24
+
+
+class NotReadOnly(IucutError):
+    """A read-only service refuses to run with a role that can write."""
+
+    exit_code = 25
+
+
 class PlanFileError(IucutError):
     """A plan or proof file is not a readable iucut file (named, with the reason)."""
 
@@ -198,6 +210,8 @@ EXIT_CODES: dict[int, str] = {
     ConfigError.exit_code: "invalid configuration",
     NotFound.exit_code: "no such unit or document",
     OutputError.exit_code: "an output file cannot be written (named, with the reason)",
+    CursorRefused.exit_code: "changes: the cursor is malformed or from another database",
+    NotReadOnly.exit_code: "mcp: refused to start with a role that can write",
     USAGE_EXIT: "usage error (unknown option, missing argument)",
     PlanFileError.exit_code: "a plan or proof file is not a readable iucut file",
     NotMigrated.exit_code: "the database is not migrated (no iucut schema or roles): "

@@ -171,6 +171,16 @@ def _document_plan(
 # --------------------------------------------------------------------------------------
 
 
+def plan_for_values(conn: Connection) -> None:
+    """Plan the session's reads for their values, never generically (issue #17).
+
+    Nothing is prepared on the client side, so no plan is reused anyway; under a
+    ``plan_cache_mode = force_generic_plan`` from the environment the units of one
+    document would otherwise be read by a scan of every unit.
+    """
+    conn.query("plan_for_values")
+
+
 def read_fingerprint(conn: Connection) -> Fingerprint:
     row = conn.query("fingerprint").fetchone()
     assert row is not None
@@ -230,6 +240,7 @@ def make_plan(
     path prefixes ("" for all) that are absent from ``documents`` are retired.
     Documents whose hash the database already holds are skipped without reading units.
     """
+    plan_for_values(conn)
     fingerprint = read_fingerprint(conn)
     items = list(documents)
     found = triage(conn, items, prune_scopes=prune_scopes)

@@ -287,3 +287,10 @@ class Plan:
     @property
     def touched_codes(self) -> tuple[str, ...]:
         return tuple(c.code for d in self.documents for c in d.changes)
+
+    @property
+    def id(self) -> str:
+        """The plan's id: the sha256 of its canonical JSON, as the id of its plan file."""
+        from iucut.plan import plan_hash  # (plan.py builds on this module)
+
+        return plan_hash(self)

@@ -175,6 +175,16 @@ CONDITIONS += [
     ("missing argument", "history", 64, lambda c: c.run("history")),
 ]
 
+CONDITIONS += [
+    (
+        "a cursor from another database",
+        "changes",
+        24,
+        lambda c: c.run("changes", "--since", "iuc1.0000000000000000.1.1"),
+    ),
+    ("a role that can write", "mcp", 25, lambda c: c.run("mcp", "--role", "postgres")),
+]
+
 #: Codes no row above produces, and why (a new exit code must get a row or a reason).
 NOT_HERE = {
     1: "an unexpected error is a bug: no condition should produce it",

@@ -20,6 +20,8 @@ TABLES = [
     "iu_control",
     "iucut_migration",
     "iucut_object",
+    "iu_commit",
+    "iu_feed_cursor",
     "unit_reference",
 ]
 WRITE_FUNCTIONS = [
@@ -31,6 +33,7 @@ WRITE_FUNCTIONS = [
     "fn_iu_move",
     "fn_iu_restore",
     "fn_iu_apply_document",
+    "fn_iu_feed_cursor_set",
     "fn_iu_set_references",
 ]
 ROLES = Roles()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from iucut import refs as refs_mod
 from iucut.cli import Context, cli, echo_json, pass_ctx, printable
-from iucut.db.connector import open_provider
+from iucut.store import Store
 
 
 @cli.command("refs")
@@ -17,8 +16,7 @@ from iucut.db.connector import open_provider
 def refs_cmd(ctx: Context, code: str, cited_by: bool, as_json: bool) -> None:
     """List the references a unit makes (resolved code, or the other act), or with
     --cited-by the units whose references point at it."""
-    with open_provider(ctx.settings).connect(autocommit=True) as conn:
-        rows = refs_mod.read_references(conn, code, cited_by=cited_by)
+    rows = Store(ctx.settings).references(code, cited_by=cited_by)
     if as_json:
         echo_json({"code": code, "cited_by": cited_by, "references": rows})
         return

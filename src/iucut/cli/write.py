@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from iucut import apply as apply_mod
-from iucut import browse
 from iucut import dangling as dangling_mod
 from iucut import plan as plan_mod
 from iucut.cli import (
@@ -30,6 +29,7 @@ from iucut.cli.cut import cutting
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
+from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
 
 source_args = [
@@ -335,8 +335,7 @@ def apply_cmd(
 @pass_ctx
 def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
     """Show a unit: its current version, parent, children and state."""
-    with open_provider(ctx.settings).connect(autocommit=True) as conn:
-        view = browse.show(conn, code)
+    view = Store(ctx.settings).show(code)
     if as_json:
         echo_json(view.to_dict())
         return
@@ -362,8 +361,7 @@ def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
 @pass_ctx
 def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: bool) -> None:
     """Show every version and lifecycle event of a unit."""
-    with open_provider(ctx.settings).connect(autocommit=True) as conn:
-        hist = browse.history(conn, code)
+    hist = Store(ctx.settings).history(code)
     if diff and as_json:
         echo_json(hist.diff_dict(*diff))
         return
@@ -398,8 +396,7 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
 @pass_ctx
 def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
     """Rebuild a document (by path or namespace) from the database, byte for byte."""
-    with open_provider(ctx.settings).connect(autocommit=True) as conn:
-        path, text = browse.export(conn, doc)
+    path, text = Store(ctx.settings).export(doc)
     data = text.encode("utf-8", "surrogatepass")
     if output is not None:
         with writing(output):

@@ -186,6 +186,7 @@ SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.conn
   JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
  WHERE n.nspname = '@schema@' AND c.condeferrable
    AND c.conname <> 'iu_run_proof_never_commits'
+   AND c.conname <> 'iu_commit_order'  -- numbers commits (under a lock): not a check
 
 -- name: session_leftovers
 -- What a proof session could leave behind after its rollback.
@@ -193,6 +194,145 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_locks
          WHERE pid = pg_catalog.pg_backend_pid() AND locktype = 'advisory') AS advisory_locks,
        (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared_statements,
        (SELECT count(*) FROM pg_catalog.pg_prepared_xacts) AS prepared_xacts
+
+-- name: plan_for_values
+-- This session's statements are planned for the values they run with. The client
+-- prepares nothing, so every statement is planned anyway; a generic plan (a session with
+-- plan_cache_mode = force_generic_plan) would be made for "some document" and read the
+-- whole unit table to find the units of one. fn_iu_apply_document pins its own setting.
+SELECT pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', false) AS plan_cache_mode
+
+-- name: feed_changes
+-- The change feed: lifecycle events after a position, in commit order (see migration
+-- 0006), with the unit's text at the event's version. Unit placement (parent, kind,
+-- label) is the unit's current one.
+SELECT c.commit_seq, l.event_id, l.event, l.code, l.from_version, l.to_version, l.detail,
+       l.run_id, l.actor, l.at, c.committed_at,
+       u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.state,
+       v.title, v.raw_heading, v.body, v.content_hash, v.line_start, v.line_end
+  FROM @schema@.iu_commit c
+  JOIN @schema@.iu_lifecycle_log l ON l.xid = c.xid
+  JOIN @schema@.information_unit u ON u.unit_id = l.unit_id
+  LEFT JOIN @schema@.unit_version v ON v.unit_id = l.unit_id AND v.version = l.to_version
+ WHERE c.commit_seq >= %(commit_seq)s
+   AND (c.commit_seq, l.event_id) > (%(commit_seq)s, %(event_id)s)
+ ORDER BY c.commit_seq, l.event_id
+ LIMIT %(limit)s
+
+-- name: feed_head
+-- The last position of the feed (-1, 0 when nothing was ever numbered).
+WITH last AS (
+    SELECT c.xid, c.commit_seq FROM @schema@.iu_commit c
+     WHERE c.commit_seq IS NOT NULL ORDER BY c.commit_seq DESC LIMIT 1
+)
+SELECT coalesce((SELECT commit_seq FROM last), -1) AS commit_seq,
+       coalesce((SELECT max(l.event_id) FROM @schema@.iu_lifecycle_log l
+                   JOIN last ON l.xid = last.xid), 0) AS event_id
+
+-- name: feed_position_of_run
+-- The feed position just after the last event a run wrote (NULL: it wrote none).
+SELECT c.commit_seq, max(l.event_id) AS event_id
+  FROM @schema@.iu_lifecycle_log l
+  JOIN @schema@.iu_commit c ON c.xid = l.xid
+ WHERE l.run_id = %(run_id)s::uuid
+ GROUP BY c.commit_seq
+ ORDER BY c.commit_seq DESC
+ LIMIT 1
+
+-- name: runs_matching
+-- Runs whose id starts with the given text (a full id or the prefix the CLI prints).
+SELECT run_id, mode, status, started_at, finished_at
+  FROM @schema@.iu_run
+ WHERE run_id::text LIKE %(prefix)s || '%%'
+ ORDER BY started_at
+ LIMIT 2
+
+-- name: feed_position_at
+-- The feed position at a time: after every commit numbered at or before it; before the
+-- first numbered commit, after the events written before migration 0006 at that time.
+SELECT coalesce((SELECT max(c.commit_seq) FROM @schema@.iu_commit c
+                  WHERE c.commit_seq > 0 AND c.committed_at <= %(at)s), -1) AS commit_seq,
+       (SELECT max(l.event_id) FROM @schema@.iu_lifecycle_log l
+         WHERE l.xid = '0' AND l.at <= %(at)s) AS legacy_event_id
+
+-- name: feed_cursor_get
+SELECT consumer, commit_seq, event_id, pending_seq, pending_event, updated_by, updated_at
+  FROM @schema@.iu_feed_cursor
+ WHERE consumer = %(consumer)s
+
+-- name: feed_cursor_set
+SELECT @schema@.fn_iu_feed_cursor_set(%(consumer)s, %(expect_seq)s, %(expect_event)s,
+       %(commit_seq)s, %(event_id)s, %(pending_seq)s, %(pending_event)s)
+
+-- name: documents_list
+-- Documents with their namespace, state, unit counts and last run; ``doc`` (optional)
+-- is a namespace, a document path, or a folder the paths start with.
+SELECT d.doc_path, d.namespace, d.state, d.unit_count, d.size_bytes,
+       (SELECT count(*) FROM @schema@.information_unit u
+         WHERE u.doc_path = d.doc_path AND u.state = 'active') AS active_units,
+       (SELECT count(*) FROM @schema@.information_unit u
+         WHERE u.doc_path = d.doc_path AND u.state = 'retired') AS retired_units,
+       d.last_run, r.status AS last_run_status,
+       coalesce(r.finished_at, r.started_at) AS last_run_at, d.updated_at
+  FROM @schema@.iu_document d
+  LEFT JOIN @schema@.iu_run r ON r.run_id = d.last_run
+ WHERE %(doc)s::text IS NULL OR d.namespace = %(doc)s OR d.doc_path = %(doc)s
+    OR starts_with(d.doc_path, rtrim(%(doc)s, '/') || '/')
+ ORDER BY d.doc_path
+
+-- name: units_current
+-- The current version of every active unit of the active documents (``doc``: a path or
+-- namespace, or NULL for all), in document order, for loaders.
+SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.ordinal,
+       u.depth, u.position, u.current_version AS version, u.content_hash,
+       v.title, v.raw_heading, v.body, v.line_start, v.line_end
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+  JOIN @schema@.iu_document d ON d.doc_path = u.doc_path
+ WHERE u.state = 'active' AND d.state = 'active'
+   AND (%(doc)s::text IS NULL OR d.doc_path = %(doc)s OR d.namespace = %(doc)s)
+ ORDER BY u.doc_path, u.position
+
+-- name: unit_titles
+-- Parent and current title of each given unit (loaders walk up the tree with it, one
+-- level per call: an index lookup each, where a recursive query hashed the whole table).
+SELECT u.code, u.parent_code, v.title
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = ANY(%(codes)s)
+
+-- name: units_search
+-- Active units whose title or text contains the given words (plain, case-insensitive).
+SELECT u.code, u.doc_path, u.kind, u.label, u.current_version AS version, v.title,
+       left(v.raw_heading || v.body, 300) AS excerpt
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.state = 'active'
+   AND strpos(lower(v.raw_heading || v.body), lower(%(text)s)) > 0
+ ORDER BY u.doc_path, u.position
+ LIMIT %(limit)s
+
+-- name: role_can_write
+-- Whether the connected role could change iucut data: superuser, member of the owner,
+-- a write privilege on any iucut table, or EXECUTE on any iucut write function.
+SELECT current_user AS role,
+       (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) AS superuser,
+       pg_catalog.pg_has_role(current_user, %(owner)s, 'MEMBER') AS owner_member,
+       (SELECT array_agg(c.relname::text ORDER BY c.relname)
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@schema@'::regnamespace AND c.relkind IN ('r', 'p')
+           AND pg_catalog.has_table_privilege(c.oid,
+                   'INSERT, UPDATE, DELETE, TRUNCATE')) AS writable_tables,
+       (SELECT array_agg(p.proname::text ORDER BY p.proname)
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = '@schema@'::regnamespace
+           AND (p.proname LIKE 'fn\_iu\_%%' OR p.proname LIKE 'fn\_run\_%%')
+           AND p.prorettype <> 'trigger'::regtype
+           AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')) AS executable_functions
+
+-- name: session_read_only
+-- Every later transaction of this session is read-only (the MCP server's sessions).
+SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY
 
 -- name: unit_codes_near
 -- The codes of a namespace (``show`` of a missing code suggests the nearest), and the

@@ -1,0 +1,357 @@
+"""The library's database verbs: ``iucut.connect()`` gives a Store with the CLI's verbs.
+
+One calling convention: settings first (resolved once, as the CLI resolves them), each
+verb opens the connection it needs and closes it. A :class:`~iucut.units.Plan` carries
+its own id (``plan.id``). ``apply`` is refused while the kill-switch is off; an explicit
+``execution=True`` turns it on for that one call, and the database freeze still wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from iucut import apply as apply_mod
+from iucut import browse, feed
+from iucut import plan as plan_mod
+from iucut.apply import ApplyResult
+from iucut.browse import DocumentInfo, History, UnitView
+from iucut.config import EXECUTION_ON, Settings, load_settings
+from iucut.cutting import DEFAULT_GLOB, default_root, iter_cut
+from iucut.db.connector import Connection, ConnectionProvider, open_provider
+from iucut.errors import IucutError
+from iucut.feed import Changes, Cursor, Position
+from iucut.migrate import MigrationResult
+from iucut.prove import ProofReport
+from iucut.units import CutDocument, Plan
+
+PathLike = str | Path
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    """A document rebuilt from the database: its path and its text, byte for byte."""
+
+    doc_path: str
+    text: str
+
+    def __iter__(self) -> Iterator[str]:  # ``path, text = store.export(doc)``
+        return iter((self.doc_path, self.text))
+
+    @property
+    def data(self) -> bytes:
+        return self.text.encode("utf-8", "surrogatepass")
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUnit:
+    """The current version of an active unit, with what loaders put in metadata."""
+
+    code: str
+    namespace: str
+    doc_path: str
+    parent_code: str | None
+    kind: str
+    label: str | None
+    ordinal: int
+    depth: int
+    position: int
+    version: int
+    content_hash: str
+    title: str
+    raw_heading: str
+    body: str
+    line_start: int | None
+    line_end: int | None
+
+    @property
+    def text(self) -> str:
+        return self.raw_heading + self.body
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCursor:
+    """Where a named consumer of the change feed has got to, kept in the database."""
+
+    consumer: str
+    position: Position
+    pending: Position | None  # a range it was writing when it last stopped (None: clean)
+
+
+def connect(
+    dsn: str | None = None,
+    *,
+    schema: str | None = None,
+    driver: str | None = None,
+    env_file: PathLike | None = None,
+    apply_role: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Store:
+    """A Store over a database: ``dsn`` (libpq URI or key=value), else as the CLI finds one
+    (``IUCUT_DSN``, ``DATABASE_URL``, ``PG*``, ``iucut.yaml``), else the embedded server.
+
+    Nothing is opened until a verb needs it.
+    """
+    settings = load_settings(
+        dsn=dsn,
+        schema=schema,
+        driver=driver,
+        env_file=Path(env_file) if env_file is not None else None,
+        environ=environ,
+    )
+    if apply_role is not None:
+        settings = settings.with_(apply_role=apply_role)
+    return Store(settings)
+
+
+class Store:
+    """The iucut verbs over one database: plan, prove, apply, show, history, export, ls,
+    changes (and migrate)."""
+
+    def __init__(self, settings: Settings, provider: ConnectionProvider | None = None):
+        self.settings = settings
+        self.provider = provider or open_provider(settings)
+
+    def __repr__(self) -> str:
+        return f"<iucut.Store schema={self.settings.schema} driver={self.settings.driver}>"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None  # each verb closes its own connection
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads (autocommit), closed afterwards."""
+        conn = self.provider.connect(autocommit=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A connection as the role that writes (``apply_role``), closed afterwards."""
+        conn = self.provider.connect(user=self.settings.apply_role, autocommit=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    # ---------------------------------------------------------------- schema
+
+    def migrate(self, *, roles: bool = False) -> MigrationResult:
+        """Bring the schema up to date (``roles``: also the roles and their privileges)."""
+        from iucut.migrate import migrate
+
+        with self.reading() as conn:
+            return migrate(conn, self.settings.schema, roles=self.settings.roles if roles else None)
+
+    # ---------------------------------------------------------------- write path
+
+    def cut(
+        self, paths: Iterable[PathLike], *, glob: str = DEFAULT_GLOB, root: PathLike | None = None
+    ) -> list[CutDocument | IucutError]:
+        """Cut the sources as the CLI does (this store's configuration); a bad document
+        is an error in the list and the others go on."""
+        return list(
+            iter_cut(
+                paths,
+                glob=glob,
+                root=root if root is not None else default_root(),
+                config=self.settings.config,
+            )
+        )
+
+    def plan(
+        self,
+        paths: Iterable[PathLike],
+        *,
+        glob: str = DEFAULT_GLOB,
+        root: PathLike | None = None,
+        prune: bool = False,
+    ) -> Plan:
+        """What apply would do (reads only). ``plan.id`` is its id; ``prune`` retires the
+        documents missing from the given folders."""
+        given = [Path(p) for p in paths]
+        items = self.cut(given, glob=glob, root=root)
+        scopes = _prune_scopes(given, root) if prune else None
+        with self.reading() as conn:
+            return plan_mod.make_plan(conn, items, prune_scopes=scopes)
+
+    def prove(self, plan: Plan, *, observer_role: str | None = None) -> ProofReport:
+        """The rollback-only proof of ``plan`` (writes nothing; runs with the switch off)."""
+        from iucut.prove import prove
+
+        return prove(self.settings, self.provider, plan, plan.id, observer_user=observer_role)
+
+    def apply(
+        self,
+        plan: Plan | Iterable[PathLike],
+        *,
+        execution: bool | None = None,
+        glob: str = DEFAULT_GLOB,
+        root: PathLike | None = None,
+        prune: bool = False,
+        all_or_nothing: bool = False,
+    ) -> ApplyResult:
+        """Write a reviewed plan exactly (refused if stale), or cut and apply paths.
+
+        Refused (ExecutionDisabled) while the kill-switch is off. ``execution=True`` turns
+        it on for this call only, ``False`` keeps it off whatever the environment says;
+        the database freeze is checked by the database and wins either way.
+        """
+        settings = self.settings
+        if execution is True:
+            settings = settings.with_(
+                execution=EXECUTION_ON, execution_source="apply(execution=True)"
+            )
+        elif execution is False:
+            settings = settings.with_(execution=None, execution_source="apply(execution=False)")
+        apply_mod.ensure_enabled(settings)
+        if isinstance(plan, Plan):
+            return apply_mod.apply_plan(settings, self.provider, plan, plan.id)
+        paths = [Path(p) for p in plan]
+        items = self.cut(paths, glob=glob, root=root)
+        scopes = _prune_scopes(paths, root) if prune else None
+        return apply_mod.apply_documents(
+            settings, self.provider, items, prune_scopes=scopes, all_or_nothing=all_or_nothing
+        )
+
+    # ---------------------------------------------------------------- reads
+
+    def show(self, code: str) -> UnitView:
+        """A unit: its current version, parent, children and state (NotFound if none)."""
+        with self.reading() as conn:
+            return browse.show(conn, code)
+
+    def history(self, code: str) -> History:
+        """Every version and lifecycle event of a unit."""
+        with self.reading() as conn:
+            return browse.history(conn, code)
+
+    def references(
+        self, code: str, *, cited_by: bool = False, version: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The references a unit makes (its current version, or ``version``), or with
+        ``cited_by`` the active units whose references point at it (iucut.refs)."""
+        from iucut.refs import read_references
+
+        with self.reading() as conn:
+            return read_references(conn, code, cited_by=cited_by, version=version)
+
+    def export(self, doc: str) -> Export:
+        """A document (by path or namespace) rebuilt from the database, byte for byte."""
+        with self.reading() as conn:
+            path, text = browse.export(conn, doc)
+        return Export(path, text)
+
+    def ls(self, doc: str | None = None) -> list[DocumentInfo]:
+        """The documents: all, or those of a namespace, a path, or a folder of paths."""
+        with self.reading() as conn:
+            return browse.ls(conn, doc)
+
+    def units(self, doc: str | None = None) -> list[CurrentUnit]:
+        """The current version of every active unit (of one document or namespace), in
+        document order."""
+        with self.reading() as conn:
+            rows = conn.query("units_current", doc=doc).fetchall()
+        return [CurrentUnit(**r) for r in rows]
+
+    def ancestors(self, codes: Sequence[str]) -> dict[str, list[str]]:
+        """The titles of each unit's ancestors, root first (current versions)."""
+        known: dict[str, tuple[str | None, str]] = {}  # code → (parent, title)
+        asked: set[str] = set()
+        todo = set(codes)
+        with self.reading() as conn:
+            while todo:
+                asked |= todo
+                for r in conn.query("unit_titles", codes=sorted(todo)).fetchall():
+                    known[r["code"]] = (r["parent_code"], r["title"])
+                todo = {p for p, _ in known.values() if p is not None and p not in asked}
+        out: dict[str, list[str]] = {}
+        for code in codes:
+            chain: list[str] = []
+            up = known.get(code, (None, ""))[0]
+            while up is not None and up in known and len(chain) < 64:
+                chain.append(known[up][1])
+                up = known[up][0]
+            out[code] = chain[::-1]
+        return out
+
+    def search(self, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """Active units whose text contains ``text`` (plain, case-insensitive)."""
+        with self.reading() as conn:
+            rows = conn.query("units_search", text=text, limit=limit).fetchall()
+        return [dict(r) for r in rows]
+
+    # ---------------------------------------------------------------- the change feed
+
+    def changes(
+        self, since: str | Cursor | datetime | None = None, *, limit: int = feed.DEFAULT_LIMIT
+    ) -> Changes:
+        """The changes committed after ``since`` (a cursor of this database, a run id, a
+        time; None: from the beginning), in commit order; ``.cursor`` resumes."""
+        with self.reading() as conn:
+            return feed.read_changes(conn, since, limit=limit)
+
+    def head(self) -> Cursor:
+        """A cursor after the last committed change."""
+        with self.reading() as conn:
+            return feed.head(conn)
+
+    def feed_cursor(self, consumer: str) -> FeedCursor | None:
+        """Where the consumer ``consumer`` has got to (None: it never synced)."""
+        with self.reading() as conn:
+            row = conn.query("feed_cursor_get", consumer=consumer).fetchone()
+        if row is None:
+            return None
+        pending = (
+            None
+            if row["pending_seq"] is None
+            else Position(int(row["pending_seq"]), int(row["pending_event"]))
+        )
+        return FeedCursor(consumer, Position(int(row["commit_seq"]), int(row["event_id"])), pending)
+
+    def set_feed_cursor(
+        self,
+        consumer: str,
+        expect: FeedCursor | None,
+        position: Position,
+        pending: Position | None = None,
+    ) -> FeedCursor:
+        """Move a consumer's cursor (refused with StalePlan if it moved meanwhile)."""
+        with self.writing() as conn:
+            conn.query(
+                "feed_cursor_set",
+                consumer=consumer,
+                expect_seq=None if expect is None else expect.position.commit_seq,
+                expect_event=None if expect is None else expect.position.event_id,
+                commit_seq=position.commit_seq,
+                event_id=position.event_id,
+                pending_seq=None if pending is None else pending.commit_seq,
+                pending_event=None if pending is None else pending.event_id,
+            )
+        return FeedCursor(consumer, position, pending)
+
+    def database_tag(self) -> str:
+        """The digest of this database's identity that its cursors carry."""
+        with self.reading() as conn:
+            return feed.database_tag(plan_mod.read_fingerprint(conn))
+
+
+def _prune_scopes(paths: Sequence[Path], root: PathLike | None) -> list[str]:
+    base = Path(root) if root is not None else default_root()
+    scopes = []
+    for p in paths:
+        if p.is_dir():
+            try:
+                scopes.append(p.resolve().relative_to(base.resolve()).as_posix())
+            except ValueError:
+                scopes.append(p.as_posix())
+    return scopes

@@ -1,0 +1,67 @@
+"""The change feed on a database upgraded from before migration 0006: the events written
+before it are in the feed (as commit 0, in event order), and later ones follow them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import iucut
+from iucut.config import Settings
+from iucut.db.connector import ConnectionProvider
+from iucut.db.target import Target, with_database
+from iucut.migrate import load_migrations, migrate
+
+LAW = "# Act\n\n## Article 1. Scope\n\nOne.\n\n## Article 2. Terms\n\nTwo.\n"
+
+
+@pytest.fixture
+def old_db(pg_server: Any, tmp_path: Path) -> Iterator[str]:
+    """A database migrated to version 2 only (before the change feed)."""
+    name = f"iucut_feedup_{os.getpid()}_{secrets.token_hex(4)}"
+    with pg_server.admin() as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    dsn = with_database(pg_server.dsn, name)
+    folder = tmp_path / "upto2"
+    folder.mkdir()
+    package = resources.files("iucut") / "sql" / "migrations"
+    for m in load_migrations():
+        if m.version <= 2:
+            (folder / m.filename).write_bytes((package / m.filename).read_bytes())
+    with ConnectionProvider(Target(dsn, "--dsn")).connect(autocommit=True) as conn:
+        migrate(conn, "public", directory=folder)
+    try:
+        yield dsn
+    finally:
+        with pg_server.admin() as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_events_before_the_feed_existed_are_in_it(old_db: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Units applied at schema version 2 appear in the feed after the upgrade, before the
+    changes made after it, in order."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs").mkdir()
+    law = tmp_path / "docs" / "act.md"
+    law.write_text(LAW, encoding="utf-8")
+    store = iucut.Store(Settings(dsn=old_db, env={}, execution="enabled"))
+    from iucut.apply import apply_documents
+
+    before = apply_documents(store.settings, store.provider, store.cut(["docs"]))
+    assert before.counts["created"] > 0
+    store.migrate()
+    law.write_text(LAW.replace("Two.", "Two, revised."), encoding="utf-8")
+    store.apply(["docs"])
+    feed = store.changes().changes
+    created = [c for c in feed if c.event == "created"]
+    assert len(created) == before.counts["created"]
+    assert {c.position.commit_seq for c in created} == {0}
+    assert [c.event for c in feed][-1] == "revised" and feed[-1].position.commit_seq >= 1
+    assert [c.position for c in feed] == sorted(c.position for c in feed)
+    assert all(c.text is not None for c in feed)
