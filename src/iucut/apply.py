@@ -215,6 +215,13 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
             profile=doc.profile,
             expect_profile=doc.expect_profile,
         )
+    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
+        conn.query(
+            "set_references",
+            run_id=run_id,
+            document=json.dumps({"doc_path": doc.doc_path}, ensure_ascii=False),
+            refs=json.dumps(list(doc.references), ensure_ascii=False),
+        )
     return result
 
 

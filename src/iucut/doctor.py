@@ -36,6 +36,7 @@ READ_TABLES = (
     "iu_run",
     "iu_document",
     "iu_control",
+    "unit_reference",
 )
 #: Modules that need an optional driver: a missing driver is a WARN, not a broken tree.
 OPTIONAL = {

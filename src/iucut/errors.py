@@ -196,6 +196,12 @@ class NotMigrated(DatabaseError):
     exit_code = 28
 
 
+class DanglingReferences(IucutError):
+    """plan --strict-refs: the plan would leave references of active units dangling."""
+
+    exit_code = 30
+
+
 class Interrupted(IucutError):
     """Interrupted (Ctrl-C): what was written before is listed."""
 
@@ -239,6 +245,8 @@ EXIT_CODES: dict[int, str] = {
     PlanFileError.exit_code: "a plan or proof file is not a readable iucut file",
     NotMigrated.exit_code: "the database is not migrated (no iucut schema or roles): "
     "run `iucut migrate --roles`",
+    DanglingReferences.exit_code: "plan --strict-refs: references of active units would "
+    "dangle (target retired or renumbered)",
     Interrupted.exit_code: "interrupted (Ctrl-C); the documents already written are listed",
     BROKEN_PIPE_EXIT: "standard output closed by its reader (e.g. `| head`); nothing printed",
 }

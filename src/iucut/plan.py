@@ -19,6 +19,7 @@ from iucut._version import __version__
 from iucut.cut.cutter import recut
 from iucut.db.connector import Connection
 from iucut.errors import ContractError, IucutError, NotFound, PlanFileError
+from iucut.refs import document_references, references_payload
 from iucut.units import (
     Change,
     CutDocument,
@@ -255,6 +256,7 @@ def _document_plan(
         expect_cut_digest=None if db_doc is None else db_doc.get("cut_digest"),
         profile=db_doc.get("profile") if action == "skip" and db_doc is not None else doc.profile,
         expect_profile=None if db_doc is None else db_doc.get("profile"),
+        references=() if action == "skip" else tuple(references_payload(document_references(doc))),
     )
 
 
@@ -600,6 +602,7 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
         "unchanged": doc.unchanged,
         "counts": doc.counts,
         "changes": [_change_to_dict(c) for c in doc.changes],
+        "references": list(doc.references),
     }
 
 
@@ -684,6 +687,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 )
                 for c in d["changes"]
             ),
+            references=tuple(d.get("references") or ()),
         )
         for d in data["documents"]
     )

@@ -236,6 +236,16 @@ class Store:
         with self.reading() as conn:
             return browse.history(conn, code)
 
+    def references(
+        self, code: str, *, cited_by: bool = False, version: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The references a unit makes (its current version, or ``version``), or with
+        ``cited_by`` the active units whose references point at it (iucut.refs)."""
+        from iucut.refs import read_references
+
+        with self.reading() as conn:
+            return read_references(conn, code, cited_by=cited_by, version=version)
+
     def export(self, doc: str) -> Export:
         """A document (by path or namespace) rebuilt from the database, byte for byte."""
         with self.reading() as conn:

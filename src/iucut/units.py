@@ -249,6 +249,8 @@ class DocumentPlan:
     expect_cut_digest: str | None = None  # the digest the database holds
     profile: str | None = None  # the label profile the document is cut with
     expect_profile: str | None = None  # the profile stored with it (None: none yet)
+    # rows for fn_iu_set_references (iucut.refs.references_payload); () when skipped
+    references: tuple[dict[str, Any], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:

@@ -25,6 +25,7 @@ TABLES = [
     "iucut_object",
     "iu_commit",
     "iu_feed_cursor",
+    "unit_reference",
 ]
 WRITE_FUNCTIONS = [
     "fn_run_begin",
@@ -36,6 +37,7 @@ WRITE_FUNCTIONS = [
     "fn_iu_restore",
     "fn_iu_apply_document",
     "fn_iu_feed_cursor_set",
+    "fn_iu_set_references",
 ]
 ROLES = Roles()
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from iucut import apply as apply_mod
+from iucut import dangling as dangling_mod
 from iucut import plan as plan_mod
 from iucut.cli import (
     Context,
@@ -30,7 +31,7 @@ from iucut.cli import (
 from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
-from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
+from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
 
@@ -218,6 +219,11 @@ def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputErr
     help="Show this saved plan file (-o) instead of planning: no database is used, the "
     "old texts are in the file.",
 )
+@click.option(
+    "--strict-refs",
+    is_flag=True,
+    help="Refuse the plan (exit 30) when references of active units would dangle.",
+)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -231,6 +237,7 @@ def plan_cmd(
     summary: bool,
     report_dir: Path | None,
     plan_file: Path | None,
+    strict_refs: bool,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
 
@@ -242,13 +249,14 @@ def plan_cmd(
     -detailed-exitcode).
     """
     alike: list[str] = []
+    broken: list[Any] = []
     if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
         if paths or prune or output is not None:
             raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
         the_plan, plan_id = plan_mod.read_plan(plan_file)
         data = plan_mod.plan_to_dict(the_plan)
     else:
-        the_plan, items, alike = _make_plan(ctx, paths, glob, root, prune, as_json)
+        the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json)
         data = plan_mod.plan_to_dict(the_plan)
         plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
     if output is not None:
@@ -265,10 +273,25 @@ def plan_cmd(
         if plan_file is None:
             show_rejections(the_plan.rejected, items)  # (the text lists them on stdout)
         found = [{"path": w.split(": ", 1)[0], "warning": w} for w in alike]
-        echo_json({"plan_id": plan_id, **data, "warnings": ctx.warnings + found})
+        echo_json(
+            {
+                "plan_id": plan_id,
+                **data,
+                "warnings": ctx.warnings + found,
+                "dangling": [d.to_dict() for d in broken],
+            }
+        )
     else:
         print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
+        for d in broken:
+            click.echo(printable(f"dangling reference: {d.describe()}"))
         strict_reminder(ctx)
+    if broken and strict_refs:
+        raise DanglingReferences(
+            f"{plural(len(broken), 'reference')} of active units would dangle "
+            f"(first: {broken[0].describe()})",
+            hint="fix the citing units in the same change, or plan without --strict-refs",
+        )
     if the_plan.rejected and plan_file is None:
         if as_json:
             # the JSON above lists them: one JSON document per command
@@ -288,10 +311,11 @@ def _make_plan(
     root: Path | None,
     prune: bool,
     as_json: bool,
-) -> tuple[Plan, list[CutDocument | IucutError], list[str]]:
+) -> tuple[Plan, list[CutDocument | IucutError], list[str], list[Any]]:
     """Cut the sources and plan them against the database (read-only); the plan, what
-    cutting gave (documents or the errors already reported), and the warnings about new
-    documents that look like stored ones (said on stderr here)."""
+    cutting gave (documents or the errors already reported), the warnings about new
+    documents that look like stored ones (said on stderr here), and the references of
+    active units the plan would leave dangling."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
     provider = open_provider(ctx.settings)
@@ -300,11 +324,14 @@ def _make_plan(
         with progress(not as_json, "planning") as bar:
             the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
             alike = plan_mod.lookalikes(conn, the_plan, items)
+        broken = dangling_mod.dangling(
+            conn, the_plan, (d for d in items if isinstance(d, CutDocument))
+        )
     finally:
         conn.close()
     for warning in alike:
         note(f"iucut: warning: {warning}")
-    return the_plan, items, alike
+    return the_plan, items, alike, list(broken)
 
 
 def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:

@@ -66,6 +66,9 @@ SELECT @schema@.fn_run_finish(%(run_id)s, %(status)s, %(counts)s::jsonb) AS stat
 -- name: apply_document
 SELECT @schema@.fn_iu_apply_document(%(run_id)s, %(document)s::jsonb, %(ops)s::jsonb) AS counts
 
+-- name: set_references
+SELECT @schema@.fn_iu_set_references(%(run_id)s, %(document)s::jsonb, %(refs)s::jsonb) AS n
+
 -- name: unit_show
 SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.ordinal,
        u.depth, u.position, u.state, u.current_version, u.content_hash,
@@ -520,3 +523,41 @@ SELECT @schema@.fn_iu_recode(%(run_id)s, %(doc_path)s, %(moves)s::jsonb) AS move
 SELECT DISTINCT code
   FROM @schema@.iu_lifecycle_log
  WHERE code = ANY(%(codes)s)
+
+-- name: unit_references
+-- The references of one unit's version (%(version)s NULL: its current one).
+SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
+       r.target_code, r.act, r.relative, t.state AS target_state
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_reference r
+    ON r.unit_id = u.unit_id AND r.version = coalesce(%(version)s, u.current_version)
+  LEFT JOIN @schema@.information_unit t ON t.code = r.target_code
+ WHERE u.code = %(code)s
+ ORDER BY r.ordinal;
+
+-- name: unit_cited_by
+-- The current versions of active units whose references point at one code.
+SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
+       r.target_code, r.act, r.relative, 'active' AS target_state
+  FROM @schema@.unit_reference r
+  JOIN @schema@.information_unit u
+    ON u.unit_id = r.unit_id AND r.version = u.current_version AND u.state = 'active'
+ WHERE r.target_code = %(code)s
+ ORDER BY u.doc_path, u.position, r.ordinal;
+
+-- name: references_into
+-- Active references (current versions) whose target is one of %(codes)s: the citing
+-- units a plan's retires and renumbers would leave dangling.
+SELECT u.code AS source, u.doc_path, r.text, r.target_code
+  FROM @schema@.unit_reference r
+  JOIN @schema@.information_unit u
+    ON u.unit_id = r.unit_id AND r.version = u.current_version AND u.state = 'active'
+ WHERE r.target_code = ANY (%(codes)s::text[])
+ ORDER BY u.doc_path, u.position, r.ordinal;
+
+-- name: unit_current_texts
+-- The current title and body of units (a plan's revised and retired codes).
+SELECT u.code, u.label, v.title, v.body
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = ANY (%(codes)s::text[]);
