@@ -329,8 +329,35 @@ def plan_document(
     fresh = [u.code for u in doc.units if u.code not in db_units]
     if fresh:
         check_codes_free(conn, doc)
-    taken = read_taken(conn, fresh) if fresh and db_units else set()
-    return diff_document(doc, db_doc, db_units, taken)
+    taken = read_taken(conn, fresh) if fresh else set()
+    dp = diff_document(doc, db_doc, db_units, taken)
+    check_no_code_reused(conn, dp, taken)
+    return dp
+
+
+def check_no_code_reused(conn: Connection, dp: DocumentPlan, taken: Collection[str]) -> None:
+    """Refuse a plan that creates a unit at a code another unit held once (the database
+    refuses it too, IUC08): the new unit would take over that unit's history."""
+    reused = [c for c in dp.changes if c.op == "create" and c.code in taken]
+    if not reused:
+        return
+    rows = conn.query("code_holders", codes=[c.code for c in reused]).fetchall()
+    holders = {r["code"]: r["holder"] for r in rows}
+    first = reused[0]
+    holder = holders.get(first.code, "?")
+    line = f":{first.unit.line_start}" if first.unit is not None else ""
+    more = (
+        f" ({len(reused) - 1} more: {', '.join(c.code for c in reused[1:4])})"
+        if len(reused) > 1
+        else ""
+    )
+    raise ContractError(
+        f"{dp.doc_path}{line}: code {first.code} was held by another unit, whose history is "
+        f"now at {holder}; a code is never handed to another unit, so this new unit cannot "
+        f"take it{more}. Give the new heading another label or title so that its code "
+        "differs; nothing of this document is written",
+        hint=f"code {first.code}: `iucut history {holder}` shows the unit that held it",
+    )
 
 
 #: The changes whose old text a reviewer needs: what a revision replaces, what a

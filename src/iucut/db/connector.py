@@ -55,6 +55,7 @@ SQLSTATE_ERRORS: dict[str, type[IucutError]] = {
     "IUC05": ContractError,  # a negative position
     "IUC06": ContractError,  # two units at one position
     "IUC07": ContractError,  # a document digest that is not its units'
+    "IUC08": ContractError,  # a create of a code another unit held (0011)
 }
 #: SQLSTATE classes and codes that mean the connection itself failed or was lost.
 CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")

@@ -524,6 +524,14 @@ SELECT DISTINCT code
   FROM @schema@.iu_lifecycle_log
  WHERE code = ANY(%(codes)s)
 
+-- name: code_holders
+-- For each of the codes, the code now of a unit the lifecycle log shows held it.
+SELECT DISTINCT ON (l.code) l.code, u.code AS holder
+  FROM @schema@.iu_lifecycle_log l
+  JOIN @schema@.information_unit u ON u.unit_id = l.unit_id
+ WHERE l.code = ANY(%(codes)s)
+ ORDER BY l.code, l.event_id DESC
+
 -- name: unit_references
 -- The references of one unit's version (%(version)s NULL: its current one).
 SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
