@@ -91,8 +91,9 @@ def find_renames(
     """New code -> old code of units whose code changed: an active unit whose code is
     gone and a unit with a code never seen before, of the same kind, with the same
     content hash (each the only one with that hash on its side), or else holding the
-    same children (a retitled heading). ``taken``: codes that other units held once
-    (never handed out again)."""
+    same children (a retitled heading). ``taken``: codes that units held once (never
+    handed to another unit); as a mapping, code -> the codes now of the units that held
+    it, so that a unit may move back to a code it held itself."""
     codes = {u.code for u in doc.units}
     gone: dict[str, list[str]] = {}
     for code, cur in db_units.items():
@@ -102,12 +103,24 @@ def find_renames(
         return {}
     fresh: dict[str, list[Unit]] = {}
     for u in doc.units:
-        if u.code not in db_units and u.code not in taken:
+        if u.code not in db_units:
             fresh.setdefault(u.content_hash, []).append(u)
+
+    def free(new: str, old: str) -> bool:
+        """Whether ``new`` may become the code of the unit now at ``old``."""
+        if new not in taken:
+            return True
+        return isinstance(taken, Mapping) and set(taken[new]) == {old}
+
     renames: dict[str, str] = {}
     for digest, old in gone.items():
         new = fresh.get(digest, [])
-        if len(old) == 1 and len(new) == 1 and db_units[old[0]].kind == new[0].kind:
+        if (
+            len(old) == 1
+            and len(new) == 1
+            and db_units[old[0]].kind == new[0].kind
+            and free(new[0].code, old[0])
+        ):
             renames[new[0].code] = old[0]
     # A retitled heading: its text changed, but it holds the same children as before.
     left_old = {c for codes_ in gone.values() for c in codes_} - set(renames.values())
@@ -134,6 +147,7 @@ def find_renames(
                 len(olds) == 1
                 and len(news) == 1
                 and db_units[olds[0]].kind == left_new[news[0]].kind
+                and free(news[0], olds[0])
             ):
                 renames[news[0]] = olds[0]
     return renames
@@ -329,22 +343,29 @@ def plan_document(
     fresh = [u.code for u in doc.units if u.code not in db_units]
     if fresh:
         check_codes_free(conn, doc)
-    taken = read_taken(conn, fresh) if fresh else set()
+    taken = read_holders(conn, fresh) if fresh else {}
     dp = diff_document(doc, db_doc, db_units, taken)
-    check_no_code_reused(conn, dp, taken)
+    check_no_code_reused(dp, taken)
     return dp
 
 
-def check_no_code_reused(conn: Connection, dp: DocumentPlan, taken: Collection[str]) -> None:
+def read_holders(conn: Connection, codes: Sequence[str]) -> dict[str, set[str]]:
+    """Those of ``codes`` that a unit held once, each with the codes now of the units that
+    held it (the lifecycle log remembers them)."""
+    holders: dict[str, set[str]] = {}
+    for r in conn.query("code_holders", codes=list(codes)).fetchall():
+        holders.setdefault(r["code"], set()).add(r["holder"])
+    return holders
+
+
+def check_no_code_reused(dp: DocumentPlan, taken: Mapping[str, Collection[str]]) -> None:
     """Refuse a plan that creates a unit at a code another unit held once (the database
     refuses it too, IUC08): the new unit would take over that unit's history."""
     reused = [c for c in dp.changes if c.op == "create" and c.code in taken]
     if not reused:
         return
-    rows = conn.query("code_holders", codes=[c.code for c in reused]).fetchall()
-    holders = {r["code"]: r["holder"] for r in rows}
     first = reused[0]
-    holder = holders.get(first.code, "?")
+    holder = ", ".join(sorted(taken[first.code]))
     line = f":{first.unit.line_start}" if first.unit is not None else ""
     more = (
         f" ({len(reused) - 1} more: {', '.join(c.code for c in reused[1:4])})"

@@ -143,3 +143,25 @@ def test_the_per_unit_create_refuses_a_code_once_held(db: Any) -> None:
         conn.rollback()
     assert caught.value.context.get("sqlstate") == "IUC08"
     assert HOLDER in caught.value.message
+
+
+def test_a_unit_moves_back_to_a_code_it_held_itself(db: Any) -> None:
+    """v1 again after v2: X moves back to G/Kap1 (its own old code, same unit), which is
+    neither rejected nor refused, and no code is held by two units."""
+    history(db)
+    with db.connect() as conn:
+        unit_id = conn.execute(
+            f"SELECT unit_id FROM {db.schema}.information_unit WHERE code = %(c)s", {"c": HOLDER}
+        ).scalar()
+    result = apply_documents(settings(db), db.provider(), [cut(KAP)])
+    assert not result.failed and not result.rejected, result
+    assert result.counts["moved"] >= 1 and result.counts["created"] == 0
+    with db.connect() as conn:
+        back = conn.execute(
+            f"SELECT unit_id FROM {db.schema}.information_unit WHERE code = %(c)s", {"c": OLD}
+        ).scalar()
+        reused = conn.execute(
+            f"SELECT count(*) FROM (SELECT code FROM {db.schema}.iu_lifecycle_log GROUP BY code "
+            "HAVING count(DISTINCT unit_id) > 1) r"
+        ).scalar()
+    assert (back, reused) == (unit_id, 0)

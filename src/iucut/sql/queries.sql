@@ -525,12 +525,12 @@ SELECT DISTINCT code
  WHERE code = ANY(%(codes)s)
 
 -- name: code_holders
--- For each of the codes, the code now of a unit the lifecycle log shows held it.
-SELECT DISTINCT ON (l.code) l.code, u.code AS holder
+-- Of the codes, those the lifecycle log shows held, each with the code now of every unit
+-- that held it.
+SELECT DISTINCT l.code, u.code AS holder
   FROM @schema@.iu_lifecycle_log l
   JOIN @schema@.information_unit u ON u.unit_id = l.unit_id
  WHERE l.code = ANY(%(codes)s)
- ORDER BY l.code, l.event_id DESC
 
 -- name: unit_references
 -- The references of one unit's version (%(version)s NULL: its current one).
