@@ -588,8 +588,11 @@ def _check_pill(provider: ConnectionProvider, role: str | None) -> Check:
 # --------------------------------------------------------------------------------------
 
 
-def check_proof_report(path: Path, plan_hash: str, provider: ConnectionProvider) -> dict[str, Any]:
-    """Accept a proof report only if it passed, for this plan, on this database."""
+def check_proof_report(
+    path: Path, plan_hash: str, provider: ConnectionProvider, *, role: str | None = None
+) -> dict[str, Any]:
+    """Accept a proof report only if it passed, for this plan, on this database, driven
+    as the role that applies (``role``; None: the connecting role)."""
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -610,11 +613,19 @@ def check_proof_report(path: Path, plan_hash: str, provider: ConnectionProvider)
             f"plan {plan_hash[:12]}",
             hint="prove this plan: iucut prove --plan FILE",
         )
-    conn = provider.connect(autocommit=True)
+    conn = provider.connect(user=role, autocommit=True)
     try:
         here = read_fingerprint(conn)
+        applies_as = (conn.query("proof_identity").fetchone() or {}).get("role")
     finally:
         conn.close()
+    if report.get("role") != applies_as:
+        raise ProofFailed(
+            f"{path}: the proof drove the write path as {report.get('role') or 'an unnamed role'}"
+            f", but apply writes as {applies_as}",
+            hint="prove as the role that applies: set IUCUT_APPLY_ROLE (or apply_role) "
+            "the same for prove and apply",
+        )
     fp = report.get("fingerprint") or {}
     there = Fingerprint(
         str(fp.get("system_identifier")),

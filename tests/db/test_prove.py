@@ -285,3 +285,31 @@ def test_cli_prove_says_which_role_drove_the_write_path(cli_env: Any, tmp_path: 
     assert as_json.returncode == 0, as_json.stderr
     assert json.loads(as_json.stdout)["role"] == "cutter_exec"
     assert json.loads(next(reports.glob("*.json")).read_text())["role"] == "cutter_exec"
+
+
+def test_require_proof_refuses_a_proof_driven_as_another_role(
+    db: Any, cli_env: Any, tmp_path: Path
+) -> None:
+    """Proved as the superuser, applied as cutter_exec: --require-proof refuses (exit 10)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "qc.md").write_text(V1, encoding="utf-8")
+    plan_file = tmp_path / "plan.json"
+    assert cli_env.run("plan", str(src), "--root", str(src), "-o", str(plan_file)).returncode == 2
+    reports = tmp_path / "reports"
+    proved = cli_env.run("prove", "--plan", str(plan_file), "--report", str(reports))
+    assert proved.returncode == 0, proved.stderr
+    report_file = next(reports.glob("*.json"))
+    on = {"IUCUT_EXECUTION": "enabled", "IUCUT_APPLY_ROLE": "cutter_exec"}
+    refused = cli_env.run(
+        "apply", "--plan", str(plan_file), "--require-proof", str(report_file), env=on
+    )
+    assert refused.returncode == 10, refused.stderr
+    assert "apply writes as cutter_exec" in refused.stderr
+    with db.connect(autocommit=True) as conn:
+        assert conn.execute(f"SELECT count(*) AS n FROM {db.schema}.iu_run").scalar() == 0
+
+    again = cli_env.run("prove", "--plan", str(plan_file), "--report", str(reports), env=on)
+    assert again.returncode == 0, again.stdout + again.stderr
+    ok = cli_env.run("apply", "--plan", str(plan_file), "--require-proof", str(report_file), env=on)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
