@@ -161,6 +161,8 @@ def load_settings(
         raise ConfigError(f"unknown driver {chosen_driver!r}: choose one of {', '.join(DRIVERS)}")
     apply_role = env.get("IUCUT_APPLY_ROLE") or config.get("apply_role")
     home = Path(env["IUCUT_HOME"]) if env.get("IUCUT_HOME") else Path.home() / ".iucut"
+    if env.get("IUCUT_MAX_DOCUMENT_BYTES"):  # the cutter reads it from the configuration
+        config = {**config, "max_document_bytes": env["IUCUT_MAX_DOCUMENT_BYTES"]}
     return Settings(
         dsn=dsn or env.get("IUCUT_DSN") or env.get("DATABASE_URL") or config.get("dsn"),
         schema=identifier(

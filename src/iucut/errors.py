@@ -148,6 +148,18 @@ class OutputError(IucutError):
     exit_code = 15
 
 
+class VerifyFailed(IucutError):
+    """The stored state does not check out (hashes, document digests or tree shape)."""
+
+    exit_code = 16
+
+
+class FreezeTimeout(IucutError):
+    """The freeze gave up waiting for writes in flight; writes are not frozen."""
+
+    exit_code = 17
+
+
 class CursorRefused(IucutError):
     """A change-feed cursor is refused (malformed, or from another database)."""
 
@@ -204,6 +216,8 @@ EXIT_CODES: dict[int, str] = {
     ConfigError.exit_code: "invalid configuration",
     NotFound.exit_code: "no such unit or document",
     OutputError.exit_code: "an output file cannot be written (named, with the reason)",
+    VerifyFailed.exit_code: "verify: the stored state does not check out (or doctor's check)",
+    FreezeTimeout.exit_code: "freeze: gave up waiting for writes in flight (named); not frozen",
     CursorRefused.exit_code: "changes: the cursor is malformed or from another database",
     NotReadOnly.exit_code: "mcp: refused to start with a role that can write",
     USAGE_EXIT: "usage error (unknown option, missing argument)",

@@ -7,14 +7,16 @@ file whose sha256 is its id, reviewed, and given to ``apply --plan`` or ``prove 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from iucut._version import __version__
+from iucut.cut.cutter import recut
 from iucut.db.connector import Connection
 from iucut.errors import ContractError, IucutError, PlanFileError
 from iucut.units import (
@@ -22,10 +24,12 @@ from iucut.units import (
     CutDocument,
     DocumentPlan,
     Fingerprint,
+    OldText,
     Plan,
     Rejected,
     Unit,
     UnitState,
+    content_hash,
 )
 
 PLAN_FORMAT = "iucut-plan/1"
@@ -62,18 +66,104 @@ def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument) -> bool:
         and db_doc["state"] == "active"
         and db_doc["doc_hash"] == doc.doc_hash
         and db_doc.get("cut_digest") == cut_digest(doc)
+        and (doc.profile is None or db_doc.get("profile") == doc.profile)
     )
+
+
+def with_stored_profile(doc: CutDocument, db_doc: Mapping[str, Any] | None) -> CutDocument:
+    """``doc`` cut with the profile stored with the document, when its own profile was
+    only detected: a version whose lines read as another language keeps its profile
+    (and every code). A profile given on purpose (--profile, front matter iu_profile,
+    configuration) stays, and the plan shows the change."""
+    stored = None if db_doc is None else db_doc.get("profile")
+    if stored is None or doc.profile in (None, stored) or doc.profile_source != "detected":
+        return doc
+    try:
+        return recut(doc, stored)
+    except IucutError:  # e.g. a configured profile no longer configured: the plan shows it
+        return doc
+
+
+def find_renames(
+    doc: CutDocument, db_units: Mapping[str, UnitState], taken: Collection[str] = ()
+) -> dict[str, str]:
+    """New code -> old code of units whose code changed: an active unit whose code is
+    gone and a unit with a code never seen before, of the same kind, with the same
+    content hash (each the only one with that hash on its side), or else holding the
+    same children (a retitled heading). ``taken``: codes that other units held once
+    (never handed out again)."""
+    codes = {u.code for u in doc.units}
+    gone: dict[str, list[str]] = {}
+    for code, cur in db_units.items():
+        if code not in codes and cur.state == "active":
+            gone.setdefault(cur.content_hash, []).append(code)
+    if not gone:
+        return {}
+    fresh: dict[str, list[Unit]] = {}
+    for u in doc.units:
+        if u.code not in db_units and u.code not in taken:
+            fresh.setdefault(u.content_hash, []).append(u)
+    renames: dict[str, str] = {}
+    for digest, old in gone.items():
+        new = fresh.get(digest, [])
+        if len(old) == 1 and len(new) == 1 and db_units[old[0]].kind == new[0].kind:
+            renames[new[0].code] = old[0]
+    # A retitled heading: its text changed, but it holds the same children as before.
+    left_old = {c for codes_ in gone.values() for c in codes_} - set(renames.values())
+    left_new = {u.code: u for us in fresh.values() for u in us if u.code not in renames}
+    if left_old and left_new:
+        to = {old: new for new, old in renames.items()}
+        held: dict[str, set[str]] = {}
+        for code, cur in db_units.items():
+            if cur.parent_code in left_old and cur.state == "active":
+                held.setdefault(cur.parent_code, set()).add(to.get(code, code))
+        holds: dict[str, set[str]] = {}
+        for u in doc.units:
+            if u.parent_code in left_new:
+                holds.setdefault(u.parent_code, set()).add(u.code)
+        by_children: dict[frozenset[str], list[str]] = {}
+        for code, kids in held.items():
+            by_children.setdefault(frozenset(kids), []).append(code)
+        matched: dict[frozenset[str], list[str]] = {}
+        for code, kids in holds.items():
+            matched.setdefault(frozenset(kids), []).append(code)
+        for kid_set, olds in by_children.items():
+            news = matched.get(kid_set, [])
+            if (
+                len(olds) == 1
+                and len(news) == 1
+                and db_units[olds[0]].kind == left_new[news[0]].kind
+            ):
+                renames[news[0]] = olds[0]
+    return renames
+
+
+def _renamed(db_units: Mapping[str, UnitState], renames: Mapping[str, str]) -> dict[str, UnitState]:
+    """The database state as it is after the renames (children follow their parent)."""
+    to = {old: new for new, old in renames.items()}
+    out: dict[str, UnitState] = {}
+    for code, cur in db_units.items():
+        parent = to.get(cur.parent_code or "", cur.parent_code)
+        if code in to or parent != cur.parent_code:
+            cur = dataclasses.replace(cur, code=to.get(code, code), parent_code=parent)
+        out[cur.code] = cur
+    return out
 
 
 def diff_document(
     doc: CutDocument,
     db_doc: Mapping[str, Any] | None,
     db_units: Mapping[str, UnitState],
+    taken: Collection[str] = (),
 ) -> DocumentPlan:
-    """The changes that bring the database's copy of ``doc`` to the cut ``doc``."""
+    """The changes that bring the database's copy of ``doc`` to the cut ``doc``. A unit
+    whose code changed but not its text is moved to its new code (see find_renames)."""
     units = doc.units
     if is_current(db_doc, doc):
         return _document_plan(doc, db_doc, "skip", (), len(units))
+    renames = find_renames(doc, db_units, taken)
+    if renames:
+        db_units = _renamed(db_units, renames)
     changes: list[Change] = []
     unchanged = 0
     for unit in units:
@@ -82,11 +172,12 @@ def diff_document(
             changes.append(Change("create", unit.code, None, unit))
             continue
         moved = cur.parent_code != unit.parent_code
+        renamed_from = renames.get(unit.code)
         if cur.state == "retired":
             op = "restore"
         elif cur.content_hash != unit.content_hash:
             op = "revise"
-        elif moved:
+        elif moved or renamed_from is not None:
             op = "move"
         elif _placement(cur) != _placement(unit):
             op = "place"
@@ -102,6 +193,7 @@ def diff_document(
                 moved=moved,
                 moved_from=cur.parent_code if moved else None,
                 old_hash=cur.content_hash,
+                renamed_from=renamed_from,
             )
         )
     codes = {u.code for u in units}
@@ -161,6 +253,8 @@ def _document_plan(
         if action == "skip" and db_doc is not None
         else cut_digest(doc),
         expect_cut_digest=None if db_doc is None else db_doc.get("cut_digest"),
+        profile=db_doc.get("profile") if action == "skip" and db_doc is not None else doc.profile,
+        expect_profile=None if db_doc is None else db_doc.get("profile"),
     )
 
 
@@ -197,7 +291,17 @@ def read_units(conn: Connection, doc_path: str) -> dict[str, UnitState]:
 
 def read_documents(conn: Connection, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
     rows = conn.query("documents_by_path", paths=list(paths)).fetchall()
-    return {r["doc_path"]: dict(r) for r in rows}
+    found = {r["doc_path"]: dict(r) for r in rows}
+    if found:
+        for r in conn.query("document_profiles", paths=list(found)).fetchall():
+            found[r["doc_path"]]["profile"] = r["profile"]
+    return found
+
+
+def read_taken(conn: Connection, codes: Sequence[str]) -> set[str]:
+    """Those of ``codes`` that a unit held once (the lifecycle log remembers them)."""
+    rows = conn.query("codes_ever_held", codes=list(codes)).fetchall()
+    return {r["code"] for r in rows}
 
 
 def check_codes_free(conn: Connection, doc: CutDocument) -> None:
@@ -220,9 +324,34 @@ def plan_document(
     if is_current(db_doc, doc):
         return diff_document(doc, db_doc, {})
     db_units = read_units(conn, doc.path) if db_doc is not None else {}
-    if any(u.code not in db_units for u in doc.units):
+    fresh = [u.code for u in doc.units if u.code not in db_units]
+    if fresh:
         check_codes_free(conn, doc)
-    return diff_document(doc, db_doc, db_units)
+    taken = read_taken(conn, fresh) if fresh and db_units else set()
+    return diff_document(doc, db_doc, db_units, taken)
+
+
+#: The changes whose old text a reviewer needs: what a revision replaces, what a
+#: retirement removes, what a restore brings back over.
+_REVIEWED_OPS = frozenset({"revise", "restore", "retire"})
+
+
+def with_old_texts(conn: Connection, dp: DocumentPlan) -> DocumentPlan:
+    """``dp`` with the database's text of each unit it revises, restores or retires.
+
+    Only those units are read (one query per document with such changes); the text is
+    for review only (a diff, offline too), apply checks versions and hashes.
+    """
+    codes = [c.code for c in dp.changes if c.op in _REVIEWED_OPS and c.old is None]
+    if not codes:
+        return dp
+    rows = conn.query("unit_texts", codes=codes).fetchall()
+    texts = {r["code"]: OldText(r["title"], r["raw_heading"], r["body"]) for r in rows}
+    changes = tuple(
+        replace(c, old=texts[c.code]) if c.old is None and c.code in texts else c
+        for c in dp.changes
+    )
+    return replace(dp, changes=changes)
 
 
 def make_plan(
@@ -250,7 +379,8 @@ def make_plan(
     db_docs = read_documents(conn, [d.path for d in found.todo])
     for n, doc in enumerate(found.todo, 1):
         try:
-            plans.append(plan_document(conn, doc, db_docs.get(doc.path)))
+            dp = plan_document(conn, doc, db_docs.get(doc.path))
+            plans.append(with_old_texts(conn, dp))
         except ContractError as exc:  # this document only; the others proceed
             rejected.append(Rejected(doc.path, exc.message))
         if on_progress is not None:
@@ -260,7 +390,8 @@ def make_plan(
     for path in found.prune:
         current = read_documents(conn, [path]).get(path)
         if current is not None:
-            plans.append(retire_document(current, read_units(conn, path)))
+            dp = retire_document(current, read_units(conn, path))
+            plans.append(with_old_texts(conn, dp))
     return Plan(
         fingerprint=fingerprint,
         documents=tuple(plans),
@@ -301,6 +432,7 @@ def triage(
             docs.append(item)
     docs = _drop_shared_namespaces(docs, rejected)
     db_docs = read_documents(conn, [d.path for d in docs])
+    docs = [with_stored_profile(doc, db_docs.get(doc.path)) for doc in docs]
     todo: list[CutDocument] = []
     skipped: list[CutDocument] = []
     for doc in docs:
@@ -383,23 +515,49 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
         "cut_digest": doc.cut_digest,
         "expect_cut_digest": doc.expect_cut_digest,
         "action": doc.action,
+        "profile": doc.profile,
+        "expect_profile": doc.expect_profile,
         "size_bytes": doc.size_bytes,
         "unit_count": doc.unit_count,
         "unchanged": doc.unchanged,
         "counts": doc.counts,
-        "changes": [
-            {
-                "op": c.op,
-                "code": c.code,
-                "expect_version": c.expect_version,
-                "moved": c.moved,
-                "moved_from": c.moved_from,
-                "old_hash": c.old_hash,
-                "unit": None if c.unit is None else c.unit.to_dict(),
-            }
-            for c in doc.changes
-        ],
+        "changes": [_change_to_dict(c) for c in doc.changes],
     }
+
+
+def _change_to_dict(c: Change) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "op": c.op,
+        "code": c.code,
+        "expect_version": c.expect_version,
+        "moved": c.moved,
+        "moved_from": c.moved_from,
+        "old_hash": c.old_hash,
+        "renamed_from": c.renamed_from,
+        "unit": None if c.unit is None else c.unit.to_dict(),
+    }
+    if c.old is not None:  # absent rather than null: a first plan stays as small as before
+        data["old"] = c.old.to_dict()
+    return data
+
+
+def _old_from_dict(c: Mapping[str, Any]) -> OldText | None:
+    """The old text of a change read from a plan file, checked against its old hash.
+
+    The old text is what a reviewer reads: an old text that is not the one the hash
+    names (an edited file) would show a diff that is not the change, so it is refused.
+    """
+    raw = c.get("old")
+    if raw is None:
+        return None
+    old = OldText(str(raw["title"]), str(raw["raw_heading"]), str(raw["body"]))
+    if c["old_hash"] is not None and content_hash(old.raw_heading, old.body) != c["old_hash"]:
+        raise PlanFileError(
+            f"the old text of {c['code']} in the plan is not the text its old hash names "
+            "(the file was edited)",
+            hint="make the plan again: `iucut plan PATH... -o FILE`",
+        )
+    return old
 
 
 def canonical_json(data: Any) -> bytes:
@@ -429,6 +587,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             cut_digest=d.get("cut_digest"),
             expect_cut_digest=d.get("expect_cut_digest"),
             action=d["action"],
+            profile=d.get("profile"),
+            expect_profile=d.get("expect_profile"),
             size_bytes=d["size_bytes"],
             unit_count=d["unit_count"],
             unchanged=d["unchanged"],
@@ -441,6 +601,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                     moved=c["moved"],
                     moved_from=c["moved_from"],
                     old_hash=c["old_hash"],
+                    old=_old_from_dict(c),
+                    renamed_from=c.get("renamed_from"),
                 )
                 for c in d["changes"]
             ),

@@ -114,6 +114,11 @@ class CutDocument:
     units: tuple[Unit, ...]
     front_matter: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    profile: str | None = None  # the label profile it was cut with
+    #: where the profile came from: given (--profile), front matter, configuration, detected
+    profile_source: str | None = None
+    #: the configuration it was cut with (to cut it again with a stored profile)
+    config: Any = field(default=None, compare=False, repr=False)
 
     def reassemble(self) -> str:
         return "".join(u.raw_heading + u.body for u in self.units)
@@ -151,6 +156,26 @@ class UnitState:
 
 
 @dataclass(frozen=True, slots=True)
+class OldText:
+    """The text the database holds for a unit that a change revises or retires.
+
+    Carried by the plan so that it can be reviewed (diffed) offline; apply never uses
+    it: its preconditions are the version and the hash.
+    """
+
+    title: str
+    raw_heading: str
+    body: str
+
+    @property
+    def text(self) -> str:
+        return self.raw_heading + self.body
+
+    def to_dict(self) -> dict[str, str]:
+        return {"title": self.title, "raw_heading": self.raw_heading, "body": self.body}
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """One unit's change. ``op`` is the main kind; ``moved`` marks a parent change too.
 
@@ -165,6 +190,10 @@ class Change:
     moved: bool = False
     moved_from: str | None = None  # the old parent when the parent changes
     old_hash: str | None = None
+    old: OldText | None = None  # the text replaced or retired (review only; see OldText)
+    #: the unit's code until now when its code changes (a renumbering): the same unit,
+    #: its history continues under the new code
+    renamed_from: str | None = None
 
     @property
     def db_op(self) -> str:
@@ -187,6 +216,8 @@ class Change:
             out.append("restored")
         elif self.op == "revise":
             out.append("revised")
+        if self.renamed_from is not None:
+            out.append("moved")
         if self.moved:
             out.append("moved")
         return tuple(out)
@@ -216,6 +247,8 @@ class DocumentPlan:
     unchanged: int  # units whose content, parent and state stay as they are
     cut_digest: str | None = None  # digest of the cut (see plan.cut_digest)
     expect_cut_digest: str | None = None  # the digest the database holds
+    profile: str | None = None  # the label profile the document is cut with
+    expect_profile: str | None = None  # the profile stored with it (None: none yet)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -231,6 +264,16 @@ class DocumentPlan:
             self.changes
             or self.expect_doc_hash != self.doc_hash
             or self.expect_cut_digest != self.cut_digest
+            or self.profile_changes
+        )
+
+    @property
+    def profile_changes(self) -> bool:
+        """Whether applying the plan stores another profile with the document."""
+        return (
+            self.action != "retire"
+            and self.profile is not None
+            and (self.profile != self.expect_profile)
         )
 
 

@@ -72,14 +72,15 @@ def test_check_passes_on_the_shared_corpora(cli_offline: CliEnv) -> None:
     assert "round-trip byte for byte" in result.stdout
 
 
-def test_glob_selects_files_and_empty_file_is_a_document(
-    cli_offline: CliEnv, tmp_path: Path
-) -> None:
-    """--glob chooses the files; an empty file is just its document unit."""
-    src = write(tmp_path / "src", {"a.txt": b"", "b.md": b"# x\n"})
+def test_glob_selects_files_and_empty_file_is_rejected(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """--glob chooses the files; an empty file is rejected (file, line 1, byte 0: an
+    emptied file must not retire a document's units unseen), the others are cut."""
+    src = write(tmp_path / "src", {"a.txt": b"", "c.txt": b"# y\n", "b.md": b"# x\n"})
     result = cli_offline.run("cut", "--json", "--glob", "*.txt", str(src))
-    assert result.returncode == 0, result.stderr
-    assert [json.loads(x)["kind"] for x in result.stdout.splitlines()] == ["document"]
+    assert result.returncode == 3, result.stderr
+    assert "a.txt:1 (byte 0): empty document" in result.stderr
+    rows = [json.loads(x) for x in result.stdout.splitlines() if x.startswith('{"namespace"')]
+    assert {r["doc_path"] for r in rows} == {"c.txt"}
 
 
 def test_cut_help_documents_the_options(cli_offline: CliEnv) -> None:

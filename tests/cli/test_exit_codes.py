@@ -175,6 +175,33 @@ CONDITIONS += [
     ("missing argument", "history", 64, lambda c: c.run("history")),
 ]
 
+
+def _forged(c: Case) -> Proc:
+    """A stored state changed behind the write functions' back (an administrator, past
+    the triggers): verify names it."""
+    c.applied()
+    with c.db.connect() as admin, admin.transaction():
+        admin.execute("SET LOCAL session_replication_role = replica")
+        admin.execute(f"UPDATE {c.db.schema}.iu_document SET unit_count = unit_count + 1")
+    return c.run("verify")
+
+
+def _freeze_blocked(c: Case) -> Proc:
+    """A write in flight (a run begun, not committed: it holds the control row) and a
+    freeze that may wait one second for it."""
+    writer = c.db.connect(role="cutter_exec")
+    writer.execute(f"SELECT {c.db.schema}.fn_run_begin('apply')")
+    try:
+        return c.run("freeze", "--wait", "1")
+    finally:
+        writer.rollback()
+
+
+CONDITIONS += [
+    ("clean stored state", "verify", 0, lambda c: c.applied().run("verify")),
+    ("stored state changed behind the functions", "verify", 16, _forged),
+    ("a write in flight outlasts --wait", "freeze", 17, _freeze_blocked),
+]
 CONDITIONS += [
     (
         "a cursor from another database",

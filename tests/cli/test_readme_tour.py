@@ -47,6 +47,7 @@ VOLATILE = [
     (re.compile(r"\b\d+\.\d+\.\d+\b"), "<version>"),
     (re.compile(r"\b(PostgreSQL|libpq) \d+(\.\d+)?"), r"\1 <version>"),
     (re.compile(r"proof-[0-9a-f]{12}"), "proof-<plan-id>"),
+    (re.compile(r"plan-[0-9a-f]{12}"), "plan-<plan-id>"),  # the plan's review page
     (re.compile(r'"(xid|server_version)": "[\d.]+"'), r'"\1": "<n>"'),
     (re.compile(r"(cutter: )[^;]*$"), r"\1<which cutter runs on this machine>"),
 ]

@@ -266,3 +266,27 @@ def test_plan_and_apply_plan_with_each_driver(db: Any, driver: str) -> None:
     assert again.counts["revised"] == 1
     with db.connect(driver=driver) as conn:
         assert browse.export(conn, "act.md")[1] == LAW.replace("reviewed.", "read.")
+
+
+def test_plan_carries_the_stored_text_of_revised_and_retired_units_only(db: Any) -> None:
+    """make_plan reads the stored text of the units it revises or retires (for their
+    diff), as the reader role, and of no other unit."""
+    before = cut(LAW)
+    apply_documents(enabled(db), db.provider(), [before])
+    edited = LAW.replace("Every plan is reviewed.", "Every  plan is reviewed. ").replace(
+        "## Article 3. Repeal\n\nOlder plans are repealed.\n", "## Article 4. New\n\nNew.\n"
+    )
+    plan = plan_for(db, cut(edited), role="iucut_reader")
+    old = before.by_code()
+    changes = plan.documents[0].changes
+    ops = {c.op for c in changes}
+    assert {"revise", "retire", "create"} <= ops
+    for change in changes:
+        if change.op in ("revise", "retire"):
+            assert change.old is not None and change.old.text == old[change.code].text
+            assert change.old.title == old[change.code].title
+        else:
+            assert change.old is None
+    revised = next(c for c in changes if c.op == "revise")
+    assert "Every plan is reviewed." in revised.old.text  # type: ignore[union-attr]
+    assert revised.unit is not None and "Every  plan is reviewed. " in revised.unit.text

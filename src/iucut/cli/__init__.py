@@ -36,6 +36,8 @@ class Context:
     def __init__(self, settings_args: dict[str, Any]):
         self._settings_args = settings_args
         self._settings: Settings | None = None
+        self.strict = False  # --strict: a document with a warning is rejected
+        self.warnings: list[dict[str, str]] = []  # {"path", "warning"} shown for this run
 
     @property
     def settings(self) -> Settings:
@@ -48,7 +50,12 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def echo_json(data: Any) -> None:
-    """Write one JSON document to stdout (times as ISO 8601 with their offset)."""
+    """Write one JSON document to stdout (times as ISO 8601 with their offset; every
+    password seen masked in its strings)."""
+    from iucut.db.target import known_secrets
+
+    if known_secrets():
+        data = _masked(data)
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 
 
@@ -66,8 +73,28 @@ def stamp(value: datetime | None) -> str:
     return value.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
+def _masked(value: Any) -> Any:
+    """``value`` with every password this process has seen masked in its strings (before
+    JSON escapes a quote or backslash of it, after which it would no longer match)."""
+    from iucut.db.target import scrub
+
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {_masked(k): _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, bool | int | float | datetime) or value is None:
+        return value
+    return scrub(str(value))
+
+
 def note(message: str) -> None:
     """A diagnostic line on stderr (never on stdout, which holds results)."""
+    from iucut.db.target import known_secrets, scrub
+
+    if known_secrets():
+        message = scrub(message)
     click.echo(printable(message, lines=True), err=True)
 
 
@@ -98,6 +125,22 @@ def relative_glob(ctx: click.Context, param: click.Parameter, value: str) -> str
             f"{value!r}: give a pattern relative to each folder, e.g. '**/*.md'"
         )
     return value
+
+
+def _set_strict(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Context).strict = True
+
+
+#: ``--strict`` for the commands that cut documents (cut, plan, apply, prove).
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_strict,
+    help="Reject every document that has a warning (front matter that does not parse, "
+    "duplicate labels, control characters...) instead of cutting it.",
+)
 
 
 #: The name :func:`writing` gives standard output.
@@ -168,7 +211,9 @@ class _Group(click.Group):
     "--dsn",
     envvar=None,
     help="Database to use (libpq URI or key=value). "
-    "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server.",
+    "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server. "
+    "Keep passwords out of the command line (other users can read it in `ps`): "
+    "use IUCUT_DSN, a service file (PGSERVICE) or ~/.pgpass.",
 )
 @click.option(
     "--env-file",
@@ -206,6 +251,43 @@ def exit_codes() -> None:
 
     for code, meaning in sorted(EXIT_CODES.items()):
         click.echo(f"{code:>3}  {meaning}")
+
+
+def hide_dsn_from_title(argv: list[str] | None = None) -> None:
+    """Remember the password of a ``--dsn`` value (every message masks it) and, for the
+    process's own arguments, rewrite the process title (``ps``, ``/proc/PID/cmdline``)
+    without it: it would be readable by every user for the whole run."""
+    args = list(getattr(sys, "orig_argv", sys.argv)) if argv is None else ["iucut", *argv]
+    shown: list[str] = []
+    hidden = False
+    for i, arg in enumerate(args):
+        if i and args[i - 1] == "--dsn":
+            shown.append(_title_dsn(arg))
+            hidden = True
+        elif arg.startswith("--dsn="):
+            shown.append("--dsn=" + _title_dsn(arg[len("--dsn=") :]))
+            hidden = True
+        else:
+            shown.append(arg)
+    if hidden and argv is None:
+        import setproctitle
+
+        setproctitle.setproctitle(" ".join(shown))
+
+
+def _title_dsn(dsn: str) -> str:
+    from iucut.db.target import (
+        candidate_secrets,
+        redact,
+        remember_secrets,
+        split_password,
+    )
+
+    remember_secrets(candidate_secrets(dsn))
+    try:
+        return redact(split_password(dsn)).replace(" ", ",")
+    except Exception:  # BadConninfo, or anything else: show nothing of it
+        return "***"
 
 
 def _register() -> None:
@@ -263,6 +345,7 @@ def _report_interrupted(exc: Interrupted, json_mode: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: the single place where errors become messages and exit codes."""
+    hide_dsn_from_title(argv)
     _register()
     json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -311,6 +394,18 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("iucut: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # a bug in iucut: a message (never a traceback, whose text may hold a password)
+        if os.environ.get("IUCUT_DEBUG"):
+            raise
+        problem = f"internal error ({type(exc).__name__}): {exc}"
+        hint = "this is a bug in iucut: set IUCUT_DEBUG=1 to see the traceback and report it"
+        if json_mode:
+            echo_json({"error": "InternalError", "message": problem, "hint": hint, "exit_code": 1})
+        else:
+            note(f"iucut: error: {problem}")
+            note(f"hint: {hint}")
+        sys.exit(1)
     try:
         sys.stdout.flush()  # here, not at interpreter exit, where a broken pipe is exit 120
     except BrokenPipeError:

@@ -26,6 +26,7 @@ from iucut.cli import (
     progress,
     relative_glob,
     stdout_console,
+    strict_option,
     writing,
 )
 from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
@@ -46,10 +47,17 @@ def cutting(
     glob: str,
     show: bool,
     quiet: bool = False,
+    strict: bool = False,
     **options: Any,
 ) -> Generator[CutDocument | InputError, None, None]:
     """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, and a
-    warning for each folder in which ``glob`` finds no file (unless ``quiet``)."""
+    warning for each folder in which ``glob`` finds no file (unless ``quiet``).
+    ``strict``: a document with a warning comes out as an InputError (rejected), its
+    first warning named."""
+    if strict:
+        for item in cutting(paths, glob=glob, show=show, quiet=quiet, **options):
+            yield strict_check(item)
+        return
     found = list(iter_sources(paths, glob))
     read = {root for _, root in found}
     for folder in paths:
@@ -64,6 +72,19 @@ def cutting(
             name = item.path if isinstance(item, CutDocument) else item.context.get("path")
             bar(done, len(found), str(name))
             yield item
+
+
+def strict_check(item: CutDocument | InputError) -> CutDocument | InputError:
+    """``--strict``: a document with warnings becomes the rejection of its first one."""
+    if isinstance(item, InputError) or not item.warnings:
+        return item
+    more = len(item.warnings) - 1
+    return InputError(
+        f"{item.warnings[0]}"
+        + (f" (and {plural(more, 'more warning')})" if more else "")
+        + " (--strict)",
+        path=item.path,
+    )
 
 
 def plan_rows(doc: CutDocument) -> Iterator[dict[str, Any]]:
@@ -82,6 +103,7 @@ def round_trips(doc: CutDocument) -> bool:
 
 @cli.command("cut")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@strict_option
 @click.option(
     "--glob",
     "pattern",
@@ -178,6 +200,7 @@ def cut(
             namespace=namespace,
             profile=profile,
             config=config,
+            strict=ctx.strict,
         )
         stack.enter_context(closing(results))  # an error below ends the progress bar first
         for result in results:

@@ -14,6 +14,9 @@ from iucut.cli.write import cut_sources, rejected_error, with_sources
 from iucut.db.connector import open_provider
 from iucut.errors import ProofFailed
 
+#: Units listed per document in the proof report (the plan's review page has them all).
+PROOF_UNITS_SHOWN = 200
+
 
 @cli.command("prove")
 @with_sources
@@ -77,9 +80,18 @@ def prove_cmd(
             f" REJECTED {len(rejected)}"
         )
     if report_dir is not None:
+        from iucut.report import plan_summary
+        from iucut.report.page import write_plan_page
+
         with writing(report_dir):
-            written = write_proof_report(report_dir, f"proof-{plan_id[:12]}", data)
-        note("report: " + ", ".join(str(p) for p in written))
+            page = write_plan_page(report_dir, plan_mod.plan_to_dict(the_plan), plan_id)
+            files = {
+                **data,
+                "plan_page": page.name,
+                "plan": plan_summary(the_plan, plan_id, max_changes=PROOF_UNITS_SHOWN),
+            }
+            written = write_proof_report(report_dir, f"proof-{plan_id[:12]}", files)
+        note("report: " + ", ".join(str(p) for p in [*written, page]))
     if as_json:
         echo_json(data)
         if not proven:  # one JSON document on stdout, not a second error document

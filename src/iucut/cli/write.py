@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -22,6 +24,7 @@ from iucut.cli import (
     progress,
     relative_glob,
     stamp,
+    strict_option,
     writing,
 )
 from iucut.cli.cut import cutting
@@ -45,6 +48,7 @@ source_args = [
         type=click.Path(file_okay=False, path_type=Path),
         help="Document paths are stored relative to this folder (default: the current folder).",
     ),
+    strict_option,
 ]
 
 
@@ -63,14 +67,59 @@ def cut_sources(
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
     results = cutting(
-        list(paths), glob=glob, show=show, root=root or Path.cwd(), config=ctx.settings.config
+        list(paths),
+        glob=glob,
+        show=show,
+        strict=ctx.strict,
+        root=root or Path.cwd(),
+        config=ctx.settings.config,
     )
     with closing(results):  # an error ends the progress bar first
         for item in results:
             if isinstance(item, IucutError):
                 note(f"iucut: rejected: {item.message}")
+            else:
+                show_warnings(ctx, item)
             items.append(item)
     return items
+
+
+#: Warnings shown per document on stderr (every one is in --json).
+WARNINGS_SHOWN = 3
+
+
+def strict_reminder(ctx: Context) -> None:
+    """After a run with warnings: they were cut as they are, and --strict would not."""
+    if ctx.warnings:
+        docs = len({w["path"] for w in ctx.warnings})
+        note(
+            f"iucut: {plural(docs, 'document')} with warnings cut as they are "
+            "(--strict rejects them)"
+        )
+
+
+def show_warnings(ctx: Context, doc: CutDocument) -> None:
+    """A document's warnings on stderr (the first few) and in the command's JSON (all):
+    it is cut and written, and ``--strict`` would reject it."""
+    for n, warning in enumerate(doc.warnings):
+        ctx.warnings.append({"path": doc.path, "warning": warning})
+        if n < WARNINGS_SHOWN:
+            note(f"iucut: warning: {doc.path}: {warning}")
+    if len(doc.warnings) > WARNINGS_SHOWN:
+        note(
+            f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more "
+            "(--strict rejects a document with warnings)"
+        )
+
+
+def show_rejections(rejected: tuple[Rejected, ...], items: list[CutDocument | IucutError]) -> None:
+    """Say why each document was rejected after it was cut (a namespace shared with
+    another file, a code clash): those cut_sources has not said already."""
+    said = {str(e.context.get("path")) for e in items if isinstance(e, IucutError)}
+    for r in rejected:
+        if r.path not in said:
+            text = r.message if r.message.startswith(r.path) else f"{r.path}: {r.message}"
+            note(f"iucut: rejected: {text}")
 
 
 #: Changes listed per document (-v lists every one): a first plan of a large corpus
@@ -78,38 +127,28 @@ def cut_sources(
 CHANGES_SHOWN = 20
 
 
-def print_plan(plan: Plan, plan_id: str, verbose: bool) -> None:
-    counts = plan.counts
-    for dp in plan.documents:
-        if dp.action == "skip" and not verbose:
-            continue
-        line = plan_mod.summary_line({**dp.counts, "unchanged": dp.unchanged})
-        click.echo(f"{printable(dp.doc_path)}  [{dp.action}]  {line}")
-        shown = [c for c in dp.changes if verbose or c.op != "place"]
-        if not verbose and len(shown) > CHANGES_SHOWN:
-            hidden = len(shown) - CHANGES_SHOWN
-            shown = shown[:CHANGES_SHOWN]
-        else:
-            hidden = 0
-        for change in shown:
-            mark = {
-                "create": "+",
-                "revise": "~",
-                "move": "→",
-                "restore": "↺",
-                "retire": "-",
-                "place": "·",
-            }[change.op]
-            extra = f" (from {change.moved_from})" if change.moved else ""
-            title = f"  {change.unit.title}" if change.unit is not None else ""
-            click.echo(printable(f"  {mark} {change.code}{extra}{title}"))
-        if hidden:
-            click.echo(f"  … and {plural(hidden, 'more change')} (-v lists every one)")
+def print_plan(
+    plan: Plan, plan_id: str, verbose: bool, *, summary: bool = False, data: Any = None
+) -> None:
+    """Each document with changes, each change with its word diff (``summary``: the
+    documents' counts only; at most CHANGES_SHOWN changes a document unless
+    ``verbose``), the rejected documents, then the totals. ANSI only on a terminal."""
+    from iucut.report import review
+
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    body = review.terminal(
+        data if data is not None else plan_mod.plan_to_dict(plan),
+        verbose=verbose,
+        summary=summary,
+        color=color,
+        limit=None if verbose else CHANGES_SHOWN,
+    )
+    click.echo(body, nl=False, color=color)
     for rejected in plan.rejected:
         click.echo(printable(f"rejected: {_reason(rejected)}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
-        f"plan {plan_id[:12]}: {plan_mod.summary_line(counts)}  "
+        f"plan {plan_id[:12]}: {plan_mod.summary_line(plan.counts)}  "
         f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
@@ -149,6 +188,22 @@ def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputErr
 @click.option(
     "-v", "--verbose", is_flag=True, help="Show unchanged documents and placement updates."
 )
+@click.option(
+    "--summary", is_flag=True, help="Print each document's counts only (no unit, no diff)."
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the review page here as plan-<id>.html (one file, opens offline).",
+)
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Show this saved plan file (-o) instead of planning: no database is used, the "
+    "old texts are in the file.",
+)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -159,36 +214,76 @@ def plan_cmd(
     output: Path | None,
     as_json: bool,
     verbose: bool,
+    summary: bool,
+    report_dir: Path | None,
+    plan_file: Path | None,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
+
+    Each revision is shown as a word diff of the stored and the new text
+    ([-removed-]{+added+} when not on a terminal; whitespace changes drawn as · ↵ → ␍),
+    moves from → to, creates and retires with their first lines.
 
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
+    if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
+        if paths or prune or output is not None:
+            raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
+        the_plan, plan_id = plan_mod.read_plan(plan_file)
+        data = plan_mod.plan_to_dict(the_plan)
+    else:
+        the_plan, items = _make_plan(ctx, paths, glob, root, prune, as_json)
+        data = plan_mod.plan_to_dict(the_plan)
+        plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
+    if output is not None:
+        with writing(output):
+            plan_id = plan_mod.write_plan(the_plan, output)
+        note(f"plan written to {output} (id {plan_id})")
+    if report_dir is not None:
+        from iucut.report.page import write_plan_page
+
+        with writing(report_dir):
+            page = write_plan_page(report_dir, data, plan_id)
+        note(f"review page: {page}")
+    if as_json:
+        if plan_file is None:
+            show_rejections(the_plan.rejected, items)  # (the text lists them on stdout)
+        echo_json({"plan_id": plan_id, **data, "warnings": ctx.warnings})
+    else:
+        print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
+        strict_reminder(ctx)
+    if the_plan.rejected and plan_file is None:
+        if as_json:
+            # the JSON above lists them: one JSON document per command
+            note(f"iucut: {plural(len(the_plan.rejected), 'document')} rejected")
+            raise SystemExit(InputError.exit_code)
+        raise rejected_error(the_plan.rejected, "nothing is planned for it")
+    if the_plan.has_changes:
+        # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
+        # swallows Exit and *returns* its code, which main() then turned into exit 0
+        raise SystemExit(PLAN_CHANGES_EXIT)
+
+
+def _make_plan(
+    ctx: Context,
+    paths: tuple[Path, ...],
+    glob: str,
+    root: Path | None,
+    prune: bool,
+    as_json: bool,
+) -> tuple[Plan, list[CutDocument | IucutError]]:
+    """Cut the sources and plan them against the database (read-only); the plan and
+    what cutting gave (documents or the errors already reported)."""
     scopes = _prune_scopes(paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
     provider = open_provider(ctx.settings)
     conn = provider.connect(autocommit=True)
     try:
         with progress(not as_json, "planning") as bar:
-            the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            return plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar), items
     finally:
         conn.close()
-    plan_id = plan_mod.plan_hash(the_plan)
-    if output is not None:
-        with writing(output):
-            plan_id = plan_mod.write_plan(the_plan, output)
-        note(f"plan written to {output} (id {plan_id})")
-    if as_json:
-        echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan)})
-    else:
-        print_plan(the_plan, plan_id, verbose)
-    if the_plan.rejected:
-        raise rejected_error(the_plan.rejected, "nothing is planned for it")
-    if the_plan.has_changes:
-        # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
-        # swallows Exit and *returns* its code, which main() then turned into exit 0
-        raise SystemExit(PLAN_CHANGES_EXIT)
 
 
 def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
@@ -233,6 +328,12 @@ def _scope(path: Path, base: Path) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Apply only if this proof report passed for the same plan and database.",
 )
+@click.option(
+    "--single-transaction",
+    is_flag=True,
+    help="With --plan: apply the whole plan in one transaction (all of it or none of it, "
+    "even if the process dies or the database is frozen midway).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def apply_cmd(
@@ -244,15 +345,23 @@ def apply_cmd(
     prune: bool,
     all_or_nothing: bool,
     require_proof: Path | None,
+    single_transaction: bool,
     as_json: bool,
 ) -> None:
     """Write units to the database through the SQL functions (needs the kill-switch on).
 
     Live execution is OFF unless IUCUT_EXECUTION=enabled: while off, apply is refused
     before any connection is opened (exit code 5). One transaction per document.
+
+    With --plan, every document of the plan is locked and every precondition checked
+    before the first write: a stale plan writes nothing (exit 7). If a write fails after
+    others were written, the output lists what was written and what was not.
     """
     settings = ctx.settings
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
+    if single_transaction and plan_file is None:
+        raise click.UsageError("--single-transaction needs --plan FILE (the plan to apply)")
+    shown: list[CutDocument | IucutError] = []
     provider = open_provider(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
@@ -265,10 +374,18 @@ def apply_cmd(
 
             check_proof_report(require_proof, plan_id, provider, role=settings.apply_role)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_plan(settings, provider, the_plan, plan_id, on_progress=bar)
+            result = apply_mod.apply_plan(
+                settings,
+                provider,
+                the_plan,
+                plan_id,
+                single_transaction=single_transaction,
+                on_progress=bar,
+            )
     else:
         scopes = _prune_scopes(paths, glob, root) if prune else None
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
+        shown = items
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_documents(
                 settings,
@@ -278,12 +395,17 @@ def apply_cmd(
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
             )
+    if result.stopped is not None:
+        _raise_stopped(result, as_json)
     if as_json:
-        echo_json(result.to_dict())
+        show_rejections(result.rejected, shown)  # (the text lists them on stdout)
+        echo_json({**result.to_dict(), "warnings": ctx.warnings})
     else:
         for doc in result.documents:
             if doc.status == "failed":
                 click.echo(printable(f"{doc.doc_path}: FAILED: {doc.error}"))
+            elif doc.status == "not_written":
+                click.echo(printable(f"{doc.doc_path}: NOT WRITTEN"))
             elif doc.status == "applied":
                 click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
         for rejected in result.rejected:
@@ -295,14 +417,57 @@ def apply_cmd(
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )
+        strict_reminder(ctx)
+    if not (result.failed or result.rejected):
+        return
+    written = sum(1 for d in result.documents if d.status == "applied")
+    others = (
+        f"{plural(written, 'other document')} written"
+        if written
+        else "nothing was written"
+        if not any(d.status == "skipped" for d in result.documents)
+        else "no other document needed writing"
+    )
     if result.failed:
-        raise IucutError(
-            f"{plural(len(result.failed), 'document')} failed; the others were written"
+        error: IucutError = IucutError(f"{plural(len(result.failed), 'document')} failed; {others}")
+    elif as_json:
+        error = InputError(
+            f"{plural(len(result.rejected), 'document')} rejected; {others}",
+            path=result.rejected[0].path,
         )
-    if result.rejected:
-        written = any(d.status == "applied" for d in result.documents)
-        consequence = "nothing was written for it" + ("; the others were" if written else "")
-        raise rejected_error(result.rejected, consequence)
+    else:
+        more = f"; {others}" if written or others.startswith("no other") else ""
+        error = rejected_error(result.rejected, f"nothing was written for it{more}")
+    if as_json:
+        note(f"iucut: {error.message}")  # the JSON above has the details
+        raise SystemExit(error.exit_code)
+    raise error
+
+
+def _raise_stopped(result: apply_mod.ApplyResult, as_json: bool) -> None:
+    """A reviewed plan stopped after some documents were written: list what was written
+    and what was not (stdout, or the one JSON document), then fail with the cause."""
+    exc = result.stopped
+    assert exc is not None
+    written = result.written
+    missed = [d for d in result.documents if d.status in ("failed", "not_written")]
+    if not as_json:
+        for doc in written:
+            click.echo(f"{printable(doc.doc_path)}: written {plan_mod.summary_line(doc.counts)}")
+        for doc in missed:
+            click.echo(f"{printable(doc.doc_path)}: NOT WRITTEN")
+    exc.message = (
+        f"the plan stopped after {plural(len(written), 'document')} of "
+        f"{len(written) + len(missed)} were written (run {result.run_id}); "
+        f"{len(missed)} were not: {exc.message}"
+    )
+    exc.args = (exc.message,)
+    exc.context["result"] = {k: v for k, v in result.to_dict().items() if k != "stopped"}
+    exc.hint = (exc.hint + "; " if exc.hint else "") + (
+        "plan again: the new plan holds only what is left (--single-transaction writes all "
+        "or nothing)"
+    )
+    raise exc
 
 
 @cli.command("show")

@@ -53,13 +53,56 @@ def cut_file(
     """Read one file and cut it (InputError when it cannot be read or cut)."""
     path = Path(path)
     name = doc_path(path, root)
+    limit = max_document_bytes(config)
     try:
+        size = path.stat().st_size
+        if size > limit:  # refused before reading: nothing of it is held in memory
+            raise InputError(
+                f"{size} bytes, over the limit of {limit} bytes for one document "
+                "(max_document_bytes in the configuration, or IUCUT_MAX_DOCUMENT_BYTES)",
+                path=name,
+                hint="split the document, or raise the limit (configuration "
+                "max_document_bytes or IUCUT_MAX_DOCUMENT_BYTES)",
+            )
         data = path.read_bytes()
     except IsADirectoryError as exc:
         raise InputError("is a directory", path=name) from exc
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=name) from exc
+    if len(data) > limit:  # it grew while we looked
+        raise InputError(f"over the limit of {limit} bytes for one document", path=name)
+    if not data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n"):
+        what = "empty file" if not data else "nothing but white space or a byte order mark"
+        raise InputError(
+            f"empty document ({what}): nothing to cut",
+            path=name,
+            line=1,
+            offset=0,
+            hint="write the document, or delete the file (plan/apply --prune retire it)",
+        )
     return cut_text(data, name, namespace=namespace, profile=profile, config=config)
+
+
+#: The largest document cut by default: far below what one PostgreSQL value can carry
+#: (a 200 MB document used to fail inside the server after minutes and gigabytes).
+DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+def max_document_bytes(config: Mapping[str, Any] | None) -> int:
+    """The size limit of one document: configuration ``max_document_bytes`` (which the
+    CLI fills from ``IUCUT_MAX_DOCUMENT_BYTES``), else 64 MiB."""
+    value = (config or {}).get("max_document_bytes")
+    if value is None:
+        return DEFAULT_MAX_DOCUMENT_BYTES
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if limit <= 0:
+        from iucut.errors import ConfigError
+
+        raise ConfigError(f"max_document_bytes must be a positive number of bytes, not {value!r}")
+    return limit
 
 
 def cut_paths(

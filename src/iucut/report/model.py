@@ -206,31 +206,44 @@ def redact(value: Any, secrets: Sequence[str] = ()) -> Any:
     return _scrub(str(value), secrets)
 
 
-def plan_summary(plan: Plan, plan_id: str | None = None) -> dict[str, Any]:
-    """A plan as a report shows it: its id, target, counts, documents and changes."""
+def plan_summary(
+    plan: Plan, plan_id: str | None = None, *, max_changes: int | None = None
+) -> dict[str, Any]:
+    """A plan as a report shows it: its id, target, counts, documents and changes.
+
+    ``max_changes``: at most that many changes per document (``more`` counts the rest;
+    the plan's review page has them all).
+    """
     from iucut.plan import summary_line
 
     documents = []
     for dp in plan.documents:
         counts = {**dp.counts, "unchanged": dp.unchanged}
-        documents.append(
+        changes = [
             {
-                "doc_path": dp.doc_path,
-                "action": dp.action,
-                "summary": summary_line(counts),
-                "counts": counts,
-                "changes": [
-                    {
-                        "op": c.op,
-                        "code": c.code,
-                        "title": c.unit.title if c.unit is not None else None,
-                        "moved_from": c.moved_from,
-                    }
-                    for c in dp.changes
-                    if c.op != "place"
-                ],
+                "op": c.op,
+                "code": c.code,
+                "title": c.unit.title
+                if c.unit is not None
+                else (c.old.title if c.old is not None else None),
+                "moved_from": c.moved_from,
+                "renamed_from": c.renamed_from,
             }
-        )
+            for c in dp.changes
+            if c.op != "place"
+        ]
+        doc: dict[str, Any] = {
+            "doc_path": dp.doc_path,
+            "action": dp.action,
+            "profile": dp.profile,
+            "expect_profile": dp.expect_profile,
+            "summary": summary_line(counts),
+            "counts": counts,
+            "changes": changes[:max_changes] if max_changes is not None else changes,
+        }
+        if max_changes is not None and len(changes) > max_changes:
+            doc["more"] = len(changes) - max_changes
+        documents.append(doc)
     fp = plan.fingerprint
     return {
         "plan_id": plan_id,
