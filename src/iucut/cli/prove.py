@@ -11,7 +11,7 @@ from iucut import plan as plan_mod
 from iucut import prove as prove_mod
 from iucut.cli import HOME_REPORTS, Context, cli, echo_json, note, pass_ctx, report_folder, writing
 from iucut.cli.cut import named
-from iucut.cli.write import cut_sources, with_sources
+from iucut.cli.write import cut_sources, rejected_error, with_sources
 from iucut.db.connector import open_provider
 from iucut.errors import ProofFailed
 
@@ -77,6 +77,16 @@ def prove_cmd(
     report = prove_mod.prove(settings, provider, the_plan, plan_id, observer_user=observer_role)
     data = report.to_dict()
     report_dir = report_folder(ctx, report_dir)
+    # Documents of the given paths that were rejected were never proven: the proof of
+    # the paths fails, naming them.
+    rejected = [{"path": r.path, "message": r.message} for r in the_plan.rejected]
+    data["rejected"] = rejected
+    proven = report.passed and not rejected
+    if rejected:
+        data["passed"] = False
+        data["verdict"] = report.verdict.replace("ALL_PROOFS_PASS", "FAILED") + (
+            f" REJECTED {len(rejected)}"
+        )
     if report_dir is not None:
         from iucut.report import plan_summary
         from iucut.report.page import write_plan_page
@@ -92,11 +102,12 @@ def prove_cmd(
         note("report: " + ", ".join(str(p) for p in [*written, page]))
     if as_json:
         echo_json(data)
-        if not report.passed:  # one JSON document on stdout, not a second error document
+        if not proven:  # one JSON document on stdout, not a second error document
             raise click.exceptions.Exit(ProofFailed.exit_code)
     else:
         click.echo(
-            f"iucut prove  plan {plan_id[:12]}  driver {report.driver}  tool {report.tool_version}"
+            f"iucut prove  plan {plan_id[:12]}  driver {report.driver}  role {report.role}"
+            f"  tool {report.tool_version}"
         )
         for check in report.checks:
             click.echo(f"PROOF-{check.number}  {check.status}  {check.name}")
@@ -104,7 +115,14 @@ def prove_cmd(
         drift = report.survives_rollback.get("sequence_values_consumed", {})
         if any(drift.values()):
             click.echo(f"survives rollback (expected): sequence values consumed {drift}")
-        click.echo(report.verdict)
+        for r in rejected:
+            click.echo(f"rejected, not proven: {r['message']}")
+        click.echo(data["verdict"])
+    if rejected:
+        err = rejected_error(the_plan.rejected, "so they were not proven")
+        raise ProofFailed(
+            err.message, hint="fix the documents named, then prove again", rejected=rejected
+        )
     if not report.passed:
         raise ProofFailed(report.verdict)
 

@@ -415,7 +415,7 @@ def apply_cmd(
         if require_proof is not None:
             from iucut.prove import check_proof_report
 
-            check_proof_report(require_proof, plan_id, provider)
+            check_proof_report(require_proof, plan_id, provider, role=settings.apply_role)
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_plan(
                 settings,

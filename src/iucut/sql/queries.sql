@@ -497,6 +497,26 @@ SELECT DISTINCT namespace FROM @schema@.information_unit
 -- which commits made it, even one that landed as the interrupt came).
 SELECT doc_path FROM @schema@.iu_document WHERE last_run = %(run_id)s ORDER BY updated_at, doc_path
 
+-- name: proof_identity
+-- Who the proof's write connection is (PROOF-3): the role that drives the write path.
+SELECT session_user AS role, current_database() AS database,
+       current_setting('server_version') AS server_version
+
+-- name: role_write_rights
+-- PROOF-1: the iucut tables this session's role may write directly, around the
+-- functions; and whether it is a superuser or a member of the tables' owner.
+SELECT session_user AS role,
+       (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user) AS superuser,
+       (SELECT pg_catalog.pg_has_role(session_user, c.relowner, 'MEMBER')
+          FROM pg_catalog.pg_class c
+         WHERE c.oid = '@schema@.information_unit'::regclass) AS owner,
+       ARRAY(SELECT t || ':' || p
+               FROM unnest(ARRAY['information_unit', 'unit_version', 'iu_lifecycle_log',
+                                 'iu_run', 'iu_document', 'iu_control']) AS t,
+                    unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p
+              WHERE pg_catalog.has_table_privilege(session_user, '@schema@.' || t, p)
+              ORDER BY 1) AS direct_writes
+
 -- name: unit_texts
 -- The current text of the given units (those a plan revises, restores or retires), so a
 -- reviewer sees what changes: only these units' versions are read.
