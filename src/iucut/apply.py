@@ -10,10 +10,11 @@ that ``prove`` drives too, inside a transaction that can never commit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from iucut._version import __version__
@@ -36,6 +37,7 @@ from iucut.plan import (
     read_units,
     retire_document,
     triage,
+    with_stored_profile,
 )
 from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
 from iucut.validate import require_row
@@ -46,7 +48,9 @@ Progress = Callable[[int, int, str], None]
 @dataclass(frozen=True)
 class DocumentResult:
     doc_path: str
-    status: str  # applied | skipped | failed | rejected (the document is at fault)
+    #: applied | skipped | failed | rejected (the document is at fault) | not_written (a
+    #: reviewed plan stopped before it)
+    status: str
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
 
@@ -59,6 +63,8 @@ class ApplyResult:
     documents: tuple[DocumentResult, ...]
     rejected: tuple[Rejected, ...]
     seconds: float
+    #: the error that stopped a reviewed plan after some of its documents were written
+    stopped: IucutError | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -72,13 +78,19 @@ class ApplyResult:
     def failed(self) -> tuple[DocumentResult, ...]:
         return tuple(d for d in self.documents if d.status == "failed")
 
+    @property
+    def written(self) -> tuple[DocumentResult, ...]:
+        return tuple(d for d in self.documents if d.status == "applied")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
             "counts": self.counts,
-            "documents": [d.__dict__ for d in self.documents],
-            "rejected": [r.__dict__ for r in self.rejected],
+            "documents": [asdict(d) for d in self.documents],
+            "rejected": [{"path": r.path, "message": r.message} for r in self.rejected],
             "seconds": round(self.seconds, 3),
+            "written": [d.doc_path for d in self.written],
+            "stopped": None if self.stopped is None else self.stopped.to_dict(),
         }
 
 
@@ -170,6 +182,21 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
     """
     check_rows(doc)
     document, ops = document_payload(doc)
+    moves = [
+        {"from": c.renamed_from, "to": c.code, "expect_version": c.expect_version}
+        for c in doc.changes
+        if c.renamed_from is not None
+    ]
+    moved = 0
+    if moves:  # new codes first: the document's changes name the units by them
+        found = conn.query(
+            "units_recode",
+            run_id=run_id,
+            doc_path=doc.doc_path,
+            moves=json.dumps(moves, ensure_ascii=False),
+        ).fetchone()
+        assert found is not None
+        moved = int(found["moved"])
     row = conn.query(
         "apply_document",
         run_id=run_id,
@@ -178,7 +205,24 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
     ).fetchone()
     assert row is not None
     counts = row["counts"]
-    return dict(counts if isinstance(counts, dict) else json.loads(counts))
+    result = dict(counts if isinstance(counts, dict) else json.loads(counts))
+    result["moved"] = result.get("moved", 0) + moved
+    if doc.profile_changes:
+        conn.query(
+            "document_profile_set",
+            run_id=run_id,
+            doc_path=doc.doc_path,
+            profile=doc.profile,
+            expect_profile=doc.expect_profile,
+        )
+    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
+        conn.query(
+            "set_references",
+            run_id=run_id,
+            document=json.dumps({"doc_path": doc.doc_path}, ensure_ascii=False),
+            refs=json.dumps(list(doc.references), ensure_ascii=False),
+        )
+    return result
 
 
 def begin_run(
@@ -273,7 +317,8 @@ def _apply_one(
     """Plan one document under its lock and write it, in one transaction."""
     try:
         with conn.transaction():
-            conn.query("lock_document", doc_path=doc_path)
+            # the control row first, then the document: the order every writer keeps
+            conn.query("lock_documents", run_id=run_id, doc_paths=[doc_path])
             if doc is None:  # a document retired by --prune
                 current = read_documents(conn, [doc_path]).get(doc_path)
                 if current is None or current["state"] != "active":
@@ -281,7 +326,7 @@ def _apply_one(
                 dp = retire_document(current, read_units(conn, doc_path))
             else:
                 current = read_documents(conn, [doc.path]).get(doc.path)
-                dp = plan_document(conn, doc, current)
+                dp = plan_document(conn, with_stored_profile(doc, current), current)
             if not dp.has_changes:
                 return DocumentResult(dp.doc_path, "skipped")
             counts = write_document(conn, run_id, dp)
@@ -362,7 +407,7 @@ def check_preconditions(conn: Connection, plan: Plan) -> None:
             f"{plan.fingerprint.database}, schema {plan.fingerprint.schema}, migration "
             f"{plan.fingerprint.migration_version}; here: system {here.system_identifier}, "
             f"database {here.database}, schema {here.schema}, migration "
-            f"{here.migration_version})",
+            f"{here.migration_version}); nothing was written",
             hint="plan again against this database",
         )
     db_docs = read_documents(conn, [d.doc_path for d in plan.documents])
@@ -373,17 +418,18 @@ def check_preconditions(conn: Connection, plan: Plan) -> None:
         seen = None if current is None else current["doc_hash"]
         if seen != dp.expect_doc_hash:
             raise StalePlan(
-                f"{dp.doc_path}: the document changed in the database since the plan",
+                f"{dp.doc_path}: the document changed in the database since the plan; "
+                "nothing of the plan was written",
                 hint="plan again",
             )
         units = read_units(conn, dp.doc_path)
         for change in dp.changes:
-            cur = units.get(change.code)
+            cur = units.get(change.renamed_from or change.code)
             version = None if cur is None else cur.current_version
             if version != change.expect_version:
                 raise StalePlan(
                     f"{dp.doc_path}: unit {change.code} is at version {version}, the plan "
-                    f"expected {change.expect_version}",
+                    f"expected {change.expect_version}; nothing of the plan was written",
                     hint="plan again",
                 )
 
@@ -394,35 +440,79 @@ def apply_plan(
     plan: Plan,
     plan_id: str,
     *,
+    single_transaction: bool = False,
     on_progress: Progress | None = None,
 ) -> ApplyResult:
-    """Apply a reviewed plan: every precondition must still hold, or nothing is written."""
+    """Apply a reviewed plan: every precondition must still hold, or nothing is written.
+
+    The documents the plan writes are locked first (in code-point order of their paths,
+    the order every writer keeps) and every precondition is checked under those locks,
+    which are held to the last write: a stale plan writes nothing, and no other writer
+    can slip in between two of its documents. Each document is its own transaction, or,
+    with ``single_transaction``, the whole plan is one (a crash, a freeze or a refusal
+    anywhere then leaves the database as it was). When a write fails after others were
+    written, the result lists both and carries the error in ``stopped`` (the caller
+    reports it); before the first write the error is raised.
+    """
     ensure_enabled(settings)
     started = time.monotonic()
     for dp in plan.documents:
         check_rows(dp)
+    todo = [dp for dp in plan.documents if dp.has_changes]
+    skipped = [DocumentResult(d.doc_path, "skipped") for d in plan.documents if not d.has_changes]
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
         plan_for_values(conn)
-        check_preconditions(conn, plan)
-        conn.rollback()
-        todo = [dp for dp in plan.documents if dp.has_changes]
-        results = [
-            DocumentResult(dp.doc_path, "skipped") for dp in plan.documents if not dp.has_changes
-        ]
         if not todo:
-            return ApplyResult(None, tuple(results), plan.rejected, time.monotonic() - started)
+            check_preconditions(conn, plan)
+            return ApplyResult(None, tuple(skipped), plan.rejected, time.monotonic() - started)
+        if single_transaction:
+            return _apply_plan_at_once(conn, plan, plan_id, todo, skipped, started, on_progress)
+        return _apply_plan_by_document(conn, plan, plan_id, todo, skipped, started, on_progress)
+    finally:
+        conn.close()
+
+
+def _apply_plan_by_document(
+    conn: Connection,
+    plan: Plan,
+    plan_id: str,
+    todo: list[DocumentPlan],
+    skipped: list[DocumentResult],
+    started: float,
+    on_progress: Progress | None,
+) -> ApplyResult:
+    """Session-level locks on every document, the preconditions under them, then one
+    transaction per document."""
+    paths = [dp.doc_path for dp in todo]
+    conn.query("hold_documents", doc_paths=paths)
+    try:
+        check_preconditions(conn, plan)
         with conn.transaction():
-            run_id = begin_run(conn, "apply", plan_hash=plan_id)
+            run_id = begin_run(
+                conn, "apply", plan_hash=plan_id, meta={"documents": len(todo), "plan": True}
+            )
+        results: list[DocumentResult] = []
+        stopped: IucutError | None = None
         status = "failed"
         try:
             for n, dp in enumerate(todo, 1):
-                with conn.transaction():
-                    counts = write_document(conn, run_id, dp)
+                try:
+                    with conn.transaction():
+                        conn.query("lock_documents", run_id=run_id, doc_paths=[dp.doc_path])
+                        counts = write_document(conn, run_id, dp)
+                except IucutError as exc:
+                    if not results or _after_interrupt(exc):
+                        raise
+                    stopped = exc
+                    results.append(DocumentResult(dp.doc_path, "failed", error=exc.message))
+                    results += [DocumentResult(d.doc_path, "not_written") for d in todo[n:]]
+                    break
                 results.append(DocumentResult(dp.doc_path, "applied", counts))
                 if on_progress is not None:
                     on_progress(n, len(todo), dp.doc_path)
-            status = "finished"
+            if stopped is None:
+                status = "finished"
         except (KeyboardInterrupt, IucutError) as exc:
             if isinstance(exc, IucutError) and not _after_interrupt(exc):
                 raise
@@ -430,8 +520,52 @@ def apply_plan(
             done = [r for r in results if r.status == "applied"]
             raise interrupted(conn, run_id, done, len(todo)) from exc
         finally:
-            result = ApplyResult(run_id, tuple(results), plan.rejected, time.monotonic() - started)
+            result = ApplyResult(
+                run_id,
+                tuple(skipped + results),
+                plan.rejected,
+                time.monotonic() - started,
+                stopped=stopped,
+            )
             _finish_quietly(conn, run_id, status, result.counts)
         return result
     finally:
-        conn.close()
+        _release_quietly(conn, paths)
+
+
+def _apply_plan_at_once(
+    conn: Connection,
+    plan: Plan,
+    plan_id: str,
+    todo: list[DocumentPlan],
+    skipped: list[DocumentResult],
+    started: float,
+    on_progress: Progress | None,
+) -> ApplyResult:
+    """The whole plan in one transaction: the run, the locks, the checks, every write."""
+    results: list[DocumentResult] = []
+    with conn.transaction():
+        run_id = begin_run(
+            conn,
+            "apply",
+            plan_hash=plan_id,
+            meta={"documents": len(todo), "plan": True, "single_transaction": True},
+        )
+        conn.query("lock_documents", run_id=run_id, doc_paths=[dp.doc_path for dp in todo])
+        check_preconditions(conn, plan)
+        for n, dp in enumerate(todo, 1):
+            counts = write_document(conn, run_id, dp)
+            results.append(DocumentResult(dp.doc_path, "applied", counts))
+            if on_progress is not None:
+                on_progress(n, len(todo), dp.doc_path)
+        result = ApplyResult(
+            run_id, tuple(skipped + results), plan.rejected, time.monotonic() - started
+        )
+        finish_run(conn, run_id, "finished", result.counts)
+    return result
+
+
+def _release_quietly(conn: Connection, paths: list[str]) -> None:
+    # on failure, the connection is closed next, which releases session locks anyway
+    with contextlib.suppress(IucutError):
+        conn.query("release_documents", doc_paths=paths)

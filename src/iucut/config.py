@@ -2,7 +2,8 @@
 
 Precedence, highest first: command-line flags, the process environment, the file
 given with ``--env-file`` (read at run time, never exported), the configuration
-file (``IUCUT_CONFIG`` or ``./iucut.yaml``), built-in defaults.
+file (``IUCUT_CONFIG``, else the ``iucut.yaml`` of the project root: the nearest one
+above the paths given, or above the working folder), built-in defaults.
 
 The kill-switch is parsed strictly: live execution is on only when the setting is
 exactly ``enabled`` (``IUCUT_EXECUTION=enabled`` or ``execution: enabled`` in the
@@ -103,6 +104,20 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def find_config_file(folder: Path | None = None) -> Path | None:
+    """``iucut.yaml`` in ``folder`` when given, else the nearest one above the working
+    folder (``iucut.yaml`` itself when it is in the working folder)."""
+    if folder is not None:
+        candidate = folder / DEFAULT_CONFIG_FILE
+        return candidate if candidate.is_file() else None
+    if Path(DEFAULT_CONFIG_FILE).is_file():
+        return Path(DEFAULT_CONFIG_FILE)
+    for parent in Path.cwd().parents:
+        if (parent / DEFAULT_CONFIG_FILE).is_file():
+            return parent / DEFAULT_CONFIG_FILE
+    return None
+
+
 def identifier(value: str, what: str) -> str:
     """Check a schema or role name: lower-case SQL identifiers only, so quoting is moot."""
     if not isinstance(value, str) or not _IDENT.match(value):
@@ -117,8 +132,14 @@ def load_settings(
     schema: str | None = None,
     driver: str | None = None,
     environ: Mapping[str, str] | None = None,
+    config_dir: Path | None = None,
 ) -> Settings:
-    """Resolve settings from flags, environment, env file and configuration file."""
+    """Resolve settings from flags, environment, env file and configuration file.
+
+    ``config_dir``: the project root found for the paths of a command, whose
+    ``iucut.yaml`` is the configuration file (else the nearest one above the working
+    folder, as git finds its repository).
+    """
     process_env = dict(os.environ if environ is None else environ)
     env: dict[str, str] = {}
     if env_file is not None:
@@ -130,9 +151,10 @@ def load_settings(
     if env.get("IUCUT_CONFIG"):
         config_path = Path(env["IUCUT_CONFIG"])
         config = read_config_file(config_path)
-    elif Path(DEFAULT_CONFIG_FILE).is_file():
-        config_path = Path(DEFAULT_CONFIG_FILE)
-        config = read_config_file(config_path)
+    else:
+        config_path = find_config_file(config_dir)
+        if config_path is not None:
+            config = read_config_file(config_path)
 
     execution: str | None
     if "IUCUT_EXECUTION" in env:
@@ -161,6 +183,8 @@ def load_settings(
         raise ConfigError(f"unknown driver {chosen_driver!r}: choose one of {', '.join(DRIVERS)}")
     apply_role = env.get("IUCUT_APPLY_ROLE") or config.get("apply_role")
     home = Path(env["IUCUT_HOME"]) if env.get("IUCUT_HOME") else Path.home() / ".iucut"
+    if env.get("IUCUT_MAX_DOCUMENT_BYTES"):  # the cutter reads it from the configuration
+        config = {**config, "max_document_bytes": env["IUCUT_MAX_DOCUMENT_BYTES"]}
     return Settings(
         dsn=dsn or env.get("IUCUT_DSN") or env.get("DATABASE_URL") or config.get("dsn"),
         schema=identifier(

@@ -15,19 +15,24 @@ from iucut.config import load_settings
 from iucut.cut import source
 from iucut.cut.cutter import cut_text as _cut_text
 from iucut.errors import InputError
+from iucut.project import MARKER, ProjectRoot, find_root
 from iucut.units import CutDocument
 
 DEFAULT_GLOB = source.DEFAULT_GLOB
 
 
-def default_root() -> Path:
-    """The folder document paths are relative to when none is given (as in the CLI)."""
-    return Path.cwd()
+def default_root(paths: Iterable[str | Path] = (), root: str | Path | None = None) -> Path:
+    """The folder document paths are relative to, as the CLI finds it for ``paths``
+    (:func:`iucut.project.find_root`: ``root``, ``IUCUT_ROOT``, the nearest iucut.yaml,
+    the git work tree, the folder given)."""
+    return find_root([Path(p) for p in paths], given=root).path
 
 
-def default_config() -> Mapping[str, Any]:
-    """The configuration the CLI would read (``IUCUT_CONFIG`` or ``./iucut.yaml``)."""
-    return load_settings().config
+def default_config(root: ProjectRoot | None = None) -> Mapping[str, Any]:
+    """The configuration the CLI would read: ``IUCUT_CONFIG``, else the iucut.yaml of
+    the project root, else the nearest one above the working folder."""
+    folder = root.path if root is not None and (root.path / MARKER).is_file() else None
+    return load_settings(config_dir=folder).config
 
 
 def cut_text(
@@ -79,13 +84,15 @@ def iter_cut(
     config: Mapping[str, Any] | None = None,
 ) -> Iterator[CutDocument | InputError]:
     """As :func:`cut_paths`, but a bad document yields its error and the others go on."""
+    given = [Path(p) for p in paths]
+    project = find_root(given, given=root)
     return source.cut_paths(
-        [Path(p) for p in paths],
+        given,
         glob=glob,
-        root=Path(root) if root is not None else default_root(),
+        root=project,
         namespace=namespace,
         profile=profile,
-        config=default_config() if config is None else config,
+        config=default_config(project) if config is None else config,
     )
 
 

@@ -36,6 +36,7 @@ READ_TABLES = (
     "iu_run",
     "iu_document",
     "iu_control",
+    "unit_reference",
 )
 #: Modules that need an optional driver: a missing driver is a WARN, not a broken tree.
 OPTIONAL = {
@@ -363,6 +364,7 @@ def check_database_side(out: _Checks, conn: Connection, settings: Settings) -> N
     check_definers(out, functions)
     check_freeze(out, conn)
     check_unfinished_runs(out, conn)
+    check_stored_state(out, conn)
 
 
 def check_roles(
@@ -657,3 +659,31 @@ def check_freeze(out: _Checks, conn: Connection) -> None:
         )
     else:
         out.add("freeze", "PASS", "not frozen: live writes allowed where the kill-switch is on")
+
+
+def check_stored_state(out: _Checks, conn: Connection) -> None:
+    """`iucut verify` in one line: hashes, document digests and tree shape."""
+    from iucut.verify import verify
+
+    try:
+        checks = verify(conn, limit=5)
+    except IucutError as exc:
+        out.add("stored state", "FAIL", f"cannot be read: {exc.message}", hint="iucut verify")
+        return
+    failed = [c for c in checks if c.status == "FAIL"]
+    if failed:
+        out.add(
+            "stored state",
+            "FAIL",
+            "; ".join(f"{c.name}: {c.evidence}" for c in failed),
+            hint="iucut verify lists every problem",
+            details={c.name: dict(c.details) for c in failed},
+        )
+    else:
+        out.add(
+            "stored state",
+            "PASS",
+            f"iucut verify {len(checks)}/{len(checks)}: "
+            + ", ".join(c.name for c in checks)
+            + " check out",
+        )

@@ -148,6 +148,30 @@ class OutputError(IucutError):
     exit_code = 15
 
 
+class VerifyFailed(IucutError):
+    """The stored state does not check out (hashes, document digests or tree shape)."""
+
+    exit_code = 16
+
+
+class FreezeTimeout(IucutError):
+    """The freeze gave up waiting for writes in flight; writes are not frozen."""
+
+    exit_code = 17
+
+
+class OutsideRoot(InputError):
+    """A source file lies outside the project root (through a link or ``..``)."""
+
+    exit_code = 20
+
+
+class RootError(IucutError):
+    """The project root cannot be decided (no such folder, or paths of several projects)."""
+
+    exit_code = 21
+
+
 class CursorRefused(IucutError):
     """A change-feed cursor is refused (malformed, or from another database)."""
 
@@ -170,6 +194,12 @@ class NotMigrated(DatabaseError):
     """The database has no iucut schema or roles yet: run `iucut migrate --roles`."""
 
     exit_code = 28
+
+
+class DanglingReferences(IucutError):
+    """plan --strict-refs: the plan would leave references of active units dangling."""
+
+    exit_code = 30
 
 
 class Interrupted(IucutError):
@@ -204,12 +234,19 @@ EXIT_CODES: dict[int, str] = {
     ConfigError.exit_code: "invalid configuration",
     NotFound.exit_code: "no such unit or document",
     OutputError.exit_code: "an output file cannot be written (named, with the reason)",
+    VerifyFailed.exit_code: "verify: the stored state does not check out (or doctor's check)",
+    FreezeTimeout.exit_code: "freeze: gave up waiting for writes in flight (named); not frozen",
+    OutsideRoot.exit_code: "a source file lies outside the project root (through a link or ..)",
+    RootError.exit_code: "the project root cannot be decided (no such folder, or paths of "
+    "several projects)",
     CursorRefused.exit_code: "changes: the cursor is malformed or from another database",
     NotReadOnly.exit_code: "mcp: refused to start with a role that can write",
     USAGE_EXIT: "usage error (unknown option, missing argument)",
     PlanFileError.exit_code: "a plan or proof file is not a readable iucut file",
     NotMigrated.exit_code: "the database is not migrated (no iucut schema or roles): "
     "run `iucut migrate --roles`",
+    DanglingReferences.exit_code: "plan --strict-refs: references of active units would "
+    "dangle (target retired or renumbered)",
     Interrupted.exit_code: "interrupted (Ctrl-C); the documents already written are listed",
     BROKEN_PIPE_EXIT: "standard output closed by its reader (e.g. `| head`); nothing printed",
 }

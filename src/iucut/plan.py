@@ -7,16 +7,19 @@ file whose sha256 is its id, reviewed, and given to ``apply --plan`` or ``prove 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from iucut._version import __version__
+from iucut.cut.cutter import recut
 from iucut.db.connector import Connection
-from iucut.errors import ContractError, IucutError, PlanFileError
+from iucut.errors import ContractError, IucutError, NotFound, PlanFileError
+from iucut.refs import document_references, references_payload
 from iucut.units import (
     Change,
     CutDocument,
@@ -64,18 +67,104 @@ def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument) -> bool:
         and db_doc["state"] == "active"
         and db_doc["doc_hash"] == doc.doc_hash
         and db_doc.get("cut_digest") == cut_digest(doc)
+        and (doc.profile is None or db_doc.get("profile") == doc.profile)
     )
+
+
+def with_stored_profile(doc: CutDocument, db_doc: Mapping[str, Any] | None) -> CutDocument:
+    """``doc`` cut with the profile stored with the document, when its own profile was
+    only detected: a version whose lines read as another language keeps its profile
+    (and every code). A profile given on purpose (--profile, front matter iu_profile,
+    configuration) stays, and the plan shows the change."""
+    stored = None if db_doc is None else db_doc.get("profile")
+    if stored is None or doc.profile in (None, stored) or doc.profile_source != "detected":
+        return doc
+    try:
+        return recut(doc, stored)
+    except IucutError:  # e.g. a configured profile no longer configured: the plan shows it
+        return doc
+
+
+def find_renames(
+    doc: CutDocument, db_units: Mapping[str, UnitState], taken: Collection[str] = ()
+) -> dict[str, str]:
+    """New code -> old code of units whose code changed: an active unit whose code is
+    gone and a unit with a code never seen before, of the same kind, with the same
+    content hash (each the only one with that hash on its side), or else holding the
+    same children (a retitled heading). ``taken``: codes that other units held once
+    (never handed out again)."""
+    codes = {u.code for u in doc.units}
+    gone: dict[str, list[str]] = {}
+    for code, cur in db_units.items():
+        if code not in codes and cur.state == "active":
+            gone.setdefault(cur.content_hash, []).append(code)
+    if not gone:
+        return {}
+    fresh: dict[str, list[Unit]] = {}
+    for u in doc.units:
+        if u.code not in db_units and u.code not in taken:
+            fresh.setdefault(u.content_hash, []).append(u)
+    renames: dict[str, str] = {}
+    for digest, old in gone.items():
+        new = fresh.get(digest, [])
+        if len(old) == 1 and len(new) == 1 and db_units[old[0]].kind == new[0].kind:
+            renames[new[0].code] = old[0]
+    # A retitled heading: its text changed, but it holds the same children as before.
+    left_old = {c for codes_ in gone.values() for c in codes_} - set(renames.values())
+    left_new = {u.code: u for us in fresh.values() for u in us if u.code not in renames}
+    if left_old and left_new:
+        to = {old: new for new, old in renames.items()}
+        held: dict[str, set[str]] = {}
+        for code, cur in db_units.items():
+            if cur.parent_code in left_old and cur.state == "active":
+                held.setdefault(cur.parent_code, set()).add(to.get(code, code))
+        holds: dict[str, set[str]] = {}
+        for u in doc.units:
+            if u.parent_code in left_new:
+                holds.setdefault(u.parent_code, set()).add(u.code)
+        by_children: dict[frozenset[str], list[str]] = {}
+        for code, kids in held.items():
+            by_children.setdefault(frozenset(kids), []).append(code)
+        matched: dict[frozenset[str], list[str]] = {}
+        for code, kids in holds.items():
+            matched.setdefault(frozenset(kids), []).append(code)
+        for kid_set, olds in by_children.items():
+            news = matched.get(kid_set, [])
+            if (
+                len(olds) == 1
+                and len(news) == 1
+                and db_units[olds[0]].kind == left_new[news[0]].kind
+            ):
+                renames[news[0]] = olds[0]
+    return renames
+
+
+def _renamed(db_units: Mapping[str, UnitState], renames: Mapping[str, str]) -> dict[str, UnitState]:
+    """The database state as it is after the renames (children follow their parent)."""
+    to = {old: new for new, old in renames.items()}
+    out: dict[str, UnitState] = {}
+    for code, cur in db_units.items():
+        parent = to.get(cur.parent_code or "", cur.parent_code)
+        if code in to or parent != cur.parent_code:
+            cur = dataclasses.replace(cur, code=to.get(code, code), parent_code=parent)
+        out[cur.code] = cur
+    return out
 
 
 def diff_document(
     doc: CutDocument,
     db_doc: Mapping[str, Any] | None,
     db_units: Mapping[str, UnitState],
+    taken: Collection[str] = (),
 ) -> DocumentPlan:
-    """The changes that bring the database's copy of ``doc`` to the cut ``doc``."""
+    """The changes that bring the database's copy of ``doc`` to the cut ``doc``. A unit
+    whose code changed but not its text is moved to its new code (see find_renames)."""
     units = doc.units
     if is_current(db_doc, doc):
         return _document_plan(doc, db_doc, "skip", (), len(units))
+    renames = find_renames(doc, db_units, taken)
+    if renames:
+        db_units = _renamed(db_units, renames)
     changes: list[Change] = []
     unchanged = 0
     for unit in units:
@@ -84,11 +173,12 @@ def diff_document(
             changes.append(Change("create", unit.code, None, unit))
             continue
         moved = cur.parent_code != unit.parent_code
+        renamed_from = renames.get(unit.code)
         if cur.state == "retired":
             op = "restore"
         elif cur.content_hash != unit.content_hash:
             op = "revise"
-        elif moved:
+        elif moved or renamed_from is not None:
             op = "move"
         elif _placement(cur) != _placement(unit):
             op = "place"
@@ -104,6 +194,7 @@ def diff_document(
                 moved=moved,
                 moved_from=cur.parent_code if moved else None,
                 old_hash=cur.content_hash,
+                renamed_from=renamed_from,
             )
         )
     codes = {u.code for u in units}
@@ -163,6 +254,9 @@ def _document_plan(
         if action == "skip" and db_doc is not None
         else cut_digest(doc),
         expect_cut_digest=None if db_doc is None else db_doc.get("cut_digest"),
+        profile=db_doc.get("profile") if action == "skip" and db_doc is not None else doc.profile,
+        expect_profile=None if db_doc is None else db_doc.get("profile"),
+        references=() if action == "skip" else tuple(references_payload(document_references(doc))),
     )
 
 
@@ -199,7 +293,17 @@ def read_units(conn: Connection, doc_path: str) -> dict[str, UnitState]:
 
 def read_documents(conn: Connection, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
     rows = conn.query("documents_by_path", paths=list(paths)).fetchall()
-    return {r["doc_path"]: dict(r) for r in rows}
+    found = {r["doc_path"]: dict(r) for r in rows}
+    if found:
+        for r in conn.query("document_profiles", paths=list(found)).fetchall():
+            found[r["doc_path"]]["profile"] = r["profile"]
+    return found
+
+
+def read_taken(conn: Connection, codes: Sequence[str]) -> set[str]:
+    """Those of ``codes`` that a unit held once (the lifecycle log remembers them)."""
+    rows = conn.query("codes_ever_held", codes=list(codes)).fetchall()
+    return {r["code"] for r in rows}
 
 
 def check_codes_free(conn: Connection, doc: CutDocument) -> None:
@@ -222,9 +326,11 @@ def plan_document(
     if is_current(db_doc, doc):
         return diff_document(doc, db_doc, {})
     db_units = read_units(conn, doc.path) if db_doc is not None else {}
-    if any(u.code not in db_units for u in doc.units):
+    fresh = [u.code for u in doc.units if u.code not in db_units]
+    if fresh:
         check_codes_free(conn, doc)
-    return diff_document(doc, db_doc, db_units)
+    taken = read_taken(conn, fresh) if fresh and db_units else set()
+    return diff_document(doc, db_doc, db_units, taken)
 
 
 #: The changes whose old text a reviewer needs: what a revision replaces, what a
@@ -297,6 +403,84 @@ def make_plan(
     )
 
 
+def lookalikes(
+    conn: Connection, plan: Plan, documents: Iterable[CutDocument | IucutError] = ()
+) -> list[str]:
+    """Warnings for new documents that have the exact bytes, or the namespace, of a
+    stored document at another path: the same file planned under another root (or moved)
+    would otherwise be stored twice. Each names both documents and says what to do.
+    ``documents``: the cut documents (those rejected, e.g. for a code clash, count too)."""
+    stored = {d.doc_path for d in plan.documents if d.action != "create"}
+    new: list[DocumentPlan | CutDocument] = [d for d in plan.documents if d.action == "create"]
+    planned = {_path(d) for d in new}
+    new += [
+        d
+        for d in documents
+        if isinstance(d, CutDocument) and d.path not in stored and d.path not in planned
+    ]
+    if not new:
+        return []
+    rows = conn.query(
+        "documents_alike",
+        hashes=[d.doc_hash for d in new],
+        namespaces=[d.namespace for d in new],
+        paths=[_path(d) for d in new],
+    ).fetchall()
+    warnings = []
+    for doc in new:
+        for row in rows:
+            same = [
+                what
+                for what, equal in (
+                    ("the exact bytes", row["doc_hash"] == doc.doc_hash),
+                    (f"the namespace {doc.namespace}", row["namespace"] == doc.namespace),
+                )
+                if equal
+            ]
+            if not same:
+                continue
+            warnings.append(
+                f"{_path(doc)}: a new document with {' and '.join(same)} of the stored "
+                f"document {row['doc_path']} ({row['state']}). If it is the same document, "
+                "plan it under the same project root (iucut init in the project's top "
+                "folder, or --root) so that its path is the same; if it moved, "
+                f"`iucut retire {row['doc_path']}` retires the old one; if it is a copy on "
+                "purpose, give it its own namespace (front matter iu_namespace)."
+            )
+    return warnings
+
+
+def _path(doc: DocumentPlan | CutDocument) -> str:
+    return doc.path if isinstance(doc, CutDocument) else doc.doc_path
+
+
+def retire_plan(conn: Connection, names: Sequence[str]) -> Plan:
+    """The plan that retires the stored documents named (by path or namespace).
+
+    A name that matches no document is :class:`~iucut.errors.NotFound`; a document
+    already retired is planned as unchanged ("skip").
+    """
+    fingerprint = read_fingerprint(conn)
+    plans: list[DocumentPlan] = []
+    seen: set[str] = set()
+    for name in names:
+        found = conn.query("document_find", doc=name).fetchone()
+        if found is None:
+            raise NotFound(
+                f"no document {name}", hint="give a stored document's path or its namespace"
+            )
+        path = found["doc_path"]
+        if path in seen:
+            continue
+        seen.add(path)
+        current = read_documents(conn, [path])[path]
+        if current["state"] != "active":
+            plans.append(replace(retire_document(current, {}), action="skip"))
+            continue
+        plans.append(retire_document(current, read_units(conn, path)))
+    return Plan(fingerprint=fingerprint, documents=tuple(plans), tool_version=__version__)
+
+
 @dataclass(frozen=True)
 class Triage:
     """Which documents need work, read from the document hashes alone (no unit is read)."""
@@ -328,6 +512,7 @@ def triage(
             docs.append(item)
     docs = _drop_shared_namespaces(docs, rejected)
     db_docs = read_documents(conn, [d.path for d in docs])
+    docs = [with_stored_profile(doc, db_docs.get(doc.path)) for doc in docs]
     todo: list[CutDocument] = []
     skipped: list[CutDocument] = []
     for doc in docs:
@@ -410,11 +595,14 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
         "cut_digest": doc.cut_digest,
         "expect_cut_digest": doc.expect_cut_digest,
         "action": doc.action,
+        "profile": doc.profile,
+        "expect_profile": doc.expect_profile,
         "size_bytes": doc.size_bytes,
         "unit_count": doc.unit_count,
         "unchanged": doc.unchanged,
         "counts": doc.counts,
         "changes": [_change_to_dict(c) for c in doc.changes],
+        "references": list(doc.references),
     }
 
 
@@ -426,6 +614,7 @@ def _change_to_dict(c: Change) -> dict[str, Any]:
         "moved": c.moved,
         "moved_from": c.moved_from,
         "old_hash": c.old_hash,
+        "renamed_from": c.renamed_from,
         "unit": None if c.unit is None else c.unit.to_dict(),
     }
     if c.old is not None:  # absent rather than null: a first plan stays as small as before
@@ -479,6 +668,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             cut_digest=d.get("cut_digest"),
             expect_cut_digest=d.get("expect_cut_digest"),
             action=d["action"],
+            profile=d.get("profile"),
+            expect_profile=d.get("expect_profile"),
             size_bytes=d["size_bytes"],
             unit_count=d["unit_count"],
             unchanged=d["unchanged"],
@@ -492,9 +683,11 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                     moved_from=c["moved_from"],
                     old_hash=c["old_hash"],
                     old=_old_from_dict(c),
+                    renamed_from=c.get("renamed_from"),
                 )
                 for c in d["changes"]
             ),
+            references=tuple(d.get("references") or ()),
         )
         for d in data["documents"]
     )

@@ -20,6 +20,7 @@ Checks are numbered as in SPEC §6, plus 8 (the database refuses to commit a pro
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from typing import Any
 
 from iucut._version import __version__
 from iucut.apply import apply_documents, begin_run, write_document
-from iucut.config import Settings
+from iucut.config import Settings, load_settings
 from iucut.db.connector import Connection, ConnectionProvider
 from iucut.errors import (
     ContractError,
@@ -101,6 +102,14 @@ class ProofReport:
         failed = ",".join(f"PROOF-{c.number}" for c in self.checks if c.status == FAIL)
         return f"IUCUT_PROOF {ok}/{n} FAILED {failed}"
 
+    @property
+    def role(self) -> str | None:
+        """The role the write path was driven as (from PROOF-3)."""
+        for check in self.checks:
+            if check.number == 3:
+                return check.evidence.get("role")
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         fp = self.fingerprint
         return {
@@ -117,6 +126,7 @@ class ProofReport:
                 "migration_version": fp.migration_version,
             },
             "driver": self.driver,
+            "role": self.role,
             "tool_version": self.tool_version,
             "started_at": self.started_at,
             "seconds": round(self.seconds, 3),
@@ -188,21 +198,13 @@ def prove(
     started = time.monotonic()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     checks: list[Check] = []
-    switch_before = (settings.execution_enabled, settings.execution_source)
+    # The switch as its sources (environment, env file, configuration file) say now;
+    # PROOF-7 reads them again after the proof.
+    switch_before = _switch_from_sources(settings)
 
-    # PROOF-1: kill-switch state and tool version (unchanged by the proof: see 7).
-    checks.append(
-        Check(
-            1,
-            "kill-switch state and tool version reported",
-            PASS,
-            {
-                "execution_enabled": settings.execution_enabled,
-                "source": settings.execution_source,
-                "tool_version": __version__,
-            },
-        )
-    )
+    # PROOF-1: kill-switch state and tool version; the role that will drive the write
+    # path must not be able to write the tables directly (checked below, once connected).
+    proof_role = settings.apply_role
 
     # PROOF-2: the live path is refused while the switch is off, before any connection.
     checks.append(_check_gate(settings, provider))
@@ -221,21 +223,27 @@ def prove(
     # The proof runs as the role apply runs as: same rights, same settings.
     conn = provider.connect(user=settings.apply_role, autocommit=False)
     try:
-        # PROOF-3: the driver serves the calls.
-        ident = (
-            conn.execute(
-                "SELECT session_user AS role, current_database() AS database, "
-                "current_setting('server_version') AS server_version"
-            ).fetchone()
-            or {}
-        )
+        # PROOF-3: the driver serves the calls, as the role that applies.
+        ident = dict(conn.query("proof_identity").fetchone() or {})
+        role_ok = proof_role is None or ident.get("role") == proof_role
         checks.append(
-            Check(3, "the driver serves the calls", PASS, {"driver": conn.driver_name, **ident})
+            Check(
+                3,
+                "the driver serves the calls as the role that applies",
+                PASS if role_ok else FAIL,
+                {
+                    "driver": conn.driver_name,
+                    "apply_role": proof_role or "(the connecting role)",
+                    **ident,
+                },
+            )
         )
+        checks.append(_check_role(conn, settings, switch_before))
         conn.rollback()
 
         # PROOF-4: the row contract, client side and database side.
-        checks.append(_check_contract(plan))
+        checks.append(_check_contract(conn, plan))
+        conn.rollback()
 
         # PROOF-5: the full plan through the write functions in one transaction.
         check5, run_id, xid = _drive(conn, plan, s0, write_path, lock_timeout, statement_timeout)
@@ -246,6 +254,7 @@ def prove(
     # PROOF-6: independent verification from a new connection.
     observer = provider.connect(user=observer_user, autocommit=True)
     try:
+        s_after = snapshot(observer)
         checks.append(_verify(observer, plan, s0, run_id, xid, leftovers))
         survives = _survivors(observer, s0, plan)
         # PROOF-8: the database itself refuses to commit a proof run.
@@ -253,14 +262,20 @@ def prove(
     finally:
         observer.close()
 
-    # PROOF-7: the switch is still as it was (off, for a proof before apply).
-    switch_after = (settings.execution_enabled, settings.execution_source)
+    # PROOF-7: the switch, read again from its sources, and the control row are as
+    # they were before the proof.
+    switch_after = _switch_from_sources(settings)
+    control_same = s_after.digests.get("iu_control") == s0.digests.get("iu_control")
     checks.append(
         Check(
             7,
-            "kill-switch unchanged after the proof",
-            PASS if switch_after == switch_before else FAIL,
-            {"before": switch_before[0], "after": switch_after[0]},
+            "kill-switch and control row unchanged after the proof",
+            PASS if switch_after == switch_before and control_same else FAIL,
+            {
+                "before": switch_before,
+                "after": switch_after,
+                "control_row_unchanged": control_same,
+            },
         )
     )
     checks.append(pill)
@@ -312,7 +327,22 @@ def _check_gate(settings: Settings, provider: ConnectionProvider) -> Check:
     )
 
 
-def _check_contract(plan: Plan) -> Check:
+#: A row without title and body: the client validator and the database must refuse it.
+BARE_ROW: dict[str, Any] = {
+    "namespace": "IUCUT-PROOF",
+    "code": "IUCUT-PROOF/BARE",
+    "kind": "article",
+    "ordinal": 1,
+    "depth": 1,
+    "position": 1,
+    "raw_heading": "",
+    "content_hash": "0" * 64,
+    "doc_path": "iucut-proof/contract-probe.md",
+}
+
+
+def _check_contract(conn: Connection, plan: Plan) -> Check:
+    """Plan rows pass the client contract; the database refuses a bare row (IUC01)."""
     rows = [c.unit for d in plan.documents for c in d.changes if c.unit is not None]
     evidence: dict[str, Any] = {"rows": len(rows)}
     status = PASS
@@ -323,25 +353,79 @@ def _check_contract(plan: Plan) -> Check:
     except ContractError as exc:
         status = FAIL
         evidence["plan_rows_error"] = exc.message
-    bare = {
-        "namespace": "PROOF",
-        "code": "PROOF/BARE",
-        "kind": "article",
-        "ordinal": 1,
-        "depth": 1,
-        "raw_heading": "",
-        "content_hash": "0" * 64,
-        "doc_path": "proof.md",
-    }
     try:
-        require_row(bare)
+        require_row(dict(BARE_ROW, doc_path="proof.md"))
         status = FAIL
-        evidence["bare_row"] = "accepted (it must be refused)"
+        evidence["bare_row_client"] = "accepted (it must be refused)"
     except ContractError as exc:
-        evidence["bare_row"] = exc.message
-        if "body" not in exc.message or "title" not in exc.message:
+        evidence["bare_row_client"] = exc.message
+    # The database side: the write function itself must refuse the bare row, in a
+    # proof run (the poison pill) that is rolled back at once.
+    document = {
+        "doc_path": BARE_ROW["doc_path"],
+        "namespace": BARE_ROW["namespace"],
+        "doc_hash": "0" * 64,
+        "expect_doc_hash": None,
+        "state": "active",
+    }
+    op = {k: v for k, v in BARE_ROW.items() if k != "doc_path"}
+    op.update(op="create", expect_version=None)
+    try:
+        run_id = begin_run(conn, "proof", meta={"probe": "bare row must be refused"})
+        conn.query(
+            "apply_document",
+            run_id=run_id,
+            document=json.dumps(document),
+            ops=json.dumps([op]),
+        ).fetchone()
+        status = FAIL
+        evidence["bare_row_database"] = "accepted (it must be refused with IUC01)"
+    except IucutError as exc:
+        sqlstate = exc.context.get("sqlstate")
+        evidence["bare_row_database"] = {"sqlstate": sqlstate, "message": exc.message}
+        if sqlstate != "IUC01" or "body" not in exc.message or "title" not in exc.message:
             status = FAIL
-    return Check(4, "row contract: plan rows pass, a bare row is refused", status, evidence)
+    return Check(
+        4, "row contract: plan rows pass, the database refuses a bare row", status, evidence
+    )
+
+
+def _switch_from_sources(settings: Settings) -> dict[str, Any]:
+    """The kill-switch as the environment and configuration file say it now."""
+    environ = {**settings.env, **os.environ}
+    if settings.config_path is not None:
+        environ.setdefault("IUCUT_CONFIG", str(settings.config_path))
+    try:
+        now = load_settings(environ=environ)
+    except IucutError as exc:
+        return {"error": exc.message}
+    return {"execution_enabled": now.execution_enabled, "source": now.execution_source}
+
+
+def _check_role(conn: Connection, settings: Settings, switch: dict[str, Any]) -> Check:
+    """PROOF-1: the switch and tool version, and the role's direct table rights.
+
+    A role that is neither superuser nor the owner and can INSERT, UPDATE, DELETE or
+    TRUNCATE an iucut table could write around the functions: FAIL. Proving as a
+    superuser or the owner is a WARN (apply should run as the execution role)."""
+    row = dict(conn.query("role_write_rights").fetchone() or {})
+    direct = list(row.get("direct_writes") or [])
+    privileged = bool(row.get("superuser")) or bool(row.get("owner"))
+    status = FAIL if direct and not privileged else (WARN if privileged else PASS)
+    evidence: dict[str, Any] = {
+        "execution_enabled": settings.execution_enabled,
+        "source": settings.execution_source,
+        "switch_from_sources": switch,
+        "tool_version": __version__,
+        "role": row.get("role"),
+        "superuser_or_owner": privileged,
+        "direct_table_writes": direct,
+    }
+    if privileged:
+        evidence["note"] = "proved as a superuser or the owner; set IUCUT_APPLY_ROLE"
+    return Check(
+        1, "kill-switch, tool version, no direct table writes by the role", status, evidence
+    )
 
 
 def _drive(
@@ -504,8 +588,11 @@ def _check_pill(provider: ConnectionProvider, role: str | None) -> Check:
 # --------------------------------------------------------------------------------------
 
 
-def check_proof_report(path: Path, plan_hash: str, provider: ConnectionProvider) -> dict[str, Any]:
-    """Accept a proof report only if it passed, for this plan, on this database."""
+def check_proof_report(
+    path: Path, plan_hash: str, provider: ConnectionProvider, *, role: str | None = None
+) -> dict[str, Any]:
+    """Accept a proof report only if it passed, for this plan, on this database, driven
+    as the role that applies (``role``; None: the connecting role)."""
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -526,11 +613,19 @@ def check_proof_report(path: Path, plan_hash: str, provider: ConnectionProvider)
             f"plan {plan_hash[:12]}",
             hint="prove this plan: iucut prove --plan FILE",
         )
-    conn = provider.connect(autocommit=True)
+    conn = provider.connect(user=role, autocommit=True)
     try:
         here = read_fingerprint(conn)
+        applies_as = (conn.query("proof_identity").fetchone() or {}).get("role")
     finally:
         conn.close()
+    if report.get("role") != applies_as:
+        raise ProofFailed(
+            f"{path}: the proof drove the write path as {report.get('role') or 'an unnamed role'}"
+            f", but apply writes as {applies_as}",
+            hint="prove as the role that applies: set IUCUT_APPLY_ROLE (or apply_role) "
+            "the same for prove and apply",
+        )
     fp = report.get("fingerprint") or {}
     there = Fingerprint(
         str(fp.get("system_identifier")),

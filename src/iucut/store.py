@@ -21,11 +21,12 @@ from iucut import plan as plan_mod
 from iucut.apply import ApplyResult
 from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings
-from iucut.cutting import DEFAULT_GLOB, default_root, iter_cut
+from iucut.cutting import DEFAULT_GLOB, iter_cut
 from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
 from iucut.feed import Changes, Cursor, Position
 from iucut.migrate import MigrationResult
+from iucut.project import find_root
 from iucut.prove import ProofReport
 from iucut.units import CutDocument, Plan
 
@@ -163,7 +164,7 @@ class Store:
             iter_cut(
                 paths,
                 glob=glob,
-                root=root if root is not None else default_root(),
+                root=root,
                 config=self.settings.config,
             )
         )
@@ -234,6 +235,16 @@ class Store:
         """Every version and lifecycle event of a unit."""
         with self.reading() as conn:
             return browse.history(conn, code)
+
+    def references(
+        self, code: str, *, cited_by: bool = False, version: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The references a unit makes (its current version, or ``version``), or with
+        ``cited_by`` the active units whose references point at it (iucut.refs)."""
+        from iucut.refs import read_references
+
+        with self.reading() as conn:
+            return read_references(conn, code, cited_by=cited_by, version=version)
 
     def export(self, doc: str) -> Export:
         """A document (by path or namespace) rebuilt from the database, byte for byte."""
@@ -336,12 +347,6 @@ class Store:
 
 
 def _prune_scopes(paths: Sequence[Path], root: PathLike | None) -> list[str]:
-    base = Path(root) if root is not None else default_root()
-    scopes = []
-    for p in paths:
-        if p.is_dir():
-            try:
-                scopes.append(p.resolve().relative_to(base.resolve()).as_posix())
-            except ValueError:
-                scopes.append(p.as_posix())
-    return scopes
+    """The stored-path prefixes --prune covers: each folder, relative to the project root."""
+    project = find_root(paths, given=root)
+    return [project.doc_path(p, follow_symlinks=True) for p in paths if p.is_dir()]

@@ -114,6 +114,11 @@ class CutDocument:
     units: tuple[Unit, ...]
     front_matter: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    profile: str | None = None  # the label profile it was cut with
+    #: where the profile came from: given (--profile), front matter, configuration, detected
+    profile_source: str | None = None
+    #: the configuration it was cut with (to cut it again with a stored profile)
+    config: Any = field(default=None, compare=False, repr=False)
 
     def reassemble(self) -> str:
         return "".join(u.raw_heading + u.body for u in self.units)
@@ -186,6 +191,9 @@ class Change:
     moved_from: str | None = None  # the old parent when the parent changes
     old_hash: str | None = None
     old: OldText | None = None  # the text replaced or retired (review only; see OldText)
+    #: the unit's code until now when its code changes (a renumbering): the same unit,
+    #: its history continues under the new code
+    renamed_from: str | None = None
 
     @property
     def db_op(self) -> str:
@@ -208,6 +216,8 @@ class Change:
             out.append("restored")
         elif self.op == "revise":
             out.append("revised")
+        if self.renamed_from is not None:
+            out.append("moved")
         if self.moved:
             out.append("moved")
         return tuple(out)
@@ -237,6 +247,10 @@ class DocumentPlan:
     unchanged: int  # units whose content, parent and state stay as they are
     cut_digest: str | None = None  # digest of the cut (see plan.cut_digest)
     expect_cut_digest: str | None = None  # the digest the database holds
+    profile: str | None = None  # the label profile the document is cut with
+    expect_profile: str | None = None  # the profile stored with it (None: none yet)
+    # rows for fn_iu_set_references (iucut.refs.references_payload); () when skipped
+    references: tuple[dict[str, Any], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -252,6 +266,16 @@ class DocumentPlan:
             self.changes
             or self.expect_doc_hash != self.doc_hash
             or self.expect_cut_digest != self.cut_digest
+            or self.profile_changes
+        )
+
+    @property
+    def profile_changes(self) -> bool:
+        """Whether applying the plan stores another profile with the document."""
+        return (
+            self.action != "retire"
+            and self.profile is not None
+            and (self.profile != self.expect_profile)
         )
 
 

@@ -72,14 +72,15 @@ def test_check_passes_on_the_shared_corpora(cli_offline: CliEnv) -> None:
     assert "round-trip byte for byte" in result.stdout
 
 
-def test_glob_selects_files_and_empty_file_is_a_document(
-    cli_offline: CliEnv, tmp_path: Path
-) -> None:
-    """--glob chooses the files; an empty file is just its document unit."""
-    src = write(tmp_path / "src", {"a.txt": b"", "b.md": b"# x\n"})
+def test_glob_selects_files_and_empty_file_is_rejected(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """--glob chooses the files; an empty file is rejected (file, line 1, byte 0: an
+    emptied file must not retire a document's units unseen), the others are cut."""
+    src = write(tmp_path / "src", {"a.txt": b"", "c.txt": b"# y\n", "b.md": b"# x\n"})
     result = cli_offline.run("cut", "--json", "--glob", "*.txt", str(src))
-    assert result.returncode == 0, result.stderr
-    assert [json.loads(x)["kind"] for x in result.stdout.splitlines()] == ["document"]
+    assert result.returncode == 3, result.stderr
+    assert "a.txt:1 (byte 0): empty document" in result.stderr
+    rows = [json.loads(x) for x in result.stdout.splitlines() if x.startswith('{"namespace"')]
+    assert {r["doc_path"] for r in rows} == {"c.txt"}
 
 
 def test_cut_help_documents_the_options(cli_offline: CliEnv) -> None:
@@ -93,6 +94,7 @@ def test_progress_on_a_terminal_only(cli_offline: CliEnv, tmp_path: Path) -> Non
     """On a terminal, stderr shows a "cutting" bar counting the files; not when stderr is
     a pipe, and not with --json (stdout holds only rows)."""
     src = write(tmp_path / "src", {f"law{k}.md": LAW.encode() for k in range(3)})
+    (tmp_path / "iucut.yaml").touch()  # a project: no note about a guessed root
     terminal = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}
     shown = cli_offline.run("cut", str(src), env=terminal)
     assert shown.returncode == 0, shown.stderr
@@ -127,6 +129,7 @@ def test_an_output_that_cannot_be_written_is_exit_15_naming_it(
 def test_a_full_standard_output_is_reported_on_stderr(cli_offline: CliEnv, tmp_path: Path) -> None:
     """--json rows to a stdout that cannot take them: exit 15, the reason on stderr."""
     src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    (tmp_path / "iucut.yaml").touch()  # a project: no note about a guessed root
     with open("/dev/full", "w") as full:
         result = subprocess.run(
             [*iucut_command(), "cut", "--json", str(src)],
@@ -148,6 +151,7 @@ def test_a_folder_where_glob_finds_nothing_is_a_warning(
 ) -> None:
     """A folder argument with no matching file is named on stderr; the others are cut."""
     src = write(tmp_path / "src", {"law.md": LAW.encode()})
+    (tmp_path / "iucut.yaml").touch()  # a project: no note about a guessed root
     (tmp_path / "empty").mkdir()
     result = cli_offline.run("cut", "--json", str(tmp_path / "empty"), str(src))
     assert result.returncode == 0, result.stderr
@@ -166,7 +170,8 @@ def test_unknown_profiles_stop_before_cutting(cli_offline: CliEnv, tmp_path: Pat
     config.write_text('profiles: {"*.md": xx}\n', encoding="utf-8")
     pinned = cli_offline.run("cut", str(src), env={"IUCUT_CONFIG": str(config)})
     assert pinned.returncode == 13, pinned.stderr
-    assert "gives law.md the unknown profile 'xx'" in pinned.stderr
+    # (the configuration file marks tmp_path as the project root: paths are under it)
+    assert "gives src/law.md the unknown profile 'xx'" in pinned.stderr
 
 
 def test_a_namespace_that_cannot_be_one_is_refused_naming_its_source(

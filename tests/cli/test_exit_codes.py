@@ -94,6 +94,24 @@ def _bad_config(c: Case) -> dict[str, str]:
     return {"IUCUT_CONFIG": str(path)}
 
 
+def _link_out(c: Case) -> Path:
+    """A folder whose only document is a link to a file outside it (the project root)."""
+    folder = c.tmp / "linked"
+    folder.mkdir()
+    (folder / "bad.md").symlink_to(SAMPLES / "employee-handbook.md")
+    return folder
+
+
+def _two_projects(c: Case) -> list[str]:
+    """Two folders, each a project root of its own (iucut.yaml)."""
+    folders = [c.tmp / "one", c.tmp / "two"]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "iucut.yaml").touch()
+        shutil.copy(SAMPLES / "employee-handbook.md", folder / "a.md")
+    return [str(f) for f in folders]
+
+
 #: (condition, command, expected exit code, how the user gets there)
 CONDITIONS: list[tuple[str, str, int, Callable[[Case], Proc]]] = [
     ("success", "cut", 0, lambda c: c.source("cut")),
@@ -149,6 +167,14 @@ CONDITIONS: list[tuple[str, str, int, Callable[[Case], Proc]]] = [
             "apply", "--plan", str(c.plan_file()), "--require-proof", str(c.junk("{")), env=ON
         ),
     ),
+    ("a link out of the project root", "cut", 20, lambda c: c.run("cut", str(_link_out(c)))),
+    ("paths of two projects", "cut", 21, lambda c: c.run("cut", *_two_projects(c))),
+    (
+        "--root that is no folder",
+        "plan",
+        21,
+        lambda c: c.run("plan", str(c.docs), "--root", str(c.tmp / "nope")),
+    ),
     ("schema not migrated", "plan", 28, lambda c: c.source("plan", env=UNMIGRATED)),
     ("schema not migrated", "apply", 28, lambda c: c.source("apply", env={**ON, **UNMIGRATED})),
     ("schema not migrated", "show", 28, lambda c: c.run("show", "X", env=UNMIGRATED)),
@@ -175,6 +201,33 @@ CONDITIONS += [
     ("missing argument", "history", 64, lambda c: c.run("history")),
 ]
 
+
+def _forged(c: Case) -> Proc:
+    """A stored state changed behind the write functions' back (an administrator, past
+    the triggers): verify names it."""
+    c.applied()
+    with c.db.connect() as admin, admin.transaction():
+        admin.execute("SET LOCAL session_replication_role = replica")
+        admin.execute(f"UPDATE {c.db.schema}.iu_document SET unit_count = unit_count + 1")
+    return c.run("verify")
+
+
+def _freeze_blocked(c: Case) -> Proc:
+    """A write in flight (a run begun, not committed: it holds the control row) and a
+    freeze that may wait one second for it."""
+    writer = c.db.connect(role="cutter_exec")
+    writer.execute(f"SELECT {c.db.schema}.fn_run_begin('apply')")
+    try:
+        return c.run("freeze", "--wait", "1")
+    finally:
+        writer.rollback()
+
+
+CONDITIONS += [
+    ("clean stored state", "verify", 0, lambda c: c.applied().run("verify")),
+    ("stored state changed behind the functions", "verify", 16, _forged),
+    ("a write in flight outlasts --wait", "freeze", 17, _freeze_blocked),
+]
 CONDITIONS += [
     (
         "a cursor from another database",
@@ -192,6 +245,8 @@ NOT_HERE = {
     12: "a document that does not round-trip is a cutter bug (tests/unit/test_cut_roundtrip.py)",
     130: "Ctrl-C: tests/cli/test_failures.py::test_interrupted_apply_lists_what_was_written",
     141: "a closed stdout: tests/cli/test_failures.py::test_closed_stdout_is_a_quiet_exit",
+    30: "plan --strict-refs needs an applied document whose references a change breaks: "
+    "tests/db/test_refs.py::test_strict_refs_rejects_a_plan_that_breaks_references",
 }
 
 

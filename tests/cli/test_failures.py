@@ -90,6 +90,7 @@ def test_unmigrated_schema_says_migrate(cli_env: Any, tmp_path: Path) -> None:
     """Every command that reads or writes the schema, on a schema never migrated: exit 28
     and one line naming the schema and `iucut migrate --roles`, no raw SQL error alone."""
     docs = samples(tmp_path)
+    (tmp_path / "iucut.yaml").touch()  # a project: no note about a guessed root
     env = {**ON, "IUCUT_SCHEMA": "never_migrated"}
     for command in UNMIGRATED:
         args = [str(docs) if a == "DOCS" else a for a in command]

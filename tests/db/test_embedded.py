@@ -144,3 +144,32 @@ def test_provider_starts_the_embedded_server_on_first_connect(tmp_path):
         assert any("embedded PostgreSQL" in n and str(settings.home) in n for n in notes)
     finally:
         EmbeddedServer(settings.home).stop()
+
+
+def _set_server_state(server: EmbeddedServer, state: str) -> None:
+    """Write ``state`` where the postmaster writes its state (line 8 of postmaster.pid)."""
+    pidfile = server.pgdata / "postmaster.pid"
+    lines = pidfile.read_text().splitlines()
+    lines[7] = f"{state:<8}"
+    pidfile.write_text("\n".join(lines) + "\n")
+
+
+def test_start_waits_for_a_server_another_process_is_bringing_up(server):
+    """While the postmaster says 'starting' (another process brings it up after a
+    crash), start() does not report 'running': it waits until the server is ready."""
+    import threading
+
+    server.start()
+    _set_server_state(server, "starting")
+    try:
+        other = EmbeddedServer(server.home)
+        assert not other.status().running  # `iucut db status` says it is not up yet
+        result: list[object] = []
+        waiter = threading.Thread(target=lambda: result.append(other.start()), daemon=True)
+        waiter.start()
+        waiter.join(1.5)
+        assert waiter.is_alive() and not result  # still waiting, not "running"
+    finally:
+        _set_server_state(server, "ready")
+    waiter.join(30)
+    assert result and result[0].running  # type: ignore[attr-defined]

@@ -44,6 +44,7 @@ Samples are taken daily.
 @pytest.fixture
 def docs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "iucut.yaml").touch()  # the project root (iucut init): paths read docs/…
     (tmp_path / "docs").mkdir()
     return tmp_path / "docs"
 

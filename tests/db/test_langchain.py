@@ -81,6 +81,7 @@ class CountingStore(InMemoryVectorStore):
 @pytest.fixture
 def docs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "iucut.yaml").touch()  # the project root (iucut init): paths read docs/…
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "act.md").write_text(LAW, encoding="utf-8")
     (tmp_path / "docs" / "other.md").write_text(OTHER, encoding="utf-8")

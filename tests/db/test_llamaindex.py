@@ -29,6 +29,7 @@ Words mean what they say.
 @pytest.fixture
 def docs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "iucut.yaml").touch()  # the project root (iucut init): paths read docs/…
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "act.md").write_text(LAW, encoding="utf-8")
     return tmp_path / "docs"

@@ -81,6 +81,7 @@ def test_mcp_tools_resources_and_no_write(db, tmp_path: Path, monkeypatch) -> No
     """Every tool answers from the database over stdio, iu://CODE reads a unit, an unknown
     or hostile call is an error or a no-op, and the database is unchanged afterwards."""
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "iucut.yaml").touch()  # the project root (iucut init): paths read docs/…
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "act.md").write_text(LAW, encoding="utf-8")
     store = iucut.Store(db.settings(execution="enabled"))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from iucut.config import Roles
 from iucut.db.connector import Connection, Json
 from iucut.errors import DatabaseError, IucutError
 from iucut.migrate import migrate
+from iucut.units import content_hash
 
 pytestmark = pytest.mark.db
 
@@ -22,6 +25,7 @@ TABLES = [
     "iucut_object",
     "iu_commit",
     "iu_feed_cursor",
+    "unit_reference",
 ]
 WRITE_FUNCTIONS = [
     "fn_run_begin",
@@ -33,6 +37,7 @@ WRITE_FUNCTIONS = [
     "fn_iu_restore",
     "fn_iu_apply_document",
     "fn_iu_feed_cursor_set",
+    "fn_iu_set_references",
 ]
 ROLES = Roles()
 
@@ -66,28 +71,32 @@ def first_column(db, table: str) -> str:
 
 
 def document(code: str = "NS/A1") -> tuple[dict[str, object], Json]:
+    """A one-unit document whose unit is its root (its code the namespace), with the true
+    hashes: the database refuses any other (0004)."""
+    heading, body = "# T\n", "B\n"
+    text = (heading + body).encode()
     doc = {
         "doc_path": "a.md",
-        "namespace": "NS",
-        "doc_hash": "h1",
+        "namespace": code,
+        "doc_hash": hashlib.sha256(text).hexdigest(),
         "expect_doc_hash": None,
         "unit_count": 1,
-        "size_bytes": 10,
+        "size_bytes": len(text),
     }
     ops = [
         {
             "op": "create",
             "code": code,
-            "namespace": "NS",
-            "kind": "article",
-            "label": "1",
+            "namespace": code,
+            "kind": "document",
+            "label": None,
             "ordinal": 1,
-            "depth": 1,
+            "depth": 0,
             "position": 0,
             "title": "T",
-            "body": "B",
-            "raw_heading": "# T",
-            "content_hash": "c1",
+            "body": body,
+            "raw_heading": heading,
+            "content_hash": content_hash(heading, body),
         }
     ]
     return doc, Json(ops)

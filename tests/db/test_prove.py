@@ -105,8 +105,11 @@ def test_proof_runs_as_the_execution_role(db: Any) -> None:
     assert report.checks[2].evidence["role"] == "cutter_exec"
 
 
-def test_kill_switch_is_off_before_and_after_and_the_gate_made_no_connection(db: Any) -> None:
+def test_kill_switch_is_off_before_and_after_and_the_gate_made_no_connection(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """PROOF-1/2/7: the switch is reported off, apply is refused with 0 provider calls."""
+    monkeypatch.delenv("IUCUT_EXECUTION", raising=False)
     plan, plan_id = make_plan(db, V1)
     settings = db.settings()
     assert not settings.execution_enabled
@@ -114,7 +117,9 @@ def test_kill_switch_is_off_before_and_after_and_the_gate_made_no_connection(db:
     by_number = {c.number: c for c in report.checks}
     assert by_number[1].evidence["execution_enabled"] is False
     assert by_number[2].status == "PASS" and by_number[2].evidence["provider_calls"] == 0
-    assert by_number[7].status == "PASS" and by_number[7].evidence["after"] is False
+    off = {"execution_enabled": False, "source": "default"}
+    assert by_number[7].status == "PASS"
+    assert by_number[7].evidence["before"] == by_number[7].evidence["after"] == off
     assert not settings.execution_enabled
 
 
@@ -242,3 +247,69 @@ def test_sequence_values_consumed_are_reported_as_expected(db: Any) -> None:
     created = plan.counts["created"]
     assert consumed["information_unit_unit_id_seq"] == created
     assert consumed["iu_lifecycle_log_event_id_seq"] == created
+
+
+def test_cli_prove_fails_naming_rejected_documents(cli_env: Any, tmp_path: Path) -> None:
+    """A rejected document of the given paths was never proven: exit 10, named, in --json."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "qc.md").write_text(V1, encoding="utf-8")
+    (src / "broken.md").write_bytes(b"# Broken\n\nvalid \xc3\x28 invalid\n")
+    out = cli_env.run("prove", str(src), "--root", str(src))
+    assert out.returncode == 10, out.stdout + out.stderr
+    assert "broken.md" in out.stderr
+    assert "rejected, not proven:" in out.stdout and "broken.md" in out.stdout
+    assert "ALL_PROOFS_PASS" not in out.stdout
+    assert out.stdout.strip().splitlines()[-1].endswith("REJECTED 1")
+
+    as_json = cli_env.run("prove", str(src), "--root", str(src), "--json")
+    assert as_json.returncode == 10, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["passed"] is False
+    assert [r["path"] for r in data["rejected"]] == ["broken.md"]
+
+
+def test_cli_prove_says_which_role_drove_the_write_path(cli_env: Any, tmp_path: Path) -> None:
+    """IUCUT_APPLY_ROLE=cutter_exec: the text, --json and the report name cutter_exec."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "qc.md").write_text(V1, encoding="utf-8")
+    env = {"IUCUT_APPLY_ROLE": "cutter_exec"}
+    out = cli_env.run("prove", str(src), "--root", str(src), env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "role cutter_exec" in out.stdout.splitlines()[0]
+    reports = tmp_path / "reports"
+    as_json = cli_env.run(
+        "prove", str(src), "--root", str(src), "--json", "--report", str(reports), env=env
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["role"] == "cutter_exec"
+    assert json.loads(next(reports.glob("*.json")).read_text())["role"] == "cutter_exec"
+
+
+def test_require_proof_refuses_a_proof_driven_as_another_role(
+    db: Any, cli_env: Any, tmp_path: Path
+) -> None:
+    """Proved as the superuser, applied as cutter_exec: --require-proof refuses (exit 10)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "qc.md").write_text(V1, encoding="utf-8")
+    plan_file = tmp_path / "plan.json"
+    assert cli_env.run("plan", str(src), "--root", str(src), "-o", str(plan_file)).returncode == 2
+    reports = tmp_path / "reports"
+    proved = cli_env.run("prove", "--plan", str(plan_file), "--report", str(reports))
+    assert proved.returncode == 0, proved.stderr
+    report_file = next(reports.glob("*.json"))
+    on = {"IUCUT_EXECUTION": "enabled", "IUCUT_APPLY_ROLE": "cutter_exec"}
+    refused = cli_env.run(
+        "apply", "--plan", str(plan_file), "--require-proof", str(report_file), env=on
+    )
+    assert refused.returncode == 10, refused.stderr
+    assert "apply writes as cutter_exec" in refused.stderr
+    with db.connect(autocommit=True) as conn:
+        assert conn.execute(f"SELECT count(*) AS n FROM {db.schema}.iu_run").scalar() == 0
+
+    again = cli_env.run("prove", "--plan", str(plan_file), "--report", str(reports), env=on)
+    assert again.returncode == 0, again.stdout + again.stderr
+    ok = cli_env.run("apply", "--plan", str(plan_file), "--require-proof", str(report_file), env=on)
+    assert ok.returncode == 0, ok.stdout + ok.stderr

@@ -33,6 +33,7 @@ def store_for(db, **settings) -> iucut.Store:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def docs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "iucut.yaml").touch()  # the project root (iucut init): paths read docs/…
     folder = tmp_path / "docs"
     (folder / "acts").mkdir(parents=True)
     (folder / "acts" / "examples.md").write_text(LAW, encoding="utf-8")

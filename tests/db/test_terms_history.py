@@ -158,3 +158,9 @@ def test_every_version_applies_with_only_changed_sections_revised(db: Any) -> No
                                             WHERE v.unit_id = u.unit_id)"""
         ).scalar()
         assert gaps == 0
+        # No code was ever held by two units (a code once given is never given again).
+        reused = conn.execute(
+            f"""SELECT count(*) FROM (SELECT code FROM {db.schema}.iu_lifecycle_log
+                GROUP BY code HAVING count(DISTINCT unit_id) > 1) r"""
+        ).scalar()
+        assert reused == 0

@@ -3,6 +3,7 @@ and documents applied before the cut digest existed are re-planned once, then sk
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Iterator
@@ -125,7 +126,11 @@ def test_documents_from_before_the_cut_digest_are_planned_once_then_skipped(
         migrate(conn, SCHEMA, directory=migrations_up_to(1, tmp_path))
         with conn.transaction():
             run_id = apply_mod.begin_run(conn, "apply")
-            dp = plan_mod.diff_document(doc, None, {})
+            # written at version 1: no profile (version 5's column), no references
+            # (fn_iu_set_references is 0009's)
+            dp = dataclasses.replace(
+                plan_mod.diff_document(doc, None, {}), profile=None, references=()
+            )
             apply_mod.write_document(conn, run_id, dp)
         migrate(conn, SCHEMA)
         assert conn.execute(f"SELECT cut_digest FROM {SCHEMA}.iu_document").scalar() is None

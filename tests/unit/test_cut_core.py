@@ -349,6 +349,17 @@ CONTAINERS = [
     "> 1. ",
 ]
 MARKDOWN = [
+    # link reference definitions, which may span lines (the core asks blocks._refdef_end)
+    "[a]: /u",
+    "[a]:",
+    "/u",
+    "'title'",
+    '"t" x',
+    "[a]: /u 'x'",
+    "[a",
+    "b]: /u",
+    "(t",
+    "2)",
     "# Title",
     "## Heading ##",
     "###### six",
@@ -587,7 +598,7 @@ def test_generated_markdown_scans_to_the_same_marks(text: str) -> None:
 
 
 @examples(1_000)
-@given(markdown(), st.sampled_from([0, 1, 2, 5, profiles.DETECT_SAMPLE, -1]))
+@given(markdown(), st.sampled_from([0, 1, 2, 5, 2000, -1]))
 def test_generated_markdown_scan_texts_and_signature_hits(text: str, limit: int) -> None:
     """Scan.texts(limit) and Scan.signature_hits(limit), what profile detection reads, are
     the first marks' texts and the vi/de/en signature counts over them."""

@@ -28,6 +28,7 @@ from iucut.errors import (
     IucutError,
     OutputError,
 )
+from iucut.project import ProjectRoot
 
 
 class Context:
@@ -36,6 +37,9 @@ class Context:
     def __init__(self, settings_args: dict[str, Any]):
         self._settings_args = settings_args
         self._settings: Settings | None = None
+        self.strict = False  # --strict: a document with a warning is rejected
+        self.warnings: list[dict[str, str]] = []  # {"path", "warning"} shown for this run
+        self._root: ProjectRoot | None = None
 
     @property
     def settings(self) -> Settings:
@@ -43,12 +47,36 @@ class Context:
             self._settings = load_settings(**self._settings_args)
         return self._settings
 
+    def root(self, paths: Any = (), given: Path | None = None, quiet: bool = False) -> ProjectRoot:
+        """The project root for ``paths`` (document identity, see :mod:`iucut.project`),
+        found once; its ``iucut.yaml`` becomes the configuration file. When the root was
+        guessed (no --root, IUCUT_ROOT or iucut.yaml), says which folder, once, on stderr
+        (not when ``quiet``)."""
+        if self._root is None:
+            from iucut.config import read_env_file
+            from iucut.project import MARKER, find_root
+
+            env = dict(os.environ)
+            if self._settings_args.get("env_file") is not None:
+                env = {**read_env_file(self._settings_args["env_file"]), **env}
+            self._root = find_root(list(paths), given=given, environ=env)
+            if self._settings is None and (self._root.path / MARKER).is_file():
+                self._settings_args = {**self._settings_args, "config_dir": self._root.path}
+            if self._root.note and not quiet:
+                note(f"iucut: note: {self._root.note}")
+        return self._root
+
 
 pass_ctx = click.make_pass_decorator(Context)
 
 
 def echo_json(data: Any) -> None:
-    """Write one JSON document to stdout (times as ISO 8601 with their offset)."""
+    """Write one JSON document to stdout (times as ISO 8601 with their offset; every
+    password seen masked in its strings)."""
+    from iucut.db.target import known_secrets
+
+    if known_secrets():
+        data = _masked(data)
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 
 
@@ -66,8 +94,28 @@ def stamp(value: datetime | None) -> str:
     return value.astimezone().isoformat(sep=" ", timespec="seconds")
 
 
+def _masked(value: Any) -> Any:
+    """``value`` with every password this process has seen masked in its strings (before
+    JSON escapes a quote or backslash of it, after which it would no longer match)."""
+    from iucut.db.target import scrub
+
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {_masked(k): _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(v) for v in value]
+    if isinstance(value, bool | int | float | datetime) or value is None:
+        return value
+    return scrub(str(value))
+
+
 def note(message: str) -> None:
     """A diagnostic line on stderr (never on stdout, which holds results)."""
+    from iucut.db.target import known_secrets, scrub
+
+    if known_secrets():
+        message = scrub(message)
     click.echo(printable(message, lines=True), err=True)
 
 
@@ -98,6 +146,22 @@ def relative_glob(ctx: click.Context, param: click.Parameter, value: str) -> str
             f"{value!r}: give a pattern relative to each folder, e.g. '**/*.md'"
         )
     return value
+
+
+def _set_strict(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(Context).strict = True
+
+
+#: ``--strict`` for the commands that cut documents (cut, plan, apply, prove).
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_strict,
+    help="Reject every document that has a warning (front matter that does not parse, "
+    "duplicate labels, control characters...) instead of cutting it.",
+)
 
 
 #: The name :func:`writing` gives standard output.
@@ -168,7 +232,9 @@ class _Group(click.Group):
     "--dsn",
     envvar=None,
     help="Database to use (libpq URI or key=value). "
-    "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server.",
+    "Default: IUCUT_DSN, DATABASE_URL, PG* variables, else the embedded server. "
+    "Keep passwords out of the command line (other users can read it in `ps`): "
+    "use IUCUT_DSN, a service file (PGSERVICE) or ~/.pgpass.",
 )
 @click.option(
     "--env-file",
@@ -208,12 +274,49 @@ def exit_codes() -> None:
         click.echo(f"{code:>3}  {meaning}")
 
 
+def hide_dsn_from_title(argv: list[str] | None = None) -> None:
+    """Remember the password of a ``--dsn`` value (every message masks it) and, for the
+    process's own arguments, rewrite the process title (``ps``, ``/proc/PID/cmdline``)
+    without it: it would be readable by every user for the whole run."""
+    args = list(getattr(sys, "orig_argv", sys.argv)) if argv is None else ["iucut", *argv]
+    shown: list[str] = []
+    hidden = False
+    for i, arg in enumerate(args):
+        if i and args[i - 1] == "--dsn":
+            shown.append(_title_dsn(arg))
+            hidden = True
+        elif arg.startswith("--dsn="):
+            shown.append("--dsn=" + _title_dsn(arg[len("--dsn=") :]))
+            hidden = True
+        else:
+            shown.append(arg)
+    if hidden and argv is None:
+        import setproctitle
+
+        setproctitle.setproctitle(" ".join(shown))
+
+
+def _title_dsn(dsn: str) -> str:
+    from iucut.db.target import (
+        candidate_secrets,
+        redact,
+        remember_secrets,
+        split_password,
+    )
+
+    remember_secrets(candidate_secrets(dsn))
+    try:
+        return redact(split_password(dsn)).replace(" ", ",")
+    except Exception:  # BadConninfo, or anything else: show nothing of it
+        return "***"
+
+
 def _register() -> None:
     # Each module adds its commands to ``cli``; imported here so that `iucut --help`
     # lists them all. Missing modules are skipped while the tree is being built.
     import importlib
 
-    for name in ("cut", "db", "write", "prove", "proof", "feed", "ls", "mcp"):
+    for name in ("cut", "db", "write", "prove", "proof", "feed", "ls", "mcp", "project", "refs"):
         try:
             importlib.import_module(f"iucut.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -263,6 +366,7 @@ def _report_interrupted(exc: Interrupted, json_mode: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: the single place where errors become messages and exit codes."""
+    hide_dsn_from_title(argv)
     _register()
     json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -311,9 +415,34 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("iucut: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # a bug in iucut: a message (never a traceback, whose text may hold a password)
+        if os.environ.get("IUCUT_DEBUG"):
+            raise
+        problem = f"internal error ({type(exc).__name__}): {exc}"
+        hint = "this is a bug in iucut: set IUCUT_DEBUG=1 to see the traceback and report it"
+        if json_mode:
+            echo_json({"error": "InternalError", "message": problem, "hint": hint, "exit_code": 1})
+        else:
+            note(f"iucut: error: {problem}")
+            note(f"hint: {hint}")
+        sys.exit(1)
     try:
         sys.stdout.flush()  # here, not at interpreter exit, where a broken pipe is exit 120
     except BrokenPipeError:
         _stdout_gone()
         sys.exit(BROKEN_PIPE_EXIT)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+#: The value of ``--report`` given without a folder: the reports then go to
+#: ``IUCUT_HOME/reports``, outside the source tree (see :func:`report_folder`).
+HOME_REPORTS = "@iucut-home"
+
+
+def report_folder(ctx: Context, value: Path | None) -> Path | None:
+    """The folder of ``--report [DIR]``: DIR, or ``IUCUT_HOME/reports`` when the flag
+    came without one (never the working folder, where the sources often are)."""
+    if value is not None and str(value) == HOME_REPORTS:
+        return ctx.settings.home / "reports"
+    return value

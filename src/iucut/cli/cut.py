@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import sys
 from collections import Counter
 from collections.abc import Generator, Iterator
 from contextlib import ExitStack, closing
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO, Any
 
 import click
@@ -26,18 +27,49 @@ from iucut.cli import (
     progress,
     relative_glob,
     stdout_console,
+    strict_option,
     writing,
 )
-from iucut.cut import DEFAULT_GLOB, cut_paths, iter_sources
+from iucut.cut import DEFAULT_GLOB, Sources, cut_paths, list_sources
 from iucut.cut.codes import namespace_problem
 from iucut.cut.profiles import configured
-from iucut.errors import CheckFailed, InputError
+from iucut.errors import CheckFailed, InputError, OutsideRoot
+from iucut.project import ROOT_ENV
 from iucut.units import CutDocument
 from iucut.validate import check_rows
 
+ROOT_HELP = (
+    "The project root: document paths (their identity) are relative to it. Default: "
+    f"{ROOT_ENV}, else the nearest folder above the paths holding iucut.yaml (iucut init), "
+    "else the git work tree, else the folder given (said on stderr)."
+)
+FOLLOW_HELP = "Read files that links lead to outside the project root (refused by default)."
 TREE_UNITS = 40  # units shown per document tree
 _ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # one for every row
 TREE_DOCS = 10  # above this many documents, a table of documents instead of trees
+
+
+def listing(paths: tuple[Path, ...] | list[Path], glob: str, quiet: bool = False) -> Sources:
+    """The sources of ``paths`` (see :func:`~iucut.cut.list_sources`), with a warning on
+    stderr for each path passed over (a folder, a dangling link, a FIFO matching the
+    glob, a file the glob does not name) and each folder where ``glob`` finds no file
+    (unless ``quiet``)."""
+    found = list_sources(paths, glob)
+    if not quiet:
+        for warning in found.warnings():
+            note(f"iucut: warning: {warning}")
+    read = {root for _, root in found.files}
+    for folder in paths:
+        if folder.is_dir() and folder not in read and not quiet:
+            note(f"iucut: warning: no file in {folder} matches {glob!r}")
+    return found
+
+
+def named(paths: tuple[Path, ...] | list[Path], glob: str) -> list[Path]:
+    """The paths the project root is found from: folders, and files the glob names (a
+    ``/etc/passwd`` passed over takes no part). Cheap: nothing is listed."""
+    last = PurePath(glob).name or glob
+    return [p for p in paths if p.is_dir() or fnmatch.fnmatchcase(p.name, last)]
 
 
 def cutting(
@@ -46,15 +78,19 @@ def cutting(
     glob: str,
     show: bool,
     quiet: bool = False,
+    strict: bool = False,
+    sources: Sources | None = None,
     **options: Any,
 ) -> Generator[CutDocument | InputError, None, None]:
-    """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, and a
-    warning for each folder in which ``glob`` finds no file (unless ``quiet``)."""
-    found = list(iter_sources(paths, glob))
-    read = {root for _, root in found}
-    for folder in paths:
-        if folder.is_dir() and folder not in read and not quiet:
-            note(f"iucut: warning: no file in {folder} matches {glob!r}")
+    """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, over
+    the ``sources`` listed by :func:`listing` (listed here when not given; its warnings
+    unless ``quiet``). ``strict``: a document with a warning comes out as an InputError
+    (rejected), its first warning named."""
+    if strict:
+        for item in cutting(paths, glob=glob, show=show, quiet=quiet, sources=sources, **options):
+            yield strict_check(item)
+        return
+    found = (sources or listing(paths, glob, quiet)).files
     with progress(show, "cutting") as bar:
         results = cut_paths(paths, glob=glob, sources=found, **options)
         if bar is None:
@@ -64,6 +100,19 @@ def cutting(
             name = item.path if isinstance(item, CutDocument) else item.context.get("path")
             bar(done, len(found), str(name))
             yield item
+
+
+def strict_check(item: CutDocument | InputError) -> CutDocument | InputError:
+    """``--strict``: a document with warnings becomes the rejection of its first one."""
+    if isinstance(item, InputError) or not item.warnings:
+        return item
+    more = len(item.warnings) - 1
+    return InputError(
+        f"{item.warnings[0]}"
+        + (f" (and {plural(more, 'more warning')})" if more else "")
+        + " (--strict)",
+        path=item.path,
+    )
 
 
 def plan_rows(doc: CutDocument) -> Iterator[dict[str, Any]]:
@@ -82,6 +131,7 @@ def round_trips(doc: CutDocument) -> bool:
 
 @cli.command("cut")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@strict_option
 @click.option(
     "--glob",
     "pattern",
@@ -100,9 +150,9 @@ def round_trips(doc: CutDocument) -> bool:
 @click.option(
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Document paths are relative to this folder when under it (default: the current "
-    "folder; else the directory argument a file was found in).",
+    help=ROOT_HELP,
 )
+@click.option("--follow-symlinks", is_flag=True, help=FOLLOW_HELP)
 @click.option(
     "--check", is_flag=True, help="Only verify that every document reassembles byte for byte."
 )
@@ -130,6 +180,7 @@ def cut(
     as_json: bool,
     output: Path | None,
     root: Path | None,
+    follow_symlinks: bool,
     check: bool,
     namespace: str | None,
     profile: str | None,
@@ -143,8 +194,22 @@ def cut(
     --json / -o FILE: one JSON row per unit (the cut plan).
     --check: exit 12 naming each document that does not round-trip byte for byte.
     A document that cannot be cut is reported (file, line, byte) and the others go on;
-    the exit code is then 3.
+    the exit code is then 3 (20 when every one is outside the project root).
+
+    \b
+    Document identity: paths are relative to the project root, the nearest folder
+    holding iucut.yaml (`iucut init`), or --root / IUCUT_ROOT; see the README.
+    Files the glob does not name (data.csv) are skipped with a warning, and so are
+    folders, dangling links and FIFOs matching it; links leading outside the root
+    are refused unless --follow-symlinks.
+
+    \b
+    Headings: ATX (#) and setext (===, ---) headings at the top level, as CommonMark
+    reads them. A heading inside a block quote or a list item stays body text of the
+    unit around it (it starts no unit).
     """
+    sources = listing(paths, pattern, quiet)
+    project = ctx.root(named(paths, pattern), root, quiet=quiet)
     config = ctx.settings.config
     known = configured(config)
     if profile is not None and profile not in known:
@@ -173,11 +238,13 @@ def cut(
             paths,
             glob=pattern,
             show=not (as_json or quiet),
-            quiet=quiet,
-            root=root or Path.cwd(),
+            sources=sources,
+            root=project,
+            follow_symlinks=follow_symlinks,
             namespace=namespace,
             profile=profile,
             config=config,
+            strict=ctx.strict,
         )
         stack.enter_context(closing(results))  # an error below ends the progress bar first
         for result in results:
@@ -213,7 +280,9 @@ def cut(
     elif not as_json:
         _summary(docs, kinds, output)
     if bad:
-        err = InputError(path=bad[0].context.get("path"))
+        err = (OutsideRoot if all(isinstance(e, OutsideRoot) for e in bad) else InputError)(
+            path=bad[0].context.get("path")
+        )
         err.message = f"{plural(len(bad), 'document')} could not be cut: " + ", ".join(
             str(e.context.get("path")) for e in bad
         )

@@ -188,13 +188,19 @@ def _control(conn: Connection, schema: str) -> dict[str, Any] | None:
     return conn.execute(queries.get("control_state", schema, RUNNER_SQL)).fetchone()
 
 
-def _set_freeze(ctx: Context, frozen: bool, reason: str | None, as_json: bool) -> None:
+def _set_freeze(
+    ctx: Context, frozen: bool, reason: str | None, as_json: bool, wait: float = 30.0
+) -> None:
     settings = ctx.settings
     conn, target = _connect(settings)
     with conn:
         try:
             with conn.transaction():
                 if frozen:
+                    conn.execute(
+                        queries.get("freeze_wait", settings.schema, RUNNER_SQL),
+                        {"timeout": f"{max(1, round(wait * 1000))}ms"},
+                    )
                     conn.execute(
                         queries.get("freeze", settings.schema, RUNNER_SQL), {"reason": reason}
                     )
@@ -219,11 +225,24 @@ def _set_freeze(ctx: Context, frozen: bool, reason: str | None, as_json: bool) -
 
 @cli.command("freeze")
 @click.option("--reason", help="Why writes are frozen (shown by `iucut status`).")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0.001),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for writes in flight to finish; past it nothing is frozen and "
+    "the error names them (exit 17).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the control row as JSON.")
 @pass_ctx
-def freeze_cmd(ctx: Context, reason: str | None, as_json: bool) -> None:
-    """Freeze live writes at the database: every cutter on every host is refused."""
-    _set_freeze(ctx, True, reason, as_json)
+def freeze_cmd(ctx: Context, reason: str | None, wait: float, as_json: bool) -> None:
+    """Freeze live writes at the database: every cutter on every host is refused.
+
+    Waits for the writes in flight to commit (up to --wait): once freeze returns, no
+    write commits until `iucut unfreeze`.
+    """
+    _set_freeze(ctx, True, reason, as_json, wait)
 
 
 @cli.command("unfreeze")

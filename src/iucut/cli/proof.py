@@ -1,4 +1,5 @@
-"""Commands that check and show the whole: ``doctor`` (the deployed-tree gate) and ``demo``."""
+"""Commands that check and show the whole: ``doctor`` (the deployed-tree gate), ``verify``
+(the stored state) and ``demo``."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 import click
 
 from iucut._version import __version__
-from iucut.cli import Context, cli, note, pass_ctx, writing
+from iucut.cli import HOME_REPORTS, Context, cli, note, pass_ctx, report_folder, writing
 from iucut.db.connector import open_provider
-from iucut.errors import DoctorFailed, IucutError
+from iucut.errors import DoctorFailed, IucutError, VerifyFailed
 from iucut.report import Report, render, verdict, write_report
 
 
@@ -21,7 +22,11 @@ from iucut.report import Report, render, verdict, write_report
     "--report",
     "report_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Also write the report here as doctor.md, doctor.json and doctor.html.",
+    is_flag=False,
+    flag_value=HOME_REPORTS,
+    metavar="[DIR]",
+    help="Also write the report as doctor.md, doctor.json and doctor.html in DIR "
+    "(--report alone: IUCUT_HOME/reports, outside the source tree).",
 )
 @pass_ctx
 def doctor_cmd(ctx: Context, as_json: bool, report_dir: Path | None) -> None:
@@ -57,6 +62,7 @@ def doctor_cmd(ctx: Context, as_json: bool, report_dir: Path | None) -> None:
         },
         secrets=secrets,
     )
+    report_dir = report_folder(ctx, report_dir)
     if report_dir is not None:
         with writing(report_dir):
             written = write_report(report_dir, "doctor", report)
@@ -69,6 +75,55 @@ def doctor_cmd(ctx: Context, as_json: bool, report_dir: Path | None) -> None:
     click.echo(render(report, "terminal", color=sys.stdout.isatty()), nl=False)
     if not report.ok:
         raise DoctorFailed(line, hint="see the FAIL lines above")
+
+
+@cli.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many problems each check lists.",
+)
+@pass_ctx
+def verify_cmd(ctx: Context, as_json: bool, limit: int) -> None:
+    """Re-check the stored state, read-only: hashes, document digests, tree shape.
+
+    \b
+    Every version's hash is recomputed from its text; every unit's hash is its current
+    version's; every active document's hash, size and unit count are those of its units
+    in order (so `iucut export` gives back what was applied); every document is one tree
+    (a root, codes in its namespace, parents one level up and earlier, distinct
+    non-negative positions, no cycles). One read-only snapshot; writes nothing.
+    Exit code 16 when any check fails. `iucut doctor` runs it too.
+    """
+    from iucut.verify import verify
+
+    settings = ctx.settings
+    provider = open_provider(settings, notify=note)
+    with provider.connect(autocommit=True) as conn:
+        checks = verify(conn, limit)
+    line = verdict("IUCUT_VERIFY", checks)
+    report = Report(
+        "iucut verify",
+        tuple(checks),
+        line,
+        facts={
+            "tool_version": __version__,
+            "target": provider.target.display,
+            "schema": settings.schema,
+        },
+        secrets=tuple(provider.target.secrets()),
+    )
+    if as_json:
+        click.echo(render(report, "json"), nl=False)
+        if not report.ok:  # the JSON above is the whole answer: no second error document
+            raise SystemExit(VerifyFailed.exit_code)
+        return
+    click.echo(render(report, "terminal", color=sys.stdout.isatty()), nl=False)
+    if not report.ok:
+        raise VerifyFailed(line, hint="see the FAIL lines above")
 
 
 @cli.command("demo")

@@ -9,8 +9,9 @@ import click
 
 from iucut import plan as plan_mod
 from iucut import prove as prove_mod
-from iucut.cli import Context, cli, echo_json, note, pass_ctx, writing
-from iucut.cli.write import cut_sources, with_sources
+from iucut.cli import HOME_REPORTS, Context, cli, echo_json, note, pass_ctx, report_folder, writing
+from iucut.cli.cut import named
+from iucut.cli.write import cut_sources, rejected_error, with_sources
 from iucut.db.connector import open_provider
 from iucut.errors import ProofFailed
 
@@ -30,7 +31,11 @@ PROOF_UNITS_SHOWN = 200
     "--report",
     "report_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Write the report here as proof-<plan>.md, .json and .html.",
+    is_flag=False,
+    flag_value=HOME_REPORTS,
+    metavar="[DIR]",
+    help="Write the report as proof-<plan>.md, .json and .html in DIR "
+    "(--report alone: IUCUT_HOME/reports, outside the source tree).",
 )
 @click.option(
     "--observer-role",
@@ -56,6 +61,8 @@ def prove_cmd(
     nothing changed. Works while the kill-switch is off. Exit 0 only if every check
     passes (10 otherwise).
     """
+    if paths:  # the project root first: its iucut.yaml is the configuration to read
+        ctx.root(named(paths, glob), root)
     settings = ctx.settings
     provider = open_provider(settings)
     if plan_file is not None:
@@ -69,6 +76,17 @@ def prove_cmd(
         plan_id = plan_mod.plan_hash(the_plan)
     report = prove_mod.prove(settings, provider, the_plan, plan_id, observer_user=observer_role)
     data = report.to_dict()
+    report_dir = report_folder(ctx, report_dir)
+    # Documents of the given paths that were rejected were never proven: the proof of
+    # the paths fails, naming them.
+    rejected = [{"path": r.path, "message": r.message} for r in the_plan.rejected]
+    data["rejected"] = rejected
+    proven = report.passed and not rejected
+    if rejected:
+        data["passed"] = False
+        data["verdict"] = report.verdict.replace("ALL_PROOFS_PASS", "FAILED") + (
+            f" REJECTED {len(rejected)}"
+        )
     if report_dir is not None:
         from iucut.report import plan_summary
         from iucut.report.page import write_plan_page
@@ -84,11 +102,12 @@ def prove_cmd(
         note("report: " + ", ".join(str(p) for p in [*written, page]))
     if as_json:
         echo_json(data)
-        if not report.passed:  # one JSON document on stdout, not a second error document
+        if not proven:  # one JSON document on stdout, not a second error document
             raise click.exceptions.Exit(ProofFailed.exit_code)
     else:
         click.echo(
-            f"iucut prove  plan {plan_id[:12]}  driver {report.driver}  tool {report.tool_version}"
+            f"iucut prove  plan {plan_id[:12]}  driver {report.driver}  role {report.role}"
+            f"  tool {report.tool_version}"
         )
         for check in report.checks:
             click.echo(f"PROOF-{check.number}  {check.status}  {check.name}")
@@ -96,7 +115,14 @@ def prove_cmd(
         drift = report.survives_rollback.get("sequence_values_consumed", {})
         if any(drift.values()):
             click.echo(f"survives rollback (expected): sequence values consumed {drift}")
-        click.echo(report.verdict)
+        for r in rejected:
+            click.echo(f"rejected, not proven: {r['message']}")
+        click.echo(data["verdict"])
+    if rejected:
+        err = rejected_error(the_plan.rejected, "so they were not proven")
+        raise ProofFailed(
+            err.message, hint="fix the documents named, then prove again", rejected=rejected
+        )
     if not report.passed:
         raise ProofFailed(report.verdict)
 

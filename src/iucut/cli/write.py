@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from iucut import apply as apply_mod
+from iucut import dangling as dangling_mod
 from iucut import plan as plan_mod
 from iucut.cli import (
     Context,
@@ -24,14 +25,17 @@ from iucut.cli import (
     progress,
     relative_glob,
     stamp,
+    strict_option,
     writing,
 )
-from iucut.cli.cut import cutting
+from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
-from iucut.errors import PLAN_CHANGES_EXIT, InputError, IucutError
+from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
+
+FOLLOW_KEY = "iucut.follow_symlinks"
 
 source_args = [
     click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path)),
@@ -45,8 +49,16 @@ source_args = [
     click.option(
         "--root",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Document paths are stored relative to this folder (default: the current folder).",
+        help=ROOT_HELP,
     ),
+    click.option(
+        "--follow-symlinks",
+        is_flag=True,
+        expose_value=False,  # read by cut_sources (every command taking PATHs has it)
+        callback=lambda c, p, v: c.meta.__setitem__(FOLLOW_KEY, v),
+        help=FOLLOW_HELP,
+    ),
+    strict_option,
 ]
 
 
@@ -64,15 +76,65 @@ def cut_sources(
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
     items: list[CutDocument | IucutError] = []
+    sources = listing(paths, glob)
+    project = ctx.root(named(paths, glob), root)
+    follow = bool(click.get_current_context().meta.get(FOLLOW_KEY))
     results = cutting(
-        list(paths), glob=glob, show=show, root=root or Path.cwd(), config=ctx.settings.config
+        list(paths),
+        glob=glob,
+        show=show,
+        strict=ctx.strict,
+        sources=sources,
+        root=project,
+        follow_symlinks=follow,
+        config=ctx.settings.config,
     )
     with closing(results):  # an error ends the progress bar first
         for item in results:
             if isinstance(item, IucutError):
                 note(f"iucut: rejected: {item.message}")
+            else:
+                show_warnings(ctx, item)
             items.append(item)
     return items
+
+
+#: Warnings shown per document on stderr (every one is in --json).
+WARNINGS_SHOWN = 3
+
+
+def strict_reminder(ctx: Context) -> None:
+    """After a run with warnings: they were cut as they are, and --strict would not."""
+    if ctx.warnings:
+        docs = len({w["path"] for w in ctx.warnings})
+        note(
+            f"iucut: {plural(docs, 'document')} with warnings cut as they are "
+            "(--strict rejects them)"
+        )
+
+
+def show_warnings(ctx: Context, doc: CutDocument) -> None:
+    """A document's warnings on stderr (the first few) and in the command's JSON (all):
+    it is cut and written, and ``--strict`` would reject it."""
+    for n, warning in enumerate(doc.warnings):
+        ctx.warnings.append({"path": doc.path, "warning": warning})
+        if n < WARNINGS_SHOWN:
+            note(f"iucut: warning: {doc.path}: {warning}")
+    if len(doc.warnings) > WARNINGS_SHOWN:
+        note(
+            f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more "
+            "(--strict rejects a document with warnings)"
+        )
+
+
+def show_rejections(rejected: tuple[Rejected, ...], items: list[CutDocument | IucutError]) -> None:
+    """Say why each document was rejected after it was cut (a namespace shared with
+    another file, a code clash): those cut_sources has not said already."""
+    said = {str(e.context.get("path")) for e in items if isinstance(e, IucutError)}
+    for r in rejected:
+        if r.path not in said:
+            text = r.message if r.message.startswith(r.path) else f"{r.path}: {r.message}"
+            note(f"iucut: rejected: {text}")
 
 
 #: Changes listed per document (-v lists every one): a first plan of a large corpus
@@ -157,6 +219,11 @@ def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputErr
     help="Show this saved plan file (-o) instead of planning: no database is used, the "
     "old texts are in the file.",
 )
+@click.option(
+    "--strict-refs",
+    is_flag=True,
+    help="Refuse the plan (exit 30) when references of active units would dangle.",
+)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -170,6 +237,7 @@ def plan_cmd(
     summary: bool,
     report_dir: Path | None,
     plan_file: Path | None,
+    strict_refs: bool,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
 
@@ -180,13 +248,15 @@ def plan_cmd(
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
+    alike: list[str] = []
+    broken: list[Any] = []
     if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
         if paths or prune or output is not None:
             raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
         the_plan, plan_id = plan_mod.read_plan(plan_file)
         data = plan_mod.plan_to_dict(the_plan)
     else:
-        the_plan = _make_plan(ctx, paths, glob, root, prune, as_json)
+        the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json)
         data = plan_mod.plan_to_dict(the_plan)
         plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
     if output is not None:
@@ -200,10 +270,33 @@ def plan_cmd(
             page = write_plan_page(report_dir, data, plan_id)
         note(f"review page: {page}")
     if as_json:
-        echo_json({"plan_id": plan_id, **data})
+        if plan_file is None:
+            show_rejections(the_plan.rejected, items)  # (the text lists them on stdout)
+        found = [{"path": w.split(": ", 1)[0], "warning": w} for w in alike]
+        echo_json(
+            {
+                "plan_id": plan_id,
+                **data,
+                "warnings": ctx.warnings + found,
+                "dangling": [d.to_dict() for d in broken],
+            }
+        )
     else:
         print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
+        for d in broken:
+            click.echo(printable(f"dangling reference: {d.describe()}"))
+        strict_reminder(ctx)
+    if broken and strict_refs:
+        raise DanglingReferences(
+            f"{plural(len(broken), 'reference')} of active units would dangle "
+            f"(first: {broken[0].describe()})",
+            hint="fix the citing units in the same change, or plan without --strict-refs",
+        )
     if the_plan.rejected and plan_file is None:
+        if as_json:
+            # the JSON above lists them: one JSON document per command
+            note(f"iucut: {plural(len(the_plan.rejected), 'document')} rejected")
+            raise SystemExit(InputError.exit_code)
         raise rejected_error(the_plan.rejected, "nothing is planned for it")
     if the_plan.has_changes:
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
@@ -218,24 +311,34 @@ def _make_plan(
     root: Path | None,
     prune: bool,
     as_json: bool,
-) -> Plan:
-    """Cut the sources and plan them against the database (read-only)."""
-    scopes = _prune_scopes(paths, glob, root) if prune else None
+) -> tuple[Plan, list[CutDocument | IucutError], list[str], list[Any]]:
+    """Cut the sources and plan them against the database (read-only); the plan, what
+    cutting gave (documents or the errors already reported), the warnings about new
+    documents that look like stored ones (said on stderr here), and the references of
+    active units the plan would leave dangling."""
+    scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
     provider = open_provider(ctx.settings)
     conn = provider.connect(autocommit=True)
     try:
         with progress(not as_json, "planning") as bar:
-            return plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            alike = plan_mod.lookalikes(conn, the_plan, items)
+        broken = dangling_mod.dangling(
+            conn, the_plan, (d for d in items if isinstance(d, CutDocument))
+        )
     finally:
         conn.close()
+    for warning in alike:
+        note(f"iucut: warning: {warning}")
+    return the_plan, items, alike, list(broken)
 
 
-def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
+def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:
     """The folders --prune retires missing documents under (as stored paths). A folder
     with no file matching ``glob`` is refused: pruning it would retire every document
     under it, which is far more often a wrong folder or glob than the intent."""
-    base = root or Path.cwd()
+    project = ctx.root(named(paths, glob), root)
     for folder in paths:
         if folder.is_dir() and next(iter_sources([folder], glob), None) is None:
             raise click.UsageError(
@@ -243,14 +346,7 @@ def _prune_scopes(paths: tuple[Path, ...], glob: str, root: Path | None) -> list
                 "would be retired; nothing was done. Check the folder and --glob (to retire "
                 "a removed folder's documents, prune the folder that held it)."
             )
-    return [_scope(p, base) for p in paths if p.is_dir()]
-
-
-def _scope(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return [project.doc_path(p, follow_symlinks=True) for p in paths if p.is_dir()]
 
 
 @cli.command("apply")
@@ -273,6 +369,12 @@ def _scope(path: Path, base: Path) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Apply only if this proof report passed for the same plan and database.",
 )
+@click.option(
+    "--single-transaction",
+    is_flag=True,
+    help="With --plan: apply the whole plan in one transaction (all of it or none of it, "
+    "even if the process dies or the database is frozen midway).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def apply_cmd(
@@ -284,15 +386,25 @@ def apply_cmd(
     prune: bool,
     all_or_nothing: bool,
     require_proof: Path | None,
+    single_transaction: bool,
     as_json: bool,
 ) -> None:
     """Write units to the database through the SQL functions (needs the kill-switch on).
 
     Live execution is OFF unless IUCUT_EXECUTION=enabled: while off, apply is refused
     before any connection is opened (exit code 5). One transaction per document.
+
+    With --plan, every document of the plan is locked and every precondition checked
+    before the first write: a stale plan writes nothing (exit 7). If a write fails after
+    others were written, the output lists what was written and what was not.
     """
+    if paths:  # the project root first: its iucut.yaml is the configuration to read
+        ctx.root(named(paths, glob), root)
     settings = ctx.settings
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
+    if single_transaction and plan_file is None:
+        raise click.UsageError("--single-transaction needs --plan FILE (the plan to apply)")
+    shown: list[CutDocument | IucutError] = []
     provider = open_provider(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
@@ -303,12 +415,20 @@ def apply_cmd(
         if require_proof is not None:
             from iucut.prove import check_proof_report
 
-            check_proof_report(require_proof, plan_id, provider)
+            check_proof_report(require_proof, plan_id, provider, role=settings.apply_role)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_plan(settings, provider, the_plan, plan_id, on_progress=bar)
+            result = apply_mod.apply_plan(
+                settings,
+                provider,
+                the_plan,
+                plan_id,
+                single_transaction=single_transaction,
+                on_progress=bar,
+            )
     else:
-        scopes = _prune_scopes(paths, glob, root) if prune else None
+        scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
+        shown = items
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_documents(
                 settings,
@@ -318,12 +438,17 @@ def apply_cmd(
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
             )
+    if result.stopped is not None:
+        _raise_stopped(result, as_json)
     if as_json:
-        echo_json(result.to_dict())
+        show_rejections(result.rejected, shown)  # (the text lists them on stdout)
+        echo_json({**result.to_dict(), "warnings": ctx.warnings})
     else:
         for doc in result.documents:
             if doc.status == "failed":
                 click.echo(printable(f"{doc.doc_path}: FAILED: {doc.error}"))
+            elif doc.status == "not_written":
+                click.echo(printable(f"{doc.doc_path}: NOT WRITTEN"))
             elif doc.status == "applied":
                 click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
         for rejected in result.rejected:
@@ -335,14 +460,57 @@ def apply_cmd(
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )
+        strict_reminder(ctx)
+    if not (result.failed or result.rejected):
+        return
+    written = sum(1 for d in result.documents if d.status == "applied")
+    others = (
+        f"{plural(written, 'other document')} written"
+        if written
+        else "nothing was written"
+        if not any(d.status == "skipped" for d in result.documents)
+        else "no other document needed writing"
+    )
     if result.failed:
-        raise IucutError(
-            f"{plural(len(result.failed), 'document')} failed; the others were written"
+        error: IucutError = IucutError(f"{plural(len(result.failed), 'document')} failed; {others}")
+    elif as_json:
+        error = InputError(
+            f"{plural(len(result.rejected), 'document')} rejected; {others}",
+            path=result.rejected[0].path,
         )
-    if result.rejected:
-        written = any(d.status == "applied" for d in result.documents)
-        consequence = "nothing was written for it" + ("; the others were" if written else "")
-        raise rejected_error(result.rejected, consequence)
+    else:
+        more = f"; {others}" if written or others.startswith("no other") else ""
+        error = rejected_error(result.rejected, f"nothing was written for it{more}")
+    if as_json:
+        note(f"iucut: {error.message}")  # the JSON above has the details
+        raise SystemExit(error.exit_code)
+    raise error
+
+
+def _raise_stopped(result: apply_mod.ApplyResult, as_json: bool) -> None:
+    """A reviewed plan stopped after some documents were written: list what was written
+    and what was not (stdout, or the one JSON document), then fail with the cause."""
+    exc = result.stopped
+    assert exc is not None
+    written = result.written
+    missed = [d for d in result.documents if d.status in ("failed", "not_written")]
+    if not as_json:
+        for doc in written:
+            click.echo(f"{printable(doc.doc_path)}: written {plan_mod.summary_line(doc.counts)}")
+        for doc in missed:
+            click.echo(f"{printable(doc.doc_path)}: NOT WRITTEN")
+    exc.message = (
+        f"the plan stopped after {plural(len(written), 'document')} of "
+        f"{len(written) + len(missed)} were written (run {result.run_id}); "
+        f"{len(missed)} were not: {exc.message}"
+    )
+    exc.args = (exc.message,)
+    exc.context["result"] = {k: v for k, v in result.to_dict().items() if k != "stopped"}
+    exc.hint = (exc.hint + "; " if exc.hint else "") + (
+        "plan again: the new plan holds only what is left (--single-transaction writes all "
+        "or nothing)"
+    )
+    raise exc
 
 
 @cli.command("show")
@@ -411,8 +579,14 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
 )
 @pass_ctx
 def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
-    """Rebuild a document (by path or namespace) from the database, byte for byte."""
-    path, text = Store(ctx.settings).export(doc)
+    """Rebuild a document (by path, in any form plan takes, or namespace) from the
+    database, byte for byte."""
+    from iucut.cli.project import find_stored
+
+    store = Store(ctx.settings)
+    with store.reading() as conn:
+        name = find_stored(conn, ctx, doc)
+    path, text = store.export(name)
     data = text.encode("utf-8", "surrogatepass")
     if output is not None:
         with writing(output):

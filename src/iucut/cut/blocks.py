@@ -75,11 +75,47 @@ _OPENERS = ">=-*_+#`~<"  # first characters (besides digits) that may open a blo
 _SPACES = re.compile(r"[ \t]*\r?")
 _BLANKS = re.compile(r"(?:[ \t]*\r?\n)+")
 _CODE_END = re.compile(r"^(?! {0,3}\t| {4}|[ \t]*\r?$)", re.M)  # a line that ends indented code
-_REFDEF = re.compile(
-    r" {0,3}\[(?!\s*\])(?:[^\]\\\[]|\\.){1,999}\]:[ \t]*"
-    r"(?:<[^<>\n]*>|[^\s<][^\s]*)"
-    r"(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^()]*\)))?[ \t]*\r?$"
-)
+
+# A link reference definition, piece by piece: it may span lines (label, destination
+# and title each may start on the next line; label and title may hold line endings).
+_DEF_LABEL = re.compile(r" {0,3}\[((?:[^\]\\\[]|\\.){1,999})\]:", re.S)
+_DEF_SPACE = re.compile(r"[ \t]*(?:\r?\n[ \t]*)?")
+_DEF_DEST = re.compile(r"<(?:[^<>\n\\]|\\.)*>|[^\s<\x00-\x1f]\S*")
+_DEF_TITLE = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\)", re.S)
+_DEF_EOL = re.compile(r"[ \t]*(?:\r?\n|$)")
+
+
+def _refdef_end(s: str, p: int, cur: int) -> int:
+    """Where the link reference definition at ``p`` ends (the start of the line after
+    it, at most ``cur``), or -1 when none starts there. Like CommonMark: a title that
+    starts on the line after the destination and does not parse leaves the definition
+    ending with the destination's line (``[a]: /u\n'title'\nFoo\n---`` is a
+    definition with a title, then the heading ``Foo``)."""
+    m = _DEF_LABEL.match(s, p, cur)
+    if m is None or not m.group(1).strip():
+        return -1
+    q = _space_end(s, m.end(), cur)
+    dest = _DEF_DEST.match(s, q, cur)
+    if dest is None:
+        return -1
+    q = dest.end()
+    eol = _DEF_EOL.match(s, q, cur)
+    plain = -1 if eol is None else eol.end()  # the definition without a title
+    space = _space_end(s, q, cur)
+    if space > q:
+        title = _DEF_TITLE.match(s, space, cur)
+        if title is not None:
+            after = _DEF_EOL.match(s, title.end(), cur)
+            if after is not None:
+                return after.end()
+    return plain
+
+
+def _space_end(s: str, q: int, cur: int) -> int:
+    """The end of the spaces from ``q``, across one line ending at most."""
+    m = _DEF_SPACE.match(s, q, cur)
+    return q if m is None else m.end()
+
 
 #: Lines the scanner must look at: anything that can open, close or interrupt a block
 #: (after up to 3 spaces), or an indented line. Profiles add their label starts.
@@ -304,8 +340,11 @@ class Scanner:
                 if _SPACES.fullmatch(s, q, p - 1):
                     break
                 p = q
-        while p < cur and _REFDEF.match(s, p, s.find("\n", p)):
-            p = s.find("\n", p) + 1
+        while p < cur:
+            end = _refdef_end(s, p, cur)
+            if end < 0:
+                break
+            p = end
         self.para_start = p
         if p < cur:
             return True
@@ -386,6 +425,7 @@ class Scanner:
                 if j >= n or j - i >= 4:
                     return
                 self.leaf = NONE
+                self.para_floor = pos  # a paragraph after the code starts here, not in it
         self._blocks(pos, line, i, j, nxt)
 
     def _close(self, keep: int, pos: int) -> None:
@@ -503,7 +543,11 @@ class Scanner:
                             self.para_floor = nxt
                         return
             if self.leaf != PARA:
-                if ch == "[" and _REFDEF.match(line, j):  # a link definition: a block of its own
+                if ch == "[" and stack and _refdef_end(line, j, n) >= 0:
+                    # inside a container, a one-line definition is a block of its own
+                    # (as markdown-it reads it); at the top level it opens a paragraph,
+                    # and _para_text passes over the definitions (of one or more lines)
+                    # it starts with, as CommonMark does
                     self._end_block(nxt)
                     return
                 self.leaf = PARA

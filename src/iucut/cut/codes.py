@@ -14,8 +14,12 @@ Rules (stable across runs, machines and Python versions: pure string functions):
   ``-``, at most 64 characters (cut at a ``-``); ``untitled`` when nothing is left.
 * ``{#my-id}`` at the end of a heading replaces the segment and roots it at the
   namespace (an explicit id names the unit within its document).
-* Two units that would get the same code get ``-2``, ``-3`` … on their last segment,
-  in document order, and the document gets a warning.
+* A label that repeats in a document (``Kapitel 1`` under each Untertitel of the BGB)
+  is qualified by its parent, the nearest ancestor that makes it unique:
+  ``BGB/…/untertitel-2-…/Kap1``, not numbered in document order, so a chapter inserted
+  elsewhere renames no other chapter. Only true duplicates, units with the same segment
+  under one parent, get ``-2``, ``-3`` … in their order within that parent, and the
+  document gets a warning (see :func:`requalify`).
 * The namespace, unless given, is the document path without its extension (without
   a trailing ``index``/``README`` file name), each part slugged, upper case, joined by
   ``.``: ``van-ban/bao-chi/luat-bao-chi.md`` → ``VAN-BAN.BAO-CHI.LUAT-BAO-CHI``.
@@ -24,7 +28,14 @@ Rules (stable across runs, machines and Python versions: pure string functions):
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from iucut.units import Unit
 import unicodedata
 from functools import lru_cache
 
@@ -131,6 +142,7 @@ class Coder:
         self.used: set[str] = set()
         self.next: dict[str, int] = {}  # next suffix to try per colliding code (keeps it linear)
         self.warnings: list[str] = []
+        self.base: dict[str, str] = {}  # suffixed code -> the code it would have had
 
     def claim(self, code: str, line: int) -> str:
         if code not in self.used:
@@ -142,5 +154,127 @@ class Coder:
         self.next[code] = n + 1
         unique = f"{code}-{n}"
         self.used.add(unique)
+        self.base[unique] = code
         self.warnings.append(f"line {line}: duplicate code {code}; this unit is {unique}")
         return unique
+
+
+_HEADING_LABEL = re.compile(r"[^\W\d_]+\s+(?:\d+[a-z]?|[IVXLCDM]+)(?![\w])")
+
+
+def qualifier(unit: Unit, seg: str) -> str:
+    """What names an ancestor inside a qualified code: its label segment (``UAbschn2``),
+    for a plain heading the slug of a leading ``Word N`` (``Untertitel 2 - Vereine`` →
+    ``untertitel-2``, so retitling it renames nothing), else its slug."""
+    if unit.kind == "heading":
+        m = _HEADING_LABEL.match(unit.title)
+        if m:
+            return slug(m.group())
+    return seg
+
+
+def requalify(
+    units: Sequence[Unit],
+    base: dict[str, str],
+    recode: Callable[[Unit, str, str | None], Unit] | None = None,
+) -> tuple[list[Unit], list[str]]:
+    """Codes free of position for a document whose first codes collided.
+
+    The builder hands out codes in document order and numbers a repeated code ``-2``,
+    ``-3`` …, so one inserted unit would shift every later number (``base`` maps each
+    numbered code to the code it stood for). Here each unit keeps its own segment. A
+    document-wide code (one segment under the namespace) that repeats is qualified by
+    the nearest ancestors that make it unique, each named by :func:`qualifier`
+    (``BGB/Abschn8/UAbschn1/untertitel-2/Kap1``); a segment that repeats under one
+    parent is numbered within that parent only. Only those units and the units below
+    them are recoded (``recode(unit, code, parent_code)`` makes the new unit). Returns
+    the units and a warning per numbered unit.
+    """
+    ns = units[0].code
+    make = recode or (lambda u, c, p: dataclasses.replace(u, code=c, parent_code=p))
+    repeated = {b for b in base.values() if b.count("/") == 1}  # document-wide codes
+    # Which units get a new code: repeated document-wide ones, numbered ones, and every
+    # unit under one of them (parents come before their children).
+    seeds = {c for c in base.values() if c in repeated} | base.keys()
+    # Codes derived from a recoded code start with it; units with a document-wide code
+    # under a recoded parent keep their code and only follow the parent.
+    ordered = sorted(u.code for u in units)
+    todo = set(seeds)
+    for seed in seeds:
+        lo = bisect.bisect_right(ordered, seed + "/")
+        hi = bisect.bisect_left(ordered, seed + "0")  # "0" follows "/" in code points
+        todo.update(ordered[lo:hi])
+    by_code = {u.code: u for u in units}
+    todo.update([u.code for u in units if u.parent_code in todo])
+
+    def seg_of(code: str) -> str:
+        return base.get(code, code).rsplit("/", 1)[1]
+
+    recoded = [(i, u) for i, u in enumerate(units) if u.code in todo]  # document order
+    groups: dict[str, list[str]] = {}
+    for _, u in recoded:
+        b = base.get(u.code, u.code)
+        if b in repeated:
+            groups.setdefault(b, []).append(u.code)
+    prefix: dict[str, str] = {}  # qualified units: their code without the namespace
+    for b, members in groups.items():
+        prefix.update(_qualify(by_code, seg_of, b.rsplit("/", 1)[1], members))
+    used = {u.code for u in units if u.code not in todo}
+    new_code: dict[str, str] = {}
+    next_suffix: dict[str, int] = {}
+    warnings: list[str] = []
+    out = list(units)  # a unit not to recode has no parent to recode either: kept as is
+    for at, u in recoded:
+        old = u.code
+        b = base.get(old, old)
+        if old in prefix:
+            code = f"{ns}/{prefix[old]}"
+        elif b.count("/") == 1:
+            code = b
+        else:
+            code = f"{new_code.get(u.parent_code or '', u.parent_code)}/{seg_of(old)}"
+        if code in used:
+            k = next_suffix.get(code, 2)
+            while f"{code}-{k}" in used:
+                k += 1
+            next_suffix[code] = k + 1
+            warnings.append(f"line {u.line_start}: duplicate code {code}; this unit is {code}-{k}")
+            code = f"{code}-{k}"
+        used.add(code)
+        new_code[old] = code
+        parent_code = new_code.get(u.parent_code or "", u.parent_code)
+        if code != old or parent_code != u.parent_code:
+            out[at] = make(u, code, parent_code)
+    return out, warnings
+
+
+def _qualify(
+    by_code: Mapping[str, Unit], seg_of: Callable[[str], str], seg: str, members: list[str]
+) -> dict[str, str]:
+    """The qualified paths (``q2/q1/seg``) of units sharing the document-wide ``seg``:
+    each gets as many ancestor qualifiers, nearest first, as it needs to differ from the
+    others; units with the same ancestors are left to be numbered within their parent."""
+    chains: dict[str, list[str]] = {}
+    for code in members:
+        chain: list[str] = []
+        parent = by_code[code].parent_code
+        while parent is not None and by_code[parent].parent_code is not None:
+            chain.append(qualifier(by_code[parent], seg_of(parent)))
+            parent = by_code[parent].parent_code
+        chains[code] = chain
+    out: dict[str, str] = {}
+    pending, depth = list(members), 0
+    while pending:
+        keys: dict[str, list[str]] = {}
+        for code in pending:
+            keys.setdefault("/".join([*reversed(chains[code][:depth]), seg]), []).append(code)
+        still: list[str] = []
+        for key, same in keys.items():
+            if len(same) == 1 or all(chains[c] == chains[same[0]] for c in same):
+                # unique, or true duplicates (the same ancestors): numbered in their parent
+                out.update((c, key) for c in same)
+            else:
+                still.extend(c for c in same if len(chains[c]) > depth)
+                out.update((c, key) for c in same if len(chains[c]) <= depth)
+        pending, depth = still, depth + 1
+    return out

@@ -8,6 +8,7 @@ test_cut_core.py`` holds them to the same output.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
@@ -16,19 +17,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from iucut.cut import codes
 from iucut.cut.blocks import LINE, Mark, candidate_pattern, scan
 from iucut.cut.frontmatter import split_front_matter
 from iucut.cut.profiles import (
-    DETECT_SAMPLE,
     PROFILES,
     Profile,
     Rule,
     configured,
-    detect,
     fingerprint,
+    hits,
     most_hits,
     starts,
 )
@@ -65,6 +66,16 @@ _LONE_CR = re.compile(r"\r(?!\n)")
 _WS = re.compile(r"\s+")
 #: Control bytes that text files do not have (binary detection); NUL is checked apart.
 _CONTROL = bytes([*range(0x01, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+#: UTF-32 first: its little-endian mark starts like UTF-16's.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+_CONTROL_BYTE = re.compile(b"[" + re.escape(_CONTROL) + b"]")
+#: Control characters a text may hold by mistake (tab and line ends are text).
+_CONTROL_CHAR = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TITLE = 200
 PLAIN = 7  # heading level given to plain and bold lines: deeper than any heading
 
@@ -92,6 +103,15 @@ def decode(data: bytes | str, path: str) -> tuple[bytes, str]:
             ) from exc
     else:
         raw = bytes(data)
+    for bom, name in _WIDE_BOMS:
+        if raw.startswith(bom):
+            raise InputError(
+                f"{name} text (byte order mark {bom.hex(' ').upper()}), not UTF-8",
+                path=path,
+                line=1,
+                offset=0,
+                hint="save the file as UTF-8",
+            )
     nul = raw.find(b"\0")
     if nul >= 0:
         raise InputError(
@@ -99,7 +119,14 @@ def decode(data: bytes | str, path: str) -> tuple[bytes, str]:
         )
     head = raw[:8192]
     if len(head) >= 64 and (len(head) - len(head.translate(None, _CONTROL))) * 10 > len(head):
-        raise InputError("binary file (control bytes)", path=path)
+        first = _CONTROL_BYTE.search(head)
+        at = first.start() if first else 0
+        raise InputError(
+            f"binary file (control bytes, the first {head[at : at + 1].hex().upper()})",
+            path=path,
+            line=raw.count(b"\n", 0, at) + 1,
+            offset=at,
+        )
     if isinstance(data, str):
         return raw, data
     try:
@@ -179,12 +206,14 @@ def _cut(
     cfg = config or {}
     ns = _namespace(namespace, front, cfg, path)
     pinned = _by_glob(cfg.get("profiles"), path, "profiles")
-    name = (
-        profile
-        or _str(front.get("iu_profile"))
-        or pinned
-        or _detect(scanned if COMPILED else marks, profiles)
+    name = profile or _str(front.get("iu_profile")) or pinned
+    source = (
+        "given" if profile else "front matter" if _str(front.get("iu_profile")) else "configuration"
     )
+    counts = None  # signature hits, counted once (detection, the unlabelled warning)
+    if not name:
+        counts = _hits(scanned if COMPILED else marks, profiles)
+        name, source = most_hits(counts), "detected"
     prof = profiles.get(name)
     if prof is None:
         known = ", ".join(sorted(profiles))
@@ -196,6 +225,7 @@ def _cut(
             )
         raise InputError(f"unknown profile {name!r} (known: {known})", path=path)
     warnings = [fm_warning] if fm_warning else []
+    warnings += _input_warnings(text, fm_end, front)
     if COMPILED:
         coder = codes.Coder()
         coder.used.add(ns)
@@ -217,9 +247,18 @@ def _cut(
             _HASH_HEAD,
             _FAST.get(name, 0) if prof is PROFILES.get(name) else 0,
         )
-        warnings.extend(coder.warnings)
     else:
-        units = _Builder(s, text, raw, path, ns, prof, front, marks).units(warnings)
+        builder = _Builder(s, text, raw, path, ns, prof, front, marks)
+        units = builder.units()
+        coder = builder.coder
+    if coder.base:  # some codes collided: make them free of position
+        units, renumbered = codes.requalify(units, coder.base, _recoded)
+        warnings.extend(renumbered)
+    unlabelled = _unlabelled_warning(
+        scanned if COMPILED else marks, s, profiles, name, units, counts
+    )
+    if unlabelled is not None:
+        warnings.append(unlabelled)
     return CutDocument(
         path=path,
         namespace=ns,
@@ -228,7 +267,44 @@ def _cut(
         units=tuple(units),
         front_matter=front,
         warnings=tuple(warnings),
+        profile=name,
+        profile_source=source,
+        config=config,
     )
+
+
+def _input_warnings(text: str, fm_end: int, front: Mapping[str, Any]) -> list[str]:
+    """What is odd about a document that is still cut: control characters, front matter
+    keys of the wrong type, front matter and nothing else (``--strict`` rejects them)."""
+    found: list[str] = []
+    m = _CONTROL_CHAR.search(text)
+    if m is not None:
+        more = len(_CONTROL_CHAR.findall(text)) - 1
+        found.append(
+            f"line {text.count(chr(10), 0, m.start()) + 1} (byte "
+            f"{len(text[: m.start()].encode('utf-8', 'surrogatepass'))}): control character "
+            f"U+{ord(m.group()):04X}" + (f" and {more} more" if more else "") + "; kept as is"
+        )
+    for key in ("iu_namespace", "iu_profile", "title"):
+        value = front.get(key)
+        if value is not None and not isinstance(value, str | int):
+            found.append(f"front matter {key} is a {type(value).__name__}, not a text; ignored")
+    if fm_end and not text[fm_end:].strip():
+        found.append(
+            f"line {text.count(chr(10), 0, fm_end) + 1} (byte "
+            f"{len(text[:fm_end].encode('utf-8', 'surrogatepass'))}): no content after the "
+            "front matter"
+        )
+    return found
+
+
+def recut(doc: CutDocument, profile: str) -> CutDocument:
+    """``doc`` cut again from its own text with ``profile`` (the profile stored with the
+    document in the database wins over a detected one): same path, namespace, config."""
+    again = cut_text(
+        doc.reassemble(), doc.path, namespace=doc.namespace, profile=profile, config=doc.config
+    )
+    return dataclasses.replace(again, profile_source="stored")
 
 
 def _namespace(
@@ -254,13 +330,44 @@ def _namespace(
     return codes.namespace_for(path)
 
 
-def _detect(marks: Any, profiles: Mapping[str, Profile]) -> str:
-    """The detected profile of a document from its first marks (compiled scan or list)."""
+def _hits(marks: Any, profiles: Mapping[str, Profile]) -> dict[str, int]:
+    """Signature hits per profile over all the marks of a document."""
     if not COMPILED:
-        return detect([m.text for m in marks[:DETECT_SAMPLE]], profiles)
+        return hits([m.text for m in marks], profiles)
     if profiles is PROFILES and tuple(_FAST) == tuple(PROFILES) == ("vi", "de", "en"):
-        return most_hits(dict(zip(PROFILES, marks.signature_hits(DETECT_SAMPLE), strict=True)))
-    return detect(marks.texts(DETECT_SAMPLE), profiles)
+        return dict(zip(PROFILES, marks.signature_hits(-1), strict=True))
+    return hits(marks.texts(-1), profiles)
+
+
+def _unlabelled_warning(
+    marks: Any,
+    s: str,
+    profiles: Mapping[str, Profile],
+    name: str,
+    units: Sequence[Unit],
+    counts: Mapping[str, int] | None = None,
+) -> str | None:
+    """A warning when the document has legal-looking lines (a profile's signature matches
+    them) but profile ``name`` made no legal unit at all: names the first such line."""
+    if counts is None:  # first: natively, and most documents have none
+        counts = _hits(marks, profiles)
+    found = [(n, p) for n, p in profiles.items() if counts.get(n)]
+    if not found or any(u.kind not in ("document", "heading") for u in units):
+        return None
+    pairs = (
+        marks.marks() if COMPILED else [(m.kind, m.start, m.end, m.level, m.text) for m in marks]
+    )
+    for _kind, start, _end, _level, text in pairs:
+        for other, prof in found:
+            if prof.signature.match(text):
+                line = s.count("\n", 0, start) + 1
+                shown = _clean(text)[:60]
+                hint = f"; try --profile {other}" if other != name else ""
+                return (
+                    f"line {line}: {shown!r} looks like a legal label ({other}) but profile "
+                    f"{name} made no legal unit of the document{hint}"
+                )
+    return None
 
 
 #: The hint alternatives of the built-in profiles; the compiled scanner matches them
@@ -357,7 +464,7 @@ class _Builder:
             return None, None, text, cid
         return found[0], found[1], text, cid
 
-    def units(self, warnings: list[str]) -> list[Unit]:
+    def units(self) -> list[Unit]:
         ns, coder = self.ns, self.coder
         root = _Node("document", ns, None, 0, 0)
         stack = [root]
@@ -412,7 +519,6 @@ class _Builder:
             rows.append(
                 (mark.start, mark.end, node, label, title[:MAX_TITLE], parent.code, parent.children)
             )
-        warnings.extend(coder.warnings)
         return self._rows(rows, first_heading)
 
     def _rows(
@@ -567,6 +673,14 @@ _UNIT_FIELDS = (
     "byte_end",
 )
 _unit = _unit_factory()
+_unit_fields = attrgetter(*_UNIT_FIELDS)
+
+
+def _recoded(u: Unit, code: str, parent_code: str | None) -> Unit:
+    """``u`` with another code and parent code (the fast constructor, not replace())."""
+    values = list(_unit_fields(u))
+    values[1], values[2] = code, parent_code
+    return _unit(*values)
 
 
 def _holder(stack: list[_Node], rank: int | None, level: int) -> int:

@@ -56,16 +56,24 @@ def split_front_matter(text: str) -> tuple[int, dict[str, Any], str | None]:
     toml = m.group(1) == "+++"
     close = (_TOML_CLOSE if toml else _YAML_CLOSE).search(text, m.end())
     if close is None:
-        return 0, {}, None
+        fence = m.group(1)
+        return (
+            0,
+            {},
+            f"line 1 (byte 0): front matter opened with {fence} is never closed; read as Markdown",
+        )
     raw = text[m.end() : close.start()]
     try:
         data = tomllib.loads(raw) if toml else yaml.load(raw, Loader=_Loader)
     except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        at = re.search(r"at line (\d+)", str(exc)) if toml else None
+        if at is not None:  # tomllib counts from 1
+            line = int(at.group(1)) - 1
         where = f" (line {line + 2})" if isinstance(line, int) else ""
         return close.end(), {}, f"front matter does not parse{where}; ignored"
     if data is None:
         return close.end(), {}, None
     if not isinstance(data, dict):
-        return close.end(), {}, "front matter is not a mapping; ignored"
+        return close.end(), {}, "front matter is not a mapping; ignored (line 2)"
     return close.end(), data, None

@@ -60,6 +60,9 @@ _DE_ORDINALS = {
     "elft": 11,
     "zwölft": 12,
 }
+#: Signatures read a mark after its bold or italic lead-in: ``**Điều 1. …**`` and
+#: ``__Art 5__`` are evidence like a heading ``Điều 1`` or ``Art 5``.
+LEAD_IN = r"^[*_ \t]*"
 _DE_WORD = r"(?:(?P<word>[A-ZÄÖÜ][a-zäöüß]+?)(?:e|er|es|en)\s+)?"
 _DE_NUM = r"(?:(?P<num>\d+[a-z]?)\.\s+)?"
 
@@ -257,7 +260,7 @@ VI = Profile(
             start=r"[a-zđ]\d{0,2}\)",
         ),
     ),
-    _r(r"^(?:Điều\s+\d|Chương\s+[IVXLCDM\d]|Mục\s+\d|Phần\s+thứ)", re.M),
+    _r(LEAD_IN + r"(?:Điều\s+\d|Chương\s+[IVXLCDM\d]|Mục\s+\d|Phần\s+thứ)", re.M),
 )
 
 DE = Profile(
@@ -355,7 +358,10 @@ DE = Profile(
             start=r"[a-z]{1,2}\)",
         ),
     ),
-    _r(r"^(?:\(\S+\)\s*)?§\s*\d|^\S*\s*Abschnitt\b", re.M),
+    _r(
+        LEAD_IN + r"(?:(?:\(\S+\)\s*)?§\s*\d|\S*\s*Abschnitt\b|(?:Art\.?|Artikel)\s*\d)",
+        re.M,
+    ),
 )
 
 _EN_LBL = r"(?P<label>" + ROMAN + r"|\d+(?:\.\d+)*[a-z]?|[A-Z])"
@@ -410,12 +416,11 @@ EN = Profile(
             start="(?i:section)",
         ),
     ),
-    _r(r"^(?i:article|section|chapter|part|amendment)\.?\s+[\dIVXLC]", re.M),
+    _r(LEAD_IN + r"(?i:article|section|chapter|part|amendment)\.?\s+[\dIVXLC]", re.M),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (VI, DE, EN)}
 DEFAULT = "en"
-DETECT_SAMPLE = 2000  # marks looked at to detect a profile (the first ones)
 
 
 def roman_to_int(label: str) -> int | None:
@@ -593,11 +598,15 @@ def _anonymous(pattern: str) -> str:
 
 
 def detect(texts: Sequence[str], profiles: Mapping[str, Profile]) -> str:
-    """The profile whose signature matches most of ``texts`` (headings, label lines)."""
-    sample = texts[:DETECT_SAMPLE]
-    return most_hits(
-        {name: sum(1 for t in sample if p.signature.match(t)) for name, p in profiles.items()}
-    )
+    """The profile whose signature matches most of ``texts``: every heading, bold lead-in
+    and legal-looking plain line of the whole document (not the first ones: a law whose
+    articles start after a long preamble is still a law)."""
+    return most_hits(hits(texts, profiles))
+
+
+def hits(texts: Sequence[str], profiles: Mapping[str, Profile]) -> dict[str, int]:
+    """How many of ``texts`` match each profile's signature."""
+    return {name: sum(1 for t in texts if p.signature.match(t)) for name, p in profiles.items()}
 
 
 def most_hits(hits: Mapping[str, int]) -> str:

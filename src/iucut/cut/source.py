@@ -1,39 +1,127 @@
-"""Where documents come from: files and directories, globbed, read as bytes, cut one by one."""
+"""Where documents come from: files and directories, globbed, read as bytes, cut one by one.
+
+Every document's path is relative to the project root (:mod:`iucut.project`), so the
+same file has the same identity from any working folder and through any path form.
+What a listing passes over (a folder, a dangling link, a FIFO matching the glob; a
+given file that the glob does not name; iucut's own reports) is returned with the
+reason, for the caller to report: nothing is skipped without a word.
+"""
 
 from __future__ import annotations
 
+import fnmatch
+import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 from typing import Any
 
 from iucut.cut.cutter import cut_text
 from iucut.errors import InputError
+from iucut.project import ProjectRoot, find_root
 from iucut.units import CutDocument
 
 DEFAULT_GLOB = "**/*.md"
+#: iucut's own report files (``prove``/``doctor --report``): never source documents.
+REPORT_NAMES = ("proof-*.md", "doctor.md")
+
+
+@dataclass
+class Sources:
+    """The files to cut, as ``(file, folder given)`` pairs, and what was passed over."""
+
+    files: list[tuple[Path, Path | None]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, why)
+
+    def warnings(self) -> list[str]:
+        """One line per path passed over: ``PATH: why``."""
+        return [f"{path}: {why}" for path, why in self.skipped]
+
+
+def list_sources(paths: Iterable[str | Path], glob: str = DEFAULT_GLOB) -> Sources:
+    """The files to cut, in a stable order, and the paths passed over with the reason.
+
+    A directory gives its regular files matching ``glob`` (sorted); folders, dangling
+    links, link loops, FIFOs and other special files that match are passed over (and
+    listed), and so are iucut's own reports when ``glob`` is the default. A file gives
+    itself when its name matches the last part of ``glob`` (so ``data.csv`` is passed
+    over unless ``--glob`` names it). A missing path, or a given file that cannot be
+    read as one (a FIFO), is kept, for the cut to report as bad input.
+    """
+    found = Sources()
+    last = PurePath(glob).name or glob
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            matched = sorted(path.glob(glob), key=lambda p: p.as_posix())
+            for p in matched:
+                why = _not_a_file(p)
+                if why is None and glob == DEFAULT_GLOB and _is_report(p):
+                    why = "an iucut report (prove/doctor --report), not a source document"
+                if why is None:
+                    found.files.append((p, path))
+                else:
+                    found.skipped.append((p, f"{why}; skipped"))
+        elif os.path.lexists(path) and not fnmatch.fnmatchcase(path.name, last):
+            example = f"*{path.suffix}" if path.suffix else path.name
+            found.skipped.append(
+                (
+                    path,
+                    f"not named by --glob {glob!r} (not Markdown?); skipped: give a --glob "
+                    f"that names it (e.g. --glob '{example}') to cut it",
+                )
+            )
+        else:
+            found.files.append((path, None))
+    return found
 
 
 def iter_sources(
     paths: Iterable[str | Path], glob: str = DEFAULT_GLOB
 ) -> Iterator[tuple[Path, Path | None]]:
-    """``(file, root)`` for each file to cut, in a stable order.
+    """``(file, folder given)`` for each file to cut (see :func:`list_sources`)."""
+    yield from list_sources(paths, glob).files
 
-    A directory yields its files matching ``glob`` (sorted), with the directory as
-    root; a file yields itself with no root. A missing path yields ``(path, None)``
-    so that the caller reports it as bad input and goes on with the others.
-    """
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found = [p for p in path.glob(glob) if p.is_file()]
-            for p in sorted(found, key=lambda p: p.as_posix()):
-                yield p, path
-        else:
-            yield path, None
+
+def _not_a_file(path: Path) -> str | None:
+    """Why a path a glob matched is not a file to cut, or None when it is one."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if os.path.islink(path):
+            if exc.errno == 40:  # ELOOP
+                return f"a link loop ({exc.strerror})"
+            return f"a dangling link (to {os.readlink(path)})"
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return "a folder matching the glob"
+    if not stat.S_ISREG(mode):
+        return f"not a regular file ({_kind(mode)})"
+    return None
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "special file"
+
+
+def _is_report(path: Path) -> bool:
+    """Whether ``path`` is one of iucut's own reports: a report name with its JSON twin."""
+    return any(fnmatch.fnmatchcase(path.name, n) for n in REPORT_NAMES) and (
+        path.with_suffix(".json").is_file()
+    )
 
 
 def doc_path(path: Path, root: Path | None) -> str:
-    """The document path used in rows: relative to ``root`` when there is one."""
+    """The document path of a file relative to the folder ``root`` (as given when not
+    under it). The project root's :meth:`~iucut.project.ProjectRoot.doc_path` is what
+    cut_paths uses: it also refuses files outside the root."""
     if root is not None:
         try:
             return path.relative_to(root).as_posix()
@@ -45,51 +133,106 @@ def doc_path(path: Path, root: Path | None) -> str:
 def cut_file(
     path: str | Path,
     *,
-    root: Path | None = None,
+    root: Path | ProjectRoot | None = None,
     namespace: str | None = None,
     profile: str | None = None,
     config: Mapping[str, Any] | None = None,
+    follow_symlinks: bool = False,
 ) -> CutDocument:
-    """Read one file and cut it (InputError when it cannot be read or cut)."""
+    """Read one file and cut it (InputError when it cannot be read or cut, or lies
+    outside the project root). ``root``: the project root or its folder (default:
+    found from ``path``, see :func:`iucut.project.find_root`)."""
     path = Path(path)
-    name = doc_path(path, root)
+    if not isinstance(root, ProjectRoot):
+        root = find_root([path], given=root)
+    name = root.doc_path(path, follow_symlinks=follow_symlinks)
+    limit = max_document_bytes(config)
     try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError("is a directory", path=name)
+        if not stat.S_ISREG(st.st_mode):  # reading a FIFO would wait for a writer forever
+            raise InputError(f"not a regular file ({_kind(st.st_mode)}): refused", path=name)
+        if st.st_size > limit:  # refused before reading: nothing of it is held in memory
+            raise InputError(
+                f"{st.st_size} bytes, over the limit of {limit} bytes for one document "
+                "(max_document_bytes in the configuration, or IUCUT_MAX_DOCUMENT_BYTES)",
+                path=name,
+                hint="split the document, or raise the limit (configuration "
+                "max_document_bytes or IUCUT_MAX_DOCUMENT_BYTES)",
+            )
         data = path.read_bytes()
-    except IsADirectoryError as exc:
-        raise InputError("is a directory", path=name) from exc
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=name) from exc
+    if len(data) > limit:  # it grew while we looked
+        raise InputError(f"over the limit of {limit} bytes for one document", path=name)
+    if not data.removeprefix(b"\xef\xbb\xbf").strip(b" \t\r\n"):
+        what = "empty file" if not data else "nothing but white space or a byte order mark"
+        raise InputError(
+            f"empty document ({what}): nothing to cut",
+            path=name,
+            line=1,
+            offset=0,
+            hint="write the document, or delete the file (plan/apply --prune retire it)",
+        )
     return cut_text(data, name, namespace=namespace, profile=profile, config=config)
+
+
+#: The largest document cut by default: far below what one PostgreSQL value can carry
+#: (a 200 MB document used to fail inside the server after minutes and gigabytes).
+DEFAULT_MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+def max_document_bytes(config: Mapping[str, Any] | None) -> int:
+    """The size limit of one document: configuration ``max_document_bytes`` (which the
+    CLI fills from ``IUCUT_MAX_DOCUMENT_BYTES``), else 64 MiB."""
+    value = (config or {}).get("max_document_bytes")
+    if value is None:
+        return DEFAULT_MAX_DOCUMENT_BYTES
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if limit <= 0:
+        from iucut.errors import ConfigError
+
+        raise ConfigError(f"max_document_bytes must be a positive number of bytes, not {value!r}")
+    return limit
 
 
 def cut_paths(
     paths: Iterable[str | Path],
     *,
     glob: str = DEFAULT_GLOB,
-    root: Path | None = None,
+    root: str | Path | ProjectRoot | None = None,
     namespace: str | None = None,
     profile: str | None = None,
     config: Mapping[str, Any] | None = None,
     sources: Iterable[tuple[Path, Path | None]] | None = None,
+    follow_symlinks: bool = False,
 ) -> Iterator[CutDocument | InputError]:
     """Cut every source; a bad document yields its InputError and the others go on.
 
-    Document paths are relative to ``root`` when given (and the file is under it),
-    else to the directory argument a file was found in, else as given. One document
-    is in memory at a time, so memory is bounded by the largest file. ``sources``: the
-    ``(file, folder)`` pairs of :func:`iter_sources` when the caller has listed them
-    already (else they are listed from ``paths`` and ``glob``).
+    Document paths are relative to the project root: ``root`` when given (a folder or a
+    :class:`~iucut.project.ProjectRoot`), else the one :func:`iucut.project.find_root`
+    finds for ``paths`` (``IUCUT_ROOT``, the nearest ``iucut.yaml``, the git work tree,
+    the folder given) — the same identity as the CLI's. A file outside the root, or a
+    link leading outside it (unless ``follow_symlinks``), yields an
+    :class:`~iucut.project.OutsideRoot`. One document is in memory at a time.
+    ``sources``: the ``(file, folder)`` pairs of :func:`list_sources` when the caller
+    has listed them already (else they are listed from ``paths`` and ``glob``).
     """
-    base = Path(root).resolve() if root is not None else None
-    for path, found_in in iter_sources(paths, glob) if sources is None else sources:
-        where = found_in
-        if base is not None:
-            try:
-                path.resolve().relative_to(base)
-                path, where = path.resolve(), base
-            except (ValueError, OSError):
-                pass
+    paths = list(paths)
+    project = root if isinstance(root, ProjectRoot) else find_root(paths, given=root)
+    for path, _ in list_sources(paths, glob).files if sources is None else sources:
         try:
-            yield cut_file(path, root=where, namespace=namespace, profile=profile, config=config)
+            yield cut_file(
+                path,
+                root=project,
+                namespace=namespace,
+                profile=profile,
+                config=config,
+                follow_symlinks=follow_symlinks,
+            )
         except InputError as exc:
             yield exc

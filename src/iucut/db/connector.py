@@ -28,6 +28,7 @@ from iucut.errors import (
     ConnectionFailed,
     ContractError,
     DatabaseError,
+    FreezeTimeout,
     Frozen,
     IucutError,
     NotFound,
@@ -46,6 +47,14 @@ SQLSTATE_ERRORS: dict[str, type[IucutError]] = {
     "IUS01": StalePlan,
     "IUC01": ContractError,
     "IUN01": NotFound,
+    "IUF02": FreezeTimeout,
+    # the database refused what it was told (0004): each is the caller's fault, like IUC01
+    "IUC02": ContractError,  # a content hash that is not the hash of the text
+    "IUC03": ContractError,  # a code or namespace outside the document's namespace
+    "IUC04": ContractError,  # not one tree (a parent missing, elsewhere, later; a cycle)
+    "IUC05": ContractError,  # a negative position
+    "IUC06": ContractError,  # two units at one position
+    "IUC07": ContractError,  # a document digest that is not its units'
 }
 #: SQLSTATE classes and codes that mean the connection itself failed or was lost.
 CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
@@ -306,6 +315,12 @@ class ConnectionProvider:
         """Open a connection (as ``user`` if given); starts the embedded server if needed."""
         self.calls += 1
         target = self.target
+        if target.problem:
+            raise ConfigError(
+                target.problem,
+                hint="give the password apart from the connection string: IUCUT_DSN without "
+                "it plus ~/.pgpass, PGPASSWORD or a service file (PGSERVICE)",
+            )
         conninfo = target.conninfo
         if target.embedded:
             conninfo = self._embedded_conninfo(target)

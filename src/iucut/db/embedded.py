@@ -152,11 +152,42 @@ class EmbeddedServer:
                 return None
         return pid
 
+    def _server_state(self) -> str | None:
+        """The postmaster's own word on its state (line 8 of postmaster.pid): ``ready``,
+        ``starting`` (e.g. crash recovery), ``stopping``, ``standby``; None if absent."""
+        try:
+            lines = (self.pgdata / "postmaster.pid").read_text().splitlines()
+        except OSError:
+            return None
+        return lines[7].strip() if len(lines) > 7 and lines[7].strip() else None
+
+    def _ready_pid(self) -> int | None:
+        """The server's pid when it runs *and* accepts connections (not while another
+        process is still bringing it up, e.g. through crash recovery)."""
+        pid = self._running_pid()
+        if pid is None or self._server_state() not in (None, "ready", "standby"):
+            return None
+        return pid
+
+    def _wait_ready(self) -> None:
+        """Wait for a running server to finish starting (or to stop)."""
+        import time
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while self._running_pid() is not None and self._ready_pid() is None:
+            if time.monotonic() > deadline:
+                raise ConnectionFailed(
+                    f"the embedded PostgreSQL server in {self.pgdata} is still "
+                    f"{self._server_state()} after {START_TIMEOUT:.0f} s" + self._log_tail(),
+                    hint="wait and run `iucut db status` again; see the server log",
+                )
+            time.sleep(0.1)
+
     def status(self) -> EmbeddedStatus:
         """Whether the server is initialized and running, and how to reach it."""
         version_file = self.pgdata / "PG_VERSION"
         version = version_file.read_text().strip() if version_file.is_file() else None
-        pid = self._running_pid()
+        pid = self._ready_pid()
         _, socket_dir, _ = self._pidfile()
         return EmbeddedStatus(
             pgdata=str(self.pgdata),
@@ -181,8 +212,12 @@ class EmbeddedServer:
         return fasteners.InterProcessLock(str(self.home / ".pg.lock"))
 
     def start(self) -> EmbeddedStatus:
-        """Start the server unless it runs; initialize it and create ``iucut`` on first use."""
-        if self._running_pid() is not None:
+        """Start the server unless it runs; initialize it and create ``iucut`` on first use.
+
+        A server that runs but is still starting (another process brings it up, e.g.
+        through crash recovery) is waited for: "running" means it accepts connections.
+        """
+        if self._ready_pid() is not None:
             return self.status()
         try:
             self.home.mkdir(parents=True, exist_ok=True)
@@ -192,6 +227,7 @@ class EmbeddedServer:
                 hint="set IUCUT_HOME to a writable directory",
             ) from exc
         with self._lock():
+            self._wait_ready()
             if self._running_pid() is None:
                 first = not (self.pgdata / "PG_VERSION").is_file()
                 self._clear_stale_pidfile()

@@ -63,8 +63,12 @@ class Target:
     embedded: bool = False
     home: Path | None = None  # the iucut home of an embedded target
     display: str = field(default="", compare=False)
+    #: why the connection string given cannot be used (it is then never handed to a
+    #: driver, whose messages quote the fragments they cannot parse)
+    problem: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        remember_secrets(secrets_of(self.conninfo))
         if not self.display:
             object.__setattr__(self, "display", redact(self.conninfo))
 
@@ -76,9 +80,21 @@ class Target:
 def resolve_target(settings: Settings, *, dsn_source: str | None = None) -> Target:
     """Find the target database without touching it (the embedded server is not started)."""
     env = settings.env
+    remember_secrets(v for k, v in env.items() if k == "PGPASSWORD" or k.endswith("_PASSWORD"))
     if settings.dsn:
         source = dsn_source or _dsn_source(settings)
-        return Target(_with_env_defaults(settings.dsn, env), source)
+        remember_secrets(candidate_secrets(settings.dsn))
+        try:
+            conninfo = split_password(settings.dsn)
+        except BadConninfo as exc:
+            return Target(
+                "",
+                source,
+                display=f"(the connection string from {_where(source)}: not shown, it does "
+                "not parse)",
+                problem=f"the connection string from {_where(source)} {exc.reason}",
+            )
+        return Target(_with_env_defaults(conninfo, env), source)
     if any(env.get(name) for name in LIBPQ_TRIGGERS):
         return Target(_with_env_defaults("", env), "libpq-env")
     from iucut.db.embedded import EmbeddedServer
@@ -91,6 +107,85 @@ def resolve_target(settings: Settings, *, dsn_source: str | None = None) -> Targ
         home=settings.home,
         display=f"embedded PostgreSQL in {server.pgdata} (database {EMBEDDED_DATABASE})",
     )
+
+
+def _where(source: str) -> str:
+    return "the configuration file" if source == "config" else source
+
+
+class BadConninfo(ValueError):
+    """A connection string that cannot be parsed; ``reason`` quotes none of it."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+_URI = re.compile(r"\A\s*(?P<scheme>postgres(?:ql)?://)(?P<rest>.*)\Z", re.I | re.S)
+#: fields of a URI parse that cannot hold an ``@`` unless a raw password was split wrongly
+_AUTHORITY = ("host", "hostaddr", "port", "dbname", "user")
+
+
+def split_password(dsn: str) -> str:
+    """``dsn`` as a key=value connection string libpq reads exactly as meant, with its
+    password (if any) moved out of the URI into a quoted ``password=`` keyword.
+
+    A URI password is taken up to the last ``@`` whatever it holds (spaces, ``#``,
+    ``/``, ``?``, ``@``, quotes: users write them raw), and percent-decoded as libpq
+    does. A string libpq cannot parse raises :class:`BadConninfo`, whose reason quotes
+    nothing of the string (libpq's own messages quote the fragment, password included).
+    """
+    m = _URI.match(dsn)
+    params = _parse(dsn)
+    if m is not None:
+        rest = m["rest"]
+        at = rest.rfind("@")
+        userinfo = rest[:at] if at >= 0 else ""
+        if at >= 0 and ":" in userinfo:
+            from urllib.parse import unquote
+
+            user, _, raw_pw = userinfo.partition(":")
+            try:
+                password: str | None = unquote(raw_pw, errors="strict")
+            except UnicodeDecodeError:
+                password = None
+            # libpq's own reading is kept when it agrees: the same password (or none, as
+            # for ``?application_name=a@b``) and no "@" where a split password would land
+            trusted = (
+                params is not None
+                and not any("@" in str(params.get(k) or "") for k in _AUTHORITY)
+                and params.get("password") in (None, password)
+            )
+            if not trusted:
+                if password is None:
+                    raise BadConninfo("has a password whose percent escapes are not UTF-8 text")
+                params = _parse(
+                    f"{m['scheme']}{user}@{rest[at + 1 :]}"
+                    if user
+                    else f"{m['scheme']}{rest[at + 1 :]}"
+                )
+                if params is None:
+                    raise BadConninfo("is not a valid postgresql:// URI")
+                params["password"] = password
+    if params is None:
+        raise BadConninfo(
+            "is not a valid postgresql:// URI"
+            if m is not None
+            else "is not a valid key=value connection string: quote values that hold spaces "
+            "or quotes (password='...'), or better keep the password out of it (PGPASSWORD, "
+            "~/.pgpass or a service file)"
+        )
+    try:
+        return make_conninfo("", **{k: str(v) for k, v in params.items() if v is not None})
+    except Exception:  # e.g. text libpq cannot carry: its message would quote it
+        raise BadConninfo("cannot be handed to libpq (a value it cannot carry)") from None
+
+
+def _parse(conninfo: str) -> dict[str, str] | None:
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(conninfo).items()}
+    except Exception:
+        return None
 
 
 def _dsn_source(settings: Settings) -> str:
@@ -129,7 +224,7 @@ def redact(conninfo: str) -> str:
     try:
         params = conninfo_to_dict(conninfo)
     except Exception:
-        return _regex_redact(conninfo)
+        return "(a connection string that does not parse: not shown)"
     if params.get("password"):
         params["password"] = MASK
     else:
@@ -184,9 +279,55 @@ def secrets_of(conninfo: str) -> list[str]:
     return sorted({pw for pw in found if pw}, key=len, reverse=True)
 
 
+def candidate_secrets(dsn: str) -> list[str]:
+    """Everything in ``dsn`` that may be (part of) a password, however it is written:
+    the parsed password, a URI's userinfo after the user up to each ``@``, and what
+    follows ``password=`` up to the next ``key=`` or the end; each also percent-decoded
+    and cut at white space and quotes (libpq's messages quote such pieces)."""
+    found = set(secrets_of(dsn))
+    m = _URI.match(dsn)
+    if m is not None:
+        rest = m["rest"]
+        colon = rest.find(":")
+        if colon >= 0:
+            for at in (i for i, c in enumerate(rest) if c == "@" and i > colon):
+                found.add(rest[colon + 1 : at])
+    for kv in re.finditer(r"password\s*=\s*", dsn, re.I):
+        tail = dsn[kv.end() :]
+        nxt = re.search(r"\s[A-Za-z_]+\s*=", tail)
+        found.add(tail[: nxt.start()] if nxt else tail)
+    from urllib.parse import unquote
+
+    found |= {unquote(f, errors="surrogateescape") for f in list(found)}
+    pieces = {p for f in found for p in re.split(r"[\s'\"\\]+", f)}
+    found |= {p for p in pieces if len(p) >= _PIECE}
+    return sorted((f.strip() for f in found if f.strip()), key=len, reverse=True)
+
+
+#: Pieces of a candidate password shorter than this are not masked on their own (they
+#: would mask ordinary words); the whole password always is.
+_PIECE = 4
+#: Every password this process has seen: the CLI's error boundary and report writers
+#: mask them in whatever they print, whichever path the text took.
+_KNOWN: set[str] = set()
+
+
+def remember_secrets(secrets: Iterable[str]) -> None:
+    """Add passwords to the ones :func:`scrub` always masks in this process."""
+    # shorter ones would mask letters of every message; they are still never shown by
+    # construction (displays are built from parsed parts, the password left out)
+    _KNOWN.update(s for s in secrets if len(s.strip()) >= _PIECE)
+
+
+def known_secrets() -> list[str]:
+    """The passwords seen so far, longest first."""
+    return sorted(_KNOWN, key=len, reverse=True)
+
+
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove the given passwords and anything that looks like one from a message."""
-    for secret in secrets:
+    """Remove the given passwords, every password seen so far, and anything that looks
+    like one from a message."""
+    for secret in sorted({*secrets, *_KNOWN}, key=len, reverse=True):
         if secret:
             text = text.replace(secret, MASK)
     return _regex_redact(text)

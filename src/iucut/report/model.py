@@ -227,6 +227,7 @@ def plan_summary(
                 if c.unit is not None
                 else (c.old.title if c.old is not None else None),
                 "moved_from": c.moved_from,
+                "renamed_from": c.renamed_from,
             }
             for c in dp.changes
             if c.op != "place"
@@ -234,6 +235,8 @@ def plan_summary(
         doc: dict[str, Any] = {
             "doc_path": dp.doc_path,
             "action": dp.action,
+            "profile": dp.profile,
+            "expect_profile": dp.expect_profile,
             "summary": summary_line(counts),
             "counts": counts,
             "changes": changes[:max_changes] if max_changes is not None else changes,

@@ -120,6 +120,10 @@ def terminal(
             continue
         line = summary_line({**doc["counts"], "unchanged": doc["unchanged"]})
         console.print(Text(safe(f"{doc['doc_path']}  [{doc['action']}]  {line}")))
+        profile, was = doc.get("profile"), doc.get("expect_profile")
+        if doc["action"] == "update" and profile is not None and profile != was:
+            arrow = f"{was} → " if was else ""
+            console.print(Text(safe(f"  profile: {arrow}{profile}")))
         if summary:
             continue
         shown = [c for c in doc["changes"] if verbose or c["op"] != "place"]
@@ -136,6 +140,8 @@ def terminal(
 
 def _print_change(console: Console, change: Mapping[str, Any], color: bool) -> None:
     extra = f" (from {change['moved_from']})" if change.get("moved") else ""
+    if change.get("renamed_from") is not None:
+        extra += f" (was {change['renamed_from']})"
     title = change_title(change)
     head = Text(safe(f"  {MARKS.get(change['op'], '·')} {change['code']}{extra}"))
     if title:

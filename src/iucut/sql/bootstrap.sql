@@ -101,6 +101,10 @@ SELECT pg_catalog.quote_ident(pg_catalog.current_database()) AS name;
 -- name: control_state
 SELECT frozen, reason, changed_by, changed_at FROM @schema@.iu_control;
 
+-- name: freeze_wait
+-- How long `iucut freeze` waits for the writes in flight (lock_timeout, this transaction).
+SELECT pg_catalog.set_config('lock_timeout', %(timeout)s, true);
+
 -- name: freeze
 SELECT @schema@.fn_iu_freeze(%(reason)s) AS frozen;
 

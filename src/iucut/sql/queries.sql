@@ -66,6 +66,9 @@ SELECT @schema@.fn_run_finish(%(run_id)s, %(status)s, %(counts)s::jsonb) AS stat
 -- name: apply_document
 SELECT @schema@.fn_iu_apply_document(%(run_id)s, %(document)s::jsonb, %(ops)s::jsonb) AS counts
 
+-- name: set_references
+SELECT @schema@.fn_iu_set_references(%(run_id)s, %(document)s::jsonb, %(refs)s::jsonb) AS n
+
 -- name: unit_show
 SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.ordinal,
        u.depth, u.position, u.state, u.current_version, u.content_hash,
@@ -192,12 +195,162 @@ SELECT (SELECT count(*) FROM pg_catalog.pg_locks
        (SELECT count(*) FROM pg_catalog.pg_prepared_statements) AS prepared_statements,
        (SELECT count(*) FROM pg_catalog.pg_prepared_xacts) AS prepared_xacts
 
+-- name: documents_alike
+-- Stored documents at other paths with the same bytes or the same namespace as new
+-- documents (a file planned from another root, or a copy): plan warns, naming both.
+SELECT doc_path, namespace, doc_hash, state
+  FROM @schema@.iu_document
+ WHERE (doc_hash = ANY(%(hashes)s) OR namespace = ANY(%(namespaces)s))
+   AND NOT doc_path = ANY(%(paths)s)
+ ORDER BY doc_path
+
 -- name: plan_for_values
 -- This session's statements are planned for the values they run with. The client
 -- prepares nothing, so every statement is planned anyway; a generic plan (a session with
 -- plan_cache_mode = force_generic_plan) would be made for "some document" and read the
 -- whole unit table to find the units of one. fn_iu_apply_document pins its own setting.
 SELECT pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', false) AS plan_cache_mode
+
+-- name: lock_documents
+-- The control row (refused while frozen) and then the documents, in a fixed order.
+SELECT @schema@.fn_iu_lock_documents(%(run_id)s, %(doc_paths)s::text[])
+
+-- name: hold_documents
+-- The same document locks at session level, across the transactions of a reviewed plan.
+SELECT @schema@.fn_iu_hold_documents(%(doc_paths)s::text[])
+
+-- name: release_documents
+SELECT @schema@.fn_iu_release_documents(%(doc_paths)s::text[])
+
+-- name: verify_snapshot
+-- `iucut verify` reads one consistent state and can write nothing.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY
+
+-- name: verify_counts
+SELECT (SELECT count(*) FROM @schema@.unit_version) AS versions,
+       (SELECT count(*) FROM @schema@.information_unit) AS units,
+       (SELECT count(*) FROM @schema@.iu_document) AS documents
+
+-- name: verify_version_hashes
+-- Versions whose stored hash is not the iu1 hash of their own text: sha256 over 'iu1',
+-- NUL, the raw heading, NUL, the body, in UTF-8 (iucut.units.content_hash).
+SELECT u.doc_path, u.code, v.version, v.content_hash AS stored, h.actual,
+       count(*) OVER () AS total
+  FROM @schema@.unit_version v
+  JOIN @schema@.information_unit u ON u.unit_id = v.unit_id
+ CROSS JOIN LATERAL (
+       SELECT pg_catalog.encode(pg_catalog.sha256('iu1'::bytea || '\x00'::bytea
+              || pg_catalog.convert_to(v.raw_heading, 'UTF8') || '\x00'::bytea
+              || pg_catalog.convert_to(v.body, 'UTF8')), 'hex') AS actual) h
+ WHERE v.content_hash IS DISTINCT FROM h.actual
+ ORDER BY u.doc_path, u.code, v.version
+ LIMIT %(limit)s
+
+-- name: verify_unit_hashes
+-- Units whose hash is not the hash of their current version (or that have none).
+SELECT u.doc_path, u.code, u.current_version AS version, u.content_hash AS stored,
+       v.content_hash AS actual, count(*) OVER () AS total
+  FROM @schema@.information_unit u
+  LEFT JOIN @schema@.unit_version v
+    ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE v.content_hash IS DISTINCT FROM u.content_hash
+ ORDER BY u.doc_path, u.code
+ LIMIT %(limit)s
+
+-- name: verify_documents
+-- Documents whose stored hash, size or unit count is not that of their active units in
+-- position order, i.e. of what `iucut export` gives back; and units without a document.
+WITH text AS (
+    SELECT u.doc_path, count(*) AS units,
+           pg_catalog.convert_to(string_agg(v.raw_heading || v.body, ''
+                                            ORDER BY u.position, u.code), 'UTF8') AS bytes
+      FROM @schema@.information_unit u
+      JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+     WHERE u.state = 'active'
+     GROUP BY u.doc_path
+), actual AS (
+    SELECT t.doc_path, t.units, pg_catalog.octet_length(t.bytes) AS size_bytes,
+           pg_catalog.encode(pg_catalog.sha256(t.bytes), 'hex') AS doc_hash
+      FROM text t
+)
+SELECT coalesce(d.doc_path, a.doc_path) AS doc_path, d.state,
+       d.doc_hash AS stored_hash, a.doc_hash AS actual_hash,
+       d.size_bytes AS stored_size, a.size_bytes AS actual_size,
+       d.unit_count AS stored_units, a.units AS actual_units, count(*) OVER () AS total
+  FROM @schema@.iu_document d
+  FULL JOIN actual a ON a.doc_path = d.doc_path
+ WHERE d.doc_path IS NULL
+    OR (d.state = 'active' AND (a.doc_path IS NULL OR d.doc_hash <> a.doc_hash
+        OR d.size_bytes <> a.size_bytes OR d.unit_count <> a.units))
+    OR (d.state = 'retired' AND a.doc_path IS NOT NULL)
+ ORDER BY 1
+ LIMIT %(limit)s
+
+-- name: verify_tree
+-- The shape of every document's active units: one root (the document unit, its code the
+-- namespace), every code in the namespace, every other unit under an active parent of the
+-- same document one level up and before it, positions non-negative and distinct, and
+-- every unit reachable from the root (no cycles).
+WITH RECURSIVE a AS (
+    SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.depth, u.position,
+           d.namespace AS doc_namespace
+      FROM @schema@.information_unit u
+      JOIN @schema@.iu_document d ON d.doc_path = u.doc_path
+     WHERE u.state = 'active' AND d.state = 'active'
+), reach AS (
+    -- from the roots, and from units whose parent is missing (reported as such), so
+    -- that what stays out of reach is a cycle
+    SELECT a.code, a.doc_path FROM a
+     WHERE a.parent_code IS NULL
+        OR NOT EXISTS (SELECT 1 FROM a p WHERE p.code = a.parent_code AND p.doc_path = a.doc_path)
+    UNION
+    SELECT c.code, c.doc_path FROM a c JOIN reach r ON r.code = c.parent_code
+                                                  AND r.doc_path = c.doc_path
+), problems AS (
+    SELECT 'namespace' AS rule, a.doc_path, a.code,
+           'not in namespace ' || a.doc_namespace AS detail
+      FROM a
+     WHERE a.namespace IS DISTINCT FROM a.doc_namespace
+        OR (a.code <> a.doc_namespace AND NOT starts_with(a.code, a.doc_namespace || '/'))
+    UNION ALL
+    SELECT 'root', a.doc_path, a.code,
+           'a unit without a parent must be the document unit ' || a.doc_namespace
+      FROM a
+     WHERE a.parent_code IS NULL
+       AND (a.code <> a.doc_namespace OR a.kind <> 'document' OR a.depth <> 0)
+    UNION ALL
+    SELECT 'root', d.doc_path, NULL, 'no active root unit'
+      FROM @schema@.iu_document d
+     WHERE d.state = 'active'
+       AND NOT EXISTS (SELECT 1 FROM a WHERE a.doc_path = d.doc_path AND a.parent_code IS NULL)
+    UNION ALL
+    SELECT 'parent', a.doc_path, a.code,
+           CASE WHEN p.code IS NULL THEN 'parent ' || a.parent_code || ' is not an active unit of this document'
+                WHEN p.depth + 1 <> a.depth THEN 'depth ' || a.depth || ' under parent ' || p.code || ' at depth ' || p.depth
+                ELSE 'parent ' || p.code || ' at position ' || p.position || ' comes after it' END
+      FROM a
+      LEFT JOIN a p ON p.code = a.parent_code AND p.doc_path = a.doc_path
+     WHERE a.parent_code IS NOT NULL
+       AND (p.code IS NULL OR p.depth + 1 <> a.depth OR p.position >= a.position)
+    UNION ALL
+    SELECT 'position', a.doc_path, a.code, 'negative position ' || a.position
+      FROM a WHERE a.position < 0
+    UNION ALL
+    SELECT 'position', a.doc_path, min(a.code),
+           'position ' || a.position || ' held by ' || count(*) || ' units: '
+           || string_agg(a.code, ', ' ORDER BY a.code)
+      FROM a GROUP BY a.doc_path, a.position HAVING count(*) > 1
+    UNION ALL
+    SELECT 'cycle', a.doc_path, a.code, 'in a parent cycle (or under one)'
+      FROM a
+     WHERE NOT EXISTS (SELECT 1 FROM reach r WHERE r.code = a.code AND r.doc_path = a.doc_path)
+)
+SELECT rule, doc_path, code, detail, total
+  FROM (SELECT p.*, count(*) OVER () AS total,
+               row_number() OVER (PARTITION BY p.rule ORDER BY p.doc_path, p.code) AS n
+          FROM problems p) numbered
+ WHERE n <= %(limit)s
+ ORDER BY rule, doc_path, code
 
 -- name: feed_changes
 -- The change feed: lifecycle events after a position, in commit order (see migration
@@ -344,6 +497,26 @@ SELECT DISTINCT namespace FROM @schema@.information_unit
 -- which commits made it, even one that landed as the interrupt came).
 SELECT doc_path FROM @schema@.iu_document WHERE last_run = %(run_id)s ORDER BY updated_at, doc_path
 
+-- name: proof_identity
+-- Who the proof's write connection is (PROOF-3): the role that drives the write path.
+SELECT session_user AS role, current_database() AS database,
+       current_setting('server_version') AS server_version
+
+-- name: role_write_rights
+-- PROOF-1: the iucut tables this session's role may write directly, around the
+-- functions; and whether it is a superuser or a member of the tables' owner.
+SELECT session_user AS role,
+       (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user) AS superuser,
+       (SELECT pg_catalog.pg_has_role(session_user, c.relowner, 'MEMBER')
+          FROM pg_catalog.pg_class c
+         WHERE c.oid = '@schema@.information_unit'::regclass) AS owner,
+       ARRAY(SELECT t || ':' || p
+               FROM unnest(ARRAY['information_unit', 'unit_version', 'iu_lifecycle_log',
+                                 'iu_run', 'iu_document', 'iu_control']) AS t,
+                    unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS p
+              WHERE pg_catalog.has_table_privilege(session_user, '@schema@.' || t, p)
+              ORDER BY 1) AS direct_writes
+
 -- name: unit_texts
 -- The current text of the given units (those a plan revises, restores or retires), so a
 -- reviewer sees what changes: only these units' versions are read.
@@ -351,3 +524,60 @@ SELECT u.code, v.title, v.raw_heading, v.body
   FROM @schema@.information_unit u
   JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY(%(codes)s)
+
+-- name: document_profiles
+-- The label profile stored with each document (schema version 5).
+SELECT doc_path, profile
+  FROM @schema@.iu_document
+ WHERE doc_path = ANY(%(paths)s)
+
+-- name: document_profile_set
+SELECT @schema@.fn_iu_document_profile(%(run_id)s, %(doc_path)s, %(profile)s,
+                                       %(expect_profile)s) AS profile
+
+-- name: units_recode
+SELECT @schema@.fn_iu_recode(%(run_id)s, %(doc_path)s, %(moves)s::jsonb) AS moved
+
+-- name: codes_ever_held
+-- Codes the lifecycle log shows held by a unit (a code once given is never given again).
+SELECT DISTINCT code
+  FROM @schema@.iu_lifecycle_log
+ WHERE code = ANY(%(codes)s)
+
+-- name: unit_references
+-- The references of one unit's version (%(version)s NULL: its current one).
+SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
+       r.target_code, r.act, r.relative, t.state AS target_state
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_reference r
+    ON r.unit_id = u.unit_id AND r.version = coalesce(%(version)s, u.current_version)
+  LEFT JOIN @schema@.information_unit t ON t.code = r.target_code
+ WHERE u.code = %(code)s
+ ORDER BY r.ordinal;
+
+-- name: unit_cited_by
+-- The current versions of active units whose references point at one code.
+SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
+       r.target_code, r.act, r.relative, 'active' AS target_state
+  FROM @schema@.unit_reference r
+  JOIN @schema@.information_unit u
+    ON u.unit_id = r.unit_id AND r.version = u.current_version AND u.state = 'active'
+ WHERE r.target_code = %(code)s
+ ORDER BY u.doc_path, u.position, r.ordinal;
+
+-- name: references_into
+-- Active references (current versions) whose target is one of %(codes)s: the citing
+-- units a plan's retires and renumbers would leave dangling.
+SELECT u.code AS source, u.doc_path, r.text, r.target_code
+  FROM @schema@.unit_reference r
+  JOIN @schema@.information_unit u
+    ON u.unit_id = r.unit_id AND r.version = u.current_version AND u.state = 'active'
+ WHERE r.target_code = ANY (%(codes)s::text[])
+ ORDER BY u.doc_path, u.position, r.ordinal;
+
+-- name: unit_current_texts
+-- The current title and body of units (a plan's revised and retired codes).
+SELECT u.code, u.label, v.title, v.body
+  FROM @schema@.information_unit u
+  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+ WHERE u.code = ANY (%(codes)s::text[]);

@@ -73,7 +73,7 @@ typedef struct {
 typedef struct {
     PyObject *html_type;   /* _html_type(line, j) -> int */
     PyObject *html_ends;   /* tuple: end pattern (or None) of each HTML block type */
-    PyObject *refdef;      /* _REFDEF.match */
+    PyObject *refdef;      /* blocks._refdef_end */
     PyObject *setext_text; /* _setext_text(s, start, end) -> str */
 } iu_scan_helpers;
 

@@ -369,9 +369,22 @@ static int de_section_sign(const txt *t, Py_ssize_t k)
 
 static const Py_UCS4 W_ABSCHNITT[] = {'A', 'b', 's', 'c', 'h', 'n', 'i', 't', 't', 0};
 
-/* ^(?:\(\S+\)\s*)?§\s*\d|^\S*\s*Abschnitt\b */
+static const Py_UCS4 W_ART[] = {'A', 'r', 't', 0};
+
+/* (?:\(\S+\)\s*)?§\s*\d|\S*\s*Abschnitt\b|(?:Art\.?|Artikel)\s*\d (after the lead-in) */
 static int de_signature(const txt *t)
 {
+    if (starts_with(t, 0, W_ART)) {
+        Py_ssize_t k = 3;
+        if (at(t, 3) == 'i' && at(t, 4) == 'k' && at(t, 5) == 'e' && at(t, 6) == 'l')
+            k = 7;
+        else if (at(t, 3) == '.')
+            k = 4;
+        while (re_space(at(t, k)))
+            k++;
+        if (re_digit(at(t, k)))
+            return 1; /* no other way matches: "Artikel" fails "Art\.?\s*\d" at its "i" */
+    }
     Py_ssize_t r = 0;
     while (r < t->n && !re_space(at(t, r)))
         r++; /* the first run of non-blanks is t[0:r] */
@@ -422,7 +435,15 @@ static int en_signature(const txt *t)
 
 int iu_signature(int profile, int kind, const void *data, Py_ssize_t n)
 {
-    txt t = {kind, data, n};
+    /* ^[*_ \t]* : a bold or italic lead-in is evidence too (see profiles.LEAD_IN) */
+    Py_ssize_t k0 = 0;
+    while (k0 < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, k0);
+        if (c != '*' && c != '_' && c != ' ' && c != '\t')
+            break;
+        k0++;
+    }
+    txt t = {kind, (const char *)data + k0 * kind, n - k0};
     switch (profile) {
     case FAST_VI:
         return vi_signature(&t);

@@ -30,9 +30,9 @@ static const char BUILTIN_STARTS[] =
  * natively only while its fingerprint is this one. When a rule changes in profiles.py,
  * test_cut_core.py names the new fingerprint: change fast.c to match, then this. */
 static const char *const FAST_RULES[][2] = {
-    {"vi", "61e7937e3fc7797525a3f38f239ef55edd1d1a64c61f3d81977e7f7db39a6569"},
-    {"de", "a0be568f80e92d714afe89c859cf1eeb988663f969ba4b227bc28f88bdd332b3"},
-    {"en", "9d74b0f5551b74cd7b5ed3290bb593b98931217ae7ba98ea1af0e33cbb4726e9"},
+    {"vi", "b9d03908e5b8d25d40a2f75c0594c863d66121c7c6e9ab2711544ed335cffb27"},
+    {"de", "20d29cda4ab0409bf2db9c799b211b5defd791c9348dcbc584b7be1b08a0aa0c"},
+    {"en", "b6ee80337c5f8bc19d3d764a8bb3355f3467ac3a80ee911b2a60f7a8bf24be7c"},
 };
 
 static iu_scan_helpers helpers;
@@ -340,15 +340,13 @@ static int load_helpers(void)
     PyObject *blocks = PyImport_ImportModule("iucut.cut.blocks");
     if (blocks == NULL)
         return -1;
-    PyObject *starts = NULL, *refdef = NULL;
+    PyObject *starts = NULL;
     int rc = -1;
     helpers.html_type = PyObject_GetAttrString(blocks, "_html_type");
     helpers.setext_text = PyObject_GetAttrString(blocks, "_setext_text");
     starts = PyObject_GetAttrString(blocks, "_HTML_START");
-    refdef = PyObject_GetAttrString(blocks, "_REFDEF");
-    if (!helpers.html_type || !helpers.setext_text || !starts || !refdef)
-        goto done;
-    if ((helpers.refdef = PyObject_GetAttr(refdef, str_match)) == NULL)
+    helpers.refdef = PyObject_GetAttrString(blocks, "_refdef_end");
+    if (!helpers.html_type || !helpers.setext_text || !starts || !helpers.refdef)
         goto done;
     Py_ssize_t count = PySequence_Size(starts);
     if (count < 0 || (helpers.html_ends = PyTuple_New(count)) == NULL)
@@ -364,7 +362,6 @@ static int load_helpers(void)
     rc = 0;
 done:
     Py_XDECREF(starts);
-    Py_XDECREF(refdef);
     Py_DECREF(blocks);
     return rc;
 }

@@ -453,16 +453,23 @@ static void close_boxes(scanner *sc, Py_ssize_t keep, Py_ssize_t pos)
     sc->leaf = L_NONE;
 }
 
-/* _REFDEF.match(s, p, s.find("\n", p)): a link reference definition line. */
-static int refdef_at(scanner *sc, Py_ssize_t p)
+/* blocks._refdef_end(s, p, cur): where the link reference definition at p ends (it
+ * may span lines), -1 when none starts there, -2 on a Python error. */
+static Py_ssize_t refdef_end(scanner *sc, Py_ssize_t p, Py_ssize_t cur)
 {
     Py_ssize_t k = p;
     while (k < sc->n && k - p < 3 && S(sc, k) == ' ')
         k++;
     if (k >= sc->n || S(sc, k) != '[')
-        return 0;
-    Py_ssize_t nl = find_nl(sc, p);
-    return truth(PyObject_CallFunction(sc->help->refdef, "Onn", sc->s, p, nl));
+        return -1;
+    PyObject *end = PyObject_CallFunction(sc->help->refdef, "Onn", sc->s, p, cur);
+    if (end == NULL)
+        return -2;
+    Py_ssize_t e = PyLong_AsSsize_t(end);
+    Py_DECREF(end);
+    if (e == -1 && PyErr_Occurred())
+        return -2;
+    return e;
 }
 
 /* Scanner._para_text */
@@ -486,12 +493,12 @@ static int para_text(scanner *sc, Py_ssize_t cur)
         }
     }
     while (p < cur) {
-        int r = refdef_at(sc, p);
-        if (r < 0)
+        Py_ssize_t e = refdef_end(sc, p, cur);
+        if (e == -2)
             return -1;
-        if (!r)
+        if (e < 0)
             break;
-        p = find_nl(sc, p) + 1;
+        p = e;
     }
     sc->para_start = p;
     if (p < cur)
@@ -742,13 +749,20 @@ static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t
             }
         }
         if (sc->leaf != L_PARA) {
-            if (ch == '[') {
+            if (ch == '[' && sc->depth) {
+                /* inside a container, a one-line definition is a block of its own;
+                 * at the top level para_text passes over definitions (blocks._blocks) */
                 PyObject *str = line_str(L);
                 if (str == NULL)
                     return -1;
-                if ((r = truth(PyObject_CallFunction(sc->help->refdef, "On", str, j))) < 0)
+                PyObject *end = PyObject_CallFunction(sc->help->refdef, "Onn", str, j, L->n);
+                if (end == NULL)
                     return -1;
-                if (r) {
+                Py_ssize_t e = PyLong_AsSsize_t(end);
+                Py_DECREF(end);
+                if (e == -1 && PyErr_Occurred())
+                    return -1;
+                if (e >= 0) {
                     end_block(sc, nxt);
                     return 0;
                 }
@@ -919,6 +933,7 @@ static int do_line(scanner *sc, Py_ssize_t pos, Py_ssize_t eol, Py_ssize_t nxt)
         if (j >= n || j - i >= 4)
             goto done;
         sc->leaf = L_NONE;
+        sc->para_floor = L.pos; /* a paragraph after the code starts here, not in it */
         break;
     default:
         break;

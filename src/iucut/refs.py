@@ -1,0 +1,695 @@
+"""Cross-references: find label references in a unit's text and resolve them to codes.
+
+The grammar of each profile is data (:data:`GRAMMARS`), like the label rules of
+:mod:`iucut.cut.profiles`: a list of *levels* (a keyword regex, the level's rank, its
+code prefix, whether it is a unit at all) plus the connectors and act names around
+them. A reference mention is a *chain* of elements (``điểm a khoản 2 Điều 5``,
+``§ 5 Abs. 2 Satz 1 Nr. 3``, ``khoản 1 và khoản 3 Điều 7``); each element names one
+level with one or more labels (lists, ranges). Inner-first chains (vi) attach each
+element to the nearest following outer one, outer-first chains (de, en) to the nearest
+preceding one; elements no other element hangs under are the targets.
+
+Resolution against the cut document: the levels a chain leaves out come from the
+citing unit's ancestors (``khoản 2`` = clause 2 of this article, ``Absatz 1`` = same
+§); levels that are no units (``Satz``) are dropped; a chain followed by another act's
+name (``Điều 12 Luật Đất đai``, ``Art. 3 GG``, ``§ 5 des Bürgerlichen Gesetzbuchs``)
+stays unresolved and keeps the act's name. Nothing here touches how units are cut.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from iucut.cut.codes import label_segment
+from iucut.cut.profiles import roman_to_int
+from iucut.db.connector import Connection
+from iucut.units import CutDocument, Unit
+
+RANGE_MAX = 200  # a range wider than this names its ends only
+AMENDED_ACT = "(the amended act)"  # an amending instruction's references name its units
+SOURCE_ACT = "(the compiled source act)"  # "Điều 5 Luật này" in a compilation
+OTHER_ACT = "(an act not named)"  # "Artikel 5" in a law that has no articles
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a profile's reference grammar (``Điều``, ``Abs.``, ``Satz`` …)."""
+
+    kind: str  # the unit kind it names (article, clause, point …)
+    rank: int  # outer levels have lower ranks
+    prefix: str | None  # code segment prefix; None: not a unit (``Satz``)
+    keyword: str  # regex for the keyword (singular and plural forms)
+    label: str  # regex for one label
+    scope: str = "local"  # "global": code hangs under the namespace
+    trim: str = ""  # regex removed from a label (``b.4`` → point ``b``)
+    fix: tuple[tuple[str, str], ...] = ()  # OCR look-alikes (``khoản l`` → 1)
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """A profile's reference grammar: levels, list/range words, act names."""
+
+    name: str
+    levels: tuple[Level, ...]
+    list_sep: str  # between labels of one element and between elements of one chain
+    range_sep: str  # between the two ends of a range
+    glue: str  # words allowed between elements of one chain
+    this: str  # "this" after a keyword: relative to the citing unit (``Điều này``)
+    own_act: str  # the citing document itself (``Luật này``, ``dieses Gesetzes``)
+    other_act: str  # another act's name right after a chain
+    amending: str = ""  # a paragraph opening so names the amended act's units
+    inner_first: bool = False  # "điểm a khoản 2 Điều 5": an element hangs under a later one
+    not_before: str = ""  # a keyword right after this is no reference ("(EG) Nr. 810/2009")
+    heading: str = ""  # after a keyword and label at a line's start: a heading, no reference
+    quoted: str = ""  # a paragraph opening so quotes the amended act's new text
+    list_of: str = ""  # "… của Nghị quyết số 254/2025/QH15, gồm:" before a list: its act
+
+
+_VI_POINT = r"[a-zđ]\d{0,2}(?:\.\d+)?['’]?(?![\w])"
+_VI = Grammar(
+    "vi",
+    (
+        Level(
+            "article",
+            50,
+            "D",
+            r"[Đđ]iều",
+            r"(?:\d+[a-zđ]?(?:\.(?:\d+[a-zđ]?|[A-ZĐ]{1,4}))*|[IVX]+)(?![\w])",
+            "global",
+        ),
+        Level("clause", 60, "K", r"[Kk]hoản", r"(?:\d+|l)(?![\w.]\d)(?![\w])", fix=(("l", "1"),)),
+        Level("point", 70, "", r"[Đđ]iểm", _VI_POINT, trim=r"\.\d+$|['’]$"),
+    ),
+    list_sep=r"\s*(?:,\s*(?:và\s+|hoặc\s+)?|\s+và\s+|\s+hoặc\s+)",
+    range_sep=r"\s*(?:đến|-|–)\s*",
+    glue=r"(?:(?:của|tại|thuộc|các|quy định tại)\s+)*",
+    this=r"\s+này(?![\w])",
+    own_act=r"\s*(?:,\s*)?(?:của\s+)?(?:Bộ luật|Luật|Nghị định|Nghị quyết|"
+    r"Thông tư(?: liên tịch)?|Quyết định|Pháp lệnh|Hiến pháp|Quy chế|Quy định|Điều lệ|Chỉ thị|"
+    r"văn bản|Văn bản)\s+này(?![\w])",
+    amending=r"[\s>#*_\-\"“']*(?:(?:\d+|[a-zđ])[.)]\**\s*|[Đđ]iều\s+\S+?\.\s*)?"
+    r"(?:Sửa|Bổ sung|Bãi bỏ|Thay thế|Thay cụm từ|Thay từ|Bỏ cụm từ|Bỏ từ|Đính chính|Hủy bỏ)",
+    other_act=r"\s*(?:,\s*)?(?:của\s+|tại\s+)?(?P<act>(?:Bộ\s+luật|Luật|Nghị\s+định|Nghị\s+quyết|"
+    r"Thông\s+tư(?:\s+liên\s+tịch)?|Quyết\s+định|Pháp\s+lệnh|Hiến\s+pháp|Chỉ\s+thị|Công\s+ước|"
+    r"Hiệp\s+định|Văn\s+bản\s+hợp\s+nhất|NQ|NĐ|QĐ|TT|TTLT)(?![\w])(?!\s+này)"
+    r"(?:(?!\s+(?:và|hoặc|thì|được|quy\s+định|theo|tại)\s|\s+(?:[Đđ]iều|khoản|điểm)\s)"
+    r"[^,;.:()\n]){0,80})",
+    inner_first=True,
+    heading=r"\.(?:[ \t]|\*|$)",
+    quoted=r"[\s>*_]*[\"“]",
+    list_of=r"(?:của|tại)\s+(?P<act>(?:Bộ\s+luật|Luật|Nghị\s+quyết|Nghị\s+định|Thông\s+tư|Pháp\s+lệnh)"
+    r"(?!\s+này)[^:;.]{0,80}?),?\s+(?:gồm|bao\s+gồm)\s*:",
+)
+
+_DE = Grammar(
+    "de",
+    (
+        Level("article", 50, "§", r"§§?", r"\d+[a-z]{0,3}(?![\w/])", "global"),
+        Level("article", 50, "Art", r"Art\.|Artikeln?(?![\w])", r"\d+[a-z]?(?![\w/])", "global"),
+        Level(
+            "clause",
+            60,
+            "Abs",
+            r"Abs\.|Absatz(?:es)?(?![\w])|Absätzen?(?![\w/])",
+            r"\d+[a-z]?(?![\w/])",
+        ),
+        Level("sentence", 65, None, r"Satz(?:es)?(?![\w])|Sätzen?(?![\w/])", r"\d+(?![\w])"),
+        Level(
+            "point",
+            70,
+            "Nr",
+            r"Nr\.|Nummer(?:n)?(?![\w])|Ziffer(?:n)?(?![\w])|Ziff\.",
+            r"\d+[a-z]?(?![\w/])",
+        ),
+        Level(
+            "subpoint",
+            80,
+            "",
+            r"Buchstaben?(?![\w])|Buchst\.|lit\.",
+            r"[a-z]{1,2}(?![\w])",
+        ),
+    ),
+    list_sep=r"\s*(?:,\s*(?:und\s+|oder\s+)?|\s+und\s+|\s+oder\s+|\s+sowie\s+"
+    r"|\s+in\s+Verbindung\s+mit\s+|\s+i\.\s*V\.\s*m\.\s+)",
+    not_before=r"(?:\((?:EG|EU|EWG|Euratom|EGKS)\)|Verordnung|Richtlinie|Beschluss)\s*$",
+    range_sep=r"\s*(?:bis|-|–)\s*",
+    glue=r"(?:(?:des|der|dem|den|die|im|in)\s+)?",
+    this=r"\s+(?:dieses|dieser|diesem)\s+(?:Paragraphen|Absatzes|Artikels|Satzes)(?![\w])",
+    own_act=r"\s*(?:,\s*)?(?:dieses|dieser|diesem)\s+(?:Gesetz(?:es|buchs?|buches)?|Verordnung|"
+    r"Satzung|Ordnung|Vertrag(?:es)?|Abkommens?|Regelung)(?![\w])",
+    other_act=r"\s*(?:,\s*)?(?P<act>(?:des|der|dem|den)\s+(?:[a-zäöüß]+(?:en|er|es)\s+)?"
+    r"(?!(?:Anlage|Anhang|Tabelle|Vorschrift)(?![\wäöüß]))"
+    r"(?:[A-ZÄÖÜ][\w\-/]*|\d[\w\-/]*|\(\w+\))(?:\s+(?:[A-ZÄÖÜ\d(][\w\-/)]*|über|für|zur|zum|vom|des|der|und)){0,6}|(?:[A-ZÄÖÜ][A-Za-zÄÖÜäöü]*(?:G|V|O|B|GB|StV|Ä)|SGB\s+[IVX]+|"
+    r"[A-Z]{2,}[a-z]*)(?![\w])|[A-ZÄÖÜ]{1,3}\s+v\.\s*\d[^,;()\n]{0,30})",
+)
+
+_EN_LBL = r"(?:[IVXLCDM]+|\d+(?:\.\d+)*[a-z]?|[A-Z](?:\.\d+)*)(?![\w])"
+_EN = Grammar(
+    "en",
+    (
+        Level("article", 30, "A", r"[Aa]rticles?|[Aa]rt\.", _EN_LBL, "global"),
+        Level("article", 30, "Am", r"[Aa]mendments?", _EN_LBL, "global"),
+        Level("section", 40, "S", r"[Ss]ections?|[Ss]ec\.|§§?", _EN_LBL),
+        Level("clause", 50, None, r"[Cc]lauses?|[Pp]aragraphs?", r"\d+|\([a-z0-9]+\)"),
+    ),
+    list_sep=r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)",
+    range_sep=r"\s*(?:to|through|-|–)\s*",
+    glue=r"(?:of\s+(?:the\s+)?)?",
+    this=r"\s+(?:of\s+)?this\s+(?:Article|Section|clause)(?![\w])",
+    own_act=r"\s*(?:,\s*)?(?:of\s+)?(?:this|these)\s+(?:Agreement|Terms|Constitution|Act|Policy)(?![\w])",
+    other_act=r"\s*(?:,\s*)?of\s+(?P<act>the\s+[A-Z][^,;.:()\n]{0,70})",
+)
+
+GRAMMARS: dict[str, Grammar] = {g.name: g for g in (_VI, _DE, _EN)}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference found in a unit: where it is, what it names, where it points."""
+
+    source: str  # the citing unit's code
+    start: int  # character offsets in the unit's text (raw_heading + body)
+    end: int
+    text: str
+    path: tuple[tuple[str, str], ...]  # (kind, label) from the outside in, as written
+    target: str | None  # the unit code it resolves to (same document), or None
+    act: str | None  # another act's name: an external reference
+    relative: bool = False  # resolved against the citing unit (``khoản 2``, ``Điều này``)
+    group: tuple[int, int] = (0, 0)  # the mention it is part of (``khoản 1 và khoản 3 Điều 7``)
+
+    @property
+    def external(self) -> bool:
+        return self.act is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "path": [list(p) for p in self.path],
+            "target": self.target,
+            "act": self.act,
+            "relative": self.relative,
+        }
+
+
+@dataclass
+class _Element:
+    level: Level
+    labels: list[str]  # "" for "this" (``Điều này``)
+    start: int
+    end: int
+    listed: bool = False  # joined to the element before by a list word (``und``, ``và``)
+
+
+class _Compiled:
+    """A grammar's regexes, compiled once."""
+
+    def __init__(self, g: Grammar):
+        self.g = g
+        kws = "|".join(f"(?P<L{i}>{lv.keyword})" for i, lv in enumerate(g.levels))
+        self.keyword = re.compile(rf"(?<![\w§])(?:{kws})")
+        self.labels = [
+            re.compile(
+                rf"\s*(?P<a>{lv.label})(?:{g.range_sep}(?:{lv.keyword})?\s*(?P<b>{lv.label}))?"
+            )
+            for lv in g.levels
+        ]
+        self.list_sep = [re.compile(rf"{g.list_sep}(?=(?:{lv.label}))") for lv in g.levels]
+        self.this = re.compile(g.this)
+        self.glue = re.compile(g.glue)
+        self.own_act = re.compile(g.own_act)
+        self.other_act = re.compile(g.other_act)
+        self.list_only = re.compile(g.list_sep)
+        self.chain_sep = re.compile(rf"(?:{g.list_sep}|\s*,?\s*){g.glue}")
+        self.amending = re.compile(g.amending) if g.amending else None
+        self.not_before = re.compile(g.not_before) if g.not_before else None
+        self.heading = re.compile(g.heading, re.M) if g.heading else None
+        self.quoted = re.compile(g.quoted) if g.quoted else None
+        self.list_of = re.compile(g.list_of) if g.list_of else None
+
+
+_COMPILED: dict[str, _Compiled] = {}
+
+
+def grammar(profile: str) -> _Compiled:
+    found = _COMPILED.get(profile)
+    if found is None:
+        found = _COMPILED[profile] = _Compiled(GRAMMARS.get(profile, _EN))
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Finding chains
+# --------------------------------------------------------------------------------------
+
+
+def _element_at(c: _Compiled, text: str, pos: int) -> _Element | None:
+    m = c.keyword.match(text, pos)
+    if m is None:
+        return None
+    i = int(m.lastgroup[1:])  # type: ignore[index]
+    level = c.g.levels[i]
+    t = c.this.match(text, m.end())
+    if t is not None:
+        return _Element(level, [""], m.start(), t.end())
+    labels: list[str] = []
+    end = m.end()
+    lm = c.labels[i].match(text, end)
+    if lm is None:
+        return None
+    while lm is not None:
+        labels.extend(_clean(level, x) for x in _expand(lm.group("a"), lm.group("b")))
+        end = lm.end()
+        sep = c.list_sep[i].match(text, end)
+        if sep is None:
+            break
+        nxt = c.labels[i].match(text, sep.end())
+        if nxt is None:
+            break
+        lm = nxt
+    return _Element(level, labels, m.start(), end)
+
+
+def _clean(level: Level, label: str) -> str:
+    for wrong, right in level.fix:
+        if label == wrong:
+            return right
+    if label.isupper() and label.isalpha():
+        value = roman_to_int(label)  # "Article IV" is coded A4 (as the cutter does)
+        if value is not None:
+            return str(value)
+    return re.sub(level.trim, "", label) if level.trim else label
+
+
+_NUM = re.compile(r"(\d+)([a-zđ]{0,3})$")
+
+
+def _expand(a: str, b: str | None) -> list[str]:
+    """A range's labels: ``10 đến 15`` → 10 … 15; ``73 bis 73c`` → 73, 73c (the ends)."""
+    if b is None:
+        return [a]
+    ma, mb = _NUM.match(a), _NUM.match(b)
+    if ma and mb and not ma.group(2) and not mb.group(2):
+        lo, hi = int(ma.group(1)), int(mb.group(1))
+        if lo < hi and hi - lo <= RANGE_MAX:
+            return [str(n) for n in range(lo, hi + 1)]
+    if len(a) == 1 and len(b) == 1 and a.isalpha() and b.isalpha() and a < b:
+        return [chr(n) for n in range(ord(a), ord(b) + 1)]
+    return [a, b]
+
+
+@dataclass
+class _Chain:
+    elements: list[_Element]
+    start: int
+    end: int
+    act: str | None
+    own: bool  # followed by "this act"
+
+
+def chains(profile: str, text: str, start: int = 0) -> list[_Chain]:
+    """The reference chains in ``text`` from ``start``."""
+    c = grammar(profile)
+    out: list[_Chain] = []
+    pos = start
+    while True:
+        m = c.keyword.search(text, pos)
+        if m is None:
+            return out
+        first = _element_at(c, text, m.start())
+        if c.not_before is not None and c.not_before.search(
+            text, max(0, m.start() - 40), m.start()
+        ):
+            first = None
+        if first is not None and c.heading is not None and c.heading.match(text, first.end):
+            line = text.rfind("\n", 0, first.start) + 1
+            if not text[line : first.start].strip(" \t>#*_"):
+                first = None  # "Điều 5. Title" opening a line: a heading, not a reference
+        if first is None:
+            pos = m.end()
+            continue
+        elements = [first]
+        end = first.end
+        while True:
+            sep = c.chain_sep.match(text, end)
+            nxt = _element_at(c, text, sep.end()) if sep is not None else None
+            if nxt is None or sep is None:
+                break
+            nxt.listed = c.list_only.match(text, end) is not None
+            elements.append(nxt)
+            end = nxt.end
+        act: str | None = None
+        own = False
+        om = c.own_act.match(text, end)
+        if om is not None:
+            own, end = True, om.end()
+        else:
+            am = c.other_act.match(text, end)
+            if am is not None:
+                act = " ".join(am.group("act").split()).rstrip(" -–")
+                end = am.end()
+        if act is not None or own:
+            # "khoản 2 Điều 14; khoản 1 Điều 15 Nghị định số …": one act for the list
+            at = first.start
+            for prev in reversed(out):
+                if prev.act is not None or prev.own:
+                    break
+                if not re.fullmatch(r"\s*;\s*", text[prev.end : at]):
+                    break
+                prev.act, prev.own = act, own
+                at = prev.start
+        out.append(_Chain(elements, first.start, end, act, own))
+        pos = end
+
+
+# --------------------------------------------------------------------------------------
+# Resolving
+# --------------------------------------------------------------------------------------
+
+
+def _targets(
+    chain: _Chain, inner_first: bool
+) -> list[tuple[list[tuple[Level, str]], int, int, int, int]]:
+    """Each target of a chain: its (level, label) from the outside in, its span (the
+    elements naming it) and its group's span (the outermost written element with every
+    element under it: one mention, ``khoản 1 và khoản 3 Điều 7``)."""
+    els = chain.elements
+    parent: list[int | None] = [None] * len(els)
+    for i, e in enumerate(els):
+        before = range(i - 1, -1, -1)
+        after = range(i + 1, len(els))
+        fallback = (
+            (
+                range(i + 1, min(i + 2, len(els)))
+                if i + 1 < len(els) and not els[i + 1].listed
+                else range(0)
+            )
+            if not inner_first
+            else (range(i - 1, i - 2, -1) if i > 0 and not e.listed else range(0))
+        )
+        for order in (after, fallback) if inner_first else (before, fallback):
+            for j in order:
+                if els[j].level.rank < e.level.rank:
+                    parent[i] = j
+                    break
+                sibling_parent = parent[j] if j < i else None
+                same = els[j].level.rank == e.level.rank
+                if same and sibling_parent is not None and sibling_parent < j:
+                    # a sibling of the same level before it: share its parent
+                    parent[i] = sibling_parent
+                    break
+            if parent[i] is not None:
+                break
+    root = list(range(len(els)))
+    for i in range(len(els)):
+        p = parent[i]
+        while p is not None:
+            root[i] = p
+            p = parent[p]
+    group: dict[int, tuple[int, int]] = {}
+    for i, e in enumerate(els):
+        lo, hi = group.get(root[i], (e.start, e.end))
+        group[root[i]] = (min(lo, e.start), max(hi, e.end))
+    # the label of a list that the inner elements hang under: the nearest one
+    attach = {p: (0 if p > i else -1) for i, p in enumerate(parent) if p is not None}
+    out = []
+    for i, e in enumerate(els):
+        outer = []
+        p = parent[i]
+        lo, hi = e.start, e.end
+        while p is not None:
+            lo, hi = min(lo, els[p].start), max(hi, els[p].end)
+            outer.append((els[p].level, els[p].labels[attach[p]]))
+            p = parent[p]
+        labels = list(e.labels)
+        if i in attach:
+            del labels[attach[i]]  # named through the elements under it
+        g_lo, g_hi = group[root[i]]
+        for label in labels:
+            out.append(([*outer[::-1], (e.level, label)], lo, hi, g_lo, g_hi))
+    return out
+
+
+def _own_label(unit: Unit, c: _Compiled) -> int:
+    """Where the citing unit's own heading label ends (0 if it has none): the heading's
+    first element when it names the unit's own label (``## § 5``, not ``(4) § 370``)."""
+    if unit.label is None or not unit.raw_heading:
+        return 0
+    m = re.match(r"[#>*\s_]*(?:\(\S+\)\s*)?", unit.raw_heading)
+    pos = m.end() if m else 0
+    el = _element_at(c, unit.raw_heading, pos)
+    if el is None or el.labels[0] != unit.label.split("-")[0]:
+        return 0
+    return el.end
+
+
+class Resolver:
+    """Resolves references of one cut document to its unit codes."""
+
+    def __init__(self, doc: CutDocument, profile: str):
+        self.doc = doc
+        self.profile = profile
+        self.units = doc.by_code()
+        self.c = grammar(profile)
+        self.ns = doc.namespace
+        self.children: dict[str, set[str]] = {}
+        labels = [u.label for u in doc.units if u.kind == "article" and u.label]
+        self.compiled = bool(labels) and all("." in label for label in labels)
+        segments = [u.code.rsplit("/", 1)[-1] for u in doc.units if u.kind == "article"]
+        self.prefixes = {
+            lv.prefix
+            for lv in self.c.g.levels
+            if lv.prefix
+            and any(
+                g.startswith(lv.prefix) and g[len(lv.prefix) : len(lv.prefix) + 1].isdigit()
+                for g in segments
+            )
+        }
+        for u in doc.units:
+            if u.parent_code is not None:
+                self.children.setdefault(u.parent_code, set()).add(u.kind)
+
+    def ancestors(self, unit: Unit) -> list[Unit]:
+        """The unit and its ancestors, innermost first."""
+        out = []
+        u: Unit | None = unit
+        while u is not None:
+            out.append(u)
+            u = self.units.get(u.parent_code) if u.parent_code else None
+        return out
+
+    def references(self, unit: Unit) -> list[Reference]:
+        text = unit.raw_heading + unit.body
+        out: list[Reference] = []
+        for chain in chains(self.profile, text, _own_label(unit, self.c)):
+            if self._quoted(text, chain.start):
+                chain.act, chain.own = AMENDED_ACT, False  # its "Nghị định này" too
+            elif chain.act is None and not chain.own:
+                if self._amending(text, chain.start):
+                    chain.act = AMENDED_ACT
+                else:
+                    chain.act = self._list_of(text, chain.start)
+            for path, start, end, g_lo, g_hi in _targets(chain, self.c.g.inner_first):
+                if chain.act is not None or chain.own:
+                    end = chain.end
+                ref = self._reference(unit, text, chain, path, start, end)
+                out.append(dataclasses.replace(ref, group=(g_lo, g_hi)))
+        return out
+
+    def _list_of(self, text: str, at: int) -> str | None:
+        """The act a list opens with (``… của Nghị quyết số 254/2025/QH15, gồm: …``), when
+        the chain is in that list (no sentence ends between)."""
+        if self.c.list_of is None:
+            return None
+        para = max(text.rfind("\n\n", 0, at), 0)
+        found = None
+        for m in self.c.list_of.finditer(text, para, at):
+            found = m
+        if found is None or "." in text[found.end() : at].replace("\n", " ").rstrip():
+            return None
+        return " ".join(found.group("act").split())
+
+    def _quoted(self, text: str, at: int) -> bool:
+        """Whether the paragraph holding ``at`` opens with a quote: an amended act's text."""
+        if self.c.quoted is None:
+            return False
+        para = max(text.rfind("\n\n", 0, at), text.rfind("\n \n", 0, at))
+        return self.c.quoted.match(text, para + 1 if para >= 0 else 0) is not None
+
+    def _amending(self, text: str, at: int) -> bool:
+        """Whether the paragraph holding ``at`` is an amending instruction (``Sửa đổi,
+        bổ sung khoản 1 Điều 5 như sau:``): its references name the amended act's units."""
+        if self.c.amending is None:
+            return False
+        para = max(text.rfind("\n\n", 0, at), text.rfind("\n \n", 0, at))
+        para = para + 1 if para >= 0 else 0
+        if ":" in text[para:at]:
+            return False  # past "như sau:": the new text itself
+        return self.c.amending.match(text, para) is not None
+
+    def _reference(
+        self,
+        unit: Unit,
+        text: str,
+        chain: _Chain,
+        path: list[tuple[Level, str]],
+        start: int,
+        end: int,
+    ) -> Reference:
+        written = tuple((lv.kind, label) for lv, label in path)
+        if chain.act is not None:
+            return Reference(unit.code, start, end, text[start:end], written, None, chain.act)
+        relative = path[0][0].scope != "global" or any(label == "" for _, label in path)
+        target = self._resolve(unit, path)
+        top, label = path[0]
+        if target is None and top.scope == "global" and label:
+            if self.compiled:
+                # a compilation (articles 9.1.LQ.40 …) has no article N: the source's;
+                # a compiled article not here is in another topic of the compilation
+                act = SOURCE_ACT if "." not in label else OTHER_ACT
+                return Reference(unit.code, start, end, text[start:end], written, None, act)
+            if top.prefix not in self.prefixes:
+                # "Artikel 5" in a law of §§: an act the text leaves unnamed (EU law)
+                return Reference(unit.code, start, end, text[start:end], written, None, OTHER_ACT)
+        return Reference(
+            unit.code, start, end, text[start:end], written, target, None, relative=relative
+        )
+
+    def _resolve(self, unit: Unit, path: list[tuple[Level, str]]) -> str | None:
+        """The code a path names: missing outer levels from the citing unit's ancestors."""
+        top, top_label = path[0]
+        code = self.ns
+        if top.scope != "global" or top_label == "":
+            # relative: under the nearest ancestor of a level outside the chain's first
+            # (``khoản 2`` → this article), or that level itself (``Điều này``)
+            base = None
+            for a in self.ancestors(unit):
+                rank = _rank(self.c.g, a.kind)
+                if a.kind == "document":
+                    break
+                if rank is not None and (rank < top.rank or (top_label == "" and rank == top.rank)):
+                    base = a
+                    break
+            if base is None and top.prefix is None:
+                base = unit  # "Satz 1" in a unit of no numbered paragraph: its own text
+            if base is None:
+                return None
+            code = base.code
+            if top_label == "":
+                path = path[1:]
+        for lv, label in path:
+            if lv.prefix is None:
+                continue  # not a unit (Satz): the reference names a part of its holder
+            if label == "":
+                return None
+            seg = label_segment(lv.prefix, label)
+            nxt = f"{self.ns}/{seg}" if lv.scope == "global" else f"{code}/{seg}"
+            if nxt not in self.units:
+                if lv.scope != "global" and not self._has_children(code, lv.kind):
+                    # not cut that finely: the reference names a part of this unit's text
+                    return code
+                return None
+            code = nxt
+        return code
+
+    def _has_children(self, code: str, kind: str) -> bool:
+        kids = self.children.get(code)
+        return kids is not None and kind in kids
+
+
+def _rank(g: Grammar, kind: str) -> int | None:
+    for lv in g.levels:
+        if lv.kind == kind and lv.prefix is not None:
+            return lv.rank
+    return None
+
+
+_PREFIX_PROFILE = (("D", "vi"), ("§", "de"), ("Art", "de"), ("A", "en"), ("Am", "en"))
+
+
+_KEYWORDS = {
+    "vi": re.compile(r"\b[Đđ]iều\s+\d|\bkhoản\s+\d"),
+    "de": re.compile(r"§\s*\d|\bAbs(?:atz|\.)\s*\d"),
+    "en": re.compile(r"\b(?:Article|Section|Amendment)\s+[\dIVX]"),
+}
+
+
+def profile_of(doc: CutDocument) -> str:
+    """The profile a document was cut with: stored on it (when the cut records it), its
+    front matter's ``iu_profile``, else read off its article codes (``D`` vi, ``§`` de),
+    else the profile whose keywords its text uses most."""
+    given = getattr(doc, "profile", None) or doc.front_matter.get("iu_profile")
+    if isinstance(given, str) and given in GRAMMARS:
+        return given
+    counts: dict[str, int] = {}
+    for u in doc.units:
+        if u.kind == "article" and u.label:
+            seg = u.code.rsplit("/", 1)[-1]
+            for prefix, name in _PREFIX_PROFILE:
+                if seg.startswith(prefix) and seg[len(prefix) : len(prefix) + 1].isdigit():
+                    counts[name] = counts.get(name, 0) + 1
+                    break
+    if not counts:
+        sample = "".join(u.raw_heading + u.body for u in doc.units[:400])[:200_000]
+        counts = {name: len(rx.findall(sample)) for name, rx in _KEYWORDS.items()}
+    best = max(counts, key=lambda k: counts[k]) if counts else "en"
+    return best if counts.get(best) else "en"
+
+
+def document_references(doc: CutDocument, profile: str | None = None) -> dict[str, list[Reference]]:
+    """Every unit's references, by the citing unit's code (units without any left out)."""
+    r = Resolver(doc, profile or profile_of(doc))
+    out: dict[str, list[Reference]] = {}
+    for u in doc.units:
+        refs = r.references(u)
+        if refs:
+            out[u.code] = refs
+    return out
+
+
+def references_payload(refs: Mapping[str, Sequence[Reference]]) -> list[dict[str, Any]]:
+    """The references as rows for ``fn_iu_set_references`` (one per reference)."""
+    rows = []
+    for code, found in refs.items():
+        for i, r in enumerate(found, 1):
+            rows.append(
+                {
+                    "code": code,
+                    "ordinal": i,
+                    "char_start": r.start,
+                    "char_end": r.end,
+                    "text": r.text,
+                    "target_code": r.target,
+                    "act": r.act,
+                    "relative": r.relative,
+                }
+            )
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# Reading stored references
+# --------------------------------------------------------------------------------------
+
+
+def read_references(
+    conn: Connection, code: str, *, cited_by: bool = False, version: int | None = None
+) -> list[dict[str, Any]]:
+    """The stored references of unit ``code`` (its current version, or ``version``), or
+    with ``cited_by`` those of active units that point at it. ``version`` is the hook
+    for point-in-time reads: the version current at that point."""
+    from iucut.browse import no_unit
+
+    if cited_by:
+        rows = conn.query("unit_cited_by", code=code).fetchall()
+    else:
+        rows = conn.query("unit_references", code=code, version=version).fetchall()
+    if not rows and conn.query("unit_show", code=code).fetchone() is None:
+        raise no_unit(conn, code)
+    return [dict(r) for r in rows]
