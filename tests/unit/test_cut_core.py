@@ -1185,6 +1185,9 @@ def test_a_unit_class_with_post_init_is_built_through_its_init(
         b"1\r4ti\t\t\t\tble>\n",
         b"1\r4ti\t\t\t\tble>\r",
         b"# T\r\tx\r\n\t\ty\rArticle 1.\tz\r",
+        # indented code, then a paragraph and setext underlines: before main's 070fd87 the
+        # core put "    -" in the code block and Python made it part of the heading
+        b"    Foo\n    -\n --\n   Foo\n---\n",
     ],
 )
 def test_fuzzer_inputs_cut_identically(data: bytes) -> None:
