@@ -3,6 +3,7 @@ before it are in the feed (as commit 0, in event order), and later ones follow t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Iterator
@@ -51,16 +52,23 @@ def test_events_before_the_feed_existed_are_in_it(old_db: str, tmp_path: Path, m
     law = tmp_path / "docs" / "act.md"
     law.write_text(LAW, encoding="utf-8")
     store = iucut.Store(Settings(dsn=old_db, env={}, execution="enabled"))
-    from iucut.apply import apply_documents
+    from iucut import apply as apply_mod
+    from iucut import plan as plan_mod
 
-    before = apply_documents(store.settings, store.provider, store.cut(["docs"]))
-    assert before.counts["created"] > 0
+    # written as version 2 wrote it: no profile (0005), no references (0009), no
+    # snapshot (0010) — today's plan reads columns a version-2 schema lacks
+    (doc,) = store.cut(["docs"])
+    dp = dataclasses.replace(plan_mod.diff_document(doc, None, {}), profile=None, references=())
+    with store.provider.connect() as conn, conn.transaction():
+        run_id = apply_mod.begin_run(conn, "apply")
+        counts = apply_mod.write_document(conn, run_id, dp)
+    assert counts["created"] > 0
     store.migrate()
     law.write_text(LAW.replace("Two.", "Two, revised."), encoding="utf-8")
     store.apply(["docs"])
     feed = store.changes().changes
     created = [c for c in feed if c.event == "created"]
-    assert len(created) == before.counts["created"]
+    assert len(created) == counts["created"]
     assert {c.position.commit_seq for c in created} == {0}
     assert [c.event for c in feed][-1] == "revised" and feed[-1].position.commit_seq >= 1
     assert [c.position for c in feed] == sorted(c.position for c in feed)

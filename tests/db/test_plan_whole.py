@@ -17,7 +17,7 @@ from iucut.apply import apply_documents, apply_plan, begin_run, write_document
 from iucut.browse import export
 from iucut.cut import cut_text
 from iucut.errors import ContractError, StalePlan
-from iucut.plan import diff_document, make_plan, plan_hash, write_plan
+from iucut.plan import diff_document, make_plan, plan_hash, read_documents, write_plan
 from iucut.units import CutDocument, Plan
 
 N = 11
@@ -119,7 +119,7 @@ def test_a_writer_holding_a_document_makes_the_plan_stale_before_any_write(
     its lock, sees the change, and writes nothing at all (exit 7)."""
     writer = db.connect(role="cutter_exec", driver=driver)
     with db.connect(autocommit=True) as conn:
-        current = conn.query("documents_by_path", paths=[LAST]).fetchone()
+        current = read_documents(conn, [LAST])[LAST]  # with its stored profile
     change = diff_document(cut(law(N - 1, "is theirs"), LAST), current, _units(db, LAST))
     with writer.transaction():
         run = begin_run(writer, "apply")
