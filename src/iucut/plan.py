@@ -314,12 +314,6 @@ def read_documents(conn: Connection, paths: Sequence[str]) -> dict[str, dict[str
     return found
 
 
-def read_taken(conn: Connection, codes: Sequence[str]) -> set[str]:
-    """Those of ``codes`` that a unit held once (the lifecycle log remembers them)."""
-    rows = conn.query("codes_ever_held", codes=list(codes)).fetchall()
-    return {r["code"] for r in rows}
-
-
 def check_codes_free(conn: Connection, doc: CutDocument) -> None:
     """Refuse a document whose codes another document already holds."""
     rows = conn.query(

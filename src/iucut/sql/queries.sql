@@ -538,12 +538,6 @@ SELECT @schema@.fn_iu_document_profile(%(run_id)s, %(doc_path)s, %(profile)s,
 -- name: units_recode
 SELECT @schema@.fn_iu_recode(%(run_id)s, %(doc_path)s, %(moves)s::jsonb) AS moved
 
--- name: codes_ever_held
--- Codes the lifecycle log shows held by a unit (a code once given is never given again).
-SELECT DISTINCT code
-  FROM @schema@.iu_lifecycle_log
- WHERE code = ANY(%(codes)s)
-
 -- name: code_holders
 -- Of the codes, those the lifecycle log shows held, each with the code now of every unit
 -- that held it.
