@@ -21,6 +21,7 @@ from iucut.db.connector import Connection
 from iucut.errors import ConfigError, EmptySearchQuery
 
 DEFAULT_LIMIT = 20
+VI_CONFIG = "iucut_vi"  # simple + unaccent, in the iucut schema (0014)
 MAX_LIMIT = 1000
 
 
@@ -86,6 +87,8 @@ def set_configs(conn: Connection, mapping: Mapping[str, Any]) -> dict[str, str]:
     changed: dict[str, str] = {}
     with conn.transaction():
         for profile, config in sorted(mapping.items()):
+            if config == VI_CONFIG:  # ours lives in the iucut schema
+                config = f"{conn.schema}.{VI_CONFIG}"
             row = conn.query("search_config_set", profile=profile, config=config).fetchone()
             if row is not None:
                 changed[row["profile"]] = row["config"]
