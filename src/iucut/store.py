@@ -17,8 +17,8 @@ from typing import Any
 
 from iucut import apply as apply_mod
 from iucut import browse, feed
-from iucut import search as search_mod
 from iucut import plan as plan_mod
+from iucut import search as search_mod
 from iucut.apply import ApplyResult
 from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings

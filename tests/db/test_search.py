@@ -109,7 +109,10 @@ def test_german_is_stemmed(store: Store) -> None:
 def test_english_is_stemmed_and_stop_words_ignored(store: Store) -> None:
     """`work` finds `Working hours`; `the password` is `password` (a stop word dropped)."""
     assert codes(store.search("work")) == ["RULES/staff-rules/S1"]
-    assert set(codes(store.search("the password"))) == {"RULES/staff-rules/S2", "RULES/staff-rules/S3"}
+    assert set(codes(store.search("the password"))) == {
+        "RULES/staff-rules/S2",
+        "RULES/staff-rules/S3",
+    }
 
 
 def test_ranking_puts_title_and_repeated_matches_first(store: Store) -> None:
@@ -122,7 +125,10 @@ def test_ranking_puts_title_and_repeated_matches_first(store: Store) -> None:
 
 def test_websearch_syntax(store: Store) -> None:
     """`or` widens, `-word` excludes, a quoted phrase needs the words in order."""
-    assert set(codes(store.search("laptop or hours"))) == {"RULES/staff-rules/S1", "RULES/staff-rules/S3"}
+    assert set(codes(store.search("laptop or hours"))) == {
+        "RULES/staff-rules/S1",
+        "RULES/staff-rules/S3",
+    }
     assert codes(store.search("password -laptop")) == ["RULES/staff-rules/S2"]
     assert codes(store.search('"encrypted disk"')) == ["RULES/staff-rules/S3"]
     assert codes(store.search('"disk encrypted"')) == []

@@ -451,17 +451,6 @@ SELECT u.code, u.parent_code, v.title
   JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY(%(codes)s)
 
--- name: units_search
--- Active units whose title or text contains the given words (plain, case-insensitive).
-SELECT u.code, u.doc_path, u.kind, u.label, u.current_version AS version, v.title,
-       left(v.raw_heading || v.body, 300) AS excerpt
-  FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
- WHERE u.state = 'active'
-   AND strpos(lower(v.raw_heading || v.body), lower(%(text)s)) > 0
- ORDER BY u.doc_path, u.position
- LIMIT %(limit)s
-
 -- name: role_can_write
 -- Whether the connected role could change iucut data: superuser, member of the owner,
 -- a write privilege on any iucut table, or EXECUTE on any iucut write function.
