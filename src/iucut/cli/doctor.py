@@ -124,5 +124,3 @@ def verify_cmd(ctx: Context, as_json: bool, limit: int) -> None:
     click.echo(render(report, "terminal", color=sys.stdout.isatty()), nl=False)
     if not report.ok:
         raise VerifyFailed(line, hint="see the FAIL lines above")
-
-

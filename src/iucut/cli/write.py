@@ -13,7 +13,7 @@ import click
 
 from iucut import apply as apply_mod
 from iucut import dangling as dangling_mod
-from iucut import plan as plan_mod
+from iucut import plan_state, planfile
 from iucut.cli import (
     Context,
     cli,
@@ -24,7 +24,6 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
-    stamp,
     strict_option,
     writing,
 )
@@ -32,7 +31,7 @@ from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
-from iucut.store import Store
+from iucut.report.model import summary_line
 from iucut.units import CutDocument, Plan, Rejected
 
 FOLLOW_KEY = "iucut.follow_symlinks"
@@ -152,7 +151,7 @@ def print_plan(
 
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     body = review.terminal(
-        data if data is not None else plan_mod.plan_to_dict(plan),
+        data if data is not None else planfile.plan_to_dict(plan),
         verbose=verbose,
         summary=summary,
         color=color,
@@ -163,7 +162,7 @@ def print_plan(
         click.echo(printable(f"rejected: {_reason(rejected)}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
-        f"plan {plan_id[:12]}: {plan_mod.summary_line(plan.counts)}  "
+        f"plan {plan_id[:12]}: {summary_line(plan.counts)}  "
         f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
@@ -253,15 +252,15 @@ def plan_cmd(
     if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
         if paths or prune or output is not None:
             raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
-        the_plan, plan_id = plan_mod.read_plan(plan_file)
-        data = plan_mod.plan_to_dict(the_plan)
+        the_plan, plan_id = planfile.read_plan(plan_file)
+        data = planfile.plan_to_dict(the_plan)
     else:
         the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json)
-        data = plan_mod.plan_to_dict(the_plan)
-        plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
+        data = planfile.plan_to_dict(the_plan)
+        plan_id = hashlib.sha256(planfile.canonical_json(data)).hexdigest()
     if output is not None:
         with writing(output):
-            plan_id = plan_mod.write_plan(the_plan, output)
+            plan_id = planfile.write_plan(the_plan, output)
         note(f"plan written to {output} (id {plan_id})")
     if report_dir is not None:
         from iucut.report.page import write_plan_page
@@ -322,8 +321,8 @@ def _make_plan(
     conn = provider.connect(autocommit=True)
     try:
         with progress(not as_json, "planning") as bar:
-            the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
-            alike = plan_mod.lookalikes(conn, the_plan, items)
+            the_plan = plan_state.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            alike = plan_state.lookalikes(conn, the_plan, items)
         broken = dangling_mod.dangling(
             conn, the_plan, (d for d in items if isinstance(d, CutDocument))
         )
@@ -411,7 +410,7 @@ def apply_cmd(
             raise click.UsageError("--require-proof needs --plan FILE (the plan it proved)")
         if paths:
             raise click.UsageError("give either PATHs or --plan, not both")
-        the_plan, plan_id = plan_mod.read_plan(plan_file)
+        the_plan, plan_id = planfile.read_plan(plan_file)
         if require_proof is not None:
             from iucut.prove import check_proof_report
 
@@ -450,12 +449,12 @@ def apply_cmd(
             elif doc.status == "not_written":
                 click.echo(printable(f"{doc.doc_path}: NOT WRITTEN"))
             elif doc.status == "applied":
-                click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
+                click.echo(f"{printable(doc.doc_path)}: {summary_line(doc.counts)}")
         for rejected in result.rejected:
             click.echo(printable(f"rejected: {_reason(rejected)}"))
         applied = sum(1 for d in result.documents if d.status == "applied")
         click.echo(
-            f"apply: {plan_mod.summary_line(result.counts)}  ({plural(applied, 'document')} "
+            f"apply: {summary_line(result.counts)}  ({plural(applied, 'document')} "
             f"written, {len(result.documents) - applied - len(result.failed)} unchanged, "
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
@@ -496,7 +495,7 @@ def _raise_stopped(result: apply_mod.ApplyResult, as_json: bool) -> None:
     missed = [d for d in result.documents if d.status in ("failed", "not_written")]
     if not as_json:
         for doc in written:
-            click.echo(f"{printable(doc.doc_path)}: written {plan_mod.summary_line(doc.counts)}")
+            click.echo(f"{printable(doc.doc_path)}: written {summary_line(doc.counts)}")
         for doc in missed:
             click.echo(f"{printable(doc.doc_path)}: NOT WRITTEN")
     exc.message = (
@@ -511,5 +510,3 @@ def _raise_stopped(result: apply_mod.ApplyResult, as_json: bool) -> None:
         "or nothing)"
     )
     raise exc
-
-
