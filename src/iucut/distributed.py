@@ -21,7 +21,7 @@ from typing import Any
 from iucut.config import identifier
 from iucut.db import queries
 from iucut.db.connector import Connection
-from iucut.errors import CitusUnavailable, MigrationError
+from iucut.errors import CitusUnavailable, DistributedUnsupported, MigrationError
 
 LAYOUT_SQL = "distributed/layout.sql"
 #: The tables distributed by the document key, co-located with iu_document.
@@ -215,3 +215,14 @@ def refresh_functions(conn: Connection, schema: str) -> None:
     run_script(conn, _sql("settings", schema))
     run_script(conn, _sql("layout_functions", schema))
     run_script(conn, _sql("layout_routing", schema))
+
+
+def refuse_feed(conn: Connection) -> None:
+    """The change feed numbers commits on one server: refused on a distributed schema."""
+    if is_distributed(conn, conn.schema):
+        raise DistributedUnsupported(
+            f"the change feed is single-node only: schema {conn.schema} is distributed "
+            "with Citus (no cluster-wide commit order to number)",
+            hint="read history per unit (iucut history) or export documents; "
+            "see docs/distributed.md",
+        )

@@ -19,10 +19,10 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from iucut import distributed
 from iucut.config import Roles, identifier
 from iucut.db import queries
 from iucut.db.connector import Connection
-from iucut import distributed
 from iucut.errors import MigrationError
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

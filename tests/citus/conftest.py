@@ -15,6 +15,7 @@ and the nodes set up again on three servers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -203,16 +204,12 @@ def citus_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CitusClu
                 {"port": cluster.coordinator.port},
             )
             for worker in cluster.workers:
-                conn.execute(
-                    "SELECT citus_add_node('127.0.0.1', %(port)s)", {"port": worker.port}
-                )
+                conn.execute("SELECT citus_add_node('127.0.0.1', %(port)s)", {"port": worker.port})
         yield cluster
     finally:
         for node in reversed(started):
-            try:
+            with contextlib.suppress(subprocess.SubprocessError, OSError, RuntimeError):
                 cluster.pg_ctl(node, "-m", "immediate", "stop")
-            except (subprocess.SubprocessError, OSError, RuntimeError):
-                pass
         if os.environ.get("IUCUT_CITUS_KEEP"):
             print(f"citus cluster kept in {root}")
         else:

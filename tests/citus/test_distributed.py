@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.citus.conftest import CitusDatabase, Node
+from tests.conftest import clean_environment, iucut_command
 
 from iucut.distributed import DISTRIBUTED, REFERENCE
 from iucut.errors import IucutError
-from tests.citus.conftest import CitusDatabase, Node
-from tests.conftest import clean_environment, iucut_command
 
 pytestmark = pytest.mark.citus
 
@@ -115,9 +115,7 @@ def test_upgrade_moves_a_single_node_schema_with_its_data(
     is lost, and export gives back every source byte for byte, before and after."""
     folder = sources(tmp_path)
     assert run(citus_db, "migrate", "--roles").returncode == 0
-    applied = run(
-        citus_db, "apply", str(folder), IUCUT_EXECUTION="enabled", IUCUT_ROOT=str(folder)
-    )
+    applied = run(citus_db, "apply", str(folder), IUCUT_EXECUTION="enabled", IUCUT_ROOT=str(folder))
     assert applied.returncode == 0, applied.stderr
     assert layout(citus_db)["information_unit"][0] == "local"
     counts_sql = (
@@ -270,10 +268,60 @@ def test_apply_and_export_on_the_cluster(citus_db: CitusDatabase, tmp_path: Path
     """A first apply on the distributed schema, then export gives back every source."""
     folder = sources(tmp_path, 3)
     assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
-    applied = run(
-        citus_db, "apply", str(folder), IUCUT_EXECUTION="enabled", IUCUT_ROOT=str(folder)
-    )
+    applied = run(citus_db, "apply", str(folder), IUCUT_EXECUTION="enabled", IUCUT_ROOT=str(folder))
     assert applied.returncode == 0, applied.stdout + applied.stderr
     for source in sorted(folder.glob("*.md")):
         exported = run(citus_db, "export", source.name, IUCUT_ROOT=str(folder))
         assert exported.stdout.encode() == source.read_bytes(), source.name
+
+
+def test_the_feed_is_refused_on_a_distributed_schema(citus_db: CitusDatabase) -> None:
+    """The change feed numbers commits on one server: on the cluster it is a clear
+    refusal (exit 37) naming the reason, not a wrong order."""
+    assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
+    result = run(citus_db, "changes")
+    assert result.returncode == 37, result.stderr
+    assert "single-node only" in result.stderr and "docs/distributed.md" in result.stderr
+
+
+def test_a_later_migration_keeps_the_layout(citus_db: CitusDatabase, tmp_path: Path) -> None:
+    """A migration released after the schema was distributed runs statement by statement
+    (Citus forwards DDL to the workers), its new column reaches every shard, and a layout
+    function it replaced with its single-node body is put back."""
+    from iucut.migrate import load_migrations, migrate
+
+    assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for m in load_migrations():
+        (folder / m.filename).write_text(m.sql, encoding="utf-8")
+    (folder / "0099_later.sql").write_text(
+        "ALTER TABLE @schema@.information_unit ADD COLUMN note text;\n"
+        "CREATE OR REPLACE FUNCTION @schema@.fn_iu_lock_document(p_doc_path text)\n"
+        "RETURNS void LANGUAGE sql SECURITY DEFINER\n"
+        "SET search_path = pg_catalog, pg_temp AS $$\n"
+        "    SELECT pg_catalog.pg_advisory_xact_lock(\n"
+        "        pg_catalog.hashtextextended('iucut:@schema@:' || p_doc_path, 0));\n"
+        "$$;\n",
+        encoding="utf-8",
+    )
+    with citus_db.connect() as conn:
+        result = migrate(conn, citus_db.schema, directory=folder)
+    assert result.applied == ("0099_later.sql",)
+    assert layout(citus_db)["information_unit"][:2] == ("h", "doc_path")
+    s = citus_db.schema
+    lock_body = (
+        f"SELECT prosrc FROM pg_proc WHERE oid = '{s}.fn_iu_lock_document(text)'::regprocedure"
+    )
+    for node in [citus_db.cluster.coordinator, *citus_db.cluster.workers]:
+        assert "iucut.doc_path" in on_node(citus_db, node, lock_body), node.name
+    worker = citus_db.cluster.workers[0]
+    with citus_db.cluster.connect(worker) as conn:
+        conn.execute("SET citus.override_table_visibility = off")
+        shards_with_note = conn.execute(
+            "SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            " WHERE c.relnamespace = %(s)s::regnamespace AND a.attname = 'note' "
+            "   AND c.relname ~ '^information_unit_[0-9]+$'",
+            {"s": s},
+        ).scalar()
+    assert shards_with_note >= 1
