@@ -246,7 +246,8 @@ def _apply_roles(
             "@reader@": identifier(roles.reader, "role"),
             "@database@": database,  # quoted by quote_ident()
             "@owner_only@": owner_only,
-            "@owner_login@": "true" if citus else "false",
+            # roles are global: in a database with Citus every schema's owner logs in
+            "@owner_login@": "true" if distributed.citus_version(conn) else "false",
         }
         for section in ("roles", "harden") if harden else ("roles",):
             sql = queries.get(section, schema, ROLES_SQL)

@@ -325,3 +325,60 @@ def test_a_later_migration_keeps_the_layout(citus_db: CitusDatabase, tmp_path: P
             {"s": s},
         ).scalar()
     assert shards_with_note >= 1
+
+
+def test_routed_write_functions_run_on_the_documents_worker(
+    citus_db: CitusDatabase, tmp_path: Path
+) -> None:
+    """The write functions that name their document are pushed down to its worker: a
+    recode there writes its lifecycle event with the document key taken from the
+    document lock, the profile write passes the document check on the shard, and export
+    still gives back the source. A bare row without its document is refused (IUC01)."""
+    folder = sources(tmp_path, 2)
+    assert run(citus_db, "migrate", "--roles").returncode == 0
+    applied = run(citus_db, "apply", str(folder), IUCUT_EXECUTION="enabled", IUCUT_ROOT=str(folder))
+    assert applied.returncode == 0, applied.stderr
+    assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
+    s = citus_db.schema
+    doc = sorted(folder.glob("*.md"))[0].name
+    notices: list[str] = []
+    with citus_db.connect("cutter_exec", autocommit=True) as conn:
+        conn.raw.add_notice_handler(lambda d: notices.append(d.message_primary or ""))  # type: ignore[attr-defined]
+        run_id = conn.execute(f"SELECT {s}.fn_run_begin('apply') AS r").scalar()
+        leaf = conn.execute(
+            f"SELECT code, current_version AS v, profile FROM {s}.information_unit u "
+            f"JOIN {s}.iu_document d USING (doc_path) WHERE doc_path = %(d)s "
+            " AND parent_code IS NOT NULL ORDER BY position DESC LIMIT 1",
+            {"d": doc},
+        ).fetchone()
+        assert leaf is not None
+        conn.execute("SET client_min_messages = debug1")
+        moved = conn.execute(
+            f"SELECT {s}.fn_iu_recode(%(r)s, %(d)s, %(m)s::jsonb)",
+            {
+                "r": run_id,
+                "d": doc,
+                "m": json.dumps([{"from": leaf["code"], "to": leaf["code"] + "-moved",
+                                  "expect_version": leaf["v"]}]),
+            },
+        ).scalar()  # fmt: skip
+        profile = conn.execute(
+            f"SELECT {s}.fn_iu_document_profile(%(r)s, %(d)s, 'de', %(p)s)",
+            {"r": run_id, "d": doc, "p": leaf["profile"]},
+        ).scalar()
+        conn.execute("SET client_min_messages = notice")
+    assert moved == 1 and profile == "de"
+    assert notices.count("pushing down the function call") == 2, notices
+    with citus_db.cluster.connect() as conn:
+        event = conn.execute(
+            f"SELECT doc_path, event FROM {s}.iu_lifecycle_log WHERE code = %(c)s",
+            {"c": leaf["code"] + "-moved"},
+        ).fetchone()
+        assert event is not None and dict(event) == {"doc_path": doc, "event": "moved"}
+        with pytest.raises(IucutError, match="without its document"):
+            conn.execute(
+                f"INSERT INTO {s}.iu_lifecycle_log (unit_id, code, event, run_id) "
+                f"SELECT 1, 'x', 'created', run_id FROM {s}.iu_run LIMIT 1"
+            )
+    exported = run(citus_db, "export", doc, IUCUT_ROOT=str(folder))
+    assert exported.stdout.encode() == (folder / doc).read_bytes()
