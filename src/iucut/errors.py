@@ -214,6 +214,18 @@ class Interrupted(IucutError):
     exit_code = 130
 
 
+class CitusUnavailable(MigrationError):
+    """migrate --distributed: this database is no Citus coordinator (no citus extension)."""
+
+    exit_code = 36
+
+
+class DistributedUnsupported(IucutError):
+    """This command is not available on a schema distributed with Citus."""
+
+    exit_code = 37
+
+
 #: Exit code when standard output was closed by its reader (``| head``): 128 + SIGPIPE,
 #: what the shell reports for a program killed by a broken pipe. Nothing is printed.
 BROKEN_PIPE_EXIT = 141
@@ -259,5 +271,8 @@ EXIT_CODES: dict[int, str] = {
     "words or punctuation)",
     SEARCH_NO_MATCH_EXIT: "search: no unit matches the query",
     Interrupted.exit_code: "interrupted (Ctrl-C); the documents already written are listed",
+    CitusUnavailable.exit_code: "migrate --distributed: the database is no Citus coordinator",
+    DistributedUnsupported.exit_code: "the command is not available on a distributed (Citus) "
+    "schema",
     BROKEN_PIPE_EXIT: "standard output closed by its reader (e.g. `| head`); nothing printed",
 }
