@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,6 +31,7 @@ from iucut.errors import (
     IucutError,
     StalePlan,
 )
+from iucut.parallel import resolve_jobs
 from iucut.plan import (
     plan_document,
     plan_for_values,
@@ -256,11 +259,15 @@ def apply_documents(
     prune_scopes: Sequence[str] | None = None,
     all_or_nothing: bool = False,
     on_progress: Progress | None = None,
+    jobs: int | None = 1,
 ) -> ApplyResult:
     """Apply cut documents: each is planned and written under its lock, in one transaction.
 
     Planning under the lock makes concurrent cutters converge instead of colliding: the
-    second one finds the document already at the new state and skips it.
+    second one finds the document already at the new state and skips it. ``jobs``:
+    documents written at once, each writer on its own connection (None or 0: one per CPU
+    available; 1 with ``all_or_nothing``, which stops at the first failure). The results
+    are in the order of ``documents`` whatever the number of writers.
     """
     ensure_enabled(settings)  # before any connection: the provider must see 0 calls
     started = time.monotonic()
@@ -284,8 +291,13 @@ def apply_documents(
         with conn.transaction():
             run_id = begin_run(conn, "apply", meta={"documents": len(todo)})
         status = "finished"
+        writers = 1 if all_or_nothing else min(resolve_jobs(jobs), len(todo))
         try:
-            for n, (path, doc) in enumerate(todo, 1):
+            if writers > 1:
+                _apply_concurrently(
+                    settings, provider, conn, run_id, todo, writers, results, on_progress
+                )
+            for n, (path, doc) in enumerate(todo if writers <= 1 else (), 1):
                 results.append(_apply_one(conn, run_id, path, doc))
                 if on_progress is not None:
                     on_progress(n, len(todo), path)
@@ -309,6 +321,60 @@ def apply_documents(
         return result
     finally:
         conn.close()
+
+
+def _apply_concurrently(
+    settings: Settings,
+    provider: ConnectionProvider,
+    conn: Connection,
+    run_id: str,
+    todo: Sequence[tuple[str, CutDocument | None]],
+    writers: int,
+    results: list[DocumentResult],
+    on_progress: Progress | None,
+) -> None:
+    """Write the documents of ``todo`` on ``writers`` connections at once (``conn`` and
+    more), each document in its own transaction under its lock as :func:`_apply_one`
+    does; their results are appended to ``results`` in the order of ``todo``.
+
+    The server works on one document per connection: on several cores, several
+    documents are written at the same time. When one document stops the run (a freeze,
+    a lost connection) or on Ctrl-C, what is queued is dropped, the documents being
+    written are finished (each is whole either way) and their results kept."""
+    conns = [conn]
+    free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+    free.put(conn)
+
+    def write(path: str, doc: CutDocument | None) -> DocumentResult:
+        mine = free.get()
+        try:
+            return _apply_one(mine, run_id, path, doc)
+        finally:
+            free.put(mine)
+
+    pool = ThreadPoolExecutor(writers, thread_name_prefix="iucut-apply")
+    futures: list[Future[DocumentResult]] = []
+    taken = 0
+    try:
+        for _ in range(writers - 1):
+            extra = provider.connect(user=settings.apply_role, autocommit=True)
+            conns.append(extra)
+            plan_for_values(extra)
+            free.put(extra)
+        futures = [pool.submit(write, path, doc) for path, doc in todo]
+        for n, future in enumerate(futures, 1):
+            results.append(future.result())
+            taken = n
+            if on_progress is not None:
+                on_progress(n, len(todo), results[-1].doc_path)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures[taken:]:  # written by another writer before the stop
+            if future.done() and not future.cancelled() and future.exception() is None:
+                results.append(future.result())
+        for extra in conns[1:]:
+            with contextlib.suppress(IucutError):
+                extra.close()
 
 
 def _apply_one(

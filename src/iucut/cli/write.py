@@ -18,6 +18,8 @@ from iucut.cli import (
     Context,
     cli,
     echo_json,
+    jobs_of,
+    jobs_option,
     note,
     pass_ctx,
     plural,
@@ -59,6 +61,7 @@ source_args = [
         help=FOLLOW_HELP,
     ),
     strict_option,
+    jobs_option,
 ]
 
 
@@ -88,6 +91,7 @@ def cut_sources(
         root=project,
         follow_symlinks=follow,
         config=ctx.settings.config,
+        jobs=jobs_of(),
     )
     with closing(results):  # an error ends the progress bar first
         for item in results:
@@ -437,6 +441,7 @@ def apply_cmd(
                 prune_scopes=scopes,
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
+                jobs=jobs_of(),
             )
     if result.stopped is not None:
         _raise_stopped(result, as_json)
