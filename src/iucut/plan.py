@@ -60,13 +60,47 @@ def cut_digest(doc: CutDocument) -> str:
     return h.hexdigest()
 
 
-def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument) -> bool:
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What a first pass over a corpus keeps of a cut document: its identity, hashes and
+    warnings, no text (a few hundred bytes, whatever the size of the document). Apply
+    decides from these which documents to write, then cuts those again one at a time:
+    the client holds a few documents, not the corpus."""
+
+    path: str
+    namespace: str
+    doc_hash: str
+    cut_digest: str
+    units: int
+    profile: str | None = None
+    profile_source: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:
+    """The digest of a cut document (an error stays as it is)."""
+    if isinstance(doc, IucutError):
+        return doc
+    return Digest(
+        doc.path,
+        doc.namespace,
+        doc.doc_hash,
+        cut_digest(doc),
+        len(doc.units),
+        doc.profile,
+        doc.profile_source,
+        doc.warnings,
+    )
+
+
+def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument | Digest) -> bool:
     """Whether the database already holds ``doc`` exactly as cut now (skip it unread)."""
     return (
         db_doc is not None
         and db_doc["state"] == "active"
         and db_doc["doc_hash"] == doc.doc_hash
-        and db_doc.get("cut_digest") == cut_digest(doc)
+        and db_doc.get("cut_digest")
+        == (doc.cut_digest if isinstance(doc, Digest) else cut_digest(doc))
         and (doc.profile is None or db_doc.get("profile") == doc.profile)
     )
 
@@ -534,18 +568,49 @@ class Triage:
     current: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # rows read, by path
 
 
+@dataclass(frozen=True)
+class DigestTriage:
+    """:class:`Triage` of digests."""
+
+    todo: tuple[Digest, ...]
+    skipped: tuple[Digest, ...]
+    prune: tuple[str, ...]
+    rejected: tuple[Rejected, ...]
+    current: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def triage(
     conn: Connection,
     documents: Iterable[CutDocument | IucutError],
     *,
     prune_scopes: Sequence[str] | None = None,
 ) -> Triage:
+    return _triage(conn, documents, prune_scopes)  # type: ignore[return-value]
+
+
+def triage_digests(
+    conn: Connection,
+    documents: Iterable[Digest | IucutError],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+) -> DigestTriage:
+    """:func:`triage` of the digests of a first pass (no text held): a document whose
+    profile was only detected and differs from the stored one is to do (apply cuts it
+    again with the stored profile under its lock, and skips it if nothing changed)."""
+    return _triage(conn, documents, prune_scopes)  # type: ignore[return-value]
+
+
+def _triage(
+    conn: Connection,
+    documents: Iterable[CutDocument | Digest | IucutError],
+    prune_scopes: Sequence[str] | None,
+) -> Triage | DigestTriage:
     """Split documents into those to write and those already up to date (read-only).
 
     Apply uses this instead of a full plan: each document is planned again under its
     lock anyway, so the first pass only needs the document hashes.
     """
-    docs: list[CutDocument] = []
+    docs: list[Any] = []
     rejected: list[Rejected] = []
     for item in documents:
         if isinstance(item, IucutError):
@@ -554,9 +619,12 @@ def triage(
             docs.append(item)
     docs = _drop_shared_namespaces(docs, rejected)
     db_docs = read_documents(conn, [d.path for d in docs])
-    docs = [with_stored_profile(doc, db_docs.get(doc.path)) for doc in docs]
-    todo: list[CutDocument] = []
-    skipped: list[CutDocument] = []
+    docs = [
+        doc if isinstance(doc, Digest) else with_stored_profile(doc, db_docs.get(doc.path))
+        for doc in docs
+    ]
+    todo: list[Any] = []
+    skipped: list[Any] = []
     for doc in docs:
         current = db_docs.get(doc.path)
         if is_current(current, doc):
@@ -570,7 +638,8 @@ def triage(
             path = row["doc_path"]
             if path not in present and any(_under(path, s) for s in prune_scopes):
                 prune.append(path)
-    return Triage(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)
+    kind = DigestTriage if any(isinstance(d, Digest) for d in docs) else Triage
+    return kind(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)
 
 
 def _under(path: str, scope: str) -> bool:

@@ -102,8 +102,16 @@ def cutting(
             yield from results
             return
         for done, item in enumerate(results, 1):
-            bar(done, len(found), str(found[done - 1][0]))  # (results are in source order)
+            bar(done, len(found), _name(item, found[done - 1][0]))  # (in source order)
             yield item
+
+
+def _name(item: Any, file: Path) -> str:
+    """The document path of a result of :func:`cutting` (its file when it has none)."""
+    if isinstance(item, InputError):
+        return str(item.context.get("path") or file)
+    doc = getattr(item, "doc", item)
+    return str(getattr(doc, "path", file))
 
 
 def _checked(
