@@ -75,6 +75,8 @@ class Digest:
     profile: str | None = None
     profile_source: str | None = None
     warnings: tuple[str, ...] = ()
+    #: read from the cut cache (:mod:`iucut.digests`), not cut now
+    cached: bool = field(default=False, compare=False)
 
 
 def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:

@@ -4,11 +4,12 @@ rejected alone; a freeze still stops every writer and no connection is left open
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_concurrency import corpus, no_duplicates
+from test_concurrency import DOCS, corpus, no_duplicates
 
 from conftest import state_digest
 from iucut.apply import ApplyResult, apply_documents
@@ -85,3 +86,59 @@ def test_a_frozen_database_stops_every_writer_and_no_connection_stays(
         _apply(db, db.schema, items, 3)
     assert sessions() == before
     assert admin.execute(f"SELECT count(*) AS n FROM {db.schema}.iu_document").scalar() == 0
+
+
+def _apply_in_process(
+    monkeypatch: pytest.MonkeyPatch, db: Any, home: Path, *args: str
+) -> tuple[int, list[str]]:
+    """``iucut apply --jobs 1 ARGS`` in this process; its exit code and the files cut."""
+    from iucut.cli import main
+    from iucut.cut import source
+
+    cut: list[str] = []
+    real = source.cut_file
+
+    def counting(path: Any, **options: Any) -> Any:
+        cut.append(Path(path).name)
+        return real(path, **options)
+
+    monkeypatch.setattr(source, "cut_file", counting)
+    for name in list(os.environ):
+        if name.startswith(("IUCUT_", "PG")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("IUCUT_HOME", str(home))
+    monkeypatch.setenv("IUCUT_DSN", db.dsn)
+    monkeypatch.setenv("IUCUT_SCHEMA", db.schema)
+    monkeypatch.setenv("IUCUT_EXECUTION", "enabled")
+    try:
+        main(["apply", "--jobs", "1", *args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    return code, cut
+
+
+def test_an_unchanged_resync_cuts_no_file_and_a_change_of_bytes_or_rules_cuts_again(
+    db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-sync: a file whose bytes and rules did not change is not cut (its digest comes
+    from the cut cache and matches the database); an edited file is cut (and written); a
+    change of configuration cuts every file again."""
+    folder = corpus(tmp_path / "src", 1)
+    home = tmp_path / "home"
+    root = ("--root", str(tmp_path))
+    code, cut = _apply_in_process(monkeypatch, db, home, str(folder), *root)
+    assert code == 0 and len(cut) == 2 * DOCS  # the digests, then each document to write
+    code, cut = _apply_in_process(monkeypatch, db, home, str(folder), *root)
+    assert code == 0 and cut == []
+    edited = folder / "luat-03.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nMột đoạn mới.\n", encoding="utf-8")
+    events = f"SELECT count(*) AS n FROM {db.schema}.iu_lifecycle_log"
+    admin = db.connect(autocommit=True)
+    before = admin.execute(events).scalar()
+    code, cut = _apply_in_process(monkeypatch, db, home, str(folder), *root)
+    assert code == 0 and cut == ["luat-03.md", "luat-03.md"]
+    assert admin.execute(events).scalar() > before  # the edit was written
+    (tmp_path / "iucut.yaml").write_text("profiles:\n  '**/*.md': vi\n", encoding="utf-8")
+    code, cut = _apply_in_process(monkeypatch, db, home, str(folder), *root)
+    assert code == 0 and len(cut) >= DOCS  # new rules: every file cut again

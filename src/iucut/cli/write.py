@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -14,6 +15,7 @@ import click
 
 from iucut import apply as apply_mod
 from iucut import dangling as dangling_mod
+from iucut import digests as digests_mod
 from iucut import plan as plan_mod
 from iucut.apply import Recut
 from iucut.cli import (
@@ -127,7 +129,19 @@ def digest_sources(
         "jobs": jobs_of(),
     }
     files: dict[str, Path] = {}
-    results = cutting(list(paths), show=show, sources=sources, then=plan_mod.digest_of, **options)
+    # a file whose bytes and rules did not change since its last cut is not cut again:
+    # its digest is read from the cut cache (iucut.digests) and compared with the database
+    cache = ctx.settings.home / digests_mod.FILE_NAME
+    rules = digests_mod.rules_fingerprint(ctx.settings.config, namespace=None, profile=None)
+    known = functools.partial(digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict)
+    results = cutting(
+        list(paths),
+        show=show,
+        sources=sources,
+        then=plan_mod.digest_of,
+        known=known,
+        **options,
+    )
     with closing(results):  # an error ends the progress bar first
         for (file, _), item in zip(sources.files, results, strict=True):
             if isinstance(item, IucutError):
@@ -136,6 +150,7 @@ def digest_sources(
                 show_warnings(ctx, item)
                 files[item.path] = file
             items.append(item)
+    digests_mod.remember((d for d in items if isinstance(d, Digest)), cache=cache, rules=rules)
 
     def recut(doc_paths: Sequence[str]) -> Iterator[CutDocument | IucutError]:
         again = Sources(files=[(files[p], None) for p in doc_paths])

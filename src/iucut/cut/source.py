@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -260,11 +261,14 @@ def cut_map(
     sources: Iterable[tuple[Path, Path | None]] | None = None,
     follow_symlinks: bool = False,
     jobs: int | None = 1,
+    known: Callable[[str, str], R | None] | None = None,
 ) -> Iterator[R]:
     """As :func:`cut_paths`, with ``then`` applied to each document (or its error) where
     it was cut: in the worker process under ``jobs`` > 1, so that what the caller does
     with each document (encode its rows, check it, keep a summary) runs on every core
-    and only its result crosses back. ``then`` must pickle (a module-level function)."""
+    and only its result crosses back. ``then`` must pickle (a module-level function).
+    ``known(doc_path, sha256 of the file's bytes)``: what to yield for a file without
+    cutting it (e.g. its digest from a cache), or None to cut it."""
     paths = list(paths)
     project = root if isinstance(root, ProjectRoot) else find_root(paths, given=root)
     files = [p for p, _ in (list_sources(paths, glob).files if sources is None else sources)]
@@ -276,9 +280,30 @@ def cut_map(
         profile=profile,
         config=None if config is None else dict(config),
         follow_symlinks=follow_symlinks,
+        known=known,
     )
     # no worker to start for one file (or none): a pool costs more than it saves
     return ordered_map(work, files, min(resolve_jobs(jobs), max(len(files), 1)))
+
+
+def _known(
+    path: Path,
+    root: ProjectRoot,
+    config: Mapping[str, Any] | None,
+    follow_symlinks: bool,
+    known: Callable[[str, str], R | None],
+) -> R | None:
+    """``known`` for a regular file within the limits (anything else is cut, to be
+    reported as cut_file reports it)."""
+    try:
+        name = root.doc_path(path, follow_symlinks=follow_symlinks)
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
+            return None
+        data = path.read_bytes()
+    except (OSError, InputError):
+        return None
+    return known(name, hashlib.sha256(data).hexdigest())
 
 
 def _cut_then(
@@ -290,7 +315,12 @@ def _cut_then(
     profile: str | None,
     config: Mapping[str, Any] | None,
     follow_symlinks: bool,
+    known: Callable[[str, str], R | None] | None = None,
 ) -> R:
+    if known is not None:
+        found = _known(path, root, config, follow_symlinks, known)
+        if found is not None:
+            return found
     try:
         doc: CutDocument | InputError = cut_file(
             path,
