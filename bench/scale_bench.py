@@ -138,6 +138,36 @@ def edit_one_clause(folder: Path, nth: int) -> Path:
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    before = server_cpu()
+    out = _run_cli(args, env)
+    if POSTMASTER[0]:
+        out["server_cpu"] = round(server_cpu() - before, 3)
+    return out
+
+
+#: the embedded server's postmaster (its CPU is read from /proc; 0: another server)
+POSTMASTER = [0]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu() -> float:
+    """CPU seconds of the embedded server's processes (alive and ended)."""
+    if not POSTMASTER[0]:
+        return 0.0
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == POSTMASTER[0]:
+            total += sum(int(x) for x in fields[11:15])
+        elif int(fields[1]) == POSTMASTER[0]:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def _run_cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run ``iucut ARGS``: wall seconds, and the peak memory (MiB) of the process and of
     the workers it waited for (``wait4``'s own rusage of that child)."""
     command = [str(Path(sys.executable).with_name("iucut")), *args]
@@ -154,6 +184,8 @@ def run_cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
         raise SystemExit(f"iucut {' '.join(args)} failed ({proc.returncode}): {stderr}")
     return {
         "seconds": round(seconds, 3),
+        # CPU of the process and its workers: what the step costs whatever the load
+        "client_cpu": round(usage.ru_utime + usage.ru_stime, 3),
         "peak_mib": round(usage.ru_maxrss / 1024, 1),
         "exit": proc.returncode,
         "last_line": stdout.strip().splitlines()[-1:],
@@ -250,6 +282,7 @@ def main() -> int:
         server = EmbeddedServer(Path(args.home))
         server.start()
         admin_dsn = server.url("postgres")
+        POSTMASTER[0] = int((server.pgdata / "postmaster.pid").read_text().split()[0])
     base = pieces()
     log(f"{len(base)} pieces, {sum(n for _, _, n in base)} units")
     figures: dict[str, Any] = {"machine": machine(admin_dsn), "scales": {}}
