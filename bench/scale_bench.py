@@ -75,7 +75,7 @@ def pieces() -> list[tuple[str, str, int]]:
     sizes = (1, 3, 8, 2, 20, 5, 40, 4, 12, 2)  # sections a piece
     k = 0
     for law in LAWS:
-        for path in sorted((CORPORA / law).rglob("*.md")):
+        for number, path in enumerate(sorted((CORPORA / law).rglob("*.md"))):
             if path.name in ("README.md", "LICENSE.md"):
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
@@ -90,7 +90,7 @@ def pieces() -> list[tuple[str, str, int]]:
                 end = starts[i + n] if i + n < len(starts) else len(text)
                 piece = text[starts[i] : end]
                 if piece.strip():
-                    name = f"{law}-{path.stem[:40]}-{part}"
+                    name = f"{law}-{number:04d}-{part}"  # unique, and so its namespace
                     units = len(cut_text(piece.encode(), name + ".md").units)
                     found.append((name, piece, units))
                 part += 1
