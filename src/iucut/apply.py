@@ -33,17 +33,15 @@ from iucut.errors import (
     StalePlan,
 )
 from iucut.parallel import resolve_jobs
-from iucut.plan import (
-    Digest,
+from iucut.plan import Digest, retire_document, with_stored_profile
+from iucut.plan_state import (
     plan_document,
     plan_for_values,
     read_documents,
     read_fingerprint,
     read_units,
-    retire_document,
     triage,
     triage_digests,
-    with_stored_profile,
 )
 from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
 from iucut.validate import require_row
