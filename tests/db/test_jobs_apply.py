@@ -67,8 +67,9 @@ def test_concurrent_apply_rejects_a_clashing_document_alone(db: Any) -> None:
 def test_a_frozen_database_stops_every_writer_and_no_connection_stays(
     db: Any, tmp_path: Path
 ) -> None:
-    """Frozen before the apply: --jobs 3 raises Frozen, nothing is written, and the
-    writers' connections are closed."""
+    """Frozen before the apply: --jobs 3 raises Frozen (the run is refused before any
+    writer connects), nothing is written and no session is left open. (A freeze in the
+    middle of a concurrent apply is not covered here.)"""
     items = list(cut_paths([corpus(tmp_path / "v1", 1)], glob="*.md"))
     admin = db.connect(autocommit=True)
 
