@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from iucut.cut.cutter import recut
@@ -47,13 +48,49 @@ def cut_digest(doc: CutDocument) -> str:
     return h.hexdigest()
 
 
-def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument) -> bool:
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What a first pass over a corpus keeps of a cut document: its identity, hashes and
+    warnings, no text (a few hundred bytes, whatever the size of the document). Apply
+    decides from these which documents to write, then cuts those again one at a time:
+    the client holds a few documents, not the corpus."""
+
+    path: str
+    namespace: str
+    doc_hash: str
+    cut_digest: str
+    units: int
+    profile: str | None = None
+    profile_source: str | None = None
+    warnings: tuple[str, ...] = ()
+    #: read from the cut cache (:mod:`iucut.digests`), not cut now
+    cached: bool = field(default=False, compare=False)
+
+
+def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:
+    """The digest of a cut document (an error stays as it is)."""
+    if isinstance(doc, IucutError):
+        return doc
+    return Digest(
+        doc.path,
+        doc.namespace,
+        doc.doc_hash,
+        cut_digest(doc),
+        len(doc.units),
+        doc.profile,
+        doc.profile_source,
+        doc.warnings,
+    )
+
+
+def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument | Digest) -> bool:
     """Whether the database already holds ``doc`` exactly as cut now (skip it unread)."""
     return (
         db_doc is not None
         and db_doc["state"] == "active"
         and db_doc["doc_hash"] == doc.doc_hash
-        and db_doc.get("cut_digest") == cut_digest(doc)
+        and db_doc.get("cut_digest")
+        == (doc.cut_digest if isinstance(doc, Digest) else cut_digest(doc))
         and (doc.profile is None or db_doc.get("profile") == doc.profile)
     )
 

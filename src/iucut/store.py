@@ -164,16 +164,23 @@ class Store:
     # ---------------------------------------------------------------- write path
 
     def cut(
-        self, paths: Iterable[PathLike], *, glob: str = DEFAULT_GLOB, root: PathLike | None = None
+        self,
+        paths: Iterable[PathLike],
+        *,
+        glob: str = DEFAULT_GLOB,
+        root: PathLike | None = None,
+        jobs: int | None = 1,
     ) -> list[CutDocument | IucutError]:
         """Cut the sources as the CLI does (this store's configuration); a bad document
-        is an error in the list and the others go on."""
+        is an error in the list and the others go on. ``jobs``: worker processes (None
+        or 0: one per CPU available); the list is in source order for any number."""
         return list(
             iter_cut(
                 paths,
                 glob=glob,
                 root=root,
                 config=self.settings.config,
+                jobs=jobs,
             )
         )
 
@@ -184,11 +191,12 @@ class Store:
         glob: str = DEFAULT_GLOB,
         root: PathLike | None = None,
         prune: bool = False,
+        jobs: int | None = 1,
     ) -> Plan:
         """What apply would do (reads only). ``plan.id`` is its id; ``prune`` retires the
-        documents missing from the given folders."""
+        documents missing from the given folders; ``jobs``: worker processes cutting."""
         given = [Path(p) for p in paths]
-        items = self.cut(given, glob=glob, root=root)
+        items = self.cut(given, glob=glob, root=root, jobs=jobs)
         scopes = _prune_scopes(given, root) if prune else None
         with self.reading() as conn:
             return plan_state.make_plan(conn, items, prune_scopes=scopes)
@@ -208,8 +216,13 @@ class Store:
         root: PathLike | None = None,
         prune: bool = False,
         all_or_nothing: bool = False,
+        jobs: int | None = 1,
     ) -> ApplyResult:
         """Write a reviewed plan exactly (refused if stale), or cut and apply paths.
+
+        ``jobs`` (paths only): worker processes cutting, and connections writing
+        documents at once (None or 0: one per CPU available). A reviewed plan is written
+        on one connection: it holds the locks of all its documents from its checks on.
 
         Refused (ExecutionDisabled) while the kill-switch is off. ``execution=True`` turns
         it on for this call only, ``False`` keeps it off whatever the environment says;
@@ -226,10 +239,15 @@ class Store:
         if isinstance(plan, Plan):
             return apply_mod.apply_plan(settings, self.provider, plan, plan.id)
         paths = [Path(p) for p in plan]
-        items = self.cut(paths, glob=glob, root=root)
+        items = self.cut(paths, glob=glob, root=root, jobs=jobs)
         scopes = _prune_scopes(paths, root) if prune else None
         return apply_mod.apply_documents(
-            settings, self.provider, items, prune_scopes=scopes, all_or_nothing=all_or_nothing
+            settings,
+            self.provider,
+            items,
+            prune_scopes=scopes,
+            all_or_nothing=all_or_nothing,
+            jobs=jobs,
         )
 
     # ---------------------------------------------------------------- reads
