@@ -208,6 +208,20 @@ class Interrupted(IucutError):
     exit_code = 130
 
 
+class AsOfRefused(IucutError):
+    """--as-of / --in-force-on names no stored state: an unknown run, an ambiguous run-id
+    prefix, a time before any run, or a date before every effective date."""
+
+    exit_code = 34
+
+
+class HistoryNotKept(IucutError):
+    """--as-of names a point before the upgrade to schema 15: document versions (the order
+    of units) were not kept then, so that state cannot be rebuilt exactly."""
+
+    exit_code = 35
+
+
 #: Exit code when standard output was closed by its reader (``| head``): 128 + SIGPIPE,
 #: what the shell reports for a program killed by a broken pipe. Nothing is printed.
 BROKEN_PIPE_EXIT = 141
@@ -248,5 +262,9 @@ EXIT_CODES: dict[int, str] = {
     DanglingReferences.exit_code: "plan --strict-refs: references of active units would "
     "dangle (target retired or renumbered)",
     Interrupted.exit_code: "interrupted (Ctrl-C); the documents already written are listed",
+    AsOfRefused.exit_code: "--as-of / --in-force-on: no such run (or an ambiguous prefix), a "
+    "time before any run, or nothing in force on that date",
+    HistoryNotKept.exit_code: "--as-of: a point before the upgrade to schema 15, whose document "
+    "versions were not kept",
     BROKEN_PIPE_EXIT: "standard output closed by its reader (e.g. `| head`); nothing printed",
 }

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from iucut._version import __version__
+from iucut.asof import effective_date
 from iucut.cut.cutter import recut
 from iucut.db.connector import Connection
 from iucut.errors import ContractError, IucutError, NotFound, PlanFileError
@@ -242,6 +243,11 @@ def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]
     )
 
 
+def _config_of(doc: CutDocument) -> Mapping[str, Any] | None:
+    """The configuration mapping a document was cut with (None: the defaults)."""
+    return doc.config if isinstance(doc.config, Mapping) else None
+
+
 def _placement(u: Unit | UnitState) -> tuple[Any, ...]:
     return (u.ordinal, u.depth, u.position, u.kind, u.label)
 
@@ -253,6 +259,7 @@ def _document_plan(
     changes: tuple[Change, ...],
     unchanged: int,
 ) -> DocumentPlan:
+    effective = effective_date(doc.front_matter, _config_of(doc))
     return DocumentPlan(
         doc_path=doc.path,
         namespace=doc.namespace,
@@ -271,6 +278,8 @@ def _document_plan(
         profile=db_doc.get("profile") if action == "skip" and db_doc is not None else doc.profile,
         expect_profile=None if db_doc is None else db_doc.get("profile"),
         references=() if action == "skip" else tuple(references_payload(document_references(doc))),
+        effective_date=None if effective is None else effective[0],
+        effective_key=None if effective is None else effective[1],
     )
 
 
@@ -645,6 +654,12 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
         "counts": doc.counts,
         "changes": [_change_to_dict(c) for c in doc.changes],
         "references": list(doc.references),
+        # only when there is one: plans of documents without one read as they did
+        **(
+            {"effective_date": doc.effective_date, "effective_key": doc.effective_key}
+            if doc.effective_date is not None
+            else {}
+        ),
     }
 
 
@@ -730,6 +745,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 for c in d["changes"]
             ),
             references=tuple(d.get("references") or ()),
+            effective_date=d.get("effective_date"),
+            effective_key=d.get("effective_key"),
         )
         for d in data["documents"]
     )
