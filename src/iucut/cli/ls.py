@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from iucut.cli import Context, cli, echo_json, pass_ctx, plural, printable
+from iucut.cli import Context, cli, echo_json, pass_ctx, plural, printable, stamp
 from iucut.cli.point import point_options
 from iucut.store import Store
 
@@ -32,7 +32,7 @@ def ls_cmd(
             echo_json({"point": point.to_dict(), "documents": [d.to_dict() for d in found]})
             return
         for a in found:
-            when = f"{a.committed_at:%Y-%m-%d %H:%M:%S}" if a.committed_at is not None else "-"
+            when = stamp(a.committed_at)
             effective = f"  effective {a.effective_date}" if a.effective_date else ""
             click.echo(
                 printable(
