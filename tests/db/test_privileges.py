@@ -28,6 +28,8 @@ TABLES = [
     "unit_reference",
     "iu_document_version",
     "iu_document_effective",
+    "iu_search_config",
+    "iu_search_config_used",
 ]
 WRITE_FUNCTIONS = [
     "fn_run_begin",
