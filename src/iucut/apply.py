@@ -228,6 +228,15 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
             document=json.dumps({"doc_path": doc.doc_path}, ensure_ascii=False),
             refs=json.dumps(list(doc.references), ensure_ascii=False),
         )
+    if doc.action != "retire" and doc.effective_date is not None:
+        # stored with the document version this transaction recorded (iucut.asof)
+        conn.query(
+            "set_effective_date",
+            run_id=run_id,
+            doc_path=doc.doc_path,
+            date=doc.effective_date,
+            key=doc.effective_key or "",
+        )
     return result
 
 

@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from iucut.asof import effective_date
 from iucut.cut.cutter import recut
 from iucut.errors import ContractError, IucutError
 from iucut.refs import document_references, references_payload
@@ -266,6 +267,11 @@ def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]
     )
 
 
+def _config_of(doc: CutDocument) -> Mapping[str, Any] | None:
+    """The configuration mapping a document was cut with (None: the defaults)."""
+    return doc.config if isinstance(doc.config, Mapping) else None
+
+
 def _placement(u: Unit | UnitState) -> tuple[Any, ...]:
     return (u.ordinal, u.depth, u.position, u.kind, u.label)
 
@@ -277,6 +283,7 @@ def _document_plan(
     changes: tuple[Change, ...],
     unchanged: int,
 ) -> DocumentPlan:
+    effective = effective_date(doc.front_matter, _config_of(doc))
     return DocumentPlan(
         doc_path=doc.path,
         namespace=doc.namespace,
@@ -295,6 +302,8 @@ def _document_plan(
         profile=db_doc.get("profile") if action == "skip" and db_doc is not None else doc.profile,
         expect_profile=None if db_doc is None else db_doc.get("profile"),
         references=() if action == "skip" else tuple(references_payload(document_references(doc))),
+        effective_date=None if effective is None else effective[0],
+        effective_key=None if effective is None else effective[1],
     )
 
 

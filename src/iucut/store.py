@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from iucut import apply as apply_mod
-from iucut import browse, feed, plan_state
+from iucut import asof, browse, feed, plan_state
 from iucut import search as search_mod
 from iucut.apply import ApplyResult
+from iucut.asof import DocumentAt, Point
 from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings
 from iucut.cutting import DEFAULT_GLOB, iter_cut
@@ -252,10 +253,21 @@ class Store:
 
     # ---------------------------------------------------------------- reads
 
-    def show(self, code: str) -> UnitView:
-        """A unit: its current version, parent, children and state (NotFound if none)."""
+    def show(
+        self,
+        code: str,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> UnitView:
+        """A unit: its current version, parent, children and state (NotFound if none).
+
+        ``as_of`` (a run id or prefix, or a time) and ``in_force_on`` (a date): the unit as
+        it stood at that point (iucut.asof)."""
         with self.reading() as conn:
-            return browse.show(conn, code)
+            if as_of is None and in_force_on is None:
+                return browse.show(conn, code)
+            return asof.show(conn, asof.resolve(conn, as_of, in_force_on), code)
 
     def history(self, code: str) -> History:
         """Every version and lifecycle event of a unit."""
@@ -263,25 +275,63 @@ class Store:
             return browse.history(conn, code)
 
     def references(
-        self, code: str, *, cited_by: bool = False, version: int | None = None
+        self,
+        code: str,
+        *,
+        cited_by: bool = False,
+        version: int | None = None,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
     ) -> list[dict[str, Any]]:
         """The references a unit makes (its current version, or ``version``), or with
-        ``cited_by`` the active units whose references point at it (iucut.refs)."""
+        ``cited_by`` the active units whose references point at it (iucut.refs);
+        ``as_of`` / ``in_force_on``: those of the versions at that point."""
         from iucut.refs import read_references
 
         with self.reading() as conn:
-            return read_references(conn, code, cited_by=cited_by, version=version)
+            if as_of is None and in_force_on is None:
+                return read_references(conn, code, cited_by=cited_by, version=version)
+            point = asof.resolve(conn, as_of, in_force_on)
+            return asof.references(conn, point, code, cited_by=cited_by)
 
-    def export(self, doc: str) -> Export:
-        """A document (by path or namespace) rebuilt from the database, byte for byte."""
+    def export(
+        self,
+        doc: str,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> Export:
+        """A document (by path or namespace) rebuilt from the database, byte for byte;
+        ``as_of`` / ``in_force_on``: exactly as it was applied at that point."""
         with self.reading() as conn:
-            path, text = browse.export(conn, doc)
+            if as_of is None and in_force_on is None:
+                path, text = browse.export(conn, doc)
+            else:
+                path, text = asof.export(conn, asof.resolve(conn, as_of, in_force_on), doc)
         return Export(path, text)
 
     def ls(self, doc: str | None = None) -> list[DocumentInfo]:
         """The documents: all, or those of a namespace, a path, or a folder of paths."""
         with self.reading() as conn:
             return browse.ls(conn, doc)
+
+    def ls_at(
+        self,
+        doc: str | None = None,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> list[DocumentAt]:
+        """The documents as they stood at a point (``as_of``) or as in force on a date."""
+        with self.reading() as conn:
+            return asof.ls(conn, asof.resolve(conn, as_of, in_force_on), doc)
+
+    def point(
+        self, as_of: str | datetime | None = None, in_force_on: str | date | None = None
+    ) -> Point:
+        """The point ``as_of`` names (the resolution every ``--as-of`` read uses)."""
+        with self.reading() as conn:
+            return asof.resolve(conn, as_of, in_force_on)
 
     def units(self, doc: str | None = None) -> list[CurrentUnit]:
         """The current version of every active unit (of one document or namespace), in
