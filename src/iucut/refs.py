@@ -67,6 +67,9 @@ class Grammar:
     heading: str = ""  # after a keyword and label at a line's start: a heading, no reference
     quoted: str = ""  # a paragraph opening so quotes the amended act's new text
     list_of: str = ""  # "… của Nghị quyết số 254/2025/QH15, gồm:" before a list: its act
+    #: an article whose title says so amends another act: every reference in it (the
+    #: instructions and the new text alike) names that act's units
+    amends: str = ""
 
 
 _VI_POINT = r"[a-zđ]\d{0,2}(?:\.\d+)?['’]?(?![\w])"
@@ -103,6 +106,9 @@ _VI = Grammar(
     quoted=r"[\s>*_]*[\"“]",
     list_of=r"(?:của|tại)\s+(?P<act>(?:Bộ\s+luật|Luật|Nghị\s+quyết|Nghị\s+định|Thông\s+tư|Pháp\s+lệnh)"
     r"(?!\s+này)[^:;.]{0,80}?),?\s+(?:gồm|bao\s+gồm)\s*:",
+    amends=r"[\s*_]*(?:Sửa\s+đổi|Bổ\s+sung|Bãi\s+bỏ|Thay\s+thế|Đính\s+chính|Hủy\s+bỏ)[^\n]*?"
+    r"(?:của|tại)\s+(?:các\s+)?(?:Bộ\s+luật|Luật|Nghị\s+định|Nghị\s+quyết|Thông\s+tư|"
+    r"Quyết\s+định|Pháp\s+lệnh)(?!\s+này)(?![\w])",
 )
 
 _DE = Grammar(
@@ -226,12 +232,14 @@ class _Compiled:
         self.own_act = re.compile(g.own_act)
         self.other_act = re.compile(g.other_act)
         self.list_only = re.compile(g.list_sep)
+        self.between = re.compile(rf"\s*;\s*|{g.list_sep}")
         self.chain_sep = re.compile(rf"(?:{g.list_sep}|\s*,?\s*){g.glue}")
         self.amending = re.compile(g.amending) if g.amending else None
         self.not_before = re.compile(g.not_before) if g.not_before else None
         self.heading = re.compile(g.heading, re.M) if g.heading else None
         self.quoted = re.compile(g.quoted) if g.quoted else None
         self.list_of = re.compile(g.list_of) if g.list_of else None
+        self.amends = re.compile(g.amends, re.I) if g.amends else None
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -355,17 +363,26 @@ def chains(profile: str, text: str, start: int = 0) -> list[_Chain]:
                 act = " ".join(am.group("act").split()).rstrip(" -–")
                 end = am.end()
         if act is not None or own:
-            # "khoản 2 Điều 14; khoản 1 Điều 15 Nghị định số …": one act for the list
+            # "khoản 2 Điều 14; khoản 1 Điều 15, khoản 3 Điều 16 Nghị định số …": one act
+            # for the list (chains that each name their own outer level: "khoản 2 Điều
+            # này, Điều 5 Luật X" keeps its "Điều này")
             at = first.start
             for prev in reversed(out):
-                if prev.act is not None or prev.own:
+                if prev.act is not None or prev.own or not _named(prev):
                     break
-                if not re.fullmatch(r"\s*;\s*", text[prev.end : at]):
+                if not c.between.fullmatch(text, prev.end, at):
                     break
                 prev.act, prev.own = act, own
                 at = prev.start
         out.append(_Chain(elements, first.start, end, act, own))
         pos = end
+
+
+def _named(chain: _Chain) -> bool:
+    """Whether a chain names its outermost level itself (``khoản 1 Điều 15``), not
+    through the citing unit (``khoản 2``, ``khoản 1 Điều này``)."""
+    outer = min(chain.elements, key=lambda e: e.level.rank)
+    return outer.level.scope == "global" and all(e.labels != [""] for e in chain.elements)
 
 
 # --------------------------------------------------------------------------------------
@@ -471,9 +488,13 @@ class Resolver:
                 for g in segments
             )
         }
+        #: the codes of each global segment (``D3``) wherever the cut put it: under a
+        #: part or chapter when the label repeats or the articles hang there
+        self.placed: dict[str, list[str]] = {}
         for u in doc.units:
             if u.parent_code is not None:
                 self.children.setdefault(u.parent_code, set()).add(u.kind)
+            self.placed.setdefault(u.code.rsplit("/", 1)[-1], []).append(u.code)
 
     def ancestors(self, unit: Unit) -> list[Unit]:
         """The unit and its ancestors, innermost first."""
@@ -487,20 +508,37 @@ class Resolver:
     def references(self, unit: Unit) -> list[Reference]:
         text = unit.raw_heading + unit.body
         out: list[Reference] = []
+        amends = self._in_amending_article(unit)
         for chain in chains(self.profile, text, _own_label(unit, self.c)):
-            if self._quoted(text, chain.start):
+            if (amends and chain.act is None) or self._quoted(text, chain.start):
                 chain.act, chain.own = AMENDED_ACT, False  # its "Nghị định này" too
             elif chain.act is None and not chain.own:
                 if self._amending(text, chain.start):
                     chain.act = AMENDED_ACT
                 else:
-                    chain.act = self._list_of(text, chain.start)
+                    chain.act = self._list_of(text, chain.start) or self._listed_under(unit)
             for path, start, end, g_lo, g_hi in _targets(chain, self.c.g.inner_first):
                 if chain.act is not None or chain.own:
                     end = chain.end
                 ref = self._reference(unit, text, chain, path, start, end)
                 out.append(dataclasses.replace(ref, group=(g_lo, g_hi)))
         return out
+
+    def _in_amending_article(self, unit: Unit) -> bool:
+        """Whether the unit is (in) an article whose title amends another act (``Điều 3.
+        Sửa đổi, bổ sung một số điều của Nghị định số 137/2020/NĐ-CP``)."""
+        if self.c.amends is None:
+            return False
+        for a in self.ancestors(unit):
+            if a.kind == "article":
+                title = a.title
+                if a.label and title.startswith(a.label):
+                    title = title[len(a.label) :]
+                head = self.c.keyword.match(title.lstrip(" #*_"))
+                if head is not None:  # "Điều 3. Sửa đổi …": past the article's own label
+                    title = title.lstrip(" #*_")[head.end() :].lstrip(" 0123456789.:")
+                return self.c.amends.match(title.lstrip(" .:-–")) is not None
+        return False
 
     def _list_of(self, text: str, at: int) -> str | None:
         """The act a list opens with (``… của Nghị quyết số 254/2025/QH15, gồm: …``), when
@@ -514,6 +552,25 @@ class Resolver:
         if found is None or "." in text[found.end() : at].replace("\n", " ").rstrip():
             return None
         return " ".join(found.group("act").split())
+
+    def _listed_under(self, unit: Unit) -> str | None:
+        """The act a list opens with when the unit is an item of it: its parent's text
+        ends with the opening (``… của Luật Quản lý thuế gồm:``, items ``a) Khoản 1 Điều
+        2 …`` cut as units of their own), or its grandparent's, through openings."""
+        if self.c.list_of is None:
+            return None
+        parent = self.units.get(unit.parent_code) if unit.parent_code else None
+        while parent is not None and parent.kind != "document":
+            own = (parent.raw_heading + parent.body).rstrip(" \t\r\n*_")
+            if not own.endswith(":"):
+                return None
+            found = None
+            for m in self.c.list_of.finditer(own, max(0, len(own) - 400)):
+                found = m
+            if found is not None and found.end() == len(own):
+                return " ".join(found.group("act").split())
+            parent = self.units.get(parent.parent_code) if parent.parent_code else None
+        return None
 
     def _quoted(self, text: str, at: int) -> bool:
         """Whether the paragraph holding ``at`` opens with a quote: an amended act's text."""
@@ -590,6 +647,8 @@ class Resolver:
                 return None
             seg = label_segment(lv.prefix, label)
             nxt = f"{self.ns}/{seg}" if lv.scope == "global" else f"{code}/{seg}"
+            if nxt not in self.units and lv.scope == "global":
+                nxt = self._placed(unit, seg) or nxt
             if nxt not in self.units:
                 if lv.scope != "global" and not self._has_children(code, lv.kind):
                     # not cut that finely: the reference names a part of this unit's text
@@ -597,6 +656,27 @@ class Resolver:
                 return None
             code = nxt
         return code
+
+    def _placed(self, unit: Unit, seg: str) -> str | None:
+        """The unit of segment ``seg`` (``D3``) not at the namespace's top: the one
+        sharing the most of the citing unit's code (its part or chapter), if one does."""
+        found = self.placed.get(seg, [])
+        if len(found) < 2:
+            return found[0] if found else None
+        here = unit.code.split("/")
+
+        def shared(code: str) -> int:
+            n = 0
+            for a, b in zip(code.split("/")[:-1], here, strict=False):
+                if a != b:
+                    break
+                n += 1
+            return n
+
+        # the nearest; between equals the first in the text (the main text, before a
+        # compilation's or an annex's copy)
+        best = max(shared(c) for c in found)
+        return next(c for c in found if shared(c) == best)
 
     def _has_children(self, code: str, kind: str) -> bool:
         kids = self.children.get(code)
@@ -625,8 +705,10 @@ def profile_of(doc: CutDocument) -> str:
     front matter's ``iu_profile``, else read off its article codes (``D`` vi, ``§`` de),
     else the profile whose keywords its text uses most."""
     given = getattr(doc, "profile", None) or doc.front_matter.get("iu_profile")
-    if isinstance(given, str) and given in GRAMMARS:
-        return given
+    chosen = getattr(doc, "profile_source", None) in ("given", "front matter", "configuration")
+    articles = any(u.kind == "article" and u.label for u in doc.units)
+    if isinstance(given, str) and given in GRAMMARS and (chosen or articles):
+        return given  # (a detected profile of a text without articles says nothing)
     counts: dict[str, int] = {}
     for u in doc.units:
         if u.kind == "article" and u.label:
