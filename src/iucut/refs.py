@@ -67,6 +67,12 @@ class Grammar:
     heading: str = ""  # after a keyword and label at a line's start: a heading, no reference
     quoted: str = ""  # a paragraph opening so quotes the amended act's new text
     list_of: str = ""  # "… của Nghị quyết số 254/2025/QH15, gồm:" before a list: its act
+    #: a label the codes do not know is looked up in the headings' own numbering (``##
+    #: D. User-Generated Content`` / ``### 4. License Grant`` for ``Section D.4``)
+    by_heading: bool = False
+    #: a paragraph opening so outside any article cites the acts it is made under
+    #: (``Auf Grund des § 4 Absatz 1 …``): its references are never to this text
+    enabling: str = ""
     #: an article whose title says so amends another act: every reference in it (the
     #: instructions and the new text alike) names that act's units
     amends: str = ""
@@ -89,7 +95,7 @@ _VI = Grammar(
     ),
     list_sep=r"\s*(?:,\s*(?:và\s+|hoặc\s+)?|\s+và\s+|\s+hoặc\s+)",
     range_sep=r"\s*(?:đến|-|–)\s*",
-    glue=r"(?:(?:của|tại|thuộc|các|quy định tại)\s+)*",
+    glue=r"(?:(?:của|tại|thuộc|các|quy định tại|gạch\s+đầu\s+dòng\s+thứ\s+\w+)\s+)*",
     this=r"\s+này(?![\w])",
     own_act=r"\s*(?:,\s*)?(?:của\s+)?(?:Bộ luật|Luật|Nghị định|Nghị quyết|"
     r"Thông tư(?: liên tịch)?|Quyết định|Pháp lệnh|Hiến pháp|Quy chế|Quy định|Điều lệ|Chỉ thị|"
@@ -151,9 +157,12 @@ _DE = Grammar(
     r"(?!(?:Anlage|Anhang|Tabelle|Vorschrift)(?![\wäöüß]))"
     r"(?:[A-ZÄÖÜ][\w\-/]*|\d[\w\-/]*|\(\w+\))(?:\s+(?:[A-ZÄÖÜ\d(][\w\-/)]*|über|für|zur|zum|vom|des|der|und)){0,6}|(?:[A-ZÄÖÜ][A-Za-zÄÖÜäöü]*(?:G|V|O|B|GB|StV|Ä)|SGB\s+[IVX]+|"
     r"[A-Z]{2,}[a-z]*)(?![\w])|[A-ZÄÖÜ]{1,3}\s+v\.\s*\d[^,;()\n]{0,30})",
+    enabling=r"[\s>*_]*(?:Auf\s+Grund|Aufgrund)\s",
 )
 
-_EN_LBL = r"(?:[IVXLCDM]+|\d+(?:\.\d+)*[a-z]?|[A-Z](?:\.\d+)*)(?![\w])"
+_EN_LBL = (
+    r"(?:[A-Z](?:\.\d+)+|[A-Z]\(\d+\)|[IVXLCDM]+|\d+(?:\.\d+)*[a-z]?|[A-Z])(?![\w])"
+)
 _EN = Grammar(
     "en",
     (
@@ -163,11 +172,12 @@ _EN = Grammar(
         Level("clause", 50, None, r"[Cc]lauses?|[Pp]aragraphs?", r"\d+|\([a-z0-9]+\)"),
     ),
     list_sep=r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)",
-    range_sep=r"\s*(?:to|through|-|–)\s*",
+    range_sep=r"\s*(?:to|through|-|–|—)\s*",
     glue=r"(?:of\s+(?:the\s+)?)?",
     this=r"\s+(?:of\s+)?this\s+(?:Article|Section|clause)(?![\w])",
     own_act=r"\s*(?:,\s*)?(?:of\s+)?(?:this|these)\s+(?:Agreement|Terms|Constitution|Act|Policy)(?![\w])",
     other_act=r"\s*(?:,\s*)?of\s+(?P<act>the\s+[A-Z][^,;.:()\n]{0,70})",
+    by_heading=True,
 )
 
 GRAMMARS: dict[str, Grammar] = {g.name: g for g in (_VI, _DE, _EN)}
@@ -240,6 +250,7 @@ class _Compiled:
         self.quoted = re.compile(g.quoted) if g.quoted else None
         self.list_of = re.compile(g.list_of) if g.list_of else None
         self.amends = re.compile(g.amends, re.I) if g.amends else None
+        self.enabling = re.compile(g.enabling) if g.enabling else None
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -309,7 +320,15 @@ def _expand(a: str, b: str | None) -> list[str]:
             return [str(n) for n in range(lo, hi + 1)]
     if len(a) == 1 and len(b) == 1 and a.isalpha() and b.isalpha() and a < b:
         return [chr(n) for n in range(ord(a), ord(b) + 1)]
+    ta, tb = _TAIL.match(a), _TAIL.match(b)
+    if ta and tb and ta.group(1) == tb.group(1):  # "D.4 — D.7": D.4 … D.7
+        lo, hi = int(ta.group(2)), int(tb.group(2))
+        if lo < hi and hi - lo <= RANGE_MAX:
+            return [f"{ta.group(1)}{n}" for n in range(lo, hi + 1)]
     return [a, b]
+
+
+_TAIL = re.compile(r"(.*?\.)(\d+)$")
 
 
 @dataclass
@@ -495,6 +514,7 @@ class Resolver:
             if u.parent_code is not None:
                 self.children.setdefault(u.parent_code, set()).add(u.kind)
             self.placed.setdefault(u.code.rsplit("/", 1)[-1], []).append(u.code)
+        self.numbered: dict[str, list[Unit]] | None = None  # (by_heading, made when asked)
 
     def ancestors(self, unit: Unit) -> list[Unit]:
         """The unit and its ancestors, innermost first."""
@@ -515,6 +535,8 @@ class Resolver:
             elif chain.act is None and not chain.own:
                 if self._amending(text, chain.start):
                     chain.act = AMENDED_ACT
+                elif self._enabling(unit, text, chain.start):
+                    chain.act = OTHER_ACT
                 else:
                     chain.act = self._list_of(text, chain.start) or self._listed_under(unit)
             for path, start, end, g_lo, g_hi in _targets(chain, self.c.g.inner_first):
@@ -572,6 +594,15 @@ class Resolver:
             parent = self.units.get(parent.parent_code) if parent.parent_code else None
         return None
 
+    def _enabling(self, unit: Unit, text: str, at: int) -> bool:
+        """Whether ``at`` is in a paragraph outside any article that cites the acts the
+        text is made under (``Auf Grund des § 4 Absatz 1 … verordnet``)."""
+        if self.c.enabling is None or any(a.kind == "article" for a in self.ancestors(unit)):
+            return False
+        # from any paragraph opening so up to ``at`` (its list of acts may be paragraphs)
+        starts = [0] + [m.end() for m in _PARAGRAPH.finditer(text, 0, at)]
+        return any(self.c.enabling.match(text, p) for p in starts if p < at)
+
     def _quoted(self, text: str, at: int) -> bool:
         """Whether the paragraph holding ``at`` opens with a quote: an amended act's text."""
         if self.c.quoted is None:
@@ -604,6 +635,8 @@ class Resolver:
             return Reference(unit.code, start, end, text[start:end], written, None, chain.act)
         relative = path[0][0].scope != "global" or any(label == "" for _, label in path)
         target = self._resolve(unit, path)
+        if target is None and self.c.g.by_heading:
+            target = self._by_heading(unit, path)
         top, label = path[0]
         if target is None and top.scope == "global" and label:
             if self.compiled:
@@ -657,12 +690,48 @@ class Resolver:
             code = nxt
         return code
 
+    def _by_heading(self, unit: Unit, path: list[tuple[Level, str]]) -> str | None:
+        """The unit a path names through the headings' own numbering: ``Section D.4`` is
+        the ``4.`` heading under the ``D.`` heading, ``Section B(5)`` the ``5.`` under
+        ``B.`` (the outermost the shallowest, then the nearest to the citing unit)."""
+        parts = [p for lv, label in path if lv.prefix for p in _LABEL_PARTS.findall(label)]
+        if not parts or any(label == "" for _, label in path):
+            return None
+        if self.numbered is None:
+            self.numbered = {}
+            for u in self.doc.units:
+                m = _NUMBERED.match(u.raw_heading) if u.raw_heading else None
+                if m is not None:
+                    self.numbered.setdefault(_norm(m.group(1)), []).append(u)
+        found = self.numbered.get(_norm(parts[0]), [])
+        if not found:
+            return None
+        top = min(u.depth for u in found)
+        found = [u for u in found if u.depth == top]
+        if len(found) > 1:
+            best = self._placed_among(unit, [u.code for u in found])
+            found = [u for u in found if u.code == best]
+        code = found[0].code
+        for part in parts[1:]:
+            kids = [
+                u
+                for u in self.numbered.get(_norm(part), [])
+                if u.parent_code == code
+            ]
+            if len(kids) != 1:
+                return None
+            code = kids[0].code
+        return code
+
     def _placed(self, unit: Unit, seg: str) -> str | None:
         """The unit of segment ``seg`` (``D3``) not at the namespace's top: the one
         sharing the most of the citing unit's code (its part or chapter), if one does."""
         found = self.placed.get(seg, [])
         if len(found) < 2:
             return found[0] if found else None
+        return self._placed_among(unit, found)
+
+    def _placed_among(self, unit: Unit, found: list[str]) -> str:
         here = unit.code.split("/")
 
         def shared(code: str) -> int:
@@ -681,6 +750,24 @@ class Resolver:
     def _has_children(self, code: str, kind: str) -> bool:
         kids = self.children.get(code)
         return kids is not None and kind in kids
+
+
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_LABEL_PARTS = re.compile(r"[^.()\s]+")
+#: a heading's own number: "## D. User-Generated Content", "### 4. License", "## IV."
+_NUMBERED = re.compile(
+    r"[#\s*_]*(?:(?:Article|Section|Part|Chapter|Amendment)\s+)?([A-Z]|[IVXLC]+|\d+)[.):]\s",
+    re.I,
+)
+
+
+def _norm(label: str) -> str:
+    """One spelling for comparing labels: roman numerals as numbers (as ``_clean``)."""
+    if label.isupper() and label.isalpha():
+        value = roman_to_int(label)
+        if value is not None:
+            return str(value)
+    return label
 
 
 def _rank(g: Grammar, kind: str) -> int | None:
