@@ -70,6 +70,8 @@ class Grammar:
     #: a label the codes do not know is looked up in the headings' own numbering (``##
     #: D. User-Generated Content`` / ``### 4. License Grant`` for ``Section D.4``)
     by_heading: bool = False
+    #: an act's name after a list binds its last mention only (en), not the whole list
+    act_to_last: bool = False
     #: a paragraph opening so outside any article cites the acts it is made under
     #: (``Auf Grund des § 4 Absatz 1 …``): its references are never to this text
     enabling: str = ""
@@ -160,9 +162,7 @@ _DE = Grammar(
     enabling=r"[\s>*_]*(?:Auf\s+Grund|Aufgrund)\s",
 )
 
-_EN_LBL = (
-    r"(?:[A-Z](?:\.\d+)+|[A-Z]\(\d+\)|[IVXLCDM]+|\d+(?:\.\d+)*[a-z]?|[A-Z])(?![\w])"
-)
+_EN_LBL = r"(?:[A-Z](?:\.\d+)+|[A-Z]\(\d+\)|[IVXLCDM]+|\d+(?:\.\d+)*[a-z]?|[A-Z])(?![\w])"
 _EN = Grammar(
     "en",
     (
@@ -178,6 +178,7 @@ _EN = Grammar(
     own_act=r"\s*(?:,\s*)?(?:of\s+)?(?:this|these)\s+(?:Agreement|Terms|Constitution|Act|Policy)(?![\w])",
     other_act=r"\s*(?:,\s*)?of\s+(?P<act>the\s+[A-Z][^,;.:()\n]{0,70})",
     by_heading=True,
+    act_to_last=True,
 )
 
 GRAMMARS: dict[str, Grammar] = {g.name: g for g in (_VI, _DE, _EN)}
@@ -242,7 +243,6 @@ class _Compiled:
         self.own_act = re.compile(g.own_act)
         self.other_act = re.compile(g.other_act)
         self.list_only = re.compile(g.list_sep)
-        self.between = re.compile(rf"\s*;\s*|{g.list_sep}")
         self.chain_sep = re.compile(rf"(?:{g.list_sep}|\s*,?\s*){g.glue}")
         self.amending = re.compile(g.amending) if g.amending else None
         self.not_before = re.compile(g.not_before) if g.not_before else None
@@ -381,27 +381,18 @@ def chains(profile: str, text: str, start: int = 0) -> list[_Chain]:
             if am is not None:
                 act = " ".join(am.group("act").split()).rstrip(" -–")
                 end = am.end()
-        if act is not None or own:
-            # "khoản 2 Điều 14; khoản 1 Điều 15, khoản 3 Điều 16 Nghị định số …": one act
-            # for the list (chains that each name their own outer level: "khoản 2 Điều
-            # này, Điều 5 Luật X" keeps its "Điều này")
+        if (act is not None or own) and not c.g.act_to_last:
+            # "khoản 2 Điều 14; khoản 1 Điều 15 Nghị định số …": one act for the list
             at = first.start
             for prev in reversed(out):
-                if prev.act is not None or prev.own or not _named(prev):
+                if prev.act is not None or prev.own:
                     break
-                if not c.between.fullmatch(text, prev.end, at):
+                if not re.fullmatch(r"\s*;\s*", text[prev.end : at]):
                     break
                 prev.act, prev.own = act, own
                 at = prev.start
         out.append(_Chain(elements, first.start, end, act, own))
         pos = end
-
-
-def _named(chain: _Chain) -> bool:
-    """Whether a chain names its outermost level itself (``khoản 1 Điều 15``), not
-    through the citing unit (``khoản 2``, ``khoản 1 Điều này``)."""
-    outer = min(chain.elements, key=lambda e: e.level.rank)
-    return outer.level.scope == "global" and all(e.labels != [""] for e in chain.elements)
 
 
 # --------------------------------------------------------------------------------------
@@ -539,10 +530,17 @@ class Resolver:
                     chain.act = OTHER_ACT
                 else:
                     chain.act = self._list_of(text, chain.start) or self._listed_under(unit)
-            for path, start, end, g_lo, g_hi in _targets(chain, self.c.g.inner_first):
-                if chain.act is not None or chain.own:
+            targets = _targets(chain, self.c.g.inner_first)
+            last = max((t[3] for t in targets), default=0)
+            for path, start, end, g_lo, g_hi in targets:
+                named = chain
+                if self.c.g.act_to_last and g_lo != last and (chain.act or chain.own):
+                    # "Article I, Section 8 and Article 5 of the Treaty": the act's name
+                    # binds the last mention only
+                    named = dataclasses.replace(chain, act=None, own=False)
+                elif chain.act is not None or chain.own:
                     end = chain.end
-                ref = self._reference(unit, text, chain, path, start, end)
+                ref = self._reference(unit, text, named, path, start, end)
                 out.append(dataclasses.replace(ref, group=(g_lo, g_hi)))
         return out
 
@@ -713,11 +711,7 @@ class Resolver:
             found = [u for u in found if u.code == best]
         code = found[0].code
         for part in parts[1:]:
-            kids = [
-                u
-                for u in self.numbered.get(_norm(part), [])
-                if u.parent_code == code
-            ]
+            kids = [u for u in self.numbered.get(_norm(part), []) if u.parent_code == code]
             if len(kids) != 1:
                 return None
             code = kids[0].code
@@ -732,18 +726,19 @@ class Resolver:
         return self._placed_among(unit, found)
 
     def _placed_among(self, unit: Unit, found: list[str]) -> str:
-        here = unit.code.split("/")
+        """Of several units, the one nearest the citing unit: the deepest common ancestor
+        (its part or chapter); between equals the first in the text (the main text,
+        before a compilation's or an annex's copy)."""
+        mine = {a.code: a.depth for a in self.ancestors(unit)}
 
         def shared(code: str) -> int:
-            n = 0
-            for a, b in zip(code.split("/")[:-1], here, strict=False):
-                if a != b:
-                    break
-                n += 1
-            return n
+            u: Unit | None = self.units.get(code)
+            while u is not None:
+                if u.code in mine:
+                    return mine[u.code]
+                u = self.units.get(u.parent_code) if u.parent_code else None
+            return -1
 
-        # the nearest; between equals the first in the text (the main text, before a
-        # compilation's or an annex's copy)
         best = max(shared(c) for c in found)
         return next(c for c in found if shared(c) == best)
 
