@@ -60,7 +60,7 @@ def render_plan_page(
     plan_id: str | None,
     dangling: Sequence[Mapping[str, Any]] = (),
 ) -> str:
-    """The page for a plan in its JSON form (:func:`iucut.plan.plan_to_dict`), with the
+    """The page for a plan in its JSON form (:func:`iucut.planfile.plan_to_dict`), with the
     references it would leave ``dangling`` (:meth:`iucut.dangling.Dangling.to_dict`)."""
     data = page_data(plan, plan_id, dangling)
     for doc in data["documents"]:
