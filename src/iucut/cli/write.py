@@ -204,11 +204,18 @@ CHANGES_SHOWN = 20
 
 
 def print_plan(
-    plan: Plan, plan_id: str, verbose: bool, *, summary: bool = False, data: Any = None
+    plan: Plan,
+    plan_id: str,
+    verbose: bool,
+    *,
+    summary: bool = False,
+    data: Any = None,
+    dangling: Sequence[dangling_mod.Dangling] = (),
 ) -> None:
     """Each document with changes, each change with its word diff (``summary``: the
     documents' counts only; at most CHANGES_SHOWN changes a document unless
-    ``verbose``), the rejected documents, then the totals. ANSI only on a terminal."""
+    ``verbose``), the references that would dangle, the rejected documents, then the
+    totals. ANSI only on a terminal."""
     from iucut.report import review
 
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -218,6 +225,7 @@ def print_plan(
         summary=summary,
         color=color,
         limit=None if verbose else CHANGES_SHOWN,
+        dangling=[d.to_dict() for d in dangling],
     )
     click.echo(body, nl=False, color=color)
     for rejected in plan.rejected:
@@ -328,7 +336,7 @@ def plan_cmd(
         from iucut.report.page import write_plan_page
 
         with writing(report_dir):
-            page = write_plan_page(report_dir, data, plan_id)
+            page = write_plan_page(report_dir, data, plan_id, [d.to_dict() for d in broken])
         note(f"review page: {page}")
     if as_json:
         if plan_file is None:
@@ -343,9 +351,7 @@ def plan_cmd(
             }
         )
     else:
-        print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
-        for d in broken:
-            click.echo(printable(f"dangling reference: {d.describe()}"))
+        print_plan(the_plan, plan_id, verbose, summary=summary, data=data, dangling=broken)
         strict_reminder(ctx)
     if broken and strict_refs:
         raise DanglingReferences(
