@@ -22,12 +22,10 @@ import iucut
 from iucut._version import __version__
 from iucut.config import Settings
 from iucut.cut.cutter import implementation
-from iucut.db import queries
 from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
 from iucut.report import Check
 
-DOCTOR_SQL = "doctor.sql"
 #: Tables the execution and reader roles must be able to read.
 READ_TABLES = (
     "information_unit",
@@ -243,8 +241,7 @@ def provider_display(provider: ConnectionProvider) -> str:
 
 
 def _q(conn: Connection, name: str, **params: Any) -> list[dict[str, Any]]:
-    sql = queries.get(name, conn.schema, DOCTOR_SQL)
-    return conn.execute(sql, params or None).fetchall()
+    return conn.query(name, **params).fetchall()
 
 
 def _embedded_running(provider: ConnectionProvider) -> bool | None:
@@ -351,7 +348,10 @@ def check_schema(out: _Checks, conn: Connection, settings: Settings) -> bool:
 def check_database_side(out: _Checks, conn: Connection, settings: Settings) -> None:
     """Roles, privileges, definer functions and the freeze, all from the catalog."""
     roles = settings.roles
-    found = {r["name"]: r for r in _q(conn, "roles", roles=[roles.owner, roles.exec, roles.reader])}
+    found = {
+        r["name"]: r
+        for r in _q(conn, "role_attributes", roles=[roles.owner, roles.exec, roles.reader])
+    }
     relations = _q(conn, "relations")
     functions = _q(conn, "functions")
     set_up = check_roles(out, settings, found, relations)

@@ -22,6 +22,7 @@ from typing import Any
 from iucut.config import Roles, identifier
 from iucut.db import queries
 from iucut.db.connector import Connection
+from iucut.db.queries import Ident, SqlText
 from iucut.errors import MigrationError
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -30,8 +31,6 @@ _CREATE_FUNCTION = re.compile(
     r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+@schema@\.([a-z_][a-z0-9_]*)",
     re.IGNORECASE,
 )
-RUNNER_SQL = "bootstrap.sql"
-ROLES_SQL = "roles.sql"
 
 
 @dataclass(frozen=True)
@@ -122,22 +121,18 @@ def owner_only_functions(migrations: Iterable[Migration]) -> list[str]:
     return sorted(names)
 
 
-def _sql(name: str, schema: str) -> str:
-    return queries.get(name, schema, RUNNER_SQL)
-
-
 def _begin(conn: Connection, schema: str) -> None:
-    conn.execute(_sql("lock", schema), {"schema": schema})
-    conn.execute(_sql("search_path", schema))
+    conn.query("lock", schema=Ident(schema))
+    conn.query("search_path", schema=Ident(schema))
 
 
 def _applied(conn: Connection, schema: str) -> dict[int, dict[str, Any]]:
-    present = conn.execute(
-        _sql("record_table", schema), {"table": f"{schema}.iucut_migration"}
+    present = conn.query(
+        "record_table", schema=Ident(schema), table=f"{schema}.iucut_migration"
     ).scalar()
     if not present:
         return {}
-    return {row["version"]: row for row in conn.execute(_sql("applied", schema)).fetchall()}
+    return {row["version"]: row for row in conn.query("applied", schema=Ident(schema)).fetchall()}
 
 
 def _check(applied: dict[int, dict[str, Any]], known: list[Migration]) -> MigrationStatus:
@@ -175,21 +170,24 @@ def status(conn: Connection, schema: str, *, directory: Path | None = None) -> M
     identifier(schema, "schema")
     known = load_migrations(directory)
     with conn.transaction(force_rollback=True):
-        conn.execute(_sql("search_path", schema))
+        conn.query("search_path", schema=Ident(schema))
         return _check(_applied(conn, schema), known)
 
 
 def _objects(conn: Connection, schema: str) -> set[tuple[str, str]]:
-    rows = conn.execute(_sql("schema_objects", schema), {"schema": schema}).fetchall()
+    rows = conn.query("schema_objects", schema=Ident(schema)).fetchall()
     return {(r["kind"], r["identity"]) for r in rows}
 
 
 def _register(conn: Connection, schema: str, objects: set[tuple[str, str]], version: int) -> None:
     if objects:
         kinds, identities = zip(*sorted(objects), strict=True)
-        conn.execute(
-            _sql("register_objects", schema),
-            {"kinds": list(kinds), "identities": list(identities), "version": version},
+        conn.query(
+            "register_objects",
+            schema=Ident(schema),
+            kinds=list(kinds),
+            identities=list(identities),
+            version=version,
         )
 
 
@@ -200,19 +198,24 @@ def _apply_one(conn: Connection, schema: str, migration: Migration, owner: str) 
         if migration.version in _applied(conn, schema):
             return False  # a concurrent migrate applied it while we waited for the lock
         as_owner = bool(
-            conn.execute(_sql("owner_usable", schema), _owner_params(schema, owner)).scalar()
+            conn.query(
+                "owner_usable", schema=Ident(schema), **_owner_params(schema, owner)
+            ).scalar()
         )
         if as_owner:
-            conn.execute(_sql("set_role", schema), {"role": owner})
+            conn.query("set_role", schema=Ident(schema), role=owner)
         before = _objects(conn, schema)
         conn.executescript(queries.substitute(migration.sql, schema))
-        conn.execute(_sql("search_path", schema))  # a migration may have changed it
+        conn.query("search_path", schema=Ident(schema))  # a migration may have changed it
         _register(conn, schema, _objects(conn, schema) - before, migration.version)
         if as_owner:
-            conn.execute(_sql("reset_role", schema))
-        conn.execute(
-            _sql("record", schema),
-            {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
+            conn.query("reset_role", schema=Ident(schema))
+        conn.query(
+            "record",
+            schema=Ident(schema),
+            version=migration.version,
+            name=migration.name,
+            checksum=migration.checksum,
         )
     return True
 
@@ -224,19 +227,17 @@ def _apply_roles(
     owner_only = "ARRAY[" + ", ".join(f"'{n}'" for n in names) + "]::text[]"
     with conn.transaction():
         _begin(conn, schema)
-        database = str(conn.execute(_sql("database", schema)).scalar())
-        tokens = {
-            "@owner@": identifier(roles.owner, "role"),
-            "@exec@": identifier(roles.exec, "role"),
-            "@reader@": identifier(roles.reader, "role"),
-            "@database@": database,  # quoted by quote_ident()
-            "@owner_only@": owner_only,
-        }
+        database = str(conn.query("database", schema=Ident(schema)).scalar())
         for section in ("roles", "harden") if harden else ("roles",):
-            sql = queries.get(section, schema, ROLES_SQL)
-            for token, value in tokens.items():
-                sql = sql.replace(token, value)
-            conn.executescript(sql)
+            conn.script(
+                section,
+                schema=Ident(schema),
+                owner=Ident(roles.owner, "role"),
+                exec=Ident(roles.exec, "role"),
+                reader=Ident(roles.reader, "role"),
+                database=SqlText(database),  # quoted by quote_ident()
+                owner_only=SqlText(owner_only),
+            )
 
 
 def migrate(
@@ -265,10 +266,10 @@ def migrate(
         conn.autocommit = False
     with conn.transaction():
         _begin(conn, schema)
-        conn.executescript(_sql("create_schema", schema))
+        conn.script("create_schema", schema=Ident(schema))
         fresh = not _applied(conn, schema)
         before = _objects(conn, schema) if fresh else set()
-        conn.executescript(_sql("bootstrap", schema))
+        conn.script("bootstrap", schema=Ident(schema))
         if fresh:
             _register(conn, schema, _objects(conn, schema) - before, 0)
         state = _check(_applied(conn, schema), known)
@@ -304,5 +305,7 @@ def _owner_params(schema: str, owner: str) -> dict[str, str]:
 def _owner_exists(conn: Connection, schema: str, owner: str) -> bool:
     with conn.transaction(force_rollback=True):
         return bool(
-            conn.execute(_sql("owner_usable", schema), _owner_params(schema, owner)).scalar()
+            conn.query(
+                "owner_usable", schema=Ident(schema), **_owner_params(schema, owner)
+            ).scalar()
         )

@@ -8,7 +8,7 @@ SELECT pg_catalog.current_setting('server_version') AS server_version,
        session_user AS role,
        (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user) AS superuser
 
--- name: roles
+-- name: role_attributes
 SELECT rolname AS name, rolsuper AS superuser, rolcreaterole AS createrole,
        rolcreatedb AS createdb, rolcanlogin AS login, rolreplication AS replication,
        rolbypassrls AS bypassrls

@@ -583,3 +583,29 @@ SELECT u.code, u.label, v.title, v.body
   FROM @schema@.information_unit u
   JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY (%(codes)s::text[]);
+
+-- name: proof_timeouts
+-- The proof's lock and statement timeouts, for its transaction only.
+SELECT pg_catalog.set_config('lock_timeout', %(lock_timeout)s, true),
+       pg_catalog.set_config('statement_timeout', %(statement_timeout)s, true)
+
+-- name: constraints_immediate
+-- Check the deferred constraints named (those deferrable_constraints lists, quoted by
+-- quote_ident) now, inside the transaction: the proof rolls back, so they would
+-- otherwise never be checked.
+SET CONSTRAINTS @constraints@ IMMEDIATE
+
+-- name: run_actor
+SELECT actor FROM @schema@.iu_run WHERE run_id = %(run_id)s
+
+-- name: server_version
+SHOW server_version
+
+-- name: database_exists
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = %(name)s)
+
+-- name: database_create
+CREATE DATABASE @database@
+
+-- name: database_drop
+DROP DATABASE IF EXISTS @database@ WITH (FORCE)
