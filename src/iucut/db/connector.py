@@ -224,7 +224,9 @@ def build_error(
     ``connecting``: the failure happened while opening the connection; ``lost``: the
     driver says the connection broke (no SQLSTATE, or a connection-exception class).
     """
-    message = scrub(message.strip() or "unknown error", secrets)
+    # the functions mark their messages "iucut: ..." for the server's log; the error is
+    # iucut's already, and the CLI says "iucut: error:" once
+    message = scrub(message.strip().removeprefix("iucut: ") or "unknown error", secrets)
     hint = scrub(hint, secrets) if hint else None
     context: dict[str, Any] = {"sqlstate": sqlstate}
     if detail:
