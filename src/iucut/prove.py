@@ -42,10 +42,11 @@ from iucut.errors import (
     StalePlan,
 )
 from iucut.plan_state import read_fingerprint
+from iucut.report.model import Status
 from iucut.units import EVENTS, DocumentPlan, Fingerprint, Plan
 from iucut.validate import require_row
 
-PASS, FAIL, WARN = "PASS", "FAIL", "WARN"
+PASS, FAIL, WARN = Status.PASS, Status.FAIL, Status.WARN
 TABLES = (
     "information_unit",
     "unit_version",
