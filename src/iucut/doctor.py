@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import iucut
+from iucut import manifest
 from iucut._version import __version__
 from iucut.config import Settings
 from iucut.cut.cutter import implementation
@@ -26,16 +27,6 @@ from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
 from iucut.report import Check
 
-#: Tables the execution and reader roles must be able to read.
-READ_TABLES = (
-    "information_unit",
-    "unit_version",
-    "iu_lifecycle_log",
-    "iu_run",
-    "iu_document",
-    "iu_control",
-    "unit_reference",
-)
 #: Modules that need an optional driver: a missing driver is a WARN, not a broken tree.
 OPTIONAL = {
     "iucut.db.psycopg2": "psycopg2",
@@ -409,9 +400,15 @@ def check_table_privileges(
     bad: list[str] = []
     missing: list[str] = []
     for role in (settings.roles.exec, settings.roles.reader):
-        for row in _q(conn, "write_privileges", role=role, relations=names):
+        for row in _q(
+            conn,
+            "write_privileges",
+            role=role,
+            relations=names,
+            privileges=list(manifest.WRITE_PRIVILEGES),
+        ):
             bad.append(f"{role} has {row['priv']} on {row['name']}")
-        for row in _q(conn, "select_missing", role=role, tables=list(READ_TABLES)):
+        for row in _q(conn, "select_missing", role=role, tables=list(manifest.READ_TABLES)):
             missing.append(f"{role} cannot SELECT {row['name']}")
     tables = sum(1 for r in relations if r["relkind"] != "S")
     if bad or missing:
@@ -451,7 +448,7 @@ def _write_functions(functions: list[dict[str, Any]]) -> tuple[set[str], set[str
 
 
 def _ours(name: str) -> bool:
-    return name.startswith(("fn_iu_", "fn_run_"))
+    return name.startswith(manifest.WRITE_FUNCTION_PREFIXES)
 
 
 def check_function_privileges(

@@ -19,6 +19,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from iucut import manifest
 from iucut.config import Roles, identifier
 from iucut.db import queries
 from iucut.db.connector import Connection
@@ -237,6 +238,9 @@ def _apply_roles(
                 reader=Ident(roles.reader, "role"),
                 database=SqlText(database),  # quoted by quote_ident()
                 owner_only=SqlText(owner_only),
+                read_tables=SqlText(manifest.sql_array(manifest.READ_TABLES)),
+                write_privileges=SqlText(manifest.sql_array(manifest.WRITE_PRIVILEGES)),
+                write_functions=SqlText(manifest.sql_array(manifest.like_patterns())),
             )
 
 
@@ -309,3 +313,46 @@ def _owner_exists(conn: Connection, schema: str, owner: str) -> bool:
                 "owner_usable", schema=Ident(schema), **_owner_params(schema, owner)
             ).scalar()
         )
+
+
+#: The file of the current definitions (``make schema`` writes it; a test holds a fresh
+#: migration equal to it).
+SCHEMA_FILE = "schema.sql"
+
+
+def current_definitions(conn: Connection, schema: str) -> str:
+    """The definitions of ``schema`` as the catalog holds them (types, sequences, tables,
+    constraints, indexes, functions, triggers, owners and grants), in a fixed order, with
+    the schema's name written ``@schema@`` as in the migrations: the text of
+    ``iucut/sql/schema.sql`` when ``schema`` was freshly migrated with ``--roles``."""
+    identifier(schema, "schema")
+    version = status(conn, schema).current_version
+    rows = conn.query("schema_definitions", schema=Ident(schema)).fetchall()
+    own = re.compile(rf"(?<!\w){re.escape(schema)}(?!\w)")  # in names and lock keys
+    head = (
+        "-- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a\n"
+        f"-- fresh database (schema version {version}), with the default role names.\n"
+        "-- Generated from the catalog by `make schema`: do not edit. The migrations are the\n"
+        "-- source; this file is their sum, to read (tests/db/test_schema_file.py holds a\n"
+        "-- fresh migration equal to it).\n"
+    )
+    titles = {
+        1: "types",
+        2: "sequences",
+        3: "tables",
+        4: "views",
+        5: "constraints",
+        6: "indexes",
+        7: "functions",
+        8: "triggers",
+        9: "owners",
+        10: "grants",
+    }
+    out = [head]
+    section = None
+    for row in rows:
+        if row["section"] != section:
+            section = row["section"]
+            out.append(f"\n-- {titles.get(section, str(section))}\n")
+        out.append("\n" + own.sub("@schema@", row["definition"]).rstrip() + "\n")
+    return "".join(out)

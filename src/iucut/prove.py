@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from iucut import manifest
 from iucut._version import __version__
 from iucut.apply import apply_documents, begin_run, write_document
 from iucut.config import Settings, load_settings
@@ -47,14 +48,7 @@ from iucut.units import EVENTS, DocumentPlan, Fingerprint, Plan
 from iucut.validate import require_row
 
 PASS, FAIL, WARN = Status.PASS, Status.FAIL, Status.WARN
-TABLES = (
-    "information_unit",
-    "unit_version",
-    "iu_lifecycle_log",
-    "iu_run",
-    "iu_document",
-    "iu_control",
-)
+TABLES = manifest.STATE_TABLES
 REPORT_FORMAT = "iucut-proof/1"
 
 WritePath = Callable[[Connection, str, DocumentPlan], dict[str, int]]

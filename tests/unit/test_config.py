@@ -88,8 +88,7 @@ def test_env_file_values_are_dotenv_values_taken_literally(tmp_path: Path) -> No
     and a ``$`` that is not expanded (a password may hold one)."""
     env_file = tmp_path / "db.env"
     env_file.write_text(
-        'IUCUT_DSN="postgresql://u:p#a\\"s${HOME}@h/db"\n'
-        "IUCUT_SCHEMA=plain  # the schema\n"
+        'IUCUT_DSN="postgresql://u:p#a\\"s${HOME}@h/db"\nIUCUT_SCHEMA=plain  # the schema\n'
     )
     settings = load_settings(env_file=env_file, environ={})
     assert settings.dsn == 'postgresql://u:p#a"s${HOME}@h/db'
