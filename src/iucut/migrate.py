@@ -225,7 +225,7 @@ def _apply_roles(
     conn: Connection, schema: str, roles: Roles, known: list[Migration], harden: bool
 ) -> None:
     names = [identifier(n, "function") for n in owner_only_functions(known)]
-    owner_only = "ARRAY[" + ", ".join(f"'{n}'" for n in names) + "]::text[]"
+    owner_only = manifest.sql_array(names)
     with conn.transaction():
         _begin(conn, schema)
         database = str(conn.query("database", schema=Ident(schema)).scalar())
