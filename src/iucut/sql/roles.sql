@@ -167,11 +167,12 @@ BEGIN
         RAISE EXCEPTION 'iucut: SECURITY DEFINER functions without a pinned search_path: %', bad
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    -- the manifest (iucut/manifest.py): both roles read its tables and write none
+    -- the manifest (iucut/manifest.py): both roles read its tables (those the schema's
+    -- version has) and write none
     SELECT string_agg(r || ' cannot SELECT ' || t, ', ') INTO bad
       FROM unnest(ARRAY['@exec@', '@reader@']) r, unnest(@read_tables@) t
-     WHERE to_regclass('@schema@.' || quote_ident(t)) IS NULL
-        OR NOT has_table_privilege(r, to_regclass('@schema@.' || quote_ident(t)), 'SELECT');
+     WHERE to_regclass('@schema@.' || quote_ident(t)) IS NOT NULL
+       AND NOT has_table_privilege(r, to_regclass('@schema@.' || quote_ident(t)), 'SELECT');
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'iucut: the manifest''s read tables: %', bad
             USING ERRCODE = 'insufficient_privilege';
