@@ -1,5 +1,5 @@
 -- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a
--- fresh database (schema version 12), with the default role names.
+-- fresh database (schema version 14), with the default role names.
 -- Generated from the catalog by `make schema`: do not edit. The migrations are the
 -- source; this file is their sum, to read (tests/db/test_schema_file.py holds a
 -- fresh migration equal to it).
@@ -120,6 +120,15 @@ CREATE TABLE @schema@.iu_run (
     finished_at timestamp with time zone
 );
 
+CREATE TABLE @schema@.iu_search_config (
+    profile text NOT NULL,
+    config regconfig NOT NULL
+);
+
+CREATE TABLE @schema@.iu_search_config_used (
+    config regconfig NOT NULL
+);
+
 CREATE TABLE @schema@.iucut_migration (
     version integer NOT NULL,
     name text NOT NULL,
@@ -162,7 +171,9 @@ CREATE TABLE @schema@.unit_version (
     byte_start bigint,
     byte_end bigint,
     run_id uuid NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    search_config regconfig DEFAULT 'simple'::regconfig NOT NULL,
+    search_vector tsvector GENERATED ALWAYS AS ((setweight(to_tsvector(search_config, title), 'A'::"char") || setweight(to_tsvector(search_config, body), 'D'::"char"))) STORED
 );
 
 -- constraints
@@ -213,6 +224,10 @@ ALTER TABLE @schema@.iu_run ADD CONSTRAINT iu_run_pkey PRIMARY KEY (run_id);
 
 ALTER TABLE @schema@.iu_run ADD CONSTRAINT iu_run_status_check CHECK (status = ANY (ARRAY['running'::text, 'finished'::text, 'failed'::text]));
 
+ALTER TABLE @schema@.iu_search_config ADD CONSTRAINT iu_search_config_pkey PRIMARY KEY (profile);
+
+ALTER TABLE @schema@.iu_search_config_used ADD CONSTRAINT iu_search_config_used_pkey PRIMARY KEY (config);
+
 ALTER TABLE @schema@.iucut_migration ADD CONSTRAINT iucut_migration_pkey PRIMARY KEY (version);
 
 ALTER TABLE @schema@.iucut_object ADD CONSTRAINT iucut_object_kind_check CHECK (kind = ANY (ARRAY['relation'::text, 'function'::text, 'type'::text]));
@@ -248,6 +263,8 @@ CREATE INDEX iu_lifecycle_log_unit_idx ON @schema@.iu_lifecycle_log USING btree 
 CREATE INDEX iu_lifecycle_log_xid_idx ON @schema@.iu_lifecycle_log USING btree (xid, event_id);
 
 CREATE INDEX unit_reference_target_idx ON @schema@.unit_reference USING btree (target_code);
+
+CREATE INDEX unit_version_search_idx ON @schema@.unit_version USING gin (search_vector);
 
 -- functions
 
@@ -1220,6 +1237,25 @@ BEGIN
 END
 $function$;
 
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_search_config()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    v_profile text := nullif(pg_catalog.current_setting('iucut.profile', true), '');
+    v_config regconfig;
+BEGIN
+    IF v_profile IS NULL THEN
+        SELECT d.profile INTO v_profile
+          FROM @schema@.iu_document d WHERE d.doc_path = NEW.doc_path;
+    END IF;
+    SELECT c.config INTO v_config FROM @schema@.iu_search_config c WHERE c.profile = v_profile;
+    NEW.search_config := coalesce(v_config, 'pg_catalog.simple'::regconfig);
+    RETURN NEW;
+END
+$function$;
+
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_set_references(p_run uuid, p_document jsonb, p_refs jsonb)
  RETURNS integer
  LANGUAGE plpgsql
@@ -1338,6 +1374,8 @@ CREATE TRIGGER unit_version_append_only BEFORE DELETE OR UPDATE ON @schema@.unit
 
 CREATE TRIGGER unit_version_no_truncate BEFORE TRUNCATE ON @schema@.unit_version FOR EACH STATEMENT EXECUTE FUNCTION @schema@.fn_iu_refuse_history_change();
 
+CREATE TRIGGER unit_version_search_config BEFORE INSERT ON @schema@.unit_version FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_search_config();
+
 -- owners
 
 ALTER TABLE @schema@.information_unit OWNER TO iucut_owner;
@@ -1359,6 +1397,10 @@ ALTER TABLE @schema@.iu_lifecycle_log OWNER TO iucut_owner;
 ALTER SEQUENCE @schema@.iu_lifecycle_log_event_id_seq OWNER TO iucut_owner;
 
 ALTER TABLE @schema@.iu_run OWNER TO iucut_owner;
+
+ALTER TABLE @schema@.iu_search_config OWNER TO iucut_owner;
+
+ALTER TABLE @schema@.iu_search_config_used OWNER TO iucut_owner;
 
 ALTER TABLE @schema@.iucut_migration OWNER TO iucut_owner;
 
@@ -1414,6 +1456,8 @@ ALTER ROUTINE @schema@.fn_iu_require(jsonb, text[]) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_require_hash(jsonb) OWNER TO iucut_owner;
 
+ALTER ROUTINE @schema@.fn_iu_search_config() OWNER TO iucut_owner;
+
 ALTER ROUTINE @schema@.fn_iu_set_references(uuid, jsonb, jsonb) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_unfreeze() OWNER TO iucut_owner;
@@ -1451,6 +1495,14 @@ GRANT SELECT ON TABLE @schema@.iu_lifecycle_log TO iucut_reader;
 GRANT SELECT ON TABLE @schema@.iu_run TO cutter_exec;
 
 GRANT SELECT ON TABLE @schema@.iu_run TO iucut_reader;
+
+GRANT SELECT ON TABLE @schema@.iu_search_config TO cutter_exec;
+
+GRANT SELECT ON TABLE @schema@.iu_search_config TO iucut_reader;
+
+GRANT SELECT ON TABLE @schema@.iu_search_config_used TO cutter_exec;
+
+GRANT SELECT ON TABLE @schema@.iu_search_config_used TO iucut_reader;
 
 GRANT SELECT ON TABLE @schema@.iucut_migration TO cutter_exec;
 
