@@ -43,8 +43,8 @@ from iucut.plan_state import (
     triage,
     triage_digests,
 )
-from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
-from iucut.validate import require_row
+from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected
+from iucut.validate import check_changed_rows
 
 Progress = Callable[[int, int, str], None]
 
@@ -160,31 +160,12 @@ def document_payload(doc: DocumentPlan) -> tuple[dict[str, Any], list[dict[str, 
     return document, ops
 
 
-def check_rows(doc: DocumentPlan) -> None:
-    """The row contract for the rows a document plan writes, each row on its own.
-
-    A plan holds only the units that change, so the document-level rules of
-    :func:`iucut.validate.validate_units` (spans contiguous from byte 0, parents in
-    earlier rows) do not hold for it: every update of an existing document would be
-    refused. Each row must carry every required field and a hash of its own text.
-    """
-    for change in doc.changes:
-        unit = change.unit
-        if unit is None:
-            continue
-        require_row(unit)
-        if unit.content_hash != content_hash(unit.raw_heading, unit.body):
-            raise ContractError(
-                f"row {unit.code} refused: content_hash does not match raw_heading + body"
-            )
-
-
 def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str, int]:
     """Write one document plan through ``fn_iu_apply_document``; returns what it did.
 
     The caller owns the transaction. The rows pass the row contract first.
     """
-    check_rows(doc)
+    check_changed_rows(c.unit for c in doc.changes if c.unit is not None)
     document, ops = document_payload(doc)
     moves = [
         {"from": c.renamed_from, "to": c.code, "expect_version": c.expect_version}
@@ -628,7 +609,7 @@ def apply_plan(
     ensure_enabled(settings)
     started = time.monotonic()
     for dp in plan.documents:
-        check_rows(dp)
+        check_changed_rows(c.unit for c in dp.changes if c.unit is not None)
     todo = [dp for dp in plan.documents if dp.has_changes]
     skipped = [DocumentResult(d.doc_path, "skipped") for d in plan.documents if not d.has_changes]
     conn = provider.connect(user=settings.apply_role, autocommit=True)

@@ -22,7 +22,17 @@ from iucut.plan import (
     retire_document,
     with_stored_profile,
 )
-from iucut.units import CutDocument, DocumentPlan, Fingerprint, OldText, Plan, Rejected, UnitState
+from iucut.units import (
+    Action,
+    CutDocument,
+    DocumentPlan,
+    Fingerprint,
+    OldText,
+    Op,
+    Plan,
+    Rejected,
+    UnitState,
+)
 
 Progress = Callable[[int, int, str], None]
 
@@ -102,7 +112,7 @@ def read_holders(conn: Connection, codes: Sequence[str]) -> dict[str, set[str]]:
 
 #: The changes whose old text a reviewer needs: what a revision replaces, what a
 #: retirement removes, what a restore brings back over.
-_REVIEWED_OPS = frozenset({"revise", "restore", "retire"})
+_REVIEWED_OPS = frozenset({Op.REVISE, Op.RESTORE, Op.RETIRE})
 
 
 def with_old_texts(conn: Connection, dp: DocumentPlan) -> DocumentPlan:
@@ -142,7 +152,7 @@ def make_plan(
     found = triage(conn, items, prune_scopes=prune_scopes)
     rejected = list(found.rejected)
     plans: list[DocumentPlan] = [
-        _document_plan(doc, found.current[doc.path], "skip", (), len(doc.units))
+        _document_plan(doc, found.current[doc.path], Action.SKIP, (), len(doc.units))
         for doc in found.skipped
     ]
     db_docs = read_documents(conn, [d.path for d in found.todo])
@@ -242,7 +252,7 @@ def retire_plan(conn: Connection, names: Sequence[str]) -> Plan:
         seen.add(path)
         current = read_documents(conn, [path])[path]
         if current["state"] != "active":
-            plans.append(replace(retire_document(current, {}), action="skip"))
+            plans.append(replace(retire_document(current, {}), action=Action.SKIP))
             continue
         plans.append(retire_document(current, read_units(conn, path)))
     return Plan(fingerprint=fingerprint, documents=tuple(plans), tool_version=__version__)

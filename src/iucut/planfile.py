@@ -10,10 +10,12 @@ from typing import Any
 
 from iucut.errors import PlanFileError
 from iucut.units import (
+    Action,
     Change,
     DocumentPlan,
     Fingerprint,
     OldText,
+    Op,
     Plan,
     Rejected,
     Unit,
@@ -127,7 +129,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             expect_doc_hash=d["expect_doc_hash"],
             cut_digest=d.get("cut_digest"),
             expect_cut_digest=d.get("expect_cut_digest"),
-            action=d["action"],
+            action=Action(d["action"]),
             profile=d.get("profile"),
             expect_profile=d.get("expect_profile"),
             size_bytes=d["size_bytes"],
@@ -135,7 +137,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             unchanged=d["unchanged"],
             changes=tuple(
                 Change(
-                    op=c["op"],
+                    op=Op(c["op"]),
                     code=c["code"],
                     expect_version=c["expect_version"],
                     unit=None if c["unit"] is None else Unit.from_dict(c["unit"]),

@@ -23,10 +23,12 @@ from iucut.asof import DocumentAt, Point
 from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings
 from iucut.cutting import DEFAULT_GLOB, iter_cut
+from iucut.dangling import Dangling
 from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
 from iucut.feed import Changes, Cursor, Position
 from iucut.migrate import MigrationResult
+from iucut.plan import Digest
 from iucut.project import find_root
 from iucut.prove import ProofReport
 from iucut.search import Hit
@@ -199,14 +201,56 @@ class Store:
         given = [Path(p) for p in paths]
         items = self.cut(given, glob=glob, root=root, jobs=jobs)
         scopes = _prune_scopes(given, root) if prune else None
-        with self.reading() as conn:
-            return plan_state.make_plan(conn, items, prune_scopes=scopes)
+        return self.plan_documents(items, prune_scopes=scopes)
 
-    def prove(self, plan: Plan, *, observer_role: str | None = None) -> ProofReport:
-        """The rollback-only proof of ``plan`` (writes nothing; runs with the switch off)."""
+    def plan_documents(
+        self,
+        items: Iterable[CutDocument | IucutError],
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        on_progress: plan_state.Progress | None = None,
+    ) -> Plan:
+        """The plan of documents cut already (an error in ``items`` is a rejected
+        document); ``prune_scopes``: retire the stored documents under these folders
+        that ``items`` lacks."""
+        with self.reading() as conn:
+            return plan_state.make_plan(
+                conn, items, prune_scopes=prune_scopes, on_progress=on_progress
+            )
+
+    def review(
+        self, plan: Plan, items: Sequence[CutDocument | IucutError]
+    ) -> tuple[list[str], list[Dangling]]:
+        """What a reviewer of ``plan`` should know: warnings about new documents that
+        look like stored ones (same bytes or namespace at another path), and the
+        references of active units the plan would leave dangling."""
+        from iucut.dangling import dangling
+
+        with self.reading() as conn:
+            alike = plan_state.lookalikes(conn, plan, items)
+            broken = dangling(conn, plan, (d for d in items if isinstance(d, CutDocument)))
+        return alike, broken
+
+    def retire_plan(self, names: Sequence[str]) -> Plan:
+        """The plan that retires the stored documents named (path or namespace)."""
+        with self.reading() as conn:
+            return plan_state.retire_plan(conn, names)
+
+    def prove(
+        self, plan: Plan, *, plan_id: str | None = None, observer_role: str | None = None
+    ) -> ProofReport:
+        """The rollback-only proof of ``plan`` (writes nothing; runs with the switch off),
+        driven as the role that applies. ``plan_id``: the id of the plan file it was
+        read from (default: ``plan.id``)."""
         from iucut.prove import prove
 
-        return prove(self.settings, self.provider, plan, plan.id, observer_user=observer_role)
+        return prove(
+            self.settings,
+            self.provider,
+            plan,
+            plan_id or plan.id,
+            observer_user=observer_role,
+        )
 
     def apply(
         self,
@@ -237,17 +281,88 @@ class Store:
         elif execution is False:
             settings = settings.with_(execution=None, execution_source="apply(execution=False)")
         apply_mod.ensure_enabled(settings)
+        store = Store(settings, self.provider)
         if isinstance(plan, Plan):
-            return apply_mod.apply_plan(settings, self.provider, plan, plan.id)
+            return store.apply_plan(plan)
         paths = [Path(p) for p in plan]
         items = self.cut(paths, glob=glob, root=root, jobs=jobs)
         scopes = _prune_scopes(paths, root) if prune else None
+        return store.apply_documents(
+            items, prune_scopes=scopes, all_or_nothing=all_or_nothing, jobs=jobs
+        )
+
+    def apply_plan(
+        self,
+        plan: Plan,
+        plan_id: str | None = None,
+        *,
+        single_transaction: bool = False,
+        require_proof: Path | None = None,
+        on_progress: apply_mod.Progress | None = None,
+    ) -> ApplyResult:
+        """Write a reviewed plan exactly (refused if stale, or while the kill-switch is
+        off). ``require_proof``: a proof report that must have passed for this plan on
+        this database, driven as the role that applies."""
+        apply_mod.ensure_enabled(self.settings)
+        plan_id = plan_id or plan.id
+        if require_proof is not None:
+            from iucut.prove import check_proof_report
+
+            check_proof_report(require_proof, plan_id, self.provider, role=self.settings.apply_role)
+        return apply_mod.apply_plan(
+            self.settings,
+            self.provider,
+            plan,
+            plan_id,
+            single_transaction=single_transaction,
+            on_progress=on_progress,
+        )
+
+    def apply_documents(
+        self,
+        items: Iterable[CutDocument | IucutError],
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        all_or_nothing: bool = False,
+        on_progress: apply_mod.Progress | None = None,
+        jobs: int | None = 1,
+    ) -> ApplyResult:
+        """Plan and write documents cut already, each under its lock (refused while the
+        kill-switch is off)."""
+        apply_mod.ensure_enabled(self.settings)
         return apply_mod.apply_documents(
-            settings,
+            self.settings,
             self.provider,
             items,
-            prune_scopes=scopes,
+            prune_scopes=prune_scopes,
             all_or_nothing=all_or_nothing,
+            on_progress=on_progress,
+            jobs=jobs,
+        )
+
+    def apply_digests(
+        self,
+        digests: Iterable[Digest | IucutError],
+        recut: apply_mod.Recut,
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        all_or_nothing: bool = False,
+        on_progress: apply_mod.Progress | None = None,
+        jobs: int | None = 1,
+    ) -> ApplyResult:
+        """Write documents from the digests of a first pass (see
+        :func:`iucut.apply.apply_digests`): those up to date are skipped unread, only the
+        others are cut again by ``recut`` as they are written (refused while the
+        kill-switch is off)."""
+        apply_mod.ensure_enabled(self.settings)
+        return apply_mod.apply_digests(
+            self.settings,
+            self.provider,
+            digests,
+            recut,
+            prune_scopes=prune_scopes,
+            all_or_nothing=all_or_nothing,
+            on_progress=on_progress,
             jobs=jobs,
         )
 

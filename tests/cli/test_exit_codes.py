@@ -300,6 +300,7 @@ def test_each_condition_exits_with_its_documented_code(
     assert "Traceback" not in proc.stderr
     if code not in (0, 2):
         assert proc.stderr.strip(), "a failure says what happened on stderr"
+        assert "iucut: error: iucut:" not in proc.stderr, "the prefix is said once"
         assert not proc.stdout.lstrip().startswith('{"error"')
 
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from factory import make_unit
 from iucut.errors import PlanFileError
 from iucut.planfile import plan_to_dict, read_plan, write_plan
 from iucut.report import render
@@ -33,24 +34,16 @@ FP = Fingerprint("7312345678901234567", "kb", "public", 2)
 
 
 def unit(code: str, heading: str, body: str, *, parent: str | None = "NS", depth: int = 1) -> Unit:
-    return Unit(
-        "NS",
+    return make_unit(
         code,
-        parent,
-        "article",
-        "1",
-        1,
-        depth,
-        1,
-        heading.strip("# \n"),
-        heading,
-        body,
-        content_hash(heading, body),
-        "a.md",
-        1,
-        2,
-        0,
-        10,
+        parent=parent,
+        heading=heading,
+        body=body,
+        kind="article",
+        label="1",
+        depth=depth,
+        title=heading.strip("# \n"),
+        byte_end=10,
     )
 
 

@@ -16,7 +16,7 @@ import click
 from iucut import apply as apply_mod
 from iucut import dangling as dangling_mod
 from iucut import digests as digests_mod
-from iucut import plan_state, planfile
+from iucut import planfile
 from iucut.apply import Recut
 from iucut.cli import (
     Context,
@@ -35,10 +35,10 @@ from iucut.cli import (
 )
 from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import Sources, iter_sources
-from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.plan import Digest, digest_of
 from iucut.report.model import summary_line
+from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
 
 FOLLOW_KEY = "iucut.follow_symlinks"
@@ -385,17 +385,10 @@ def _make_plan(
     active units the plan would leave dangling."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
-    provider = open_provider(ctx.settings)
-    conn = provider.connect(autocommit=True)
-    try:
-        with progress(not as_json, "planning") as bar:
-            the_plan = plan_state.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
-            alike = plan_state.lookalikes(conn, the_plan, items)
-        broken = dangling_mod.dangling(
-            conn, the_plan, (d for d in items if isinstance(d, CutDocument))
-        )
-    finally:
-        conn.close()
+    store = Store(ctx.settings)
+    with progress(not as_json, "planning") as bar:
+        the_plan = store.plan_documents(items, prune_scopes=scopes, on_progress=bar)
+    alike, broken = store.review(the_plan, items)
     for warning in alike:
         note(f"iucut: warning: {warning}")
     return the_plan, items, alike, list(broken)
@@ -472,24 +465,19 @@ def apply_cmd(
     if single_transaction and plan_file is None:
         raise click.UsageError("--single-transaction needs --plan FILE (the plan to apply)")
     shown: list[Digest | IucutError] = []
-    provider = open_provider(settings)
+    store = Store(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
             raise click.UsageError("--require-proof needs --plan FILE (the plan it proved)")
         if paths:
             raise click.UsageError("give either PATHs or --plan, not both")
         the_plan, plan_id = planfile.read_plan(plan_file)
-        if require_proof is not None:
-            from iucut.prove import check_proof_report
-
-            check_proof_report(require_proof, plan_id, provider, role=settings.apply_role)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_plan(
-                settings,
-                provider,
+            result = store.apply_plan(
                 the_plan,
                 plan_id,
                 single_transaction=single_transaction,
+                require_proof=require_proof,
                 on_progress=bar,
             )
     else:
@@ -498,9 +486,7 @@ def apply_cmd(
         # it is written: memory is a few documents, not the corpus
         shown, recut = digest_sources(ctx, paths, glob, root, show=not as_json)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_digests(
-                settings,
-                provider,
+            result = store.apply_digests(
                 shown,
                 recut,
                 prune_scopes=scopes,
