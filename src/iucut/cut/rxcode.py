@@ -8,8 +8,11 @@ and lazy repeats, lookaround). A pattern using something the program form does n
 have (conditionals, the ASCII or LOCALE flag, variable-width lookbehind) is refused:
 :class:`Unsupported`, which configuration reports as a :class:`~iucut.errors.ConfigError`.
 
-A program is a flat list of ints; ``rx.c`` documents each instruction. Group ``g``
-(1-based) is marks ``2g`` and ``2g + 1``.
+A program is a flat list of ints: the number of marks it sets, then instructions
+(``rx.c`` documents each). Group ``g`` (1-based) is marks ``2g`` and ``2g + 1``. A
+pattern that cannot match the empty string starts with FIRST: the ASCII characters a
+match can start with and the ranges of the others (or any other); most rules are tried
+on texts they cannot match, and this rejects them at their first character.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import array
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import _sre
@@ -24,7 +28,8 @@ from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
 # Instructions (keep in step with rx.c).
-END, CHAR, SET, AT, MARK, BRANCH, JUMP, REPEAT_ONE, REPEAT, UNTIL, ASSERT, ATOMIC, GROUPREF = range(13)
+(END, CHAR, SET, AT, MARK, BRANCH, JUMP, REPEAT_ONE, REPEAT, UNTIL, ASSERT, ATOMIC, GROUPREF,
+ FIRST) = range(14)
 # AT kinds
 BEGIN, BEGIN_LINE, END_TEXT, END_LINE, END_STRING, BOUNDARY, NOT_BOUNDARY = range(7)
 # SET flags and categories (category * 2 + negated)
@@ -80,6 +85,10 @@ def compile_pattern(pattern: re.Pattern[str]) -> Program:
     if 2 * parsed.state.groups > MAX_MARKS:
         raise Unsupported(f"more than {MAX_MARKS // 2 - 1} groups")
     out = _Emitter()
+    out.code[0] = 2 * parsed.state.groups
+    first, empty = _first(parsed, flags)
+    if first is not None and not empty:
+        out.first(first)
     out.sequence(parsed, flags)
     out.emit(END)
     return Program(array.array("i", out.code).tobytes(), dict(parsed.state.groupdict))
@@ -89,8 +98,9 @@ class _Emitter:
     """Writes the instructions of a parsed pattern (one method per kind of node)."""
 
     def __init__(self) -> None:
-        self.code: list[int] = []
+        self.code: list[int] = [0]  # the number of marks
         self.repeats = 0
+        self.rest: list[tuple[Any, int]] | None = []  # what follows the node emitted
 
     def emit(self, *ints: int) -> int:
         """Append instructions; the position of the first."""
@@ -99,8 +109,44 @@ class _Emitter:
         return at
 
     def sequence(self, items: Any, flags: int) -> None:
-        for op, av in items:
-            self.node(op, av, flags)
+        outer = self.rest
+        try:
+            for k, (op, av) in enumerate(items):
+                self.rest = None if outer is None else [(items[k + 1 :], flags), *outer]
+                self.node(op, av, flags)
+        finally:
+            self.rest = outer
+
+    def inside(self, rest: list[tuple[Any, int]] | None, body: Any) -> None:
+        """Emit ``body()`` with ``rest`` as what follows it (None: unknown)."""
+        outer, self.rest = self.rest, rest
+        try:
+            body()
+        finally:
+            self.rest = outer
+
+    def guard(self) -> None:
+        """FIRST of what follows (when known and never empty): a repeat tries only the
+        counts after which it can go on."""
+        found: First = (0, frozenset())
+        for items, flags in self.rest or []:
+            first, empty = _first(items, flags)
+            if first is None:
+                return
+            found = _union(found, first)
+            if not empty:
+                self.first(found)
+                return
+
+    def first(self, found: First) -> None:
+        bits, other = found
+        words = [(bits >> (32 * k)) & 0xFFFFFFFF for k in range(4)]
+        self.emit(FIRST, *(w - (1 << 32) if w >= 1 << 31 else w for w in words))
+        if other is None:
+            self.emit(-1)
+        else:
+            spans = _merged(set(), sorted(other))
+            self.emit(len(spans), *(x for span in spans for x in span))
 
     def node(self, op: Any, av: Any, flags: int) -> None:
         if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY):
@@ -116,7 +162,7 @@ class _Emitter:
         elif op in (c.ASSERT, c.ASSERT_NOT):
             self.lookaround(op is c.ASSERT_NOT, av, flags)
         elif op is c.ATOMIC_GROUP:
-            self.atomic(lambda: self.sequence(av, flags))
+            self.atomic(lambda: self.inside([], lambda: self.sequence(av, flags)))
         elif op is c.GROUPREF:
             self.emit(GROUPREF, av, 1 if flags & c.SRE_FLAG_IGNORECASE else 0)
         else:
@@ -157,11 +203,26 @@ class _Emitter:
             self.emit(MARK, 2 * number + 1)
 
     def branch(self, alternatives: Any, flags: int) -> None:
-        """BRANCH n start_1 .. start_n, then each alternative ending in JUMP to the end."""
-        at = self.emit(BRANCH, len(alternatives), *([0] * len(alternatives)))
+        """BRANCH n t start_1 .. start_n (t: 128 masks follow, one per ASCII character: the
+        alternatives it can start), then each alternative (FIRST when it has one) ending
+        in JUMP to the end."""
+        n = len(alternatives)
+        firsts = [_first(items, flags) for items in alternatives]
+        masks = [0] * 128
+        for k, (first, empty) in enumerate(firsts[:32]):
+            for ch in range(128):
+                if first is None or empty or first[0] >> ch & 1:
+                    masks[ch] |= 1 << k
+        table = n > 1
+        at = self.emit(BRANCH, n, int(table), *([0] * n))
+        if table:
+            self.emit(*(m - (1 << 32) if m >= 1 << 31 else m for m in masks))
         jumps = []
         for k, items in enumerate(alternatives):
-            self.code[at + 2 + k] = len(self.code)
+            self.code[at + 3 + k] = len(self.code)
+            first, empty = firsts[k]
+            if first is not None and not empty:
+                self.first(first)  # rx.c skips an alternative that cannot start here
             self.sequence(items, flags)
             jumps.append(self.emit(JUMP, 0))
         for j in jumps:
@@ -170,22 +231,23 @@ class _Emitter:
     def repeat(self, op: Any, av: Any, flags: int) -> None:
         lo, hi, items = av
         if op is c.POSSESSIVE_REPEAT:
-            self.atomic(lambda: self.repeat(c.MAX_REPEAT, av, flags))
+            self.atomic(lambda: self.inside([], lambda: self.repeat(c.MAX_REPEAT, av, flags)))
             return
         greedy = 1 if op is c.MAX_REPEAT else 0
         top = UNBOUNDED if hi is c.MAXREPEAT else hi
         if len(items) == 1 and items[0][0] in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY):
             # REPEAT_ONE min max greedy next, then one character class
             at = self.emit(REPEAT_ONE, lo, top, greedy, 0)
-            self.sequence(items, flags)
+            self.inside(None, lambda: self.sequence(items, flags))
             self.code[at + 4] = len(self.code)
+            self.guard()
             return
         if self.repeats == MAX_REPEATS:
             raise Unsupported(f"more than {MAX_REPEATS} repeated groups")
         # REPEAT id min max greedy next, the body, UNTIL (position of the REPEAT)
         at = self.emit(REPEAT, self.repeats, lo, top, greedy, 0)
         self.repeats += 1
-        self.sequence(items, flags)
+        self.inside(None, lambda: self.sequence(items, flags))
         self.emit(UNTIL, at)
         self.code[at + 5] = len(self.code)
 
@@ -200,7 +262,7 @@ class _Emitter:
             width = lo
         kind = (1 if negated else 0) | (2 if direction < 0 else 0)
         at = self.emit(ASSERT, kind, width, 0)
-        self.sequence(items, flags)
+        self.inside([], lambda: self.sequence(items, flags))
         self.emit(END)
         self.code[at + 3] = len(self.code)
 
@@ -262,3 +324,83 @@ def _merged(codes: set[int], ranges: list[tuple[int, int]]) -> list[tuple[int, i
         else:
             out.append((lo, hi))
     return out
+
+
+#: The characters a match can start with: ASCII ones as bits, and the ranges of the
+#: others (None: any other).
+First = tuple[int, frozenset[tuple[int, int]] | None]
+
+
+def _union(a: First, b: First) -> First:
+    other = None if a[1] is None or b[1] is None else a[1] | b[1]
+    return a[0] | b[0], other
+
+
+def _first(items: Any, flags: int) -> tuple[First | None, bool]:
+    """(the first characters of a match of ``items`` (None: any), whether it can be empty)."""
+    found: First = (0, frozenset())
+    for op, av in items:
+        first, empty = _first_node(op, av, flags)
+        if first is None:
+            return None, False
+        found = _union(found, first)
+        if not empty:
+            return found, False
+    return found, True
+
+
+def _first_node(op: Any, av: Any, flags: int) -> tuple[First | None, bool]:
+    if op in (c.LITERAL, c.NOT_LITERAL, c.IN, c.ANY):
+        return _first_chars(*_char_class(op, av, flags)), False
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return (0, frozenset()), True
+    if op is c.SUBPATTERN:
+        return _first(av[3], (flags | av[1]) & ~av[2])
+    if op is c.ATOMIC_GROUP:
+        return _first(av, flags)
+    if op is c.BRANCH:
+        found: First = (0, frozenset())
+        empty = False
+        for items in av[1]:
+            first, can = _first(items, flags)
+            if first is None:
+                return None, False
+            found, empty = _union(found, first), empty or can
+        return found, empty
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        first, empty = _first(av[2], flags)
+        return first, empty or av[0] == 0
+    return None, False  # a backreference: anything
+
+
+def _first_chars(negate: int, icase: int, ranges: list[tuple[int, int]], cats: list[int]) -> First:
+    """The characters one class matches, as :data:`First` (exact for ASCII)."""
+    bits = 0
+    for ch in range(128):
+        low = _sre.unicode_tolower(ch) if icase else ch
+        yes = any(lo <= low <= hi for lo, hi in ranges) or any(_category(k, ch) for k in cats)
+        if yes != bool(negate):
+            bits |= 1 << ch
+    if negate or cats:
+        return bits, None
+    if icase:  # the characters whose lower case is a member (all beyond the BMP)
+        lowered = _lowered()
+        others = {ch for lo, hi in ranges for low in range(lo, hi + 1) for ch in lowered.get(low, ())}
+        return bits, frozenset([(ch, ch) for ch in others] + [(0x10000, 0x10FFFF)])
+    return bits, frozenset((max(lo, 128), hi) for lo, hi in ranges if hi >= 128)
+
+
+@lru_cache(maxsize=1)
+def _lowered() -> dict[int, list[int]]:
+    """For each lower case, the characters of the BMP beyond ASCII that lower to it."""
+    out: dict[int, list[int]] = {}
+    for ch in range(128, 0x10000):
+        out.setdefault(_sre.unicode_tolower(ch), []).append(ch)
+    return out
+
+
+def _category(cat: int, ch: int) -> bool:
+    """rx.c's category test on an ASCII character."""
+    char = chr(ch)
+    yes = (char.isdecimal(), char.isspace(), char.isalnum() or char == "_", char == "\n")[cat >> 1]
+    return yes != bool(cat & 1)

@@ -1,14 +1,19 @@
 /* The label matcher: a backtracking matcher for the programs iucut/cut/rxcode.py makes
  * of re patterns, with re's semantics (Modules/_sre/sre_lib.h): the rest of the program
  * is the continuation, so a choice (alternative, repeat count) is a recursive call and
- * failure returns to the last choice. Instructions (ints; "next" is a position):
+ * failure returns to the last choice. A program is the number of marks it sets, then
+ * instructions (ints; "next" is a position):
  *
+ *   FIRST b0 b1 b2 b3 nr (lo hi)*nr   the next character is an ASCII one of bitmap b or
+ *                             in a range (nr -1: any other); it is not consumed
  *   END                       the (sub)match succeeds here
  *   CHAR c                    the code point c
  *   SET flags nr nc (lo hi)*nr cat*nc   a class (flags: 1 negated, 2 lower the char first)
  *   AT kind                   ^ \A $ \Z \b \B (rxcode: BEGIN ... NOT_BOUNDARY)
  *   MARK k                    mark k = here (groups: 2g, 2g + 1)
- *   BRANCH n start*n          alternatives, each ends in JUMP
+ *   BRANCH n t start*n [mask*128]  alternatives, each ends in JUMP (and may start with
+ *                             FIRST); t: the masks of the alternatives each ASCII
+ *                             character can start follow
  *   JUMP next
  *   REPEAT_ONE min max greedy next, CHAR or SET   a repeated class (max -1: unbounded)
  *   REPEAT id min max greedy next, body, UNTIL at  a repeated group
@@ -21,7 +26,7 @@
 #include <structmember.h>
 
 enum { END, CHAR, SET, AT, MARK, BRANCH, JUMP, REPEAT_ONE, REPEAT, UNTIL, ASSERT, ATOMIC,
-       GROUPREF };
+       GROUPREF, FIRST };
 enum { BEGIN, BEGIN_LINE, END_TEXT, END_LINE, END_STRING, BOUNDARY, NOT_BOUNDARY };
 #define RX_DEPTH 2000
 
@@ -78,6 +83,22 @@ static int at(const iu_rx *x, int kind, Py_ssize_t pos)
 
 static int run(iu_rx *x, int pc, Py_ssize_t pos);
 
+/* FIRST at p: whether the character c can start what follows. */
+static inline int first_char(const int *p, Py_UCS4 c)
+{
+    if (c < 128)
+        return ((uint32_t)p[1 + (c >> 5)] >> (c & 31)) & 1;
+    for (int k = 0; k < p[5]; k++)
+        if (c >= (Py_UCS4)p[6 + 2 * k] && c <= (Py_UCS4)p[7 + 2 * k])
+            return 1;
+    return p[5] < 0;
+}
+
+static inline int first_ok(const iu_rx *x, const int *p, Py_ssize_t pos)
+{
+    return pos < x->n && first_char(p, ch(x, pos));
+}
+
 /* A repeated class from pos: try each count, most first (greedy) or fewest first. */
 static int repeat_one(iu_rx *x, const int *p, Py_ssize_t pos)
 {
@@ -87,8 +108,12 @@ static int repeat_one(iu_rx *x, const int *p, Py_ssize_t pos)
         count++;
     if (count < min)
         return 0;
+    const int *next = x->code + p[4];
     for (Py_ssize_t k = 0; k <= count - min; k++) {
-        int r = run(x, p[4], pos + (p[3] ? count - k : min + k));
+        Py_ssize_t at = pos + (p[3] ? count - k : min + k);
+        if (next[0] == FIRST && !first_ok(x, next, at))
+            continue; /* what follows cannot start here */
+        int r = run(x, p[4], at);
         if (r)
             return r;
     }
@@ -156,11 +181,20 @@ static int step(iu_rx *x, int pc, Py_ssize_t pos)
                 x->mark[p[1]] = old;
             return r;
         }
-        case BRANCH:
-            for (int k = 0; k < p[1]; k++)
-                if ((r = run(x, p[2 + k], pos)))
+        case BRANCH: {
+            /* p[2]: a table of 128 masks follows the starts: the alternatives an ASCII
+             * character can start (bit k: alternative k) */
+            Py_UCS4 c = pos < x->n ? ch(x, pos) : 0x110000;
+            uint32_t mask = p[2] && c < 128 ? (uint32_t)p[3 + p[1] + c] : ~(uint32_t)0;
+            for (int k = 0; k < p[1]; k++) {
+                const int *alt = code + p[3 + k];
+                if ((k < 32 && !((mask >> k) & 1)) || (alt[0] == FIRST && !first_ok(x, alt, pos)))
+                    continue;
+                if ((r = run(x, p[3 + k], pos)))
                     return r;
+            }
             return 0;
+        }
         case JUMP:
             pc = p[1];
             break;
@@ -207,6 +241,11 @@ static int step(iu_rx *x, int pc, Py_ssize_t pos)
             pc += 3;
             break;
         }
+        case FIRST:
+            if (!first_ok(x, p, pos))
+                return 0;
+            pc += 6 + 2 * (p[5] > 0 ? p[5] : 0);
+            break;
         default:
             return -1;
         }
@@ -230,11 +269,14 @@ int iu_rx_match(iu_rx *x, const iu_program *prog, int kind, const void *data, Py
     x->data = data;
     x->n = n;
     x->code = prog->code;
+    if (prog->code[1] == FIRST && (pos >= n || !first_char(prog->code + 1, PyUnicode_READ(kind, data, pos))))
+        return 0; /* most rules, most texts */
     x->depth = 0;
-    for (int k = 0; k < RX_MARKS; k++)
+    x->marks = prog->code[0];
+    for (int k = 0; k < x->marks; k++)
         x->mark[k] = -1;
     x->mark[0] = pos;
-    return run(x, 0, pos);
+    return run(x, 1, pos);
 }
 
 int iu_rx_fallback(const iu_program *prog, PyObject *text, Py_ssize_t pos)
@@ -259,8 +301,9 @@ static PyObject *program_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                                      &g[0], &g[1], &g[2], &g[3]))
         return NULL;
     iu_program *self = NULL;
-    if (code.len == 0 || code.len % sizeof(int)) {
-        PyErr_SetString(PyExc_ValueError, "a program is a non-empty array of ints");
+    if (code.len < 2 * (Py_ssize_t)sizeof(int) || code.len % sizeof(int) ||
+        ((int *)code.buf)[0] < 2 || ((int *)code.buf)[0] > RX_MARKS) {
+        PyErr_SetString(PyExc_ValueError, "not a program of iucut.cut.rxcode");
         goto done;
     }
     for (int k = 0; k < 4; k++)
@@ -309,7 +352,7 @@ static PyObject *program_match(iu_program *self, PyObject *args)
     x.mark[1] = x.end;
     PyObject *out = PyTuple_New(RX_MARKS);
     for (int k = 0; out != NULL && k < RX_MARKS; k++) {
-        PyObject *v = PyLong_FromSsize_t(x.mark[k]);
+        PyObject *v = PyLong_FromSsize_t(k < x.marks ? x.mark[k] : -1);
         if (v == NULL)
             Py_CLEAR(out);
         else

@@ -28,6 +28,7 @@ typedef struct {
     Py_ssize_t count[RX_REPEATS], last[RX_REPEATS];
     Py_ssize_t end; /* where the match ended */
     int depth;
+    int marks; /* how many of mark are in use */
 } iu_rx;
 
 /* Match ``prog`` at ``pos`` of the text: 1 matched (rx->mark, rx->end set), 0 not,
