@@ -562,7 +562,9 @@ def test_generated_markdown_scans_to_the_same_marks(text: str) -> None:
     assert c_marks(s, start, None) == py_marks(s, start, CAND, None)
     assert c_marks(s, start, NATIVE_CUSTOM_HINT) == py_marks(s, start, CUSTOM_CAND, CUSTOM_HINT)
     custom_cand, custom_hint = cutter._patterns(r"\d|Art")
-    assert c_marks(s, start, cutter._program(custom_hint)) == py_marks(s, start, custom_cand, custom_hint)
+    assert c_marks(s, start, cutter._program(custom_hint)) == py_marks(
+        s, start, custom_cand, custom_hint
+    )
 
 
 @examples(1_000)
@@ -742,7 +744,7 @@ def test_programs_match_as_re_on_other_constructs(pattern: str, text: str) -> No
 def test_unsupported_constructs_are_refused_in_configuration() -> None:
     """A configured rule whose pattern the core cannot run is a ConfigError naming it."""
     bad = {"kind": "article", "head": r"(?P<label>\d+)(?(label)a|b)"}
-    with pytest.raises(ConfigError, match="labels.xx: a label pattern may not use"):
+    with pytest.raises(ConfigError, match=r"labels\.xx: a label pattern may not use"):
         profiles.configured({"labels": {"xx": [bad]}})
 
 

@@ -11,7 +11,9 @@ ACCELERATED: int
 
 class Program:
     pattern: Pattern[str]
-    def __init__(self, code: bytes, pattern: Pattern[str], groups: tuple[int, int, int, int]) -> None: ...
+    def __init__(
+        self, code: bytes, pattern: Pattern[str], groups: tuple[int, int, int, int]
+    ) -> None: ...
     def match(self, text: str, pos: int = 0) -> Any: ...
 
 class Scan:

@@ -371,8 +371,10 @@ _BUILTIN_STARTS = starts(PROFILES)
 def _program(pattern: re.Pattern[str]) -> Any:
     """``pattern`` compiled for the core's matcher (see :mod:`iucut.cut.rxcode`)."""
     program = compile_pattern(pattern)
-    groups = tuple(program.group(name) for name in ("label", "num", "word", "label2"))
-    return _core.Program(program.code, pattern, groups)
+    group = program.group
+    return _core.Program(
+        program.code, pattern, (group("label"), group("num"), group("word"), group("label2"))
+    )
 
 
 def _rule_specs(prof: Profile) -> tuple[tuple[Any, ...], ...]:

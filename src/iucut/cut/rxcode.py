@@ -17,19 +17,32 @@ on texts they cannot match, and this rejects them at their first character.
 
 from __future__ import annotations
 
+import _sre  # type: ignore[import-not-found]
 import array
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import _sre
 from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
+from typing import Any
 
 # Instructions (keep in step with rx.c).
-(END, CHAR, SET, AT, MARK, BRANCH, JUMP, REPEAT_ONE, REPEAT, UNTIL, ASSERT, ATOMIC, GROUPREF,
- FIRST) = range(14)
+(
+    END,
+    CHAR,
+    SET,
+    AT,
+    MARK,
+    BRANCH,
+    JUMP,
+    REPEAT_ONE,
+    REPEAT,
+    UNTIL,
+    ASSERT,
+    ATOMIC,
+    GROUPREF,
+    FIRST,
+) = range(14)
 # AT kinds
 BEGIN, BEGIN_LINE, END_TEXT, END_LINE, END_STRING, BOUNDARY, NOT_BOUNDARY = range(7)
 # SET flags and categories (category * 2 + negated)
@@ -316,7 +329,7 @@ def _char_class(op: Any, av: Any, flags: int) -> tuple[int, int, list[tuple[int,
 
 def _merged(codes: set[int], ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Code points and ranges as few sorted, disjoint ranges."""
-    spans = sorted([(ch, ch) for ch in codes] + [tuple(r) for r in ranges])  # type: ignore[misc]
+    spans = sorted([(ch, ch) for ch in codes] + [(lo, hi) for lo, hi in ranges])
     out: list[tuple[int, int]] = []
     for lo, hi in spans:
         if out and lo <= out[-1][1] + 1:
@@ -385,7 +398,9 @@ def _first_chars(negate: int, icase: int, ranges: list[tuple[int, int]], cats: l
         return bits, None
     if icase:  # the characters whose lower case is a member (all beyond the BMP)
         lowered = _lowered()
-        others = {ch for lo, hi in ranges for low in range(lo, hi + 1) for ch in lowered.get(low, ())}
+        others = {
+            ch for lo, hi in ranges for low in range(lo, hi + 1) for ch in lowered.get(low, ())
+        }
         return bits, frozenset([(ch, ch) for ch in others] + [(0x10000, 0x10FFFF)])
     return bits, frozenset((max(lo, 128), hi) for lo, hi in ranges if hi >= 128)
 
