@@ -29,15 +29,14 @@ from iucut.errors import (
     IucutError,
     StalePlan,
 )
-from iucut.plan import (
+from iucut.plan import retire_document, with_stored_profile
+from iucut.plan_state import (
     plan_document,
     plan_for_values,
     read_documents,
     read_fingerprint,
     read_units,
-    retire_document,
     triage,
-    with_stored_profile,
 )
 from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
 from iucut.validate import require_row

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from iucut import apply as apply_mod
-from iucut import browse, feed
-from iucut import plan as plan_mod
+from iucut import browse, feed, plan_state
 from iucut.apply import ApplyResult
 from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings
@@ -183,7 +182,7 @@ class Store:
         items = self.cut(given, glob=glob, root=root)
         scopes = _prune_scopes(given, root) if prune else None
         with self.reading() as conn:
-            return plan_mod.make_plan(conn, items, prune_scopes=scopes)
+            return plan_state.make_plan(conn, items, prune_scopes=scopes)
 
     def prove(self, plan: Plan, *, observer_role: str | None = None) -> ProofReport:
         """The rollback-only proof of ``plan`` (writes nothing; runs with the switch off)."""
@@ -343,7 +342,7 @@ class Store:
     def database_tag(self) -> str:
         """The digest of this database's identity that its cursors carry."""
         with self.reading() as conn:
-            return feed.database_tag(plan_mod.read_fingerprint(conn))
+            return feed.database_tag(plan_state.read_fingerprint(conn))
 
 
 def _prune_scopes(paths: Sequence[Path], root: PathLike | None) -> list[str]:
