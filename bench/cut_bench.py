@@ -40,6 +40,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -263,6 +264,7 @@ def builds(other: Path, rounds: int, scratch: Path) -> None:
     for case in cases:
         ratio = best[(a, case)]["cpu"] / best[(b, case)]["cpu"]
         print(f"# {case}: this build is {ratio:.2f}x {a} (throughput ratio)")
+    shutil.rmtree(tmp)
 
 
 def measure(tool: str, files: list[Path], scratch: Path) -> dict[str, float]:
