@@ -572,7 +572,7 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
             ri = match_rule(b, heading ? in->heads : in->lines, text, &label);
         if (ri == -2)
             goto fail_text;
-    matched:
+    matched:;
         int level = is_line ? PLAIN_LEVEL : mark->level;
         if (ri < 0 && is_line) {
             Py_XDECREF(text);
