@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint typecheck bench clean
+.PHONY: demo test test-fast test-citus lint typecheck bench clean
 
 # setup.py and the C sources too: pip builds the compiled cutter core into the checkout.
 $(STAMP): pyproject.toml setup.py $(wildcard src/iucut/cut/ccore/*)
@@ -24,6 +24,12 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The tests on a local Citus cluster (coordinator + 2 workers, tests/citus): Citus is
+# built into the system PostgreSQL 15 first (about 10 minutes once, then a no-op).
+test-citus: $(STAMP)
+	bash ../shared/vendor/citus/build.sh
+	$(BIN)/python -m pytest -q -m citus tests/citus $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

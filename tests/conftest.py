@@ -255,7 +255,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses a database fixture ``db`` (and CLI runners ``cli``)."""
+    """Mark every test that uses a database fixture ``db`` (and CLI runners ``cli``).
+
+    The tests marked ``citus`` run only when a ``-m`` expression names them (``make
+    test-citus``): the default run needs no Citus. Selected, they fail without it."""
+    if "citus" not in (config.option.markexpr or ""):
+        kept = [i for i in items if i.get_closest_marker("citus") is None]
+        if len(kept) != len(items):
+            config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+            items[:] = kept
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if names & DB_FIXTURES:

@@ -196,6 +196,8 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
         ).fetchone()
         assert found is not None
         moved = int(found["moved"])
+    # the search configuration of the versions written next (trigger of schema 0014)
+    conn.query("search_profile_set", profile=doc.profile)
     row = conn.query(
         "apply_document",
         run_id=run_id,

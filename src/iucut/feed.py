@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from iucut.db.connector import Connection
+from iucut.distributed import refuse_feed
 from iucut.errors import CursorRefused, NotFound
 from iucut.plan_state import read_fingerprint
 from iucut.units import Fingerprint
@@ -238,6 +239,7 @@ def read_changes(
     """The changes after ``since`` (None: from the beginning), at most ``limit`` of them."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
+    refuse_feed(conn)
     tag = database_tag(read_fingerprint(conn))
     start = resolve(conn, since, tag)
     return read_from(conn, start, tag, limit=limit)
@@ -255,6 +257,7 @@ def read_from(conn: Connection, start: Position, tag: str, *, limit: int) -> Cha
 
 def head(conn: Connection) -> Cursor:
     """A cursor after the last committed change (to start following from now)."""
+    refuse_feed(conn)
     row = conn.query("feed_head").fetchone()
     assert row is not None
     return cursor_of(conn, Position(int(row["commit_seq"]), int(row["event_id"])))

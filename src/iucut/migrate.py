@@ -19,6 +19,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from iucut import distributed
 from iucut.config import Roles, identifier
 from iucut.db import queries
 from iucut.db.connector import Connection
@@ -55,6 +56,7 @@ class MigrationResult:
     roles: bool = False
     hardened: bool = False
     notes: tuple[str, ...] = ()
+    distributed: dict[str, Any] | None = None  # what migrate --distributed did (Citus)
 
     @property
     def up_to_date(self) -> bool:
@@ -193,10 +195,15 @@ def _register(conn: Connection, schema: str, objects: set[tuple[str, str]], vers
         )
 
 
-def _apply_one(conn: Connection, schema: str, migration: Migration, owner: str) -> bool:
-    """Apply one migration and its record in one transaction; False if already applied."""
+def _apply_one(
+    conn: Connection, schema: str, migration: Migration, owner: str, citus: bool = False
+) -> bool:
+    """Apply one migration and its record in one transaction; False if already applied.
+    ``citus``: the schema is distributed (its tables' triggers are Citus's to allow)."""
     with conn.transaction():
         _begin(conn, schema)
+        if citus:
+            distributed.run_script(conn, queries.get("settings", schema, distributed.LAYOUT_SQL))
         if migration.version in _applied(conn, schema):
             return False  # a concurrent migrate applied it while we waited for the lock
         as_owner = bool(
@@ -205,7 +212,10 @@ def _apply_one(conn: Connection, schema: str, migration: Migration, owner: str) 
         if as_owner:
             conn.execute(_sql("set_role", schema), {"role": owner})
         before = _objects(conn, schema)
-        conn.executescript(queries.substitute(migration.sql, schema))
+        if citus:  # Citus forwards DDL text to the workers one command at a time
+            distributed.run_script(conn, queries.substitute(migration.sql, schema))
+        else:
+            conn.executescript(queries.substitute(migration.sql, schema))
         conn.execute(_sql("search_path", schema))  # a migration may have changed it
         _register(conn, schema, _objects(conn, schema) - before, migration.version)
         if as_owner:
@@ -218,7 +228,12 @@ def _apply_one(conn: Connection, schema: str, migration: Migration, owner: str) 
 
 
 def _apply_roles(
-    conn: Connection, schema: str, roles: Roles, known: list[Migration], harden: bool
+    conn: Connection,
+    schema: str,
+    roles: Roles,
+    known: list[Migration],
+    harden: bool,
+    citus: bool = False,
 ) -> None:
     names = [identifier(n, "function") for n in owner_only_functions(known)]
     owner_only = "ARRAY[" + ", ".join(f"'{n}'" for n in names) + "]::text[]"
@@ -231,12 +246,17 @@ def _apply_roles(
             "@reader@": identifier(roles.reader, "role"),
             "@database@": database,  # quoted by quote_ident()
             "@owner_only@": owner_only,
+            # roles are global: in a database with Citus every schema's owner logs in
+            "@owner_login@": "true" if distributed.citus_version(conn) else "false",
         }
         for section in ("roles", "harden") if harden else ("roles",):
             sql = queries.get(section, schema, ROLES_SQL)
             for token, value in tokens.items():
                 sql = sql.replace(token, value)
-            conn.executescript(sql)
+            if citus:  # Citus forwards DDL text to the workers one command at a time
+                distributed.run_script(conn, sql)
+            else:
+                conn.executescript(sql)
 
 
 def migrate(
@@ -247,11 +267,15 @@ def migrate(
     harden: bool = False,
     owner: str | None = None,
     directory: Path | None = None,
+    distribute: bool = False,
 ) -> MigrationResult:
     """Bring ``schema`` up to date; with ``roles``, (re)apply the roles and privileges.
 
     ``owner``: the owner role to run migrations as when it exists (default: the roles'
     owner or ``iucut_owner``). ``directory``: another migrations folder (tests).
+    ``distribute``: then lay the schema out for Citus (:mod:`iucut.distributed`; an error
+    without Citus, checked before any migration runs). A schema laid out so before keeps
+    its layout through later migrations.
     """
     identifier(schema, "schema")
     if harden and roles is None:
@@ -272,6 +296,10 @@ def migrate(
         if fresh:
             _register(conn, schema, _objects(conn, schema) - before, 0)
         state = _check(_applied(conn, schema), known)
+        citus = distributed.is_distributed(conn, schema)
+    if distribute and not citus:
+        with conn.transaction():
+            distributed.require_citus(conn)
     if state.problems:
         raise MigrationError(
             "; ".join(state.problems), hint="never edit an applied migration: add a new one"
@@ -279,11 +307,18 @@ def migrate(
     applied = [
         m.filename
         for m in known
-        if m.version not in state.applied and _apply_one(conn, schema, m, owner)
+        if m.version not in state.applied and _apply_one(conn, schema, m, owner, citus)
     ]
+    laid_out: dict[str, Any] | None = None
+    if distribute:
+        laid_out = distributed.distribute(conn, schema).to_dict()
+    elif citus and applied:
+        with conn.transaction():
+            _begin(conn, schema)
+            distributed.refresh_functions(conn, schema)
     notes: list[str] = []
     if roles is not None:
-        _apply_roles(conn, schema, roles, known, harden)
+        _apply_roles(conn, schema, roles, known, harden, citus or laid_out is not None)
     elif applied and _owner_exists(conn, schema, owner):
         notes.append("roles are set up: run `iucut migrate --roles` to grant the new objects")
     final = status(conn, schema, directory=directory)
@@ -294,6 +329,7 @@ def migrate(
         roles=roles is not None,
         hardened=harden,
         notes=tuple(notes),
+        distributed=laid_out,
     )
 
 

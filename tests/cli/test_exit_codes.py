@@ -236,6 +236,9 @@ CONDITIONS += [
         lambda c: c.run("changes", "--since", "iuc1.0000000000000000.1.1"),
     ),
     ("a role that can write", "mcp", 25, lambda c: c.run("mcp", "--role", "postgres")),
+    ("a query without words", "search", 32, lambda c: c.applied().run("search", "?! --")),
+    ("no unit matches", "search", 33, lambda c: c.applied().run("search", "zebra")),
+    ("no Citus", "migrate --distributed", 36, lambda c: c.run("migrate", "--distributed")),
 ]
 
 #: Codes no row above produces, and why (a new exit code must get a row or a reason).
@@ -245,6 +248,8 @@ NOT_HERE = {
     12: "a document that does not round-trip is a cutter bug (tests/unit/test_cut_roundtrip.py)",
     130: "Ctrl-C: tests/cli/test_failures.py::test_interrupted_apply_lists_what_was_written",
     141: "a closed stdout: tests/cli/test_failures.py::test_closed_stdout_is_a_quiet_exit",
+    37: "the change feed on a schema distributed with Citus needs a Citus cluster: "
+    "tests/citus/test_distributed.py::test_the_feed_is_refused_on_a_distributed_schema",
     30: "plan --strict-refs needs an applied document whose references a change breaks: "
     "tests/db/test_refs.py::test_strict_refs_rejects_a_plan_that_breaks_references",
 }

@@ -329,6 +329,7 @@ def _register() -> None:
         "mcp",
         "project",
         "refs",
+        "search",
     ):
         try:
             importlib.import_module(f"iucut.cli.{name}")

@@ -140,6 +140,13 @@ def _print_migration(result: MigrationResult, target: Target, schema: str) -> No
             "roles:    owner, execution and reader roles and their privileges set"
             + (" (hardened: no TEMP for PUBLIC)" if result.hardened else "")
         )
+    if result.distributed is not None:
+        d = result.distributed
+        state = "laid out now" if d["laid_out_now"] else "already laid out"
+        click.echo(
+            f"citus:    {state}: distributed by doc_path on {d['workers']} worker(s) "
+            f"(Citus {d['citus_version']})"
+        )
     for line in result.notes:
         note(f"iucut: {line}")
 
@@ -158,9 +165,17 @@ def _print_migration(result: MigrationResult, target: Target, schema: str) -> No
     help="With --roles: database-wide hardening (REVOKE TEMPORARY ON DATABASE and "
     "CREATE ON SCHEMA public FROM PUBLIC).",
 )
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="On a Citus coordinator: then lay the schema out for Citus (tables distributed "
+    "by document, run and control tables replicated; data kept). An error without Citus.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def migrate_cmd(ctx: Context, with_roles: bool, harden: bool, as_json: bool) -> None:
+def migrate_cmd(
+    ctx: Context, with_roles: bool, harden: bool, distributed: bool, as_json: bool
+) -> None:
     """Apply the pending schema migrations (each in its own transaction, checksummed)."""
     if harden and not with_roles:
         raise click.UsageError("--harden needs --roles")
@@ -174,11 +189,32 @@ def migrate_cmd(ctx: Context, with_roles: bool, harden: bool, as_json: bool) -> 
             roles=settings.roles if with_roles else None,
             harden=harden,
             owner=settings.roles.owner,
+            distribute=distributed,
         )
+        searched = _search_configs(conn, settings)
     if as_json:
-        echo_json({**result.to_dict(), "schema": settings.schema, "target": target.display})
+        echo_json(
+            {
+                **result.to_dict(),
+                "schema": settings.schema,
+                "target": target.display,
+                "search_configs": searched,
+            }
+        )
     else:
         _print_migration(result, target, settings.schema)
+        for profile, config in searched.items():
+            click.echo(f"search:   profile {profile} now indexed with {config}")
+
+
+def _search_configs(conn: Connection, settings: Settings) -> dict[str, str]:
+    """iucut.yaml's ``search:`` mapping (profile → text-search configuration), written."""
+    mapping = settings.config.get("search")
+    if not mapping:
+        return {}
+    from iucut.search import set_configs
+
+    return set_configs(conn, mapping)
 
 
 # -- freeze ----------------------------------------------------------------------------

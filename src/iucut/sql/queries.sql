@@ -74,7 +74,8 @@ SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.ordina
        u.depth, u.position, u.state, u.current_version, u.content_hash,
        u.created_at, u.updated_at, v.title, v.raw_heading, v.body, v.line_start, v.line_end
   FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+  JOIN @schema@.unit_version v
+    ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = %(code)s
 
 -- name: unit_children
@@ -87,7 +88,7 @@ SELECT code, kind, label, state, current_version
 SELECT v.version, v.title, v.raw_heading, v.body, v.content_hash, v.doc_path,
        v.line_start, v.line_end, v.run_id, v.created_at
   FROM @schema@.unit_version v
-  JOIN @schema@.information_unit u ON u.unit_id = v.unit_id
+  JOIN @schema@.information_unit u ON u.doc_path = v.doc_path AND u.unit_id = v.unit_id
  WHERE u.code = %(code)s
  ORDER BY v.version
 
@@ -101,7 +102,8 @@ SELECT l.event, l.from_version, l.to_version, l.detail, l.run_id, l.actor, l.at
 -- name: export_document
 SELECT v.raw_heading, v.body
   FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+  JOIN @schema@.unit_version v
+    ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.doc_path = %(doc_path)s AND u.state = 'active'
  ORDER BY u.position
 
@@ -237,7 +239,7 @@ SELECT (SELECT count(*) FROM @schema@.unit_version) AS versions,
 SELECT u.doc_path, u.code, v.version, v.content_hash AS stored, h.actual,
        count(*) OVER () AS total
   FROM @schema@.unit_version v
-  JOIN @schema@.information_unit u ON u.unit_id = v.unit_id
+  JOIN @schema@.information_unit u ON u.doc_path = v.doc_path AND u.unit_id = v.unit_id
  CROSS JOIN LATERAL (
        SELECT pg_catalog.encode(pg_catalog.sha256('iu1'::bytea || '\x00'::bytea
               || pg_catalog.convert_to(v.raw_heading, 'UTF8') || '\x00'::bytea
@@ -252,7 +254,7 @@ SELECT u.doc_path, u.code, u.current_version AS version, u.content_hash AS store
        v.content_hash AS actual, count(*) OVER () AS total
   FROM @schema@.information_unit u
   LEFT JOIN @schema@.unit_version v
-    ON v.unit_id = u.unit_id AND v.version = u.current_version
+    ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE v.content_hash IS DISTINCT FROM u.content_hash
  ORDER BY u.doc_path, u.code
  LIMIT %(limit)s
@@ -265,7 +267,8 @@ WITH text AS (
            pg_catalog.convert_to(string_agg(v.raw_heading || v.body, ''
                                             ORDER BY u.position, u.code), 'UTF8') AS bytes
       FROM @schema@.information_unit u
-      JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+      JOIN @schema@.unit_version v
+        ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
      WHERE u.state = 'active'
      GROUP BY u.doc_path
 ), actual AS (
@@ -437,7 +440,8 @@ SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.ordina
        u.depth, u.position, u.current_version AS version, u.content_hash,
        v.title, v.raw_heading, v.body, v.line_start, v.line_end
   FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+  JOIN @schema@.unit_version v
+    ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
   JOIN @schema@.iu_document d ON d.doc_path = u.doc_path
  WHERE u.state = 'active' AND d.state = 'active'
    AND (%(doc)s::text IS NULL OR d.doc_path = %(doc)s OR d.namespace = %(doc)s)
@@ -448,7 +452,8 @@ SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.label, u.ordina
 -- level per call: an index lookup each, where a recursive query hashed the whole table).
 SELECT u.code, u.parent_code, v.title
   FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+  JOIN @schema@.unit_version v
+    ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY(%(codes)s)
 
 -- name: units_search
@@ -456,7 +461,8 @@ SELECT u.code, u.parent_code, v.title
 SELECT u.code, u.doc_path, u.kind, u.label, u.current_version AS version, v.title,
        left(v.raw_heading || v.body, 300) AS excerpt
   FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+  JOIN @schema@.unit_version v
+    ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.state = 'active'
    AND strpos(lower(v.raw_heading || v.body), lower(%(text)s)) > 0
  ORDER BY u.doc_path, u.position
@@ -522,7 +528,8 @@ SELECT session_user AS role,
 -- reviewer sees what changes: only these units' versions are read.
 SELECT u.code, v.title, v.raw_heading, v.body
   FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+  JOIN @schema@.unit_version v
+    ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY(%(codes)s)
 
 -- name: document_profiles
@@ -581,5 +588,73 @@ SELECT u.code AS source, u.doc_path, r.text, r.target_code
 -- The current title and body of units (a plan's revised and retired codes).
 SELECT u.code, u.label, v.title, v.body
   FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+  JOIN @schema@.unit_version v
+    ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY (%(codes)s::text[]);
+
+-- name: search_profile_set
+-- The label profile of the document the write path is about to write, for this
+-- transaction: the BEFORE INSERT trigger on unit_version picks its search configuration.
+SELECT pg_catalog.set_config('iucut.profile', coalesce(%(profile)s, ''), true) AS profile;
+
+-- name: search_configs
+-- The text-search configuration of each label profile (0014), and simple for the others.
+SELECT c.profile, c.config::text AS config
+  FROM @schema@.iu_search_config c
+ UNION ALL
+SELECT NULL, 'pg_catalog.simple'
+ ORDER BY 1 NULLS LAST;
+
+-- name: search_config_set
+-- `iucut migrate` with a `search:` mapping in iucut.yaml: a profile's configuration, for
+-- versions written from now on (an unknown configuration is an error of the server).
+WITH used AS (
+    INSERT INTO @schema@.iu_search_config_used (config)
+    VALUES (%(config)s::regconfig)
+    ON CONFLICT (config) DO NOTHING
+)
+INSERT INTO @schema@.iu_search_config (profile, config)
+VALUES (%(profile)s, %(config)s::regconfig)
+ON CONFLICT (profile) DO UPDATE SET config = EXCLUDED.config
+ WHERE @schema@.iu_search_config.config IS DISTINCT FROM EXCLUDED.config
+RETURNING profile, config::text AS config;
+
+-- name: search_query_words
+-- Whether the query yields lexemes under at least one configuration in use.
+SELECT coalesce(bool_or(pg_catalog.numnode(pg_catalog.websearch_to_tsquery(c.config,
+                                                                         %(text)s)) > 0),
+                false) AS has_words
+  FROM @schema@.iu_search_config_used AS c;
+
+-- name: units_search_ranked
+-- Full-text search over the current versions of active units: the query is parsed once
+-- per configuration in use (websearch syntax: words, "phrases", or, -not) and each version
+-- is matched with its own configuration through the GIN index; ranked by ts_rank_cd
+-- (title words weigh more), with a snippet of the body, matches marked **like this**.
+WITH q AS (
+    SELECT c.config, pg_catalog.websearch_to_tsquery(c.config, %(text)s) AS query
+      FROM @schema@.iu_search_config_used AS c
+), hits AS (
+    SELECT u.code, u.namespace, u.doc_path, u.kind, u.label, u.position,
+           u.current_version AS version, v.title, v.body, q.config, q.query,
+           pg_catalog.ts_rank_cd(v.search_vector, q.query, 1) AS rank
+      FROM q
+      JOIN @schema@.unit_version v
+        ON v.search_vector OPERATOR(pg_catalog.@@) q.query AND v.search_config = q.config
+      JOIN @schema@.information_unit u
+        ON u.doc_path = v.doc_path AND u.unit_id = v.unit_id
+       AND u.current_version = v.version AND u.state = 'active'
+     WHERE pg_catalog.numnode(q.query) > 0
+       AND (%(namespace)s::text IS NULL OR u.namespace = %(namespace)s::text)
+       AND (%(kind)s::text IS NULL OR u.kind = %(kind)s::text)
+     ORDER BY rank DESC, u.code
+     LIMIT %(limit)s
+)
+SELECT code, namespace, doc_path, kind, label, version, title,
+       pg_catalog.round(rank::numeric, 6)::float8 AS rank,
+       pg_catalog.ts_headline(config, CASE WHEN pg_catalog.btrim(body, E' \t\r\n') = '' THEN title
+                                           ELSE body END, query,
+                              'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, '
+                              'MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+  FROM hits
+ ORDER BY rank DESC, code;

@@ -4,6 +4,7 @@
 --   @owner@ @exec@ @reader@ @schema@   role and schema names (lower-case identifiers)
 --   @database@                         the current database, quoted
 --   @owner_only@                       text[] of function names never granted to exec
+--   @owner_login@                      true in a database with Citus, else false
 -- It touches only the iucut roles, the iucut schema and the objects the migrations
 -- created (the registry @schema@.iucut_object), never other objects of a shared schema.
 -- The runner sets search_path = pg_catalog, pg_temp.
@@ -20,7 +21,9 @@ BEGIN
         RAISE EXCEPTION 'iucut: run migrate --roles as an administrator, not as %', CURRENT_USER
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    FOR r IN SELECT * FROM (VALUES ('@owner@', false), ('@exec@', true), ('@reader@', true))
+    -- (the owner logs in only in a database with Citus: Citus opens its connections to
+    -- the workers as the role that runs the statement, the owner inside the functions)
+    FOR r IN SELECT * FROM (VALUES ('@owner@', @owner_login@), ('@exec@', true), ('@reader@', true))
                         AS v(name, login)
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.name) THEN
