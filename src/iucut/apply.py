@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,7 +32,8 @@ from iucut.errors import (
     IucutError,
     StalePlan,
 )
-from iucut.plan import retire_document, with_stored_profile
+from iucut.parallel import resolve_jobs
+from iucut.plan import Digest, retire_document, with_stored_profile
 from iucut.plan_state import (
     plan_document,
     plan_for_values,
@@ -37,6 +41,7 @@ from iucut.plan_state import (
     read_fingerprint,
     read_units,
     triage,
+    triage_digests,
 )
 from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
 from iucut.validate import require_row
@@ -223,6 +228,15 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
             document=json.dumps({"doc_path": doc.doc_path}, ensure_ascii=False),
             refs=json.dumps(list(doc.references), ensure_ascii=False),
         )
+    if doc.action != "retire" and doc.effective_date is not None:
+        # stored with the document version this transaction recorded (iucut.asof)
+        conn.query(
+            "set_effective_date",
+            run_id=run_id,
+            doc_path=doc.doc_path,
+            date=doc.effective_date,
+            key=doc.effective_key or "",
+        )
     return result
 
 
@@ -257,11 +271,15 @@ def apply_documents(
     prune_scopes: Sequence[str] | None = None,
     all_or_nothing: bool = False,
     on_progress: Progress | None = None,
+    jobs: int | None = 1,
 ) -> ApplyResult:
     """Apply cut documents: each is planned and written under its lock, in one transaction.
 
     Planning under the lock makes concurrent cutters converge instead of colliding: the
-    second one finds the document already at the new state and skips it.
+    second one finds the document already at the new state and skips it. ``jobs``:
+    documents written at once, each writer on its own connection (None or 0: one per CPU
+    available; 1 with ``all_or_nothing``, which stops at the first failure). The results
+    are in the order of ``documents`` whatever the number of writers.
     """
     ensure_enabled(settings)  # before any connection: the provider must see 0 calls
     started = time.monotonic()
@@ -272,50 +290,202 @@ def apply_documents(
         # A read-only first pass over the document hashes: what is already up to date
         # needs no run at all. Each document is planned again under its lock below.
         found = triage(conn, items, prune_scopes=prune_scopes)
-        if found.rejected and all_or_nothing:
-            raise ContractError(
-                f"{len(found.rejected)} document(s) cannot be cut; nothing was written "
-                "(--all-or-nothing)",
-            )
-        todo: list[tuple[str, CutDocument | None]] = [(d.path, d) for d in found.todo]
+        todo: list[tuple[str, CutDocument | IucutError | None]] = [(d.path, d) for d in found.todo]
         todo += [(path, None) for path in found.prune]
-        results = [DocumentResult(doc.path, "skipped") for doc in found.skipped]
-        if not todo:
-            return ApplyResult(None, tuple(results), found.rejected, time.monotonic() - started)
-        with conn.transaction():
-            run_id = begin_run(conn, "apply", meta={"documents": len(todo)})
-        status = "finished"
-        try:
-            for n, (path, doc) in enumerate(todo, 1):
-                results.append(_apply_one(conn, run_id, path, doc))
-                if on_progress is not None:
-                    on_progress(n, len(todo), path)
-                if all_or_nothing and results[-1].status in ("failed", "rejected"):
-                    break
-        except KeyboardInterrupt as exc:
-            status = INTERRUPTED
-            raise interrupted(conn, run_id, results, len(todo)) from exc
-        except BaseException:
-            status = "failed"
-            raise
-        finally:
-            rejected = found.rejected + tuple(
-                Rejected(r.doc_path, r.error or "") for r in results if r.status == "rejected"
-            )
-            kept = tuple(r for r in results if r.status != "rejected")
-            result = ApplyResult(run_id, kept, rejected, time.monotonic() - started)
-            if status == "finished" and result.failed:
-                status = "failed"
-            _finish_quietly(conn, run_id, status, result.counts)
-        return result
+        skipped = [d.path for d in found.skipped]
+        return _write_all(
+            settings,
+            provider,
+            conn,
+            (found.rejected, skipped),
+            iter(todo),
+            len(todo),
+            started,
+            all_or_nothing=all_or_nothing,
+            on_progress=on_progress,
+            jobs=jobs,
+        )
     finally:
         conn.close()
 
 
+#: Cuts the documents of these paths again, in this order (each a document or its error).
+Recut = Callable[[Sequence[str]], Iterable[CutDocument | IucutError]]
+
+
+def apply_digests(
+    settings: Settings,
+    provider: ConnectionProvider,
+    digests: Iterable[Digest | IucutError],
+    recut: Recut,
+    *,
+    prune_scopes: Sequence[str] | None = None,
+    all_or_nothing: bool = False,
+    on_progress: Progress | None = None,
+    jobs: int | None = 1,
+) -> ApplyResult:
+    """:func:`apply_documents` from the digests of a first pass over the corpus (see
+    :class:`~iucut.plan.Digest`): the documents already up to date are skipped from
+    their digests alone, and only the others are cut again, by ``recut``, as they are
+    written. The client holds the digests and a few documents, not the corpus."""
+    ensure_enabled(settings)  # before any connection: the provider must see 0 calls
+    started = time.monotonic()
+    conn = provider.connect(user=settings.apply_role, autocommit=True)
+    try:
+        plan_for_values(conn)
+        found = triage_digests(conn, digests, prune_scopes=prune_scopes)
+        paths = [d.path for d in found.todo]
+
+        def todo() -> Iterator[tuple[str, CutDocument | IucutError | None]]:
+            for path, item in zip(paths, recut(paths), strict=True):
+                yield path, item
+            for path in found.prune:
+                yield path, None
+
+        return _write_all(
+            settings,
+            provider,
+            conn,
+            (found.rejected, [d.path for d in found.skipped]),
+            todo(),
+            len(paths) + len(found.prune),
+            started,
+            all_or_nothing=all_or_nothing,
+            on_progress=on_progress,
+            jobs=jobs,
+        )
+    finally:
+        conn.close()
+
+
+def _write_all(
+    settings: Settings,
+    provider: ConnectionProvider,
+    conn: Connection,
+    triaged: tuple[tuple[Rejected, ...], list[str]],
+    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
+    count: int,
+    started: float,
+    *,
+    all_or_nothing: bool,
+    on_progress: Progress | None,
+    jobs: int | None,
+) -> ApplyResult:
+    """Write the ``count`` documents of ``todo`` in one run (none: no run), each in its
+    own transaction, on ``jobs`` connections; ``triaged``: the documents rejected and
+    the paths skipped by the triage."""
+    rejected_before, skipped = triaged
+    if rejected_before and all_or_nothing:
+        raise ContractError(
+            f"{len(rejected_before)} document(s) cannot be cut; nothing was written "
+            "(--all-or-nothing)",
+        )
+    results = [DocumentResult(path, "skipped") for path in skipped]
+    if not count:
+        return ApplyResult(None, tuple(results), rejected_before, time.monotonic() - started)
+    with conn.transaction():
+        run_id = begin_run(conn, "apply", meta={"documents": count})
+    status = "finished"
+    writers = 1 if all_or_nothing else min(resolve_jobs(jobs), count)
+    try:
+        if writers > 1:
+            _apply_concurrently(
+                settings, provider, conn, run_id, todo, count, writers, results, on_progress
+            )
+        for n, (path, doc) in enumerate(todo if writers <= 1 else (), 1):
+            results.append(_apply_one(conn, run_id, path, doc))
+            if on_progress is not None:
+                on_progress(n, count, path)
+            if all_or_nothing and results[-1].status in ("failed", "rejected"):
+                break
+    except KeyboardInterrupt as exc:
+        status = INTERRUPTED
+        raise interrupted(conn, run_id, results, count) from exc
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        rejected = rejected_before + tuple(
+            Rejected(r.doc_path, r.error or "") for r in results if r.status == "rejected"
+        )
+        kept = tuple(r for r in results if r.status != "rejected")
+        result = ApplyResult(run_id, kept, rejected, time.monotonic() - started)
+        if status == "finished" and result.failed:
+            status = "failed"
+        _finish_quietly(conn, run_id, status, result.counts)
+    return result
+
+
+def _apply_concurrently(
+    settings: Settings,
+    provider: ConnectionProvider,
+    conn: Connection,
+    run_id: str,
+    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
+    count: int,
+    writers: int,
+    results: list[DocumentResult],
+    on_progress: Progress | None,
+) -> None:
+    """Write the documents of ``todo`` on ``writers`` connections at once (``conn`` and
+    more), each document in its own transaction under its lock as :func:`_apply_one`
+    does; their results are appended to ``results`` in the order of ``todo``. At most
+    two documents a writer are in flight (``todo`` may cut them as it goes).
+
+    The server works on one document per connection: on several cores, several
+    documents are written at the same time. When one document stops the run (a freeze,
+    a lost connection) or on Ctrl-C, what is queued is dropped, the documents being
+    written are finished (each is whole either way) and their results kept."""
+    conns = [conn]
+    free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+    free.put(conn)
+
+    def write(path: str, doc: CutDocument | IucutError | None) -> DocumentResult:
+        mine = free.get()
+        try:
+            return _apply_one(mine, run_id, path, doc)
+        finally:
+            free.put(mine)
+
+    pool = ThreadPoolExecutor(writers, thread_name_prefix="iucut-apply")
+    pending: deque[Future[DocumentResult]] = deque()
+    done = 0
+
+    def take() -> None:
+        nonlocal done
+        results.append(pending.popleft().result())
+        done += 1
+        if on_progress is not None:
+            on_progress(done, count, results[-1].doc_path)
+
+    try:
+        for _ in range(writers - 1):
+            extra = provider.connect(user=settings.apply_role, autocommit=True)
+            conns.append(extra)
+            plan_for_values(extra)
+            free.put(extra)
+        for path, doc in todo:
+            pending.append(pool.submit(write, path, doc))
+            if len(pending) >= 2 * writers:
+                take()
+        while pending:
+            take()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:  # written by another writer before the stop
+            if future.done() and not future.cancelled() and future.exception() is None:
+                results.append(future.result())
+        for extra in conns[1:]:
+            with contextlib.suppress(IucutError):
+                extra.close()
+
+
 def _apply_one(
-    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | None
+    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | IucutError | None
 ) -> DocumentResult:
     """Plan one document under its lock and write it, in one transaction."""
+    if isinstance(doc, IucutError):  # it could not be cut again (changed, removed)
+        return DocumentResult(doc_path, "rejected", error=doc.message)
     try:
         with conn.transaction():
             # the control row first, then the document: the order every writer keeps

@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from iucut.asof import effective_date
 from iucut.cut.cutter import recut
 from iucut.errors import ContractError, IucutError
 from iucut.refs import document_references, references_payload
@@ -47,13 +49,49 @@ def cut_digest(doc: CutDocument) -> str:
     return h.hexdigest()
 
 
-def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument) -> bool:
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What a first pass over a corpus keeps of a cut document: its identity, hashes and
+    warnings, no text (a few hundred bytes, whatever the size of the document). Apply
+    decides from these which documents to write, then cuts those again one at a time:
+    the client holds a few documents, not the corpus."""
+
+    path: str
+    namespace: str
+    doc_hash: str
+    cut_digest: str
+    units: int
+    profile: str | None = None
+    profile_source: str | None = None
+    warnings: tuple[str, ...] = ()
+    #: read from the cut cache (:mod:`iucut.digests`), not cut now
+    cached: bool = field(default=False, compare=False)
+
+
+def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:
+    """The digest of a cut document (an error stays as it is)."""
+    if isinstance(doc, IucutError):
+        return doc
+    return Digest(
+        doc.path,
+        doc.namespace,
+        doc.doc_hash,
+        cut_digest(doc),
+        len(doc.units),
+        doc.profile,
+        doc.profile_source,
+        doc.warnings,
+    )
+
+
+def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument | Digest) -> bool:
     """Whether the database already holds ``doc`` exactly as cut now (skip it unread)."""
     return (
         db_doc is not None
         and db_doc["state"] == "active"
         and db_doc["doc_hash"] == doc.doc_hash
-        and db_doc.get("cut_digest") == cut_digest(doc)
+        and db_doc.get("cut_digest")
+        == (doc.cut_digest if isinstance(doc, Digest) else cut_digest(doc))
         and (doc.profile is None or db_doc.get("profile") == doc.profile)
     )
 
@@ -229,6 +267,11 @@ def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]
     )
 
 
+def _config_of(doc: CutDocument) -> Mapping[str, Any] | None:
+    """The configuration mapping a document was cut with (None: the defaults)."""
+    return doc.config if isinstance(doc.config, Mapping) else None
+
+
 def _placement(u: Unit | UnitState) -> tuple[Any, ...]:
     return (u.ordinal, u.depth, u.position, u.kind, u.label)
 
@@ -240,6 +283,7 @@ def _document_plan(
     changes: tuple[Change, ...],
     unchanged: int,
 ) -> DocumentPlan:
+    effective = effective_date(doc.front_matter, _config_of(doc))
     return DocumentPlan(
         doc_path=doc.path,
         namespace=doc.namespace,
@@ -258,6 +302,8 @@ def _document_plan(
         profile=db_doc.get("profile") if action == "skip" and db_doc is not None else doc.profile,
         expect_profile=None if db_doc is None else db_doc.get("profile"),
         references=() if action == "skip" else tuple(references_payload(document_references(doc))),
+        effective_date=None if effective is None else effective[0],
+        effective_key=None if effective is None else effective[1],
     )
 
 

@@ -12,6 +12,7 @@ from iucut._version import __version__
 from iucut.db.connector import Connection
 from iucut.errors import ContractError, IucutError, NotFound
 from iucut.plan import (
+    Digest,
     _document_plan,
     _drop_shared_namespaces,
     _under,
@@ -258,18 +259,49 @@ class Triage:
     current: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # rows read, by path
 
 
+@dataclass(frozen=True)
+class DigestTriage:
+    """:class:`Triage` of digests."""
+
+    todo: tuple[Digest, ...]
+    skipped: tuple[Digest, ...]
+    prune: tuple[str, ...]
+    rejected: tuple[Rejected, ...]
+    current: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def triage(
     conn: Connection,
     documents: Iterable[CutDocument | IucutError],
     *,
     prune_scopes: Sequence[str] | None = None,
 ) -> Triage:
+    return _triage(conn, documents, prune_scopes)  # type: ignore[return-value]
+
+
+def triage_digests(
+    conn: Connection,
+    documents: Iterable[Digest | IucutError],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+) -> DigestTriage:
+    """:func:`triage` of the digests of a first pass (no text held): a document whose
+    profile was only detected and differs from the stored one is to do (apply cuts it
+    again with the stored profile under its lock, and skips it if nothing changed)."""
+    return _triage(conn, documents, prune_scopes)  # type: ignore[return-value]
+
+
+def _triage(
+    conn: Connection,
+    documents: Iterable[CutDocument | Digest | IucutError],
+    prune_scopes: Sequence[str] | None,
+) -> Triage | DigestTriage:
     """Split documents into those to write and those already up to date (read-only).
 
     Apply uses this instead of a full plan: each document is planned again under its
     lock anyway, so the first pass only needs the document hashes.
     """
-    docs: list[CutDocument] = []
+    docs: list[Any] = []
     rejected: list[Rejected] = []
     for item in documents:
         if isinstance(item, IucutError):
@@ -278,9 +310,12 @@ def triage(
             docs.append(item)
     docs = _drop_shared_namespaces(docs, rejected)
     db_docs = read_documents(conn, [d.path for d in docs])
-    docs = [with_stored_profile(doc, db_docs.get(doc.path)) for doc in docs]
-    todo: list[CutDocument] = []
-    skipped: list[CutDocument] = []
+    docs = [
+        doc if isinstance(doc, Digest) else with_stored_profile(doc, db_docs.get(doc.path))
+        for doc in docs
+    ]
+    todo: list[Any] = []
+    skipped: list[Any] = []
     for doc in docs:
         current = db_docs.get(doc.path)
         if is_current(current, doc):
@@ -294,4 +329,5 @@ def triage(
             path = row["doc_path"]
             if path not in present and any(_under(path, s) for s in prune_scopes):
                 prune.append(path)
-    return Triage(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)
+    kind = DigestTriage if any(isinstance(d, Digest) for d in docs) else Triage
+    return kind(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)

@@ -57,6 +57,12 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
         "counts": doc.counts,
         "changes": [_change_to_dict(c) for c in doc.changes],
         "references": list(doc.references),
+        # only when there is one: plans of documents without one read as they did
+        **(
+            {"effective_date": doc.effective_date, "effective_key": doc.effective_key}
+            if doc.effective_date is not None
+            else {}
+        ),
     }
 
 
@@ -142,6 +148,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 for c in d["changes"]
             ),
             references=tuple(d.get("references") or ()),
+            effective_date=d.get("effective_date"),
+            effective_key=d.get("effective_key"),
         )
         for d in data["documents"]
     )

@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from iucut import apply as apply_mod
-from iucut import browse, feed, plan_state
+from iucut import asof, browse, feed, plan_state
 from iucut import search as search_mod
 from iucut.apply import ApplyResult
+from iucut.asof import DocumentAt, Point
 from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings
 from iucut.cutting import DEFAULT_GLOB, iter_cut
@@ -164,16 +165,23 @@ class Store:
     # ---------------------------------------------------------------- write path
 
     def cut(
-        self, paths: Iterable[PathLike], *, glob: str = DEFAULT_GLOB, root: PathLike | None = None
+        self,
+        paths: Iterable[PathLike],
+        *,
+        glob: str = DEFAULT_GLOB,
+        root: PathLike | None = None,
+        jobs: int | None = 1,
     ) -> list[CutDocument | IucutError]:
         """Cut the sources as the CLI does (this store's configuration); a bad document
-        is an error in the list and the others go on."""
+        is an error in the list and the others go on. ``jobs``: worker processes (None
+        or 0: one per CPU available); the list is in source order for any number."""
         return list(
             iter_cut(
                 paths,
                 glob=glob,
                 root=root,
                 config=self.settings.config,
+                jobs=jobs,
             )
         )
 
@@ -184,11 +192,12 @@ class Store:
         glob: str = DEFAULT_GLOB,
         root: PathLike | None = None,
         prune: bool = False,
+        jobs: int | None = 1,
     ) -> Plan:
         """What apply would do (reads only). ``plan.id`` is its id; ``prune`` retires the
-        documents missing from the given folders."""
+        documents missing from the given folders; ``jobs``: worker processes cutting."""
         given = [Path(p) for p in paths]
-        items = self.cut(given, glob=glob, root=root)
+        items = self.cut(given, glob=glob, root=root, jobs=jobs)
         scopes = _prune_scopes(given, root) if prune else None
         with self.reading() as conn:
             return plan_state.make_plan(conn, items, prune_scopes=scopes)
@@ -208,8 +217,13 @@ class Store:
         root: PathLike | None = None,
         prune: bool = False,
         all_or_nothing: bool = False,
+        jobs: int | None = 1,
     ) -> ApplyResult:
         """Write a reviewed plan exactly (refused if stale), or cut and apply paths.
+
+        ``jobs`` (paths only): worker processes cutting, and connections writing
+        documents at once (None or 0: one per CPU available). A reviewed plan is written
+        on one connection: it holds the locks of all its documents from its checks on.
 
         Refused (ExecutionDisabled) while the kill-switch is off. ``execution=True`` turns
         it on for this call only, ``False`` keeps it off whatever the environment says;
@@ -226,18 +240,34 @@ class Store:
         if isinstance(plan, Plan):
             return apply_mod.apply_plan(settings, self.provider, plan, plan.id)
         paths = [Path(p) for p in plan]
-        items = self.cut(paths, glob=glob, root=root)
+        items = self.cut(paths, glob=glob, root=root, jobs=jobs)
         scopes = _prune_scopes(paths, root) if prune else None
         return apply_mod.apply_documents(
-            settings, self.provider, items, prune_scopes=scopes, all_or_nothing=all_or_nothing
+            settings,
+            self.provider,
+            items,
+            prune_scopes=scopes,
+            all_or_nothing=all_or_nothing,
+            jobs=jobs,
         )
 
     # ---------------------------------------------------------------- reads
 
-    def show(self, code: str) -> UnitView:
-        """A unit: its current version, parent, children and state (NotFound if none)."""
+    def show(
+        self,
+        code: str,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> UnitView:
+        """A unit: its current version, parent, children and state (NotFound if none).
+
+        ``as_of`` (a run id or prefix, or a time) and ``in_force_on`` (a date): the unit as
+        it stood at that point (iucut.asof)."""
         with self.reading() as conn:
-            return browse.show(conn, code)
+            if as_of is None and in_force_on is None:
+                return browse.show(conn, code)
+            return asof.show(conn, asof.resolve(conn, as_of, in_force_on), code)
 
     def history(self, code: str) -> History:
         """Every version and lifecycle event of a unit."""
@@ -245,25 +275,63 @@ class Store:
             return browse.history(conn, code)
 
     def references(
-        self, code: str, *, cited_by: bool = False, version: int | None = None
+        self,
+        code: str,
+        *,
+        cited_by: bool = False,
+        version: int | None = None,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
     ) -> list[dict[str, Any]]:
         """The references a unit makes (its current version, or ``version``), or with
-        ``cited_by`` the active units whose references point at it (iucut.refs)."""
+        ``cited_by`` the active units whose references point at it (iucut.refs);
+        ``as_of`` / ``in_force_on``: those of the versions at that point."""
         from iucut.refs import read_references
 
         with self.reading() as conn:
-            return read_references(conn, code, cited_by=cited_by, version=version)
+            if as_of is None and in_force_on is None:
+                return read_references(conn, code, cited_by=cited_by, version=version)
+            point = asof.resolve(conn, as_of, in_force_on)
+            return asof.references(conn, point, code, cited_by=cited_by)
 
-    def export(self, doc: str) -> Export:
-        """A document (by path or namespace) rebuilt from the database, byte for byte."""
+    def export(
+        self,
+        doc: str,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> Export:
+        """A document (by path or namespace) rebuilt from the database, byte for byte;
+        ``as_of`` / ``in_force_on``: exactly as it was applied at that point."""
         with self.reading() as conn:
-            path, text = browse.export(conn, doc)
+            if as_of is None and in_force_on is None:
+                path, text = browse.export(conn, doc)
+            else:
+                path, text = asof.export(conn, asof.resolve(conn, as_of, in_force_on), doc)
         return Export(path, text)
 
     def ls(self, doc: str | None = None) -> list[DocumentInfo]:
         """The documents: all, or those of a namespace, a path, or a folder of paths."""
         with self.reading() as conn:
             return browse.ls(conn, doc)
+
+    def ls_at(
+        self,
+        doc: str | None = None,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> list[DocumentAt]:
+        """The documents as they stood at a point (``as_of``) or as in force on a date."""
+        with self.reading() as conn:
+            return asof.ls(conn, asof.resolve(conn, as_of, in_force_on), doc)
+
+    def point(
+        self, as_of: str | datetime | None = None, in_force_on: str | date | None = None
+    ) -> Point:
+        """The point ``as_of`` names (the resolution every ``--as-of`` read uses)."""
+        with self.reading() as conn:
+            return asof.resolve(conn, as_of, in_force_on)
 
     def units(self, doc: str | None = None) -> list[CurrentUnit]:
         """The current version of every active unit (of one document or namespace), in

@@ -251,6 +251,9 @@ class DocumentPlan:
     expect_profile: str | None = None  # the profile stored with it (None: none yet)
     # rows for fn_iu_set_references (iucut.refs.references_payload); () when skipped
     references: tuple[dict[str, Any], ...] = ()
+    # the effective date the front matter carries (ISO) and its key (iucut.asof); None: none
+    effective_date: str | None = None
+    effective_key: str | None = None
 
     @property
     def counts(self) -> dict[str, int]:

@@ -592,6 +592,89 @@ SELECT u.code, u.label, v.title, v.body
     ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY (%(codes)s::text[]);
 
+-- name: asof_run_commit
+-- The last commit in which a run recorded a document version (NULL: it recorded none).
+SELECT max(c.commit_seq) AS commit_seq
+  FROM @schema@.iu_document_version d
+  JOIN @schema@.iu_commit c ON c.xid = d.xid
+ WHERE d.run_id = %(run_id)s::uuid AND c.commit_seq IS NOT NULL
+
+-- name: asof_commit_at
+-- The last commit at or before a time, the first run, and the upgrade to schema 15 (the
+-- commit of its baseline document versions, NULL when there was nothing to record).
+SELECT coalesce((SELECT max(c.commit_seq) FROM @schema@.iu_commit c
+                  WHERE c.commit_seq > 0 AND c.committed_at <= %(at)s), 0) AS commit_seq,
+       (SELECT min(r.started_at) FROM @schema@.iu_run r) AS first_run_at
+
+-- name: asof_baseline
+-- The commit of the document versions migration 0015 recorded (NULL: none were).
+SELECT c.commit_seq, c.committed_at
+  FROM @schema@.iu_document_version d
+  JOIN @schema@.iu_commit c ON c.xid = d.xid
+ WHERE d.baseline
+ ORDER BY d.doc_version_id
+ LIMIT 1
+
+-- name: asof_commit_time
+SELECT committed_at FROM @schema@.iu_commit WHERE commit_seq = %(commit_seq)s
+
+-- name: asof_documents
+-- Each document's last version committed at or before commit %(commit_seq)s (NULL: every
+-- commit), with its effective date; with %(in_force_on)s, the last such version whose
+-- effective date is on or before that date instead. ``doc``: a namespace, a path, or a
+-- folder the paths start with (NULL: every document).
+SELECT DISTINCT ON (d.doc_path)
+       d.doc_version_id, d.doc_path, d.namespace, d.state, d.doc_hash, d.size_bytes,
+       d.version_ids, d.codes, d.parent_codes, d.baseline, d.run_id, c.commit_seq,
+       c.committed_at, e.effective_date, e.source_key, r.status AS run_status
+  FROM @schema@.iu_document_version d
+  JOIN @schema@.iu_commit c ON c.xid = d.xid
+  LEFT JOIN @schema@.iu_document_effective e ON e.doc_version_id = d.doc_version_id
+  LEFT JOIN @schema@.iu_run r ON r.run_id = d.run_id
+ WHERE c.commit_seq IS NOT NULL
+   AND (%(commit_seq)s::bigint IS NULL OR c.commit_seq <= %(commit_seq)s::bigint)
+   AND (%(in_force_on)s::date IS NULL OR e.effective_date <= %(in_force_on)s::date)
+   AND (%(doc)s::text IS NULL OR d.namespace = %(doc)s OR d.doc_path = %(doc)s
+        OR starts_with(d.doc_path, rtrim(%(doc)s, '/') || '/'))
+ ORDER BY d.doc_path, d.doc_version_id DESC
+
+-- name: asof_version_rows
+-- Unit versions by id, in the order given (a document version's text).
+SELECT x.n, v.version_id, v.unit_id, v.version, v.title, v.raw_heading, v.body,
+       v.content_hash, v.line_start, v.line_end, v.run_id, v.created_at,
+       u.kind, u.label, u.ordinal, u.depth, u.code AS code_now, u.created_at AS unit_created_at
+  FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS x(id, n)
+  JOIN @schema@.unit_version v ON v.version_id = x.id
+  JOIN @schema@.information_unit u ON u.unit_id = v.unit_id
+ ORDER BY x.n
+
+-- name: asof_unit_of_code
+-- The unit that holds or held a code (a code is never handed to another unit: 0011).
+SELECT u.unit_id, u.code AS code_now, u.doc_path
+  FROM @schema@.information_unit u
+ WHERE u.unit_id = coalesce(
+         (SELECT x.unit_id FROM @schema@.information_unit x WHERE x.code = %(code)s),
+         (SELECT l.unit_id FROM @schema@.iu_lifecycle_log l WHERE l.code = %(code)s LIMIT 1))
+
+-- name: asof_cited_by
+-- Units whose version in their document's state at commit %(commit_seq)s cites a code.
+SELECT d.codes[pg_catalog.array_position(d.version_ids, v.version_id)] AS source,
+       r.version, r.ordinal, r.char_start, r.char_end, r.text, r.target_code, r.act,
+       r.relative, 'active' AS target_state
+  FROM @schema@.unit_reference r
+  JOIN @schema@.unit_version v ON v.unit_id = r.unit_id AND v.version = r.version
+  CROSS JOIN LATERAL (
+      SELECT x.version_ids, x.codes
+        FROM @schema@.iu_document_version x
+        JOIN @schema@.iu_commit c ON c.xid = x.xid
+       WHERE x.doc_path = v.doc_path AND c.commit_seq <= %(commit_seq)s
+       ORDER BY x.doc_version_id DESC
+       LIMIT 1) d
+ WHERE r.target_code = %(code)s AND v.version_id = ANY (d.version_ids)
+ ORDER BY 1, r.ordinal
+
+-- name: set_effective_date
+SELECT @schema@.fn_iu_set_effective_date(%(run_id)s, %(doc_path)s, %(date)s::date, %(key)s) AS set
 -- name: search_profile_set
 -- The label profile of the document the write path is about to write, for this
 -- transaction: the BEFORE INSERT trigger on unit_version picks its search configuration.
