@@ -126,6 +126,9 @@ def document_payload(doc: DocumentPlan) -> tuple[dict[str, Any], list[dict[str, 
         "unit_count": doc.unit_count,
         "size_bytes": doc.size_bytes,
     }
+    if doc.profile_changes:  # stored in the same row write, checked against the plan's
+        document["profile"] = doc.profile
+        document["expect_profile"] = doc.expect_profile
     ops: list[dict[str, Any]] = []
     for change in doc.changes:
         op: dict[str, Any] = {
@@ -154,6 +157,34 @@ def document_payload(doc: DocumentPlan) -> tuple[dict[str, Any], list[dict[str, 
             )
         ops.append(op)
     return document, ops
+
+
+#: The op fields, in the order of ``fn_iu_apply_document``'s arrays (migration 0013).
+OP_COLUMNS = (
+    "op",
+    "code",
+    "expect_version",
+    "namespace",
+    "parent_code",
+    "kind",
+    "label",
+    "ordinal",
+    "depth",
+    "position",
+    "title",
+    "body",
+    "raw_heading",
+    "content_hash",
+    "line_start",
+    "line_end",
+    "byte_start",
+    "byte_end",
+)
+
+
+def op_columns(ops: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The ops as ``fn_iu_apply_document`` takes them: one list a field, absent = None."""
+    return {name: [op.get(name) for op in ops] for name in OP_COLUMNS}
 
 
 def check_rows(doc: DocumentPlan) -> None:
@@ -197,31 +228,21 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
         ).fetchone()
         assert found is not None
         moved = int(found["moved"])
+    # the profile and the references go in the same call (0013)
+    refs = None
+    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
+        refs = json.dumps(list(doc.references), ensure_ascii=False)
     row = conn.query(
         "apply_document",
         run_id=run_id,
         document=json.dumps(document, ensure_ascii=False),
-        ops=json.dumps(ops, ensure_ascii=False),
+        refs=refs,
+        **op_columns(ops),
     ).fetchone()
     assert row is not None
     counts = row["counts"]
     result = dict(counts if isinstance(counts, dict) else json.loads(counts))
     result["moved"] = result.get("moved", 0) + moved
-    if doc.profile_changes:
-        conn.query(
-            "document_profile_set",
-            run_id=run_id,
-            doc_path=doc.doc_path,
-            profile=doc.profile,
-            expect_profile=doc.expect_profile,
-        )
-    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
-        conn.query(
-            "set_references",
-            run_id=run_id,
-            document=json.dumps({"doc_path": doc.doc_path}, ensure_ascii=False),
-            refs=json.dumps(list(doc.references), ensure_ascii=False),
-        )
     return result
 
 

@@ -64,7 +64,15 @@ SELECT @schema@.fn_run_begin(%(mode)s, %(tool_version)s, %(plan_hash)s, %(meta)s
 SELECT @schema@.fn_run_finish(%(run_id)s, %(status)s, %(counts)s::jsonb) AS status
 
 -- name: apply_document
-SELECT @schema@.fn_iu_apply_document(%(run_id)s, %(document)s::jsonb, %(ops)s::jsonb) AS counts
+-- The ops as parallel arrays, one a column (iucut.apply.op_columns): no JSON (0013).
+SELECT @schema@.fn_iu_apply_document(
+           %(run_id)s, %(document)s::jsonb, %(op)s::text[], %(code)s::text[],
+           %(expect_version)s::integer[], %(namespace)s::text[], %(parent_code)s::text[],
+           %(kind)s::text[], %(label)s::text[], %(ordinal)s::integer[], %(depth)s::integer[],
+           %(position)s::integer[], %(title)s::text[], %(body)s::text[],
+           %(raw_heading)s::text[], %(content_hash)s::text[], %(line_start)s::integer[],
+           %(line_end)s::integer[], %(byte_start)s::bigint[], %(byte_end)s::bigint[],
+           %(refs)s::jsonb) AS counts
 
 -- name: set_references
 SELECT @schema@.fn_iu_set_references(%(run_id)s, %(document)s::jsonb, %(refs)s::jsonb) AS n
