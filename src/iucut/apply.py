@@ -332,10 +332,40 @@ def apply_documents(
         conn.close()
 
 
+#: The refusals of fn_iu_apply_document that the client checks of a new document's codes
+#: (plan_document) say better: which code, on which line of the source.
+CODE_REFUSALS = ("IUC01", "IUC08")
+
+
 def _apply_one(
     conn: Connection, run_id: str, doc_path: str, doc: CutDocument | None
 ) -> DocumentResult:
-    """Plan one document under its lock and write it, in one transaction."""
+    """Plan one document under its lock and write it, in one transaction.
+
+    A new document is written without first reading whether its codes are taken (the
+    function refuses a taken code); when it is refused so, it is planned again with
+    those reads, in a new transaction, for the client's error naming the line."""
+    try:
+        return _plan_and_write(conn, run_id, doc_path, doc, check_new=False)
+    except ContractError as exc:
+        if doc is None or exc.context.get("sqlstate") not in CODE_REFUSALS:
+            return _failed(doc_path, exc)
+        first = exc
+    try:
+        return _plan_and_write(conn, run_id, doc_path, doc, check_new=True)
+    except ContractError as exc:
+        return _failed(doc_path, exc if exc.context.get("sqlstate") is None else first)
+
+
+def _failed(doc_path: str, exc: IucutError) -> DocumentResult:
+    if isinstance(exc, ContractError):  # the document is at fault (e.g. a code clash)
+        return DocumentResult(doc_path, "rejected", error=exc.message)
+    return DocumentResult(doc_path, "failed", error=exc.message)
+
+
+def _plan_and_write(
+    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | None, *, check_new: bool
+) -> DocumentResult:
     try:
         with conn.transaction():
             # the control row first, then the document: the order every writer keeps
@@ -347,7 +377,9 @@ def _apply_one(
                 dp = retire_document(current, read_units(conn, doc_path))
             else:
                 current = read_documents(conn, [doc.path]).get(doc.path)
-                dp = plan_document(conn, with_stored_profile(doc, current), current)
+                dp = plan_document(
+                    conn, with_stored_profile(doc, current), current, check_new=check_new
+                )
             if not dp.has_changes:
                 return DocumentResult(dp.doc_path, "skipped")
             counts = write_document(conn, run_id, dp)
@@ -357,8 +389,8 @@ def _apply_one(
     except IucutError as exc:
         if _after_interrupt(exc):  # e.g. the rollback after Ctrl-C failed: still Ctrl-C
             raise KeyboardInterrupt from exc
-        if isinstance(exc, ContractError):  # the document is at fault (e.g. a code clash)
-            return DocumentResult(doc_path, "rejected", error=exc.message)
+        if isinstance(exc, ContractError):
+            raise  # _apply_one says what the document did wrong
         return DocumentResult(doc_path, "failed", error=exc.message)
 
 

@@ -64,14 +64,15 @@ SELECT @schema@.fn_run_begin(%(mode)s, %(tool_version)s, %(plan_hash)s, %(meta)s
 SELECT @schema@.fn_run_finish(%(run_id)s, %(status)s, %(counts)s::jsonb) AS status
 
 -- name: apply_document
--- The ops as parallel arrays, one a column (iucut.apply.op_columns): no JSON (0013).
+-- The ops as parallel arrays, one a column (iucut.apply.op_columns): no JSON (0013);
+-- The arrays go in binary (the b placeholders; psycopg 2, which has none, sends text).
 SELECT @schema@.fn_iu_apply_document(
-           %(run_id)s, %(document)s::jsonb, %(op)s::text[], %(code)s::text[],
-           %(expect_version)s::integer[], %(namespace)s::text[], %(parent_code)s::text[],
-           %(kind)s::text[], %(label)s::text[], %(ordinal)s::integer[], %(depth)s::integer[],
-           %(position)s::integer[], %(title)s::text[], %(body)s::text[],
-           %(raw_heading)s::text[], %(content_hash)s::text[], %(line_start)s::integer[],
-           %(line_end)s::integer[], %(byte_start)s::bigint[], %(byte_end)s::bigint[],
+           %(run_id)s, %(document)s::jsonb, %(op)b::text[], %(code)b::text[],
+           %(expect_version)b::integer[], %(namespace)b::text[], %(parent_code)b::text[],
+           %(kind)b::text[], %(label)b::text[], %(ordinal)b::integer[], %(depth)b::integer[],
+           %(position)b::integer[], %(title)b::text[], %(body)b::text[],
+           %(raw_heading)b::text[], %(content_hash)b::text[], %(line_start)b::integer[],
+           %(line_end)b::integer[], %(byte_start)b::bigint[], %(byte_end)b::bigint[],
            %(refs)s::jsonb) AS counts
 
 -- name: set_references
