@@ -27,7 +27,7 @@ from iucut.config import Settings
 from iucut.cut import cut_paths, cut_text
 from iucut.db.connector import ConnectionProvider
 from iucut.db.target import Target
-from iucut.plan import plan_document, plan_for_values, read_documents
+from iucut.plan_state import plan_document, plan_for_values, read_documents
 from iucut.units import CutDocument
 
 #: The shared corpora: ``shared/corpora`` in the nearest folder above that has one.

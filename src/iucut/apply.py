@@ -29,15 +29,14 @@ from iucut.errors import (
     IucutError,
     StalePlan,
 )
-from iucut.plan import (
+from iucut.plan import retire_document, with_stored_profile
+from iucut.plan_state import (
     plan_document,
     plan_for_values,
     read_documents,
     read_fingerprint,
     read_units,
-    retire_document,
     triage,
-    with_stored_profile,
 )
 from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
 from iucut.validate import require_row
@@ -228,6 +227,8 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
         ).fetchone()
         assert found is not None
         moved = int(found["moved"])
+    # the search configuration of the versions written next (trigger of schema 0014)
+    conn.query("search_profile_set", profile=doc.profile)
     # the profile and the references go in the same call (0013)
     refs = None
     if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):

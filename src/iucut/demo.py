@@ -167,11 +167,11 @@ class Demo:
         return sorted(docs, key=lambda d: d.path)
 
     def make_plan(self, docs: list[CutDocument]) -> tuple[Plan, str]:
-        from iucut import plan as plan_mod
+        from iucut import plan_state, planfile
 
         with self.connect(self.roles.reader) as conn:
-            the_plan = plan_mod.make_plan(conn, docs)
-        return the_plan, plan_mod.plan_hash(the_plan)
+            the_plan = plan_state.make_plan(conn, docs)
+        return the_plan, planfile.plan_hash(the_plan)
 
     # -- the steps ---------------------------------------------------------------------
 
@@ -248,7 +248,8 @@ class Demo:
         return lines
 
     def step_plan(self) -> list[str]:
-        from iucut.plan import summary_line, write_plan
+        from iucut.planfile import write_plan
+        from iucut.report.model import summary_line
 
         self.plan, _ = self.make_plan(self.docs)
         self.plan_id = write_plan(self.plan, self.workdir / "plan.json")
@@ -302,7 +303,7 @@ class Demo:
 
     def step_apply(self) -> list[str]:
         from iucut.apply import apply_plan
-        from iucut.plan import summary_line
+        from iucut.report.model import summary_line
 
         assert self.plan is not None
         result = apply_plan(self.settings_on, self.db, self.plan, self.plan_id)
@@ -344,7 +345,7 @@ class Demo:
         return [f"{EDIT_DOC}, unit {self.code}:", f"  - {EDIT_OLD}", f"  + {EDIT_NEW}"]
 
     def step_plan_edit(self) -> list[str]:
-        from iucut.plan import summary_line
+        from iucut.report.model import summary_line
 
         self.docs = self.cut()
         the_plan, plan_id = self.make_plan(self.docs)
@@ -369,7 +370,7 @@ class Demo:
 
     def step_apply_edit(self) -> list[str]:
         from iucut.apply import apply_documents
-        from iucut.plan import summary_line
+        from iucut.report.model import summary_line
 
         docs: list[CutDocument | IucutError] = list(self.docs)
         result = apply_documents(self.settings_on, self.db, docs)
@@ -422,7 +423,7 @@ class Demo:
         return lines
 
     def step_again(self) -> list[str]:
-        from iucut.plan import summary_line
+        from iucut.report.model import summary_line
 
         the_plan, _ = self.make_plan(self.cut())
         expect(

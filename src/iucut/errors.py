@@ -202,6 +202,12 @@ class DanglingReferences(IucutError):
     exit_code = 30
 
 
+class EmptySearchQuery(IucutError):
+    """search: the query has no words to search for (only stop words or punctuation)."""
+
+    exit_code = 32
+
+
 class Interrupted(IucutError):
     """Interrupted (Ctrl-C): what was written before is listed."""
 
@@ -216,6 +222,8 @@ BROKEN_PIPE_EXIT = 141
 USAGE_EXIT = 64
 #: Exit code of ``iucut plan`` when the plan has changes (terraform's -detailed-exitcode).
 PLAN_CHANGES_EXIT = 2
+#: Exit code of ``iucut search`` when no unit matches (grep's "no lines selected").
+SEARCH_NO_MATCH_EXIT = 33
 
 EXIT_CODES: dict[int, str] = {
     0: "success (plan: no changes)",
@@ -247,6 +255,9 @@ EXIT_CODES: dict[int, str] = {
     "run `iucut migrate --roles`",
     DanglingReferences.exit_code: "plan --strict-refs: references of active units would "
     "dangle (target retired or renumbered)",
+    EmptySearchQuery.exit_code: "search: the query has no words to search for (only stop "
+    "words or punctuation)",
+    SEARCH_NO_MATCH_EXIT: "search: no unit matches the query",
     Interrupted.exit_code: "interrupted (Ctrl-C); the documents already written are listed",
     BROKEN_PIPE_EXIT: "standard output closed by its reader (e.g. `| head`); nothing printed",
 }

@@ -20,7 +20,7 @@ from typing import Any
 
 from iucut.db.connector import Connection
 from iucut.errors import CursorRefused, NotFound
-from iucut.plan import read_fingerprint
+from iucut.plan_state import read_fingerprint
 from iucut.units import Fingerprint
 
 CURSOR_PREFIX = "iuc1"

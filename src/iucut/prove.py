@@ -40,7 +40,7 @@ from iucut.errors import (
     ProofFailed,
     StalePlan,
 )
-from iucut.plan import read_fingerprint
+from iucut.plan_state import read_fingerprint
 from iucut.units import EVENTS, DocumentPlan, Fingerprint, Plan
 from iucut.validate import require_row
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from iucut import apply as apply_mod
-from iucut import browse, feed
-from iucut import plan as plan_mod
+from iucut import browse, feed, plan_state
+from iucut import search as search_mod
 from iucut.apply import ApplyResult
 from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings
@@ -28,6 +28,7 @@ from iucut.feed import Changes, Cursor, Position
 from iucut.migrate import MigrationResult
 from iucut.project import find_root
 from iucut.prove import ProofReport
+from iucut.search import Hit
 from iucut.units import CutDocument, Plan
 
 PathLike = str | Path
@@ -147,11 +148,18 @@ class Store:
     # ---------------------------------------------------------------- schema
 
     def migrate(self, *, roles: bool = False) -> MigrationResult:
-        """Bring the schema up to date (``roles``: also the roles and their privileges)."""
+        """Bring the schema up to date (``roles``: also the roles and their privileges),
+        then write iucut.yaml's ``search:`` mapping if it has one."""
         from iucut.migrate import migrate
 
         with self.reading() as conn:
-            return migrate(conn, self.settings.schema, roles=self.settings.roles if roles else None)
+            result = migrate(
+                conn, self.settings.schema, roles=self.settings.roles if roles else None
+            )
+            mapping = self.settings.config.get("search")
+            if mapping:
+                search_mod.set_configs(conn, mapping)
+            return result
 
     # ---------------------------------------------------------------- write path
 
@@ -183,7 +191,7 @@ class Store:
         items = self.cut(given, glob=glob, root=root)
         scopes = _prune_scopes(given, root) if prune else None
         with self.reading() as conn:
-            return plan_mod.make_plan(conn, items, prune_scopes=scopes)
+            return plan_state.make_plan(conn, items, prune_scopes=scopes)
 
     def prove(self, plan: Plan, *, observer_role: str | None = None) -> ProofReport:
         """The rollback-only proof of ``plan`` (writes nothing; runs with the switch off)."""
@@ -285,11 +293,19 @@ class Store:
             out[code] = chain[::-1]
         return out
 
-    def search(self, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
-        """Active units whose text contains ``text`` (plain, case-insensitive)."""
+    def search(
+        self,
+        text: str,
+        *,
+        namespace: str | None = None,
+        kind: str | None = None,
+        limit: int = search_mod.DEFAULT_LIMIT,
+    ) -> list[Hit]:
+        """Full-text search of the active units' current text, best first: websearch
+        syntax, per-profile language (Vietnamese diacritics optional, German and English
+        stemmed), each hit with code, title, rank and a snippet (iucut.search)."""
         with self.reading() as conn:
-            rows = conn.query("units_search", text=text, limit=limit).fetchall()
-        return [dict(r) for r in rows]
+            return search_mod.search(conn, text, namespace=namespace, kind=kind, limit=limit)
 
     # ---------------------------------------------------------------- the change feed
 
@@ -343,7 +359,7 @@ class Store:
     def database_tag(self) -> str:
         """The digest of this database's identity that its cursors carry."""
         with self.reading() as conn:
-            return feed.database_tag(plan_mod.read_fingerprint(conn))
+            return feed.database_tag(plan_state.read_fingerprint(conn))
 
 
 def _prune_scopes(paths: Sequence[Path], root: PathLike | None) -> list[str]:

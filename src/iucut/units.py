@@ -334,6 +334,6 @@ class Plan:
     @property
     def id(self) -> str:
         """The plan's id: the sha256 of its canonical JSON, as the id of its plan file."""
-        from iucut.plan import plan_hash  # (plan.py builds on this module)
+        from iucut.planfile import plan_hash  # (planfile.py builds on this module)
 
         return plan_hash(self)

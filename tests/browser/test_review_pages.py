@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from iucut.cut import cut_file, cut_text
-from iucut.plan import diff_document, plan_hash, plan_to_dict
+from iucut.plan import diff_document
+from iucut.planfile import plan_hash, plan_to_dict
 from iucut.report import plan_summary, write_report
 from iucut.report.page import write_plan_page
 from iucut.units import CutDocument, Fingerprint, OldText, Plan, UnitState

@@ -236,6 +236,8 @@ CONDITIONS += [
         lambda c: c.run("changes", "--since", "iuc1.0000000000000000.1.1"),
     ),
     ("a role that can write", "mcp", 25, lambda c: c.run("mcp", "--role", "postgres")),
+    ("a query without words", "search", 32, lambda c: c.applied().run("search", "?! --")),
+    ("no unit matches", "search", 33, lambda c: c.applied().run("search", "zebra")),
 ]
 
 #: Codes no row above produces, and why (a new exit code must get a row or a reason).

@@ -114,7 +114,7 @@ def test_kill_switch_off_refuses_before_any_connection(
 def test_kill_switch_off_refuses_apply_plan_before_any_connection(db: Any) -> None:
     """apply --plan is gated the same way: ExecutionDisabled, 0 provider calls."""
     from iucut.apply import apply_plan
-    from iucut.plan import make_plan
+    from iucut.plan_state import make_plan
 
     with db.connect() as conn:
         plan = make_plan(conn, [cut_text(LAW.encode(), "law.md")])

@@ -13,7 +13,8 @@ from conftest import state_digest
 from iucut.apply import apply_documents, document_payload
 from iucut.cut import cut_text
 from iucut.errors import ContractError
-from iucut.plan import diff_document, make_plan, read_documents, read_units
+from iucut.plan import diff_document
+from iucut.plan_state import make_plan, read_documents, read_units
 from iucut.units import CutDocument
 
 EXEC = "cutter_exec"

@@ -19,7 +19,8 @@ from iucut.browse import export
 from iucut.cut import cut_text
 from iucut.db import queries
 from iucut.errors import ContractError, IucutError
-from iucut.plan import diff_document, make_plan
+from iucut.plan import diff_document
+from iucut.plan_state import make_plan
 from iucut.units import CutDocument, content_hash
 from iucut.verify import verify
 

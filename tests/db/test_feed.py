@@ -13,7 +13,7 @@ import pytest
 
 import iucut
 from iucut import apply as apply_mod
-from iucut import plan as plan_mod
+from iucut import plan_state
 from iucut.errors import CursorRefused
 from iucut.feed import Event
 
@@ -151,7 +151,7 @@ def test_late_commit_with_lower_ids_is_not_skipped(db, docs: Path) -> None:
     provider = db.provider()
     conn_a = provider.connect(autocommit=True)
     items = store.cut([docs / "a.md"])
-    plan_a = plan_mod.make_plan(conn_a, items)
+    plan_a = plan_state.make_plan(conn_a, items)
     with conn_a.transaction():
         run_a = apply_mod.begin_run(conn_a, "apply")
     conn_a.execute("BEGIN")

@@ -13,7 +13,8 @@ import pytest
 from iucut.apply import apply_documents, apply_plan
 from iucut.cut import cut_text
 from iucut.errors import IucutError
-from iucut.plan import make_plan, plan_hash
+from iucut.plan_state import make_plan
+from iucut.planfile import plan_hash
 from iucut.units import CutDocument
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))

@@ -15,7 +15,8 @@ from iucut.apply import apply_documents, apply_plan
 from iucut.cut import cut_text
 from iucut.db.target import with_database
 from iucut.errors import StalePlan
-from iucut.plan import make_plan, plan_hash, read_plan, write_plan
+from iucut.plan_state import make_plan
+from iucut.planfile import plan_hash, read_plan, write_plan
 from iucut.units import CutDocument, Plan
 
 LAW = """\

@@ -17,7 +17,9 @@ from iucut.apply import apply_documents, apply_plan, begin_run, write_document
 from iucut.browse import export
 from iucut.cut import cut_text
 from iucut.errors import ContractError, StalePlan
-from iucut.plan import diff_document, make_plan, plan_hash, read_documents, write_plan
+from iucut.plan import diff_document
+from iucut.plan_state import make_plan, read_documents
+from iucut.planfile import plan_hash, write_plan
 from iucut.units import CutDocument, Plan
 
 N = 11
@@ -153,7 +155,7 @@ def test_a_writer_holding_a_document_makes_the_plan_stale_before_any_write(
 
 
 def _units(db: Any, path: str) -> Any:
-    from iucut.plan import read_units
+    from iucut.plan_state import read_units
 
     with db.connect(autocommit=True) as conn:
         return read_units(conn, path)

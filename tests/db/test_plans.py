@@ -15,7 +15,7 @@ import pytest
 from iucut.apply import begin_run, finish_run, write_document
 from iucut.cut import cut_text
 from iucut.db.connector import Connection
-from iucut.plan import plan_document, plan_for_values, read_documents
+from iucut.plan_state import plan_document, plan_for_values, read_documents
 from iucut.units import CutDocument
 
 BIG_UNITS = 3000

@@ -26,6 +26,8 @@ TABLES = [
     "iu_commit",
     "iu_feed_cursor",
     "unit_reference",
+    "iu_search_config",
+    "iu_search_config_used",
 ]
 WRITE_FUNCTIONS = [
     "fn_run_begin",

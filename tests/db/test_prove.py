@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from iucut import apply as apply_mod
-from iucut import plan as plan_mod
+from iucut import plan_state, planfile
 from iucut import prove as prove_mod
 from iucut.cut import cut_text
 from iucut.db.connector import Connection
@@ -74,8 +74,8 @@ def applied(db: Any, text: str) -> None:
 
 def make_plan(db: Any, text: str) -> tuple[Plan, str]:
     with db.connect(autocommit=True) as conn:
-        plan = plan_mod.make_plan(conn, [cut(text)])
-    return plan, plan_mod.plan_hash(plan)
+        plan = plan_state.make_plan(conn, [cut(text)])
+    return plan, planfile.plan_hash(plan)
 
 
 def test_proof_passes_and_leaves_the_database_unchanged(db: Any, driver: str) -> None:
@@ -174,7 +174,7 @@ def test_a_stale_plan_fails_the_proof(db: Any) -> None:
 def _report(db: Any, text: str, tmp_path: Path) -> tuple[Path, Path, dict[str, Any]]:
     plan, _ = make_plan(db, text)
     plan_file = tmp_path / "plan.json"
-    plan_id = plan_mod.write_plan(plan, plan_file)
+    plan_id = planfile.write_plan(plan, plan_file)
     report = prove_mod.prove(db.settings(), db.provider(), plan, plan_id)
     data = report.to_dict()
     report_file = tmp_path / "proof.json"
@@ -187,7 +187,7 @@ def test_require_proof_accepts_only_a_passed_proof_of_this_plan_here(
 ) -> None:
     """--require-proof refuses another plan, another database and a failed proof."""
     plan_file, report_file, data = _report(db, V1, tmp_path)
-    _plan, plan_id = plan_mod.read_plan(plan_file)
+    _plan, plan_id = planfile.read_plan(plan_file)
     assert prove_mod.check_proof_report(report_file, plan_id, db.provider())["passed"]
 
     with pytest.raises(ProofFailed, match="not for this plan"):

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from iucut import apply as apply_mod
-from iucut import plan as plan_mod
+from iucut import plan_state, planfile
 from iucut import prove as prove_mod
 from iucut.cut import cut_text
 from iucut.db.connector import Connection, ConnectionProvider
@@ -33,8 +33,8 @@ Cán bộ, công chức.
 
 def make_plan(db: Any) -> tuple[Plan, str]:
     with db.connect(autocommit=True) as conn:
-        plan = plan_mod.make_plan(conn, [cut_text(DOC.encode(), "qc.md")])
-    return plan, plan_mod.plan_hash(plan)
+        plan = plan_state.make_plan(conn, [cut_text(DOC.encode(), "qc.md")])
+    return plan, planfile.plan_hash(plan)
 
 
 def statuses(report: prove_mod.ProofReport) -> dict[int, str]:

@@ -16,6 +16,7 @@ import pytest
 
 from iucut import apply as apply_mod
 from iucut import plan as plan_mod
+from iucut import plan_state
 from iucut.browse import export
 from iucut.config import Roles, Settings
 from iucut.cut import cut_text
@@ -140,7 +141,7 @@ def test_documents_from_before_the_cut_digest_are_planned_once_then_skipped(
             )
         migrate(conn, SCHEMA)
         assert conn.execute(f"SELECT cut_digest FROM {SCHEMA}.iu_document").scalar() is None
-        plan = plan_mod.make_plan(conn, [doc])
+        plan = plan_state.make_plan(conn, [doc])
     assert plan.has_changes and plan.documents[0].changes == ()
     assert plan.counts["unchanged"] == len(doc.units)
 

@@ -13,14 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iucut.errors import PlanFileError
-from iucut.plan import (
+from iucut.plan import diff_document, retire_document
+from iucut.planfile import (
     PLAN_FORMAT,
-    diff_document,
     plan_from_dict,
     plan_hash,
     plan_to_dict,
     read_plan,
-    retire_document,
     write_plan,
 )
 from iucut.units import CutDocument, Fingerprint, Plan, Rejected, Unit, UnitState, content_hash

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iucut.errors import PlanFileError
-from iucut.plan import plan_to_dict, read_plan, write_plan
+from iucut.planfile import plan_to_dict, read_plan, write_plan
 from iucut.report import render
 from iucut.report.diff import first_lines, hunks, word_diff
 from iucut.report.html import evidence_html

@@ -316,7 +316,21 @@ def _register() -> None:
     # lists them all. Missing modules are skipped while the tree is being built.
     import importlib
 
-    for name in ("cut", "db", "write", "prove", "proof", "feed", "ls", "mcp", "project", "refs"):
+    for name in (
+        "cut",
+        "db",
+        "write",
+        "read",
+        "prove",
+        "doctor",
+        "demo",
+        "feed",
+        "ls",
+        "mcp",
+        "project",
+        "refs",
+        "search",
+    ):
         try:
             importlib.import_module(f"iucut.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -175,10 +175,30 @@ def migrate_cmd(ctx: Context, with_roles: bool, harden: bool, as_json: bool) -> 
             harden=harden,
             owner=settings.roles.owner,
         )
+        searched = _search_configs(conn, settings)
     if as_json:
-        echo_json({**result.to_dict(), "schema": settings.schema, "target": target.display})
+        echo_json(
+            {
+                **result.to_dict(),
+                "schema": settings.schema,
+                "target": target.display,
+                "search_configs": searched,
+            }
+        )
     else:
         _print_migration(result, target, settings.schema)
+        for profile, config in searched.items():
+            click.echo(f"search:   profile {profile} now indexed with {config}")
+
+
+def _search_configs(conn: Connection, settings: Settings) -> dict[str, str]:
+    """iucut.yaml's ``search:`` mapping (profile → text-search configuration), written."""
+    mapping = settings.config.get("search")
+    if not mapping:
+        return {}
+    from iucut.search import set_configs
+
+    return set_configs(conn, mapping)
 
 
 # -- freeze ----------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from typing import Any
 import click
 
 from iucut import apply as apply_mod
-from iucut import plan as plan_mod
+from iucut import plan_state, planfile
 from iucut.cli import Context, cli, echo_json, note, pass_ctx, printable, writing
 from iucut.cli.write import print_plan
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, IucutError, NotFound
 from iucut.project import init_project
+from iucut.report.model import summary_line
 
 
 @cli.command("init")
@@ -88,15 +89,15 @@ def retire_cmd(
     provider = open_provider(settings)
     with provider.connect(autocommit=True) as conn:
         names = [find_stored(conn, ctx, d) for d in docs]
-        the_plan = plan_mod.retire_plan(conn, names)
-    plan_id = plan_mod.plan_hash(the_plan)
+        the_plan = plan_state.retire_plan(conn, names)
+    plan_id = planfile.plan_hash(the_plan)
     if planning:
         if output is not None:
             with writing(output):
-                plan_id = plan_mod.write_plan(the_plan, output)
+                plan_id = planfile.write_plan(the_plan, output)
             note(f"plan written to {output} (id {plan_id})")
         if as_json:
-            echo_json({"plan_id": plan_id, **plan_mod.plan_to_dict(the_plan)})
+            echo_json({"plan_id": plan_id, **planfile.plan_to_dict(the_plan)})
         else:
             print_plan(the_plan, plan_id, verbose=True)
         if the_plan.has_changes:
@@ -108,7 +109,7 @@ def retire_cmd(
         return
     for doc in result.documents:
         if doc.status == "applied":
-            click.echo(f"{printable(doc.doc_path)}: retired  {plan_mod.summary_line(doc.counts)}")
+            click.echo(f"{printable(doc.doc_path)}: retired  {summary_line(doc.counts)}")
         else:
             click.echo(f"{printable(doc.doc_path)}: already retired")
-    click.echo(f"retire: {plan_mod.summary_line(result.counts)}  run {result.run_id or '-'}")
+    click.echo(f"retire: {summary_line(result.counts)}  run {result.run_id or '-'}")

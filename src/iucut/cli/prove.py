@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from iucut import plan as plan_mod
+from iucut import plan_state, planfile
 from iucut import prove as prove_mod
 from iucut.cli import HOME_REPORTS, Context, cli, echo_json, note, pass_ctx, report_folder, writing
 from iucut.cli.cut import named
@@ -68,12 +68,12 @@ def prove_cmd(
     if plan_file is not None:
         if paths:
             raise click.UsageError("give either PATHs or --plan, not both")
-        the_plan, plan_id = plan_mod.read_plan(plan_file)
+        the_plan, plan_id = planfile.read_plan(plan_file)
     else:
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
         with provider.connect(autocommit=True) as conn:
-            the_plan = plan_mod.make_plan(conn, items)
-        plan_id = plan_mod.plan_hash(the_plan)
+            the_plan = plan_state.make_plan(conn, items)
+        plan_id = planfile.plan_hash(the_plan)
     report = prove_mod.prove(settings, provider, the_plan, plan_id, observer_user=observer_role)
     data = report.to_dict()
     report_dir = report_folder(ctx, report_dir)
@@ -92,7 +92,7 @@ def prove_cmd(
         from iucut.report.page import write_plan_page
 
         with writing(report_dir):
-            page = write_plan_page(report_dir, plan_mod.plan_to_dict(the_plan), plan_id)
+            page = write_plan_page(report_dir, planfile.plan_to_dict(the_plan), plan_id)
             files = {
                 **data,
                 "plan_page": page.name,

@@ -1,4 +1,4 @@
-"""Commands that plan, apply and read units: plan, apply, show, history, export."""
+"""Commands that plan and write units: plan, apply."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import click
 
 from iucut import apply as apply_mod
 from iucut import dangling as dangling_mod
-from iucut import plan as plan_mod
+from iucut import plan_state, planfile
 from iucut.cli import (
     Context,
     cli,
@@ -24,7 +24,6 @@ from iucut.cli import (
     printable,
     progress,
     relative_glob,
-    stamp,
     strict_option,
     writing,
 )
@@ -32,7 +31,7 @@ from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import iter_sources
 from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
-from iucut.store import Store
+from iucut.report.model import summary_line
 from iucut.units import CutDocument, Plan, Rejected
 
 FOLLOW_KEY = "iucut.follow_symlinks"
@@ -152,7 +151,7 @@ def print_plan(
 
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     body = review.terminal(
-        data if data is not None else plan_mod.plan_to_dict(plan),
+        data if data is not None else planfile.plan_to_dict(plan),
         verbose=verbose,
         summary=summary,
         color=color,
@@ -163,7 +162,7 @@ def print_plan(
         click.echo(printable(f"rejected: {_reason(rejected)}"))
     skipped = sum(1 for d in plan.documents if d.action == "skip")
     click.echo(
-        f"plan {plan_id[:12]}: {plan_mod.summary_line(plan.counts)}  "
+        f"plan {plan_id[:12]}: {summary_line(plan.counts)}  "
         f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
         f"{len(plan.rejected)} rejected)"
     )
@@ -253,15 +252,15 @@ def plan_cmd(
     if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
         if paths or prune or output is not None:
             raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
-        the_plan, plan_id = plan_mod.read_plan(plan_file)
-        data = plan_mod.plan_to_dict(the_plan)
+        the_plan, plan_id = planfile.read_plan(plan_file)
+        data = planfile.plan_to_dict(the_plan)
     else:
         the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json)
-        data = plan_mod.plan_to_dict(the_plan)
-        plan_id = hashlib.sha256(plan_mod.canonical_json(data)).hexdigest()
+        data = planfile.plan_to_dict(the_plan)
+        plan_id = hashlib.sha256(planfile.canonical_json(data)).hexdigest()
     if output is not None:
         with writing(output):
-            plan_id = plan_mod.write_plan(the_plan, output)
+            plan_id = planfile.write_plan(the_plan, output)
         note(f"plan written to {output} (id {plan_id})")
     if report_dir is not None:
         from iucut.report.page import write_plan_page
@@ -322,8 +321,8 @@ def _make_plan(
     conn = provider.connect(autocommit=True)
     try:
         with progress(not as_json, "planning") as bar:
-            the_plan = plan_mod.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
-            alike = plan_mod.lookalikes(conn, the_plan, items)
+            the_plan = plan_state.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            alike = plan_state.lookalikes(conn, the_plan, items)
         broken = dangling_mod.dangling(
             conn, the_plan, (d for d in items if isinstance(d, CutDocument))
         )
@@ -411,7 +410,7 @@ def apply_cmd(
             raise click.UsageError("--require-proof needs --plan FILE (the plan it proved)")
         if paths:
             raise click.UsageError("give either PATHs or --plan, not both")
-        the_plan, plan_id = plan_mod.read_plan(plan_file)
+        the_plan, plan_id = planfile.read_plan(plan_file)
         if require_proof is not None:
             from iucut.prove import check_proof_report
 
@@ -450,12 +449,12 @@ def apply_cmd(
             elif doc.status == "not_written":
                 click.echo(printable(f"{doc.doc_path}: NOT WRITTEN"))
             elif doc.status == "applied":
-                click.echo(f"{printable(doc.doc_path)}: {plan_mod.summary_line(doc.counts)}")
+                click.echo(f"{printable(doc.doc_path)}: {summary_line(doc.counts)}")
         for rejected in result.rejected:
             click.echo(printable(f"rejected: {_reason(rejected)}"))
         applied = sum(1 for d in result.documents if d.status == "applied")
         click.echo(
-            f"apply: {plan_mod.summary_line(result.counts)}  ({plural(applied, 'document')} "
+            f"apply: {summary_line(result.counts)}  ({plural(applied, 'document')} "
             f"written, {len(result.documents) - applied - len(result.failed)} unchanged, "
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
@@ -496,7 +495,7 @@ def _raise_stopped(result: apply_mod.ApplyResult, as_json: bool) -> None:
     missed = [d for d in result.documents if d.status in ("failed", "not_written")]
     if not as_json:
         for doc in written:
-            click.echo(f"{printable(doc.doc_path)}: written {plan_mod.summary_line(doc.counts)}")
+            click.echo(f"{printable(doc.doc_path)}: written {summary_line(doc.counts)}")
         for doc in missed:
             click.echo(f"{printable(doc.doc_path)}: NOT WRITTEN")
     exc.message = (
@@ -511,88 +510,3 @@ def _raise_stopped(result: apply_mod.ApplyResult, as_json: bool) -> None:
         "or nothing)"
     )
     raise exc
-
-
-@cli.command("show")
-@click.argument("code")
-@click.option("--json", "as_json", is_flag=True, help="Print the unit as JSON.")
-@pass_ctx
-def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
-    """Show a unit: its current version, parent, children and state."""
-    view = Store(ctx.settings).show(code)
-    if as_json:
-        echo_json(view.to_dict())
-        return
-    u = view.unit
-    click.echo(
-        f"{u['code']}  [{u['kind']}{' ' + u['label'] if u['label'] else ''}]  "
-        f"{u['state']}, version {u['current_version']}"
-    )
-    click.echo(f"title:    {printable(u['title'])}")
-    click.echo(f"document: {printable(u['doc_path'])} lines {u['line_start']}-{u['line_end']}")
-    click.echo(f"changed:  {stamp(u['updated_at'])}")
-    click.echo(f"parent:   {u['parent_code'] or '-'}")
-    for child in view.children:
-        click.echo(f"child:    {child['code']}  [{child['kind']}] {child['state']}")
-    click.echo("")
-    click.echo(u["raw_heading"] + u["body"], nl=False)
-
-
-@cli.command("history")
-@click.argument("code")
-@click.option("--diff", nargs=2, type=int, metavar="A B", help="Diff versions A and B.")
-@click.option("--json", "as_json", is_flag=True, help="Print the history as JSON.")
-@pass_ctx
-def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: bool) -> None:
-    """Show every version and lifecycle event of a unit."""
-    hist = Store(ctx.settings).history(code)
-    if diff and as_json:
-        echo_json(hist.diff_dict(*diff))
-        return
-    if diff:
-        click.echo(hist.diff(*diff), nl=False)
-        return
-    if as_json:
-        echo_json(hist.to_dict())
-        return
-    click.echo(f"{code}: {len(hist.versions)} version(s), {len(hist.events)} event(s)")
-    for v in hist.versions:
-        click.echo(
-            f"  v{v['version']}  {stamp(v['created_at'])}  "
-            f"{v['content_hash'][:12]}  {printable(v['title'])}"
-        )
-    for e in hist.events:
-        versions = f"v{e['from_version'] or '-'}→v{e['to_version']}"
-        click.echo(
-            f"  {stamp(e['at'])}  {e['event']:<9} {versions}  by {e['actor']}"
-            f"  run {str(e['run_id'])[:8]}"
-        )
-
-
-@cli.command("export")
-@click.argument("doc")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of stdout.",
-)
-@pass_ctx
-def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
-    """Rebuild a document (by path, in any form plan takes, or namespace) from the
-    database, byte for byte."""
-    from iucut.cli.project import find_stored
-
-    store = Store(ctx.settings)
-    with store.reading() as conn:
-        name = find_stored(conn, ctx, doc)
-    path, text = store.export(name)
-    data = text.encode("utf-8", "surrogatepass")
-    if output is not None:
-        with writing(output):
-            output.write_bytes(data)
-        note(f"{path}: {len(data)} bytes written to {output}")
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()

@@ -5,7 +5,7 @@ role (or the role given), checks from the catalog that this role can change noth
 (not a superuser, not a member of the owner, no write privilege on any iucut table, no
 EXECUTE on any write function) and refuses to start otherwise (exit 25); its sessions
 are read-only transactions too. Tools: list documents, show a unit with its children,
-a unit's history, export a document, search units (plain text match), changes since a
+a unit's history, export a document, search units (ranked full-text), changes since a
 cursor. Resources: ``iu://CODE``.
 """
 
@@ -105,9 +105,22 @@ def build_server(store: Store) -> MCPServer:
         return {"doc_path": found.doc_path, "text": found.text}
 
     @server.tool()
-    def search_units(text: str, limit: int = 20) -> dict[str, Any]:
-        """Active units whose text contains ``text`` (plain, case-insensitive match)."""
-        return {"units": call(store.search, text, limit=max(1, min(limit, 200)))}
+    def search_units(
+        text: str, limit: int = 20, namespace: str | None = None, kind: str | None = None
+    ) -> dict[str, Any]:
+        """Full-text search of the active units' current text, best first (websearch
+        syntax: words, "a phrase", or, -word; Vietnamese diacritics optional, German and
+        English stemmed): code, title, rank and a snippet with matches in **bold**."""
+        return {
+            "units": call(
+                lambda: [
+                    h.to_dict()
+                    for h in store.search(
+                        text, namespace=namespace, kind=kind, limit=max(1, min(limit, 200))
+                    )
+                ]
+            )
+        }
 
     @server.tool()
     def changes_since(cursor: str | None = None, limit: int = 100) -> dict[str, Any]:

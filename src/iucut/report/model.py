@@ -214,8 +214,6 @@ def plan_summary(
     ``max_changes``: at most that many changes per document (``more`` counts the rest;
     the plan's review page has them all).
     """
-    from iucut.plan import summary_line
-
     documents = []
     for dp in plan.documents:
         counts = {**dp.counts, "unchanged": dp.unchanged}
@@ -258,3 +256,11 @@ def plan_summary(
         "documents": documents,
         "rejected": [{"path": r.path, "message": r.message} for r in plan.rejected],
     }
+
+
+def summary_line(counts: Mapping[str, int]) -> str:
+    """The one-line summary, e.g. ``+12 ~3 →1 ↺0 -2 =840``."""
+    return (
+        f"+{counts.get('created', 0)} ~{counts.get('revised', 0)} →{counts.get('moved', 0)} "
+        f"↺{counts.get('restored', 0)} -{counts.get('retired', 0)} ={counts.get('unchanged', 0)}"
+    )

@@ -56,7 +56,7 @@ def _shown(segments: list[list[str]]) -> list[list[str]]:
 
 
 def render_plan_page(plan: Mapping[str, Any], plan_id: str | None) -> str:
-    """The page for a plan in its JSON form (:func:`iucut.plan.plan_to_dict`)."""
+    """The page for a plan in its JSON form (:func:`iucut.planfile.plan_to_dict`)."""
     data = page_data(plan, plan_id)
     for doc in data["documents"]:
         for change in doc["changes"]:

@@ -1,6 +1,6 @@
 """A plan as a reviewer reads it: each change with its word diff or its first lines.
 
-Works on the plan's JSON form (:func:`iucut.plan.plan_to_dict`, which is also the plan
+Works on the plan's JSON form (:func:`iucut.planfile.plan_to_dict`, which is also the plan
 file and ``plan --json``), so a plan file can be reviewed offline exactly as planned.
 :func:`terminal` draws it for ``iucut plan``; :func:`page_data` feeds the HTML page.
 """
@@ -35,7 +35,7 @@ def safe(text: str) -> str:
 
 
 def summary_line(counts: Mapping[str, int]) -> str:
-    from iucut.plan import summary_line as line
+    from iucut.report.model import summary_line as line
 
     return line(counts)
 

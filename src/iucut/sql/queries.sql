@@ -460,17 +460,6 @@ SELECT u.code, u.parent_code, v.title
   JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY(%(codes)s)
 
--- name: units_search
--- Active units whose title or text contains the given words (plain, case-insensitive).
-SELECT u.code, u.doc_path, u.kind, u.label, u.current_version AS version, v.title,
-       left(v.raw_heading || v.body, 300) AS excerpt
-  FROM @schema@.information_unit u
-  JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
- WHERE u.state = 'active'
-   AND strpos(lower(v.raw_heading || v.body), lower(%(text)s)) > 0
- ORDER BY u.doc_path, u.position
- LIMIT %(limit)s
-
 -- name: role_can_write
 -- Whether the connected role could change iucut data: superuser, member of the owner,
 -- a write privilege on any iucut table, or EXECUTE on any iucut write function.
@@ -592,3 +581,69 @@ SELECT u.code, u.label, v.title, v.body
   FROM @schema@.information_unit u
   JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY (%(codes)s::text[]);
+
+-- name: search_profile_set
+-- The label profile of the document the write path is about to write, for this
+-- transaction: the BEFORE INSERT trigger on unit_version picks its search configuration.
+SELECT pg_catalog.set_config('iucut.profile', coalesce(%(profile)s, ''), true) AS profile;
+
+-- name: search_configs
+-- The text-search configuration of each label profile (0014), and simple for the others.
+SELECT c.profile, c.config::text AS config
+  FROM @schema@.iu_search_config c
+ UNION ALL
+SELECT NULL, 'pg_catalog.simple'
+ ORDER BY 1 NULLS LAST;
+
+-- name: search_config_set
+-- `iucut migrate` with a `search:` mapping in iucut.yaml: a profile's configuration, for
+-- versions written from now on (an unknown configuration is an error of the server).
+WITH used AS (
+    INSERT INTO @schema@.iu_search_config_used (config)
+    VALUES (%(config)s::regconfig)
+    ON CONFLICT (config) DO NOTHING
+)
+INSERT INTO @schema@.iu_search_config (profile, config)
+VALUES (%(profile)s, %(config)s::regconfig)
+ON CONFLICT (profile) DO UPDATE SET config = EXCLUDED.config
+ WHERE @schema@.iu_search_config.config IS DISTINCT FROM EXCLUDED.config
+RETURNING profile, config::text AS config;
+
+-- name: search_query_words
+-- Whether the query yields lexemes under at least one configuration in use.
+SELECT coalesce(bool_or(pg_catalog.numnode(pg_catalog.websearch_to_tsquery(c.config,
+                                                                         %(text)s)) > 0),
+                false) AS has_words
+  FROM @schema@.iu_search_config_used AS c;
+
+-- name: units_search_ranked
+-- Full-text search over the current versions of active units: the query is parsed once
+-- per configuration in use (websearch syntax: words, "phrases", or, -not) and each version
+-- is matched with its own configuration through the GIN index; ranked by ts_rank_cd
+-- (title words weigh more), with a snippet of the body, matches marked **like this**.
+WITH q AS (
+    SELECT c.config, pg_catalog.websearch_to_tsquery(c.config, %(text)s) AS query
+      FROM @schema@.iu_search_config_used AS c
+), hits AS (
+    SELECT u.code, u.namespace, u.doc_path, u.kind, u.label, u.position,
+           u.current_version AS version, v.title, v.body, q.config, q.query,
+           pg_catalog.ts_rank_cd(v.search_vector, q.query, 1) AS rank
+      FROM q
+      JOIN @schema@.unit_version v
+        ON v.search_vector OPERATOR(pg_catalog.@@) q.query AND v.search_config = q.config
+      JOIN @schema@.information_unit u
+        ON u.unit_id = v.unit_id AND u.current_version = v.version AND u.state = 'active'
+     WHERE pg_catalog.numnode(q.query) > 0
+       AND (%(namespace)s::text IS NULL OR u.namespace = %(namespace)s::text)
+       AND (%(kind)s::text IS NULL OR u.kind = %(kind)s::text)
+     ORDER BY rank DESC, u.code
+     LIMIT %(limit)s
+)
+SELECT code, namespace, doc_path, kind, label, version, title,
+       pg_catalog.round(rank::numeric, 6)::float8 AS rank,
+       pg_catalog.ts_headline(config, CASE WHEN pg_catalog.btrim(body, E' \t\r\n') = '' THEN title
+                                           ELSE body END, query,
+                              'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, '
+                              'MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+  FROM hits
+ ORDER BY rank DESC, code;

@@ -1,0 +1,304 @@
+"""The plan made against the database: read the state (documents, units, codes held
+once) and diff each document (:mod:`iucut.plan`). Planning only reads; documents whose
+hash did not change are skipped without reading their units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from iucut._version import __version__
+from iucut.db.connector import Connection
+from iucut.errors import ContractError, IucutError, NotFound
+from iucut.plan import (
+    _document_plan,
+    _drop_shared_namespaces,
+    _under,
+    check_no_code_reused,
+    diff_document,
+    is_current,
+    retire_document,
+    with_stored_profile,
+)
+from iucut.units import CutDocument, DocumentPlan, Fingerprint, OldText, Plan, Rejected, UnitState
+
+Progress = Callable[[int, int, str], None]
+
+
+def plan_for_values(conn: Connection) -> None:
+    """Plan the session's reads for their values, never generically (issue #17).
+
+    Nothing is prepared on the client side, so no plan is reused anyway; under a
+    ``plan_cache_mode = force_generic_plan`` from the environment the units of one
+    document would otherwise be read by a scan of every unit.
+    """
+    conn.query("plan_for_values")
+
+
+def read_fingerprint(conn: Connection) -> Fingerprint:
+    row = conn.query("fingerprint").fetchone()
+    assert row is not None
+    return Fingerprint(
+        system_identifier=str(row["system_identifier"]),
+        database=row["database"],
+        schema=row["schema"],
+        migration_version=row["migration_version"],
+    )
+
+
+def read_units(conn: Connection, doc_path: str) -> dict[str, UnitState]:
+    rows = conn.query("document_units", doc_path=doc_path).fetchall()
+    return {r["code"]: UnitState(**r) for r in rows}
+
+
+def read_documents(conn: Connection, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+    rows = conn.query("documents_by_path", paths=list(paths)).fetchall()
+    found = {r["doc_path"]: dict(r) for r in rows}
+    if found:
+        for r in conn.query("document_profiles", paths=list(found)).fetchall():
+            found[r["doc_path"]]["profile"] = r["profile"]
+    return found
+
+
+def check_codes_free(conn: Connection, doc: CutDocument) -> None:
+    """Refuse a document whose codes another document already holds."""
+    rows = conn.query(
+        "codes_elsewhere", codes=[u.code for u in doc.units], doc_path=doc.path
+    ).fetchall()
+    if rows:
+        first = rows[0]
+        raise ContractError(
+            f"{doc.path}: code {first['code']} already belongs to document {first['doc_path']}",
+            hint="give the document its own namespace (front matter iu_namespace)",
+        )
+
+
+def plan_document(
+    conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None, *, check_new: bool = True
+) -> DocumentPlan:
+    """Plan one document (reads its units only when it is not current).
+
+    ``check_new=False``: a document the database does not hold yet is planned without
+    reading whether its codes are held elsewhere or were held once (for a new document
+    they change nothing in the plan); ``fn_iu_apply_document`` refuses such a code
+    anyway (IUC01, IUC08), and the caller plans again with the checks to say where."""
+    if is_current(db_doc, doc):
+        return diff_document(doc, db_doc, {})
+    if db_doc is None and not check_new:
+        return diff_document(doc, None, {})
+    db_units = read_units(conn, doc.path) if db_doc is not None else {}
+    fresh = [u.code for u in doc.units if u.code not in db_units]
+    if fresh:
+        check_codes_free(conn, doc)
+    taken = read_holders(conn, fresh) if fresh else {}
+    dp = diff_document(doc, db_doc, db_units, taken)
+    check_no_code_reused(dp, taken)
+    return dp
+
+
+def read_holders(conn: Connection, codes: Sequence[str]) -> dict[str, set[str]]:
+    """Those of ``codes`` that a unit held once, each with the codes now of the units that
+    held it (the lifecycle log remembers them)."""
+    holders: dict[str, set[str]] = {}
+    for r in conn.query("code_holders", codes=list(codes)).fetchall():
+        holders.setdefault(r["code"], set()).add(r["holder"])
+    return holders
+
+
+#: The changes whose old text a reviewer needs: what a revision replaces, what a
+#: retirement removes, what a restore brings back over.
+_REVIEWED_OPS = frozenset({"revise", "restore", "retire"})
+
+
+def with_old_texts(conn: Connection, dp: DocumentPlan) -> DocumentPlan:
+    """``dp`` with the database's text of each unit it revises, restores or retires.
+
+    Only those units are read (one query per document with such changes); the text is
+    for review only (a diff, offline too), apply checks versions and hashes.
+    """
+    codes = [c.code for c in dp.changes if c.op in _REVIEWED_OPS and c.old is None]
+    if not codes:
+        return dp
+    rows = conn.query("unit_texts", codes=codes).fetchall()
+    texts = {r["code"]: OldText(r["title"], r["raw_heading"], r["body"]) for r in rows}
+    changes = tuple(
+        replace(c, old=texts[c.code]) if c.old is None and c.code in texts else c
+        for c in dp.changes
+    )
+    return replace(dp, changes=changes)
+
+
+def make_plan(
+    conn: Connection,
+    documents: Iterable[CutDocument | IucutError],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+    on_progress: Progress | None = None,
+) -> Plan:
+    """Plan every document against the database ``conn`` reads (read-only).
+
+    ``prune_scopes``: when given, active documents in the database under one of these
+    path prefixes ("" for all) that are absent from ``documents`` are retired.
+    Documents whose hash the database already holds are skipped without reading units.
+    """
+    plan_for_values(conn)
+    fingerprint = read_fingerprint(conn)
+    items = list(documents)
+    found = triage(conn, items, prune_scopes=prune_scopes)
+    rejected = list(found.rejected)
+    plans: list[DocumentPlan] = [
+        _document_plan(doc, found.current[doc.path], "skip", (), len(doc.units))
+        for doc in found.skipped
+    ]
+    db_docs = read_documents(conn, [d.path for d in found.todo])
+    for n, doc in enumerate(found.todo, 1):
+        try:
+            dp = plan_document(conn, doc, db_docs.get(doc.path))
+            plans.append(with_old_texts(conn, dp))
+        except ContractError as exc:  # this document only; the others proceed
+            rejected.append(Rejected(doc.path, exc.message))
+        if on_progress is not None:
+            on_progress(n, len(found.todo), doc.path)
+    order = {item.path: i for i, item in enumerate(items) if isinstance(item, CutDocument)}
+    plans.sort(key=lambda p: order.get(p.doc_path, len(order)))  # source order
+    for path in found.prune:
+        current = read_documents(conn, [path]).get(path)
+        if current is not None:
+            dp = retire_document(current, read_units(conn, path))
+            plans.append(with_old_texts(conn, dp))
+    return Plan(
+        fingerprint=fingerprint,
+        documents=tuple(plans),
+        tool_version=__version__,
+        prune=prune_scopes is not None,
+        rejected=tuple(rejected),
+    )
+
+
+def lookalikes(
+    conn: Connection, plan: Plan, documents: Iterable[CutDocument | IucutError] = ()
+) -> list[str]:
+    """Warnings for new documents that have the exact bytes, or the namespace, of a
+    stored document at another path: the same file planned under another root (or moved)
+    would otherwise be stored twice. Each names both documents and says what to do.
+    ``documents``: the cut documents (those rejected, e.g. for a code clash, count too)."""
+    stored = {d.doc_path for d in plan.documents if d.action != "create"}
+    new: list[DocumentPlan | CutDocument] = [d for d in plan.documents if d.action == "create"]
+    planned = {_path(d) for d in new}
+    new += [
+        d
+        for d in documents
+        if isinstance(d, CutDocument) and d.path not in stored and d.path not in planned
+    ]
+    if not new:
+        return []
+    rows = conn.query(
+        "documents_alike",
+        hashes=[d.doc_hash for d in new],
+        namespaces=[d.namespace for d in new],
+        paths=[_path(d) for d in new],
+    ).fetchall()
+    warnings = []
+    for doc in new:
+        for row in rows:
+            same = [
+                what
+                for what, equal in (
+                    ("the exact bytes", row["doc_hash"] == doc.doc_hash),
+                    (f"the namespace {doc.namespace}", row["namespace"] == doc.namespace),
+                )
+                if equal
+            ]
+            if not same:
+                continue
+            warnings.append(
+                f"{_path(doc)}: a new document with {' and '.join(same)} of the stored "
+                f"document {row['doc_path']} ({row['state']}). If it is the same document, "
+                "plan it under the same project root (iucut init in the project's top "
+                "folder, or --root) so that its path is the same; if it moved, "
+                f"`iucut retire {row['doc_path']}` retires the old one; if it is a copy on "
+                "purpose, give it its own namespace (front matter iu_namespace)."
+            )
+    return warnings
+
+
+def _path(doc: DocumentPlan | CutDocument) -> str:
+    return doc.path if isinstance(doc, CutDocument) else doc.doc_path
+
+
+def retire_plan(conn: Connection, names: Sequence[str]) -> Plan:
+    """The plan that retires the stored documents named (by path or namespace).
+
+    A name that matches no document is :class:`~iucut.errors.NotFound`; a document
+    already retired is planned as unchanged ("skip").
+    """
+    fingerprint = read_fingerprint(conn)
+    plans: list[DocumentPlan] = []
+    seen: set[str] = set()
+    for name in names:
+        found = conn.query("document_find", doc=name).fetchone()
+        if found is None:
+            raise NotFound(
+                f"no document {name}", hint="give a stored document's path or its namespace"
+            )
+        path = found["doc_path"]
+        if path in seen:
+            continue
+        seen.add(path)
+        current = read_documents(conn, [path])[path]
+        if current["state"] != "active":
+            plans.append(replace(retire_document(current, {}), action="skip"))
+            continue
+        plans.append(retire_document(current, read_units(conn, path)))
+    return Plan(fingerprint=fingerprint, documents=tuple(plans), tool_version=__version__)
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Which documents need work, read from the document hashes alone (no unit is read)."""
+
+    todo: tuple[CutDocument, ...]  # new or changed documents
+    skipped: tuple[CutDocument, ...]  # documents whose hash is already in the database
+    prune: tuple[str, ...]  # active documents to retire (--prune)
+    rejected: tuple[Rejected, ...]
+    current: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # rows read, by path
+
+
+def triage(
+    conn: Connection,
+    documents: Iterable[CutDocument | IucutError],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+) -> Triage:
+    """Split documents into those to write and those already up to date (read-only).
+
+    Apply uses this instead of a full plan: each document is planned again under its
+    lock anyway, so the first pass only needs the document hashes.
+    """
+    docs: list[CutDocument] = []
+    rejected: list[Rejected] = []
+    for item in documents:
+        if isinstance(item, IucutError):
+            rejected.append(Rejected(str(item.context.get("path") or ""), item.message))
+        else:
+            docs.append(item)
+    docs = _drop_shared_namespaces(docs, rejected)
+    db_docs = read_documents(conn, [d.path for d in docs])
+    docs = [with_stored_profile(doc, db_docs.get(doc.path)) for doc in docs]
+    todo: list[CutDocument] = []
+    skipped: list[CutDocument] = []
+    for doc in docs:
+        current = db_docs.get(doc.path)
+        if is_current(current, doc):
+            skipped.append(doc)
+        else:
+            todo.append(doc)
+    prune: list[str] = []
+    if prune_scopes is not None:
+        present = {d.path for d in docs} | {r.path for r in rejected}
+        for row in conn.query("documents_active").fetchall():
+            path = row["doc_path"]
+            if path not in present and any(_under(path, s) for s in prune_scopes):
+                prune.append(path)
+    return Triage(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)
