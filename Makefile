@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint typecheck bench clean
+.PHONY: demo test test-fast test-citus lint typecheck bench clean
 
 # setup.py and the C sources too: pip builds the compiled cutter core into the checkout.
 $(STAMP): pyproject.toml setup.py $(wildcard src/iucut/cut/ccore/*)
@@ -24,6 +24,12 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# The tests on a local Citus cluster (coordinator + 2 workers, tests/citus): Citus is
+# built into the system PostgreSQL 15 first (about 10 minutes once, then a no-op).
+test-citus: $(STAMP)
+	bash ../shared/vendor/citus/build.sh
+	$(BIN)/python -m pytest -q -m citus tests/citus $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -42,6 +48,13 @@ clean:
 
 # Regenerate the README tour's console blocks from a real run (tests/cli/test_readme_tour.py)
 # after an intended change of the output; review `git diff README.md` afterwards.
+# Regenerate src/iucut/sql/schema.sql, the current definitions, from a fresh migration
+# (tests/db/test_schema_file.py); review `git diff src/iucut/sql/schema.sql` afterwards.
+.PHONY: schema
+schema: $(STAMP)
+	-IUCUT_SCHEMA_REGEN=1 $(BIN)/python -m pytest -q tests/db/test_schema_file.py
+	$(BIN)/python -m pytest -q tests/db/test_schema_file.py
+
 .PHONY: readme
 readme: $(STAMP)
 	-IUCUT_README_REGEN=1 $(BIN)/python -m pytest -q tests/cli/test_readme_tour.py

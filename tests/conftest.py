@@ -179,10 +179,10 @@ def state_digest(conn: Connection, schema: str) -> dict[str, Any]:
     """What the units of ``schema`` say, blind to ids, run ids and timestamps: equal for
     databases brought to the same sources by whatever path (the named query
     ``state_digest``). Reads outside any transaction of the caller's."""
-    from iucut.db import queries
+    from iucut.db.queries import Ident
 
     conn.rollback()
-    row = conn.execute(queries.get("state_digest", schema)).fetchone()
+    row = conn.query("state_digest", schema=Ident(schema)).fetchone()
     conn.rollback()
     assert row is not None
     return dict(row)
@@ -255,7 +255,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that uses a database fixture ``db`` (and CLI runners ``cli``)."""
+    """Mark every test that uses a database fixture ``db`` (and CLI runners ``cli``).
+
+    The tests marked ``citus`` run only when a ``-m`` expression names them (``make
+    test-citus``): the default run needs no Citus. Selected, they fail without it."""
+    if "citus" not in (config.option.markexpr or ""):
+        kept = [i for i in items if i.get_closest_marker("citus") is None]
+        if len(kept) != len(items):
+            config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+            items[:] = kept
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         if names & DB_FIXTURES:

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,7 +32,8 @@ from iucut.errors import (
     IucutError,
     StalePlan,
 )
-from iucut.plan import retire_document, with_stored_profile
+from iucut.parallel import resolve_jobs
+from iucut.plan import Digest, retire_document, with_stored_profile
 from iucut.plan_state import (
     plan_document,
     plan_for_values,
@@ -37,9 +41,10 @@ from iucut.plan_state import (
     read_fingerprint,
     read_units,
     triage,
+    triage_digests,
 )
-from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
-from iucut.validate import require_row
+from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected
+from iucut.validate import check_changed_rows
 
 Progress = Callable[[int, int, str], None]
 
@@ -186,31 +191,12 @@ def op_columns(ops: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     return {name: [op.get(name) for op in ops] for name in OP_COLUMNS}
 
 
-def check_rows(doc: DocumentPlan) -> None:
-    """The row contract for the rows a document plan writes, each row on its own.
-
-    A plan holds only the units that change, so the document-level rules of
-    :func:`iucut.validate.validate_units` (spans contiguous from byte 0, parents in
-    earlier rows) do not hold for it: every update of an existing document would be
-    refused. Each row must carry every required field and a hash of its own text.
-    """
-    for change in doc.changes:
-        unit = change.unit
-        if unit is None:
-            continue
-        require_row(unit)
-        if unit.content_hash != content_hash(unit.raw_heading, unit.body):
-            raise ContractError(
-                f"row {unit.code} refused: content_hash does not match raw_heading + body"
-            )
-
-
 def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str, int]:
     """Write one document plan through ``fn_iu_apply_document``; returns what it did.
 
     The caller owns the transaction. The rows pass the row contract first.
     """
-    check_rows(doc)
+    check_changed_rows(c.unit for c in doc.changes if c.unit is not None)
     document, ops = document_payload(doc)
     moves = [
         {"from": c.renamed_from, "to": c.code, "expect_version": c.expect_version}
@@ -244,6 +230,15 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
     counts = row["counts"]
     result = dict(counts if isinstance(counts, dict) else json.loads(counts))
     result["moved"] = result.get("moved", 0) + moved
+    if doc.action != "retire" and doc.effective_date is not None:
+        # stored with the document version this transaction recorded (iucut.asof)
+        conn.query(
+            "set_effective_date",
+            run_id=run_id,
+            doc_path=doc.doc_path,
+            date=doc.effective_date,
+            key=doc.effective_key or "",
+        )
     return result
 
 
@@ -278,11 +273,15 @@ def apply_documents(
     prune_scopes: Sequence[str] | None = None,
     all_or_nothing: bool = False,
     on_progress: Progress | None = None,
+    jobs: int | None = 1,
 ) -> ApplyResult:
     """Apply cut documents: each is planned and written under its lock, in one transaction.
 
     Planning under the lock makes concurrent cutters converge instead of colliding: the
-    second one finds the document already at the new state and skips it.
+    second one finds the document already at the new state and skips it. ``jobs``:
+    documents written at once, each writer on its own connection (None or 0: one per CPU
+    available; 1 with ``all_or_nothing``, which stops at the first failure). The results
+    are in the order of ``documents`` whatever the number of writers.
     """
     ensure_enabled(settings)  # before any connection: the provider must see 0 calls
     started = time.monotonic()
@@ -293,44 +292,194 @@ def apply_documents(
         # A read-only first pass over the document hashes: what is already up to date
         # needs no run at all. Each document is planned again under its lock below.
         found = triage(conn, items, prune_scopes=prune_scopes)
-        if found.rejected and all_or_nothing:
-            raise ContractError(
-                f"{len(found.rejected)} document(s) cannot be cut; nothing was written "
-                "(--all-or-nothing)",
-            )
-        todo: list[tuple[str, CutDocument | None]] = [(d.path, d) for d in found.todo]
+        todo: list[tuple[str, CutDocument | IucutError | None]] = [(d.path, d) for d in found.todo]
         todo += [(path, None) for path in found.prune]
-        results = [DocumentResult(doc.path, "skipped") for doc in found.skipped]
-        if not todo:
-            return ApplyResult(None, tuple(results), found.rejected, time.monotonic() - started)
-        with conn.transaction():
-            run_id = begin_run(conn, "apply", meta={"documents": len(todo)})
-        status = "finished"
-        try:
-            for n, (path, doc) in enumerate(todo, 1):
-                results.append(_apply_one(conn, run_id, path, doc))
-                if on_progress is not None:
-                    on_progress(n, len(todo), path)
-                if all_or_nothing and results[-1].status in ("failed", "rejected"):
-                    break
-        except KeyboardInterrupt as exc:
-            status = INTERRUPTED
-            raise interrupted(conn, run_id, results, len(todo)) from exc
-        except BaseException:
-            status = "failed"
-            raise
-        finally:
-            rejected = found.rejected + tuple(
-                Rejected(r.doc_path, r.error or "") for r in results if r.status == "rejected"
-            )
-            kept = tuple(r for r in results if r.status != "rejected")
-            result = ApplyResult(run_id, kept, rejected, time.monotonic() - started)
-            if status == "finished" and result.failed:
-                status = "failed"
-            _finish_quietly(conn, run_id, status, result.counts)
-        return result
+        skipped = [d.path for d in found.skipped]
+        return _write_all(
+            settings,
+            provider,
+            conn,
+            (found.rejected, skipped),
+            iter(todo),
+            len(todo),
+            started,
+            all_or_nothing=all_or_nothing,
+            on_progress=on_progress,
+            jobs=jobs,
+        )
     finally:
         conn.close()
+
+
+#: Cuts the documents of these paths again, in this order (each a document or its error).
+Recut = Callable[[Sequence[str]], Iterable[CutDocument | IucutError]]
+
+
+def apply_digests(
+    settings: Settings,
+    provider: ConnectionProvider,
+    digests: Iterable[Digest | IucutError],
+    recut: Recut,
+    *,
+    prune_scopes: Sequence[str] | None = None,
+    all_or_nothing: bool = False,
+    on_progress: Progress | None = None,
+    jobs: int | None = 1,
+) -> ApplyResult:
+    """:func:`apply_documents` from the digests of a first pass over the corpus (see
+    :class:`~iucut.plan.Digest`): the documents already up to date are skipped from
+    their digests alone, and only the others are cut again, by ``recut``, as they are
+    written. The client holds the digests and a few documents, not the corpus."""
+    ensure_enabled(settings)  # before any connection: the provider must see 0 calls
+    started = time.monotonic()
+    conn = provider.connect(user=settings.apply_role, autocommit=True)
+    try:
+        plan_for_values(conn)
+        found = triage_digests(conn, digests, prune_scopes=prune_scopes)
+        paths = [d.path for d in found.todo]
+
+        def todo() -> Iterator[tuple[str, CutDocument | IucutError | None]]:
+            for path, item in zip(paths, recut(paths), strict=True):
+                yield path, item
+            for path in found.prune:
+                yield path, None
+
+        return _write_all(
+            settings,
+            provider,
+            conn,
+            (found.rejected, [d.path for d in found.skipped]),
+            todo(),
+            len(paths) + len(found.prune),
+            started,
+            all_or_nothing=all_or_nothing,
+            on_progress=on_progress,
+            jobs=jobs,
+        )
+    finally:
+        conn.close()
+
+
+def _write_all(
+    settings: Settings,
+    provider: ConnectionProvider,
+    conn: Connection,
+    triaged: tuple[tuple[Rejected, ...], list[str]],
+    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
+    count: int,
+    started: float,
+    *,
+    all_or_nothing: bool,
+    on_progress: Progress | None,
+    jobs: int | None,
+) -> ApplyResult:
+    """Write the ``count`` documents of ``todo`` in one run (none: no run), each in its
+    own transaction, on ``jobs`` connections; ``triaged``: the documents rejected and
+    the paths skipped by the triage."""
+    rejected_before, skipped = triaged
+    if rejected_before and all_or_nothing:
+        raise ContractError(
+            f"{len(rejected_before)} document(s) cannot be cut; nothing was written "
+            "(--all-or-nothing)",
+        )
+    results = [DocumentResult(path, "skipped") for path in skipped]
+    if not count:
+        return ApplyResult(None, tuple(results), rejected_before, time.monotonic() - started)
+    with conn.transaction():
+        run_id = begin_run(conn, "apply", meta={"documents": count})
+    status = "finished"
+    writers = 1 if all_or_nothing else min(resolve_jobs(jobs), count)
+    try:
+        if writers > 1:
+            _apply_concurrently(
+                settings, provider, conn, run_id, todo, count, writers, results, on_progress
+            )
+        for n, (path, doc) in enumerate(todo if writers <= 1 else (), 1):
+            results.append(_apply_one(conn, run_id, path, doc))
+            if on_progress is not None:
+                on_progress(n, count, path)
+            if all_or_nothing and results[-1].status in ("failed", "rejected"):
+                break
+    except KeyboardInterrupt as exc:
+        status = INTERRUPTED
+        raise interrupted(conn, run_id, results, count) from exc
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        rejected = rejected_before + tuple(
+            Rejected(r.doc_path, r.error or "") for r in results if r.status == "rejected"
+        )
+        kept = tuple(r for r in results if r.status != "rejected")
+        result = ApplyResult(run_id, kept, rejected, time.monotonic() - started)
+        if status == "finished" and result.failed:
+            status = "failed"
+        _finish_quietly(conn, run_id, status, result.counts)
+    return result
+
+
+def _apply_concurrently(
+    settings: Settings,
+    provider: ConnectionProvider,
+    conn: Connection,
+    run_id: str,
+    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
+    count: int,
+    writers: int,
+    results: list[DocumentResult],
+    on_progress: Progress | None,
+) -> None:
+    """Write the documents of ``todo`` on ``writers`` connections at once (``conn`` and
+    more), each document in its own transaction under its lock as :func:`_apply_one`
+    does; their results are appended to ``results`` in the order of ``todo``. At most
+    two documents a writer are in flight (``todo`` may cut them as it goes).
+
+    The server works on one document per connection: on several cores, several
+    documents are written at the same time. When one document stops the run (a freeze,
+    a lost connection) or on Ctrl-C, what is queued is dropped, the documents being
+    written are finished (each is whole either way) and their results kept."""
+    conns = [conn]
+    free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+    free.put(conn)
+
+    def write(path: str, doc: CutDocument | IucutError | None) -> DocumentResult:
+        mine = free.get()
+        try:
+            return _apply_one(mine, run_id, path, doc)
+        finally:
+            free.put(mine)
+
+    pool = ThreadPoolExecutor(writers, thread_name_prefix="iucut-apply")
+    pending: deque[Future[DocumentResult]] = deque()
+    done = 0
+
+    def take() -> None:
+        nonlocal done
+        results.append(pending.popleft().result())
+        done += 1
+        if on_progress is not None:
+            on_progress(done, count, results[-1].doc_path)
+
+    try:
+        for _ in range(writers - 1):
+            extra = provider.connect(user=settings.apply_role, autocommit=True)
+            conns.append(extra)
+            plan_for_values(extra)
+            free.put(extra)
+        for path, doc in todo:
+            pending.append(pool.submit(write, path, doc))
+            if len(pending) >= 2 * writers:
+                take()
+        while pending:
+            take()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:  # written by another writer before the stop
+            if future.done() and not future.cancelled() and future.exception() is None:
+                results.append(future.result())
+        for extra in conns[1:]:
+            with contextlib.suppress(IucutError):
+                extra.close()
 
 
 #: The refusals of fn_iu_apply_document that the client checks of a new document's codes
@@ -339,13 +488,15 @@ CODE_REFUSALS = ("IUC01", "IUC08")
 
 
 def _apply_one(
-    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | None
+    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | IucutError | None
 ) -> DocumentResult:
     """Plan one document under its lock and write it, in one transaction.
 
     A new document is written without first reading whether its codes are taken (the
     function refuses a taken code); when it is refused so, it is planned again with
     those reads, in a new transaction, for the client's error naming the line."""
+    if isinstance(doc, IucutError):  # it could not be cut again (changed, removed)
+        return DocumentResult(doc_path, "rejected", error=doc.message)
     try:
         return _plan_and_write(conn, run_id, doc_path, doc, check_new=False)
     except ContractError as exc:
@@ -511,7 +662,7 @@ def apply_plan(
     ensure_enabled(settings)
     started = time.monotonic()
     for dp in plan.documents:
-        check_rows(dp)
+        check_changed_rows(c.unit for c in dp.changes if c.unit is not None)
     todo = [dp for dp in plan.documents if dp.has_changes]
     skipped = [DocumentResult(d.doc_path, "skipped") for d in plan.documents if not d.has_changes]
     conn = provider.connect(user=settings.apply_role, autocommit=True)

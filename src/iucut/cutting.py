@@ -61,13 +61,22 @@ def cut_paths(
     namespace: str | None = None,
     profile: str | None = None,
     config: Mapping[str, Any] | None = None,
+    jobs: int | None = 1,
 ) -> Iterator[CutDocument]:
     """Cut files and folders (``glob`` picks files in folders), one document at a time.
 
+    ``jobs``: worker processes cutting at once (None or 0: one per CPU available); the
+    documents come in source order whatever their number, a few in memory at a time.
     Raises :class:`~iucut.errors.InputError` at the first document that cannot be cut.
     """
     for item in iter_cut(
-        paths, glob=glob, root=root, namespace=namespace, profile=profile, config=config
+        paths,
+        glob=glob,
+        root=root,
+        namespace=namespace,
+        profile=profile,
+        config=config,
+        jobs=jobs,
     ):
         if isinstance(item, InputError):
             raise item
@@ -82,6 +91,7 @@ def iter_cut(
     namespace: str | None = None,
     profile: str | None = None,
     config: Mapping[str, Any] | None = None,
+    jobs: int | None = 1,
 ) -> Iterator[CutDocument | InputError]:
     """As :func:`cut_paths`, but a bad document yields its error and the others go on."""
     given = [Path(p) for p in paths]
@@ -93,6 +103,7 @@ def iter_cut(
         namespace=namespace,
         profile=profile,
         config=default_config(project) if config is None else config,
+        jobs=jobs,
     )
 
 

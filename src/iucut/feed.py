@@ -15,28 +15,18 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from iucut.db.connector import Connection
+from iucut.distributed import refuse_feed
 from iucut.errors import CursorRefused, NotFound
 from iucut.plan_state import read_fingerprint
-from iucut.units import Fingerprint
+from iucut.units import Event, Fingerprint
 
 CURSOR_PREFIX = "iuc1"
 DEFAULT_LIMIT = 1000
 _CURSOR = re.compile(r"^iuc1\.([0-9a-f]{16})\.(-1|\d{1,19})\.(\d{1,19})$")
 _RUN_PREFIX = re.compile(r"^[0-9a-f]{8}(?:-?[0-9a-f]{1,4}){0,7}[0-9a-f-]*$")
-
-
-class Event(StrEnum):
-    """The lifecycle events a unit goes through."""
-
-    CREATED = "created"
-    REVISED = "revised"
-    MOVED = "moved"
-    RETIRED = "retired"
-    RESTORED = "restored"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -238,6 +228,7 @@ def read_changes(
     """The changes after ``since`` (None: from the beginning), at most ``limit`` of them."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
+    refuse_feed(conn)
     tag = database_tag(read_fingerprint(conn))
     start = resolve(conn, since, tag)
     return read_from(conn, start, tag, limit=limit)
@@ -255,6 +246,7 @@ def read_from(conn: Connection, start: Position, tag: str, *, limit: int) -> Cha
 
 def head(conn: Connection) -> Cursor:
     """A cursor after the last committed change (to start following from now)."""
+    refuse_feed(conn)
     row = conn.query("feed_head").fetchone()
     assert row is not None
     return cursor_of(conn, Position(int(row["commit_seq"]), int(row["event_id"])))

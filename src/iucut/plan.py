@@ -11,18 +11,23 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from iucut.asof import effective_date
 from iucut.cut.cutter import recut
 from iucut.errors import ContractError, IucutError
 from iucut.refs import document_references, references_payload
 from iucut.units import (
+    Action,
     Change,
     CutDocument,
     DocumentPlan,
+    Op,
     Rejected,
     Unit,
     UnitState,
+    UnitStatus,
 )
 
 # --------------------------------------------------------------------------------------
@@ -47,13 +52,49 @@ def cut_digest(doc: CutDocument) -> str:
     return h.hexdigest()
 
 
-def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument) -> bool:
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What a first pass over a corpus keeps of a cut document: its identity, hashes and
+    warnings, no text (a few hundred bytes, whatever the size of the document). Apply
+    decides from these which documents to write, then cuts those again one at a time:
+    the client holds a few documents, not the corpus."""
+
+    path: str
+    namespace: str
+    doc_hash: str
+    cut_digest: str
+    units: int
+    profile: str | None = None
+    profile_source: str | None = None
+    warnings: tuple[str, ...] = ()
+    #: read from the cut cache (:mod:`iucut.digests`), not cut now
+    cached: bool = field(default=False, compare=False)
+
+
+def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:
+    """The digest of a cut document (an error stays as it is)."""
+    if isinstance(doc, IucutError):
+        return doc
+    return Digest(
+        doc.path,
+        doc.namespace,
+        doc.doc_hash,
+        cut_digest(doc),
+        len(doc.units),
+        doc.profile,
+        doc.profile_source,
+        doc.warnings,
+    )
+
+
+def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument | Digest) -> bool:
     """Whether the database already holds ``doc`` exactly as cut now (skip it unread)."""
     return (
         db_doc is not None
         and db_doc["state"] == "active"
         and db_doc["doc_hash"] == doc.doc_hash
-        and db_doc.get("cut_digest") == cut_digest(doc)
+        and db_doc.get("cut_digest")
+        == (doc.cut_digest if isinstance(doc, Digest) else cut_digest(doc))
         and (doc.profile is None or db_doc.get("profile") == doc.profile)
     )
 
@@ -84,7 +125,7 @@ def find_renames(
     codes = {u.code for u in doc.units}
     gone: dict[str, list[str]] = {}
     for code, cur in db_units.items():
-        if code not in codes and cur.state == "active":
+        if code not in codes and cur.state == UnitStatus.ACTIVE:
             gone.setdefault(cur.content_hash, []).append(code)
     if not gone:
         return {}
@@ -116,7 +157,7 @@ def find_renames(
         to = {old: new for new, old in renames.items()}
         held: dict[str, set[str]] = {}
         for code, cur in db_units.items():
-            if cur.parent_code in left_old and cur.state == "active":
+            if cur.parent_code in left_old and cur.state == UnitStatus.ACTIVE:
                 held.setdefault(cur.parent_code, set()).add(to.get(code, code))
         holds: dict[str, set[str]] = {}
         for u in doc.units:
@@ -162,7 +203,7 @@ def diff_document(
     whose code changed but not its text is moved to its new code (see find_renames)."""
     units = doc.units
     if is_current(db_doc, doc):
-        return _document_plan(doc, db_doc, "skip", (), len(units))
+        return _document_plan(doc, db_doc, Action.SKIP, (), len(units))
     renames = find_renames(doc, db_units, taken)
     if renames:
         db_units = _renamed(db_units, renames)
@@ -171,18 +212,18 @@ def diff_document(
     for unit in units:
         cur = db_units.get(unit.code)
         if cur is None:
-            changes.append(Change("create", unit.code, None, unit))
+            changes.append(Change(Op.CREATE, unit.code, None, unit))
             continue
         moved = cur.parent_code != unit.parent_code
         renamed_from = renames.get(unit.code)
-        if cur.state == "retired":
-            op = "restore"
+        if cur.state == UnitStatus.RETIRED:
+            op = Op.RESTORE
         elif cur.content_hash != unit.content_hash:
-            op = "revise"
+            op = Op.REVISE
         elif moved or renamed_from is not None:
-            op = "move"
+            op = Op.MOVE
         elif _placement(cur) != _placement(unit):
-            op = "place"
+            op = Op.PLACE
         else:
             unchanged += 1
             continue
@@ -201,18 +242,18 @@ def diff_document(
     codes = {u.code for u in units}
     for code in sorted(db_units, key=lambda c: db_units[c].position):
         cur = db_units[code]
-        if code not in codes and cur.state == "active":
-            changes.append(Change("retire", code, cur.current_version, None))
-    action = "create" if db_doc is None else "update"
+        if code not in codes and cur.state == UnitStatus.ACTIVE:
+            changes.append(Change(Op.RETIRE, code, cur.current_version, None))
+    action = Action.CREATE if db_doc is None else Action.UPDATE
     return _document_plan(doc, db_doc, action, tuple(changes), unchanged)
 
 
 def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]) -> DocumentPlan:
     """The plan that retires a whole document missing from the source (``--prune``)."""
     changes = tuple(
-        Change("retire", code, cur.current_version, None)
+        Change(Op.RETIRE, code, cur.current_version, None)
         for code, cur in sorted(db_units.items(), key=lambda kv: kv[1].position)
-        if cur.state == "active"
+        if cur.state == UnitStatus.ACTIVE
     )
     return DocumentPlan(
         doc_path=db_doc["doc_path"],
@@ -221,12 +262,17 @@ def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]
         expect_doc_hash=db_doc["doc_hash"],
         cut_digest=db_doc.get("cut_digest"),
         expect_cut_digest=db_doc.get("cut_digest"),
-        action="retire",
+        action=Action.RETIRE,
         size_bytes=0,
         unit_count=0,
         changes=changes,
         unchanged=0,
     )
+
+
+def _config_of(doc: CutDocument) -> Mapping[str, Any] | None:
+    """The configuration mapping a document was cut with (None: the defaults)."""
+    return doc.config if isinstance(doc.config, Mapping) else None
 
 
 def _placement(u: Unit | UnitState) -> tuple[Any, ...]:
@@ -236,10 +282,11 @@ def _placement(u: Unit | UnitState) -> tuple[Any, ...]:
 def _document_plan(
     doc: CutDocument,
     db_doc: Mapping[str, Any] | None,
-    action: str,
+    action: Action,
     changes: tuple[Change, ...],
     unchanged: int,
 ) -> DocumentPlan:
+    effective = effective_date(doc.front_matter, _config_of(doc))
     return DocumentPlan(
         doc_path=doc.path,
         namespace=doc.namespace,
@@ -252,19 +299,25 @@ def _document_plan(
         unchanged=unchanged,
         # a skipped document is current: its digest is the one stored (not hashed again)
         cut_digest=db_doc.get("cut_digest")
-        if action == "skip" and db_doc is not None
+        if action == Action.SKIP and db_doc is not None
         else cut_digest(doc),
         expect_cut_digest=None if db_doc is None else db_doc.get("cut_digest"),
-        profile=db_doc.get("profile") if action == "skip" and db_doc is not None else doc.profile,
+        profile=db_doc.get("profile")
+        if action == Action.SKIP and db_doc is not None
+        else doc.profile,
         expect_profile=None if db_doc is None else db_doc.get("profile"),
-        references=() if action == "skip" else tuple(references_payload(document_references(doc))),
+        references=()
+        if action == Action.SKIP
+        else tuple(references_payload(document_references(doc))),
+        effective_date=None if effective is None else effective[0],
+        effective_key=None if effective is None else effective[1],
     )
 
 
 def check_no_code_reused(dp: DocumentPlan, taken: Mapping[str, Collection[str]]) -> None:
     """Refuse a plan that creates a unit at a code another unit held once (the database
     refuses it too, IUC08): the new unit would take over that unit's history."""
-    reused = [c for c in dp.changes if c.op == "create" and c.code in taken]
+    reused = [c for c in dp.changes if c.op == Op.CREATE and c.code in taken]
     if not reused:
         return
     first = reused[0]

@@ -12,6 +12,7 @@ from iucut._version import __version__
 from iucut.db.connector import Connection
 from iucut.errors import ContractError, IucutError, NotFound
 from iucut.plan import (
+    Digest,
     _document_plan,
     _drop_shared_namespaces,
     _under,
@@ -21,7 +22,17 @@ from iucut.plan import (
     retire_document,
     with_stored_profile,
 )
-from iucut.units import CutDocument, DocumentPlan, Fingerprint, OldText, Plan, Rejected, UnitState
+from iucut.units import (
+    Action,
+    CutDocument,
+    DocumentPlan,
+    Fingerprint,
+    OldText,
+    Op,
+    Plan,
+    Rejected,
+    UnitState,
+)
 
 Progress = Callable[[int, int, str], None]
 
@@ -108,7 +119,7 @@ def read_holders(conn: Connection, codes: Sequence[str]) -> dict[str, set[str]]:
 
 #: The changes whose old text a reviewer needs: what a revision replaces, what a
 #: retirement removes, what a restore brings back over.
-_REVIEWED_OPS = frozenset({"revise", "restore", "retire"})
+_REVIEWED_OPS = frozenset({Op.REVISE, Op.RESTORE, Op.RETIRE})
 
 
 def with_old_texts(conn: Connection, dp: DocumentPlan) -> DocumentPlan:
@@ -148,7 +159,7 @@ def make_plan(
     found = triage(conn, items, prune_scopes=prune_scopes)
     rejected = list(found.rejected)
     plans: list[DocumentPlan] = [
-        _document_plan(doc, found.current[doc.path], "skip", (), len(doc.units))
+        _document_plan(doc, found.current[doc.path], Action.SKIP, (), len(doc.units))
         for doc in found.skipped
     ]
     db_docs = read_documents(conn, [d.path for d in found.todo])
@@ -248,7 +259,7 @@ def retire_plan(conn: Connection, names: Sequence[str]) -> Plan:
         seen.add(path)
         current = read_documents(conn, [path])[path]
         if current["state"] != "active":
-            plans.append(replace(retire_document(current, {}), action="skip"))
+            plans.append(replace(retire_document(current, {}), action=Action.SKIP))
             continue
         plans.append(retire_document(current, read_units(conn, path)))
     return Plan(fingerprint=fingerprint, documents=tuple(plans), tool_version=__version__)
@@ -265,18 +276,49 @@ class Triage:
     current: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # rows read, by path
 
 
+@dataclass(frozen=True)
+class DigestTriage:
+    """:class:`Triage` of digests."""
+
+    todo: tuple[Digest, ...]
+    skipped: tuple[Digest, ...]
+    prune: tuple[str, ...]
+    rejected: tuple[Rejected, ...]
+    current: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def triage(
     conn: Connection,
     documents: Iterable[CutDocument | IucutError],
     *,
     prune_scopes: Sequence[str] | None = None,
 ) -> Triage:
+    return _triage(conn, documents, prune_scopes)  # type: ignore[return-value]
+
+
+def triage_digests(
+    conn: Connection,
+    documents: Iterable[Digest | IucutError],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+) -> DigestTriage:
+    """:func:`triage` of the digests of a first pass (no text held): a document whose
+    profile was only detected and differs from the stored one is to do (apply cuts it
+    again with the stored profile under its lock, and skips it if nothing changed)."""
+    return _triage(conn, documents, prune_scopes)  # type: ignore[return-value]
+
+
+def _triage(
+    conn: Connection,
+    documents: Iterable[CutDocument | Digest | IucutError],
+    prune_scopes: Sequence[str] | None,
+) -> Triage | DigestTriage:
     """Split documents into those to write and those already up to date (read-only).
 
     Apply uses this instead of a full plan: each document is planned again under its
     lock anyway, so the first pass only needs the document hashes.
     """
-    docs: list[CutDocument] = []
+    docs: list[Any] = []
     rejected: list[Rejected] = []
     for item in documents:
         if isinstance(item, IucutError):
@@ -285,9 +327,12 @@ def triage(
             docs.append(item)
     docs = _drop_shared_namespaces(docs, rejected)
     db_docs = read_documents(conn, [d.path for d in docs])
-    docs = [with_stored_profile(doc, db_docs.get(doc.path)) for doc in docs]
-    todo: list[CutDocument] = []
-    skipped: list[CutDocument] = []
+    docs = [
+        doc if isinstance(doc, Digest) else with_stored_profile(doc, db_docs.get(doc.path))
+        for doc in docs
+    ]
+    todo: list[Any] = []
+    skipped: list[Any] = []
     for doc in docs:
         current = db_docs.get(doc.path)
         if is_current(current, doc):
@@ -301,4 +346,5 @@ def triage(
             path = row["doc_path"]
             if path not in present and any(_under(path, s) for s in prune_scopes):
                 prune.append(path)
-    return Triage(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)
+    kind = DigestTriage if any(isinstance(d, Digest) for d in docs) else Triage
+    return kind(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)

@@ -238,17 +238,33 @@ CONDITIONS += [
     ("a role that can write", "mcp", 25, lambda c: c.run("mcp", "--role", "postgres")),
     ("a query without words", "search", 32, lambda c: c.applied().run("search", "?! --")),
     ("no unit matches", "search", 33, lambda c: c.applied().run("search", "zebra")),
+    ("no Citus", "migrate --distributed", 36, lambda c: c.run("migrate", "--distributed")),
 ]
 
 #: Codes no row above produces, and why (a new exit code must get a row or a reason).
+CONDITIONS += [
+    (
+        "unknown run",
+        "export",
+        34,
+        lambda c: c.applied().run("export", "QC-BMTT", "--as-of", "deadbeef"),
+    ),
+    ("a time before any run", "ls", 34, lambda c: c.run("ls", "--as-of", "2001-01-01")),
+]
+
+
 NOT_HERE = {
     1: "an unexpected error is a bug: no condition should produce it",
     10: "a failing proof needs a database that breaks the write path (tests/db/test_prove.py)",
     12: "a document that does not round-trip is a cutter bug (tests/unit/test_cut_roundtrip.py)",
     130: "Ctrl-C: tests/cli/test_failures.py::test_interrupted_apply_lists_what_was_written",
     141: "a closed stdout: tests/cli/test_failures.py::test_closed_stdout_is_a_quiet_exit",
+    37: "the change feed on a schema distributed with Citus needs a Citus cluster: "
+    "tests/citus/test_distributed.py::test_the_feed_is_refused_on_a_distributed_schema",
     30: "plan --strict-refs needs an applied document whose references a change breaks: "
     "tests/db/test_refs.py::test_strict_refs_rejects_a_plan_that_breaks_references",
+    35: "a point before the upgrade to schema 15 needs a database migrated before it: "
+    "tests/db/test_asof.py::test_points_before_the_upgrade_are_refused_and_later_ones_read",
 }
 
 
@@ -284,6 +300,7 @@ def test_each_condition_exits_with_its_documented_code(
     assert "Traceback" not in proc.stderr
     if code not in (0, 2):
         assert proc.stderr.strip(), "a failure says what happened on stderr"
+        assert "iucut: error: iucut:" not in proc.stderr, "the prefix is said once"
         assert not proc.stdout.lstrip().startswith('{"error"')
 
 

@@ -7,7 +7,6 @@ units, so plan sees what they changed and apply repairs it."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from typing import Any
@@ -21,8 +20,7 @@ from iucut.db import queries
 from iucut.errors import ContractError, IucutError
 from iucut.plan import diff_document
 from iucut.plan_state import make_plan
-from iucut.units import CutDocument, content_hash
-from iucut.verify import verify
+from iucut.units import CutDocument
 
 LAW = """\
 # Act on Checks
@@ -194,107 +192,6 @@ def test_a_forged_update_of_an_applied_document_writes_nothing(db: Any) -> None:
     check(forged_apply(db, document, ops), "IUC02", revised["code"])
     with db.connect(autocommit=True) as conn:
         assert export(conn, "act.md")[1] == LAW
-
-
-# --------------------------------------------------------------------------------------
-# The per-unit functions
-# --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def applied(db: Any) -> CutDocument:
-    doc = cut()
-    apply_documents(db.settings(execution="enabled"), db.provider(), [doc])
-    return doc
-
-
-def unit_json(doc: CutDocument, index: int, **changes: Any) -> str:
-    data = copy.deepcopy(doc.units[index].to_dict())
-    data.update(changes)
-    return json.dumps(data)
-
-
-def test_fn_iu_create_refuses_a_forged_hash_and_a_foreign_code(db: Any, applied: Any) -> None:
-    """fn_iu_create: a hash not of the text is IUC02; a code of another namespace IUC03."""
-    before = digest(db)
-    sql = "SELECT * FROM @s@.fn_iu_create(%(run)s, %(unit)s::jsonb)"
-    fresh = f"{applied.namespace}/A9"
-    exc = refusal(db, sql, {"unit": unit_json(applied, 2, code=fresh, content_hash="f" * 64)})
-    check(exc, "IUC02", fresh)
-    exc = refusal(db, sql, {"unit": unit_json(applied, 2, code="ELSEWHERE/A9", position=99)})
-    check(exc, "IUC03", "ELSEWHERE/A9")
-    assert digest(db) == before
-
-
-def test_fn_iu_revise_refuses_a_forged_hash(db: Any, applied: Any) -> None:
-    """fn_iu_revise with a hash that is not its text: IUC02, nothing written."""
-    before = digest(db)
-    unit = applied.units[2]
-    exc = refusal(
-        db,
-        "SELECT * FROM @s@.fn_iu_revise(%(run)s, %(unit)s::jsonb)",
-        {"unit": unit_json(applied, 2, body=unit.body + "forged\n")},
-    )
-    check(exc, "IUC02", unit.code)
-    assert digest(db) == before
-
-
-@pytest.mark.parametrize(
-    "args,sqlstate",
-    [
-        ("'@ns@/act-on-checks', '@ns@/A1', NULL, NULL", "IUC04"),  # under its child: a cycle
-        ("'@ns@/A1', '@ns@/act-on-checks', NULL, -5", "IUC05"),  # a negative position
-        ("'@ns@/A2', '@ns@/act-on-checks', NULL, 2", "IUC06"),  # the position of A1
-    ],
-)
-def test_fn_iu_move_refuses_cycles_and_bad_positions(
-    db: Any, applied: Any, args: str, sqlstate: str
-) -> None:
-    """fn_iu_move into a cycle, to a negative or a taken position: refused, by code."""
-    before = digest(db)
-    exc = refusal(
-        db,
-        f"SELECT * FROM @s@.fn_iu_move(%(run)s, {args.replace('@ns@', applied.namespace)})",
-        {},
-    )
-    assert exc.context.get("sqlstate") == sqlstate, exc.message
-    assert applied.namespace in (exc.hint or "")
-    assert digest(db) == before
-
-
-def test_a_revision_through_fn_iu_revise_keeps_the_document_hash_true(
-    db: Any, applied: CutDocument, cli_env: Any
-) -> None:
-    """A genuine fn_iu_revise moves the document hash with the text: plan then sees the
-    source differs (not 'unchanged'), apply repairs it, export equals the source again,
-    and verify passes throughout."""
-    unit = applied.units[2]
-    body = unit.body.replace("First clause.", "First clause, edited in place.")
-    assert body != unit.body
-    conn = db.connect(role="cutter_exec", autocommit=True)
-    run = conn.execute(f"SELECT {db.schema}.fn_run_begin('apply') AS r").scalar()
-    status = conn.execute(
-        f"SELECT status FROM {db.schema}.fn_iu_revise(%(run)s, %(unit)s::jsonb)",
-        {
-            "run": run,
-            "unit": unit_json(
-                applied, 2, body=body, content_hash=content_hash(unit.raw_heading, body)
-            ),
-        },
-    ).scalar()
-    assert status == "revised"
-    with db.connect(autocommit=True) as admin:
-        stored = export(admin, "act.md")[1]
-        row = admin.query("documents_by_path", paths=["act.md"]).fetchone()
-        assert row is not None
-        assert row["doc_hash"] == hashlib.sha256(stored.encode()).hexdigest() != applied.doc_hash
-        assert all(c.status == "PASS" for c in verify(admin))
-        plan = make_plan(admin, [applied])
-    assert plan.documents[0].action != "skip" and plan.counts["revised"] == 1
-    apply_documents(db.settings(execution="enabled"), db.provider(), [applied])
-    with db.connect(autocommit=True) as admin:
-        assert export(admin, "act.md")[1] == LAW
-        assert all(c.status == "PASS" for c in verify(admin))
 
 
 def test_op_arrays_of_different_lengths_are_refused(db: Any) -> None:

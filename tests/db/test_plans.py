@@ -19,7 +19,13 @@ from iucut.plan_state import plan_document, plan_for_values, read_documents
 from iucut.units import CutDocument
 
 BIG_UNITS = 3000
-HISTORY = ("information_unit", "unit_version", "iu_lifecycle_log", "unit_reference")
+HISTORY = (
+    "information_unit",
+    "unit_version",
+    "iu_lifecycle_log",
+    "iu_document_version",
+    "unit_reference",
+)
 
 
 def law(title: str, articles: dict[int, str], cite: str = "") -> str:

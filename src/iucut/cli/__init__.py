@@ -164,6 +164,35 @@ strict_option = click.option(
 )
 
 
+def _set_jobs(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    ctx.meta[JOBS_KEY] = value
+    return value
+
+
+JOBS_KEY = "iucut.jobs"
+
+#: ``--jobs N`` for the commands that cut documents (cut, plan, apply, prove): read back
+#: with :func:`jobs_of` (it is also in ``click.get_current_context().meta``).
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=None,
+    envvar="IUCUT_JOBS",
+    expose_value=False,
+    callback=_set_jobs,
+    metavar="N",
+    help="Cut documents in N worker processes (default, or 0: one per CPU available; "
+    "env IUCUT_JOBS). The output is the same for every N: documents come in source order.",
+)
+
+
+def jobs_of() -> int | None:
+    """The ``--jobs`` of the command being run (None: one per CPU available)."""
+    value = click.get_current_context().meta.get(JOBS_KEY)
+    return None if value is None else int(value)
+
+
 #: The name :func:`writing` gives standard output.
 STDOUT = "standard output"
 

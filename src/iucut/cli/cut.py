@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, closing
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import IO, Any
 
@@ -20,6 +22,8 @@ from iucut.cli import (
     STDOUT,
     Context,
     cli,
+    jobs_of,
+    jobs_option,
     note,
     pass_ctx,
     plural,
@@ -30,9 +34,10 @@ from iucut.cli import (
     strict_option,
     writing,
 )
-from iucut.cut import DEFAULT_GLOB, Sources, cut_paths, list_sources
+from iucut.cut import DEFAULT_GLOB, Sources, list_sources
 from iucut.cut.codes import namespace_problem
 from iucut.cut.profiles import configured
+from iucut.cut.source import cut_map
 from iucut.errors import CheckFailed, InputError, OutsideRoot
 from iucut.project import ROOT_ENV
 from iucut.units import CutDocument
@@ -80,26 +85,44 @@ def cutting(
     quiet: bool = False,
     strict: bool = False,
     sources: Sources | None = None,
+    then: Callable[[CutDocument | InputError], Any] | None = None,
     **options: Any,
-) -> Generator[CutDocument | InputError, None, None]:
+) -> Generator[Any, None, None]:
     """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, over
     the ``sources`` listed by :func:`listing` (listed here when not given; its warnings
     unless ``quiet``). ``strict``: a document with a warning comes out as an InputError
-    (rejected), its first warning named."""
-    if strict:
-        for item in cutting(paths, glob=glob, show=show, quiet=quiet, sources=sources, **options):
-            yield strict_check(item)
-        return
+    (rejected), its first warning named. ``then``: applied to each document (or error)
+    where it is cut (a worker process under ``jobs`` > 1), its result yielded instead.
+    ``jobs`` (in ``options``): worker processes; results come in source order."""
     found = (sources or listing(paths, glob, quiet)).files
+    work = functools.partial(_checked, strict=strict, then=then)
     with progress(show, "cutting") as bar:
-        results = cut_paths(paths, glob=glob, sources=found, **options)
+        results = cut_map(work, paths, glob=glob, sources=found, **options)
         if bar is None:
             yield from results
             return
         for done, item in enumerate(results, 1):
-            name = item.path if isinstance(item, CutDocument) else item.context.get("path")
-            bar(done, len(found), str(name))
+            bar(done, len(found), _name(item, found[done - 1][0]))  # (in source order)
             yield item
+
+
+def _name(item: Any, file: Path) -> str:
+    """The document path of a result of :func:`cutting` (its file when it has none)."""
+    if isinstance(item, InputError):
+        return str(item.context.get("path") or file)
+    doc = getattr(item, "doc", item)
+    return str(getattr(doc, "path", file))
+
+
+def _checked(
+    item: CutDocument | InputError,
+    *,
+    strict: bool,
+    then: Callable[[CutDocument | InputError], Any] | None,
+) -> Any:
+    if strict:
+        item = strict_check(item)
+    return item if then is None else then(item)
 
 
 def strict_check(item: CutDocument | InputError) -> CutDocument | InputError:
@@ -132,6 +155,7 @@ def round_trips(doc: CutDocument) -> bool:
 @cli.command("cut")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @strict_option
+@jobs_option
 @click.option(
     "--glob",
     "pattern",
@@ -245,6 +269,12 @@ def cut(
             profile=profile,
             config=config,
             strict=ctx.strict,
+            jobs=jobs_of(),
+            then=functools.partial(
+                _cut_result,
+                check=check,
+                encode=sink is not None,
+            ),
         )
         stack.enter_context(closing(results))  # an error below ends the progress bar first
         for result in results:
@@ -253,21 +283,16 @@ def cut(
                 bad.append(result)
                 continue
             if check:
-                if not round_trips(result):
-                    failed.append(result.path)
-                    note(f"iucut: FAIL {result.path}: does not round-trip")
+                if not result.round_trips:
+                    failed.append(result.doc.path)
+                    note(f"iucut: FAIL {result.doc.path}: does not round-trip")
                 kinds["documents"] += 1
                 continue
-            warned.add(result)
-            check_rows(result.units)
-            kinds.update(u.kind for u in result.units)
+            warned.add(result.doc)
+            kinds.update(result.kinds)
             if sink is not None:
-                encode = _ROW_ENCODER.encode
-                sink.writelines(encode(row) + "\n" for row in plan_rows(result))
-            if len(docs) <= TREE_DOCS:
-                docs.append(result)
-            else:
-                docs.append(_light(result))
+                sink.write(result.rows)
+            docs.append(result.doc)
     if not quiet:
         warned.summary()
     if check:
@@ -287,6 +312,31 @@ def cut(
             str(e.context.get("path")) for e in bad
         )
         raise err
+
+
+@dataclass(frozen=True)
+class _CutResult:
+    """What ``cut`` keeps of one document, made where it was cut (a worker process)."""
+
+    doc: CutDocument  # :func:`_light`: what a tree or the table of documents shows
+    kinds: Counter[str]
+    rows: str = ""  # its rows as JSON lines (--json / -o)
+    round_trips: bool = True  # (--check)
+
+
+def _cut_result(
+    item: CutDocument | InputError, *, check: bool, encode: bool
+) -> _CutResult | InputError:
+    """One document as ``cut`` reports it: the rows checked and encoded, the counts."""
+    if isinstance(item, InputError):
+        return item
+    if check:
+        return _CutResult(_light(item), Counter(), round_trips=round_trips(item))
+    check_rows(item.units)
+    encode_row = _ROW_ENCODER.encode
+    rows = "".join(encode_row(row) + "\n" for row in plan_rows(item)) if encode else ""
+    kinds = Counter(u.kind for u in item.units)
+    return _CutResult(_light(item), kinds, rows)
 
 
 def warning_kind(warning: str) -> str:
@@ -324,13 +374,13 @@ class Warnings:
 
 
 def _light(doc: CutDocument) -> CutDocument:
-    """Keep only what the document table needs (memory: one document's units at a time)."""
+    """Keep only what the document tree or table shows (memory: a few units a document)."""
     return CutDocument(
         doc.path,
         doc.namespace,
         doc.doc_hash,
         doc.size,
-        doc.units[:1],
+        doc.units[:TREE_UNITS],
         warnings=doc.warnings,
         front_matter={"_units": len(doc.units)},
     )
@@ -365,8 +415,9 @@ def _tree(doc: CutDocument) -> Tree:
         parent = nodes.get(unit.parent_code or "", tree)
         label = f"{_esc(unit.code[cut:])}  [dim]{_esc(unit.title[:80])}[/dim]"
         nodes[unit.code] = parent.add(label)
-    if len(doc.units) > TREE_UNITS:
-        tree.add(f"[dim]… and {len(doc.units) - TREE_UNITS} more units[/dim]")
+    count = doc.front_matter.get("_units", len(doc.units))
+    if count > TREE_UNITS:
+        tree.add(f"[dim]… and {count - TREE_UNITS} more units[/dim]")
     return tree
 
 

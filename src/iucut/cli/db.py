@@ -10,14 +10,12 @@ import click
 
 from iucut.cli import Context, cli, echo_json, note, pass_ctx
 from iucut.config import Settings
-from iucut.db import queries
 from iucut.db.connector import Connection, open_provider
 from iucut.db.embedded import EmbeddedServer, EmbeddedStatus
+from iucut.db.queries import Ident
 from iucut.db.target import Target, resolve_target
 from iucut.errors import ConnectionFailed, DatabaseError, IucutError, NotMigrated
 from iucut.migrate import MigrationResult, migrate, status
-
-RUNNER_SQL = "bootstrap.sql"
 
 
 class _StderrNotes(logging.Handler):
@@ -140,6 +138,13 @@ def _print_migration(result: MigrationResult, target: Target, schema: str) -> No
             "roles:    owner, execution and reader roles and their privileges set"
             + (" (hardened: no TEMP for PUBLIC)" if result.hardened else "")
         )
+    if result.distributed is not None:
+        d = result.distributed
+        state = "laid out now" if d["laid_out_now"] else "already laid out"
+        click.echo(
+            f"citus:    {state}: distributed by doc_path on {d['workers']} worker(s) "
+            f"(Citus {d['citus_version']})"
+        )
     for line in result.notes:
         note(f"iucut: {line}")
 
@@ -158,9 +163,17 @@ def _print_migration(result: MigrationResult, target: Target, schema: str) -> No
     help="With --roles: database-wide hardening (REVOKE TEMPORARY ON DATABASE and "
     "CREATE ON SCHEMA public FROM PUBLIC).",
 )
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="On a Citus coordinator: then lay the schema out for Citus (tables distributed "
+    "by document, run and control tables replicated; data kept). An error without Citus.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def migrate_cmd(ctx: Context, with_roles: bool, harden: bool, as_json: bool) -> None:
+def migrate_cmd(
+    ctx: Context, with_roles: bool, harden: bool, distributed: bool, as_json: bool
+) -> None:
     """Apply the pending schema migrations (each in its own transaction, checksummed)."""
     if harden and not with_roles:
         raise click.UsageError("--harden needs --roles")
@@ -174,6 +187,7 @@ def migrate_cmd(ctx: Context, with_roles: bool, harden: bool, as_json: bool) -> 
             roles=settings.roles if with_roles else None,
             harden=harden,
             owner=settings.roles.owner,
+            distribute=distributed,
         )
         searched = _search_configs(conn, settings)
     if as_json:
@@ -205,7 +219,7 @@ def _search_configs(conn: Connection, settings: Settings) -> dict[str, str]:
 
 
 def _control(conn: Connection, schema: str) -> dict[str, Any] | None:
-    return conn.execute(queries.get("control_state", schema, RUNNER_SQL)).fetchone()
+    return conn.query("control_state", schema=Ident(schema)).fetchone()
 
 
 def _set_freeze(
@@ -217,15 +231,10 @@ def _set_freeze(
         try:
             with conn.transaction():
                 if frozen:
-                    conn.execute(
-                        queries.get("freeze_wait", settings.schema, RUNNER_SQL),
-                        {"timeout": f"{max(1, round(wait * 1000))}ms"},
-                    )
-                    conn.execute(
-                        queries.get("freeze", settings.schema, RUNNER_SQL), {"reason": reason}
-                    )
+                    conn.query("freeze_wait", timeout=f"{max(1, round(wait * 1000))}ms")
+                    conn.query("freeze", reason=reason)
                 else:
-                    conn.execute(queries.get("unfreeze", settings.schema, RUNNER_SQL))
+                    conn.query("unfreeze")
             state = _control(conn, settings.schema) or {}
         except DatabaseError as exc:
             raise _schema_hint(exc, settings) from exc.__cause__

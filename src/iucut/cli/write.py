@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,15 @@ import click
 
 from iucut import apply as apply_mod
 from iucut import dangling as dangling_mod
-from iucut import plan_state, planfile
+from iucut import digests as digests_mod
+from iucut import planfile
+from iucut.apply import Recut
 from iucut.cli import (
     Context,
     cli,
     echo_json,
+    jobs_of,
+    jobs_option,
     note,
     pass_ctx,
     plural,
@@ -28,10 +34,11 @@ from iucut.cli import (
     writing,
 )
 from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
-from iucut.cut import iter_sources
-from iucut.db.connector import open_provider
+from iucut.cut import Sources, iter_sources
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
+from iucut.plan import Digest, digest_of
 from iucut.report.model import summary_line
+from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
 
 FOLLOW_KEY = "iucut.follow_symlinks"
@@ -58,6 +65,7 @@ source_args = [
         help=FOLLOW_HELP,
     ),
     strict_option,
+    jobs_option,
 ]
 
 
@@ -87,6 +95,7 @@ def cut_sources(
         root=project,
         follow_symlinks=follow,
         config=ctx.settings.config,
+        jobs=jobs_of(),
     )
     with closing(results):  # an error ends the progress bar first
         for item in results:
@@ -96,6 +105,57 @@ def cut_sources(
                 show_warnings(ctx, item)
             items.append(item)
     return items
+
+
+def digest_sources(
+    ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None, show: bool = True
+) -> tuple[list[Digest | IucutError], Recut]:
+    """:func:`cut_sources` keeping only each document's digest (no text: the client
+    holds the corpus's digests, not the corpus), and what cuts documents again by path
+    (for apply to cut the documents it writes, a few at a time, as it writes them)."""
+    if not paths:
+        raise click.UsageError("give at least one PATH (a file or a folder)")
+    items: list[Digest | IucutError] = []
+    sources = listing(paths, glob)
+    project = ctx.root(named(paths, glob), root)
+    follow = bool(click.get_current_context().meta.get(FOLLOW_KEY))
+    options: dict[str, Any] = {
+        "glob": glob,
+        "strict": ctx.strict,
+        "root": project,
+        "follow_symlinks": follow,
+        "config": ctx.settings.config,
+        "jobs": jobs_of(),
+    }
+    files: dict[str, Path] = {}
+    # a file whose bytes and rules did not change since its last cut is not cut again:
+    # its digest is read from the cut cache (iucut.digests) and compared with the database
+    cache = ctx.settings.home / digests_mod.FILE_NAME
+    rules = digests_mod.rules_fingerprint(ctx.settings.config, namespace=None, profile=None)
+    known = functools.partial(digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict)
+    results = cutting(
+        list(paths),
+        show=show,
+        sources=sources,
+        then=digest_of,
+        known=known,
+        **options,
+    )
+    with closing(results):  # an error ends the progress bar first
+        for (file, _), item in zip(sources.files, results, strict=True):
+            if isinstance(item, IucutError):
+                note(f"iucut: rejected: {item.message}")
+            else:
+                show_warnings(ctx, item)
+                files[item.path] = file
+            items.append(item)
+    digests_mod.remember((d for d in items if isinstance(d, Digest)), cache=cache, rules=rules)
+
+    def recut(doc_paths: Sequence[str]) -> Iterator[CutDocument | IucutError]:
+        again = Sources(files=[(files[p], None) for p in doc_paths])
+        return cutting(list(paths), show=False, quiet=True, sources=again, **options)
+
+    return items, recut
 
 
 #: Warnings shown per document on stderr (every one is in --json).
@@ -112,7 +172,7 @@ def strict_reminder(ctx: Context) -> None:
         )
 
 
-def show_warnings(ctx: Context, doc: CutDocument) -> None:
+def show_warnings(ctx: Context, doc: CutDocument | Digest) -> None:
     """A document's warnings on stderr (the first few) and in the command's JSON (all):
     it is cut and written, and ``--strict`` would reject it."""
     for n, warning in enumerate(doc.warnings):
@@ -126,7 +186,9 @@ def show_warnings(ctx: Context, doc: CutDocument) -> None:
         )
 
 
-def show_rejections(rejected: tuple[Rejected, ...], items: list[CutDocument | IucutError]) -> None:
+def show_rejections(
+    rejected: tuple[Rejected, ...], items: Sequence[CutDocument | Digest | IucutError]
+) -> None:
     """Say why each document was rejected after it was cut (a namespace shared with
     another file, a code clash): those cut_sources has not said already."""
     said = {str(e.context.get("path")) for e in items if isinstance(e, IucutError)}
@@ -142,11 +204,18 @@ CHANGES_SHOWN = 20
 
 
 def print_plan(
-    plan: Plan, plan_id: str, verbose: bool, *, summary: bool = False, data: Any = None
+    plan: Plan,
+    plan_id: str,
+    verbose: bool,
+    *,
+    summary: bool = False,
+    data: Any = None,
+    dangling: Sequence[dangling_mod.Dangling] = (),
 ) -> None:
     """Each document with changes, each change with its word diff (``summary``: the
     documents' counts only; at most CHANGES_SHOWN changes a document unless
-    ``verbose``), the rejected documents, then the totals. ANSI only on a terminal."""
+    ``verbose``), the references that would dangle, the rejected documents, then the
+    totals. ANSI only on a terminal."""
     from iucut.report import review
 
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -156,6 +225,7 @@ def print_plan(
         summary=summary,
         color=color,
         limit=None if verbose else CHANGES_SHOWN,
+        dangling=[d.to_dict() for d in dangling],
     )
     click.echo(body, nl=False, color=color)
     for rejected in plan.rejected:
@@ -266,7 +336,7 @@ def plan_cmd(
         from iucut.report.page import write_plan_page
 
         with writing(report_dir):
-            page = write_plan_page(report_dir, data, plan_id)
+            page = write_plan_page(report_dir, data, plan_id, [d.to_dict() for d in broken])
         note(f"review page: {page}")
     if as_json:
         if plan_file is None:
@@ -281,9 +351,7 @@ def plan_cmd(
             }
         )
     else:
-        print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
-        for d in broken:
-            click.echo(printable(f"dangling reference: {d.describe()}"))
+        print_plan(the_plan, plan_id, verbose, summary=summary, data=data, dangling=broken)
         strict_reminder(ctx)
     if broken and strict_refs:
         raise DanglingReferences(
@@ -317,17 +385,10 @@ def _make_plan(
     active units the plan would leave dangling."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     items = cut_sources(ctx, paths, glob, root, show=not as_json)
-    provider = open_provider(ctx.settings)
-    conn = provider.connect(autocommit=True)
-    try:
-        with progress(not as_json, "planning") as bar:
-            the_plan = plan_state.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
-            alike = plan_state.lookalikes(conn, the_plan, items)
-        broken = dangling_mod.dangling(
-            conn, the_plan, (d for d in items if isinstance(d, CutDocument))
-        )
-    finally:
-        conn.close()
+    store = Store(ctx.settings)
+    with progress(not as_json, "planning") as bar:
+        the_plan = store.plan_documents(items, prune_scopes=scopes, on_progress=bar)
+    alike, broken = store.review(the_plan, items)
     for warning in alike:
         note(f"iucut: warning: {warning}")
     return the_plan, items, alike, list(broken)
@@ -403,39 +464,35 @@ def apply_cmd(
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
     if single_transaction and plan_file is None:
         raise click.UsageError("--single-transaction needs --plan FILE (the plan to apply)")
-    shown: list[CutDocument | IucutError] = []
-    provider = open_provider(settings)
+    shown: list[Digest | IucutError] = []
+    store = Store(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
             raise click.UsageError("--require-proof needs --plan FILE (the plan it proved)")
         if paths:
             raise click.UsageError("give either PATHs or --plan, not both")
         the_plan, plan_id = planfile.read_plan(plan_file)
-        if require_proof is not None:
-            from iucut.prove import check_proof_report
-
-            check_proof_report(require_proof, plan_id, provider, role=settings.apply_role)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_plan(
-                settings,
-                provider,
+            result = store.apply_plan(
                 the_plan,
                 plan_id,
                 single_transaction=single_transaction,
+                require_proof=require_proof,
                 on_progress=bar,
             )
     else:
         scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
-        items = cut_sources(ctx, paths, glob, root, show=not as_json)
-        shown = items
+        # the digests first (no text held), then each document to write is cut again as
+        # it is written: memory is a few documents, not the corpus
+        shown, recut = digest_sources(ctx, paths, glob, root, show=not as_json)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_documents(
-                settings,
-                provider,
-                items,
+            result = store.apply_digests(
+                shown,
+                recut,
                 prune_scopes=scopes,
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
+                jobs=jobs_of(),
             )
     if result.stopped is not None:
         _raise_stopped(result, as_json)

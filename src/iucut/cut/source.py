@@ -10,15 +10,18 @@ reason, for the caller to report: nothing is skipped without a word.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 from iucut.cut.cutter import cut_text
 from iucut.errors import InputError
+from iucut.parallel import ordered_map, resolve_jobs
 from iucut.project import ProjectRoot, find_root
 from iucut.units import CutDocument
 
@@ -210,6 +213,7 @@ def cut_paths(
     config: Mapping[str, Any] | None = None,
     sources: Iterable[tuple[Path, Path | None]] | None = None,
     follow_symlinks: bool = False,
+    jobs: int | None = 1,
 ) -> Iterator[CutDocument | InputError]:
     """Cut every source; a bad document yields its InputError and the others go on.
 
@@ -221,18 +225,111 @@ def cut_paths(
     :class:`~iucut.project.OutsideRoot`. One document is in memory at a time.
     ``sources``: the ``(file, folder)`` pairs of :func:`list_sources` when the caller
     has listed them already (else they are listed from ``paths`` and ``glob``).
+    ``jobs``: worker processes cutting at once (None or 0: one per CPU available); the
+    documents still come in source order, a few of them in memory at a time.
     """
+    return cut_map(
+        _same,
+        paths,
+        glob=glob,
+        root=root,
+        namespace=namespace,
+        profile=profile,
+        config=config,
+        sources=sources,
+        follow_symlinks=follow_symlinks,
+        jobs=jobs,
+    )
+
+
+def _same(item: CutDocument | InputError) -> CutDocument | InputError:
+    return item
+
+
+R = TypeVar("R")
+
+
+def cut_map(
+    then: Callable[[CutDocument | InputError], R],
+    paths: Iterable[str | Path],
+    *,
+    glob: str = DEFAULT_GLOB,
+    root: str | Path | ProjectRoot | None = None,
+    namespace: str | None = None,
+    profile: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    sources: Iterable[tuple[Path, Path | None]] | None = None,
+    follow_symlinks: bool = False,
+    jobs: int | None = 1,
+    known: Callable[[str, str], R | None] | None = None,
+) -> Iterator[R]:
+    """As :func:`cut_paths`, with ``then`` applied to each document (or its error) where
+    it was cut: in the worker process under ``jobs`` > 1, so that what the caller does
+    with each document (encode its rows, check it, keep a summary) runs on every core
+    and only its result crosses back. ``then`` must pickle (a module-level function).
+    ``known(doc_path, sha256 of the file's bytes)``: what to yield for a file without
+    cutting it (e.g. its digest from a cache), or None to cut it."""
     paths = list(paths)
     project = root if isinstance(root, ProjectRoot) else find_root(paths, given=root)
-    for path, _ in list_sources(paths, glob).files if sources is None else sources:
-        try:
-            yield cut_file(
-                path,
-                root=project,
-                namespace=namespace,
-                profile=profile,
-                config=config,
-                follow_symlinks=follow_symlinks,
-            )
-        except InputError as exc:
-            yield exc
+    files = [p for p, _ in (list_sources(paths, glob).files if sources is None else sources)]
+    work = functools.partial(
+        _cut_then,
+        then=then,
+        root=project,
+        namespace=namespace,
+        profile=profile,
+        config=None if config is None else dict(config),
+        follow_symlinks=follow_symlinks,
+        known=known,
+    )
+    # no worker to start for one file (or none): a pool costs more than it saves
+    return ordered_map(work, files, min(resolve_jobs(jobs), max(len(files), 1)))
+
+
+def _known(
+    path: Path,
+    root: ProjectRoot,
+    config: Mapping[str, Any] | None,
+    follow_symlinks: bool,
+    known: Callable[[str, str], R | None],
+) -> R | None:
+    """``known`` for a regular file within the limits (anything else is cut, to be
+    reported as cut_file reports it)."""
+    try:
+        name = root.doc_path(path, follow_symlinks=follow_symlinks)
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
+            return None
+        data = path.read_bytes()
+    except (OSError, InputError):
+        return None
+    return known(name, hashlib.sha256(data).hexdigest())
+
+
+def _cut_then(
+    path: Path,
+    *,
+    then: Callable[[CutDocument | InputError], R],
+    root: ProjectRoot,
+    namespace: str | None,
+    profile: str | None,
+    config: Mapping[str, Any] | None,
+    follow_symlinks: bool,
+    known: Callable[[str, str], R | None] | None = None,
+) -> R:
+    if known is not None:
+        found = _known(path, root, config, follow_symlinks, known)
+        if found is not None:
+            return found
+    try:
+        doc: CutDocument | InputError = cut_file(
+            path,
+            root=root,
+            namespace=namespace,
+            profile=profile,
+            config=config,
+            follow_symlinks=follow_symlinks,
+        )
+    except InputError as exc:
+        doc = exc
+    return then(doc)

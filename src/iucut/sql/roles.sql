@@ -4,6 +4,7 @@
 --   @owner@ @exec@ @reader@ @schema@   role and schema names (lower-case identifiers)
 --   @database@                         the current database, quoted
 --   @owner_only@                       text[] of function names never granted to exec
+--   @owner_login@                      true in a database with Citus, else false
 -- It touches only the iucut roles, the iucut schema and the objects the migrations
 -- created (the registry @schema@.iucut_object), never other objects of a shared schema.
 -- The runner sets search_path = pg_catalog, pg_temp.
@@ -20,7 +21,9 @@ BEGIN
         RAISE EXCEPTION 'iucut: run migrate --roles as an administrator, not as %', CURRENT_USER
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    FOR r IN SELECT * FROM (VALUES ('@owner@', false), ('@exec@', true), ('@reader@', true))
+    -- (the owner logs in only in a database with Citus: Citus opens its connections to
+    -- the workers as the role that runs the statement, the owner inside the functions)
+    FOR r IN SELECT * FROM (VALUES ('@owner@', @owner_login@), ('@exec@', true), ('@reader@', true))
                         AS v(name, login)
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r.name) THEN
@@ -123,7 +126,7 @@ BEGIN
             END IF;
             EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC, @exec@, @reader@', fn);
             IF p.prosecdef AND p.prorettype <> 'trigger'::regtype
-               AND (p.proname LIKE 'fn\_iu\_%' OR p.proname LIKE 'fn\_run\_%')
+               AND p.proname LIKE ANY (@write_functions@)
                AND NOT p.proname = ANY (@owner_only@)
             THEN
                 EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO @exec@', fn);
@@ -165,6 +168,28 @@ BEGIN
                                         WHERE c LIKE 'search\_path=%');
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'iucut: SECURITY DEFINER functions without a pinned search_path: %', bad
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- the manifest (iucut/manifest.py): both roles read its tables (those the schema's
+    -- version has) and write none
+    SELECT string_agg(r || ' cannot SELECT ' || t, ', ') INTO bad
+      FROM unnest(ARRAY['@exec@', '@reader@']) r, unnest(@read_tables@) t
+     WHERE to_regclass('@schema@.' || quote_ident(t)) IS NOT NULL
+       AND NOT has_table_privilege(r, to_regclass('@schema@.' || quote_ident(t)), 'SELECT');
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: the manifest''s read tables: %', bad
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT string_agg(r || ' has ' || w || ' on ' || o.identity, ', ') INTO bad
+      FROM unnest(ARRAY['@exec@', '@reader@']) r, unnest(@write_privileges@) w,
+           @schema@.iucut_object o
+     WHERE o.kind = 'relation' AND to_regclass(o.identity) IS NOT NULL
+       AND (SELECT relkind FROM pg_class WHERE oid = to_regclass(o.identity)) <> 'S'
+       AND CASE WHEN w IN ('INSERT', 'UPDATE', 'REFERENCES')
+                THEN has_any_column_privilege(r, to_regclass(o.identity), w)
+                ELSE has_table_privilege(r, to_regclass(o.identity), w) END;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: the manifest''s write privileges: %', bad
             USING ERRCODE = 'insufficient_privilege';
     END IF;
 END

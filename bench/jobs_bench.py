@@ -1,0 +1,172 @@
+"""--jobs 2 against --jobs 1, side by side: `iucut cut` and a first `iucut apply` of the
+shared laws (de-laws + vn-laws), alternating rounds, with where the CPU went.
+
+Each step is a fresh ``iucut`` process, timed end to end; ``wait4`` gives the CPU of the
+process and its workers, and the CPU of the database server is read from ``/proc`` (the
+embedded server's processes: nothing else uses it), so the figures say what share of
+the work could run on a second core at all. A pure-Python burn (16 tasks of arithmetic
+in 1 and in 2 processes, no iucut) is measured in the same rounds: on a machine shared
+by others it is the ceiling any program could reach at that moment.
+
+    python bench/jobs_bench.py --rounds 2 --json bench/out/jobs.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from iucut.db.connector import ConnectionProvider
+from iucut.db.target import Target, with_database
+from iucut.migrate import migrate
+
+CORPORA = next(
+    (
+        p / "shared" / "corpora"
+        for p in Path(__file__).resolve().parents
+        if (p / "shared" / "corpora").is_dir()
+    ),
+    Path("shared/corpora"),
+)
+LAWS = [str(CORPORA / "de-laws"), str(CORPORA / "vn-laws")]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def server_cpu(postmaster: int) -> float:
+    """CPU seconds (user + system) of the server's processes alive now and of those that
+    ended (the postmaster's cutime/cstime)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def run(args: list[str], env: dict[str, str], postmaster: int | None) -> dict[str, Any]:
+    command = [str(Path(sys.executable).with_name("iucut")), *args]
+    before = server_cpu(postmaster) if postmaster else 0.0
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 2, 3):
+        raise SystemExit(f"iucut {' '.join(args)}: exit {code}: {text}")
+    return {
+        "seconds": round(seconds, 2),
+        "client_cpu": round(usage.ru_utime + usage.ru_stime, 2),
+        "server_cpu": round(server_cpu(postmaster) - before, 2) if postmaster else None,
+        "peak_mib": round(usage.ru_maxrss / 1024, 1),
+        "load": load(),
+    }
+
+
+def burn(n: int) -> int:
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+
+
+def calibrate(jobs: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    with ProcessPoolExecutor(jobs) as pool:
+        list(pool.map(burn, [2_000_000] * 16))
+    return {"seconds": round(time.perf_counter() - started, 2), "load": load()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", default="bench/out/home", help="embedded server home")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--no-apply", action="store_true", help="cut only")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    from iucut.db.embedded import EmbeddedServer
+
+    server = EmbeddedServer(Path(args.home))
+    server.start()
+    admin = server.url("postgres")
+    postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.startswith(("IUCUT_", "PG")) or k == "DATABASE_URL")
+    }
+    env.update(IUCUT_EXECUTION="enabled", IUCUT_ROOT=str(CORPORA))
+    rows: list[dict[str, Any]] = []
+    for n in range(args.rounds):
+        for jobs in (1, 2) if n % 2 == 0 else (2, 1):
+            row: dict[str, Any] = {"round": n, "jobs": jobs, "burn": calibrate(jobs)}
+            with tempfile.TemporaryDirectory() as tmp:
+                row["cut"] = run(
+                    ["cut", "-q", "--jobs", str(jobs), *LAWS, "-o", f"{tmp}/rows.jsonl"],
+                    env,
+                    None,
+                )
+            if not args.no_apply:
+                name = f"iucut_jobs_{secrets.token_hex(3)}"
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(f"CREATE DATABASE {name}")
+                dsn = with_database(admin, name)
+                try:
+                    with ConnectionProvider(Target(dsn, "--dsn")).connect() as conn:
+                        migrate(conn, "public")
+                    row["apply"] = run(
+                        ["apply", "--jobs", str(jobs), *LAWS], {**env, "IUCUT_DSN": dsn}, postmaster
+                    )
+                finally:
+                    with psycopg.connect(admin, autocommit=True) as conn:
+                        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            log(json.dumps(row))
+            rows.append(row)
+    summary: dict[str, Any] = {}
+    for step in ("burn", "cut", "apply"):
+        one = [r[step]["seconds"] for r in rows if r["jobs"] == 1 and step in r]
+        two = [r[step]["seconds"] for r in rows if r["jobs"] == 2 and step in r]
+        if one and two:
+            summary[step] = {
+                "jobs1_s": sorted(one),
+                "jobs2_s": sorted(two),
+                "ratio_of_sums": round(sum(one) / sum(two), 2),
+            }
+    out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows, **summary}
+    text = json.dumps(out, indent=2)
+    print(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
