@@ -86,11 +86,18 @@ def check_codes_free(conn: Connection, doc: CutDocument) -> None:
 
 
 def plan_document(
-    conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None
+    conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None, *, check_new: bool = True
 ) -> DocumentPlan:
-    """Plan one document (reads its units only when it is not current)."""
+    """Plan one document (reads its units only when it is not current).
+
+    ``check_new=False``: a document the database does not hold yet is planned without
+    reading whether its codes are held elsewhere or were held once (for a new document
+    they change nothing in the plan); ``fn_iu_apply_document`` refuses such a code
+    anyway (IUC01, IUC08), and the caller plans again with the checks to say where."""
     if is_current(db_doc, doc):
         return diff_document(doc, db_doc, {})
+    if db_doc is None and not check_new:
+        return diff_document(doc, None, {})
     db_units = read_units(conn, doc.path) if db_doc is not None else {}
     fresh = [u.code for u in doc.units if u.code not in db_units]
     if fresh:

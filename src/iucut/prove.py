@@ -30,7 +30,7 @@ from typing import Any
 
 from iucut import manifest
 from iucut._version import __version__
-from iucut.apply import apply_documents, begin_run, write_document
+from iucut.apply import apply_documents, begin_run, op_columns, write_document
 from iucut.config import Settings, load_settings
 from iucut.db.connector import Connection, ConnectionProvider
 from iucut.db.queries import SqlText
@@ -372,7 +372,8 @@ def _check_contract(conn: Connection, plan: Plan) -> Check:
             "apply_document",
             run_id=run_id,
             document=json.dumps(document),
-            ops=json.dumps([op]),
+            refs=None,
+            **op_columns([op]),
         ).fetchone()
         status = FAIL
         evidence["bare_row_database"] = "accepted (it must be refused with IUC01)"

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from iucut.apply import apply_documents, document_payload
+from iucut.apply import apply_documents, document_payload, op_columns
 from iucut.browse import export
 from iucut.cut import cut_text
-from iucut.errors import ContractError
+from iucut.db import queries
+from iucut.errors import ContractError, IucutError
 from iucut.plan import diff_document
 from iucut.plan_state import make_plan
 from iucut.units import CutDocument
@@ -191,3 +192,64 @@ def test_a_forged_update_of_an_applied_document_writes_nothing(db: Any) -> None:
     check(forged_apply(db, document, ops), "IUC02", revised["code"])
     with db.connect(autocommit=True) as conn:
         assert export(conn, "act.md")[1] == LAW
+
+
+def test_op_arrays_of_different_lengths_are_refused(db: Any) -> None:
+    """The array form of fn_iu_apply_document (0013) refuses op arrays of unequal length
+    (a short one would pad with NULLs, silently for the columns that may be NULL)."""
+    document, ops = payload(cut())
+    columns = op_columns(ops)
+    columns["line_start"] = columns["line_start"][:-1]  # a column that may be NULL
+    sql = queries.get("apply_document", db.schema).replace("%(run_id)s", "%(run)s")
+    before = digest(db)
+    exc = refusal(db, sql, {"document": json.dumps(document), "refs": None, **columns})
+    assert exc.context.get("sqlstate") == "IUC01" and "differ in length" in exc.message
+    assert digest(db) == before
+
+
+def test_a_run_cannot_be_deleted(db: Any) -> None:
+    """The foreign keys to iu_run are gone (0013): the run rows that units, versions and
+    events name can be neither deleted nor truncated, even by the owner."""
+    settings = db.settings(execution="enabled")
+    assert apply_documents(settings, db.provider(), [cut()]).run_id is not None
+    with db.connect(autocommit=True) as conn:
+        for sql in (f"DELETE FROM {db.schema}.iu_run", f"TRUNCATE {db.schema}.iu_run CASCADE"):
+            with pytest.raises(IucutError) as info:
+                conn.execute(sql)
+            assert info.value.context.get("sqlstate") == "IUI01", sql
+        assert conn.execute(f"SELECT count(*) AS n FROM {db.schema}.iu_run").scalar() == 1
+
+
+def test_the_profile_given_with_a_document_is_checked_like_fn_iu_document_profile(
+    db: Any,
+) -> None:
+    """fn_iu_apply_document stores the document's profile in its own row write (0013):
+    an empty profile is refused (IUC01), a stale expected profile too (IUS01), and
+    nothing is written; the right one is stored."""
+    document, ops = payload(cut())
+    exc = forged_apply(db, {**document, "profile": "", "expect_profile": None}, ops)
+    assert exc.context.get("sqlstate") == "IUC01"
+    before = digest(db)
+    conn = db.connect(role="cutter_exec")
+    with conn.transaction():
+        run = conn.execute(f"SELECT {db.schema}.fn_run_begin('apply') AS r").scalar()
+    stale = {**document, "profile": "vi", "expect_profile": "en"}
+    with pytest.raises(IucutError, match="changed since the plan") as info, conn.transaction():
+        conn.execute(
+            APPLY.replace("@s@", db.schema),
+            {"run": run, "doc": json.dumps(stale), "ops": json.dumps(ops)},
+        )
+    assert info.value.context.get("sqlstate") == "IUS01"
+    assert digest(db) == before
+    with conn.transaction():
+        conn.execute(
+            APPLY.replace("@s@", db.schema),
+            {
+                "run": run,
+                "doc": json.dumps({**stale, "expect_profile": None}),
+                "ops": json.dumps(ops),
+            },
+        )
+    profile = conn.execute(f"SELECT profile FROM {db.schema}.iu_document").scalar()
+    conn.close()
+    assert profile == "vi"

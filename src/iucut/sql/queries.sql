@@ -64,7 +64,16 @@ SELECT @schema@.fn_run_begin(%(mode)s, %(tool_version)s, %(plan_hash)s, %(meta)s
 SELECT @schema@.fn_run_finish(%(run_id)s, %(status)s, %(counts)s::jsonb) AS status
 
 -- name: apply_document
-SELECT @schema@.fn_iu_apply_document(%(run_id)s, %(document)s::jsonb, %(ops)s::jsonb) AS counts
+-- The ops as parallel arrays, one a column (iucut.apply.op_columns): no JSON (0013);
+-- The arrays go in binary (the b placeholders; psycopg 2, which has none, sends text).
+SELECT @schema@.fn_iu_apply_document(
+           %(run_id)s, %(document)s::jsonb, %(op)b::text[], %(code)b::text[],
+           %(expect_version)b::integer[], %(namespace)b::text[], %(parent_code)b::text[],
+           %(kind)b::text[], %(label)b::text[], %(ordinal)b::integer[], %(depth)b::integer[],
+           %(position)b::integer[], %(title)b::text[], %(body)b::text[],
+           %(raw_heading)b::text[], %(content_hash)b::text[], %(line_start)b::integer[],
+           %(line_end)b::integer[], %(byte_start)b::bigint[], %(byte_end)b::bigint[],
+           %(refs)s::jsonb) AS counts
 
 -- name: set_references
 SELECT @schema@.fn_iu_set_references(%(run_id)s, %(document)s::jsonb, %(refs)s::jsonb) AS n

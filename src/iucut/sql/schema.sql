@@ -1,5 +1,5 @@
 -- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a
--- fresh database (schema version 14), with the default role names.
+-- fresh database (schema version 15), with the default role names.
 -- Generated from the catalog by `make schema`: do not edit. The migrations are the
 -- source; this file is their sum, to read (tests/db/test_schema_file.py holds a
 -- fresh migration equal to it).
@@ -80,6 +80,29 @@ CREATE TABLE @schema@.iu_document (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     cut_digest text,
     profile text
+);
+
+CREATE TABLE @schema@.iu_document_effective (
+    doc_version_id bigint NOT NULL,
+    effective_date date NOT NULL,
+    source_key text NOT NULL,
+    run_id uuid NOT NULL
+);
+
+CREATE TABLE @schema@.iu_document_version (
+    doc_version_id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
+    doc_path text NOT NULL,
+    namespace text NOT NULL,
+    state text NOT NULL,
+    doc_hash text NOT NULL,
+    size_bytes bigint NOT NULL,
+    version_ids bigint[] NOT NULL,
+    codes text[] NOT NULL,
+    parent_codes text[] NOT NULL,
+    baseline boolean DEFAULT false NOT NULL,
+    run_id uuid NOT NULL,
+    xid xid8 DEFAULT pg_current_xact_id() NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 CREATE TABLE @schema@.iu_feed_cursor (
@@ -180,15 +203,11 @@ CREATE TABLE @schema@.unit_version (
 
 ALTER TABLE @schema@.information_unit ADD CONSTRAINT information_unit_code_key UNIQUE (code);
 
-ALTER TABLE @schema@.information_unit ADD CONSTRAINT information_unit_created_run_fkey FOREIGN KEY (created_run) REFERENCES @schema@.iu_run(run_id);
-
 ALTER TABLE @schema@.information_unit ADD CONSTRAINT information_unit_current_version_check CHECK (current_version >= 1);
 
 ALTER TABLE @schema@.information_unit ADD CONSTRAINT information_unit_pkey PRIMARY KEY (unit_id);
 
 ALTER TABLE @schema@.information_unit ADD CONSTRAINT information_unit_state_check CHECK (state = ANY (ARRAY['active'::text, 'retired'::text]));
-
-ALTER TABLE @schema@.information_unit ADD CONSTRAINT information_unit_updated_run_fkey FOREIGN KEY (updated_run) REFERENCES @schema@.iu_run(run_id);
 
 ALTER TABLE @schema@.iu_commit ADD CONSTRAINT iu_commit_commit_seq_key UNIQUE (commit_seq);
 
@@ -206,6 +225,18 @@ ALTER TABLE @schema@.iu_document ADD CONSTRAINT iu_document_pkey PRIMARY KEY (do
 
 ALTER TABLE @schema@.iu_document ADD CONSTRAINT iu_document_state_check CHECK (state = ANY (ARRAY['active'::text, 'retired'::text]));
 
+ALTER TABLE @schema@.iu_document_effective ADD CONSTRAINT iu_document_effective_doc_version_id_fkey FOREIGN KEY (doc_version_id) REFERENCES @schema@.iu_document_version(doc_version_id);
+
+ALTER TABLE @schema@.iu_document_effective ADD CONSTRAINT iu_document_effective_pkey PRIMARY KEY (doc_version_id);
+
+ALTER TABLE @schema@.iu_document_effective ADD CONSTRAINT iu_document_effective_run_id_fkey FOREIGN KEY (run_id) REFERENCES @schema@.iu_run(run_id);
+
+ALTER TABLE @schema@.iu_document_version ADD CONSTRAINT iu_document_version_pkey PRIMARY KEY (doc_version_id);
+
+ALTER TABLE @schema@.iu_document_version ADD CONSTRAINT iu_document_version_run_id_fkey FOREIGN KEY (run_id) REFERENCES @schema@.iu_run(run_id);
+
+ALTER TABLE @schema@.iu_document_version ADD CONSTRAINT iu_document_version_state_check CHECK (state = ANY (ARRAY['active'::text, 'retired'::text]));
+
 ALTER TABLE @schema@.iu_feed_cursor ADD CONSTRAINT iu_feed_cursor_consumer_check CHECK (length(consumer) >= 1 AND length(consumer) <= 200);
 
 ALTER TABLE @schema@.iu_feed_cursor ADD CONSTRAINT iu_feed_cursor_pkey PRIMARY KEY (consumer);
@@ -213,8 +244,6 @@ ALTER TABLE @schema@.iu_feed_cursor ADD CONSTRAINT iu_feed_cursor_pkey PRIMARY K
 ALTER TABLE @schema@.iu_lifecycle_log ADD CONSTRAINT iu_lifecycle_log_event_check CHECK (event = ANY (ARRAY['created'::text, 'revised'::text, 'moved'::text, 'retired'::text, 'restored'::text]));
 
 ALTER TABLE @schema@.iu_lifecycle_log ADD CONSTRAINT iu_lifecycle_log_pkey PRIMARY KEY (event_id);
-
-ALTER TABLE @schema@.iu_lifecycle_log ADD CONSTRAINT iu_lifecycle_log_run_id_fkey FOREIGN KEY (run_id) REFERENCES @schema@.iu_run(run_id);
 
 ALTER TABLE @schema@.iu_lifecycle_log ADD CONSTRAINT iu_lifecycle_log_unit_id_fkey FOREIGN KEY (unit_id) REFERENCES @schema@.information_unit(unit_id);
 
@@ -236,15 +265,11 @@ ALTER TABLE @schema@.iucut_object ADD CONSTRAINT iucut_object_pkey PRIMARY KEY (
 
 ALTER TABLE @schema@.unit_reference ADD CONSTRAINT unit_reference_pkey PRIMARY KEY (reference_id);
 
-ALTER TABLE @schema@.unit_reference ADD CONSTRAINT unit_reference_run_id_fkey FOREIGN KEY (run_id) REFERENCES @schema@.iu_run(run_id);
-
 ALTER TABLE @schema@.unit_reference ADD CONSTRAINT unit_reference_unit_id_fkey FOREIGN KEY (unit_id) REFERENCES @schema@.information_unit(unit_id);
 
 ALTER TABLE @schema@.unit_reference ADD CONSTRAINT unit_reference_unit_id_version_ordinal_key UNIQUE (unit_id, version, ordinal);
 
 ALTER TABLE @schema@.unit_version ADD CONSTRAINT unit_version_pkey PRIMARY KEY (version_id);
-
-ALTER TABLE @schema@.unit_version ADD CONSTRAINT unit_version_run_id_fkey FOREIGN KEY (run_id) REFERENCES @schema@.iu_run(run_id);
 
 ALTER TABLE @schema@.unit_version ADD CONSTRAINT unit_version_unit_id_fkey FOREIGN KEY (unit_id) REFERENCES @schema@.information_unit(unit_id);
 
@@ -254,7 +279,15 @@ ALTER TABLE @schema@.unit_version ADD CONSTRAINT unit_version_unit_id_version_ke
 
 CREATE INDEX information_unit_doc_idx ON @schema@.information_unit USING btree (doc_path, "position");
 
+CREATE INDEX iu_commit_committed_at_idx ON @schema@.iu_commit USING btree (committed_at);
+
 CREATE INDEX iu_document_namespace_idx ON @schema@.iu_document USING btree (namespace);
+
+CREATE INDEX iu_document_version_doc_idx ON @schema@.iu_document_version USING btree (doc_path, doc_version_id);
+
+CREATE INDEX iu_document_version_run_idx ON @schema@.iu_document_version USING btree (run_id);
+
+CREATE INDEX iu_document_version_xid_idx ON @schema@.iu_document_version USING btree (xid);
 
 CREATE INDEX iu_lifecycle_log_code_idx ON @schema@.iu_lifecycle_log USING btree (code);
 
@@ -273,12 +306,40 @@ CREATE OR REPLACE FUNCTION @schema@.fn_iu_apply_document(p_run uuid, p_document 
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    v_result jsonb;
+BEGIN
+    SELECT @schema@.fn_iu_apply_document(p_run, p_document,
+               array_agg(o.op), array_agg(o.code), array_agg(o.expect_version),
+               array_agg(o.namespace), array_agg(o.parent_code), array_agg(o.kind),
+               array_agg(o.label), array_agg(o.ordinal), array_agg(o.depth),
+               array_agg(o.position), array_agg(o.title), array_agg(o.body),
+               array_agg(o.raw_heading), array_agg(o.content_hash), array_agg(o.line_start),
+               array_agg(o.line_end), array_agg(o.byte_start), array_agg(o.byte_end), NULL)
+      INTO v_result
+      FROM jsonb_to_recordset(coalesce(p_ops, '[]'::jsonb)) AS o(
+           op text, code text, expect_version integer, namespace text, parent_code text,
+           kind text, label text, ordinal integer, depth integer, position integer,
+           title text, body text, raw_heading text, content_hash text,
+           line_start integer, line_end integer, byte_start bigint, byte_end bigint);
+    RETURN v_result;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_apply_document(p_run uuid, p_document jsonb, p_op text[], p_code text[], p_expect_version integer[], p_namespace text[], p_parent_code text[], p_kind text[], p_label text[], p_ordinal integer[], p_depth integer[], p_position integer[], p_title text[], p_body text[], p_raw_heading text[], p_content_hash text[], p_line_start integer[], p_line_end integer[], p_byte_start bigint[], p_byte_end bigint[], p_refs jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
  SET plan_cache_mode TO 'auto'
  SET default_statistics_target TO '10'
+ SET jit TO 'off'
 AS $function$
 DECLARE
     v_doc_path text := p_document ->> 'doc_path';
     v_ops @schema@.iu_op[];
+    v_n integer;
     v_retire text[];
     v_n_create integer;
     v_n_update integer;
@@ -293,6 +354,7 @@ DECLARE
     v_retired integer := 0;
     v_restored integer := 0;
     v_placed integer := 0;
+    v_profile text;
 BEGIN
     PERFORM @schema@.fn_iu_check_run(p_run);
     IF v_doc_path IS NULL OR p_document ->> 'doc_hash' IS NULL
@@ -303,23 +365,57 @@ BEGIN
     PERFORM @schema@.fn_iu_lock_document(v_doc_path);
 
     -- Document precondition: the document is as the plan saw it (primary key).
-    EXECUTE $q$SELECT d.doc_hash FROM @schema@.iu_document d WHERE d.doc_path = $1$q$
-       INTO v_doc_hash USING v_doc_path;
+    EXECUTE $q$SELECT d.doc_hash, d.profile FROM @schema@.iu_document d
+                WHERE d.doc_path = $1$q$
+       INTO v_doc_hash, v_profile USING v_doc_path;
     IF v_doc_hash IS DISTINCT FROM p_document ->> 'expect_doc_hash' THEN
         RAISE EXCEPTION 'iucut: document % changed since the plan', v_doc_path
             USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
     END IF;
+    -- The cutting profile (0005's fn_iu_document_profile, in the same row write: the
+    -- document check runs once), when the document says one.
+    IF p_document ? 'profile' THEN
+        IF coalesce(p_document ->> 'profile', '') = '' THEN
+            RAISE EXCEPTION 'iucut: a document profile needs doc_path and profile'
+                USING ERRCODE = 'IUC01';
+        END IF;
+        IF v_profile IS DISTINCT FROM p_document ->> 'expect_profile' THEN
+            RAISE EXCEPTION 'iucut: the profile of document % changed since the plan',
+                v_doc_path
+                USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
+        END IF;
+    END IF;
 
+    -- The ops, one column an array (no JSON to encode or parse). Every array is as long
+    -- as the first: unnest would pad a short one with NULLs, silently for the columns
+    -- that may be NULL.
+    v_n := coalesce(pg_catalog.cardinality(p_op), 0);
+    IF EXISTS (SELECT 1 FROM unnest(ARRAY[
+               pg_catalog.cardinality(p_code), pg_catalog.cardinality(p_expect_version),
+               pg_catalog.cardinality(p_namespace), pg_catalog.cardinality(p_parent_code),
+               pg_catalog.cardinality(p_kind), pg_catalog.cardinality(p_label),
+               pg_catalog.cardinality(p_ordinal), pg_catalog.cardinality(p_depth),
+               pg_catalog.cardinality(p_position), pg_catalog.cardinality(p_title),
+               pg_catalog.cardinality(p_body), pg_catalog.cardinality(p_raw_heading),
+               pg_catalog.cardinality(p_content_hash), pg_catalog.cardinality(p_line_start),
+               pg_catalog.cardinality(p_line_end), pg_catalog.cardinality(p_byte_start),
+               pg_catalog.cardinality(p_byte_end)]) AS n(n)
+                WHERE coalesce(n.n, 0) <> v_n) THEN
+        RAISE EXCEPTION 'iucut: the op arrays of document % differ in length', v_doc_path
+            USING ERRCODE = 'IUC01', HINT = 'send one element per op in every array';
+    END IF;
     v_ops := ARRAY(
         SELECT ROW(o.op, o.code, o.expect_version, o.namespace, o.parent_code, o.kind,
                    o.label, o.ordinal, o.depth, o.position, o.title, o.body, o.raw_heading,
                    o.content_hash, o.line_start, o.line_end, o.byte_start, o.byte_end
                )::@schema@.iu_op
-          FROM jsonb_to_recordset(coalesce(p_ops, '[]'::jsonb)) AS o(
-               op text, code text, expect_version integer, namespace text, parent_code text,
-               kind text, label text, ordinal integer, depth integer, position integer,
-               title text, body text, raw_heading text, content_hash text,
-               line_start integer, line_end integer, byte_start bigint, byte_end bigint));
+          FROM unnest(p_op, p_code, p_expect_version, p_namespace, p_parent_code, p_kind,
+                      p_label, p_ordinal, p_depth, p_position, p_title, p_body,
+                      p_raw_heading, p_content_hash, p_line_start, p_line_end,
+                      p_byte_start, p_byte_end) AS o(
+               op, code, expect_version, namespace, parent_code, kind, label, ordinal,
+               depth, position, title, body, raw_heading, content_hash, line_start,
+               line_end, byte_start, byte_end));
 
     -- Row contract, for every row before any write (the op array only: no table).
     SELECT o.code, concat_ws(', ',
@@ -544,16 +640,19 @@ BEGIN
     -- is the primary key: no plan to choose).
     INSERT INTO @schema@.iu_document AS d
         (doc_path, namespace, doc_hash, cut_digest, state, unit_count, size_bytes,
-         first_run, last_run)
+         first_run, last_run, profile)
     VALUES (v_doc_path, p_document ->> 'namespace', p_document ->> 'doc_hash',
             p_document ->> 'cut_digest', coalesce(p_document ->> 'state', 'active'),
             coalesce((p_document ->> 'unit_count')::integer, 0),
-            coalesce((p_document ->> 'size_bytes')::bigint, 0), p_run, p_run)
+            coalesce((p_document ->> 'size_bytes')::bigint, 0), p_run, p_run,
+            p_document ->> 'profile')
     ON CONFLICT (doc_path) DO UPDATE
        SET namespace = EXCLUDED.namespace, doc_hash = EXCLUDED.doc_hash,
            cut_digest = EXCLUDED.cut_digest, state = EXCLUDED.state,
            unit_count = EXCLUDED.unit_count, size_bytes = EXCLUDED.size_bytes,
-           last_run = p_run, updated_at = now();
+           last_run = p_run, updated_at = now(),
+           profile = CASE WHEN p_document ? 'profile' THEN EXCLUDED.profile
+                          ELSE d.profile END;
 
     -- Statistics: when the unit table has more than doubled since its statistics were
     -- taken (a first load), take them again. Cheap to test (the catalog row and the
@@ -569,6 +668,13 @@ BEGIN
       FROM pg_catalog.pg_class c WHERE c.oid = '@schema@.information_unit'::regclass;
     IF v_pages >= 8 AND v_pages > 2 * v_relpages THEN
         ANALYZE (SKIP_LOCKED) @schema@.information_unit (code, doc_path, state);
+    END IF;
+
+    -- The references of the document's current versions (0009), when given: in the same
+    -- call, after the units they name (and the statistics above) are in place.
+    IF p_refs IS NOT NULL THEN
+        PERFORM @schema@.fn_iu_set_references(
+            p_run, pg_catalog.jsonb_build_object('doc_path', v_doc_path), p_refs);
     END IF;
 
     RETURN jsonb_build_object('created', v_created, 'revised', v_revised, 'moved', v_moved,
@@ -1108,6 +1214,48 @@ BEGIN
 END
 $function$;
 
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_record_document_version()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+DECLARE
+    v_ids bigint[];
+    v_codes text[];
+    v_parents text[];
+    v_last record;
+BEGIN
+    SELECT coalesce(array_agg(v.version_id ORDER BY u.position), '{}'),
+           coalesce(array_agg(u.code ORDER BY u.position), '{}'),
+           coalesce(array_agg(u.parent_code ORDER BY u.position), '{}')
+      INTO v_ids, v_codes, v_parents
+      FROM @schema@.information_unit u
+      JOIN @schema@.unit_version v ON v.unit_id = u.unit_id AND v.version = u.current_version
+     WHERE u.doc_path = NEW.doc_path AND u.state = 'active';
+    SELECT d.doc_hash, d.state, d.namespace, d.version_ids, d.codes, d.parent_codes
+      INTO v_last
+      FROM @schema@.iu_document_version d
+     WHERE d.doc_path = NEW.doc_path
+     ORDER BY d.doc_version_id DESC
+     LIMIT 1;
+    IF FOUND AND v_last.doc_hash = NEW.doc_hash AND v_last.state = NEW.state
+       AND v_last.namespace = NEW.namespace AND v_last.version_ids = v_ids
+       AND v_last.codes = v_codes AND v_last.parent_codes IS NOT DISTINCT FROM v_parents THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO @schema@.iu_document_version
+        (doc_path, namespace, state, doc_hash, size_bytes, version_ids, codes, parent_codes,
+         run_id)
+    VALUES (NEW.doc_path, NEW.namespace, NEW.state, NEW.doc_hash, NEW.size_bytes, v_ids,
+            v_codes, v_parents, NEW.last_run);
+    INSERT INTO @schema@.iu_commit (xid) VALUES (pg_catalog.pg_current_xact_id())
+    ON CONFLICT (xid) DO NOTHING;
+    RETURN NULL;
+END
+$function$;
+
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_refresh_document(p_run uuid, p_doc_path text, p_namespace text)
  RETURNS void
  LANGUAGE sql
@@ -1176,6 +1324,18 @@ AS $function$
 BEGIN
     RAISE EXCEPTION 'iucut: run % is a proof run: its transaction can never commit', NEW.run_id
         USING ERRCODE = 'IUP01', HINT = 'a proof always rolls back; use iucut apply to write';
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_refuse_run_delete()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RAISE EXCEPTION 'iucut: iu_run is append-only (% refused)', TG_OP
+        USING ERRCODE = 'IUI01',
+              HINT = 'runs are never deleted: units, versions and events name them';
 END
 $function$;
 
@@ -1256,11 +1416,45 @@ BEGIN
 END
 $function$;
 
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_set_effective_date(p_run uuid, p_doc_path text, p_date date, p_key text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+AS $function$
+DECLARE
+    v_id bigint;
+BEGIN
+    PERFORM @schema@.fn_iu_check_run(p_run);
+    IF p_doc_path IS NULL OR p_date IS NULL OR p_key IS NULL OR p_key = '' THEN
+        RAISE EXCEPTION 'iucut: an effective date needs doc_path, date and key'
+            USING ERRCODE = 'IUC01';
+    END IF;
+    PERFORM @schema@.fn_iu_lock_document(p_doc_path);
+    SELECT d.doc_version_id INTO v_id
+      FROM @schema@.iu_document_version d
+     WHERE d.doc_path = p_doc_path
+       AND d.xid = pg_catalog.pg_current_xact_id()
+     ORDER BY d.doc_version_id DESC
+     LIMIT 1;
+    IF v_id IS NULL THEN
+        RETURN false;
+    END IF;
+    INSERT INTO @schema@.iu_document_effective (doc_version_id, effective_date, source_key, run_id)
+    VALUES (v_id, p_date, p_key, p_run)
+    ON CONFLICT (doc_version_id) DO NOTHING;
+    RETURN true;
+END
+$function$;
+
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_set_references(p_run uuid, p_document jsonb, p_refs jsonb)
  RETURNS integer
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
 AS $function$
 DECLARE
     v_doc text := p_document ->> 'doc_path';
@@ -1278,10 +1472,18 @@ BEGIN
         RAISE EXCEPTION 'iucut: reference source % is no active unit of %', v_bad, v_doc
             USING ERRCODE = 'IUC01', HINT = 'apply the document before its references';
     END IF;
+    -- The document's units (its index), each one's references (the unique key's
+    -- index; OFFSET 0 keeps the probe per unit), then those rows by their key: never a
+    -- scan of every reference (0013).
     DELETE FROM @schema@.unit_reference x
-     USING @schema@.information_unit u
-     WHERE x.unit_id = u.unit_id AND x.version = u.current_version
-       AND u.doc_path = v_doc AND u.state = 'active';
+     WHERE x.reference_id = ANY (ARRAY(
+           SELECT r.reference_id
+             FROM @schema@.information_unit u
+            CROSS JOIN LATERAL (SELECT r.reference_id FROM @schema@.unit_reference r
+                                 WHERE r.unit_id = u.unit_id
+                                   AND r.version = u.current_version
+                                OFFSET 0) r
+            WHERE u.doc_path = v_doc AND u.state = 'active'));
     INSERT INTO @schema@.unit_reference
            (unit_id, version, ordinal, char_start, char_end, text, target_code, act,
             relative, run_id)
@@ -1360,6 +1562,16 @@ CREATE TRIGGER iu_document_matches_its_units AFTER INSERT OR UPDATE OF namespace
 
 CREATE CONSTRAINT TRIGGER iu_document_not_frozen_at_commit AFTER INSERT OR UPDATE ON @schema@.iu_document DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_refuse_frozen_commit();
 
+CREATE TRIGGER iu_document_record_version AFTER INSERT OR UPDATE ON @schema@.iu_document FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_record_document_version();
+
+CREATE TRIGGER iu_document_effective_append_only BEFORE DELETE OR UPDATE ON @schema@.iu_document_effective FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_refuse_history_change();
+
+CREATE TRIGGER iu_document_effective_no_truncate BEFORE TRUNCATE ON @schema@.iu_document_effective FOR EACH STATEMENT EXECUTE FUNCTION @schema@.fn_iu_refuse_history_change();
+
+CREATE TRIGGER iu_document_version_append_only BEFORE DELETE OR UPDATE ON @schema@.iu_document_version FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_refuse_history_change();
+
+CREATE TRIGGER iu_document_version_no_truncate BEFORE TRUNCATE ON @schema@.iu_document_version FOR EACH STATEMENT EXECUTE FUNCTION @schema@.fn_iu_refuse_history_change();
+
 CREATE TRIGGER iu_lifecycle_log_append_only BEFORE DELETE OR UPDATE ON @schema@.iu_lifecycle_log FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_refuse_history_change();
 
 CREATE TRIGGER iu_lifecycle_log_commit AFTER INSERT ON @schema@.iu_lifecycle_log REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION @schema@.fn_iu_commit_register();
@@ -1367,6 +1579,10 @@ CREATE TRIGGER iu_lifecycle_log_commit AFTER INSERT ON @schema@.iu_lifecycle_log
 CREATE TRIGGER iu_lifecycle_log_no_truncate BEFORE TRUNCATE ON @schema@.iu_lifecycle_log FOR EACH STATEMENT EXECUTE FUNCTION @schema@.fn_iu_refuse_history_change();
 
 CREATE TRIGGER iu_run_mode_fixed BEFORE UPDATE ON @schema@.iu_run FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_guard_run_mode();
+
+CREATE TRIGGER iu_run_no_delete BEFORE DELETE ON @schema@.iu_run FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_refuse_run_delete();
+
+CREATE TRIGGER iu_run_no_truncate BEFORE TRUNCATE ON @schema@.iu_run FOR EACH STATEMENT EXECUTE FUNCTION @schema@.fn_iu_refuse_run_delete();
 
 CREATE CONSTRAINT TRIGGER iu_run_proof_never_commits AFTER INSERT ON @schema@.iu_run DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (new.mode = 'proof'::text) EXECUTE FUNCTION @schema@.fn_iu_refuse_proof_commit();
 
@@ -1389,6 +1605,12 @@ ALTER SEQUENCE @schema@.iu_commit_seq OWNER TO iucut_owner;
 ALTER TABLE @schema@.iu_control OWNER TO iucut_owner;
 
 ALTER TABLE @schema@.iu_document OWNER TO iucut_owner;
+
+ALTER TABLE @schema@.iu_document_effective OWNER TO iucut_owner;
+
+ALTER TABLE @schema@.iu_document_version OWNER TO iucut_owner;
+
+ALTER SEQUENCE @schema@.iu_document_version_doc_version_id_seq OWNER TO iucut_owner;
 
 ALTER TABLE @schema@.iu_feed_cursor OWNER TO iucut_owner;
 
@@ -1416,6 +1638,8 @@ ALTER SEQUENCE @schema@.unit_version_version_id_seq OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_apply_document(uuid, jsonb, jsonb) OWNER TO iucut_owner;
 
+ALTER ROUTINE @schema@.fn_iu_apply_document(uuid, jsonb, text[], text[], integer[], text[], text[], text[], text[], integer[], integer[], integer[], text[], text[], text[], text[], integer[], integer[], bigint[], bigint[], jsonb) OWNER TO iucut_owner;
+
 ALTER ROUTINE @schema@.fn_iu_check_document() OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_check_run(uuid) OWNER TO iucut_owner;
@@ -1442,6 +1666,8 @@ ALTER ROUTINE @schema@.fn_iu_lock_documents(uuid, text[]) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_recode(uuid, text, jsonb) OWNER TO iucut_owner;
 
+ALTER ROUTINE @schema@.fn_iu_record_document_version() OWNER TO iucut_owner;
+
 ALTER ROUTINE @schema@.fn_iu_refresh_document(uuid, text, text) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_refuse_frozen_commit() OWNER TO iucut_owner;
@@ -1450,6 +1676,8 @@ ALTER ROUTINE @schema@.fn_iu_refuse_history_change() OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_refuse_proof_commit() OWNER TO iucut_owner;
 
+ALTER ROUTINE @schema@.fn_iu_refuse_run_delete() OWNER TO iucut_owner;
+
 ALTER ROUTINE @schema@.fn_iu_release_documents(text[]) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_require(jsonb, text[]) OWNER TO iucut_owner;
@@ -1457,6 +1685,8 @@ ALTER ROUTINE @schema@.fn_iu_require(jsonb, text[]) OWNER TO iucut_owner;
 ALTER ROUTINE @schema@.fn_iu_require_hash(jsonb) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_search_config() OWNER TO iucut_owner;
+
+ALTER ROUTINE @schema@.fn_iu_set_effective_date(uuid, text, date, text) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_set_references(uuid, jsonb, jsonb) OWNER TO iucut_owner;
 
@@ -1483,6 +1713,14 @@ GRANT SELECT ON TABLE @schema@.iu_control TO iucut_reader;
 GRANT SELECT ON TABLE @schema@.iu_document TO cutter_exec;
 
 GRANT SELECT ON TABLE @schema@.iu_document TO iucut_reader;
+
+GRANT SELECT ON TABLE @schema@.iu_document_effective TO cutter_exec;
+
+GRANT SELECT ON TABLE @schema@.iu_document_effective TO iucut_reader;
+
+GRANT SELECT ON TABLE @schema@.iu_document_version TO cutter_exec;
+
+GRANT SELECT ON TABLE @schema@.iu_document_version TO iucut_reader;
 
 GRANT SELECT ON TABLE @schema@.iu_feed_cursor TO cutter_exec;
 
@@ -1522,6 +1760,8 @@ GRANT SELECT ON TABLE @schema@.unit_version TO iucut_reader;
 
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_apply_document(uuid, jsonb, jsonb) TO cutter_exec;
 
+GRANT EXECUTE ON ROUTINE @schema@.fn_iu_apply_document(uuid, jsonb, text[], text[], integer[], text[], text[], text[], text[], integer[], integer[], integer[], text[], text[], text[], text[], integer[], integer[], bigint[], bigint[], jsonb) TO cutter_exec;
+
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_document_profile(uuid, text, text, text) TO cutter_exec;
 
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_feed_cursor_set(text, bigint, bigint, bigint, bigint, bigint, bigint) TO cutter_exec;
@@ -1535,6 +1775,8 @@ GRANT EXECUTE ON ROUTINE @schema@.fn_iu_lock_documents(uuid, text[]) TO cutter_e
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_recode(uuid, text, jsonb) TO cutter_exec;
 
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_release_documents(text[]) TO cutter_exec;
+
+GRANT EXECUTE ON ROUTINE @schema@.fn_iu_set_effective_date(uuid, text, date, text) TO cutter_exec;
 
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_set_references(uuid, jsonb, jsonb) TO cutter_exec;
 
