@@ -27,9 +27,12 @@ from iucut.errors import CitusUnavailable, DistributedUnsupported, MigrationErro
 LAYOUT_SQL = "distributed/layout.sql"
 #: The tables distributed by the document key, co-located with iu_document.
 DISTRIBUTED = ("iu_document", "information_unit", "unit_version", "iu_lifecycle_log",
-               "unit_reference")  # fmt: skip
+               "unit_reference", "iu_document_version", "iu_document_effective")  # fmt: skip
 #: The tables with a copy on every node.
-REFERENCE = ("iu_control", "iu_run", "iu_commit", "iu_feed_cursor")
+REFERENCE = ("iu_control", "iu_run", "iu_commit", "iu_feed_cursor", "iu_search_config",
+             "iu_search_config_used")  # fmt: skip
+#: The bookkeeping of the migrations, kept on the coordinator only.
+LOCAL = ("iucut_migration", "iucut_object")
 DOCUMENT_KEY = "doc_path"
 
 

@@ -14,7 +14,7 @@ import pytest
 from tests.citus.conftest import CitusDatabase, Node
 from tests.conftest import clean_environment, iucut_command
 
-from iucut.distributed import DISTRIBUTED, REFERENCE
+from iucut.distributed import DISTRIBUTED, LOCAL, REFERENCE
 from iucut.errors import IucutError
 
 pytestmark = pytest.mark.citus
@@ -80,6 +80,10 @@ def test_migrate_distributed_lays_the_schema_out_for_citus(citus_db: CitusDataba
     assert len({tables[name][2] for name in DISTRIBUTED}) == 1  # co-located
     for name in REFERENCE:
         assert tables[name][0] == "n", name
+    # every table of the schema has a layout (a table a later migration adds is named)
+    assert set(tables) == set(DISTRIBUTED) | set(REFERENCE) | set(LOCAL), sorted(tables)
+    for name in LOCAL:
+        assert tables[name][0] == "local", name
 
     with citus_db.cluster.connect() as conn:
         keys = conn.execute(
@@ -122,15 +126,31 @@ def test_upgrade_moves_a_single_node_schema_with_its_data(
         f"SELECT (SELECT count(*) FROM {citus_db.schema}.information_unit) || '/' || "
         f"(SELECT count(*) FROM {citus_db.schema}.unit_version) || '/' || "
         f"(SELECT count(*) FROM {citus_db.schema}.iu_lifecycle_log) || '/' || "
-        f"(SELECT count(*) FROM {citus_db.schema}.iu_document)"
+        f"(SELECT count(*) FROM {citus_db.schema}.iu_document) || '/' || "
+        f"(SELECT count(*) FROM {citus_db.schema}.iu_document_version)"
     )
     before = on_node(citus_db, citus_db.cluster.coordinator, counts_sql)
+    # the search configuration of each version (a regconfig: an OID, another on each
+    # worker for the schema's own iucut_vi) and its index keep their names and words
+    search_sql = (
+        f"SELECT (SELECT string_agg(v.search_config::text || ':' || md5(v.search_vector::text),"
+        f"                          ',' ORDER BY v.version_id) "
+        f"          FROM {citus_db.schema}.unit_version v) "
+        f"       || '|' || (SELECT string_agg(c.profile || '=' || c.config::text, ',' "
+        f"                                    ORDER BY c.profile) "
+        f"                    FROM {citus_db.schema}.iu_search_config c) "
+        f"       || '|' || (SELECT string_agg(u.config::text, ',' ORDER BY u.config::text) "
+        f"                    FROM {citus_db.schema}.iu_search_config_used u)"
+    )
+    searched = on_node(citus_db, citus_db.cluster.coordinator, search_sql)
+    assert "iucut_vi:" in searched, searched[:200]
 
     moved = run(citus_db, "migrate", "--roles", "--distributed")
     assert moved.returncode == 0, moved.stderr
     assert "laid out now" in moved.stdout
     assert layout(citus_db)["information_unit"][:2] == ("h", "doc_path")
     assert on_node(citus_db, citus_db.cluster.coordinator, counts_sql) == before
+    assert on_node(citus_db, citus_db.cluster.coordinator, search_sql) == searched
     with citus_db.cluster.connect() as conn:
         nodes = conn.execute(
             "SELECT count(DISTINCT s.nodeport) FROM citus_shards s "
@@ -375,6 +395,13 @@ def test_routed_write_functions_run_on_the_documents_worker(
             {"c": leaf["code"] + "-moved"},
         ).fetchone()
         assert event is not None and dict(event) == {"doc_path": doc, "event": "moved"}
+        # the document version the recode made (0015's trigger, run on the shard)
+        codes = conn.execute(
+            f"SELECT codes FROM {s}.iu_document_version WHERE doc_path = %(d)s "
+            " ORDER BY doc_version_id DESC LIMIT 1",
+            {"d": doc},
+        ).scalar()
+        assert leaf["code"] + "-moved" in codes
         with pytest.raises(IucutError, match="without its document"):
             conn.execute(
                 f"INSERT INTO {s}.iu_lifecycle_log (unit_id, code, event, run_id) "

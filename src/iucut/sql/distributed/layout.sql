@@ -248,6 +248,86 @@ BEGIN
 END
 $$;
 
+-- The record of a document version (0015's trigger function on iu_document) reads its
+-- own document only, every read naming doc_path (the version join too), so it runs on
+-- the shard group of the document. It registers no commit number: a trigger on a shard
+-- cannot write the reference table iu_commit, and there is no cluster-wide commit order
+-- (as for the feed, below): point-in-time reads by commit are single-node only.
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_record_document_version() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    v_ids bigint[];
+    v_codes text[];
+    v_parents text[];
+    v_last record;
+BEGIN
+    SELECT coalesce(array_agg(v.version_id ORDER BY u.position), '{}'),
+           coalesce(array_agg(u.code ORDER BY u.position), '{}'),
+           coalesce(array_agg(u.parent_code ORDER BY u.position), '{}')
+      INTO v_ids, v_codes, v_parents
+      FROM @schema@.information_unit u
+      JOIN @schema@.unit_version v
+        ON v.doc_path = NEW.doc_path AND v.unit_id = u.unit_id
+       AND v.version = u.current_version
+     WHERE u.doc_path = NEW.doc_path AND u.state = 'active';
+    SELECT d.doc_hash, d.state, d.namespace, d.version_ids, d.codes, d.parent_codes
+      INTO v_last
+      FROM @schema@.iu_document_version d
+     WHERE d.doc_path = NEW.doc_path
+     ORDER BY d.doc_version_id DESC
+     LIMIT 1;
+    IF FOUND AND v_last.doc_hash = NEW.doc_hash AND v_last.state = NEW.state
+       AND v_last.namespace = NEW.namespace AND v_last.version_ids = v_ids
+       AND v_last.codes = v_codes AND v_last.parent_codes IS NOT DISTINCT FROM v_parents THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO @schema@.iu_document_version
+        (doc_path, namespace, state, doc_hash, size_bytes, version_ids, codes, parent_codes,
+         run_id)
+    VALUES (NEW.doc_path, NEW.namespace, NEW.state, NEW.doc_hash, NEW.size_bytes, v_ids,
+            v_codes, v_parents, NEW.last_run);
+    RETURN NULL;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_record_document_version() FROM PUBLIC;
+
+-- The effective date of a document version (0015): its key is (doc_path, doc_version_id)
+-- on the distributed layout (layout_tables), the conflict target too; doc_path of the
+-- new row comes from the document lock (fn_iu_doc_key).
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_set_effective_date(p_run uuid, p_doc_path text,
+                                                             p_date date, p_key text)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    PERFORM @schema@.fn_iu_check_run(p_run);
+    IF p_doc_path IS NULL OR p_date IS NULL OR p_key IS NULL OR p_key = '' THEN
+        RAISE EXCEPTION 'iucut: an effective date needs doc_path, date and key'
+            USING ERRCODE = 'IUC01';
+    END IF;
+    PERFORM @schema@.fn_iu_lock_document(p_doc_path);
+    SELECT d.doc_version_id INTO v_id
+      FROM @schema@.iu_document_version d
+     WHERE d.doc_path = p_doc_path
+       AND d.xid = pg_catalog.pg_current_xact_id()
+     ORDER BY d.doc_version_id DESC
+     LIMIT 1;
+    IF v_id IS NULL THEN
+        RETURN false;
+    END IF;
+    INSERT INTO @schema@.iu_document_effective
+        (doc_path, doc_version_id, effective_date, source_key, run_id)
+    VALUES (p_doc_path, v_id, p_date, p_key, p_run)
+    ON CONFLICT (doc_path, doc_version_id) DO NOTHING;
+    RETURN true;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_set_effective_date(uuid, text, date, text)
+    FROM PUBLIC;
+
 -- The change feed numbers commits on one server (0006): a trigger on a shard of the log
 -- cannot write the reference table iu_commit, and there is no cluster-wide commit order
 -- to number. The feed is single-node only; docs/distributed.md.
@@ -282,6 +362,23 @@ BEGIN
             ALTER COLUMN doc_path SET DEFAULT @schema@.fn_iu_doc_key(),
             ALTER COLUMN doc_path SET NOT NULL;
     END IF;
+    -- the effective dates (0015) are keyed by their document version: they get its
+    -- document, to live in its shard group (a reference table cannot point at a
+    -- distributed one)
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = '@schema@.iu_document_effective'::regclass
+                      AND a.attname = 'doc_path' AND NOT a.attisdropped) THEN
+        ALTER TABLE @schema@.iu_document_effective ADD COLUMN doc_path text;
+        ALTER TABLE @schema@.iu_document_effective
+            DISABLE TRIGGER iu_document_effective_append_only;
+        UPDATE @schema@.iu_document_effective e SET doc_path = d.doc_path
+          FROM @schema@.iu_document_version d WHERE d.doc_version_id = e.doc_version_id;
+        ALTER TABLE @schema@.iu_document_effective
+            ENABLE TRIGGER iu_document_effective_append_only;
+        ALTER TABLE @schema@.iu_document_effective
+            ALTER COLUMN doc_path SET DEFAULT @schema@.fn_iu_doc_key(),
+            ALTER COLUMN doc_path SET NOT NULL;
+    END IF;
 END
 $$;
 
@@ -290,6 +387,8 @@ $$;
 ALTER TABLE @schema@.unit_version DROP CONSTRAINT IF EXISTS unit_version_unit_id_fkey;
 ALTER TABLE @schema@.iu_lifecycle_log DROP CONSTRAINT IF EXISTS iu_lifecycle_log_unit_id_fkey;
 ALTER TABLE @schema@.unit_reference DROP CONSTRAINT IF EXISTS unit_reference_unit_id_fkey;
+ALTER TABLE @schema@.iu_document_effective
+    DROP CONSTRAINT IF EXISTS iu_document_effective_doc_version_id_fkey;
 
 ALTER TABLE @schema@.information_unit
     DROP CONSTRAINT information_unit_pkey,
@@ -312,6 +411,12 @@ ALTER TABLE @schema@.unit_reference
     DROP CONSTRAINT unit_reference_unit_id_version_ordinal_key,
     ADD CONSTRAINT unit_reference_unit_id_version_ordinal_key
         UNIQUE (doc_path, unit_id, version, ordinal);
+ALTER TABLE @schema@.iu_document_version
+    DROP CONSTRAINT iu_document_version_pkey,
+    ADD CONSTRAINT iu_document_version_pkey PRIMARY KEY (doc_path, doc_version_id);
+ALTER TABLE @schema@.iu_document_effective
+    DROP CONSTRAINT iu_document_effective_pkey,
+    ADD CONSTRAINT iu_document_effective_pkey PRIMARY KEY (doc_path, doc_version_id);
 
 -- 3. The reference tables (runs, control, the feed), then the distributed ones, each
 --    co-located with iu_document. The foreign keys into the run table come off first (a
@@ -321,6 +426,11 @@ DO $$
 DECLARE
     v_fks text[];
     v_fk text;
+    v_search jsonb;
+    v_used text[];
+    v_versions jsonb;
+    v_name text;
+    v_ids jsonb;
 BEGIN
     SELECT coalesce(array_agg(pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s',
                                   c.conrelid::regclass, c.conname,
@@ -341,10 +451,44 @@ BEGIN
     PERFORM pg_catalog.create_reference_table('@schema@.iu_run');
     PERFORM pg_catalog.create_reference_table('@schema@.iu_commit');
     PERFORM pg_catalog.create_reference_table('@schema@.iu_feed_cursor');
+    -- A regconfig value (0014) is the OID of a text-search configuration, and Citus
+    -- copies rows to the workers in binary, OIDs and all: the schema's own configuration
+    -- (iucut_vi) has another OID on each worker. The rows that hold one go over by name:
+    -- the search tables are emptied and filled again once they are reference tables.
+    SELECT pg_catalog.jsonb_object_agg(c.profile, c.config::text),
+           (SELECT array_agg(u.config::text) FROM @schema@.iu_search_config_used u)
+      INTO v_search, v_used
+      FROM @schema@.iu_search_config c;
+    DELETE FROM @schema@.iu_search_config;
+    DELETE FROM @schema@.iu_search_config_used;
+    PERFORM pg_catalog.create_reference_table('@schema@.iu_search_config');
+    PERFORM pg_catalog.create_reference_table('@schema@.iu_search_config_used');
+    FOR v_name IN SELECT pg_catalog.unnest(coalesce(v_used, '{}')) LOOP
+        EXECUTE pg_catalog.format('INSERT INTO @schema@.iu_search_config_used (config) '
+                                  'VALUES (%L::regconfig)', v_name);
+    END LOOP;
+    FOR v_name, v_fk IN SELECT e.key, e.value FROM pg_catalog.jsonb_each_text(
+                            coalesce(v_search, '{}')) e LOOP
+        EXECUTE pg_catalog.format('INSERT INTO @schema@.iu_search_config (profile, config) '
+                                  'VALUES (%L, %L::regconfig)', v_name, v_fk);
+    END LOOP;
     -- the units first, the documents last; the rows already there were checked when
-    -- they were written: copying them into the shards does not run the document
-    -- triggers again (their deferred events would block the keys added below)
+    -- they were written: copying them into the shards runs none of their triggers (the
+    -- document triggers' deferred events would block the keys added below; the search
+    -- configuration trigger of a version (0014) would read iu_document on a worker,
+    -- where it is no table yet)
     ALTER TABLE @schema@.iu_document DISABLE TRIGGER USER;
+    ALTER TABLE @schema@.unit_version DISABLE TRIGGER USER;
+    -- the versions indexed with a configuration that is not built in (OID >= 16384, the
+    -- first OID of a user object) go over as pg_catalog.simple and get theirs back by
+    -- name (above); their search_vector is computed again on the worker
+    SELECT pg_catalog.jsonb_object_agg(x.config, x.ids) INTO v_versions
+      FROM (SELECT v.search_config::text AS config, pg_catalog.jsonb_agg(v.version_id) AS ids
+              FROM @schema@.unit_version v
+             WHERE v.search_config::oid >= 16384
+             GROUP BY 1) x;
+    UPDATE @schema@.unit_version SET search_config = 'pg_catalog.simple'
+     WHERE search_config::oid >= 16384;
     PERFORM pg_catalog.create_distributed_table('@schema@.information_unit', 'doc_path');
     PERFORM pg_catalog.create_distributed_table('@schema@.unit_version', 'doc_path',
                                                 colocate_with => '@schema@.information_unit');
@@ -352,8 +496,21 @@ BEGIN
                                                 colocate_with => '@schema@.information_unit');
     PERFORM pg_catalog.create_distributed_table('@schema@.unit_reference', 'doc_path',
                                                 colocate_with => '@schema@.information_unit');
+    PERFORM pg_catalog.create_distributed_table('@schema@.iu_document_version', 'doc_path',
+                                                colocate_with => '@schema@.information_unit');
+    PERFORM pg_catalog.create_distributed_table('@schema@.iu_document_effective',
+                                                'doc_path',
+                                                colocate_with => '@schema@.information_unit');
     PERFORM pg_catalog.create_distributed_table('@schema@.iu_document', 'doc_path',
                                                 colocate_with => '@schema@.information_unit');
+    FOR v_name, v_ids IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(
+                             coalesce(v_versions, '{}')) e LOOP
+        EXECUTE pg_catalog.format(
+            'UPDATE @schema@.unit_version SET search_config = %L::regconfig '
+            'WHERE version_id IN (SELECT pg_catalog.jsonb_array_elements_text(%L::jsonb)::bigint)',
+            v_name, v_ids);
+    END LOOP;
+    ALTER TABLE @schema@.unit_version ENABLE TRIGGER USER;
     ALTER TABLE @schema@.iu_document ENABLE TRIGGER USER;
     FOREACH v_fk IN ARRAY v_fks LOOP
         EXECUTE v_fk;
@@ -367,6 +524,10 @@ ALTER TABLE @schema@.iu_lifecycle_log ADD CONSTRAINT iu_lifecycle_log_unit_id_fk
     FOREIGN KEY (doc_path, unit_id) REFERENCES @schema@.information_unit (doc_path, unit_id);
 ALTER TABLE @schema@.unit_reference ADD CONSTRAINT unit_reference_unit_id_fkey
     FOREIGN KEY (doc_path, unit_id) REFERENCES @schema@.information_unit (doc_path, unit_id);
+ALTER TABLE @schema@.iu_document_effective
+    ADD CONSTRAINT iu_document_effective_doc_version_id_fkey
+    FOREIGN KEY (doc_path, doc_version_id)
+    REFERENCES @schema@.iu_document_version (doc_path, doc_version_id);
 
 -- name: layout_routing
 -- 4. The write functions whose arguments name the document are distributed by it, so a
