@@ -65,6 +65,9 @@ class Digest:
     warnings: tuple[str, ...] = ()
     #: read from the cut cache (:mod:`iucut.digests`), not cut now
     cached: bool = field(default=False, compare=False)
+    #: the file's stat when it was read, for the cut cache's fast path
+    #: (:data:`iucut.digests.StatKey`); None when there is nothing to record
+    stat: tuple[int, ...] | None = field(default=None, compare=False)
 
 
 def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:

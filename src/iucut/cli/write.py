@@ -108,7 +108,12 @@ def cut_sources(
 
 
 def digest_sources(
-    ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None, show: bool = True
+    ctx: Context,
+    paths: tuple[Path, ...],
+    glob: str,
+    root: Path | None,
+    show: bool = True,
+    rehash: bool = False,
 ) -> tuple[list[Digest | IucutError], Recut]:
     """:func:`cut_sources` keeping only each document's digest (no text: the client
     holds the corpus's digests, not the corpus), and what cuts documents again by path
@@ -132,7 +137,10 @@ def digest_sources(
     # its digest is read from the cut cache (iucut.digests) and compared with the database
     cache = ctx.settings.home / digests_mod.FILE_NAME
     rules = digests_mod.rules_fingerprint(ctx.settings.config, namespace=None, profile=None)
-    known = functools.partial(digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict)
+    # (and a file whose stat did not change since then is not even read: --rehash reads)
+    known = functools.partial(
+        digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict, rehash=rehash
+    )
     results = cutting(
         list(paths),
         show=show,
@@ -436,6 +444,12 @@ def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path |
     help="With --plan: apply the whole plan in one transaction (all of it or none of it, "
     "even if the process dies or the database is frozen midway).",
 )
+@click.option(
+    "--rehash",
+    is_flag=True,
+    help="Read and hash every file: trust no file's unchanged size, mtime, ctime and "
+    "inode to mean unchanged bytes (the cut cache's fast path, as git's index).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def apply_cmd(
@@ -448,6 +462,7 @@ def apply_cmd(
     all_or_nothing: bool,
     require_proof: Path | None,
     single_transaction: bool,
+    rehash: bool,
     as_json: bool,
 ) -> None:
     """Write units to the database through the SQL functions (needs the kill-switch on).
@@ -490,7 +505,7 @@ def apply_cmd(
         scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
         # the digests first (no text held), then each document to write is cut again as
         # it is written: memory is a few documents, not the corpus
-        shown, recut = digest_sources(ctx, paths, glob, root, show=not as_json)
+        shown, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
         with progress(not as_json, "applying") as bar:
             result = apply_mod.apply_digests(
                 settings,
