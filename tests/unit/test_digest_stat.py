@@ -169,3 +169,27 @@ def test_an_entry_of_the_old_cache_or_a_broken_stat_is_never_trusted(tmp_path: P
     assert not digests.stat_unchanged(None, key)
     assert not digests.stat_unchanged([1, 2], key)
     assert not digests.stat_unchanged([*key[:4], key[4] + 1, key[5]], key)  # device
+
+
+def test_under_two_jobs_the_known_files_are_answered_in_order_and_the_others_cut(
+    tmp_path: Path,
+) -> None:
+    """--jobs 2: the files known by their stat are answered without a worker, the others
+    are cut by the workers; the results stay in source order."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    names = [f"d{n}.md" for n in range(6)]
+    for name in names:
+        (folder / name).write_text(TEXT_A.replace("Luật", f"Luật {name}"), encoding="utf-8")
+        os.utime(folder / name, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    known = functools.partial(digests.lookup, cache=cache, rules="r")
+    first = list(cut_map(digest_of, [folder], root=folder, known=known, jobs=2))
+    digests.remember(first, cache=cache, rules="r")  # type: ignore[arg-type]
+    for name in names[1::2]:  # every other file changed
+        (folder / name).write_text(TEXT_B.replace("Luật", f"Luật {name}"), encoding="utf-8")
+    again = list(cut_map(digest_of, [folder], root=folder, known=known, jobs=2))
+    assert [d.path for d in again] == names  # type: ignore[union-attr]
+    assert [d.cached for d in again] == [True, False] * 3  # type: ignore[union-attr]
+    for d in again:
+        assert d.doc_hash == _sha(folder / d.path)  # type: ignore[union-attr]

@@ -286,8 +286,47 @@ def cut_map(
         follow_symlinks=follow_symlinks,
         known=known,
     )
-    # no worker to start for one file (or none): a pool costs more than it saves
-    return ordered_map(work, files, min(resolve_jobs(jobs), max(len(files), 1)))
+    workers = resolve_jobs(jobs)
+    if known is None or workers <= 1:
+        # no worker to start for one file (or none): a pool costs more than it saves
+        return ordered_map(work, files, min(workers, max(len(files), 1)))
+    # the files known by their stat alone (a look-up, no read) are answered here: sending
+    # them to a worker would cost more than the answer; the others go to the workers
+    ready = [_known_by_stat(p, project, config, follow_symlinks, known) for p in files]
+    rest = [p for p, r in zip(files, ready, strict=True) if r is None]
+    return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1))))
+
+
+def _merged(ready: list[R | None], rest: Iterator[R]) -> Iterator[R]:
+    """The results in source order: those ``ready``, and the next of ``rest`` for each
+    None among them."""
+    try:
+        for found in ready:
+            yield next(rest) if found is None else found
+    finally:
+        close = getattr(rest, "close", None)
+        if close is not None:
+            close()
+
+
+def _known_by_stat(
+    path: Path,
+    root: ProjectRoot,
+    config: Mapping[str, Any] | None,
+    follow_symlinks: bool,
+    known: Callable[[str, str | None, Any], R | None],
+) -> R | None:
+    """``known`` by the stat of a regular file within the limits, without reading it."""
+    from iucut.digests import stat_key
+
+    try:
+        name = root.doc_path(path, follow_symlinks=follow_symlinks)
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
+            return None
+    except (OSError, InputError):
+        return None
+    return known(name, None, stat_key(st))
 
 
 def _known(
