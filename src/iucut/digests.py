@@ -171,6 +171,7 @@ def lookup(
             d["profile_source"],
             tuple(d["warnings"]),
             cached=True,
+            size=int(d["size"]),  # (an entry without it: cut again)
             stat=refresh,
         )
     except (ValueError, KeyError, TypeError):
@@ -198,6 +199,7 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
                     "profile": d.profile,
                     "profile_source": d.profile_source,
                     "warnings": list(d.warnings),
+                    "size": d.size,
                 },
                 ensure_ascii=False,
             ),

@@ -110,6 +110,7 @@ def _data(d: Digest) -> str:
             "profile": d.profile,
             "profile_source": d.profile_source,
             "warnings": list(d.warnings),
+            "size": d.size,
         }
     )
 

@@ -166,6 +166,11 @@ def digest_sources(
     return items, recut
 
 
+REHASH_HELP = (
+    "Read and hash every file: trust no file's unchanged size, mtime, ctime and inode to "
+    "mean unchanged bytes (the cut cache's fast path, as git's index)."
+)
+
 #: Warnings shown per document on stderr (every one is in --json).
 WARNINGS_SHOWN = 3
 
@@ -293,6 +298,7 @@ def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputErr
     is_flag=True,
     help="Refuse the plan (exit 30) when references of active units would dangle.",
 )
+@click.option("--rehash", is_flag=True, help=REHASH_HELP)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -307,6 +313,7 @@ def plan_cmd(
     report_dir: Path | None,
     plan_file: Path | None,
     strict_refs: bool,
+    rehash: bool,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
 
@@ -325,7 +332,7 @@ def plan_cmd(
         the_plan, plan_id = planfile.read_plan(plan_file)
         data = planfile.plan_to_dict(the_plan)
     else:
-        the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json)
+        the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json, rehash)
         data = planfile.plan_to_dict(the_plan)
         plan_id = hashlib.sha256(planfile.canonical_json(data)).hexdigest()
     if output is not None:
@@ -380,21 +387,26 @@ def _make_plan(
     root: Path | None,
     prune: bool,
     as_json: bool,
-) -> tuple[Plan, list[CutDocument | IucutError], list[str], list[Any]]:
+    rehash: bool = False,
+) -> tuple[Plan, list[Digest | IucutError], list[str], list[Any]]:
     """Cut the sources and plan them against the database (read-only); the plan, what
-    cutting gave (documents or the errors already reported), the warnings about new
+    the first pass gave (digests or the errors already reported), the warnings about new
     documents that look like stored ones (said on stderr here), and the references of
-    active units the plan would leave dangling."""
+    active units the plan would leave dangling. As apply, the first pass keeps digests
+    only (from the cut cache when a file did not change): the documents the database
+    holds as they are are never cut nor held; the others are cut again to be planned."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
-    items = cut_sources(ctx, paths, glob, root, show=not as_json)
+    items, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
     provider = open_provider(ctx.settings)
     conn = provider.connect(autocommit=True)
     try:
         with progress(not as_json, "planning") as bar:
-            the_plan = plan_state.make_plan(conn, items, prune_scopes=scopes, on_progress=bar)
+            the_plan, cut = plan_state.make_plan_from_digests(
+                conn, items, recut, prune_scopes=scopes, on_progress=bar
+            )
             alike = plan_state.lookalikes(conn, the_plan, items)
         broken = dangling_mod.dangling(
-            conn, the_plan, (d for d in items if isinstance(d, CutDocument))
+            conn, the_plan, (d for d in cut if isinstance(d, CutDocument))
         )
     finally:
         conn.close()
@@ -444,12 +456,7 @@ def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path |
     help="With --plan: apply the whole plan in one transaction (all of it or none of it, "
     "even if the process dies or the database is frozen midway).",
 )
-@click.option(
-    "--rehash",
-    is_flag=True,
-    help="Read and hash every file: trust no file's unchanged size, mtime, ctime and "
-    "inode to mean unchanged bytes (the cut cache's fast path, as git's index).",
-)
+@click.option("--rehash", is_flag=True, help=REHASH_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def apply_cmd(
