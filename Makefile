@@ -48,6 +48,13 @@ clean:
 
 # Regenerate the README tour's console blocks from a real run (tests/cli/test_readme_tour.py)
 # after an intended change of the output; review `git diff README.md` afterwards.
+# Regenerate src/iucut/sql/schema.sql, the current definitions, from a fresh migration
+# (tests/db/test_schema_file.py); review `git diff src/iucut/sql/schema.sql` afterwards.
+.PHONY: schema
+schema: $(STAMP)
+	-IUCUT_SCHEMA_REGEN=1 $(BIN)/python -m pytest -q tests/db/test_schema_file.py
+	$(BIN)/python -m pytest -q tests/db/test_schema_file.py
+
 .PHONY: readme
 readme: $(STAMP)
 	-IUCUT_README_REGEN=1 $(BIN)/python -m pytest -q tests/cli/test_readme_tour.py

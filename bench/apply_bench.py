@@ -7,7 +7,7 @@ All in one run, on one server (the embedded one by default, ``--dsn`` for anothe
     transaction per document), in units/s, against ``COPY`` of the same rows
     (information_unit, unit_version, iu_lifecycle_log, iu_document and one run row)
     into the same tables of a fresh database with the same indexes, FKs and triggers;
-    target >= 0.5x COPY;
+    target >= 0.8x COPY (issue #16);
 (b) re-apply of the unchanged corpus; target <= 1 s;
 (c) one unit changed among all of them: exactly one version row and one log row (plus
     the run's own row) are written; target <= 0.5 s.
@@ -307,6 +307,11 @@ def main() -> int:
     parser.add_argument(
         "--no-langchain", action="store_true", help="laws: leave LangChain's index() out"
     )
+    parser.add_argument(
+        "--initial-only",
+        action="store_true",
+        help="generated: only (a), the functions against COPY (e.g. to alternate two checkouts)",
+    )
     args = parser.parse_args()
 
     admin_dsn, embedded = server_dsn(args)
@@ -395,10 +400,12 @@ def main() -> int:
                 ),
                 "copy_units_per_s_median": statistics.median(r["copy_units_per_s"] for r in rounds),
                 "ratio_median": median,
-                "target": ">= 0.5",
-                "pass": median >= 0.5,
+                "target": ">= 0.8",
+                "pass": median >= 0.8,
             }
-            log(f"(a) median ratio over {len(rounds)} rounds: {median:.2f}x (target >= 0.5x)")
+            log(f"(a) median ratio over {len(rounds)} rounds: {median:.2f}x (target >= 0.8x)")
+            if args.initial_only:
+                break
 
             # (b) re-apply of the unchanged corpus
             before = table_counts(fn_dsn)
@@ -497,7 +504,9 @@ def main() -> int:
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     ok = all(
-        figures[k]["pass"] for k in ("a_initial_load", "b_reapply_unchanged", "c_one_unit_changed")
+        figures[k]["pass"]
+        for k in ("a_initial_load", "b_reapply_unchanged", "c_one_unit_changed")
+        if k in figures
     )
     return 0 if ok else 1
 

@@ -19,6 +19,17 @@ same files:
 The generated corpus is whole files of ``../shared/corpora`` concatenated (seeded, so
 the bytes are the same on every run) into ~100 KB documents; a tenth of it is cut
 too, to check that time is linear in the input.
+
+Two builds of iucut side by side (this checkout against another, e.g. main)::
+
+    .venv/bin/python bench/cut_bench.py --builds /work/main --rounds 5
+
+builds the other checkout's committed sources (``git archive HEAD``) with its compiled
+core into a temporary directory and cuts, in alternating rounds (other, this, other,
+…), each in a fresh process pinned to one CPU: every corpus file with the built-in
+profiles (detected), the same files with configured profiles (copies of the built-in
+rules under other names, pinned by path), and the corpus concatenated into one file.
+The fastest round of each counts; the table shows MB/s and ms per document (CPU time).
 """
 
 from __future__ import annotations
@@ -29,8 +40,10 @@ import os
 import platform
 import random
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -129,6 +142,131 @@ def worker(tool: str, listing: Path) -> None:
     )
 
 
+def configured_copies() -> dict[str, object]:
+    """Configuration with each built-in profile copied as a configured one (``vi`` as
+    ``vi2`` …) and the corpus folders pinned to the copies."""
+    from iucut.cut.profiles import PROFILES
+
+    labels = {}
+    for name, prof in PROFILES.items():
+        labels[name + "2"] = [
+            {
+                "kind": r.kind,
+                "rank": r.rank,
+                "prefix": r.prefix,
+                "head": r.head.pattern,
+                **({"line": r.line.pattern} if r.line is not None else {}),
+                "scope": r.scope,
+                "within": list(r.within),
+                "strict": r.strict,
+                "start": r.start,
+            }
+            for r in prof.rules
+        ]
+    pinned = {"vn-laws/**": "vi2", "de-laws/**": "de2", "en-terms-history/**": "en2"}
+    return {"labels": labels, "profiles": pinned}
+
+
+def build_worker(listing: Path, configured: bool) -> None:
+    """Cut the files named in ``listing`` with the iucut on sys.path; one JSON line."""
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[-1]})
+    from iucut.cut import cutter
+
+    assert cutter.COMPILED, "the compiled core is not built"
+    where = os.environ.get("PYTHONPATH", "")
+    assert cutter.__file__.startswith(where), f"{cutter.__file__} is not from {where}"
+    config = configured_copies() if configured else None
+    docs = []
+    for line in listing.read_text().splitlines():
+        path = Path(line)
+        rel = path.relative_to(CORPORA).as_posix() if path.is_relative_to(CORPORA) else path.name
+        docs.append((path.read_bytes(), rel))
+    cutter.cut_text(docs[0][0], docs[0][1], config=config)  # warm: compiled rules, caches
+    units = 0
+    cpu = time.process_time()
+    for data, rel in docs:
+        units += len(cutter.cut_text(data, rel, config=config).units)
+    cpu = time.process_time() - cpu
+    size = sum(len(d) for d, _ in docs)
+    print(json.dumps({"cpu": cpu, "bytes": size, "files": len(docs), "units": units}))
+
+
+def builds(other: Path, rounds: int, scratch: Path) -> None:
+    """This checkout against ``other`` (see the module docstring)."""
+    tmp = Path(tempfile.mkdtemp(prefix="iucut-builds-"))
+    archive = subprocess.run(
+        ["git", "-C", str(other), "archive", "HEAD", "src", "setup.py", "pyproject.toml"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+    commit = subprocess.run(
+        ["git", "-C", str(other), "rev-parse", "--short", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+        cwd=tmp,
+        check=True,
+        capture_output=True,
+    )
+    here = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    sides = {f"{other.name} {commit}": tmp / "src", f"this {here}": ROOT / "src"}
+    files = sorted(p for p in CORPORA.rglob("*.md") if p.parent != CORPORA)
+    scratch.mkdir(parents=True, exist_ok=True)
+    whole = scratch / "corpora-concatenated.md"
+    whole.write_bytes(b"".join(p.read_bytes() for p in files))
+    cases = {
+        "built-in profiles, each file": (files, False),
+        "configured profiles, each file": (files, True),
+        "built-in, one concatenated file": ([whole], False),
+    }
+    best: dict[tuple[str, str], dict[str, float]] = {}
+    for k in range(rounds):
+        for side, src in sides.items() if k % 2 == 0 else reversed(sides.items()):
+            for case, (paths, configured) in cases.items():
+                listing = scratch / f"builds-{len(paths)}.txt"
+                listing.write_text("\n".join(str(p) for p in paths))
+                argv = [sys.executable, __file__, "--build-worker", str(listing)]
+                out = subprocess.run(
+                    argv + (["--configured"] if configured else []),
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "PYTHONPATH": str(src), "IUCUT_PURE_PYTHON": ""},
+                )
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                if (side, case) not in best or r["cpu"] < best[(side, case)]["cpu"]:
+                    best[(side, case)] = r
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; nproc={os.cpu_count()}; "
+        f"{_cpu_model()}; Python {platform.python_version()}; load average "
+        f"{os.getloadavg()[0]:.2f}; best of {rounds} alternating rounds (CPU time)"
+    )
+    print("| case | build | MB | files | units | s (CPU) | MB/s | ms per document |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for case in cases:
+        for side in sides:
+            r = best[(side, case)]
+            mb = r["bytes"] / 1e6
+            print(
+                f"| {case} | {side} | {mb:.1f} | {r['files']} | {r['units']:,} | "
+                f"{r['cpu']:.2f} | {mb / r['cpu']:.1f} | {1000 * r['cpu'] / r['files']:.2f} |"
+            )
+    a, b = sides
+    for case in cases:
+        ratio = best[(a, case)]["cpu"] / best[(b, case)]["cpu"]
+        print(f"# {case}: this build is {ratio:.2f}x {a} (throughput ratio)")
+    shutil.rmtree(tmp)
+
+
 def measure(tool: str, files: list[Path], scratch: Path) -> dict[str, float]:
     listing = scratch / f"files-{len(files)}.txt"
     listing.write_text("\n".join(str(p) for p in files))
@@ -152,10 +290,22 @@ def main() -> None:
         default=3,
         help="runs of each (corpus, tool), each in a fresh process; the fastest counts",
     )
+    parser.add_argument(
+        "--builds", type=Path, metavar="CHECKOUT", help="compare this build with CHECKOUT's"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (--builds)")
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "LISTING"), help=argparse.SUPPRESS)
+    parser.add_argument("--build-worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--configured", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker[0], Path(args.worker[1]))
+        return
+    if args.build_worker:
+        build_worker(args.build_worker, args.configured)
+        return
+    if args.builds:
+        builds(args.builds, args.rounds, args.gen_dir)
         return
     if not CORPORA.is_dir():
         sys.exit(f"missing {CORPORA}")

@@ -32,7 +32,7 @@ CORPORA = HERE.parents[1] / "shared" / "corpora"
 if not CORPORA.is_dir():  # a worktree: /work/wt/<name>/fuzz → /work/shared/corpora
     CORPORA = HERE.parents[2] / "shared" / "corpora"
 
-#: Configured rules (the core falls back to the profiles' Matchers for these).
+#: Configured rules (the core matches them natively, as programs of rxcode).
 CONFIG: dict[str, Any] = {
     "labels": {
         "de": [
@@ -106,7 +106,7 @@ def check_scan(text: str) -> None:
     """
     text = cutter._LONE_CR.sub("\n", text)
     for start in (0, min(len(text), 1)):
-        c = [tuple(m) for m in cutter._core.Scan(text, start, True).marks()]
+        c = [tuple(m) for m in cutter._core.Scan(text, start, cutter._program(HINT)).marks()]
         p = [tuple(m) for m in blocks.scan(text, start, CAND, HINT)]
         if c != p:
             raise Mismatch(f"scan from {start}: compiled {c[:3]}..., python {p[:3]}...")

@@ -179,10 +179,10 @@ def state_digest(conn: Connection, schema: str) -> dict[str, Any]:
     """What the units of ``schema`` say, blind to ids, run ids and timestamps: equal for
     databases brought to the same sources by whatever path (the named query
     ``state_digest``). Reads outside any transaction of the caller's."""
-    from iucut.db import queries
+    from iucut.db.queries import Ident
 
     conn.rollback()
-    row = conn.execute(queries.get("state_digest", schema)).fetchone()
+    row = conn.query("state_digest", schema=Ident(schema)).fetchone()
     conn.rollback()
     assert row is not None
     return dict(row)

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from iucut.browse import DocumentInfo, History, UnitView
     from iucut.cutting import cut_file, cut_paths, cut_text
     from iucut.errors import IucutError
-    from iucut.feed import Change, Changes, Cursor, Event
+    from iucut.feed import Change, Changes, Cursor
     from iucut.prove import ProofReport
     from iucut.store import CurrentUnit, Export, Store, connect
-    from iucut.units import CutDocument, Plan, Unit
+    from iucut.units import CutDocument, Event, Plan, Unit
 
 #: Public name → the module that owns it.
 _HOME = {
@@ -32,7 +32,7 @@ _HOME = {
     "Cursor": "iucut.feed",
     "CutDocument": "iucut.units",
     "DocumentInfo": "iucut.browse",
-    "Event": "iucut.feed",
+    "Event": "iucut.units",
     "Export": "iucut.store",
     "History": "iucut.browse",
     "IucutError": "iucut.errors",

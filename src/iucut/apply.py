@@ -43,8 +43,8 @@ from iucut.plan_state import (
     triage,
     triage_digests,
 )
-from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected, content_hash
-from iucut.validate import require_row
+from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected
+from iucut.validate import check_changed_rows
 
 Progress = Callable[[int, int, str], None]
 
@@ -130,6 +130,9 @@ def document_payload(doc: DocumentPlan) -> tuple[dict[str, Any], list[dict[str, 
         "unit_count": doc.unit_count,
         "size_bytes": doc.size_bytes,
     }
+    if doc.profile_changes:  # stored in the same row write, checked against the plan's
+        document["profile"] = doc.profile
+        document["expect_profile"] = doc.expect_profile
     ops: list[dict[str, Any]] = []
     for change in doc.changes:
         op: dict[str, Any] = {
@@ -160,23 +163,32 @@ def document_payload(doc: DocumentPlan) -> tuple[dict[str, Any], list[dict[str, 
     return document, ops
 
 
-def check_rows(doc: DocumentPlan) -> None:
-    """The row contract for the rows a document plan writes, each row on its own.
+#: The op fields, in the order of ``fn_iu_apply_document``'s arrays (migration 0013).
+OP_COLUMNS = (
+    "op",
+    "code",
+    "expect_version",
+    "namespace",
+    "parent_code",
+    "kind",
+    "label",
+    "ordinal",
+    "depth",
+    "position",
+    "title",
+    "body",
+    "raw_heading",
+    "content_hash",
+    "line_start",
+    "line_end",
+    "byte_start",
+    "byte_end",
+)
 
-    A plan holds only the units that change, so the document-level rules of
-    :func:`iucut.validate.validate_units` (spans contiguous from byte 0, parents in
-    earlier rows) do not hold for it: every update of an existing document would be
-    refused. Each row must carry every required field and a hash of its own text.
-    """
-    for change in doc.changes:
-        unit = change.unit
-        if unit is None:
-            continue
-        require_row(unit)
-        if unit.content_hash != content_hash(unit.raw_heading, unit.body):
-            raise ContractError(
-                f"row {unit.code} refused: content_hash does not match raw_heading + body"
-            )
+
+def op_columns(ops: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The ops as ``fn_iu_apply_document`` takes them: one list a field, absent = None."""
+    return {name: [op.get(name) for op in ops] for name in OP_COLUMNS}
 
 
 def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str, int]:
@@ -184,7 +196,7 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
 
     The caller owns the transaction. The rows pass the row contract first.
     """
-    check_rows(doc)
+    check_changed_rows(c.unit for c in doc.changes if c.unit is not None)
     document, ops = document_payload(doc)
     moves = [
         {"from": c.renamed_from, "to": c.code, "expect_version": c.expect_version}
@@ -203,30 +215,29 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
         moved = int(found["moved"])
     # the search configuration of the versions written next (trigger of schema 0014)
     conn.query("search_profile_set", profile=doc.profile)
+    # the profile and the references go in the same call (0013)
+    refs = None
+    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
+        refs = json.dumps(list(doc.references), ensure_ascii=False)
     row = conn.query(
         "apply_document",
         run_id=run_id,
         document=json.dumps(document, ensure_ascii=False),
-        ops=json.dumps(ops, ensure_ascii=False),
+        refs=refs,
+        **op_columns(ops),
     ).fetchone()
     assert row is not None
     counts = row["counts"]
     result = dict(counts if isinstance(counts, dict) else json.loads(counts))
     result["moved"] = result.get("moved", 0) + moved
-    if doc.profile_changes:
+    if doc.action != "retire" and doc.effective_date is not None:
+        # stored with the document version this transaction recorded (iucut.asof)
         conn.query(
-            "document_profile_set",
+            "set_effective_date",
             run_id=run_id,
             doc_path=doc.doc_path,
-            profile=doc.profile,
-            expect_profile=doc.expect_profile,
-        )
-    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
-        conn.query(
-            "set_references",
-            run_id=run_id,
-            document=json.dumps({"doc_path": doc.doc_path}, ensure_ascii=False),
-            refs=json.dumps(list(doc.references), ensure_ascii=False),
+            date=doc.effective_date,
+            key=doc.effective_key or "",
         )
     return result
 
@@ -471,12 +482,42 @@ def _apply_concurrently(
                 extra.close()
 
 
+#: The refusals of fn_iu_apply_document that the client checks of a new document's codes
+#: (plan_document) say better: which code, on which line of the source.
+CODE_REFUSALS = ("IUC01", "IUC08")
+
+
 def _apply_one(
     conn: Connection, run_id: str, doc_path: str, doc: CutDocument | IucutError | None
 ) -> DocumentResult:
-    """Plan one document under its lock and write it, in one transaction."""
+    """Plan one document under its lock and write it, in one transaction.
+
+    A new document is written without first reading whether its codes are taken (the
+    function refuses a taken code); when it is refused so, it is planned again with
+    those reads, in a new transaction, for the client's error naming the line."""
     if isinstance(doc, IucutError):  # it could not be cut again (changed, removed)
         return DocumentResult(doc_path, "rejected", error=doc.message)
+    try:
+        return _plan_and_write(conn, run_id, doc_path, doc, check_new=False)
+    except ContractError as exc:
+        if doc is None or exc.context.get("sqlstate") not in CODE_REFUSALS:
+            return _failed(doc_path, exc)
+        first = exc
+    try:
+        return _plan_and_write(conn, run_id, doc_path, doc, check_new=True)
+    except ContractError as exc:
+        return _failed(doc_path, exc if exc.context.get("sqlstate") is None else first)
+
+
+def _failed(doc_path: str, exc: IucutError) -> DocumentResult:
+    if isinstance(exc, ContractError):  # the document is at fault (e.g. a code clash)
+        return DocumentResult(doc_path, "rejected", error=exc.message)
+    return DocumentResult(doc_path, "failed", error=exc.message)
+
+
+def _plan_and_write(
+    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | None, *, check_new: bool
+) -> DocumentResult:
     try:
         with conn.transaction():
             # the control row first, then the document: the order every writer keeps
@@ -488,7 +529,9 @@ def _apply_one(
                 dp = retire_document(current, read_units(conn, doc_path))
             else:
                 current = read_documents(conn, [doc.path]).get(doc.path)
-                dp = plan_document(conn, with_stored_profile(doc, current), current)
+                dp = plan_document(
+                    conn, with_stored_profile(doc, current), current, check_new=check_new
+                )
             if not dp.has_changes:
                 return DocumentResult(dp.doc_path, "skipped")
             counts = write_document(conn, run_id, dp)
@@ -498,8 +541,8 @@ def _apply_one(
     except IucutError as exc:
         if _after_interrupt(exc):  # e.g. the rollback after Ctrl-C failed: still Ctrl-C
             raise KeyboardInterrupt from exc
-        if isinstance(exc, ContractError):  # the document is at fault (e.g. a code clash)
-            return DocumentResult(doc_path, "rejected", error=exc.message)
+        if isinstance(exc, ContractError):
+            raise  # _apply_one says what the document did wrong
         return DocumentResult(doc_path, "failed", error=exc.message)
 
 
@@ -619,7 +662,7 @@ def apply_plan(
     ensure_enabled(settings)
     started = time.monotonic()
     for dp in plan.documents:
-        check_rows(dp)
+        check_changed_rows(c.unit for c in dp.changes if c.unit is not None)
     todo = [dp for dp in plan.documents if dp.has_changes]
     skipped = [DocumentResult(d.doc_path, "skipped") for d in plan.documents if not d.has_changes]
     conn = provider.connect(user=settings.apply_role, autocommit=True)

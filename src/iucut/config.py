@@ -12,6 +12,7 @@ configuration file). Anything else, including typos, means off.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Mapping
@@ -64,27 +65,24 @@ class Settings:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """Read ``KEY=VALUE`` lines (``#`` comments, optional ``export``, optional quotes)."""
+    """Read a dotenv file (python-dotenv's syntax: ``KEY=VALUE``, ``#`` comments, optional
+    ``export``, quotes) without expanding ``${VAR}`` (a password may hold a ``$``)."""
+    from dotenv.parser import parse_stream
+
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read env file {path}: {exc.strerror}") from exc
     values: dict[str, str] = {}
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or (binding.key is not None and binding.value is None):
             # never echo the line: it may hold a password
-            raise ConfigError(f"{path}:{n}: not a KEY=VALUE line")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key] = value
+            raise ConfigError(
+                f"{path}:{binding.original.line}: not a KEY=VALUE line",
+                hint="write KEY=VALUE (quote a value with spaces)",
+            )
+        if binding.key is not None and binding.value is not None:
+            values[binding.key] = binding.value
     return values
 
 

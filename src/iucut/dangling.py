@@ -8,7 +8,7 @@ the plan revises dangles only if its new text still holds the same reference wor
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,12 +33,21 @@ class Dangling:
         return asdict(self)
 
     def describe(self) -> str:
-        text = " ".join(self.text.split())
-        if self.reason == "renumbered":
-            what = f"{self.target} is renumbered (its text moves to {self.now})"
-        else:
-            what = f"{self.target} is retired"
-        return f'{self.source} cites "{text}": {what}'
+        return describe(self.to_dict())
+
+
+def why(d: Mapping[str, Any]) -> str:
+    """Why a reference (:meth:`Dangling.to_dict`) would dangle, in words."""
+    if d["reason"] == "renumbered":
+        return f"{d['target']} is renumbered (its text moves to {d['now']})"
+    return f"{d['target']} is retired"
+
+
+def describe(d: Mapping[str, Any]) -> str:
+    """``SOURCE cites "TEXT": why`` for a dangling reference in its JSON form (the plan
+    review draws them from ``plan --json``'s ``dangling`` as well as from a live plan)."""
+    text = " ".join(str(d["text"]).split())
+    return f'{d["source"]} cites "{text}": {why(d)}'
 
 
 def _key(title: str, label: str | None, body: str) -> str | None:

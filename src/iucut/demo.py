@@ -27,6 +27,7 @@ from typing import Any
 from iucut._version import __version__
 from iucut.config import Roles, Settings
 from iucut.db.connector import Connection, ConnectionProvider
+from iucut.db.queries import Ident
 from iucut.db.target import Target, with_database
 from iucut.errors import ExecutionDisabled, IucutError
 from iucut.units import CutDocument, Plan
@@ -182,9 +183,9 @@ class Demo:
         status = server.start()
         admin_url = server.url("postgres")
         with ConnectionProvider(Target(admin_url, "demo")).connect(autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {DEMO_DATABASE} WITH (FORCE)")
-            admin.execute(f"CREATE DATABASE {DEMO_DATABASE}")
-            version = admin.execute("SHOW server_version").scalar()
+            admin.query("database_drop", database=Ident(DEMO_DATABASE))
+            admin.query("database_create", database=Ident(DEMO_DATABASE))
+            version = admin.query("server_version").scalar()
         self.url = with_database(admin_url, DEMO_DATABASE)
         self.provider = ConnectionProvider(
             Target(self.url, "demo"), self.user_settings.driver, schema=SCHEMA, notify=self.notify
@@ -313,9 +314,7 @@ class Demo:
             f"created {result.counts['created']}, the plan said {self.plan.counts['created']}",
         )
         with self.connect() as conn:
-            actor = conn.execute(
-                f"SELECT actor FROM {SCHEMA}.iu_run WHERE run_id = %(r)s", {"r": result.run_id}
-            ).scalar()
+            actor = conn.query("run_actor", run_id=result.run_id).scalar()
         expect(actor == self.roles.exec, f"the run was written by {actor}, not {self.roles.exec}")
         return [
             f"kill-switch ON from {SWITCH_SOURCE}",

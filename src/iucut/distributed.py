@@ -21,6 +21,7 @@ from typing import Any
 from iucut.config import identifier
 from iucut.db import queries
 from iucut.db.connector import Connection
+from iucut.db.queries import Ident
 from iucut.errors import CitusUnavailable, DistributedUnsupported, MigrationError
 
 LAYOUT_SQL = "distributed/layout.sql"
@@ -71,7 +72,7 @@ class DistributeResult:
 
 
 def _sql(name: str, schema: str) -> str:
-    return queries.get(name, schema, LAYOUT_SQL)
+    return queries.get(name, schema)
 
 
 _DOLLAR = re.compile(r"\$[A-Za-z_]*\$")
@@ -113,7 +114,7 @@ def run_script(conn: Connection, sql: str) -> None:
 
 def citus_version(conn: Connection) -> str | None:
     """The installed citus extension's version in this database, or None."""
-    row = conn.execute(queries.get("citus_version", "public", LAYOUT_SQL)).fetchone()
+    row = conn.query("citus_version", schema=Ident("public")).fetchone()
     return None if row is None or row["version"] is None else str(row["version"])
 
 
@@ -121,7 +122,7 @@ def read_layout(conn: Connection, schema: str) -> Layout:
     """The layout of ``schema``'s tables (every table 'local' without Citus)."""
     if citus_version(conn) is None:
         return Layout({}, {}, {})
-    rows = conn.execute(_sql("layout_state", schema), {"schema": schema}).fetchall()
+    rows = conn.query("layout_state", schema=Ident(schema)).fetchall()
     return Layout(
         tables={r["table_name"]: r["layout"] for r in rows},
         columns={r["table_name"]: r["column_name"] for r in rows if r["column_name"]},
@@ -135,9 +136,7 @@ def is_distributed(conn: Connection, schema: str) -> bool:
 
 
 def _objects(conn: Connection, schema: str) -> set[tuple[str, str]]:
-    rows = conn.execute(
-        queries.get("schema_objects", schema, "bootstrap.sql"), {"schema": schema}
-    ).fetchall()
+    rows = conn.query("schema_objects", schema=Ident(schema)).fetchall()
     return {(r["kind"], r["identity"]) for r in rows}
 
 
@@ -146,11 +145,14 @@ def _register(conn: Connection, schema: str, objects: set[tuple[str, str]]) -> N
     migration's version, so that ``migrate --roles`` hands them to the owner role."""
     if not objects:
         return
-    version = conn.execute(queries.get("applied", schema, "bootstrap.sql")).fetchall()[-1]
+    version = conn.query("applied", schema=Ident(schema)).fetchall()[-1]
     kinds, identities = zip(*sorted(objects), strict=True)
-    conn.execute(
-        queries.get("register_objects", schema, "bootstrap.sql"),
-        {"kinds": list(kinds), "identities": list(identities), "version": version["version"]},
+    conn.query(
+        "register_objects",
+        schema=Ident(schema),
+        kinds=list(kinds),
+        identities=list(identities),
+        version=version["version"],
     )
 
 
@@ -165,7 +167,7 @@ def require_citus(conn: Connection) -> tuple[str, int]:
             "CREATE EXTENSION citus, workers added with citus_add_node), or migrate "
             "without --distributed for a single server",
         )
-    row = conn.execute(queries.get("citus_role", "public", LAYOUT_SQL)).fetchone()
+    row = conn.query("citus_role", schema=Ident("public")).fetchone()
     assert row is not None
     if not row["coordinator"]:
         raise CitusUnavailable(
@@ -183,8 +185,8 @@ def distribute(conn: Connection, schema: str) -> DistributeResult:
     identifier(schema, "schema")
     with conn.transaction():
         version, workers = require_citus(conn)
-        conn.execute(queries.get("lock", schema, "bootstrap.sql"), {"schema": schema})
-        conn.execute(queries.get("search_path", schema, "bootstrap.sql"))
+        conn.query("lock", schema=Ident(schema))
+        conn.query("search_path", schema=Ident(schema))
         layout = read_layout(conn, schema)
         if layout.distributed:
             refresh_functions(conn, schema)
@@ -201,7 +203,7 @@ def distribute(conn: Connection, schema: str) -> DistributeResult:
         run_script(conn, _sql("layout_functions", schema))
         run_script(conn, _sql("layout_tables", schema))
         run_script(conn, _sql("layout_routing", schema))
-        conn.execute(queries.get("search_path", schema, "bootstrap.sql"))
+        conn.query("search_path", schema=Ident(schema))
         _register(conn, schema, _objects(conn, schema) - before)
         after = read_layout(conn, schema)
         if not after.distributed:

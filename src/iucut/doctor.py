@@ -19,25 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import iucut
+from iucut import manifest
 from iucut._version import __version__
 from iucut.config import Settings
 from iucut.cut.cutter import implementation
-from iucut.db import queries
 from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
 from iucut.report import Check
 
-DOCTOR_SQL = "doctor.sql"
-#: Tables the execution and reader roles must be able to read.
-READ_TABLES = (
-    "information_unit",
-    "unit_version",
-    "iu_lifecycle_log",
-    "iu_run",
-    "iu_document",
-    "iu_control",
-    "unit_reference",
-)
 #: Modules that need an optional driver: a missing driver is a WARN, not a broken tree.
 OPTIONAL = {
     "iucut.db.psycopg2": "psycopg2",
@@ -243,8 +232,7 @@ def provider_display(provider: ConnectionProvider) -> str:
 
 
 def _q(conn: Connection, name: str, **params: Any) -> list[dict[str, Any]]:
-    sql = queries.get(name, conn.schema, DOCTOR_SQL)
-    return conn.execute(sql, params or None).fetchall()
+    return conn.query(name, **params).fetchall()
 
 
 def _embedded_running(provider: ConnectionProvider) -> bool | None:
@@ -351,7 +339,10 @@ def check_schema(out: _Checks, conn: Connection, settings: Settings) -> bool:
 def check_database_side(out: _Checks, conn: Connection, settings: Settings) -> None:
     """Roles, privileges, definer functions and the freeze, all from the catalog."""
     roles = settings.roles
-    found = {r["name"]: r for r in _q(conn, "roles", roles=[roles.owner, roles.exec, roles.reader])}
+    found = {
+        r["name"]: r
+        for r in _q(conn, "role_attributes", roles=[roles.owner, roles.exec, roles.reader])
+    }
     relations = _q(conn, "relations")
     functions = _q(conn, "functions")
     set_up = check_roles(out, settings, found, relations)
@@ -409,9 +400,15 @@ def check_table_privileges(
     bad: list[str] = []
     missing: list[str] = []
     for role in (settings.roles.exec, settings.roles.reader):
-        for row in _q(conn, "write_privileges", role=role, relations=names):
+        for row in _q(
+            conn,
+            "write_privileges",
+            role=role,
+            relations=names,
+            privileges=list(manifest.WRITE_PRIVILEGES),
+        ):
             bad.append(f"{role} has {row['priv']} on {row['name']}")
-        for row in _q(conn, "select_missing", role=role, tables=list(READ_TABLES)):
+        for row in _q(conn, "select_missing", role=role, tables=list(manifest.READ_TABLES)):
             missing.append(f"{role} cannot SELECT {row['name']}")
     tables = sum(1 for r in relations if r["relkind"] != "S")
     if bad or missing:
@@ -451,7 +448,7 @@ def _write_functions(functions: list[dict[str, Any]]) -> tuple[set[str], set[str
 
 
 def _ours(name: str) -> bool:
-    return name.startswith(("fn_iu_", "fn_run_"))
+    return name.startswith(manifest.WRITE_FUNCTION_PREFIXES)
 
 
 def check_function_privileges(

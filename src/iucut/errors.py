@@ -226,6 +226,20 @@ class DistributedUnsupported(IucutError):
     exit_code = 37
 
 
+class AsOfRefused(IucutError):
+    """--as-of / --in-force-on names no stored state: an unknown run, an ambiguous run-id
+    prefix, a time before any run, or a date before every effective date."""
+
+    exit_code = 34
+
+
+class HistoryNotKept(IucutError):
+    """--as-of names a point before the upgrade to schema 15: document versions (the order
+    of units) were not kept then, so that state cannot be rebuilt exactly."""
+
+    exit_code = 35
+
+
 #: Exit code when standard output was closed by its reader (``| head``): 128 + SIGPIPE,
 #: what the shell reports for a program killed by a broken pipe. Nothing is printed.
 BROKEN_PIPE_EXIT = 141
@@ -274,5 +288,9 @@ EXIT_CODES: dict[int, str] = {
     CitusUnavailable.exit_code: "migrate --distributed: the database is no Citus coordinator",
     DistributedUnsupported.exit_code: "the command is not available on a distributed (Citus) "
     "schema",
+    AsOfRefused.exit_code: "--as-of / --in-force-on: no such run (or an ambiguous prefix), a "
+    "time before any run, or nothing in force on that date",
+    HistoryNotKept.exit_code: "--as-of: a point before the upgrade to schema 15, whose document "
+    "versions were not kept",
     BROKEN_PIPE_EXIT: "standard output closed by its reader (e.g. `| head`); nothing printed",
 }

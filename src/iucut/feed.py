@@ -15,29 +15,18 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from iucut.db.connector import Connection
 from iucut.distributed import refuse_feed
 from iucut.errors import CursorRefused, NotFound
 from iucut.plan_state import read_fingerprint
-from iucut.units import Fingerprint
+from iucut.units import Event, Fingerprint
 
 CURSOR_PREFIX = "iuc1"
 DEFAULT_LIMIT = 1000
 _CURSOR = re.compile(r"^iuc1\.([0-9a-f]{16})\.(-1|\d{1,19})\.(\d{1,19})$")
 _RUN_PREFIX = re.compile(r"^[0-9a-f]{8}(?:-?[0-9a-f]{1,4}){0,7}[0-9a-f-]*$")
-
-
-class Event(StrEnum):
-    """The lifecycle events a unit goes through."""
-
-    CREATED = "created"
-    REVISED = "revised"
-    MOVED = "moved"
-    RETIRED = "retired"
-    RESTORED = "restored"
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -19,10 +19,11 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from iucut import distributed
+from iucut import distributed, manifest
 from iucut.config import Roles, identifier
 from iucut.db import queries
 from iucut.db.connector import Connection
+from iucut.db.queries import Ident, SqlText
 from iucut.errors import MigrationError
 
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -31,8 +32,6 @@ _CREATE_FUNCTION = re.compile(
     r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:FUNCTION|PROCEDURE)\s+@schema@\.([a-z_][a-z0-9_]*)",
     re.IGNORECASE,
 )
-RUNNER_SQL = "bootstrap.sql"
-ROLES_SQL = "roles.sql"
 
 
 @dataclass(frozen=True)
@@ -124,22 +123,18 @@ def owner_only_functions(migrations: Iterable[Migration]) -> list[str]:
     return sorted(names)
 
 
-def _sql(name: str, schema: str) -> str:
-    return queries.get(name, schema, RUNNER_SQL)
-
-
 def _begin(conn: Connection, schema: str) -> None:
-    conn.execute(_sql("lock", schema), {"schema": schema})
-    conn.execute(_sql("search_path", schema))
+    conn.query("lock", schema=Ident(schema))
+    conn.query("search_path", schema=Ident(schema))
 
 
 def _applied(conn: Connection, schema: str) -> dict[int, dict[str, Any]]:
-    present = conn.execute(
-        _sql("record_table", schema), {"table": f"{schema}.iucut_migration"}
+    present = conn.query(
+        "record_table", schema=Ident(schema), table=f"{schema}.iucut_migration"
     ).scalar()
     if not present:
         return {}
-    return {row["version"]: row for row in conn.execute(_sql("applied", schema)).fetchall()}
+    return {row["version"]: row for row in conn.query("applied", schema=Ident(schema)).fetchall()}
 
 
 def _check(applied: dict[int, dict[str, Any]], known: list[Migration]) -> MigrationStatus:
@@ -177,21 +172,24 @@ def status(conn: Connection, schema: str, *, directory: Path | None = None) -> M
     identifier(schema, "schema")
     known = load_migrations(directory)
     with conn.transaction(force_rollback=True):
-        conn.execute(_sql("search_path", schema))
+        conn.query("search_path", schema=Ident(schema))
         return _check(_applied(conn, schema), known)
 
 
 def _objects(conn: Connection, schema: str) -> set[tuple[str, str]]:
-    rows = conn.execute(_sql("schema_objects", schema), {"schema": schema}).fetchall()
+    rows = conn.query("schema_objects", schema=Ident(schema)).fetchall()
     return {(r["kind"], r["identity"]) for r in rows}
 
 
 def _register(conn: Connection, schema: str, objects: set[tuple[str, str]], version: int) -> None:
     if objects:
         kinds, identities = zip(*sorted(objects), strict=True)
-        conn.execute(
-            _sql("register_objects", schema),
-            {"kinds": list(kinds), "identities": list(identities), "version": version},
+        conn.query(
+            "register_objects",
+            schema=Ident(schema),
+            kinds=list(kinds),
+            identities=list(identities),
+            version=version,
         )
 
 
@@ -203,26 +201,31 @@ def _apply_one(
     with conn.transaction():
         _begin(conn, schema)
         if citus:
-            distributed.run_script(conn, queries.get("settings", schema, distributed.LAYOUT_SQL))
+            distributed.run_script(conn, queries.get("settings", schema))
         if migration.version in _applied(conn, schema):
             return False  # a concurrent migrate applied it while we waited for the lock
         as_owner = bool(
-            conn.execute(_sql("owner_usable", schema), _owner_params(schema, owner)).scalar()
+            conn.query(
+                "owner_usable", schema=Ident(schema), **_owner_params(schema, owner)
+            ).scalar()
         )
         if as_owner:
-            conn.execute(_sql("set_role", schema), {"role": owner})
+            conn.query("set_role", schema=Ident(schema), role=owner)
         before = _objects(conn, schema)
         if citus:  # Citus forwards DDL text to the workers one command at a time
             distributed.run_script(conn, queries.substitute(migration.sql, schema))
         else:
             conn.executescript(queries.substitute(migration.sql, schema))
-        conn.execute(_sql("search_path", schema))  # a migration may have changed it
+        conn.query("search_path", schema=Ident(schema))  # a migration may have changed it
         _register(conn, schema, _objects(conn, schema) - before, migration.version)
         if as_owner:
-            conn.execute(_sql("reset_role", schema))
-        conn.execute(
-            _sql("record", schema),
-            {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
+            conn.query("reset_role", schema=Ident(schema))
+        conn.query(
+            "record",
+            schema=Ident(schema),
+            version=migration.version,
+            name=migration.name,
+            checksum=migration.checksum,
         )
     return True
 
@@ -236,27 +239,28 @@ def _apply_roles(
     citus: bool = False,
 ) -> None:
     names = [identifier(n, "function") for n in owner_only_functions(known)]
-    owner_only = "ARRAY[" + ", ".join(f"'{n}'" for n in names) + "]::text[]"
+    owner_only = manifest.sql_array(names)
     with conn.transaction():
         _begin(conn, schema)
-        database = str(conn.execute(_sql("database", schema)).scalar())
+        database = str(conn.query("database", schema=Ident(schema)).scalar())
         tokens = {
-            "@owner@": identifier(roles.owner, "role"),
-            "@exec@": identifier(roles.exec, "role"),
-            "@reader@": identifier(roles.reader, "role"),
-            "@database@": database,  # quoted by quote_ident()
-            "@owner_only@": owner_only,
+            "schema": Ident(schema),
+            "owner": Ident(roles.owner, "role"),
+            "exec": Ident(roles.exec, "role"),
+            "reader": Ident(roles.reader, "role"),
+            "database": SqlText(database),  # quoted by quote_ident()
+            "owner_only": SqlText(owner_only),
+            "read_tables": SqlText(manifest.sql_array(manifest.READ_TABLES)),
+            "write_privileges": SqlText(manifest.sql_array(manifest.WRITE_PRIVILEGES)),
+            "write_functions": SqlText(manifest.sql_array(manifest.like_patterns())),
             # roles are global: in a database with Citus every schema's owner logs in
-            "@owner_login@": "true" if distributed.citus_version(conn) else "false",
+            "owner_login": SqlText("true" if distributed.citus_version(conn) else "false"),
         }
         for section in ("roles", "harden") if harden else ("roles",):
-            sql = queries.get(section, schema, ROLES_SQL)
-            for token, value in tokens.items():
-                sql = sql.replace(token, value)
             if citus:  # Citus forwards DDL text to the workers one command at a time
-                distributed.run_script(conn, sql)
+                distributed.run_script(conn, queries.prepare(section, schema, tokens)[0])
             else:
-                conn.executescript(sql)
+                conn.script(section, **tokens)
 
 
 def migrate(
@@ -289,10 +293,10 @@ def migrate(
         conn.autocommit = False
     with conn.transaction():
         _begin(conn, schema)
-        conn.executescript(_sql("create_schema", schema))
+        conn.script("create_schema", schema=Ident(schema))
         fresh = not _applied(conn, schema)
         before = _objects(conn, schema) if fresh else set()
-        conn.executescript(_sql("bootstrap", schema))
+        conn.script("bootstrap", schema=Ident(schema))
         if fresh:
             _register(conn, schema, _objects(conn, schema) - before, 0)
         state = _check(_applied(conn, schema), known)
@@ -340,5 +344,50 @@ def _owner_params(schema: str, owner: str) -> dict[str, str]:
 def _owner_exists(conn: Connection, schema: str, owner: str) -> bool:
     with conn.transaction(force_rollback=True):
         return bool(
-            conn.execute(_sql("owner_usable", schema), _owner_params(schema, owner)).scalar()
+            conn.query(
+                "owner_usable", schema=Ident(schema), **_owner_params(schema, owner)
+            ).scalar()
         )
+
+
+#: The file of the current definitions (``make schema`` writes it; a test holds a fresh
+#: migration equal to it).
+SCHEMA_FILE = "schema.sql"
+
+
+def current_definitions(conn: Connection, schema: str) -> str:
+    """The definitions of ``schema`` as the catalog holds them (types, sequences, tables,
+    constraints, indexes, functions, triggers, owners and grants), in a fixed order, with
+    the schema's name written ``@schema@`` as in the migrations: the text of
+    ``iucut/sql/schema.sql`` when ``schema`` was freshly migrated with ``--roles``."""
+    identifier(schema, "schema")
+    version = status(conn, schema).current_version
+    rows = conn.query("schema_definitions", schema=Ident(schema)).fetchall()
+    own = re.compile(rf"(?<!\w){re.escape(schema)}(?!\w)")  # in names and lock keys
+    head = (
+        "-- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a\n"
+        f"-- fresh database (schema version {version}), with the default role names.\n"
+        "-- Generated from the catalog by `make schema`: do not edit. The migrations are the\n"
+        "-- source; this file is their sum, to read (tests/db/test_schema_file.py holds a\n"
+        "-- fresh migration equal to it).\n"
+    )
+    titles = {
+        1: "types",
+        2: "sequences",
+        3: "tables",
+        4: "views",
+        5: "constraints",
+        6: "indexes",
+        7: "functions",
+        8: "triggers",
+        9: "owners",
+        10: "grants",
+    }
+    out = [head]
+    section = None
+    for row in rows:
+        if row["section"] != section:
+            section = row["section"]
+            out.append(f"\n-- {titles.get(section, str(section))}\n")
+        out.append("\n" + own.sub("@schema@", row["definition"]).rstrip() + "\n")
+    return "".join(out)

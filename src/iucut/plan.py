@@ -14,16 +14,20 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from iucut.asof import effective_date
 from iucut.cut.cutter import recut
 from iucut.errors import ContractError, IucutError
 from iucut.refs import document_references, references_payload
 from iucut.units import (
+    Action,
     Change,
     CutDocument,
     DocumentPlan,
+    Op,
     Rejected,
     Unit,
     UnitState,
+    UnitStatus,
 )
 
 # --------------------------------------------------------------------------------------
@@ -127,7 +131,7 @@ def find_renames(
     codes = {u.code for u in doc.units}
     gone: dict[str, list[str]] = {}
     for code, cur in db_units.items():
-        if code not in codes and cur.state == "active":
+        if code not in codes and cur.state == UnitStatus.ACTIVE:
             gone.setdefault(cur.content_hash, []).append(code)
     if not gone:
         return {}
@@ -159,7 +163,7 @@ def find_renames(
         to = {old: new for new, old in renames.items()}
         held: dict[str, set[str]] = {}
         for code, cur in db_units.items():
-            if cur.parent_code in left_old and cur.state == "active":
+            if cur.parent_code in left_old and cur.state == UnitStatus.ACTIVE:
                 held.setdefault(cur.parent_code, set()).add(to.get(code, code))
         holds: dict[str, set[str]] = {}
         for u in doc.units:
@@ -205,7 +209,7 @@ def diff_document(
     whose code changed but not its text is moved to its new code (see find_renames)."""
     units = doc.units
     if is_current(db_doc, doc):
-        return _document_plan(doc, db_doc, "skip", (), len(units))
+        return _document_plan(doc, db_doc, Action.SKIP, (), len(units))
     renames = find_renames(doc, db_units, taken)
     if renames:
         db_units = _renamed(db_units, renames)
@@ -214,18 +218,18 @@ def diff_document(
     for unit in units:
         cur = db_units.get(unit.code)
         if cur is None:
-            changes.append(Change("create", unit.code, None, unit))
+            changes.append(Change(Op.CREATE, unit.code, None, unit))
             continue
         moved = cur.parent_code != unit.parent_code
         renamed_from = renames.get(unit.code)
-        if cur.state == "retired":
-            op = "restore"
+        if cur.state == UnitStatus.RETIRED:
+            op = Op.RESTORE
         elif cur.content_hash != unit.content_hash:
-            op = "revise"
+            op = Op.REVISE
         elif moved or renamed_from is not None:
-            op = "move"
+            op = Op.MOVE
         elif _placement(cur) != _placement(unit):
-            op = "place"
+            op = Op.PLACE
         else:
             unchanged += 1
             continue
@@ -244,18 +248,18 @@ def diff_document(
     codes = {u.code for u in units}
     for code in sorted(db_units, key=lambda c: db_units[c].position):
         cur = db_units[code]
-        if code not in codes and cur.state == "active":
-            changes.append(Change("retire", code, cur.current_version, None))
-    action = "create" if db_doc is None else "update"
+        if code not in codes and cur.state == UnitStatus.ACTIVE:
+            changes.append(Change(Op.RETIRE, code, cur.current_version, None))
+    action = Action.CREATE if db_doc is None else Action.UPDATE
     return _document_plan(doc, db_doc, action, tuple(changes), unchanged)
 
 
 def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]) -> DocumentPlan:
     """The plan that retires a whole document missing from the source (``--prune``)."""
     changes = tuple(
-        Change("retire", code, cur.current_version, None)
+        Change(Op.RETIRE, code, cur.current_version, None)
         for code, cur in sorted(db_units.items(), key=lambda kv: kv[1].position)
-        if cur.state == "active"
+        if cur.state == UnitStatus.ACTIVE
     )
     return DocumentPlan(
         doc_path=db_doc["doc_path"],
@@ -264,12 +268,17 @@ def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]
         expect_doc_hash=db_doc["doc_hash"],
         cut_digest=db_doc.get("cut_digest"),
         expect_cut_digest=db_doc.get("cut_digest"),
-        action="retire",
+        action=Action.RETIRE,
         size_bytes=0,
         unit_count=0,
         changes=changes,
         unchanged=0,
     )
+
+
+def _config_of(doc: CutDocument) -> Mapping[str, Any] | None:
+    """The configuration mapping a document was cut with (None: the defaults)."""
+    return doc.config if isinstance(doc.config, Mapping) else None
 
 
 def _placement(u: Unit | UnitState) -> tuple[Any, ...]:
@@ -279,10 +288,11 @@ def _placement(u: Unit | UnitState) -> tuple[Any, ...]:
 def _document_plan(
     doc: CutDocument,
     db_doc: Mapping[str, Any] | None,
-    action: str,
+    action: Action,
     changes: tuple[Change, ...],
     unchanged: int,
 ) -> DocumentPlan:
+    effective = effective_date(doc.front_matter, _config_of(doc))
     return DocumentPlan(
         doc_path=doc.path,
         namespace=doc.namespace,
@@ -295,19 +305,25 @@ def _document_plan(
         unchanged=unchanged,
         # a skipped document is current: its digest is the one stored (not hashed again)
         cut_digest=db_doc.get("cut_digest")
-        if action == "skip" and db_doc is not None
+        if action == Action.SKIP and db_doc is not None
         else cut_digest(doc),
         expect_cut_digest=None if db_doc is None else db_doc.get("cut_digest"),
-        profile=db_doc.get("profile") if action == "skip" and db_doc is not None else doc.profile,
+        profile=db_doc.get("profile")
+        if action == Action.SKIP and db_doc is not None
+        else doc.profile,
         expect_profile=None if db_doc is None else db_doc.get("profile"),
-        references=() if action == "skip" else tuple(references_payload(document_references(doc))),
+        references=()
+        if action == Action.SKIP
+        else tuple(references_payload(document_references(doc))),
+        effective_date=None if effective is None else effective[0],
+        effective_key=None if effective is None else effective[1],
     )
 
 
 def check_no_code_reused(dp: DocumentPlan, taken: Mapping[str, Collection[str]]) -> None:
     """Refuse a plan that creates a unit at a code another unit held once (the database
     refuses it too, IUC08): the new unit would take over that unit's history."""
-    reused = [c for c in dp.changes if c.op == "create" and c.code in taken]
+    reused = [c for c in dp.changes if c.op == Op.CREATE and c.code in taken]
     if not reused:
         return
     first = reused[0]

@@ -22,7 +22,17 @@ from iucut.plan import (
     retire_document,
     with_stored_profile,
 )
-from iucut.units import CutDocument, DocumentPlan, Fingerprint, OldText, Plan, Rejected, UnitState
+from iucut.units import (
+    Action,
+    CutDocument,
+    DocumentPlan,
+    Fingerprint,
+    OldText,
+    Op,
+    Plan,
+    Rejected,
+    UnitState,
+)
 
 Progress = Callable[[int, int, str], None]
 
@@ -76,11 +86,18 @@ def check_codes_free(conn: Connection, doc: CutDocument) -> None:
 
 
 def plan_document(
-    conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None
+    conn: Connection, doc: CutDocument, db_doc: Mapping[str, Any] | None, *, check_new: bool = True
 ) -> DocumentPlan:
-    """Plan one document (reads its units only when it is not current)."""
+    """Plan one document (reads its units only when it is not current).
+
+    ``check_new=False``: a document the database does not hold yet is planned without
+    reading whether its codes are held elsewhere or were held once (for a new document
+    they change nothing in the plan); ``fn_iu_apply_document`` refuses such a code
+    anyway (IUC01, IUC08), and the caller plans again with the checks to say where."""
     if is_current(db_doc, doc):
         return diff_document(doc, db_doc, {})
+    if db_doc is None and not check_new:
+        return diff_document(doc, None, {})
     db_units = read_units(conn, doc.path) if db_doc is not None else {}
     fresh = [u.code for u in doc.units if u.code not in db_units]
     if fresh:
@@ -102,7 +119,7 @@ def read_holders(conn: Connection, codes: Sequence[str]) -> dict[str, set[str]]:
 
 #: The changes whose old text a reviewer needs: what a revision replaces, what a
 #: retirement removes, what a restore brings back over.
-_REVIEWED_OPS = frozenset({"revise", "restore", "retire"})
+_REVIEWED_OPS = frozenset({Op.REVISE, Op.RESTORE, Op.RETIRE})
 
 
 def with_old_texts(conn: Connection, dp: DocumentPlan) -> DocumentPlan:
@@ -142,7 +159,7 @@ def make_plan(
     found = triage(conn, items, prune_scopes=prune_scopes)
     rejected = list(found.rejected)
     plans: list[DocumentPlan] = [
-        _document_plan(doc, found.current[doc.path], "skip", (), len(doc.units))
+        _document_plan(doc, found.current[doc.path], Action.SKIP, (), len(doc.units))
         for doc in found.skipped
     ]
     db_docs = read_documents(conn, [d.path for d in found.todo])
@@ -198,7 +215,7 @@ def make_plan_from_digests(
                 namespace=d.namespace,
                 doc_hash=d.doc_hash,
                 expect_doc_hash=db_doc["doc_hash"],
-                action="skip",
+                action=Action.SKIP,
                 size_bytes=d.size,
                 unit_count=d.units,
                 changes=(),
@@ -301,7 +318,7 @@ def retire_plan(conn: Connection, names: Sequence[str]) -> Plan:
         seen.add(path)
         current = read_documents(conn, [path])[path]
         if current["state"] != "active":
-            plans.append(replace(retire_document(current, {}), action="skip"))
+            plans.append(replace(retire_document(current, {}), action=Action.SKIP))
             continue
         plans.append(retire_document(current, read_units(conn, path)))
     return Plan(fingerprint=fingerprint, documents=tuple(plans), tool_version=__version__)

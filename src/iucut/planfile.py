@@ -10,10 +10,12 @@ from typing import Any
 
 from iucut.errors import PlanFileError
 from iucut.units import (
+    Action,
     Change,
     DocumentPlan,
     Fingerprint,
     OldText,
+    Op,
     Plan,
     Rejected,
     Unit,
@@ -57,6 +59,12 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
         "counts": doc.counts,
         "changes": [_change_to_dict(c) for c in doc.changes],
         "references": list(doc.references),
+        # only when there is one: plans of documents without one read as they did
+        **(
+            {"effective_date": doc.effective_date, "effective_key": doc.effective_key}
+            if doc.effective_date is not None
+            else {}
+        ),
     }
 
 
@@ -121,7 +129,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             expect_doc_hash=d["expect_doc_hash"],
             cut_digest=d.get("cut_digest"),
             expect_cut_digest=d.get("expect_cut_digest"),
-            action=d["action"],
+            action=Action(d["action"]),
             profile=d.get("profile"),
             expect_profile=d.get("expect_profile"),
             size_bytes=d["size_bytes"],
@@ -129,7 +137,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             unchanged=d["unchanged"],
             changes=tuple(
                 Change(
-                    op=c["op"],
+                    op=Op(c["op"]),
                     code=c["code"],
                     expect_version=c["expect_version"],
                     unit=None if c["unit"] is None else Unit.from_dict(c["unit"]),
@@ -142,6 +150,8 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 for c in d["changes"]
             ),
             references=tuple(d.get("references") or ()),
+            effective_date=d.get("effective_date"),
+            effective_key=d.get("effective_key"),
         )
         for d in data["documents"]
     )

@@ -28,10 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from iucut import manifest
 from iucut._version import __version__
-from iucut.apply import apply_documents, begin_run, write_document
+from iucut.apply import apply_documents, begin_run, op_columns, write_document
 from iucut.config import Settings, load_settings
 from iucut.db.connector import Connection, ConnectionProvider
+from iucut.db.queries import SqlText
 from iucut.errors import (
     ContractError,
     ExecutionDisabled,
@@ -41,18 +43,12 @@ from iucut.errors import (
     StalePlan,
 )
 from iucut.plan_state import read_fingerprint
+from iucut.report.model import Status
 from iucut.units import EVENTS, DocumentPlan, Fingerprint, Plan
 from iucut.validate import require_row
 
-PASS, FAIL, WARN = "PASS", "FAIL", "WARN"
-TABLES = (
-    "information_unit",
-    "unit_version",
-    "iu_lifecycle_log",
-    "iu_run",
-    "iu_document",
-    "iu_control",
-)
+PASS, FAIL, WARN = Status.PASS, Status.FAIL, Status.WARN
+TABLES = manifest.STATE_TABLES
 REPORT_FORMAT = "iucut-proof/1"
 
 WritePath = Callable[[Connection, str, DocumentPlan], dict[str, int]]
@@ -376,7 +372,8 @@ def _check_contract(conn: Connection, plan: Plan) -> Check:
             "apply_document",
             run_id=run_id,
             document=json.dumps(document),
-            ops=json.dumps([op]),
+            refs=None,
+            **op_columns([op]),
         ).fetchone()
         status = FAIL
         evidence["bare_row_database"] = "accepted (it must be refused with IUC01)"
@@ -440,10 +437,7 @@ def _drive(
     run_id: str | None = None
     xid: str | None = None
     try:
-        conn.execute("SELECT set_config('lock_timeout', %(v)s, true)", {"v": lock_timeout})
-        conn.execute(
-            "SELECT set_config('statement_timeout', %(v)s, true)", {"v": statement_timeout}
-        )
+        conn.query("proof_timeouts", lock_timeout=lock_timeout, statement_timeout=statement_timeout)
         xid = str(conn.query("current_xid").scalar())
         run_id = begin_run(conn, "proof", meta={"proof": True})
         done = dict.fromkeys((*EVENTS, "placed"), 0)
@@ -452,8 +446,9 @@ def _drive(
                 continue
             for key, n in write_path(conn, run_id, doc).items():
                 done[key] = done.get(key, 0) + n
-        for row in conn.query("deferrable_constraints").fetchall():
-            conn.execute(f"SET CONSTRAINTS {row['name']} IMMEDIATE")
+        deferred = [row["name"] for row in conn.query("deferrable_constraints").fetchall()]
+        if deferred:  # names quoted by quote_ident
+            conn.query("constraints_immediate", constraints=SqlText(", ".join(deferred)))
         still = str(conn.query("current_xid").scalar())
         counts = {k: int(v) for k, v in (conn.query("table_counts").fetchone() or {}).items()}
     except IucutError as exc:

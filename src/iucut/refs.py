@@ -67,6 +67,17 @@ class Grammar:
     heading: str = ""  # after a keyword and label at a line's start: a heading, no reference
     quoted: str = ""  # a paragraph opening so quotes the amended act's new text
     list_of: str = ""  # "… của Nghị quyết số 254/2025/QH15, gồm:" before a list: its act
+    #: a label the codes do not know is looked up in the headings' own numbering (``##
+    #: D. User-Generated Content`` / ``### 4. License Grant`` for ``Section D.4``)
+    by_heading: bool = False
+    #: an act's name after a list binds its last mention only (en), not the whole list
+    act_to_last: bool = False
+    #: a paragraph opening so outside any article cites the acts it is made under
+    #: (``Auf Grund des § 4 Absatz 1 …``): its references are never to this text
+    enabling: str = ""
+    #: an article whose title says so amends another act: every reference in it (the
+    #: instructions and the new text alike) names that act's units
+    amends: str = ""
 
 
 _VI_POINT = r"[a-zđ]\d{0,2}(?:\.\d+)?['’]?(?![\w])"
@@ -86,7 +97,7 @@ _VI = Grammar(
     ),
     list_sep=r"\s*(?:,\s*(?:và\s+|hoặc\s+)?|\s+và\s+|\s+hoặc\s+)",
     range_sep=r"\s*(?:đến|-|–)\s*",
-    glue=r"(?:(?:của|tại|thuộc|các|quy định tại)\s+)*",
+    glue=r"(?:(?:của|tại|thuộc|các|quy định tại|gạch\s+đầu\s+dòng\s+thứ\s+\w+)\s+)*",
     this=r"\s+này(?![\w])",
     own_act=r"\s*(?:,\s*)?(?:của\s+)?(?:Bộ luật|Luật|Nghị định|Nghị quyết|"
     r"Thông tư(?: liên tịch)?|Quyết định|Pháp lệnh|Hiến pháp|Quy chế|Quy định|Điều lệ|Chỉ thị|"
@@ -103,6 +114,9 @@ _VI = Grammar(
     quoted=r"[\s>*_]*[\"“]",
     list_of=r"(?:của|tại)\s+(?P<act>(?:Bộ\s+luật|Luật|Nghị\s+quyết|Nghị\s+định|Thông\s+tư|Pháp\s+lệnh)"
     r"(?!\s+này)[^:;.]{0,80}?),?\s+(?:gồm|bao\s+gồm)\s*:",
+    amends=r"[\s*_]*(?:Sửa\s+đổi|Bổ\s+sung|Bãi\s+bỏ|Thay\s+thế|Đính\s+chính|Hủy\s+bỏ)[^\n]*?"
+    r"(?:của|tại)\s+(?:các\s+)?(?:Bộ\s+luật|Luật|Nghị\s+định|Nghị\s+quyết|Thông\s+tư|"
+    r"Quyết\s+định|Pháp\s+lệnh)(?!\s+này)(?![\w])",
 )
 
 _DE = Grammar(
@@ -145,9 +159,10 @@ _DE = Grammar(
     r"(?!(?:Anlage|Anhang|Tabelle|Vorschrift)(?![\wäöüß]))"
     r"(?:[A-ZÄÖÜ][\w\-/]*|\d[\w\-/]*|\(\w+\))(?:\s+(?:[A-ZÄÖÜ\d(][\w\-/)]*|über|für|zur|zum|vom|des|der|und)){0,6}|(?:[A-ZÄÖÜ][A-Za-zÄÖÜäöü]*(?:G|V|O|B|GB|StV|Ä)|SGB\s+[IVX]+|"
     r"[A-Z]{2,}[a-z]*)(?![\w])|[A-ZÄÖÜ]{1,3}\s+v\.\s*\d[^,;()\n]{0,30})",
+    enabling=r"[\s>*_]*(?:Auf\s+Grund|Aufgrund)\s",
 )
 
-_EN_LBL = r"(?:[IVXLCDM]+|\d+(?:\.\d+)*[a-z]?|[A-Z](?:\.\d+)*)(?![\w])"
+_EN_LBL = r"(?:[A-Z](?:\.\d+)+|[A-Z]\(\d+\)|[IVXLCDM]+|\d+(?:\.\d+)*[a-z]?|[A-Z])(?![\w])"
 _EN = Grammar(
     "en",
     (
@@ -157,11 +172,13 @@ _EN = Grammar(
         Level("clause", 50, None, r"[Cc]lauses?|[Pp]aragraphs?", r"\d+|\([a-z0-9]+\)"),
     ),
     list_sep=r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)",
-    range_sep=r"\s*(?:to|through|-|–)\s*",
+    range_sep=r"\s*(?:to|through|-|–|—)\s*",
     glue=r"(?:of\s+(?:the\s+)?)?",
     this=r"\s+(?:of\s+)?this\s+(?:Article|Section|clause)(?![\w])",
     own_act=r"\s*(?:,\s*)?(?:of\s+)?(?:this|these)\s+(?:Agreement|Terms|Constitution|Act|Policy)(?![\w])",
     other_act=r"\s*(?:,\s*)?of\s+(?P<act>the\s+[A-Z][^,;.:()\n]{0,70})",
+    by_heading=True,
+    act_to_last=True,
 )
 
 GRAMMARS: dict[str, Grammar] = {g.name: g for g in (_VI, _DE, _EN)}
@@ -232,6 +249,8 @@ class _Compiled:
         self.heading = re.compile(g.heading, re.M) if g.heading else None
         self.quoted = re.compile(g.quoted) if g.quoted else None
         self.list_of = re.compile(g.list_of) if g.list_of else None
+        self.amends = re.compile(g.amends, re.I) if g.amends else None
+        self.enabling = re.compile(g.enabling) if g.enabling else None
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -301,7 +320,15 @@ def _expand(a: str, b: str | None) -> list[str]:
             return [str(n) for n in range(lo, hi + 1)]
     if len(a) == 1 and len(b) == 1 and a.isalpha() and b.isalpha() and a < b:
         return [chr(n) for n in range(ord(a), ord(b) + 1)]
+    ta, tb = _TAIL.match(a), _TAIL.match(b)
+    if ta and tb and ta.group(1) == tb.group(1):  # "D.4 — D.7": D.4 … D.7
+        lo, hi = int(ta.group(2)), int(tb.group(2))
+        if lo < hi and hi - lo <= RANGE_MAX:
+            return [f"{ta.group(1)}{n}" for n in range(lo, hi + 1)]
     return [a, b]
+
+
+_TAIL = re.compile(r"(.*?\.)(\d+)$")
 
 
 @dataclass
@@ -354,7 +381,7 @@ def chains(profile: str, text: str, start: int = 0) -> list[_Chain]:
             if am is not None:
                 act = " ".join(am.group("act").split()).rstrip(" -–")
                 end = am.end()
-        if act is not None or own:
+        if (act is not None or own) and not c.g.act_to_last:
             # "khoản 2 Điều 14; khoản 1 Điều 15 Nghị định số …": one act for the list
             at = first.start
             for prev in reversed(out):
@@ -471,9 +498,14 @@ class Resolver:
                 for g in segments
             )
         }
+        #: the codes of each global segment (``D3``) wherever the cut put it: under a
+        #: part or chapter when the label repeats or the articles hang there
+        self.placed: dict[str, list[str]] = {}
         for u in doc.units:
             if u.parent_code is not None:
                 self.children.setdefault(u.parent_code, set()).add(u.kind)
+            self.placed.setdefault(u.code.rsplit("/", 1)[-1], []).append(u.code)
+        self.numbered: dict[str, list[Unit]] | None = None  # (by_heading, made when asked)
 
     def ancestors(self, unit: Unit) -> list[Unit]:
         """The unit and its ancestors, innermost first."""
@@ -487,20 +519,46 @@ class Resolver:
     def references(self, unit: Unit) -> list[Reference]:
         text = unit.raw_heading + unit.body
         out: list[Reference] = []
+        amends = self._in_amending_article(unit)
         for chain in chains(self.profile, text, _own_label(unit, self.c)):
-            if self._quoted(text, chain.start):
+            if (amends and chain.act is None) or self._quoted(text, chain.start):
                 chain.act, chain.own = AMENDED_ACT, False  # its "Nghị định này" too
             elif chain.act is None and not chain.own:
                 if self._amending(text, chain.start):
                     chain.act = AMENDED_ACT
+                elif self._enabling(unit, text, chain.start):
+                    chain.act = OTHER_ACT
                 else:
-                    chain.act = self._list_of(text, chain.start)
-            for path, start, end, g_lo, g_hi in _targets(chain, self.c.g.inner_first):
-                if chain.act is not None or chain.own:
+                    chain.act = self._list_of(text, chain.start) or self._listed_under(unit)
+            targets = _targets(chain, self.c.g.inner_first)
+            last = max((t[3] for t in targets), default=0)
+            for path, start, end, g_lo, g_hi in targets:
+                named = chain
+                if self.c.g.act_to_last and g_lo != last and (chain.act or chain.own):
+                    # "Article I, Section 8 and Article 5 of the Treaty": the act's name
+                    # binds the last mention only
+                    named = dataclasses.replace(chain, act=None, own=False)
+                elif chain.act is not None or chain.own:
                     end = chain.end
-                ref = self._reference(unit, text, chain, path, start, end)
+                ref = self._reference(unit, text, named, path, start, end)
                 out.append(dataclasses.replace(ref, group=(g_lo, g_hi)))
         return out
+
+    def _in_amending_article(self, unit: Unit) -> bool:
+        """Whether the unit is (in) an article whose title amends another act (``Điều 3.
+        Sửa đổi, bổ sung một số điều của Nghị định số 137/2020/NĐ-CP``)."""
+        if self.c.amends is None:
+            return False
+        for a in self.ancestors(unit):
+            if a.kind == "article":
+                title = a.title
+                if a.label and title.startswith(a.label):
+                    title = title[len(a.label) :]
+                head = self.c.keyword.match(title.lstrip(" #*_"))
+                if head is not None:  # "Điều 3. Sửa đổi …": past the article's own label
+                    title = title.lstrip(" #*_")[head.end() :].lstrip(" 0123456789.:")
+                return self.c.amends.match(title.lstrip(" .:-–")) is not None
+        return False
 
     def _list_of(self, text: str, at: int) -> str | None:
         """The act a list opens with (``… của Nghị quyết số 254/2025/QH15, gồm: …``), when
@@ -514,6 +572,34 @@ class Resolver:
         if found is None or "." in text[found.end() : at].replace("\n", " ").rstrip():
             return None
         return " ".join(found.group("act").split())
+
+    def _listed_under(self, unit: Unit) -> str | None:
+        """The act a list opens with when the unit is an item of it: its parent's text
+        ends with the opening (``… của Luật Quản lý thuế gồm:``, items ``a) Khoản 1 Điều
+        2 …`` cut as units of their own), or its grandparent's, through openings."""
+        if self.c.list_of is None:
+            return None
+        parent = self.units.get(unit.parent_code) if unit.parent_code else None
+        while parent is not None and parent.kind != "document":
+            own = (parent.raw_heading + parent.body).rstrip(" \t\r\n*_")
+            if not own.endswith(":"):
+                return None
+            found = None
+            for m in self.c.list_of.finditer(own, max(0, len(own) - 400)):
+                found = m
+            if found is not None and found.end() == len(own):
+                return " ".join(found.group("act").split())
+            parent = self.units.get(parent.parent_code) if parent.parent_code else None
+        return None
+
+    def _enabling(self, unit: Unit, text: str, at: int) -> bool:
+        """Whether ``at`` is in a paragraph outside any article that cites the acts the
+        text is made under (``Auf Grund des § 4 Absatz 1 … verordnet``)."""
+        if self.c.enabling is None or any(a.kind == "article" for a in self.ancestors(unit)):
+            return False
+        # from any paragraph opening so up to ``at`` (its list of acts may be paragraphs)
+        starts = [0] + [m.end() for m in _PARAGRAPH.finditer(text, 0, at)]
+        return any(self.c.enabling.match(text, p) for p in starts if p < at)
 
     def _quoted(self, text: str, at: int) -> bool:
         """Whether the paragraph holding ``at`` opens with a quote: an amended act's text."""
@@ -547,6 +633,8 @@ class Resolver:
             return Reference(unit.code, start, end, text[start:end], written, None, chain.act)
         relative = path[0][0].scope != "global" or any(label == "" for _, label in path)
         target = self._resolve(unit, path)
+        if target is None and self.c.g.by_heading:
+            target = self._by_heading(unit, path)
         top, label = path[0]
         if target is None and top.scope == "global" and label:
             if self.compiled:
@@ -590,6 +678,8 @@ class Resolver:
                 return None
             seg = label_segment(lv.prefix, label)
             nxt = f"{self.ns}/{seg}" if lv.scope == "global" else f"{code}/{seg}"
+            if nxt not in self.units and lv.scope == "global":
+                nxt = self._placed(unit, seg) or nxt
             if nxt not in self.units:
                 if lv.scope != "global" and not self._has_children(code, lv.kind):
                     # not cut that finely: the reference names a part of this unit's text
@@ -598,9 +688,81 @@ class Resolver:
             code = nxt
         return code
 
+    def _by_heading(self, unit: Unit, path: list[tuple[Level, str]]) -> str | None:
+        """The unit a path names through the headings' own numbering: ``Section D.4`` is
+        the ``4.`` heading under the ``D.`` heading, ``Section B(5)`` the ``5.`` under
+        ``B.`` (the outermost the shallowest, then the nearest to the citing unit)."""
+        parts = [p for lv, label in path if lv.prefix for p in _LABEL_PARTS.findall(label)]
+        if not parts or any(label == "" for _, label in path):
+            return None
+        if self.numbered is None:
+            self.numbered = {}
+            for u in self.doc.units:
+                m = _NUMBERED.match(u.raw_heading) if u.raw_heading else None
+                if m is not None:
+                    self.numbered.setdefault(_norm(m.group(1)), []).append(u)
+        found = self.numbered.get(_norm(parts[0]), [])
+        if not found:
+            return None
+        top = min(u.depth for u in found)
+        found = [u for u in found if u.depth == top]
+        if len(found) > 1:
+            best = self._placed_among(unit, [u.code for u in found])
+            found = [u for u in found if u.code == best]
+        code = found[0].code
+        for part in parts[1:]:
+            kids = [u for u in self.numbered.get(_norm(part), []) if u.parent_code == code]
+            if len(kids) != 1:
+                return None
+            code = kids[0].code
+        return code
+
+    def _placed(self, unit: Unit, seg: str) -> str | None:
+        """The unit of segment ``seg`` (``D3``) not at the namespace's top: the one
+        sharing the most of the citing unit's code (its part or chapter), if one does."""
+        found = self.placed.get(seg, [])
+        if len(found) < 2:
+            return found[0] if found else None
+        return self._placed_among(unit, found)
+
+    def _placed_among(self, unit: Unit, found: list[str]) -> str:
+        """Of several units, the one nearest the citing unit: the deepest common ancestor
+        (its part or chapter); between equals the first in the text (the main text,
+        before a compilation's or an annex's copy)."""
+        mine = {a.code: a.depth for a in self.ancestors(unit)}
+
+        def shared(code: str) -> int:
+            u: Unit | None = self.units.get(code)
+            while u is not None:
+                if u.code in mine:
+                    return mine[u.code]
+                u = self.units.get(u.parent_code) if u.parent_code else None
+            return -1
+
+        best = max(shared(c) for c in found)
+        return next(c for c in found if shared(c) == best)
+
     def _has_children(self, code: str, kind: str) -> bool:
         kids = self.children.get(code)
         return kids is not None and kind in kids
+
+
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_LABEL_PARTS = re.compile(r"[^.()\s]+")
+#: a heading's own number: "## D. User-Generated Content", "### 4. License", "## IV."
+_NUMBERED = re.compile(
+    r"[#\s*_]*(?:(?:Article|Section|Part|Chapter|Amendment)\s+)?([A-Z]|[IVXLC]+|\d+)[.):]\s",
+    re.I,
+)
+
+
+def _norm(label: str) -> str:
+    """One spelling for comparing labels: roman numerals as numbers (as ``_clean``)."""
+    if label.isupper() and label.isalpha():
+        value = roman_to_int(label)
+        if value is not None:
+            return str(value)
+    return label
 
 
 def _rank(g: Grammar, kind: str) -> int | None:
@@ -625,8 +787,10 @@ def profile_of(doc: CutDocument) -> str:
     front matter's ``iu_profile``, else read off its article codes (``D`` vi, ``§`` de),
     else the profile whose keywords its text uses most."""
     given = getattr(doc, "profile", None) or doc.front_matter.get("iu_profile")
-    if isinstance(given, str) and given in GRAMMARS:
-        return given
+    chosen = getattr(doc, "profile_source", None) in ("given", "front matter", "configuration")
+    articles = any(u.kind == "article" and u.label for u in doc.units)
+    if isinstance(given, str) and given in GRAMMARS and (chosen or articles):
+        return given  # (a detected profile of a text without articles says nothing)
     counts: dict[str, int] = {}
     for u in doc.units:
         if u.kind == "article" and u.label:

@@ -11,21 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from iucut import apply as apply_mod
-from iucut import browse, feed, plan_state
+from iucut import asof, browse, feed, plan_state
 from iucut import search as search_mod
 from iucut.apply import ApplyResult
+from iucut.asof import DocumentAt, Point
 from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings
 from iucut.cutting import DEFAULT_GLOB, iter_cut
+from iucut.dangling import Dangling
 from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
 from iucut.feed import Changes, Cursor, Position
 from iucut.migrate import MigrationResult
+from iucut.plan import Digest
 from iucut.project import find_root
 from iucut.prove import ProofReport
 from iucut.search import Hit
@@ -198,14 +201,78 @@ class Store:
         given = [Path(p) for p in paths]
         items = self.cut(given, glob=glob, root=root, jobs=jobs)
         scopes = _prune_scopes(given, root) if prune else None
-        with self.reading() as conn:
-            return plan_state.make_plan(conn, items, prune_scopes=scopes)
+        return self.plan_documents(items, prune_scopes=scopes)
 
-    def prove(self, plan: Plan, *, observer_role: str | None = None) -> ProofReport:
-        """The rollback-only proof of ``plan`` (writes nothing; runs with the switch off)."""
+    def plan_documents(
+        self,
+        items: Iterable[CutDocument | IucutError],
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        on_progress: plan_state.Progress | None = None,
+    ) -> Plan:
+        """The plan of documents cut already (an error in ``items`` is a rejected
+        document); ``prune_scopes``: retire the stored documents under these folders
+        that ``items`` lacks."""
+        with self.reading() as conn:
+            return plan_state.make_plan(
+                conn, items, prune_scopes=prune_scopes, on_progress=on_progress
+            )
+
+    def plan_digests(
+        self,
+        digests: Iterable[Digest | IucutError],
+        recut: apply_mod.Recut,
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        on_progress: plan_state.Progress | None = None,
+    ) -> tuple[Plan, list[CutDocument | IucutError]]:
+        """:meth:`plan_documents` from the digests of a first pass (see
+        :func:`iucut.plan_state.make_plan_from_digests`): the documents stored as they
+        are planned unchanged from their digests, only the others cut again by ``recut``;
+        the plan, and the documents cut again (for :meth:`review`)."""
+        with self.reading() as conn:
+            return plan_state.make_plan_from_digests(
+                conn, digests, recut, prune_scopes=prune_scopes, on_progress=on_progress
+            )
+
+    def review(
+        self,
+        plan: Plan,
+        items: Sequence[CutDocument | Digest | IucutError],
+        cut: Sequence[CutDocument | IucutError] | None = None,
+    ) -> tuple[list[str], list[Dangling]]:
+        """What a reviewer of ``plan`` should know: warnings about new documents that
+        look like stored ones (same bytes or namespace at another path), and the
+        references of active units the plan would leave dangling. ``cut``: the documents
+        with text when ``items`` are digests (:meth:`plan_digests`)."""
+        from iucut.dangling import dangling
+
+        texts = items if cut is None else cut
+        with self.reading() as conn:
+            alike = plan_state.lookalikes(conn, plan, items)
+            broken = dangling(conn, plan, (d for d in texts if isinstance(d, CutDocument)))
+        return alike, broken
+
+    def retire_plan(self, names: Sequence[str]) -> Plan:
+        """The plan that retires the stored documents named (path or namespace)."""
+        with self.reading() as conn:
+            return plan_state.retire_plan(conn, names)
+
+    def prove(
+        self, plan: Plan, *, plan_id: str | None = None, observer_role: str | None = None
+    ) -> ProofReport:
+        """The rollback-only proof of ``plan`` (writes nothing; runs with the switch off),
+        driven as the role that applies. ``plan_id``: the id of the plan file it was
+        read from (default: ``plan.id``)."""
         from iucut.prove import prove
 
-        return prove(self.settings, self.provider, plan, plan.id, observer_user=observer_role)
+        return prove(
+            self.settings,
+            self.provider,
+            plan,
+            plan_id or plan.id,
+            observer_user=observer_role,
+        )
 
     def apply(
         self,
@@ -236,26 +303,108 @@ class Store:
         elif execution is False:
             settings = settings.with_(execution=None, execution_source="apply(execution=False)")
         apply_mod.ensure_enabled(settings)
+        store = Store(settings, self.provider)
         if isinstance(plan, Plan):
-            return apply_mod.apply_plan(settings, self.provider, plan, plan.id)
+            return store.apply_plan(plan)
         paths = [Path(p) for p in plan]
         items = self.cut(paths, glob=glob, root=root, jobs=jobs)
         scopes = _prune_scopes(paths, root) if prune else None
+        return store.apply_documents(
+            items, prune_scopes=scopes, all_or_nothing=all_or_nothing, jobs=jobs
+        )
+
+    def apply_plan(
+        self,
+        plan: Plan,
+        plan_id: str | None = None,
+        *,
+        single_transaction: bool = False,
+        require_proof: Path | None = None,
+        on_progress: apply_mod.Progress | None = None,
+    ) -> ApplyResult:
+        """Write a reviewed plan exactly (refused if stale, or while the kill-switch is
+        off). ``require_proof``: a proof report that must have passed for this plan on
+        this database, driven as the role that applies."""
+        apply_mod.ensure_enabled(self.settings)
+        plan_id = plan_id or plan.id
+        if require_proof is not None:
+            from iucut.prove import check_proof_report
+
+            check_proof_report(require_proof, plan_id, self.provider, role=self.settings.apply_role)
+        return apply_mod.apply_plan(
+            self.settings,
+            self.provider,
+            plan,
+            plan_id,
+            single_transaction=single_transaction,
+            on_progress=on_progress,
+        )
+
+    def apply_documents(
+        self,
+        items: Iterable[CutDocument | IucutError],
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        all_or_nothing: bool = False,
+        on_progress: apply_mod.Progress | None = None,
+        jobs: int | None = 1,
+    ) -> ApplyResult:
+        """Plan and write documents cut already, each under its lock (refused while the
+        kill-switch is off)."""
+        apply_mod.ensure_enabled(self.settings)
         return apply_mod.apply_documents(
-            settings,
+            self.settings,
             self.provider,
             items,
-            prune_scopes=scopes,
+            prune_scopes=prune_scopes,
             all_or_nothing=all_or_nothing,
+            on_progress=on_progress,
+            jobs=jobs,
+        )
+
+    def apply_digests(
+        self,
+        digests: Iterable[Digest | IucutError],
+        recut: apply_mod.Recut,
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        all_or_nothing: bool = False,
+        on_progress: apply_mod.Progress | None = None,
+        jobs: int | None = 1,
+    ) -> ApplyResult:
+        """Write documents from the digests of a first pass (see
+        :func:`iucut.apply.apply_digests`): those up to date are skipped unread, only the
+        others are cut again by ``recut`` as they are written (refused while the
+        kill-switch is off)."""
+        apply_mod.ensure_enabled(self.settings)
+        return apply_mod.apply_digests(
+            self.settings,
+            self.provider,
+            digests,
+            recut,
+            prune_scopes=prune_scopes,
+            all_or_nothing=all_or_nothing,
+            on_progress=on_progress,
             jobs=jobs,
         )
 
     # ---------------------------------------------------------------- reads
 
-    def show(self, code: str) -> UnitView:
-        """A unit: its current version, parent, children and state (NotFound if none)."""
+    def show(
+        self,
+        code: str,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> UnitView:
+        """A unit: its current version, parent, children and state (NotFound if none).
+
+        ``as_of`` (a run id or prefix, or a time) and ``in_force_on`` (a date): the unit as
+        it stood at that point (iucut.asof)."""
         with self.reading() as conn:
-            return browse.show(conn, code)
+            if as_of is None and in_force_on is None:
+                return browse.show(conn, code)
+            return asof.show(conn, asof.resolve(conn, as_of, in_force_on), code)
 
     def history(self, code: str) -> History:
         """Every version and lifecycle event of a unit."""
@@ -263,25 +412,63 @@ class Store:
             return browse.history(conn, code)
 
     def references(
-        self, code: str, *, cited_by: bool = False, version: int | None = None
+        self,
+        code: str,
+        *,
+        cited_by: bool = False,
+        version: int | None = None,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
     ) -> list[dict[str, Any]]:
         """The references a unit makes (its current version, or ``version``), or with
-        ``cited_by`` the active units whose references point at it (iucut.refs)."""
+        ``cited_by`` the active units whose references point at it (iucut.refs);
+        ``as_of`` / ``in_force_on``: those of the versions at that point."""
         from iucut.refs import read_references
 
         with self.reading() as conn:
-            return read_references(conn, code, cited_by=cited_by, version=version)
+            if as_of is None and in_force_on is None:
+                return read_references(conn, code, cited_by=cited_by, version=version)
+            point = asof.resolve(conn, as_of, in_force_on)
+            return asof.references(conn, point, code, cited_by=cited_by)
 
-    def export(self, doc: str) -> Export:
-        """A document (by path or namespace) rebuilt from the database, byte for byte."""
+    def export(
+        self,
+        doc: str,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> Export:
+        """A document (by path or namespace) rebuilt from the database, byte for byte;
+        ``as_of`` / ``in_force_on``: exactly as it was applied at that point."""
         with self.reading() as conn:
-            path, text = browse.export(conn, doc)
+            if as_of is None and in_force_on is None:
+                path, text = browse.export(conn, doc)
+            else:
+                path, text = asof.export(conn, asof.resolve(conn, as_of, in_force_on), doc)
         return Export(path, text)
 
     def ls(self, doc: str | None = None) -> list[DocumentInfo]:
         """The documents: all, or those of a namespace, a path, or a folder of paths."""
         with self.reading() as conn:
             return browse.ls(conn, doc)
+
+    def ls_at(
+        self,
+        doc: str | None = None,
+        *,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
+    ) -> list[DocumentAt]:
+        """The documents as they stood at a point (``as_of``) or as in force on a date."""
+        with self.reading() as conn:
+            return asof.ls(conn, asof.resolve(conn, as_of, in_force_on), doc)
+
+    def point(
+        self, as_of: str | datetime | None = None, in_force_on: str | date | None = None
+    ) -> Point:
+        """The point ``as_of`` names (the resolution every ``--as-of`` read uses)."""
+        with self.reading() as conn:
+            return asof.resolve(conn, as_of, in_force_on)
 
     def units(self, doc: str | None = None) -> list[CurrentUnit]:
         """The current version of every active unit (of one document or namespace), in

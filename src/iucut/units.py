@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from operator import attrgetter
 from typing import Any
 
@@ -131,11 +132,57 @@ class CutDocument:
 # The plan: what apply would do, as data that can be written to JSON and read back.
 # --------------------------------------------------------------------------------------
 
-#: Change kinds of a unit, in the order a summary shows them.
-OPS = ("create", "revise", "move", "restore", "retire", "place", "unchanged")
 
-#: Events the write functions log; a plan's ``counts`` predicts exactly these.
-EVENTS = ("created", "revised", "moved", "restored", "retired")
+class Op(StrEnum):
+    """What a plan does to a unit (:attr:`Change.op`), in the order a summary shows them."""
+
+    CREATE = "create"
+    REVISE = "revise"
+    MOVE = "move"
+    RESTORE = "restore"
+    RETIRE = "retire"
+    PLACE = "place"  # ordinal, position or depth only: no version, no event
+
+
+class Action(StrEnum):
+    """What a plan does to a document (:attr:`DocumentPlan.action`)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    SKIP = "skip"
+    RETIRE = "retire"
+
+
+class DbOp(StrEnum):
+    """The operations of the set-based write function fn_iu_apply_document."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    RETIRE = "retire"
+
+
+class Event(StrEnum):
+    """The lifecycle events a unit goes through (the write functions log them)."""
+
+    CREATED = "created"
+    REVISED = "revised"
+    MOVED = "moved"
+    RETIRED = "retired"
+    RESTORED = "restored"
+
+
+class UnitStatus(StrEnum):
+    """The state of a stored unit or document."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+#: Change kinds of a unit, in the order a summary shows them.
+OPS = (*Op, "unchanged")
+
+#: Events the write functions log; a plan's ``counts`` predicts exactly these (in this order).
+EVENTS = (Event.CREATED, Event.REVISED, Event.MOVED, Event.RESTORED, Event.RETIRED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +230,7 @@ class Change:
     ``place`` is a placement-only update (ordinal, position, depth): no version, no event.
     """
 
-    op: str
+    op: Op
     code: str
     expect_version: int | None
     unit: Unit | None  # the desired state; None for a retire
@@ -196,38 +243,38 @@ class Change:
     renamed_from: str | None = None
 
     @property
-    def db_op(self) -> str:
+    def db_op(self) -> DbOp:
         """The operation of the set-based write function: create, update or retire."""
-        if self.op == "create":
-            return "create"
-        if self.op == "retire":
-            return "retire"
-        return "update"
+        if self.op == Op.CREATE:
+            return DbOp.CREATE
+        if self.op == Op.RETIRE:
+            return DbOp.RETIRE
+        return DbOp.UPDATE
 
     @property
-    def events(self) -> tuple[str, ...]:
+    def events(self) -> tuple[Event, ...]:
         """The lifecycle events this change writes (what the database will log)."""
-        out: list[str] = []
-        if self.op == "create":
-            out.append("created")
-        elif self.op == "retire":
-            out.append("retired")
-        elif self.op == "restore":
-            out.append("restored")
-        elif self.op == "revise":
-            out.append("revised")
+        out: list[Event] = []
+        if self.op == Op.CREATE:
+            out.append(Event.CREATED)
+        elif self.op == Op.RETIRE:
+            out.append(Event.RETIRED)
+        elif self.op == Op.RESTORE:
+            out.append(Event.RESTORED)
+        elif self.op == Op.REVISE:
+            out.append(Event.REVISED)
         if self.renamed_from is not None:
-            out.append("moved")
+            out.append(Event.MOVED)
         if self.moved:
-            out.append("moved")
+            out.append(Event.MOVED)
         return tuple(out)
 
     @property
     def new_version(self) -> bool:
         """Whether this change writes a version row."""
-        if self.op == "create":
+        if self.op == Op.CREATE:
             return True
-        if self.op in ("revise", "restore") and self.unit is not None:
+        if self.op in (Op.REVISE, Op.RESTORE) and self.unit is not None:
             return self.unit.content_hash != self.old_hash
         return False
 
@@ -240,7 +287,7 @@ class DocumentPlan:
     namespace: str
     doc_hash: str
     expect_doc_hash: str | None  # the hash the plan saw in the database (None: new)
-    action: str  # create | update | skip | retire
+    action: Action
     size_bytes: int
     unit_count: int
     changes: tuple[Change, ...]  # every change, placement-only updates included
@@ -251,10 +298,13 @@ class DocumentPlan:
     expect_profile: str | None = None  # the profile stored with it (None: none yet)
     # rows for fn_iu_set_references (iucut.refs.references_payload); () when skipped
     references: tuple[dict[str, Any], ...] = ()
+    # the effective date the front matter carries (ISO) and its key (iucut.asof); None: none
+    effective_date: str | None = None
+    effective_key: str | None = None
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(EVENTS, 0)
+        counts: dict[str, int] = dict.fromkeys(EVENTS, 0)
         for change in self.changes:
             for event in change.events:
                 counts[event] += 1
@@ -262,7 +312,7 @@ class DocumentPlan:
 
     @property
     def has_changes(self) -> bool:
-        return self.action != "skip" and bool(
+        return self.action != Action.SKIP and bool(
             self.changes
             or self.expect_doc_hash != self.doc_hash
             or self.expect_cut_digest != self.cut_digest
@@ -273,7 +323,7 @@ class DocumentPlan:
     def profile_changes(self) -> bool:
         """Whether applying the plan stores another profile with the document."""
         return (
-            self.action != "retire"
+            self.action != Action.RETIRE
             and self.profile is not None
             and (self.profile != self.expect_profile)
         )

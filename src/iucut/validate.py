@@ -11,9 +11,14 @@ plan's JSON). The contract:
   ``raw_heading + body``, a document's rows are contiguous from byte 0, lines do not
   run backwards, and ``content_hash`` is the hash of ``raw_heading`` and ``body``.
 
+A plan holds only the units that change, so the rows it writes are checked each on its
+own (:func:`check_changed_rows`: every required field, and a hash of its own text); the
+rules of a whole document (spans contiguous from byte 0, parents in earlier rows) hold
+for a cut document (:func:`check_rows`).
+
 API: :func:`missing_fields` / :func:`require_row` for one row, :func:`validate_rows`
-(all violations, as data) / :func:`check_rows` (raise on the first few; also named
-:func:`validate_units`, the name apply and prove call).
+(all violations, as data) / :func:`check_rows` (raise on the first few) for a whole
+document's rows, :func:`check_changed_rows` for the rows a plan writes.
 """
 
 from __future__ import annotations
@@ -132,5 +137,14 @@ def check_rows(rows: Iterable[Row], *, limit: int = 10) -> None:
         raise ContractError(f"{len(found)} row contract violation(s): {shown}{more}")
 
 
-#: The name the apply and prove stages use: raise on any violation.
-validate_units = check_rows
+def check_changed_rows(rows: Iterable[Row]) -> None:
+    """The row contract for rows written on their own (the units a plan changes): each
+    carries every required field and a hash of its own text (raise on the first)."""
+    for row in rows:
+        require_row(row)
+        head, body = _get(row, "raw_heading"), _get(row, "body")
+        if _get(row, "content_hash") != content_hash(head, body):
+            raise ContractError(
+                f"row {_get(row, 'code')} refused: content_hash does not match raw_heading + body",
+                hint="cut the document again: the plan's text was changed after planning",
+            )

@@ -241,6 +241,47 @@ def test_hostile_text_stays_text(page: Page, tmp_path: Path) -> None:
     assert page.problems == []  # type: ignore[attr-defined]
 
 
+def test_the_references_that_would_dangle_are_listed(page: Page, tmp_path: Path) -> None:
+    """Above the documents, every reference of an active unit the plan would break: the
+    citing code, the reference as written, and why (retired, or renumbered and where
+    its text moves); a hostile reference text stays text. No list when none dangles."""
+    dangling = [
+        {
+            "source": "POLICY/A2",
+            "doc_path": "policy.md",
+            "text": "Article 3",
+            "target": "POLICY/A3",
+            "reason": "retired",
+            "now": None,
+        },
+        {
+            "source": "POLICY/A1",
+            "doc_path": "policy.md",
+            "text": 'Article 2 <img src=x onerror="window.pwned = 3">',
+            "target": "POLICY/A2",
+            "reason": "renumbered",
+            "now": "POLICY/A5",
+        },
+    ]
+    plan = edit_plan()
+    path = write_plan_page(tmp_path, plan_to_dict(plan), plan_hash(plan), dangling)
+    open_page(page, path)
+    box = page.locator("#dangling")
+    expect(box).to_be_visible()
+    assert box.locator("h2").inner_text() == "2 references of active units would dangle"
+    items = box.locator("li")
+    assert items.all_inner_texts() == [
+        "POLICY/A2 cites \u201cArticle 3\u201d: POLICY/A3 is retired (policy.md)",
+        'POLICY/A1 cites \u201cArticle 2 <img src=x onerror="window.pwned = 3">\u201d: '
+        "POLICY/A2 is renumbered (its text moves to POLICY/A5) (policy.md)",
+    ]
+    assert items.nth(1).get_attribute("data-reason") == "renumbered"
+    assert page.evaluate("window.pwned") is None and page.locator("img").count() == 0
+    assert page.problems == []  # type: ignore[attr-defined]
+    open_page(page, plan_page(tmp_path / "none", plan))
+    expect(page.locator("#dangling")).to_be_hidden()
+
+
 def first_plan(units: int) -> Plan:
     """The first plan of the real corpora (every unit a create), at least ``units``."""
     docs = []

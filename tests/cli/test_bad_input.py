@@ -25,7 +25,7 @@ import pytest
 from tests.cli.bad_inputs import CASES, GOOD, Case, json_documents
 from tests.conftest import TEST_SCHEMA, clean_environment, iucut_command
 
-from iucut.db import queries
+from iucut.db.queries import Ident
 from iucut.db.target import with_database
 
 
@@ -87,7 +87,7 @@ def table(pg_server, pg_template, tmp_path_factory) -> Iterator[dict[str, TableR
             strict = run("plan", "--strict")
             apply_json = run("apply", "--json")
             with pg_server.admin(name) as conn:
-                rows = conn.execute(queries.get("documents_active", TEST_SCHEMA)).fetchall()
+                rows = conn.query("documents_active", schema=Ident(TEST_SCHEMA)).fetchall()
             written = {r["doc_path"] for r in rows}
             for case in cases:
                 runs[case.kind] = TableRun(plan, plan_json, apply_json, strict, written)

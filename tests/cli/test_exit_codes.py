@@ -242,6 +242,17 @@ CONDITIONS += [
 ]
 
 #: Codes no row above produces, and why (a new exit code must get a row or a reason).
+CONDITIONS += [
+    (
+        "unknown run",
+        "export",
+        34,
+        lambda c: c.applied().run("export", "QC-BMTT", "--as-of", "deadbeef"),
+    ),
+    ("a time before any run", "ls", 34, lambda c: c.run("ls", "--as-of", "2001-01-01")),
+]
+
+
 NOT_HERE = {
     1: "an unexpected error is a bug: no condition should produce it",
     10: "a failing proof needs a database that breaks the write path (tests/db/test_prove.py)",
@@ -252,6 +263,8 @@ NOT_HERE = {
     "tests/citus/test_distributed.py::test_the_feed_is_refused_on_a_distributed_schema",
     30: "plan --strict-refs needs an applied document whose references a change breaks: "
     "tests/db/test_refs.py::test_strict_refs_rejects_a_plan_that_breaks_references",
+    35: "a point before the upgrade to schema 15 needs a database migrated before it: "
+    "tests/db/test_asof.py::test_points_before_the_upgrade_are_refused_and_later_ones_read",
 }
 
 
@@ -287,6 +300,7 @@ def test_each_condition_exits_with_its_documented_code(
     assert "Traceback" not in proc.stderr
     if code not in (0, 2):
         assert proc.stderr.strip(), "a failure says what happened on stderr"
+        assert "iucut: error: iucut:" not in proc.stderr, "the prefix is said once"
         assert not proc.stdout.lstrip().startswith('{"error"')
 
 

@@ -115,37 +115,6 @@ def test_the_database_refuses_a_create_of_a_code_once_held(db: Any) -> None:
         assert state_digest(admin, db.schema) == before
 
 
-def test_the_per_unit_create_refuses_a_code_once_held(db: Any) -> None:
-    """fn_iu_create of X's old code by the execution role is refused with IUC08."""
-    v3 = history(db)
-    unit = next(u for u in v3.units if u.code == OLD)
-    row = {
-        "namespace": "G",
-        "code": OLD,
-        "parent_code": "G/g/Abschn1",  # stored, before it: without the check it is created
-        "kind": unit.kind,
-        "label": unit.label,
-        "ordinal": unit.ordinal,
-        "depth": unit.depth,
-        "position": 100,
-        "title": unit.title,
-        "raw_heading": unit.raw_heading,
-        "body": unit.body,
-        "content_hash": unit.content_hash,
-        "doc_path": "g.md",
-    }
-    with db.connect(role=EXEC) as conn:
-        run = conn.execute(f"SELECT {db.schema}.fn_run_begin('apply') AS r").scalar()
-        with pytest.raises(ContractError) as caught:
-            conn.execute(
-                f"SELECT * FROM {db.schema}.fn_iu_create(%(r)s, %(u)s::jsonb)",
-                {"r": run, "u": json.dumps(row)},
-            )
-        conn.rollback()
-    assert caught.value.context.get("sqlstate") == "IUC08"
-    assert HOLDER in caught.value.message
-
-
 def test_a_unit_moves_back_to_a_code_it_held_itself(db: Any) -> None:
     """v1 again after v2: X moves back to G/Kap1 (its own old code, same unit), which is
     neither rejected nor refused, and no code is held by two units."""

@@ -7,21 +7,20 @@ units, so plan sees what they changed and apply repairs it."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from typing import Any
 
 import pytest
 
-from iucut.apply import apply_documents, document_payload
+from iucut.apply import apply_documents, document_payload, op_columns
 from iucut.browse import export
 from iucut.cut import cut_text
-from iucut.errors import ContractError
+from iucut.db import queries
+from iucut.errors import ContractError, IucutError
 from iucut.plan import diff_document
 from iucut.plan_state import make_plan
-from iucut.units import CutDocument, content_hash
-from iucut.verify import verify
+from iucut.units import CutDocument
 
 LAW = """\
 # Act on Checks
@@ -195,102 +194,62 @@ def test_a_forged_update_of_an_applied_document_writes_nothing(db: Any) -> None:
         assert export(conn, "act.md")[1] == LAW
 
 
-# --------------------------------------------------------------------------------------
-# The per-unit functions
-# --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def applied(db: Any) -> CutDocument:
-    doc = cut()
-    apply_documents(db.settings(execution="enabled"), db.provider(), [doc])
-    return doc
-
-
-def unit_json(doc: CutDocument, index: int, **changes: Any) -> str:
-    data = copy.deepcopy(doc.units[index].to_dict())
-    data.update(changes)
-    return json.dumps(data)
-
-
-def test_fn_iu_create_refuses_a_forged_hash_and_a_foreign_code(db: Any, applied: Any) -> None:
-    """fn_iu_create: a hash not of the text is IUC02; a code of another namespace IUC03."""
+def test_op_arrays_of_different_lengths_are_refused(db: Any) -> None:
+    """The array form of fn_iu_apply_document (0013) refuses op arrays of unequal length
+    (a short one would pad with NULLs, silently for the columns that may be NULL)."""
+    document, ops = payload(cut())
+    columns = op_columns(ops)
+    columns["line_start"] = columns["line_start"][:-1]  # a column that may be NULL
+    sql = queries.get("apply_document", db.schema).replace("%(run_id)s", "%(run)s")
     before = digest(db)
-    sql = "SELECT * FROM @s@.fn_iu_create(%(run)s, %(unit)s::jsonb)"
-    fresh = f"{applied.namespace}/A9"
-    exc = refusal(db, sql, {"unit": unit_json(applied, 2, code=fresh, content_hash="f" * 64)})
-    check(exc, "IUC02", fresh)
-    exc = refusal(db, sql, {"unit": unit_json(applied, 2, code="ELSEWHERE/A9", position=99)})
-    check(exc, "IUC03", "ELSEWHERE/A9")
+    exc = refusal(db, sql, {"document": json.dumps(document), "refs": None, **columns})
+    assert exc.context.get("sqlstate") == "IUC01" and "differ in length" in exc.message
     assert digest(db) == before
 
 
-def test_fn_iu_revise_refuses_a_forged_hash(db: Any, applied: Any) -> None:
-    """fn_iu_revise with a hash that is not its text: IUC02, nothing written."""
-    before = digest(db)
-    unit = applied.units[2]
-    exc = refusal(
-        db,
-        "SELECT * FROM @s@.fn_iu_revise(%(run)s, %(unit)s::jsonb)",
-        {"unit": unit_json(applied, 2, body=unit.body + "forged\n")},
-    )
-    check(exc, "IUC02", unit.code)
-    assert digest(db) == before
+def test_a_run_cannot_be_deleted(db: Any) -> None:
+    """The foreign keys to iu_run are gone (0013): the run rows that units, versions and
+    events name can be neither deleted nor truncated, even by the owner."""
+    settings = db.settings(execution="enabled")
+    assert apply_documents(settings, db.provider(), [cut()]).run_id is not None
+    with db.connect(autocommit=True) as conn:
+        for sql in (f"DELETE FROM {db.schema}.iu_run", f"TRUNCATE {db.schema}.iu_run CASCADE"):
+            with pytest.raises(IucutError) as info:
+                conn.execute(sql)
+            assert info.value.context.get("sqlstate") == "IUI01", sql
+        assert conn.execute(f"SELECT count(*) AS n FROM {db.schema}.iu_run").scalar() == 1
 
 
-@pytest.mark.parametrize(
-    "args,sqlstate",
-    [
-        ("'@ns@/act-on-checks', '@ns@/A1', NULL, NULL", "IUC04"),  # under its child: a cycle
-        ("'@ns@/A1', '@ns@/act-on-checks', NULL, -5", "IUC05"),  # a negative position
-        ("'@ns@/A2', '@ns@/act-on-checks', NULL, 2", "IUC06"),  # the position of A1
-    ],
-)
-def test_fn_iu_move_refuses_cycles_and_bad_positions(
-    db: Any, applied: Any, args: str, sqlstate: str
+def test_the_profile_given_with_a_document_is_checked_like_fn_iu_document_profile(
+    db: Any,
 ) -> None:
-    """fn_iu_move into a cycle, to a negative or a taken position: refused, by code."""
+    """fn_iu_apply_document stores the document's profile in its own row write (0013):
+    an empty profile is refused (IUC01), a stale expected profile too (IUS01), and
+    nothing is written; the right one is stored."""
+    document, ops = payload(cut())
+    exc = forged_apply(db, {**document, "profile": "", "expect_profile": None}, ops)
+    assert exc.context.get("sqlstate") == "IUC01"
     before = digest(db)
-    exc = refusal(
-        db,
-        f"SELECT * FROM @s@.fn_iu_move(%(run)s, {args.replace('@ns@', applied.namespace)})",
-        {},
-    )
-    assert exc.context.get("sqlstate") == sqlstate, exc.message
-    assert applied.namespace in (exc.hint or "")
+    conn = db.connect(role="cutter_exec")
+    with conn.transaction():
+        run = conn.execute(f"SELECT {db.schema}.fn_run_begin('apply') AS r").scalar()
+    stale = {**document, "profile": "vi", "expect_profile": "en"}
+    with pytest.raises(IucutError, match="changed since the plan") as info, conn.transaction():
+        conn.execute(
+            APPLY.replace("@s@", db.schema),
+            {"run": run, "doc": json.dumps(stale), "ops": json.dumps(ops)},
+        )
+    assert info.value.context.get("sqlstate") == "IUS01"
     assert digest(db) == before
-
-
-def test_a_revision_through_fn_iu_revise_keeps_the_document_hash_true(
-    db: Any, applied: CutDocument, cli_env: Any
-) -> None:
-    """A genuine fn_iu_revise moves the document hash with the text: plan then sees the
-    source differs (not 'unchanged'), apply repairs it, export equals the source again,
-    and verify passes throughout."""
-    unit = applied.units[2]
-    body = unit.body.replace("First clause.", "First clause, edited in place.")
-    assert body != unit.body
-    conn = db.connect(role="cutter_exec", autocommit=True)
-    run = conn.execute(f"SELECT {db.schema}.fn_run_begin('apply') AS r").scalar()
-    status = conn.execute(
-        f"SELECT status FROM {db.schema}.fn_iu_revise(%(run)s, %(unit)s::jsonb)",
-        {
-            "run": run,
-            "unit": unit_json(
-                applied, 2, body=body, content_hash=content_hash(unit.raw_heading, body)
-            ),
-        },
-    ).scalar()
-    assert status == "revised"
-    with db.connect(autocommit=True) as admin:
-        stored = export(admin, "act.md")[1]
-        row = admin.query("documents_by_path", paths=["act.md"]).fetchone()
-        assert row is not None
-        assert row["doc_hash"] == hashlib.sha256(stored.encode()).hexdigest() != applied.doc_hash
-        assert all(c.status == "PASS" for c in verify(admin))
-        plan = make_plan(admin, [applied])
-    assert plan.documents[0].action != "skip" and plan.counts["revised"] == 1
-    apply_documents(db.settings(execution="enabled"), db.provider(), [applied])
-    with db.connect(autocommit=True) as admin:
-        assert export(admin, "act.md")[1] == LAW
-        assert all(c.status == "PASS" for c in verify(admin))
+    with conn.transaction():
+        conn.execute(
+            APPLY.replace("@s@", db.schema),
+            {
+                "run": run,
+                "doc": json.dumps({**stale, "expect_profile": None}),
+                "ops": json.dumps(ops),
+            },
+        )
+    profile = conn.execute(f"SELECT profile FROM {db.schema}.iu_document").scalar()
+    conn.close()
+    assert profile == "vi"

@@ -105,12 +105,13 @@ def test_reader_may_not_execute_write_functions(db: TestDatabase) -> None:
     """EXECUTE on a write function for the reader is a FAIL."""
     with db.connect(autocommit=True) as admin:
         admin.execute(
-            f"GRANT EXECUTE ON FUNCTION {db.schema}.fn_iu_create(uuid, jsonb) TO iucut_reader"
+            f"GRANT EXECUTE ON FUNCTION {db.schema}.fn_iu_apply_document(uuid, jsonb, jsonb) "
+            "TO iucut_reader"
         )
     check = by_name(doctor(db.settings()))["function privileges"]
     assert check.status == "FAIL"
     assert "iucut_reader can execute" in str(check.evidence)
-    assert "fn_iu_create" in str(check.evidence)
+    assert "fn_iu_apply_document" in str(check.evidence)
 
 
 def test_exec_may_not_execute_owner_only_functions(db: TestDatabase) -> None:

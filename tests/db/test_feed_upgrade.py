@@ -4,6 +4,7 @@ before it are in the feed (as commit 0, in event order), and later ones follow t
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -59,9 +60,16 @@ def test_events_before_the_feed_existed_are_in_it(old_db: str, tmp_path: Path, m
     # snapshot (0010) — today's plan reads columns a version-2 schema lacks
     (doc,) = store.cut(["docs"])
     dp = dataclasses.replace(plan_mod.diff_document(doc, None, {}), profile=None, references=())
+    document, ops = apply_mod.document_payload(dp)
     with store.provider.connect() as conn, conn.transaction():
         run_id = apply_mod.begin_run(conn, "apply")
-        counts = apply_mod.write_document(conn, run_id, dp)
+        # the JSON form of fn_iu_apply_document: the arrays are 0013's
+        row = conn.execute(
+            "SELECT public.fn_iu_apply_document(%(run)s, %(doc)s::jsonb, %(ops)s::jsonb) AS c",
+            {"run": run_id, "doc": json.dumps(document), "ops": json.dumps(ops)},
+        ).fetchone()
+    assert row is not None
+    counts = row["c"] if isinstance(row["c"], dict) else json.loads(row["c"])
     assert counts["created"] > 0
     store.migrate()
     law.write_text(LAW.replace("Two.", "Two, revised."), encoding="utf-8")

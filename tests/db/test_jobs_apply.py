@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,11 @@ def test_a_frozen_database_stops_every_writer_and_no_connection_stays(
     admin.execute(f"SELECT {db.schema}.fn_iu_freeze('test')")
     with pytest.raises(Frozen):
         _apply(db, db.schema, items, 3)
+    # a closed connection's backend leaves pg_stat_activity a moment after the client
+    # returns: wait for it (a connection left open never leaves)
+    deadline = time.monotonic() + 10
+    while sessions() != before and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert sessions() == before
     assert admin.execute(f"SELECT count(*) AS n FROM {db.schema}.iu_document").scalar() == 0
 

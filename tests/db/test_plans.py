@@ -19,12 +19,18 @@ from iucut.plan_state import plan_document, plan_for_values, read_documents
 from iucut.units import CutDocument
 
 BIG_UNITS = 3000
-HISTORY = ("information_unit", "unit_version", "iu_lifecycle_log")
+HISTORY = (
+    "information_unit",
+    "unit_version",
+    "iu_lifecycle_log",
+    "iu_document_version",
+    "unit_reference",
+)
 
 
-def law(title: str, articles: dict[int, str]) -> str:
-    """A small act: one unit per article."""
-    body = "".join(f"## Article {n}. Rule {n}\n\n{text}\n\n" for n, text in articles.items())
+def law(title: str, articles: dict[int, str], cite: str = "") -> str:
+    """A small act: one unit per article (each citing ``cite``: a reference row)."""
+    body = "".join(f"## Article {n}. Rule {n}\n\n{text}{cite}\n\n" for n, text in articles.items())
     return f"# {title}\n\n{body}"
 
 
@@ -40,7 +46,13 @@ SMALL_V2 = law(
         6: "Small rule 6 applies.",
     },
 )
-BIG = law("Code of Many Things", {n: f"Many rule {n} applies." for n in range(1, BIG_UNITS + 1)})
+# Every article cites the first: 3,000 reference rows that the small document's write
+# must not read (fn_iu_set_references replaces the small document's references).
+BIG = law(
+    "Code of Many Things",
+    {n: f"Many rule {n} applies." for n in range(1, BIG_UNITS + 1)},
+    " See Article 1.",
+)
 
 
 READS = (

@@ -26,17 +26,14 @@ TABLES = [
     "iu_commit",
     "iu_feed_cursor",
     "unit_reference",
+    "iu_document_version",
+    "iu_document_effective",
     "iu_search_config",
     "iu_search_config_used",
 ]
 WRITE_FUNCTIONS = [
     "fn_run_begin",
     "fn_run_finish",
-    "fn_iu_create",
-    "fn_iu_revise",
-    "fn_iu_retire",
-    "fn_iu_move",
-    "fn_iu_restore",
     "fn_iu_apply_document",
     "fn_iu_feed_cursor_set",
     "fn_iu_set_references",
@@ -176,6 +173,26 @@ def test_exec_has_execute_on_each_write_function(db):
         "fn_iu_refuse_history_change",
         "fn_iu_guard_run_mode",
     }
+
+
+#: The per-unit write functions, a second write path that 0012 drops (one write path:
+#: fn_iu_apply_document).
+PER_UNIT = {"fn_iu_create", "fn_iu_revise", "fn_iu_retire", "fn_iu_move", "fn_iu_restore"}
+
+
+def test_one_write_path(db):
+    """No per-unit write function is left, and the execution role can execute nothing
+    that writes units but fn_iu_apply_document."""
+    with db.connect(autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT p.proname, has_function_privilege(%(role)s, p.oid, 'EXECUTE') AS ok"
+            "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = %(schema)s",
+            {"role": ROLES.exec, "schema": db.schema},
+        ).fetchall()
+    names = {r["proname"] for r in rows}
+    assert not names & PER_UNIT
+    assert "fn_iu_apply_document" in {r["proname"] for r in rows if r["ok"]}
 
 
 def test_reader_cannot_call_functions(db):

@@ -112,20 +112,29 @@ def test_proof3_fails_when_the_write_connection_is_not_the_apply_role(db: Any) -
 
 
 def test_proof4_fails_when_the_database_accepts_a_bare_row(db: Any) -> None:
-    """fn_iu_apply_document wrapped to fill in a missing title and body: PROOF-4 FAILs."""
+    """fn_iu_apply_document wrapped to fill in a missing title and body: PROOF-4 FAILs.
+
+    The wrapped form is the one the write path calls: the ops as arrays (0013)."""
     s = db.schema
+    args = (
+        "p_run uuid, p_document jsonb, p_op text[], p_code text[], p_expect_version integer[],"
+        " p_namespace text[], p_parent_code text[], p_kind text[], p_label text[],"
+        " p_ordinal integer[], p_depth integer[], p_position integer[], p_title text[],"
+        " p_body text[], p_raw_heading text[], p_content_hash text[], p_line_start integer[],"
+        " p_line_end integer[], p_byte_start bigint[], p_byte_end bigint[], p_refs jsonb"
+    )
+    types = ", ".join(a.split()[1] for a in args.split(", "))
     admin(
-        db,
-        f"ALTER FUNCTION {s}.fn_iu_apply_document(uuid, jsonb, jsonb)"
-        " RENAME TO fn_iu_apply_document_real",
+        db, f"ALTER FUNCTION {s}.fn_iu_apply_document({types}) RENAME TO fn_iu_apply_document_real"
     )
     admin(
         db,
-        f"CREATE FUNCTION {s}.fn_iu_apply_document(p_run uuid, p_document jsonb, p_ops jsonb)"
-        " RETURNS jsonb LANGUAGE sql AS $$"
-        f" SELECT {s}.fn_iu_apply_document_real(p_run, p_document,"
-        "   (SELECT coalesce(jsonb_agg(jsonb_build_object('title', '', 'body', '') || o), '[]')"
-        "      FROM jsonb_array_elements(p_ops) o)) $$",
+        f"CREATE FUNCTION {s}.fn_iu_apply_document({args}) RETURNS jsonb LANGUAGE sql AS $$"
+        f" SELECT {s}.fn_iu_apply_document_real(p_run, p_document, p_op, p_code,"
+        "   p_expect_version, p_namespace, p_parent_code, p_kind, p_label, p_ordinal, p_depth,"
+        "   p_position, ARRAY(SELECT coalesce(t, '') FROM unnest(p_title) t),"
+        "   ARRAY(SELECT coalesce(b, '') FROM unnest(p_body) b), p_raw_heading,"
+        "   p_content_hash, p_line_start, p_line_end, p_byte_start, p_byte_end, p_refs) $$",
     )
     plan, plan_id = make_plan(db)
     report = prove_mod.prove(db.settings(), db.provider(), plan, plan_id)

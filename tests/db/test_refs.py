@@ -158,3 +158,29 @@ def test_strict_refs_rejects_a_plan_that_breaks_references(
     (tmp_path / "mau.md").write_text(fine, encoding="utf-8")
     out = cli_env.run("plan", str(tmp_path / "mau.md"), "--root", str(tmp_path), "--strict-refs")
     assert out.returncode == 2, out.stderr
+
+
+def test_plan_review_page_lists_the_dangling_references(
+    db: Any, cli_env: Any, tmp_path: Any
+) -> None:
+    """plan --report writes the review page with every reference that would dangle: the
+    citing code, the reference as written and why; the terminal review lists it too."""
+    import json
+    import re
+
+    db_settings = db.settings(execution="enabled")
+    apply_documents(db_settings, db.provider(), [cut_text(ACT, "mau.md")])
+    (tmp_path / "mau.md").write_text(RETIRED, encoding="utf-8")
+    report = tmp_path / "review"
+    out = cli_env.run(
+        "plan", str(tmp_path / "mau.md"), "--root", str(tmp_path), "--report", str(report)
+    )
+    assert out.returncode == 2, out.stderr
+    assert 'dangling reference: MAU/D1 cites "Điều 3": MAU/D3 is retired' in out.stdout
+    (page,) = report.glob("plan-*.html")
+    found = re.search(r'id="plan-data">(.*?)</script>', page.read_text("utf-8"), re.S)
+    assert found is not None
+    dangling = json.loads(found.group(1))["dangling"]
+    assert [(d["source"], d["text"], d["why"]) for d in dangling] == [
+        ("MAU/D1", "Điều 3", "MAU/D3 is retired")
+    ]

@@ -4,6 +4,7 @@ and documents applied before the cut digest existed are re-planned once, then sk
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 from collections.abc import Iterator
@@ -132,7 +133,12 @@ def test_documents_from_before_the_cut_digest_are_planned_once_then_skipped(
             dp = dataclasses.replace(
                 plan_mod.diff_document(doc, None, {}), profile=None, references=()
             )
-            apply_mod.write_document(conn, run_id, dp)
+            document, ops = apply_mod.document_payload(dp)
+            # the JSON form of fn_iu_apply_document: the arrays are 0013's
+            conn.execute(
+                f"SELECT {SCHEMA}.fn_iu_apply_document(%(run)s, %(doc)s::jsonb, %(ops)s::jsonb)",
+                {"run": run_id, "doc": json.dumps(document), "ops": json.dumps(ops)},
+            )
         migrate(conn, SCHEMA)
         assert conn.execute(f"SELECT cut_digest FROM {SCHEMA}.iu_document").scalar() is None
         plan = plan_state.make_plan(conn, [doc])

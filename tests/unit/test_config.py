@@ -83,6 +83,18 @@ def test_bad_env_file_line_is_named_without_its_content(tmp_path: Path) -> None:
     assert "hunter2" not in str(info.value)
 
 
+def test_env_file_values_are_dotenv_values_taken_literally(tmp_path: Path) -> None:
+    """Double quotes with an escape and a ``#`` inside, an inline comment after a value,
+    and a ``$`` that is not expanded (a password may hold one)."""
+    env_file = tmp_path / "db.env"
+    env_file.write_text(
+        'IUCUT_DSN="postgresql://u:p#a\\"s${HOME}@h/db"\nIUCUT_SCHEMA=plain  # the schema\n'
+    )
+    settings = load_settings(env_file=env_file, environ={})
+    assert settings.dsn == 'postgresql://u:p#a"s${HOME}@h/db'
+    assert settings.schema == "plain"
+
+
 @pytest.mark.parametrize("name", ["Public", "a-b", "x;drop", "1abc", ""])
 def test_schema_and_role_names_are_checked(name: str) -> None:
     """Schema and role names must be plain lower-case identifiers (they are put in SQL)."""

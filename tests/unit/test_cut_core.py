@@ -1,8 +1,9 @@
 """The compiled cutter core (iucut.cut._core) against the pure-Python cutter, its reference.
 
 Every result of the core must be identical to the Python modules': the marks of the block
-scanner, whole cut documents (units, hashes, spans, warnings), the fast label matchers and
-profile signatures, title cleanup, label segments, heading slugs and SHA-256. The core is
+scanner, whole cut documents (units, hashes, spans, warnings), the label matcher (every
+rule pattern as a program, against re), title cleanup, label segments, heading slugs and
+SHA-256. The core is
 compared on every file of ../shared/corpora and on generated Markdown and label texts.
 """
 
@@ -27,7 +28,7 @@ from hypothesis import strategies as st
 from iucut.cut import blocks, codes, cutter, profiles
 from iucut.cut.frontmatter import split_front_matter
 from iucut.cut.source import cut_file
-from iucut.errors import InputError
+from iucut.errors import ConfigError, InputError
 from iucut.units import CutDocument, Unit
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
@@ -38,15 +39,15 @@ def examples(n: int) -> settings:
     return settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-#: The candidate and hint regexes of the built-in profiles (what ``hint=True`` means).
+#: The candidate and hint regexes of the built-in profiles, and the hint as a program.
 CAND, HINT = cutter._patterns(profiles.starts(profiles.PROFILES))
-#: A hint the core does not know: it calls the regex (the candidates cover its starts).
+NATIVE_HINT = cutter._program(HINT)
+#: Another hint (the candidates cover its starts).
 CUSTOM_CAND = blocks.candidate_pattern(r"\d|Art")
 CUSTOM_HINT = re.compile(r"\d|Art")
+NATIVE_CUSTOM_HINT = cutter._program(CUSTOM_HINT)
 
-FAST = {"vi": 1, "de": 2, "en": 3}
-
-#: Configured rules: the compiled cutter must fall back to the profiles' Matchers.
+#: Configured rules: the compiled cutter matches them natively too.
 CONFIGS: tuple[dict[str, Any], ...] = (
     # head rules only: the built-in hint (alternatives unchanged)
     {
@@ -215,9 +216,9 @@ def test_every_corpus_file_scans_to_the_same_marks() -> None:
     for path in corpus_files():
         s, start = prepared(path.read_bytes().decode("utf-8"))
         for hint, cand, py_hint in (
-            (True, CAND, HINT),
+            (NATIVE_HINT, CAND, HINT),
             (None, CAND, None),
-            (CUSTOM_HINT, CUSTOM_CAND, CUSTOM_HINT),
+            (NATIVE_CUSTOM_HINT, CUSTOM_CAND, CUSTOM_HINT),
         ):
             if c_marks(s, start, hint) != py_marks(s, start, cand, py_hint):
                 failed.append(f"{path.relative_to(CORPORA)} (hint {hint!r})")
@@ -239,73 +240,40 @@ def match_input(mark: blocks.Mark) -> tuple[bool, str]:
 
 CORPUS_PROFILE = {"vn-laws": "vi", "de-laws": "de", "en-terms-history": "en"}
 
-#: Common label texts the fast matchers must decide on themselves (profile, heading).
-COMMON: dict[tuple[str, bool], re.Pattern[str]] = {
-    ("vi", False): re.compile(r"(?:\d+\.|[a-zđ]\)|Điều \d+\.)(?: |$)"),
-    ("vi", True): re.compile(r"Điều \d+[.:]? "),
-    ("de", False): re.compile(r"(?:\(\d+\)|\d+\.|[a-z]\))(?: |$)"),
-    ("de", True): re.compile(r"§ \d+[a-z]? \w"),
-}
+#: Every pattern of the built-in profiles: rule heads and lines, signatures, the hint.
+PATTERNS = [
+    *(p for prof in profiles.PROFILES.values() for r in prof.rules for p in (r.head, r.line) if p),
+    *(prof.signature for prof in profiles.PROFILES.values()),
+    HINT,
+]
+SIGNATURES = tuple(cutter._program(p.signature) for p in profiles.PROFILES.values())
+
+
+def re_marks(pattern: re.Pattern[str], text: str) -> tuple[int, ...] | None:
+    """What Program.match gives, as re finds it: the spans of the groups (-1: unset)."""
+    m = pattern.match(text)
+    if m is None:
+        return None
+    spans = [x for g in range(pattern.groups + 1) for x in m.span(g)]
+    return tuple(spans + [-1] * (64 - len(spans)))
+
+
+def assert_program_agrees(pattern: re.Pattern[str], text: str) -> None:
+    got = cutter._program(pattern).match(text)
+    assert got == re_marks(pattern, text), f"{pattern.pattern!r} on {text!r}"
 
 
 @pytest.mark.parametrize("folder", sorted(CORPUS_PROFILE))
-def test_fast_matchers_agree_and_decide_on_corpus_marks(folder: str) -> None:
-    """On every corpus mark the fast matcher agrees with the Matcher (and the signatures
-    with the signature regexes), and it decides (no fallback) the common label texts:
-    ``1. text``, ``(1) text``, ``§ 5 Title``."""
-    name = CORPUS_PROFILE[folder]
-    prof = profiles.PROFILES[name]
-    seen = {True: 0, False: 0}
-    undecided = []
+def test_programs_match_as_re_on_corpus_marks(folder: str) -> None:
+    """On every corpus mark (as the cutter matches it) every built-in pattern, run as a
+    program by the core, matches as re does: same groups, same spans."""
     for path in sorted((CORPORA / folder).rglob("*.md")):
         s, start = prepared(path.read_bytes().decode("utf-8"))
         for mark in blocks.scan(s, start, CAND, HINT):
-            for other, code in FAST.items():
-                expected = bool(profiles.PROFILES[other].signature.match(mark.text))
-                assert core().signature(code, mark.text) == expected, (other, mark.text)
-            heading, text = match_input(mark)
-            got = core().fast_match(FAST[name], heading, text)
-            assert_fast_agrees(prof, heading, text, got)
-            common = COMMON.get((name, heading))
-            if common is not None and common.match(text):
-                seen[heading] += 1
-                if got is NotImplemented:
-                    undecided.append((heading, text))
-    assert undecided == []
-    if name in ("vi", "de"):
-        assert seen[False] > 100
-    if name == "de":
-        assert seen[True] > 100
-
-
-@pytest.mark.parametrize(
-    ("name", "heading", "text"),
-    [
-        ("vi", False, "1. text"),
-        ("vi", False, "12. Khoản"),
-        ("vi", False, "a) điểm"),
-        ("vi", False, "đ) điểm đ"),
-        ("vi", False, "Điều 5. Phạm vi"),
-        ("vi", True, "Điều 5. Phạm vi"),
-        ("vi", True, "Điều 12a"),
-        ("vi", False, "text"),
-        ("de", False, "(1) text"),
-        ("de", False, "(2a) text"),
-        ("de", False, "3. Nummer"),
-        ("de", False, "aa) text"),
-        ("de", True, "§ 5 Title"),
-        ("de", True, "§§ 1 bis 3"),
-        ("de", True, "§ 4a und 5"),
-        ("de", False, "Text"),
-        ("en", False, "text"),
-        ("en", True, "Terms"),
-    ],
-)
-def test_fast_matchers_decide_common_texts(name: str, heading: bool, text: str) -> None:
-    """The common label texts are decided by the core, with the Matcher's result."""
-    got = core().fast_match(FAST[name], heading, text)
-    assert got is not NotImplemented
-    assert_fast_agrees(profiles.PROFILES[name], heading, text, got)
+            _, text = match_input(mark)
+            for pattern in PATTERNS:
+                assert_program_agrees(pattern, text)
+                assert_program_agrees(pattern, mark.text)
 
 
 # -- generated Markdown --------------------------------------------------------------------
@@ -590,20 +558,22 @@ def test_generated_markdown_scans_to_the_same_marks(text: str) -> None:
     """Generated Markdown: the compiled scan's marks equal blocks.scan's, with the
     built-in hint, without one, and with a regex hint."""
     s, start = prepared(text)
-    assert c_marks(s, start, True) == py_marks(s, start, CAND, HINT)
+    assert c_marks(s, start, NATIVE_HINT) == py_marks(s, start, CAND, HINT)
     assert c_marks(s, start, None) == py_marks(s, start, CAND, None)
-    assert c_marks(s, start, CUSTOM_HINT) == py_marks(s, start, CUSTOM_CAND, CUSTOM_HINT)
+    assert c_marks(s, start, NATIVE_CUSTOM_HINT) == py_marks(s, start, CUSTOM_CAND, CUSTOM_HINT)
     custom_cand, custom_hint = cutter._patterns(r"\d|Art")
-    assert c_marks(s, start, custom_hint) == py_marks(s, start, custom_cand, custom_hint)
+    assert c_marks(s, start, cutter._program(custom_hint)) == py_marks(
+        s, start, custom_cand, custom_hint
+    )
 
 
 @examples(1_000)
 @given(markdown(), st.sampled_from([0, 1, 2, 5, 2000, -1]))
 def test_generated_markdown_scan_texts_and_signature_hits(text: str, limit: int) -> None:
-    """Scan.texts(limit) and Scan.signature_hits(limit), what profile detection reads, are
+    """Scan.texts(limit) and Scan.signature_hits(programs, limit), what detection reads, are
     the first marks' texts and the vi/de/en signature counts over them."""
     s, start = prepared(text)
-    scan = core().Scan(s, start, True)
+    scan = core().Scan(s, start, NATIVE_HINT)
     marks = py_marks(s, start, CAND, HINT)
     first = [m[4] for m in (marks if limit < 0 else marks[:limit])]
     assert len(scan) == len(marks)
@@ -612,7 +582,7 @@ def test_generated_markdown_scan_texts_and_signature_hits(text: str, limit: int)
         sum(1 for t in first if profiles.PROFILES[name].signature.match(t))
         for name in ("vi", "de", "en")
     )
-    assert scan.signature_hits(limit) == hits
+    assert scan.signature_hits(SIGNATURES, limit) == hits
 
 
 @pytest.mark.parametrize(
@@ -630,7 +600,7 @@ def test_generated_markdown_scan_texts_and_signature_hits(text: str, limit: int)
 def test_setext_heading_at_the_scan_start_scans_the_same(text: str) -> None:
     """A setext heading right after a BOM or front matter starts where blocks.scan says."""
     s, start = prepared(text)
-    assert c_marks(s, start, True) == py_marks(s, start, CAND, HINT)
+    assert c_marks(s, start, NATIVE_HINT) == py_marks(s, start, CAND, HINT)
     assert_same_cut(text.encode("utf-8"), "x.md")
 
 
@@ -729,28 +699,64 @@ LABEL_TEXT = st.one_of(
 )
 
 
-def assert_fast_agrees(prof: profiles.Profile, heading: bool, text: str, got: Any) -> None:
-    """fast_match's answer is the Matcher's (NotImplemented: the Matcher decides)."""
-    if got is NotImplemented:
-        return
-    expected = prof.matcher(heading).match(text)
-    if got is None:
-        assert expected is None, f"{text!r}: compiled None, python {expected!r}"
-        return
-    assert expected is not None, f"{text!r}: compiled {got!r}, python None"
-    index = next(i for i, rule in enumerate(prof.rules) if rule is expected[0])
-    assert got == (index, expected[1]), f"{text!r}: compiled {got!r}, python {expected!r}"
-
-
-@pytest.mark.parametrize("heading", [True, False], ids=["heading", "line"])
-@pytest.mark.parametrize("name", ["vi", "de", "en"])
-@examples(2_000)
+@examples(3_000)
 @given(text=LABEL_TEXT)
-def test_fast_matcher_agrees_with_the_profile_matcher(name: str, heading: bool, text: str) -> None:
-    """fast_match(profile, heading, text) is NotImplemented, or the Matcher's answer:
-    None when no rule matches, else (rule index, label)."""
-    got = core().fast_match(FAST[name], heading, text)
-    assert_fast_agrees(profiles.PROFILES[name], heading, text, got)
+def test_programs_match_as_re_on_generated_label_texts(text: str) -> None:
+    """Every built-in pattern as a program matches generated label texts as re does."""
+    for pattern in PATTERNS:
+        assert_program_agrees(pattern, text)
+
+
+#: re constructs the built-in rules do not all use, which configured rules may.
+CONSTRUCTS = [
+    r"(?P<label>a+?)(?P<num>b*)c?",
+    r"(?:ab|a)*?b",
+    r"(a|ab)(c|bcd)(d*)",
+    r"(?i)ſ[a-zß]+ı",
+    r"(?i:[^a-c]K)\w",
+    r"(?<=a)b|(?<!b)a",
+    r"(?P<label>a|b)(?P=label)+",
+    r"(?i)(a+)\1",
+    r"(?>a+)ab|a++b|a{2,3}+",
+    r"\bab\B.|.$|\Z",
+    r"(?m)^a$\n?^b",
+    r"(?s).{2}|[^\W\d]\S\D",
+    r"((a)|(b))+c",
+    r"(?:(a)|b)*",
+    r"(?:a*)*b",
+    r"(?:a|)+b",
+    r"(?:(?:a|b){2,3}?)+c",
+    r"[\d\s-]{0,3}x",
+]
+CONSTRUCT_TEXT = st.text(st.sampled_from("abcdABCKßſıİ_1 \n-x\u212a"), max_size=12)
+
+
+@pytest.mark.parametrize("pattern", CONSTRUCTS)
+@examples(500)
+@given(text=CONSTRUCT_TEXT)
+def test_programs_match_as_re_on_other_constructs(pattern: str, text: str) -> None:
+    """Lazy and possessive repeats, lookbehind, backreferences, case folding, anchors:
+    the program matches as re does."""
+    assert_program_agrees(re.compile(pattern), text)
+    assert_program_agrees(re.compile(pattern), "x" + text)
+
+
+def test_unsupported_constructs_are_refused_in_configuration() -> None:
+    """A configured rule whose pattern the core cannot run is a ConfigError naming it."""
+    bad = {"kind": "article", "head": r"(?P<label>\d+)(?(label)a|b)"}
+    with pytest.raises(ConfigError, match=r"labels\.xx: a label pattern may not use"):
+        profiles.configured({"labels": {"xx": [bad]}})
+
+
+def test_deep_matches_are_decided_by_re() -> None:
+    """A match deeper than the core recurses is NotImplemented: re decides it, and the
+    cut (and detection) still equals the Python cutter's."""
+    pattern = re.compile(r"(?:ab)*c")
+    assert cutter._program(pattern).match("ab" * 5000 + "c") is NotImplemented
+    config = {"labels": {"xx": [{"kind": "article", "head": r"(?:ab)*(?P<label>\d+)"}]}}
+    doc = "# " + "ab" * 5000 + "7\n\ntext\n"
+    assert_same_cut(doc, "x.md", config=config)
+    assert_same_cut(doc, "x.md", config=config, profile="xx")
 
 
 SIGNATURE_TEXTS = [
@@ -802,20 +808,10 @@ SIGNATURE_TEXTS = [
 
 
 @pytest.mark.parametrize("text", SIGNATURE_TEXTS)
-@pytest.mark.parametrize("name", ["vi", "de", "en"])
-def test_signature_of_real_texts(name: str, text: str) -> None:
-    """signature(profile, text) is whether the profile's signature regex matches text."""
-    expected = bool(profiles.PROFILES[name].signature.match(text))
-    assert core().signature(FAST[name], text) == expected
-
-
-@pytest.mark.parametrize("name", ["vi", "de", "en"])
-@examples(2_000)
-@given(text=LABEL_TEXT | st.sampled_from(SIGNATURE_TEXTS))
-def test_signature_agrees_with_the_profile_regex(name: str, text: str) -> None:
-    """signature(profile, text) == bool(profile.signature.match(text)) on generated text."""
-    expected = bool(profiles.PROFILES[name].signature.match(text))
-    assert core().signature(FAST[name], text) == expected
+def test_signatures_of_real_texts(text: str) -> None:
+    """The signature programs match as the profiles' signature regexes do."""
+    for prof in profiles.PROFILES.values():
+        assert_program_agrees(prof.signature, text)
 
 
 # -- titles, label segments, slugs ----------------------------------------------------------
@@ -1009,64 +1005,42 @@ def test_sha256_of_a_megabyte() -> None:
     assert sha(bytearray(data), memoryview(data)[:0]) == want
 
 
-def test_builtin_constants_and_configs_take_the_intended_paths() -> None:
-    """The built-in hint and fast profiles are the cutter's; the first config keeps the
-    built-in hint (True), the second makes the cutter pass a regex hint."""
-    # the native hint (scan.c) is written for these alternatives: change both together
-    assert core().BUILTIN_STARTS == profiles.starts(profiles.PROFILES) == cutter._BUILTIN_STARTS
-    assert cutter._FAST == FAST
-    assert tuple(profiles.PROFILES) == ("vi", "de", "en")
-    configured = [profiles.configured(c) for c in CONFIGS]
-    assert profiles.starts(configured[0]) == cutter._BUILTIN_STARTS
-    assert profiles.starts(configured[1]) != cutter._BUILTIN_STARTS
-
-
-def test_the_core_matches_natively_the_rules_of_the_profiles() -> None:
-    """fast.c is written for the built-in rules and signatures: the core names their
-    fingerprints, and they are the profiles' own."""
-    for name, prof in profiles.PROFILES.items():
-        want = profiles.fingerprint(prof)
-        assert core().FAST_RULES.get(name) == want, (
-            f"profile {name!r} is not the one fast.c implements: change fast.c to match "
-            f"it, then its fingerprint in module.c (FAST_RULES) to {want}"
-        )
-
-
-def test_a_rule_changed_without_fast_c_is_matched_by_its_matcher(
+def test_a_rule_changed_in_profiles_py_changes_both_cutters(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A built-in rule that is no longer the one fast.c implements turns native matching
-    off for its profile (and native signatures), so both cutters still agree; with the
-    stale native matching the compiled cut would differ."""
+    """A built-in rule is defined once: edited in profiles.py, both cutters cut with the
+    edited rule, alike (no other place to change)."""
     vi = profiles.PROFILES["vi"]
     article = next(r for r in vi.rules if r.kind == "article")
     changed = replace(article, head=re.compile(r"Article\s+(?P<label>\d+)"), line=None)
     edited = replace(vi, rules=tuple(changed if r is article else r for r in vi.rules), extra={})
-    assert profiles.fingerprint(edited) != profiles.fingerprint(vi)
+    text = "# Chương I. Chung\n\n## Điều 5. Phạm vi\n\n1. Khoản một.\n\n## Article 6\n"
+    before = outcome(True, text, "vi.md", profile="vi")
+    assert [u.kind for u in before.units][:4] == ["document", "chapter", "article", "clause"]
     monkeypatch.setitem(cutter.PROFILES, "vi", edited)
-    assert cutter._fast_profiles(cutter.PROFILES) == {"de": 2, "en": 3}
-    text = "# Chương I. Chung\n\n## Điều 5. Phạm vi\n\n1. Khoản một.\n"
     ref = outcome(False, text, "vi.md", profile="vi")
-    assert [u.kind for u in ref.units] == ["document", "chapter", "heading"]  # no article
-    monkeypatch.setattr(cutter, "_FAST", cutter._fast_profiles(cutter.PROFILES))
+    assert [u.kind for u in ref.units] == ["document", "chapter", "heading", "article"]
     assert outcome(True, text, "vi.md", profile="vi") == ref
-    monkeypatch.setattr(cutter, "_FAST", FAST)  # stale: fast.c's article rule
-    stale = outcome(True, text, "vi.md", profile="vi")
-    assert [u.kind for u in stale.units] == ["document", "chapter", "article", "clause"]
 
 
-def test_doctor_names_built_in_rules_the_core_does_not_match(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """implementation() (shown by ``iucut doctor``) says when built-in rules or the hint
-    are left to Python because the core was built for others."""
-    assert cutter.implementation().startswith("compiled core (")
-    assert "Python" not in cutter.implementation() and "regex" not in cutter.implementation()
-    monkeypatch.setattr(cutter, "_FAST", {"de": 2, "en": 3})
-    monkeypatch.setattr(cutter, "_NATIVE_STARTS", "an older hint")
-    shown = cutter.implementation()
-    assert "vi label rules matched in Python" in shown and "de" not in shown.split(";")[1]
-    assert "legal-line hint by regex" in shown
+def test_a_configured_profile_is_matched_natively(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Configured rules (a new profile, and rules added to a built-in one) are matched
+    by the core itself, not through the Python Matcher, and cut as the Python cutter
+    cuts them."""
+    doc = (
+        "# Title\n\nArt. 1. Erster\n\n(1) Absatz\n\n## Art 2\n\nN3) Punkt\n\n"
+        "# N4\n\nN5) fünf\n\n**Art. 6.** fett\n"
+    )
+    refs = [outcome(False, doc, "x.md", profile=name, config=CONFIGS[1]) for name in ("de", "xx")]
+
+    def no_python_matching(*args: Any) -> None:
+        raise AssertionError("the compiled cutter asked the Python Matcher")
+
+    monkeypatch.setattr(profiles.Matcher, "match", no_python_matching)
+    for name, ref in zip(("de", "xx"), refs, strict=True):
+        got = outcome(True, doc, "x.md", profile=name, config=CONFIGS[1])
+        assert got == ref, difference(got, ref)
+        assert {u.kind for u in got.units} > {"document", "article" if name == "de" else "clause"}
 
 
 def test_configured_line_rules_without_a_start_can_be_joined() -> None:

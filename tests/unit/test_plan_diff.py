@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from factory import make_state
 from iucut.plan import cut_digest, diff_document, retire_document
 from iucut.units import (
     Change,
@@ -103,22 +104,7 @@ def state_of(doc: CutDocument, **overrides: dict[str, Any]) -> dict[str, UnitSta
 
     ``overrides`` maps a code suffix to field changes of that unit's state.
     """
-    out: dict[str, UnitState] = {}
-    for u in doc.units:
-        st_ = UnitState(
-            code=u.code,
-            parent_code=u.parent_code,
-            kind=u.kind,
-            label=u.label,
-            ordinal=u.ordinal,
-            depth=u.depth,
-            position=u.position,
-            state="active",
-            current_version=1,
-            content_hash=u.content_hash,
-            doc_path=u.doc_path,
-        )
-        out[u.code] = st_
+    out: dict[str, UnitState] = {u.code: make_state(u) for u in doc.units}
     for suffix, changes in overrides.items():
         c = code(suffix.replace("__", "/"))
         assert c is not None
@@ -395,22 +381,7 @@ def test_plan_counts_add_up_over_documents() -> None:
 
 
 def state_of_ns(doc: CutDocument) -> dict[str, UnitState]:
-    return {
-        u.code: UnitState(
-            u.code,
-            u.parent_code,
-            u.kind,
-            u.label,
-            u.ordinal,
-            u.depth,
-            u.position,
-            "active",
-            1,
-            u.content_hash,
-            u.doc_path,
-        )
-        for u in doc.units
-    }
+    return {u.code: make_state(u) for u in doc.units}
 
 
 def test_change_event_mapping() -> None:
@@ -457,19 +428,7 @@ def simulate(state: dict[str, UnitState], plan: DocumentPlan) -> dict[str, UnitS
         assert u is not None
         cur = out.get(c.code)
         version = 1 if cur is None else cur.current_version + int(c.new_version)
-        out[c.code] = UnitState(
-            u.code,
-            u.parent_code,
-            u.kind,
-            u.label,
-            u.ordinal,
-            u.depth,
-            u.position,
-            "active",
-            version,
-            u.content_hash,
-            u.doc_path,
-        )
+        out[c.code] = make_state(u, version=version)
     return out
 
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from factory import make_document, make_unit
 from iucut.errors import PlanFileError
 from iucut.plan import diff_document, retire_document
 from iucut.planfile import (
@@ -28,36 +29,22 @@ FP = Fingerprint("7312345678901234567", "iucut", "public", 1)
 
 
 def unit(code: str, parent: str | None, position: int, heading: str, body: str) -> Unit:
-    return Unit(
-        namespace="LUẬT",
-        code=code,
-        parent_code=parent,
-        kind="article" if parent else "document",
+    return make_unit(
+        code,
+        parent=parent,
+        heading=heading,
+        body=body,
         label=str(position) if parent else None,
         ordinal=max(position, 1),
-        depth=1 if parent else 0,
         position=position,
-        title=heading.strip("# \n") or body[:20],
-        raw_heading=heading,
-        body=body,
-        content_hash=content_hash(heading, body),
         doc_path="vn/luật.md",
         line_start=1 + position,
         line_end=1 + position,
-        byte_start=0,
-        byte_end=len((heading + body).encode()),
     )
 
 
 def document(units: list[Unit]) -> CutDocument:
-    text = "".join(u.text for u in units).encode()
-    return CutDocument(
-        path="vn/luật.md",
-        namespace="LUẬT",
-        doc_hash=hashlib.sha256(text).hexdigest(),
-        size=len(text),
-        units=tuple(units),
-    )
+    return make_document(units)
 
 
 def sample_plan() -> Plan:

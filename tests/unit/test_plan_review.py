@@ -12,13 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from factory import make_unit
 from iucut.errors import PlanFileError
 from iucut.planfile import plan_to_dict, read_plan, write_plan
 from iucut.report import render
 from iucut.report.diff import first_lines, hunks, word_diff
 from iucut.report.html import evidence_html
 from iucut.report.page import render_plan_page, script_json
-from iucut.report.review import terminal
+from iucut.report.review import page_data, terminal
 from iucut.units import (
     Change,
     DocumentPlan,
@@ -33,24 +34,16 @@ FP = Fingerprint("7312345678901234567", "kb", "public", 2)
 
 
 def unit(code: str, heading: str, body: str, *, parent: str | None = "NS", depth: int = 1) -> Unit:
-    return Unit(
-        "NS",
+    return make_unit(
         code,
-        parent,
-        "article",
-        "1",
-        1,
-        depth,
-        1,
-        heading.strip("# \n"),
-        heading,
-        body,
-        content_hash(heading, body),
-        "a.md",
-        1,
-        2,
-        0,
-        10,
+        parent=parent,
+        heading=heading,
+        body=body,
+        kind="article",
+        label="1",
+        depth=depth,
+        title=heading.strip("# \n"),
+        byte_end=10,
     )
 
 
@@ -311,3 +304,51 @@ def test_proof_page_lists_the_units_and_links_the_plan_page() -> None:
     assert '<a href="plan-ffffffffffff.html">open the review page with every diff</a>' in out
     assert "<code>NS/A1</code>" in out and "<code>NS/A3</code>" in out
     assert "NS/A6" not in out and "… and 3 more" in out
+
+
+DANGLING = [
+    {
+        "source": "NS/A2",
+        "doc_path": "a.md",
+        "text": "Article 6\nparagraph 1",
+        "target": "NS/A6",
+        "reason": "retired",
+        "now": None,
+    },
+    {
+        "source": "NS/A3",
+        "doc_path": "a.md",
+        "text": "Article 4 <b>\x1b[2J",
+        "target": "NS/A4",
+        "reason": "renumbered",
+        "now": "NS/A5",
+    },
+]
+
+
+def test_terminal_lists_every_dangling_reference_with_who_what_and_why() -> None:
+    """The review names each citing code, the reference as written (one line) and why it
+    would dangle (retired; renumbered and where its text moves), even in --summary; a
+    control character in the reference never reaches the terminal."""
+    for summary in (False, True):
+        out = terminal(plan_to_dict(review_plan()), summary=summary, dangling=DANGLING)
+        lines = [x for x in out.splitlines() if x.startswith("dangling reference: ")]
+        assert lines == [
+            'dangling reference: NS/A2 cites "Article 6 paragraph 1": NS/A6 is retired',
+            'dangling reference: NS/A3 cites "Article 4 <b>\\x1b[2J": NS/A4 is renumbered '
+            "(its text moves to NS/A5)",
+        ]
+        assert "\x1b" not in out
+    assert "dangling" not in terminal(plan_to_dict(review_plan()))
+
+
+def test_page_data_carries_the_dangling_references_and_why() -> None:
+    """The page's data lists each dangling reference: citing code, text, target, why."""
+    page = render_plan_page(plan_to_dict(review_plan()), None, DANGLING)
+    data = json.loads(re.search(r'id="plan-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert [(d["source"], d["text"], d["why"]) for d in data["dangling"]] == [
+        ("NS/A2", "Article 6 paragraph 1", "NS/A6 is retired"),
+        ("NS/A3", "Article 4 <b>\x1b[2J", "NS/A4 is renumbered (its text moves to NS/A5)"),
+    ]
+    assert "<b>" not in page  # inert JSON, drawn as text by the page
+    assert page_data(plan_to_dict(review_plan()), None)["dangling"] == []

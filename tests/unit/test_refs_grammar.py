@@ -163,3 +163,253 @@ def test_regulation_numbers_are_no_references() -> None:
     text = DE.replace("Text.", "Nach Artikel 2 der Verordnung (EG) Nr. 810/2009.")
     got = refs(text, "g.md")["G/§3"]
     assert [(t, a) for _, t, a in got] == [(None, "der Verordnung (EG) Nr")]
+
+
+AMENDING_ARTICLE = """\
+# Nghị định sửa đổi
+
+### Điều 1. Sửa đổi, bổ sung một số điều của Nghị định số 15/2020/NĐ-CP
+
+1. Bổ sung điểm c vào sau điểm b.
+
+Theo khoản 7 và khoản 8 Điều 11 Nghị định này thì hồ sơ gồm:
+
+2. Bỏ cụm từ "x" tại khoản 2 Điều 3, khoản 4 Điều 38.
+
+### Điều 2. Hiệu lực
+
+Theo khoản 1 Điều 1 Nghị định này.
+"""
+
+
+def test_an_article_amending_another_act_names_that_acts_units() -> None:
+    """vi: every reference in an article whose title amends another act names that act's
+    units, its "Nghị định này" too (the new text is that act's); other articles do not."""
+    got = refs(AMENDING_ARTICLE, "sd.md")
+    for code in ("SD/D1/K1", "SD/D1/K2"):
+        assert {a for _, _, a in got[code]} == {"(the amended act)"}, code
+    assert got["SD/D2"] == [("khoản 1 Điều 1 Nghị định này", "SD/D1/K1", None)]
+
+
+LIST_UNDER = """\
+# Thông tư
+
+### Điều 1. Phạm vi
+
+1. Quy định chi tiết một số điều của Luật Quản lý thuế gồm:
+
+a) Khoản 1 Điều 2 về người nộp thuế;
+
+b) khoản 3 Điều 15, khoản 4 Điều 24, điểm d
+khoản 2 Điều 40 Nghị định số 252/2026/NĐ-CP;
+
+### Điều 2. Khác
+
+Theo khoản 1 Điều 1, khoản 2 Điều này.
+"""
+
+
+def test_list_items_take_the_act_their_list_opens_with() -> None:
+    """vi: items cut as units of their own take the act their parent's list opens with
+    ("… của Luật Quản lý thuế gồm:"); an act after a list of mentions names each."""
+    got = refs(LIST_UNDER, "tt.md")
+    assert got["TT/D1/K1/a"] == [("Khoản 1 Điều 2", None, "Luật Quản lý thuế")]
+    acts = {a for _, _, a in got["TT/D1/K1/b"]}
+    assert acts == {"Nghị định số 252/2026/NĐ-CP"}
+    assert len(got["TT/D1/K1/b"]) == 3
+    # no act after it: "khoản 2 Điều này" keeps the citing article
+    assert [t for _, t, _ in got["TT/D2"]] == ["TT/D1/K1", "TT/D2"]
+
+
+BULLETS = """\
+# Thông tư
+
+### Điều 1. Bãi bỏ
+
+Gạch đầu dòng thứ hai điểm a và gạch đầu dòng thứ hai điểm b khoản 2
+Điều 19 Thông tư số 103/2025/TT-BQP.
+"""
+
+
+def test_vi_bullets_join_a_chain() -> None:
+    """vi: "gạch đầu dòng thứ hai điểm b" (a bullet of a point) stays in the chain, so
+    both points take the act after it."""
+    got = refs(BULLETS, "tt.md")["TT/D1"]
+    assert [(t, a) for _, t, a in got] == [(None, "Thông tư số 103/2025/TT-BQP")] * 2
+
+
+CHAPTERS = """\
+# Bộ pháp điển
+
+## Chương I
+
+### Điều 45.5.LQ.1. Phạm vi
+
+Xem Điều 45.5.LQ.23.
+
+## Chương II
+
+### Điều 45.5.LQ.23. Điều kiện
+
+Văn bản.
+
+## Chương III
+
+### Điều 45.5.LQ.23. Điều kiện
+
+Bản sao.
+
+### Điều 3. Khác
+
+Theo Điều 45.5.LQ.23.
+"""
+
+
+def test_an_article_coded_under_its_chapter_is_found() -> None:
+    """vi: an article the cut codes under its chapter (its label repeats) is found: the
+    one in the citing unit's chapter, else the first in the text."""
+    got = refs(CHAPTERS, "pd.md")
+    assert [t for _, t, _ in got["PD/D45.5.LQ.1"]] == ["PD/C2/D45.5.LQ.23"]
+    assert [t for _, t, _ in got["PD/D3"]] == ["PD/C3/D45.5.LQ.23"]
+
+
+NO_ARTICLES = """\
+# Thông tư 47/2026/TT-BTC
+
+## 1. Mẫu biểu
+
+Theo Điều 3 Thông tư 47/2026/TT-BTC, mẫu biểu gồm các mẫu sau.
+"""
+
+
+def test_a_text_without_articles_is_read_with_its_languages_grammar() -> None:
+    """A text the cutter finds no articles in is read with the grammar its keywords say
+    (vi here), not the cutter's fallback profile."""
+    got = refs(NO_ARTICLES, "mb.md")
+    assert [(r, a) for r, _, a in next(iter(got.values()))] == [
+        ("Điều 3 Thông tư 47/2026/TT-BTC", "Thông tư 47/2026/TT-BTC")
+    ]
+
+
+EINGANG = """\
+# Verordnung
+
+## Eingangsformel
+
+Auf Grund
+
+–   des § 69 Absatz 1 in Verbindung mit § 44
+    Absatz 6 des Sechsten Buches Sozialgesetzbuch, von denen § 2 durch Artikel 4
+    des Gesetzes vom 15. Juli 2009 geändert worden ist, verordnet die Bundesregierung:
+
+## § 1 Zweck
+
+Nach § 2 gilt.
+
+## § 2 Rest
+
+Text.
+"""
+
+
+def test_de_eingangsformel_cites_the_enabling_acts() -> None:
+    """de: the Eingangsformel's references are to the acts the text is made under, even
+    a paragraph away from its "Auf Grund"; a § of the text's own articles resolves."""
+    got = refs(EINGANG, "vo.md")
+    intro = [c for c in got if c not in ("VO/§1",)]
+    assert intro and all(a is not None for c in intro for _, _, a in got[c])
+    assert got["VO/§1"] == [("§ 2", "VO/§2", None)]
+
+
+TOS = """\
+# Terms
+
+## A. Definitions
+
+See Section B(2): Extra Terms and Section D.1, but not Section C.
+
+## B. Account Terms
+
+### 1. Controls
+
+Text.
+
+### 2. Extra Terms
+
+Text.
+
+## C. Acceptable Use
+
+You grant the rights in Sections D.1 — D.3.
+
+## D. Content
+
+### 1. Grant
+
+Text.
+
+### 2. Other
+
+Text.
+
+### 3. More
+
+This Section D.3 ends here.
+"""
+
+
+def test_en_lettered_sections_resolve_through_the_headings_numbering() -> None:
+    """en: "Section D.1" is the "1." heading under the "D." heading, "Section B(2)" the
+    "2." under "B.", "Sections D.1 — D.3" each of D.1 … D.3, "Section C" the C heading
+    (a letter, though C is also a roman numeral)."""
+    got = refs(TOS, "tos.md")
+    assert [t for _, t, _ in got["TOS/terms/definitions"]] == [
+        "TOS/terms/account-terms/extra-terms",
+        "TOS/terms/content/grant",
+        "TOS/terms/acceptable-use",
+    ]
+    assert [t for _, t, _ in got["TOS/terms/acceptable-use"]] == [
+        "TOS/terms/content/grant",
+        "TOS/terms/content/other",
+        "TOS/terms/content/more",
+    ]
+    assert [t for _, t, _ in got["TOS/terms/content/more"]] == ["TOS/terms/content/more"]
+
+
+CONSTITUTION = """\
+# Constitution
+
+## Article I
+
+### Section 8
+
+Congress shall have power.
+
+### Section 9
+
+No tax shall be laid, except as provided in Article I, Section 8, clause 1.
+
+## Article II
+
+### Section 1
+
+Under Sections 8 and 9 of Article I, Article I, Section 8 and Amendment V,
+and Article 5 of the Treaty of Rome, and Section 2 of this Article.
+
+## Amendment V
+
+Text.
+"""
+
+
+def test_en_article_section_clause_and_amendment() -> None:
+    """en: "Article I, Section 8" (roman, comma), a clause is no unit (its section's
+    text), "Sections 8 and 9 of Article I" (inner first with "of"), "Amendment V",
+    "Article 5 of the Treaty of Rome" is another act, "Section 2" is relative."""
+    got = refs(CONSTITUTION, "c.md")
+    assert got["C/A1/S9"] == [("Article I, Section 8, clause 1", "C/A1/S8", None)]
+    found = [(r, t, a) for r, t, a in got["C/A2/S1"]]
+    targets = [t for _, t, _ in found]
+    assert targets[:4] == ["C/A1/S8", "C/A1/S9", "C/A1/S8", "C/Am5"]
+    assert ("Article 5 of the Treaty of Rome", None, "the Treaty of Rome") in found
+    assert found[-1] == ("Section 2", None, None)  # no Section 2 in Article II; not external

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from factory import make_unit
 from iucut.report import (
     FORMATS,
     Check,
@@ -20,7 +21,7 @@ from iucut.report import (
     verdict,
     write_report,
 )
-from iucut.units import Change, DocumentPlan, Fingerprint, Plan, Unit, content_hash
+from iucut.units import Change, DocumentPlan, Fingerprint, Plan, Unit
 
 PASSWORD = "s3cr#t-Pa55"  # with a "#", which stops the general URI pattern
 
@@ -202,24 +203,15 @@ def test_write_report_proof_mapping(tmp_path: Path) -> None:
 
 def _plan() -> Plan:
     def unit(code: str, title: str) -> Unit:
-        return Unit(
-            "NS",
+        return make_unit(
             code,
-            None,
-            "article",
-            "1",
-            1,
-            1,
-            1,
-            title,
-            f"## {title}\n",
-            "x\n",
-            content_hash(f"## {title}\n", "x\n"),
-            "a.md",
-            1,
-            2,
-            0,
-            10,
+            parent=None,
+            kind="article",
+            label="1",
+            depth=1,
+            heading=f"## {title}\n",
+            title=title,
+            byte_end=10,
         )
 
     doc = DocumentPlan(

@@ -9,7 +9,13 @@ import pytest
 
 from iucut.cut import cut_text
 from iucut.errors import ContractError
-from iucut.validate import check_rows, missing_fields, require_row, validate_rows, validate_units
+from iucut.validate import (
+    check_changed_rows,
+    check_rows,
+    missing_fields,
+    require_row,
+    validate_rows,
+)
 
 LAW = "# Luật\n\nĐiều 1. Một\n\n1. Khoản\na) điểm\n\nĐiều 2. Hai\n".encode()
 
@@ -35,7 +41,7 @@ def test_bare_row_is_refused_naming_body_and_title() -> None:
         require_row(bare)
     assert info.value.exit_code == 4
     with pytest.raises(ContractError, match=r"missing=\[body, title\]"):
-        validate_units([bare])
+        check_rows([bare])
 
 
 def test_cut_rows_pass_as_units_and_as_json_dicts() -> None:
@@ -75,3 +81,18 @@ def test_spans_and_hash_must_agree_with_the_text() -> None:
     assert "hash" in {v.rule for v in validate_rows([units[0], bad_hash])}
     gap = [units[0], units[2]]
     assert any("expected" in v.message for v in validate_rows(gap))
+
+
+def test_changed_rows_are_checked_each_on_its_own() -> None:
+    """The rows a plan writes (a revised unit in the middle of a document) pass on their
+    own, though not contiguous from byte 0; a row whose text is not its hash is refused,
+    naming it, and so is a row missing a field."""
+    units = rows()
+    middle = units[2:3]
+    assert validate_rows(middle) != []  # as a whole document it would be refused
+    check_changed_rows(middle)
+    forged = replace(middle[0], body=middle[0].body + "forged\n")
+    with pytest.raises(ContractError, match=f"row {forged.code} refused: content_hash"):
+        check_changed_rows([forged])
+    with pytest.raises(ContractError, match=r"missing=\[body\]"):
+        check_changed_rows([{**middle[0].to_dict(), "body": None}])

@@ -10,14 +10,12 @@ import click
 
 from iucut.cli import Context, cli, echo_json, note, pass_ctx
 from iucut.config import Settings
-from iucut.db import queries
 from iucut.db.connector import Connection, open_provider
 from iucut.db.embedded import EmbeddedServer, EmbeddedStatus
+from iucut.db.queries import Ident
 from iucut.db.target import Target, resolve_target
 from iucut.errors import ConnectionFailed, DatabaseError, IucutError, NotMigrated
 from iucut.migrate import MigrationResult, migrate, status
-
-RUNNER_SQL = "bootstrap.sql"
 
 
 class _StderrNotes(logging.Handler):
@@ -221,7 +219,7 @@ def _search_configs(conn: Connection, settings: Settings) -> dict[str, str]:
 
 
 def _control(conn: Connection, schema: str) -> dict[str, Any] | None:
-    return conn.execute(queries.get("control_state", schema, RUNNER_SQL)).fetchone()
+    return conn.query("control_state", schema=Ident(schema)).fetchone()
 
 
 def _set_freeze(
@@ -233,15 +231,10 @@ def _set_freeze(
         try:
             with conn.transaction():
                 if frozen:
-                    conn.execute(
-                        queries.get("freeze_wait", settings.schema, RUNNER_SQL),
-                        {"timeout": f"{max(1, round(wait * 1000))}ms"},
-                    )
-                    conn.execute(
-                        queries.get("freeze", settings.schema, RUNNER_SQL), {"reason": reason}
-                    )
+                    conn.query("freeze_wait", timeout=f"{max(1, round(wait * 1000))}ms")
+                    conn.query("freeze", reason=reason)
                 else:
-                    conn.execute(queries.get("unfreeze", settings.schema, RUNNER_SQL))
+                    conn.query("unfreeze")
             state = _control(conn, settings.schema) or {}
         except DatabaseError as exc:
             raise _schema_hint(exc, settings) from exc.__cause__

@@ -10,13 +10,13 @@ from typing import Any
 import click
 
 from iucut import apply as apply_mod
-from iucut import plan_state, planfile
+from iucut import planfile
 from iucut.cli import Context, cli, echo_json, note, pass_ctx, printable, writing
 from iucut.cli.write import print_plan
-from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, IucutError, NotFound
 from iucut.project import init_project
 from iucut.report.model import summary_line
+from iucut.store import Store
 
 
 @cli.command("init")
@@ -86,10 +86,10 @@ def retire_cmd(
     planning = dry_run or output is not None
     if not planning:
         apply_mod.ensure_enabled(settings)  # first: no connection, nothing
-    provider = open_provider(settings)
-    with provider.connect(autocommit=True) as conn:
+    store = Store(settings)
+    with store.reading() as conn:
         names = [find_stored(conn, ctx, d) for d in docs]
-        the_plan = plan_state.retire_plan(conn, names)
+    the_plan = store.retire_plan(names)
     plan_id = planfile.plan_hash(the_plan)
     if planning:
         if output is not None:
@@ -103,7 +103,7 @@ def retire_cmd(
         if the_plan.has_changes:
             raise SystemExit(PLAN_CHANGES_EXIT)
         return
-    result = apply_mod.apply_plan(settings, provider, the_plan, plan_id)
+    result = store.apply_plan(the_plan, plan_id)
     if as_json:
         echo_json({"plan_id": plan_id, **result.to_dict()})
         return

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import click
 
-from iucut import plan_state, planfile
-from iucut import prove as prove_mod
+from iucut import planfile
 from iucut.cli import HOME_REPORTS, Context, cli, echo_json, note, pass_ctx, report_folder, writing
 from iucut.cli.cut import named
 from iucut.cli.write import cut_sources, rejected_error, with_sources
-from iucut.db.connector import open_provider
 from iucut.errors import ProofFailed
+from iucut.store import Store
 
 #: Units listed per document in the proof report (the plan's review page has them all).
 PROOF_UNITS_SHOWN = 200
@@ -64,17 +63,16 @@ def prove_cmd(
     if paths:  # the project root first: its iucut.yaml is the configuration to read
         ctx.root(named(paths, glob), root)
     settings = ctx.settings
-    provider = open_provider(settings)
+    store = Store(settings)
     if plan_file is not None:
         if paths:
             raise click.UsageError("give either PATHs or --plan, not both")
         the_plan, plan_id = planfile.read_plan(plan_file)
     else:
         items = cut_sources(ctx, paths, glob, root, show=not as_json)
-        with provider.connect(autocommit=True) as conn:
-            the_plan = plan_state.make_plan(conn, items)
+        the_plan = store.plan_documents(items)
         plan_id = planfile.plan_hash(the_plan)
-    report = prove_mod.prove(settings, provider, the_plan, plan_id, observer_user=observer_role)
+    report = store.prove(the_plan, plan_id=plan_id, observer_role=observer_role)
     data = report.to_dict()
     report_dir = report_folder(ctx, report_dir)
     # Documents of the given paths that were rejected were never proven: the proof of

@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from iucut.cli import Context, cli, echo_json, note, pass_ctx, printable, stamp, writing
+from iucut.cli.point import point_options
 from iucut.store import Store
 
 
 @cli.command("show")
 @click.argument("code")
+@point_options
 @click.option("--json", "as_json", is_flag=True, help="Print the unit as JSON.")
 @pass_ctx
-def show_cmd(ctx: Context, code: str, as_json: bool) -> None:
-    """Show a unit: its current version, parent, children and state."""
-    view = Store(ctx.settings).show(code)
+def show_cmd(
+    ctx: Context, code: str, as_of: str | None, in_force_on: str | None, as_json: bool
+) -> None:
+    """Show a unit: its current version, parent, children and state (with --as-of or
+    --in-force-on: as it stood at that point)."""
+    view = Store(ctx.settings).show(code, as_of=as_of, in_force_on=in_force_on)
     if as_json:
         echo_json(view.to_dict())
         return
     u = view.unit
+    if "point" in u:
+        p = u["point"]
+        at = f" (committed {stamp(p['committed_at'])})" if p["committed_at"] else ""
+        click.echo(f"as of:    {printable(_point_label(p))}{at}")
     click.echo(
         f"{u['code']}  [{u['kind']}{' ' + u['label'] if u['label'] else ''}]  "
         f"{u['state']}, version {u['current_version']}"
@@ -75,16 +85,20 @@ def history_cmd(ctx: Context, code: str, diff: tuple[int, int] | None, as_json: 
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of stdout.",
 )
+@point_options
 @pass_ctx
-def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
+def export_cmd(
+    ctx: Context, doc: str, output: Path | None, as_of: str | None, in_force_on: str | None
+) -> None:
     """Rebuild a document (by path, in any form plan takes, or namespace) from the
-    database, byte for byte."""
+    database, byte for byte; with --as-of or --in-force-on, exactly as it was applied at
+    that point."""
     from iucut.cli.project import find_stored
 
     store = Store(ctx.settings)
     with store.reading() as conn:
         name = find_stored(conn, ctx, doc)
-    path, text = store.export(name)
+    path, text = store.export(name, as_of=as_of, in_force_on=in_force_on)
     data = text.encode("utf-8", "surrogatepass")
     if output is not None:
         with writing(output):
@@ -94,3 +108,12 @@ def export_cmd(ctx: Context, doc: str, output: Path | None) -> None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
+
+
+def _point_label(p: dict[str, Any]) -> str:
+    parts = []
+    if p["as_of"] is not None:
+        parts.append(f"run {p['run_id']}" if p["run_id"] else str(p["as_of"]))
+    if p["in_force_on"] is not None:
+        parts.append(f"in force on {p['in_force_on']}")
+    return ", ".join(parts)

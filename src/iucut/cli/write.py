@@ -16,7 +16,7 @@ import click
 from iucut import apply as apply_mod
 from iucut import dangling as dangling_mod
 from iucut import digests as digests_mod
-from iucut import plan_state, planfile
+from iucut import planfile
 from iucut.apply import Recut
 from iucut.cli import (
     Context,
@@ -35,10 +35,10 @@ from iucut.cli import (
 )
 from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import Sources, iter_sources
-from iucut.db.connector import open_provider
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.plan import Digest, digest_of
 from iucut.report.model import summary_line
+from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
 
 FOLLOW_KEY = "iucut.follow_symlinks"
@@ -217,11 +217,18 @@ CHANGES_SHOWN = 20
 
 
 def print_plan(
-    plan: Plan, plan_id: str, verbose: bool, *, summary: bool = False, data: Any = None
+    plan: Plan,
+    plan_id: str,
+    verbose: bool,
+    *,
+    summary: bool = False,
+    data: Any = None,
+    dangling: Sequence[dangling_mod.Dangling] = (),
 ) -> None:
     """Each document with changes, each change with its word diff (``summary``: the
     documents' counts only; at most CHANGES_SHOWN changes a document unless
-    ``verbose``), the rejected documents, then the totals. ANSI only on a terminal."""
+    ``verbose``), the references that would dangle, the rejected documents, then the
+    totals. ANSI only on a terminal."""
     from iucut.report import review
 
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -231,6 +238,7 @@ def print_plan(
         summary=summary,
         color=color,
         limit=None if verbose else CHANGES_SHOWN,
+        dangling=[d.to_dict() for d in dangling],
     )
     click.echo(body, nl=False, color=color)
     for rejected in plan.rejected:
@@ -343,7 +351,7 @@ def plan_cmd(
         from iucut.report.page import write_plan_page
 
         with writing(report_dir):
-            page = write_plan_page(report_dir, data, plan_id)
+            page = write_plan_page(report_dir, data, plan_id, [d.to_dict() for d in broken])
         note(f"review page: {page}")
     if as_json:
         if plan_file is None:
@@ -358,9 +366,7 @@ def plan_cmd(
             }
         )
     else:
-        print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
-        for d in broken:
-            click.echo(printable(f"dangling reference: {d.describe()}"))
+        print_plan(the_plan, plan_id, verbose, summary=summary, data=data, dangling=broken)
         strict_reminder(ctx)
     if broken and strict_refs:
         raise DanglingReferences(
@@ -397,19 +403,10 @@ def _make_plan(
     holds as they are are never cut nor held; the others are cut again to be planned."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     items, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
-    provider = open_provider(ctx.settings)
-    conn = provider.connect(autocommit=True)
-    try:
-        with progress(not as_json, "planning") as bar:
-            the_plan, cut = plan_state.make_plan_from_digests(
-                conn, items, recut, prune_scopes=scopes, on_progress=bar
-            )
-            alike = plan_state.lookalikes(conn, the_plan, items)
-        broken = dangling_mod.dangling(
-            conn, the_plan, (d for d in cut if isinstance(d, CutDocument))
-        )
-    finally:
-        conn.close()
+    store = Store(ctx.settings)
+    with progress(not as_json, "planning") as bar:
+        the_plan, cut = store.plan_digests(items, recut, prune_scopes=scopes, on_progress=bar)
+    alike, broken = store.review(the_plan, items, cut)
     for warning in alike:
         note(f"iucut: warning: {warning}")
     return the_plan, items, alike, list(broken)
@@ -488,24 +485,19 @@ def apply_cmd(
     if single_transaction and plan_file is None:
         raise click.UsageError("--single-transaction needs --plan FILE (the plan to apply)")
     shown: list[Digest | IucutError] = []
-    provider = open_provider(settings)
+    store = Store(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
             raise click.UsageError("--require-proof needs --plan FILE (the plan it proved)")
         if paths:
             raise click.UsageError("give either PATHs or --plan, not both")
         the_plan, plan_id = planfile.read_plan(plan_file)
-        if require_proof is not None:
-            from iucut.prove import check_proof_report
-
-            check_proof_report(require_proof, plan_id, provider, role=settings.apply_role)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_plan(
-                settings,
-                provider,
+            result = store.apply_plan(
                 the_plan,
                 plan_id,
                 single_transaction=single_transaction,
+                require_proof=require_proof,
                 on_progress=bar,
             )
     else:
@@ -514,9 +506,7 @@ def apply_cmd(
         # it is written: memory is a few documents, not the corpus
         shown, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
         with progress(not as_json, "applying") as bar:
-            result = apply_mod.apply_digests(
-                settings,
-                provider,
+            result = store.apply_digests(
                 shown,
                 recut,
                 prune_scopes=scopes,

@@ -28,11 +28,12 @@ from iucut.cut.profiles import (
     Profile,
     Rule,
     configured,
-    fingerprint,
     hits,
+    label_from,
     most_hits,
     starts,
 )
+from iucut.cut.rxcode import compile_pattern
 from iucut.errors import ConfigError, InputError
 from iucut.units import HASH_FORM, CutDocument, Unit
 
@@ -50,12 +51,6 @@ def implementation() -> str:
     """Which cutter cuts here, in words (``iucut doctor`` shows it)."""
     if COMPILED:
         sha = "SHA-256 with the CPU's SHA instructions" if _core.ACCELERATED else "portable SHA-256"
-        # A core built for other built-in rules than these leaves them to Python: slower.
-        stale = [name for name in ("vi", "de", "en") if name in PROFILES and name not in _FAST]
-        if stale:
-            sha += f"; {', '.join(stale)} label rules matched in Python (the core has others)"
-        if _NATIVE_STARTS != _BUILTIN_STARTS:
-            sha += "; legal-line hint by regex (the core has another)"
         return f"compiled core ({sha})"
     if _core is None:
         return "pure Python (the compiled core is not built: no C compiler at install time?)"
@@ -200,7 +195,7 @@ def _cut(
     start = fm_end or (1 if s.startswith("\ufeff") else 0)
     cand, hint = _patterns(alts)
     if COMPILED:
-        scanned = _core.Scan(s, start, True if alts == _NATIVE_STARTS else hint)
+        scanned = _core.Scan(s, start, _program(hint))
     else:
         marks = scan(s, start, cand, hint)
     cfg = config or {}
@@ -242,10 +237,9 @@ def _cut(
             prof.matcher(False),
             _rule_specs(prof),
             coder,
-            (codes.split_id, codes.label_segment, codes.heading_slug, doc_title),
+            (codes.split_id, codes.label_segment, codes.heading_slug, doc_title, label_from),
             Unit,
             _HASH_HEAD,
-            _FAST.get(name, 0) if prof is PROFILES.get(name) else 0,
         )
     else:
         builder = _Builder(s, text, raw, path, ns, prof, front, marks)
@@ -334,9 +328,8 @@ def _hits(marks: Any, profiles: Mapping[str, Profile]) -> dict[str, int]:
     """Signature hits per profile over all the marks of a document."""
     if not COMPILED:
         return hits([m.text for m in marks], profiles)
-    if profiles is PROFILES and tuple(_FAST) == tuple(PROFILES) == ("vi", "de", "en"):
-        return dict(zip(PROFILES, marks.signature_hits(-1), strict=True))
-    return hits(marks.texts(-1), profiles)
+    signatures = tuple(_program(p.signature) for p in profiles.values())
+    return dict(zip(profiles, marks.signature_hits(signatures, -1), strict=True))
 
 
 def _unlabelled_warning(
@@ -370,34 +363,32 @@ def _unlabelled_warning(
     return None
 
 
-#: The hint alternatives of the built-in profiles; the compiled scanner matches them
-#: natively while they are the ones it was written for (else it is given the regex).
+#: The hint alternatives of the built-in profiles.
 _BUILTIN_STARTS = starts(PROFILES)
-_NATIVE_STARTS = getattr(_core, "BUILTIN_STARTS", None)
 
 
-#: Built-in profiles whose label rules (and signature) the compiled core also matches
-#: natively (it falls back to the profile's Matcher wherever its own matching could
-#: differ): only while they are the rules fast.c was written for, which the core names
-#: by their fingerprint; a rule changed without fast.c is matched by its Matcher alone.
-def _fast_profiles(profiles: Mapping[str, Profile]) -> dict[str, int]:
-    native = getattr(_core, "FAST_RULES", {})
-    return {
-        name: number
-        for name, number in (("vi", 1), ("de", 2), ("en", 3))
-        if name in profiles and native.get(name) == fingerprint(profiles[name])
-    }
+@lru_cache(maxsize=256)
+def _program(pattern: re.Pattern[str]) -> Any:
+    """``pattern`` compiled for the core's matcher (see :mod:`iucut.cut.rxcode`)."""
+    program = compile_pattern(pattern)
+    group = program.group
+    return _core.Program(
+        program.code, pattern, (group("label"), group("num"), group("word"), group("label2"))
+    )
 
 
-_FAST = _fast_profiles(PROFILES)
-
-
-def _rule_specs(prof: Profile) -> tuple[tuple[Rule, str, int, str, bool, tuple[str, ...]], ...]:
-    """What the compiled builder needs of each rule (cached on the profile)."""
+def _rule_specs(prof: Profile) -> tuple[tuple[Any, ...], ...]:
+    """What the compiled builder needs of each rule (cached on the profile): the rule,
+    its kind, rank, code prefix, scope, parent kinds, its patterns as programs and
+    whether it is strict."""
     specs = prof.extra.get("specs")
     if specs is None:
         specs = prof.extra["specs"] = tuple(
-            (r, r.kind, r.rank, r.prefix, r.scope == "global", tuple(r.within)) for r in prof.rules
+            (
+                *(r, r.kind, r.rank, r.prefix, r.scope == "global", tuple(r.within)),
+                *(_program(r.head), _program(r.line) if r.line is not None else None, r.strict),
+            )
+            for r in prof.rules
         )
     return specs
 

@@ -19,14 +19,13 @@ ones, and pin profiles by path glob::
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from iucut.cut.rxcode import Unsupported, compile_pattern
 from iucut.errors import ConfigError
 
 ROMAN = "[IVXLCDM]+"
@@ -528,6 +527,10 @@ def _rule(name: str, spec: Mapping[str, Any]) -> Rule:
         line = re.compile(str(spec["line"])) if spec.get("line") else None
         if "label" not in head.groupindex:
             raise ConfigError(f"labels.{name}: pattern {spec['head']!r} needs (?P<label>...)")
+        start = str(spec.get("start", ""))
+        for pattern in (head, line, re.compile(start) if start else None):
+            if pattern is not None:
+                compile_pattern(pattern)  # the compiled core matches it too
         return Rule(
             kind=str(spec["kind"]),
             rank=int(spec.get("rank", 50)),
@@ -537,12 +540,17 @@ def _rule(name: str, spec: Mapping[str, Any]) -> Rule:
             scope=str(spec.get("scope", "global")),
             within=tuple(spec.get("within", ())),
             strict=bool(spec.get("strict", False)),
-            start=str(spec.get("start", "")),
+            start=start,
         )
     except KeyError as exc:
         raise ConfigError(f"labels.{name}: a rule needs {exc.args[0]!r}") from exc
     except re.error as exc:
         raise ConfigError(f"labels.{name}: bad regex: {exc}") from exc
+    except Unsupported as exc:
+        raise ConfigError(
+            f"labels.{name}: a label pattern may not use {exc} (iucut matches rules with "
+            "re's common constructs only); write the rule without it"
+        ) from exc
 
 
 def _signature(rules: Sequence[Rule]) -> re.Pattern[str]:
@@ -563,30 +571,6 @@ def starts(profiles: Mapping[str, Profile]) -> str:
         }
     )
     return "|".join(alts)
-
-
-def fingerprint(profile: Profile) -> str:
-    """SHA-256 of what decides a profile's labels: its rules in order (every field, each
-    pattern with its flags) and its signature. The compiled core names the fingerprints
-    of the built-in rules it matches natively, so that a rule changed here without
-    fast.c turns the native matching off instead of cutting differently."""
-
-    def pat(p: re.Pattern[str] | None) -> list[Any] | None:
-        return None if p is None else [p.pattern, int(p.flags)]
-
-    data = [
-        profile.name,
-        [
-            [
-                *(r.kind, r.rank, r.prefix, pat(r.head), pat(r.line)),
-                *(r.scope, list(r.within), r.strict, r.start),
-            ]
-            for r in profile.rules
-        ],
-        pat(profile.signature),
-    ]
-    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _anonymous(pattern: str) -> str:

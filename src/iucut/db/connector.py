@@ -113,7 +113,9 @@ class Connection(Protocol):
 
     def executescript(self, sql: str) -> None: ...
 
-    def query(self, name: str, **params: Any) -> Result: ...
+    def query(self, name: str, /, **params: Any) -> Result: ...
+
+    def script(self, name: str, /, **tokens: Any) -> None: ...
 
     def transaction(self, force_rollback: bool = False) -> AbstractContextManager[None]: ...
 
@@ -171,15 +173,26 @@ class BaseConnection:
     def execute(self, sql: str, params: Params = None) -> Result:
         raise NotImplementedError
 
+    def executescript(self, sql: str) -> None:
+        raise NotImplementedError
+
     def rollback(self) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
         raise NotImplementedError
 
-    def query(self, name: str, **params: Any) -> Result:
-        """Run the named query ``name`` of ``queries.sql`` for this connection's schema."""
-        return self.execute(queries.get(name, self.schema), params or None)
+    def query(self, name: str, /, **params: Any) -> Result:
+        """Run the named query ``name`` (see :mod:`iucut.db.queries`) for this
+        connection's schema: the one way iucut runs a statement."""
+        sql, bound = queries.prepare(name, self.schema, params)
+        return self.execute(sql, bound or None)
+
+    def script(self, name: str, /, **tokens: Any) -> None:
+        """Run the named query ``name``, a script of several statements (no parameters
+        bound: ``tokens`` are :class:`~iucut.db.queries.Ident` or ``SqlText``)."""
+        sql, _ = queries.prepare(name, self.schema, tokens)
+        self.executescript(sql)
 
     def __enter__(self) -> Any:
         return self
@@ -211,7 +224,9 @@ def build_error(
     ``connecting``: the failure happened while opening the connection; ``lost``: the
     driver says the connection broke (no SQLSTATE, or a connection-exception class).
     """
-    message = scrub(message.strip() or "unknown error", secrets)
+    # the functions mark their messages "iucut: ..." for the server's log; the error is
+    # iucut's already, and the CLI says "iucut: error:" once
+    message = scrub(message.strip().removeprefix("iucut: ") or "unknown error", secrets)
     hint = scrub(hint, secrets) if hint else None
     context: dict[str, Any] = {"sqlstate": sqlstate}
     if detail:

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 import fasteners
 
+from iucut.db.queries import Ident
 from iucut.errors import ConnectionFailed
 
 log = logging.getLogger("iucut.db")
@@ -281,11 +282,8 @@ class EmbeddedServer:
         from iucut.db.psycopg3 import connect
 
         with connect(self.url("postgres"), autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_catalog.pg_database WHERE datname = %(name)s", {"name": DATABASE}
-            ).fetchone()
-            if not exists:
-                conn.execute(f"CREATE DATABASE {DATABASE}")
+            if not conn.query("database_exists", name=DATABASE).scalar():
+                conn.query("database_create", database=Ident(DATABASE))
                 self.notify(f"iucut: created database {DATABASE!r} in the embedded server")
 
     def stop(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +26,8 @@ from iucut.errors import IucutError
 
 DRIVER_NAME = "psycopg2"
 _IDLE = psycopg2.extensions.TRANSACTION_STATUS_IDLE
+#: A binary parameter placeholder of psycopg 3 (queries.sql): psycopg 2 sends it as text.
+BINARY_PARAMETER = re.compile(r"%\((\w+)\)b")
 
 
 def translate(
@@ -114,6 +117,8 @@ class Psycopg2ConnectionShim(BaseConnection):
         return bool(self.raw.info.transaction_status != _IDLE)
 
     def execute(self, sql: str, params: Params = None) -> Result:
+        if params:  # psycopg 2 has no binary parameters: %(name)b is sent as text
+            sql = BINARY_PARAMETER.sub(r"%(\1)s", sql)
         try:
             with self.raw.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
                 cur.execute(sql, _adapt(params))

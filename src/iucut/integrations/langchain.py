@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iucut.cutting import DEFAULT_GLOB
-from iucut.feed import START, Change, Cursor, Event, Position
+from iucut.feed import START, Change, Cursor, Position
 from iucut.integrations import require
 from iucut.integrations.units import UnitRecord, from_files, from_store
 from iucut.store import Store
+from iucut.units import Event
 
 require("langchain_core", "langchain")
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from iucut.db.target import MASK, scrub
@@ -13,8 +14,17 @@ from iucut.db.target import MASK, scrub
 if TYPE_CHECKING:
     from iucut.units import Plan
 
+
+class Status(StrEnum):
+    """The status of a check (doctor, prove, verify), worst last."""
+
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+
+
 #: The statuses a check can have, worst last.
-STATUSES = ("PASS", "WARN", "FAIL")
+STATUSES = tuple(Status)
 
 #: Keys whose values are secrets wherever they appear in evidence or facts.
 _SECRET_KEY = re.compile(
@@ -85,7 +95,7 @@ def as_checks(items: Iterable[Any]) -> tuple[Check, ...]:
 
 
 def tally(checks: Sequence[Check]) -> dict[str, int]:
-    counts = dict.fromkeys(STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for check in checks:
         counts[check.status] += 1
     return counts

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -55,9 +55,14 @@ def _shown(segments: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def render_plan_page(plan: Mapping[str, Any], plan_id: str | None) -> str:
-    """The page for a plan in its JSON form (:func:`iucut.planfile.plan_to_dict`)."""
-    data = page_data(plan, plan_id)
+def render_plan_page(
+    plan: Mapping[str, Any],
+    plan_id: str | None,
+    dangling: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The page for a plan in its JSON form (:func:`iucut.planfile.plan_to_dict`), with the
+    references it would leave ``dangling`` (:meth:`iucut.dangling.Dangling.to_dict`)."""
+    data = page_data(plan, plan_id, dangling)
     for doc in data["documents"]:
         for change in doc["changes"]:
             if "diff" in change:
@@ -70,9 +75,14 @@ def plan_page_name(plan_id: str | None) -> str:
     return f"plan-{plan_id[:12]}.html" if plan_id else "plan.html"
 
 
-def write_plan_page(directory: Path, plan: Mapping[str, Any], plan_id: str | None) -> Path:
+def write_plan_page(
+    directory: Path,
+    plan: Mapping[str, Any],
+    plan_id: str | None,
+    dangling: Sequence[Mapping[str, Any]] = (),
+) -> Path:
     """Write ``plan-<id>.html`` in ``directory`` (made if missing); returns its path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / plan_page_name(plan_id)
-    path.write_text(render_plan_page(plan, plan_id), encoding="utf-8")
+    path.write_text(render_plan_page(plan, plan_id, dangling), encoding="utf-8")
     return path

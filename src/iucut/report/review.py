@@ -8,12 +8,14 @@ file and ``plan --json``), so a plan file can be reviewed offline exactly as pla
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from iucut.dangling import describe as describe_dangling
+from iucut.dangling import why as why_dangling
 from iucut.report.diff import Segment, first_lines, hunks, visible, word_diff
 
 MARKS = {
@@ -97,9 +99,12 @@ def terminal(
     summary: bool = False,
     color: bool = False,
     limit: int | None = None,
+    dangling: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """The documents of a plan and, unless ``summary``, each change with its diff
-    (``limit``: at most that many changes a document, then how many more there are).
+    (``limit``: at most that many changes a document, then how many more there are);
+    then every reference of an active unit the plan would leave ``dangling`` (the
+    citing code, the reference as written, why), however short the review.
 
     Without ``color`` the changes are marked ``[-removed-]{+added+}`` (as git's
     ``--word-diff=plain``), so the output reads the same in a log or a pipe.
@@ -135,6 +140,10 @@ def terminal(
         if hidden:
             more = f"{hidden} more change{'' if hidden == 1 else 's'}"
             console.print(Text(f"  … and {more} (-v lists every one)"))
+    for d in dangling:
+        warning = Text("dangling reference: ", style="red bold" if color else "")
+        warning.append(safe(describe_dangling(d)))
+        console.print(warning)
     return buf.getvalue()
 
 
@@ -170,9 +179,14 @@ def _print_change(console: Console, change: Mapping[str, Any], color: bool) -> N
 # -- the HTML page's data ------------------------------------------------------------------
 
 
-def page_data(plan: Mapping[str, Any], plan_id: str | None) -> dict[str, Any]:
+def page_data(
+    plan: Mapping[str, Any],
+    plan_id: str | None,
+    dangling: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """What the HTML review page shows, as plain data: per document its changes, each
-    with its diff segments (revisions) or first lines (creates, retires)."""
+    with its diff segments (revisions) or first lines (creates, retires); and the
+    references of active units the plan would leave dangling, each with why."""
     documents = []
     for doc in plan.get("documents", []):
         changes = []
@@ -217,4 +231,16 @@ def page_data(plan: Mapping[str, Any], plan_id: str | None) -> dict[str, Any]:
         "counts": plan.get("counts") or {},
         "documents": documents,
         "rejected": list(plan.get("rejected") or []),
+        "dangling": [
+            {
+                "source": d["source"],
+                "doc_path": d.get("doc_path"),
+                "text": " ".join(str(d["text"]).split()),
+                "target": d["target"],
+                "reason": d["reason"],
+                "now": d.get("now"),
+                "why": why_dangling(d),
+            }
+            for d in dangling
+        ],
     }

@@ -8,7 +8,7 @@ SELECT pg_catalog.current_setting('server_version') AS server_version,
        session_user AS role,
        (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user) AS superuser
 
--- name: roles
+-- name: role_attributes
 SELECT rolname AS name, rolsuper AS superuser, rolcreaterole AS createrole,
        rolcreatedb AS createdb, rolcanlogin AS login, rolreplication AS replication,
        rolbypassrls AS bypassrls
@@ -33,8 +33,7 @@ SELECT c.oid::regclass::text AS name, c.relname, c.relkind,
 SELECT c.oid::regclass::text AS name, p.priv
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'])
-       AS p(priv)
+ CROSS JOIN unnest(%(privileges)s::text[]) AS p(priv)  -- manifest.WRITE_PRIVILEGES
  WHERE n.nspname = '@schema@' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
    AND c.oid::regclass::text = ANY(%(relations)s)
    AND CASE WHEN p.priv IN ('INSERT', 'UPDATE', 'REFERENCES')

@@ -64,7 +64,16 @@ SELECT @schema@.fn_run_begin(%(mode)s, %(tool_version)s, %(plan_hash)s, %(meta)s
 SELECT @schema@.fn_run_finish(%(run_id)s, %(status)s, %(counts)s::jsonb) AS status
 
 -- name: apply_document
-SELECT @schema@.fn_iu_apply_document(%(run_id)s, %(document)s::jsonb, %(ops)s::jsonb) AS counts
+-- The ops as parallel arrays, one a column (iucut.apply.op_columns): no JSON (0013);
+-- The arrays go in binary (the b placeholders; psycopg 2, which has none, sends text).
+SELECT @schema@.fn_iu_apply_document(
+           %(run_id)s, %(document)s::jsonb, %(op)b::text[], %(code)b::text[],
+           %(expect_version)b::integer[], %(namespace)b::text[], %(parent_code)b::text[],
+           %(kind)b::text[], %(label)b::text[], %(ordinal)b::integer[], %(depth)b::integer[],
+           %(position)b::integer[], %(title)b::text[], %(body)b::text[],
+           %(raw_heading)b::text[], %(content_hash)b::text[], %(line_start)b::integer[],
+           %(line_end)b::integer[], %(byte_start)b::bigint[], %(byte_end)b::bigint[],
+           %(refs)s::jsonb) AS counts
 
 -- name: set_references
 SELECT @schema@.fn_iu_set_references(%(run_id)s, %(document)s::jsonb, %(refs)s::jsonb) AS n
@@ -591,6 +600,242 @@ SELECT u.code, u.label, v.title, v.body
   JOIN @schema@.unit_version v
     ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY (%(codes)s::text[]);
+
+-- name: asof_run_commit
+-- The last commit in which a run recorded a document version (NULL: it recorded none).
+SELECT max(c.commit_seq) AS commit_seq
+  FROM @schema@.iu_document_version d
+  JOIN @schema@.iu_commit c ON c.xid = d.xid
+ WHERE d.run_id = %(run_id)s::uuid AND c.commit_seq IS NOT NULL
+
+-- name: asof_commit_at
+-- The last commit at or before a time, the first run, and the upgrade to schema 15 (the
+-- commit of its baseline document versions, NULL when there was nothing to record).
+SELECT coalesce((SELECT max(c.commit_seq) FROM @schema@.iu_commit c
+                  WHERE c.commit_seq > 0 AND c.committed_at <= %(at)s), 0) AS commit_seq,
+       (SELECT min(r.started_at) FROM @schema@.iu_run r) AS first_run_at
+
+-- name: asof_baseline
+-- The commit of the document versions migration 0015 recorded (NULL: none were).
+SELECT c.commit_seq, c.committed_at
+  FROM @schema@.iu_document_version d
+  JOIN @schema@.iu_commit c ON c.xid = d.xid
+ WHERE d.baseline
+ ORDER BY d.doc_version_id
+ LIMIT 1
+
+-- name: asof_commit_time
+SELECT committed_at FROM @schema@.iu_commit WHERE commit_seq = %(commit_seq)s
+
+-- name: asof_documents
+-- Each document's last version committed at or before commit %(commit_seq)s (NULL: every
+-- commit), with its effective date; with %(in_force_on)s, the last such version whose
+-- effective date is on or before that date instead. ``doc``: a namespace, a path, or a
+-- folder the paths start with (NULL: every document).
+SELECT DISTINCT ON (d.doc_path)
+       d.doc_version_id, d.doc_path, d.namespace, d.state, d.doc_hash, d.size_bytes,
+       d.version_ids, d.codes, d.parent_codes, d.baseline, d.run_id, c.commit_seq,
+       c.committed_at, e.effective_date, e.source_key, r.status AS run_status
+  FROM @schema@.iu_document_version d
+  JOIN @schema@.iu_commit c ON c.xid = d.xid
+  LEFT JOIN @schema@.iu_document_effective e ON e.doc_version_id = d.doc_version_id
+  LEFT JOIN @schema@.iu_run r ON r.run_id = d.run_id
+ WHERE c.commit_seq IS NOT NULL
+   AND (%(commit_seq)s::bigint IS NULL OR c.commit_seq <= %(commit_seq)s::bigint)
+   AND (%(in_force_on)s::date IS NULL OR e.effective_date <= %(in_force_on)s::date)
+   AND (%(doc)s::text IS NULL OR d.namespace = %(doc)s OR d.doc_path = %(doc)s
+        OR starts_with(d.doc_path, rtrim(%(doc)s, '/') || '/'))
+ ORDER BY d.doc_path, d.doc_version_id DESC
+
+-- name: asof_version_rows
+-- Unit versions by id, in the order given (a document version's text).
+SELECT x.n, v.version_id, v.unit_id, v.version, v.title, v.raw_heading, v.body,
+       v.content_hash, v.line_start, v.line_end, v.run_id, v.created_at,
+       u.kind, u.label, u.ordinal, u.depth, u.code AS code_now, u.created_at AS unit_created_at
+  FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS x(id, n)
+  JOIN @schema@.unit_version v ON v.version_id = x.id
+  JOIN @schema@.information_unit u ON u.unit_id = v.unit_id
+ ORDER BY x.n
+
+-- name: asof_unit_of_code
+-- The unit that holds or held a code (a code is never handed to another unit: 0011).
+SELECT u.unit_id, u.code AS code_now, u.doc_path
+  FROM @schema@.information_unit u
+ WHERE u.unit_id = coalesce(
+         (SELECT x.unit_id FROM @schema@.information_unit x WHERE x.code = %(code)s),
+         (SELECT l.unit_id FROM @schema@.iu_lifecycle_log l WHERE l.code = %(code)s LIMIT 1))
+
+-- name: asof_cited_by
+-- Units whose version in their document's state at commit %(commit_seq)s cites a code.
+SELECT d.codes[pg_catalog.array_position(d.version_ids, v.version_id)] AS source,
+       r.version, r.ordinal, r.char_start, r.char_end, r.text, r.target_code, r.act,
+       r.relative, 'active' AS target_state
+  FROM @schema@.unit_reference r
+  JOIN @schema@.unit_version v ON v.unit_id = r.unit_id AND v.version = r.version
+  CROSS JOIN LATERAL (
+      SELECT x.version_ids, x.codes
+        FROM @schema@.iu_document_version x
+        JOIN @schema@.iu_commit c ON c.xid = x.xid
+       WHERE x.doc_path = v.doc_path AND c.commit_seq <= %(commit_seq)s
+       ORDER BY x.doc_version_id DESC
+       LIMIT 1) d
+ WHERE r.target_code = %(code)s AND v.version_id = ANY (d.version_ids)
+ ORDER BY 1, r.ordinal
+
+-- name: set_effective_date
+SELECT @schema@.fn_iu_set_effective_date(%(run_id)s, %(doc_path)s, %(date)s::date, %(key)s) AS set
+-- name: proof_timeouts
+-- The proof's lock and statement timeouts, for its transaction only.
+SELECT pg_catalog.set_config('lock_timeout', %(lock_timeout)s, true),
+       pg_catalog.set_config('statement_timeout', %(statement_timeout)s, true)
+
+-- name: constraints_immediate
+-- Check the deferred constraints named (those deferrable_constraints lists, quoted by
+-- quote_ident) now, inside the transaction: the proof rolls back, so they would
+-- otherwise never be checked.
+SET CONSTRAINTS @constraints@ IMMEDIATE
+
+-- name: run_actor
+SELECT actor FROM @schema@.iu_run WHERE run_id = %(run_id)s
+
+-- name: server_version
+SHOW server_version
+
+-- name: database_exists
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = %(name)s)
+
+-- name: database_create
+CREATE DATABASE @database@
+
+-- name: database_drop
+DROP DATABASE IF EXISTS @database@ WITH (FORCE)
+
+-- name: schema_definitions
+-- Every definition of the schema as a fresh migration leaves it, one row per object, in
+-- a fixed order (section, then name): types, sequences, tables with their columns,
+-- constraints, indexes, functions, triggers, owners and grants. Read from the catalog
+-- (pg_get_*def), so it needs no pg_dump; `make schema` writes it to iucut/sql/schema.sql.
+WITH ns AS (
+    SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = '@schema@'
+), rel AS (
+    SELECT c.oid, c.relname, c.relkind, c.relowner, c.relacl
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+), fn AS (
+    SELECT p.oid, p.proname, p.proowner, p.proacl,
+           p.proname || '(' || pg_catalog.oidvectortypes(p.proargtypes) || ')' AS identity
+      FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = (SELECT oid FROM ns)
+), defs AS (
+    SELECT 1 AS section, t.typname::text AS name,
+           'CREATE TYPE @schema@.' || pg_catalog.quote_ident(t.typname) || ' AS (' || E'\n'
+           || (SELECT string_agg('    ' || pg_catalog.quote_ident(a.attname) || ' '
+                                 || pg_catalog.format_type(a.atttypid, a.atttypmod),
+                                 E',\n' ORDER BY a.attnum)
+                 FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+           || E'\n);' AS definition
+      FROM pg_catalog.pg_type t
+      JOIN pg_catalog.pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+     WHERE t.typnamespace = (SELECT oid FROM ns)
+    UNION ALL
+    SELECT 2, r.relname::text,
+           'CREATE SEQUENCE @schema@.' || pg_catalog.quote_ident(r.relname) || ';'
+      FROM rel r
+     WHERE r.relkind = 'S'
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                        WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = r.oid
+                          AND d.deptype IN ('a', 'i'))
+    UNION ALL
+    SELECT 3, r.relname::text,
+           'CREATE TABLE @schema@.' || pg_catalog.quote_ident(r.relname) || ' (' || E'\n'
+           || coalesce((
+               SELECT string_agg(
+                   '    ' || pg_catalog.quote_ident(a.attname) || ' '
+                   || pg_catalog.format_type(a.atttypid, a.atttypmod)
+                   || CASE a.attidentity WHEN 'a' THEN ' GENERATED ALWAYS AS IDENTITY'
+                                         WHEN 'd' THEN ' GENERATED BY DEFAULT AS IDENTITY'
+                                         ELSE '' END
+                   || CASE WHEN a.attgenerated = 's'
+                           THEN ' GENERATED ALWAYS AS (' || pg_catalog.pg_get_expr(d.adbin, d.adrelid) || ') STORED'
+                           WHEN d.adbin IS NOT NULL
+                           THEN ' DEFAULT ' || pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+                           ELSE '' END
+                   || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,
+                   E',\n' ORDER BY a.attnum)
+                 FROM pg_catalog.pg_attribute a
+                 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
+           || E'\n);'
+      FROM rel r
+     WHERE r.relkind IN ('r', 'p')
+    UNION ALL
+    SELECT 4, r.relname || ' ' || pg_catalog.pg_get_viewdef(r.oid, true),
+           'CREATE VIEW @schema@.' || pg_catalog.quote_ident(r.relname) || ' AS' || E'\n'
+           || pg_catalog.pg_get_viewdef(r.oid, true)
+      FROM rel r
+     WHERE r.relkind IN ('v', 'm')
+    UNION ALL
+    SELECT 5, r.relname || ' ' || con.conname,
+           'ALTER TABLE @schema@.' || pg_catalog.quote_ident(r.relname) || ' ADD CONSTRAINT '
+           || pg_catalog.quote_ident(con.conname) || ' '
+           || pg_catalog.pg_get_constraintdef(con.oid, true) || ';'
+      FROM pg_catalog.pg_constraint con
+      JOIN rel r ON r.oid = con.conrelid
+     -- constraint triggers are listed with the triggers; NOT NULL with the columns (16
+     -- and later list them as constraints too)
+     WHERE con.contype NOT IN ('t', 'n')
+    UNION ALL
+    SELECT 6, i.relname::text, pg_catalog.pg_get_indexdef(i.oid) || ';'
+      FROM pg_catalog.pg_index x
+      JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+      JOIN rel r ON r.oid = x.indrelid
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con WHERE con.conindid = i.oid
+                                                                  AND con.conrelid = r.oid)
+    UNION ALL
+    SELECT 7, f.identity, rtrim(pg_catalog.pg_get_functiondef(f.oid), E'\n') || ';'
+      FROM fn f
+    UNION ALL
+    SELECT 8, r.relname || ' ' || t.tgname,
+           pg_catalog.pg_get_triggerdef(t.oid, true) || ';'
+      FROM pg_catalog.pg_trigger t
+      JOIN rel r ON r.oid = t.tgrelid
+     WHERE NOT t.tgisinternal
+    UNION ALL
+    SELECT 9, 'relation ' || r.relname,
+           'ALTER ' || CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                     WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END
+           || ' @schema@.' || pg_catalog.quote_ident(r.relname) || ' OWNER TO '
+           || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.relowner)) || ';'
+      FROM rel r
+    UNION ALL
+    SELECT 9, 'routine ' || f.identity,
+           'ALTER ROUTINE @schema@.' || f.identity || ' OWNER TO '
+           || pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(f.proowner)) || ';'
+      FROM fn f
+    UNION ALL
+    SELECT 10, 'relation ' || r.relname || ' ' || g.grantee || ' ' || g.privilege_type,
+           'GRANT ' || g.privilege_type || ' ON '
+           || CASE r.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END
+           || '@schema@.' || pg_catalog.quote_ident(r.relname) || ' TO ' || g.grantee || ';'
+      FROM rel r,
+           LATERAL (SELECT CASE e.grantee WHEN 0 THEN 'PUBLIC'
+                           ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(e.grantee)) END
+                           AS grantee, e.privilege_type
+                      FROM pg_catalog.aclexplode(r.relacl) e
+                     WHERE e.grantee <> r.relowner) g
+    UNION ALL
+    SELECT 10, 'routine ' || f.identity || ' ' || g.grantee,
+           'GRANT EXECUTE ON ROUTINE @schema@.' || f.identity || ' TO ' || g.grantee || ';'
+      FROM fn f,
+           LATERAL (SELECT CASE e.grantee WHEN 0 THEN 'PUBLIC'
+                           ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(e.grantee)) END
+                           AS grantee
+                      FROM pg_catalog.aclexplode(coalesce(f.proacl,
+                               pg_catalog.acldefault('f', f.proowner))) e
+                     WHERE e.grantee <> f.proowner) g
+)
+SELECT section, name, definition FROM defs ORDER BY section, name COLLATE "C"
 
 -- name: search_profile_set
 -- The label profile of the document the write path is about to write, for this

@@ -126,7 +126,7 @@ BEGIN
             END IF;
             EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC, @exec@, @reader@', fn);
             IF p.prosecdef AND p.prorettype <> 'trigger'::regtype
-               AND (p.proname LIKE 'fn\_iu\_%' OR p.proname LIKE 'fn\_run\_%')
+               AND p.proname LIKE ANY (@write_functions@)
                AND NOT p.proname = ANY (@owner_only@)
             THEN
                 EXECUTE format('GRANT EXECUTE ON ROUTINE %s TO @exec@', fn);
@@ -168,6 +168,28 @@ BEGIN
                                         WHERE c LIKE 'search\_path=%');
     IF bad IS NOT NULL THEN
         RAISE EXCEPTION 'iucut: SECURITY DEFINER functions without a pinned search_path: %', bad
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- the manifest (iucut/manifest.py): both roles read its tables (those the schema's
+    -- version has) and write none
+    SELECT string_agg(r || ' cannot SELECT ' || t, ', ') INTO bad
+      FROM unnest(ARRAY['@exec@', '@reader@']) r, unnest(@read_tables@) t
+     WHERE to_regclass('@schema@.' || quote_ident(t)) IS NOT NULL
+       AND NOT has_table_privilege(r, to_regclass('@schema@.' || quote_ident(t)), 'SELECT');
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: the manifest''s read tables: %', bad
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT string_agg(r || ' has ' || w || ' on ' || o.identity, ', ') INTO bad
+      FROM unnest(ARRAY['@exec@', '@reader@']) r, unnest(@write_privileges@) w,
+           @schema@.iucut_object o
+     WHERE o.kind = 'relation' AND to_regclass(o.identity) IS NOT NULL
+       AND (SELECT relkind FROM pg_class WHERE oid = to_regclass(o.identity)) <> 'S'
+       AND CASE WHEN w IN ('INSERT', 'UPDATE', 'REFERENCES')
+                THEN has_any_column_privilege(r, to_regclass(o.identity), w)
+                ELSE has_table_privilege(r, to_regclass(o.identity), w) END;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: the manifest''s write privileges: %', bad
             USING ERRCODE = 'insufficient_privilege';
     END IF;
 END

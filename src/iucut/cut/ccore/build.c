@@ -1,7 +1,8 @@
 /* Marks -> units: cutter._Builder.units and ._rows, on code points.
  *
- * Labels are matched natively for the built-in profiles (fast.c) and by the profile's
- * Python Matcher where that match is undecided or the rules are configured; titles,
+ * Labels are matched by the profile's rule programs (rx.c; the Python Matcher decides
+ * the rare text the matcher gives up on, and profiles.label_from makes the labels that
+ * need more than the label group's text: ordinal words, Roman numerals); titles,
  * ASCII slugs and label segments are made natively (text.c), non-ASCII ones, {#id}
  * attributes and the document title by the Python functions of iucut.cut.codes and
  * iucut.cut.cutter. The unit tree, codes, line and byte spans, the iu1 content hashes
@@ -9,7 +10,7 @@
  */
 #include "core.h"
 #include "build.h"
-#include "fast.h"
+#include "rx.h"
 #include "text.h"
 #include "sha256.h"
 
@@ -29,6 +30,8 @@ typedef struct {
     PyObject *prefix; /* borrowed */
     int global;
     PyObject *within; /* borrowed tuple; empty: anywhere */
+    iu_program *head, *line; /* borrowed; NULL: no pattern */
+    int strict;
 } rule_t;
 
 typedef struct {
@@ -167,19 +170,6 @@ static int str_emphasis(PyObject *text)
                               PyUnicode_GET_LENGTH(text));
 }
 
-/* The label a fast match found in text (new reference). */
-static PyObject *fast_label(PyObject *text, const iu_fast_label *fl)
-{
-    PyObject *label = PyUnicode_Substring(text, fl->a, fl->b);
-    if (label == NULL || fl->a2 < 0)
-        return label;
-    PyObject *last = PyUnicode_Substring(text, fl->a2, fl->b2);
-    PyObject *both = last == NULL ? NULL : PyUnicode_FromFormat("%U-%U", label, last);
-    Py_DECREF(label);
-    Py_XDECREF(last);
-    return both;
-}
-
 static int starts_double(PyObject *text)
 {
     if (PyUnicode_GET_LENGTH(text) < 2)
@@ -222,6 +212,17 @@ static void row_clear(row_t *r)
     Py_CLEAR(r->parent_code);
 }
 
+static iu_program *program_or_null(PyObject *p)
+{
+    if (p == Py_None)
+        return NULL;
+    if (!PyObject_TypeCheck(p, &iu_program_type)) {
+        PyErr_SetString(PyExc_TypeError, "a rule pattern must be a Program or None");
+        return NULL;
+    }
+    return (iu_program *)p;
+}
+
 static int load_rules(builder *b, PyObject *rules)
 {
     b->nrules = PyTuple_GET_SIZE(rules);
@@ -231,10 +232,11 @@ static int load_rules(builder *b, PyObject *rules)
         return -1;
     }
     for (Py_ssize_t k = 0; k < b->nrules; k++) {
-        /* (rule, kind, rank, prefix, global, within) */
+        /* (rule, kind, rank, prefix, global, within, head, line, strict): see
+         * cutter._rule_specs */
         PyObject *spec = PyTuple_GET_ITEM(rules, k);
-        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 6) {
-            PyErr_SetString(PyExc_TypeError, "rule spec must be a 6-tuple");
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 9) {
+            PyErr_SetString(PyExc_TypeError, "rule spec must be a 9-tuple");
             return -1;
         }
         rule_t *r = &b->rules[k];
@@ -244,8 +246,15 @@ static int load_rules(builder *b, PyObject *rules)
         r->prefix = PyTuple_GET_ITEM(spec, 3);
         r->global = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 4));
         r->within = PyTuple_GET_ITEM(spec, 5);
-        if (PyErr_Occurred())
+        r->head = program_or_null(PyTuple_GET_ITEM(spec, 6));
+        r->line = program_or_null(PyTuple_GET_ITEM(spec, 7));
+        r->strict = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 8));
+        if (PyErr_Occurred() || !PyUnicode_Check(r->kind) || !PyUnicode_Check(r->prefix) ||
+            !PyTuple_Check(r->within)) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "bad rule spec");
             return -1;
+        }
     }
     return 0;
 }
@@ -381,6 +390,114 @@ static PyObject *claim(const iu_build_in *in, PyObject *code, Py_ssize_t line)
     return unique;
 }
 
+/* A text to match: ``n`` code points of ``kind`` at ``data``, src[off:off + n] as a str. */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+    PyObject *src;
+    Py_ssize_t off;
+} view_t;
+
+static view_t str_view(PyObject *text)
+{
+    view_t v = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), text, 0};
+    return v;
+}
+
+#define VIEW_AT(v, k) PyUnicode_READ((v)->kind, (v)->data, (k))
+
+static PyObject *group_text(const view_t *v, const iu_rx *x, int g)
+{
+    if (g < 0 || x->mark[2 * g] < 0 || x->mark[2 * g + 1] < x->mark[2 * g])
+        return Py_NewRef(Py_None);
+    return PyUnicode_Substring(v->src, v->off + x->mark[2 * g], v->off + x->mark[2 * g + 1]);
+}
+
+/* Whether v[a:e] is a label as it stands (profiles.label_from): not empty, and not what
+ * label_from reads as a Roman numeral. */
+static int plain_label(const view_t *v, Py_ssize_t a, Py_ssize_t e)
+{
+    if (a < 0 || e <= a)
+        return 0;
+    for (Py_ssize_t k = a; k < e; k++) {
+        Py_UCS4 c = VIEW_AT(v, k);
+        if (c == 0 || c >= 128 || strchr("IVXLCDM", (int)c) == NULL)
+            return 1;
+    }
+    return e - a == 1 && strchr("IVX", (int)VIEW_AT(v, a)) == NULL;
+}
+
+/* The label of program p's match x (new reference; None: the rule labels nothing here). */
+static PyObject *rule_label(builder *b, const iu_program *p, const view_t *v, const iu_rx *x)
+{
+    static const char *names[4] = {"label", "num", "word", "label2"};
+    int g = p->group[0];
+    if (g >= 0 && plain_label(v, x->mark[2 * g], x->mark[2 * g + 1])) {
+        PyObject *label = group_text(v, x, g), *last = group_text(v, x, p->group[3]);
+        if (label != NULL && last != NULL && last != Py_None && PyUnicode_GET_LENGTH(last)) {
+            PyObject *both = PyUnicode_FromFormat("%U-%U", label, last);
+            Py_SETREF(label, both);
+        }
+        Py_XDECREF(last);
+        return last == NULL ? (Py_XDECREF(label), NULL) : label;
+    }
+    PyObject *groups = PyDict_New(), *label = NULL;
+    for (int k = 0; groups != NULL && k < 4; k++) {
+        if (p->group[k] < 0)
+            continue;
+        PyObject *t = group_text(v, x, p->group[k]);
+        if (t == NULL || PyDict_SetItemString(groups, names[k], t) < 0)
+            Py_CLEAR(groups);
+        Py_XDECREF(t);
+    }
+    if (groups != NULL)
+        label = PyObject_CallOneArg(b->in->hooks.label_from, groups);
+    Py_XDECREF(groups);
+    return label;
+}
+
+/* profiles.Matcher._accept's strict test: the word after a plain line's label starts in
+ * lower case. */
+static int lower_next(const view_t *v, Py_ssize_t k)
+{
+    for (; k < v->n; k++) {
+        Py_UCS4 c = VIEW_AT(v, k);
+        if (c != ' ' && c != '.' && c != ':' && c != '-' && c != 0x2013 && c != 0x2014)
+            return Py_UNICODE_ISLOWER(c);
+    }
+    return 0;
+}
+
+/* profiles.Matcher.match natively: the first rule whose heading (or plain-line) pattern
+ * matches v and labels it; its index and *label, -1 none, -2 error, -3 undecided (the
+ * Python Matcher decides). */
+static Py_ssize_t match_native(builder *b, int heading, const view_t *v, PyObject **label)
+{
+    iu_rx x;
+    *label = NULL;
+    for (Py_ssize_t k = 0; k < b->nrules; k++) {
+        const rule_t *r = &b->rules[k];
+        const iu_program *p = heading ? r->head : r->line;
+        if (p == NULL)
+            continue;
+        int m = iu_rx_match(&x, p, v->kind, v->data, v->n, 0);
+        if (m < 0)
+            return -3;
+        if (m == 0 || (!heading && r->strict && lower_next(v, x.end)))
+            continue;
+        PyObject *found = rule_label(b, p, v, &x);
+        if (found == NULL)
+            return -2;
+        if (found != Py_None) {
+            *label = found;
+            return k;
+        }
+        Py_DECREF(found);
+    }
+    return -1;
+}
+
 static int build_units(builder *b, const iu_marks *marks, PyObject **first_heading)
 {
     const iu_build_in *in = b->in;
@@ -391,59 +508,37 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
         const iu_mark *mark = &marks->items[k];
         int is_line = mark->kind == MK_LINE, emphasis = -1;
         PyObject *text = NULL, *label = NULL, *cid = NULL, *title = NULL;
-        Py_ssize_t ri;
-        iu_fast_label fl;
+        Py_ssize_t ri = -3;
         if (is_line) {
-            int vk = PyUnicode_KIND(in->s);
-            const void *vd = (const char *)PyUnicode_DATA(in->s) + mark->tstart * vk;
-            Py_ssize_t vn = mark->tend - mark->tstart;
-            if (mark->text != NULL) {
-                vk = PyUnicode_KIND(mark->text);
-                vd = PyUnicode_DATA(mark->text);
-                vn = PyUnicode_GET_LENGTH(mark->text);
-            }
-            emphasis = has_emphasis_start(vk, vd, vn);
+            view_t v = {PyUnicode_KIND(in->s), NULL, mark->tend - mark->tstart, in->s,
+                        mark->tstart};
+            if (mark->text != NULL)
+                v = str_view(mark->text);
+            else
+                v.data = (const char *)PyUnicode_DATA(in->s) + mark->tstart * v.kind;
+            emphasis = has_emphasis_start(v.kind, v.data, v.n);
             if (!emphasis) {
-                /* Most candidate lines are no label: reject them before making a str. */
-                ri = in->fast ? iu_fast_match(in->fast, 0, vk, vd, vn, &fl) : FAST_UNKNOWN;
-                if (ri == FAST_NONE)
+                /* Most candidate lines are no label: rejected before a str is made. */
+                ri = match_native(b, 0, &v, &label);
+                if (ri == -1)
                     continue;
-                if (ri >= 0) {
-                    /* A labelled line: its label and title straight from the text. */
-                    PyObject *src = mark->text != NULL ? mark->text : in->s;
-                    Py_ssize_t off = mark->text != NULL ? 0 : mark->tstart;
-                    int star, collapse;
-                    iu_clean_flags(vk, vd, vn, &star, &collapse);
-                    if (star) {
-                        if ((text = iu_mark_text(in->s, mark)) == NULL)
-                            return -1;
-                    } else if ((title = iu_plain_title(vk, vd, vn, collapse, MAX_TITLE)) == NULL) {
-                        return -1;
-                    }
-                    iu_fast_label at = {fl.a + off, fl.b + off, fl.a2 + off, fl.b2 + off};
-                    if (fl.a2 < 0)
-                        at.a2 = -1;
-                    if ((label = fast_label(src, &at)) == NULL)
-                        goto fail_text;
-                    goto matched;
-                }
-                if ((text = iu_mark_text(in->s, mark)) == NULL)
+                if (ri == -2)
                     return -1;
-                int keep = 0;
-                if (in->plain != Py_None) {
-                    PyObject *m = PyObject_CallOneArg(in->plain, text);
-                    if (m == NULL)
-                        goto fail_text;
-                    keep = m != Py_None;
-                    Py_DECREF(m);
-                }
-                if (!keep) {
-                    Py_DECREF(text);
-                    continue;
+                if (ri >= 0) {
+                    /* A labelled line: its title straight from the text. */
+                    int star, collapse;
+                    iu_clean_flags(v.kind, v.data, v.n, &star, &collapse);
+                    if (star)
+                        text = iu_mark_text(in->s, mark);
+                    else
+                        title = iu_plain_title(v.kind, v.data, v.n, collapse, MAX_TITLE);
+                    if (text == NULL && title == NULL)
+                        goto fail_label;
+                    goto matched;
                 }
             }
         }
-        if (text == NULL && (text = iu_mark_text(in->s, mark)) == NULL)
+        if ((text = iu_mark_text(in->s, mark)) == NULL)
             return -1;
         /* _Builder._match */
         int heading;
@@ -471,25 +566,13 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
             if (text == NULL)
                 goto fail_text;
         }
-        ri = FAST_UNKNOWN;
-        if (in->fast)
-            ri = iu_fast_match(in->fast, heading, PyUnicode_KIND(text), PyUnicode_DATA(text),
-                               PyUnicode_GET_LENGTH(text), &fl);
-        if (ri >= 0) {
-            if ((label = fast_label(text, &fl)) == NULL)
-                goto fail_text;
-        } else if (ri == FAST_NONE) {
-            ri = -1;
-        } else {
+        view_t v = str_view(text);
+        ri = match_native(b, heading, &v, &label);
+        if (ri == -3)
             ri = match_rule(b, heading ? in->heads : in->lines, text, &label);
-            if (ri == -2)
-                goto fail_text;
-        }
-    matched:
-        if (ri >= b->nrules) {
-            PyErr_SetString(PyExc_RuntimeError, "fast match outside the profile's rules");
-            goto fail_label;
-        }
+        if (ri == -2)
+            goto fail_text;
+    matched:;
         int level = is_line ? PLAIN_LEVEL : mark->level;
         if (ri < 0 && is_line) {
             Py_XDECREF(text);

@@ -20,6 +20,7 @@ typedef struct {
     PyObject *label_segment; /* codes.label_segment(prefix, label) */
     PyObject *heading_slug;  /* codes.heading_slug(title) */
     PyObject *doc_title;     /* (first heading | None) -> the document unit's title */
+    PyObject *label_from;    /* profiles.label_from(groups) */
 } iu_build_hooks;
 
 typedef struct {
@@ -30,9 +31,7 @@ typedef struct {
     Py_ssize_t raw_len;
     PyObject *path, *ns;
     PyObject *heads, *lines; /* profile Matchers for headings / plain lines */
-    PyObject *plain;         /* the plain-line regex's bound match, or None */
-    int fast;                /* FAST_VI/DE/EN: the profile is that built-in one */
-    PyObject *rules;         /* tuple of (rule, kind, rank, prefix, global, within) */
+    PyObject *rules;         /* tuple of rule specs (cutter._rule_specs) */
     PyObject *coder, *used;  /* codes.Coder and its ``used`` set */
     iu_build_hooks hooks;
     unit_maker maker;

@@ -61,14 +61,6 @@ static inline Py_ssize_t iu_utf8_len(int kind, const void *data, Py_ssize_t a, P
     return b - a + extra;
 }
 
-/* The legal-line hint: which paragraph lines become LINE marks. */
-enum { HINT_NONE = 0, HINT_BUILTIN = 1, HINT_REGEX = 2 };
-
-typedef struct {
-    int mode;
-    PyObject *match; /* HINT_REGEX: a compiled pattern's bound ``match`` (borrowed) */
-} iu_hint;
-
 /* Python helpers the scanner calls for rare lines (borrowed from iucut.cut.blocks). */
 typedef struct {
     PyObject *html_type;   /* _html_type(line, j) -> int */
@@ -81,8 +73,9 @@ void iu_marks_clear(iu_marks *marks);
 
 /* Scan the str ``s`` (lone CRs already turned into LFs) from ``start``. Fills ``out``;
  * returns 0, or -1 with a Python exception set. */
-int iu_scan(PyObject *s, Py_ssize_t start, const iu_hint *hint, const iu_scan_helpers *helpers,
-            iu_marks *out);
+struct iu_program_s;
+int iu_scan(PyObject *s, Py_ssize_t start, const struct iu_program_s *hint,
+            const iu_scan_helpers *helpers, iu_marks *out);
 
 /* The text of a mark as a new reference. */
 PyObject *iu_mark_text(PyObject *s, const iu_mark *m);

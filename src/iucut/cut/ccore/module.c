@@ -1,39 +1,22 @@
 /* iucut.cut._core: the compiled cutter core (see core.h).
  *
- *   Scan(s, start, hint)   scan a document; hint: None (no legal lines), True (the
- *                          built-in profiles' hint, natively) or a compiled pattern
+ *   Program(code, pattern) a label pattern compiled by iucut.cut.rxcode (rx.c)
+ *   Scan(s, start, hint)   scan a document; hint: None (no legal lines) or the Program of
+ *                          the legal-line hint (cutter._patterns)
  *   Scan.marks()           the marks as (kind, start, end, level, text) tuples
  *   Scan.texts(limit)      the first marks' texts (profile detection)
- *   Scan.signature_hits(limit)  how many of them match each built-in signature
+ *   Scan.signature_hits(programs, limit)  how many of them match each signature Program
  *   Scan.build(...)        the units (see cutter._cut)
  *   ACCELERATED            whether SHA-256 uses the CPU's SHA instructions
- *   BUILTIN_STARTS         the hint alternatives Scan(..., True) implements
- *   FAST_RULES             {profile: fingerprint} of the built-in rules fast.c implements
  *
  * and, for the tests that hold the core to the Python cutter: sha256_hex(*parts),
- * clean(text), label_segment(prefix, label), heading_slug(text),
- * fast_match(profile, heading, text), signature(profile, text).
+ * clean(text), label_segment(prefix, label), heading_slug(text).
  */
 #include "build.h"
 #include "core.h"
-#include "fast.h"
+#include "rx.h"
 #include "sha256.h"
 #include "text.h"
-
-/* The hint alternatives scan.c's builtin_hint implements (profiles.starts(PROFILES)). */
-static const char BUILTIN_STARTS[] =
-    "(?i:amendment)|(?i:article)|(?i:chapter)|(?i:part)|(?i:section)|Ch\u01b0\u01a1ng|"
-    "M\u1ee5c|Ph\u1ea7n|Ti\u1ec3u|[a-z]{1,2}\\)|[a-z\u0111]\\d{0,2}\\)|\\(|\\d|\u0110i\u1ec1u";
-
-/* profiles.fingerprint() of the built-in profiles whose rules and signature fast.c
- * implements, in the order of FAST_VI, FAST_DE, FAST_EN. The cutter matches a profile
- * natively only while its fingerprint is this one. When a rule changes in profiles.py,
- * test_cut_core.py names the new fingerprint: change fast.c to match, then this. */
-static const char *const FAST_RULES[][2] = {
-    {"vi", "b9d03908e5b8d25d40a2f75c0594c863d66121c7c6e9ab2711544ed335cffb27"},
-    {"de", "20d29cda4ab0409bf2db9c799b211b5defd791c9348dcbc584b7be1b08a0aa0c"},
-    {"en", "b6ee80337c5f8bc19d3d764a8bb3355f3467ac3a80ee911b2a60f7a8bf24be7c"},
-};
 
 static iu_scan_helpers helpers;
 static PyObject *str_match, *str_document, *str_heading, *kind_names[3];
@@ -59,31 +42,21 @@ static PyObject *Scan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Py_ssize_t start;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "UnO:Scan", kwlist, &s, &start, &hint))
         return NULL;
-    iu_hint h;
-    h.match = NULL;
-    if (hint == Py_None) {
-        h.mode = HINT_NONE;
-    } else if (hint == Py_True) {
-        h.mode = HINT_BUILTIN;
-    } else {
-        h.mode = HINT_REGEX;
-        h.match = PyObject_GetAttr(hint, str_match);
-        if (h.match == NULL)
-            return NULL;
-    }
-    ScanObject *self = (ScanObject *)type->tp_alloc(type, 0);
-    if (self == NULL) {
-        Py_XDECREF(h.match);
+    if (hint != Py_None && !PyObject_TypeCheck(hint, &iu_program_type)) {
+        PyErr_SetString(PyExc_TypeError, "hint must be a Program or None");
         return NULL;
     }
+    ScanObject *self = (ScanObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
     self->s = Py_NewRef(s);
     self->n = PyUnicode_GET_LENGTH(s);
     int rc = -1;
     if (start < 0 || start > self->n)
         PyErr_SetString(PyExc_ValueError, "start out of range");
     else
-        rc = iu_scan(s, start, &h, &helpers, &self->marks);
-    Py_XDECREF(h.match);
+        rc = iu_scan(s, start, hint == Py_None ? NULL : (iu_program *)hint, &helpers,
+                     &self->marks);
     if (rc < 0) {
         Py_DECREF(self);
         return NULL;
@@ -134,50 +107,75 @@ static PyObject *Scan_texts(ScanObject *self, PyObject *arg)
     return out;
 }
 
-static PyObject *Scan_signature_hits(ScanObject *self, PyObject *arg)
+static PyObject *Scan_signature_hits(ScanObject *self, PyObject *args)
 {
-    Py_ssize_t limit = PyLong_AsSsize_t(arg);
-    if (limit == -1 && PyErr_Occurred())
+    PyObject *programs;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "O!n:signature_hits", &PyTuple_Type, &programs, &limit))
         return NULL;
+    Py_ssize_t np = PyTuple_GET_SIZE(programs);
+    for (Py_ssize_t p = 0; p < np; p++)
+        if (!PyObject_TypeCheck(PyTuple_GET_ITEM(programs, p), &iu_program_type))
+            return PyErr_Format(PyExc_TypeError, "signatures must be Programs");
     if (limit > self->marks.len || limit < 0)
         limit = self->marks.len;
-    Py_ssize_t hits[3] = {0, 0, 0};
-    for (Py_ssize_t k = 0; k < limit; k++) {
-        const iu_mark *m = &self->marks.items[k];
-        int kind = PyUnicode_KIND(self->s);
-        const void *data = (const char *)PyUnicode_DATA(self->s) + m->tstart * kind;
-        Py_ssize_t n = m->tend - m->tstart;
-        if (m->text != NULL) {
-            kind = PyUnicode_KIND(m->text);
-            data = PyUnicode_DATA(m->text);
-            n = PyUnicode_GET_LENGTH(m->text);
+    PyObject *out = PyTuple_New(np);
+    for (Py_ssize_t p = 0; out != NULL && p < np; p++) {
+        const iu_program *prog = (const iu_program *)PyTuple_GET_ITEM(programs, p);
+        Py_ssize_t hits = 0;
+        for (Py_ssize_t k = 0; k < limit; k++) {
+            const iu_mark *m = &self->marks.items[k];
+            PyObject *text = m->text;
+            int kind = PyUnicode_KIND(self->s);
+            const void *data = (const char *)PyUnicode_DATA(self->s) + m->tstart * kind;
+            Py_ssize_t n = m->tend - m->tstart;
+            if (text != NULL) {
+                kind = PyUnicode_KIND(text);
+                data = PyUnicode_DATA(text);
+                n = PyUnicode_GET_LENGTH(text);
+            }
+            iu_rx x;
+            int r = iu_rx_match(&x, prog, kind, data, n, 0);
+            if (r < 0) { /* undecided: re decides */
+                PyObject *t = iu_mark_text(self->s, m);
+                r = t == NULL ? -1 : iu_rx_fallback(prog, t, 0);
+                Py_XDECREF(t);
+                if (r < 0) {
+                    Py_CLEAR(out);
+                    break;
+                }
+            }
+            hits += r;
         }
-        for (int p = 0; p < 3; p++)
-            hits[p] += iu_signature(FAST_VI + p, kind, data, n);
+        PyObject *v = out == NULL ? NULL : PyLong_FromSsize_t(hits);
+        if (v == NULL)
+            Py_CLEAR(out);
+        else
+            PyTuple_SET_ITEM(out, p, v);
     }
-    return Py_BuildValue("(nnn)", hits[0], hits[1], hits[2]);
+    return out;
 }
 
 static PyObject *Scan_build(ScanObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"text",  "raw",   "path",  "namespace", "heads", "lines",
-                             "rules", "coder", "hooks", "unit_type", "hash_head", "fast", NULL};
+                             "rules", "coder", "hooks", "unit_type", "hash_head", NULL};
     iu_build_in in;
     memset(&in, 0, sizeof in);
     Py_buffer raw, head;
     PyObject *hooks, *unit_type;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Uy*UUOOO!OO!Oy*|i:build", kwlist, &in.text, &raw,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Uy*UUOOO!OO!Oy*:build", kwlist, &in.text, &raw,
                                      &in.path, &in.ns, &in.heads, &in.lines, &PyTuple_Type,
                                      &in.rules, &in.coder, &PyTuple_Type, &hooks, &unit_type,
-                                     &head, &in.fast))
+                                     &head))
         return NULL;
     PyObject *result = NULL;
     if (PyUnicode_GET_LENGTH(in.text) != self->n) {
         PyErr_SetString(PyExc_ValueError, "text and scanned text differ in length");
         goto done;
     }
-    if (!PyArg_ParseTuple(hooks, "OOOO:hooks", &in.hooks.split_id,
-                          &in.hooks.label_segment, &in.hooks.heading_slug, &in.hooks.doc_title))
+    if (!PyArg_ParseTuple(hooks, "OOOOO:hooks", &in.hooks.split_id, &in.hooks.label_segment,
+                          &in.hooks.heading_slug, &in.hooks.doc_title, &in.hooks.label_from))
         goto done;
     if (iu_unit_maker_init(&in.maker, unit_type) < 0)
         goto done;
@@ -186,17 +184,6 @@ static PyObject *Scan_build(ScanObject *self, PyObject *args, PyObject *kwds)
         goto done;
     if (!PySet_Check(in.used)) {
         PyErr_SetString(PyExc_TypeError, "coder.used must be a set");
-        goto done;
-    }
-    PyObject *regex = PyObject_GetAttrString(in.lines, "regex");
-    if (regex == NULL)
-        goto done;
-    in.plain = regex == Py_None ? Py_NewRef(Py_None) : PyObject_GetAttr(regex, str_match);
-    Py_DECREF(regex);
-    if (in.plain == NULL)
-        goto done;
-    if (in.fast < 0 || in.fast > FAST_EN) {
-        PyErr_SetString(PyExc_ValueError, "unknown fast profile");
         goto done;
     }
     in.s = self->s;
@@ -211,7 +198,6 @@ static PyObject *Scan_build(ScanObject *self, PyObject *args, PyObject *kwds)
     result = iu_build(&in, &self->marks);
 done:
     Py_XDECREF(in.used);
-    Py_XDECREF(in.plain);
     PyBuffer_Release(&raw);
     PyBuffer_Release(&head);
     return result;
@@ -221,8 +207,8 @@ static PyMethodDef Scan_methods[] = {
     {"marks", (PyCFunction)Scan_marks, METH_NOARGS,
      "The marks as (kind, start, end, level, text) tuples, as blocks.scan gives them."},
     {"texts", (PyCFunction)Scan_texts, METH_O, "The texts of the first ``limit`` marks."},
-    {"signature_hits", (PyCFunction)Scan_signature_hits, METH_O,
-     "How many of the first ``limit`` marks match the vi, de and en signatures."},
+    {"signature_hits", (PyCFunction)Scan_signature_hits, METH_VARARGS,
+     "signature_hits(programs, limit): how many of the first marks each Program matches."},
     {"build", (PyCFunction)(void (*)(void))Scan_build, METH_VARARGS | METH_KEYWORDS,
      "The document's units from these marks (see iucut.cut.cutter)."},
     {NULL, NULL, 0, NULL},
@@ -281,51 +267,12 @@ static PyObject *heading_slug(PyObject *Py_UNUSED(module), PyObject *text)
     return iu_heading_slug(text);
 }
 
-static PyObject *fast_match(PyObject *Py_UNUSED(module), PyObject *args)
-{
-    int profile, heading;
-    PyObject *text;
-    if (!PyArg_ParseTuple(args, "ipU:fast_match", &profile, &heading, &text))
-        return NULL;
-    iu_fast_label fl;
-    int r = iu_fast_match(profile, heading, PyUnicode_KIND(text), PyUnicode_DATA(text),
-                          PyUnicode_GET_LENGTH(text), &fl);
-    if (r == FAST_UNKNOWN)
-        return Py_NewRef(Py_NotImplemented);
-    if (r == FAST_NONE)
-        Py_RETURN_NONE;
-    PyObject *label = PyUnicode_Substring(text, fl.a, fl.b);
-    if (label != NULL && fl.a2 >= 0) {
-        PyObject *last = PyUnicode_Substring(text, fl.a2, fl.b2);
-        PyObject *both = last == NULL ? NULL : PyUnicode_FromFormat("%U-%U", label, last);
-        Py_DECREF(label);
-        Py_XDECREF(last);
-        label = both;
-    }
-    return label == NULL ? NULL : Py_BuildValue("(iN)", r, label);
-}
-
-static PyObject *signature(PyObject *Py_UNUSED(module), PyObject *args)
-{
-    int profile;
-    PyObject *text;
-    if (!PyArg_ParseTuple(args, "iU:signature", &profile, &text))
-        return NULL;
-    return PyBool_FromLong(iu_signature(profile, PyUnicode_KIND(text), PyUnicode_DATA(text),
-                                        PyUnicode_GET_LENGTH(text)));
-}
-
 static PyMethodDef module_methods[] = {
     {"clean", clean, METH_O, "cutter._clean(text)."},
     {"label_segment", label_segment, METH_VARARGS,
      "codes.label_segment(prefix, label) for an ASCII label, else NotImplemented."},
     {"heading_slug", heading_slug, METH_O,
      "codes.heading_slug(text) for ASCII text, else NotImplemented."},
-    {"fast_match", fast_match, METH_VARARGS,
-     "fast_match(profile, heading, text): (rule index, label), None (no rule) or NotImplemented "
-     "(the Matcher decides); profile 1 vi, 2 de, 3 en."},
-    {"signature", signature, METH_VARARGS,
-     "signature(profile, text): whether text matches the profile's signature."},
     {"sha256_hex", sha256_hex, METH_VARARGS, "Hex SHA-256 of the concatenated byte strings."},
     {NULL, NULL, 0, NULL},
 };
@@ -379,29 +326,16 @@ PyMODINIT_FUNC PyInit__core(void)
         return NULL;
     if (load_helpers() < 0)
         return NULL;
-    if (PyType_Ready(&ScanType) < 0)
+    if (PyType_Ready(&ScanType) < 0 || PyType_Ready(&iu_program_type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (m == NULL)
         return NULL;
     if (PyModule_AddObjectRef(m, "Scan", (PyObject *)&ScanType) < 0 ||
-        PyModule_AddIntConstant(m, "ACCELERATED", iu_sha256_accelerated()) < 0 ||
-        PyModule_AddStringConstant(m, "BUILTIN_STARTS", BUILTIN_STARTS) < 0) {
+        PyModule_AddObjectRef(m, "Program", (PyObject *)&iu_program_type) < 0 ||
+        PyModule_AddIntConstant(m, "ACCELERATED", iu_sha256_accelerated()) < 0) {
         Py_DECREF(m);
         return NULL;
     }
-    PyObject *rules = PyDict_New();
-    int bad = rules == NULL;
-    for (size_t k = 0; !bad && k < sizeof FAST_RULES / sizeof FAST_RULES[0]; k++) {
-        PyObject *v = PyUnicode_FromString(FAST_RULES[k][1]);
-        bad = v == NULL || PyDict_SetItemString(rules, FAST_RULES[k][0], v) < 0;
-        Py_XDECREF(v);
-    }
-    if (bad || PyModule_AddObjectRef(m, "FAST_RULES", rules) < 0) {
-        Py_XDECREF(rules);
-        Py_DECREF(m);
-        return NULL;
-    }
-    Py_DECREF(rules);
     return m;
 }

@@ -6,6 +6,7 @@
  * and positions are code point indexes into s, as in Python, so marks are identical.
  */
 #include "core.h"
+#include "rx.h"
 
 #include <string.h>
 #include <wchar.h>
@@ -32,7 +33,7 @@ typedef struct {
     int kind; /* of s */
     const void *data;
     Py_ssize_t n;
-    const iu_hint *hint;
+    const iu_program *hint; /* NULL: no legal lines */
     const iu_scan_helpers *help;
     iu_marks *marks;
     box *stack;
@@ -335,104 +336,16 @@ static int is_opener(Py_UCS4 ch)
 
 /* -- the legal-line hint ------------------------------------------------------------------ */
 
-static const Py_UCS4 W_CHUONG[] = {'C', 'h', 0x1b0, 0x1a1, 'n', 'g', 0};
-static const Py_UCS4 W_MUC[] = {'M', 0x1ee5, 'c', 0};
-static const Py_UCS4 W_PHAN[] = {'P', 'h', 0x1ea7, 'n', 0};
-static const Py_UCS4 W_TIEU[] = {'T', 'i', 0x1ec3, 'u', 0};
-static const Py_UCS4 W_DIEU[] = {0x110, 'i', 0x1ec1, 'u', 0};
-
-static int starts_with(const Py_UCS4 *c, Py_ssize_t n, Py_ssize_t j, const Py_UCS4 *w)
-{
-    for (Py_ssize_t k = 0; w[k]; k++)
-        if (j + k >= n || c[j + k] != w[k])
-            return 0;
-    return 1;
-}
-
-/* (?i:word) of re with Unicode case folding: s also matches U+017F, i also U+0130 and
- * U+0131 (the only code points beyond ASCII that match these letters). */
-static int starts_with_ci(const Py_UCS4 *c, Py_ssize_t n, Py_ssize_t j, const char *w)
-{
-    for (Py_ssize_t k = 0; w[k]; k++) {
-        if (j + k >= n)
-            return 0;
-        Py_UCS4 x = c[j + k];
-        Py_UCS4 lower = (x >= 'A' && x <= 'Z') ? x + 32 : x;
-        if (lower == (Py_UCS4)w[k])
-            continue;
-        if (w[k] == 's' && x == 0x17f)
-            continue;
-        if (w[k] == 'i' && (x == 0x130 || x == 0x131))
-            continue;
-        return 0;
-    }
-    return 1;
-}
-
-/* The built-in profiles' hint (cutter._patterns of profiles.starts(PROFILES), which the
- * module exports as BUILTIN_STARTS: the cutter uses this function only while they agree):
- * \*\*|__|(?i:amendment)|(?i:article)|(?i:chapter)|(?i:part)|(?i:section)|Chương|Mục|
- * Phần|Tiểu|[a-z]{1,2}\)|[a-zđ]\d{0,2}\)|\(|\d|Điều */
-static int builtin_hint(const Py_UCS4 *c, Py_ssize_t n, Py_ssize_t j)
-{
-    if (j >= n)
-        return 0;
-    Py_UCS4 c0 = c[j], c1 = j + 1 < n ? c[j + 1] : 0, c2 = j + 2 < n ? c[j + 2] : 0;
-    if ((c0 == '*' || c0 == '_') && c1 == c0)
-        return 1;
-    if (c0 == '(' || IU_ISDECIMAL(c0))
-        return 1;
-    if ((c0 >= 'a' && c0 <= 'z') || c0 == 0x111) {
-        if (c1 == ')')
-            return 1;
-        if (c0 != 0x111 && c1 >= 'a' && c1 <= 'z' && c2 == ')')
-            return 1;
-        if (IU_ISDECIMAL(c1)) {
-            if (c2 == ')')
-                return 1;
-            if (IU_ISDECIMAL(c2) && j + 3 < n && c[j + 3] == ')')
-                return 1;
-        }
-    }
-    switch (c0) {
-    case 'a': case 'A':
-        return starts_with_ci(c, n, j, "amendment") || starts_with_ci(c, n, j, "article");
-    case 'c': case 'C':
-        return starts_with_ci(c, n, j, "chapter") || starts_with(c, n, j, W_CHUONG);
-    case 'p': case 'P':
-        return starts_with_ci(c, n, j, "part") || starts_with(c, n, j, W_PHAN);
-    case 's': case 'S': case 0x17f:
-        return starts_with_ci(c, n, j, "section");
-    case 'M':
-        return starts_with(c, n, j, W_MUC);
-    case 'T':
-        return starts_with(c, n, j, W_TIEU);
-    case 0x110:
-        return starts_with(c, n, j, W_DIEU);
-    default:
-        return 0;
-    }
-}
-
+/* Whether the hint program (cutter._patterns: "**", "__" or a label start) matches the
+ * line at j: 1, 0, or -1 with an exception set. */
 static int hint_matches(scanner *sc, line_t *L, Py_ssize_t j)
 {
-    switch (sc->hint->mode) {
-    case HINT_BUILTIN:
-        return builtin_hint(L->c, L->n, j);
-    case HINT_REGEX: {
-        PyObject *str = line_str(L);
-        if (str == NULL)
-            return -1;
-        PyObject *pos = PyLong_FromSsize_t(j);
-        if (pos == NULL)
-            return -1;
-        PyObject *r = PyObject_CallFunctionObjArgs(sc->hint->match, str, pos, NULL);
-        Py_DECREF(pos);
-        return truth(r);
-    }
-    default:
-        return 0;
-    }
+    iu_rx x;
+    int r = iu_rx_match(&x, sc->hint, PyUnicode_4BYTE_KIND, L->c, L->n, j);
+    if (r >= 0)
+        return r;
+    PyObject *str = line_str(L);
+    return str == NULL ? -1 : iu_rx_fallback(sc->hint, str, j);
 }
 
 /* -- the scanner ------------------------------------------------------------------------ */
@@ -511,7 +424,7 @@ static int para_text(scanner *sc, Py_ssize_t cur)
 /* Scanner._para_line */
 static int para_line(scanner *sc, line_t *L, Py_ssize_t nxt, Py_ssize_t j)
 {
-    if (sc->quoted || sc->hint->mode == HINT_NONE)
+    if (sc->quoted || sc->hint == NULL)
         return 0;
     int h = hint_matches(sc, L, j);
     if (h <= 0)
@@ -947,7 +860,7 @@ fail:
     return -1;
 }
 
-int iu_scan(PyObject *s, Py_ssize_t pos, const iu_hint *hint, const iu_scan_helpers *helpers,
+int iu_scan(PyObject *s, Py_ssize_t pos, const iu_program *hint, const iu_scan_helpers *helpers,
             iu_marks *out)
 {
     scanner sc;
