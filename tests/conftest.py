@@ -254,6 +254,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
+CITUS_DIR = Path(__file__).resolve().parent / "citus"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The ``citus`` tests' folder is not even collected unless a ``-m`` expression names
+    them: its conftest (the cluster fixture) would otherwise shadow this one for the test
+    modules that import ``conftest``."""
+    if "citus" in (config.option.markexpr or ""):
+        return None
+    path = collection_path.resolve()
+    return True if path == CITUS_DIR or CITUS_DIR in path.parents else None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test that uses a database fixture ``db`` (and CLI runners ``cli``).
 

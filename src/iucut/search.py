@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iucut.db.connector import Connection
 from iucut.errors import ConfigError, EmptySearchQuery
+
+if TYPE_CHECKING:
+    from iucut.asof import Point
 
 DEFAULT_LIMIT = 20
 VI_CONFIG = "iucut_vi"  # simple + unaccent, in the iucut schema (0014)
@@ -50,10 +53,13 @@ def search(
     namespace: str | None = None,
     kind: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    point: Point | None = None,
 ) -> list[Hit]:
     """The best ``limit`` active units matching ``text``, best first (ties by code).
 
-    EmptySearchQuery if the query has no word any configuration would index."""
+    ``point`` (iucut.asof.resolve): search the units as they stood then, with the codes
+    they had then. EmptySearchQuery if the query has no word any configuration would
+    index."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ConfigError(f"search: --limit must be between 1 and {MAX_LIMIT}, not {limit}")
     row = conn.query("search_query_words", text=text).fetchone()
@@ -62,9 +68,20 @@ def search(
             f"search: the query {text!r} has no words to search for",
             hint="give at least one word that is not a stop word (e.g. 'the', 'und')",
         )
-    rows = conn.query(
-        "units_search_ranked", text=text, namespace=namespace, kind=kind, limit=limit
-    ).fetchall()
+    if point is None or (point.commit_seq is None and point.in_force_on is None):
+        rows = conn.query(
+            "units_search_ranked", text=text, namespace=namespace, kind=kind, limit=limit
+        ).fetchall()
+    else:
+        rows = conn.query(
+            "units_search_at",
+            text=text,
+            namespace=namespace,
+            kind=kind,
+            limit=limit,
+            commit_seq=point.commit_seq,
+            in_force_on=point.in_force_on,
+        ).fetchall()
     return [Hit(**r) for r in rows]
 
 

@@ -505,12 +505,22 @@ class Store:
         namespace: str | None = None,
         kind: str | None = None,
         limit: int = search_mod.DEFAULT_LIMIT,
+        as_of: str | datetime | None = None,
+        in_force_on: str | date | None = None,
     ) -> list[Hit]:
         """Full-text search of the active units' current text, best first: websearch
         syntax, per-profile language (Vietnamese diacritics optional, German and English
-        stemmed), each hit with code, title, rank and a snippet (iucut.search)."""
+        stemmed), each hit with code, title, rank and a snippet (iucut.search).
+
+        ``as_of`` (a run id or prefix, or a time) and ``in_force_on`` (a date): search the
+        text as it stood at that point (iucut.asof)."""
         with self.reading() as conn:
-            return search_mod.search(conn, text, namespace=namespace, kind=kind, limit=limit)
+            point = None
+            if as_of is not None or in_force_on is not None:
+                point = asof.resolve(conn, as_of, in_force_on)
+            return search_mod.search(
+                conn, text, namespace=namespace, kind=kind, limit=limit, point=point
+            )
 
     # ---------------------------------------------------------------- the change feed
 

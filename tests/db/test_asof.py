@@ -247,3 +247,31 @@ def test_points_before_the_upgrade_are_refused_and_later_ones_read(db_before_001
         store.export("act.md", as_of=between.isoformat())
     assert store.export("act.md", as_of=upgraded.isoformat()).text == v2  # the baseline
     assert store.export("act.md", as_of=new).text == v3
+
+
+def test_search_as_of_a_run_finds_the_text_and_codes_of_then(db: Any) -> None:
+    """search --as-of: the words of a unit's earlier version are found at that run (its
+    version then), not at the later one; a unit added later is not found at the earlier
+    run; a retired document's units are found only before it was retired; --in-force-on
+    searches the version in force on that day."""
+    settings, provider = db.settings(execution="enabled"), db.provider()
+    v1 = "# Act\n\n## Article 1. Scope\n\nThe lighthouse keeper.\n"
+    v2 = v1.replace("lighthouse", "harbour") + "\n## Article 2. Duty\n\nThe lighthouse.\n"
+    first = apply_text(settings, provider, v1, "act.md")
+    second = apply_text(settings, provider, v2, "act.md")
+    store = Store(settings)
+    art1 = next(u.code for u in store.units("act.md") if u.title.startswith("Article 1"))
+    art2 = next(u.code for u in store.units("act.md") if u.title.startswith("Article 2"))
+    then = store.search("lighthouse", as_of=first)
+    assert [(h.code, h.version) for h in then] == [(art1, 1)]
+    assert [h.code for h in store.search("lighthouse", as_of=second)] == [art2]
+    assert [h.code for h in store.search("lighthouse")] == [art2]
+    assert store.search("harbour", as_of=first) == []
+    assert [(h.code, h.version) for h in store.search("harbour", as_of=second)] == [(art1, 2)]
+    dated = front("2026-01-01", "The beacon.")
+    apply_text(settings, provider, dated, "dated.md")
+    apply_text(settings, provider, front("2026-09-01", "The tower."), "dated.md")
+    assert len(store.search("beacon", in_force_on="2026-08-31")) == 1
+    assert store.search("beacon", in_force_on="2026-09-01") == []
+    with pytest.raises(AsOfRefused):
+        store.search("lighthouse", as_of="ffffffff")

@@ -903,3 +903,49 @@ SELECT code, namespace, doc_path, kind, label, version, title,
                               'MaxFragments=2, FragmentDelimiter=" … "') AS snippet
   FROM hits
  ORDER BY rank DESC, code;
+
+-- name: units_search_at
+-- units_search_ranked at a point in time (iucut.asof): the unit versions each document
+-- held in its last version committed at or before commit %(commit_seq)s (NULL: every
+-- commit), or, with %(in_force_on)s, in its last version in force on that date; the codes
+-- are those the units had then. Retired documents hold no units.
+WITH q AS (
+    SELECT c.config, pg_catalog.websearch_to_tsquery(c.config, %(text)s) AS query
+      FROM @schema@.iu_search_config_used AS c
+), docs AS (
+    SELECT DISTINCT ON (d.doc_path) d.doc_path, d.namespace, d.state, d.version_ids, d.codes
+      FROM @schema@.iu_document_version d
+      JOIN @schema@.iu_commit c ON c.xid = d.xid
+      LEFT JOIN @schema@.iu_document_effective e ON e.doc_version_id = d.doc_version_id
+     WHERE c.commit_seq IS NOT NULL
+       AND (%(commit_seq)s::bigint IS NULL OR c.commit_seq <= %(commit_seq)s::bigint)
+       AND (%(in_force_on)s::date IS NULL OR e.effective_date <= %(in_force_on)s::date)
+       AND (%(namespace)s::text IS NULL OR d.namespace = %(namespace)s::text)
+     ORDER BY d.doc_path, d.doc_version_id DESC
+), held AS (
+    SELECT docs.namespace, docs.doc_path, x.id AS version_id, docs.codes[x.n] AS code
+      FROM docs
+     CROSS JOIN LATERAL unnest(docs.version_ids) WITH ORDINALITY AS x(id, n)
+     WHERE docs.state = 'active'
+), hits AS (
+    SELECT h.code, h.namespace, h.doc_path, u.kind, u.label, v.version, v.title, v.body,
+           q.config, q.query,
+           pg_catalog.ts_rank_cd(v.search_vector, q.query, 1) AS rank
+      FROM held h
+      JOIN @schema@.unit_version v ON v.version_id = h.version_id
+      JOIN q ON v.search_config = q.config
+            AND v.search_vector OPERATOR(pg_catalog.@@) q.query
+      JOIN @schema@.information_unit u ON u.unit_id = v.unit_id
+     WHERE pg_catalog.numnode(q.query) > 0
+       AND (%(kind)s::text IS NULL OR u.kind = %(kind)s::text)
+     ORDER BY rank DESC, h.code
+     LIMIT %(limit)s
+)
+SELECT code, namespace, doc_path, kind, label, version, title,
+       pg_catalog.round(rank::numeric, 6)::float8 AS rank,
+       pg_catalog.ts_headline(config, CASE WHEN pg_catalog.btrim(body, E' \t\r\n') = '' THEN title
+                                           ELSE body END, query,
+                              'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, '
+                              'MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+  FROM hits
+ ORDER BY rank DESC, code;
