@@ -9,7 +9,8 @@ to end (process start to exit) with its peak memory (``ru_maxrss`` of the proces
 its workers, from ``wait4``):
 
 - **first apply** into an empty database (``apply --jobs N``);
-- **unchanged re-sync** (the same apply again);
+- **unchanged re-sync** (the same apply again), then twice more side by side with
+  ``apply --rehash`` (every file read and hashed: no stat fast path);
 - **one change**: one clause of one document edited, then apply;
 - **plan of 1 % changed documents**: a word added to one unit of 1 % of the documents,
   ``plan -o FILE``.
@@ -245,6 +246,15 @@ def one_scale(
         log(f"  first apply {steps['first_apply']}")
         steps["unchanged_resync"] = {"load": load(), **run_cli(apply, env)}
         log(f"  unchanged {steps['unchanged_resync']}")
+        # side by side: the stat fast path (no file read) and --rehash (every file read
+        # and hashed, as before the fast path), alternating
+        for _n in range(2):
+            for key, extra in (
+                ("unchanged_resync_rehash", ["--rehash"]),
+                ("unchanged_resync_stat", []),
+            ):
+                steps.setdefault(key, []).append({"load": load(), **run_cli(apply + extra, env)})
+                log(f"  {key} {steps[key][-1]}")
         edit_one_clause(corpus, 7)
         steps["one_change"] = {"load": load(), **run_cli(apply, env)}
         log(f"  one change {steps['one_change']}")

@@ -10,6 +10,18 @@ cut; apply compares that digest with what the database stores for the document (
 hash, its cut digest, its profile) as it compares a fresh cut, and writes nothing when
 they agree. A change of bytes or of rules misses the cache and the file is cut.
 
+**The stat fast path** (git's index): with each digest the cache keeps the file's
+``(size, mtime_ns, ctime_ns, inode, device)`` as it was *before* the bytes were read and
+the time of that look. A file whose stat is the same today is not read at all, unless
+the entry is *racy*: its mtime is within :data:`RACY_MARGIN_NS` of the moment the entry
+was taken (a write in the same clock tick as the look leaves the same stat, so such an
+entry proves nothing and the file is read and hashed). A racy or stale entry whose
+bytes still hash the same is taken again with the new stat, so the next re-sync is fast.
+A change of content always moves the ctime (which no program can set back), so it is
+seen even when the mtime is restored; what the fast path cannot see is a change that
+leaves all five fields equal (a clock set back, a file system that does not keep
+them): ``--rehash`` (``plan``/``apply``) reads and hashes every file.
+
 The cache is a SQLite file in the iucut home (``IUCUT_HOME``, ``~/.iucut``):
 ``cut-digests.sqlite3``. Deleting it only costs one re-sync its speed.
 """
@@ -21,6 +33,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,9 +43,43 @@ from iucut.plan import Digest
 
 FILE_NAME = "cut-digests.sqlite3"
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS digest (rules TEXT NOT NULL, doc_path TEXT NOT NULL, "
-    "file_hash TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (rules, doc_path))"
+    "CREATE TABLE IF NOT EXISTS digest2 (rules TEXT NOT NULL, doc_path TEXT NOT NULL, "
+    "file_hash TEXT NOT NULL, data TEXT NOT NULL, stat TEXT, PRIMARY KEY (rules, doc_path))"
 )
+#: An entry taken less than this after the file's mtime is racy: the file is read and
+#: hashed (file system clocks are coarse — a tick of a few ms, 2 s on FAT — and a
+#: network file system's clock is not ours).
+RACY_MARGIN_NS = 2_000_000_000
+
+#: ``(size, mtime_ns, ctime_ns, inode, device, taken_ns)``: a file's stat and when it was
+#: taken (wall clock, ns), before its bytes were read.
+StatKey = tuple[int, int, int, int, int, int]
+
+
+def stat_key(st: os.stat_result, taken_ns: int | None = None) -> StatKey:
+    """The stat of a file as the cache keeps it (``taken_ns``: when it was taken, now by
+    default: take it *before* reading the bytes)."""
+    return (
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+        st.st_ino,
+        st.st_dev,
+        time.time_ns() if taken_ns is None else taken_ns,
+    )
+
+
+def stat_unchanged(recorded: Any, now: StatKey) -> bool:
+    """Whether a file whose stat is ``now`` is known from an entry taken at ``recorded``
+    without reading it: the five fields equal and the entry not racy."""
+    if not isinstance(recorded, list | tuple) or len(recorded) != 6:
+        return False
+    if tuple(recorded[:5]) != now[:5]:
+        return False
+    mtime, taken = now[1], recorded[5]
+    return bool(taken - mtime >= RACY_MARGIN_NS)
+
+
 _open: dict[tuple[int, str], sqlite3.Connection] = {}  # per process (workers fork)
 
 
@@ -69,23 +116,47 @@ def _connect(path: Path) -> sqlite3.Connection | None:
 
 
 def lookup(
-    doc_path: str, file_hash: str, *, cache: Path, rules: str, strict: bool = False
+    doc_path: str,
+    file_hash: str | None,
+    stat: StatKey | None = None,
+    *,
+    cache: Path,
+    rules: str,
+    strict: bool = False,
+    rehash: bool = False,
 ) -> Digest | None:
-    """The digest of the last cut of ``doc_path`` when its bytes (``file_hash``) and its
-    rules are the same, else None (also under ``strict`` for a document with warnings:
-    it is cut, to be rejected as --strict rejects it)."""
+    """The digest of the last cut of ``doc_path`` when its rules are the same and its
+    bytes are: ``file_hash`` (the sha256 of the bytes) equal to the entry's, or, when
+    ``file_hash`` is None, ``stat`` equal to the entry's and the entry not racy
+    (:func:`stat_unchanged`; never under ``rehash``). Else None (also under ``strict``
+    for a document with warnings: it is cut, to be rejected as --strict rejects it).
+
+    A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
+    racy entry): :func:`remember` takes it again, so the next look needs no read."""
     conn = _connect(cache)
     if conn is None:
         return None
     try:
         row = conn.execute(
-            "SELECT file_hash, data FROM digest WHERE rules = ? AND doc_path = ?",
+            "SELECT file_hash, data, stat FROM digest2 WHERE rules = ? AND doc_path = ?",
             (rules, doc_path),
         ).fetchone()
     except sqlite3.Error:
         return None
-    if row is None or row[0] != file_hash:
+    if row is None:
         return None
+    try:
+        recorded = json.loads(row[2]) if row[2] else None
+    except ValueError:
+        recorded = None
+    refresh: StatKey | None = None
+    if file_hash is None:
+        if rehash or stat is None or not stat_unchanged(recorded, stat):
+            return None
+    elif row[0] != file_hash:
+        return None
+    elif stat is not None and not stat_unchanged(recorded, stat):
+        refresh = stat
     try:
         d = json.loads(row[1])
         if strict and d["warnings"]:
@@ -100,6 +171,8 @@ def lookup(
             d["profile_source"],
             tuple(d["warnings"]),
             cached=True,
+            size=int(d["size"]),  # (an entry without it: cut again)
+            stat=refresh,
         )
     except (ValueError, KeyError, TypeError):
         return None
@@ -107,7 +180,7 @@ def lookup(
 
 def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
     """Keep the digests of files just cut (their document hash is the sha256 of the
-    file's bytes)."""
+    file's bytes) with their stat, and the new stat of files read again unchanged."""
     conn = _connect(cache)
     if conn is None:
         return
@@ -126,16 +199,18 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
                     "profile": d.profile,
                     "profile_source": d.profile_source,
                     "warnings": list(d.warnings),
+                    "size": d.size,
                 },
                 ensure_ascii=False,
             ),
+            None if d.stat is None else json.dumps(list(d.stat)),
         )
         for d in digests
-        if not d.cached
+        if not d.cached or d.stat is not None
     ]
     if not rows:
         return
     with contextlib.suppress(sqlite3.Error):  # a cache that cannot be written: no cache
         conn.execute("BEGIN")
-        conn.executemany("INSERT OR REPLACE INTO digest VALUES (?, ?, ?, ?)", rows)
+        conn.executemany("INSERT OR REPLACE INTO digest2 VALUES (?, ?, ?, ?, ?)", rows)
         conn.execute("COMMIT")

@@ -12,16 +12,18 @@ waits for them to exit, so an interrupt leaves no worker process behind.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from iucut.errors import ConfigError
+
+if TYPE_CHECKING:  # multiprocessing is imported when a pool starts: start-up stays short
+    import multiprocessing.context
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,6 +55,8 @@ def _ignore_sigint() -> None:
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     # fork: a worker starts in milliseconds with everything imported; the child runs
     # only the cutting function (no lock another thread of the parent could hold)
     if sys.platform == "linux":
@@ -73,6 +77,8 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], jobs: int | None = 1) 
         for item in items:
             yield fn(item)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_ignore_sigint)
     pending: deque[Future[R]] = deque()
     try:

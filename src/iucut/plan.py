@@ -69,6 +69,11 @@ class Digest:
     warnings: tuple[str, ...] = ()
     #: read from the cut cache (:mod:`iucut.digests`), not cut now
     cached: bool = field(default=False, compare=False)
+    #: bytes of the document (what a plan shows of a document it skips); -1: not known
+    size: int = field(default=-1, compare=False)
+    #: the file's stat when it was read, for the cut cache's fast path
+    #: (:data:`iucut.digests.StatKey`); None when there is nothing to record
+    stat: tuple[int, ...] | None = field(default=None, compare=False)
 
 
 def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:
@@ -84,6 +89,7 @@ def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:
         doc.profile,
         doc.profile_source,
         doc.warnings,
+        size=doc.size,
     )
 
 

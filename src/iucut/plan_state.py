@@ -187,20 +187,79 @@ def make_plan(
     )
 
 
+def make_plan_from_digests(
+    conn: Connection,
+    digests: Iterable[Digest | IucutError],
+    recut: Callable[[Sequence[str]], Iterable[CutDocument | IucutError]],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+    on_progress: Progress | None = None,
+) -> tuple[Plan, list[CutDocument | IucutError]]:
+    """:func:`make_plan` from the digests of a first pass (no text held): the documents
+    the database holds as they are are planned as unchanged from their digests alone;
+    only the others are cut again (``recut``, by document path) and planned. The plan
+    is the one :func:`make_plan` gives for the same files; with it, the documents cut
+    again (for what reads their text: look-alikes, dangling references)."""
+    plan_for_values(conn)
+    fingerprint = read_fingerprint(conn)
+    items = list(digests)
+    found = triage_digests(conn, items, prune_scopes=prune_scopes)
+    cut = list(recut([d.path for d in found.todo]))
+    sub = make_plan(conn, cut, on_progress=on_progress)
+    plans = list(sub.documents)
+    for d in found.skipped:
+        db_doc = found.current[d.path]
+        plans.append(
+            DocumentPlan(
+                doc_path=d.path,
+                namespace=d.namespace,
+                doc_hash=d.doc_hash,
+                expect_doc_hash=db_doc["doc_hash"],
+                action=Action.SKIP,
+                size_bytes=d.size,
+                unit_count=d.units,
+                changes=(),
+                unchanged=d.units,
+                cut_digest=db_doc.get("cut_digest"),
+                expect_cut_digest=db_doc.get("cut_digest"),
+                profile=db_doc.get("profile"),
+                expect_profile=db_doc.get("profile"),
+                references=(),
+            )
+        )
+    order = {item.path: i for i, item in enumerate(items) if isinstance(item, Digest)}
+    plans.sort(key=lambda p: order.get(p.doc_path, len(order)))  # source order
+    for path in found.prune:
+        current = read_documents(conn, [path]).get(path)
+        if current is not None:
+            dp = retire_document(current, read_units(conn, path))
+            plans.append(with_old_texts(conn, dp))
+    the_plan = Plan(
+        fingerprint=fingerprint,
+        documents=tuple(plans),
+        tool_version=__version__,
+        prune=prune_scopes is not None,
+        rejected=found.rejected + sub.rejected,
+    )
+    return the_plan, cut
+
+
 def lookalikes(
-    conn: Connection, plan: Plan, documents: Iterable[CutDocument | IucutError] = ()
+    conn: Connection, plan: Plan, documents: Iterable[CutDocument | Digest | IucutError] = ()
 ) -> list[str]:
     """Warnings for new documents that have the exact bytes, or the namespace, of a
     stored document at another path: the same file planned under another root (or moved)
     would otherwise be stored twice. Each names both documents and says what to do.
     ``documents``: the cut documents (those rejected, e.g. for a code clash, count too)."""
     stored = {d.doc_path for d in plan.documents if d.action != "create"}
-    new: list[DocumentPlan | CutDocument] = [d for d in plan.documents if d.action == "create"]
+    new: list[DocumentPlan | CutDocument | Digest] = [
+        d for d in plan.documents if d.action == "create"
+    ]
     planned = {_path(d) for d in new}
     new += [
         d
         for d in documents
-        if isinstance(d, CutDocument) and d.path not in stored and d.path not in planned
+        if isinstance(d, CutDocument | Digest) and d.path not in stored and d.path not in planned
     ]
     if not new:
         return []
@@ -234,8 +293,8 @@ def lookalikes(
     return warnings
 
 
-def _path(doc: DocumentPlan | CutDocument) -> str:
-    return doc.path if isinstance(doc, CutDocument) else doc.doc_path
+def _path(doc: DocumentPlan | CutDocument | Digest) -> str:
+    return doc.doc_path if isinstance(doc, DocumentPlan) else doc.path
 
 
 def retire_plan(conn: Connection, names: Sequence[str]) -> Plan:

@@ -218,17 +218,39 @@ class Store:
                 conn, items, prune_scopes=prune_scopes, on_progress=on_progress
             )
 
+    def plan_digests(
+        self,
+        digests: Iterable[Digest | IucutError],
+        recut: apply_mod.Recut,
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        on_progress: plan_state.Progress | None = None,
+    ) -> tuple[Plan, list[CutDocument | IucutError]]:
+        """:meth:`plan_documents` from the digests of a first pass (see
+        :func:`iucut.plan_state.make_plan_from_digests`): the documents stored as they
+        are planned unchanged from their digests, only the others cut again by ``recut``;
+        the plan, and the documents cut again (for :meth:`review`)."""
+        with self.reading() as conn:
+            return plan_state.make_plan_from_digests(
+                conn, digests, recut, prune_scopes=prune_scopes, on_progress=on_progress
+            )
+
     def review(
-        self, plan: Plan, items: Sequence[CutDocument | IucutError]
+        self,
+        plan: Plan,
+        items: Sequence[CutDocument | Digest | IucutError],
+        cut: Sequence[CutDocument | IucutError] | None = None,
     ) -> tuple[list[str], list[Dangling]]:
         """What a reviewer of ``plan`` should know: warnings about new documents that
         look like stored ones (same bytes or namespace at another path), and the
-        references of active units the plan would leave dangling."""
+        references of active units the plan would leave dangling. ``cut``: the documents
+        with text when ``items`` are digests (:meth:`plan_digests`)."""
         from iucut.dangling import dangling
 
+        texts = items if cut is None else cut
         with self.reading() as conn:
             alike = plan_state.lookalikes(conn, plan, items)
-            broken = dangling(conn, plan, (d for d in items if isinstance(d, CutDocument)))
+            broken = dangling(conn, plan, (d for d in texts if isinstance(d, CutDocument)))
         return alike, broken
 
     def retire_plan(self, names: Sequence[str]) -> Plan:

@@ -4,6 +4,7 @@ rejected alone; a freeze still stops every writer and no connection is left open
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -96,9 +97,10 @@ def test_a_frozen_database_stops_every_writer_and_no_connection_stays(
 
 
 def _apply_in_process(
-    monkeypatch: pytest.MonkeyPatch, db: Any, home: Path, *args: str
+    monkeypatch: pytest.MonkeyPatch, db: Any, home: Path, *args: str, command: str = "apply"
 ) -> tuple[int, list[str]]:
-    """``iucut apply --jobs 1 ARGS`` in this process; its exit code and the files cut."""
+    """``iucut apply --jobs 1 ARGS`` (or ``command``) in this process; its exit code and
+    the files cut."""
     from iucut.cli import main
     from iucut.cut import source
 
@@ -118,7 +120,7 @@ def _apply_in_process(
     monkeypatch.setenv("IUCUT_SCHEMA", db.schema)
     monkeypatch.setenv("IUCUT_EXECUTION", "enabled")
     try:
-        main(["apply", "--jobs", "1", *args])
+        main([command, "--jobs", "1", *args])
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
@@ -149,3 +151,44 @@ def test_an_unchanged_resync_cuts_no_file_and_a_change_of_bytes_or_rules_cuts_ag
     (tmp_path / "iucut.yaml").write_text("profiles:\n  '**/*.md': vi\n", encoding="utf-8")
     code, cut = _apply_in_process(monkeypatch, db, home, str(folder), *root)
     assert code == 0 and len(cut) >= DOCS  # new rules: every file cut again
+
+
+def test_plan_cuts_no_unchanged_file_and_plans_it_as_unchanged(
+    db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plan takes the digest pass as apply does: after an apply, a plan cuts no file (all
+    unchanged, exit 0); an edited file is cut (its digest, then again to be planned) and
+    planned as a revision, the others as unchanged, as a plan from full cuts says."""
+    folder = corpus(tmp_path / "src", 1)
+    home = tmp_path / "home"
+    root = ("--root", str(tmp_path))
+    code, _ = _apply_in_process(monkeypatch, db, home, str(folder), *root)
+    assert code == 0
+    out = tmp_path / "plan.json"
+    code, cut = _apply_in_process(
+        monkeypatch, db, home, str(folder), *root, "-o", str(out), command="plan"
+    )
+    assert code == 0 and cut == []
+    edited = folder / "luat-03.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nMột đoạn mới.\n", encoding="utf-8")
+    code, cut = _apply_in_process(
+        monkeypatch, db, home, str(folder), *root, "-o", str(out), command="plan"
+    )
+    assert code == 2 and cut == ["luat-03.md", "luat-03.md"]
+    fast = json.loads(out.read_text(encoding="utf-8"))
+    # the same plan from a cache that knows nothing: every file cut
+    code, cut = _apply_in_process(
+        monkeypatch,
+        db,
+        tmp_path / "empty-home",
+        str(folder),
+        *root,
+        "-o",
+        str(out),
+        command="plan",
+    )
+    assert code == 2 and len(cut) >= DOCS
+    full = json.loads(out.read_text(encoding="utf-8"))
+    assert fast == full
+    actions = {d["doc_path"]: d["action"] for d in fast["documents"]}
+    assert actions.pop("src/luat-03.md") == "update" and set(actions.values()) == {"skip"}

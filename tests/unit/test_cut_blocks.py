@@ -116,9 +116,24 @@ LINE = st.tuples(PREFIX, BODY).map("".join)
 @given(st.lists(LINE, max_size=10), st.sampled_from(["\n", "\r\n", "\r"]))
 def test_top_level_headings_match_markdown_it(lines: list[str], newline: str) -> None:
     """ATX and setext headings outside containers are exactly markdown-it-py's: none inside
-    fenced or indented code, HTML blocks, block quotes or list items."""
+    fenced or indented code, HTML blocks, block quotes or list items. Where markdown-it
+    departs from the reference implementation (``  1. x\n    #\n<a href='x'>\n#\n``: the
+    last line is an empty top-level heading to cmark, a lazy line to markdown-it), the
+    headings are cmark's, level and text."""
     src = newline.join(lines) + newline
-    assert ours(src) == theirs(src)
+    if ours(src) == theirs(src):
+        return
+    if shutil.which("cmark") is None:  # (a fresh machine; CI installs Debian's cmark)
+        pytest.skip(f"differs from markdown-it and cmark is not installed to judge: {src!r}")
+    assert [h[1:] for h in ours_with_text(src)] == [h[1:] for h in cmark_headings(src)]
+
+
+def test_a_heading_after_a_lazy_html_line_in_a_list_item_is_cmarks() -> None:
+    """The case hypothesis found where markdown-it and cmark part: iucut follows cmark."""
+    src = "  1. x\n    #\n<a href='x'>\n#\n"
+    assert ours_with_text(src) == [(4, 1, "")]
+    if shutil.which("cmark"):
+        assert ours_with_text(src) == cmark_headings(src)
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,9 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
-from rich.tree import Tree
 
 from iucut.cli import (
     STDOUT,
@@ -42,6 +40,9 @@ from iucut.errors import CheckFailed, InputError, OutsideRoot
 from iucut.project import ROOT_ENV
 from iucut.units import CutDocument
 from iucut.validate import check_rows
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
 
 ROOT_HELP = (
     "The project root: document paths (their identity) are relative to it. Default: "
@@ -392,11 +393,15 @@ def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) 
         for doc in docs:
             console.print(_tree(doc))
     else:
+        from rich.table import Table  # (not imported by a command that draws no table)
+
         table = Table("document", "namespace", "units", "warnings", title="Documents")
         for doc in docs:
             count = doc.front_matter.get("_units", len(doc.units))
             table.add_row(_esc(doc.path), _esc(doc.namespace), str(count), str(len(doc.warnings)))
         console.print(table)
+    from rich.table import Table
+
     counts = Table("kind", "units", title="Units by kind")
     for kind, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])):
         counts.add_row(kind, str(n))
@@ -408,6 +413,8 @@ def _summary(docs: list[CutDocument], kinds: Counter[str], output: Path | None) 
 
 def _tree(doc: CutDocument) -> Tree:
     root = doc.units[0]
+    from rich.tree import Tree
+
     tree = Tree(f"[bold]{_esc(root.code)}[/bold]  {_esc(root.title)}  ({_esc(doc.path)})")
     nodes = {root.code: tree}
     cut = len(root.code)

@@ -108,7 +108,12 @@ def cut_sources(
 
 
 def digest_sources(
-    ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None, show: bool = True
+    ctx: Context,
+    paths: tuple[Path, ...],
+    glob: str,
+    root: Path | None,
+    show: bool = True,
+    rehash: bool = False,
 ) -> tuple[list[Digest | IucutError], Recut]:
     """:func:`cut_sources` keeping only each document's digest (no text: the client
     holds the corpus's digests, not the corpus), and what cuts documents again by path
@@ -132,7 +137,10 @@ def digest_sources(
     # its digest is read from the cut cache (iucut.digests) and compared with the database
     cache = ctx.settings.home / digests_mod.FILE_NAME
     rules = digests_mod.rules_fingerprint(ctx.settings.config, namespace=None, profile=None)
-    known = functools.partial(digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict)
+    # (and a file whose stat did not change since then is not even read: --rehash reads)
+    known = functools.partial(
+        digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict, rehash=rehash
+    )
     results = cutting(
         list(paths),
         show=show,
@@ -157,6 +165,11 @@ def digest_sources(
 
     return items, recut
 
+
+REHASH_HELP = (
+    "Read and hash every file: trust no file's unchanged size, mtime, ctime and inode to "
+    "mean unchanged bytes (the cut cache's fast path, as git's index)."
+)
 
 #: Warnings shown per document on stderr (every one is in --json).
 WARNINGS_SHOWN = 3
@@ -293,6 +306,7 @@ def rejected_error(rejected: tuple[Rejected, ...], consequence: str) -> InputErr
     is_flag=True,
     help="Refuse the plan (exit 30) when references of active units would dangle.",
 )
+@click.option("--rehash", is_flag=True, help=REHASH_HELP)
 @pass_ctx
 def plan_cmd(
     ctx: Context,
@@ -307,6 +321,7 @@ def plan_cmd(
     report_dir: Path | None,
     plan_file: Path | None,
     strict_refs: bool,
+    rehash: bool,
 ) -> None:
     """Show what apply would do: create, revise, move, restore, retire (read-only).
 
@@ -325,7 +340,7 @@ def plan_cmd(
         the_plan, plan_id = planfile.read_plan(plan_file)
         data = planfile.plan_to_dict(the_plan)
     else:
-        the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json)
+        the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json, rehash)
         data = planfile.plan_to_dict(the_plan)
         plan_id = hashlib.sha256(planfile.canonical_json(data)).hexdigest()
     if output is not None:
@@ -378,17 +393,20 @@ def _make_plan(
     root: Path | None,
     prune: bool,
     as_json: bool,
-) -> tuple[Plan, list[CutDocument | IucutError], list[str], list[Any]]:
+    rehash: bool = False,
+) -> tuple[Plan, list[Digest | IucutError], list[str], list[Any]]:
     """Cut the sources and plan them against the database (read-only); the plan, what
-    cutting gave (documents or the errors already reported), the warnings about new
+    the first pass gave (digests or the errors already reported), the warnings about new
     documents that look like stored ones (said on stderr here), and the references of
-    active units the plan would leave dangling."""
+    active units the plan would leave dangling. As apply, the first pass keeps digests
+    only (from the cut cache when a file did not change): the documents the database
+    holds as they are are never cut nor held; the others are cut again to be planned."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
-    items = cut_sources(ctx, paths, glob, root, show=not as_json)
+    items, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
     store = Store(ctx.settings)
     with progress(not as_json, "planning") as bar:
-        the_plan = store.plan_documents(items, prune_scopes=scopes, on_progress=bar)
-    alike, broken = store.review(the_plan, items)
+        the_plan, cut = store.plan_digests(items, recut, prune_scopes=scopes, on_progress=bar)
+    alike, broken = store.review(the_plan, items, cut)
     for warning in alike:
         note(f"iucut: warning: {warning}")
     return the_plan, items, alike, list(broken)
@@ -435,6 +453,7 @@ def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path |
     help="With --plan: apply the whole plan in one transaction (all of it or none of it, "
     "even if the process dies or the database is frozen midway).",
 )
+@click.option("--rehash", is_flag=True, help=REHASH_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
 def apply_cmd(
@@ -447,6 +466,7 @@ def apply_cmd(
     all_or_nothing: bool,
     require_proof: Path | None,
     single_transaction: bool,
+    rehash: bool,
     as_json: bool,
 ) -> None:
     """Write units to the database through the SQL functions (needs the kill-switch on).
@@ -484,7 +504,7 @@ def apply_cmd(
         scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
         # the digests first (no text held), then each document to write is cut again as
         # it is written: memory is a few documents, not the corpus
-        shown, recut = digest_sources(ctx, paths, glob, root, show=not as_json)
+        shown, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
         with progress(not as_json, "applying") as bar:
             result = store.apply_digests(
                 shown,

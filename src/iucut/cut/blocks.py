@@ -159,173 +159,194 @@ class Scanner:
         self.para_floor = 0
 
     def run(self, pos: int = 0) -> list[Mark]:
-        s, n = self.s, len(self.s)
+        """Scan from ``pos``: the block structure of CommonMark §3.2, line by line."""
+        n = len(self.s)
         # A paragraph never reaches back before the scan's start (front matter, a BOM).
         self.para_floor = pos
-        search = self.cand.search
-        stack = self.stack
-        line = self._line
-        spaces = _SPACES.fullmatch
-        legal = self.legal.match if self.legal is not None else None
-        marks = self.marks
-        if 0 < pos < n and s[pos - 1] != "\n":  # after a BOM: not a line start for ``^``
-            nl = s.find("\n", pos)
-            nxt = n if nl < 0 else nl + 1
-            line(pos, nl if nl >= 0 else n, nxt)
-            pos = nxt
+        if 0 < pos < n and self.s[pos - 1] != "\n":  # after a BOM: not a line start for ``^``
+            pos = self._full_line(pos)
         while pos < n:
-            if not stack:
-                if self.leaf == ICODE:
-                    # Blank and indented lines go on with the code block and change
-                    # nothing: go straight to the first line that can end it.
-                    m = _CODE_END.search(s, pos)
-                    pos = m.start() if m else n
-                    if pos >= n:
-                        break
-                m = search(s, pos)
-                b = m.start() if m else n
-                if b > pos:
-                    if self.leaf > PARA:
-                        self._skip(pos, b)
-                    else:  # _skip's common case: does the run end with a blank line?
-                        end = b - 1 if s[b - 1] == "\n" else b
-                        if spaces(s, max(s.rfind("\n", pos, end) + 1, pos), end):
-                            self.leaf = NONE
-                            self.para_floor = b
-                        else:
-                            self.leaf = PARA
-                            self.para_start = -1
-                    pos = b
-                    continue
-                leaf = self.leaf
-                c = s[pos]
-                if leaf <= PARA and c not in " \t\r\n":
-                    # A line at column 0 with no open container nor leaf block: only
-                    # block starts (and link definitions) need the full algorithm.
-                    nl = s.find("\n", pos)
-                    nxt = n if nl < 0 else nl + 1
-                    eol = n if nl < 0 else nl
-                    if s[eol - 1] == "\r":
-                        eol -= 1
-                    text = s[pos:eol]
-                    if "\t" in text:
-                        text = text.expandtabs(4)
-                    item = _LIST.match(text) if c.isdigit() else None
-                    if item is not None and leaf == NONE and _plain_item(text, item):
-                        # "1. text": a list item with a paragraph, as _blocks opens it
-                        stack.append(_Box(False, item.end()))
-                        self.leaf = PARA
-                        self.para_start = pos
-                        if legal is not None and legal(text):
-                            marks.append(_new_mark(Mark, (LINE, pos, nxt, 1, text)))
-                    elif c in _OPENERS or c == "[" or item is not None:
-                        self._blocks(pos, text, 0, 0, nxt)
-                    else:
-                        if leaf == NONE:
-                            self.leaf = PARA
-                            self.para_start = pos
-                        if legal is not None and legal(text):
-                            marks.append(_new_mark(Mark, (LINE, pos, nxt, 0, text)))
-                    pos = nxt
-                    continue
+            if not self.stack:
+                pos = self._top_level(pos)
             elif self.leaf == PARA:
-                # Inside containers, ordinary lines continue an open paragraph (matched or
-                # lazy) and change nothing: go straight to its next blank or candidate line.
-                m = search(s, pos)
-                b = m.start() if m else n
-                if b > pos:
-                    blank = _BLANK_LINE.search(s, pos, b)
-                    if blank is None:
-                        pos = b
-                        continue
-                    pos = blank.start()
-                if not self.quoted:
-                    # A blank line, or a candidate line that starts with ordinary text
-                    # and is no indented code (it continues the paragraph, matched or
-                    # lazy): no need for the container algorithm.
-                    nl = s.find("\n", pos)
-                    nxt = n if nl < 0 else nl + 1
-                    eol = n if nl < 0 else nl
-                    if s[eol - 1] == "\r":
-                        eol -= 1
-                    text = s[pos:eol]
-                    body = text.lstrip(" ")
-                    if not body.lstrip("\t") and _all_matched(stack):
-                        # A blank line that every list item matches ends the paragraph,
-                        # and the blank lines after it change nothing but the floor.
-                        m = _BLANKS.match(s, nxt)
-                        pos = m.end() if m is not None else nxt
-                        self.leaf = NONE
-                        self.para_floor = pos
-                        continue
-                    if body and "\t" not in text:
-                        c = body[0]
-                        if c not in _OPENERS and c != "[" and not c.isdigit():
-                            j = len(text) - len(body)
-                            width = 0
-                            for box in stack:
-                                width += box.width
-                            if j - width < 4:
-                                if legal is not None and legal(text, j):
-                                    marks.append(
-                                        _new_mark(Mark, (LINE, pos, nxt, len(stack), body))
-                                    )
-                                pos = nxt
-                                continue
-            nl = s.find("\n", pos)
-            if nl < 0:
-                line(pos, n, n)
-                break
-            depth = len(stack)
-            line(pos, nl, nl + 1)
-            if depth and depth == len(stack) and not self.quoted and spaces(s, pos, nl):
-                # A blank line that every open list item matched: the blank lines after
-                # it are matched the same way and change nothing but the paragraph floor.
-                m = _BLANKS.match(s, nl + 1)
-                if m is not None:
-                    nl = m.end() - 1
-                    if self.leaf == NONE:
-                        self.para_floor = nl + 1
-            pos = nl + 1
+                pos = self._container_paragraph(pos)
+            else:
+                pos = self._full_line(pos)
         return self.marks
+
+    # -- shortcuts: lines that cannot change the block structure -------------------------
+
+    def _top_level(self, pos: int) -> int:
+        """§3.2 at the top level: cross ordinary runs, then take one candidate line."""
+        if self.leaf == ICODE:
+            pos = self._indented_code_end(pos)
+            if pos >= len(self.s):
+                return pos
+        b = self._next_candidate(pos)
+        if b > pos:
+            self._skip(pos, b)
+            return b
+        if self.leaf <= PARA and self.s[pos] not in " \t\r\n":
+            return self._column_zero_line(pos)
+        return self._full_line(pos)
+
+    def _indented_code_end(self, pos: int) -> int:
+        """§4.4: the first line from ``pos`` that can end an indented code block."""
+        m = _CODE_END.search(self.s, pos)
+        return m.start() if m else len(self.s)
+
+    def _next_candidate(self, pos: int) -> int:
+        """The next line from ``pos`` that may open, close or interrupt a block."""
+        m = self.cand.search(self.s, pos)
+        return m.start() if m else len(self.s)
+
+    def _line_bounds(self, pos: int) -> tuple[str, int]:
+        """The line at ``pos`` without its line ending, and the start of the next line."""
+        s, n = self.s, len(self.s)
+        nl = s.find("\n", pos)
+        nxt = n if nl < 0 else nl + 1
+        eol = n if nl < 0 else nl
+        if s[eol - 1] == "\r":
+            eol -= 1
+        return s[pos:eol], nxt
+
+    def _column_zero_line(self, pos: int) -> int:
+        """§3.2: a line at column 0 with no open container nor leaf block; only block
+        starts (and link reference definitions, §4.7) need the full algorithm."""
+        text, nxt = self._line_bounds(pos)
+        if "\t" in text:
+            text = text.expandtabs(4)
+        c = text[0]
+        item = _LIST.match(text) if c.isdigit() else None
+        if item is not None and self.leaf == NONE and _plain_item(text, item):
+            self._plain_ordered_item(pos, nxt, text, item)
+        elif c in _OPENERS or c == "[" or item is not None:
+            self._blocks(pos, text, 0, 0, nxt)
+        else:
+            self._top_paragraph_line(pos, nxt, text)
+        return nxt
+
+    def _plain_ordered_item(self, pos: int, nxt: int, text: str, item: re.Match[str]) -> None:
+        """§5.2: "1. text", an ordered list item holding a paragraph, as _blocks opens it."""
+        self.stack.append(_Box(False, item.end()))
+        self.leaf = PARA
+        self.para_start = pos
+        self._legal_mark(pos, nxt, text, 0, 1)
+
+    def _top_paragraph_line(self, pos: int, nxt: int, text: str) -> None:
+        """§4.8: an ordinary line at the top level opens or continues a paragraph."""
+        if self.leaf == NONE:
+            self.leaf = PARA
+            self.para_start = pos
+        self._legal_mark(pos, nxt, text, 0, 0)
+
+    def _legal_mark(self, pos: int, nxt: int, text: str, j: int, level: int) -> None:
+        """Mark the line when a legal label starts at ``text[j:]``."""
+        if self.legal is not None and self.legal.match(text, j):
+            self.marks.append(_new_mark(Mark, (LINE, pos, nxt, level, text[j:])))
+
+    def _container_paragraph(self, pos: int) -> int:
+        """§5.1/§5.2: inside containers, ordinary lines continue an open paragraph
+        (matched or lazy) and change nothing: go to its next blank or candidate line."""
+        b = self._next_candidate(pos)
+        if b > pos:
+            blank = _BLANK_LINE.search(self.s, pos, b)
+            if blank is None:
+                return b
+            pos = blank.start()
+        if not self.quoted:
+            done = self._list_paragraph_line(pos)
+            if done >= 0:
+                return done
+        return self._full_line(pos)
+
+    def _list_paragraph_line(self, pos: int) -> int:
+        """§5.2, list items only: a blank line, or a candidate line that starts with
+        ordinary text and is no indented code; -1 when the full algorithm must decide."""
+        text, nxt = self._line_bounds(pos)
+        body = text.lstrip(" ")
+        if not body.lstrip("\t") and _all_matched(self.stack):
+            # A blank line that every list item matches ends the paragraph,
+            # and the blank lines after it change nothing but the floor.
+            m = _BLANKS.match(self.s, nxt)
+            pos = m.end() if m is not None else nxt
+            self._end_block(pos)
+            return pos
+        if not body or "\t" in text:
+            return -1
+        c = body[0]
+        if c in _OPENERS or c == "[" or c.isdigit():
+            return -1
+        j = len(text) - len(body)
+        if j - sum(box.width for box in self.stack) >= 4:
+            return -1
+        self._legal_mark(pos, nxt, text, j, len(self.stack))
+        return nxt
+
+    def _full_line(self, pos: int) -> int:
+        """§3.2: one line through the full container algorithm; the next line's start."""
+        s, n = self.s, len(self.s)
+        nl = s.find("\n", pos)
+        if nl < 0:
+            self._line(pos, n, n)
+            return n
+        depth = len(self.stack)
+        self._line(pos, nl, nl + 1)
+        if depth and depth == len(self.stack) and not self.quoted and _SPACES.fullmatch(s, pos, nl):
+            # A blank line that every open list item matched: the blank lines after
+            # it are matched the same way and change nothing but the paragraph floor.
+            m = _BLANKS.match(s, nl + 1)
+            if m is not None:
+                nl = m.end() - 1
+                if self.leaf == NONE:
+                    self.para_floor = nl + 1
+        return nl + 1
 
     # -- runs of ordinary lines at top level --------------------------------------------
 
     def _skip(self, a: int, b: int) -> None:
+        """§4: a run ``s[a:b]`` of ordinary lines: close the leaf block it ends, if any."""
         s = self.s
         if self.leaf == FENCE:
             return
         if self.leaf == HTML:
-            if self.html_end is not None:
-                m = self.html_end.search(s, a, b)
-                if not m:
-                    return
-                nl = s.find("\n", m.end() - 1, b)
-                a = b if nl < 0 else nl + 1
-            else:
-                m = _BLANK_LINE.search(s, a, b)
-                if not m:
-                    return
-                a = m.end()
-            self.leaf = NONE
-            self.para_floor = a
+            a = self._html_run_end(a, b)
         elif self.leaf == ICODE:
-            m = _NONBLANK_LINE.search(s, a, b)
-            if not m:
-                return
-            a = m.start()
-            self.leaf = NONE
-            self.para_floor = a
+            a = self._code_run_end(a, b)
         if a >= b:
             return
         end = b - 1 if s[b - 1] == "\n" else b
         last = max(s.rfind("\n", a, end) + 1, a)
         if _SPACES.fullmatch(s, last, end):
-            self.leaf = NONE
-            self.para_floor = b
+            self._end_block(b)
         else:
             self.leaf = PARA
             self.para_start = -1
+
+    def _html_run_end(self, a: int, b: int) -> int:
+        """§4.6: where an HTML block open at ``a`` ends within the run (``b``: it does not)."""
+        s = self.s
+        if self.html_end is not None:
+            m = self.html_end.search(s, a, b)
+            if not m:
+                return b
+            nl = s.find("\n", m.end() - 1, b)
+            a = b if nl < 0 else nl + 1
+        else:
+            m = _BLANK_LINE.search(s, a, b)
+            if not m:
+                return b
+            a = m.end()
+        self._end_block(a)
+        return a
+
+    def _code_run_end(self, a: int, b: int) -> int:
+        """§4.4: where indented code open at ``a`` ends within the run (``b``: it does not)."""
+        m = _NONBLANK_LINE.search(self.s, a, b)
+        if not m:
+            return b
+        self._end_block(m.start())
+        return m.start()
 
     def _para_text(self, cur: int) -> bool:
         """Whether the open paragraph before line ``cur`` has text (not only link
@@ -355,6 +376,8 @@ class Scanner:
     # -- one line, full container algorithm ----------------------------------------------
 
     def _line(self, pos: int, eol: int, nxt: int) -> None:
+        """§3.2: one line: match the open containers, go on with the open leaf, or
+        open blocks."""
         s = self.s
         if eol > pos and s[eol - 1] == "\r":
             eol -= 1
@@ -362,84 +385,99 @@ class Scanner:
         if "\t" in line:
             line = line.expandtabs(4)
         n = len(line)
-        j = n - len(line.lstrip(" "))  # the first non-blank at or after i (n: blank)
-        i = 0
-        stack = self.stack
-        if stack:
-            matched = 0
-            if self.quoted:
-                for box in stack:
-                    j = _indent(line, i)
-                    if box.quote:
-                        if j - i <= 3 and j < n and line[j] == ">":
-                            i = j + 1
-                            if i < n and line[i] == " ":
-                                i += 1
-                            matched += 1
-                            continue
-                        break
-                    if j >= n:
-                        if box.empty and box.blank_start:
-                            break
-                        matched += 1
-                        continue
-                    if j - i >= box.width:
-                        i += box.width
-                        matched += 1
-                        continue
-                    break
-                j = _indent(line, i)
-            elif j >= n:  # list items only: a blank line
-                for box in stack:
-                    if box.empty and box.blank_start:
-                        break
-                    matched += 1
-            else:  # list items only: i stays within the line's indentation
-                for box in stack:
-                    if j - i < box.width:
-                        break
-                    i += box.width
-                    matched += 1
-            if matched < len(stack):
+        i, j = 0, n - len(line.lstrip(" "))  # j: the first non-blank at or after i (n: blank)
+        if self.stack:
+            i, j, matched = self._match_containers(line, j)
+            if matched < len(self.stack):
                 if self.leaf == PARA and j < n and self._lazy(line, i):
                     self._para_line(pos, nxt, line, j)
                     return
                 self._close(matched, pos)
             if j < n:
-                for box in stack:
+                for box in self.stack:
                     box.empty = False
-        leaf = self.leaf
-        if leaf != NONE:
-            if leaf == FENCE:
-                if j - i <= 3:
-                    m = _FENCE_CLOSE.match(line, j)
-                    if m and m.group(1)[0] == self.fence_char and len(m.group(1)) >= self.fence_len:
-                        self._end_block(nxt)
-                return
-            if leaf == HTML:
-                end = self.html_end
-                if (end.search(line, i) is not None) if end is not None else j >= n:
-                    self._end_block(nxt)
-                return
-            if leaf == ICODE:
-                if j >= n or j - i >= 4:
-                    return
-                self.leaf = NONE
-                self.para_floor = pos  # a paragraph after the code starts here, not in it
+        if self.leaf != NONE and self._continue_leaf(pos, line, i, j, nxt):
+            return
         self._blocks(pos, line, i, j, nxt)
 
+    def _match_containers(self, line: str, j: int) -> tuple[int, int, int]:
+        """§5.1/§5.2: how many open containers the line continues: (``i`` after their
+        markers, ``j`` its first non-blank from ``i``, the count)."""
+        if self.quoted:
+            i, matched = self._match_quoted(line)
+            return i, _indent(line, i), matched
+        if j >= len(line):
+            return 0, j, self._match_items_on_blank()
+        i, matched = self._match_items(j)
+        return i, j, matched
+
+    def _match_quoted(self, line: str) -> tuple[int, int]:
+        """§5.1/§5.2 with block quotes open: walk the markers and indents of the line."""
+        i = matched = 0
+        for box in self.stack:
+            k = _quote_continues(line, i) if box.quote else _item_continues(box, line, i)
+            if k < 0:
+                break
+            i = k
+            matched += 1
+        return i, matched
+
+    def _match_items_on_blank(self) -> int:
+        """§5.2: a blank line continues every list item but one that began blank and is
+        still empty."""
+        matched = 0
+        for box in self.stack:
+            if box.empty and box.blank_start:
+                break
+            matched += 1
+        return matched
+
+    def _match_items(self, j: int) -> tuple[int, int]:
+        """§5.2, list items only: each continues while the indentation ``j`` covers its
+        content width (``i`` stays within the indentation)."""
+        i = matched = 0
+        for box in self.stack:
+            if j - i < box.width:
+                break
+            i += box.width
+            matched += 1
+        return i, matched
+
+    def _continue_leaf(self, pos: int, line: str, i: int, j: int, nxt: int) -> bool:
+        """§4.5/§4.6/§4.4: whether the open fence, HTML block or indented code takes
+        the line."""
+        n = len(line)
+        if self.leaf == FENCE:
+            if j - i <= 3:
+                m = _FENCE_CLOSE.match(line, j)
+                if m and m.group(1)[0] == self.fence_char and len(m.group(1)) >= self.fence_len:
+                    self._end_block(nxt)
+            return True
+        if self.leaf == HTML:
+            end = self.html_end
+            if (end.search(line, i) is not None) if end is not None else j >= n:
+                self._end_block(nxt)
+            return True
+        if self.leaf == ICODE:
+            if j >= n or j - i >= 4:
+                return True
+            self._end_block(pos)  # a paragraph after the code starts here, not in it
+        return False
+
     def _close(self, keep: int, pos: int) -> None:
+        """§5: close the containers the line did not continue."""
         del self.stack[keep:]
         self.para_floor = pos
         self.quoted = sum(1 for b in self.stack if b.quote)
         self.leaf = NONE
 
     def _end_block(self, nxt: int) -> None:
+        """Close the open leaf block; a paragraph may start at ``nxt``."""
         self.leaf = NONE
         self.para_floor = nxt
 
     def _lazy(self, line: str, i: int) -> bool:
-        """Whether an unmatched line continues the open paragraph (a lazy line)."""
+        """§5.1: whether an unmatched line continues the open paragraph (a lazy line)."""
         j = _indent(line, i)
         if j - i >= 4:
             return True
@@ -455,105 +493,160 @@ class Scanner:
         return not (ch == "<" and _html_type(line, j) not in (0, 7))
 
     def _blocks(self, pos: int, line: str, i: int, j: int, nxt: int) -> None:
-        """Open blocks on a line from ``i`` (``j``: its first non-blank from ``i``)."""
+        """§3.2: open blocks on a line from ``i`` (``j``: its first non-blank from ``i``):
+        containers, then one leaf block."""
         n = len(line)
         opened = False
         item_at = -1
         hr: dict[str, int] = {}
-        stack = self.stack
         while True:
             if j >= n:
-                if self.leaf != ICODE:
-                    self._end_block(nxt)
-                if opened and stack and not stack[-1].quote:
-                    stack[-1].blank_start = stack[-1].empty = True
+                self._blank_line(nxt, opened)
                 return
             if j - i >= 4:
-                if self._para_text(pos):
-                    self._para_line(pos, nxt, line, j)
-                else:
-                    self.leaf = ICODE
-                    self.para_floor = nxt
+                self._indented_line(pos, nxt, line, j)
                 return
-            ch = line[j]
-            if ch in _OPENERS or ch.isdigit():
-                if ch == ">":
-                    stack.append(_Box(True))
-                    self.quoted += 1
-                    self.leaf = NONE
-                    opened = True
-                    i = j + 1
-                    if i < n and line[i] == " ":
-                        i += 1
-                    j = _indent(line, i)
-                    continue
-                if ch in "=-" and not opened and _SETEXT.match(line, j) and self._para_text(pos):
-                    self._setext(pos, line, j, nxt)
+            if line[j] == ">":
+                i = self._open_quote(line, j)
+            elif self._setext_or_break(pos, line, j, nxt, opened, hr):
+                return
+            else:
+                k = self._open_item(pos, line, i, j, nxt, opened)
+                if k is None:
+                    if not self._open_leaf(pos, line, j, nxt, opened):
+                        self._paragraph(pos, nxt, line, j, item_at if item_at >= 0 else j)
                     return
-                if ch in "*-_" and _is_hr(line, j, ch, hr):
-                    self._end_block(nxt)
+                if k < 0:
                     return
-                if ch in "-+*" or ch.isdigit():
-                    m = _LIST.match(line, j)
-                    if m:
-                        spaces = len(m.group(3) or "")
-                        empty = m.end() >= n
-                        if opened or not (
-                            (empty or (m.group(2) is not None and int(m.group(2)) != 1))
-                            and self._para_text(pos)
-                        ):
-                            marker = m.end(1) - j
-                            width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
-                            stack.append(_Box(False, width, empty))
-                            if item_at < 0:
-                                item_at = j
-                            self.leaf = NONE
-                            opened = True
-                            i = m.end(1) + (1 if spaces > 4 else spaces)
-                            if empty:
-                                self._end_block(nxt)
-                                return
-                            j = _indent(line, i)
-                            continue
-                if ch == "#":
-                    m = _ATX.match(line, j)
-                    if m:
-                        if not stack:
-                            self.marks.append(
-                                Mark(ATX, pos, nxt, m.end() - j, _atx_text(line[m.end() :]))
-                            )
-                        self._end_block(nxt)
-                        return
-                if ch in "`~":
-                    m = _FENCE_OPEN.match(line, j)
-                    if m:
-                        fence = m.group(1) or m.group(2)
-                        self.leaf = FENCE
-                        self.fence_char, self.fence_len = fence[0], len(fence)
-                        self.para_floor = nxt
-                        return
-                if ch == "<":
-                    t = _html_type(line, j)
-                    if t and not (t == 7 and not opened and self._para_text(pos)):
-                        self.html_end = _HTML_START[t - 1][1]
-                        if self.html_end is not None and self.html_end.search(line, j + 1):
-                            self._end_block(nxt)
-                        else:
-                            self.leaf = HTML
-                            self.para_floor = nxt
-                        return
-            if self.leaf != PARA:
-                if ch == "[" and stack and _refdef_end(line, j, n) >= 0:
-                    # inside a container, a one-line definition is a block of its own
-                    # (as markdown-it reads it); at the top level it opens a paragraph,
-                    # and _para_text passes over the definitions (of one or more lines)
-                    # it starts with, as CommonMark does
-                    self._end_block(nxt)
-                    return
-                self.leaf = PARA
-                self.para_start = pos
-            self._para_line(pos, nxt, line, item_at if item_at >= 0 else j)
-            return
+                if item_at < 0:
+                    item_at = j
+                i = k
+            opened = True
+            j = _indent(line, i)
+
+    def _blank_line(self, nxt: int, opened: bool) -> None:
+        """§4.9: a blank line closes the open leaf; §5.2: an item it opens begins blank."""
+        if self.leaf != ICODE:
+            self._end_block(nxt)
+        if opened and self.stack and not self.stack[-1].quote:
+            self.stack[-1].blank_start = self.stack[-1].empty = True
+
+    def _indented_line(self, pos: int, nxt: int, line: str, j: int) -> None:
+        """§4.4: indented code, unless it continues a paragraph (it cannot interrupt one)."""
+        if self._para_text(pos):
+            self._para_line(pos, nxt, line, j)
+        else:
+            self.leaf = ICODE
+            self.para_floor = nxt
+
+    def _open_quote(self, line: str, j: int) -> int:
+        """§5.1: open a block quote at ``j``; where its content starts."""
+        self.stack.append(_Box(True))
+        self.quoted += 1
+        self.leaf = NONE
+        i = j + 1
+        if i < len(line) and line[i] == " ":
+            i += 1
+        return i
+
+    def _setext_or_break(
+        self, pos: int, line: str, j: int, nxt: int, opened: bool, hr: dict[str, int]
+    ) -> bool:
+        """§4.3 setext underline, else §4.1 thematic break; whether one took the line."""
+        ch = line[j]
+        if ch in "=-" and not opened and _SETEXT.match(line, j) and self._para_text(pos):
+            self._setext(pos, line, j, nxt)
+            return True
+        if ch in "*-_" and _is_hr(line, j, ch, hr):
+            self._end_block(nxt)
+            return True
+        return False
+
+    def _open_item(self, pos: int, line: str, i: int, j: int, nxt: int, opened: bool) -> int | None:
+        """§5.2: open a list item at ``j``; where its content starts, -1 when it is
+        empty (the line ends), None when no item opens here."""
+        ch = line[j]
+        if not (ch in "-+*" or ch.isdigit()):
+            return None
+        m = _LIST.match(line, j)
+        if not m:
+            return None
+        spaces = len(m.group(3) or "")
+        empty = m.end() >= len(line)
+        if (
+            not opened
+            and (empty or (m.group(2) is not None and int(m.group(2)) != 1))
+            and self._para_text(pos)
+        ):
+            return None  # such an item cannot interrupt a paragraph
+        marker = m.end(1) - j
+        width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
+        self.stack.append(_Box(False, width, empty))
+        self.leaf = NONE
+        if empty:
+            self._end_block(nxt)
+            return -1
+        return m.end(1) + (1 if spaces > 4 else spaces)
+
+    def _open_leaf(self, pos: int, line: str, j: int, nxt: int, opened: bool) -> bool:
+        """§4.2 ATX heading, §4.5 code fence or §4.6 HTML block at ``j``: whether one opened."""
+        ch = line[j]
+        if ch == "#":
+            return self._atx(pos, line, j, nxt)
+        if ch in "`~":
+            return self._fence(line, j, nxt)
+        if ch == "<":
+            return self._html(pos, line, j, nxt, opened)
+        return False
+
+    def _atx(self, pos: int, line: str, j: int, nxt: int) -> bool:
+        """§4.2: an ATX heading; marked at the top level only."""
+        m = _ATX.match(line, j)
+        if not m:
+            return False
+        if not self.stack:
+            self.marks.append(Mark(ATX, pos, nxt, m.end() - j, _atx_text(line[m.end() :])))
+        self._end_block(nxt)
+        return True
+
+    def _fence(self, line: str, j: int, nxt: int) -> bool:
+        """§4.5: an opening code fence."""
+        m = _FENCE_OPEN.match(line, j)
+        if not m:
+            return False
+        fence = m.group(1) or m.group(2)
+        self.leaf = FENCE
+        self.fence_char, self.fence_len = fence[0], len(fence)
+        self.para_floor = nxt
+        return True
+
+    def _html(self, pos: int, line: str, j: int, nxt: int, opened: bool) -> bool:
+        """§4.6: an HTML block start (type 7 cannot interrupt a paragraph)."""
+        t = _html_type(line, j)
+        if not t or (t == 7 and not opened and self._para_text(pos)):
+            return False
+        self.html_end = _HTML_START[t - 1][1]
+        if self.html_end is not None and self.html_end.search(line, j + 1):
+            self._end_block(nxt)
+        else:
+            self.leaf = HTML
+            self.para_floor = nxt
+        return True
+
+    def _paragraph(self, pos: int, nxt: int, line: str, j: int, at: int) -> None:
+        """§4.8 paragraph line (§4.7: in a container, a one-line link reference
+        definition is a block of its own); ``at``: where a label may start."""
+        if self.leaf != PARA:
+            if line[j] == "[" and self.stack and _refdef_end(line, j, len(line)) >= 0:
+                # inside a container, a one-line definition is a block of its own
+                # (as markdown-it reads it); at the top level it opens a paragraph,
+                # and _para_text passes over the definitions (of one or more lines)
+                # it starts with, as CommonMark does
+                self._end_block(nxt)
+                return
+            self.leaf = PARA
+            self.para_start = pos
+        self._para_line(pos, nxt, line, at)
 
     def _para_line(self, pos: int, nxt: int, line: str, j: int) -> None:
         if self.quoted or self.legal is None or not self.legal.match(line, j):
@@ -592,6 +685,25 @@ def _is_hr(line: str, j: int, ch: str, memo: dict[str, int]) -> bool:
     if last is None:
         memo[ch] = last = len(line.rstrip(ch + " \t")) - 1
     return last < j and _HR.match(line, j) is not None
+
+
+def _quote_continues(line: str, i: int) -> int:
+    """§5.1: where a block quote's content starts on a line continuing it, else -1."""
+    j = _indent(line, i)
+    if j - i > 3 or j >= len(line) or line[j] != ">":
+        return -1
+    i = j + 1
+    if i < len(line) and line[i] == " ":
+        i += 1
+    return i
+
+
+def _item_continues(box: _Box, line: str, i: int) -> int:
+    """§5.2: where a list item's content starts on a line continuing it, else -1."""
+    j = _indent(line, i)
+    if j >= len(line):
+        return -1 if box.empty and box.blank_start else i
+    return i + box.width if j - i >= box.width else -1
 
 
 def _all_matched(stack: list[_Box]) -> bool:

@@ -9,6 +9,7 @@ reason, for the caller to report: nothing is skipped without a word.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import hashlib
@@ -261,14 +262,17 @@ def cut_map(
     sources: Iterable[tuple[Path, Path | None]] | None = None,
     follow_symlinks: bool = False,
     jobs: int | None = 1,
-    known: Callable[[str, str], R | None] | None = None,
+    known: Callable[[str, str | None, Any], R | None] | None = None,
 ) -> Iterator[R]:
     """As :func:`cut_paths`, with ``then`` applied to each document (or its error) where
     it was cut: in the worker process under ``jobs`` > 1, so that what the caller does
     with each document (encode its rows, check it, keep a summary) runs on every core
     and only its result crosses back. ``then`` must pickle (a module-level function).
-    ``known(doc_path, sha256 of the file's bytes)``: what to yield for a file without
-    cutting it (e.g. its digest from a cache), or None to cut it."""
+    ``known(doc_path, sha256 of the file's bytes or None, stat key)``: what to yield for
+    a file without cutting it (e.g. its digest from a cache), or None to cut it; it is
+    asked first with no hash (by the stat alone: the file is not read when it answers),
+    then with the hash (see :mod:`iucut.digests`). A Digest cut here carries the stat
+    key taken before its bytes were read."""
     paths = list(paths)
     project = root if isinstance(root, ProjectRoot) else find_root(paths, given=root)
     files = [p for p, _ in (list_sources(paths, glob).files if sources is None else sources)]
@@ -282,8 +286,47 @@ def cut_map(
         follow_symlinks=follow_symlinks,
         known=known,
     )
-    # no worker to start for one file (or none): a pool costs more than it saves
-    return ordered_map(work, files, min(resolve_jobs(jobs), max(len(files), 1)))
+    workers = resolve_jobs(jobs)
+    if known is None or workers <= 1:
+        # no worker to start for one file (or none): a pool costs more than it saves
+        return ordered_map(work, files, min(workers, max(len(files), 1)))
+    # the files known by their stat alone (a look-up, no read) are answered here: sending
+    # them to a worker would cost more than the answer; the others go to the workers
+    ready = [_known_by_stat(p, project, config, follow_symlinks, known) for p in files]
+    rest = [p for p, r in zip(files, ready, strict=True) if r is None]
+    return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1))))
+
+
+def _merged(ready: list[R | None], rest: Iterator[R]) -> Iterator[R]:
+    """The results in source order: those ``ready``, and the next of ``rest`` for each
+    None among them."""
+    try:
+        for found in ready:
+            yield next(rest) if found is None else found
+    finally:
+        close = getattr(rest, "close", None)
+        if close is not None:
+            close()
+
+
+def _known_by_stat(
+    path: Path,
+    root: ProjectRoot,
+    config: Mapping[str, Any] | None,
+    follow_symlinks: bool,
+    known: Callable[[str, str | None, Any], R | None],
+) -> R | None:
+    """``known`` by the stat of a regular file within the limits, without reading it."""
+    from iucut.digests import stat_key
+
+    try:
+        name = root.doc_path(path, follow_symlinks=follow_symlinks)
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
+            return None
+    except (OSError, InputError):
+        return None
+    return known(name, None, stat_key(st))
 
 
 def _known(
@@ -291,19 +334,27 @@ def _known(
     root: ProjectRoot,
     config: Mapping[str, Any] | None,
     follow_symlinks: bool,
-    known: Callable[[str, str], R | None],
-) -> R | None:
+    known: Callable[[str, str | None, Any], R | None],
+) -> tuple[R | None, Any]:
     """``known`` for a regular file within the limits (anything else is cut, to be
-    reported as cut_file reports it)."""
+    reported as cut_file reports it), and the file's stat key taken before any read
+    (None when it could not be taken). ``known`` is asked by the stat alone first (no
+    read: the cache's fast path), then by the sha256 of the bytes."""
+    from iucut.digests import stat_key
+
     try:
         name = root.doc_path(path, follow_symlinks=follow_symlinks)
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
-            return None
+            return None, None
+        key = stat_key(st)  # before reading: the bytes read are as new as this or newer
+        found = known(name, None, key)
+        if found is not None:
+            return found, key
         data = path.read_bytes()
     except (OSError, InputError):
-        return None
-    return known(name, hashlib.sha256(data).hexdigest())
+        return None, None
+    return known(name, hashlib.sha256(data).hexdigest(), key), key
 
 
 def _cut_then(
@@ -315,10 +366,11 @@ def _cut_then(
     profile: str | None,
     config: Mapping[str, Any] | None,
     follow_symlinks: bool,
-    known: Callable[[str, str], R | None] | None = None,
+    known: Callable[[str, str | None, Any], R | None] | None = None,
 ) -> R:
+    key = None
     if known is not None:
-        found = _known(path, root, config, follow_symlinks, known)
+        found, key = _known(path, root, config, follow_symlinks, known)
         if found is not None:
             return found
     try:
@@ -332,4 +384,11 @@ def _cut_then(
         )
     except InputError as exc:
         doc = exc
-    return then(doc)
+    result = then(doc)
+    if key is not None and not isinstance(doc, InputError):
+        from iucut.plan import Digest
+
+        if isinstance(result, Digest) and result.doc_hash == doc.doc_hash:
+            # the stat taken before the bytes were read, for the cache's fast path
+            result = dataclasses.replace(result, stat=key)
+    return result

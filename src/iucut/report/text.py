@@ -7,9 +7,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from rich.console import Console
-from rich.text import Text
-
 from iucut.report.model import facts_of
 
 _STYLE = {"PASS": "bold green", "WARN": "bold yellow", "FAIL": "bold red"}
@@ -34,6 +31,9 @@ def _short(value: Any) -> str:
 
 def terminal(data: Mapping[str, Any], *, color: bool = False, width: int = 100) -> str:
     """One line per check (``PASS name — evidence``), hints under failures, the verdict."""
+    from rich.console import Console  # (imported when drawn: start-up stays short)
+    from rich.text import Text
+
     buf = io.StringIO()
     console = Console(
         file=buf,

@@ -1,0 +1,196 @@
+"""The cut cache's stat fast path (iucut.digests, as git's index): a file whose stat is
+unchanged and whose entry is not racy is not read; anything else is read and hashed."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from iucut import digests
+from iucut.cut.source import cut_map
+from iucut.plan import Digest, digest_of
+
+TEXT_A = "# Luật\n\n## Điều 1. Phạm vi\n\nNội dung A của điều một.\n"
+TEXT_B = "# Luật\n\n## Điều 1. Phạm vi\n\nNội dung B của điều một.\n"  # same size
+OLD = 1_700_000_000_000_000_000  # an mtime long before any entry is taken
+
+
+def _sync(
+    monkeypatch: pytest.MonkeyPatch, folder: Path, cache: Path, *, rehash: bool = False
+) -> tuple[Digest, int]:
+    """One pass of apply's first step over ``folder`` (one file): its digest and how many
+    times a file was read."""
+    reads: list[Path] = []
+    real = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        reads.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    known = functools.partial(digests.lookup, cache=cache, rules="r", rehash=rehash)
+    try:
+        (found,) = list(cut_map(digest_of, [folder], root=folder, known=known))
+    finally:
+        monkeypatch.setattr(Path, "read_bytes", real)
+    assert isinstance(found, Digest)
+    digests.remember([found], cache=cache, rules="r")
+    return found, len(reads)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def doc(tmp_path: Path) -> Path:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    path = folder / "luat.md"
+    path.write_text(TEXT_A, encoding="utf-8")
+    assert len(TEXT_A.encode()) == len(TEXT_B.encode())
+    return path
+
+
+def test_an_unchanged_file_with_an_old_entry_is_not_read(
+    doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os.utime(doc, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    first, reads = _sync(monkeypatch, doc.parent, cache)
+    assert not first.cached and reads >= 1 and first.doc_hash == _sha(doc)
+    again, reads = _sync(monkeypatch, doc.parent, cache)
+    assert again.cached and reads == 0  # the fast path: no byte read
+    assert again.doc_hash == first.doc_hash and again.cut_digest == first.cut_digest
+
+
+def test_a_same_size_rewrite_in_the_same_tick_as_the_entry_is_read(
+    doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The racy case: the entry was taken in the same tick as the file's mtime, so a
+    rewrite of the same size in that tick leaves the same stat; the file must be hashed."""
+    cache = tmp_path / "cache.sqlite3"
+    first, _ = _sync(monkeypatch, doc.parent, cache)
+    doc.write_text(TEXT_B, encoding="utf-8")
+    st = os.stat(doc)
+    # as if A's bytes had been read after a look at the stat B's write left (same tick)
+    racy = digests.stat_key(st, taken_ns=st.st_mtime_ns + 1_000_000)
+    with sqlite3.connect(cache) as conn:
+        conn.execute("UPDATE digest2 SET stat = ?", (json.dumps(list(racy)),))
+    again, reads = _sync(monkeypatch, doc.parent, cache)
+    assert reads >= 1 and again.doc_hash == _sha(doc) != first.doc_hash
+    # the same entry taken well after the mtime is trusted: that is the fast path (and
+    # why such an entry is never taken in the same tick: see the racy rule)
+    trusted = digests.stat_key(st, taken_ns=st.st_mtime_ns + digests.RACY_MARGIN_NS)
+    with sqlite3.connect(cache) as conn:
+        conn.execute(
+            "UPDATE digest2 SET stat = ?, file_hash = ?, data = ?",
+            (json.dumps(list(trusted)), first.doc_hash, _data(first)),
+        )
+    stale, reads = _sync(monkeypatch, doc.parent, cache)
+    assert reads == 0 and stale.doc_hash == first.doc_hash
+
+
+def _data(d: Digest) -> str:
+    return json.dumps(
+        {
+            "path": d.path,
+            "namespace": d.namespace,
+            "doc_hash": d.doc_hash,
+            "cut_digest": d.cut_digest,
+            "units": d.units,
+            "profile": d.profile,
+            "profile_source": d.profile_source,
+            "warnings": list(d.warnings),
+            "size": d.size,
+        }
+    )
+
+
+def test_a_fresh_entry_is_racy_and_the_file_is_read(
+    doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file written just before it was cut: its entry is racy, so it is read again."""
+    cache = tmp_path / "cache.sqlite3"
+    _sync(monkeypatch, doc.parent, cache)
+    again, reads = _sync(monkeypatch, doc.parent, cache)
+    assert again.cached and reads == 1  # hashed, same bytes: not cut
+
+
+def test_a_touch_without_change_is_hashed_once_then_trusted(
+    doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os.utime(doc, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    first, _ = _sync(monkeypatch, doc.parent, cache)
+    os.utime(doc, ns=(OLD + 10**9, OLD + 10**9))  # touched: new mtime, same bytes
+    touched, reads = _sync(monkeypatch, doc.parent, cache)
+    assert touched.cached and reads == 1 and touched.doc_hash == first.doc_hash
+    again, reads = _sync(monkeypatch, doc.parent, cache)
+    assert again.cached and reads == 0  # the entry was taken again with the new stat
+
+
+def test_a_content_change_with_the_mtime_set_back_is_seen(
+    doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same size, mtime restored: the ctime (which no program sets) still moved."""
+    os.utime(doc, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    first, _ = _sync(monkeypatch, doc.parent, cache)
+    time.sleep(0.02)  # past the file system's clock tick
+    doc.write_text(TEXT_B, encoding="utf-8")
+    os.utime(doc, ns=(OLD, OLD))
+    changed, reads = _sync(monkeypatch, doc.parent, cache)
+    assert reads >= 1 and not changed.cached
+    assert changed.doc_hash == _sha(doc) != first.doc_hash
+
+
+def test_rehash_reads_every_file(
+    doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os.utime(doc, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    _sync(monkeypatch, doc.parent, cache)
+    again, reads = _sync(monkeypatch, doc.parent, cache, rehash=True)
+    assert again.cached and reads == 1
+
+
+def test_an_entry_of_the_old_cache_or_a_broken_stat_is_never_trusted(tmp_path: Path) -> None:
+    st: Any = os.stat(tmp_path)
+    key = digests.stat_key(st, taken_ns=st.st_mtime_ns + 10 * digests.RACY_MARGIN_NS)
+    assert digests.stat_unchanged(list(key), key)
+    assert not digests.stat_unchanged(None, key)
+    assert not digests.stat_unchanged([1, 2], key)
+    assert not digests.stat_unchanged([*key[:4], key[4] + 1, key[5]], key)  # device
+
+
+def test_under_two_jobs_the_known_files_are_answered_in_order_and_the_others_cut(
+    tmp_path: Path,
+) -> None:
+    """--jobs 2: the files known by their stat are answered without a worker, the others
+    are cut by the workers; the results stay in source order."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    names = [f"d{n}.md" for n in range(6)]
+    for name in names:
+        (folder / name).write_text(TEXT_A.replace("Luật", f"Luật {name}"), encoding="utf-8")
+        os.utime(folder / name, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    known = functools.partial(digests.lookup, cache=cache, rules="r")
+    first = list(cut_map(digest_of, [folder], root=folder, known=known, jobs=2))
+    digests.remember(first, cache=cache, rules="r")  # type: ignore[arg-type]
+    for name in names[1::2]:  # every other file changed
+        (folder / name).write_text(TEXT_B.replace("Luật", f"Luật {name}"), encoding="utf-8")
+    again = list(cut_map(digest_of, [folder], root=folder, known=known, jobs=2))
+    assert [d.path for d in again] == names  # type: ignore[union-attr]
+    assert [d.cached for d in again] == [True, False] * 3  # type: ignore[union-attr]
+    for d in again:
+        assert d.doc_hash == _sha(folder / d.path)  # type: ignore[union-attr]
