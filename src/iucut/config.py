@@ -64,6 +64,11 @@ class Settings:
         return replace(self, **changes)
 
 
+#: A variable's name in an env file: anything else is a broken line (e.g. the rest of a
+#: value that held a line break), refused rather than read as a strange name.
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """Read a dotenv file (python-dotenv's syntax: ``KEY=VALUE``, ``#`` comments, optional
     ``export``, quotes) without expanding ``${VAR}`` (a password may hold a ``$``)."""
@@ -75,7 +80,11 @@ def read_env_file(path: Path) -> dict[str, str]:
         raise ConfigError(f"cannot read env file {path}: {exc.strerror}") from exc
     values: dict[str, str] = {}
     for binding in parse_stream(io.StringIO(text)):
-        if binding.error or (binding.key is not None and binding.value is None):
+        if (
+            binding.error
+            or (binding.key is not None and binding.value is None)
+            or (binding.key is not None and not _ENV_KEY.fullmatch(binding.key))
+        ):
             # never echo the line: it may hold a password
             raise ConfigError(
                 f"{path}:{binding.original.line}: not a KEY=VALUE line",

@@ -83,6 +83,19 @@ def test_bad_env_file_line_is_named_without_its_content(tmp_path: Path) -> None:
     assert "hunter2" not in str(info.value)
 
 
+def test_a_value_broken_over_two_lines_is_refused_not_read_as_a_name(tmp_path: Path) -> None:
+    """An unquoted value with a line break (a raw password in a URI) leaves a second line
+    such as ``s3cr@/db?host=/tmp&port=5432``: it is refused by line number, not read as a
+    variable named ``s3cr@/db?host`` while the first line's cut DSN goes on to connect
+    (and a driver's error then shows the password's first half as the port)."""
+    env_file = tmp_path / "db.env"
+    env_file.write_text("IUCUT_DSN=postgresql://u:hunter\n2x@/db?host=/tmp&port=5432\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(env_file=env_file, environ={})
+    assert ":2:" in str(info.value)
+    assert "hunter" not in str(info.value) and "2x@" not in str(info.value)
+
+
 def test_env_file_values_are_dotenv_values_taken_literally(tmp_path: Path) -> None:
     """Double quotes with an escape and a ``#`` inside, an inline comment after a value,
     and a ``$`` that is not expanded (a password may hold one)."""
