@@ -8,6 +8,11 @@ items, so the output of ``--jobs 2`` is the output of ``--jobs 1``, byte for byt
 The workers ignore Ctrl-C (SIGINT reaches the whole process group): the parent alone
 handles it, cancels what is queued, lets each worker finish the one item it holds and
 waits for them to exit, so an interrupt leaves no worker process behind.
+
+A worker dies with its parent (Linux: ``PR_SET_PDEATHSIG``). A forked worker holds copies
+of the parent's open sockets: after a ``kill -9`` of ``iucut apply`` a surviving worker
+would keep the parent's database connection open, its transaction and its document lock
+with it, and the next apply would wait on that lock for ever.
 """
 
 from __future__ import annotations
@@ -50,8 +55,20 @@ def resolve_jobs(jobs: int | None) -> int:
     return jobs
 
 
-def _ignore_sigint() -> None:
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _worker_start(parent: int) -> None:
+    """In each worker: ignore Ctrl-C (the parent handles it), and die with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        import contextlib
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):  # (a libc without prctl)
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -79,7 +96,9 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], jobs: int | None = 1) 
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=_context(), initializer=_worker_start, initargs=(os.getpid(),)
+    )
     pending: deque[Future[R]] = deque()
     try:
         for item in items:
