@@ -217,9 +217,12 @@ def distribute(conn: Connection, schema: str) -> DistributeResult:
 def refresh_functions(conn: Connection, schema: str) -> None:
     """Re-apply the layout's functions after a migration of a distributed schema (a
     migration may have replaced one of them). In the caller's transaction."""
+    before = _objects(conn, schema)
     run_script(conn, _sql("settings", schema))
     run_script(conn, _sql("layout_functions", schema))
     run_script(conn, _sql("layout_routing", schema))
+    conn.query("search_path", schema=Ident(schema))
+    _register(conn, schema, _objects(conn, schema) - before)
 
 
 def refuse_feed(conn: Connection) -> None:

@@ -946,6 +946,23 @@ BEGIN
 END
 $function$;
 
+-- The row counts a proof reads inside its transaction, after the write path wrote
+-- (prove's table_counts). On the cluster the writes went over the owner's connections
+-- (the definer functions) and Citus refuses a read of those shards over the execution
+-- role's own in the same transaction; read as the owner, the counts see the writes.
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_table_counts()
+RETURNS TABLE (information_unit bigint, unit_version bigint, iu_lifecycle_log bigint,
+               iu_run bigint, iu_document bigint, iu_control bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT (SELECT count(*) FROM @schema@.information_unit),
+           (SELECT count(*) FROM @schema@.unit_version),
+           (SELECT count(*) FROM @schema@.iu_lifecycle_log),
+           (SELECT count(*) FROM @schema@.iu_run),
+           (SELECT count(*) FROM @schema@.iu_document),
+           (SELECT count(*) FROM @schema@.iu_control);
+$$;
+REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_table_counts() FROM PUBLIC;
+
 -- The change feed numbers commits on one server (0006): a trigger on a shard of the log
 -- cannot write the reference table iu_commit, and there is no cluster-wide commit order
 -- to number. The feed is single-node only; docs/distributed.md.
@@ -1177,3 +1194,7 @@ SELECT DISTINCT l.code, u.code AS holder
   FROM @schema@.iu_lifecycle_log l
   JOIN @schema@.information_unit u ON u.doc_path = l.doc_path AND u.unit_id = l.unit_id
  WHERE l.code = ANY(%(codes)s)
+
+-- name: table_counts_distributed
+-- prove's table_counts on the distributed layout, inside the proof's transaction (above).
+SELECT * FROM @schema@.fn_iu_table_counts()
