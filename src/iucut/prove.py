@@ -31,10 +31,10 @@ from typing import Any
 from iucut import manifest
 from iucut._version import __version__
 from iucut.apply import apply_documents, begin_run, op_columns, write_document
-from iucut.distributed import is_distributed
 from iucut.config import Settings, load_settings
 from iucut.db.connector import Connection, ConnectionProvider
 from iucut.db.queries import SqlText
+from iucut.distributed import is_distributed
 from iucut.errors import (
     ContractError,
     ExecutionDisabled,

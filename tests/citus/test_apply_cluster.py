@@ -228,11 +228,11 @@ def test_kill_9_mid_apply_leaves_whole_documents(citus_db: CitusDatabase, tmp_pa
     assert statuses.split(",") == ["running", "finished"]  # the killed run never ended
 
 
-def test_plan_prove_apply_on_the_cluster(citus_db: CitusDatabase, tmp_path: Path) -> None:
-    """A plan of changes to documents on the cluster (a revision, a retirement, a new
-    document) is proved as the execution role: every check passes, the proof drives the
-    real write path (its counts are the plan's) and leaves nothing on any node; then
-    apply writes exactly the plan."""
+def test_plan_prove_apply_verify_on_the_cluster(citus_db: CitusDatabase, tmp_path: Path) -> None:
+    """A plan of changes to documents on the cluster (revisions, a new document) is
+    proved as the execution role: every check passes, the proof drives the real write
+    path (its counts are the plan's) and leaves nothing on any node; then apply writes
+    exactly the plan, and verify passes, and fails once a unit is changed directly."""
     folder = sources(tmp_path, 4)
     assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
     first = sorted(folder.glob("*.md"))
@@ -268,6 +268,24 @@ def test_plan_prove_apply_on_the_cluster(citus_db: CitusDatabase, tmp_path: Path
     done = json.loads(applied.stdout)["counts"]
     assert {k: done[k] for k in drive["planned"]} == drive["planned"]
     assert exports_match(citus_db, folder) == []
+
+    # verify reads the stored state back on the cluster (each document's tree on its
+    # worker), and sees a unit changed behind the write functions' back
+    verified = run(citus_db, "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "4/4 ALL_CHECKS_PASS" in verified.stdout
+    on_node(
+        citus_db,
+        citus_db.cluster.coordinator,
+        f"UPDATE {citus_db.schema}.information_unit SET parent_code = code "
+        f" WHERE doc_path = 'terms.md' AND parent_code IS NOT NULL "
+        f"   AND code = (SELECT max(code) FROM {citus_db.schema}.information_unit "
+        f"                WHERE doc_path = 'terms.md' AND parent_code IS NOT NULL) "
+        f"RETURNING code",
+    )
+    tampered = run(citus_db, "verify")
+    assert tampered.returncode != 0
+    assert "FAIL  tree shape" in tampered.stdout and "terms.md" in tampered.stdout
 
 
 def test_upgrade_from_single_node_then_apply_again(citus_db: CitusDatabase, tmp_path: Path) -> None:

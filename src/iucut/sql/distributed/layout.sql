@@ -1198,3 +1198,65 @@ SELECT DISTINCT l.code, u.code AS holder
 -- name: table_counts_distributed
 -- prove's table_counts on the distributed layout, inside the proof's transaction (above).
 SELECT * FROM @schema@.fn_iu_table_counts()
+
+-- name: verify_tree_document
+-- verify_tree for one document (iucut.verify on the distributed layout): Citus plans a
+-- recursive query only when it names one value of the distribution column, so the tree
+-- of each document is checked on its worker, one document at a time.
+WITH RECURSIVE a AS (
+    SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.depth, u.position,
+           d.namespace AS doc_namespace
+      FROM @schema@.information_unit u
+      JOIN @schema@.iu_document d ON d.doc_path = u.doc_path
+     WHERE u.state = 'active' AND d.state = 'active'
+       AND u.doc_path = %(doc_path)s AND d.doc_path = %(doc_path)s
+), reach AS (
+    -- from the roots, and from units whose parent is missing (reported as such), so
+    -- that what stays out of reach is a cycle
+    SELECT a.code, a.doc_path FROM a
+     WHERE a.parent_code IS NULL
+        OR NOT EXISTS (SELECT 1 FROM a p WHERE p.code = a.parent_code AND p.doc_path = a.doc_path)
+    UNION
+    SELECT c.code, c.doc_path FROM a c JOIN reach r ON r.code = c.parent_code
+                                                  AND r.doc_path = c.doc_path
+     WHERE c.doc_path = %(doc_path)s
+), problems AS (
+    SELECT 'namespace' AS rule, a.doc_path, a.code,
+           'not in namespace ' || a.doc_namespace AS detail
+      FROM a
+     WHERE a.namespace IS DISTINCT FROM a.doc_namespace
+        OR (a.code <> a.doc_namespace AND NOT starts_with(a.code, a.doc_namespace || '/'))
+    UNION ALL
+    SELECT 'root', a.doc_path, a.code,
+           'a unit without a parent must be the document unit ' || a.doc_namespace
+      FROM a
+     WHERE a.parent_code IS NULL
+       AND (a.code <> a.doc_namespace OR a.kind <> 'document' OR a.depth <> 0)
+    UNION ALL
+    SELECT 'root', d.doc_path, NULL, 'no active root unit'
+      FROM @schema@.iu_document d
+     WHERE d.state = 'active' AND d.doc_path = %(doc_path)s
+       AND NOT EXISTS (SELECT 1 FROM a WHERE a.doc_path = d.doc_path AND a.parent_code IS NULL)
+    UNION ALL
+    SELECT 'parent', a.doc_path, a.code,
+           CASE WHEN p.code IS NULL THEN 'parent ' || a.parent_code || ' is not an active unit of this document'
+                WHEN p.depth + 1 <> a.depth THEN 'depth ' || a.depth || ' under parent ' || p.code || ' at depth ' || p.depth
+                ELSE 'parent ' || p.code || ' at position ' || p.position || ' comes after it' END
+      FROM a
+      LEFT JOIN a p ON p.code = a.parent_code AND p.doc_path = a.doc_path
+     WHERE a.parent_code IS NOT NULL
+       AND (p.code IS NULL OR p.depth + 1 <> a.depth OR p.position >= a.position)
+    UNION ALL
+    SELECT 'position', a.doc_path, a.code, 'negative position ' || a.position
+      FROM a WHERE a.position < 0
+    UNION ALL
+    SELECT 'position', a.doc_path, min(a.code),
+           'position ' || a.position || ' held by ' || count(*) || ' units: '
+           || string_agg(a.code, ', ' ORDER BY a.code)
+      FROM a GROUP BY a.doc_path, a.position HAVING count(*) > 1
+    UNION ALL
+    SELECT 'cycle', a.doc_path, a.code, 'in a parent cycle (or under one)'
+      FROM a
+     WHERE NOT EXISTS (SELECT 1 FROM reach r WHERE r.code = a.code AND r.doc_path = a.doc_path)
+)
+SELECT rule, doc_path, code, detail FROM problems ORDER BY rule, code
