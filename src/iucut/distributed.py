@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from iucut.config import identifier
 from iucut.db import queries
@@ -136,6 +137,20 @@ def read_layout(conn: Connection, schema: str) -> Layout:
 def is_distributed(conn: Connection, schema: str) -> bool:
     """Whether ``schema`` has the distributed layout (reads only, any transaction state)."""
     return read_layout(conn, schema).distributed
+
+
+#: Whether a connection's schema has the Citus layout (read once per connection).
+_ON_CLUSTER: WeakKeyDictionary[Connection, bool] = WeakKeyDictionary()
+
+
+def on_cluster(conn: Connection) -> bool:
+    """:func:`is_distributed` for ``conn``'s schema, read once per connection: the reads
+    that join the log with the units on ``unit_id`` alone take the document key too on
+    the distributed layout (the log has it there only; Citus plans no such join)."""
+    known = _ON_CLUSTER.get(conn)
+    if known is None:
+        known = _ON_CLUSTER[conn] = is_distributed(conn, conn.schema)
+    return known
 
 
 def _objects(conn: Connection, schema: str) -> set[tuple[str, str]]:

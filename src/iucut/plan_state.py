@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from iucut._version import __version__
 from iucut.db.connector import Connection
+from iucut.distributed import on_cluster
 from iucut.errors import ContractError, IucutError, NotFound
 from iucut.plan import (
     Digest,
@@ -109,26 +109,11 @@ def plan_document(
     return dp
 
 
-#: Whether a connection's schema has the Citus layout (read once per connection).
-_LAYOUT: WeakKeyDictionary[Connection, bool] = WeakKeyDictionary()
-
-
-def _distributed(conn: Connection) -> bool:
-    """Whether ``conn``'s schema is laid out for Citus: the log has a document key there,
-    and a join on ``unit_id`` alone is one Citus cannot plan (docs/distributed.md)."""
-    known = _LAYOUT.get(conn)
-    if known is None:
-        from iucut.distributed import is_distributed
-
-        known = _LAYOUT[conn] = is_distributed(conn, conn.schema)
-    return known
-
-
 def read_holders(conn: Connection, codes: Sequence[str]) -> dict[str, set[str]]:
     """Those of ``codes`` that a unit held once, each with the codes now of the units that
     held it (the lifecycle log remembers them)."""
     holders: dict[str, set[str]] = {}
-    query = "code_holders_distributed" if _distributed(conn) else "code_holders"
+    query = "code_holders_distributed" if on_cluster(conn) else "code_holders"
     for r in conn.query(query, codes=list(codes)).fetchall():
         holders.setdefault(r["code"], set()).add(r["holder"])
     return holders

@@ -92,7 +92,8 @@ def test_apply_and_export_on_the_cluster(citus_db: CitusDatabase, tmp_path: Path
     created, revised, moved, retired and restored (every 8th version of the GitHub terms,
     beside three Vietnamese laws): after each one export gives back every source byte for
     byte, and the stored state (units, versions with their search configuration, events,
-    documents) is the one a single-node schema reaches by the same applies."""
+    documents) is the one a single-node schema reaches by the same applies, and a unit's
+    history reads the same."""
     folder = sources(tmp_path, 3)
     assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
     single = f"{citus_db.schema}_one"  # a single-node schema on the coordinator
@@ -119,6 +120,22 @@ def test_apply_and_export_on_the_cluster(citus_db: CitusDatabase, tmp_path: Path
             f"FROM {citus_db.schema}.iu_lifecycle_log",
         )
         assert {"created", "revised", "retired"} <= set(events.split(",")), events
+        # a unit's history (its events joined with it on the document key there)
+        revised = on_node(
+            citus_db,
+            citus_db.cluster.coordinator,
+            f"SELECT max(code) FROM {citus_db.schema}.iu_lifecycle_log WHERE event = 'revised'",
+        )
+        histories = []
+        for schema in (citus_db.schema, single):
+            shown = run(citus_db, "history", revised, "--json", IUCUT_SCHEMA=schema)
+            assert shown.returncode == 0, shown.stderr
+            found = json.loads(shown.stdout)
+            histories.append(
+                [(e["event"], e["from_version"], e["to_version"]) for e in found["events"]]
+                + [(v["version"], v["content_hash"]) for v in found["versions"]]
+            )
+        assert histories[0] == histories[1] and len(histories[0]) > 2, histories
         with citus_db.cluster.connect() as conn:
             nodes = conn.execute(
                 "SELECT count(DISTINCT s.nodeport) FROM citus_shards s "

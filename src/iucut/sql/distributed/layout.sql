@@ -1260,3 +1260,11 @@ WITH RECURSIVE a AS (
      WHERE NOT EXISTS (SELECT 1 FROM reach r WHERE r.code = a.code AND r.doc_path = a.doc_path)
 )
 SELECT rule, doc_path, code, detail FROM problems ORDER BY rule, code
+
+-- name: unit_events_distributed
+-- browse's unit_events on the distributed layout: joined on the document key too.
+SELECT l.event, l.from_version, l.to_version, l.detail, l.run_id, l.actor, l.at
+  FROM @schema@.iu_lifecycle_log l
+  JOIN @schema@.information_unit u ON u.doc_path = l.doc_path AND u.unit_id = l.unit_id
+ WHERE u.code = %(code)s
+ ORDER BY l.event_id
