@@ -274,7 +274,8 @@ def cut_map(
     then with the hash (see :mod:`iucut.digests`). A Digest cut here carries the stat
     key taken before its bytes were read."""
     paths = list(paths)
-    project = root if isinstance(root, ProjectRoot) else find_root(paths, given=root)
+    # (a fresh copy: folders are resolved once in this pass, and afresh in the next)
+    project = root.fresh() if isinstance(root, ProjectRoot) else find_root(paths, given=root)
     files = [p for p, _ in (list_sources(paths, glob).files if sources is None else sources)]
     work = functools.partial(
         _cut_then,
