@@ -36,6 +36,7 @@ def _sync(
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", counting)
+    digests.reread()  # each sync is a command of its own: the cache file is read afresh
     known = functools.partial(digests.lookup, cache=cache, rules="r", rehash=rehash)
     try:
         (found,) = list(cut_map(digest_of, [folder], root=folder, known=known))

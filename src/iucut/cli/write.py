@@ -137,6 +137,7 @@ def digest_sources(
     # its digest is read from the cut cache (iucut.digests) and compared with the database
     cache = ctx.settings.home / digests_mod.FILE_NAME
     rules = digests_mod.rules_fingerprint(ctx.settings.config, namespace=None, profile=None)
+    digests_mod.reread()
     # (and a file whose stat did not change since then is not even read: --rehash reads)
     known = functools.partial(
         digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict, rehash=rehash
