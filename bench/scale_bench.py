@@ -216,19 +216,37 @@ def load() -> str:
 
 
 def one_scale(
-    admin_dsn: str, units: int, base: list[tuple[str, str, int]], jobs: int, keep: bool
+    admin_dsn: str,
+    units: int,
+    base: list[tuple[str, str, int]],
+    jobs: int,
+    keep: bool,
+    phase: str = "all",
+    work_root: Path | None = None,
 ) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix=f"iucut-scale-{units}-"))
-    name = f"iucut_scale_{units}_{secrets.token_hex(3)}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    dsn = with_database(admin_dsn, name)
+    """One scale. ``phase``: ``all``; ``first`` (the corpus, the database and the first
+    apply, kept in ``WORK_ROOT/scale-UNITS`` for a later ``rest``); ``rest`` (the steps
+    after the first apply, on what ``first`` kept: the re-syncs can then be measured
+    with another build of iucut than the long first apply)."""
+    state_file = (work_root or Path(tempfile.gettempdir())) / f"scale-{units}" / "state.json"
+    if phase == "rest":
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        work, dsn, name = Path(state["work"]), state["dsn"], state["database"]
+        shape, steps = state["corpus"], state["steps"]
+    else:
+        if work_root is None:
+            work = Path(tempfile.mkdtemp(prefix=f"iucut-scale-{units}-"))
+        else:
+            work = work_root / f"scale-{units}"
+            work.mkdir(parents=True)
+        name = f"iucut_scale_{units}_{secrets.token_hex(3)}"
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        dsn = with_database(admin_dsn, name)
+        shape, steps = {}, {}
+    corpus = work / "corpus"
+    keep = keep or phase == "first"
     try:
-        with ConnectionProvider(Target(dsn, "--dsn")).connect() as conn:
-            migrate(conn, SCHEMA)
-        corpus = work / "corpus"
-        shape = make_corpus(corpus, units, base)
-        log(f"{units}: {shape}")
         env = {
             k: v
             for k, v in os.environ.items()
@@ -241,10 +259,18 @@ def one_scale(
             IUCUT_ROOT=str(corpus),
         )
         apply = ["apply", "--jobs", str(jobs), str(corpus)]
-        steps: dict[str, Any] = {}
-        steps["first_apply"] = {"load": load(), **run_cli(apply, env)}
-        log(f"  first apply {steps['first_apply']}")
-        steps["unchanged_resync"] = {"load": load(), **run_cli(apply, env)}
+        if phase != "rest":
+            with ConnectionProvider(Target(dsn, "--dsn")).connect() as conn:
+                migrate(conn, SCHEMA)
+            shape = make_corpus(corpus, units, base)
+            log(f"{units}: {shape}")
+            steps["first_apply"] = {"load": load(), "iucut": build(), **run_cli(apply, env)}
+            log(f"  first apply {steps['first_apply']}")
+        if phase == "first":
+            state = {"work": str(work), "dsn": dsn, "database": name, "corpus": shape}
+            state_file.write_text(json.dumps({**state, "steps": steps}), encoding="utf-8")
+            return {"corpus": shape, "jobs": jobs, "steps": steps}
+        steps["unchanged_resync"] = {"load": load(), "iucut": build(), **run_cli(apply, env)}
         log(f"  unchanged {steps['unchanged_resync']}")
         # side by side: the stat fast path (no file read) and --rehash (every file read
         # and hashed, as before the fast path), alternating
@@ -275,6 +301,24 @@ def one_scale(
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def build() -> str:
+    """Which iucut the steps run: the commit of the package's tree (``+dirty`` when it
+    has changes), and its folder."""
+    import iucut
+
+    folder = Path(iucut.__file__).parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(folder), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        head = (folder / "COMMIT").read_text().strip() if (folder / "COMMIT").is_file() else "?"
+    return f"{head} ({folder})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsn", help="an admin (CREATE DATABASE) DSN; default: embedded server")
@@ -283,6 +327,14 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=0, help="--jobs of each command")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the corpus and databases")
+    parser.add_argument(
+        "--phase",
+        choices=("all", "first", "rest"),
+        default="all",
+        help="first: corpus, database and first apply only, kept in --work; rest: the "
+        "other steps on what first kept",
+    )
+    parser.add_argument("--work", type=Path, help="where the corpora are made (and kept)")
     args = parser.parse_args()
     if args.dsn:
         admin_dsn = args.dsn
@@ -293,11 +345,13 @@ def main() -> int:
         server.start()
         admin_dsn = server.url("postgres")
         POSTMASTER[0] = int((server.pgdata / "postmaster.pid").read_text().split()[0])
-    base = pieces()
+    base = pieces() if args.phase != "rest" else []
     log(f"{len(base)} pieces, {sum(n for _, _, n in base)} units")
     figures: dict[str, Any] = {"machine": machine(admin_dsn), "scales": {}}
     for units in args.units or [100_000]:
-        figures["scales"][str(units)] = one_scale(admin_dsn, units, base, args.jobs, args.keep)
+        figures["scales"][str(units)] = one_scale(
+            admin_dsn, units, base, args.jobs, args.keep, args.phase, args.work
+        )
     text = json.dumps(figures, indent=2, ensure_ascii=False)
     print(text)
     if args.json:
