@@ -146,7 +146,9 @@ def lookup(
     A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
     racy entry): :func:`remember` takes it again, so the next look needs no read."""
     entries = _load(cache, rules)
-    row = None if entries is None else entries.get(doc_path)
+    if entries is None:
+        return None
+    row = entries.get(doc_path)
     if row is None:
         return None
     try:
@@ -165,7 +167,7 @@ def lookup(
         d = json.loads(row[1])
         if strict and d["warnings"]:
             return None
-        return Digest(
+        found = Digest(
             d["path"],
             d["namespace"],
             d["doc_hash"],
@@ -180,6 +182,10 @@ def lookup(
         )
     except (ValueError, KeyError, TypeError):
         return None
+    # handed over: a pass looks a file up until it is found, once, and the digest now
+    # holds what the entry held (so the client holds each document's digest once)
+    entries.pop(doc_path, None)
+    return found
 
 
 def _load(cache: Path, rules: str) -> dict[str, _Entry] | None:

@@ -14,6 +14,7 @@ import fnmatch
 import functools
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -115,11 +116,13 @@ def _kind(mode: int) -> str:
     return "special file"
 
 
+#: :data:`REPORT_NAMES` as one pattern (``fnmatchcase`` of each, in one match a file)
+_REPORT_NAME = re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in REPORT_NAMES))
+
+
 def _is_report(path: Path) -> bool:
     """Whether ``path`` is one of iucut's own reports: a report name with its JSON twin."""
-    return any(fnmatch.fnmatchcase(path.name, n) for n in REPORT_NAMES) and (
-        path.with_suffix(".json").is_file()
-    )
+    return _REPORT_NAME.match(path.name) is not None and path.with_suffix(".json").is_file()
 
 
 def doc_path(path: Path, root: Path | None) -> str:
