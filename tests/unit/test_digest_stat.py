@@ -230,3 +230,38 @@ def test_a_pass_reads_the_cache_in_one_query_and_a_command_reads_it_afresh(
     digests.reread()
     fresh = list(cut_map(digest_of, [folder], root=folder, known=known))
     assert not any(d.cached for d in fresh)  # type: ignore[union-attr]
+
+
+def test_under_two_jobs_a_file_known_by_its_hash_goes_to_no_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--rehash (or a touch, a fresh clone): a file whose bytes hash to its entry is
+    answered by the parent; only the changed file is sent to a worker to be cut."""
+    from iucut.cut import source
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    names = [f"d{n}.md" for n in range(4)]
+    for name in names:
+        (folder / name).write_text(TEXT_A.replace("Luật", f"Luật {name}"), encoding="utf-8")
+        os.utime(folder / name, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    digests.reread()
+    known = functools.partial(digests.lookup, cache=cache, rules="r")
+    first = list(cut_map(digest_of, [folder], root=folder, known=known, jobs=2))
+    digests.remember(first, cache=cache, rules="r")  # type: ignore[arg-type]
+    (folder / "d2.md").write_text(TEXT_B.replace("Luật", "Luật d2.md"), encoding="utf-8")
+    sent: list[Path] = []
+    real_map = source.ordered_map
+
+    def recording(fn: Any, items: Any, jobs: Any = 1) -> Any:
+        items = list(items)
+        sent.extend(items)
+        return real_map(fn, items, jobs)
+
+    monkeypatch.setattr(source, "ordered_map", recording)
+    digests.reread()
+    rehash = functools.partial(digests.lookup, cache=cache, rules="r", rehash=True)
+    again = list(cut_map(digest_of, [folder], root=folder, known=rehash, jobs=2))
+    assert [d.cached for d in again] == [True, True, False, True]  # type: ignore[union-attr]
+    assert sent == [folder / "d2.md"]
