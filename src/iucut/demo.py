@@ -213,9 +213,10 @@ def _run_steps(
                 out(f"    {line}", "output")
             checks = 1 + len(step.expect)
             if outcome.ok:
+                found = checks - 1
                 out(
                     f"    ✓ exit code {outcome.exit}"
-                    + (f" and {checks - 1} expected lines" if checks > 1 else ""),
+                    + (f"; {found} expected line{'s' if found > 1 else ''} found" if found else ""),
                     "ok",
                 )
             else:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 from iucut import tour
 from iucut.config import load_settings
@@ -134,16 +135,33 @@ def test_demo_fails_at_a_wrong_step(tmp_path: Path, right: str, wrong: str, fail
     assert any(line.startswith("    ✗ ") for line in lines)
 
 
-def test_demo_without_its_dsn_step_writes_nowhere(tmp_path: Path) -> None:
-    """With the step that points IUCUT_DSN at iucut_demo removed, the demo stops at its
-    status check, and the embedded server's own database `iucut` stays unmigrated."""
-    step = "export IUCUT_DSN=$(iucut db url --database iucut_demo)"
-    assert step in SCRIPT
-    script = SCRIPT.replace(step, "echo the DSN step was removed")
+@pytest.mark.parametrize(
+    ("removed", "fails_at"),
+    [
+        # the status check sees the embedded server's own database, not iucut_demo
+        (["export IUCUT_DSN=$(iucut db url --database iucut_demo)"], "iucut status"),
+        # without the check too: the shell's DSN reaches nothing, so migrate fails
+        (
+            ["export IUCUT_DSN=$(iucut db url --database iucut_demo)", "iucut status"],
+            "iucut migrate --roles",
+        ),
+    ],
+)
+def test_demo_without_its_dsn_step_writes_nowhere(
+    tmp_path: Path, removed: list[str], fails_at: str
+) -> None:
+    """With the steps that point IUCUT_DSN at iucut_demo (and check it) removed, the demo
+    stops before writing, and the embedded server's own database `iucut` stays empty."""
+    data = yaml.safe_load(SCRIPT)
+    kept = [[s for s in block if s["run"] not in removed] for block in data["blocks"]]
+    assert sum(map(len, data["blocks"])) - sum(map(len, kept)) == len(removed)
+    script = yaml.safe_dump({"blocks": kept}, allow_unicode=True)
+    assert len([s for b in tour.steps_for(tour.load(script), tour.DEMO) for s in b]) < N
     home = tmp_path / "h"
     try:
         lines = demo_of(script, home)
-        assert f"demo: step {number_of('iucut status')} of {N} failed" in "\n".join(lines)
+        n = number_of(fails_at) - sum(number_of(r) < number_of(fails_at) for r in removed)
+        assert f"demo: step {n} of {N - len(removed)} failed" in "\n".join(lines)
         server = EmbeddedServer(home)
         with ConnectionProvider(Target(server.url("iucut"), "test")).connect() as conn:
             found = conn.execute(

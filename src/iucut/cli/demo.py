@@ -40,7 +40,7 @@ def demo_cmd(ctx: Context, keep: bool, as_json: bool) -> None:
     if not as_json and sys.stdout.isatty():
         from rich.console import Console
 
-        console = Console(highlight=False)
+        console = Console(highlight=False, soft_wrap=True)
 
     def say(text: str, kind: str) -> None:
         if as_json:
