@@ -24,8 +24,9 @@ them): ``--rehash`` (``plan``/``apply``) reads and hashes every file.
 
 The cache is a SQLite file in the iucut home (``IUCUT_HOME``, ``~/.iucut``):
 ``cut-digests.sqlite3``. Deleting it only costs one re-sync its speed. Its entries for
-one rules fingerprint are read in one query, at the first look-up of a process (a
-re-sync looks up every file); its statements are in ``iucut/sql/sqlite.sql``.
+one rules fingerprint are read in one query at the first look-up after :func:`reread`
+(which each command calls; a re-sync looks up every file), and an entry found is handed
+over to its digest; its statements are in ``iucut/sql/sqlite.sql``.
 """
 
 from __future__ import annotations
