@@ -3,7 +3,7 @@
 Every result of the core must be identical to the Python modules': the marks of the block
 scanner, whole cut documents (units, hashes, spans, warnings), the label matcher (every
 rule pattern as a program, against re), title cleanup, label segments, heading slugs and
-SHA-256. The core is
+content hashes (OpenSSL's SHA-256, and hashlib's where OpenSSL is not at hand). The core is
 compared on every file of ../shared/corpora and on generated Markdown and label texts.
 """
 
@@ -160,7 +160,7 @@ def assert_same_cut(data: bytes | str, path: str, **kw: Any) -> None:
 def test_compiled_core_is_built_and_used() -> None:
     """The C extension built: the cutter uses it unless told not to."""
     assert cutter._core is not None, "the compiled core did not build"
-    assert isinstance(cutter._core.ACCELERATED, int)
+    assert cutter._core.SHA256 in ("OpenSSL", "hashlib")
     if os.environ.get("IUCUT_PURE_PYTHON", "") in ("", "0"):
         assert cutter.COMPILED is True
 
@@ -975,34 +975,31 @@ def test_heading_slug_is_not_implemented_for_unicode_text(text: str) -> None:
 # -- SHA-256 --------------------------------------------------------------------------------
 
 
-def test_sha256_of_every_length_up_to_300() -> None:
-    """sha256_hex over 0..300 bytes (every padding case), whole and split in parts."""
-    data = bytes((i * 37 + 11) % 256 for i in range(300))
-    sha = core().sha256_hex
-    for n in range(301):
-        part = data[:n]
-        want = hashlib.sha256(part).hexdigest()
-        assert sha(part) == want
-        assert sha(part[: n // 3], part[n // 3 : n // 2], part[n // 2 :]) == want
-        assert sha(b"", part, b"") == want
-    assert sha() == hashlib.sha256(b"").hexdigest()
+#: Documents whose units are 0..300 bytes long, twice (every SHA-256 padding case).
+PADDING = "".join(f"# h{k}\n{'x' * k}\n" for k in range(301)) * 2
 
 
-@examples(500)
-@given(st.lists(st.binary(max_size=150), max_size=6))
-def test_sha256_of_parts_is_that_of_their_concatenation(parts: list[bytes]) -> None:
-    """sha256_hex(*parts) == sha256(b"".join(parts)) for any split."""
-    assert core().sha256_hex(*parts) == hashlib.sha256(b"".join(parts)).hexdigest()
-
-
-def test_sha256_of_a_megabyte() -> None:
-    """A 1 MB input, in one part and in uneven parts (other buffer types too)."""
-    data = bytes((i * 7919 + i // 251) % 256 for i in range(1 << 20))
-    want = hashlib.sha256(data).hexdigest()
-    sha = core().sha256_hex
-    assert sha(data) == want
-    assert sha(data[:1], data[1:65], data[65:100_003], data[100_003:]) == want
-    assert sha(bytearray(data), memoryview(data)[:0]) == want
+@pytest.mark.parametrize("sha", ["OpenSSL", "hashlib"])
+def test_content_hashes_of_every_length_equal_hashlib(sha: str) -> None:
+    """Content hashes over units of 0..300 bytes equal hashlib's (and the Python cutter's),
+    with OpenSSL's SHA-256 and with the hashlib fallback (IUCUT_CORE_HASHLIB, in a fresh
+    process: the choice is made when the core loads)."""
+    script = (
+        "import sys; from iucut.cut import cutter, _core\n"
+        "doc = cutter.cut_text(sys.stdin.read(), 'pad.md')\n"
+        "print(_core.SHA256, *[u.content_hash for u in doc.units])"
+    )
+    env = {**os.environ, "IUCUT_CORE_HASHLIB": "1" if sha == "hashlib" else ""}
+    out = subprocess.run(
+        [sys.executable, "-c", script], input=PADDING, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    used, *hashes = out.stdout.split()
+    assert used == sha
+    ref = outcome(False, PADDING, "pad.md")
+    assert hashes == [u.content_hash for u in ref.units]
+    head = cutter._HASH_HEAD + b"# h300\n\0" + b"x" * 300 + b"\n"
+    assert hashes[-1] == hashlib.sha256(head).hexdigest()
 
 
 def test_a_rule_changed_in_profiles_py_changes_both_cutters(

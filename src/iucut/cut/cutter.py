@@ -50,8 +50,7 @@ COMPILED = _core is not None and os.environ.get("IUCUT_PURE_PYTHON", "") in ("",
 def implementation() -> str:
     """Which cutter cuts here, in words (``iucut doctor`` shows it)."""
     if COMPILED:
-        sha = "SHA-256 with the CPU's SHA instructions" if _core.ACCELERATED else "portable SHA-256"
-        return f"compiled core ({sha})"
+        return f"compiled core (SHA-256 by {_core.SHA256})"
     if _core is None:
         return "pure Python (the compiled core is not built: no C compiler at install time?)"
     return "pure Python (IUCUT_PURE_PYTHON is set)"

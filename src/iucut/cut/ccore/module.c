@@ -7,16 +7,19 @@
  *   Scan.texts(limit)      the first marks' texts (profile detection)
  *   Scan.signature_hits(programs, limit)  how many of them match each signature Program
  *   Scan.build(...)        the units (see cutter._cut)
- *   ACCELERATED            whether SHA-256 uses the CPU's SHA instructions
+ *   SHA256                 whose SHA-256 makes the content hashes: "OpenSSL" or "hashlib"
  *
- * and, for the tests that hold the core to the Python cutter: sha256_hex(*parts),
- * clean(text), label_segment(prefix, label), heading_slug(text).
+ * and, for the tests that hold the core to the Python cutter: clean(text),
+ * label_segment(prefix, label), heading_slug(text).
  */
 #include "build.h"
 #include "core.h"
 #include "rx.h"
-#include "sha256.h"
 #include "text.h"
+
+#ifndef _WIN32
+#include <dlfcn.h>
+#endif
 
 static iu_scan_helpers helpers;
 static PyObject *str_match, *str_document, *str_heading, *kind_names[3];
@@ -82,27 +85,6 @@ static PyObject *Scan_marks(ScanObject *self, PyObject *Py_UNUSED(ignored))
             return NULL;
         }
         PyList_SET_ITEM(out, k, item);
-    }
-    return out;
-}
-
-static PyObject *Scan_texts(ScanObject *self, PyObject *arg)
-{
-    Py_ssize_t limit = PyLong_AsSsize_t(arg);
-    if (limit == -1 && PyErr_Occurred())
-        return NULL;
-    if (limit > self->marks.len || limit < 0)
-        limit = self->marks.len;
-    PyObject *out = PyList_New(limit);
-    if (out == NULL)
-        return NULL;
-    for (Py_ssize_t k = 0; k < limit; k++) {
-        PyObject *text = iu_mark_text(self->s, &self->marks.items[k]);
-        if (text == NULL) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyList_SET_ITEM(out, k, text);
     }
     return out;
 }
@@ -206,7 +188,6 @@ done:
 static PyMethodDef Scan_methods[] = {
     {"marks", (PyCFunction)Scan_marks, METH_NOARGS,
      "The marks as (kind, start, end, level, text) tuples, as blocks.scan gives them."},
-    {"texts", (PyCFunction)Scan_texts, METH_O, "The texts of the first ``limit`` marks."},
     {"signature_hits", (PyCFunction)Scan_signature_hits, METH_VARARGS,
      "signature_hits(programs, limit): how many of the first marks each Program matches."},
     {"build", (PyCFunction)(void (*)(void))Scan_build, METH_VARARGS | METH_KEYWORDS,
@@ -227,22 +208,62 @@ static PyTypeObject ScanType = {
     .tp_as_sequence = &Scan_as_sequence,
 };
 
-static PyObject *sha256_hex(PyObject *Py_UNUSED(module), PyObject *args)
+/* -- SHA-256 ------------------------------------------------------------------------------
+ * CPython's hashlib is built on OpenSSL almost everywhere, so OpenSSL's libcrypto is in the
+ * process once _hashlib is imported: its one-shot SHA256() is looked up there (no build
+ * dependency; it uses the CPU's SHA instructions). Without it (or with IUCUT_CORE_HASHLIB
+ * set, for the tests), each hash is hashlib.sha256(data).hexdigest(). */
+
+typedef unsigned char *(*sha256_fn)(const unsigned char *data, size_t n, unsigned char *md);
+static sha256_fn openssl_sha256;
+static PyObject *hashlib_sha256;
+
+PyObject *iu_sha256_hex(const char *data, Py_ssize_t n)
 {
-    iu_sha256_ctx ctx;
-    uint8_t digest[32];
-    char hex[64];
-    iu_sha256_init(&ctx);
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(args); k++) {
-        Py_buffer view;
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, k), &view, PyBUF_SIMPLE) < 0)
-            return NULL;
-        iu_sha256_update(&ctx, view.buf, (size_t)view.len);
-        PyBuffer_Release(&view);
+    if (openssl_sha256 == NULL) {
+        PyObject *h = PyObject_CallFunction(hashlib_sha256, "y#", data, n);
+        PyObject *hex = h == NULL ? NULL : PyObject_CallMethod(h, "hexdigest", NULL);
+        Py_XDECREF(h);
+        return hex;
     }
-    iu_sha256_final(&ctx, digest);
-    iu_sha256_hex(digest, hex);
-    return PyUnicode_FromStringAndSize(hex, 64);
+    unsigned char md[32];
+    openssl_sha256((const unsigned char *)data, (size_t)n, md);
+    PyObject *hex = PyUnicode_New(64, 127);
+    if (hex != NULL)
+        for (int k = 0; k < 32; k++) {
+            PyUnicode_1BYTE_DATA(hex)[2 * k] = "0123456789abcdef"[md[k] >> 4];
+            PyUnicode_1BYTE_DATA(hex)[2 * k + 1] = "0123456789abcdef"[md[k] & 15];
+        }
+    return hex;
+}
+
+static int load_sha256(void)
+{
+    PyObject *hashlib = PyImport_ImportModule("hashlib");
+    if (hashlib == NULL || (hashlib_sha256 = PyObject_GetAttrString(hashlib, "sha256")) == NULL) {
+        Py_XDECREF(hashlib);
+        return -1;
+    }
+    Py_DECREF(hashlib);
+#ifndef _WIN32
+    const char *off = getenv("IUCUT_CORE_HASHLIB");
+    PyObject *ssl = off != NULL && *off ? NULL : PyImport_ImportModule("_hashlib");
+    PyObject *file = ssl == NULL ? NULL : PyModule_GetFilenameObject(ssl);
+    const char *path = file == NULL ? NULL : PyUnicode_AsUTF8(file);
+    void *lib = path == NULL ? NULL : dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+    if (lib != NULL) { /* the symbol in _hashlib or the libcrypto it links */
+        openssl_sha256 = (sha256_fn)dlsym(lib, "SHA256");
+        PyObject *abc = openssl_sha256 == NULL ? NULL : iu_sha256_hex("abc", 3);
+        const char *want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        if (abc == NULL || PyUnicode_CompareWithASCIIString(abc, want) != 0)
+            openssl_sha256 = NULL; /* not the SHA256 it should be */
+        Py_XDECREF(abc);
+    }
+    Py_XDECREF(file);
+    Py_XDECREF(ssl);
+    PyErr_Clear();
+#endif
+    return 0;
 }
 
 static PyObject *clean(PyObject *Py_UNUSED(module), PyObject *text)
@@ -273,7 +294,6 @@ static PyMethodDef module_methods[] = {
      "codes.label_segment(prefix, label) for an ASCII label, else NotImplemented."},
     {"heading_slug", heading_slug, METH_O,
      "codes.heading_slug(text) for ASCII text, else NotImplemented."},
-    {"sha256_hex", sha256_hex, METH_VARARGS, "Hex SHA-256 of the concatenated byte strings."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -324,7 +344,7 @@ PyMODINIT_FUNC PyInit__core(void)
     if (!str_match || !str_document || !str_heading || !kind_names[0] || !kind_names[1] ||
         !kind_names[2])
         return NULL;
-    if (load_helpers() < 0)
+    if (load_helpers() < 0 || load_sha256() < 0)
         return NULL;
     if (PyType_Ready(&ScanType) < 0 || PyType_Ready(&iu_program_type) < 0)
         return NULL;
@@ -333,7 +353,7 @@ PyMODINIT_FUNC PyInit__core(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "Scan", (PyObject *)&ScanType) < 0 ||
         PyModule_AddObjectRef(m, "Program", (PyObject *)&iu_program_type) < 0 ||
-        PyModule_AddIntConstant(m, "ACCELERATED", iu_sha256_accelerated()) < 0) {
+        PyModule_AddStringConstant(m, "SHA256", openssl_sha256 ? "OpenSSL" : "hashlib") < 0) {
         Py_DECREF(m);
         return NULL;
     }
