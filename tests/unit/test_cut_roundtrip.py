@@ -200,3 +200,14 @@ def test_check_detects_a_document_that_does_not_round_trip() -> None:
     assert round_trips(doc)
     broken = replace(doc, units=(doc.units[0], replace(doc.units[1], body="text")))
     assert not round_trips(broken)
+
+
+@pytest.mark.parametrize("code", range(1, 128))
+def test_a_control_character_is_warned_about_wherever_it_is(code: int) -> None:
+    """Each control character (not tab, LF, CR) gets the warning, found through the bytes
+    pre-check, at its line and byte; any other ASCII character does not."""
+    control = (code < 0x20 and code not in (0x09, 0x0A, 0x0D)) or code == 0x7F
+    doc = cut_text(f"# T\n\nä text\nmore {chr(code)}x\n", "c.md")
+    warned = [w for w in doc.warnings if "control character" in w]
+    want = [f"line 4 (byte 18): control character U+{code:04X}; kept as is"] if control else []
+    assert warned == want
