@@ -9,6 +9,7 @@ compared on every file of ../shared/corpora and on generated Markdown and label 
 
 from __future__ import annotations
 
+import _sre  # type: ignore[import-not-found]
 import gc
 import hashlib
 import os
@@ -25,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iucut.cut import blocks, codes, cutter, profiles
+from iucut.cut import blocks, codes, cutter, profiles, rxcode
 from iucut.cut.frontmatter import split_front_matter
 from iucut.cut.source import cut_file
 from iucut.errors import ConfigError, InputError
@@ -727,6 +728,7 @@ CONSTRUCTS = [
     r"(?:a|)+b",
     r"(?:(?:a|b){2,3}?)+c",
     r"[\d\s-]{0,3}x",
+    r"(?i)k\w|i",
 ]
 CONSTRUCT_TEXT = st.text(st.sampled_from("abcdABCKßſıİ_1 \n-x\u212a"), max_size=12)
 
@@ -739,6 +741,13 @@ def test_programs_match_as_re_on_other_constructs(pattern: str, text: str) -> No
     the program matches as re does."""
     assert_program_agrees(re.compile(pattern), text)
     assert_program_agrees(re.compile(pattern), "x" + text)
+
+
+def test_the_characters_lowered_to_ascii_are_those_re_lowers() -> None:
+    """rxcode's table of the non-ASCII characters of the BMP that re lowers to an ASCII
+    one (FIRST lets them start a case-insensitive match) is complete."""
+    want = tuple((ch, low) for ch in range(128, 0x10000) if (low := _sre.unicode_tolower(ch)) < 128)
+    assert want == rxcode._LOWER_TO_ASCII
 
 
 def test_unsupported_constructs_are_refused_in_configuration() -> None:

@@ -346,10 +346,12 @@ def _unlabelled_warning(
 ) -> str | None:
     """A warning when the document has legal-looking lines (a profile's signature matches
     them) but profile ``name`` made no legal unit at all: names the first such line."""
-    if counts is None:  # first: natively, and most documents have none
+    if any(u.kind not in ("document", "heading") for u in units):
+        return None
+    if counts is None:
         counts = _hits(marks, profiles)
     found = [(n, p) for n, p in profiles.items() if counts.get(n)]
-    if not found or any(u.kind not in ("document", "heading") for u in units):
+    if not found:
         return None
     pairs = (
         marks.marks() if COMPILED else [(m.kind, m.start, m.end, m.level, m.text) for m in marks]

@@ -55,7 +55,7 @@ static int in_class(const int *p, Py_UCS4 c, int *len)
     int flags = p[1], nr = p[2], nc = p[3], yes = 0;
     *len = 4 + 2 * nr + nc;
     if (flags & 2)
-        c = Py_UNICODE_TOLOWER(c);
+        c = c < 128 ? c | ((c - 'A' < 26u) << 5) : Py_UNICODE_TOLOWER(c);
     for (int k = 0; k < nr && !yes; k++)
         yes = c >= (Py_UCS4)p[4 + 2 * k] && c <= (Py_UCS4)p[5 + 2 * k];
     for (int k = 0; k < nc && !yes; k++)
