@@ -683,29 +683,23 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
     return 0;
 }
 
-/* The unit's content hash: sha256 of hash_head, its raw heading, NUL and its body (the
- * bytes raw[hb:hb + hsize] and those after), as lower-case hex. */
-static PyObject *hex_digest(const iu_build_in *in, char *buf, Py_ssize_t hb, Py_ssize_t hsize,
+/* The unit's content hash: sha256 of hash_head, its raw heading raw[hb:hb + hsize], NUL and
+ * its body (the bsize bytes after), as lower-case hex. */
+static PyObject *hex_digest(const iu_build_in *in, Py_ssize_t hb, Py_ssize_t hsize,
                             Py_ssize_t bsize)
 {
-    Py_ssize_t h = in->hash_head_len, n = h + hsize + 1 + bsize;
-    memcpy(buf, in->hash_head, (size_t)h);
-    memcpy(buf + h, in->raw + hb, (size_t)hsize);
-    buf[h + hsize] = 0;
-    memcpy(buf + h + hsize + 1, in->raw + hb + hsize, (size_t)bsize);
-    return iu_sha256_hex(buf, n);
+    const char *parts[4] = {in->hash_head, in->raw + hb, "", in->raw + hb + hsize};
+    Py_ssize_t sizes[4] = {in->hash_head_len, hsize, 1, bsize};
+    return iu_sha256_hex(parts, sizes, 4);
 }
 
 static PyObject *build_rows(builder *b, const iu_marks *marks, PyObject *doc_title)
 {
     const iu_build_in *in = b->in;
     Py_ssize_t n = in->n, nrows = b->nrows;
-    char *buf = PyMem_Malloc((size_t)(in->raw_len + in->hash_head_len + 1));
-    PyObject *out = buf == NULL ? PyErr_NoMemory() : PyList_New(nrows + 1);
-    if (out == NULL) {
-        PyMem_Free(buf);
+    PyObject *out = PyList_New(nrows + 1);
+    if (out == NULL)
         return NULL;
-    }
     for (Py_ssize_t i = 0; i <= nrows; i++) {
         const row_t *r = i == 0 ? NULL : &b->rows[i - 1], *next = i < nrows ? &b->rows[i] : NULL;
         Py_ssize_t a = r ? r->start : 0, end = r ? r->end : 0, z = next ? next->start : n;
@@ -739,7 +733,7 @@ static PyObject *build_rows(builder *b, const iu_marks *marks, PyObject *doc_tit
         v[0] = Py_NewRef(in->ns);
         v[7] = PyLong_FromSsize_t(i);
         v[10] = PyUnicode_Substring(in->text, end, z);
-        v[11] = hex_digest(in, buf, bstart, hsize, bsize);
+        v[11] = hex_digest(in, bstart, hsize, bsize);
         v[12] = Py_NewRef(in->path);
         v[13] = PyLong_FromSsize_t(line);
         v[14] = PyLong_FromSsize_t(last);
@@ -756,12 +750,11 @@ static PyObject *build_rows(builder *b, const iu_marks *marks, PyObject *doc_tit
             unit = make_unit(&in->maker, v);
         }
         if (unit == NULL) {
-            Py_CLEAR(out);
-            break;
+            Py_DECREF(out);
+            return NULL;
         }
         PyList_SET_ITEM(out, i, unit);
     }
-    PyMem_Free(buf);
     return out;
 }
 

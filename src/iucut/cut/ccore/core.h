@@ -77,8 +77,9 @@ struct iu_program_s;
 int iu_scan(PyObject *s, Py_ssize_t start, const struct iu_program_s *hint,
             const iu_scan_helpers *helpers, iu_marks *out);
 
-/* The lower-case hex SHA-256 of data[:n] as a str (module.c: OpenSSL's, else hashlib's). */
-PyObject *iu_sha256_hex(const char *data, Py_ssize_t n);
+/* The lower-case hex SHA-256 of the n parts (bytes) concatenated, as a str (module.c:
+ * OpenSSL's, else hashlib's). */
+PyObject *iu_sha256_hex(const char *const *parts, const Py_ssize_t *sizes, int n);
 
 /* The text of a mark as a new reference. */
 PyObject *iu_mark_text(PyObject *s, const iu_mark *m);

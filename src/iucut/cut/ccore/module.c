@@ -210,30 +210,48 @@ static PyTypeObject ScanType = {
 
 /* -- SHA-256 ------------------------------------------------------------------------------
  * CPython's hashlib is built on OpenSSL almost everywhere, so OpenSSL's libcrypto is in the
- * process once _hashlib is imported: its one-shot SHA256() is looked up there (no build
- * dependency; it uses the CPU's SHA instructions). Without it (or with IUCUT_CORE_HASHLIB
- * set, for the tests), each hash is hashlib.sha256(data).hexdigest(). */
+ * process once _hashlib is imported: its SHA256_Init/Update/Final are looked up there (no
+ * build dependency; they use the CPU's SHA instructions, and unlike the one-shot SHA256()
+ * of OpenSSL 3 fetch nothing per call). Without them (or with IUCUT_CORE_HASHLIB set, for
+ * the tests), each hash is hashlib.sha256(b"".join(parts)).hexdigest(). */
 
-typedef unsigned char *(*sha256_fn)(const unsigned char *data, size_t n, unsigned char *md);
-static sha256_fn openssl_sha256;
+typedef int (*sha_init_fn)(void *ctx);
+typedef int (*sha_update_fn)(void *ctx, const void *data, size_t n);
+typedef int (*sha_final_fn)(unsigned char *md, void *ctx);
+static sha_init_fn sha_init;
+static sha_update_fn sha_update;
+static sha_final_fn sha_final;
 static PyObject *hashlib_sha256;
 
-PyObject *iu_sha256_hex(const char *data, Py_ssize_t n)
+PyObject *iu_sha256_hex(const char *const *parts, const Py_ssize_t *sizes, int n)
 {
-    if (openssl_sha256 == NULL) {
-        PyObject *h = PyObject_CallFunction(hashlib_sha256, "y#", data, n);
-        PyObject *hex = h == NULL ? NULL : PyObject_CallMethod(h, "hexdigest", NULL);
+    if (sha_final == NULL) {
+        Py_ssize_t size = 0;
+        for (int k = 0; k < n; k++)
+            size += sizes[k];
+        PyObject *data = PyBytes_FromStringAndSize(NULL, size), *h = NULL, *hex = NULL;
+        for (Py_ssize_t k = 0, at = 0; data != NULL && k < n; at += sizes[k++])
+            memcpy(PyBytes_AS_STRING(data) + at, parts[k], (size_t)sizes[k]);
+        if (data != NULL && (h = PyObject_CallOneArg(hashlib_sha256, data)) != NULL)
+            hex = PyObject_CallMethod(h, "hexdigest", NULL);
+        Py_XDECREF(data);
         Py_XDECREF(h);
         return hex;
     }
+    union { /* OpenSSL's SHA256_CTX is 112 bytes: room to spare */
+        unsigned char bytes[512];
+        uint64_t align;
+    } ctx;
     unsigned char md[32];
-    openssl_sha256((const unsigned char *)data, (size_t)n, md);
+    sha_init(&ctx);
+    for (int k = 0; k < n; k++)
+        sha_update(&ctx, parts[k], (size_t)sizes[k]);
+    sha_final(md, &ctx);
     PyObject *hex = PyUnicode_New(64, 127);
-    if (hex != NULL)
-        for (int k = 0; k < 32; k++) {
-            PyUnicode_1BYTE_DATA(hex)[2 * k] = "0123456789abcdef"[md[k] >> 4];
-            PyUnicode_1BYTE_DATA(hex)[2 * k + 1] = "0123456789abcdef"[md[k] & 15];
-        }
+    for (int k = 0; hex != NULL && k < 32; k++) {
+        PyUnicode_1BYTE_DATA(hex)[2 * k] = "0123456789abcdef"[md[k] >> 4];
+        PyUnicode_1BYTE_DATA(hex)[2 * k + 1] = "0123456789abcdef"[md[k] & 15];
+    }
     return hex;
 }
 
@@ -251,13 +269,17 @@ static int load_sha256(void)
     PyObject *file = ssl == NULL ? NULL : PyModule_GetFilenameObject(ssl);
     const char *path = file == NULL ? NULL : PyUnicode_AsUTF8(file);
     void *lib = path == NULL ? NULL : dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
-    if (lib != NULL) { /* the symbol in _hashlib or the libcrypto it links */
-        openssl_sha256 = (sha256_fn)dlsym(lib, "SHA256");
-        PyObject *abc = openssl_sha256 == NULL ? NULL : iu_sha256_hex("abc", 3);
+    if (lib != NULL) { /* the symbols of _hashlib and of the libcrypto it links */
+        sha_init = (sha_init_fn)dlsym(lib, "SHA256_Init");
+        sha_update = (sha_update_fn)dlsym(lib, "SHA256_Update");
+        sha_final = sha_init && sha_update ? (sha_final_fn)dlsym(lib, "SHA256_Final") : NULL;
+        const char *abc = "abc", *parts[2] = {abc, abc + 1};
+        Py_ssize_t sizes[2] = {1, 2};
+        PyObject *hex = sha_final == NULL ? NULL : iu_sha256_hex(parts, sizes, 2);
         const char *want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-        if (abc == NULL || PyUnicode_CompareWithASCIIString(abc, want) != 0)
-            openssl_sha256 = NULL; /* not the SHA256 it should be */
-        Py_XDECREF(abc);
+        if (hex == NULL || PyUnicode_CompareWithASCIIString(hex, want) != 0)
+            sha_final = NULL; /* not the SHA-256 it should be: hashlib's */
+        Py_XDECREF(hex);
     }
     Py_XDECREF(file);
     Py_XDECREF(ssl);
@@ -353,7 +375,7 @@ PyMODINIT_FUNC PyInit__core(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "Scan", (PyObject *)&ScanType) < 0 ||
         PyModule_AddObjectRef(m, "Program", (PyObject *)&iu_program_type) < 0 ||
-        PyModule_AddStringConstant(m, "SHA256", openssl_sha256 ? "OpenSSL" : "hashlib") < 0) {
+        PyModule_AddStringConstant(m, "SHA256", sha_final ? "OpenSSL" : "hashlib") < 0) {
         Py_DECREF(m);
         return NULL;
     }
