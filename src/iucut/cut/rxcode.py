@@ -153,8 +153,7 @@ class _Emitter:
 
     def first(self, found: First) -> None:
         bits, other = found
-        words = [(bits >> (32 * k)) & 0xFFFFFFFF for k in range(4)]
-        self.emit(FIRST, *(w - (1 << 32) if w >= 1 << 31 else w for w in words))
+        self.emit(FIRST, *_words(bits))
         if other is None:
             self.emit(-1)
         else:
@@ -188,7 +187,9 @@ class _Emitter:
             if lo == hi:
                 self.emit(CHAR, lo)
                 return
-        self.emit(SET, negate | icase, len(ranges), len(categories))
+        # the ASCII characters it matches as a bitmap first: rx.c tests them by one bit
+        bits = _first_of(negate, icase, tuple(ranges), tuple(categories))[0]
+        self.emit(SET, negate | icase, len(ranges), len(categories), *_words(bits))
         for lo, hi in ranges:
             self.emit(lo, hi)
         self.emit(*categories)
@@ -325,6 +326,12 @@ def _char_class(op: Any, av: Any, flags: int) -> tuple[int, int, list[tuple[int,
         folded.add(low)
         folded.update(_FOLDS.get(low, ()))
     return negate, ICASE, _merged(folded, []), categories
+
+
+def _words(bits: int) -> list[int]:
+    """128 bits as four int32."""
+    words = [(bits >> (32 * k)) & 0xFFFFFFFF for k in range(4)]
+    return [w - (1 << 32) if w >= 1 << 31 else w for w in words]
 
 
 def _merged(codes: set[int], ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
