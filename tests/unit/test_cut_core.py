@@ -570,15 +570,14 @@ def test_generated_markdown_scans_to_the_same_marks(text: str) -> None:
 
 @examples(1_000)
 @given(markdown(), st.sampled_from([0, 1, 2, 5, 2000, -1]))
-def test_generated_markdown_scan_texts_and_signature_hits(text: str, limit: int) -> None:
-    """Scan.texts(limit) and Scan.signature_hits(programs, limit), what detection reads, are
-    the first marks' texts and the vi/de/en signature counts over them."""
+def test_generated_markdown_signature_hits(text: str, limit: int) -> None:
+    """Scan.signature_hits(programs, limit), what detection reads, is the vi/de/en
+    signature counts over the first marks' texts."""
     s, start = prepared(text)
     scan = core().Scan(s, start, NATIVE_HINT)
     marks = py_marks(s, start, CAND, HINT)
     first = [m[4] for m in (marks if limit < 0 else marks[:limit])]
     assert len(scan) == len(marks)
-    assert scan.texts(limit) == first
     hits = tuple(
         sum(1 for t in first if profiles.PROFILES[name].signature.match(t))
         for name in ("vi", "de", "en")
