@@ -222,7 +222,9 @@ def _cut(
             )
         raise InputError(f"unknown profile {name!r} (known: {known})", path=path)
     warnings = [fm_warning] if fm_warning else []
-    warnings += _input_warnings(text, raw, fm_end, front)
+    # the core saw the control characters of the lines it scanned: those before start too?
+    control = (scanned.control or bool(_CONTROL_CHAR.search(text, 0, start))) if COMPILED else None
+    warnings += _input_warnings(text, raw, fm_end, front, control)
     if COMPILED:
         coder = codes.Coder()
         coder.used.add(ns)
@@ -269,13 +271,16 @@ def _cut(
     )
 
 
-def _input_warnings(text: str, raw: bytes, fm_end: int, front: Mapping[str, Any]) -> list[str]:
+def _input_warnings(
+    text: str, raw: bytes, fm_end: int, front: Mapping[str, Any], control: bool | None = None
+) -> list[str]:
     """What is odd about a document that is still cut (``raw``: its UTF-8 bytes): control
-    characters, front matter keys of the wrong type, front matter and nothing else
-    (``--strict`` rejects them)."""
+    characters (``control``: whether it has any, when known), front matter keys of the
+    wrong type, front matter and nothing else (``--strict`` rejects them)."""
     found: list[str] = []
-    clean = len(raw.translate(None, _CONTROL_CHAR_BYTES)) == len(raw)
-    m = None if clean else _CONTROL_CHAR.search(text)
+    if control is None:
+        control = len(raw.translate(None, _CONTROL_CHAR_BYTES)) < len(raw)
+    m = _CONTROL_CHAR.search(text) if control else None
     if m is not None:
         more = len(_CONTROL_CHAR.findall(text)) - 1
         found.append(

@@ -32,6 +32,7 @@ typedef struct {
     iu_mark *items;
     Py_ssize_t len, cap;
     Py_ssize_t end_line; /* the line number at the end of the text (1 + its line feeds) */
+    int control;         /* a line holds a control character (cutter._CONTROL_CHAR) */
 } iu_marks;
 
 /* re's \d, \w, \s and str.isdigit, with an ASCII fast path */

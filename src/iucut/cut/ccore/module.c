@@ -69,6 +69,17 @@ static PyObject *Scan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 static Py_ssize_t Scan_len(ScanObject *self) { return self->marks.len; }
 
+static PyObject *Scan_control(ScanObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->marks.control);
+}
+
+static PyGetSetDef Scan_getset[] = {
+    {"control", (getter)Scan_control, NULL,
+     "Whether a scanned line holds a control character (not tab, CR, LF).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyObject *Scan_marks(ScanObject *self, PyObject *Py_UNUSED(ignored))
 {
     PyObject *out = PyList_New(self->marks.len);
@@ -205,6 +216,7 @@ static PyTypeObject ScanType = {
     .tp_doc = "Scan(s, start, hint): the block scan of one document (see blocks.Scanner).",
     .tp_new = Scan_new,
     .tp_methods = Scan_methods,
+    .tp_getset = Scan_getset,
     .tp_as_sequence = &Scan_as_sequence,
 };
 
