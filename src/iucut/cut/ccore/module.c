@@ -277,10 +277,12 @@ static int load_sha256(void)
     Py_DECREF(hashlib);
 #ifndef _WIN32
     const char *off = getenv("IUCUT_CORE_HASHLIB");
-    PyObject *ssl = off != NULL && *off ? NULL : PyImport_ImportModule("_hashlib");
+    int use = off == NULL || !*off;
+    PyObject *ssl = use ? PyImport_ImportModule("_hashlib") : NULL;
     PyObject *file = ssl == NULL ? NULL : PyModule_GetFilenameObject(ssl);
     const char *path = file == NULL ? NULL : PyUnicode_AsUTF8(file);
-    void *lib = path == NULL ? NULL : dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+    /* _hashlib built into python (no file): the program's own symbols */
+    void *lib = !use ? NULL : dlopen(path, path ? RTLD_LAZY | RTLD_NOLOAD : RTLD_LAZY);
     if (lib != NULL) { /* the symbols of _hashlib and of the libcrypto it links */
         sha_init = (sha_init_fn)dlsym(lib, "SHA256_Init");
         sha_update = (sha_update_fn)dlsym(lib, "SHA256_Update");
