@@ -4,8 +4,9 @@
  *   Scan(s, start, hint)   scan a document; hint: None (no legal lines) or the Program of
  *                          the legal-line hint (cutter._patterns)
  *   Scan.marks()           the marks as (kind, start, end, level, text) tuples
- *   Scan.texts(limit)      the first marks' texts (profile detection)
- *   Scan.signature_hits(programs, limit)  how many of them match each signature Program
+ *   Scan.control           whether a scanned line holds a control character
+ *   Scan.signature_hits(programs, limit)  how many of the first marks match each
+ *                          signature Program (profile detection)
  *   Scan.build(...)        the units (see cutter._cut)
  *   SHA256                 whose SHA-256 makes the content hashes: "OpenSSL" or "hashlib"
  *
