@@ -65,11 +65,8 @@ def read_units(conn: Connection, doc_path: str) -> dict[str, UnitState]:
 
 def read_documents(conn: Connection, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
     rows = conn.query("documents_by_path", paths=list(paths)).fetchall()
-    found = {r["doc_path"]: dict(r) for r in rows}
-    if found:
-        for r in conn.query("document_profiles", paths=list(found)).fetchall():
-            found[r["doc_path"]]["profile"] = r["profile"]
-    return found
+    # (psycopg 3's rows are dicts already: no copy of a whole corpus's rows)
+    return {r["doc_path"]: r if type(r) is dict else dict(r) for r in rows}
 
 
 def check_codes_free(conn: Connection, doc: CutDocument) -> None:
