@@ -340,3 +340,66 @@ def test_upgrade_from_single_node_then_apply_again(citus_db: CitusDatabase, tmp_
     finally:
         with citus_db.cluster.connect() as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {single} CASCADE")
+
+
+def _dated(source: Path, target: Path, line: str) -> None:
+    """``source`` with ``line`` added to its front matter, as ``target``."""
+    text = source.read_text(encoding="utf-8")
+    assert text.startswith("---\n"), source
+    target.write_text("---\n" + line + "\n" + text[4:], encoding="utf-8")
+
+
+def test_effective_dates_and_a_document_written_since_the_triage_on_the_cluster(
+    citus_db: CitusDatabase, tmp_path: Path
+) -> None:
+    """The effective date a document's front matter names (``effective``,
+    ``ngay_hieu_luc``) is stored by the write of the document on the cluster, in the same
+    call (0016: the client no longer sends it in a statement of its own); and a document
+    the triage found absent but written meanwhile is refused by the one-statement write
+    (IUS01) and planned again under its lock: skipped when current, revised when not."""
+    from iucut.apply import _apply_one, _plan_and_write, begin_run, finish_run
+    from iucut.cut import cut_text
+    from iucut.errors import StalePlan
+    from iucut.units import CutDocument
+
+    folder = sources(tmp_path, 2)
+    first, second = sorted(folder.glob("*.md"))
+    _dated(first, folder / "a.md", "effective: 2020-01-01")
+    _dated(second, folder / "b.md", "ngay_hieu_luc: 2021-07-01")
+    first.unlink()
+    second.unlink()
+    assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
+    applied = run(citus_db, "apply", str(folder), IUCUT_ROOT=str(folder), **LIVE)
+    assert applied.returncode == 0, applied.stderr
+    dates_sql = (
+        f"SELECT string_agg(v.doc_path || '=' || e.effective_date::text, ',' "
+        f"                  ORDER BY v.doc_path, e.doc_version_id) "
+        f"  FROM {citus_db.schema}.iu_document_effective e "
+        f"  JOIN {citus_db.schema}.iu_document_version v "
+        f"    ON v.doc_path = e.doc_path AND v.doc_version_id = e.doc_version_id"
+    )
+    assert on_node(citus_db, citus_db.cluster.coordinator, dates_sql) == (
+        "a.md=2020-01-01,b.md=2021-07-01"
+    )
+
+    # a.md as the triage saw it (absent), written since by "another cutter" (above)
+    text = (folder / "a.md").read_bytes()
+    doc = cut_text(text, "a.md")
+    assert isinstance(doc, CutDocument)
+    conn = citus_db.connect(role="cutter_exec", autocommit=True)
+    with conn.transaction():
+        run_id = begin_run(conn, "apply")
+    with pytest.raises(StalePlan):  # the one-statement write refuses (IUS01) ...
+        _plan_and_write(conn, run_id, "a.md", doc, check_new=False, unread=True)
+    same = _apply_one(conn, run_id, "a.md", doc, new=True)  # ... and it is planned again
+    assert (same.status, same.error) == ("skipped", None)
+    last = doc.units[-1].body.strip().split()[-1]
+    changed = cut_text(text.replace(last.encode(), (last + " sửa").encode()), "a.md")
+    assert isinstance(changed, CutDocument)
+    revised = _apply_one(conn, run_id, "a.md", changed, new=True)
+    assert revised.status == "applied" and revised.counts["revised"] >= 1, revised
+    with conn.transaction():
+        finish_run(conn, run_id, "finished", {})
+    assert on_node(citus_db, citus_db.cluster.coordinator, dates_sql) == (
+        "a.md=2020-01-01,a.md=2020-01-01,b.md=2021-07-01"
+    )

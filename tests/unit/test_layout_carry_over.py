@@ -14,9 +14,9 @@ from iucut.migrate import load_migrations
 
 #: function -> the migration whose body layout.sql's Citus body is written against
 CARRIED = {
-    "fn_iu_apply_document": "0013_writes_near_copy.sql",
-    "fn_iu_set_references": "0013_writes_near_copy.sql",
-    "fn_run_finish": "0001_initial.sql",
+    "fn_iu_apply_document": "0016_first_sync.sql",
+    "fn_iu_set_references": "0016_first_sync.sql",
+    "fn_run_finish": "0016_first_sync.sql",
     "fn_iu_hold_unfrozen": "0004_hardening.sql",
     "fn_iu_freeze": "0004_hardening.sql",
     "fn_iu_lock_document": "0001_initial.sql",

@@ -330,7 +330,7 @@ $$;
 REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_set_effective_date(uuid, text, date, text)
     FROM PUBLIC;
 
--- The write of one document (0013's fn_iu_apply_document, the typed-array form) for the
+-- The write of one document (0016's fn_iu_apply_document, the typed-array form) for the
 -- distributed layout. Same arguments, same checks, same refusals and counts; what
 -- differs is marked "citus:". Every statement that reads or writes a distributed table
 -- either names the document (doc_path = v_doc_path: Citus routes it to the one worker
@@ -339,8 +339,12 @@ REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_set_effective_date(uuid, text, date, t
 -- plain filter on code with no join to the ops. The ops are joined with the rows read
 -- on the coordinator (no distributed table in those statements), so Citus plans no
 -- LATERAL ... LIMIT over unnest() and no join on unit_id across shards. The rows are
--- sent as base-type arrays (the iu_op type is used on the coordinator only). When a
--- migration changes the single-node body, carry its change over here.
+-- sent as base-type arrays (the iu_op type is used on the coordinator only). citus: the
+-- versions come without a search configuration (the shard trigger gives each one that of
+-- iucut.profile, set below: a regconfig is an OID, another on each node), and a new
+-- document's codes go through the checks below (each already one statement by code),
+-- not 0016's one probe. When a migration changes the single-node body, carry its change
+-- over here.
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_apply_document(p_run uuid, p_document jsonb, p_op text[], p_code text[], p_expect_version integer[], p_namespace text[], p_parent_code text[], p_kind text[], p_label text[], p_ordinal integer[], p_depth integer[], p_position integer[], p_title text[], p_body text[], p_raw_heading text[], p_content_hash text[], p_line_start integer[], p_line_end integer[], p_byte_start bigint[], p_byte_end bigint[], p_refs jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -413,13 +417,6 @@ BEGIN
             USING ERRCODE = 'IUC01';
     END IF;
     PERFORM @schema@.fn_iu_lock_document(v_doc_path);
-    -- citus: the search configuration of the versions written below is chosen by a
-    -- trigger on the worker's shard, from the setting iucut.profile; a set_config on the
-    -- coordinator stays there, a SET LOCAL is sent to the nodes of the transaction.
-    PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
-    EXECUTE pg_catalog.format('SET LOCAL iucut.profile = %L',
-                              coalesce(pg_catalog.current_setting('iucut.profile', true), ''));
-
     -- Document precondition: the document is as the plan saw it (primary key).
     EXECUTE $q$SELECT d.doc_hash, d.profile FROM @schema@.iu_document d
                 WHERE d.doc_path = $1$q$
@@ -439,6 +436,18 @@ BEGIN
                 USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
         END IF;
     END IF;
+    -- The search profile of the versions written below (0016): the one the document
+    -- names, else the one stored; iucut.profile names it for this call. citus: the
+    -- search configuration is chosen by the trigger on the worker's shard, from
+    -- iucut.profile. A set_config on the coordinator stays there; Citus sends a SET LOCAL
+    -- to the nodes of the transaction, but from a function called by a statement of its
+    -- own (a new document's write, autocommit) only inside a DO block (a SET LOCAL run
+    -- directly here is not sent: the versions were indexed as simple).
+    PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
+    EXECUTE pg_catalog.format('DO $set$BEGIN SET LOCAL iucut.profile = %L; END$set$',
+                              coalesce(CASE WHEN p_document ? 'profile'
+                                            THEN p_document ->> 'profile'
+                                            ELSE v_profile END, ''));
 
     v_n := coalesce(pg_catalog.cardinality(p_op), 0);
     IF EXISTS (SELECT 1 FROM unnest(ARRAY[
@@ -779,15 +788,27 @@ BEGIN
             p_run, pg_catalog.jsonb_build_object('doc_path', v_doc_path), p_refs);
     END IF;
 
+    -- The effective date of the document version recorded above (0015), when the
+    -- document names one: in the same call, so that a new document is written by one
+    -- statement (0016).
+    IF p_document ? 'effective_date' THEN
+        PERFORM @schema@.fn_iu_set_effective_date(
+            p_run, v_doc_path, (p_document ->> 'effective_date')::date,
+            p_document ->> 'effective_key');
+    END IF;
+
     RETURN jsonb_build_object('created', v_created, 'revised', v_revised, 'moved', v_moved,
                               'retired', v_retired, 'restored', v_restored,
                               'placed', v_placed);
 END
 $function$;
 
--- The references of a document's current versions (0013's fn_iu_set_references) for
+-- The references of a document's current versions (0016's fn_iu_set_references) for
 -- the distributed layout: every read and write names the document (one worker), the
--- rows carry it. When a migration changes the single-node body, carry it over here.
+-- rows carry it. citus: the JSON's codes are checked against the document's active
+-- units read once on its worker before the insert (0016 checks after it, in the same
+-- statement, and the error rolls the insert back: the same refusal, IUC01). When a
+-- migration changes the single-node body, carry it over here.
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_set_references(p_run uuid, p_document jsonb, p_refs jsonb)
  RETURNS integer
  LANGUAGE plpgsql
@@ -918,9 +939,12 @@ BEGIN
 END
 $function$;
 
--- The end of a run (0001's fn_run_finish): the run table is a reference table and Citus
+-- The end of a run (0016's fn_run_finish): the run table is a reference table and Citus
 -- takes no volatile function (clock_timestamp()) in an UPDATE of it; the time is read
--- first and given as a value.
+-- first and given as a value. citus: no merge of the search index's pending list
+-- (gin_clean_pending_list): the coordinator's index of unit_version is that of its empty
+-- shell table, the shards' indexes are the workers', whose autovacuum merges their lists;
+-- the merge changes no row and no search result.
 CREATE OR REPLACE FUNCTION @schema@.fn_run_finish(p_run uuid, p_status text DEFAULT 'finished'::text, p_counts jsonb DEFAULT NULL::jsonb)
  RETURNS text
  LANGUAGE plpgsql
