@@ -335,7 +335,7 @@ def apply_digests(
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
         plan_for_values(conn)
-        found = triage_digests(conn, digests, prune_scopes=prune_scopes)
+        found = triage_digests(conn, digests, prune_scopes=prune_scopes, keep_current=False)
         paths = [d.path for d in found.todo]
 
         def todo() -> Iterator[tuple[str, CutDocument | IucutError | None]]:

@@ -152,10 +152,7 @@ def lookup(
     row = entries.get(doc_path)
     if row is None:
         return None
-    try:
-        recorded = json.loads(row[2]) if row[2] else None
-    except ValueError:
-        recorded = None
+    recorded = _stat_of(row[2])
     refresh: StatKey | None = None
     if file_hash is None:
         if rehash or stat is None or not stat_unchanged(recorded, stat):
@@ -187,6 +184,17 @@ def lookup(
     # holds what the entry held (so the client holds each document's digest once)
     entries.pop(doc_path, None)
     return found
+
+
+def _stat_of(text: str | None) -> tuple[int, ...] | None:
+    """The stat an entry keeps (``json.dumps`` of a list of ints, as :func:`remember`
+    writes it), read without the JSON decoder (a look-up a file); None if unreadable."""
+    if not text or text[0] != "[" or text[-1] != "]":
+        return None
+    try:
+        return tuple(map(int, text[1:-1].split(",")))
+    except ValueError:
+        return None
 
 
 def _load(cache: Path, rules: str) -> dict[str, _Entry] | None:

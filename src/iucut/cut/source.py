@@ -279,7 +279,10 @@ def cut_map(
     paths = list(paths)
     # (a fresh copy: folders are resolved once in this pass, and afresh in the next)
     project = root.fresh() if isinstance(root, ProjectRoot) else find_root(paths, given=root)
-    files = [p for p, _ in (list_sources(paths, glob).files if sources is None else sources)]
+    # (as strings: a Path object a file of the corpus is ~3x the size of its string)
+    files = [
+        os.fspath(p) for p, _ in (list_sources(paths, glob).files if sources is None else sources)
+    ]
     work = functools.partial(
         _cut_then,
         then=then,
@@ -316,7 +319,7 @@ def _merged(ready: list[R | None], rest: Iterator[R]) -> Iterator[R]:
 
 
 def _known(
-    path: Path,
+    path: str | Path,
     root: ProjectRoot,
     config: Mapping[str, Any] | None,
     follow_symlinks: bool,
@@ -329,22 +332,24 @@ def _known(
     from iucut.digests import stat_key
 
     try:
-        name = root.doc_path(path, follow_symlinks=follow_symlinks)
-        st = os.stat(path)
+        # (the stat the path's look took, when the file is not a link: one stat a file)
+        name, st = root.located(path, follow_symlinks=follow_symlinks)
+        if st is None:
+            st = os.stat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
             return None, None
         key = stat_key(st)  # before reading: the bytes read are as new as this or newer
         found = known(name, None, key)
         if found is not None:
             return found, key
-        data = path.read_bytes()
+        data = Path(path).read_bytes()
     except (OSError, InputError):
         return None, None
     return known(name, hashlib.sha256(data).hexdigest(), key), key
 
 
 def _cut_then(
-    path: Path,
+    path: str | Path,
     *,
     then: Callable[[CutDocument | InputError], R],
     root: ProjectRoot,
