@@ -49,7 +49,7 @@ from iucut.validate import check_changed_rows
 Progress = Callable[[int, int, str], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # (one a document of the corpus: no __dict__ each)
 class DocumentResult:
     doc_path: str
     #: applied | skipped | failed | rejected (the document is at fault) | not_written (a

@@ -206,11 +206,12 @@ def _load(cache: Path, rules: str) -> dict[str, _Entry] | None:
         conn = _connect(cache)
         if conn is None:
             return None
-        try:
-            rows = conn.execute(_sql()["cache_entries"], (rules,)).fetchall()
+        try:  # (row by row: not a list of every row besides the dict)
+            rows = conn.execute(_sql()["cache_entries"], (rules,))
+            found = {r[0]: (r[1], r[2], r[3]) for r in rows}
         except sqlite3.Error:
             return None
-        found = _entries[key] = {r[0]: (r[1], r[2], r[3]) for r in rows}
+        _entries[key] = found
     return found
 
 
