@@ -9,14 +9,17 @@ which a machine shared with others does not change (the wall time it does):
 - ``workers``: its worker processes (``RUSAGE_CHILDREN`` at exit: cutting);
 - ``server``: the embedded server's processes (from ``/proc``: nothing else uses it).
 
-From these, ``bound`` is the speed-up ``--jobs 2`` could reach on two idle cores:
-the CPU of ``--jobs 1`` (its processes take turns: a client waits for its server) over
-the least wall time ``--jobs 2`` can take, the larger of its parent's CPU (one process,
-and for apply one interpreter lock) and its total CPU shared by the two cores. It leaves
-out what runs before the workers start and after they end, so it is an upper bound. A
-pure-Python burn (16 tasks of arithmetic in 1 and in 2 processes, no iucut) is measured
-in the same rounds: on a machine shared by others it is the ceiling any program could
-reach at that moment.
+- ``serial``: the parent's CPU before its first worker started and after the last one
+  ended (start-up, listing; cut's summary): what no second core can share.
+
+From these, ``bound`` is the speed-up ``--jobs 2`` could reach on two idle cores: the
+CPU of ``--jobs 1`` (its processes take turns: a client waits for its server) over the
+least wall time ``--jobs 2`` can take: its serial CPU plus the rest of its CPU shared by
+the two cores, and no less than its parent's CPU (one process; for apply, one
+interpreter lock for its writers). Waits (commits, locks) are left out of both sides, so
+it is an upper bound as far as CPU goes. A pure-Python burn (16 tasks of arithmetic in 1
+and in 2 processes, no iucut) is measured in the same rounds: on a machine shared by
+others it is the ceiling any program could reach at that moment.
 
     python bench/jobs_bench.py --rounds 2 --json bench/out/jobs.json
 """
@@ -82,12 +85,25 @@ def server_cpu(postmaster: int) -> float:
 #: Runs the iucut command as its console script does, and writes the CPU of the process
 #: (all its threads) and of its waited-for children (the workers) at exit.
 WRAPPER = """
-import atexit, json, resource, sys
+import atexit, json, os, resource, sys, time
+import iucut.parallel
+marks = {}
+def _first_fork():
+    marks.setdefault("first_fork", time.process_time())
+os.register_at_fork(before=_first_fork)
+_close = iucut.parallel._Pool.close
+def _closed(self):
+    _close(self)
+    marks["last_close"] = time.process_time()
+iucut.parallel._Pool.close = _closed
 def _cpu():
     s = resource.getrusage(resource.RUSAGE_SELF)
     c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    end = time.process_time()
+    before = marks.get("first_fork", end)
+    after = end - marks.get("last_close", end)
     with open(sys.argv.pop(1), "w") as f:
-        json.dump([s.ru_utime + s.ru_stime, c.ru_utime + c.ru_stime], f)
+        json.dump([s.ru_utime + s.ru_stime, c.ru_utime + c.ru_stime, before, after], f)
 atexit.register(_cpu)
 from iucut.cli import main
 sys.argv[0] = "iucut"
@@ -112,11 +128,14 @@ def run(args: list[str], env: dict[str, str], postmaster: int | None) -> dict[st
         code = os.waitstatus_to_exitcode(status)
         if code not in (0, 2, 3):
             raise SystemExit(f"iucut {' '.join(args)}: exit {code}: {text}")
-        parent, workers = json.loads(cpu_file.read_text())
+        parent, workers, before_workers, after_workers = json.loads(cpu_file.read_text())
     return {
         "seconds": round(seconds, 2),
         "parent_cpu": round(parent, 2),
         "workers_cpu": round(workers, 2),
+        # the parent's CPU before its first worker started and after the last one ended
+        # (start-up, listing; the summary): what no second core can share
+        "serial_cpu": round(before_workers + after_workers, 2),
         "client_cpu": round(usage.ru_utime + usage.ru_stime, 2),
         "server_cpu": round(server_cpu(postmaster) - before, 2) if postmaster else 0.0,
         "peak_mib": round(usage.ru_maxrss / 1024, 1),
@@ -125,11 +144,16 @@ def run(args: list[str], env: dict[str, str], postmaster: int | None) -> dict[st
 
 
 def bound(one: list[dict[str, Any]], two: list[dict[str, Any]], cores: int = 2) -> float:
-    """The speed-up of ``two`` over ``one`` on ``cores`` idle cores at most (medians)."""
+    """The speed-up of ``two`` over ``one`` on ``cores`` idle cores at most (medians): the
+    CPU of ``one`` (its processes take turns: a client waits for its server) over the
+    least wall time of ``two``: its serial CPU (before and after its workers) plus the
+    rest shared by the cores, and no less than its parent's CPU (one process; for apply,
+    one interpreter lock for its writers)."""
     serial = median([r["client_cpu"] + r["server_cpu"] for r in one])
     parent = median([r["parent_cpu"] for r in two])
+    alone = median([r["serial_cpu"] for r in two])
     total = median([r["client_cpu"] + r["server_cpu"] for r in two])
-    return round(serial / max(parent, total / cores), 2)
+    return round(serial / max(parent, alone + (total - alone) / cores), 2)
 
 
 def median(values: list[float]) -> float:
@@ -212,7 +236,7 @@ def main() -> int:
             for jobs, runs in (("jobs1", one), ("jobs2", two)):
                 summary[step][f"{jobs}_cpu"] = {
                     k: median([r[k] for r in runs])
-                    for k in ("parent_cpu", "workers_cpu", "server_cpu")
+                    for k in ("parent_cpu", "serial_cpu", "workers_cpu", "server_cpu")
                 }
             summary[step]["bound_on_2_idle_cores"] = bound(one, two)
     out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows, **summary}
