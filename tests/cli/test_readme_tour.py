@@ -1,10 +1,12 @@
-"""The README's tour is a transcript: its console blocks are run, as written, by cram
-(the transcript runner for command-line tools) in one folder on a fresh embedded
-server, and what they print must be what the README shows.
+"""The README's tour is a transcript of the tour script (``iucut/samples/tour.yaml``, the
+script ``iucut demo`` runs too): its steps are run, as written, in one bash shell in one
+folder on a fresh embedded server; every step must meet the script's exit code and
+expectations, the README's console blocks must hold the script's commands, and what they
+print must be what the README shows.
 
 Volatile parts (run and plan ids, times, durations, pids, versions, the folders of
 this run) are matched by the patterns of :data:`VOLATILE`; everything else is exact.
-After an intended change of the output, regenerate the README's blocks with:
+After an intended change of the script or the output, regenerate the README's blocks with:
 
     IUCUT_README_REGEN=1 .venv/bin/python -m pytest tests/cli/test_readme_tour.py
 
@@ -13,7 +15,6 @@ After an intended change of the output, regenerate the README's blocks with:
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import os
 import re
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from iucut import tour
 from iucut.db.embedded import EmbeddedServer
 
 pytestmark = pytest.mark.db
@@ -77,25 +79,19 @@ def tour_blocks(text: list[str]) -> list[Block]:
     return blocks
 
 
-def as_transcript(block: Block) -> list[bytes]:
-    """The block in cram's format: commands ``  $ cmd`` and output indented by two."""
-    return [f"  {line}\n".encode() if line else b"  \n" for line in block.lines]
+def commands(lines: list[str]) -> list[str]:
+    """The command lines of a console block (``$ …``), without the prompt."""
+    return [line[2:] for line in lines if line.startswith("$ ")]
 
 
-def from_transcript(postout: list[bytes], shown: dict[str, str]) -> list[str]:
-    """cram's actual output back to README lines, the run's folders shown as a user's
-    (cram escapes every non-ASCII byte and marks the line ``(esc)``: undone here)."""
-    lines = []
-    for raw in postout:
-        raw = raw.rstrip(b"\n")
-        if raw.endswith(b" (esc)"):
-            raw = codecs.escape_decode(raw[: -len(b" (esc)")])[0]
-        line = raw.decode("utf-8", "backslashreplace")
-        line = line[2:] if line.startswith("  ") else line
+def shown_as_user(lines: list[str], shown: dict[str, str]) -> list[str]:
+    """Output lines with the run's folders shown as a user's."""
+    out = []
+    for line in lines:
         for real, display in shown.items():
             line = line.replace(real, display)
-        lines.append(line.rstrip())
-    return lines
+        out.append(line.rstrip())
+    return out
 
 
 def normalized(lines: list[str]) -> list[str]:
@@ -122,15 +118,31 @@ def checkout(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
         EmbeddedServer(home).stop()
 
 
-def test_readme_tour_runs_as_written(checkout: tuple[Path, Path]) -> None:
-    """Each console block of the README's tour, run in order in one folder as a user
-    would (the first command is `source .venv/bin/activate`), prints what it shows."""
-    from cram import test as transcript
+def test_readme_blocks_hold_the_tour_script() -> None:
+    """Each console block of the README's tour holds the commands of the same block of
+    the tour script, in order (the demo runs the script: the README cannot drift)."""
+    if REGEN:
+        pytest.skip("the README is being regenerated from the script")
+    blocks = tour_blocks(README.read_text(encoding="utf-8").split("\n"))
+    script = tour.steps_for(tour.load(), tour.README)
+    assert len(blocks) == len(script), "the README's tour and tour.yaml differ in blocks"
+    for block, steps in zip(blocks, script, strict=True):
+        assert commands(block.lines) == [s.run for s in steps], f"README.md:{block.start + 1}"
 
+
+def test_readme_tour_runs_as_written(checkout: tuple[Path, Path]) -> None:
+    """The tour script's README steps, run in order in one shell in one folder as a user
+    would (the first is `source .venv/bin/activate`), meet the script's exit codes and
+    expectations and print what the README shows."""
     folder, home = checkout
     text = README.read_text(encoding="utf-8").split("\n")
     blocks = tour_blocks(text)
-    assert blocks and blocks[0].lines[0].startswith("$ source .venv/bin/activate")
+    script = tour.steps_for(tour.load(), tour.README)
+    assert script[0][0].run.startswith("source .venv/bin/activate")
+    assert len(blocks) == len(script), (
+        "the README's tour and tour.yaml differ in blocks: add or remove a ```console "
+        "block in the README where the script's block goes"
+    )
     env = {
         "HOME": str(home.parent),
         "IUCUT_HOME": str(home),
@@ -138,27 +150,24 @@ def test_readme_tour_runs_as_written(checkout: tuple[Path, Path]) -> None:
         "COLUMNS": "100",
     }
     shown = {str(home): SHOWN_HOME, str(folder): SHOWN_CHECKOUT, str(ROOT): SHOWN_CHECKOUT}
+    steps = [s for block in script for s in block]
+    outcomes = list(tour.run(steps, cwd=folder, env=env, shell="/bin/bash"))
+    assert len(outcomes) == len(steps), "the shell stopped before the end of the tour"
+    unmet = [f"{o.step.run}: {problem}\n{o.output}" for o in outcomes for problem in o.problems]
     failures = []
-    cwd = Path.cwd()
-    os.chdir(folder)
-    try:
-        for block in blocks:
-            # each block is its own shell, in the checkout; activation carries over
-            setup = [b"  $ . .venv/bin/activate\n"] if block is not blocks[0] else []
-            _, postout, _ = transcript(
-                setup + as_transcript(block), shell="/bin/bash", env=env, cleanenv=True
-            )
-            assert postout is not None, "cram skipped the block (exit 80)"
-            actual = from_transcript(postout[len(setup) :], shown)
-            if normalized(actual) != normalized(block.lines):
-                failures.append((block, actual))
-    finally:
-        os.chdir(cwd)
+    i = 0
+    for block, steps_of_block in zip(blocks, script, strict=True):
+        mine = outcomes[i : i + len(steps_of_block)]
+        i += len(steps_of_block)
+        actual = shown_as_user(tour.transcript(mine), shown)
+        if normalized(actual) != normalized(block.lines):
+            failures.append((block, actual))
     if REGEN and failures:
         for block, actual in sorted(failures, key=lambda f: -f[0].start):
             text[block.start : block.end] = actual
         README.write_text("\n".join(text), encoding="utf-8")
         pytest.fail(f"README.md regenerated ({len(failures)} blocks): review `git diff README.md`")
+    assert not unmet, "steps of the tour script do not do what it expects:\n" + "\n".join(unmet)
     report = [
         "\n".join(
             difflib.unified_diff(

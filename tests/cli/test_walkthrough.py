@@ -1,13 +1,28 @@
-"""End to end, as a user would: cut, plan, apply (refused, then enabled), edit, plan,
-apply, history, export; and the apply command's exit codes."""
+"""The write commands' refusals and exit codes, as a user meets them (a nested folder
+with `--root`, both drivers, prune, freeze, stale plans, unwritable outputs).
+
+The walkthrough itself (cut, plan, prove, apply refused then enabled, edit, plan, apply,
+history, export, references, search) is the tour script `iucut/samples/tour.yaml`: run
+by `iucut demo` (tests/cli/test_demo.py) and by tests/cli/test_readme_tour.py, which
+checks every step's exit code and expectations and the README's transcript of it. Both
+run on the embedded server; here the steps they share run on a new database of the
+tests' server (IUCUT_TEST_DSN's when it is set, e.g. PostgreSQL 15)."""
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from conftest import clean_environment
+from iucut import tour
+from iucut.db.target import with_database
+from iucut.demo import command_folder, copy_samples
 
 LAW = """\
 ---
@@ -57,9 +72,6 @@ Run the tool.
 Ask the team.
 """
 
-CLAUSE = "2. Tổ chức, cá nhân có trách nhiệm phối hợp."
-EDITED_CLAUSE = "2. Tổ chức, cá nhân có trách nhiệm phối hợp chặt chẽ."
-
 
 def source(tmp_path: Path) -> Path:
     folder = tmp_path / "src"
@@ -82,75 +94,33 @@ def table_counts(db: Any) -> dict[str, int]:
         return dict(row)
 
 
-def test_walkthrough(cli_env: Any, db: Any, tmp_path: Path) -> None:
-    """cut → plan → apply refused (5) → apply → edit → plan ~1 (2) → apply → history → export."""
-    folder = source(tmp_path)
-    law = folder / "laws" / "luat-mau.md"
-    where = ("--root", str(folder))
+@pytest.fixture
+def empty_db(pg_server: Any) -> Iterator[str]:
+    """A new, empty database on the tests' server (not migrated): its DSN; dropped after."""
+    name = f"iucut_t_walk_{os.getpid()}_{secrets.token_hex(4)}"
+    with pg_server.admin() as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield with_database(pg_server.dsn, name)
+    finally:
+        with pg_server.admin() as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    cut = run(cli_env, "cut", str(folder))
-    assert cut.returncode == 0, cut.stderr
 
-    plan = run(cli_env, "plan", str(folder), *where)
-    assert plan.returncode == 2, plan.stderr  # there are changes
-    assert "laws/luat-mau.md" in plan.stdout and "guide.md" in plan.stdout
-    assert " ~0 " in plan.stdout.splitlines()[-1]
-
-    refused = run(cli_env, "apply", str(folder), *where)
-    assert refused.returncode == 5, refused.stderr
-    assert "kill-switch" in refused.stderr and "IUCUT_EXECUTION" in refused.stderr
-    assert refused.stdout == ""
-    assert table_counts(db)["iu_run"] == 0
-
-    applied = run(cli_env, "apply", str(folder), *where, enabled=True)
-    assert applied.returncode == 0, applied.stderr
-    assert "2 documents written" in applied.stdout
-    counts = table_counts(db)
-    assert counts["iu_document"] == 2 and counts["iu_run"] == 1
-    assert counts["unit_version"] == counts["information_unit"] > 2
-
-    quiet = run(cli_env, "plan", str(folder), *where)
-    assert quiet.returncode == 0, quiet.stdout + quiet.stderr  # nothing to do
-
-    assert CLAUSE in LAW
-    law.write_text(LAW.replace(CLAUSE, EDITED_CLAUSE), encoding="utf-8")
-    plan = run(cli_env, "plan", str(folder), *where)
-    assert plan.returncode == 2, plan.stderr
-    summary = plan.stdout.splitlines()[-1]
-    assert "+0 ~1 →0 ↺0 -0 " in summary, plan.stdout
-    as_json = run(cli_env, "plan", str(folder), *where, "--json")
-    assert as_json.returncode == 2
-    changes = [
-        c
-        for d in json.loads(as_json.stdout)["documents"]
-        for c in d["changes"]
-        if c["op"] != "place"
-    ]
-    assert [c["op"] for c in changes] == ["revise"]
-    code = changes[0]["code"]
-    assert f"~ {code}" in plan.stdout
-
-    applied = run(cli_env, "apply", str(folder), *where, enabled=True)
-    assert applied.returncode == 0, applied.stderr
-    assert "~1" in applied.stdout and "1 document written" in applied.stdout
-
-    history = run(cli_env, "history", code)
-    assert history.returncode == 0, history.stderr
-    assert history.stdout.startswith(f"{code}: 2 version(s)")
-    assert "  v1 " in history.stdout and "  v2 " in history.stdout
-    assert "created" in history.stdout and "revised" in history.stdout
-    diff = run(cli_env, "history", code, "--diff", "1", "2")
-    assert f"-{CLAUSE}" in diff.stdout and f"+{EDITED_CLAUSE}" in diff.stdout
-
-    show = run(cli_env, "show", code)
-    assert show.returncode == 0 and "version 2" in show.stdout
-
-    out = tmp_path / "exported.md"
-    exported = run(cli_env, "export", "laws/luat-mau.md", "-o", str(out))
-    assert exported.returncode == 0, exported.stderr
-    assert out.read_bytes() == law.read_bytes()
-    stdout = run(cli_env, "export", "laws/luat-mau.md")
-    assert stdout.stdout == law.read_text(encoding="utf-8")
+def test_walkthrough_is_the_tour_script(empty_db: str, tmp_path: Path) -> None:
+    """The tour's steps shared by the README and the demo, run as written on a new
+    database of the tests' server (IUCUT_TEST_DSN's when set), each meet the script's
+    exit code and expectations."""
+    work = tmp_path / "work"
+    copy_samples(work / "docs")
+    env = clean_environment(tmp_path / "home")
+    env.update(IUCUT_DSN=empty_db, PATH=f"{command_folder(tmp_path / 'bin')}:{env['PATH']}")
+    steps = [s for s in (s for b in tour.load() for s in b) if s.only is None]
+    assert steps[0].run.startswith("iucut init") and steps[-1].run.startswith("iucut search")
+    outcomes = list(tour.run(steps, cwd=work, env=env))
+    assert [o.step.run for o in outcomes] == [s.run for s in steps]
+    unmet = [f"$ {o.step.run}\n{o.output}\n{o.problems}" for o in outcomes if not o.ok]
+    assert not unmet, "\n".join(unmet)
 
 
 def test_apply_refused_without_the_switch_opens_no_connection(

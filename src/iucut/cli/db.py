@@ -10,7 +10,7 @@ import click
 
 from iucut.cli import Context, cli, echo_json, note, pass_ctx
 from iucut.config import Settings
-from iucut.db.connector import Connection, open_provider
+from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.db.embedded import EmbeddedServer, EmbeddedStatus
 from iucut.db.queries import Ident
 from iucut.db.target import Target, resolve_target
@@ -120,6 +120,45 @@ def db_url(ctx: Context, database: str) -> None:
     if not server.status().running:
         note("iucut: the embedded server is not running: start it with `iucut db start`")
     click.echo(server.url(database))
+
+
+#: Databases `db reset` never drops: the server's own, and the templates.
+_NOT_RESETTABLE = ("postgres", "template0", "template1")
+
+
+@db_group.command("reset")
+@click.argument("database")
+@click.option("--yes", is_flag=True, help="Confirm: every table in DATABASE is dropped.")
+@pass_ctx
+def db_reset(ctx: Context, database: str, yes: bool) -> None:
+    """Drop DATABASE on the embedded server and create it empty (starting the server).
+
+    \b
+    Only the embedded server of IUCUT_HOME is touched, never a server named by --dsn,
+    IUCUT_DSN or PG* variables; `iucut demo` resets its own database `iucut_demo` so.
+    Refused without --yes, and for postgres and the template databases.
+    Then `export IUCUT_DSN=$(iucut db url --database DATABASE)` points iucut at it.
+    """
+    from iucut.config import identifier
+
+    name = identifier(database, "database")
+    if name in _NOT_RESETTABLE:
+        raise click.UsageError(f"{name} is the server's own database, it is never reset")
+    if not yes:
+        raise click.UsageError(
+            f"db reset drops every table in the database {name}: add --yes to confirm"
+        )
+    server = EmbeddedServer(ctx.settings.home, notify=note)
+    state = server.start()
+    with ConnectionProvider(Target(server.url("postgres"), "embedded")).connect(
+        autocommit=True
+    ) as admin:
+        admin.query("database_drop", database=Ident(name))
+        admin.query("database_create", database=Ident(name))
+    click.echo(
+        f"database {name} on the embedded server: dropped and created afresh "
+        f"(data in {state.pgdata})"
+    )
 
 
 # -- migrate ---------------------------------------------------------------------------
