@@ -9,6 +9,7 @@ Each command group lives in a module of this package named after what it owns.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -335,6 +336,23 @@ def cli(
     Exit codes: see `iucut exit-codes`.
     """
     ctx.obj = Context({"dsn": dsn, "env_file": env_file, "schema": schema, "driver": driver})
+    _route_notes()
+
+
+class _StderrNotes(logging.Handler):
+    """Show the database layer's notes (e.g. 'using the embedded server') on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+def _route_notes() -> None:
+    """The database layer's notes to stderr, for every command (once)."""
+    logger = logging.getLogger("iucut.db")
+    if not any(isinstance(h, _StderrNotes) for h in logger.handlers):
+        logger.addHandler(_StderrNotes(logging.INFO))
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 @cli.command("exit-codes")
