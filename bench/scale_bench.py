@@ -18,9 +18,17 @@ its workers, from ``wait4``):
 Targets: 10x units -> <= 11x time for the first apply; unchanged re-sync of 1M <= 2 s;
 one change <= 0.5 s; peak memory bounded by the largest document, not the corpus.
 
+The package's bytecode is compiled first (as installing a wheel does): with
+``PYTHONDONTWRITEBYTECODE`` set, an editable install would compile every module at
+every start. Each step records the load average and the CPU seconds of the client (its
+process and workers), which do not depend on the load of a shared machine.
+
     python bench/scale_bench.py --units 100000             # embedded server
     python bench/scale_bench.py --units 100000 --units 1000000 --json bench/out/scale.json
     python bench/scale_bench.py --dsn postgresql://postgres@127.0.0.1:5432/postgres
+    # the long first apply once, the other steps later (e.g. with another build):
+    python bench/scale_bench.py --units 1000000 --phase first --work /tmp/scale
+    python bench/scale_bench.py --units 1000000 --phase rest --work /tmp/scale
 """
 
 from __future__ import annotations
@@ -168,26 +176,44 @@ def server_cpu() -> float:
     return total / TICK
 
 
+#: GNU time, the launcher that reports a step's peak memory (see :func:`_run_cli`)
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
 def _run_cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """Run ``iucut ARGS``: wall seconds, and the peak memory (MiB) of the process and of
-    the workers it waited for (``wait4``'s own rusage of that child)."""
+    """Run ``iucut ARGS``: wall seconds, client CPU, and the peak memory (MiB) of the
+    process and of the workers it waited for.
+
+    The peak is GNU time's (``%M``), not this process's ``wait4``: Linux starts a forked
+    child's peak at its parent's size (the copied memory counts, and exec keeps the
+    peak), so ``wait4`` of a child of this benchmark, which holds the corpus's pieces,
+    reported at least this benchmark's own size (122 MiB at every step and scale in
+    session 5). GNU time is small when it forks iucut."""
     command = [str(Path(sys.executable).with_name("iucut")), *args]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as out:
+        peak_file = Path(tmp) / "peak"
+        if GNU_TIME:
+            command = [GNU_TIME, "-f", "%M", "-o", str(peak_file), *command]
+        with tempfile.TemporaryFile() as err:
+            started = time.perf_counter()
+            proc = subprocess.Popen(command, env=env, stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            err.seek(0)
+            stdout = out.read().decode(errors="replace")
+            stderr = err.read().decode(errors="replace")
+        # (without GNU time: wait4's, polluted by this process's size, see above)
+        peak_kib = int(peak_file.read_text().split()[-1]) if GNU_TIME else usage.ru_maxrss
     if proc.returncode not in (0, 2):
         raise SystemExit(f"iucut {' '.join(args)} failed ({proc.returncode}): {stderr}")
     return {
         "seconds": round(seconds, 3),
         # CPU of the process and its workers: what the step costs whatever the load
         "client_cpu": round(usage.ru_utime + usage.ru_stime, 3),
-        "peak_mib": round(usage.ru_maxrss / 1024, 1),
+        "peak_mib": round(peak_kib / 1024, 1),
+        "peak_by": "GNU time" if GNU_TIME else "wait4 (polluted)",
         "exit": proc.returncode,
         "last_line": stdout.strip().splitlines()[-1:],
     }
@@ -216,19 +242,37 @@ def load() -> str:
 
 
 def one_scale(
-    admin_dsn: str, units: int, base: list[tuple[str, str, int]], jobs: int, keep: bool
+    admin_dsn: str,
+    units: int,
+    base: list[tuple[str, str, int]],
+    jobs: int,
+    keep: bool,
+    phase: str = "all",
+    work_root: Path | None = None,
 ) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix=f"iucut-scale-{units}-"))
-    name = f"iucut_scale_{units}_{secrets.token_hex(3)}"
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    dsn = with_database(admin_dsn, name)
+    """One scale. ``phase``: ``all``; ``first`` (the corpus, the database and the first
+    apply, kept in ``WORK_ROOT/scale-UNITS`` for a later ``rest``); ``rest`` (the steps
+    after the first apply, on what ``first`` kept: the re-syncs can then be measured
+    with another build of iucut than the long first apply)."""
+    state_file = (work_root or Path(tempfile.gettempdir())) / f"scale-{units}" / "state.json"
+    if phase == "rest":
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        work, dsn, name = Path(state["work"]), state["dsn"], state["database"]
+        shape, steps = state["corpus"], state["steps"]
+    else:
+        if work_root is None:
+            work = Path(tempfile.mkdtemp(prefix=f"iucut-scale-{units}-"))
+        else:
+            work = work_root / f"scale-{units}"
+            work.mkdir(parents=True)
+        name = f"iucut_scale_{units}_{secrets.token_hex(3)}"
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        dsn = with_database(admin_dsn, name)
+        shape, steps = {}, {}
+    corpus = work / "corpus"
+    keep = keep or phase == "first"
     try:
-        with ConnectionProvider(Target(dsn, "--dsn")).connect() as conn:
-            migrate(conn, SCHEMA)
-        corpus = work / "corpus"
-        shape = make_corpus(corpus, units, base)
-        log(f"{units}: {shape}")
         env = {
             k: v
             for k, v in os.environ.items()
@@ -241,10 +285,18 @@ def one_scale(
             IUCUT_ROOT=str(corpus),
         )
         apply = ["apply", "--jobs", str(jobs), str(corpus)]
-        steps: dict[str, Any] = {}
-        steps["first_apply"] = {"load": load(), **run_cli(apply, env)}
-        log(f"  first apply {steps['first_apply']}")
-        steps["unchanged_resync"] = {"load": load(), **run_cli(apply, env)}
+        if phase != "rest":
+            with ConnectionProvider(Target(dsn, "--dsn")).connect() as conn:
+                migrate(conn, SCHEMA)
+            shape = make_corpus(corpus, units, base)
+            log(f"{units}: {shape}")
+            steps["first_apply"] = {"load": load(), "iucut": build(), **run_cli(apply, env)}
+            log(f"  first apply {steps['first_apply']}")
+        if phase == "first":
+            state = {"work": str(work), "dsn": dsn, "database": name, "corpus": shape}
+            state_file.write_text(json.dumps({**state, "steps": steps}), encoding="utf-8")
+            return {"corpus": shape, "jobs": jobs, "steps": steps}
+        steps["unchanged_resync"] = {"load": load(), "iucut": build(), **run_cli(apply, env)}
         log(f"  unchanged {steps['unchanged_resync']}")
         # side by side: the stat fast path (no file read) and --rehash (every file read
         # and hashed, as before the fast path), alternating
@@ -275,6 +327,24 @@ def one_scale(
                 conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def build() -> str:
+    """Which iucut the steps run: the commit of the package's tree (``+dirty`` when it
+    has changes), and its folder."""
+    import iucut
+
+    folder = Path(iucut.__file__).parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(folder), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        head = (folder / "COMMIT").read_text().strip() if (folder / "COMMIT").is_file() else "?"
+    return f"{head} ({folder})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsn", help="an admin (CREATE DATABASE) DSN; default: embedded server")
@@ -283,6 +353,14 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=0, help="--jobs of each command")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the corpus and databases")
+    parser.add_argument(
+        "--phase",
+        choices=("all", "first", "rest"),
+        default="all",
+        help="first: corpus, database and first apply only, kept in --work; rest: the "
+        "other steps on what first kept",
+    )
+    parser.add_argument("--work", type=Path, help="where the corpora are made (and kept)")
     args = parser.parse_args()
     if args.dsn:
         admin_dsn = args.dsn
@@ -293,11 +371,18 @@ def main() -> int:
         server.start()
         admin_dsn = server.url("postgres")
         POSTMASTER[0] = int((server.pgdata / "postmaster.pid").read_text().split()[0])
-    base = pieces()
+    import compileall
+
+    import iucut
+
+    compileall.compile_dir(Path(iucut.__file__).parent, quiet=1)
+    base = pieces() if args.phase != "rest" else []
     log(f"{len(base)} pieces, {sum(n for _, _, n in base)} units")
     figures: dict[str, Any] = {"machine": machine(admin_dsn), "scales": {}}
     for units in args.units or [100_000]:
-        figures["scales"][str(units)] = one_scale(admin_dsn, units, base, args.jobs, args.keep)
+        figures["scales"][str(units)] = one_scale(
+            admin_dsn, units, base, args.jobs, args.keep, args.phase, args.work
+        )
     text = json.dumps(figures, indent=2, ensure_ascii=False)
     print(text)
     if args.json:

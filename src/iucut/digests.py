@@ -23,12 +23,16 @@ leaves all five fields equal (a clock set back, a file system that does not keep
 them): ``--rehash`` (``plan``/``apply``) reads and hashes every file.
 
 The cache is a SQLite file in the iucut home (``IUCUT_HOME``, ``~/.iucut``):
-``cut-digests.sqlite3``. Deleting it only costs one re-sync its speed.
+``cut-digests.sqlite3``. Deleting it only costs one re-sync its speed. Its entries for
+one rules fingerprint are read in one query at the first look-up after :func:`reread`
+(which each command calls; a re-sync looks up every file), and an entry found is handed
+over to its digest; its statements are in ``iucut/sql/sqlite.sql``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -42,10 +46,7 @@ from iucut._version import __version__
 from iucut.plan import Digest
 
 FILE_NAME = "cut-digests.sqlite3"
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS digest2 (rules TEXT NOT NULL, doc_path TEXT NOT NULL, "
-    "file_hash TEXT NOT NULL, data TEXT NOT NULL, stat TEXT, PRIMARY KEY (rules, doc_path))"
-)
+SQL_FILE = "sqlite.sql"
 #: An entry taken less than this after the file's mtime is racy: the file is read and
 #: hashed (file system clocks are coarse — a tick of a few ms, 2 s on FAT — and a
 #: network file system's clock is not ours).
@@ -81,6 +82,18 @@ def stat_unchanged(recorded: Any, now: StatKey) -> bool:
 
 
 _open: dict[tuple[int, str], sqlite3.Connection] = {}  # per process (workers fork)
+#: ``(file_hash, data, stat)`` by document path, per (cache file, rules): read at the
+#: first look-up, kept up to date by :func:`remember` (a forked worker inherits them)
+_Entry = tuple[str, str, str | None]
+_entries: dict[tuple[str, str], dict[str, _Entry]] = {}
+
+
+@functools.cache
+def _sql() -> dict[str, str]:
+    """The cache's statements (``iucut/sql/sqlite.sql``), read once."""
+    from iucut.db.queries import _read, parse
+
+    return parse(_read(SQL_FILE), f"iucut/sql/{SQL_FILE}")
 
 
 def rules_fingerprint(
@@ -108,7 +121,7 @@ def _connect(path: Path) -> sqlite3.Connection | None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-            conn.execute(_SCHEMA)
+            conn.execute(_sql()["cache_schema"])
         except sqlite3.Error:
             return None  # no cache: every file is cut
         _open[key] = conn
@@ -133,16 +146,10 @@ def lookup(
 
     A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
     racy entry): :func:`remember` takes it again, so the next look needs no read."""
-    conn = _connect(cache)
-    if conn is None:
+    entries = _load(cache, rules)
+    if entries is None:
         return None
-    try:
-        row = conn.execute(
-            "SELECT file_hash, data, stat FROM digest2 WHERE rules = ? AND doc_path = ?",
-            (rules, doc_path),
-        ).fetchone()
-    except sqlite3.Error:
-        return None
+    row = entries.get(doc_path)
     if row is None:
         return None
     try:
@@ -161,7 +168,7 @@ def lookup(
         d = json.loads(row[1])
         if strict and d["warnings"]:
             return None
-        return Digest(
+        found = Digest(
             d["path"],
             d["namespace"],
             d["doc_hash"],
@@ -176,6 +183,33 @@ def lookup(
         )
     except (ValueError, KeyError, TypeError):
         return None
+    # handed over: a pass looks a file up until it is found, once, and the digest now
+    # holds what the entry held (so the client holds each document's digest once)
+    entries.pop(doc_path, None)
+    return found
+
+
+def _load(cache: Path, rules: str) -> dict[str, _Entry] | None:
+    """Every entry of ``rules`` in ``cache``, read in one query the first time (None:
+    no cache)."""
+    key = (str(cache), rules)
+    found = _entries.get(key)
+    if found is None:
+        conn = _connect(cache)
+        if conn is None:
+            return None
+        try:
+            rows = conn.execute(_sql()["cache_entries"], (rules,)).fetchall()
+        except sqlite3.Error:
+            return None
+        found = _entries[key] = {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return found
+
+
+def reread() -> None:
+    """Forget the entries read so far: the next look-up reads the cache file again (a
+    command starts with this, so that what other processes wrote since is seen)."""
+    _entries.clear()
 
 
 def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
@@ -212,5 +246,8 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
         return
     with contextlib.suppress(sqlite3.Error):  # a cache that cannot be written: no cache
         conn.execute("BEGIN")
-        conn.executemany("INSERT OR REPLACE INTO digest2 VALUES (?, ?, ?, ?, ?)", rows)
+        conn.executemany(_sql()["cache_put"], rows)
         conn.execute("COMMIT")
+        loaded = _entries.get((str(cache), rules))
+        if loaded is not None:  # what this process reads next is what it wrote
+            loaded.update((r[1], (r[2], r[3], r[4])) for r in rows)

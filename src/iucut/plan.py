@@ -361,7 +361,8 @@ def _drop_shared_namespaces(
         paths.setdefault(doc.namespace, set()).add(doc.path)
     kept: list[CutDocument] = []
     for doc in docs:
-        others = sorted(paths[doc.namespace] - {doc.path})
+        holders = paths[doc.namespace]
+        others = sorted(holders - {doc.path}) if len(holders) > 1 else None
         if others:
             rejected.append(
                 Rejected(

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from iucut.errors import OutsideRoot, RootError
 
@@ -37,6 +38,13 @@ class ProjectRoot:
 
     path: Path  # absolute, not resolved (links kept: a path given through one still maps)
     source: str  # "--root", "IUCUT_ROOT", "iucut.yaml", "git", "paths"
+    #: folders resolved so far (the real path of each folder files were named in), so
+    #: that a corpus of many files in few folders costs one resolve per folder, not two
+    #: per file. Per root object, and a pass over files takes a fresh copy
+    #: (:meth:`fresh`): a link changed since an earlier pass is seen by the next one.
+    _real_folders: dict[str, str] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @property
     def declared(self) -> bool:
@@ -62,10 +70,11 @@ class ProjectRoot:
         file under it that is a link (or lies in a linked folder) leading outside it,
         unless ``follow_symlinks``; its identity is then the path of the link.
         """
-        lexical = Path(os.path.abspath(file))  # ``..`` collapsed, links kept
-        real = _resolve(Path(file))
-        root_real = _resolve(self.path)
-        rel = _relative(lexical, (self.path, root_real))
+        lexical = os.path.abspath(file)  # ``..`` collapsed, links kept
+        real = self._real(file)
+        root = str(self.path)
+        root_real = self._real_folder(root) if os.path.isabs(root) else _resolve(root)
+        rel = _relative(lexical, (root, root_real))
         if rel is None:
             rel = _relative(real, (root_real,))  # given through a link into the root
             if rel is None:
@@ -82,21 +91,59 @@ class ProjectRoot:
             )
         return rel
 
+    def _real(self, file: str | Path) -> str:
+        """``file`` with every link resolved (as :meth:`pathlib.Path.resolve`; a loop
+        keeps the lexical form): its folder resolved once per root object, then the
+        name looked at (one ``lstat``) and resolved only when it is itself a link."""
+        given = os.fspath(file)
+        head, name = os.path.split(given)
+        if name in ("", ".", ".."):
+            return _resolve(given)
+        # the folder as named, made absolute without collapsing ``..`` (``link/..`` is
+        # the link's target's parent, not the folder holding the link)
+        absolute = head if os.path.isabs(head) else os.path.join(os.getcwd(), head)
+        folder = self._real_folder(absolute)
+        full = os.path.join(folder, name)
+        if os.path.islink(full):
+            return _resolve(given)  # the file is a link: resolved whole, as before
+        return full
 
-def _resolve(path: Path) -> Path:
+    def __getstate__(self) -> dict[str, Any]:
+        # a worker gets the root, not the folders resolved so far (sent with every item)
+        return {"path": self.path, "source": self.source}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in {**state, "_real_folders": {}}.items():
+            object.__setattr__(self, key, value)
+
+    def fresh(self) -> ProjectRoot:
+        """The same root with nothing resolved yet (for a new pass over files)."""
+        return replace(self)
+
+    def _real_folder(self, folder: str) -> str:
+        real = self._real_folders.get(folder)
+        if real is None:
+            real = self._real_folders[folder] = _resolve(folder)
+        return real
+
+
+def _resolve(path: str) -> str:
+    """``Path(path).resolve()`` as a string; a link loop keeps the lexical form."""
     try:
-        return path.resolve()
+        return str(Path(path).resolve())
     except (OSError, RuntimeError):  # a loop: keep the lexical form
-        return Path(os.path.abspath(path))
+        return os.path.abspath(path)
 
 
-def _relative(path: Path, bases: Iterable[Path]) -> str | None:
+def _relative(path: str, bases: Iterable[str]) -> str | None:
+    """``path`` relative to the first of ``bases`` holding it (``/``-separated; "" for
+    the base itself), else None: ``Path.relative_to`` on normalized absolute paths."""
     for base in bases:
-        try:
-            rel = path.relative_to(base).as_posix()
-        except ValueError:
-            continue
-        return "" if rel == "." else rel
+        if path == base:
+            return ""
+        prefix = base if base.endswith(os.sep) else base + os.sep
+        if path.startswith(prefix):
+            return path[len(prefix) :].replace(os.sep, "/")
     return None
 
 

@@ -36,6 +36,7 @@ def _sync(
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", counting)
+    digests.reread()  # each sync is a command of its own: the cache file is read afresh
     known = functools.partial(digests.lookup, cache=cache, rules="r", rehash=rehash)
     try:
         (found,) = list(cut_map(digest_of, [folder], root=folder, known=known))
@@ -194,3 +195,73 @@ def test_under_two_jobs_the_known_files_are_answered_in_order_and_the_others_cut
     assert [d.cached for d in again] == [True, False] * 3  # type: ignore[union-attr]
     for d in again:
         assert d.doc_hash == _sha(folder / d.path)  # type: ignore[union-attr]
+
+
+def test_a_pass_reads_the_cache_in_one_query_and_a_command_reads_it_afresh(
+    tmp_path: Path,
+) -> None:
+    """A pass over many files reads every entry of its rules in one SELECT (not one per
+    file); reread() (each command) reads the file again, seeing what others wrote."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    names = [f"d{n}.md" for n in range(20)]
+    for name in names:
+        (folder / name).write_text(TEXT_A.replace("Luật", f"Luật {name}"), encoding="utf-8")
+        os.utime(folder / name, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    known = functools.partial(digests.lookup, cache=cache, rules="r")
+    digests.reread()
+    first = list(cut_map(digest_of, [folder], root=folder, known=known))
+    digests.remember(first, cache=cache, rules="r")  # type: ignore[arg-type]
+    digests.reread()
+    statements: list[str] = []
+    conn = digests._connect(cache)
+    assert conn is not None
+    conn.set_trace_callback(statements.append)
+    try:
+        again = list(cut_map(digest_of, [folder], root=folder, known=known))
+    finally:
+        conn.set_trace_callback(None)
+    assert [d.cached for d in again] == [True] * len(names)  # type: ignore[union-attr]
+    assert len([s for s in statements if "SELECT" in s.upper()]) == 1, statements
+    # another process empties the cache: this one sees it only after reread()
+    with sqlite3.connect(cache) as other:
+        other.execute("DELETE FROM digest2")
+    digests.reread()
+    fresh = list(cut_map(digest_of, [folder], root=folder, known=known))
+    assert not any(d.cached for d in fresh)  # type: ignore[union-attr]
+
+
+def test_under_two_jobs_a_file_known_by_its_hash_goes_to_no_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--rehash (or a touch, a fresh clone): a file whose bytes hash to its entry is
+    answered by the parent; only the changed file is sent to a worker to be cut."""
+    from iucut.cut import source
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    names = [f"d{n}.md" for n in range(4)]
+    for name in names:
+        (folder / name).write_text(TEXT_A.replace("Luật", f"Luật {name}"), encoding="utf-8")
+        os.utime(folder / name, ns=(OLD, OLD))
+    cache = tmp_path / "cache.sqlite3"
+    digests.reread()
+    known = functools.partial(digests.lookup, cache=cache, rules="r")
+    first = list(cut_map(digest_of, [folder], root=folder, known=known, jobs=2))
+    digests.remember(first, cache=cache, rules="r")  # type: ignore[arg-type]
+    (folder / "d2.md").write_text(TEXT_B.replace("Luật", "Luật d2.md"), encoding="utf-8")
+    sent: list[Path] = []
+    real_map = source.ordered_map
+
+    def recording(fn: Any, items: Any, jobs: Any = 1) -> Any:
+        items = list(items)
+        sent.extend(items)
+        return real_map(fn, items, jobs)
+
+    monkeypatch.setattr(source, "ordered_map", recording)
+    digests.reread()
+    rehash = functools.partial(digests.lookup, cache=cache, rules="r", rehash=True)
+    again = list(cut_map(digest_of, [folder], root=folder, known=rehash, jobs=2))
+    assert [d.cached for d in again] == [True, True, False, True]  # type: ignore[union-attr]
+    assert sent == [folder / "d2.md"]

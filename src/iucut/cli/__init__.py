@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -131,12 +132,16 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 
 #: The same, for messages of several lines: tab and newline pass.
 _MESSAGE_CONTROLS = {c: v for c, v in _CONTROLS.items() if c not in (0x09, 0x0A)}
+_CONTROL_RE = re.compile("[" + "".join(f"\\x{c:02x}" for c in _CONTROLS) + "]")
+_MESSAGE_CONTROL_RE = re.compile("[" + "".join(f"\\x{c:02x}" for c in _MESSAGE_CONTROLS) + "]")
 
 
 def printable(text: str, *, lines: bool = False) -> str:
     """A title, path or code for a terminal line (``lines``: a message, whose newlines
     and tabs pass): control characters are shown as ``\\xNN`` and never sent, so that a
     document's text or a file's name cannot drive the terminal."""
+    if (_MESSAGE_CONTROL_RE if lines else _CONTROL_RE).search(text) is None:
+        return text  # (the common case; translate looks each character up in a dict)
     return text.translate(_MESSAGE_CONTROLS if lines else _CONTROLS)
 
 

@@ -137,6 +137,7 @@ def digest_sources(
     # its digest is read from the cut cache (iucut.digests) and compared with the database
     cache = ctx.settings.home / digests_mod.FILE_NAME
     rules = digests_mod.rules_fingerprint(ctx.settings.config, namespace=None, profile=None)
+    digests_mod.reread()
     # (and a file whose stat did not change since then is not even read: --rehash reads)
     known = functools.partial(
         digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict, rehash=rehash
@@ -188,15 +189,16 @@ def strict_reminder(ctx: Context) -> None:
 def show_warnings(ctx: Context, doc: CutDocument | Digest) -> None:
     """A document's warnings on stderr (the first few) and in the command's JSON (all):
     it is cut and written, and ``--strict`` would reject it."""
-    for n, warning in enumerate(doc.warnings):
-        ctx.warnings.append({"path": doc.path, "warning": warning})
-        if n < WARNINGS_SHOWN:
-            note(f"iucut: warning: {doc.path}: {warning}")
+    if not doc.warnings:
+        return
+    ctx.warnings += ({"path": doc.path, "warning": w} for w in doc.warnings)
+    lines = [f"iucut: warning: {doc.path}: {w}" for w in doc.warnings[:WARNINGS_SHOWN]]
     if len(doc.warnings) > WARNINGS_SHOWN:
-        note(
+        lines.append(
             f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more "
             "(--strict rejects a document with warnings)"
         )
+    note("\n".join(lines))  # one write a document (a re-sync shows every one again)
 
 
 def show_rejections(

@@ -14,6 +14,7 @@ import fnmatch
 import functools
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -115,11 +116,13 @@ def _kind(mode: int) -> str:
     return "special file"
 
 
+#: :data:`REPORT_NAMES` as one pattern (``fnmatchcase`` of each, in one match a file)
+_REPORT_NAME = re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in REPORT_NAMES))
+
+
 def _is_report(path: Path) -> bool:
     """Whether ``path`` is one of iucut's own reports: a report name with its JSON twin."""
-    return any(fnmatch.fnmatchcase(path.name, n) for n in REPORT_NAMES) and (
-        path.with_suffix(".json").is_file()
-    )
+    return _REPORT_NAME.match(path.name) is not None and path.with_suffix(".json").is_file()
 
 
 def doc_path(path: Path, root: Path | None) -> str:
@@ -274,7 +277,8 @@ def cut_map(
     then with the hash (see :mod:`iucut.digests`). A Digest cut here carries the stat
     key taken before its bytes were read."""
     paths = list(paths)
-    project = root if isinstance(root, ProjectRoot) else find_root(paths, given=root)
+    # (a fresh copy: folders are resolved once in this pass, and afresh in the next)
+    project = root.fresh() if isinstance(root, ProjectRoot) else find_root(paths, given=root)
     files = [p for p, _ in (list_sources(paths, glob).files if sources is None else sources)]
     work = functools.partial(
         _cut_then,
@@ -290,9 +294,11 @@ def cut_map(
     if known is None or workers <= 1:
         # no worker to start for one file (or none): a pool costs more than it saves
         return ordered_map(work, files, min(workers, max(len(files), 1)), weight=_size)
-    # the files known by their stat alone (a look-up, no read) are answered here: sending
-    # them to a worker would cost more than the answer; the others go to the workers
-    ready = [_known_by_stat(p, project, config, follow_symlinks, known) for p in files]
+    # the files known by their stat (a look-up, no read) or by the hash of their bytes
+    # (--rehash, a touch, a fresh clone) are answered here: sending each to a worker costs
+    # more than reading and hashing it (~0.4 ms a file of pickling and waking a worker);
+    # the others, to be cut, go to the workers
+    ready = [_known(p, project, config, follow_symlinks, known)[0] for p in files]
     rest = [p for p, r in zip(files, ready, strict=True) if r is None]
     return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
 
@@ -316,26 +322,6 @@ def _merged(ready: list[R | None], rest: Iterator[R]) -> Iterator[R]:
         close = getattr(rest, "close", None)
         if close is not None:
             close()
-
-
-def _known_by_stat(
-    path: Path,
-    root: ProjectRoot,
-    config: Mapping[str, Any] | None,
-    follow_symlinks: bool,
-    known: Callable[[str, str | None, Any], R | None],
-) -> R | None:
-    """``known`` by the stat of a regular file within the limits, without reading it."""
-    from iucut.digests import stat_key
-
-    try:
-        name = root.doc_path(path, follow_symlinks=follow_symlinks)
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
-            return None
-    except (OSError, InputError):
-        return None
-    return known(name, None, stat_key(st))
 
 
 def _known(

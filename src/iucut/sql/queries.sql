@@ -22,7 +22,9 @@ SELECT count(*) AS runs, min(started_at) AS oldest
  WHERE mode = 'apply' AND status = 'running' AND started_at < now() - interval '1 hour'
 
 -- name: documents_by_path
-SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count
+-- The stored state of the documents named, with their label profile (schema 5): what
+-- a re-sync compares its digests with, in one read for the whole corpus.
+SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile
   FROM @schema@.iu_document
  WHERE doc_path = ANY(%(paths)s)
 
@@ -198,6 +200,10 @@ SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.conn
  WHERE n.nspname = '@schema@' AND c.condeferrable
    AND c.conname <> 'iu_run_proof_never_commits'
    AND c.conname <> 'iu_commit_order'  -- numbers commits (under a lock): not a check
+   -- on a Citus coordinator, the local copy of a reference table (a shard, iu_run_NNN)
+   -- has its own copy of the pill, named after it
+   AND NOT pg_catalog.starts_with(c.conname, 'iu_run_proof_never_commits_')
+   AND NOT pg_catalog.starts_with(c.conname, 'iu_commit_order_')
 
 -- name: session_leftovers
 -- What a proof session could leave behind after its rollback.
@@ -540,12 +546,6 @@ SELECT u.code, v.title, v.raw_heading, v.body
   JOIN @schema@.unit_version v
     ON v.doc_path = u.doc_path AND v.unit_id = u.unit_id AND v.version = u.current_version
  WHERE u.code = ANY(%(codes)s)
-
--- name: document_profiles
--- The label profile stored with each document (schema version 5).
-SELECT doc_path, profile
-  FROM @schema@.iu_document
- WHERE doc_path = ANY(%(paths)s)
 
 -- name: document_profile_set
 SELECT @schema@.fn_iu_document_profile(%(run_id)s, %(doc_path)s, %(profile)s,
