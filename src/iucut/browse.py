@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from iucut.db.connector import Connection
+from iucut.distributed import on_cluster
 from iucut.errors import NotFound
 
 
@@ -113,7 +114,8 @@ def history(conn: Connection, code: str) -> History:
     versions = [dict(v) for v in conn.query("unit_versions", code=code).fetchall()]
     if not versions:
         raise no_unit(conn, code)
-    events = [dict(e) for e in conn.query("unit_events", code=code).fetchall()]
+    events_query = "unit_events_distributed" if on_cluster(conn) else "unit_events"
+    events = [dict(e) for e in conn.query(events_query, code=code).fetchall()]
     return History(code, versions, events)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from iucut.config import identifier
 from iucut.db import queries
@@ -138,6 +139,20 @@ def is_distributed(conn: Connection, schema: str) -> bool:
     return read_layout(conn, schema).distributed
 
 
+#: Whether a connection's schema has the Citus layout (read once per connection).
+_ON_CLUSTER: WeakKeyDictionary[Connection, bool] = WeakKeyDictionary()
+
+
+def on_cluster(conn: Connection) -> bool:
+    """:func:`is_distributed` for ``conn``'s schema, read once per connection: the reads
+    that join the log with the units on ``unit_id`` alone take the document key too on
+    the distributed layout (the log has it there only; Citus plans no such join)."""
+    known = _ON_CLUSTER.get(conn)
+    if known is None:
+        known = _ON_CLUSTER[conn] = is_distributed(conn, conn.schema)
+    return known
+
+
 def _objects(conn: Connection, schema: str) -> set[tuple[str, str]]:
     rows = conn.query("schema_objects", schema=Ident(schema)).fetchall()
     return {(r["kind"], r["identity"]) for r in rows}
@@ -217,9 +232,12 @@ def distribute(conn: Connection, schema: str) -> DistributeResult:
 def refresh_functions(conn: Connection, schema: str) -> None:
     """Re-apply the layout's functions after a migration of a distributed schema (a
     migration may have replaced one of them). In the caller's transaction."""
+    before = _objects(conn, schema)
     run_script(conn, _sql("settings", schema))
     run_script(conn, _sql("layout_functions", schema))
     run_script(conn, _sql("layout_routing", schema))
+    conn.query("search_path", schema=Ident(schema))
+    _register(conn, schema, _objects(conn, schema) - before)
 
 
 def refuse_feed(conn: Connection) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from iucut._version import __version__
 from iucut.db.connector import Connection
+from iucut.distributed import on_cluster
 from iucut.errors import ContractError, IucutError, NotFound
 from iucut.plan import (
     Digest,
@@ -109,7 +110,8 @@ def read_holders(conn: Connection, codes: Sequence[str]) -> dict[str, set[str]]:
     """Those of ``codes`` that a unit held once, each with the codes now of the units that
     held it (the lifecycle log remembers them)."""
     holders: dict[str, set[str]] = {}
-    for r in conn.query("code_holders", codes=list(codes)).fetchall():
+    query = "code_holders_distributed" if on_cluster(conn) else "code_holders"
+    for r in conn.query(query, codes=list(codes)).fetchall():
         holders.setdefault(r["code"], set()).add(r["holder"])
     return holders
 

@@ -34,6 +34,7 @@ from iucut.apply import apply_documents, begin_run, op_columns, write_document
 from iucut.config import Settings, load_settings
 from iucut.db.connector import Connection, ConnectionProvider
 from iucut.db.queries import SqlText
+from iucut.distributed import is_distributed
 from iucut.errors import (
     ContractError,
     ExecutionDisabled,
@@ -437,6 +438,7 @@ def _drive(
     run_id: str | None = None
     xid: str | None = None
     try:
+        distributed = is_distributed(conn, conn.schema)
         conn.query("proof_timeouts", lock_timeout=lock_timeout, statement_timeout=statement_timeout)
         xid = str(conn.query("current_xid").scalar())
         run_id = begin_run(conn, "proof", meta={"proof": True})
@@ -450,7 +452,9 @@ def _drive(
         if deferred:  # names quoted by quote_ident
             conn.query("constraints_immediate", constraints=SqlText(", ".join(deferred)))
         still = str(conn.query("current_xid").scalar())
-        counts = {k: int(v) for k, v in (conn.query("table_counts").fetchone() or {}).items()}
+        # on the cluster, as the owner that wrote (docs/distributed.md)
+        table_counts = "table_counts_distributed" if distributed else "table_counts"
+        counts = {k: int(v) for k, v in (conn.query(table_counts).fetchone() or {}).items()}
     except IucutError as exc:
         return (
             Check(5, name, FAIL, {"error": exc.message, "sqlstate": exc.context.get("sqlstate")}),

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from iucut.db.connector import Connection
+from iucut.distributed import is_distributed
 from iucut.report import Check
 
 #: How many problems each check lists (of each rule, for the tree; the count says how
@@ -28,8 +29,12 @@ def verify(conn: Connection, limit: int = LIMIT) -> list[Check]:
         counts = conn.query("verify_counts").fetchone() or {}
         rows = {
             name: conn.query(f"verify_{name}", limit=limit).fetchall()
-            for name in ("version_hashes", "unit_hashes", "documents", "tree")
+            for name in ("version_hashes", "unit_hashes", "documents")
         }
+        if is_distributed(conn, conn.schema):
+            rows["tree"] = _tree_by_document(conn, limit)
+        else:
+            rows["tree"] = conn.query("verify_tree", limit=limit).fetchall()
     checks: list[Check] = []
     add = _adder(checks, limit)
     add(
@@ -69,6 +74,23 @@ def verify(conn: Connection, limit: int = LIMIT) -> list[Check]:
         "the units were written outside the write functions (or by a forged call)",
     )
     return checks
+
+
+def _tree_by_document(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    """verify_tree on the distributed layout: each document's tree on its worker (Citus
+    plans a recursive query for one document only), the first ``limit`` of each rule."""
+    found: list[dict[str, Any]] = []
+    for doc in conn.query("documents_active").fetchall():
+        rows = conn.query("verify_tree_document", doc_path=doc["doc_path"]).fetchall()
+        found += [dict(r) for r in rows]
+    found.sort(key=lambda r: (r["rule"], r["doc_path"], r["code"] or ""))
+    kept: list[dict[str, Any]] = []
+    per_rule: dict[str, int] = {}
+    for r in found:
+        per_rule[r["rule"]] = per_rule.get(r["rule"], 0) + 1
+        if per_rule[r["rule"]] <= limit:
+            kept.append({**r, "total": len(found)})
+    return kept
 
 
 def _adder(checks: list[Check], limit: int) -> Callable[..., None]:

@@ -200,6 +200,10 @@ SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.conn
  WHERE n.nspname = '@schema@' AND c.condeferrable
    AND c.conname <> 'iu_run_proof_never_commits'
    AND c.conname <> 'iu_commit_order'  -- numbers commits (under a lock): not a check
+   -- on a Citus coordinator, the local copy of a reference table (a shard, iu_run_NNN)
+   -- has its own copy of the pill, named after it
+   AND NOT pg_catalog.starts_with(c.conname, 'iu_run_proof_never_commits_')
+   AND NOT pg_catalog.starts_with(c.conname, 'iu_commit_order_')
 
 -- name: session_leftovers
 -- What a proof session could leave behind after its rollback.
@@ -832,11 +836,6 @@ WITH ns AS (
                      WHERE e.grantee <> f.proowner) g
 )
 SELECT section, name, definition FROM defs ORDER BY section, name COLLATE "C"
-
--- name: search_profile_set
--- The label profile of the document the write path is about to write, for this
--- transaction: the BEFORE INSERT trigger on unit_version picks its search configuration.
-SELECT pg_catalog.set_config('iucut.profile', coalesce(%(profile)s, ''), true) AS profile;
 
 -- name: search_configs
 -- The text-search configuration of each label profile (0014), and simple for the others.

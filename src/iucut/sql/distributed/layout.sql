@@ -309,10 +309,12 @@ BEGIN
             USING ERRCODE = 'IUC01';
     END IF;
     PERFORM @schema@.fn_iu_lock_document(p_doc_path);
+    -- the version this transaction recorded: on the cluster the document version's xid
+    -- is the worker's, not this node's; a document is written in one transaction per
+    -- run (under its lock), so its latest version of this run is this transaction's
     SELECT d.doc_version_id INTO v_id
       FROM @schema@.iu_document_version d
-     WHERE d.doc_path = p_doc_path
-       AND d.xid = pg_catalog.pg_current_xact_id()
+     WHERE d.doc_path = p_doc_path AND d.run_id = p_run
      ORDER BY d.doc_version_id DESC
      LIMIT 1;
     IF v_id IS NULL THEN
@@ -327,6 +329,639 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_set_effective_date(uuid, text, date, text)
     FROM PUBLIC;
+
+-- The write of one document (0013's fn_iu_apply_document, the typed-array form) for the
+-- distributed layout. Same arguments, same checks, same refusals and counts; what
+-- differs is marked "citus:". Every statement that reads or writes a distributed table
+-- either names the document (doc_path = v_doc_path: Citus routes it to the one worker
+-- that holds the document, whatever its shape) or is one of the two checks across
+-- documents (a code held by another document, a code in the log), which fan out as a
+-- plain filter on code with no join to the ops. The ops are joined with the rows read
+-- on the coordinator (no distributed table in those statements), so Citus plans no
+-- LATERAL ... LIMIT over unnest() and no join on unit_id across shards. The rows are
+-- sent as base-type arrays (the iu_op type is used on the coordinator only). When a
+-- migration changes the single-node body, carry its change over here.
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_apply_document(p_run uuid, p_document jsonb, p_op text[], p_code text[], p_expect_version integer[], p_namespace text[], p_parent_code text[], p_kind text[], p_label text[], p_ordinal integer[], p_depth integer[], p_position integer[], p_title text[], p_body text[], p_raw_heading text[], p_content_hash text[], p_line_start integer[], p_line_end integer[], p_byte_start bigint[], p_byte_end bigint[], p_refs jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'auto'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+    v_doc_path text := p_document ->> 'doc_path';
+    v_ops @schema@.iu_op[];
+    v_n integer;
+    v_retire text[];
+    v_create text[];
+    v_n_create integer;
+    v_n_update integer;
+    v_bad text;
+    v_detail text;
+    v_doc_hash text;
+    v_created integer := 0;
+    v_revised integer := 0;
+    v_moved integer := 0;
+    v_retired integer := 0;
+    v_restored integer := 0;
+    v_placed integer := 0;
+    v_profile text;
+    -- citus: the document's units that the ops name, read once from its worker
+    c_code text[];
+    c_id bigint[];
+    c_version integer[];
+    c_hash text[];
+    c_parent text[];
+    c_state text[];
+    c_ordinal integer[];
+    c_depth integer[];
+    c_position integer[];
+    c_kind text[];
+    c_label text[];
+    c_namespace text[];
+    -- citus: rows written here (retired or created units), for their log rows and versions
+    r_id bigint[];
+    r_code text[];
+    r_version integer[];
+    -- citus: the units an update changes (w_), their new versions (n_), their events (l_)
+    w_id bigint[];
+    w_version integer[];
+    w_touch boolean[];
+    w_hash text[];
+    w_parent text[];
+    w_kind text[];
+    w_label text[];
+    w_ordinal integer[];
+    w_depth integer[];
+    w_position integer[];
+    w_namespace text[];
+    n_id bigint[];
+    n_code text[];
+    n_version integer[];
+    l_id bigint[];
+    l_code text[];
+    l_event text[];
+    l_from integer[];
+    l_to integer[];
+    l_detail jsonb[];
+BEGIN
+    PERFORM @schema@.fn_iu_check_run(p_run);
+    IF v_doc_path IS NULL OR p_document ->> 'doc_hash' IS NULL
+       OR p_document ->> 'namespace' IS NULL THEN
+        RAISE EXCEPTION 'iucut: document breaks the row contract: needs doc_path, namespace, doc_hash'
+            USING ERRCODE = 'IUC01';
+    END IF;
+    PERFORM @schema@.fn_iu_lock_document(v_doc_path);
+    -- citus: the search configuration of the versions written below is chosen by a
+    -- trigger on the worker's shard, from the setting iucut.profile; a set_config on the
+    -- coordinator stays there, a SET LOCAL is sent to the nodes of the transaction.
+    PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
+    EXECUTE pg_catalog.format('SET LOCAL iucut.profile = %L',
+                              coalesce(pg_catalog.current_setting('iucut.profile', true), ''));
+
+    -- Document precondition: the document is as the plan saw it (primary key).
+    EXECUTE $q$SELECT d.doc_hash, d.profile FROM @schema@.iu_document d
+                WHERE d.doc_path = $1$q$
+       INTO v_doc_hash, v_profile USING v_doc_path;
+    IF v_doc_hash IS DISTINCT FROM p_document ->> 'expect_doc_hash' THEN
+        RAISE EXCEPTION 'iucut: document % changed since the plan', v_doc_path
+            USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
+    END IF;
+    IF p_document ? 'profile' THEN
+        IF coalesce(p_document ->> 'profile', '') = '' THEN
+            RAISE EXCEPTION 'iucut: a document profile needs doc_path and profile'
+                USING ERRCODE = 'IUC01';
+        END IF;
+        IF v_profile IS DISTINCT FROM p_document ->> 'expect_profile' THEN
+            RAISE EXCEPTION 'iucut: the profile of document % changed since the plan',
+                v_doc_path
+                USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
+        END IF;
+    END IF;
+
+    v_n := coalesce(pg_catalog.cardinality(p_op), 0);
+    IF EXISTS (SELECT 1 FROM unnest(ARRAY[
+               pg_catalog.cardinality(p_code), pg_catalog.cardinality(p_expect_version),
+               pg_catalog.cardinality(p_namespace), pg_catalog.cardinality(p_parent_code),
+               pg_catalog.cardinality(p_kind), pg_catalog.cardinality(p_label),
+               pg_catalog.cardinality(p_ordinal), pg_catalog.cardinality(p_depth),
+               pg_catalog.cardinality(p_position), pg_catalog.cardinality(p_title),
+               pg_catalog.cardinality(p_body), pg_catalog.cardinality(p_raw_heading),
+               pg_catalog.cardinality(p_content_hash), pg_catalog.cardinality(p_line_start),
+               pg_catalog.cardinality(p_line_end), pg_catalog.cardinality(p_byte_start),
+               pg_catalog.cardinality(p_byte_end)]) AS n(n)
+                WHERE coalesce(n.n, 0) <> v_n) THEN
+        RAISE EXCEPTION 'iucut: the op arrays of document % differ in length', v_doc_path
+            USING ERRCODE = 'IUC01', HINT = 'send one element per op in every array';
+    END IF;
+    v_ops := ARRAY(
+        SELECT ROW(o.op, o.code, o.expect_version, o.namespace, o.parent_code, o.kind,
+                   o.label, o.ordinal, o.depth, o.position, o.title, o.body, o.raw_heading,
+                   o.content_hash, o.line_start, o.line_end, o.byte_start, o.byte_end
+               )::@schema@.iu_op
+          FROM unnest(p_op, p_code, p_expect_version, p_namespace, p_parent_code, p_kind,
+                      p_label, p_ordinal, p_depth, p_position, p_title, p_body,
+                      p_raw_heading, p_content_hash, p_line_start, p_line_end,
+                      p_byte_start, p_byte_end) AS o(
+               op, code, expect_version, namespace, parent_code, kind, label, ordinal,
+               depth, position, title, body, raw_heading, content_hash, line_start,
+               line_end, byte_start, byte_end));
+
+    -- Row contract, for every row before any write (the op array only: no table).
+    SELECT o.code, concat_ws(', ',
+               CASE WHEN o.title IS NULL THEN 'title' END,
+               CASE WHEN o.body IS NULL THEN 'body' END,
+               CASE WHEN o.raw_heading IS NULL THEN 'raw_heading' END,
+               CASE WHEN o.content_hash IS NULL THEN 'content_hash' END,
+               CASE WHEN o.kind IS NULL THEN 'kind' END,
+               CASE WHEN o.namespace IS NULL THEN 'namespace' END,
+               CASE WHEN o.ordinal IS NULL THEN 'ordinal' END,
+               CASE WHEN o.depth IS NULL THEN 'depth' END,
+               CASE WHEN o.position IS NULL THEN 'position' END)
+      INTO v_bad, v_detail
+      FROM unnest(v_ops) o
+     WHERE o.code IS NULL OR o.op IS NULL OR o.op NOT IN ('create', 'update', 'retire')
+        OR (o.op <> 'retire' AND (o.title IS NULL OR o.body IS NULL OR o.raw_heading IS NULL
+            OR o.content_hash IS NULL OR o.kind IS NULL OR o.namespace IS NULL
+            OR o.ordinal IS NULL OR o.depth IS NULL OR o.position IS NULL))
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'iucut: row % breaks the row contract: missing=[%]',
+            coalesce(v_bad, '?'), v_detail USING ERRCODE = 'IUC01';
+    END IF;
+    SELECT o.code INTO v_bad FROM unnest(v_ops) o GROUP BY o.code HAVING count(*) > 1 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'iucut: code % appears twice in one document', v_bad
+            USING ERRCODE = 'IUC01';
+    END IF;
+    SELECT o.code, o.content_hash INTO v_bad, v_detail
+      FROM unnest(v_ops) o
+     WHERE o.op <> 'retire'
+       AND o.content_hash IS DISTINCT FROM pg_catalog.encode(pg_catalog.sha256(
+               'iu1'::bytea || '\x00'::bytea || pg_catalog.convert_to(o.raw_heading, 'UTF8')
+               || '\x00'::bytea || pg_catalog.convert_to(o.body, 'UTF8')), 'hex')
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'iucut: unit %: content_hash % is not the hash of its text', v_bad, v_detail
+            USING ERRCODE = 'IUC02',
+                  HINT = pg_catalog.format('code %s: send the iu1 hash of raw_heading and body',
+                                           v_bad);
+    END IF;
+    SELECT array_agg(o.code) FILTER (WHERE o.op = 'retire'),
+           array_agg(o.code) FILTER (WHERE o.op = 'create'),
+           count(*) FILTER (WHERE o.op = 'create'),
+           count(*) FILTER (WHERE o.op = 'update')
+      INTO v_retire, v_create, v_n_create, v_n_update
+      FROM unnest(v_ops) o;
+
+    -- A code belongs to one document. citus: a filter on code (each shard probes its code
+    -- index; fans out to every shard), never a join with the ops.
+    v_bad := NULL;
+    EXECUTE $q$
+        SELECT u.code, u.doc_path FROM @schema@.information_unit u
+         WHERE u.code = ANY ($1) AND u.doc_path <> $2
+         LIMIT 1$q$
+       INTO v_bad, v_detail USING p_code, v_doc_path;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: code % already belongs to document %', v_bad, v_detail
+            USING ERRCODE = 'IUC01', HINT = 'give the document its own namespace';
+    END IF;
+    -- citus: the document's units the ops name, read once on its worker; the unit
+    -- preconditions (compare-and-swap on the expected version) are checked against them
+    -- here (a code of another document is refused just above).
+    EXECUTE $q$
+        SELECT array_agg(u.code), array_agg(u.unit_id), array_agg(u.current_version),
+               array_agg(u.content_hash), array_agg(u.parent_code), array_agg(u.state),
+               array_agg(u.ordinal), array_agg(u.depth), array_agg(u.position),
+               array_agg(u.kind), array_agg(u.label), array_agg(u.namespace)
+          FROM @schema@.information_unit u
+         WHERE u.doc_path = $1 AND u.code = ANY ($2)$q$
+       INTO c_code, c_id, c_version, c_hash, c_parent, c_state, c_ordinal, c_depth,
+            c_position, c_kind, c_label, c_namespace
+      USING v_doc_path, p_code;
+    SELECT o.code INTO v_bad
+      FROM unnest(v_ops) o
+      LEFT JOIN unnest(c_code, c_id, c_version) AS u(code, unit_id, current_version)
+        ON u.code = o.code
+     WHERE (o.op = 'create' AND u.unit_id IS NOT NULL)
+        OR (o.op <> 'create' AND (u.unit_id IS NULL
+            OR u.current_version IS DISTINCT FROM o.expect_version))
+     LIMIT 1;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: unit % changed since the plan', v_bad
+            USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
+    END IF;
+
+    -- A code once held is never handed to another unit (0011). citus: the log by code
+    -- (fans out), then the unit that holds that history now, by its document and id.
+    IF v_n_create > 0 THEN
+        EXECUTE $q$
+            SELECT l.code, u.code
+              FROM @schema@.iu_lifecycle_log l
+              LEFT JOIN @schema@.information_unit u
+                ON u.doc_path = l.doc_path AND u.unit_id = l.unit_id
+             WHERE l.code = ANY ($1)
+             LIMIT 1$q$
+           INTO v_bad, v_detail USING v_create;
+        IF v_bad IS NOT NULL THEN
+            RAISE EXCEPTION 'iucut: code % was held by another unit, now %: a new unit cannot take it',
+                v_bad, v_detail
+                USING ERRCODE = 'IUC08',
+                      HINT = pg_catalog.format('code %s: its history belongs to the unit now '
+                                               'at %s; give the new unit another code (another '
+                                               'label or title)', v_bad, v_detail);
+        END IF;
+    END IF;
+
+    -- Retire: the document's units with these codes. citus: the update on its worker,
+    -- then its log rows from what it returned.
+    IF v_retire IS NOT NULL THEN
+        EXECUTE $q$
+            WITH r AS (
+                UPDATE @schema@.information_unit u
+                   SET state = 'retired', updated_run = $1, updated_at = $4
+                 WHERE u.doc_path = $2 AND u.code = ANY ($3) AND u.state = 'active'
+                RETURNING u.unit_id, u.code, u.current_version
+            )
+            SELECT array_agg(r.unit_id), array_agg(r.code), array_agg(r.current_version)
+              FROM r$q$
+           INTO r_id, r_code, r_version USING p_run, v_doc_path, v_retire, pg_catalog.now();
+        v_retired := coalesce(pg_catalog.cardinality(r_id), 0);
+        IF v_retired > 0 THEN
+            EXECUTE $q$
+                INSERT INTO @schema@.iu_lifecycle_log
+                    (doc_path, unit_id, code, event, from_version, to_version, run_id)
+                SELECT $2, r.unit_id, r.code, 'retired', r.v, r.v, $1
+                  FROM unnest($3, $4, $5) AS r(unit_id, code, v)$q$
+              USING p_run, v_doc_path, r_id, r_code, r_version;
+        END IF;
+    END IF;
+
+    -- Create: rows from the op arrays only. citus: the units, then their ids read back
+    -- by (doc_path, code), then their versions and log rows.
+    IF v_n_create > 0 THEN
+        EXECUTE $q$
+            INSERT INTO @schema@.information_unit
+                (code, namespace, doc_path, parent_code, kind, label, ordinal, depth,
+                 position, current_version, content_hash, created_run, updated_run)
+            SELECT o.code, o.namespace, $2, o.parent_code, o.kind, o.label, o.ordinal,
+                   o.depth, o.position, 1, o.content_hash, $1, $1
+              FROM unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                   AS o(op, code, namespace, parent_code, kind, label, ordinal, depth,
+                        position, content_hash)
+             WHERE o.op = 'create'$q$
+          USING p_run, v_doc_path, p_op, p_code, p_namespace, p_parent_code, p_kind, p_label,
+                p_ordinal, p_depth, p_position, p_content_hash;
+        GET DIAGNOSTICS v_created = ROW_COUNT;
+        EXECUTE $q$
+            SELECT array_agg(u.unit_id), array_agg(u.code) FROM @schema@.information_unit u
+             WHERE u.doc_path = $1 AND u.code = ANY ($2)$q$
+           INTO r_id, r_code USING v_doc_path, v_create;
+        EXECUTE $q$
+            INSERT INTO @schema@.unit_version
+                (unit_id, version, title, body, raw_heading, content_hash, doc_path,
+                 line_start, line_end, byte_start, byte_end, run_id)
+            SELECT i.unit_id, 1, o.title, o.body, o.raw_heading, o.content_hash, $2,
+                   o.line_start, o.line_end, o.byte_start, o.byte_end, $1
+              FROM unnest($3, $4) AS i(unit_id, code)
+              JOIN unnest($5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   AS o(code, title, body, raw_heading, content_hash, line_start, line_end,
+                        byte_start, byte_end)
+                ON o.code = i.code$q$
+          USING p_run, v_doc_path, r_id, r_code, p_code, p_title, p_body, p_raw_heading,
+                p_content_hash, p_line_start, p_line_end, p_byte_start, p_byte_end;
+        EXECUTE $q$
+            INSERT INTO @schema@.iu_lifecycle_log
+                (doc_path, unit_id, code, event, from_version, to_version, run_id)
+            SELECT $2, i.unit_id, i.code, 'created', NULL, 1, $1
+              FROM unnest($3, $4) AS i(unit_id, code)$q$
+          USING p_run, v_doc_path, r_id, r_code;
+    END IF;
+
+    -- Update: content → version (revised, or restored when it was retired);
+    -- parent → moved; placement → silent. citus: what changes is worked out here from
+    -- the units read above (no table), then written on the document's worker.
+    IF v_n_update > 0 THEN
+        WITH cur AS MATERIALIZED (
+            SELECT u.unit_id, u.current_version AS old_version, u.parent_code AS old_parent,
+                   (u.content_hash <> o.content_hash) AS new_content,
+                   (u.parent_code IS DISTINCT FROM o.parent_code) AS new_parent,
+                   (u.state = 'retired') AS comes_back,
+                   (u.ordinal, u.depth, u.position, u.kind, u.label, u.namespace)
+                       IS DISTINCT FROM (o.ordinal, o.depth, o.position, o.kind, o.label,
+                                         o.namespace) AS new_place,
+                   o.code, o.content_hash, o.parent_code, o.kind, o.label, o.ordinal, o.depth,
+                   o.position, o.namespace
+              FROM unnest(v_ops) o
+              JOIN unnest(c_code, c_id, c_version, c_hash, c_parent, c_state, c_ordinal,
+                          c_depth, c_position, c_kind, c_label, c_namespace)
+                   AS u(code, unit_id, current_version, content_hash, parent_code, state,
+                        ordinal, depth, position, kind, label, namespace)
+                ON u.code = o.code
+             WHERE o.op = 'update'
+        ), w AS (
+            SELECT c.* FROM cur c
+             WHERE c.new_content OR c.new_parent OR c.comes_back OR c.new_place
+        ), ev AS MATERIALIZED (
+            SELECT c.unit_id, c.code, e.event, c.old_version AS from_version,
+                   c.old_version + (CASE WHEN c.new_content THEN 1 ELSE 0 END) AS to_version,
+                   e.detail
+              FROM cur c
+              CROSS JOIN LATERAL (VALUES
+                  (CASE WHEN c.comes_back THEN 'restored'
+                        WHEN c.new_content THEN 'revised' END, NULL::jsonb),
+                  (CASE WHEN c.new_parent THEN 'moved' END,
+                   jsonb_build_object('from_parent', c.old_parent, 'to_parent',
+                                      c.parent_code))
+              ) AS e(event, detail)
+             WHERE e.event IS NOT NULL
+        )
+        SELECT (SELECT count(*) FROM cur c WHERE c.new_content AND NOT c.comes_back),
+               (SELECT count(*) FROM cur c WHERE c.new_parent),
+               (SELECT count(*) FROM cur c WHERE c.comes_back),
+               (SELECT count(*) FROM cur c WHERE c.new_place AND NOT (c.new_content
+                                                 OR c.new_parent OR c.comes_back)),
+               (SELECT array_agg(w.unit_id) FROM w),
+               (SELECT array_agg(w.old_version + CASE WHEN w.new_content THEN 1 ELSE 0 END)
+                  FROM w),
+               (SELECT array_agg(w.new_content OR w.new_parent OR w.comes_back) FROM w),
+               (SELECT array_agg(w.content_hash) FROM w),
+               (SELECT array_agg(w.parent_code) FROM w),
+               (SELECT array_agg(w.kind) FROM w),
+               (SELECT array_agg(w.label) FROM w),
+               (SELECT array_agg(w.ordinal) FROM w),
+               (SELECT array_agg(w.depth) FROM w),
+               (SELECT array_agg(w.position) FROM w),
+               (SELECT array_agg(w.namespace) FROM w),
+               -- the new versions: unit, code, version
+               (SELECT array_agg(c.unit_id) FROM cur c WHERE c.new_content),
+               (SELECT array_agg(c.code) FROM cur c WHERE c.new_content),
+               (SELECT array_agg(c.old_version + 1) FROM cur c WHERE c.new_content),
+               -- the log rows
+               (SELECT array_agg(e.unit_id) FROM ev e), (SELECT array_agg(e.code) FROM ev e),
+               (SELECT array_agg(e.event) FROM ev e),
+               (SELECT array_agg(e.from_version) FROM ev e),
+               (SELECT array_agg(e.to_version) FROM ev e),
+               (SELECT array_agg(e.detail) FROM ev e)
+          INTO v_revised, v_moved, v_restored, v_placed,
+               w_id, w_version, w_touch, w_hash, w_parent, w_kind, w_label, w_ordinal,
+               w_depth, w_position, w_namespace, n_id, n_code, n_version, l_id, l_code, l_event,
+               l_from, l_to, l_detail;
+        IF w_id IS NOT NULL THEN
+            EXECUTE $q$
+                UPDATE @schema@.information_unit u
+                   SET current_version = x.version, content_hash = x.content_hash,
+                       parent_code = x.parent_code, kind = x.kind, label = x.label,
+                       ordinal = x.ordinal, depth = x.depth, position = x.position,
+                       namespace = x.namespace, state = 'active',
+                       updated_run = CASE WHEN x.touch THEN $1 ELSE u.updated_run END,
+                       updated_at = CASE WHEN x.touch THEN $14 ELSE u.updated_at END
+                  FROM unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                       AS x(unit_id, version, touch, content_hash, parent_code, kind, label,
+                            ordinal, depth, position, namespace)
+                 WHERE u.doc_path = $2 AND u.unit_id = x.unit_id$q$
+              USING p_run, v_doc_path, w_id, w_version, w_touch, w_hash, w_parent, w_kind,
+                    w_label, w_ordinal, w_depth, w_position, w_namespace, pg_catalog.now();
+        END IF;
+        IF n_id IS NOT NULL THEN
+            EXECUTE $q$
+                INSERT INTO @schema@.unit_version
+                    (unit_id, version, title, body, raw_heading, content_hash, doc_path,
+                     line_start, line_end, byte_start, byte_end, run_id)
+                SELECT i.unit_id, i.version, o.title, o.body, o.raw_heading, o.content_hash,
+                       $2, o.line_start, o.line_end, o.byte_start, o.byte_end, $1
+                  FROM unnest($3, $4, $5) AS i(unit_id, code, version)
+                  JOIN unnest($6, $7, $8, $9, $10, $11, $12, $13, $14)
+                       AS o(code, title, body, raw_heading, content_hash, line_start,
+                            line_end, byte_start, byte_end)
+                    ON o.code = i.code$q$
+              USING p_run, v_doc_path, n_id, n_code, n_version, p_code, p_title, p_body,
+                    p_raw_heading, p_content_hash, p_line_start, p_line_end, p_byte_start,
+                    p_byte_end;
+        END IF;
+        IF l_id IS NOT NULL THEN
+            EXECUTE $q$
+                INSERT INTO @schema@.iu_lifecycle_log
+                    (doc_path, unit_id, code, event, from_version, to_version, detail, run_id)
+                SELECT $2, e.unit_id, e.code, e.event, e.from_version, e.to_version, e.detail,
+                       $1
+                  FROM unnest($3, $4, $5, $6, $7, $8)
+                       AS e(unit_id, code, event, from_version, to_version, detail)$q$
+              USING p_run, v_doc_path, l_id, l_code, l_event, l_from, l_to, l_detail;
+        END IF;
+    END IF;
+
+    -- The document row: its hash lets the next plan skip it unread (the conflict target
+    -- is the primary key: no plan to choose). citus: the time is a parameter (Citus takes
+    -- no now() in DO UPDATE SET).
+    EXECUTE $q$
+        INSERT INTO @schema@.iu_document AS d
+            (doc_path, namespace, doc_hash, cut_digest, state, unit_count, size_bytes,
+             first_run, last_run, profile)
+        VALUES ($2, $3 ->> 'namespace', $3 ->> 'doc_hash', $3 ->> 'cut_digest',
+                coalesce($3 ->> 'state', 'active'),
+                coalesce(($3 ->> 'unit_count')::integer, 0),
+                coalesce(($3 ->> 'size_bytes')::bigint, 0), $1, $1, $3 ->> 'profile')
+        ON CONFLICT (doc_path) DO UPDATE
+           SET namespace = EXCLUDED.namespace, doc_hash = EXCLUDED.doc_hash,
+               cut_digest = EXCLUDED.cut_digest, state = EXCLUDED.state,
+               unit_count = EXCLUDED.unit_count, size_bytes = EXCLUDED.size_bytes,
+               last_run = $1, updated_at = $4,
+               profile = CASE WHEN $5 THEN EXCLUDED.profile ELSE d.profile END$q$
+      USING p_run, v_doc_path, p_document, pg_catalog.now(), p_document ? 'profile';
+
+    -- citus: no statistics step (0011's ANALYZE of a first load): the coordinator's
+    -- table is empty, the shards' statistics are the workers' autovacuum's.
+
+    IF p_refs IS NOT NULL THEN
+        PERFORM @schema@.fn_iu_set_references(
+            p_run, pg_catalog.jsonb_build_object('doc_path', v_doc_path), p_refs);
+    END IF;
+
+    RETURN jsonb_build_object('created', v_created, 'revised', v_revised, 'moved', v_moved,
+                              'retired', v_retired, 'restored', v_restored,
+                              'placed', v_placed);
+END
+$function$;
+
+-- The references of a document's current versions (0013's fn_iu_set_references) for
+-- the distributed layout: every read and write names the document (one worker), the
+-- rows carry it. When a migration changes the single-node body, carry it over here.
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_set_references(p_run uuid, p_document jsonb, p_refs jsonb)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+ SET plan_cache_mode TO 'force_custom_plan'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+    v_doc text := p_document ->> 'doc_path';
+    v_bad text;
+    v_n integer;
+    v_codes text[];
+    v_active text[];
+    v_ids bigint[];
+    v_versions integer[];
+BEGIN
+    PERFORM @schema@.fn_iu_check_run(p_run);
+    PERFORM @schema@.fn_iu_lock_document(v_doc);
+    SELECT coalesce(array_agg(DISTINCT r.code), '{}') INTO v_codes
+      FROM pg_catalog.jsonb_to_recordset(coalesce(p_refs, '[]'::jsonb)) AS r(code text);
+    -- citus: the document's active units that the references name, read once on its
+    -- worker, then checked and joined here
+    EXECUTE $q$
+        SELECT array_agg(u.code), array_agg(u.unit_id), array_agg(u.current_version)
+          FROM @schema@.information_unit u
+         WHERE u.doc_path = $1 AND u.code = ANY ($2) AND u.state = 'active'$q$
+       INTO v_active, v_ids, v_versions USING v_doc, v_codes;
+    SELECT c INTO v_bad FROM unnest(v_codes) AS c
+     WHERE c IS NULL OR c <> ALL (coalesce(v_active, '{}')) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'iucut: reference source % is no active unit of %', v_bad, v_doc
+            USING ERRCODE = 'IUC01', HINT = 'apply the document before its references';
+    END IF;
+    -- The references of the document's current versions (co-located: one worker).
+    EXECUTE $q$
+        DELETE FROM @schema@.unit_reference x
+         USING @schema@.information_unit u
+         WHERE x.doc_path = $1 AND u.doc_path = $1 AND u.state = 'active'
+           AND x.unit_id = u.unit_id AND x.version = u.current_version$q$
+      USING v_doc;
+    EXECUTE $q$
+        INSERT INTO @schema@.unit_reference
+               (doc_path, unit_id, version, ordinal, char_start, char_end, text, target_code,
+                act, relative, run_id)
+        SELECT $2, u.unit_id, u.version, r.ordinal, r.char_start, r.char_end, r.text,
+               r.target_code, r.act, coalesce(r.relative, false), $1
+          FROM pg_catalog.jsonb_to_recordset(coalesce($3, '[]'::jsonb))
+               AS r(code text, ordinal integer, char_start integer, char_end integer,
+                    text text, target_code text, act text, relative boolean)
+          JOIN unnest($4, $5, $6) AS u(code, unit_id, version) ON u.code = r.code$q$
+      USING p_run, v_doc, p_refs, v_active, v_ids, v_versions;
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$function$;
+
+-- The freeze on the cluster. On one server a writer holds the control row FOR SHARE
+-- until it commits and a freeze waits for it (LOCK ... EXCLUSIVE). A row lock on a
+-- reference table is a write on every node to Citus (its placements are locked one by
+-- one, and two writers doing so at once were seen to deadlock on a worker). Both take an
+-- advisory lock on the coordinator instead, where every writer of iucut runs its
+-- transaction (apply, prove, and the functions in a transaction block), shared by the
+-- writers and exclusive for a freeze; the control row itself is read from the node's
+-- copy. The commit-time check on each shard (fn_iu_refuse_frozen_commit) still refuses
+-- an apply run's write whose transaction ends after a freeze.
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_hold_unfrozen()
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    v_frozen boolean;
+BEGIN
+    PERFORM pg_catalog.pg_advisory_xact_lock_shared(
+        pg_catalog.hashtextextended('iucut-control:@schema@', 0));
+    SELECT c.frozen INTO v_frozen FROM @schema@.iu_control c;
+    IF v_frozen IS NULL OR v_frozen THEN
+        RAISE EXCEPTION 'iucut: live writes are frozen at the database'
+            USING ERRCODE = 'IUF01',
+                  HINT = 'an operator froze writes (iucut freeze); proofs still run';
+    END IF;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_freeze(p_reason text DEFAULT NULL::text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    v_key bigint := pg_catalog.hashtextextended('iucut-control:@schema@', 0);
+    v_writers text;
+    v_frozen boolean;
+BEGIN
+    BEGIN
+        PERFORM pg_catalog.pg_advisory_xact_lock(v_key);
+    EXCEPTION
+        WHEN lock_not_available THEN
+            SELECT string_agg(pg_catalog.format('pid %s (role %s%s%s)', l.pid,
+                       coalesce(a.usename::text, '?'),
+                       ', application ' || nullif(a.application_name, ''),
+                       ', transaction since ' || pg_catalog.to_char(a.xact_start,
+                                                   'YYYY-MM-DD HH24:MI:SS')),
+                       '; ' ORDER BY l.pid)
+              INTO v_writers
+              FROM pg_catalog.pg_locks l
+              LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ShareLock'
+               AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d
+                                  WHERE d.datname = pg_catalog.current_database())
+               AND l.classid::bigint = (v_key >> 32) & 4294967295
+               AND l.objid::bigint = v_key & 4294967295
+               AND l.pid <> pg_catalog.pg_backend_pid();
+            RAISE EXCEPTION 'iucut: freeze gave up after % waiting for writes in flight: %',
+                pg_catalog.current_setting('lock_timeout'),
+                coalesce(v_writers, 'they finished meanwhile')
+                USING ERRCODE = 'IUF02',
+                      HINT = 'nothing was changed: writes are not frozen. Let them finish '
+                             'and freeze again (a longer --wait), or end them with '
+                             'pg_terminate_backend(pid)';
+    END;
+    UPDATE @schema@.iu_control
+       SET frozen = true, reason = p_reason, changed_by = session_user, changed_at = now()
+     RETURNING frozen INTO v_frozen;
+    RETURN v_frozen;
+END
+$function$;
+
+-- The end of a run (0001's fn_run_finish): the run table is a reference table and Citus
+-- takes no volatile function (clock_timestamp()) in an UPDATE of it; the time is read
+-- first and given as a value.
+CREATE OR REPLACE FUNCTION @schema@.fn_run_finish(p_run uuid, p_status text DEFAULT 'finished'::text, p_counts jsonb DEFAULT NULL::jsonb)
+ RETURNS text
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    v_rows integer;
+BEGIN
+    IF p_status NOT IN ('finished', 'failed') THEN
+        RAISE EXCEPTION 'iucut: a run finishes as finished or failed' USING ERRCODE = 'IUR01';
+    END IF;
+    EXECUTE $q$
+        UPDATE @schema@.iu_run
+           SET status = $2, counts = $3, finished_at = $4
+         WHERE run_id = $1 AND status = 'running'$q$
+      USING p_run, p_status, p_counts, pg_catalog.clock_timestamp();
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    IF v_rows = 0 THEN
+        RAISE EXCEPTION 'iucut: run % is not running', p_run USING ERRCODE = 'IUR01';
+    END IF;
+    RETURN p_status;
+END
+$function$;
+
+-- The row counts a proof reads inside its transaction, after the write path wrote
+-- (prove's table_counts). On the cluster the writes went over the owner's connections
+-- (the definer functions) and Citus refuses a read of those shards over the execution
+-- role's own in the same transaction; read as the owner, the counts see the writes.
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_table_counts()
+RETURNS TABLE (information_unit bigint, unit_version bigint, iu_lifecycle_log bigint,
+               iu_run bigint, iu_document bigint, iu_control bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT (SELECT count(*) FROM @schema@.information_unit),
+           (SELECT count(*) FROM @schema@.unit_version),
+           (SELECT count(*) FROM @schema@.iu_lifecycle_log),
+           (SELECT count(*) FROM @schema@.iu_run),
+           (SELECT count(*) FROM @schema@.iu_document),
+           (SELECT count(*) FROM @schema@.iu_control);
+$$;
+REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_table_counts() FROM PUBLIC;
 
 -- The change feed numbers commits on one server (0006): a trigger on a shard of the log
 -- cannot write the reference table iu_commit, and there is no cluster-wide commit order
@@ -551,3 +1186,85 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- name: code_holders_distributed
+-- plan_state's code_holders on the distributed layout: the log's rows joined with their
+-- units on the document key too (co-located: each shard joins its own rows).
+SELECT DISTINCT l.code, u.code AS holder
+  FROM @schema@.iu_lifecycle_log l
+  JOIN @schema@.information_unit u ON u.doc_path = l.doc_path AND u.unit_id = l.unit_id
+ WHERE l.code = ANY(%(codes)s)
+
+-- name: table_counts_distributed
+-- prove's table_counts on the distributed layout, inside the proof's transaction (above).
+SELECT * FROM @schema@.fn_iu_table_counts()
+
+-- name: verify_tree_document
+-- verify_tree for one document (iucut.verify on the distributed layout): Citus plans a
+-- recursive query only when it names one value of the distribution column, so the tree
+-- of each document is checked on its worker, one document at a time.
+WITH RECURSIVE a AS (
+    SELECT u.code, u.namespace, u.doc_path, u.parent_code, u.kind, u.depth, u.position,
+           d.namespace AS doc_namespace
+      FROM @schema@.information_unit u
+      JOIN @schema@.iu_document d ON d.doc_path = u.doc_path
+     WHERE u.state = 'active' AND d.state = 'active'
+       AND u.doc_path = %(doc_path)s AND d.doc_path = %(doc_path)s
+), reach AS (
+    -- from the roots, and from units whose parent is missing (reported as such), so
+    -- that what stays out of reach is a cycle
+    SELECT a.code, a.doc_path FROM a
+     WHERE a.parent_code IS NULL
+        OR NOT EXISTS (SELECT 1 FROM a p WHERE p.code = a.parent_code AND p.doc_path = a.doc_path)
+    UNION
+    SELECT c.code, c.doc_path FROM a c JOIN reach r ON r.code = c.parent_code
+                                                  AND r.doc_path = c.doc_path
+     WHERE c.doc_path = %(doc_path)s
+), problems AS (
+    SELECT 'namespace' AS rule, a.doc_path, a.code,
+           'not in namespace ' || a.doc_namespace AS detail
+      FROM a
+     WHERE a.namespace IS DISTINCT FROM a.doc_namespace
+        OR (a.code <> a.doc_namespace AND NOT starts_with(a.code, a.doc_namespace || '/'))
+    UNION ALL
+    SELECT 'root', a.doc_path, a.code,
+           'a unit without a parent must be the document unit ' || a.doc_namespace
+      FROM a
+     WHERE a.parent_code IS NULL
+       AND (a.code <> a.doc_namespace OR a.kind <> 'document' OR a.depth <> 0)
+    UNION ALL
+    SELECT 'root', d.doc_path, NULL, 'no active root unit'
+      FROM @schema@.iu_document d
+     WHERE d.state = 'active' AND d.doc_path = %(doc_path)s
+       AND NOT EXISTS (SELECT 1 FROM a WHERE a.doc_path = d.doc_path AND a.parent_code IS NULL)
+    UNION ALL
+    SELECT 'parent', a.doc_path, a.code,
+           CASE WHEN p.code IS NULL THEN 'parent ' || a.parent_code || ' is not an active unit of this document'
+                WHEN p.depth + 1 <> a.depth THEN 'depth ' || a.depth || ' under parent ' || p.code || ' at depth ' || p.depth
+                ELSE 'parent ' || p.code || ' at position ' || p.position || ' comes after it' END
+      FROM a
+      LEFT JOIN a p ON p.code = a.parent_code AND p.doc_path = a.doc_path
+     WHERE a.parent_code IS NOT NULL
+       AND (p.code IS NULL OR p.depth + 1 <> a.depth OR p.position >= a.position)
+    UNION ALL
+    SELECT 'position', a.doc_path, a.code, 'negative position ' || a.position
+      FROM a WHERE a.position < 0
+    UNION ALL
+    SELECT 'position', a.doc_path, min(a.code),
+           'position ' || a.position || ' held by ' || count(*) || ' units: '
+           || string_agg(a.code, ', ' ORDER BY a.code)
+      FROM a GROUP BY a.doc_path, a.position HAVING count(*) > 1
+    UNION ALL
+    SELECT 'cycle', a.doc_path, a.code, 'in a parent cycle (or under one)'
+      FROM a
+     WHERE NOT EXISTS (SELECT 1 FROM reach r WHERE r.code = a.code AND r.doc_path = a.doc_path)
+)
+SELECT rule, doc_path, code, detail FROM problems ORDER BY rule, code
+
+-- name: unit_events_distributed
+-- browse's unit_events on the distributed layout: joined on the document key too.
+SELECT l.event, l.from_version, l.to_version, l.detail, l.run_id, l.actor, l.at
+  FROM @schema@.iu_lifecycle_log l
+  JOIN @schema@.information_unit u ON u.doc_path = l.doc_path AND u.unit_id = l.unit_id
+ WHERE u.code = %(code)s
+ ORDER BY l.event_id
