@@ -366,8 +366,9 @@ def triage_digests(
     again with the stored profile under its lock, and skips it if nothing changed).
 
     ``keep_current=False`` (apply: it reads each document again under its lock): the
-    stored rows are compared as they come and none is kept (``current`` is empty), so
-    the client does not hold a row per document of the corpus."""
+    stored rows are compared as they come and only those of the documents to do are
+    kept in ``current`` (apply tells a new document by its absence there), so an
+    unchanged re-sync holds no row per document of the corpus."""
     return _triage(conn, documents, prune_scopes, keep_current)  # type: ignore[return-value]
 
 
@@ -394,14 +395,16 @@ def _triage(
     skipped: list[Any] = []
     db_docs: dict[str, dict[str, Any]] = {}
     if not keep_current and all(isinstance(d, Digest) for d in docs):
-        # each stored row compared as it is read, then dropped: only the paths of the
-        # documents already up to date are kept, not the rows
+        # each stored row compared as it is read: the rows of the documents already up
+        # to date are dropped (their paths kept), those of the stored documents to do kept
         by_path = {d.path: d for d in docs}
-        current_paths = {
-            row["doc_path"]
-            for row in conn.stream("documents_by_path", paths=list(by_path))
-            if is_current(row, by_path[row["doc_path"]])
-        }
+        current_paths: set[str] = set()
+        for row in conn.stream("documents_by_path", paths=list(by_path)):
+            path = row["doc_path"]
+            if is_current(row, by_path[path]):
+                current_paths.add(path)
+            else:
+                db_docs[path] = row if type(row) is dict else dict(row)
         del by_path
         for doc in docs:
             (skipped if doc.path in current_paths else todo).append(doc)

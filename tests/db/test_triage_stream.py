@@ -1,6 +1,6 @@
-"""Apply's triage of digests compares each stored row as it is read and keeps none
-(issue #16 part 3: the client holds no stored row per document of the corpus); the
-documents it finds to do and up to date are those the triage that keeps the rows finds."""
+"""Apply's triage of digests compares each stored row as it is read and keeps only the
+rows of the documents to do (issue #16 part 3: an unchanged re-sync holds no stored row
+per document of the corpus); it splits the documents as the triage keeping every row."""
 
 from __future__ import annotations
 
@@ -50,4 +50,7 @@ def test_the_triage_without_rows_finds_what_the_triage_with_rows_finds(db: Any) 
     assert [d.path for d in lean.skipped] == [d.path for d in kept.skipped] == ["d0.md"]
     assert [d.path for d in lean.todo] == [d.path for d in kept.todo]
     assert [d.path for d in lean.todo] == ["d1.md", "d2.md", "d3.md"]
-    assert dict(lean.current) == {} and set(kept.current) == {"d0.md", "d1.md", "d2.md"}
+    # the rows kept: those of the stored documents to do (d3.md is new: apply tells it so)
+    assert set(lean.current) == {"d1.md", "d2.md"}
+    assert set(kept.current) == {"d0.md", "d1.md", "d2.md"}
+    assert lean.current["d1.md"] == kept.current["d1.md"]

@@ -306,7 +306,7 @@ def cut_map(
     return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
 
 
-def _size(path: Path) -> int:
+def _size(path: str | Path) -> int:
     """The bytes of a file, what cutting it costs (0 when it cannot be read: it will be
     reported, cheaply)."""
     try:
