@@ -38,7 +38,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ def _connect(path: Path) -> sqlite3.Connection | None:
 
 def lookup(
     doc_path: str,
-    file_hash: str | None,
+    file_hash: str | Callable[[], str] | None,
     stat: StatKey | None = None,
     *,
     cache: Path,
@@ -141,7 +141,9 @@ def lookup(
     """The digest of the last cut of ``doc_path`` when its rules are the same and its
     bytes are: ``file_hash`` (the sha256 of the bytes) equal to the entry's, or, when
     ``file_hash`` is None, ``stat`` equal to the entry's and the entry not racy
-    (:func:`stat_unchanged`; never under ``rehash``). Else None (also under ``strict``
+    (:func:`stat_unchanged`; never under ``rehash``). A function as ``file_hash`` is
+    called (the file read and hashed) only when there is an entry and the stat does not
+    settle it: a file never cut before is not read here. Else None (also under ``strict``
     for a document with warnings: it is cut, to be rejected as --strict rejects it).
 
     A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
@@ -154,6 +156,9 @@ def lookup(
         return None
     recorded = _stat_of(row[2])
     refresh: StatKey | None = None
+    if callable(file_hash):
+        settled = not rehash and stat is not None and stat_unchanged(recorded, stat)
+        file_hash = None if settled else file_hash()
     if file_hash is None:
         if rehash or stat is None or not stat_unchanged(recorded, stat):
             return None
