@@ -1268,3 +1268,34 @@ SELECT l.event, l.from_version, l.to_version, l.detail, l.run_id, l.actor, l.at
   JOIN @schema@.information_unit u ON u.doc_path = l.doc_path AND u.unit_id = l.unit_id
  WHERE u.code = %(code)s
  ORDER BY l.event_id
+
+-- name: units_search_distributed
+-- search's units_search_ranked on the distributed layout. A regconfig is an OID, and the
+-- schema's own configuration (iucut_vi) has another one on each node: each shard parses
+-- the query with the configurations of its node's copy of iu_search_config_used (filled
+-- by name, layout_tables), matches its versions (their search_config written by the
+-- trigger on that worker) and makes its snippets there, so no configuration leaves the
+-- node that resolved it. The coordinator merges the shards' best %(limit)s by rank, code.
+WITH q AS (
+    SELECT c.config, pg_catalog.websearch_to_tsquery(c.config, %(text)s) AS query
+      FROM @schema@.iu_search_config_used AS c
+)
+SELECT u.code, u.namespace, u.doc_path, u.kind, u.label, u.current_version AS version,
+       v.title,
+       pg_catalog.round(pg_catalog.ts_rank_cd(v.search_vector, q.query, 1)::numeric,
+                        6)::float8 AS rank,
+       pg_catalog.ts_headline(q.config, CASE WHEN pg_catalog.btrim(v.body, E' \t\r\n') = ''
+                                             THEN v.title ELSE v.body END, q.query,
+                              'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, '
+                              'MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+  FROM q
+  JOIN @schema@.unit_version v
+    ON v.search_vector OPERATOR(pg_catalog.@@) q.query AND v.search_config = q.config
+  JOIN @schema@.information_unit u
+    ON u.doc_path = v.doc_path AND u.unit_id = v.unit_id
+   AND u.current_version = v.version AND u.state = 'active'
+ WHERE pg_catalog.numnode(q.query) > 0
+   AND (%(namespace)s::text IS NULL OR u.namespace = %(namespace)s::text)
+   AND (%(kind)s::text IS NULL OR u.kind = %(kind)s::text)
+ ORDER BY pg_catalog.ts_rank_cd(v.search_vector, q.query, 1) DESC, u.code
+ LIMIT %(limit)s
