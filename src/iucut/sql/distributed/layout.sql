@@ -1299,3 +1299,47 @@ SELECT u.code, u.namespace, u.doc_path, u.kind, u.label, u.current_version AS ve
    AND (%(kind)s::text IS NULL OR u.kind = %(kind)s::text)
  ORDER BY pg_catalog.ts_rank_cd(v.search_vector, q.query, 1) DESC, u.code
  LIMIT %(limit)s
+
+-- name: unit_references_distributed
+-- refs' unit_references on the distributed layout: the unit and its references joined on
+-- the document key too (co-located); the state of each target, which may live in another
+-- shard group, is read by code in a second step (Citus plans no join on code across
+-- shards), and the two are joined on the coordinator.
+WITH r AS MATERIALIZED (
+    SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
+           r.target_code, r.act, r.relative
+      FROM @schema@.information_unit u
+      JOIN @schema@.unit_reference r
+        ON r.doc_path = u.doc_path AND r.unit_id = u.unit_id
+       AND r.version = coalesce(%(version)s, u.current_version)
+     WHERE u.code = %(code)s
+), t AS MATERIALIZED (
+    SELECT t.code, t.state FROM @schema@.information_unit t
+     WHERE t.code = ANY (ARRAY(SELECT DISTINCT r.target_code FROM r
+                                WHERE r.target_code IS NOT NULL))
+)
+SELECT r.source, r.version, r.ordinal, r.char_start, r.char_end, r.text, r.target_code,
+       r.act, r.relative, t.state AS target_state
+  FROM r LEFT JOIN t ON t.code = r.target_code
+ ORDER BY r.ordinal
+
+-- name: unit_cited_by_distributed
+-- refs' unit_cited_by on the distributed layout: joined on the document key too.
+SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
+       r.target_code, r.act, r.relative, 'active' AS target_state
+  FROM @schema@.unit_reference r
+  JOIN @schema@.information_unit u
+    ON u.doc_path = r.doc_path AND u.unit_id = r.unit_id AND r.version = u.current_version
+   AND u.state = 'active'
+ WHERE r.target_code = %(code)s
+ ORDER BY u.doc_path, u.position, r.ordinal
+
+-- name: references_into_distributed
+-- dangling's references_into on the distributed layout: joined on the document key too.
+SELECT u.code AS source, u.doc_path, r.text, r.target_code
+  FROM @schema@.unit_reference r
+  JOIN @schema@.information_unit u
+    ON u.doc_path = r.doc_path AND u.unit_id = r.unit_id AND r.version = u.current_version
+   AND u.state = 'active'
+ WHERE r.target_code = ANY (%(codes)s::text[])
+ ORDER BY u.doc_path, u.position, r.ordinal
