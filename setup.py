@@ -9,8 +9,8 @@ setup(
     ext_modules=[
         Extension(
             "iucut.cut._core",
-            sources=[CORE + name for name in ("module.c", "scan.c", "build.c", "rx.c", "text.c", "sha256.c")],
-            depends=[CORE + name for name in ("core.h", "build.h", "rx.h", "text.h", "sha256.h")],
+            sources=[CORE + name for name in ("module.c", "scan.c", "build.c", "rx.c", "text.c")],
+            depends=[CORE + name for name in ("core.h", "build.h", "rx.h", "text.h")],
             optional=True,
         )
     ]

@@ -22,6 +22,13 @@ time against its solo time, with and without ``plan_cache_mode = force_generic_p
 and LangChain's ``index()`` with its SQL record manager on the same files and server:
 
     python bench/apply_bench.py --corpus laws --generated-units 300000
+
+``--corpus laws --side-by-side --rounds 3`` runs only the comparison a user sees: the
+first sync of the shared laws by the ``iucut apply`` command (a new process, cutting
+included, ``--jobs`` at its default of one per CPU, and ``--jobs 1``) against LangChain's
+``index()``, alternating, each in a fresh database; it prints a Markdown table:
+
+    python bench/apply_bench.py --corpus laws --side-by-side --rounds 3 --json out.json
 """
 
 from __future__ import annotations
@@ -308,6 +315,15 @@ def main() -> int:
         "--no-langchain", action="store_true", help="laws: leave LangChain's index() out"
     )
     parser.add_argument(
+        "--rounds", type=int, default=1, help="laws: alternating rounds of the side-by-side"
+    )
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="laws: only the first sync of `iucut apply` (--jobs at its default and 1) "
+        "against LangChain's index(), in --rounds alternating rounds",
+    )
+    parser.add_argument(
         "--initial-only",
         action="store_true",
         help="generated: only (a), the functions against COPY (e.g. to alternate two checkouts)",
@@ -329,6 +345,8 @@ def main() -> int:
                 modes=tuple(m for m in args.modes.split(",") if m),
                 keep=args.keep,
                 langchain=not args.no_langchain,
+                rounds=args.rounds,
+                side_only=args.side_by_side,
             )
         )
         figures["machine"]["load_average_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -20,16 +20,21 @@ The generated corpus is whole files of ``../shared/corpora`` concatenated (seede
 the bytes are the same on every run) into ~100 KB documents; a tenth of it is cut
 too, to check that time is linear in the input.
 
-Two builds of iucut side by side (this checkout against another, e.g. main)::
+Builds of iucut side by side (this checkout against others, e.g. main)::
 
-    .venv/bin/python bench/cut_bench.py --builds /work/main --rounds 5
+    .venv/bin/python bench/cut_bench.py --builds /work/main --builds 914476f --rounds 5
+    .venv/bin/python bench/cut_bench.py --builds main --callgrind
 
-builds the other checkout's committed sources (``git archive HEAD``) with its compiled
-core into a temporary directory and cuts, in alternating rounds (other, this, other,
-…), each in a fresh process pinned to one CPU: every corpus file with the built-in
-profiles (detected), the same files with configured profiles (copies of the built-in
-rules under other names, pinned by path), and the corpus concatenated into one file.
+builds each other checkout's committed sources (``git archive HEAD``; or a revision of
+this repository) with its compiled core into a temporary directory and cuts, in
+alternating rounds (the order rotates each round), each in a fresh process pinned to
+one CPU: every corpus file with the built-in profiles (detected), the same files with
+configured profiles (copies of the built-in rules under other names, pinned by path),
+and the corpus concatenated into one file.
 The fastest round of each counts; the table shows MB/s and ms per document (CPU time).
+With ``--callgrind`` it counts the instructions each build executes instead (under
+valgrind, one round; less those of a run that cuts only the first file): a figure that
+other load on the machine does not change.
 """
 
 from __future__ import annotations
@@ -191,20 +196,20 @@ def build_worker(listing: Path, configured: bool) -> None:
     print(json.dumps({"cpu": cpu, "bytes": size, "files": len(docs), "units": units}))
 
 
-def builds(other: Path, rounds: int, scratch: Path) -> None:
-    """This checkout against ``other`` (see the module docstring)."""
-    tmp = Path(tempfile.mkdtemp(prefix="iucut-builds-"))
+def checkout(other: str, tmp: Path) -> tuple[str, Path]:
+    """Another build's committed sources, built in ``tmp``: ``other`` is a checkout (its
+    HEAD) or a revision of this repository. Its name in the table and its ``src``."""
+    where, rev = (Path(other), "HEAD") if Path(other).is_dir() else (ROOT, other)
+    git = ["git", "-C", str(where)]
     archive = subprocess.run(
-        ["git", "-C", str(other), "archive", "HEAD", "src", "setup.py", "pyproject.toml"],
+        [*git, "archive", rev, "src", "setup.py", "pyproject.toml"],
         check=True,
         capture_output=True,
     ).stdout
+    tmp.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
     commit = subprocess.run(
-        ["git", "-C", str(other), "rev-parse", "--short", "HEAD"],
-        check=True,
-        capture_output=True,
-        text=True,
+        [*git, "rev-parse", "--short", rev], check=True, capture_output=True, text=True
     ).stdout.strip()
     subprocess.run(
         [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
@@ -212,13 +217,48 @@ def builds(other: Path, rounds: int, scratch: Path) -> None:
         check=True,
         capture_output=True,
     )
+    name = Path(other).name if where != ROOT else other
+    return f"{name} {commit}" if name != commit else commit, tmp / "src"
+
+
+def run_worker(src: Path, listing: Path, configured: bool, callgrind: bool) -> dict[str, float]:
+    """One build_worker process on the build at ``src``; with ``callgrind``, under
+    valgrind's callgrind, adding ``ir``: the instructions it executed."""
+    argv = [sys.executable, __file__, "--build-worker", str(listing)]
+    argv += ["--configured"] if configured else []
+    if callgrind:
+        argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv]
+    out = subprocess.run(
+        argv,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(src), "IUCUT_PURE_PYTHON": ""},
+    )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    if callgrind:
+        collected = [ln for ln in out.stderr.splitlines() if "Collected :" in ln]
+        r["ir"] = int(collected[-1].split(":")[-1])
+    return r
+
+
+def builds(others: list[str], rounds: int, scratch: Path, callgrind: bool) -> None:
+    """This checkout against ``others`` (see the module docstring)."""
+    tmp = Path(tempfile.mkdtemp(prefix="iucut-builds-"))
+    sides = dict(checkout(o, tmp / str(k)) for k, o in enumerate(others))
     here = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
         check=True,
         capture_output=True,
         text=True,
     ).stdout.strip()
-    sides = {f"{other.name} {commit}": tmp / "src", f"this {here}": ROOT / "src"}
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "src", "setup.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    sides[f"this {here}{'+' if dirty else ''}"] = ROOT / "src"
     files = sorted(p for p in CORPORA.rglob("*.md") if p.parent != CORPORA)
     scratch.mkdir(parents=True, exist_ok=True)
     whole = scratch / "corpora-concatenated.md"
@@ -228,42 +268,55 @@ def builds(other: Path, rounds: int, scratch: Path) -> None:
         "configured profiles, each file": (files, True),
         "built-in, one concatenated file": ([whole], False),
     }
+    if callgrind:  # the concatenated file takes minutes under valgrind; one round is exact
+        del cases["built-in, one concatenated file"]
+        rounds = 1
     best: dict[tuple[str, str], dict[str, float]] = {}
+    order = list(sides.items())
     for k in range(rounds):
-        for side, src in sides.items() if k % 2 == 0 else reversed(sides.items()):
+        for side, src in order[k % len(order) :] + order[: k % len(order)]:
             for case, (paths, configured) in cases.items():
                 listing = scratch / f"builds-{len(paths)}.txt"
                 listing.write_text("\n".join(str(p) for p in paths))
-                argv = [sys.executable, __file__, "--build-worker", str(listing)]
-                out = subprocess.run(
-                    argv + (["--configured"] if configured else []),
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    env={**os.environ, "PYTHONPATH": str(src), "IUCUT_PURE_PYTHON": ""},
-                )
-                r = json.loads(out.stdout.strip().splitlines()[-1])
+                r = run_worker(src, listing, configured, callgrind)
+                if callgrind:  # less what it takes to start and cut the first file
+                    first = scratch / "builds-first.txt"
+                    first.write_text(str(paths[0]))
+                    r["ir"] -= run_worker(src, first, configured, callgrind)["ir"]
                 if (side, case) not in best or r["cpu"] < best[(side, case)]["cpu"]:
                     best[(side, case)] = r
+    what = "instructions (callgrind), one round" if callgrind else "CPU time"
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; nproc={os.cpu_count()}; "
         f"{_cpu_model()}; Python {platform.python_version()}; load average "
-        f"{os.getloadavg()[0]:.2f}; best of {rounds} alternating rounds (CPU time)"
+        f"{os.getloadavg()[0]:.2f}; best of {rounds} alternating rounds ({what})"
     )
-    print("| case | build | MB | files | units | s (CPU) | MB/s | ms per document |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    if callgrind:
+        print("| case | build | files | units | instructions | per document |")
+        print("|---|---|---:|---:|---:|---:|")
+    else:
+        print("| case | build | MB | files | units | s (CPU) | MB/s | ms per document |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
     for case in cases:
         for side in sides:
             r = best[(side, case)]
             mb = r["bytes"] / 1e6
+            if callgrind:
+                print(
+                    f"| {case} | {side} | {r['files']} | {r['units']:,} | {r['ir']:,} | "
+                    f"{r['ir'] / r['files']:,.0f} |"
+                )
+                continue
             print(
                 f"| {case} | {side} | {mb:.1f} | {r['files']} | {r['units']:,} | "
                 f"{r['cpu']:.2f} | {mb / r['cpu']:.1f} | {1000 * r['cpu'] / r['files']:.2f} |"
             )
-    a, b = sides
+    key = "ir" if callgrind else "cpu"
+    mine = list(sides)[-1]
     for case in cases:
-        ratio = best[(a, case)]["cpu"] / best[(b, case)]["cpu"]
-        print(f"# {case}: this build is {ratio:.2f}x {a} (throughput ratio)")
+        for side in list(sides)[:-1]:
+            ratio = best[(side, case)][key] / best[(mine, case)][key]
+            print(f"# {case}: this build is {ratio:.2f}x {side} (throughput ratio, {key})")
     shutil.rmtree(tmp)
 
 
@@ -291,9 +344,19 @@ def main() -> None:
         help="runs of each (corpus, tool), each in a fresh process; the fastest counts",
     )
     parser.add_argument(
-        "--builds", type=Path, metavar="CHECKOUT", help="compare this build with CHECKOUT's"
+        "--builds",
+        action="append",
+        metavar="CHECKOUT",
+        help="compare this build with CHECKOUT's: a checkout (its HEAD) or a revision of "
+        "this repository; may be given more than once",
     )
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (--builds)")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="with --builds: count instructions under valgrind's callgrind instead of "
+        "timing (one round; exact on a loaded machine; the concatenated file is left out)",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("TOOL", "LISTING"), help=argparse.SUPPRESS)
     parser.add_argument("--build-worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--configured", action="store_true", help=argparse.SUPPRESS)
@@ -305,7 +368,7 @@ def main() -> None:
         build_worker(args.build_worker, args.configured)
         return
     if args.builds:
-        builds(args.builds, args.rounds, args.gen_dir)
+        builds(args.builds, args.rounds, args.gen_dir, args.callgrind)
         return
     if not CORPORA.is_dir():
         sys.exit(f"missing {CORPORA}")

@@ -1,12 +1,25 @@
 """--jobs 2 against --jobs 1, side by side: `iucut cut` and a first `iucut apply` of the
 shared laws (de-laws + vn-laws), alternating rounds, with where the CPU went.
 
-Each step is a fresh ``iucut`` process, timed end to end; ``wait4`` gives the CPU of the
-process and its workers, and the CPU of the database server is read from ``/proc`` (the
-embedded server's processes: nothing else uses it), so the figures say what share of
-the work could run on a second core at all. A pure-Python burn (16 tasks of arithmetic
-in 1 and in 2 processes, no iucut) is measured in the same rounds: on a machine shared
-by others it is the ceiling any program could reach at that moment.
+Each step is a fresh ``iucut`` process, timed end to end. The CPU is counted per process,
+which a machine shared with others does not change (the wall time it does):
+
+- ``parent``: the ``iucut`` process itself (all its threads: for apply, the writers),
+  its ``RUSAGE_SELF`` at exit (the command runs under a small wrapper that writes it);
+- ``workers``: its worker processes (``RUSAGE_CHILDREN`` at exit: cutting);
+- ``server``: the embedded server's processes (from ``/proc``: nothing else uses it).
+
+- ``serial``: the parent's CPU before its first worker started and after the last one
+  ended (start-up, listing; cut's summary): what no second core can share.
+
+From these, ``bound`` is the speed-up ``--jobs 2`` could reach on two idle cores: the
+CPU of ``--jobs 1`` (its processes take turns: a client waits for its server) over the
+least wall time ``--jobs 2`` can take: its serial CPU plus the rest of its CPU shared by
+the two cores, and no less than its parent's CPU (one process; for apply, one
+interpreter lock for its writers). Waits (commits, locks) are left out of both sides, so
+it is an upper bound as far as CPU goes. A pure-Python burn (16 tasks of arithmetic in 1
+and in 2 processes, no iucut) is measured in the same rounds: on a machine shared by
+others it is the ceiling any program could reach at that moment.
 
     python bench/jobs_bench.py --rounds 2 --json bench/out/jobs.json
 """
@@ -17,6 +30,7 @@ import argparse
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,26 +82,82 @@ def server_cpu(postmaster: int) -> float:
     return total / TICK
 
 
+#: Runs the iucut command as its console script does, and writes the CPU of the process
+#: (all its threads) and of its waited-for children (the workers) at exit.
+WRAPPER = """
+import atexit, json, os, resource, sys, time
+import iucut.parallel
+marks = {}
+def _first_fork():
+    marks.setdefault("first_fork", time.process_time())
+os.register_at_fork(before=_first_fork)
+_close = iucut.parallel._Pool.close
+def _closed(self):
+    _close(self)
+    marks["last_close"] = time.process_time()
+iucut.parallel._Pool.close = _closed
+def _cpu():
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    end = time.process_time()
+    before = marks.get("first_fork", end)
+    after = end - marks.get("last_close", end)
+    with open(sys.argv.pop(1), "w") as f:
+        json.dump([s.ru_utime + s.ru_stime, c.ru_utime + c.ru_stime, before, after], f)
+atexit.register(_cpu)
+from iucut.cli import main
+sys.argv[0] = "iucut"
+main([a for a in sys.argv[2:]])
+"""
+
+
 def run(args: list[str], env: dict[str, str], postmaster: int | None) -> dict[str, Any]:
-    command = [str(Path(sys.executable).with_name("iucut")), *args]
     before = server_cpu(postmaster) if postmaster else 0.0
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        err.seek(0)
-        text = err.read().decode(errors="replace")
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 2, 3):
-        raise SystemExit(f"iucut {' '.join(args)}: exit {code}: {text}")
+    with tempfile.TemporaryDirectory() as tmp:
+        # a home of its own: no cut cache from an earlier run (a first apply cuts all)
+        env = {**env, "IUCUT_HOME": tmp}
+        cpu_file = Path(tmp) / "cpu.json"
+        command = [sys.executable, "-c", WRAPPER, str(cpu_file), *args]
+        started = time.perf_counter()
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - started
+            err.seek(0)
+            text = err.read().decode(errors="replace")
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 2, 3):
+            raise SystemExit(f"iucut {' '.join(args)}: exit {code}: {text}")
+        parent, workers, before_workers, after_workers = json.loads(cpu_file.read_text())
     return {
         "seconds": round(seconds, 2),
+        "parent_cpu": round(parent, 2),
+        "workers_cpu": round(workers, 2),
+        # the parent's CPU before its first worker started and after the last one ended
+        # (start-up, listing; the summary): what no second core can share
+        "serial_cpu": round(before_workers + after_workers, 2),
         "client_cpu": round(usage.ru_utime + usage.ru_stime, 2),
-        "server_cpu": round(server_cpu(postmaster) - before, 2) if postmaster else None,
+        "server_cpu": round(server_cpu(postmaster) - before, 2) if postmaster else 0.0,
         "peak_mib": round(usage.ru_maxrss / 1024, 1),
         "load": load(),
     }
+
+
+def bound(one: list[dict[str, Any]], two: list[dict[str, Any]], cores: int = 2) -> float:
+    """The speed-up of ``two`` over ``one`` on ``cores`` idle cores at most (medians): the
+    CPU of ``one`` (its processes take turns: a client waits for its server) over the
+    least wall time of ``two``: its serial CPU (before and after its workers) plus the
+    rest shared by the cores, and no less than its parent's CPU (one process; for apply,
+    one interpreter lock for its writers)."""
+    serial = median([r["client_cpu"] + r["server_cpu"] for r in one])
+    parent = median([r["parent_cpu"] for r in two])
+    alone = median([r["serial_cpu"] for r in two])
+    total = median([r["client_cpu"] + r["server_cpu"] for r in two])
+    return round(serial / max(parent, alone + (total - alone) / cores), 2)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
 
 
 def burn(n: int) -> int:
@@ -151,14 +221,24 @@ def main() -> int:
             rows.append(row)
     summary: dict[str, Any] = {}
     for step in ("burn", "cut", "apply"):
-        one = [r[step]["seconds"] for r in rows if r["jobs"] == 1 and step in r]
-        two = [r[step]["seconds"] for r in rows if r["jobs"] == 2 and step in r]
-        if one and two:
-            summary[step] = {
-                "jobs1_s": sorted(one),
-                "jobs2_s": sorted(two),
-                "ratio_of_sums": round(sum(one) / sum(two), 2),
-            }
+        one = [r[step] for r in rows if r["jobs"] == 1 and step in r]
+        two = [r[step] for r in rows if r["jobs"] == 2 and step in r]
+        if not (one and two):
+            continue
+        summary[step] = {
+            "jobs1_s": sorted(r["seconds"] for r in one),
+            "jobs2_s": sorted(r["seconds"] for r in two),
+            "ratio_of_sums": round(
+                sum(r["seconds"] for r in one) / sum(r["seconds"] for r in two), 2
+            ),
+        }
+        if step != "burn":
+            for jobs, runs in (("jobs1", one), ("jobs2", two)):
+                summary[step][f"{jobs}_cpu"] = {
+                    k: median([r[k] for r in runs])
+                    for k in ("parent_cpu", "serial_cpu", "workers_cpu", "server_cpu")
+                }
+            summary[step]["bound_on_2_idle_cores"] = bound(one, two)
     out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows, **summary}
     text = json.dumps(out, indent=2)
     print(text)

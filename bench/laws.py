@@ -8,10 +8,15 @@ Run through ``python bench/apply_bench.py --corpus laws`` (see its ``--help``).
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -122,6 +127,67 @@ def timed_apply(dsn: str, docs: list[CutDocument]) -> dict[str, Any]:
     return {"seconds": seconds, "counts": result.counts, "per_doc": marks}
 
 
+def backend_cpu_seconds(dsn: str) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each server process on this machine
+    that serves ``dsn``'s database (from /proc: the server is local)."""
+    name = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        ]
+    used: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cli_apply(dsn: str, root: Path, jobs: int | None = None) -> dict[str, Any]:
+    """``iucut apply de-laws vn-laws`` as a user runs it: a fresh process and iucut home
+    (no cut cache), cutting included, ``--jobs`` left to its default (one per CPU: the
+    documents cut in worker processes and written on that many connections) unless
+    ``jobs`` is given. Wall seconds, the client's CPU (the command and its workers) and
+    the CPU of the server processes serving the database (sampled while it runs)."""
+    iucut = Path(sys.executable).with_name("iucut")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IUCUT_", "PG")) and k != "DATABASE_URL"
+    }
+    with tempfile.TemporaryDirectory(prefix="iucut-bench-home-") as home:
+        env.update(IUCUT_DSN=dsn, IUCUT_SCHEMA="public", IUCUT_EXECUTION="enabled", IUCUT_HOME=home)
+        command = [str(iucut), "apply", *(str(root / n) for n in LAWS), "--root", str(root)]
+        command += ["--json"] + ([] if jobs is None else ["--jobs", str(jobs)])
+        out, err = Path(home) / "stdout", Path(home) / "stderr"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        with out.open("wb") as stdout, err.open("wb") as stderr:  # files: a pipe fills up
+            proc = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
+            server: dict[int, float] = {}
+            while proc.poll() is None:  # server processes end with their connections
+                time.sleep(0.25)
+                server.update(backend_cpu_seconds(dsn))
+        seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert proc.returncode == 0, err.read_text()[-2000:]
+        result = json.loads(out.read_text())
+    client = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {
+        "seconds": round(seconds, 2),
+        "jobs": jobs or len(os.sched_getaffinity(0)),
+        "client_cpu_seconds": round(client, 2),
+        "server_cpu_seconds_sampled": round(sum(server.values()), 2),
+        "counts": result.get("counts"),
+    }
+
+
 def solo_times(dsn: str, docs: list[CutDocument]) -> dict[str, float]:
     """Each document planned and written alone into the empty database, then rolled back
     (the database stays empty), plus one commit: its solo time.
@@ -223,9 +289,10 @@ def langchain_docs(sources: list[tuple[str, str]]) -> list[Any]:
     ]
 
 
-def langchain_run(dsn: str, files: list[Path], root: Path) -> dict[str, Any]:
+def langchain_run(dsn: str, files: list[Path], root: Path, *, full: bool = True) -> dict[str, Any]:
     """First sync, unchanged re-sync and one changed file through ``index()`` (files read
-    and split inside the timing, as iucut's end-to-end figure cuts inside it)."""
+    and split inside the timing, as iucut's end-to-end figure cuts inside it); the first
+    sync only unless ``full``. Each with the CPU seconds of this process."""
     from langchain_classic.indexes import SQLRecordManager, index
     from langchain_core.embeddings import DeterministicFakeEmbedding
     from langchain_core.vectorstores import InMemoryVectorStore
@@ -237,6 +304,7 @@ def langchain_run(dsn: str, files: list[Path], root: Path) -> dict[str, Any]:
     store = InMemoryVectorStore(DeterministicFakeEmbedding(size=16))
 
     def sync(changed: dict[str, str] | None = None) -> dict[str, Any]:
+        cpu = time.process_time()
         started = time.perf_counter()
         sources = [(str(p.relative_to(root)), p.read_text(encoding="utf-8")) for p in files]
         docs = langchain_docs([(s, (changed or {}).get(s, t)) for s, t in sources])
@@ -246,12 +314,16 @@ def langchain_run(dsn: str, files: list[Path], root: Path) -> dict[str, Any]:
             result = index(docs, manager, store, cleanup="incremental", source_id_key="source")
         return {
             "seconds": round(time.perf_counter() - started, 3),
+            "client_cpu_seconds": round(time.process_time() - cpu, 2),
             "split_seconds": round(split, 3),
             "chunks": len(docs),
             **{k: int(v) for k, v in result.items()},
         }
 
     first = sync()
+    if not full:
+        engine.dispose()
+        return {"first_sync": first}
     again = sync()
     target = max(files, key=lambda p: p.stat().st_size)
     lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -267,6 +339,74 @@ def langchain_run(dsn: str, files: list[Path], root: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
+def side_by_side(
+    admin_dsn: str, fresh_database: Callable[[str, str, bool], Any], rounds: int, keep: bool
+) -> dict[str, Any]:
+    """The first sync of the shared laws as a user runs each tool, in alternating rounds,
+    each in a fresh database of the same server: ``iucut apply de-laws vn-laws`` (a new
+    process, cutting included, ``--jobs`` at its default: one per CPU), the same with
+    ``--jobs 1``, and LangChain's ``index()`` (files read and split inside the timing);
+    then, once, the unchanged re-sync and one changed file of each."""
+    root = CORPORA
+    files = law_files(root)
+    order = ("iucut", "iucut_jobs1", "langchain")
+    runs: dict[str, list[dict[str, Any]]] = {k: [] for k in order}
+    for n in range(rounds):
+        for what in order if n % 2 == 0 else tuple(reversed(order)):
+            with fresh_database(admin_dsn, f"side_{what[:6]}", keep) as dsn:
+                load = os.getloadavg()[0]
+                if what == "langchain":
+                    got = langchain_run(dsn, files, root, full=False)["first_sync"]
+                else:
+                    got = cli_apply(dsn, root, jobs=1 if what == "iucut_jobs1" else None)
+                got["load_average_1min"] = round(load, 2)
+                runs[what].append(got)
+                log(f"side by side, round {n + 1}: {what} first sync {got['seconds']:.2f}s")
+    out: dict[str, Any] = {"rounds": runs}
+    out["median_seconds"] = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
+    out["iucut_over_langchain"] = round(
+        out["median_seconds"]["iucut"] / out["median_seconds"]["langchain"], 3
+    )
+    with fresh_database(admin_dsn, "side_resync", keep) as dsn:
+        cli_apply(dsn, root)
+        again = cli_apply(dsn, root)
+        out["iucut_unchanged_resync_seconds"] = again["seconds"]
+    with fresh_database(admin_dsn, "side_lc", keep) as dsn:
+        lc = langchain_run(dsn, files, root)
+        out["langchain_unchanged_resync_seconds"] = lc["unchanged_resync"]["seconds"]
+        out["langchain_one_change_seconds"] = lc["one_change"]["seconds"]
+        out["langchain_full"] = lc
+    return out
+
+
+def side_by_side_table(out: dict[str, Any]) -> str:
+    """The side-by-side figures as a Markdown table."""
+    med = out["median_seconds"]
+    cells = {k: ", ".join(f"{r['seconds']:.1f}" for r in v) for k, v in out["rounds"].items()}
+    cpu = {
+        k: statistics.median(
+            r.get("client_cpu_seconds", 0) + r.get("server_cpu_seconds_sampled", 0) for r in v
+        )
+        for k, v in out["rounds"].items()
+    }
+    jobs = out["rounds"]["iucut"][0]["jobs"]
+    return "\n".join(
+        [
+            f"| first sync, shared laws | iucut apply (--jobs {jobs}) | iucut apply --jobs 1 "
+            "| LangChain index() |",
+            "|---|---|---|---|",
+            f"| median s (rounds) | **{med['iucut']:.2f}** ({cells['iucut']}) | "
+            f"{med['iucut_jobs1']:.2f} ({cells['iucut_jobs1']}) | **{med['langchain']:.2f}** "
+            f"({cells['langchain']}) |",
+            f"| CPU s, client + server (median) | {cpu['iucut']:.1f} | {cpu['iucut_jobs1']:.1f} "
+            f"| {cpu['langchain']:.1f} |",
+            f"| unchanged re-sync s | {out['iucut_unchanged_resync_seconds']:.2f} | | "
+            f"{out['langchain_unchanged_resync_seconds']:.2f} |",
+            f"| iucut / LangChain, first sync | **{out['iucut_over_langchain']:.2f}** | | |",
+        ]
+    )
+
+
 def run(
     admin_dsn: str,
     fresh_database: Callable[[str, str, bool], Any],
@@ -276,10 +416,16 @@ def run(
     modes: tuple[str, ...],
     keep: bool,
     langchain: bool = True,
+    rounds: int = 1,
+    side_only: bool = False,
 ) -> dict[str, Any]:
-    """Every figure of the laws benchmark on one server."""
+    """Every figure of the laws benchmark on one server (``side_only``: only the side by
+    side first sync of iucut's command and LangChain, in ``rounds`` alternating rounds)."""
+    if side_only:
+        side = side_by_side(admin_dsn, fresh_database, rounds, keep)
+        log("\n" + side_by_side_table(side))
+        return {"side_by_side": side}
     root = CORPORA
-    files = law_files(root)
     docs, cut_seconds = cut_laws(root)
     units = sum(len(d.units) for d in docs)
     figures: dict[str, Any] = {
@@ -356,11 +502,12 @@ def run(
 
     if not langchain:
         return figures
-    with fresh_database(admin_dsn, "langchain", keep) as dsn:
-        figures["langchain"] = langchain_run(dsn, files, root)
+    figures["side_by_side"] = side_by_side(admin_dsn, fresh_database, rounds, keep)
+    figures["langchain"] = figures["side_by_side"].pop("langchain_full")
     lc = figures["langchain"]
     log(
         f"langchain index(): first {lc['first_sync']['seconds']:.1f}s, re-sync "
         f"{lc['unchanged_resync']['seconds']:.2f}s, one change {lc['one_change']['seconds']:.2f}s"
     )
+    log("\n" + side_by_side_table(figures["side_by_side"]))
     return figures

@@ -133,6 +133,10 @@ def document_payload(doc: DocumentPlan) -> tuple[dict[str, Any], list[dict[str, 
     if doc.profile_changes:  # stored in the same row write, checked against the plan's
         document["profile"] = doc.profile
         document["expect_profile"] = doc.expect_profile
+    if doc.action != "retire" and doc.effective_date is not None:
+        # stored with the document version the call records (iucut.asof; 0016)
+        document["effective_date"] = doc.effective_date
+        document["effective_key"] = doc.effective_key or ""
     ops: list[dict[str, Any]] = []
     for change in doc.changes:
         op: dict[str, Any] = {
@@ -213,9 +217,8 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
         ).fetchone()
         assert found is not None
         moved = int(found["moved"])
-    # the search configuration of the versions written next (trigger of schema 0014)
-    conn.query("search_profile_set", profile=doc.profile)
-    # the profile and the references go in the same call (0013)
+    # the profile and the references go in the same call (0013); the function names the
+    # search configuration of the versions it writes itself (0016)
     refs = None
     if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
         refs = json.dumps(list(doc.references), ensure_ascii=False)
@@ -230,15 +233,6 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
     counts = row["counts"]
     result = dict(counts if isinstance(counts, dict) else json.loads(counts))
     result["moved"] = result.get("moved", 0) + moved
-    if doc.action != "retire" and doc.effective_date is not None:
-        # stored with the document version this transaction recorded (iucut.asof)
-        conn.query(
-            "set_effective_date",
-            run_id=run_id,
-            doc_path=doc.doc_path,
-            date=doc.effective_date,
-            key=doc.effective_key or "",
-        )
     return result
 
 
@@ -306,6 +300,7 @@ def apply_documents(
             all_or_nothing=all_or_nothing,
             on_progress=on_progress,
             jobs=jobs,
+            new=frozenset(d.path for d in found.todo if d.path not in found.current),
         )
     finally:
         conn.close()
@@ -355,6 +350,7 @@ def apply_digests(
             all_or_nothing=all_or_nothing,
             on_progress=on_progress,
             jobs=jobs,
+            new=frozenset(p for p in paths if p not in found.current),
         )
     finally:
         conn.close()
@@ -372,10 +368,11 @@ def _write_all(
     all_or_nothing: bool,
     on_progress: Progress | None,
     jobs: int | None,
+    new: frozenset[str] = frozenset(),
 ) -> ApplyResult:
     """Write the ``count`` documents of ``todo`` in one run (none: no run), each in its
     own transaction, on ``jobs`` connections; ``triaged``: the documents rejected and
-    the paths skipped by the triage."""
+    the paths skipped by the triage; ``new``: the paths it found no document at."""
     rejected_before, skipped = triaged
     if rejected_before and all_or_nothing:
         raise ContractError(
@@ -392,10 +389,10 @@ def _write_all(
     try:
         if writers > 1:
             _apply_concurrently(
-                settings, provider, conn, run_id, todo, count, writers, results, on_progress
+                settings, provider, conn, run_id, todo, count, writers, results, on_progress, new
             )
         for n, (path, doc) in enumerate(todo if writers <= 1 else (), 1):
-            results.append(_apply_one(conn, run_id, path, doc))
+            results.append(_apply_one(conn, run_id, path, doc, new=path in new))
             if on_progress is not None:
                 on_progress(n, count, path)
             if all_or_nothing and results[-1].status in ("failed", "rejected"):
@@ -428,6 +425,7 @@ def _apply_concurrently(
     writers: int,
     results: list[DocumentResult],
     on_progress: Progress | None,
+    new: frozenset[str],
 ) -> None:
     """Write the documents of ``todo`` on ``writers`` connections at once (``conn`` and
     more), each document in its own transaction under its lock as :func:`_apply_one`
@@ -445,7 +443,7 @@ def _apply_concurrently(
     def write(path: str, doc: CutDocument | IucutError | None) -> DocumentResult:
         mine = free.get()
         try:
-            return _apply_one(mine, run_id, path, doc)
+            return _apply_one(mine, run_id, path, doc, new=path in new)
         finally:
             free.put(mine)
 
@@ -488,16 +486,30 @@ CODE_REFUSALS = ("IUC01", "IUC08")
 
 
 def _apply_one(
-    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | IucutError | None
+    conn: Connection,
+    run_id: str,
+    doc_path: str,
+    doc: CutDocument | IucutError | None,
+    *,
+    new: bool = False,
 ) -> DocumentResult:
     """Plan one document under its lock and write it, in one transaction.
 
     A new document is written without first reading whether its codes are taken (the
     function refuses a taken code); when it is refused so, it is planned again with
-    those reads, in a new transaction, for the client's error naming the line."""
+    those reads, in a new transaction, for the client's error naming the line.
+
+    ``new``: the triage found no document at this path. It is then planned without the
+    lock and the read, and written by one statement, its own transaction: the function
+    takes the control row and the document's lock itself, in the order every writer
+    keeps, and refuses the write (IUS01) if a document was written there since; then it
+    is planned under its lock as any other. One round trip instead of four."""
     if isinstance(doc, IucutError):  # it could not be cut again (changed, removed)
         return DocumentResult(doc_path, "rejected", error=doc.message)
     try:
+        if new and doc is not None:
+            with contextlib.suppress(StalePlan):
+                return _plan_and_write(conn, run_id, doc_path, doc, check_new=False, unread=True)
         return _plan_and_write(conn, run_id, doc_path, doc, check_new=False)
     except ContractError as exc:
         if doc is None or exc.context.get("sqlstate") not in CODE_REFUSALS:
@@ -516,9 +528,20 @@ def _failed(doc_path: str, exc: IucutError) -> DocumentResult:
 
 
 def _plan_and_write(
-    conn: Connection, run_id: str, doc_path: str, doc: CutDocument | None, *, check_new: bool
+    conn: Connection,
+    run_id: str,
+    doc_path: str,
+    doc: CutDocument | None,
+    *,
+    check_new: bool,
+    unread: bool = False,
 ) -> DocumentResult:
     try:
+        if unread and doc is not None:  # see _apply_one: one statement, no transaction
+            dp = plan_document(conn, doc, None, check_new=False)
+            if not dp.has_changes:
+                return DocumentResult(dp.doc_path, "skipped")
+            return DocumentResult(dp.doc_path, "applied", write_document(conn, run_id, dp))
         with conn.transaction():
             # the control row first, then the document: the order every writer keeps
             conn.query("lock_documents", run_id=run_id, doc_paths=[doc_path])
@@ -541,8 +564,8 @@ def _plan_and_write(
     except IucutError as exc:
         if _after_interrupt(exc):  # e.g. the rollback after Ctrl-C failed: still Ctrl-C
             raise KeyboardInterrupt from exc
-        if isinstance(exc, ContractError):
-            raise  # _apply_one says what the document did wrong
+        if isinstance(exc, ContractError) or (unread and isinstance(exc, StalePlan)):
+            raise  # _apply_one says what the document did wrong, or plans it again
         return DocumentResult(doc_path, "failed", error=exc.message)
 
 

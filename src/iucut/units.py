@@ -90,6 +90,11 @@ class Unit:
     def text(self) -> str:
         return self.raw_heading + self.body
 
+    def __reduce__(self) -> tuple[type[Unit], tuple[Any, ...]]:
+        # pickled as its values (a worker sends a document's units to the parent under
+        # --jobs): twice as fast to send as the dataclass's field-by-field state
+        return (Unit, _unit_values(self))
+
     def to_dict(self) -> dict[str, Any]:
         """The row as a dict (every field is a str, an int or None: no copy needed)."""
         return dict(zip(_UNIT_NAMES, _unit_values(self), strict=True))

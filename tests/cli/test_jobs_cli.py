@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,60 @@ def test_plan_file_is_the_same_for_every_number_of_jobs(cli_env: Any, tmp_path: 
         got[jobs] = (plan.read_bytes(), shown.stdout)
     assert b'"action":"create"' in got["1"][0]
     assert got["2"] == got["1"]
+
+
+def test_a_few_documents_show_the_same_trees_for_every_number_of_jobs(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """Up to 10 documents, cut shows each one's tree of units (the workers send the
+    first units of each document then, and only counts for the table of more)."""
+    folder = _corpus_part(tmp_path, 5)
+    got = {}
+    for jobs in ("1", "2"):
+        result = cli_offline.run("cut", "--jobs", jobs, str(folder))
+        assert result.returncode == 0, result.stderr
+        got[jobs] = result.stdout
+    trees = got["1"].split("Units by kind")[0]
+    assert "Documents" not in trees and "000-" in trees  # trees, not the table
+    assert "more units" in trees  # the tree of a larger document, cut at 40 units
+    assert got["2"] == got["1"]
+
+
+def test_cut_imports_only_its_own_command(tmp_path: Path) -> None:
+    """`iucut cut` loads the cut command's module alone (no database driver: start-up is
+    time no worker can share), and every command is found in the module named for it."""
+    import importlib
+    import pkgutil
+
+    from iucut.cli import COMMAND_MODULES, _register, cli
+
+    (tmp_path / "a.md").write_text("# Title\n\nText.\n", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from iucut.cli import main\n"
+        "try:\n"
+        f"    main(['cut', '-q', '--root', {str(tmp_path)!r}, {str(tmp_path / 'a.md')!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('iucut.cli.', 'psycopg'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("IUCUT_")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['iucut.cli.cut']"
+    import iucut.cli as package
+
+    _register()
+    for found in pkgutil.iter_modules(package.__path__):  # every module, named or not
+        importlib.import_module(f"iucut.cli.{found.name}")
+    for name, command in cli.commands.items():
+        module = command.callback.__module__ if command.callback else ""
+        if module == "iucut.cli":
+            continue  # defined beside the group (exit-codes)
+        assert module == f"iucut.cli.{COMMAND_MODULES[name]}", name
+        importlib.import_module(module)

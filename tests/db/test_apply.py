@@ -555,3 +555,42 @@ def test_a_lost_connection_stops_the_run_with_whole_documents(db: Any) -> None:
         assert [r["doc_path"] for r in written.fetchall()] == ["d0.md", "d1.md"]
         for doc in docs[:2]:
             assert export(conn, doc.path) == doc.reassemble()
+
+
+@pytest.mark.parametrize("role", [None, "cutter_exec"])
+def test_a_new_document_written_since_the_triage_is_planned_again_under_its_lock(
+    db: Any, tmp_path: Path, role: str | None
+) -> None:
+    """A document the triage found absent is written by one statement without the lock
+    and the read; when another cutter wrote it in between, the function refuses that
+    statement (the plan is stale) and the document is planned again under its lock:
+    skipped when it is current, revised when it differs; the effective date rides along."""
+    from iucut.apply import _apply_one, begin_run, finish_run
+
+    dated = "---\neffective_date: 2024-01-01\n---\n" + LAW
+    doc = cut_text(dated.encode(), "law.md")
+    assert isinstance(doc, CutDocument)
+    apply(db, [doc])  # "another cutter" wrote it after our triage
+    conn = db.connect(role=role, autocommit=True)
+    with conn.transaction():
+        run_id = begin_run(conn, "apply")
+    same = _apply_one(conn, run_id, "law.md", doc, new=True)
+    assert (same.status, same.error) == ("skipped", None)
+    changed = cut_text(dated.replace("to examples.", "to tests.").encode(), "law.md")
+    assert isinstance(changed, CutDocument)
+    revised = _apply_one(conn, run_id, "law.md", changed, new=True)
+    assert (revised.status, revised.counts["revised"]) == ("applied", 1), revised
+    fresh = cut_text(OTHER.encode(), "other.md")
+    assert isinstance(fresh, CutDocument)
+    created = _apply_one(conn, run_id, "other.md", fresh, new=True)
+    assert (created.status, created.counts["created"]) == ("applied", len(fresh.units))
+    with conn.transaction():
+        finish_run(conn, run_id, "finished", {})
+    dates = conn.execute(
+        f"SELECT v.doc_path, e.effective_date::text AS d FROM {db.schema}.iu_document_effective e"
+        f" JOIN {db.schema}.iu_document_version v USING (doc_version_id) ORDER BY 1, 2"
+    ).fetchall()
+    assert [(r["doc_path"], r["d"]) for r in dates] == [
+        ("law.md", "2024-01-01"),
+        ("law.md", "2024-01-01"),
+    ]

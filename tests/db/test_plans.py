@@ -53,6 +53,7 @@ BIG = law(
     {n: f"Many rule {n} applies." for n in range(1, BIG_UNITS + 1)},
     " See Article 1.",
 )
+OTHER = law("Act on Other Things", {n: f"Other rule {n} applies." for n in range(1, 4)})
 
 
 READS = (
@@ -106,6 +107,11 @@ def load_then_change(db: Any, role: str | None, *, client_setting: bool) -> dict
     assert apply_one(conn, run_id, big, db.schema)["counts"]["created"] == len(big.units)
     assert len(big.units) > BIG_UNITS
     change = apply_one(conn, run_id, cut_text(SMALL_V2, "small.md"), db.schema)
+    # a new document after the load: the one-statement probe of its codes (0016)
+    other = cut_text(OTHER, "other.md")
+    change["new"] = apply_one(conn, run_id, other, db.schema)
+    assert change["new"]["counts"]["created"] == len(other.units)
+    change["new_bound"] = 10 * len(other.units)
     with conn.transaction():
         finish_run(conn, run_id, "finished", {})
     assert {k: change["counts"][k] for k in ("created", "revised", "retired")} == {
@@ -123,9 +129,12 @@ def test_the_write_function_reads_only_the_documents_rows_whatever_the_session_p
 ) -> None:
     """fn_iu_apply_document, called from a session that forces generic plans (made on
     empty tables), changes 3 units of a small document after a 3,000-unit load reading no
-    more unit, version or log rows than ten per unit of the document."""
+    more unit, version or log rows than ten per unit of the document; so does writing a
+    new 4-unit document."""
     change = load_then_change(db, role, client_setting=False)
     assert all(n <= change["bound"] for n in change["write"].values()), change
+    new = change["new"]
+    assert all(n <= change["new_bound"] for n in new["write"].values()), new
 
 
 def test_the_planning_reads_of_apply_read_only_the_documents_rows(db: Any) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iucut.cut import cut_text
+from iucut.cut import cut_text, cutter
 from iucut.errors import InputError
 from iucut.units import CutDocument
 from iucut.validate import validate_rows
@@ -200,3 +200,30 @@ def test_check_detects_a_document_that_does_not_round_trip() -> None:
     assert round_trips(doc)
     broken = replace(doc, units=(doc.units[0], replace(doc.units[1], body="text")))
     assert not round_trips(broken)
+
+
+@pytest.mark.parametrize("code", range(1, 128))
+def test_a_control_character_is_warned_about_wherever_it_is(code: int) -> None:
+    """Each control character (not tab, LF, CR) gets the warning at its line and byte,
+    in a body line, a line with tabs, a code block or the front matter, by the compiled
+    core (which notes them as it scans) and by the Python cutter alike; any other ASCII
+    character does not."""
+    control = (code < 0x20 and code not in (0x09, 0x0A, 0x0D)) or code == 0x7F
+    c = chr(code)
+    for doc, line, byte in [
+        (f"# T\n\nä text\nmore {c}x\n", 4, 18),
+        (f"# T\n\n\tä\ttext\t{c}\n", 3, 14),
+        (f"# T\n\n```\nä{c}\n```\n", 4, 11),
+        (f"---\ntitle: a{c}\n---\n# T\n", 2, 12),
+    ]:
+        want = [f"line {line} (byte {byte}): control character U+{code:04X}; kept as is"]
+        for pure in ("", "1"):
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(cutter, "COMPILED", not pure and cutter.COMPILED)
+                try:
+                    got = cut_text(doc, "c.md").warnings
+                except InputError:  # a control character the YAML parser refuses
+                    assert doc.startswith("---")
+                    continue
+            warned = [w for w in got if "control character" in w]
+            assert warned == (want if control else []), (doc, pure)

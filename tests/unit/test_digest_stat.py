@@ -254,10 +254,10 @@ def test_under_two_jobs_a_file_known_by_its_hash_goes_to_no_worker(
     sent: list[Path] = []
     real_map = source.ordered_map
 
-    def recording(fn: Any, items: Any, jobs: Any = 1) -> Any:
+    def recording(fn: Any, items: Any, jobs: Any = 1, **options: Any) -> Any:
         items = list(items)
         sent.extend(items)
-        return real_map(fn, items, jobs)
+        return real_map(fn, items, jobs, **options)
 
     monkeypatch.setattr(source, "ordered_map", recording)
     digests.reread()

@@ -9,10 +9,11 @@ Each command group lives in a module of this package named after what it owns.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -249,12 +250,55 @@ class _PipeClosed(Exception):
     """Standard output was closed by its reader (carried past click, which would exit 1)."""
 
 
+#: The module of ``iucut.cli`` that defines each command, imported when the command is
+#: run: ``iucut cut`` does not import the database driver, a few tenths of a second of
+#: start-up that every worker-free part of a run would wait for (``--help`` and an
+#: unknown command import them all).
+COMMAND_MODULES = {
+    "cut": "cut",
+    "db": "db",
+    "migrate": "db",
+    "freeze": "db",
+    "unfreeze": "db",
+    "status": "db",
+    "plan": "write",
+    "apply": "write",
+    "show": "read",
+    "history": "read",
+    "export": "read",
+    "prove": "prove",
+    "doctor": "doctor",
+    "verify": "doctor",
+    "demo": "demo",
+    "changes": "feed",
+    "ls": "ls",
+    "mcp": "mcp",
+    "init": "project",
+    "retire": "project",
+    "refs": "refs",
+    "search": "search",
+}
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BrokenPipeError as exc:
             raise _PipeClosed from exc
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            module = COMMAND_MODULES.get(cmd_name)
+            if module is None:
+                _register()  # every command, for click's "did you mean"
+            else:
+                _register([module])
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _register()
+        return super().list_commands(ctx)
 
 
 @click.group(
@@ -297,6 +341,23 @@ def cli(
     Exit codes: see `iucut exit-codes`.
     """
     ctx.obj = Context({"dsn": dsn, "env_file": env_file, "schema": schema, "driver": driver})
+    _route_notes()
+
+
+class _StderrNotes(logging.Handler):
+    """Show the database layer's notes (e.g. 'using the embedded server') on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+def _route_notes() -> None:
+    """The database layer's notes to stderr, for every command (once)."""
+    logger = logging.getLogger("iucut.db")
+    if not any(isinstance(h, _StderrNotes) for h in logger.handlers):
+        logger.addHandler(_StderrNotes(logging.INFO))
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 @cli.command("exit-codes")
@@ -345,26 +406,12 @@ def _title_dsn(dsn: str) -> str:
         return "***"
 
 
-def _register() -> None:
-    # Each module adds its commands to ``cli``; imported here so that `iucut --help`
-    # lists them all. Missing modules are skipped while the tree is being built.
+def _register(modules: Iterable[str] | None = None) -> None:
+    """Import the command ``modules`` of ``iucut.cli`` (default: all of them): each adds
+    its commands to ``cli``. Missing modules are skipped while the tree is being built."""
     import importlib
 
-    for name in (
-        "cut",
-        "db",
-        "write",
-        "read",
-        "prove",
-        "doctor",
-        "demo",
-        "feed",
-        "ls",
-        "mcp",
-        "project",
-        "refs",
-        "search",
-    ):
+    for name in dict.fromkeys(COMMAND_MODULES.values()) if modules is None else modules:
         try:
             importlib.import_module(f"iucut.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -414,8 +461,7 @@ def _report_interrupted(exc: Interrupted, json_mode: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: the single place where errors become messages and exit codes."""
-    hide_dsn_from_title(argv)
-    _register()
+    hide_dsn_from_title(argv)  # (each command's module is imported when it is run)
     json_mode = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
         # Outside standalone mode click returns the code of ``ctx.exit(n)`` / ``Exit(n)``.

@@ -250,14 +250,15 @@ def cut(
     failed: list[str] = []
     kinds: Counter[str] = Counter()
     with ExitStack() as stack:
-        sink: IO[str] | None = None
+        sink: IO[bytes] | None = None
         if output is not None:
             # opening, writing and closing the rows file (a full disk shows at close)
             stack.enter_context(writing(output))
-            sink = stack.enter_context(output.open("w", encoding="utf-8"))
+            sink = stack.enter_context(output.open("wb"))
         elif as_json and not check:
             stack.enter_context(writing(Path(STDOUT)))
-            sink = sys.stdout
+            sys.stdout.flush()
+            sink = sys.stdout.buffer  # the rows come encoded: bytes, as made by the workers
         warned = Warnings(verbose=verbose and not quiet)
         results = cutting(
             paths,
@@ -275,6 +276,7 @@ def cut(
                 _cut_result,
                 check=check,
                 encode=sink is not None,
+                tree=len(sources.files) <= TREE_DOCS,
             ),
         )
         stack.enter_context(closing(results))  # an error below ends the progress bar first
@@ -317,27 +319,32 @@ def cut(
 
 @dataclass(frozen=True)
 class _CutResult:
-    """What ``cut`` keeps of one document, made where it was cut (a worker process)."""
+    """What ``cut`` keeps of one document, made where it was cut (a worker process):
+    small, and its rows as bytes, so that the parent only writes them."""
 
     doc: CutDocument  # :func:`_light`: what a tree or the table of documents shows
     kinds: Counter[str]
-    rows: str = ""  # its rows as JSON lines (--json / -o)
+    rows: bytes = b""  # its rows as JSON lines, UTF-8 (--json / -o)
     round_trips: bool = True  # (--check)
 
 
 def _cut_result(
-    item: CutDocument | InputError, *, check: bool, encode: bool
+    item: CutDocument | InputError, *, check: bool, encode: bool, tree: bool = True
 ) -> _CutResult | InputError:
-    """One document as ``cut`` reports it: the rows checked and encoded, the counts."""
+    """One document as ``cut`` reports it: the rows checked and encoded, the counts.
+    ``tree``: keep the first units (for the tree of a few documents), else none (the
+    table of documents shows counts)."""
     if isinstance(item, InputError):
         return item
     if check:
-        return _CutResult(_light(item), Counter(), round_trips=round_trips(item))
+        return _CutResult(_light(item, tree), Counter(), round_trips=round_trips(item))
     check_rows(item.units)
-    encode_row = _ROW_ENCODER.encode
-    rows = "".join(encode_row(row) + "\n" for row in plan_rows(item)) if encode else ""
+    rows = b""
+    if encode:
+        encode_row = _ROW_ENCODER.encode
+        rows = "".join([encode_row(row) + "\n" for row in plan_rows(item)]).encode("utf-8")
     kinds = Counter(u.kind for u in item.units)
-    return _CutResult(_light(item), kinds, rows)
+    return _CutResult(_light(item, tree), kinds, rows)
 
 
 def warning_kind(warning: str) -> str:
@@ -374,14 +381,15 @@ class Warnings:
         note("iucut: -v lists every warning, --quiet none")
 
 
-def _light(doc: CutDocument) -> CutDocument:
-    """Keep only what the document tree or table shows (memory: a few units a document)."""
+def _light(doc: CutDocument, tree: bool = True) -> CutDocument:
+    """Keep only what the document tree (``tree``) or table shows (memory: a few units a
+    document, none for the table)."""
     return CutDocument(
         doc.path,
         doc.namespace,
         doc.doc_hash,
         doc.size,
-        doc.units[:TREE_UNITS],
+        doc.units[:TREE_UNITS] if tree else (),
         warnings=doc.warnings,
         front_matter={"_units": len(doc.units)},
     )

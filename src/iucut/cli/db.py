@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Any
 
@@ -16,24 +15,6 @@ from iucut.db.queries import Ident
 from iucut.db.target import Target, resolve_target
 from iucut.errors import ConnectionFailed, DatabaseError, IucutError, NotMigrated
 from iucut.migrate import MigrationResult, migrate, status
-
-
-class _StderrNotes(logging.Handler):
-    """Show the database layer's notes (e.g. 'using the embedded server') on stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(record.getMessage(), err=True)
-
-
-def _route_notes() -> None:
-    logger = logging.getLogger("iucut.db")
-    if not any(isinstance(h, _StderrNotes) for h in logger.handlers):
-        logger.addHandler(_StderrNotes(logging.INFO))
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-
-
-_route_notes()
 
 
 def _connect(settings: Settings, *, autocommit: bool = False) -> tuple[Connection, Target]:

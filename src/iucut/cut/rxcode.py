@@ -21,7 +21,7 @@ import _sre  # type: ignore[import-not-found]
 import array
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
@@ -153,8 +153,7 @@ class _Emitter:
 
     def first(self, found: First) -> None:
         bits, other = found
-        words = [(bits >> (32 * k)) & 0xFFFFFFFF for k in range(4)]
-        self.emit(FIRST, *(w - (1 << 32) if w >= 1 << 31 else w for w in words))
+        self.emit(FIRST, *_words(bits))
         if other is None:
             self.emit(-1)
         else:
@@ -188,7 +187,9 @@ class _Emitter:
             if lo == hi:
                 self.emit(CHAR, lo)
                 return
-        self.emit(SET, negate | icase, len(ranges), len(categories))
+        # the ASCII characters it matches as a bitmap first: rx.c tests them by one bit
+        bits = _first_of(negate, icase, tuple(ranges), tuple(categories))[0]
+        self.emit(SET, negate | icase, len(ranges), len(categories), *_words(bits))
         for lo, hi in ranges:
             self.emit(lo, hi)
         self.emit(*categories)
@@ -327,6 +328,12 @@ def _char_class(op: Any, av: Any, flags: int) -> tuple[int, int, list[tuple[int,
     return negate, ICASE, _merged(folded, []), categories
 
 
+def _words(bits: int) -> list[int]:
+    """128 bits as four int32."""
+    words = [(bits >> (32 * k)) & 0xFFFFFFFF for k in range(4)]
+    return [w - (1 << 32) if w >= 1 << 31 else w for w in words]
+
+
 def _merged(codes: set[int], ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Code points and ranges as few sorted, disjoint ranges."""
     spans = sorted([(ch, ch) for ch in codes] + [(lo, hi) for lo, hi in ranges])
@@ -388,30 +395,41 @@ def _first_node(op: Any, av: Any, flags: int) -> tuple[First | None, bool]:
 
 def _first_chars(negate: int, icase: int, ranges: list[tuple[int, int]], cats: list[int]) -> First:
     """The characters one class matches, as :data:`First` (exact for ASCII)."""
-    bits = 0
-    for ch in range(128):
-        low = _sre.unicode_tolower(ch) if icase else ch
-        yes = any(lo <= low <= hi for lo, hi in ranges) or any(_category(k, ch) for k in cats)
-        if yes != bool(negate):
-            bits |= 1 << ch
+    return _first_of(negate, icase, tuple(ranges), tuple(cats))
+
+
+@cache
+def _first_of(
+    negate: int, icase: int, ranges: tuple[tuple[int, int], ...], cats: tuple[int, ...]
+) -> First:
+    inside = 0  # the ASCII members, as bits
+    for lo, hi in ranges:
+        if lo < 128:
+            inside |= (1 << (min(hi, 127) + 1)) - (1 << lo)
+    if icase:  # a character is in when its lower case is: A-Z as a-z
+        inside = (inside & ~_UPPER) | (inside >> 32 & _UPPER)
+    for k in cats:
+        inside |= _category_bits(k)
+    bits = inside ^ (1 << 128) - 1 if negate else inside
     if negate or cats:
         return bits, None
-    if icase:  # the characters whose lower case is a member (all beyond the BMP)
-        lowered = _lowered()
-        others = {
-            ch for lo, hi in ranges for low in range(lo, hi + 1) for ch in lowered.get(low, ())
-        }
+    if icase:  # the characters that lower to a member (all beyond the BMP)
+        if any(hi >= 128 for lo, hi in ranges):
+            return bits, None
+        others = {ch for ch, low in _LOWER_TO_ASCII if any(lo <= low <= hi for lo, hi in ranges)}
         return bits, frozenset([(ch, ch) for ch in others] + [(0x10000, 0x10FFFF)])
     return bits, frozenset((max(lo, 128), hi) for lo, hi in ranges if hi >= 128)
 
 
-@lru_cache(maxsize=1)
-def _lowered() -> dict[int, list[int]]:
-    """For each lower case, the characters of the BMP beyond ASCII that lower to it."""
-    out: dict[int, list[int]] = {}
-    for ch in range(128, 0x10000):
-        out.setdefault(_sre.unicode_tolower(ch), []).append(ch)
-    return out
+_UPPER = (1 << 91) - (1 << 65)
+#: The characters of the BMP beyond ASCII that re lowers to an ASCII one (tests check it).
+_LOWER_TO_ASCII = ((0x130, 0x69), (0x212A, 0x6B))
+
+
+@cache
+def _category_bits(cat: int) -> int:
+    """The ASCII characters in category ``cat``, as bits."""
+    return sum(1 << ch for ch in range(128) if _category(cat, ch))
 
 
 def _category(cat: int, ch: int) -> bool:

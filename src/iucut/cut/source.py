@@ -293,14 +293,23 @@ def cut_map(
     workers = resolve_jobs(jobs)
     if known is None or workers <= 1:
         # no worker to start for one file (or none): a pool costs more than it saves
-        return ordered_map(work, files, min(workers, max(len(files), 1)))
+        return ordered_map(work, files, min(workers, max(len(files), 1)), weight=_size)
     # the files known by their stat (a look-up, no read) or by the hash of their bytes
     # (--rehash, a touch, a fresh clone) are answered here: sending each to a worker costs
     # more than reading and hashing it (~0.4 ms a file of pickling and waking a worker);
     # the others, to be cut, go to the workers
     ready = [_known(p, project, config, follow_symlinks, known)[0] for p in files]
     rest = [p for p, r in zip(files, ready, strict=True) if r is None]
-    return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1))))
+    return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
+
+
+def _size(path: Path) -> int:
+    """The bytes of a file, what cutting it costs (0 when it cannot be read: it will be
+    reported, cheaply)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _merged(ready: list[R | None], rest: Iterator[R]) -> Iterator[R]:

@@ -837,11 +837,6 @@ WITH ns AS (
 )
 SELECT section, name, definition FROM defs ORDER BY section, name COLLATE "C"
 
--- name: search_profile_set
--- The label profile of the document the write path is about to write, for this
--- transaction: the BEFORE INSERT trigger on unit_version picks its search configuration.
-SELECT pg_catalog.set_config('iucut.profile', coalesce(%(profile)s, ''), true) AS profile;
-
 -- name: search_configs
 -- The text-search configuration of each label profile (0014), and simple for the others.
 SELECT c.profile, c.config::text AS config

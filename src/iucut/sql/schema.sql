@@ -1,5 +1,5 @@
 -- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a
--- fresh database (schema version 15), with the default role names.
+-- fresh database (schema version 16), with the default role names.
 -- Generated from the catalog by `make schema`: do not edit. The migrations are the
 -- source; this file is their sum, to read (tests/db/test_schema_file.py holds a
 -- fresh migration equal to it).
@@ -297,7 +297,7 @@ CREATE INDEX iu_lifecycle_log_xid_idx ON @schema@.iu_lifecycle_log USING btree (
 
 CREATE INDEX unit_reference_target_idx ON @schema@.unit_reference USING btree (target_code);
 
-CREATE INDEX unit_version_search_idx ON @schema@.unit_version USING gin (search_vector);
+CREATE INDEX unit_version_search_idx ON @schema@.unit_version USING gin (search_vector) WITH (gin_pending_list_limit='65536');
 
 -- functions
 
@@ -355,6 +355,9 @@ DECLARE
     v_restored integer := 0;
     v_placed integer := 0;
     v_profile text;
+    v_search_profile text;
+    v_config regconfig;
+    v_taken boolean := true;
 BEGIN
     PERFORM @schema@.fn_iu_check_run(p_run);
     IF v_doc_path IS NULL OR p_document ->> 'doc_hash' IS NULL
@@ -385,6 +388,17 @@ BEGIN
                 USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
         END IF;
     END IF;
+    -- The search configuration of the versions written below (0014): that of the profile
+    -- the document is written with (the one it names, else the one stored), looked up
+    -- once here and written with each version; iucut.profile names it for this call, as
+    -- the client did in a round trip of its own before (the BEFORE INSERT trigger reads it
+    -- for a version that comes without a configuration).
+    v_search_profile := CASE WHEN p_document ? 'profile' THEN p_document ->> 'profile'
+                             ELSE v_profile END;
+    PERFORM pg_catalog.set_config('iucut.profile', coalesce(v_search_profile, ''), true);
+    SELECT c.config INTO v_config
+      FROM @schema@.iu_search_config c WHERE c.profile = v_search_profile;
+    v_config := coalesce(v_config, 'pg_catalog.simple'::regconfig);
 
     -- The ops, one column an array (no JSON to encode or parse). Every array is as long
     -- as the first: unnest would pad a short one with NULLs, silently for the columns
@@ -465,59 +479,77 @@ BEGIN
       INTO v_retire, v_n_create, v_n_update
       FROM unnest(v_ops) o;
 
+    -- A new document (no row yet, every op a create): one statement probes the code
+    -- index and the log's code index once per code; only when a code is found there do
+    -- the three checks below run, to say which code and why (0016).
+    IF v_doc_hash IS NULL AND v_n_update = 0 AND v_retire IS NULL THEN
+        EXECUTE $q$
+            SELECT EXISTS (
+                SELECT 1
+                  FROM unnest($1) AS o(code)
+                  CROSS JOIN LATERAL (
+                      (SELECT 1 FROM @schema@.information_unit u WHERE u.code = o.code LIMIT 1)
+                      UNION ALL
+                      (SELECT 1 FROM @schema@.iu_lifecycle_log l WHERE l.code = o.code LIMIT 1)
+                  ) AS hit)$q$
+           INTO v_taken USING p_code;
+    END IF;
+
     -- A code belongs to one document; then the unit preconditions (compare-and-swap on
     -- the expected version). One probe of the code index per op. v_bad is set only by a
     -- row found (codes are never NULL past the row contract).
     v_bad := NULL;
-    EXECUTE $q$
-        SELECT o.code, u.doc_path
-          FROM unnest($1) o
-          CROSS JOIN LATERAL (SELECT u.doc_path FROM @schema@.information_unit u
-                               WHERE u.code = o.code LIMIT 1) u
-         WHERE u.doc_path <> $2
-         LIMIT 1$q$
-       INTO v_bad, v_detail USING v_ops, v_doc_path;
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'iucut: code % already belongs to document %', v_bad, v_detail
-            USING ERRCODE = 'IUC01', HINT = 'give the document its own namespace';
-    END IF;
-    EXECUTE $q$
-        SELECT o.code
-          FROM unnest($1) o
-          LEFT JOIN LATERAL (SELECT u.unit_id, u.current_version
-                               FROM @schema@.information_unit u
-                              WHERE u.code = o.code LIMIT 1) u ON true
-         WHERE (o.op = 'create' AND u.unit_id IS NOT NULL)
-            OR (o.op <> 'create' AND (u.unit_id IS NULL
-                OR u.current_version IS DISTINCT FROM o.expect_version))
-         LIMIT 1$q$
-       INTO v_bad USING v_ops;
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'iucut: unit % changed since the plan', v_bad
-            USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
-    END IF;
-
-    -- A code once held is never handed to another unit (0011): no code created here is in
-    -- the lifecycle log (each is held by no unit now: checked above). One probe of the
-    -- log's code index per create, and one of the unit that holds that history now.
-    IF v_n_create > 0 THEN
+    IF v_taken THEN
         EXECUTE $q$
-            SELECT o.code, u.code
+            SELECT o.code, u.doc_path
               FROM unnest($1) o
-              CROSS JOIN LATERAL (SELECT l.unit_id FROM @schema@.iu_lifecycle_log l
-                                   WHERE l.code = o.code LIMIT 1) l
-              LEFT JOIN LATERAL (SELECT u.code FROM @schema@.information_unit u
-                                  WHERE u.unit_id = l.unit_id LIMIT 1) u ON true
-             WHERE o.op = 'create'
+              CROSS JOIN LATERAL (SELECT u.doc_path FROM @schema@.information_unit u
+                                   WHERE u.code = o.code LIMIT 1) u
+             WHERE u.doc_path <> $2
              LIMIT 1$q$
-           INTO v_bad, v_detail USING v_ops;
+           INTO v_bad, v_detail USING v_ops, v_doc_path;
         IF v_bad IS NOT NULL THEN
-            RAISE EXCEPTION 'iucut: code % was held by another unit, now %: a new unit cannot take it',
-                v_bad, v_detail
-                USING ERRCODE = 'IUC08',
-                      HINT = pg_catalog.format('code %s: its history belongs to the unit now '
-                                               'at %s; give the new unit another code (another '
-                                               'label or title)', v_bad, v_detail);
+            RAISE EXCEPTION 'iucut: code % already belongs to document %', v_bad, v_detail
+                USING ERRCODE = 'IUC01', HINT = 'give the document its own namespace';
+        END IF;
+        EXECUTE $q$
+            SELECT o.code
+              FROM unnest($1) o
+              LEFT JOIN LATERAL (SELECT u.unit_id, u.current_version
+                                   FROM @schema@.information_unit u
+                                  WHERE u.code = o.code LIMIT 1) u ON true
+             WHERE (o.op = 'create' AND u.unit_id IS NOT NULL)
+                OR (o.op <> 'create' AND (u.unit_id IS NULL
+                    OR u.current_version IS DISTINCT FROM o.expect_version))
+             LIMIT 1$q$
+           INTO v_bad USING v_ops;
+        IF v_bad IS NOT NULL THEN
+            RAISE EXCEPTION 'iucut: unit % changed since the plan', v_bad
+                USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
+        END IF;
+
+        -- A code once held is never handed to another unit (0011): no code created here
+        -- is in the lifecycle log (each is held by no unit now: checked above). One probe
+        -- of the log's code index per create, and one of the unit that holds that history.
+        IF v_n_create > 0 THEN
+            EXECUTE $q$
+                SELECT o.code, u.code
+                  FROM unnest($1) o
+                  CROSS JOIN LATERAL (SELECT l.unit_id FROM @schema@.iu_lifecycle_log l
+                                       WHERE l.code = o.code LIMIT 1) l
+                  LEFT JOIN LATERAL (SELECT u.code FROM @schema@.information_unit u
+                                      WHERE u.unit_id = l.unit_id LIMIT 1) u ON true
+                 WHERE o.op = 'create'
+                 LIMIT 1$q$
+               INTO v_bad, v_detail USING v_ops;
+            IF v_bad IS NOT NULL THEN
+                RAISE EXCEPTION 'iucut: code % was held by another unit, now %: a new unit cannot take it',
+                    v_bad, v_detail
+                    USING ERRCODE = 'IUC08',
+                          HINT = pg_catalog.format('code %s: its history belongs to the unit now '
+                                                   'at %s; give the new unit another code (another '
+                                                   'label or title)', v_bad, v_detail);
+            END IF;
         END IF;
     END IF;
 
@@ -554,9 +586,9 @@ BEGIN
             ), ver AS (
                 INSERT INTO @schema@.unit_version
                     (unit_id, version, title, body, raw_heading, content_hash, doc_path,
-                     line_start, line_end, byte_start, byte_end, run_id)
+                     line_start, line_end, byte_start, byte_end, run_id, search_config)
                 SELECT ins.unit_id, 1, o.title, o.body, o.raw_heading, o.content_hash, $2,
-                       o.line_start, o.line_end, o.byte_start, o.byte_end, $1
+                       o.line_start, o.line_end, o.byte_start, o.byte_end, $1, $4
                   FROM ins JOIN unnest($3) o ON o.code = ins.code
             ), l AS (
                 INSERT INTO @schema@.iu_lifecycle_log
@@ -564,7 +596,7 @@ BEGIN
                 SELECT ins.unit_id, ins.code, 'created', NULL, 1, $1 FROM ins
             )
             SELECT count(*) FROM ins$q$
-           INTO v_created USING p_run, v_doc_path, v_ops;
+           INTO v_created USING p_run, v_doc_path, v_ops, v_config;
     END IF;
 
     -- Update: content → version (revised, or restored when it was retired);
@@ -606,10 +638,10 @@ BEGIN
             ), ver AS (
                 INSERT INTO @schema@.unit_version
                     (unit_id, version, title, body, raw_heading, content_hash, doc_path,
-                     line_start, line_end, byte_start, byte_end, run_id)
+                     line_start, line_end, byte_start, byte_end, run_id, search_config)
                 SELECT c.unit_id, c.old_version + 1, c.title, c.body, c.raw_heading,
                        c.content_hash, $2, c.line_start, c.line_end, c.byte_start, c.byte_end,
-                       $1
+                       $1, $4
                   FROM cur c WHERE c.new_content
             ), l AS (
                 INSERT INTO @schema@.iu_lifecycle_log
@@ -633,7 +665,8 @@ BEGIN
                    count(*) FILTER (WHERE c.new_place AND NOT (c.new_content OR c.new_parent
                                                                OR c.comes_back))
               FROM cur c$q$
-           INTO v_revised, v_moved, v_restored, v_placed USING p_run, v_doc_path, v_ops;
+           INTO v_revised, v_moved, v_restored, v_placed
+           USING p_run, v_doc_path, v_ops, v_config;
     END IF;
 
     -- The document row: its hash lets the next plan skip it unread (the conflict target
@@ -675,6 +708,15 @@ BEGIN
     IF p_refs IS NOT NULL THEN
         PERFORM @schema@.fn_iu_set_references(
             p_run, pg_catalog.jsonb_build_object('doc_path', v_doc_path), p_refs);
+    END IF;
+
+    -- The effective date of the document version recorded above (0015), when the
+    -- document names one: in the same call, so that a new document is written by one
+    -- statement (0016).
+    IF p_document ? 'effective_date' THEN
+        PERFORM @schema@.fn_iu_set_effective_date(
+            p_run, v_doc_path, (p_document ->> 'effective_date')::date,
+            p_document ->> 'effective_key');
     END IF;
 
     RETURN jsonb_build_object('created', v_created, 'revised', v_revised, 'moved', v_moved,
@@ -1463,15 +1505,6 @@ DECLARE
 BEGIN
     PERFORM @schema@.fn_iu_check_run(p_run);
     PERFORM @schema@.fn_iu_lock_document(v_doc);
-    SELECT r.code INTO v_bad
-      FROM pg_catalog.jsonb_to_recordset(coalesce(p_refs, '[]'::jsonb)) AS r(code text)
-     WHERE NOT EXISTS (SELECT 1 FROM @schema@.information_unit u
-                        WHERE u.code = r.code AND u.doc_path = v_doc AND u.state = 'active')
-     LIMIT 1;
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'iucut: reference source % is no active unit of %', v_bad, v_doc
-            USING ERRCODE = 'IUC01', HINT = 'apply the document before its references';
-    END IF;
     -- The document's units (its index), each one's references (the unique key's
     -- index; OFFSET 0 keeps the probe per unit), then those rows by their key: never a
     -- scan of every reference (0013).
@@ -1484,16 +1517,34 @@ BEGIN
                                    AND r.version = u.current_version
                                 OFFSET 0) r
             WHERE u.doc_path = v_doc AND u.state = 'active'));
-    INSERT INTO @schema@.unit_reference
-           (unit_id, version, ordinal, char_start, char_end, text, target_code, act,
-            relative, run_id)
-    SELECT u.unit_id, u.current_version, r.ordinal, r.char_start, r.char_end, r.text,
-           r.target_code, r.act, coalesce(r.relative, false), p_run
-      FROM pg_catalog.jsonb_to_recordset(coalesce(p_refs, '[]'::jsonb))
-           AS r(code text, ordinal integer, char_start integer, char_end integer, text text,
-                target_code text, act text, relative boolean)
-      JOIN @schema@.information_unit u ON u.code = r.code;
-    GET DIAGNOSTICS v_n = ROW_COUNT;
+    -- Each reference with its source: an active unit of the document (one probe of the
+    -- code index); the ones without one are not written and fail the call below.
+    WITH r AS MATERIALIZED (
+        SELECT r.*, u.unit_id, u.current_version
+          FROM pg_catalog.jsonb_to_recordset(coalesce(p_refs, '[]'::jsonb))
+               AS r(code text, ordinal integer, char_start integer, char_end integer,
+                    text text, target_code text, act text, relative boolean)
+          LEFT JOIN LATERAL (SELECT u.unit_id, u.current_version
+                               FROM @schema@.information_unit u
+                              WHERE u.code = r.code AND u.doc_path = v_doc
+                                AND u.state = 'active'
+                              LIMIT 1) u ON true
+    ), ins AS (
+        INSERT INTO @schema@.unit_reference
+               (unit_id, version, ordinal, char_start, char_end, text, target_code, act,
+                relative, run_id)
+        SELECT r.unit_id, r.current_version, r.ordinal, r.char_start, r.char_end, r.text,
+               r.target_code, r.act, coalesce(r.relative, false), p_run
+          FROM r WHERE r.unit_id IS NOT NULL
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM ins),
+           (SELECT r.code FROM r WHERE r.unit_id IS NULL AND r.code IS NOT NULL LIMIT 1)
+      INTO v_n, v_bad;
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'iucut: reference source % is no active unit of %', v_bad, v_doc
+            USING ERRCODE = 'IUC01', HINT = 'apply the document before its references';
+    END IF;
     RETURN v_n;
 END
 $function$;
@@ -1546,6 +1597,11 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'iucut: run % is not running', p_run USING ERRCODE = 'IUR01';
     END IF;
+    BEGIN
+        PERFORM pg_catalog.gin_clean_pending_list('@schema@.unit_version_search_idx'::regclass);
+    EXCEPTION WHEN OTHERS THEN
+        NULL;  -- an optimisation only: autovacuum merges the list too
+    END;
     RETURN p_status;
 END
 $function$;
@@ -1590,7 +1646,7 @@ CREATE TRIGGER unit_version_append_only BEFORE DELETE OR UPDATE ON @schema@.unit
 
 CREATE TRIGGER unit_version_no_truncate BEFORE TRUNCATE ON @schema@.unit_version FOR EACH STATEMENT EXECUTE FUNCTION @schema@.fn_iu_refuse_history_change();
 
-CREATE TRIGGER unit_version_search_config BEFORE INSERT ON @schema@.unit_version FOR EACH ROW EXECUTE FUNCTION @schema@.fn_iu_search_config();
+CREATE TRIGGER unit_version_search_config BEFORE INSERT ON @schema@.unit_version FOR EACH ROW WHEN (new.search_config::oid = 'simple'::regconfig::oid) EXECUTE FUNCTION @schema@.fn_iu_search_config();
 
 -- owners
 

@@ -12,7 +12,6 @@
 #include "build.h"
 #include "rx.h"
 #include "text.h"
-#include "sha256.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -133,35 +132,14 @@ int iu_unit_maker_init(unit_maker *mk, PyObject *type)
 /* -- text helpers ------------------------------------------------------------------------ */
 
 /* text.startswith(("*", "_")) or "**" in text[:80] or "__" in text[:80] */
-#define EMPHASIS(T)                                                                      \
-    {                                                                                    \
-        const T *c = data;                                                               \
-        unsigned any = 0; /* branch-free first: most lines have neither */               \
-        for (Py_ssize_t k = 0; k < lim; k++)                                             \
-            any |= (unsigned)(c[k] == '*') | (unsigned)(c[k] == '_');                    \
-        if (!any)                                                                        \
-            return 0;                                                                    \
-        if (c[0] == '*' || c[0] == '_')                                                  \
-            return 1;                                                                    \
-        for (Py_ssize_t k = 1; k < lim; k++)                                             \
-            if ((c[k] == '*' || c[k] == '_') && c[k - 1] == c[k])                        \
-                return 1;                                                                \
-        return 0;                                                                        \
-    }
-
 static int has_emphasis_start(int kind, const void *data, Py_ssize_t n)
 {
-    if (n == 0)
-        return 0;
-    Py_ssize_t lim = n < 80 ? n : 80;
-    switch (kind) {
-    case PyUnicode_1BYTE_KIND:
-        EMPHASIS(Py_UCS1)
-    case PyUnicode_2BYTE_KIND:
-        EMPHASIS(Py_UCS2)
-    default:
-        EMPHASIS(Py_UCS4)
+    for (Py_ssize_t k = 0; k < n && k < 80; k++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, k);
+        if ((c == '*' || c == '_') && (k == 0 || PyUnicode_READ(kind, data, k - 1) == c))
+            return 1;
     }
+    return 0;
 }
 
 static int str_emphasis(PyObject *text)
@@ -526,13 +504,7 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
                     return -1;
                 if (ri >= 0) {
                     /* A labelled line: its title straight from the text. */
-                    int star, collapse;
-                    iu_clean_flags(v.kind, v.data, v.n, &star, &collapse);
-                    if (star)
-                        text = iu_mark_text(in->s, mark);
-                    else
-                        title = iu_plain_title(v.kind, v.data, v.n, collapse, MAX_TITLE);
-                    if (text == NULL && title == NULL)
+                    if ((title = iu_title(v.kind, v.data, v.n, MAX_TITLE)) == NULL)
                         goto fail_label;
                     goto matched;
                 }
@@ -684,22 +656,14 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
     return 0;
 }
 
+/* The unit's content hash: sha256 of hash_head, its raw heading raw[hb:hb + hsize], NUL and
+ * its body (the bsize bytes after), as lower-case hex. */
 static PyObject *hex_digest(const iu_build_in *in, Py_ssize_t hb, Py_ssize_t hsize,
                             Py_ssize_t bsize)
 {
-    iu_sha256_ctx ctx;
-    uint8_t digest[32];
-    const char *raw = in->raw;
-    iu_sha256_init(&ctx);
-    iu_sha256_update(&ctx, in->hash_head, (size_t)in->hash_head_len);
-    iu_sha256_update(&ctx, raw + hb, (size_t)hsize);
-    iu_sha256_update(&ctx, "", 1);
-    iu_sha256_update(&ctx, raw + hb + hsize, (size_t)bsize);
-    iu_sha256_final(&ctx, digest);
-    PyObject *hex = PyUnicode_New(64, 127);
-    if (hex != NULL)
-        iu_sha256_hex(digest, (char *)PyUnicode_DATA(hex));
-    return hex;
+    const char *parts[4] = {in->hash_head, in->raw + hb, "", in->raw + hb + hsize};
+    Py_ssize_t sizes[4] = {in->hash_head_len, hsize, 1, bsize};
+    return iu_sha256_hex(parts, sizes, 4);
 }
 
 static PyObject *build_rows(builder *b, const iu_marks *marks, PyObject *doc_title)

@@ -32,6 +32,7 @@ typedef struct {
     iu_mark *items;
     Py_ssize_t len, cap;
     Py_ssize_t end_line; /* the line number at the end of the text (1 + its line feeds) */
+    int control;         /* a line holds a control character (cutter._CONTROL_CHAR) */
 } iu_marks;
 
 /* re's \d, \w, \s and str.isdigit, with an ASCII fast path */
@@ -76,6 +77,10 @@ void iu_marks_clear(iu_marks *marks);
 struct iu_program_s;
 int iu_scan(PyObject *s, Py_ssize_t start, const struct iu_program_s *hint,
             const iu_scan_helpers *helpers, iu_marks *out);
+
+/* The lower-case hex SHA-256 of the n parts (bytes) concatenated, as a str (module.c:
+ * OpenSSL's, else hashlib's). */
+PyObject *iu_sha256_hex(const char *const *parts, const Py_ssize_t *sizes, int n);
 
 /* The text of a mark as a new reference. */
 PyObject *iu_mark_text(PyObject *s, const iu_mark *m);

@@ -4,19 +4,23 @@
  *   Scan(s, start, hint)   scan a document; hint: None (no legal lines) or the Program of
  *                          the legal-line hint (cutter._patterns)
  *   Scan.marks()           the marks as (kind, start, end, level, text) tuples
- *   Scan.texts(limit)      the first marks' texts (profile detection)
- *   Scan.signature_hits(programs, limit)  how many of them match each signature Program
+ *   Scan.control           whether a scanned line holds a control character
+ *   Scan.signature_hits(programs, limit)  how many of the first marks match each
+ *                          signature Program (profile detection)
  *   Scan.build(...)        the units (see cutter._cut)
- *   ACCELERATED            whether SHA-256 uses the CPU's SHA instructions
+ *   SHA256                 whose SHA-256 makes the content hashes: "OpenSSL" or "hashlib"
  *
- * and, for the tests that hold the core to the Python cutter: sha256_hex(*parts),
- * clean(text), label_segment(prefix, label), heading_slug(text).
+ * and, for the tests that hold the core to the Python cutter: clean(text),
+ * label_segment(prefix, label), heading_slug(text).
  */
 #include "build.h"
 #include "core.h"
 #include "rx.h"
-#include "sha256.h"
 #include "text.h"
+
+#ifndef _WIN32
+#include <dlfcn.h>
+#endif
 
 static iu_scan_helpers helpers;
 static PyObject *str_match, *str_document, *str_heading, *kind_names[3];
@@ -66,6 +70,17 @@ static PyObject *Scan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 static Py_ssize_t Scan_len(ScanObject *self) { return self->marks.len; }
 
+static PyObject *Scan_control(ScanObject *self, void *Py_UNUSED(closure))
+{
+    return PyBool_FromLong(self->marks.control);
+}
+
+static PyGetSetDef Scan_getset[] = {
+    {"control", (getter)Scan_control, NULL,
+     "Whether a scanned line holds a control character (not tab, CR, LF).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyObject *Scan_marks(ScanObject *self, PyObject *Py_UNUSED(ignored))
 {
     PyObject *out = PyList_New(self->marks.len);
@@ -82,27 +97,6 @@ static PyObject *Scan_marks(ScanObject *self, PyObject *Py_UNUSED(ignored))
             return NULL;
         }
         PyList_SET_ITEM(out, k, item);
-    }
-    return out;
-}
-
-static PyObject *Scan_texts(ScanObject *self, PyObject *arg)
-{
-    Py_ssize_t limit = PyLong_AsSsize_t(arg);
-    if (limit == -1 && PyErr_Occurred())
-        return NULL;
-    if (limit > self->marks.len || limit < 0)
-        limit = self->marks.len;
-    PyObject *out = PyList_New(limit);
-    if (out == NULL)
-        return NULL;
-    for (Py_ssize_t k = 0; k < limit; k++) {
-        PyObject *text = iu_mark_text(self->s, &self->marks.items[k]);
-        if (text == NULL) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyList_SET_ITEM(out, k, text);
     }
     return out;
 }
@@ -206,7 +200,6 @@ done:
 static PyMethodDef Scan_methods[] = {
     {"marks", (PyCFunction)Scan_marks, METH_NOARGS,
      "The marks as (kind, start, end, level, text) tuples, as blocks.scan gives them."},
-    {"texts", (PyCFunction)Scan_texts, METH_O, "The texts of the first ``limit`` marks."},
     {"signature_hits", (PyCFunction)Scan_signature_hits, METH_VARARGS,
      "signature_hits(programs, limit): how many of the first marks each Program matches."},
     {"build", (PyCFunction)(void (*)(void))Scan_build, METH_VARARGS | METH_KEYWORDS,
@@ -224,25 +217,90 @@ static PyTypeObject ScanType = {
     .tp_doc = "Scan(s, start, hint): the block scan of one document (see blocks.Scanner).",
     .tp_new = Scan_new,
     .tp_methods = Scan_methods,
+    .tp_getset = Scan_getset,
     .tp_as_sequence = &Scan_as_sequence,
 };
 
-static PyObject *sha256_hex(PyObject *Py_UNUSED(module), PyObject *args)
+/* -- SHA-256 ------------------------------------------------------------------------------
+ * CPython's hashlib is built on OpenSSL almost everywhere, so OpenSSL's libcrypto is in the
+ * process once _hashlib is imported: its SHA256_Init/Update/Final are looked up there (no
+ * build dependency; they use the CPU's SHA instructions, and unlike the one-shot SHA256()
+ * of OpenSSL 3 fetch nothing per call). Without them (or with IUCUT_CORE_HASHLIB set, for
+ * the tests), each hash is hashlib.sha256(b"".join(parts)).hexdigest(). */
+
+typedef int (*sha_init_fn)(void *ctx);
+typedef int (*sha_update_fn)(void *ctx, const void *data, size_t n);
+typedef int (*sha_final_fn)(unsigned char *md, void *ctx);
+static sha_init_fn sha_init;
+static sha_update_fn sha_update;
+static sha_final_fn sha_final;
+static PyObject *hashlib_sha256;
+
+PyObject *iu_sha256_hex(const char *const *parts, const Py_ssize_t *sizes, int n)
 {
-    iu_sha256_ctx ctx;
-    uint8_t digest[32];
-    char hex[64];
-    iu_sha256_init(&ctx);
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(args); k++) {
-        Py_buffer view;
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, k), &view, PyBUF_SIMPLE) < 0)
-            return NULL;
-        iu_sha256_update(&ctx, view.buf, (size_t)view.len);
-        PyBuffer_Release(&view);
+    if (sha_final == NULL) {
+        Py_ssize_t size = 0;
+        for (int k = 0; k < n; k++)
+            size += sizes[k];
+        PyObject *data = PyBytes_FromStringAndSize(NULL, size), *h = NULL, *hex = NULL;
+        for (Py_ssize_t k = 0, at = 0; data != NULL && k < n; at += sizes[k++])
+            memcpy(PyBytes_AS_STRING(data) + at, parts[k], (size_t)sizes[k]);
+        if (data != NULL && (h = PyObject_CallOneArg(hashlib_sha256, data)) != NULL)
+            hex = PyObject_CallMethod(h, "hexdigest", NULL);
+        Py_XDECREF(data);
+        Py_XDECREF(h);
+        return hex;
     }
-    iu_sha256_final(&ctx, digest);
-    iu_sha256_hex(digest, hex);
-    return PyUnicode_FromStringAndSize(hex, 64);
+    union { /* OpenSSL's SHA256_CTX is 112 bytes: room to spare */
+        unsigned char bytes[512];
+        uint64_t align;
+    } ctx;
+    unsigned char md[32];
+    sha_init(&ctx);
+    for (int k = 0; k < n; k++)
+        sha_update(&ctx, parts[k], (size_t)sizes[k]);
+    sha_final(md, &ctx);
+    PyObject *hex = PyUnicode_New(64, 127);
+    for (int k = 0; hex != NULL && k < 32; k++) {
+        PyUnicode_1BYTE_DATA(hex)[2 * k] = "0123456789abcdef"[md[k] >> 4];
+        PyUnicode_1BYTE_DATA(hex)[2 * k + 1] = "0123456789abcdef"[md[k] & 15];
+    }
+    return hex;
+}
+
+static int load_sha256(void)
+{
+    PyObject *hashlib = PyImport_ImportModule("hashlib");
+    if (hashlib == NULL || (hashlib_sha256 = PyObject_GetAttrString(hashlib, "sha256")) == NULL) {
+        Py_XDECREF(hashlib);
+        return -1;
+    }
+    Py_DECREF(hashlib);
+#ifndef _WIN32
+    const char *off = getenv("IUCUT_CORE_HASHLIB");
+    int use = off == NULL || !*off;
+    PyObject *ssl = use ? PyImport_ImportModule("_hashlib") : NULL;
+    PyObject *file = ssl == NULL ? NULL : PyModule_GetFilenameObject(ssl);
+    const char *path = file == NULL ? NULL : PyUnicode_AsUTF8(file);
+    /* _hashlib built into python (no file): the program's own symbols */
+    void *lib = !use ? NULL : dlopen(path, path ? RTLD_LAZY | RTLD_NOLOAD : RTLD_LAZY);
+    if (lib != NULL) { /* the symbols of _hashlib and of the libcrypto it links */
+        sha_init = (sha_init_fn)dlsym(lib, "SHA256_Init");
+        sha_update = (sha_update_fn)dlsym(lib, "SHA256_Update");
+        sha_final = sha_init && sha_update ? (sha_final_fn)dlsym(lib, "SHA256_Final") : NULL;
+        const char *abc = "abc", *parts[2] = {abc, abc + 1};
+        Py_ssize_t sizes[2] = {1, 2};
+        PyObject *hex = sha_final == NULL ? NULL : iu_sha256_hex(parts, sizes, 2);
+        const char *want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        if (hex == NULL || PyUnicode_CompareWithASCIIString(hex, want) != 0)
+            sha_final = NULL; /* not the SHA-256 it should be: hashlib's */
+        Py_XDECREF(hex);
+    }
+    Py_XDECREF(file);
+    Py_XDECREF(ssl);
+    PyErr_Clear();
+#endif
+    return 0;
 }
 
 static PyObject *clean(PyObject *Py_UNUSED(module), PyObject *text)
@@ -273,7 +331,6 @@ static PyMethodDef module_methods[] = {
      "codes.label_segment(prefix, label) for an ASCII label, else NotImplemented."},
     {"heading_slug", heading_slug, METH_O,
      "codes.heading_slug(text) for ASCII text, else NotImplemented."},
-    {"sha256_hex", sha256_hex, METH_VARARGS, "Hex SHA-256 of the concatenated byte strings."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -324,7 +381,7 @@ PyMODINIT_FUNC PyInit__core(void)
     if (!str_match || !str_document || !str_heading || !kind_names[0] || !kind_names[1] ||
         !kind_names[2])
         return NULL;
-    if (load_helpers() < 0)
+    if (load_helpers() < 0 || load_sha256() < 0)
         return NULL;
     if (PyType_Ready(&ScanType) < 0 || PyType_Ready(&iu_program_type) < 0)
         return NULL;
@@ -333,7 +390,7 @@ PyMODINIT_FUNC PyInit__core(void)
         return NULL;
     if (PyModule_AddObjectRef(m, "Scan", (PyObject *)&ScanType) < 0 ||
         PyModule_AddObjectRef(m, "Program", (PyObject *)&iu_program_type) < 0 ||
-        PyModule_AddIntConstant(m, "ACCELERATED", iu_sha256_accelerated()) < 0) {
+        PyModule_AddStringConstant(m, "SHA256", sha_final ? "OpenSSL" : "hashlib") < 0) {
         Py_DECREF(m);
         return NULL;
     }

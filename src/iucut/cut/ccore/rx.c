@@ -8,7 +8,8 @@
  *                             in a range (nr -1: any other); it is not consumed
  *   END                       the (sub)match succeeds here
  *   CHAR c                    the code point c
- *   SET flags nr nc (lo hi)*nr cat*nc   a class (flags: 1 negated, 2 lower the char first)
+ *   SET flags nr nc b0 b1 b2 b3 (lo hi)*nr cat*nc   a class (flags: 1 negated, 2 lower the
+ *                             char first); b: the ASCII characters it matches, as bits
  *   AT kind                   ^ \A $ \Z \b \B (rxcode: BEGIN ... NOT_BOUNDARY)
  *   MARK k                    mark k = here (groups: 2g, 2g + 1)
  *   BRANCH n t start*n [mask*128]  alternatives, each ends in JUMP (and may start with
@@ -46,6 +47,9 @@ static int category(int cat, Py_UCS4 c)
 }
 
 /* Whether the class at p (CHAR or SET) matches c; *len its length in ints. */
+/* Whether the ASCII character c is in the bitmap of 4 ints at b. */
+static inline int ascii_bit(const int *b, Py_UCS4 c) { return ((uint32_t)b[c >> 5] >> (c & 31)) & 1; }
+
 static int in_class(const int *p, Py_UCS4 c, int *len)
 {
     if (p[0] == CHAR) {
@@ -53,13 +57,15 @@ static int in_class(const int *p, Py_UCS4 c, int *len)
         return c == (Py_UCS4)p[1];
     }
     int flags = p[1], nr = p[2], nc = p[3], yes = 0;
-    *len = 4 + 2 * nr + nc;
+    *len = 8 + 2 * nr + nc;
+    if (c < 128)
+        return ascii_bit(p + 4, c);
     if (flags & 2)
         c = Py_UNICODE_TOLOWER(c);
     for (int k = 0; k < nr && !yes; k++)
-        yes = c >= (Py_UCS4)p[4 + 2 * k] && c <= (Py_UCS4)p[5 + 2 * k];
+        yes = c >= (Py_UCS4)p[8 + 2 * k] && c <= (Py_UCS4)p[9 + 2 * k];
     for (int k = 0; k < nc && !yes; k++)
-        yes = category(p[4 + 2 * nr + k], c);
+        yes = category(p[8 + 2 * nr + k], c);
     return yes != (flags & 1);
 }
 
@@ -87,7 +93,7 @@ static int run(iu_rx *x, int pc, Py_ssize_t pos);
 static inline int first_char(const int *p, Py_UCS4 c)
 {
     if (c < 128)
-        return ((uint32_t)p[1 + (c >> 5)] >> (c & 31)) & 1;
+        return ascii_bit(p + 1, c);
     for (int k = 0; k < p[5]; k++)
         if (c >= (Py_UCS4)p[6 + 2 * k] && c <= (Py_UCS4)p[7 + 2 * k])
             return 1;

@@ -717,7 +717,7 @@ static int do_line(scanner *sc, Py_ssize_t pos, Py_ssize_t eol, Py_ssize_t nxt)
     if (grow(&sc->buf, &sc->buf_cap, len) < 0)
         return -1;
     /* one pass: copy, count tabs and the bytes beyond one per code point in UTF-8 */
-    Py_ssize_t extra = 0;
+    Py_ssize_t extra = 0, ctrl = 0; /* and control characters but tab (no line ends here) */
 #define COPY(T)                                                                           \
     {                                                                                     \
         const T *from = (const T *)sc->data + pos;                                        \
@@ -725,6 +725,7 @@ static int do_line(scanner *sc, Py_ssize_t pos, Py_ssize_t eol, Py_ssize_t nxt)
             Py_UCS4 c = from[k];                                                          \
             sc->buf[k] = c;                                                               \
             tabs += c == '\t';                                                            \
+            ctrl += (c < 0x20) + (c == 0x7f);                                             \
             extra += (c >= 0x80) + (c >= 0x800) + (c >= 0x10000);                         \
         }                                                                                 \
     }
@@ -740,6 +741,7 @@ static int do_line(scanner *sc, Py_ssize_t pos, Py_ssize_t eol, Py_ssize_t nxt)
     }
 #undef COPY
     sc->line_bytes = nxt - pos + extra; /* the line ending is ASCII */
+    sc->marks->control |= ctrl > tabs;
     L.c = sc->buf;
     L.n = len;
     L.expanded = tabs > 0;
@@ -865,6 +867,7 @@ int iu_scan(PyObject *s, Py_ssize_t pos, const iu_program *hint, const iu_scan_h
 {
     scanner sc;
     memset(&sc, 0, sizeof sc);
+    out->control = 0;
     sc.s = s;
     sc.kind = PyUnicode_KIND(s);
     sc.data = PyUnicode_DATA(s);

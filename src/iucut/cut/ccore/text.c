@@ -13,11 +13,6 @@ typedef struct {
 
 static int is_ws(Py_UCS4 c) { return Py_UNICODE_ISSPACE(c); }
 
-static PyObject *to_str(const Py_UCS4 *c, Py_ssize_t n)
-{
-    return PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, c, n);
-}
-
 /* text.strip(chars) for the ASCII characters in ``chars`` */
 static void strip_chars(buf_t *b, const char *chars)
 {
@@ -52,7 +47,7 @@ static Py_ssize_t drop_pairs(buf_t *b, Py_ssize_t lim, Py_UCS4 ch)
 
 /* Whether text has "*" or "_" (cutter._clean's emphasis step) and whether it has "  ", a
  * tab, a line break or a no-break space (its whitespace step). */
-void iu_clean_flags(int kind, const void *data, Py_ssize_t n, int *emphasis, int *collapse)
+static void clean_flags(int kind, const void *data, Py_ssize_t n, int *emphasis, int *collapse)
 {
     /* branch-free, so that the compiler can vectorise it: titles can be whole lines */
 #define FLAGS(T)                                                                          \
@@ -83,10 +78,10 @@ void iu_clean_flags(int kind, const void *data, Py_ssize_t n, int *emphasis, int
 #undef FLAGS
 }
 
-/* cutter._clean(text)[:limit] for a text without "*" and "_": its leading and trailing
- * whitespace dropped and, with ``collapse``, each run of whitespace inside made one space;
- * only the first ``limit`` code points of the result are made. */
-PyObject *iu_plain_title(int kind, const void *data, Py_ssize_t n, int collapse, Py_ssize_t limit)
+/* The text's leading and trailing whitespace dropped and, with ``collapse``, each run of
+ * whitespace inside made one space; only the first ``limit`` code points are made. */
+static PyObject *strip_collapse(int kind, const void *data, Py_ssize_t n, int collapse,
+                                Py_ssize_t limit)
 {
     Py_ssize_t x = 0, y = n;
     while (x < y && is_ws(PyUnicode_READ(kind, data, x)))
@@ -96,7 +91,8 @@ PyObject *iu_plain_title(int kind, const void *data, Py_ssize_t n, int collapse,
     if (!collapse)
         return PyUnicode_FromKindAndData(kind, (const char *)data + x * kind,
                                          y - x < limit ? y - x : limit);
-    Py_UCS4 small[256], *out = limit <= 256 ? small : PyMem_Malloc((size_t)limit * sizeof(Py_UCS4));
+    Py_ssize_t size = y - x < limit ? y - x : limit;
+    Py_UCS4 small[256], *out = size <= 256 ? small : PyMem_Malloc((size_t)size * sizeof(Py_UCS4));
     if (out == NULL)
         return PyErr_NoMemory();
     Py_ssize_t w = 0;
@@ -111,64 +107,40 @@ PyObject *iu_plain_title(int kind, const void *data, Py_ssize_t n, int collapse,
             r++;
         }
     }
-    PyObject *title = to_str(out, w);
+    PyObject *title = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out, w);
     if (out != small)
         PyMem_Free(out);
     return title;
 }
 
-PyObject *iu_clean(PyObject *text)
+PyObject *iu_title(int kind, const void *data, Py_ssize_t n, Py_ssize_t limit)
 {
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    int emphasis, collapse, edges;
-    iu_clean_flags(kind, data, n, &emphasis, &collapse);
-    edges = n > 0 && (is_ws(PyUnicode_READ(kind, data, 0)) || is_ws(PyUnicode_READ(kind, data, n - 1)));
-    if (!emphasis && !collapse && !edges)
-        return Py_NewRef(text);
-    buf_t b = {PyUnicode_AsUCS4Copy(text), n};
+    int emphasis, collapse;
+    clean_flags(kind, data, n, &emphasis, &collapse);
+    if (!emphasis)
+        return strip_collapse(kind, data, n, collapse, limit);
+    buf_t b = {PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_UCS4)), n};
     if (b.c == NULL)
-        return NULL;
-    if (emphasis) {
-        strip_chars(&b, " \t*_");
-        int pairs = 0;
-        for (Py_ssize_t k = 1; k < b.n && k < 80; k++)
-            if ((b.c[k] == '*' || b.c[k] == '_') && b.c[k - 1] == b.c[k])
-                pairs = 1;
-        if (pairs) /* text[:80].replace("**", "").replace("__", "") + text[80:] */
-            drop_pairs(&b, drop_pairs(&b, 80, '*'), '_');
-        /* "  " and the rest may have appeared or gone: look again */
-        collapse = 0;
-        Py_UCS4 prev = 0;
-        for (Py_ssize_t k = 0; k < b.n; k++) {
-            Py_UCS4 c = b.c[k];
-            if ((c == ' ' && prev == ' ') || c == '\t' || c == '\n' || c == '\r' || c == 0xa0)
-                collapse = 1;
-            prev = c;
-        }
-    }
-    if (collapse) { /* _WS.sub(" ", text): each run of whitespace becomes one space */
-        Py_ssize_t w = 0;
-        for (Py_ssize_t r = 0; r < b.n;) {
-            if (is_ws(b.c[r])) {
-                while (r < b.n && is_ws(b.c[r]))
-                    r++;
-                b.c[w++] = ' ';
-            } else {
-                b.c[w++] = b.c[r++];
-            }
-        }
-        b.n = w;
-    }
-    Py_ssize_t x = 0, y = b.n; /* .strip() */
-    while (x < y && is_ws(b.c[x]))
-        x++;
-    while (y > x && is_ws(b.c[y - 1]))
-        y--;
-    PyObject *out = to_str(b.c + x, y - x);
+        return PyErr_NoMemory();
+    for (Py_ssize_t k = 0; k < n; k++)
+        b.c[k] = PyUnicode_READ(kind, data, k);
+    strip_chars(&b, " \t*_");
+    int pairs = 0;
+    for (Py_ssize_t k = 1; k < b.n && k < 80; k++)
+        if ((b.c[k] == '*' || b.c[k] == '_') && b.c[k - 1] == b.c[k])
+            pairs = 1;
+    if (pairs) /* text[:80].replace("**", "").replace("__", "") + text[80:] */
+        drop_pairs(&b, drop_pairs(&b, 80, '*'), '_');
+    clean_flags(PyUnicode_4BYTE_KIND, b.c, b.n, &emphasis, &collapse);
+    PyObject *out = strip_collapse(PyUnicode_4BYTE_KIND, b.c, b.n, collapse, limit);
     PyMem_Free(b.c);
     return out;
+}
+
+PyObject *iu_clean(PyObject *text)
+{
+    return iu_title(PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text),
+                    PY_SSIZE_T_MAX);
 }
 
 /* -- codes ------------------------------------------------------------------------------ */

@@ -7,11 +7,8 @@
 /* cutter._clean(text) (new reference). */
 PyObject *iu_clean(PyObject *text);
 
-/* Flags of cutter._clean's steps for a text (see text.c). */
-void iu_clean_flags(int kind, const void *data, Py_ssize_t n, int *emphasis, int *collapse);
-
-/* cutter._clean(text)[:limit] for a text with no "*" or "_" (new reference). */
-PyObject *iu_plain_title(int kind, const void *data, Py_ssize_t n, int collapse, Py_ssize_t limit);
+/* cutter._clean(text)[:limit] of the n code points of ``kind`` at data (new reference). */
+PyObject *iu_title(int kind, const void *data, Py_ssize_t n, Py_ssize_t limit);
 
 /* codes.label_segment(prefix, label), or Py_NotImplemented when label is not ASCII. */
 PyObject *iu_label_segment(PyObject *prefix, PyObject *label);
