@@ -63,11 +63,13 @@ def test_search_on_the_cluster_is_that_of_one_node(citus_db: CitusDatabase, tmp_
 
 
 def test_refs_on_the_cluster_are_those_of_one_node(citus_db: CitusDatabase, tmp_path: Path) -> None:
-    """What units cite and what cites them (references inside a law, and the state of
+    """The effective date a document names is stored on the cluster as on one node. What
+    units cite and what cites them (references inside a law, and the state of
     their targets, read by code across shard groups) read the same as on one node; the
     point-in-time reads, which need a commit order the cluster does not keep, are refused
     with exit 37 rather than failing in the database."""
     folder = sources(tmp_path, 3)
+    (folder / "quy-che.md").write_text("---\nngay_hieu_luc: 2026-07-01\n---\n" + VI, "utf-8")
     single = f"{citus_db.schema}_one"
     runs = {}
     try:
@@ -88,6 +90,14 @@ def test_refs_on_the_cluster_are_those_of_one_node(citus_db: CitusDatabase, tmp_
             f"  JOIN {single}.information_unit u USING (unit_id)",
         )
         assert pairs, "the laws cite none of their own units"
+        # the effective date a document names is stored with its version there too
+        effective = [
+            on_node(citus_db, citus_db.cluster.coordinator,
+                    f"SELECT string_agg(effective_date || ' ' || source_key, ',') "
+                    f"  FROM {schema}.iu_document_effective")
+            for schema in (citus_db.schema, single)
+        ]  # fmt: skip
+        assert effective[0] == effective[1] == "2026-07-01 ngay_hieu_luc", effective
         for pair in pairs.split(","):
             code, target = pair.split(" ")
             for args in (("refs", code), ("refs", target, "--cited-by")):

@@ -413,17 +413,21 @@ BEGIN
             USING ERRCODE = 'IUC01';
     END IF;
     PERFORM @schema@.fn_iu_lock_document(v_doc_path);
-    -- citus: the search configuration of the versions written below is chosen by a
-    -- trigger on the worker's shard, from the setting iucut.profile; a set_config on the
-    -- coordinator stays there, a SET LOCAL is sent to the nodes of the transaction.
-    PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
-    EXECUTE pg_catalog.format('SET LOCAL iucut.profile = %L',
-                              coalesce(pg_catalog.current_setting('iucut.profile', true), ''));
 
     -- Document precondition: the document is as the plan saw it (primary key).
     EXECUTE $q$SELECT d.doc_hash, d.profile FROM @schema@.iu_document d
                 WHERE d.doc_path = $1$q$
        INTO v_doc_hash, v_profile USING v_doc_path;
+    -- citus: the search configuration of the versions written below is chosen by a
+    -- trigger on the worker's shard (a regconfig OID is the worker's own), from the
+    -- setting iucut.profile: the profile the document is written with, the one it names,
+    -- else the one stored (0016; the client no longer sets it). A set_config on the
+    -- coordinator stays there, a SET LOCAL is sent to the nodes of the transaction.
+    PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
+    EXECUTE pg_catalog.format('SET LOCAL iucut.profile = %L',
+        coalesce(CASE WHEN p_document ? 'profile' THEN p_document ->> 'profile'
+                      ELSE coalesce(nullif(pg_catalog.current_setting('iucut.profile', true),
+                                           ''), v_profile) END, ''));
     IF v_doc_hash IS DISTINCT FROM p_document ->> 'expect_doc_hash' THEN
         RAISE EXCEPTION 'iucut: document % changed since the plan', v_doc_path
             USING ERRCODE = 'IUS01', HINT = 'the plan is stale: plan again';
@@ -777,6 +781,15 @@ BEGIN
     IF p_refs IS NOT NULL THEN
         PERFORM @schema@.fn_iu_set_references(
             p_run, pg_catalog.jsonb_build_object('doc_path', v_doc_path), p_refs);
+    END IF;
+
+    -- The effective date of the document version recorded above (0015), when the
+    -- document names one: in the same call (0016; the client no longer calls
+    -- fn_iu_set_effective_date on its own).
+    IF p_document ? 'effective_date' THEN
+        PERFORM @schema@.fn_iu_set_effective_date(
+            p_run, v_doc_path, (p_document ->> 'effective_date')::date,
+            p_document ->> 'effective_key');
     END IF;
 
     RETURN jsonb_build_object('created', v_created, 'revised', v_revised, 'moved', v_moved,
