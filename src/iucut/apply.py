@@ -50,7 +50,7 @@ from iucut.validate import check_changed_rows
 Progress = Callable[[int, int, str], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # (one a document of the corpus: no __dict__ each)
 class DocumentResult:
     doc_path: str
     #: applied | skipped | failed | rejected (the document is at fault) | not_written (a
@@ -331,7 +331,7 @@ def apply_digests(
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
         plan_for_values(conn)
-        found = triage_digests(conn, digests, prune_scopes=prune_scopes)
+        found = triage_digests(conn, digests, prune_scopes=prune_scopes, keep_current=False)
         paths = [d.path for d in found.todo]
 
         def todo() -> Iterator[tuple[str, CutDocument | IucutError | None]]:

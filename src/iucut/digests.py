@@ -38,7 +38,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ def _connect(path: Path) -> sqlite3.Connection | None:
 
 def lookup(
     doc_path: str,
-    file_hash: str | None,
+    file_hash: str | Callable[[], str] | None,
     stat: StatKey | None = None,
     *,
     cache: Path,
@@ -141,7 +141,9 @@ def lookup(
     """The digest of the last cut of ``doc_path`` when its rules are the same and its
     bytes are: ``file_hash`` (the sha256 of the bytes) equal to the entry's, or, when
     ``file_hash`` is None, ``stat`` equal to the entry's and the entry not racy
-    (:func:`stat_unchanged`; never under ``rehash``). Else None (also under ``strict``
+    (:func:`stat_unchanged`; never under ``rehash``). A function as ``file_hash`` is
+    called (the file read and hashed) only when there is an entry and the stat does not
+    settle it: a file never cut before is not read here. Else None (also under ``strict``
     for a document with warnings: it is cut, to be rejected as --strict rejects it).
 
     A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
@@ -152,11 +154,11 @@ def lookup(
     row = entries.get(doc_path)
     if row is None:
         return None
-    try:
-        recorded = json.loads(row[2]) if row[2] else None
-    except ValueError:
-        recorded = None
+    recorded = _stat_of(row[2])
     refresh: StatKey | None = None
+    if callable(file_hash):
+        settled = not rehash and stat is not None and stat_unchanged(recorded, stat)
+        file_hash = None if settled else file_hash()
     if file_hash is None:
         if rehash or stat is None or not stat_unchanged(recorded, stat):
             return None
@@ -189,6 +191,17 @@ def lookup(
     return found
 
 
+def _stat_of(text: str | None) -> tuple[int, ...] | None:
+    """The stat an entry keeps (``json.dumps`` of a list of ints, as :func:`remember`
+    writes it), read without the JSON decoder (a look-up a file); None if unreadable."""
+    if not text or text[0] != "[" or text[-1] != "]":
+        return None
+    try:
+        return tuple(map(int, text[1:-1].split(",")))
+    except ValueError:
+        return None
+
+
 def _load(cache: Path, rules: str) -> dict[str, _Entry] | None:
     """Every entry of ``rules`` in ``cache``, read in one query the first time (None:
     no cache)."""
@@ -198,11 +211,12 @@ def _load(cache: Path, rules: str) -> dict[str, _Entry] | None:
         conn = _connect(cache)
         if conn is None:
             return None
-        try:
-            rows = conn.execute(_sql()["cache_entries"], (rules,)).fetchall()
+        try:  # (row by row: not a list of every row besides the dict)
+            rows = conn.execute(_sql()["cache_entries"], (rules,))
+            found = {r[0]: (r[1], r[2], r[3]) for r in rows}
         except sqlite3.Error:
             return None
-        found = _entries[key] = {r[0]: (r[1], r[2], r[3]) for r in rows}
+        _entries[key] = found
     return found
 
 

@@ -359,17 +359,24 @@ def triage_digests(
     documents: Iterable[Digest | IucutError],
     *,
     prune_scopes: Sequence[str] | None = None,
+    keep_current: bool = True,
 ) -> DigestTriage:
     """:func:`triage` of the digests of a first pass (no text held): a document whose
     profile was only detected and differs from the stored one is to do (apply cuts it
-    again with the stored profile under its lock, and skips it if nothing changed)."""
-    return _triage(conn, documents, prune_scopes)  # type: ignore[return-value]
+    again with the stored profile under its lock, and skips it if nothing changed).
+
+    ``keep_current=False`` (apply: it reads each document again under its lock): the
+    stored rows are compared as they come and only those of the documents to do are
+    kept in ``current`` (apply tells a new document by its absence there), so an
+    unchanged re-sync holds no row per document of the corpus."""
+    return _triage(conn, documents, prune_scopes, keep_current)  # type: ignore[return-value]
 
 
 def _triage(
     conn: Connection,
     documents: Iterable[CutDocument | Digest | IucutError],
     prune_scopes: Sequence[str] | None,
+    keep_current: bool = True,
 ) -> Triage | DigestTriage:
     """Split documents into those to write and those already up to date (read-only).
 
@@ -384,19 +391,35 @@ def _triage(
         else:
             docs.append(item)
     docs = _drop_shared_namespaces(docs, rejected)
-    db_docs = read_documents(conn, [d.path for d in docs])
-    docs = [
-        doc if isinstance(doc, Digest) else with_stored_profile(doc, db_docs.get(doc.path))
-        for doc in docs
-    ]
     todo: list[Any] = []
     skipped: list[Any] = []
-    for doc in docs:
-        current = db_docs.get(doc.path)
-        if is_current(current, doc):
-            skipped.append(doc)
-        else:
-            todo.append(doc)
+    db_docs: dict[str, dict[str, Any]] = {}
+    if not keep_current and all(isinstance(d, Digest) for d in docs):
+        # each stored row compared as it is read: the rows of the documents already up
+        # to date are dropped (their paths kept), those of the stored documents to do kept
+        by_path = {d.path: d for d in docs}
+        current_paths: set[str] = set()
+        for row in conn.stream("documents_by_path", paths=list(by_path)):
+            path = row["doc_path"]
+            if is_current(row, by_path[path]):
+                current_paths.add(path)
+            else:
+                db_docs[path] = row if type(row) is dict else dict(row)
+        del by_path
+        for doc in docs:
+            (skipped if doc.path in current_paths else todo).append(doc)
+    else:
+        db_docs = read_documents(conn, [d.path for d in docs])
+        docs = [
+            doc if isinstance(doc, Digest) else with_stored_profile(doc, db_docs.get(doc.path))
+            for doc in docs
+        ]
+        for doc in docs:
+            current = db_docs.get(doc.path)
+            if is_current(current, doc):
+                skipped.append(doc)
+            else:
+                todo.append(doc)
     prune: list[str] = []
     if prune_scopes is not None:
         present = {d.path for d in docs} | {r.path for r in rejected}

@@ -20,6 +20,7 @@ the working folder and that a caller should announce (:attr:`ProjectRoot.note`).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,8 +71,16 @@ class ProjectRoot:
         file under it that is a link (or lies in a linked folder) leading outside it,
         unless ``follow_symlinks``; its identity is then the path of the link.
         """
+        return self.located(file, follow_symlinks=follow_symlinks)[0]
+
+    def located(
+        self, file: str | Path, *, follow_symlinks: bool = False
+    ) -> tuple[str, os.stat_result | None]:
+        """:meth:`doc_path`, and the stat of what ``file`` names when the look at it
+        took it (a file that is not a link: its ``lstat`` is its stat), else None: a
+        walk over a corpus then stats each file once, not twice."""
         lexical = os.path.abspath(file)  # ``..`` collapsed, links kept
-        real = self._real(file)
+        real, st = self._real(file)
         root = str(self.path)
         root_real = self._real_folder(root) if os.path.isabs(root) else _resolve(root)
         rel = _relative(lexical, (root, root_real))
@@ -89,24 +98,29 @@ class ProjectRoot:
                 "(--follow-symlinks reads what links lead to outside the root)",
                 path=rel,
             )
-        return rel
+        return rel, st
 
-    def _real(self, file: str | Path) -> str:
+    def _real(self, file: str | Path) -> tuple[str, os.stat_result | None]:
         """``file`` with every link resolved (as :meth:`pathlib.Path.resolve`; a loop
         keeps the lexical form): its folder resolved once per root object, then the
-        name looked at (one ``lstat``) and resolved only when it is itself a link."""
+        name looked at (one ``lstat``) and resolved only when it is itself a link. With
+        it, that ``lstat`` when it is the file's stat (not a link), else None."""
         given = os.fspath(file)
         head, name = os.path.split(given)
         if name in ("", ".", ".."):
-            return _resolve(given)
+            return _resolve(given), None
         # the folder as named, made absolute without collapsing ``..`` (``link/..`` is
         # the link's target's parent, not the folder holding the link)
         absolute = head if os.path.isabs(head) else os.path.join(os.getcwd(), head)
         folder = self._real_folder(absolute)
         full = os.path.join(folder, name)
-        if os.path.islink(full):
-            return _resolve(given)  # the file is a link: resolved whole, as before
-        return full
+        try:
+            st: os.stat_result | None = os.lstat(full)
+        except (OSError, ValueError):  # (as os.path.islink: not a link)
+            return full, None
+        if st is not None and stat.S_ISLNK(st.st_mode):
+            return _resolve(given), None  # the file is a link: resolved whole, as before
+        return full, st
 
     def __getstate__(self) -> dict[str, Any]:
         # a worker gets the root, not the folders resolved so far (sent with every item)

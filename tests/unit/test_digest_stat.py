@@ -73,6 +73,48 @@ def test_an_unchanged_file_with_an_old_entry_is_not_read(
     assert again.doc_hash == first.doc_hash and again.cut_digest == first.cut_digest
 
 
+def test_a_file_never_cut_is_read_once_by_its_cut_not_to_look_it_up(
+    doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the cache holds no entry for is not hashed to be looked up (a first apply
+    would read and hash the whole corpus serially in the parent before any worker
+    starts): it is read once, where it is cut; so is a file of another path."""
+    cache = tmp_path / "cache.sqlite3"
+    first, reads = _sync(monkeypatch, doc.parent, cache)
+    assert not first.cached and reads == 1
+    other = doc.parent / "other.md"
+    doc.rename(other)  # the same bytes under a path the cache never saw
+    again, reads = _sync(monkeypatch, doc.parent, cache)
+    assert not again.cached and reads == 1 and again.doc_hash == first.doc_hash
+
+
+def test_the_hash_is_asked_for_only_when_an_entry_exists_and_its_stat_does_not_settle_it(
+    doc: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    asked: list[str] = []
+
+    def hashing() -> str:
+        asked.append("hash")
+        return _sha(doc)
+
+    key = digests.stat_key(os.stat(doc))
+    digests.reread()
+    assert digests.lookup("luat.md", hashing, key, cache=cache, rules="r") is None
+    assert asked == []  # no entry: nothing to compare the bytes with
+    os.utime(doc, ns=(OLD, OLD))
+    known = functools.partial(digests.lookup, cache=cache, rules="r")
+    (found,) = list(cut_map(digest_of, [doc.parent], root=doc.parent, known=known))
+    digests.remember([found], cache=cache, rules="r")
+    digests.reread()
+    key = digests.stat_key(os.stat(doc))
+    assert digests.lookup("luat.md", hashing, key, cache=cache, rules="r") is not None
+    assert asked == []  # settled by the stat
+    digests.reread()
+    hit = digests.lookup("luat.md", hashing, key, cache=cache, rules="r", rehash=True)
+    assert hit is not None and asked == ["hash"]  # --rehash: read and hashed
+
+
 def test_a_same_size_rewrite_in_the_same_tick_as_the_entry_is_read(
     doc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -251,7 +293,7 @@ def test_under_two_jobs_a_file_known_by_its_hash_goes_to_no_worker(
     first = list(cut_map(digest_of, [folder], root=folder, known=known, jobs=2))
     digests.remember(first, cache=cache, rules="r")  # type: ignore[arg-type]
     (folder / "d2.md").write_text(TEXT_B.replace("Luật", "Luật d2.md"), encoding="utf-8")
-    sent: list[Path] = []
+    sent: list[str | Path] = []
     real_map = source.ordered_map
 
     def recording(fn: Any, items: Any, jobs: Any = 1, **options: Any) -> Any:
@@ -264,4 +306,4 @@ def test_under_two_jobs_a_file_known_by_its_hash_goes_to_no_worker(
     rehash = functools.partial(digests.lookup, cache=cache, rules="r", rehash=True)
     again = list(cut_map(digest_of, [folder], root=folder, known=rehash, jobs=2))
     assert [d.cached for d in again] == [True, True, False, True]  # type: ignore[union-attr]
-    assert sent == [folder / "d2.md"]
+    assert [Path(p) for p in sent] == [folder / "d2.md"]  # (paths sent as strings)

@@ -64,7 +64,7 @@ def listing(paths: tuple[Path, ...] | list[Path], glob: str, quiet: bool = False
     if not quiet:
         for warning in found.warnings():
             note(f"iucut: warning: {warning}")
-    read = {root for _, root in found.files}
+    read = {id(root): root for _, root in found.files}.values()  # (no Path hashed a file)
     for folder in paths:
         if folder.is_dir() and folder not in read and not quiet:
             note(f"iucut: warning: no file in {folder} matches {glob!r}")

@@ -251,6 +251,10 @@ def _same(item: CutDocument | InputError) -> CutDocument | InputError:
 
 
 R = TypeVar("R")
+#: ``known(doc_path, hash, stat key)``: what to yield for a file without cutting it (e.g.
+#: its digest from a cache), or None to cut it; ``hash()`` reads the file and gives the
+#: sha256 of its bytes, for the caller to call only when the stat alone does not settle it.
+Known = Callable[[str, Callable[[], str], Any], R | None]
 
 
 def cut_map(
@@ -265,21 +269,24 @@ def cut_map(
     sources: Iterable[tuple[Path, Path | None]] | None = None,
     follow_symlinks: bool = False,
     jobs: int | None = 1,
-    known: Callable[[str, str | None, Any], R | None] | None = None,
+    known: Known[R] | None = None,
 ) -> Iterator[R]:
     """As :func:`cut_paths`, with ``then`` applied to each document (or its error) where
     it was cut: in the worker process under ``jobs`` > 1, so that what the caller does
     with each document (encode its rows, check it, keep a summary) runs on every core
     and only its result crosses back. ``then`` must pickle (a module-level function).
-    ``known(doc_path, sha256 of the file's bytes or None, stat key)``: what to yield for
-    a file without cutting it (e.g. its digest from a cache), or None to cut it; it is
-    asked first with no hash (by the stat alone: the file is not read when it answers),
-    then with the hash (see :mod:`iucut.digests`). A Digest cut here carries the stat
-    key taken before its bytes were read."""
+    ``known(doc_path, hash, stat key)`` (:data:`Known`): what to yield for a file
+    without cutting it (e.g. its digest from a cache), or None to cut it; it reads the
+    file (``hash()``) only when the stat alone does not answer (see
+    :mod:`iucut.digests`). A Digest cut here carries the stat key taken before its bytes
+    were read."""
     paths = list(paths)
     # (a fresh copy: folders are resolved once in this pass, and afresh in the next)
     project = root.fresh() if isinstance(root, ProjectRoot) else find_root(paths, given=root)
-    files = [p for p, _ in (list_sources(paths, glob).files if sources is None else sources)]
+    # (as strings: a Path object a file of the corpus is ~3x the size of its string)
+    files = [
+        os.fspath(p) for p, _ in (list_sources(paths, glob).files if sources is None else sources)
+    ]
     work = functools.partial(
         _cut_then,
         then=then,
@@ -303,7 +310,7 @@ def cut_map(
     return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
 
 
-def _size(path: Path) -> int:
+def _size(path: str | Path) -> int:
     """The bytes of a file, what cutting it costs (0 when it cannot be read: it will be
     reported, cheaply)."""
     try:
@@ -325,35 +332,35 @@ def _merged(ready: list[R | None], rest: Iterator[R]) -> Iterator[R]:
 
 
 def _known(
-    path: Path,
+    path: str | Path,
     root: ProjectRoot,
     config: Mapping[str, Any] | None,
     follow_symlinks: bool,
-    known: Callable[[str, str | None, Any], R | None],
+    known: Known[R],
 ) -> tuple[R | None, Any]:
     """``known`` for a regular file within the limits (anything else is cut, to be
     reported as cut_file reports it), and the file's stat key taken before any read
-    (None when it could not be taken). ``known`` is asked by the stat alone first (no
-    read: the cache's fast path), then by the sha256 of the bytes."""
+    (None when it could not be taken). ``known`` gets the sha256 of the bytes as a
+    function to call: it reads and hashes the file only when it holds an entry for it
+    that the stat alone does not settle (a file it never saw is not read here: it is
+    read once, where it is cut)."""
     from iucut.digests import stat_key
 
     try:
-        name = root.doc_path(path, follow_symlinks=follow_symlinks)
-        st = os.stat(path)
+        # (the stat the path's look took, when the file is not a link: one stat a file)
+        name, st = root.located(path, follow_symlinks=follow_symlinks)
+        if st is None:
+            st = os.stat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
             return None, None
         key = stat_key(st)  # before reading: the bytes read are as new as this or newer
-        found = known(name, None, key)
-        if found is not None:
-            return found, key
-        data = path.read_bytes()
+        return known(name, lambda: hashlib.sha256(Path(path).read_bytes()).hexdigest(), key), key
     except (OSError, InputError):
         return None, None
-    return known(name, hashlib.sha256(data).hexdigest(), key), key
 
 
 def _cut_then(
-    path: Path,
+    path: str | Path,
     *,
     then: Callable[[CutDocument | InputError], R],
     root: ProjectRoot,
@@ -361,7 +368,7 @@ def _cut_then(
     profile: str | None,
     config: Mapping[str, Any] | None,
     follow_symlinks: bool,
-    known: Callable[[str, str | None, Any], R | None] | None = None,
+    known: Known[R] | None = None,
 ) -> R:
     key = None
     if known is not None:

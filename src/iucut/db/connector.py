@@ -115,6 +115,8 @@ class Connection(Protocol):
 
     def query(self, name: str, /, **params: Any) -> Result: ...
 
+    def stream(self, name: str, /, **params: Any) -> Iterator[Row]: ...
+
     def script(self, name: str, /, **tokens: Any) -> None: ...
 
     def transaction(self, force_rollback: bool = False) -> AbstractContextManager[None]: ...
@@ -187,6 +189,11 @@ class BaseConnection:
         connection's schema: the one way iucut runs a statement."""
         sql, bound = queries.prepare(name, self.schema, params)
         return self.execute(sql, bound or None)
+
+    def stream(self, name: str, /, **params: Any) -> Iterator[Row]:
+        """The rows of the named query ``name``, one at a time: a driver that can makes
+        each row's Python objects as it is taken (not the whole result's at once)."""
+        return iter(self.query(name, **params).fetchall())
 
     def script(self, name: str, /, **tokens: Any) -> None:
         """Run the named query ``name``, a script of several statements (no parameters

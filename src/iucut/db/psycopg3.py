@@ -10,11 +10,13 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from iucut.db import queries
 from iucut.db.connector import (
     BaseConnection,
     Json,
     Params,
     Result,
+    Row,
     RowsResult,
     build_error,
     explain_missing_schema,
@@ -108,6 +110,16 @@ class Psycopg3Connection(BaseConnection):
             cur = self.raw.execute(sql, _adapt(params))
             rows = cur.fetchall() if cur.description is not None else None
             return RowsResult(rows, cur.rowcount)
+        except psycopg.Error as exc:
+            raise self._error(exc) from exc
+
+    def stream(self, name: str, /, **params: Any) -> Iterator[Row]:
+        """The rows of ``name``, each converted as it is taken (psycopg 3 keeps the
+        result in libpq's buffer, a fraction of the size of its rows as Python dicts)."""
+        sql, bound = queries.prepare(name, self.schema, params)
+        try:
+            cur = self.raw.execute(sql, _adapt(bound or None))
+            yield from cur
         except psycopg.Error as exc:
             raise self._error(exc) from exc
 
