@@ -23,6 +23,7 @@ from typing import Any
 from iucut._version import __version__
 from iucut.config import Settings
 from iucut.db.connector import Connection, ConnectionProvider
+from iucut.distributed import on_cluster
 from iucut.errors import (
     ConnectionFailed,
     ContractError,
@@ -507,7 +508,9 @@ def _apply_one(
     if isinstance(doc, IucutError):  # it could not be cut again (changed, removed)
         return DocumentResult(doc_path, "rejected", error=doc.message)
     try:
-        if new and doc is not None:
+        # (on the cluster a new document too is written in a transaction block: Citus
+        # sends the SET LOCAL of its search profile to the worker only in one)
+        if new and doc is not None and not on_cluster(conn):
             with contextlib.suppress(StalePlan):
                 return _plan_and_write(conn, run_id, doc_path, doc, check_new=False, unread=True)
         return _plan_and_write(conn, run_id, doc_path, doc, check_new=False)

@@ -26,6 +26,7 @@ from typing import Any
 
 from iucut.browse import UnitView, no_unit
 from iucut.db.connector import Connection
+from iucut.distributed import refuse_point_in_time
 from iucut.errors import AsOfRefused, HistoryNotKept, NotFound
 
 #: Front matter keys that carry a document's effective date, tried in order, unless the
@@ -131,6 +132,8 @@ def resolve(
     date of ``in_force_on``. Raises AsOfRefused (unknown run, ambiguous prefix, a time
     before any run) or HistoryNotKept (before the upgrade to schema 15)."""
     day = None if in_force_on is None else parse_date(in_force_on)
+    if as_of is not None or day is not None:
+        refuse_point_in_time(conn)
     if as_of is None:
         return Point(in_force_on=day)
     run_id: str | None = None

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from iucut.db.connector import Connection
+from iucut.distributed import on_cluster
 from iucut.units import CutDocument, Plan
 
 MIN_TEXT = 20  # shorter texts (empty bodies, "(weggefallen)") do not identify a unit
@@ -95,7 +96,8 @@ def dangling(conn: Connection, plan: Plan, docs: Iterable[CutDocument]) -> list[
         for r in dp.references:
             new_refs.setdefault(r["code"], set()).add(" ".join(str(r["text"]).split()))
     out = []
-    for row in conn.query("references_into", codes=sorted(affected)).fetchall():
+    references_into = "references_into_distributed" if on_cluster(conn) else "references_into"
+    for row in conn.query(references_into, codes=sorted(affected)).fetchall():
         source = row["source"]
         if source in retired:
             continue

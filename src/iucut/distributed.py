@@ -249,3 +249,15 @@ def refuse_feed(conn: Connection) -> None:
             hint="read history per unit (iucut history) or export documents; "
             "see docs/distributed.md",
         )
+
+
+def refuse_point_in_time(conn: Connection) -> None:
+    """--as-of / --in-force-on read document versions by their commit number, which a
+    distributed schema does not register: refused there (exit 37), as the feed is."""
+    if on_cluster(conn):
+        raise DistributedUnsupported(
+            f"--as-of / --in-force-on are single-node only: schema {conn.schema} is "
+            "distributed with Citus (document versions carry no cluster-wide commit order)",
+            hint="read the current state, or a unit's versions with iucut history; "
+            "see docs/distributed.md",
+        )

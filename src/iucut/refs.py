@@ -849,11 +849,13 @@ def read_references(
     with ``cited_by`` those of active units that point at it. ``version`` is the hook
     for point-in-time reads: the version current at that point."""
     from iucut.browse import no_unit
+    from iucut.distributed import on_cluster
 
+    suffix = "_distributed" if on_cluster(conn) else ""
     if cited_by:
-        rows = conn.query("unit_cited_by", code=code).fetchall()
+        rows = conn.query("unit_cited_by" + suffix, code=code).fetchall()
     else:
-        rows = conn.query("unit_references", code=code, version=version).fetchall()
+        rows = conn.query("unit_references" + suffix, code=code, version=version).fetchall()
     if not rows and conn.query("unit_show", code=code).fetchone() is None:
         raise no_unit(conn, code)
     return [dict(r) for r in rows]

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from iucut.db.connector import Connection
+from iucut.distributed import on_cluster
 from iucut.errors import ConfigError, EmptySearchQuery
 
 if TYPE_CHECKING:
@@ -69,9 +70,8 @@ def search(
             hint="give at least one word that is not a stop word (e.g. 'the', 'und')",
         )
     if point is None or (point.commit_seq is None and point.in_force_on is None):
-        rows = conn.query(
-            "units_search_ranked", text=text, namespace=namespace, kind=kind, limit=limit
-        ).fetchall()
+        ranked = "units_search_distributed" if on_cluster(conn) else "units_search_ranked"
+        rows = conn.query(ranked, text=text, namespace=namespace, kind=kind, limit=limit).fetchall()
     else:
         rows = conn.query(
             "units_search_at",

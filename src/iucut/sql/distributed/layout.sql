@@ -1292,3 +1292,78 @@ SELECT l.event, l.from_version, l.to_version, l.detail, l.run_id, l.actor, l.at
   JOIN @schema@.information_unit u ON u.doc_path = l.doc_path AND u.unit_id = l.unit_id
  WHERE u.code = %(code)s
  ORDER BY l.event_id
+
+-- name: units_search_distributed
+-- search's units_search_ranked on the distributed layout. A regconfig is an OID, and the
+-- schema's own configuration (iucut_vi) has another one on each node: each shard parses
+-- the query with the configurations of its node's copy of iu_search_config_used (filled
+-- by name, layout_tables), matches its versions (their search_config written by the
+-- trigger on that worker) and makes its snippets there, so no configuration leaves the
+-- node that resolved it. The coordinator merges the shards' best %(limit)s by rank, code.
+WITH q AS (
+    SELECT c.config, pg_catalog.websearch_to_tsquery(c.config, %(text)s) AS query
+      FROM @schema@.iu_search_config_used AS c
+)
+SELECT u.code, u.namespace, u.doc_path, u.kind, u.label, u.current_version AS version,
+       v.title,
+       pg_catalog.round(pg_catalog.ts_rank_cd(v.search_vector, q.query, 1)::numeric,
+                        6)::float8 AS rank,
+       pg_catalog.ts_headline(q.config, CASE WHEN pg_catalog.btrim(v.body, E' \t\r\n') = ''
+                                             THEN v.title ELSE v.body END, q.query,
+                              'StartSel=**, StopSel=**, MaxWords=30, MinWords=12, '
+                              'MaxFragments=2, FragmentDelimiter=" … "') AS snippet
+  FROM q
+  JOIN @schema@.unit_version v
+    ON v.search_vector OPERATOR(pg_catalog.@@) q.query AND v.search_config = q.config
+  JOIN @schema@.information_unit u
+    ON u.doc_path = v.doc_path AND u.unit_id = v.unit_id
+   AND u.current_version = v.version AND u.state = 'active'
+ WHERE pg_catalog.numnode(q.query) > 0
+   AND (%(namespace)s::text IS NULL OR u.namespace = %(namespace)s::text)
+   AND (%(kind)s::text IS NULL OR u.kind = %(kind)s::text)
+ ORDER BY pg_catalog.ts_rank_cd(v.search_vector, q.query, 1) DESC, u.code
+ LIMIT %(limit)s
+
+-- name: unit_references_distributed
+-- refs' unit_references on the distributed layout: the unit and its references joined on
+-- the document key too (co-located); the state of each target, which may live in another
+-- shard group, is read by code in a second step (Citus plans no join on code across
+-- shards), and the two are joined on the coordinator.
+WITH r AS MATERIALIZED (
+    SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
+           r.target_code, r.act, r.relative
+      FROM @schema@.information_unit u
+      JOIN @schema@.unit_reference r
+        ON r.doc_path = u.doc_path AND r.unit_id = u.unit_id
+       AND r.version = coalesce(%(version)s, u.current_version)
+     WHERE u.code = %(code)s
+), t AS MATERIALIZED (
+    SELECT t.code, t.state FROM @schema@.information_unit t
+     WHERE t.code = ANY (ARRAY(SELECT DISTINCT r.target_code FROM r
+                                WHERE r.target_code IS NOT NULL))
+)
+SELECT r.source, r.version, r.ordinal, r.char_start, r.char_end, r.text, r.target_code,
+       r.act, r.relative, t.state AS target_state
+  FROM r LEFT JOIN t ON t.code = r.target_code
+ ORDER BY r.ordinal
+
+-- name: unit_cited_by_distributed
+-- refs' unit_cited_by on the distributed layout: joined on the document key too.
+SELECT u.code AS source, r.version, r.ordinal, r.char_start, r.char_end, r.text,
+       r.target_code, r.act, r.relative, 'active' AS target_state
+  FROM @schema@.unit_reference r
+  JOIN @schema@.information_unit u
+    ON u.doc_path = r.doc_path AND u.unit_id = r.unit_id AND r.version = u.current_version
+   AND u.state = 'active'
+ WHERE r.target_code = %(code)s
+ ORDER BY u.doc_path, u.position, r.ordinal
+
+-- name: references_into_distributed
+-- dangling's references_into on the distributed layout: joined on the document key too.
+SELECT u.code AS source, u.doc_path, r.text, r.target_code
+  FROM @schema@.unit_reference r
+  JOIN @schema@.information_unit u
+    ON u.doc_path = r.doc_path AND u.unit_id = r.unit_id AND r.version = u.current_version
+   AND u.state = 'active'
+ WHERE r.target_code = ANY (%(codes)s::text[])
+ ORDER BY u.doc_path, u.position, r.ordinal
