@@ -16,7 +16,7 @@ import queue
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -431,7 +431,9 @@ def _apply_concurrently(
     """Write the documents of ``todo`` on ``writers`` connections at once (``conn`` and
     more), each document in its own transaction under its lock as :func:`_apply_one`
     does; their results are appended to ``results`` in the order of ``todo``. At most
-    two documents a writer are in flight (``todo`` may cut them as it goes).
+    two documents a writer are in flight (``todo`` may cut them as it goes): not yet
+    written, that is, for they are written in any order (a large document does not hold
+    the writers up while the others wait to be reported after it).
 
     The server works on one document per connection: on several cores, several
     documents are written at the same time. When one document stops the run (a freeze,
@@ -449,15 +451,20 @@ def _apply_concurrently(
             free.put(mine)
 
     pool = ThreadPoolExecutor(writers, thread_name_prefix="iucut-apply")
-    pending: deque[Future[DocumentResult]] = deque()
+    pending: deque[Future[DocumentResult]] = deque()  # not yet reported, in source order
+    running: set[Future[DocumentResult]] = set()  # not yet finished, in any order
     done = 0
 
-    def take() -> None:
+    def report(block: bool) -> None:
+        """Report the finished documents at the head of ``pending``, in source order
+        (``block``: wait for the first one)."""
         nonlocal done
-        results.append(pending.popleft().result())
-        done += 1
-        if on_progress is not None:
-            on_progress(done, count, results[-1].doc_path)
+        while pending and (block or pending[0].done()):
+            block = False
+            results.append(pending.popleft().result())
+            done += 1
+            if on_progress is not None:
+                on_progress(done, count, results[-1].doc_path)
 
     try:
         for _ in range(writers - 1):
@@ -466,11 +473,21 @@ def _apply_concurrently(
             plan_for_values(extra)
             free.put(extra)
         for path, doc in todo:
-            pending.append(pool.submit(write, path, doc))
-            if len(pending) >= 2 * writers:
-                take()
+            future = pool.submit(write, path, doc)
+            pending.append(future)
+            running.add(future)
+            # the bound is on the documents not yet written (each holds its units), not
+            # on those not yet reported (a result is small): a large document at the
+            # head does not stop the other writers, who write the ones after it
+            while len(running) >= 2 * writers:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                running -= finished
+                if any(f.exception() is not None for f in finished):
+                    while pending:  # raised at its own document, after those before it
+                        report(block=True)
+            report(block=False)
         while pending:
-            take()
+            report(block=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         for future in pending:  # written by another writer before the stop

@@ -66,6 +66,37 @@ def test_concurrent_apply_rejects_a_clashing_document_alone(db: Any) -> None:
     ]
 
 
+def test_a_slow_document_does_not_hold_up_the_other_writers(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under --jobs 2, the documents after a slow one are written while it is (not held
+    until it is reported), and the results are still in source order."""
+    import threading
+
+    import iucut.apply as apply_mod
+
+    law = "# Act {n}\n\n## Article 1. One\n\nText {n}.\n"
+    items = [cut_text(law.format(n=n).encode(), f"d{n:02}.md") for n in range(12)]
+    others = threading.Semaphore(0)
+    apply_one = apply_mod._apply_one
+    waited: list[bool] = []
+
+    def slow_first(conn: Any, run_id: str, path: str, doc: Any, **kw: Any) -> Any:
+        if path == "d00.md":  # written last: after every other document is
+            waited.append(all(others.acquire(timeout=10) for _ in range(len(items) - 1)))
+        result = apply_one(conn, run_id, path, doc, **kw)
+        if path != "d00.md":
+            others.release()
+        return result
+
+    monkeypatch.setattr(apply_mod, "_apply_one", slow_first)
+    result = _apply(db, db.schema, items, 2)
+    assert waited == [True]
+    assert [(d.doc_path, d.status) for d in result.documents] == [
+        (d.path, "applied") for d in items
+    ]
+
+
 def test_a_frozen_database_stops_every_writer_and_no_connection_stays(
     db: Any, tmp_path: Path
 ) -> None:
