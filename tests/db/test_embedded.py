@@ -89,6 +89,23 @@ def test_stale_pid_file_is_removed(server):
     assert any("stale" in note for note in server.notes)
 
 
+def test_a_standalone_backends_pid_file_is_neither_a_server_nor_stale(server):
+    """initdb's bootstrap and single-user mode write postmaster.pid with the pid negated:
+    another process looking meanwhile (a concurrent first start) must not take it for a
+    server nor crash on it (psutil refused the negative pid), and a start must not remove
+    the file of a live standalone backend."""
+    server.start()
+    server.stop()
+    pidfile = server.pgdata / "postmaster.pid"
+    pidfile.write_text(f"-{os.getpid()}\n{server.pgdata}\n")
+    assert not server.status().running
+    with pytest.raises(ConnectionFailed, match="standalone PostgreSQL backend"):
+        server.start()
+    assert pidfile.exists()
+    pidfile.unlink()
+    assert server.start().running
+
+
 def test_concurrent_first_start(tmp_path):
     """Two processes starting the same fresh home both succeed, with one server."""
     home = tmp_path / "home"

@@ -85,15 +85,23 @@ def expected_states(folder: Path) -> dict[str, tuple[str, dict[str, str]]]:
 
 
 def db_states(conn: Any, schema: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """The documents and their active units, read in ONE statement, so in one snapshot:
+    a new document is written by one statement, which its server process may finish and
+    commit after the client was killed; two statements (two snapshots under READ
+    COMMITTED) could see its units without its document row."""
     conn.rollback()
-    docs = conn.execute(f"SELECT doc_path, doc_hash FROM {schema}.iu_document").fetchall()
-    units = conn.execute(
-        f"SELECT doc_path, code, content_hash FROM {schema}.information_unit WHERE state = 'active'"
+    rows = conn.execute(
+        f"SELECT doc_path, doc_hash AS hash, NULL::text AS code FROM {schema}.iu_document "
+        f"UNION ALL SELECT doc_path, content_hash, code FROM {schema}.information_unit "
+        "WHERE state = 'active'"
     ).fetchall()
     conn.rollback()
-    out: dict[str, tuple[str, dict[str, str]]] = {d["doc_path"]: (d["doc_hash"], {}) for d in docs}
-    for u in units:
-        out.setdefault(u["doc_path"], ("<no document row>", {}))[1][u["code"]] = u["content_hash"]
+    out: dict[str, tuple[str, dict[str, str]]] = {
+        r["doc_path"]: (r["hash"], {}) for r in rows if r["code"] is None
+    }
+    for u in rows:
+        if u["code"] is not None:
+            out.setdefault(u["doc_path"], ("<no document row>", {}))[1][u["code"]] = u["hash"]
     return out
 
 

@@ -137,7 +137,9 @@ class EmbeddedServer:
 
     def _running_pid(self) -> int | None:
         pid, _, _ = self._pidfile()
-        if pid is None:
+        if pid is None or pid <= 0:
+            # (a negative pid is a standalone backend's: initdb's bootstrap, or single-user
+            # mode, e.g. another process initializing this home; not a server to connect to)
             return None
         import psutil
 
@@ -244,6 +246,14 @@ class EmbeddedServer:
         pidfile = self.pgdata / "postmaster.pid"
         if pidfile.exists():
             pid, _, _ = self._pidfile()
+            if pid is not None and pid < 0:
+                import psutil
+
+                if psutil.pid_exists(-pid):
+                    raise ConnectionFailed(
+                        f"a standalone PostgreSQL backend (process {-pid}) uses {self.pgdata}",
+                        hint="let it finish (initdb or a single-user session), then retry",
+                    )
             self.notify(f"iucut: removing a stale postmaster.pid (process {pid} is not the server)")
             pidfile.unlink()
 
