@@ -32,6 +32,10 @@ DISTRIBUTED = ("iu_document", "information_unit", "unit_version", "iu_lifecycle_
 #: The tables with a copy on every node.
 REFERENCE = ("iu_control", "iu_run", "iu_commit", "iu_feed_cursor", "iu_search_config",
              "iu_search_config_used")  # fmt: skip
+#: The reference tables that only the layout makes (no single-node schema has them): the
+#: namespace claims. A schema laid out before they existed gets them with its next
+#: refresh (``migrate --distributed``, or a migration).
+LAYOUT_ONLY = ("iu_namespace_claim",)
 #: The bookkeeping of the migrations, kept on the coordinator only.
 LOCAL = ("iucut_migration", "iucut_object")
 DOCUMENT_KEY = "doc_path"
@@ -220,6 +224,7 @@ def distribute(conn: Connection, schema: str) -> DistributeResult:
         run_script(conn, _sql("settings", schema))
         run_script(conn, _sql("layout_functions", schema))
         run_script(conn, _sql("layout_tables", schema))
+        run_script(conn, _sql("layout_claims", schema))
         run_script(conn, _sql("layout_routing", schema))
         conn.query("search_path", schema=Ident(schema))
         _register(conn, schema, _objects(conn, schema) - before)
@@ -234,6 +239,7 @@ def refresh_functions(conn: Connection, schema: str) -> None:
     migration may have replaced one of them). In the caller's transaction."""
     before = _objects(conn, schema)
     run_script(conn, _sql("settings", schema))
+    run_script(conn, _sql("layout_claims", schema))  # a schema laid out before it
     run_script(conn, _sql("layout_functions", schema))
     run_script(conn, _sql("layout_routing", schema))
     conn.query("search_path", schema=Ident(schema))

@@ -371,6 +371,8 @@ DECLARE
     v_restored integer := 0;
     v_placed integer := 0;
     v_profile text;
+    v_claims text[];
+    v_mine integer;
     -- citus: the document's units that the ops name, read once from its worker
     c_code text[];
     c_id bigint[];
@@ -524,6 +526,38 @@ BEGIN
       INTO v_retire, v_create, v_n_create, v_n_update
       FROM unnest(v_ops) o;
 
+    -- citus: the namespaces of the codes this document creates are its own, claimed in
+    -- the reference table iu_namespace_claim (layout_claims) before the check of codes
+    -- held by other documents: two documents writing one namespace at once cannot both
+    -- pass (on one server the unique index on code decides that race). A namespace this
+    -- document holds already costs one read of the node's copy; a new one is a write on
+    -- every node (two-phase commit), which waits for a claim of it in flight elsewhere.
+    IF v_n_create > 0 THEN
+        v_claims := ARRAY(SELECT DISTINCT pg_catalog.split_part(c, '/', 1)
+                            FROM unnest(v_create || (p_document ->> 'namespace')) AS c
+                           ORDER BY 1);
+        EXECUTE $q$
+            SELECT count(*)::integer FROM @schema@.iu_namespace_claim c
+             WHERE c.namespace = ANY ($1) AND c.doc_path = $2$q$
+           INTO v_mine USING v_claims, v_doc_path;
+        IF v_mine < pg_catalog.cardinality(v_claims) THEN
+            EXECUTE $q$
+                INSERT INTO @schema@.iu_namespace_claim (namespace, doc_path)
+                SELECT n.n, $2 FROM unnest($1) AS n(n) ORDER BY n.n
+                ON CONFLICT (namespace) DO NOTHING$q$
+              USING v_claims, v_doc_path;
+            EXECUTE $q$
+                SELECT c.namespace, c.doc_path FROM @schema@.iu_namespace_claim c
+                 WHERE c.namespace = ANY ($1) AND c.doc_path <> $2
+                 ORDER BY c.namespace LIMIT 1$q$
+               INTO v_bad, v_detail USING v_claims, v_doc_path;
+            IF v_bad IS NOT NULL THEN
+                RAISE EXCEPTION 'iucut: namespace % already belongs to document %', v_bad,
+                    v_detail
+                    USING ERRCODE = 'IUC01', HINT = 'give the document its own namespace';
+            END IF;
+        END IF;
+    END IF;
     -- A code belongs to one document. citus: a filter on code (each shard probes its code
     -- index; fans out to every shard), never a join with the ops.
     v_bad := NULL;
@@ -1187,6 +1221,41 @@ ALTER TABLE @schema@.iu_document_effective
     ADD CONSTRAINT iu_document_effective_doc_version_id_fkey
     FOREIGN KEY (doc_path, doc_version_id)
     REFERENCES @schema@.iu_document_version (doc_path, doc_version_id);
+
+-- name: layout_claims
+-- The namespaces and the documents that claimed them, a reference table with a unique
+-- key on namespace (one server has UNIQUE (code) on the units; the cluster's key is
+-- (doc_path, code), which two documents writing one namespace at once on two workers
+-- both pass). A code lies inside its document's namespace, its first segment (0004), so
+-- a code clash between documents is a clash of namespaces: fn_iu_apply_document claims
+-- the namespaces of the codes it creates before its check of codes held by other
+-- documents. The insert of a claim goes to every node's copy in Citus's two-phase
+-- commit, and waits on the unique index there for a claim in flight (also one that is
+-- prepared, not yet committed), so of two writers one sees the other's claim. A claim
+-- is never released: on one server too a code once held stays with its document (a
+-- retired unit keeps its code; a moved one leaves it in the log). Made with the layout,
+-- and by a later `migrate --distributed` (or the refresh after a migration) on a schema
+-- laid out before it: filled from the codes of the units and of the log.
+DO $$
+BEGIN
+    IF pg_catalog.to_regclass('@schema@.iu_namespace_claim') IS NULL THEN
+        CREATE TABLE @schema@.iu_namespace_claim (
+            namespace text PRIMARY KEY,
+            doc_path  text NOT NULL
+        );
+        REVOKE ALL ON TABLE @schema@.iu_namespace_claim FROM PUBLIC;
+        INSERT INTO @schema@.iu_namespace_claim (namespace, doc_path)
+        SELECT DISTINCT ON (x.namespace) x.namespace, x.doc_path
+          FROM (SELECT pg_catalog.split_part(u.code, '/', 1) AS namespace, u.doc_path
+                  FROM @schema@.information_unit u
+                UNION
+                SELECT pg_catalog.split_part(l.code, '/', 1), l.doc_path
+                  FROM @schema@.iu_lifecycle_log l) x
+         ORDER BY x.namespace, x.doc_path;
+        PERFORM pg_catalog.create_reference_table('@schema@.iu_namespace_claim');
+    END IF;
+END
+$$;
 
 -- name: layout_routing
 -- 4. The write functions whose arguments name the document are distributed by it, so a
