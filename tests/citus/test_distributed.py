@@ -187,6 +187,8 @@ def test_the_execution_role_cannot_write_a_table_on_any_node(citus_db: CitusData
         (None, f"UPDATE {s}.iu_control SET frozen = false"),
         (None, f"DELETE FROM {s}.iu_run"),
         (None, f"UPDATE {s}.iu_document SET doc_hash = 'x'"),
+        (None, f"INSERT INTO {s}.iu_namespace_claim VALUES ('X', 'x.md')"),
+        (worker, f"DELETE FROM {s}.iu_namespace_claim"),
         (worker, f"INSERT INTO {s}.unit_version (doc_path) VALUES ('x')"),
         (worker, f"UPDATE {s}.iu_control SET frozen = false"),
         (worker, f"INSERT INTO {s}.{shard} (code) VALUES ('x')"),

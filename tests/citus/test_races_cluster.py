@@ -12,9 +12,16 @@ from typing import Any
 import pytest
 from tests.citus.conftest import CitusDatabase, wait_for
 from tests.citus.test_apply_cluster import LIVE
-from tests.citus.test_distributed import on_node, run
+from tests.citus.test_distributed import layout, on_node, run, sources
 
-from iucut.apply import DocumentResult, _apply_one, begin_run, finish_run, write_document
+from iucut.apply import (
+    DocumentResult,
+    _apply_one,
+    apply_documents,
+    begin_run,
+    finish_run,
+    write_document,
+)
 from iucut.cut import cut_text
 from iucut.db.connector import Connection
 from iucut.errors import Frozen
@@ -144,3 +151,41 @@ def test_a_freeze_waits_for_a_cluster_write_in_flight_and_stops_the_rest(
     again = run(citus_db, "apply", str(folder), IUCUT_ROOT=str(folder), **LIVE)
     assert again.returncode == 0, again.stderr
     assert on_node(citus_db, citus_db.cluster.coordinator, documents) == "a.md,c.md"
+
+
+def test_namespace_claims_come_with_the_layout_and_with_a_later_refresh(
+    citus_db: CitusDatabase, tmp_path: Path
+) -> None:
+    """A single-node schema with documents, moved by `migrate --distributed`, gets one
+    namespace claim per document (from its units' codes), replicated; a schema laid out
+    before the claims existed gets them from the next `migrate --distributed`; then a
+    new document in a claimed namespace is refused, and the claims stay as they were."""
+    folder = sources(tmp_path, 3)
+    assert run(citus_db, "migrate", "--roles").returncode == 0
+    applied = run(citus_db, "apply", str(folder), IUCUT_ROOT=str(folder), **LIVE)
+    assert applied.returncode == 0, applied.stderr
+    s = citus_db.schema
+    documents = (
+        f"SELECT string_agg(namespace || '=' || doc_path, ',' ORDER BY namespace) "
+        f"  FROM {s}.iu_document"
+    )
+    claims = (
+        f"SELECT string_agg(namespace || '=' || doc_path, ',' ORDER BY namespace) "
+        f"  FROM {s}.iu_namespace_claim"
+    )
+    expected = on_node(citus_db, citus_db.cluster.coordinator, documents)
+    assert expected.count("=") == 3
+    for step in ("laid out now", "laid out before the claims"):
+        moved = run(citus_db, "migrate", "--roles", "--distributed")
+        assert moved.returncode == 0, (step, moved.stderr)
+        assert layout(citus_db)["iu_namespace_claim"][0] == "n", step
+        for node in [citus_db.cluster.coordinator, *citus_db.cluster.workers]:
+            assert on_node(citus_db, node, claims) == expected, (step, node.name)
+        with citus_db.cluster.connect() as conn:  # as a layout made before them
+            conn.execute(f"DROP TABLE {s}.iu_namespace_claim")
+    assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
+    taken = expected.split(",")[0].split("=")[0]
+    settings = citus_db.settings(execution="enabled", apply_role="cutter_exec")
+    result = apply_documents(settings, citus_db.provider(), [_cut(LAW, "new.md", taken)])
+    assert [r.path for r in result.rejected] == ["new.md"], result
+    assert on_node(citus_db, citus_db.cluster.coordinator, claims) == expected
