@@ -4,7 +4,12 @@ its source bytes, on the coordinator's local tables (single node) and on the dis
 layout (`migrate --distributed` before the apply), alternating the order each round.
 
     python bench/citus_bench.py --dsn postgresql://postgres@127.0.0.1:$COORDINATOR/iucut \
-        [--rounds 1] [--jobs 2]
+        [--rounds 1] [--jobs 2] [--claims]
+
+``--claims``: instead, the cluster's first apply with the namespace claims (a write of the
+reference table iu_namespace_claim, a two-phase commit on every node, per new document)
+against the same apply with the claim step taken out of fn_iu_apply_document (the
+function as it was before the claims), alternating; no export.
 
 The DSN is a Citus coordinator with its workers added (tests/citus/conftest.py makes one).
 Each measurement gets a schema of its own, dropped afterwards. The corpora: de-laws,
@@ -23,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from iucut import distributed as layout
 from iucut.browse import export
 from iucut.db.connector import ConnectionProvider
 from iucut.db.target import Target
@@ -58,9 +64,30 @@ def iucut(dsn: str, schema: str, root: Path, *args: str) -> float:
     return seconds
 
 
-def measure(dsn: str, root: Path, files: list[Path], distributed: bool, jobs: int) -> dict:
+CLAIM_STEP = (
+    "    -- citus: the namespaces of the codes this document creates",
+    "    -- A code belongs to one document. citus:",
+)
+
+
+def without_claims(dsn: str, schema: str) -> None:
+    """fn_iu_apply_document of the layout with its claim step taken out."""
+    sql = layout.queries.get("layout_functions", schema)
+    head, rest = sql.split(CLAIM_STEP[0], 1)
+    sql = head + CLAIM_STEP[1] + rest.split(CLAIM_STEP[1], 1)[1]
+    provider = ConnectionProvider(Target(dsn, "--dsn"))
+    with provider.connect(autocommit=True) as conn, conn.transaction():
+        layout.run_script(conn, layout.queries.get("settings", schema))
+        layout.run_script(conn, sql)
+
+
+def measure(
+    dsn: str, root: Path, files: list[Path], distributed: bool, jobs: int, claims: bool = True
+) -> dict:
     schema = f"bench_{'dist' if distributed else 'one'}_{secrets.token_hex(3)}"
     iucut(dsn, schema, root, "migrate", "--roles", *(["--distributed"] if distributed else []))
+    if not claims:
+        without_claims(dsn, schema)
     try:
         applied = iucut(dsn, schema, root, "apply", str(root), "--jobs", str(jobs))
         provider = ConnectionProvider(Target(dsn, "--dsn"), schema=schema)
@@ -83,6 +110,7 @@ def main() -> None:
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--claims", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="iucut-citusbench-"))
     try:
@@ -90,7 +118,15 @@ def main() -> None:
         root.mkdir()
         files = corpus(root)
         print(f"{len(files)} documents; jobs {args.jobs}; load {os.getloadavg()}", flush=True)
-        for r in range(args.rounds):
+        for r in range(args.rounds if args.claims else 0):
+            for claims in (True, False) if r % 2 == 0 else (False, True):
+                m = measure(args.dsn, root, [], True, args.jobs, claims)
+                print(
+                    f"round {r + 1} cluster, claims {'on ' if claims else 'off'}: first apply "
+                    f"{m['apply']:.1f} s ({m['units']} units); load {os.getloadavg()}",
+                    flush=True,
+                )
+        for r in range(0 if args.claims else args.rounds):
             order = (False, True) if r % 2 == 0 else (True, False)
             for distributed in order:
                 m = measure(args.dsn, root, files, distributed, args.jobs)
