@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from iucut.db.connector import Connection
-from iucut.distributed import is_distributed
+from iucut.distributed import is_distributed, read_layout
 from iucut.report import Check
 
 #: How many problems each check lists (of each rule, for the tree; the count says how
@@ -78,11 +78,15 @@ def verify(conn: Connection, limit: int = LIMIT) -> list[Check]:
 
 def _tree_by_document(conn: Connection, limit: int) -> list[dict[str, Any]]:
     """verify_tree on the distributed layout: each document's tree on its worker (Citus
-    plans a recursive query for one document only), the first ``limit`` of each rule."""
+    plans a recursive query for one document only), and each active document's namespace
+    its own by the claims (one server's UNIQUE (code) holds that there), the first
+    ``limit`` of each rule."""
     found: list[dict[str, Any]] = []
     for doc in conn.query("documents_active").fetchall():
         rows = conn.query("verify_tree_document", doc_path=doc["doc_path"]).fetchall()
         found += [dict(r) for r in rows]
+    if read_layout(conn, conn.schema).tables.get("iu_namespace_claim") == "reference":
+        found += [dict(r) for r in conn.query("verify_namespace_claims").fetchall()]
     found.sort(key=lambda r: (r["rule"], r["doc_path"], r["code"] or ""))
     kept: list[dict[str, Any]] = []
     per_rule: dict[str, int] = {}

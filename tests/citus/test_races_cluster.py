@@ -189,3 +189,28 @@ def test_namespace_claims_come_with_the_layout_and_with_a_later_refresh(
     result = apply_documents(settings, citus_db.provider(), [_cut(LAW, "new.md", taken)])
     assert [r.path for r in result.rejected] == ["new.md"], result
     assert on_node(citus_db, citus_db.cluster.coordinator, claims) == expected
+
+
+def test_verify_names_a_document_whose_namespace_is_claimed_by_another(
+    citus_db: CitusDatabase, tmp_path: Path
+) -> None:
+    """`iucut verify` on the cluster fails the tree check for an active document whose
+    namespace the claims give to another document (what a cluster written before the
+    claims, or a claim changed by hand, can hold), naming both; it passes otherwise."""
+    folder = sources(tmp_path, 2)
+    assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
+    applied = run(citus_db, "apply", str(folder), IUCUT_ROOT=str(folder), **LIVE)
+    assert applied.returncode == 0, applied.stderr
+    assert run(citus_db, "verify").returncode == 0
+    first = sorted(f.name for f in folder.glob("*.md"))[0]
+    on_node(
+        citus_db,
+        citus_db.cluster.coordinator,
+        f"UPDATE {citus_db.schema}.iu_namespace_claim SET doc_path = 'other.md' "
+        f" WHERE doc_path = '{first}' RETURNING namespace",
+    )
+    verified = run(citus_db, "verify")
+    assert verified.returncode != 0
+    assert "FAIL  tree shape" in verified.stdout, verified.stdout
+    assert f"{first}: namespace:" in verified.stdout, verified.stdout
+    assert "is claimed by document other.md" in verified.stdout

@@ -1436,3 +1436,15 @@ SELECT u.code AS source, u.doc_path, r.text, r.target_code
    AND u.state = 'active'
  WHERE r.target_code = ANY (%(codes)s::text[])
  ORDER BY u.doc_path, u.position, r.ordinal
+
+-- name: verify_namespace_claims
+-- verify's tree check on the distributed layout, beside each document's tree: an active
+-- document whose namespace the claims (layout_claims) give to another document. One
+-- server cannot hold two documents in one namespace (UNIQUE (code)); a cluster written
+-- before the claims, or a claim changed by hand, can.
+SELECT 'namespace' AS rule, d.doc_path, d.namespace AS code,
+       'namespace ' || d.namespace || ' is claimed by document ' || c.doc_path AS detail
+  FROM @schema@.iu_document d
+  JOIN @schema@.iu_namespace_claim c ON c.namespace = d.namespace
+ WHERE d.state = 'active' AND c.doc_path <> d.doc_path
+ ORDER BY d.doc_path
