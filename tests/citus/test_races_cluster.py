@@ -122,8 +122,9 @@ def test_a_freeze_waits_for_a_cluster_write_in_flight_and_stops_the_rest(
     """`iucut freeze` while an apply's document is written on the cluster, not yet
     committed: the freeze waits for it (the writer holds the coordinator's freeze lock),
     the document commits whole, then the same run's next document is refused (Frozen),
-    and so is an apply started after the freeze (exit 6), writing nothing; after
-    `unfreeze` it applies."""
+    so is a routed write function called on its own (delegated to the document's worker,
+    which reads its copy of the control row), and so is an apply started after the
+    freeze (exit 6), writing nothing; after `unfreeze` it applies."""
     assert run(citus_db, "migrate", "--roles", "--distributed").returncode == 0
     s = citus_db.schema
     writer = citus_db.connect(role="cutter_exec", autocommit=True)
@@ -141,6 +142,10 @@ def test_a_freeze_waits_for_a_cluster_write_in_flight_and_stops_the_rest(
     assert on_node(citus_db, citus_db.cluster.coordinator, documents) == "a.md"
     with pytest.raises(Frozen):
         _apply_one(writer, run_id, "b.md", _cut(OTHER, "b.md", "B"))
+    with pytest.raises(Frozen):  # a routed function on its own: delegated to the worker
+        writer.execute(
+            f"SELECT {s}.fn_iu_document_profile(%(r)s, 'a.md', 'en', 'vi')", {"r": run_id}
+        )
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "c.md").write_text(LAW, encoding="utf-8")
