@@ -48,6 +48,8 @@ from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected
 from iucut.validate import check_changed_rows
 
 Progress = Callable[[int, int, str], None]
+#: Puts a query's list parameters in the form the driver sends (Connection.param_encoder).
+Encoder = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)  # (one a document of the corpus: no __dict__ each)
@@ -209,9 +211,11 @@ class Write:
     params: dict[str, Any]
 
 
-def prepare_write(run_id: str, doc: DocumentPlan) -> Write:
-    """The client's part of :func:`write_document`: the row contract, then the payload.
-    Reads nothing from the database (it may run in another thread than the write)."""
+def prepare_write(run_id: str, doc: DocumentPlan, encode: Encoder | None = None) -> Write:
+    """The client's part of :func:`write_document`: the row contract, then the payload
+    (its lists encoded as the driver sends them by ``encode``, see
+    :meth:`~iucut.db.connector.Connection.param_encoder`). Reads nothing from the
+    database (it may run in another thread than the write)."""
     check_changed_rows(c.unit for c in doc.changes if c.unit is not None)
     document, ops = document_payload(doc)
     moves = [
@@ -230,6 +234,8 @@ def prepare_write(run_id: str, doc: DocumentPlan) -> Write:
         "refs": refs,
         **op_columns(ops),
     }
+    if encode is not None:
+        params = encode(params)
     return Write(doc, json.dumps(moves, ensure_ascii=False) if moves else None, params)
 
 
@@ -419,7 +425,9 @@ def _write_all(
             )
         if writers <= 1:
             # the next new document is planned and made ready while this one is written
-            ahead = _ahead(todo, run_id, frozenset() if on_cluster(conn) else new)
+            ahead = _ahead(
+                todo, run_id, frozenset() if on_cluster(conn) else new, conn.param_encoder()
+            )
             with contextlib.closing(ahead):
                 for n, (path, doc, ready) in enumerate(ahead, 1):
                     results.append(
@@ -538,23 +546,25 @@ CODE_REFUSALS = ("IUC01", "IUC08")
 Ready = Future["Write | None"]
 
 
-def _prepare_new(run_id: str, doc: CutDocument) -> Write | None:
+def _prepare_new(run_id: str, doc: CutDocument, encode: Encoder | None = None) -> Write | None:
     """A document the database does not hold, planned and made ready to send: the same
     plan as ``plan_document`` makes of it without the lock and the reads (none are
     needed), and no connection is used: it runs beside the write of another document."""
     dp = diff_document(doc, None, {})
-    return prepare_write(run_id, dp) if dp.has_changes else None
+    return prepare_write(run_id, dp, encode) if dp.has_changes else None
 
 
 def _ahead(
     todo: Iterator[tuple[str, CutDocument | IucutError | None]],
     run_id: str,
     new: frozenset[str],
+    encode: Encoder | None = None,
 ) -> Generator[tuple[str, CutDocument | IucutError | None, Ready | None], None, None]:
     """The items of ``todo``, each new document (a path in ``new``) with its write being
-    made ready in a thread of its own, one document ahead: one writer's connection
-    writes a document while the client plans and encodes the next (about a quarter of a
-    first sync's time, in Python, that the connection otherwise waits for). One more
+    made ready in a thread of its own, one document ahead (its lists encoded by
+    ``encode``): one writer's connection writes a document while the client plans and
+    encodes the next (about a quarter of a first sync's time, in Python, that the
+    connection otherwise waits for). One more
     document in memory; when the loop stops early, the one being made ready is dropped
     (it touched nothing)."""
     with ThreadPoolExecutor(1, thread_name_prefix="iucut-ready") as pool:
@@ -562,7 +572,7 @@ def _ahead(
             held: tuple[str, CutDocument | IucutError | None, Ready | None] | None = None
             for path, doc in todo:
                 ready = (
-                    pool.submit(_prepare_new, run_id, doc)
+                    pool.submit(_prepare_new, run_id, doc, encode)
                     if path in new and isinstance(doc, CutDocument)
                     else None
                 )

@@ -48,8 +48,8 @@ def test_the_next_document_is_made_ready_while_one_is_written(
     second_ready = threading.Event()
     real_prepare, real_send = apply_mod._prepare_new, apply_mod.send_write
 
-    def prepare(run_id: str, doc: CutDocument) -> Any:
-        write = real_prepare(run_id, doc)
+    def prepare(run_id: str, doc: CutDocument, encode: Any = None) -> Any:
+        write = real_prepare(run_id, doc, encode)
         prepared[doc.path] = threading.current_thread().name
         if doc.path == "d01.md":
             second_ready.set()
@@ -115,3 +115,25 @@ def test_ctrl_c_leaves_no_thread_making_documents_ready(db: Any) -> None:
     left = [t.name for t in threading.enumerate() if t.name.startswith("iucut-ready")]
     assert left == [], left
     assert raised.value.context["written"] == ["d00.md"]
+
+
+def test_lists_encoded_ahead_read_back_as_sent(db: Any) -> None:
+    """psycopg 3 connections encode a write's lists ahead, in PostgreSQL's binary form
+    (the write's thread only sends them); text, numbers, NULLs, a list of NULLs only and
+    an empty list read back as they were."""
+    conn = db.connect()
+    values: dict[str, Any] = {
+        "texts": ["Điều 1", None, "", "a\tb"],
+        "small": [1, None, 3],
+        "big": [2**40, 0],
+        "nulls": [None, None],
+        "empty": [],
+    }
+    encoded = conn.param_encoder()(values)
+    assert type(encoded["texts"]).__name__ == "Encoded", encoded
+    row = conn.execute(
+        "SELECT %(texts)b::text[] AS texts, %(small)b::integer[] AS small, "
+        "%(big)b::bigint[] AS big, %(nulls)b::integer[] AS nulls, %(empty)b::text[] AS empty",
+        encoded,
+    ).fetchone()
+    assert row == values
