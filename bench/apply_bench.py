@@ -11,7 +11,9 @@ All in one run, on one server (the embedded one by default, ``--dsn`` for anothe
     the COPY's versions get the ``simple`` search configuration (the functions': that of
     the document's profile), no references, and the search index's pending list is left
     for autovacuum to merge (``fn_run_finish`` merges it: ~1 s here). So a second COPY,
-    of the same end state, writes those too and merges the list; both ratios are shown;
+    of the same end state, writes those too and merges the list; both ratios are shown,
+    with the CPU seconds of each step (this process, and the server processes of its
+    connections: wall time follows the machine's load, CPU time much less);
 (b) re-apply of the unchanged corpus; target <= 1 s;
 (c) one unit changed among all of them: exactly one version row and one log row (plus
     the run's own row) are written; target <= 0.5 s.

@@ -5,6 +5,7 @@ document a transaction (as ``apply`` does with one writer), with the server's
 
     python bench/write_profile.py                      # embedded server
     python bench/write_profile.py --dsn postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/write_profile.py --corpus generated   # apply_bench --initial-only's corpus
 
 Needs a superuser DSN (``LOAD 'auto_explain'``). Durations of nested statements are
 included in those of the statements that run them (a trigger's in its INSERT's, the
