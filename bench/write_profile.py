@@ -5,6 +5,7 @@ document a transaction (as ``apply`` does with one writer), with the server's
 
     python bench/write_profile.py                      # embedded server
     python bench/write_profile.py --dsn postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/write_profile.py --corpus generated   # apply_bench --initial-only's corpus
 
 Needs a superuser DSN (``LOAD 'auto_explain'``). Durations of nested statements are
 included in those of the statements that run them (a trigger's in its INSERT's, the
@@ -55,9 +56,21 @@ def main() -> int:
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--no-explain", action="store_true", help="CPU and wall time only")
+    parser.add_argument(
+        "--corpus",
+        choices=("laws", "generated"),
+        default="laws",
+        help="laws: the shared laws; generated: apply_bench's corpus (--initial-only's)",
+    )
+    parser.add_argument("--units", type=int, default=100_000, help="generated: at least")
+    parser.add_argument("--docs", type=int, default=200, help="generated: at least")
+    parser.add_argument("--seed", type=int, default=0, help="generated: the corpus seed")
     args = parser.parse_args()
     admin_dsn, _server = apply_bench.server_dsn(args)
-    docs, _ = laws.cut_laws(laws.CORPORA)
+    if args.corpus == "generated":
+        _texts, docs, _ = apply_bench.make_corpus(args)
+    else:
+        docs, _ = laws.cut_laws(laws.CORPORA)
     if args.limit:
         docs = docs[: args.limit]
     server: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])

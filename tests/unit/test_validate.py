@@ -96,3 +96,11 @@ def test_changed_rows_are_checked_each_on_its_own() -> None:
         check_changed_rows([forged])
     with pytest.raises(ContractError, match=r"missing=\[body\]"):
         check_changed_rows([{**middle[0].to_dict(), "body": None}])
+
+
+def test_a_changed_unit_missing_fields_is_refused_naming_them() -> None:
+    """A Unit (not a mapping) the plan writes with required fields missing is refused by
+    the row contract, naming each missing field, before its hash is computed."""
+    unit = replace(rows()[2], body=None, kind=None)  # type: ignore[arg-type]
+    with pytest.raises(ContractError, match=rf"row {unit.code} refused: missing=\[body, kind\]"):
+        check_changed_rows([unit])

@@ -121,6 +121,11 @@ class Connection(Protocol):
 
     def transaction(self, force_rollback: bool = False) -> AbstractContextManager[None]: ...
 
+    def param_encoder(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """A function that encodes the list parameters of a query as the driver sends
+        them, callable from another thread while this connection runs a statement."""
+        ...
+
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
@@ -166,6 +171,10 @@ class RowsResult:
         return iter(self.fetchall())
 
 
+def _as_they_are(params: dict[str, Any]) -> dict[str, Any]:
+    return params
+
+
 class BaseConnection:
     """What both drivers share: named queries and the never-commit context manager."""
 
@@ -189,6 +198,10 @@ class BaseConnection:
         connection's schema: the one way iucut runs a statement."""
         sql, bound = queries.prepare(name, self.schema, params)
         return self.execute(sql, bound or None)
+
+    def param_encoder(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """The parameters as they are (a driver that can encodes lists ahead)."""
+        return _as_they_are
 
     def stream(self, name: str, /, **params: Any) -> Iterator[Row]:
         """The rows of the named query ``name``, one at a time: a driver that can makes

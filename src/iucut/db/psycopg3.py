@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg.abc import Buffer
+from psycopg.adapt import Dumper, PyFormat, Transformer
+from psycopg.pq import Format
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -61,6 +64,55 @@ def _adapt(params: Params) -> Mapping[str, Any] | None:
         k: Jsonb(v.value if isinstance(v, Json) else v) if isinstance(v, dict | Json) else v
         for k, v in params.items()
     }
+
+
+class Encoded:
+    """A parameter already in PostgreSQL's binary form, with its type (see
+    :meth:`Psycopg3Connection.param_encoder`): sent as it is."""
+
+    __slots__ = ("data", "oid")
+
+    def __init__(self, data: Buffer, oid: int):
+        self.data = data
+        self.oid = oid
+
+
+class _EncodedDumper(Dumper):
+    format = Format.BINARY
+
+    def get_key(self, obj: Any, format: PyFormat) -> Any:
+        return (Encoded, obj.oid)  # one dumper a type
+
+    def upgrade(self, obj: Any, format: PyFormat) -> Dumper:
+        dumper = _EncodedDumper(Encoded)
+        dumper.oid = obj.oid
+        return dumper
+
+    def dump(self, obj: Any) -> Buffer:
+        return obj.data  # type: ignore[no-any-return]
+
+
+psycopg.adapters.register_dumper(Encoded, _EncodedDumper)
+
+
+def _encode_lists(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with each list in PostgreSQL's binary form, as psycopg sends a list
+    for a ``%(name)b`` placeholder (its own dumpers, text in UTF-8), other values as they
+    are. A transformer of its own, with no connection: psycopg reads the connection's
+    encoding from libpq, which must not be called while the connection runs a statement
+    in another thread."""
+    transformer = Transformer()
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, list):
+            dumper = transformer.get_dumper(value, PyFormat.BINARY)
+            # (a list of NULLs only has no element type: psycopg sends it as text, of
+            # an unknown type, for the server to cast; it is left to psycopg)
+            if dumper.format == Format.BINARY:
+                data = dumper.dump(value)
+                value = Encoded(b"" if data is None else data, dumper.oid)
+        out[name] = value
+    return out
 
 
 class Psycopg3Connection(BaseConnection):
@@ -136,6 +188,14 @@ class Psycopg3Connection(BaseConnection):
                 yield
         except psycopg.Error as exc:
             raise self._error(exc) from exc
+
+    def param_encoder(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """Lists encoded ahead (in the thread that makes a document's write ready), so
+        that this connection only sends them: when the connection speaks UTF-8, as
+        iucut's do (psycopg encodes text in the connection's encoding)."""
+        if self.raw.info.encoding.lower().replace("-", "") != "utf8":
+            return super().param_encoder()
+        return _encode_lists
 
     def commit(self) -> None:
         try:
