@@ -515,6 +515,8 @@ def apply_cmd(
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
                 jobs=jobs_of(),
+                # (what this home last saw of the stored documents: iucut.seen)
+                seen_cache=settings.home / digests_mod.FILE_NAME,
             )
     if result.stopped is not None:
         _raise_stopped(result, as_json)

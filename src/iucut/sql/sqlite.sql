@@ -20,3 +20,38 @@ SELECT doc_path, file_hash, data, stat FROM digest2 WHERE rules = ?
 
 -- name: cache_put
 INSERT OR REPLACE INTO digest2 (rules, doc_path, file_hash, data, stat) VALUES (?, ?, ?, ?, ?)
+
+-- What apply last saw of a database's stored documents (iucut.seen): per database key,
+-- the token of its document rows (count and sum of row hashes, read from the database)
+-- and, for each document path, the fingerprint of the digest found up to date there.
+-- name: seen_schema_token
+CREATE TABLE IF NOT EXISTS seen_token (
+    db TEXT PRIMARY KEY,
+    token TEXT NOT NULL
+)
+
+-- name: seen_schema_docs
+CREATE TABLE IF NOT EXISTS seen_doc (
+    db TEXT NOT NULL,
+    doc_path TEXT NOT NULL,
+    digest INTEGER NOT NULL,
+    PRIMARY KEY (db, doc_path)
+) WITHOUT ROWID
+
+-- name: seen_token_get
+SELECT token FROM seen_token WHERE db = ?
+
+-- name: seen_docs_get
+SELECT doc_path, digest FROM seen_doc WHERE db = ?
+
+-- name: seen_token_put
+INSERT OR REPLACE INTO seen_token (db, token) VALUES (?, ?)
+
+-- name: seen_docs_clear
+DELETE FROM seen_doc WHERE db = ?
+
+-- name: seen_doc_put
+INSERT OR REPLACE INTO seen_doc (db, doc_path, digest) VALUES (?, ?, ?)
+
+-- name: seen_doc_drop
+DELETE FROM seen_doc WHERE db = ? AND doc_path = ?
