@@ -156,15 +156,16 @@ def lookup(
         return None
     recorded = _stat_of(row[2])
     refresh: StatKey | None = None
+    # (the stat compared once: a look-up a file of the corpus)
+    same_stat = stat is not None and stat_unchanged(recorded, stat)
     if callable(file_hash):
-        settled = not rehash and stat is not None and stat_unchanged(recorded, stat)
-        file_hash = None if settled else file_hash()
+        file_hash = None if same_stat and not rehash else file_hash()
     if file_hash is None:
-        if rehash or stat is None or not stat_unchanged(recorded, stat):
+        if rehash or not same_stat:
             return None
     elif row[0] != file_hash:
         return None
-    elif stat is not None and not stat_unchanged(recorded, stat):
+    elif stat is not None and not same_stat:
         refresh = stat
     try:
         d = json.loads(row[1])
@@ -205,7 +206,7 @@ def _stat_of(text: str | None) -> tuple[int, ...] | None:
 def _load(cache: Path, rules: str) -> dict[str, _Entry] | None:
     """Every entry of ``rules`` in ``cache``, read in one query the first time (None:
     no cache)."""
-    key = (str(cache), rules)
+    key = (os.fspath(cache), rules)
     found = _entries.get(key)
     if found is None:
         conn = _connect(cache)
