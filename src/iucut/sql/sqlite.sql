@@ -14,9 +14,16 @@ CREATE TABLE IF NOT EXISTS digest2 (
     PRIMARY KEY (rules, doc_path)
 )
 
--- name: cache_entries
--- Every entry of one rules fingerprint, in one read (a re-sync looks up every file).
-SELECT doc_path, file_hash, data, stat FROM digest2 WHERE rules = ?
+-- name: cache_entries_after
+-- The next entries of one rules fingerprint in document-path order, after the path
+-- given (a re-sync looks up every file, in that order: a chunk at a time, by the key).
+SELECT doc_path, file_hash, data, stat FROM digest2
+ WHERE rules = ? AND doc_path > ?
+ ORDER BY doc_path
+ LIMIT ?
+
+-- name: cache_entry
+SELECT file_hash, data, stat FROM digest2 WHERE rules = ? AND doc_path = ?
 
 -- name: cache_put
 INSERT OR REPLACE INTO digest2 (rules, doc_path, file_hash, data, stat) VALUES (?, ?, ?, ?, ?)
