@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -230,8 +231,9 @@ def lookup(
             d["doc_hash"],
             d["cut_digest"],
             int(d["units"]),
-            d["profile"],
-            d["profile_source"],
+            # (a few values across the corpus: one string each, not one a document)
+            _interned(d["profile"]),
+            _interned(d["profile_source"]),
             tuple(d["warnings"]),
             cached=True,
             size=int(d["size"]),  # (an entry without it: cut again)
@@ -240,6 +242,10 @@ def lookup(
     except (ValueError, KeyError, TypeError):
         return None
     return found
+
+
+def _interned(value: str | None) -> str | None:
+    return None if value is None else sys.intern(value)
 
 
 def _stat_of(text: str | None) -> tuple[int, ...] | None:
