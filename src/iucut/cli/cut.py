@@ -60,7 +60,7 @@ def listing(paths: tuple[Path, ...] | list[Path], glob: str, quiet: bool = False
     stderr for each path passed over (a folder, a dangling link, a FIFO matching the
     glob, a file the glob does not name) and each folder where ``glob`` finds no file
     (unless ``quiet``)."""
-    found = list_sources(paths, glob)
+    found = list_sources(paths, glob, as_text=True)
     if not quiet:
         for warning in found.warnings():
             note(f"iucut: warning: {warning}")
@@ -107,7 +107,7 @@ def cutting(
             yield item
 
 
-def _name(item: Any, file: Path) -> str:
+def _name(item: Any, file: Path | str) -> str:
     """The document path of a result of :func:`cutting` (its file when it has none)."""
     if isinstance(item, InputError):
         return str(item.context.get("path") or file)
