@@ -11,6 +11,7 @@ that ``prove`` drives too, inside a transaction that can never commit.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import queue
 import time
@@ -18,11 +19,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from iucut._version import __version__
 from iucut.config import Settings
-from iucut.db.connector import Connection, ConnectionProvider
+from iucut.db.connector import Connection, ConnectionProvider, ParameterEncoder
 from iucut.distributed import on_cluster
 from iucut.errors import (
     ConnectionFailed,
@@ -34,7 +35,7 @@ from iucut.errors import (
     StalePlan,
 )
 from iucut.parallel import resolve_jobs
-from iucut.plan import Digest, retire_document, with_stored_profile
+from iucut.plan import Digest, diff_document, retire_document, with_stored_profile
 from iucut.plan_state import (
     plan_document,
     plan_for_values,
@@ -196,13 +197,29 @@ def op_columns(ops: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     return {name: [op.get(name) for op in ops] for name in OP_COLUMNS}
 
 
+def write_arguments(doc: DocumentPlan) -> dict[str, Any]:
+    """The arguments of ``fn_iu_apply_document`` for a document plan, but the run, as the
+    call sends them. The rows pass the row contract first (ContractError)."""
+    check_changed_rows(c.unit for c in doc.changes if c.unit is not None)
+    document, ops = document_payload(doc)
+    # the profile and the references go in the same call (0013); the function names the
+    # search configuration of the versions it writes itself (0016)
+    refs = None
+    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
+        refs = json.dumps(list(doc.references), ensure_ascii=False)
+    return {
+        "document": json.dumps(document, ensure_ascii=False),
+        "refs": refs,
+        **op_columns(ops),
+    }
+
+
 def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str, int]:
     """Write one document plan through ``fn_iu_apply_document``; returns what it did.
 
     The caller owns the transaction. The rows pass the row contract first.
     """
-    check_changed_rows(c.unit for c in doc.changes if c.unit is not None)
-    document, ops = document_payload(doc)
+    arguments = write_arguments(doc)
     moves = [
         {"from": c.renamed_from, "to": c.code, "expect_version": c.expect_version}
         for c in doc.changes
@@ -218,23 +235,56 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
         ).fetchone()
         assert found is not None
         moved = int(found["moved"])
-    # the profile and the references go in the same call (0013); the function names the
-    # search configuration of the versions it writes itself (0016)
-    refs = None
-    if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
-        refs = json.dumps(list(doc.references), ensure_ascii=False)
-    row = conn.query(
-        "apply_document",
-        run_id=run_id,
-        document=json.dumps(document, ensure_ascii=False),
-        refs=refs,
-        **op_columns(ops),
-    ).fetchone()
-    assert row is not None
-    counts = row["counts"]
-    result = dict(counts if isinstance(counts, dict) else json.loads(counts))
+    result = _call_apply(conn, run_id, arguments)
     result["moved"] = result.get("moved", 0) + moved
     return result
+
+
+def _call_apply(conn: Connection, run_id: str, arguments: dict[str, Any]) -> dict[str, int]:
+    row = conn.query("apply_document", run_id=run_id, **arguments).fetchone()
+    assert row is not None
+    counts = row["counts"]
+    return dict(counts if isinstance(counts, dict) else json.loads(counts))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedWrite:
+    """A new document's write, planned and encoded where it was cut (a worker process,
+    under ``--jobs``; a new document's plan reads nothing: every unit is created): the
+    arguments of ``fn_iu_apply_document`` but the run. The writer sends them as they are,
+    by one statement, when the triage found no document at its path; if one was written
+    there since (IUS01), or a code is refused, the document is cut again and planned as
+    any other (:func:`_apply_one`)."""
+
+    doc_path: str
+    arguments: dict[str, Any]
+
+
+def prepare_new(
+    item: CutDocument | IucutError,
+    *,
+    new: frozenset[str],
+    encode: ParameterEncoder | None = None,
+) -> CutDocument | IucutError | PreparedWrite:
+    """``item`` as the writer needs it: for a document of ``new`` (no document at its path
+    at the triage), its write planned (what :func:`_plan_and_write` would send for it
+    unread), its op arrays encoded by ``encode`` (the writers' connections'
+    :meth:`~iucut.db.connector.BaseConnection.parameter_encoder`) when given; anything
+    else as it is. Runs where the document is cut."""
+    if isinstance(item, IucutError) or item.path not in new:
+        return item
+    try:
+        # = plan_document(conn, with_stored_profile(doc, None), None, check_new=False)
+        dp = diff_document(item, None, {})
+        if not dp.has_changes:
+            return item
+        arguments = write_arguments(dp)
+        if encode is not None:
+            encoded = encode([arguments[k] for k in OP_COLUMNS])
+            arguments.update(zip(OP_COLUMNS, encoded, strict=True))
+        return PreparedWrite(item.path, arguments)
+    except IucutError:  # (the row contract): the writer plans it and says what is wrong
+        return item
 
 
 def begin_run(
@@ -307,8 +357,22 @@ def apply_documents(
         conn.close()
 
 
-#: Cuts the documents of these paths again, in this order (each a document or its error).
-Recut = Callable[[Sequence[str]], Iterable[CutDocument | IucutError]]
+class Recut(Protocol):
+    """Cuts the documents of these paths again, in this order (each a document or its
+    error); with ``then``, each goes through ``then`` where it is cut (a worker process
+    under ``--jobs``) and what it returns comes instead."""
+
+    def __call__(
+        self,
+        doc_paths: Sequence[str],
+        /,
+        then: Callable[[CutDocument | IucutError], Any] | None = None,
+    ) -> Iterable[Any]: ...
+
+
+#: What a writer is given for a document: the document (or its error), its write planned
+#: where it was cut (a new document), or None (a document retired by --prune).
+ToWrite = CutDocument | IucutError | PreparedWrite | None
 
 
 def apply_digests(
@@ -333,12 +397,29 @@ def apply_digests(
         plan_for_values(conn)
         found = triage_digests(conn, digests, prune_scopes=prune_scopes, keep_current=False)
         paths = [d.path for d in found.todo]
+        new = frozenset(p for p in paths if p not in found.current)
+        # a new document is planned and encoded where it is cut (a worker process): the
+        # writers only send it (on the cluster every document is planned under its lock)
+        then = (
+            None
+            if on_cluster(conn)
+            else functools.partial(prepare_new, new=new, encode=conn.parameter_encoder())
+        )
 
-        def todo() -> Iterator[tuple[str, CutDocument | IucutError | None]]:
-            for path, item in zip(paths, recut(paths), strict=True):
+        def todo() -> Iterator[tuple[str, ToWrite]]:
+            for path, item in zip(paths, recut(paths, then=then), strict=True):
                 yield path, item
             for path in found.prune:
                 yield path, None
+
+        def again(path: str) -> CutDocument | IucutError:
+            items = iter(recut([path]))
+            try:
+                return next(items)  # type: ignore[no-any-return]
+            finally:
+                close = getattr(items, "close", None)
+                if close is not None:
+                    close()
 
         return _write_all(
             settings,
@@ -351,7 +432,8 @@ def apply_digests(
             all_or_nothing=all_or_nothing,
             on_progress=on_progress,
             jobs=jobs,
-            new=frozenset(p for p in paths if p not in found.current),
+            new=new,
+            again=again,
         )
     finally:
         conn.close()
@@ -362,7 +444,7 @@ def _write_all(
     provider: ConnectionProvider,
     conn: Connection,
     triaged: tuple[tuple[Rejected, ...], list[str]],
-    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
+    todo: Iterator[tuple[str, ToWrite]],
     count: int,
     started: float,
     *,
@@ -370,10 +452,13 @@ def _write_all(
     on_progress: Progress | None,
     jobs: int | None,
     new: frozenset[str] = frozenset(),
+    again: Callable[[str], CutDocument | IucutError] | None = None,
 ) -> ApplyResult:
     """Write the ``count`` documents of ``todo`` in one run (none: no run), each in its
     own transaction, on ``jobs`` connections; ``triaged``: the documents rejected and
-    the paths skipped by the triage; ``new``: the paths it found no document at."""
+    the paths skipped by the triage; ``new``: the paths it found no document at;
+    ``again``: cuts the document of a path again (for a :class:`PreparedWrite` that
+    must be planned under its lock after all)."""
     rejected_before, skipped = triaged
     if rejected_before and all_or_nothing:
         raise ContractError(
@@ -390,10 +475,20 @@ def _write_all(
     try:
         if writers > 1:
             _apply_concurrently(
-                settings, provider, conn, run_id, todo, count, writers, results, on_progress, new
+                settings,
+                provider,
+                conn,
+                run_id,
+                todo,
+                count,
+                writers,
+                results,
+                on_progress,
+                new,
+                again,
             )
         for n, (path, doc) in enumerate(todo if writers <= 1 else (), 1):
-            results.append(_apply_one(conn, run_id, path, doc, new=path in new))
+            results.append(_apply_one(conn, run_id, path, doc, new=path in new, again=again))
             if on_progress is not None:
                 on_progress(n, count, path)
             if all_or_nothing and results[-1].status in ("failed", "rejected"):
@@ -421,12 +516,13 @@ def _apply_concurrently(
     provider: ConnectionProvider,
     conn: Connection,
     run_id: str,
-    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
+    todo: Iterator[tuple[str, ToWrite]],
     count: int,
     writers: int,
     results: list[DocumentResult],
     on_progress: Progress | None,
     new: frozenset[str],
+    again: Callable[[str], CutDocument | IucutError] | None,
 ) -> None:
     """Write the documents of ``todo`` on ``writers`` connections at once (``conn`` and
     more), each document in its own transaction under its lock as :func:`_apply_one`
@@ -443,10 +539,10 @@ def _apply_concurrently(
     free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
     free.put(conn)
 
-    def write(path: str, doc: CutDocument | IucutError | None) -> DocumentResult:
+    def write(path: str, doc: ToWrite) -> DocumentResult:
         mine = free.get()
         try:
-            return _apply_one(mine, run_id, path, doc, new=path in new)
+            return _apply_one(mine, run_id, path, doc, new=path in new, again=again)
         finally:
             free.put(mine)
 
@@ -507,9 +603,10 @@ def _apply_one(
     conn: Connection,
     run_id: str,
     doc_path: str,
-    doc: CutDocument | IucutError | None,
+    doc: ToWrite,
     *,
     new: bool = False,
+    again: Callable[[str], CutDocument | IucutError] | None = None,
 ) -> DocumentResult:
     """Plan one document under its lock and write it, in one transaction.
 
@@ -521,13 +618,21 @@ def _apply_one(
     lock and the read, and written by one statement, its own transaction: the function
     takes the control row and the document's lock itself, in the order every writer
     keeps, and refuses the write (IUS01) if a document was written there since; then it
-    is planned under its lock as any other. One round trip instead of four."""
+    is planned under its lock as any other. One round trip instead of four. A
+    :class:`PreparedWrite` is such a write planned where the document was cut: when it is
+    refused, the document is cut again (``again``) to be planned here."""
     if isinstance(doc, IucutError):  # it could not be cut again (changed, removed)
         return DocumentResult(doc_path, "rejected", error=doc.message)
     try:
+        if isinstance(doc, PreparedWrite):
+            with contextlib.suppress(StalePlan):
+                return _plan_and_write(conn, run_id, doc_path, doc, check_new=False, unread=True)
+            doc = _cut_again(again, doc_path)
+            if isinstance(doc, IucutError):
+                return DocumentResult(doc_path, "rejected", error=doc.message)
         # (on the cluster a new document too is written in a transaction block: Citus
         # sends the SET LOCAL of its search profile to the worker only in one)
-        if new and doc is not None and not on_cluster(conn):
+        elif new and doc is not None and not on_cluster(conn):
             with contextlib.suppress(StalePlan):
                 return _plan_and_write(conn, run_id, doc_path, doc, check_new=False, unread=True)
         return _plan_and_write(conn, run_id, doc_path, doc, check_new=False)
@@ -535,10 +640,21 @@ def _apply_one(
         if doc is None or exc.context.get("sqlstate") not in CODE_REFUSALS:
             return _failed(doc_path, exc)
         first = exc
+    if isinstance(doc, PreparedWrite):
+        doc = _cut_again(again, doc_path)
+    if isinstance(doc, IucutError):
+        return DocumentResult(doc_path, "rejected", error=doc.message)
     try:
         return _plan_and_write(conn, run_id, doc_path, doc, check_new=True)
     except ContractError as exc:
         return _failed(doc_path, exc if exc.context.get("sqlstate") is None else first)
+
+
+def _cut_again(
+    again: Callable[[str], CutDocument | IucutError] | None, doc_path: str
+) -> CutDocument | IucutError:
+    assert again is not None, "a prepared write comes with the means to cut it again"
+    return again(doc_path)
 
 
 def _failed(doc_path: str, exc: IucutError) -> DocumentResult:
@@ -551,12 +667,16 @@ def _plan_and_write(
     conn: Connection,
     run_id: str,
     doc_path: str,
-    doc: CutDocument | None,
+    doc: CutDocument | PreparedWrite | None,
     *,
     check_new: bool,
     unread: bool = False,
 ) -> DocumentResult:
     try:
+        if isinstance(doc, PreparedWrite):  # unread, planned where it was cut
+            counts = _call_apply(conn, run_id, doc.arguments)
+            counts["moved"] = counts.get("moved", 0)  # (as write_document counts it)
+            return DocumentResult(doc.doc_path, "applied", counts)
         if unread and doc is not None:  # see _apply_one: one statement, no transaction
             dp = plan_document(conn, doc, None, check_new=False)
             if not dp.has_changes:

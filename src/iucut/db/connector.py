@@ -115,6 +115,8 @@ class Connection(Protocol):
 
     def query(self, name: str, /, **params: Any) -> Result: ...
 
+    def parameter_encoder(self) -> ParameterEncoder | None: ...
+
     def stream(self, name: str, /, **params: Any) -> Iterator[Row]: ...
 
     def script(self, name: str, /, **tokens: Any) -> None: ...
@@ -166,11 +168,32 @@ class RowsResult:
         return iter(self.fetchall())
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A parameter already encoded as the driver sends it (by another process, e.g. a
+    worker that cut the document): its bytes, type oid (0: the server infers it) and
+    format. Only a driver whose :meth:`BaseConnection.parameter_encoder` made it sends it."""
+
+    data: bytes
+    oid: int
+    binary: bool
+
+
+#: Encodes the parameters of ``%(name)b`` placeholders as a connection would send them.
+ParameterEncoder = Callable[[Sequence[Any]], list[Any]]
+
+
 class BaseConnection:
     """What both drivers share: named queries and the never-commit context manager."""
 
     driver_name = "?"
     schema = "public"
+
+    def parameter_encoder(self) -> ParameterEncoder | None:
+        """A function (it pickles: a module-level one) that encodes the values of
+        ``%(name)b`` placeholders exactly as this connection would, into :class:`Encoded`
+        values that it sends as they are; None when the driver has none."""
+        return None
 
     def execute(self, sql: str, params: Params = None) -> Result:
         raise NotImplementedError

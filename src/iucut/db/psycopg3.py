@@ -7,13 +7,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg.adapt import Dumper, PyFormat, Transformer
+from psycopg.pq import Format
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from iucut.db import queries
 from iucut.db.connector import (
     BaseConnection,
+    Encoded,
     Json,
+    ParameterEncoder,
     Params,
     Result,
     Row,
@@ -63,6 +67,40 @@ def _adapt(params: Params) -> Mapping[str, Any] | None:
     }
 
 
+def encode_binary(values: Sequence[Any]) -> list[Any]:
+    """The values of ``%(name)b`` placeholders as a psycopg 3 connection with the default
+    adapters and the UTF-8 client encoding sends them (its own dumpers, in this process):
+    each an :class:`Encoded` (None stays None)."""
+    tx = Transformer(None)  # (no connection: the default adapters, UTF-8)
+    dumped = tx.dump_sequence(values, [PyFormat.BINARY] * len(values))
+    assert tx.types is not None and tx.formats is not None
+    return [
+        None if data is None else Encoded(bytes(data), oid, fmt == Format.BINARY)
+        for data, oid, fmt in zip(dumped, tx.types, tx.formats, strict=True)
+    ]
+
+
+class _EncodedDumper(Dumper):
+    """Sends an :class:`Encoded` value as it is, with its type oid and format."""
+
+    format = Format.BINARY
+
+    def get_key(self, obj: Any, format: PyFormat) -> Any:
+        return (Encoded, obj.oid, obj.binary)
+
+    def upgrade(self, obj: Any, format: PyFormat) -> Dumper:
+        dumper = (_EncodedDumper if obj.binary else _EncodedTextDumper)(Encoded)
+        dumper.oid = obj.oid
+        return dumper
+
+    def dump(self, obj: Any) -> bytes:
+        return bytes(obj.data)
+
+
+class _EncodedTextDumper(_EncodedDumper):
+    format = Format.TEXT
+
+
 class Psycopg3Connection(BaseConnection):
     """A psycopg 3 connection behind the iucut connection interface."""
 
@@ -77,6 +115,10 @@ class Psycopg3Connection(BaseConnection):
 
     def _error(self, exc: Exception) -> IucutError:
         return explain_missing_schema(translate(exc, secrets=self._secrets), self.schema)
+
+    def parameter_encoder(self) -> ParameterEncoder | None:
+        # the same dumpers and encoding as encode_binary's: the defaults, UTF-8
+        return encode_binary if self.raw.info.encoding == "utf-8" else None
 
     @property
     def autocommit(self) -> bool:
@@ -170,4 +212,6 @@ def connect(
         )
     except psycopg.Error as exc:
         raise translate(exc, connecting=True, secrets=secrets, display=display) from exc
+    raw.adapters.register_dumper(Encoded, _EncodedDumper)
+    raw.adapters.register_dumper(Encoded, _EncodedTextDumper)
     return Psycopg3Connection(raw, schema=schema, secrets=secrets)
