@@ -184,3 +184,38 @@ def test_a_document_that_cannot_be_cut_again_is_rejected(db: Any, tmp_path: Path
     assert [(r.path, r.message) for r in result.rejected] == [
         (docs[1].path, f"{docs[1].path}: gone")
     ]
+
+
+def test_a_prepared_write_refused_for_a_taken_code_is_planned_again_to_say_why(
+    db: Any,
+) -> None:
+    """A new document whose codes another document holds: its prepared write is refused
+    by the function (IUC01), and the document is cut again and planned with the code
+    checks, so the rejection is the writer's own plan's (which code, whose)."""
+    law = "# Act\n\n## Article 1. One\n\nText.\n\n## Article 2. Two\n\nMore.\n"
+    first = cut_text(law.encode(), "first.md", namespace="ACT")
+    second = cut_text(law.encode(), "second.md", namespace="ACT")
+    assert isinstance(first, CutDocument) and isinstance(second, CutDocument)
+    settings = db.settings(execution="enabled")
+    provider = ConnectionProvider(Target(db.dsn, "--dsn"), "psycopg", schema=db.schema)
+    apply_documents(settings, provider, [first])
+    again: list[str] = []
+    seen: list[type] = []
+
+    def recut(
+        doc_paths: Sequence[str], /, then: Callable[[Any], Any] | None = None
+    ) -> Iterator[Any]:
+        if then is None:
+            again.extend(doc_paths)
+            yield from (second for _ in doc_paths)
+            return
+        for item in (then(second) for _ in doc_paths):
+            seen.append(type(item))
+            yield item
+
+    result = apply_digests(settings, provider, [digest_of(second)], recut, jobs=2)
+    assert seen == [PreparedWrite] and again == ["second.md"]
+    assert result.documents == ()
+    [rejected] = result.rejected
+    assert rejected.path == "second.md"
+    assert rejected.message == "second.md: code ACT already belongs to document first.md"
