@@ -11,19 +11,21 @@ that ``prove`` drives too, inside a transaction that can never commit.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from iucut._version import __version__
 from iucut.config import Settings
-from iucut.db.connector import Connection, ConnectionProvider
+from iucut.db.connector import Connection, ConnectionProvider, ParameterEncoder
 from iucut.distributed import on_cluster
 from iucut.errors import (
     ConnectionFailed,
@@ -50,8 +52,6 @@ from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected
 from iucut.validate import check_changed_rows
 
 Progress = Callable[[int, int, str], None]
-#: Puts a query's list parameters in the form the driver sends (Connection.param_encoder).
-Encoder = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)  # (one a document of the corpus: no __dict__ each)
@@ -200,66 +200,21 @@ def op_columns(ops: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     return {name: [op.get(name) for op in ops] for name in OP_COLUMNS}
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One document plan made ready to send (:func:`prepare_write`): what the client
-    does for a write before its first round trip, which can therefore run while the
-    connection writes the document before it (:func:`_ahead`)."""
-
-    plan: DocumentPlan
-    #: the renames, as units_recode takes them (None: no rename)
-    moves: str | None
-    #: the parameters of apply_document
-    params: dict[str, Any]
-
-
-def prepare_write(run_id: str, doc: DocumentPlan, encode: Encoder | None = None) -> Write:
-    """The client's part of :func:`write_document`: the row contract, then the payload
-    (its lists encoded as the driver sends them by ``encode``, see
-    :meth:`~iucut.db.connector.Connection.param_encoder`). Reads nothing from the
-    database (it may run in another thread than the write)."""
+def write_arguments(doc: DocumentPlan) -> dict[str, Any]:
+    """The arguments of ``fn_iu_apply_document`` for a document plan, but the run, as the
+    call sends them. The rows pass the row contract first (ContractError)."""
     check_changed_rows(c.unit for c in doc.changes if c.unit is not None)
     document, ops = document_payload(doc)
-    moves = [
-        {"from": c.renamed_from, "to": c.code, "expect_version": c.expect_version}
-        for c in doc.changes
-        if c.renamed_from is not None
-    ]
     # the profile and the references go in the same call (0013); the function names the
     # search configuration of the versions it writes itself (0016)
     refs = None
     if doc.action != "retire" and (doc.references or doc.expect_doc_hash is not None):
         refs = json.dumps(list(doc.references), ensure_ascii=False)
-    params = {
-        "run_id": run_id,
+    return {
         "document": json.dumps(document, ensure_ascii=False),
         "refs": refs,
         **op_columns(ops),
     }
-    if encode is not None:
-        params = encode(params)
-    return Write(doc, json.dumps(moves, ensure_ascii=False) if moves else None, params)
-
-
-def send_write(conn: Connection, write: Write) -> dict[str, int]:
-    """Write a prepared document plan through ``fn_iu_apply_document``; returns what it
-    did. The caller owns the transaction."""
-    moved = 0
-    if write.moves is not None:  # new codes first: the document's changes name the units by them
-        found = conn.query(
-            "units_recode",
-            run_id=write.params["run_id"],
-            doc_path=write.plan.doc_path,
-            moves=write.moves,
-        ).fetchone()
-        assert found is not None
-        moved = int(found["moved"])
-    row = conn.query("apply_document", **write.params).fetchone()
-    assert row is not None
-    counts = row["counts"]
-    result = dict(counts if isinstance(counts, dict) else json.loads(counts))
-    result["moved"] = result.get("moved", 0) + moved
-    return result
 
 
 def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str, int]:
@@ -267,7 +222,73 @@ def write_document(conn: Connection, run_id: str, doc: DocumentPlan) -> dict[str
 
     The caller owns the transaction. The rows pass the row contract first.
     """
-    return send_write(conn, prepare_write(run_id, doc))
+    arguments = write_arguments(doc)
+    moves = [
+        {"from": c.renamed_from, "to": c.code, "expect_version": c.expect_version}
+        for c in doc.changes
+        if c.renamed_from is not None
+    ]
+    moved = 0
+    if moves:  # new codes first: the document's changes name the units by them
+        found = conn.query(
+            "units_recode",
+            run_id=run_id,
+            doc_path=doc.doc_path,
+            moves=json.dumps(moves, ensure_ascii=False),
+        ).fetchone()
+        assert found is not None
+        moved = int(found["moved"])
+    result = _call_apply(conn, run_id, arguments)
+    result["moved"] = result.get("moved", 0) + moved
+    return result
+
+
+def _call_apply(conn: Connection, run_id: str, arguments: dict[str, Any]) -> dict[str, int]:
+    row = conn.query("apply_document", run_id=run_id, **arguments).fetchone()
+    assert row is not None
+    counts = row["counts"]
+    return dict(counts if isinstance(counts, dict) else json.loads(counts))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedWrite:
+    """A new document's write, planned and encoded where it was cut (a worker process
+    under ``--jobs``; else the one writer's read-ahead thread, :func:`_ahead`; a new
+    document's plan reads nothing: every unit is created): the arguments of
+    ``fn_iu_apply_document`` but the run. The writer sends them as they are, by one
+    statement, when the triage found no document at its path; if one was written there
+    since (IUS01), or a code is refused, the document is cut again (or taken as it was,
+    when at hand) and planned as any other (:func:`_apply_one`)."""
+
+    doc_path: str
+    arguments: dict[str, Any]
+
+
+def prepare_new(
+    item: CutDocument | IucutError,
+    *,
+    new: frozenset[str],
+    encode: ParameterEncoder | None = None,
+) -> CutDocument | IucutError | PreparedWrite:
+    """``item`` as the writer needs it: for a document of ``new`` (no document at its path
+    at the triage), its write planned (what :func:`_plan_and_write` would send for it
+    unread), its op arrays encoded by ``encode`` (the writers' connections'
+    :meth:`~iucut.db.connector.BaseConnection.parameter_encoder`) when given; anything
+    else as it is. Runs where the document is cut."""
+    if isinstance(item, IucutError) or item.path not in new:
+        return item
+    try:
+        # = plan_document(conn, with_stored_profile(doc, None), None, check_new=False)
+        dp = diff_document(item, None, {})
+        if not dp.has_changes:
+            return item
+        arguments = write_arguments(dp)
+        if encode is not None:
+            encoded = encode([arguments[k] for k in OP_COLUMNS])
+            arguments.update(zip(OP_COLUMNS, encoded, strict=True))
+        return PreparedWrite(item.path, arguments)
+    except IucutError:  # (the row contract): the writer plans it and says what is wrong
+        return item
 
 
 def begin_run(
@@ -340,8 +361,22 @@ def apply_documents(
         conn.close()
 
 
-#: Cuts the documents of these paths again, in this order (each a document or its error).
-Recut = Callable[[Sequence[str]], Iterable[CutDocument | IucutError]]
+class Recut(Protocol):
+    """Cuts the documents of these paths again, in this order (each a document or its
+    error); with ``then``, each goes through ``then`` where it is cut (a worker process
+    under ``--jobs``) and what it returns comes instead."""
+
+    def __call__(
+        self,
+        doc_paths: Sequence[str],
+        /,
+        then: Callable[[CutDocument | IucutError], Any] | None = None,
+    ) -> Iterable[Any]: ...
+
+
+#: What a writer is given for a document: the document (or its error), its write planned
+#: where it was cut (a new document), or None (a document retired by --prune).
+ToWrite = CutDocument | IucutError | PreparedWrite | None
 
 
 def apply_digests(
@@ -372,12 +407,30 @@ def apply_digests(
             conn, digests, prune_scopes=prune_scopes, keep_current=False, seen=seen
         )
         paths = [d.path for d in found.todo]
+        new = frozenset(p for p in paths if p not in found.current)
+        # a new document is planned and encoded where it is cut (a worker process under
+        # --jobs; with one job, the one writer's read-ahead thread, see _ahead): the
+        # writers only send it (on the cluster every document is planned under its lock)
+        then = (
+            None
+            if on_cluster(conn)
+            else functools.partial(prepare_new, new=new, encode=conn.parameter_encoder())
+        )
 
-        def todo() -> Iterator[tuple[str, CutDocument | IucutError | None]]:
-            for path, item in zip(paths, recut(paths), strict=True):
+        def todo() -> Iterator[tuple[str, ToWrite]]:
+            for path, item in zip(paths, recut(paths, then=then), strict=True):
                 yield path, item
             for path in found.prune:
                 yield path, None
+
+        def again(path: str) -> CutDocument | IucutError:
+            items = iter(recut([path]))
+            try:
+                return next(items)  # type: ignore[no-any-return]
+            finally:
+                close = getattr(items, "close", None)
+                if close is not None:
+                    close()
 
         result = _write_all(
             settings,
@@ -390,7 +443,8 @@ def apply_digests(
             all_or_nothing=all_or_nothing,
             on_progress=on_progress,
             jobs=jobs,
-            new=frozenset(p for p in paths if p not in found.current),
+            new=new,
+            again=again,
         )
         if seen is not None:  # (not after an error: the cache is only ever a shortcut)
             # (after a prune, the rows retired are not among those read again: the token
@@ -407,7 +461,7 @@ def _write_all(
     provider: ConnectionProvider,
     conn: Connection,
     triaged: tuple[tuple[Rejected, ...], list[str]],
-    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
+    todo: Iterator[tuple[str, ToWrite]],
     count: int,
     started: float,
     *,
@@ -415,10 +469,13 @@ def _write_all(
     on_progress: Progress | None,
     jobs: int | None,
     new: frozenset[str] = frozenset(),
+    again: Callable[[str], CutDocument | IucutError] | None = None,
 ) -> ApplyResult:
     """Write the ``count`` documents of ``todo`` in one run (none: no run), each in its
     own transaction, on ``jobs`` connections; ``triaged``: the documents rejected and
-    the paths skipped by the triage; ``new``: the paths it found no document at."""
+    the paths skipped by the triage; ``new``: the paths it found no document at;
+    ``again``: cuts the document of a path again (for a :class:`PreparedWrite` that
+    must be planned under its lock after all)."""
     rejected_before, skipped = triaged
     if rejected_before and all_or_nothing:
         raise ContractError(
@@ -435,18 +492,25 @@ def _write_all(
     try:
         if writers > 1:
             _apply_concurrently(
-                settings, provider, conn, run_id, todo, count, writers, results, on_progress, new
+                settings,
+                provider,
+                conn,
+                run_id,
+                todo,
+                count,
+                writers,
+                results,
+                on_progress,
+                new,
+                again,
             )
         if writers <= 1:
-            # the next new document is planned and made ready while this one is written
-            ahead = _ahead(
-                todo, run_id, frozenset() if on_cluster(conn) else new, conn.param_encoder()
-            )
+            # the next document is taken (and a new one prepared) while this one is written
+            ahead = _ahead(todo, frozenset() if on_cluster(conn) else new, conn.parameter_encoder())
             with contextlib.closing(ahead):
-                for n, (path, doc, ready) in enumerate(ahead, 1):
-                    results.append(
-                        _apply_one(conn, run_id, path, doc, new=path in new, ready=ready)
-                    )
+                for n, (path, doc, source) in enumerate(ahead, 1):
+                    here = again if source is None else _kept(source)
+                    results.append(_apply_one(conn, run_id, path, doc, new=path in new, again=here))
                     if on_progress is not None:
                         on_progress(n, count, path)
                     if all_or_nothing and results[-1].status in ("failed", "rejected"):
@@ -474,12 +538,13 @@ def _apply_concurrently(
     provider: ConnectionProvider,
     conn: Connection,
     run_id: str,
-    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
+    todo: Iterator[tuple[str, ToWrite]],
     count: int,
     writers: int,
     results: list[DocumentResult],
     on_progress: Progress | None,
     new: frozenset[str],
+    again: Callable[[str], CutDocument | IucutError] | None,
 ) -> None:
     """Write the documents of ``todo`` on ``writers`` connections at once (``conn`` and
     more), each document in its own transaction under its lock as :func:`_apply_one`
@@ -496,14 +561,15 @@ def _apply_concurrently(
     free: queue.SimpleQueue[Connection] = queue.SimpleQueue()
     free.put(conn)
 
-    def write(path: str, doc: CutDocument | IucutError | None) -> DocumentResult:
+    def write(path: str, doc: ToWrite) -> DocumentResult:
         mine = free.get()
         try:
-            return _apply_one(mine, run_id, path, doc, new=path in new)
+            return _apply_one(mine, run_id, path, doc, new=path in new, again=again)
         finally:
             free.put(mine)
 
     pool = ThreadPoolExecutor(writers, thread_name_prefix="iucut-apply")
+    merger: threading.Thread | None = None
     pending: deque[Future[DocumentResult]] = deque()  # not yet reported, in source order
     running: set[Future[DocumentResult]] = set()  # not yet finished, in any order
     done = 0
@@ -539,10 +605,20 @@ def _apply_concurrently(
                     while pending:  # raised at its own document, after those before it
                         report(block=True)
             report(block=False)
+        # every document is cut and in the writers' hands: the search index's pending
+        # list is merged meanwhile, on a connection of its own (fn_run_finish, after the
+        # last write, then merges only what the last documents added)
+        if not on_cluster(conn):
+            merger = threading.Thread(
+                target=_merge_pending, args=(settings, provider), name="iucut-merge"
+            )
+            merger.start()
         while pending:
             report(block=True)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        if merger is not None:
+            merger.join()
         for future in pending:  # written by another writer before the stop
             if future.done() and not future.cancelled() and future.exception() is None:
                 results.append(future.result())
@@ -551,62 +627,76 @@ def _apply_concurrently(
                 extra.close()
 
 
+def _merge_pending(settings: Settings, provider: ConnectionProvider) -> int:
+    """Merge the search index's pending list on a connection of its own (0020); returns
+    the pages merged. An optimisation only: on any failure nothing is merged here, and
+    fn_run_finish merges the list at the end of the run as ever."""
+    try:
+        extra = provider.connect(user=settings.apply_role, autocommit=True)
+    except IucutError:
+        return 0
+    try:
+        row = extra.query("merge_search_pending").fetchone()
+        return 0 if row is None else int(row["pages"])
+    except IucutError:
+        return 0
+    finally:
+        with contextlib.suppress(IucutError):
+            extra.close()
+
+
 #: The refusals of fn_iu_apply_document that the client checks of a new document's codes
 #: (plan_document) say better: which code, on which line of the source.
 CODE_REFUSALS = ("IUC01", "IUC08")
 
 
-#: A new document's write, being made ready in another thread (None: it has no changes).
-Ready = Future["Write | None"]
-
-
-def _prepare_new(run_id: str, doc: CutDocument, encode: Encoder | None = None) -> Write | None:
-    """A document the database does not hold, planned and made ready to send: the same
-    plan as ``plan_document`` makes of it without the lock and the reads (none are
-    needed), and no connection is used: it runs beside the write of another document."""
-    dp = diff_document(doc, None, {})
-    return prepare_write(run_id, dp, encode) if dp.has_changes else None
-
-
 def _ahead(
-    todo: Iterator[tuple[str, CutDocument | IucutError | None]],
-    run_id: str,
+    todo: Iterator[tuple[str, ToWrite]],
     new: frozenset[str],
-    encode: Encoder | None = None,
-) -> Generator[tuple[str, CutDocument | IucutError | None, Ready | None], None, None]:
-    """The items of ``todo``, each new document (a path in ``new``) with its write being
-    made ready in a thread of its own, one document ahead (its lists encoded by
-    ``encode``): one writer's connection writes a document while the client plans and
-    encodes the next (about a quarter of a first sync's time, in Python, that the
-    connection otherwise waits for). One more
-    document in memory; when the loop stops early, the one being made ready is dropped
-    (it touched nothing)."""
+    encode: ParameterEncoder | None,
+) -> Generator[tuple[str, ToWrite, CutDocument | None], None, None]:
+    """The items of ``todo`` for one writer, each taken one document ahead in a thread of
+    its own (cut there when ``todo`` cuts in this process), and a new document (a path of
+    ``new``) that was not prepared where it was cut prepared there too
+    (:func:`prepare_new`, ``encode``: see there): the connection writes one document while
+    the client cuts, plans and encodes the next (~2 s of Python per 100k units of a first
+    sync that the connection otherwise waits for). Each comes with the document its
+    :class:`PreparedWrite` was prepared from here (None: not prepared here), to plan it
+    under its lock if the write is refused. One more document in memory; when the loop
+    stops early, the one being taken is dropped (it touched nothing)."""
+
+    def take() -> tuple[str, ToWrite, CutDocument | None] | None:
+        found = next(todo, None)
+        if found is None:
+            return None
+        path, item = found
+        if path in new and isinstance(item, CutDocument):
+            return path, prepare_new(item, new=new, encode=encode), item
+        return path, item, None
+
     with ThreadPoolExecutor(1, thread_name_prefix="iucut-ready") as pool:
         try:
-            held: tuple[str, CutDocument | IucutError | None, Ready | None] | None = None
-            for path, doc in todo:
-                ready = (
-                    pool.submit(_prepare_new, run_id, doc, encode)
-                    if path in new and isinstance(doc, CutDocument)
-                    else None
-                )
-                if held is not None:
-                    yield held
-                held = (path, doc, ready)
-            if held is not None:
-                yield held
+            taking = pool.submit(take)
+            while (taken := taking.result()) is not None:
+                taking = pool.submit(take)
+                yield taken
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kept(doc: CutDocument) -> Callable[[str], CutDocument | IucutError]:
+    """``again`` for a write prepared in this process: its document is at hand."""
+    return lambda _path: doc
 
 
 def _apply_one(
     conn: Connection,
     run_id: str,
     doc_path: str,
-    doc: CutDocument | IucutError | None,
+    doc: ToWrite,
     *,
     new: bool = False,
-    ready: Ready | None = None,
+    again: Callable[[str], CutDocument | IucutError] | None = None,
 ) -> DocumentResult:
     """Plan one document under its lock and write it, in one transaction.
 
@@ -618,27 +708,43 @@ def _apply_one(
     lock and the read, and written by one statement, its own transaction: the function
     takes the control row and the document's lock itself, in the order every writer
     keeps, and refuses the write (IUS01) if a document was written there since; then it
-    is planned under its lock as any other. One round trip instead of four. ``ready``:
-    that write, made ready beside the previous document's (:func:`_ahead`)."""
+    is planned under its lock as any other. One round trip instead of four. A
+    :class:`PreparedWrite` is such a write planned where the document was cut: when it is
+    refused, the document is cut again (``again``) to be planned here."""
     if isinstance(doc, IucutError):  # it could not be cut again (changed, removed)
         return DocumentResult(doc_path, "rejected", error=doc.message)
     try:
+        if isinstance(doc, PreparedWrite):
+            with contextlib.suppress(StalePlan):
+                return _plan_and_write(conn, run_id, doc_path, doc, check_new=False, unread=True)
+            doc = _cut_again(again, doc_path)
+            if isinstance(doc, IucutError):
+                return DocumentResult(doc_path, "rejected", error=doc.message)
         # (on the cluster a new document too is written in a transaction block: Citus
         # sends the SET LOCAL of its search profile to the worker only in one)
-        if new and doc is not None and not on_cluster(conn):
+        elif new and doc is not None and not on_cluster(conn):
             with contextlib.suppress(StalePlan):
-                return _plan_and_write(
-                    conn, run_id, doc_path, doc, check_new=False, unread=True, ready=ready
-                )
+                return _plan_and_write(conn, run_id, doc_path, doc, check_new=False, unread=True)
         return _plan_and_write(conn, run_id, doc_path, doc, check_new=False)
     except ContractError as exc:
         if doc is None or exc.context.get("sqlstate") not in CODE_REFUSALS:
             return _failed(doc_path, exc)
         first = exc
+    if isinstance(doc, PreparedWrite):
+        doc = _cut_again(again, doc_path)
+    if isinstance(doc, IucutError):
+        return DocumentResult(doc_path, "rejected", error=doc.message)
     try:
         return _plan_and_write(conn, run_id, doc_path, doc, check_new=True)
     except ContractError as exc:
         return _failed(doc_path, exc if exc.context.get("sqlstate") is None else first)
+
+
+def _cut_again(
+    again: Callable[[str], CutDocument | IucutError] | None, doc_path: str
+) -> CutDocument | IucutError:
+    assert again is not None, "a prepared write comes with the means to cut it again"
+    return again(doc_path)
 
 
 def _failed(doc_path: str, exc: IucutError) -> DocumentResult:
@@ -651,18 +757,21 @@ def _plan_and_write(
     conn: Connection,
     run_id: str,
     doc_path: str,
-    doc: CutDocument | None,
+    doc: CutDocument | PreparedWrite | None,
     *,
     check_new: bool,
     unread: bool = False,
-    ready: Ready | None = None,
 ) -> DocumentResult:
     try:
+        if isinstance(doc, PreparedWrite):  # unread, planned where it was cut
+            counts = _call_apply(conn, run_id, doc.arguments)
+            counts["moved"] = counts.get("moved", 0)  # (as write_document counts it)
+            return DocumentResult(doc.doc_path, "applied", counts)
         if unread and doc is not None:  # see _apply_one: one statement, no transaction
-            write = _prepare_new(run_id, doc) if ready is None else ready.result()
-            if write is None:
-                return DocumentResult(doc.path, "skipped")
-            return DocumentResult(write.plan.doc_path, "applied", send_write(conn, write))
+            dp = plan_document(conn, doc, None, check_new=False)
+            if not dp.has_changes:
+                return DocumentResult(dp.doc_path, "skipped")
+            return DocumentResult(dp.doc_path, "applied", write_document(conn, run_id, dp))
         with conn.transaction():
             # the control row first, then the document: the order every writer keeps
             conn.query("lock_documents", run_id=run_id, doc_paths=[doc_path])

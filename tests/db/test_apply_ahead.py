@@ -1,8 +1,9 @@
 """One writer (``--jobs 1``) makes the next new document ready while it writes one: the
-plan and the payload of document N+1 are built in a thread beside the write of document
-N. The outcome is that of a write without it: a refusal of the row contract still
-rejects its document alone, ``--all-or-nothing`` still stops at it, and Ctrl-C leaves
-no thread behind."""
+plan and the payload of document N+1 (its :class:`~iucut.apply.PreparedWrite`) are built
+in a thread beside the write of document N. The outcome is that of a write without it: a
+refusal of the row contract still rejects its document alone, ``--all-or-nothing`` still
+stops at it, a document written since the triage is planned under its lock, and Ctrl-C
+leaves no thread behind."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 import iucut.apply as apply_mod
-from iucut.apply import ApplyResult, apply_documents
+from iucut.apply import ApplyResult, PreparedWrite, apply_documents
 from iucut.cut import cut_text
 from iucut.errors import Interrupted
 from iucut.units import CutDocument
@@ -43,25 +44,27 @@ def test_the_next_document_is_made_ready_while_one_is_written(
     db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While the first document's write is on the wire, the second one is planned and its
-    payload built, in another thread: the first write waits for that and gets it."""
+    payload built, in another thread: the first write waits for that and gets it, a
+    prepared write."""
     prepared: dict[str, str] = {}
     second_ready = threading.Event()
-    real_prepare, real_send = apply_mod._prepare_new, apply_mod.send_write
+    real_prepare, real_write = apply_mod.prepare_new, apply_mod._plan_and_write
 
-    def prepare(run_id: str, doc: CutDocument, encode: Any = None) -> Any:
-        write = real_prepare(run_id, doc, encode)
-        prepared[doc.path] = threading.current_thread().name
-        if doc.path == "d01.md":
+    def prepare(item: CutDocument, **kwargs: Any) -> Any:
+        write = real_prepare(item, **kwargs)
+        prepared[item.path] = threading.current_thread().name
+        if item.path == "d01.md":
             second_ready.set()
         return write
 
-    def send(conn: Any, write: Any) -> dict[str, int]:
-        if write.plan.doc_path == "d00.md":  # the next one is made ready meanwhile
+    def write(conn: Any, run_id: str, doc_path: str, doc: Any, **kwargs: Any) -> Any:
+        assert isinstance(doc, PreparedWrite), doc
+        if doc_path == "d00.md":  # the next one is made ready meanwhile
             assert second_ready.wait(10), "d01.md was not made ready during d00.md's write"
-        return real_send(conn, write)
+        return real_write(conn, run_id, doc_path, doc, **kwargs)
 
-    monkeypatch.setattr(apply_mod, "_prepare_new", prepare)
-    monkeypatch.setattr(apply_mod, "send_write", send)
+    monkeypatch.setattr(apply_mod, "prepare_new", prepare)
+    monkeypatch.setattr(apply_mod, "_plan_and_write", write)
     result = _apply(db, _docs(3))
     assert [(d.doc_path, d.status) for d in result.documents] == [
         (f"d{n:02}.md", "applied") for n in range(3)
@@ -102,6 +105,33 @@ def test_all_or_nothing_writes_nothing_past_a_refusal_made_ready_ahead(db: Any) 
     assert [r["doc_path"] for r in rows] == ["d00.md"]
 
 
+def test_a_document_written_since_it_was_made_ready_is_planned_under_its_lock(
+    db: Any,
+) -> None:
+    """Another cutter writes a document (an older text of it) after the triage found none
+    at its path: its write made ready ahead is refused, and the document, still at hand,
+    is planned under its lock and revised to the text given."""
+    docs = _docs(3)
+    older = cut_text(LAW.format(n="old").encode(), "d02.md")
+    assert isinstance(older, CutDocument)
+
+    def progress(n: int, total: int, path: str) -> None:
+        if path == "d00.md":  # the other cutter, before d02.md is written
+            other = _apply(db, [older])
+            assert [d.status for d in other.documents] == ["applied"]
+
+    result = _apply(db, docs, on_progress=progress)
+    assert [(d.doc_path, d.status) for d in result.documents] == [
+        (f"d{n:02}.md", "applied") for n in range(3)
+    ]
+    assert result.documents[2].counts["revised"] > 0, result.documents[2].counts
+    conn = db.connect()
+    row = conn.execute(
+        f"SELECT doc_hash FROM {db.schema}.iu_document WHERE doc_path = 'd02.md'"
+    ).fetchone()
+    assert row == {"doc_hash": docs[2].doc_hash}
+
+
 def test_ctrl_c_leaves_no_thread_making_documents_ready(db: Any) -> None:
     """Ctrl-C after the first document: the apply is interrupted, and the thread that
     made the next document ready is gone when the error is raised (not left for the
@@ -118,9 +148,9 @@ def test_ctrl_c_leaves_no_thread_making_documents_ready(db: Any) -> None:
 
 
 def test_lists_encoded_ahead_read_back_as_sent(db: Any) -> None:
-    """psycopg 3 connections encode a write's lists ahead, in PostgreSQL's binary form
-    (the write's thread only sends them); text, numbers, NULLs, a list of NULLs only and
-    an empty list read back as they were."""
+    """psycopg 3 connections' encoder (a worker or the read-ahead thread encodes a write's
+    lists; the writer only sends them): text, numbers, NULLs, a list of NULLs only and an
+    empty list read back as they were."""
     conn = db.connect()
     values: dict[str, Any] = {
         "texts": ["Điều 1", None, "", "a\tb"],
@@ -129,7 +159,9 @@ def test_lists_encoded_ahead_read_back_as_sent(db: Any) -> None:
         "nulls": [None, None],
         "empty": [],
     }
-    encoded = conn.param_encoder()(values)
+    encode = conn.parameter_encoder()
+    assert encode is not None
+    encoded = dict(zip(values, encode(list(values.values())), strict=True))
     assert type(encoded["texts"]).__name__ == "Encoded", encoded
     row = conn.execute(
         "SELECT %(texts)b::text[] AS texts, %(small)b::integer[] AS small, "

@@ -223,3 +223,41 @@ def test_plan_cuts_no_unchanged_file_and_plans_it_as_unchanged(
     assert fast == full
     actions = {d["doc_path"]: d["action"] for d in fast["documents"]}
     assert actions.pop("src/luat-03.md") == "update" and set(actions.values()) == {"skip"}
+
+
+def test_the_search_pending_list_is_merged_while_the_last_documents_are_written(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under --jobs 2, once every document is in the writers' hands the search index's
+    pending list is merged on a connection of its own while the last document is still
+    being written (not after it, alone); the run still ends with the list empty."""
+    import threading
+
+    import iucut.apply as apply_mod
+
+    law = "# Act {n}\n\n## Article 1. One\n\nText {n} of the act.\n\n## Article 2. Two\n\nMore.\n"
+    items = [cut_text(law.format(n=n).encode(), f"d{n:02}.md") for n in range(12)]
+    merged = threading.Event()
+    pages: list[int] = []
+    real_merge, real_one = apply_mod._merge_pending, apply_mod._apply_one
+
+    def merge(*args: Any) -> int:
+        pages.append(real_merge(*args))
+        merged.set()
+        return pages[-1]
+
+    def one(conn: Any, run_id: str, path: str, doc: Any, **kw: Any) -> Any:
+        if path == items[-1].path:
+            assert merged.wait(10), "the pending list was not merged while this was written"
+        return real_one(conn, run_id, path, doc, **kw)
+
+    monkeypatch.setattr(apply_mod, "_merge_pending", merge)
+    monkeypatch.setattr(apply_mod, "_apply_one", one)
+    result = _apply(db, db.schema, items, 2)
+    assert [d.status for d in result.documents] == ["applied"] * len(items)
+    assert len(pages) == 1 and pages[0] > 0  # what the first documents wrote was merged
+    conn = db.connect(autocommit=True)
+    left = conn.execute(
+        f"SELECT gin_clean_pending_list('{db.schema}.unit_version_search_idx'::regclass) AS n"
+    ).fetchone()
+    assert left is not None and left["n"] == 0, "the run left entries in the pending list"

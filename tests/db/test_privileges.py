@@ -37,6 +37,7 @@ WRITE_FUNCTIONS = [
     "fn_iu_apply_document",
     "fn_iu_feed_cursor_set",
     "fn_iu_set_references",
+    "fn_iu_merge_search_pending",
 ]
 ROLES = Roles()
 

@@ -4,7 +4,7 @@ document rows are as it saw them; any change by anyone else is seen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,8 @@ def _docs(extra: dict[int, str] | None = None, count: int = 4) -> list[CutDocume
 def _apply(db: Any, docs: Sequence[CutDocument], cache: Path, **options: Any) -> ApplyResult:
     by_path = {d.path: d for d in docs}
 
-    def recut(paths: Sequence[str]) -> Iterator[CutDocument | IucutError]:
-        return iter([by_path[p] for p in paths])
+    def recut(paths: Sequence[str], /, then: Callable[[Any], Any] | None = None) -> Iterator[Any]:
+        return iter([by_path[p] if then is None else then(by_path[p]) for p in paths])
 
     digests: list[Digest | IucutError] = [digest_of(d) for d in docs]
     settings = db.settings(execution="enabled")

@@ -6,7 +6,7 @@ import functools
 import hashlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -160,9 +160,13 @@ def digest_sources(
             items.append(item)
     digests_mod.remember((d for d in items if isinstance(d, Digest)), cache=cache, rules=rules)
 
-    def recut(doc_paths: Sequence[str]) -> Iterator[CutDocument | IucutError]:
+    def recut(
+        doc_paths: Sequence[str],
+        /,
+        then: Callable[[CutDocument | IucutError], Any] | None = None,
+    ) -> Iterator[Any]:
         again = Sources(files=[(Path(files[p]), None) for p in doc_paths])
-        return cutting(list(paths), show=False, quiet=True, sources=again, **options)
+        return cutting(list(paths), show=False, quiet=True, sources=again, then=then, **options)
 
     return items, recut
 

@@ -115,16 +115,13 @@ class Connection(Protocol):
 
     def query(self, name: str, /, **params: Any) -> Result: ...
 
+    def parameter_encoder(self) -> ParameterEncoder | None: ...
+
     def stream(self, name: str, /, **params: Any) -> Iterator[Row]: ...
 
     def script(self, name: str, /, **tokens: Any) -> None: ...
 
     def transaction(self, force_rollback: bool = False) -> AbstractContextManager[None]: ...
-
-    def param_encoder(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        """A function that encodes the list parameters of a query as the driver sends
-        them, callable from another thread while this connection runs a statement."""
-        ...
 
     def commit(self) -> None: ...
 
@@ -171,8 +168,19 @@ class RowsResult:
         return iter(self.fetchall())
 
 
-def _as_they_are(params: dict[str, Any]) -> dict[str, Any]:
-    return params
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A parameter already encoded as the driver sends it (by another process, e.g. a
+    worker that cut the document): its bytes, type oid (0: the server infers it) and
+    format. Only a driver whose :meth:`BaseConnection.parameter_encoder` made it sends it."""
+
+    data: bytes
+    oid: int
+    binary: bool
+
+
+#: Encodes the parameters of ``%(name)b`` placeholders as a connection would send them.
+ParameterEncoder = Callable[[Sequence[Any]], list[Any]]
 
 
 class BaseConnection:
@@ -180,6 +188,12 @@ class BaseConnection:
 
     driver_name = "?"
     schema = "public"
+
+    def parameter_encoder(self) -> ParameterEncoder | None:
+        """A function (it pickles: a module-level one) that encodes the values of
+        ``%(name)b`` placeholders exactly as this connection would, into :class:`Encoded`
+        values that it sends as they are; None when the driver has none."""
+        return None
 
     def execute(self, sql: str, params: Params = None) -> Result:
         raise NotImplementedError
@@ -198,10 +212,6 @@ class BaseConnection:
         connection's schema: the one way iucut runs a statement."""
         sql, bound = queries.prepare(name, self.schema, params)
         return self.execute(sql, bound or None)
-
-    def param_encoder(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        """The parameters as they are (a driver that can encodes lists ahead)."""
-        return _as_they_are
 
     def stream(self, name: str, /, **params: Any) -> Iterator[Row]:
         """The rows of the named query ``name``, one at a time: a driver that can makes

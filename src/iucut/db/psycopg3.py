@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.abc import Buffer
 from psycopg.adapt import Dumper, PyFormat, Transformer
 from psycopg.pq import Format
 from psycopg.rows import dict_row
@@ -16,7 +15,9 @@ from psycopg.types.json import Jsonb
 from iucut.db import queries
 from iucut.db.connector import (
     BaseConnection,
+    Encoded,
     Json,
+    ParameterEncoder,
     Params,
     Result,
     Row,
@@ -66,53 +67,38 @@ def _adapt(params: Params) -> Mapping[str, Any] | None:
     }
 
 
-class Encoded:
-    """A parameter already in PostgreSQL's binary form, with its type (see
-    :meth:`Psycopg3Connection.param_encoder`): sent as it is."""
-
-    __slots__ = ("data", "oid")
-
-    def __init__(self, data: Buffer, oid: int):
-        self.data = data
-        self.oid = oid
+def encode_binary(values: Sequence[Any]) -> list[Any]:
+    """The values of ``%(name)b`` placeholders as a psycopg 3 connection with the default
+    adapters and the UTF-8 client encoding sends them (its own dumpers, in this process):
+    each an :class:`Encoded` (None stays None)."""
+    tx = Transformer(None)  # (no connection: the default adapters, UTF-8)
+    dumped = tx.dump_sequence(values, [PyFormat.BINARY] * len(values))
+    assert tx.types is not None and tx.formats is not None
+    return [
+        None if data is None else Encoded(bytes(data), oid, fmt == Format.BINARY)
+        for data, oid, fmt in zip(dumped, tx.types, tx.formats, strict=True)
+    ]
 
 
 class _EncodedDumper(Dumper):
+    """Sends an :class:`Encoded` value as it is, with its type oid and format."""
+
     format = Format.BINARY
 
     def get_key(self, obj: Any, format: PyFormat) -> Any:
-        return (Encoded, obj.oid)  # one dumper a type
+        return (Encoded, obj.oid, obj.binary)
 
     def upgrade(self, obj: Any, format: PyFormat) -> Dumper:
-        dumper = _EncodedDumper(Encoded)
+        dumper = (_EncodedDumper if obj.binary else _EncodedTextDumper)(Encoded)
         dumper.oid = obj.oid
         return dumper
 
-    def dump(self, obj: Any) -> Buffer:
-        return obj.data  # type: ignore[no-any-return]
+    def dump(self, obj: Any) -> bytes:
+        return bytes(obj.data)
 
 
-psycopg.adapters.register_dumper(Encoded, _EncodedDumper)
-
-
-def _encode_lists(params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` with each list in PostgreSQL's binary form, as psycopg sends a list
-    for a ``%(name)b`` placeholder (its own dumpers, text in UTF-8), other values as they
-    are. A transformer of its own, with no connection: psycopg reads the connection's
-    encoding from libpq, which must not be called while the connection runs a statement
-    in another thread."""
-    transformer = Transformer()
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        if isinstance(value, list):
-            dumper = transformer.get_dumper(value, PyFormat.BINARY)
-            # (a list of NULLs only has no element type: psycopg sends it as text, of
-            # an unknown type, for the server to cast; it is left to psycopg)
-            if dumper.format == Format.BINARY:
-                data = dumper.dump(value)
-                value = Encoded(b"" if data is None else data, dumper.oid)
-        out[name] = value
-    return out
+class _EncodedTextDumper(_EncodedDumper):
+    format = Format.TEXT
 
 
 class Psycopg3Connection(BaseConnection):
@@ -129,6 +115,10 @@ class Psycopg3Connection(BaseConnection):
 
     def _error(self, exc: Exception) -> IucutError:
         return explain_missing_schema(translate(exc, secrets=self._secrets), self.schema)
+
+    def parameter_encoder(self) -> ParameterEncoder | None:
+        # the same dumpers and encoding as encode_binary's: the defaults, UTF-8
+        return encode_binary if self.raw.info.encoding == "utf-8" else None
 
     @property
     def autocommit(self) -> bool:
@@ -189,14 +179,6 @@ class Psycopg3Connection(BaseConnection):
         except psycopg.Error as exc:
             raise self._error(exc) from exc
 
-    def param_encoder(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        """Lists encoded ahead (in the thread that makes a document's write ready), so
-        that this connection only sends them: when the connection speaks UTF-8, as
-        iucut's do (psycopg encodes text in the connection's encoding)."""
-        if self.raw.info.encoding.lower().replace("-", "") != "utf8":
-            return super().param_encoder()
-        return _encode_lists
-
     def commit(self) -> None:
         try:
             self.raw.commit()
@@ -230,4 +212,6 @@ def connect(
         )
     except psycopg.Error as exc:
         raise translate(exc, connecting=True, secrets=secrets, display=display) from exc
+    raw.adapters.register_dumper(Encoded, _EncodedDumper)
+    raw.adapters.register_dumper(Encoded, _EncodedTextDumper)
     return Psycopg3Connection(raw, schema=schema, secrets=secrets)

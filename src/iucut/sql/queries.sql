@@ -90,6 +90,10 @@ SELECT @schema@.fn_run_begin(%(mode)s, %(tool_version)s, %(plan_hash)s, %(meta)s
 -- name: run_finish
 SELECT @schema@.fn_run_finish(%(run_id)s, %(status)s, %(counts)s::jsonb) AS status
 
+-- name: merge_search_pending
+-- The search index's pending list merged now, while the writers finish (0020).
+SELECT @schema@.fn_iu_merge_search_pending() AS pages
+
 -- name: apply_document
 -- The ops as parallel arrays, one a column (iucut.apply.op_columns): no JSON (0013);
 -- The arrays go in binary (the b placeholders; psycopg 2, which has none, sends text).

@@ -1,5 +1,5 @@
 -- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a
--- fresh database (schema version 16), with the default role names.
+-- fresh database (schema version 20), with the default role names.
 -- Generated from the catalog by `make schema`: do not edit. The migrations are the
 -- source; this file is their sum, to read (tests/db/test_schema_file.py holds a
 -- fresh migration equal to it).
@@ -1173,6 +1173,19 @@ BEGIN
 END
 $function$;
 
+CREATE OR REPLACE FUNCTION @schema@.fn_iu_merge_search_pending()
+ RETURNS bigint
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+BEGIN
+    RETURN pg_catalog.gin_clean_pending_list('@schema@.unit_version_search_idx'::regclass);
+EXCEPTION WHEN OTHERS THEN
+    RETURN 0;  -- an optimisation only: fn_run_finish and autovacuum merge the list too
+END
+$function$;
+
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_recode(p_run uuid, p_doc_path text, p_moves jsonb)
  RETURNS integer
  LANGUAGE plpgsql
@@ -1720,6 +1733,8 @@ ALTER ROUTINE @schema@.fn_iu_lock_document(text) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_lock_documents(uuid, text[]) OWNER TO iucut_owner;
 
+ALTER ROUTINE @schema@.fn_iu_merge_search_pending() OWNER TO iucut_owner;
+
 ALTER ROUTINE @schema@.fn_iu_recode(uuid, text, jsonb) OWNER TO iucut_owner;
 
 ALTER ROUTINE @schema@.fn_iu_record_document_version() OWNER TO iucut_owner;
@@ -1827,6 +1842,8 @@ GRANT EXECUTE ON ROUTINE @schema@.fn_iu_hold_documents(text[]) TO cutter_exec;
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_lock_document(text) TO cutter_exec;
 
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_lock_documents(uuid, text[]) TO cutter_exec;
+
+GRANT EXECUTE ON ROUTINE @schema@.fn_iu_merge_search_pending() TO cutter_exec;
 
 GRANT EXECUTE ON ROUTINE @schema@.fn_iu_recode(uuid, text, jsonb) TO cutter_exec;
 
