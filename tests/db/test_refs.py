@@ -210,9 +210,8 @@ def test_a_new_documents_reference_from_no_unit_of_it_is_refused(db: Any) -> Non
         assert refs, "the law cites"
         refs.append({**refs[0], "code": "luat/khong-co"})
         params = {**write.params, "refs": json.dumps(refs)}
-        with pytest.raises(ContractError) as caught:
-            with conn.transaction():
-                send_write(conn, Write(write.plan, write.moves, params))
+        with pytest.raises(ContractError) as caught, conn.transaction():
+            send_write(conn, Write(write.plan, write.moves, params))
     assert caught.value.context.get("sqlstate") == "IUC01"
     assert "reference source luat/khong-co" in str(caught.value)
     with db.connect() as admin:
