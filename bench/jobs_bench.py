@@ -181,12 +181,14 @@ def main() -> int:
     parser.add_argument("--no-apply", action="store_true", help="cut only")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    from iucut.db.embedded import EmbeddedServer
+    admin, postmaster = "", 0
+    if not args.no_apply:  # (cut needs no server)
+        from iucut.db.embedded import EmbeddedServer
 
-    server = EmbeddedServer(Path(args.home))
-    server.start()
-    admin = server.url("postgres")
-    postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
+        server = EmbeddedServer(Path(args.home))
+        server.start()
+        admin = server.url("postgres")
+        postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
     env = {
         k: v
         for k, v in os.environ.items()
