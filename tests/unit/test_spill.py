@@ -48,6 +48,23 @@ def test_rows_reach_a_file_byte_for_byte_and_their_memory_is_freed(tmp_path: Pat
     spill.close()
 
 
+def test_rows_reach_a_file_opened_to_append(tmp_path: Path) -> None:
+    """Into a file opened to append (``cut --json >> rows``), which sendfile refuses:
+    the bytes are read and written instead, after what the file held."""
+    spill = _spill()
+    chunks = _chunks()
+    ranges = [spill.put(c) for c in chunks]
+    out = tmp_path / "rows"
+    out.write_bytes(b"before\n")
+    with out.open("ab") as sink:
+        for where in ranges:
+            assert where is not None
+            spill.copy_to(sink, *where)
+    assert out.read_bytes() == b"before\n" + b"".join(chunks)
+    assert os.fstat(spill.fd).st_blocks == 0
+    spill.close()
+
+
 def test_rows_reach_a_pipe_intact(tmp_path: Path) -> None:
     """Into a pipe (``cut --json | …``) the bytes are the ones put, not pages zeroed
     by the freeing of their range while the pipe still held them."""
