@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from iucut._version import __version__
@@ -44,6 +45,7 @@ from iucut.plan_state import (
     triage,
     triage_digests,
 )
+from iucut.seen import open_seen
 from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected
 from iucut.validate import check_changed_rows
 
@@ -352,17 +354,23 @@ def apply_digests(
     all_or_nothing: bool = False,
     on_progress: Progress | None = None,
     jobs: int | None = 1,
+    seen_cache: Path | None = None,
 ) -> ApplyResult:
     """:func:`apply_documents` from the digests of a first pass over the corpus (see
     :class:`~iucut.plan.Digest`): the documents already up to date are skipped from
     their digests alone, and only the others are cut again, by ``recut``, as they are
-    written. The client holds the digests and a few documents, not the corpus."""
+    written. The client holds the digests and a few documents, not the corpus.
+    ``seen_cache``: the file of what this client last saw of the stored documents
+    (:mod:`iucut.seen`; None: every stored row of the corpus is read)."""
     ensure_enabled(settings)  # before any connection: the provider must see 0 calls
     started = time.monotonic()
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
         plan_for_values(conn)
-        found = triage_digests(conn, digests, prune_scopes=prune_scopes, keep_current=False)
+        seen = open_seen(seen_cache, conn)
+        found = triage_digests(
+            conn, digests, prune_scopes=prune_scopes, keep_current=False, seen=seen
+        )
         paths = [d.path for d in found.todo]
 
         def todo() -> Iterator[tuple[str, CutDocument | IucutError | None]]:
@@ -371,7 +379,7 @@ def apply_digests(
             for path in found.prune:
                 yield path, None
 
-        return _write_all(
+        result = _write_all(
             settings,
             provider,
             conn,
@@ -384,6 +392,12 @@ def apply_digests(
             jobs=jobs,
             new=frozenset(p for p in paths if p not in found.current),
         )
+        if seen is not None:  # (not after an error: the cache is only ever a shortcut)
+            # (after a prune, the rows retired are not among those read again: the token
+            # does not add up, and the cache stays at the triage's)
+            with contextlib.suppress(IucutError):
+                seen.finish(conn, wrote=bool(paths or found.prune))
+        return result
     finally:
         conn.close()
 

@@ -24,9 +24,10 @@ them): ``--rehash`` (``plan``/``apply``) reads and hashes every file.
 
 The cache is a SQLite file in the iucut home (``IUCUT_HOME``, ``~/.iucut``):
 ``cut-digests.sqlite3``. Deleting it only costs one re-sync its speed. Its entries for
-one rules fingerprint are read in one query at the first look-up after :func:`reread`
-(which each command calls; a re-sync looks up every file), and an entry found is handed
-over to its digest; its statements are in ``iucut/sql/sqlite.sql``.
+one rules fingerprint are read in document-path order, a chunk at a time, as the
+look-ups of a pass come in that order (:class:`_Reader`: the client holds a chunk, not
+the cache; a look-up out of order reads its entry alone); :func:`reread` (which each
+command calls) starts over. Its statements are in ``iucut/sql/sqlite.sql``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -82,10 +84,59 @@ def stat_unchanged(recorded: Any, now: StatKey) -> bool:
 
 
 _open: dict[tuple[int, str], sqlite3.Connection] = {}  # per process (workers fork)
-#: ``(file_hash, data, stat)`` by document path, per (cache file, rules): read at the
-#: first look-up, kept up to date by :func:`remember` (a forked worker inherits them)
+#: ``(file_hash, data, stat)`` of an entry
 _Entry = tuple[str, str, str | None]
-_entries: dict[tuple[str, str], dict[str, _Entry]] = {}
+
+
+class _Reader:
+    """The entries of one rules fingerprint, read in document-path order a chunk at a
+    time and handed to look-ups that come in that order (a corpus listed in order): the
+    client holds one chunk of entries, not the cache. A look-up out of that order (a
+    path at or before one already passed) reads its entry alone."""
+
+    CHUNK = 512
+
+    def __init__(self, conn: sqlite3.Connection, rules: str) -> None:
+        self.conn, self.rules = conn, rules
+        self.chunk: list[tuple[str, str, str, str | None]] = []
+        self.at = 0  # the next row of the chunk
+        self.done = False  # no row after the chunk
+        self.after = ""  # the path of the chunk's last row
+        #: every entry at or before this path was passed (None: none yet)
+        self.passed: str | None = None
+
+    def get(self, doc_path: str) -> _Entry | None:
+        if self.passed is not None and doc_path <= self.passed:
+            row = self.conn.execute(_sql()["cache_entry"], (self.rules, doc_path)).fetchone()
+            return None if row is None else (row[0], row[1], row[2])
+        while True:
+            chunk, at = self.chunk, self.at
+            while at < len(chunk) and chunk[at][0] < doc_path:
+                at += 1
+            self.at = at
+            if at < len(chunk) or self.done:
+                break
+            self._next_chunk()
+        self.passed = doc_path
+        if at < len(chunk) and chunk[at][0] == doc_path:
+            self.at = at + 1
+            row = chunk[at]
+            chunk[at] = ("", "", "", None)  # (handed over: the digest holds it now)
+            return row[1], row[2], row[3]
+        return None  # (the next entry's path is after it: it has none)
+
+    def _next_chunk(self) -> None:
+        self.chunk = self.conn.execute(
+            _sql()["cache_entries_after"], (self.rules, self.after, self.CHUNK)
+        ).fetchall()
+        self.at = 0
+        if self.chunk:
+            self.after = self.chunk[-1][0]
+        self.done = len(self.chunk) < self.CHUNK
+
+
+#: the reader of each (process, cache file, rules), made at the first look-up
+_readers: dict[tuple[int, str, str], _Reader] = {}
 
 
 @functools.cache
@@ -148,23 +199,27 @@ def lookup(
 
     A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
     racy entry): :func:`remember` takes it again, so the next look needs no read."""
-    entries = _load(cache, rules)
-    if entries is None:
+    reader = _reader(cache, rules)
+    if reader is None:
         return None
-    row = entries.get(doc_path)
+    try:
+        row = reader.get(doc_path)
+    except sqlite3.Error:
+        return None
     if row is None:
         return None
     recorded = _stat_of(row[2])
     refresh: StatKey | None = None
+    # (the stat compared once: a look-up a file of the corpus)
+    same_stat = stat is not None and stat_unchanged(recorded, stat)
     if callable(file_hash):
-        settled = not rehash and stat is not None and stat_unchanged(recorded, stat)
-        file_hash = None if settled else file_hash()
+        file_hash = None if same_stat and not rehash else file_hash()
     if file_hash is None:
-        if rehash or stat is None or not stat_unchanged(recorded, stat):
+        if rehash or not same_stat:
             return None
     elif row[0] != file_hash:
         return None
-    elif stat is not None and not stat_unchanged(recorded, stat):
+    elif stat is not None and not same_stat:
         refresh = stat
     try:
         d = json.loads(row[1])
@@ -176,8 +231,9 @@ def lookup(
             d["doc_hash"],
             d["cut_digest"],
             int(d["units"]),
-            d["profile"],
-            d["profile_source"],
+            # (a few values across the corpus: one string each, not one a document)
+            _interned(d["profile"]),
+            _interned(d["profile_source"]),
             tuple(d["warnings"]),
             cached=True,
             size=int(d["size"]),  # (an entry without it: cut again)
@@ -185,10 +241,11 @@ def lookup(
         )
     except (ValueError, KeyError, TypeError):
         return None
-    # handed over: a pass looks a file up until it is found, once, and the digest now
-    # holds what the entry held (so the client holds each document's digest once)
-    entries.pop(doc_path, None)
     return found
+
+
+def _interned(value: str | None) -> str | None:
+    return None if value is None else sys.intern(value)
 
 
 def _stat_of(text: str | None) -> tuple[int, ...] | None:
@@ -202,28 +259,22 @@ def _stat_of(text: str | None) -> tuple[int, ...] | None:
         return None
 
 
-def _load(cache: Path, rules: str) -> dict[str, _Entry] | None:
-    """Every entry of ``rules`` in ``cache``, read in one query the first time (None:
-    no cache)."""
-    key = (str(cache), rules)
-    found = _entries.get(key)
+def _reader(cache: Path, rules: str) -> _Reader | None:
+    """The reader of the entries of ``rules`` in ``cache`` (None: no cache)."""
+    key = (os.getpid(), os.fspath(cache), rules)
+    found = _readers.get(key)
     if found is None:
         conn = _connect(cache)
         if conn is None:
             return None
-        try:  # (row by row: not a list of every row besides the dict)
-            rows = conn.execute(_sql()["cache_entries"], (rules,))
-            found = {r[0]: (r[1], r[2], r[3]) for r in rows}
-        except sqlite3.Error:
-            return None
-        _entries[key] = found
+        found = _readers[key] = _Reader(conn, rules)
     return found
 
 
 def reread() -> None:
     """Forget the entries read so far: the next look-up reads the cache file again (a
     command starts with this, so that what other processes wrote since is seen)."""
-    _entries.clear()
+    _readers.clear()
 
 
 def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
@@ -262,6 +313,5 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
         conn.execute("BEGIN")
         conn.executemany(_sql()["cache_put"], rows)
         conn.execute("COMMIT")
-        loaded = _entries.get((str(cache), rules))
-        if loaded is not None:  # what this process reads next is what it wrote
-            loaded.update((r[1], (r[2], r[3], r[4])) for r in rows)
+        # what this process reads next is what it wrote: its next look-up reads afresh
+        _readers.pop((os.getpid(), os.fspath(cache), rules), None)

@@ -356,13 +356,19 @@ def _drop_shared_namespaces(
     Only those documents are refused (spec: the others proceed); all of them, not the
     later ones, so the outcome does not depend on the order of the paths.
     """
-    paths: dict[str, set[str]] = {}
+    # (the first path of each namespace, and a set only for those shared: a set a
+    # document of the corpus was ~250 bytes, the peak of a re-sync's memory)
+    first: dict[str, str] = {}
+    shared: dict[str, set[str]] = {}
     for doc in docs:
-        paths.setdefault(doc.namespace, set()).add(doc.path)
+        held = first.setdefault(doc.namespace, doc.path)
+        if held != doc.path:
+            shared.setdefault(doc.namespace, {held}).add(doc.path)
+    del first
     kept: list[CutDocument] = []
     for doc in docs:
-        holders = paths[doc.namespace]
-        others = sorted(holders - {doc.path}) if len(holders) > 1 else None
+        holders = shared.get(doc.namespace)
+        others = sorted(holders - {doc.path}) if holders else None
         if others:
             rejected.append(
                 Rejected(

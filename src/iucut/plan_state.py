@@ -23,6 +23,7 @@ from iucut.plan import (
     retire_document,
     with_stored_profile,
 )
+from iucut.seen import Seen
 from iucut.units import (
     Action,
     CutDocument,
@@ -360,6 +361,7 @@ def triage_digests(
     *,
     prune_scopes: Sequence[str] | None = None,
     keep_current: bool = True,
+    seen: Seen | None = None,
 ) -> DigestTriage:
     """:func:`triage` of the digests of a first pass (no text held): a document whose
     profile was only detected and differs from the stored one is to do (apply cuts it
@@ -368,8 +370,11 @@ def triage_digests(
     ``keep_current=False`` (apply: it reads each document again under its lock): the
     stored rows are compared as they come and only those of the documents to do are
     kept in ``current`` (apply tells a new document by its absence there), so an
-    unchanged re-sync holds no row per document of the corpus."""
-    return _triage(conn, documents, prune_scopes, keep_current)  # type: ignore[return-value]
+    unchanged re-sync holds no row per document of the corpus. ``seen`` (with
+    ``keep_current=False``): what this client last saw of the stored rows
+    (:mod:`iucut.seen`): when no one wrote since, only the rows of the files changed
+    since are read."""
+    return _triage(conn, documents, prune_scopes, keep_current, seen)  # type: ignore[return-value]
 
 
 def _triage(
@@ -377,6 +382,7 @@ def _triage(
     documents: Iterable[CutDocument | Digest | IucutError],
     prune_scopes: Sequence[str] | None,
     keep_current: bool = True,
+    seen: Seen | None = None,
 ) -> Triage | DigestTriage:
     """Split documents into those to write and those already up to date (read-only).
 
@@ -397,9 +403,13 @@ def _triage(
     if not keep_current and all(isinstance(d, Digest) for d in docs):
         # each stored row compared as it is read: the rows of the documents already up
         # to date are dropped (their paths kept), those of the stored documents to do kept
-        by_path = {d.path: d for d in docs}
+        by_path: dict[str, Any] = {d.path: d for d in docs}
         current_paths: set[str] = set()
-        for row in conn.stream("documents_by_path", paths=list(by_path)):
+        if seen is not None:
+            current_paths, db_docs = seen.triage(conn, by_path)
+        for row in (
+            () if seen is not None else conn.stream("documents_by_path", paths=list(by_path))
+        ):
             path = row["doc_path"]
             if is_current(row, by_path[path]):
                 current_paths.add(path)

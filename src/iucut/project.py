@@ -46,6 +46,10 @@ class ProjectRoot:
     _real_folders: dict[str, str] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+    #: per folder as files name it: what :meth:`_folder_info` says of it (per pass, too)
+    _folders: dict[str, tuple[str, str | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @property
     def declared(self) -> bool:
@@ -79,6 +83,9 @@ class ProjectRoot:
         """:meth:`doc_path`, and the stat of what ``file`` names when the look at it
         took it (a file that is not a link: its ``lstat`` is its stat), else None: a
         walk over a corpus then stats each file once, not twice."""
+        quick = self._located_quickly(file)
+        if quick is not None:
+            return quick
         lexical = os.path.abspath(file)  # ``..`` collapsed, links kept
         real, st = self._real(file)
         root = str(self.path)
@@ -99,6 +106,42 @@ class ProjectRoot:
                 path=rel,
             )
         return rel, st
+
+    def _located_quickly(self, file: str | Path) -> tuple[str, os.stat_result | None] | None:
+        """:meth:`located` of a file named in a folder that lies under the root both as
+        named and resolved, the file not a link (a corpus's every file): from what its
+        folder gave once per pass, its name and one ``lstat``. Else None (the file is
+        looked at as :meth:`located` does, for the same answer or the same refusal)."""
+        given = os.fspath(file)
+        head, name = os.path.split(given)
+        if name in ("", ".", ".."):
+            return None
+        # (by the folder made absolute: the working folder may change between files)
+        absolute = head if os.path.isabs(head) else os.path.join(os.getcwd(), head)
+        folder = self._folders.get(absolute)
+        if folder is None:
+            folder = self._folders[absolute] = self._folder_info(absolute)
+        if folder[1] is None:
+            return None
+        try:
+            st = os.lstat(folder[0] + name)
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return None
+        return folder[1] + name, st
+
+    def _folder_info(self, absolute: str) -> tuple[str, str | None]:
+        """For the files named in folder ``absolute`` (``..`` not collapsed): the resolved
+        folder with a trailing separator, and the document path of the folder with one
+        ("" at the root), or None when it is not under the root as named and resolved."""
+        real = self._real_folder(absolute)
+        root = str(self.path)
+        root_real = self._real_folder(root) if os.path.isabs(root) else _resolve(root)
+        rel = _relative(os.path.abspath(absolute), (root, root_real))
+        if rel is None or _relative(real, (root_real,)) is None:
+            return real, None
+        return os.path.join(real, ""), (rel + "/" if rel else "")
 
     def _real(self, file: str | Path) -> tuple[str, os.stat_result | None]:
         """``file`` with every link resolved (as :meth:`pathlib.Path.resolve`; a loop
@@ -127,7 +170,7 @@ class ProjectRoot:
         return {"path": self.path, "source": self.source}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for key, value in {**state, "_real_folders": {}}.items():
+        for key, value in {**state, "_real_folders": {}, "_folders": {}}.items():
             object.__setattr__(self, key, value)
 
     def fresh(self) -> ProjectRoot:

@@ -371,6 +371,7 @@ class Store:
         all_or_nothing: bool = False,
         on_progress: apply_mod.Progress | None = None,
         jobs: int | None = 1,
+        seen_cache: Path | None = None,
     ) -> ApplyResult:
         """Write documents from the digests of a first pass (see
         :func:`iucut.apply.apply_digests`): those up to date are skipped unread, only the
@@ -386,6 +387,7 @@ class Store:
             all_or_nothing=all_or_nothing,
             on_progress=on_progress,
             jobs=jobs,
+            seen_cache=seen_cache,
         )
 
     # ---------------------------------------------------------------- reads

@@ -169,7 +169,8 @@ def digest_sources(
 
 REHASH_HELP = (
     "Read and hash every file: trust no file's unchanged size, mtime, ctime and inode to "
-    "mean unchanged bytes (the cut cache's fast path, as git's index)."
+    "mean unchanged bytes (the cut cache's fast path, as git's index); apply also reads "
+    "every stored document row instead of what it last saw of them."
 )
 
 #: Warnings shown per document on stderr (every one is in --json).
@@ -515,6 +516,9 @@ def apply_cmd(
                 all_or_nothing=all_or_nothing,
                 on_progress=bar,
                 jobs=jobs_of(),
+                # (what this home last saw of the stored documents: iucut.seen;
+                # --rehash trusts nothing remembered and reads every stored row)
+                seen_cache=None if rehash else settings.home / digests_mod.FILE_NAME,
             )
     if result.stopped is not None:
         _raise_stopped(result, as_json)

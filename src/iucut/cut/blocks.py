@@ -532,8 +532,10 @@ class Scanner:
             self.stack[-1].blank_start = self.stack[-1].empty = True
 
     def _indented_line(self, pos: int, nxt: int, line: str, j: int) -> None:
-        """§4.4: indented code, unless it continues a paragraph (it cannot interrupt one)."""
-        if self._para_text(pos):
+        """§4.4: indented code, unless it continues a paragraph (it cannot interrupt one,
+        even one of link definitions only so far: CommonMark takes them out when the
+        paragraph closes, as cmark does; markdown-it closes a definition first)."""
+        if self.leaf == PARA:
             self._para_line(pos, nxt, line, j)
         else:
             self.leaf = ICODE

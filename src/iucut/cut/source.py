@@ -34,9 +34,11 @@ REPORT_NAMES = ("proof-*.md", "doctor.md")
 
 @dataclass
 class Sources:
-    """The files to cut, as ``(file, folder given)`` pairs, and what was passed over."""
+    """The files to cut, as ``(file, folder given)`` pairs, and what was passed over
+    (each file a :class:`~pathlib.Path`, or its string from ``list_sources(as_text=True)``:
+    a Path object a file of a corpus costs 5 µs to make and 3x the memory)."""
 
-    files: list[tuple[Path, Path | None]] = field(default_factory=list)
+    files: list[tuple[Path | str, Path | None]] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (path, why)
 
     def warnings(self) -> list[str]:
@@ -44,7 +46,9 @@ class Sources:
         return [f"{path}: {why}" for path, why in self.skipped]
 
 
-def list_sources(paths: Iterable[str | Path], glob: str = DEFAULT_GLOB) -> Sources:
+def list_sources(
+    paths: Iterable[str | Path], glob: str = DEFAULT_GLOB, *, as_text: bool = False
+) -> Sources:
     """The files to cut, in a stable order, and the paths passed over with the reason.
 
     A directory gives its regular files matching ``glob`` (sorted); folders, dangling
@@ -52,22 +56,26 @@ def list_sources(paths: Iterable[str | Path], glob: str = DEFAULT_GLOB) -> Sourc
     listed), and so are iucut's own reports when ``glob`` is the default. A file gives
     itself when its name matches the last part of ``glob`` (so ``data.csv`` is passed
     over unless ``--glob`` names it). A missing path, or a given file that cannot be
-    read as one (a FIFO), is kept, for the cut to report as bad input.
+    read as one (a FIFO), is kept, for the cut to report as bad input. ``as_text``:
+    the files found in folders as strings (what ``str()`` of their Path gives).
     """
     found = Sources()
     last = PurePath(glob).name or glob
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            matched = sorted(path.glob(glob), key=lambda p: p.as_posix())
-            for p in matched:
-                why = _not_a_file(p)
+            walked = _walk(path, glob)
+            if walked is None:  # (a glob the walk does not take: pathlib's)
+                walked = [(str(p), None) for p in path.glob(glob)]
+            walked.sort(key=lambda m: m[0])  # (a Path's as_posix on POSIX)
+            for p, kind in walked:
+                why = _not_a_file(Path(p)) if kind is None else kind or None
                 if why is None and glob == DEFAULT_GLOB and _is_report(p):
                     why = "an iucut report (prove/doctor --report), not a source document"
                 if why is None:
-                    found.files.append((p, path))
+                    found.files.append((p if as_text else Path(p), path))
                 else:
-                    found.skipped.append((p, f"{why}; skipped"))
+                    found.skipped.append((Path(p), f"{why}; skipped"))
         elif os.path.lexists(path) and not fnmatch.fnmatchcase(path.name, last):
             example = f"*{path.suffix}" if path.suffix else path.name
             found.skipped.append(
@@ -82,11 +90,62 @@ def list_sources(paths: Iterable[str | Path], glob: str = DEFAULT_GLOB) -> Sourc
     return found
 
 
+def _walk(top: Path, glob: str) -> list[tuple[str, str | None]] | None:
+    """What ``top.glob(glob)`` matches for a glob ``**/NAME`` (NAME one part, no ``**``),
+    in one ``os.scandir`` a folder as Python 3.11's pathlib walks it (links to folders not
+    followed, a folder that cannot be listed passed over), each with what its directory
+    entry says without a stat: ``""`` a regular file, the reason it is not a file to cut
+    for a folder, None when only a stat can tell (a link, another kind): the listing of
+    a corpus stats no regular file (its look-up in the root takes the one stat); None
+    for another glob."""
+    head, _, name = glob.partition("/")
+    if head != "**" or not name or "/" in name or "**" in name:
+        return None
+    match = re.compile(fnmatch.translate(name)).fullmatch
+    found: list[tuple[str, str | None]] = []
+    folders = [str(top)]
+    while folders:
+        text = folders.pop()
+        prefix = "" if text == "." else text if text.endswith("/") else text + "/"
+        try:
+            with os.scandir(text or ".") as listing:
+                entries = list(listing)
+        except PermissionError:
+            continue
+        except OSError as exc:
+            if exc.errno in _IGNORED:
+                continue
+            raise
+        for entry in entries:
+            is_dir = _entry_is(entry.is_dir)
+            if is_dir:
+                folders.append(prefix + entry.name)
+            if match(entry.name):
+                kind = "a folder matching the glob" if is_dir else None
+                if not is_dir and _entry_is(entry.is_file):
+                    kind = ""  # (d_type: a regular file, not a link to one)
+                found.append((prefix + entry.name, kind))
+    return found
+
+
+#: errors pathlib's glob passes over (ENOENT, ENOTDIR, EBADF, ELOOP)
+_IGNORED = (2, 20, 9, 40)
+
+
+def _entry_is(test: Callable[..., bool]) -> bool:
+    """``entry.is_dir``/``is_file`` without following links; an error is False."""
+    try:
+        return test(follow_symlinks=False)
+    except OSError:
+        return False
+
+
 def iter_sources(
     paths: Iterable[str | Path], glob: str = DEFAULT_GLOB
 ) -> Iterator[tuple[Path, Path | None]]:
     """``(file, folder given)`` for each file to cut (see :func:`list_sources`)."""
-    yield from list_sources(paths, glob).files
+    for file, folder in list_sources(paths, glob).files:
+        yield Path(file), folder
 
 
 def _not_a_file(path: Path) -> str | None:
@@ -120,9 +179,11 @@ def _kind(mode: int) -> str:
 _REPORT_NAME = re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in REPORT_NAMES))
 
 
-def _is_report(path: Path) -> bool:
+def _is_report(path: str) -> bool:
     """Whether ``path`` is one of iucut's own reports: a report name with its JSON twin."""
-    return _REPORT_NAME.match(path.name) is not None and path.with_suffix(".json").is_file()
+    if _REPORT_NAME.match(os.path.basename(path)) is None:
+        return False
+    return Path(path).with_suffix(".json").is_file()
 
 
 def doc_path(path: Path, root: Path | None) -> str:
@@ -215,7 +276,7 @@ def cut_paths(
     namespace: str | None = None,
     profile: str | None = None,
     config: Mapping[str, Any] | None = None,
-    sources: Iterable[tuple[Path, Path | None]] | None = None,
+    sources: Iterable[tuple[Path | str, Path | None]] | None = None,
     follow_symlinks: bool = False,
     jobs: int | None = 1,
 ) -> Iterator[CutDocument | InputError]:
@@ -266,7 +327,7 @@ def cut_map(
     namespace: str | None = None,
     profile: str | None = None,
     config: Mapping[str, Any] | None = None,
-    sources: Iterable[tuple[Path, Path | None]] | None = None,
+    sources: Iterable[tuple[Path | str, Path | None]] | None = None,
     follow_symlinks: bool = False,
     jobs: int | None = 1,
     known: Known[R] | None = None,

@@ -28,6 +28,31 @@ SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile
   FROM @schema@.iu_document
  WHERE doc_path = ANY(%(paths)s)
 
+-- name: documents_state
+-- What a triage of digests reads (issue #16 part 3), in one statement (one snapshot):
+-- first a token of every stored document row (doc_path NULL: the number of rows and
+-- the sum of a 64-bit hash of each row's triage columns, so that any change of any
+-- stored document, by any writer, changes it), then the rows of the documents named,
+-- each with its hash. A client that kept what it saw at a token needs no row when the
+-- token is the same (iucut.seen). Every row is hashed once (the CTE is read twice).
+WITH stored AS (
+    SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile,
+           pg_catalog.hashtextextended(
+               ROW(doc_path, doc_hash, cut_digest, state, profile)::text, 0) AS row_hash
+      FROM @schema@.iu_document
+)
+SELECT NULL::text AS doc_path, NULL::text AS namespace, NULL::text AS doc_hash,
+       NULL::text AS cut_digest, NULL::text AS state, NULL::integer AS unit_count,
+       NULL::text AS profile, NULL::bigint AS row_hash,
+       pg_catalog.count(*) AS token_rows,
+       COALESCE(pg_catalog.sum(row_hash), 0)::text AS token_sum
+  FROM stored
+UNION ALL
+SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile, row_hash,
+       NULL, NULL
+  FROM stored
+ WHERE doc_path = ANY(%(paths)s)
+
 -- name: documents_active
 SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count
   FROM @schema@.iu_document

@@ -14,9 +14,51 @@ CREATE TABLE IF NOT EXISTS digest2 (
     PRIMARY KEY (rules, doc_path)
 )
 
--- name: cache_entries
--- Every entry of one rules fingerprint, in one read (a re-sync looks up every file).
-SELECT doc_path, file_hash, data, stat FROM digest2 WHERE rules = ?
+-- name: cache_entries_after
+-- The next entries of one rules fingerprint in document-path order, after the path
+-- given (a re-sync looks up every file, in that order: a chunk at a time, by the key).
+SELECT doc_path, file_hash, data, stat FROM digest2
+ WHERE rules = ? AND doc_path > ?
+ ORDER BY doc_path
+ LIMIT ?
+
+-- name: cache_entry
+SELECT file_hash, data, stat FROM digest2 WHERE rules = ? AND doc_path = ?
 
 -- name: cache_put
 INSERT OR REPLACE INTO digest2 (rules, doc_path, file_hash, data, stat) VALUES (?, ?, ?, ?, ?)
+
+-- What apply last saw of a database's stored documents (iucut.seen): per database key,
+-- the token of its document rows (count and sum of row hashes, read from the database)
+-- and, for each document path, the fingerprint of the digest found up to date there.
+-- name: seen_schema_token
+CREATE TABLE IF NOT EXISTS seen_token (
+    db TEXT PRIMARY KEY,
+    token TEXT NOT NULL
+)
+
+-- name: seen_schema_docs
+CREATE TABLE IF NOT EXISTS seen_doc (
+    db TEXT NOT NULL,
+    doc_path TEXT NOT NULL,
+    digest INTEGER NOT NULL,
+    PRIMARY KEY (db, doc_path)
+) WITHOUT ROWID
+
+-- name: seen_token_get
+SELECT token FROM seen_token WHERE db = ?
+
+-- name: seen_docs_get
+SELECT doc_path, digest FROM seen_doc WHERE db = ?
+
+-- name: seen_token_put
+INSERT OR REPLACE INTO seen_token (db, token) VALUES (?, ?)
+
+-- name: seen_docs_clear
+DELETE FROM seen_doc WHERE db = ?
+
+-- name: seen_doc_put
+INSERT OR REPLACE INTO seen_doc (db, doc_path, digest) VALUES (?, ?, ?)
+
+-- name: seen_doc_drop
+DELETE FROM seen_doc WHERE db = ? AND doc_path = ?

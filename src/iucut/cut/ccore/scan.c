@@ -540,9 +540,8 @@ static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t
             return 0;
         }
         if (j - i >= 4) {
-            if ((r = para_text(sc, pos)) < 0)
-                return -1;
-            if (r)
+            /* blocks._indented_line: a paragraph open, even of definitions only, goes on */
+            if (sc->leaf == L_PARA)
                 return para_line(sc, L, nxt, j);
             sc->leaf = L_ICODE;
             sc->para_floor = nxt;

@@ -1,0 +1,245 @@
+"""What apply last saw of a database's stored documents: a re-sync of a database that no
+one wrote since needs none of its rows (issue #16 part 3).
+
+Apply's triage compares each file's digest with its stored document row (hash, cut
+digest, state, profile: :func:`iucut.plan.is_current`). Reading the rows of a whole
+corpus costs the client about 10 µs a document; with this, it reads one *token* of the
+stored rows instead (``documents_state``): their number and the sum of a 64-bit hash of
+each row's triage columns, computed by the server in the same statement (one snapshot)
+as the rows it does return. The token is a function of the rows themselves, so it
+changes with any change of any stored document, whoever makes it (another machine,
+another cache, ``retire``, a restore, a hand-written UPDATE): nothing has to remember to
+bump it, and a database replaced by another with the same name is seen unless it holds
+the very same rows (and then what the cache says of them is true of it too).
+
+The cache (a table of the cut cache's SQLite file, per database identity) keeps the
+token and, for each document path, a fingerprint of the digest found up to date at it.
+A triage then reads the token with the rows of only the files whose digest is not the
+one found up to date (the files changed since, or never seen): when the token is the
+same, the others are up to date as they were. When it is not, every row is read, as
+without the cache, and what is up to date is kept with the new token. After apply's own
+writes, the token is read again with the rows written: when it is what those rows alone
+make of the old one, nothing else was written meanwhile and the cache moves to it; else
+it stays at the token it was true at (the next apply reads every row once).
+
+A false "unchanged" needs two different sets of rows with the same count and the same
+sum of 64-bit hashes: a chance of about 2^-64 per change, not a race (one snapshot).
+On a Citus cluster it is not used (every triage reads the rows)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from iucut.db.connector import Connection
+from iucut.plan import Digest, is_current
+
+#: ``(rows, sum of the row hashes)`` as the database gives it
+Token = str
+#: the columns of a stored document row the triage keeps (``documents_by_path``'s)
+ROW_COLUMNS = ("doc_path", "namespace", "doc_hash", "cut_digest", "state", "unit_count", "profile")
+
+
+def digest_key(d: Digest) -> int:
+    """A fingerprint of what :func:`~iucut.plan.is_current` reads of a digest (signed
+    64 bits, as SQLite keeps an integer)."""
+    text = f"{d.doc_hash}\x00{d.cut_digest}\x00{d.profile}"
+    raw = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(raw, "big", signed=True)
+
+
+def database_key(conn: Connection) -> str:
+    """The identity of the database and schema the cache entries are about."""
+    row = conn.query("fingerprint").fetchone()
+    assert row is not None
+    return f"{row['system_identifier']}/{row['database']}/{row['schema']}"
+
+
+class Seen:
+    """The cache of one database's stored document rows, for one apply."""
+
+    def __init__(self, cache: Path, db: str) -> None:
+        self.cache = cache
+        self.db = db
+        #: the token the triage read (its snapshot); None before it
+        self.token: Token | None = None
+        #: the token the cache held when it was found true (None: every row was read)
+        self.base: Token | None = None
+        #: digest fingerprints to keep at ``token`` (every one when ``base`` is None)
+        self.updates: dict[str, int] = {}
+        #: the documents to do: their digest and their row's hash at ``token`` (None: no row)
+        self.todo: dict[str, tuple[Digest, int | None]] = {}
+
+    # ------------------------------------------------------------------ the triage
+
+    def triage(
+        self, conn: Connection, by_path: Mapping[str, Digest]
+    ) -> tuple[set[str], dict[str, dict[str, Any]]]:
+        """The paths of ``by_path`` up to date, and the stored rows of the others (as
+        the triage without the cache finds them)."""
+        cached, known = self._load()
+        if cached is not None:
+            ask = [p for p, d in by_path.items() if known.get(p) != digest_key(d)]
+            del known
+            found = self._split(conn, by_path, ask)
+            if self.token == cached:
+                self.base = cached
+                asked = set(ask)
+                current = {p for p in by_path if p not in asked} | found[0]
+                return current, found[1]
+            self.updates.clear()
+            self.todo.clear()
+        else:
+            del known
+        return self._split(conn, by_path, list(by_path))
+
+    def _split(
+        self, conn: Connection, by_path: Mapping[str, Digest], paths: list[str]
+    ) -> tuple[set[str], dict[str, dict[str, Any]]]:
+        current: set[str] = set()
+        rows: dict[str, dict[str, Any]] = {}
+        self.token = None
+        for row in self._rows(conn, paths):
+            path = row["doc_path"]
+            d = by_path[path]
+            if is_current(row, d):
+                current.add(path)
+                self.updates[path] = digest_key(d)
+            else:
+                rows[path] = {k: row[k] for k in ROW_COLUMNS}
+                self.todo[path] = (d, row["row_hash"])
+        for path in paths:
+            if path not in current and path not in rows:
+                self.todo[path] = (by_path[path], None)  # new: no row
+        return current, rows
+
+    def _rows(self, conn: Connection, paths: list[str]) -> Iterator[Mapping[str, Any]]:
+        """The rows of ``paths`` with their hash; the token read with them is kept."""
+        for row in conn.stream("documents_state", paths=paths):
+            if row["doc_path"] is None:
+                self.token = f"{row['token_rows']}:{row['token_sum']}"
+            else:
+                yield row
+        if self.token is None:  # (the token row is always there: a count of rows)
+            raise AssertionError("documents_state gave no token")
+
+    # ------------------------------------------------------------------ after writing
+
+    def finish(self, conn: Connection | None, wrote: bool) -> None:
+        """Keep what the triage found; ``wrote``: apply may have written the documents
+        to do (``conn``: where to read the token again), else nothing was written."""
+        if self.token is None:
+            return
+        token, updates, drops = self.token, dict(self.updates), set[str]()
+        if wrote and self.todo and conn is not None:
+            after = self._after(conn)
+            if after is not None:
+                token, more, drops = after
+                updates.update(more)
+        self._save(token, updates, drops)
+
+    def _after(self, conn: Connection) -> tuple[Token, dict[str, int], set[str]] | None:
+        """The token after apply's writes, with the documents to do now up to date, when
+        the old token and those rows alone make it (nothing else written); else None."""
+        assert self.token is not None
+        before_rows, before_sum = (int(x) for x in self.token.split(":"))
+        n, total = before_rows, before_sum
+        for _d, old in self.todo.values():
+            if old is not None:
+                n, total = n - 1, total - old
+        current: dict[str, int] = {}
+        drops: set[str] = set()
+        old_token = self.token
+        rows = list(self._rows(conn, list(self.todo)))
+        after = self.token
+        self.token = old_token
+        for row in rows:
+            n, total = n + 1, total + int(row["row_hash"])
+        if after != f"{n}:{total}":
+            return None  # something else was written meanwhile: stay at the old token
+        fresh = {row["doc_path"]: row for row in rows}
+        for path, (d, _old) in self.todo.items():
+            if is_current(fresh.get(path), d):
+                current[path] = digest_key(d)
+            else:
+                drops.add(path)
+        assert after is not None
+        return after, current, drops
+
+    # ------------------------------------------------------------------ the cache file
+
+    def _connect(self) -> sqlite3.Connection | None:
+        from iucut.digests import _connect, _sql
+
+        conn = _connect(self.cache)
+        if conn is None:
+            return None
+        try:
+            conn.execute(_sql()["seen_schema_token"])
+            conn.execute(_sql()["seen_schema_docs"])
+        except sqlite3.Error:
+            return None
+        return conn
+
+    def _load(self) -> tuple[Token | None, dict[str, int]]:
+        from iucut.digests import _sql
+
+        conn = self._connect()
+        if conn is None:
+            return None, {}
+        try:  # (token and entries in one read transaction: another apply may save)
+            conn.execute("BEGIN")
+            row = conn.execute(_sql()["seen_token_get"], (self.db,)).fetchone()
+            known = {} if row is None else dict(conn.execute(_sql()["seen_docs_get"], (self.db,)))
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            return None, {}
+        return (None if row is None else str(row[0])), known
+
+    def _save(self, token: Token, updates: Mapping[str, int], drops: Iterable[str]) -> None:
+        """Keep ``updates`` (and forget ``drops``) at ``token``: on top of the entries
+        when they are still at the token the triage found true (``base``), else in their
+        place (every row was read); nothing when another apply moved them meanwhile."""
+        from iucut.digests import _sql
+
+        conn = self._connect()
+        if conn is None:
+            return
+        sql = _sql()
+        with contextlib.suppress(sqlite3.Error):  # a cache that cannot be written: none
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(sql["seen_token_get"], (self.db,)).fetchone()
+                if self.base is not None and (row is None or row[0] != self.base):
+                    conn.execute("ROLLBACK")
+                    return
+                if self.base is None:
+                    conn.execute(sql["seen_docs_clear"], (self.db,))
+                elif row is not None and row[0] == token and not updates and not drops:
+                    conn.execute("ROLLBACK")  # nothing new: no write
+                    return
+                conn.executemany(sql["seen_doc_drop"], ((self.db, p) for p in drops))
+                conn.executemany(sql["seen_doc_put"], ((self.db, p, k) for p, k in updates.items()))
+                conn.execute(sql["seen_token_put"], (self.db, token))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+
+def open_seen(cache: Path | None, conn: Connection) -> Seen | None:
+    """The cache of ``conn``'s stored documents in ``cache``, or None (no cache; a Citus
+    cluster)."""
+    if cache is None:
+        return None
+    from iucut.distributed import on_cluster
+
+    if on_cluster(conn):
+        return None
+    return Seen(cache, database_key(conn))

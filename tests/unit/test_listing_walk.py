@@ -1,0 +1,83 @@
+"""The listing of a folder for a glob ``**/NAME`` walks it with ``os.scandir`` (issue #16
+part 3: no stat of a regular file, no Path object a file) and finds what pathlib's glob
+finds, in the same order, with the same paths passed over and why."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from iucut.cut import source
+from iucut.cut.source import list_sources
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """Files, a hidden one, a folder and a FIFO matching the glob, a link to a file, a
+    dangling link, a link to a folder (not followed by ``**``), an iucut report, another
+    case, a name that sorts between folders."""
+    top = tmp_path / "top"
+    (top / "a" / "b").mkdir(parents=True)
+    (top / "a" / "x.md").write_text("# x\n", encoding="utf-8")
+    (top / "a" / "b" / "y.md").write_text("# y\n", encoding="utf-8")
+    (top / "a-b.md").write_text("# ab\n", encoding="utf-8")
+    (top / ".hidden.md").write_text("# h\n", encoding="utf-8")
+    (top / "dir.md").mkdir()
+    (top / "dir.md" / "inner.md").write_text("# i\n", encoding="utf-8")
+    (top / "UPPER.MD").write_text("# u\n", encoding="utf-8")
+    (top / "link.md").symlink_to(top / "a" / "x.md")
+    (top / "dangling.md").symlink_to(top / "nowhere.md")
+    (top / "linked").symlink_to(top / "a")
+    (top / "proof-1.md").write_text("# p\n", encoding="utf-8")
+    (top / "proof-1.json").write_text("{}", encoding="utf-8")
+    os.mkfifo(top / "fifo.md")
+    return top
+
+
+def _by_pathlib(monkeypatch: pytest.MonkeyPatch, paths: list[Path], glob: str) -> object:
+    with monkeypatch.context() as m:
+        m.setattr(source, "_walk", lambda top, glob: None)
+        found = list_sources(paths, glob)
+    return found.files, found.skipped
+
+
+@pytest.mark.parametrize("glob", ["**/*.md", "**/*", "**/*.MD", "**/[a-x]*.md"])
+def test_the_walk_finds_what_pathlib_finds(
+    tree: Path, glob: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same files in the same order, same paths passed over with the same reasons, for a
+    folder given absolute, with a trailing slash, relative, and as ``.``."""
+    for given in (tree, Path(f"{tree}/")):
+        walked = list_sources([given], glob)
+        assert source._walk(given, glob) is not None
+        assert (walked.files, walked.skipped) == _by_pathlib(monkeypatch, [given], glob)
+    monkeypatch.chdir(tree.parent)
+    walked = list_sources([Path("top")], glob)
+    assert (walked.files, walked.skipped) == _by_pathlib(monkeypatch, [Path("top")], glob)
+    monkeypatch.chdir(tree)
+    walked = list_sources([Path(".")], glob)
+    assert (walked.files, walked.skipped) == _by_pathlib(monkeypatch, [Path(".")], glob)
+    assert [os.fspath(f) for f, _ in list_sources([Path(".")], glob, as_text=True).files] == [
+        os.fspath(f) for f, _ in walked.files
+    ]
+
+
+def test_the_walk_lists_the_corpus_without_a_stat_of_a_regular_file(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A regular file is taken from its directory entry: of the paths that match,
+    ``os.stat`` is called only for the links and the special file (besides the folder
+    given and a report's JSON twin)."""
+    stats: list[str] = []
+    real = os.stat
+
+    def counted(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        stats.append(os.fspath(path))  # type: ignore[arg-type]
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(source.os, "stat", counted)
+    list_sources([tree])
+    looked = sorted(os.path.basename(p) for p in stats)
+    assert looked == ["dangling.md", "fifo.md", "link.md", "proof-1.json", "top"]
