@@ -10,7 +10,9 @@ which a machine shared with others does not change (the wall time it does):
 - ``server``: the embedded server's processes (from ``/proc``: nothing else uses it).
 
 - ``serial``: the parent's CPU before its first worker started and after the last one
-  ended (start-up, listing; cut's summary): what no second core can share.
+  ended (start-up, listing; cut's summary): what no second core can share;
+- ``workers_idle_s``: the wall time the workers waited for their next batch, summed
+  (a full window, the parent busy; on a shared machine also the parent not scheduled).
 
 From these, ``bound`` is the speed-up ``--jobs 2`` could reach on two idle cores: the
 CPU of ``--jobs 1`` (its processes take turns: a client waits for its server) over the
@@ -96,6 +98,24 @@ def _closed(self):
     _close(self)
     marks["last_close"] = time.process_time()
 iucut.parallel._Pool.close = _closed
+_worker = iucut.parallel._worker
+class _Timed:  # a worker's pipe, with the time it waited for its next batch
+    def __init__(self, conn):
+        self.conn, self.idle = conn, 0.0
+    def recv(self):
+        t = time.perf_counter()
+        try:
+            return self.conn.recv()
+        finally:
+            self.idle += time.perf_counter() - t
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+def _timed_worker(conn, *args):
+    timed = _Timed(conn)
+    _worker(timed, *args)
+    with open(f"{sys.argv[1]}.idle.{os.getpid()}", "w") as f:
+        f.write(str(timed.idle))
+iucut.parallel._worker = _timed_worker
 def _cpu():
     s = resource.getrusage(resource.RUSAGE_SELF)
     c = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -129,6 +149,7 @@ def run(args: list[str], env: dict[str, str], postmaster: int | None) -> dict[st
         if code not in (0, 2, 3):
             raise SystemExit(f"iucut {' '.join(args)}: exit {code}: {text}")
         parent, workers, before_workers, after_workers = json.loads(cpu_file.read_text())
+        idle = sum(float(f.read_text()) for f in Path(tmp).glob("cpu.json.idle.*"))
     return {
         "seconds": round(seconds, 2),
         "parent_cpu": round(parent, 2),
@@ -136,6 +157,9 @@ def run(args: list[str], env: dict[str, str], postmaster: int | None) -> dict[st
         # the parent's CPU before its first worker started and after the last one ended
         # (start-up, listing; the summary): what no second core can share
         "serial_cpu": round(before_workers + after_workers, 2),
+        # the workers' wall time waiting for their next batch, summed (the window full,
+        # the parent busy or not scheduled; from their start to their end)
+        "workers_idle_s": round(idle, 2),
         "client_cpu": round(usage.ru_utime + usage.ru_stime, 2),
         "server_cpu": round(server_cpu(postmaster) - before, 2) if postmaster else 0.0,
         "peak_mib": round(usage.ru_maxrss / 1024, 1),
@@ -181,12 +205,14 @@ def main() -> int:
     parser.add_argument("--no-apply", action="store_true", help="cut only")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    from iucut.db.embedded import EmbeddedServer
+    admin, postmaster = "", 0
+    if not args.no_apply:  # (cut needs no server)
+        from iucut.db.embedded import EmbeddedServer
 
-    server = EmbeddedServer(Path(args.home))
-    server.start()
-    admin = server.url("postgres")
-    postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
+        server = EmbeddedServer(Path(args.home))
+        server.start()
+        admin = server.url("postgres")
+        postmaster = int((server.pgdata / "postmaster.pid").read_text().split()[0])
     env = {
         k: v
         for k, v in os.environ.items()
@@ -236,7 +262,13 @@ def main() -> int:
             for jobs, runs in (("jobs1", one), ("jobs2", two)):
                 summary[step][f"{jobs}_cpu"] = {
                     k: median([r[k] for r in runs])
-                    for k in ("parent_cpu", "serial_cpu", "workers_cpu", "server_cpu")
+                    for k in (
+                        "parent_cpu",
+                        "serial_cpu",
+                        "workers_cpu",
+                        "workers_idle_s",
+                        "server_cpu",
+                    )
                 }
             summary[step]["bound_on_2_idle_cores"] = bound(one, two)
     out = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rows": rows, **summary}

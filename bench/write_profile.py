@@ -65,6 +65,11 @@ def main() -> int:
     parser.add_argument("--units", type=int, default=100_000, help="generated: at least")
     parser.add_argument("--docs", type=int, default=200, help="generated: at least")
     parser.add_argument("--seed", type=int, default=0, help="generated: the corpus seed")
+    parser.add_argument(
+        "--sql",
+        help="a SQL file run on the new database before the writes (@schema@ = public), "
+        "e.g. a function body of an earlier migration, for an A/B of a migration",
+    )
     args = parser.parse_args()
     admin_dsn, _server = apply_bench.server_dsn(args)
     if args.corpus == "generated":
@@ -91,6 +96,9 @@ def main() -> int:
         provider = ConnectionProvider(Target(dsn, "--dsn"), schema="public")
         conn = provider.connect(autocommit=False)
         raw = conn.raw  # type: ignore[attr-defined]
+        if args.sql:
+            raw.execute(Path(args.sql).read_text(encoding="utf-8").replace("@schema@", "public"))
+            raw.commit()
         raw.add_notice_handler(notice)
         original = conn.query
 

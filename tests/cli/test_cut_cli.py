@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -233,3 +235,101 @@ def test_control_characters_in_titles_and_names_never_reach_the_terminal(
     assert "bad\\x1b[2Jname.md" in result.stderr
     rows = cli_offline.run("cut", "--json", str(src / "law.md"))
     assert json.loads(rows.stdout.splitlines()[1])["title"] == "\x1b[31mRED"
+
+
+def _many(tmp_path: Path) -> Path:
+    """13 documents (a table, not trees), one named with a tab and an escape sequence."""
+    files = {f"law{k:02d}.md": LAW.replace("ACT", f"ACT{k}").encode() for k in range(12)}
+    files["odd\tname\x1b[2J.md"] = b"# Odd\n\ntext\n"
+    return write(tmp_path / "src", files)
+
+
+def test_piped_summary_of_many_documents_is_plain_and_complete(
+    cli_offline: CliEnv, tmp_path: Path
+) -> None:
+    """Stdout a pipe, more than 10 documents: tab-separated lines, one a document (path,
+    namespace, units, warnings), the units by kind and their total, the count; no box
+    drawing and no escape sequence; --jobs 2 writes the same."""
+    src = _many(tmp_path)
+    out = tmp_path / "rows.jsonl"
+    shown = {}
+    for jobs in ("1", "2"):
+        result = cli_offline.run("cut", "-q", "--jobs", jobs, str(src), "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        shown[jobs] = result.stdout
+    assert shown["2"] == shown["1"]
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    lines = shown["1"].split("\n")
+    assert lines[:2] == ["Documents", "document\tnamespace\tunits\twarnings"]
+    table = [line.split("\t") for line in lines[2:15]]
+    names = [f"law{k:02d}.md" for k in range(12)] + ["odd\\x09name\\x1b[2J.md"]
+    assert sorted(cells[0] for cells in table) == sorted(names)
+    units: dict[str, int] = {}
+    for row in rows:
+        units[row["namespace"]] = units.get(row["namespace"], 0) + 1
+    assert {cells[1]: int(cells[2]) for cells in table} == units
+    assert all(cells[3] == "0" for cells in table)
+    assert lines[15:18] == ["", "Units by kind", "kind\tunits"]
+    kinds = dict(line.split("\t") for line in lines[18:-3])
+    assert kinds.pop("total") == str(len(rows))
+    assert sum(int(n) for n in kinds.values()) == len(rows) and "clause" in kinds
+    assert lines[-3:] == ["", f"13 documents; rows written to {out}", ""]
+    assert not any(c in shown["1"] for c in "│┃━─\x1b")
+
+
+def test_a_terminal_gets_the_table_of_many_documents(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """Stdout a terminal (a pseudo-terminal, or TTY_COMPATIBLE=1): the table of documents
+    and the units by kind are drawn by rich, as before."""
+    import pty
+
+    src = _many(tmp_path)
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*iucut_command(), "cut", "-q", str(src)],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env={**cli_offline.env, "COLUMNS": "200", "NO_COLOR": "1"},
+    )
+    os.close(follower)
+    got = b""
+    while True:
+        try:
+            more = os.read(leader, 65536)
+        except OSError:  # EIO: the command has ended and closed the terminal
+            break
+        if not more:
+            break
+        got += more
+    os.close(leader)
+    assert proc.wait(60) == 0, proc.stderr.read() if proc.stderr else ""
+    drawn = re.sub("\x1b\\[[0-9;]*m", "", got.decode())  # (its styles: bold, italic)
+    assert "┃ document" in drawn and "┃ kind" in drawn and "13 documents" in drawn
+    assert "law11.md" in drawn and "\t" not in drawn
+    tty = cli_offline.run("cut", "-q", str(src), env={"TTY_COMPATIBLE": "1"})
+    assert tty.returncode == 0, tty.stderr
+    drawn = re.sub("\x1b\\[[0-9;]*m", "", tty.stdout)
+    assert "┃ document" in drawn and "\t" not in drawn
+
+
+def test_a_quiet_cut_to_a_file_imports_no_rich(cli_offline: CliEnv, tmp_path: Path) -> None:
+    """`cut -q … -o FILE` of many documents, stdout a pipe: rich (its tables, its progress
+    bar) is never imported: start-up and the summary are time no worker shares."""
+    src = _many(tmp_path)
+    script = (
+        "import sys\n"
+        "from iucut.cli import main\n"
+        "try:\n"
+        f"    main(['cut', '-q', '--jobs', '2', {str(src)!r}, '-o', {str(tmp_path / 'rows')!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith('rich')}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cli_offline.env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

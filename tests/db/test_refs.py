@@ -3,10 +3,16 @@ functions, read back with `refs` and `refs --cited-by`, history kept."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from iucut.apply import apply_documents
+import pytest
+
+from conftest import state_digest
+from iucut.apply import Write, apply_documents, begin_run, prepare_write, send_write
 from iucut.cut import cut_text
+from iucut.errors import ContractError
+from iucut.plan_state import plan_document
 from iucut.refs import read_references
 
 LAW = """\
@@ -184,3 +190,31 @@ def test_plan_review_page_lists_the_dangling_references(
     assert [(d["source"], d["text"], d["why"]) for d in dangling] == [
         ("MAU/D1", "Điều 3", "MAU/D3 is retired")
     ]
+
+
+def test_a_new_documents_reference_from_no_unit_of_it_is_refused(db: Any) -> None:
+    """A new document's references are written by fn_iu_apply_document itself (0017);
+    one whose source is no unit of the document is refused there (IUC01) as
+    fn_iu_set_references refuses it, by the execution role, and nothing is written."""
+    doc = cut_text(LAW, "luat.md")
+    with db.connect(role="cutter_exec") as conn:
+        dp = plan_document(conn, doc, None)
+        conn.rollback()
+    with db.connect() as admin:
+        before = state_digest(admin, db.schema)
+    with db.connect(role="cutter_exec", autocommit=True) as conn:
+        with conn.transaction():
+            run_id = begin_run(conn, "apply")
+        write = prepare_write(run_id, dp)
+        refs = json.loads(write.params["refs"])
+        assert refs, "the law cites"
+        refs.append({**refs[0], "code": "luat/khong-co"})
+        params = {**write.params, "refs": json.dumps(refs)}
+        with pytest.raises(ContractError) as caught, conn.transaction():
+            send_write(conn, Write(write.plan, write.moves, params))
+    assert caught.value.context.get("sqlstate") == "IUC01"
+    assert "reference source luat/khong-co" in str(caught.value)
+    with db.connect() as admin:
+        assert state_digest(admin, db.schema) == before
+        n = admin.execute(f"SELECT count(*) FROM {db.schema}.unit_reference").scalar()
+    assert n == 0

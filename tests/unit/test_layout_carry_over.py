@@ -14,7 +14,7 @@ from iucut.migrate import load_migrations
 
 #: function -> the migration whose body layout.sql's Citus body is written against
 CARRIED = {
-    "fn_iu_apply_document": "0016_first_sync.sql",
+    "fn_iu_apply_document": "0017_new_document_references.sql",
     "fn_iu_set_references": "0016_first_sync.sql",
     "fn_run_finish": "0016_first_sync.sql",
     "fn_iu_hold_unfrozen": "0004_hardening.sql",

@@ -358,6 +358,7 @@ DECLARE
     v_search_profile text;
     v_config regconfig;
     v_taken boolean := true;
+    v_n_refs integer;
 BEGIN
     PERFORM @schema@.fn_iu_check_run(p_run);
     IF v_doc_path IS NULL OR p_document ->> 'doc_hash' IS NULL
@@ -705,7 +706,47 @@ BEGIN
 
     -- The references of the document's current versions (0009), when given: in the same
     -- call, after the units they name (and the statistics above) are in place.
-    IF p_refs IS NOT NULL THEN
+    -- A new document whose active units are all created here (0017): it had no row (under
+    -- its lock), so the row written above passed the document check
+    -- (fn_iu_check_document: an active document has exactly unit_count active units, a
+    -- retired one none); with unit_count = the units created here, those are all of its
+    -- active units, and their ids are new: no reference of them can exist, and
+    -- fn_iu_set_references' DELETE would find nothing. Its insert is made here, the
+    -- same statement and the same refusal (IUC01: a source that is no active unit of the
+    -- document), without the DELETE nor a second run check and lock (both held).
+    IF p_refs IS NOT NULL AND v_doc_hash IS NULL
+       AND (coalesce(p_document ->> 'state', 'active') = 'retired'
+            OR coalesce((p_document ->> 'unit_count')::integer, 0) = v_created) THEN
+        EXECUTE $q$
+            WITH r AS MATERIALIZED (
+                SELECT r.*, u.unit_id, u.current_version
+                  FROM pg_catalog.jsonb_to_recordset($3)
+                       AS r(code text, ordinal integer, char_start integer, char_end integer,
+                            text text, target_code text, act text, relative boolean)
+                  LEFT JOIN LATERAL (SELECT u.unit_id, u.current_version
+                                       FROM @schema@.information_unit u
+                                      WHERE u.code = r.code AND u.doc_path = $2
+                                        AND u.state = 'active'
+                                      LIMIT 1) u ON true
+            ), ins AS (
+                INSERT INTO @schema@.unit_reference
+                       (unit_id, version, ordinal, char_start, char_end, text, target_code,
+                        act, relative, run_id)
+                SELECT r.unit_id, r.current_version, r.ordinal, r.char_start, r.char_end,
+                       r.text, r.target_code, r.act, coalesce(r.relative, false), $1
+                  FROM r WHERE r.unit_id IS NOT NULL
+                RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM ins),
+                   (SELECT r.code FROM r WHERE r.unit_id IS NULL AND r.code IS NOT NULL
+                     LIMIT 1)$q$
+           INTO v_n_refs, v_bad USING p_run, v_doc_path, p_refs;
+        IF v_bad IS NOT NULL THEN
+            RAISE EXCEPTION 'iucut: reference source % is no active unit of %', v_bad,
+                v_doc_path
+                USING ERRCODE = 'IUC01', HINT = 'apply the document before its references';
+        END IF;
+    ELSIF p_refs IS NOT NULL THEN
         PERFORM @schema@.fn_iu_set_references(
             p_run, pg_catalog.jsonb_build_object('doc_path', v_doc_path), p_refs);
     END IF;

@@ -330,7 +330,8 @@ $$;
 REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_set_effective_date(uuid, text, date, text)
     FROM PUBLIC;
 
--- The write of one document (0016's fn_iu_apply_document, the typed-array form) for the
+-- The write of one document (0016's fn_iu_apply_document, the typed-array form, as 0017
+-- leaves it) for the
 -- distributed layout. Same arguments, same checks, same refusals and counts; what
 -- differs is marked "citus:". Every statement that reads or writes a distributed table
 -- either names the document (doc_path = v_doc_path: Citus routes it to the one worker
@@ -817,6 +818,10 @@ BEGIN
     -- citus: no statistics step (0011's ANALYZE of a first load): the coordinator's
     -- table is empty, the shards' statistics are the workers' autovacuum's.
 
+    -- citus: the references of every document through fn_iu_set_references, a new
+    -- document's too: 0017's insert of a new document's references without that
+    -- function's DELETE (which finds nothing there) is not carried over; on the cluster
+    -- the DELETE is one statement on the document's worker, and the refusals are the same.
     IF p_refs IS NOT NULL THEN
         PERFORM @schema@.fn_iu_set_references(
             p_run, pg_catalog.jsonb_build_object('doc_path', v_doc_path), p_refs);
