@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from iucut.cut.cutter import cut_text
 from iucut.errors import InputError
-from iucut.parallel import ordered_map, resolve_jobs
+from iucut.parallel import gc_paused, ordered_map, resolve_jobs
 from iucut.project import ProjectRoot, find_root
 from iucut.units import CutDocument
 
@@ -366,7 +366,8 @@ def cut_map(
     # (--rehash, a touch, a fresh clone) are answered here: sending each to a worker costs
     # more than reading and hashing it (~0.4 ms a file of pickling and waking a worker);
     # the others, to be cut, go to the workers
-    ready = [_known(p, project, config, follow_symlinks, known)[0] for p in files]
+    with gc_paused():
+        ready = [_known(p, project, config, follow_symlinks, known)[0] for p in files]
     rest = [p for p, r in zip(files, ready, strict=True) if r is None]
     return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
 
