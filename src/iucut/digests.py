@@ -84,6 +84,16 @@ def stat_unchanged(recorded: Any, now: StatKey) -> bool:
 
 
 _open: dict[tuple[int, str], sqlite3.Connection] = {}  # per process (workers fork)
+#: this process's id, kept (``os.getpid`` is a system call, and a look-up a file asked it)
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 #: ``(file_hash, data, stat)`` of an entry
 _Entry = tuple[str, str, str | None]
 
@@ -166,7 +176,7 @@ def rules_fingerprint(
 
 
 def _connect(path: Path) -> sqlite3.Connection | None:
-    key = (os.getpid(), str(path))
+    key = (_pid, str(path))
     conn = _open.get(key)
     if conn is None:
         try:
@@ -292,7 +302,7 @@ def _stat_of(text: str | None) -> tuple[int, ...] | None:
 
 def _reader(cache: Path, rules: str) -> _Reader | None:
     """The reader of the entries of ``rules`` in ``cache`` (None: no cache)."""
-    key = (os.getpid(), os.fspath(cache), rules)
+    key = (_pid, os.fspath(cache), rules)
     found = _readers.get(key)
     if found is None:
         conn = _connect(cache)
@@ -345,4 +355,4 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
         conn.executemany(_sql()["cache_put"], rows)
         conn.execute("COMMIT")
         # what this process reads next is what it wrote: its next look-up reads afresh
-        _readers.pop((os.getpid(), os.fspath(cache), rules), None)
+        _readers.pop((_pid, os.fspath(cache), rules), None)

@@ -181,7 +181,7 @@ _REPORT_NAME = re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in REPORT
 
 def _is_report(path: str) -> bool:
     """Whether ``path`` is one of iucut's own reports: a report name with its JSON twin."""
-    if _REPORT_NAME.match(os.path.basename(path)) is None:
+    if _REPORT_NAME.match(path[path.rfind(os.sep) + 1 :]) is None:  # (its basename)
         return False
     return Path(path).with_suffix(".json").is_file()
 
