@@ -256,7 +256,7 @@ def lookup(
 
 
 #: the JSON decoder's scanner (C): an object at the start of a text and where it ends
-_scan = json.JSONDecoder().scan_once
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _decoded(text: str) -> Any:
@@ -275,7 +275,7 @@ def _same_stat(text: str | None, now: StatKey) -> bool:
     as text, only the time it was taken read as a number."""
     if not text:
         return False
-    head = "[%d, %d, %d, %d, %d, " % now[:5]
+    head = f"[{now[0]}, {now[1]}, {now[2]}, {now[3]}, {now[4]}, "
     if not text.startswith(head) or text[-1] != "]":
         return stat_unchanged(_stat_of(text), now)  # (another form: read whole)
     try:

@@ -129,9 +129,10 @@ class ProjectRoot:
             head, name = os.path.split(given)
             # (by the folder made absolute: the working folder may change between files)
             absolute = head if os.path.isabs(head) else os.path.join(os.getcwd(), head)
-            folder = self._folders.get(absolute)
-            if folder is None:
-                folder = self._folders[absolute] = self._folder_info(absolute)
+            known = self._folders.get(absolute)
+            if known is None:
+                known = self._folders[absolute] = self._folder_info(absolute)
+            folder = known
             if cut and os.path.isabs(head):
                 self._last[:] = [(given[:cut], folder)]
         if name in ("", ".", ".."):
