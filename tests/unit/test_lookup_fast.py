@@ -160,12 +160,17 @@ def test_located_answers_alike_whatever_file_was_asked_before(tmp_path: Path) ->
         f"{tmp_path}/ln/x.md",
         f"{tmp_path}/a/x.md",
     ]
+    # then relative names, the same one from two working folders (another file each)
+    steps: list[tuple[Path | None, str]] = [(None, n) for n in names] + [
+        (tmp_path / "a", n) for n in ("x.md", "b/x.md", f"{tmp_path}/a/b/x.md", "./x.md")
+    ]
+    steps += [(tmp_path / "ab", n) for n in ("./x.md", "x.md", f"{tmp_path}/ab/x.md")]
     cwd = os.getcwd()
+    one = root.fresh()
     try:
-        os.chdir(tmp_path / "a")
-        names += ["x.md", "b/x.md", f"{tmp_path}/a/b/x.md", "x.md"]
-        one = root.fresh()
-        for name in names:
+        for folder, name in steps:
+            if folder is not None:
+                os.chdir(folder)
             try:
                 expected: object = root.fresh().located(name)
             except Exception as exc:  # (the same refusal expected)
@@ -175,10 +180,10 @@ def test_located_answers_alike_whatever_file_was_asked_before(tmp_path: Path) ->
             except Exception as exc:
                 got = type(exc)
             if isinstance(expected, tuple) and isinstance(got, tuple):
-                assert got[0] == expected[0], name
-                assert (got[1] is None) == (expected[1] is None), name
+                assert got[0] == expected[0], (folder, name)
+                assert (got[1] is None) == (expected[1] is None), (folder, name)
             else:
-                assert got == expected, name
+                assert got == expected, (folder, name)
     finally:
         os.chdir(cwd)
 
