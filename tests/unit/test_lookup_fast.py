@@ -168,9 +168,9 @@ def test_located_answers_alike_whatever_file_was_asked_before(tmp_path: Path) ->
     cwd = os.getcwd()
     one = root.fresh()
     try:
-        for folder, name in steps:
-            if folder is not None:
-                os.chdir(folder)
+        for where, name in steps:
+            if where is not None:
+                os.chdir(where)
             try:
                 expected: object = root.fresh().located(name)
             except Exception as exc:  # (the same refusal expected)
@@ -180,10 +180,10 @@ def test_located_answers_alike_whatever_file_was_asked_before(tmp_path: Path) ->
             except Exception as exc:
                 got = type(exc)
             if isinstance(expected, tuple) and isinstance(got, tuple):
-                assert got[0] == expected[0], (folder, name)
-                assert (got[1] is None) == (expected[1] is None), (folder, name)
+                assert got[0] == expected[0], (where, name)
+                assert (got[1] is None) == (expected[1] is None), (where, name)
             else:
-                assert got == expected, (folder, name)
+                assert got == expected, (where, name)
     finally:
         os.chdir(cwd)
 
