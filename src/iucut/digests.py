@@ -246,9 +246,9 @@ def lookup(
             _interned(d["profile"]),
             _interned(d["profile_source"]),
             tuple(d["warnings"]),
-            cached=True,
-            size=int(d["size"]),  # (an entry without it: cut again)
-            stat=refresh,
+            True,  # cached (the last three by position: a look-up a file)
+            int(d["size"]),  # size (an entry without it: cut again)
+            refresh,  # stat
         )
     except (ValueError, KeyError, TypeError):
         return None
