@@ -87,8 +87,9 @@ def test_an_entry_with_text_after_its_digest_is_cut_again(tmp_path: Path) -> Non
     assert digests.lookup("a.md", doc_hash, key, cache=cache, rules="r") is None
 
 
-def test_an_entry_written_with_spaces_around_it_is_still_read(tmp_path: Path) -> None:
-    cache, doc_hash, key = _cache_with(tmp_path, "\n @ ")
+@pytest.mark.parametrize("around", ["\n @ ", "@ \n", " @"])
+def test_an_entry_written_with_spaces_around_it_is_still_read(tmp_path: Path, around: str) -> None:
+    cache, doc_hash, key = _cache_with(tmp_path, around)
     found = digests.lookup("a.md", doc_hash, key, cache=cache, rules="r")
     assert found is not None and found.doc_hash == doc_hash and found.cached
 
