@@ -84,6 +84,16 @@ def stat_unchanged(recorded: Any, now: StatKey) -> bool:
 
 
 _open: dict[tuple[int, str], sqlite3.Connection] = {}  # per process (workers fork)
+#: this process's id, kept (``os.getpid`` is a system call, and a look-up a file asked it)
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 #: ``(file_hash, data, stat)`` of an entry
 _Entry = tuple[str, str, str | None]
 
@@ -166,7 +176,7 @@ def rules_fingerprint(
 
 
 def _connect(path: Path) -> sqlite3.Connection | None:
-    key = (os.getpid(), str(path))
+    key = (_pid, str(path))
     conn = _open.get(key)
     if conn is None:
         try:
@@ -208,10 +218,11 @@ def lookup(
         return None
     if row is None:
         return None
-    recorded = _stat_of(row[2])
     refresh: StatKey | None = None
-    # (the stat compared once: a look-up a file of the corpus)
-    same_stat = stat is not None and stat_unchanged(recorded, stat)
+    # (the stat compared once: a look-up a file of the corpus; read from the entry's
+    # text without a decoder when its five fields are the same, as is every file's of an
+    # unchanged corpus)
+    same_stat = stat is not None and _same_stat(row[2], stat)
     if callable(file_hash):
         file_hash = None if same_stat and not rehash else file_hash()
     if file_hash is None:
@@ -222,7 +233,7 @@ def lookup(
     elif stat is not None and not same_stat:
         refresh = stat
     try:
-        d = json.loads(row[1])
+        d = _decoded(row[1])
         if strict and d["warnings"]:
             return None
         found = Digest(
@@ -235,13 +246,43 @@ def lookup(
             _interned(d["profile"]),
             _interned(d["profile_source"]),
             tuple(d["warnings"]),
-            cached=True,
-            size=int(d["size"]),  # (an entry without it: cut again)
-            stat=refresh,
+            True,  # cached (the last three by position: a look-up a file)
+            int(d["size"]),  # size (an entry without it: cut again)
+            refresh,  # stat
         )
     except (ValueError, KeyError, TypeError):
         return None
     return found
+
+
+#: the JSON decoder's scanner (C): an object at the start of a text and where it ends
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _decoded(text: str) -> Any:
+    """``json.loads`` of an entry's digest, by the scanner alone when the text is one
+    value with nothing around it (as :func:`remember` writes it): half the cost."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        return json.loads(text)  # (raises as json.loads does)
+    return value if end == len(text) else json.loads(text)
+
+
+def _same_stat(text: str | None, now: StatKey) -> bool:
+    """:func:`stat_unchanged` of the stat an entry keeps (the text :func:`remember`
+    writes: ``json.dumps`` of a list of six ints) and ``now``: its five fields compared
+    as text, only the time it was taken read as a number."""
+    if not text:
+        return False
+    head = f"[{now[0]}, {now[1]}, {now[2]}, {now[3]}, {now[4]}, "
+    if not text.startswith(head) or text[-1] != "]":
+        return stat_unchanged(_stat_of(text), now)  # (another form: read whole)
+    try:
+        taken = int(text[len(head) : -1])
+    except ValueError:
+        return False
+    return taken - now[1] >= RACY_MARGIN_NS
 
 
 def _interned(value: str | None) -> str | None:
@@ -261,7 +302,7 @@ def _stat_of(text: str | None) -> tuple[int, ...] | None:
 
 def _reader(cache: Path, rules: str) -> _Reader | None:
     """The reader of the entries of ``rules`` in ``cache`` (None: no cache)."""
-    key = (os.getpid(), os.fspath(cache), rules)
+    key = (_pid, os.fspath(cache), rules)
     found = _readers.get(key)
     if found is None:
         conn = _connect(cache)
@@ -314,4 +355,4 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
         conn.executemany(_sql()["cache_put"], rows)
         conn.execute("COMMIT")
         # what this process reads next is what it wrote: its next look-up reads afresh
-        _readers.pop((os.getpid(), os.fspath(cache), rules), None)
+        _readers.pop((_pid, os.fspath(cache), rules), None)

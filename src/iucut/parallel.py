@@ -27,6 +27,7 @@ with it, and the next apply would wait on that lock for ever.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -317,3 +318,19 @@ def ordered_map(
             yield fn(item)
         return
     yield from _Pool(fn, workers).run(_batches(items, weight))
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection for the length of a pass that makes a few small
+    objects a file of the corpus and keeps them (digests, stat keys, rows): none of them
+    is in a cycle, and each collection of the older generations walks every one made so
+    far (~15 % of an unchanged re-sync's look-ups at 24,000 files). Collection resumes
+    after it as it was (nested pauses keep it off until the outermost ends)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

@@ -12,6 +12,7 @@ from iucut._version import __version__
 from iucut.db.connector import Connection
 from iucut.distributed import on_cluster
 from iucut.errors import ContractError, IucutError, NotFound
+from iucut.parallel import gc_paused
 from iucut.plan import (
     Digest,
     _document_plan,
@@ -374,7 +375,8 @@ def triage_digests(
     ``keep_current=False``): what this client last saw of the stored rows
     (:mod:`iucut.seen`): when no one wrote since, only the rows of the files changed
     since are read."""
-    return _triage(conn, documents, prune_scopes, keep_current, seen)  # type: ignore[return-value]
+    with gc_paused():  # (a few objects a document, in no cycle)
+        return _triage(conn, documents, prune_scopes, keep_current, seen)  # type: ignore[return-value]
 
 
 def _triage(

@@ -31,6 +31,7 @@ from iucut.errors import OutsideRoot, RootError
 #: The file that marks a project's top folder (it is also its configuration file).
 MARKER = "iucut.yaml"
 ROOT_ENV = "IUCUT_ROOT"
+_SEP = os.sep
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class ProjectRoot:
     #: per folder as files name it: what :meth:`_folder_info` says of it (per pass, too)
     _folders: dict[str, tuple[str, str | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    #: the folder of the last file :meth:`_located_quickly` was asked (absolute, as
+    #: named, with its separator) and what it says of it: ``[(prefix, info)]``, empty first
+    _last: list[tuple[str, tuple[str, str | None]]] = field(
+        default_factory=list, init=False, repr=False, compare=False, hash=False
     )
 
     @property
@@ -113,14 +119,24 @@ class ProjectRoot:
         folder gave once per pass, its name and one ``lstat``. Else None (the file is
         looked at as :meth:`located` does, for the same answer or the same refusal)."""
         given = os.fspath(file)
-        head, name = os.path.split(given)
+        # (the folder of the last file asked, as named, kept: a corpus is listed a
+        # folder at a time, and os.path.split, isabs and join cost more than the lstat)
+        cut = given.rfind(_SEP) + 1
+        last = self._last[-1] if self._last else None  # (one read: threads may share it)
+        if cut and last is not None and last[0] == given[:cut]:
+            name, folder = given[cut:], last[1]
+        else:
+            head, name = os.path.split(given)
+            # (by the folder made absolute: the working folder may change between files)
+            absolute = head if os.path.isabs(head) else os.path.join(os.getcwd(), head)
+            known = self._folders.get(absolute)
+            if known is None:
+                known = self._folders[absolute] = self._folder_info(absolute)
+            folder = known
+            if cut and os.path.isabs(head):
+                self._last[:] = [(given[:cut], folder)]
         if name in ("", ".", ".."):
             return None
-        # (by the folder made absolute: the working folder may change between files)
-        absolute = head if os.path.isabs(head) else os.path.join(os.getcwd(), head)
-        folder = self._folders.get(absolute)
-        if folder is None:
-            folder = self._folders[absolute] = self._folder_info(absolute)
         if folder[1] is None:
             return None
         try:
@@ -170,7 +186,7 @@ class ProjectRoot:
         return {"path": self.path, "source": self.source}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for key, value in {**state, "_real_folders": {}, "_folders": {}}.items():
+        for key, value in {**state, "_real_folders": {}, "_folders": {}, "_last": []}.items():
             object.__setattr__(self, key, value)
 
     def fresh(self) -> ProjectRoot:

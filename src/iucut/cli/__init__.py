@@ -231,6 +231,10 @@ def progress(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], No
     if not enabled:  # (rich not imported: a quiet run starts its workers sooner)
         yield None
         return
+    if os.environ.get("TTY_INTERACTIVE") != "1" and not stdout_is_terminal(sys.stderr):
+        # (not a terminal as rich tells it: no bar, and rich not imported for that answer)
+        yield None
+        return
     from rich.console import Console
 
     console = Console(stderr=True)
@@ -428,10 +432,11 @@ def _register(modules: Iterable[str] | None = None) -> None:
                 raise
 
 
-def stdout_is_terminal() -> bool:
-    """Whether standard output is a terminal, as rich decides it (``TTY_COMPATIBLE``,
-    ``FORCE_COLOR``, else the stream), without importing rich: a summary written to a
-    pipe or a file is plain text, drawn in a fraction of the time."""
+def stdout_is_terminal(stream: Any = None) -> bool:
+    """Whether standard output (or ``stream``) is a terminal, as rich decides it
+    (``TTY_COMPATIBLE``, ``FORCE_COLOR``, else the stream), without importing rich: a
+    summary written to a pipe or a file is plain text, drawn in a fraction of the time.
+    (Rich also says no in IDLE and Jupyter: a no here is rich's no.)"""
     compatible = os.environ.get("TTY_COMPATIBLE", "")
     if compatible in ("0", "1"):
         return compatible == "1"
@@ -439,8 +444,8 @@ def stdout_is_terminal() -> bool:
     if force is not None:
         return force != ""
     try:
-        return sys.stdout.isatty()
-    except ValueError:  # closed
+        return bool((sys.stdout if stream is None else stream).isatty())
+    except (ValueError, AttributeError):  # closed; not a file
         return False
 
 

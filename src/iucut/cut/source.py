@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from iucut.cut.cutter import cut_text
 from iucut.errors import InputError
-from iucut.parallel import ordered_map, resolve_jobs
+from iucut.parallel import gc_paused, ordered_map, resolve_jobs
 from iucut.project import ProjectRoot, find_root
 from iucut.units import CutDocument
 
@@ -181,7 +181,7 @@ _REPORT_NAME = re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in REPORT
 
 def _is_report(path: str) -> bool:
     """Whether ``path`` is one of iucut's own reports: a report name with its JSON twin."""
-    if _REPORT_NAME.match(os.path.basename(path)) is None:
+    if _REPORT_NAME.match(path[path.rfind(os.sep) + 1 :]) is None:  # (its basename)
         return False
     return Path(path).with_suffix(".json").is_file()
 
@@ -366,7 +366,8 @@ def cut_map(
     # (--rehash, a touch, a fresh clone) are answered here: sending each to a worker costs
     # more than reading and hashing it (~0.4 ms a file of pickling and waking a worker);
     # the others, to be cut, go to the workers
-    ready = [_known(p, project, config, follow_symlinks, known)[0] for p in files]
+    with gc_paused():
+        ready = [_known(p, project, config, follow_symlinks, known)[0] for p in files]
     rest = [p for p, r in zip(files, ready, strict=True) if r is None]
     return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
 
