@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import state_digest
-from iucut.apply import Write, apply_documents, begin_run, prepare_write, send_write
+from iucut.apply import _call_apply, apply_documents, begin_run, write_arguments
 from iucut.cut import cut_text
 from iucut.errors import ContractError
 from iucut.plan_state import plan_document
@@ -205,13 +205,13 @@ def test_a_new_documents_reference_from_no_unit_of_it_is_refused(db: Any) -> Non
     with db.connect(role="cutter_exec", autocommit=True) as conn:
         with conn.transaction():
             run_id = begin_run(conn, "apply")
-        write = prepare_write(run_id, dp)
-        refs = json.loads(write.params["refs"])
+        arguments = write_arguments(dp)
+        refs = json.loads(arguments["refs"])
         assert refs, "the law cites"
         refs.append({**refs[0], "code": "luat/khong-co"})
-        params = {**write.params, "refs": json.dumps(refs)}
+        arguments = {**arguments, "refs": json.dumps(refs)}
         with pytest.raises(ContractError) as caught, conn.transaction():
-            send_write(conn, Write(write.plan, write.moves, params))
+            _call_apply(conn, run_id, arguments)
     assert caught.value.context.get("sqlstate") == "IUC01"
     assert "reference source luat/khong-co" in str(caught.value)
     with db.connect() as admin:
