@@ -14,14 +14,14 @@ from iucut.migrate import load_migrations
 
 #: function -> the migration whose body layout.sql's Citus body is written against
 CARRIED = {
-    "fn_iu_apply_document": "0017_new_document_references.sql",
+    "fn_iu_apply_document": "0021_new_document_checked_once.sql",
     "fn_iu_set_references": "0016_first_sync.sql",
     "fn_run_finish": "0016_first_sync.sql",
     "fn_iu_hold_unfrozen": "0004_hardening.sql",
     "fn_iu_freeze": "0004_hardening.sql",
     "fn_iu_lock_document": "0001_initial.sql",
-    "fn_iu_check_document": "0004_hardening.sql",
-    "fn_iu_record_document_version": "0015_point_in_time.sql",
+    "fn_iu_check_document": "0021_new_document_checked_once.sql",
+    "fn_iu_record_document_version": "0021_new_document_checked_once.sql",
     "fn_iu_set_effective_date": "0015_point_in_time.sql",
 }
 

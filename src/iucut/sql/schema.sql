@@ -1,5 +1,5 @@
 -- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a
--- fresh database (schema version 20), with the default role names.
+-- fresh database (schema version 21), with the default role names.
 -- Generated from the catalog by `make schema`: do not edit. The migrations are the
 -- source; this file is their sum, to read (tests/db/test_schema_file.py holds a
 -- fresh migration equal to it).
@@ -359,6 +359,10 @@ DECLARE
     v_config regconfig;
     v_taken boolean := true;
     v_n_refs integer;
+    v_fold boolean := false;
+    v_ids bigint[];
+    v_codes text[];
+    v_parents text[];
 BEGIN
     PERFORM @schema@.fn_iu_check_run(p_run);
     IF v_doc_path IS NULL OR p_document ->> 'doc_hash' IS NULL
@@ -496,6 +500,62 @@ BEGIN
            INTO v_taken USING p_code;
     END IF;
 
+    -- The document check of the row written below, done here once from the ops (0021),
+    -- for a new document all of whose units this call creates: it had no row (read above
+    -- under its lock), no unit or log holds any of its codes (v_taken), and it has no
+    -- active unit yet (one probe of information_unit_doc_idx). Its active units after the
+    -- creates below are then exactly these ops, and this statement finds over the ops
+    -- what fn_iu_check_document would find over the tables: the digest (hash, size and
+    -- count of their text in position order) the row claims, every code inside the
+    -- namespace, positions from 0 and distinct, one document unit, every other unit's
+    -- parent an earlier unit of the document (a document without its document unit has
+    -- an unplaced unit, the first in position: roots need no count of their own, codes
+    -- being distinct); each unit's hash is its version's (both are written from
+    -- o.content_hash below); and no other active document has the namespace. Then (v_fold) the document version is recorded below from what was
+    -- written, and the row's triggers find it and skip their reading of the document.
+    -- When anything differs nothing is folded: the triggers check the row as before and
+    -- raise their refusal as before (no refusal is worded twice).
+    IF NOT v_taken AND v_n_create > 0
+       AND coalesce(p_document ->> 'state', 'active') = 'active' THEN
+        EXECUTE $q$
+            WITH o AS MATERIALIZED (
+                SELECT o.code, o.namespace, o.parent_code, o.position,
+                       o.raw_heading || o.body AS text
+                  FROM unnest($1) o
+            ), j AS (
+                SELECT o.*, CASE WHEN o.parent_code IS NULL THEN o.code = $2
+                                 WHEN o.code = $2 THEN false
+                                 ELSE coalesce(p.position < o.position, false) END AS placed
+                  FROM o LEFT JOIN o p ON p.code = o.parent_code
+            ), t AS (
+                SELECT pg_catalog.convert_to(string_agg(o.text, '' ORDER BY o.position),
+                                             'UTF8') AS bytes,
+                       count(*)::integer AS units,
+                       count(DISTINCT o.position)::integer AS positions,
+                       min(o.position) AS min_position,
+                       count(*) FILTER (WHERE o.namespace IS DISTINCT FROM $2
+                           OR (o.code <> $2 AND NOT pg_catalog.starts_with(o.code, $2 || '/')))
+                           AS outside,
+                       count(*) FILTER (WHERE NOT o.placed) AS orphans
+                  FROM j o
+            )
+            SELECT pg_catalog.encode(pg_catalog.sha256(t.bytes), 'hex') = $3
+                   AND pg_catalog.octet_length(t.bytes) = $4 AND t.units = $5
+                   AND t.positions = t.units AND t.min_position >= 0 AND t.outside = 0
+                   AND t.orphans = 0
+                   AND NOT EXISTS (SELECT 1 FROM @schema@.information_unit u
+                                    WHERE u.doc_path = $6 AND u.state = 'active')
+                   AND NOT EXISTS (SELECT 1 FROM @schema@.iu_document d
+                                    WHERE d.namespace = $2 AND d.doc_path <> $6
+                                      AND d.state = 'active')
+              FROM t$q$
+           INTO v_fold
+           USING v_ops, p_document ->> 'namespace', p_document ->> 'doc_hash',
+                 (p_document ->> 'size_bytes')::bigint,
+                 (p_document ->> 'unit_count')::integer, v_doc_path;
+        v_fold := coalesce(v_fold, false);
+    END IF;
+
     -- A code belongs to one document; then the unit preconditions (compare-and-swap on
     -- the expected version). One probe of the code index per op. v_bad is set only by a
     -- row found (codes are never NULL past the row contract).
@@ -591,13 +651,21 @@ BEGIN
                 SELECT ins.unit_id, 1, o.title, o.body, o.raw_heading, o.content_hash, $2,
                        o.line_start, o.line_end, o.byte_start, o.byte_end, $1, $4
                   FROM ins JOIN unnest($3) o ON o.code = ins.code
+                RETURNING unit_id, version_id
             ), l AS (
                 INSERT INTO @schema@.iu_lifecycle_log
                     (unit_id, code, event, from_version, to_version, run_id)
                 SELECT ins.unit_id, ins.code, 'created', NULL, 1, $1 FROM ins
             )
-            SELECT count(*) FROM ins$q$
-           INTO v_created USING p_run, v_doc_path, v_ops, v_config;
+            SELECT (SELECT count(*) FROM ins), r.ids, r.codes, r.parents
+              FROM (SELECT array_agg(ver.version_id ORDER BY o.position) AS ids,
+                           array_agg(o.code ORDER BY o.position) AS codes,
+                           array_agg(o.parent_code ORDER BY o.position) AS parents
+                      FROM ver JOIN ins ON ins.unit_id = ver.unit_id
+                      JOIN unnest($3) o ON o.code = ins.code
+                     WHERE $5) r$q$
+           INTO v_created, v_ids, v_codes, v_parents
+           USING p_run, v_doc_path, v_ops, v_config, v_fold;
     END IF;
 
     -- Update: content → version (revised, or restored when it was retired);
@@ -668,6 +736,21 @@ BEGIN
               FROM cur c$q$
            INTO v_revised, v_moved, v_restored, v_placed
            USING p_run, v_doc_path, v_ops, v_config;
+    END IF;
+
+    -- The document version of a folded new document (0021): what
+    -- fn_iu_record_document_version would record after the row write below, from the
+    -- versions just written, in position order. It is the receipt the row's two triggers
+    -- look for: the document's last version, recorded by this transaction, equal to the
+    -- row inserted (see fn_iu_document_receipt).
+    IF v_fold AND v_created = v_n_create AND v_ids IS NOT NULL THEN
+        INSERT INTO @schema@.iu_document_version
+            (doc_path, namespace, state, doc_hash, size_bytes, version_ids, codes,
+             parent_codes, run_id)
+        VALUES (v_doc_path, p_document ->> 'namespace', 'active', p_document ->> 'doc_hash',
+                (p_document ->> 'size_bytes')::bigint, v_ids, v_codes, v_parents, p_run);
+        INSERT INTO @schema@.iu_commit (xid) VALUES (pg_catalog.pg_current_xact_id())
+        ON CONFLICT (xid) DO NOTHING;
     END IF;
 
     -- The document row: its hash lets the next plan skip it unread (the conflict target
@@ -786,6 +869,20 @@ DECLARE
     v_outside text;
     v_orphan text;
 BEGIN
+    -- The insert of a new document's row by fn_iu_apply_document, which checked the
+    -- document itself and recorded its version (0021): the receipt (see the migration).
+    IF TG_OP = 'INSERT' AND EXISTS (
+        SELECT 1
+          FROM (SELECT d.* FROM @schema@.iu_document_version d
+                 WHERE d.doc_path = v_doc
+                 ORDER BY d.doc_version_id DESC LIMIT 1) d
+         WHERE d.xid = pg_catalog.pg_current_xact_id() AND NOT d.baseline
+           AND d.run_id = NEW.last_run AND d.namespace = v_ns AND d.state = NEW.state
+           AND d.doc_hash = NEW.doc_hash AND d.size_bytes = NEW.size_bytes
+           AND pg_catalog.cardinality(d.version_ids) = NEW.unit_count) THEN
+        RETURN NULL;
+    END IF;
+
     -- The namespace is this document's alone.
     IF NEW.state = 'active' THEN
         SELECT d.doc_path INTO v_detail FROM @schema@.iu_document d
@@ -1323,6 +1420,20 @@ DECLARE
     v_parents text[];
     v_last record;
 BEGIN
+    -- Recorded already by fn_iu_apply_document for the insert of a new document's row
+    -- (0021): the same receipt as fn_iu_check_document's.
+    IF TG_OP = 'INSERT' AND EXISTS (
+        SELECT 1
+          FROM (SELECT d.* FROM @schema@.iu_document_version d
+                 WHERE d.doc_path = NEW.doc_path
+                 ORDER BY d.doc_version_id DESC LIMIT 1) d
+         WHERE d.xid = pg_catalog.pg_current_xact_id() AND NOT d.baseline
+           AND d.run_id = NEW.last_run AND d.namespace = NEW.namespace
+           AND d.state = NEW.state AND d.doc_hash = NEW.doc_hash
+           AND d.size_bytes = NEW.size_bytes
+           AND pg_catalog.cardinality(d.version_ids) = NEW.unit_count) THEN
+        RETURN NULL;
+    END IF;
     SELECT coalesce(array_agg(v.version_id ORDER BY u.position), '{}'),
            coalesce(array_agg(u.code ORDER BY u.position), '{}'),
            coalesce(array_agg(u.parent_code ORDER BY u.position), '{}')

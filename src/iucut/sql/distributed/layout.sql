@@ -76,6 +76,11 @@ $$;
 -- The check of a document after a write of its row (0004's trigger function) reads its
 -- own document only: every read names doc_path, so it runs on the shard group that
 -- holds the document.
+-- citus: 0021's receipt is not carried (here and in fn_iu_record_document_version and
+-- fn_iu_apply_document below): the trigger runs on the worker, in the worker's
+-- transaction, whose id is not the coordinator's that the receipt would be compared with
+-- (see fn_iu_set_effective_date); every write of a document row is checked and recorded
+-- in full, as before 0021.
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_check_document() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -250,7 +255,8 @@ $$;
 
 -- The record of a document version (0015's trigger function on iu_document) reads its
 -- own document only, every read naming doc_path (the version join too), so it runs on
--- the shard group of the document. It registers no commit number: a trigger on a shard
+-- the shard group of the document. citus: no receipt of 0021 (see fn_iu_check_document):
+-- every write of a row is recorded here. It registers no commit number: a trigger on a shard
 -- cannot write the reference table iu_commit, and there is no cluster-wide commit order
 -- (as for the feed, below): point-in-time reads by commit are single-node only.
 CREATE OR REPLACE FUNCTION @schema@.fn_iu_record_document_version() RETURNS trigger
@@ -331,7 +337,8 @@ REVOKE EXECUTE ON FUNCTION @schema@.fn_iu_set_effective_date(uuid, text, date, t
     FROM PUBLIC;
 
 -- The write of one document (0016's fn_iu_apply_document, the typed-array form, as 0017
--- leaves it) for the
+-- leaves it; citus: without 0021's check of a new document from its ops and its
+-- receipt, see fn_iu_check_document above: the row's triggers check it) for the
 -- distributed layout. Same arguments, same checks, same refusals and counts; what
 -- differs is marked "citus:". Every statement that reads or writes a distributed table
 -- either names the document (doc_path = v_doc_path: Citus routes it to the one worker
