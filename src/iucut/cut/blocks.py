@@ -578,9 +578,11 @@ class Scanner:
         if (
             not opened
             and (empty or (m.group(2) is not None and int(m.group(2)) != 1))
-            and self._para_text(pos)
+            and self.leaf == PARA
         ):
-            return None  # such an item cannot interrupt a paragraph
+            # such an item cannot interrupt a paragraph, even one of link definitions
+            # only so far (cmark; markdown-it closes a definition first)
+            return None
         marker = m.end(1) - j
         width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
         self.stack.append(_Box(False, width, empty))
@@ -623,9 +625,10 @@ class Scanner:
         return True
 
     def _html(self, pos: int, line: str, j: int, nxt: int, opened: bool) -> bool:
-        """§4.6: an HTML block start (type 7 cannot interrupt a paragraph)."""
+        """§4.6: an HTML block start (type 7 cannot interrupt a paragraph, even one of
+        link definitions only so far: cmark; markdown-it closes a definition first)."""
         t = _html_type(line, j)
-        if not t or (t == 7 and not opened and self._para_text(pos)):
+        if not t or (t == 7 and not opened and self.leaf == PARA):
             return False
         self.html_end = _HTML_START[t - 1][1]
         if self.html_end is not None and self.html_end.search(line, j + 1):

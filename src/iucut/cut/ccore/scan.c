@@ -579,9 +579,8 @@ static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t
                 int opens = opened;
                 if (!opens) {
                     if (empty || (m.number >= 0 && m.number != 1)) {
-                        if ((r = para_text(sc, pos)) < 0)
-                            return -1;
-                        opens = !r;
+                        /* blocks._open_item: not into a paragraph, even of definitions */
+                        opens = sc->leaf != L_PARA;
                     } else {
                         opens = 1;
                     }
@@ -639,11 +638,8 @@ static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t
                 if (t < 0)
                     return -1;
                 int opens = t != 0;
-                if (t == 7 && !opened) {
-                    if ((r = para_text(sc, pos)) < 0)
-                        return -1;
-                    opens = !r;
-                }
+                if (t == 7 && !opened) /* blocks._html: as _open_item */
+                    opens = sc->leaf != L_PARA;
                 if (opens) {
                     PyObject *end = PyTuple_GET_ITEM(sc->help->html_ends, t - 1);
                     sc->html_end = end == Py_None ? NULL : end;
