@@ -301,3 +301,57 @@ def test_no_block_interrupts_a_paragraph_of_definitions_only(src: str) -> None:
             doc = cut_text(src, "x.md", profile="en")
         ends = {u.line_end for u in doc.units[1:]}
         assert ends == lines, (compiled, [(u.code, u.raw_heading) for u in doc.units])
+
+
+# A line of blanks after a list marker with nothing after it: indented as far as the item's
+# content, it goes on with the item (cmark matches a list item by indentation first, blank
+# line or not), so the heading below is in the item; an empty line ends the item.
+BLANKS_AFTER_AN_EMPTY_ITEM = [
+    "-\n\t\n   # h3\n",
+    "1.\n      \n   # h\n",
+    "-\n  \n  # h\n",
+    "-\n    \n\n  # h\n",
+    "- a\n\n  -\n      \n    # h\n",
+    "> -\n>   \n>   # h\n\n# after\n",
+    "-\n  \n  Article 1. x\n",
+]
+
+
+def cmark_top_headings(src: str) -> list[tuple[int, int, str]]:
+    """:func:`cmark_headings` outside any container (the children of cmark's document)."""
+    import xml.etree.ElementTree as ET
+
+    xml = subprocess.run(
+        ["cmark", "--to", "xml", "--sourcepos"],
+        input=src,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    ns = "{http://commonmark.org/xml/1.0}"
+    return [
+        (
+            int(h.get("sourcepos", "").split("-")[1].split(":")[0]),
+            int(h.get("level", "0")),
+            _plain("".join(h.itertext())),
+        )
+        for h in ET.fromstring(xml)
+        if h.tag == ns + "heading"
+    ]
+
+
+@pytest.mark.parametrize("src", BLANKS_AFTER_AN_EMPTY_ITEM)
+def test_an_indented_blank_line_goes_on_with_an_empty_list_item(src: str) -> None:
+    """The top-level headings of both cutters (Python and compiled) are cmark's."""
+    if shutil.which("cmark") is None:
+        pytest.skip("cmark is not installed (Debian package cmark)")
+    expected = cmark_top_headings(src)
+    assert ours_with_text(src) == expected
+    lines = {end for end, _level, _text in expected}
+    for compiled in (False, True):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(cutter, "COMPILED", compiled and cutter._core is not None)
+            doc = cut_text(src, "x.md", profile="en")
+        ends = {u.line_end for u in doc.units[1:]}
+        assert ends == lines, (compiled, [(u.code, u.raw_heading) for u in doc.units])
