@@ -157,6 +157,23 @@ def _sql() -> dict[str, str]:
     return parse(_read(SQL_FILE), f"iucut/sql/{SQL_FILE}")
 
 
+#: The folder of the cutter (its rules, scanner and compiled core): what cutting is made of.
+CUTTER = Path(__file__).parent / "cut"
+
+
+@functools.cache
+def cutter_digest(folder: Path) -> str:
+    """The sha256 of the files of the cutter in ``folder`` (its Python modules, the
+    compiled core) and of the unit hash form: cutting rules that change without a new
+    version number (a fix, a development install) change it, so the cache never gives a
+    file the digest of a cut made by other rules."""
+    h = hashlib.sha256((Path(__file__).parent / "units.py").read_bytes())
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix in (".py", ".so", ".pyd"):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def rules_fingerprint(
     config: Mapping[str, Any] | None, *, namespace: str | None, profile: str | None
 ) -> str:
@@ -165,6 +182,7 @@ def rules_fingerprint(
 
     data = {
         "iucut": __version__,
+        "cutter": cutter_digest(CUTTER),
         "compiled": COMPILED,
         "pure": os.environ.get("IUCUT_PURE_PYTHON", ""),
         "config": config or {},

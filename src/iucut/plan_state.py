@@ -283,9 +283,23 @@ def lookalikes(
             ]
             if not same:
                 continue
-            warnings.append(
+            found = (
                 f"{_path(doc)}: a new document with {' and '.join(same)} of the stored "
-                f"document {row['doc_path']} ({row['state']}). If it is the same document, "
+                f"document {row['doc_path']} ({row['state']})."
+            )
+            if row["namespace"] == doc.namespace:
+                # its codes stay with the stored document, retired or not: a retire
+                # would free none of them, so it is no way out
+                warnings.append(
+                    f"{found} Its codes stay with that document, even retired (a code is "
+                    f"never given to another unit): to keep them, keep it at "
+                    f"{row['doc_path']} (or plan under the project root that gives it that "
+                    "path: iucut init in the project's top folder, or --root); if it is a "
+                    "copy on purpose, give it its own namespace (front matter iu_namespace)."
+                )
+                continue
+            warnings.append(
+                f"{found} If it is the same document, "
                 "plan it under the same project root (iucut init in the project's top "
                 "folder, or --root) so that its path is the same; if it moved, "
                 f"`iucut retire {row['doc_path']}` retires the old one; if it is a copy on "

@@ -161,6 +161,32 @@ def test_plan_warns_about_a_new_document_with_the_bytes_of_a_stored_one(
     assert "warning" not in same.stderr
 
 
+def test_a_moved_document_with_its_own_namespace_is_told_what_works(
+    cli_env: CliEnv, tmp_path: Path
+) -> None:
+    """A document with a namespace of its own (front matter iu_namespace) moved to another
+    folder is rejected (its codes stay with the stored document); the warning does not
+    send the user to `iucut retire`, which frees no code: after a retire the move is
+    rejected the same way. It says to keep the path or give the copy its own namespace."""
+    top = project(tmp_path)
+    law = top / "laws" / "de" / "meldv.md"
+    law.write_bytes(b"---\niu_namespace: MELDV\n---\n" + LAW)
+    assert iucut(cli_env, top, "apply", "laws", env=ENABLED).returncode == 0
+    moved = top / "archive" / "meldv.md"
+    moved.parent.mkdir()
+    law.rename(moved)
+    for _ in range(2):
+        planned = iucut(cli_env, top, "plan", "archive")
+        assert planned.returncode == 3, planned.stderr
+        assert "code MELDV already belongs to document laws/de/meldv.md" in planned.stderr
+        warning = next(line for line in planned.stderr.splitlines() if "warning" in line)
+        assert "archive/meldv.md" in warning and "namespace MELDV" in warning
+        assert "iucut retire" not in warning
+        assert "keep it at laws/de/meldv.md" in warning and "its own namespace" in warning
+        retired = iucut(cli_env, top, "retire", "laws/de/meldv.md", env=ENABLED)
+        assert retired.returncode == 0, retired.stderr
+
+
 def test_retire_is_gated_planned_and_written(cli_env: CliEnv, db: Any, tmp_path: Path) -> None:
     """iucut retire: refused while the kill-switch is off (exit 5) or writes are frozen
     (exit 6), nothing changes; --dry-run and -o plan only; the plan applies with

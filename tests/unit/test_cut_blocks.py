@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from iucut.cut import cut_text
+from iucut.cut import cut_text, cutter
 from iucut.cut.blocks import ATX, SETEXT, candidate_pattern, scan
 
 MD = MarkdownIt("commonmark")
@@ -269,3 +269,89 @@ def test_link_definitions_over_lines_match_markdown_it_or_cmark(lines: list[str]
     if shutil.which("cmark") is None:  # (a fresh machine; CI installs Debian's cmark)
         pytest.skip(f"differs from markdown-it and cmark is not installed to judge: {src!r}")
     assert [h[1:] for h in ours_with_text(src)] == [h[1:] for h in cmark_headings(src)]
+
+
+# Lines that cannot interrupt a paragraph (an HTML block of type 7, an empty list item,
+# an ordered item not starting at 1) go on with one that so far holds only link
+# definitions: CommonMark takes definitions out when the paragraph closes (cmark, the
+# reference parser); markdown-it closes a definition first, so it differs here.
+NO_INTERRUPT_AFTER_DEFINITIONS = [
+    "[a]: /u\n<x-y>\n===\n",
+    "[a]: /u\n</pre>\n---\n",
+    "[b]: <x y> \"t\"\n<a href='x'>\n## Article 1. x\n",
+    "[a]: /u\n<x-y>\n   # h3\n",
+    "[a]: /u\n+ \n---\n",
+    "[a]: /u\n2. x\n===\n",
+]
+
+
+@pytest.mark.parametrize("src", NO_INTERRUPT_AFTER_DEFINITIONS)
+def test_no_block_interrupts_a_paragraph_of_definitions_only(src: str) -> None:
+    """The headings of both cutters (Python and compiled) are cmark's: the line after the
+    definitions continues the paragraph, so the underline or ATX line below is a heading."""
+    if shutil.which("cmark") is None:
+        pytest.skip("cmark is not installed (Debian package cmark)")
+    expected = cmark_headings(src)
+    assert expected, src  # every case has a heading
+    assert ours_with_text(src) == expected
+    lines = {end for end, _level, _text in expected}
+    for compiled in (False, True):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(cutter, "COMPILED", compiled and cutter._core is not None)
+            doc = cut_text(src, "x.md", profile="en")
+        ends = {u.line_end for u in doc.units[1:]}
+        assert ends == lines, (compiled, [(u.code, u.raw_heading) for u in doc.units])
+
+
+# A line of blanks after a list marker with nothing after it: indented as far as the item's
+# content, it goes on with the item (cmark matches a list item by indentation first, blank
+# line or not), so the heading below is in the item; an empty line ends the item.
+BLANKS_AFTER_AN_EMPTY_ITEM = [
+    "-\n\t\n   # h3\n",
+    "1.\n      \n   # h\n",
+    "-\n  \n  # h\n",
+    "-\n    \n\n  # h\n",
+    "- a\n\n  -\n      \n    # h\n",
+    "> -\n>   \n>   # h\n\n# after\n",
+    "-\n  \n  Article 1. x\n",
+]
+
+
+def cmark_top_headings(src: str) -> list[tuple[int, int, str]]:
+    """:func:`cmark_headings` outside any container (the children of cmark's document)."""
+    import xml.etree.ElementTree as ET
+
+    xml = subprocess.run(
+        ["cmark", "--to", "xml", "--sourcepos"],
+        input=src,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    ns = "{http://commonmark.org/xml/1.0}"
+    return [
+        (
+            int(h.get("sourcepos", "").split("-")[1].split(":")[0]),
+            int(h.get("level", "0")),
+            _plain("".join(h.itertext())),
+        )
+        for h in ET.fromstring(xml)
+        if h.tag == ns + "heading"
+    ]
+
+
+@pytest.mark.parametrize("src", BLANKS_AFTER_AN_EMPTY_ITEM)
+def test_an_indented_blank_line_goes_on_with_an_empty_list_item(src: str) -> None:
+    """The top-level headings of both cutters (Python and compiled) are cmark's."""
+    if shutil.which("cmark") is None:
+        pytest.skip("cmark is not installed (Debian package cmark)")
+    expected = cmark_top_headings(src)
+    assert ours_with_text(src) == expected
+    lines = {end for end, _level, _text in expected}
+    for compiled in (False, True):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(cutter, "COMPILED", compiled and cutter._core is not None)
+            doc = cut_text(src, "x.md", profile="en")
+        ends = {u.line_end for u in doc.units[1:]}
+        assert ends == lines, (compiled, [(u.code, u.raw_heading) for u in doc.units])

@@ -222,3 +222,79 @@ def test_configured_profiles_are_kept_while_the_labels_are_the_same() -> None:
     second = configured(config)
     assert second is not first and second["vi"].rules[0].prefix == "Y"
     assert configured({}) is PROFILES
+
+
+FR_CODE = """# Code de la consommation
+
+## Article L. 111-1
+
+Les caractéristiques.
+
+## Article L. 111-2
+
+Le prix.
+
+## Article R*111-1
+
+Par écrit.
+
+## Article R. 111-2
+
+Autre.
+"""
+UCC = """# Uniform Commercial Code
+
+## Article 1 General Provisions
+
+### Section 1-201. General Definitions
+
+Text.
+
+### Section 1-202. Notice; Knowledge
+
+Text.
+
+## Article 2 Sales
+
+### § 2-314. Implied Warranty
+
+Text.
+"""
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_hyphenated_and_lettered_article_numbers_are_whole_labels(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """French ``Article L. 111-1`` / ``R*111-1`` and UCC ``Section 1-201`` / ``§ 2-314`` are
+    labelled by their whole number, so no two articles share a label and no code is a
+    position (``AL``, ``AL-2``, … renamed every unit after an inserted article); ``L. 111-1``
+    and ``L111-1`` are one label."""
+    from iucut.cut import cutter
+
+    monkeypatch.setattr(cutter, "COMPILED", compiled and cutter._core is not None)
+    doc = cut_text(FR_CODE.encode(), "code.md", namespace="CC")
+    assert [(u.code, u.label) for u in doc.units if u.kind == "article"] == [
+        ("CC/AL111-1", "L. 111-1"),
+        ("CC/AL111-2", "L. 111-2"),
+        ("CC/AR-111-1", "R*111-1"),
+        ("CC/AR111-2", "R. 111-2"),
+    ]
+    assert doc.warnings == ()
+    inserted = FR_CODE.replace(
+        "## Article L. 111-2", "## Article L111-1-1\n\nNouveau.\n\n## Article L. 111-2"
+    )
+    again = cut_text(inserted.encode(), "code.md", namespace="CC")
+    before = {u.code: u.content_hash for u in doc.units}
+    after = {u.code: u.content_hash for u in again.units}
+    assert {c for c in after if c not in before} == {"CC/AL111-1-1"}
+    assert all(after[c] == h for c, h in before.items() if c != "CC/code-de-la-consommation")
+    ucc = cut_text(UCC.encode(), "ucc.md", namespace="UCC")
+    assert [u.code for u in ucc.units if u.kind in ("article", "section")] == [
+        "UCC/A1",
+        "UCC/A1/S1-201",
+        "UCC/A1/S1-202",
+        "UCC/A2",
+        "UCC/§2-314",
+    ]
+    assert ucc.warnings == ()

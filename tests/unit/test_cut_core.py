@@ -881,7 +881,10 @@ LABEL_PREFIXES = st.sampled_from(["", "D", "K", "Abs", "Nr", "TM", "§", "Đ"])
 
 @pytest.mark.parametrize(
     "label",
-    ["19a", "1-3", "IV", "a b", "1.2.3", " x ", "--", "a!b", "...", "5 bis 6", "", "\t1\t", "đ"],
+    [
+        *("19a", "1-3", "IV", "a b", "1.2.3", " x ", "--", "a!b", "...", "5 bis 6", "", "\t1\t"),
+        *("đ", "L. 111-1", "R*111-1", "LO 1", "A.B 1", "L.\t. 2", "L. x", "L.", "1a. 2"),
+    ],
 )
 @pytest.mark.parametrize("prefix", ["", "D", "§"])
 def test_label_segment_of_typical_labels(prefix: str, label: str) -> None:

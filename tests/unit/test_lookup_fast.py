@@ -204,3 +204,30 @@ def test_gc_paused_restores_collection_as_it_was() -> None:
         assert not gc.isenabled()  # off before: off after
     finally:
         gc.enable()
+
+
+def test_the_rules_fingerprint_follows_the_cutter_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change of the cutter's files (a rule fixed without a new version number) changes
+    the rules fingerprint, so the cut cache gives no file the digest of a cut made by the
+    old rules (a stale entry would keep its document at its old codes)."""
+    import shutil
+
+    folder = tmp_path / "cut"
+    folder.mkdir()
+    for path in digests.CUTTER.iterdir():
+        if path.is_file():
+            shutil.copy(path, folder / path.name)
+    monkeypatch.setattr(digests, "CUTTER", folder)
+
+    def fingerprint() -> str:
+        digests.cutter_digest.cache_clear()
+        return digests.rules_fingerprint({}, namespace=None, profile=None)
+
+    first = fingerprint()
+    assert fingerprint() == first
+    rules = folder / "profiles.py"
+    rules.write_text(rules.read_text(encoding="utf-8") + "\n# a rule fixed\n", encoding="utf-8")
+    assert fingerprint() != first
+    digests.cutter_digest.cache_clear()

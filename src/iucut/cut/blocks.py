@@ -292,9 +292,16 @@ class Scanner:
             return n
         depth = len(self.stack)
         self._line(pos, nl, nl + 1)
-        if depth and depth == len(self.stack) and not self.quoted and _SPACES.fullmatch(s, pos, nl):
+        if (
+            depth
+            and depth == len(self.stack)
+            and not self.quoted
+            and _SPACES.fullmatch(s, pos, nl)
+            and _all_matched(self.stack)
+        ):
             # A blank line that every open list item matched: the blank lines after
-            # it are matched the same way and change nothing but the paragraph floor.
+            # it are matched the same way and change nothing but the paragraph floor
+            # (not past an empty item, which its blanks alone may have gone on with).
             m = _BLANKS.match(s, nl + 1)
             if m is not None:
                 nl = m.end() - 1
@@ -407,7 +414,7 @@ class Scanner:
             i, matched = self._match_quoted(line)
             return i, _indent(line, i), matched
         if j >= len(line):
-            return 0, j, self._match_items_on_blank()
+            return 0, j, self._match_items_on_blank(j)
         i, matched = self._match_items(j)
         return i, j, matched
 
@@ -422,13 +429,18 @@ class Scanner:
             matched += 1
         return i, matched
 
-    def _match_items_on_blank(self) -> int:
-        """§5.2: a blank line continues every list item but one that began blank and is
-        still empty."""
-        matched = 0
+    def _match_items_on_blank(self, n: int) -> int:
+        """§5.2: a blank line (``n`` columns of blanks) continues every list item but one
+        that began blank and is still empty, unless its blanks reach that item's content
+        (cmark matches an item by its indentation first, blank line or not)."""
+        matched = i = 0
         for box in self.stack:
-            if box.empty and box.blank_start:
+            if n - i >= box.width:
+                i += box.width
+            elif box.empty and box.blank_start:
                 break
+            else:
+                i = n
             matched += 1
         return matched
 
@@ -578,9 +590,11 @@ class Scanner:
         if (
             not opened
             and (empty or (m.group(2) is not None and int(m.group(2)) != 1))
-            and self._para_text(pos)
+            and self.leaf == PARA
         ):
-            return None  # such an item cannot interrupt a paragraph
+            # such an item cannot interrupt a paragraph, even one of link definitions
+            # only so far (cmark; markdown-it closes a definition first)
+            return None
         marker = m.end(1) - j
         width = (j - i) + marker + (1 if empty or spaces > 4 else spaces)
         self.stack.append(_Box(False, width, empty))
@@ -623,9 +637,10 @@ class Scanner:
         return True
 
     def _html(self, pos: int, line: str, j: int, nxt: int, opened: bool) -> bool:
-        """§4.6: an HTML block start (type 7 cannot interrupt a paragraph)."""
+        """§4.6: an HTML block start (type 7 cannot interrupt a paragraph, even one of
+        link definitions only so far: cmark; markdown-it closes a definition first)."""
         t = _html_type(line, j)
-        if not t or (t == 7 and not opened and self._para_text(pos)):
+        if not t or (t == 7 and not opened and self.leaf == PARA):
             return False
         self.html_end = _HTML_START[t - 1][1]
         if self.html_end is not None and self.html_end.search(line, j + 1):
@@ -703,9 +718,11 @@ def _quote_continues(line: str, i: int) -> int:
 def _item_continues(box: _Box, line: str, i: int) -> int:
     """§5.2: where a list item's content starts on a line continuing it, else -1."""
     j = _indent(line, i)
+    if j - i >= box.width:  # by indentation first, blank line or not (cmark)
+        return i + box.width
     if j >= len(line):
         return -1 if box.empty and box.blank_start else i
-    return i + box.width if j - i >= box.width else -1
+    return -1
 
 
 def _all_matched(stack: list[_Box]) -> bool:

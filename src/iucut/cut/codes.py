@@ -62,6 +62,9 @@ _ENUMERATOR = re.compile(
     r"[ \t]*(?:(?:\d+|[A-Za-z]|[IVXLCDM]+|[ivxlcdm]+)[.)]|\d+(?:\.\d+)+\.?"
     r"|\((?:\d+|[A-Za-z]|[ivxlcdm]+)\))[ \t]+(?=\S)"
 )
+#: Dots and blanks between the one or two capitals a label starts with and a digit
+#: (``L. 111-1``, ``LO 1``): dropped in a segment.
+_LETTER_NUMBER = re.compile(r"^([A-Z]{1,2})[. \t]+(?=[0-9])")
 _INDEX_NAMES = {"index", "readme", "_index"}
 MAX_SLUG = 64
 
@@ -92,9 +95,12 @@ def slug(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def label_segment(prefix: str, label: str) -> str:
-    """A labelled unit's segment: ``D`` + ``19a`` → ``D19a``; ``đ`` → ``dd``."""
-    label = label.replace("đ", "dd").replace(" ", "-")
-    return prefix + _NON_LABEL.sub("-", fold(label)).strip("-")
+    """A labelled unit's segment: ``D`` + ``19a`` → ``D19a``; ``đ`` → ``dd``; ``L. 111-1``
+    → ``L111-1`` (dots and blanks after the capitals it starts with dropped)."""
+    label = fold(label.replace("đ", "dd"))
+    if "." in label or " " in label or "\t" in label:  # ``L. 111-1`` is ``L111-1``
+        label = _LETTER_NUMBER.sub(r"\1", label, count=1)
+    return prefix + _NON_LABEL.sub("-", label.replace(" ", "-")).strip("-")
 
 
 def split_id(text: str) -> tuple[str, str | None]:

@@ -363,7 +363,14 @@ DE = Profile(
     ),
 )
 
-_EN_LBL = r"(?P<label>" + ROMAN + r"|\d+(?:\.\d+)*[a-z]?|[A-Z])"
+#: English labels: a lettered number as French codes write it (``L. 111-1``, ``R*111-1``,
+#: ``LO 1``; tried before the Roman numerals, which would take its ``L``), a Roman
+#: numeral, a number with parts (``1.2``, UCC ``1-201``), a letter.
+_EN_LBL = (
+    r"(?P<label>[A-Z]{1,2}\*{0,2}(?:\.\s?|\s)?\d+(?:-\d+)*(?![\w])|"
+    + ROMAN
+    + r"|\d+(?:[.-]\d+)*[a-z]?|[A-Z])"
+)
 EN = Profile(
     "en",
     (
@@ -403,7 +410,7 @@ EN = Profile(
             strict=True,
             start="(?i:amendment)",
         ),
-        Rule("article", 30, "§", _r(r"§\s*(?P<label>\d+[a-z]?)(?![\w])"), start="§"),
+        Rule("article", 30, "§", _r(r"§\s*(?P<label>\d+(?:-\d+)*[a-z]?)(?![\w])"), start="§"),
         Rule(
             "section",
             40,

@@ -579,9 +579,8 @@ static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t
                 int opens = opened;
                 if (!opens) {
                     if (empty || (m.number >= 0 && m.number != 1)) {
-                        if ((r = para_text(sc, pos)) < 0)
-                            return -1;
-                        opens = !r;
+                        /* blocks._open_item: not into a paragraph, even of definitions */
+                        opens = sc->leaf != L_PARA;
                     } else {
                         opens = 1;
                     }
@@ -639,11 +638,8 @@ static int blocks(scanner *sc, line_t *L, Py_ssize_t i, Py_ssize_t j, Py_ssize_t
                 if (t < 0)
                     return -1;
                 int opens = t != 0;
-                if (t == 7 && !opened) {
-                    if ((r = para_text(sc, pos)) < 0)
-                        return -1;
-                    opens = !r;
-                }
+                if (t == 7 && !opened) /* blocks._html: as _open_item */
+                    opens = sc->leaf != L_PARA;
                 if (opens) {
                     PyObject *end = PyTuple_GET_ITEM(sc->help->html_ends, t - 1);
                     sc->html_end = end == Py_None ? NULL : end;
@@ -779,14 +775,14 @@ static int do_line(scanner *sc, Py_ssize_t pos, Py_ssize_t eol, Py_ssize_t nxt)
                     }
                     break;
                 }
-                if (j >= n) {
-                    if (b->empty && b->blank_start)
-                        break;
+                if (j - i >= b->width) { /* by indentation first, blank or not (cmark) */
+                    i += b->width;
                     matched++;
                     continue;
                 }
-                if (j - i >= b->width) {
-                    i += b->width;
+                if (j >= n) {
+                    if (b->empty && b->blank_start)
+                        break;
                     matched++;
                     continue;
                 }
@@ -794,9 +790,16 @@ static int do_line(scanner *sc, Py_ssize_t pos, Py_ssize_t eol, Py_ssize_t nxt)
             }
             j = indent(&L, i);
         } else if (j >= n) {
+            /* blocks._match_items_on_blank: an empty item whose content the blanks reach
+             * goes on */
+            Py_ssize_t at = 0;
             for (Py_ssize_t k = 0; k < sc->depth; k++) {
-                if (stack[k].empty && stack[k].blank_start)
+                if (n - at >= stack[k].width)
+                    at += stack[k].width;
+                else if (stack[k].empty && stack[k].blank_start)
                     break;
+                else
+                    at = n;
                 matched++;
             }
         } else {
@@ -905,7 +908,11 @@ int iu_scan(PyObject *s, Py_ssize_t pos, const iu_program *hint, const iu_scan_h
         if (do_line(&sc, pos, nl, nl + 1) < 0)
             goto out;
         next_line(&sc, nl + 1);
-        if (depth && depth == sc.depth && !sc.quoted && spaces_only(&sc, pos, nl)) {
+        int blank_run = depth && depth == sc.depth && !sc.quoted && spaces_only(&sc, pos, nl);
+        for (Py_ssize_t k = 0; blank_run && k < sc.depth; k++) /* blocks._all_matched: */
+            if (sc.stack[k].empty && sc.stack[k].blank_start) /* not past an empty item */
+                blank_run = 0;
+        if (blank_run) {
             /* A blank line that every open list item matched: the blank lines after it
              * are matched the same way and change nothing but the paragraph floor. */
             Py_ssize_t q = nl + 1, last = -1;

@@ -171,6 +171,17 @@ PyObject *iu_label_segment(PyObject *prefix, PyObject *label)
         return PyErr_NoMemory();
     Py_ssize_t w = 0;
     for (Py_ssize_t r = 0; r < n;) {
+        if ((r == 1 || (r == 2 && c[1] >= 'A' && c[1] <= 'Z')) && c[0] >= 'A' && c[0] <= 'Z' &&
+            (c[r] == '.' || c[r] == ' ' || c[r] == '\t')) {
+            /* codes._LETTER_NUMBER: "L. 111-1" is "L111-1" (the capitals it starts with) */
+            Py_ssize_t q = r;
+            while (q < n && (c[q] == '.' || c[q] == ' ' || c[q] == '\t'))
+                q++;
+            if (q < n && c[q] >= '0' && c[q] <= '9') {
+                r = q;
+                continue;
+            }
+        }
         if (c[r] == ' ' || label_char(c[r])) { /* " " became "-" before the substitution */
             out[w++] = c[r] == ' ' ? '-' : (char)c[r];
             r++;
