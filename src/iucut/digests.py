@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from iucut._version import __version__
-from iucut.plan import Digest
+from iucut.plan import Digest, Unchanged, digest_key
 
 FILE_NAME = "cut-digests.sqlite3"
 SQL_FILE = "sqlite.sql"
@@ -94,8 +94,8 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-#: ``(file_hash, data, stat)`` of an entry
-_Entry = tuple[str, str, str | None]
+#: ``(file_hash, data, stat, namespace, digest key, clean)`` of an entry
+_Entry = tuple[str, str, str | None, str | None, int | None, int]
 
 
 class _Reader:
@@ -108,7 +108,7 @@ class _Reader:
 
     def __init__(self, conn: sqlite3.Connection, rules: str) -> None:
         self.conn, self.rules = conn, rules
-        self.chunk: list[tuple[str, str, str, str | None]] = []
+        self.chunk: list[tuple[Any, ...]] = []
         self.at = 0  # the next row of the chunk
         self.done = False  # no row after the chunk
         self.after = ""  # the path of the chunk's last row
@@ -117,8 +117,7 @@ class _Reader:
 
     def get(self, doc_path: str) -> _Entry | None:
         if self.passed is not None and doc_path <= self.passed:
-            row = self.conn.execute(_sql()["cache_entry"], (self.rules, doc_path)).fetchone()
-            return None if row is None else (row[0], row[1], row[2])
+            return entry(self.conn, self.rules, doc_path)
         while True:
             chunk, at = self.chunk, self.at
             while at < len(chunk) and chunk[at][0] < doc_path:
@@ -131,8 +130,8 @@ class _Reader:
         if at < len(chunk) and chunk[at][0] == doc_path:
             self.at = at + 1
             row = chunk[at]
-            chunk[at] = ("", "", "", None)  # (handed over: the digest holds it now)
-            return row[1], row[2], row[3]
+            chunk[at] = _PASSED  # (handed over: the digest holds it now)
+            return row[1:]
         return None  # (the next entry's path is after it: it has none)
 
     def _next_chunk(self) -> None:
@@ -143,6 +142,37 @@ class _Reader:
         if self.chunk:
             self.after = self.chunk[-1][0]
         self.done = len(self.chunk) < self.CHUNK
+
+
+_PASSED = ("", "", "", None, None, None, 0)
+
+
+def entry(conn: sqlite3.Connection, rules: str, doc_path: str) -> _Entry | None:
+    """The entry of ``doc_path`` read alone."""
+    row = conn.execute(_sql()["cache_entry"], (rules, doc_path)).fetchone()
+    return None if row is None else tuple(row)
+
+
+class Entries:
+    """The entries of one cache file and rules fingerprint read again one by one: what
+    an :class:`~iucut.plan.Unchanged` of this pass was made from (one object for every
+    file of the pass)."""
+
+    def __init__(self, cache: Path, rules: str) -> None:
+        self.cache, self.rules = cache, rules
+
+    def digest(self, doc_path: str, key: int) -> Digest | None:
+        """The digest of ``doc_path``'s entry when its fingerprint is still ``key``."""
+        conn = _connect(self.cache)
+        if conn is None:
+            return None
+        try:
+            row = entry(conn, self.rules, doc_path)
+        except sqlite3.Error:
+            return None
+        if row is None or row[4] != key:
+            return None
+        return _digest(row[1], None)
 
 
 #: the reader of each (process, cache file, rules), made at the first look-up
@@ -198,7 +228,8 @@ def lookup(
     rules: str,
     strict: bool = False,
     rehash: bool = False,
-) -> Digest | None:
+    fast: bool = False,
+) -> Digest | Unchanged | None:
     """The digest of the last cut of ``doc_path`` when its rules are the same and its
     bytes are: ``file_hash`` (the sha256 of the bytes) equal to the entry's, or, when
     ``file_hash`` is None, ``stat`` equal to the entry's and the entry not racy
@@ -208,7 +239,11 @@ def lookup(
     for a document with warnings: it is cut, to be rejected as --strict rejects it).
 
     A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
-    racy entry): :func:`remember` takes it again, so the next look needs no read."""
+    racy entry): :func:`remember` takes it again, so the next look needs no read.
+
+    ``fast`` (apply): a file known by its stat whose entry has no warnings is answered
+    by an :class:`~iucut.plan.Unchanged` (its namespace and the fingerprint of its
+    digest, as the entry keeps them): no digest decoded, none made."""
     reader = _reader(cache, rules)
     if reader is None:
         return None
@@ -223,6 +258,10 @@ def lookup(
     # text without a decoder when its five fields are the same, as is every file's of an
     # unchanged corpus)
     same_stat = stat is not None and _same_stat(row[2], stat)
+    if fast and same_stat and row[5] == 1 and not rehash and row[3] is not None:
+        key = row[4]
+        if key is not None:
+            return Unchanged(doc_path, row[3], key, _entries(cache, rules))
     if callable(file_hash):
         file_hash = None if same_stat and not rehash else file_hash()
     if file_hash is None:
@@ -232,11 +271,17 @@ def lookup(
         return None
     elif stat is not None and not same_stat:
         refresh = stat
+    found = _digest(row[1], refresh)
+    if found is None or (strict and found.warnings):
+        return None
+    return found
+
+
+def _digest(data: str, refresh: StatKey | None) -> Digest | None:
+    """The digest an entry keeps (None: unreadable)."""
     try:
-        d = _decoded(row[1])
-        if strict and d["warnings"]:
-            return None
-        found = Digest(
+        d = _decoded(data)
+        return Digest(
             d["path"],
             d["namespace"],
             d["doc_hash"],
@@ -252,7 +297,11 @@ def lookup(
         )
     except (ValueError, KeyError, TypeError):
         return None
-    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _entries(cache: Path, rules: str) -> Entries:
+    return Entries(cache, rules)
 
 
 #: the JSON decoder's scanner (C): an object at the start of a text and where it ends
@@ -344,6 +393,9 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
                 ensure_ascii=False,
             ),
             None if d.stat is None else json.dumps(list(d.stat)),
+            d.namespace,
+            digest_key(d),
+            0 if d.warnings else 1,
         )
         for d in digests
         if not d.cached or d.stat is not None

@@ -29,27 +29,18 @@ On a Citus cluster it is not used (every triage reads the rows)."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from iucut.db.connector import Connection
-from iucut.plan import Digest, is_current
+from iucut.plan import Digest, Unchanged, digest_key, is_current
 
 #: ``(rows, sum of the row hashes)`` as the database gives it
 Token = str
 #: the columns of a stored document row the triage keeps (``documents_by_path``'s)
 ROW_COLUMNS = ("doc_path", "namespace", "doc_hash", "cut_digest", "state", "unit_count", "profile")
-
-
-def digest_key(d: Digest) -> int:
-    """A fingerprint of what :func:`~iucut.plan.is_current` reads of a digest (signed
-    64 bits, as SQLite keeps an integer)."""
-    text = f"{d.doc_hash}\x00{d.cut_digest}\x00{d.profile}"
-    raw = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(raw, "big", signed=True)
 
 
 def database_key(conn: Connection) -> str:
@@ -72,12 +63,12 @@ class Seen:
         #: digest fingerprints to keep at ``token`` (every one when ``base`` is None)
         self.updates: dict[str, int] = {}
         #: the documents to do: their digest and their row's hash at ``token`` (None: no row)
-        self.todo: dict[str, tuple[Digest, int | None]] = {}
+        self.todo: dict[str, tuple[Digest | Unchanged, int | None]] = {}
 
     # ------------------------------------------------------------------ the triage
 
     def triage(
-        self, conn: Connection, by_path: Mapping[str, Digest]
+        self, conn: Connection, by_path: Mapping[str, Digest | Unchanged]
     ) -> tuple[set[str], dict[str, dict[str, Any]]]:
         """The paths of ``by_path`` up to date, and the stored rows of the others (as
         the triage without the cache finds them)."""
@@ -98,7 +89,7 @@ class Seen:
         return self._split(conn, by_path, list(by_path))
 
     def _split(
-        self, conn: Connection, by_path: Mapping[str, Digest], paths: list[str]
+        self, conn: Connection, by_path: Mapping[str, Digest | Unchanged], paths: list[str]
     ) -> tuple[set[str], dict[str, dict[str, Any]]]:
         current: set[str] = set()
         rows: dict[str, dict[str, Any]] = {}

@@ -28,7 +28,7 @@ from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
 from iucut.feed import Changes, Cursor, Position
 from iucut.migrate import MigrationResult
-from iucut.plan import Digest
+from iucut.plan import Digest, Unchanged
 from iucut.project import find_root
 from iucut.prove import ProofReport
 from iucut.search import Hit
@@ -364,7 +364,7 @@ class Store:
 
     def apply_digests(
         self,
-        digests: Iterable[Digest | IucutError],
+        digests: Iterable[Digest | Unchanged | IucutError],
         recut: apply_mod.Recut,
         *,
         prune_scopes: Sequence[str] | None = None,

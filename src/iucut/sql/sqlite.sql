@@ -4,29 +4,39 @@
 
 -- name: cache_schema
 -- One digest per document path and rules fingerprint: the sha256 of the file's bytes,
--- the digest as JSON (no text), and the file's stat when it was taken (JSON, or NULL).
-CREATE TABLE IF NOT EXISTS digest2 (
+-- the digest as JSON (no text), and the file's stat when it was taken (JSON, or NULL);
+-- with it, what a re-sync needs of an unchanged file without decoding the digest
+-- (iucut.plan.Unchanged): its namespace, the fingerprint of the digest
+-- (iucut.plan.digest_key) and whether it has no warnings (1). (digest2, of iucut
+-- before this, had no such columns: its entries are not read, a re-sync cuts again.)
+CREATE TABLE IF NOT EXISTS digest3 (
     rules TEXT NOT NULL,
     doc_path TEXT NOT NULL,
     file_hash TEXT NOT NULL,
     data TEXT NOT NULL,
     stat TEXT,
+    namespace TEXT,
+    digest_key INTEGER,
+    clean INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (rules, doc_path)
 )
 
 -- name: cache_entries_after
 -- The next entries of one rules fingerprint in document-path order, after the path
 -- given (a re-sync looks up every file, in that order: a chunk at a time, by the key).
-SELECT doc_path, file_hash, data, stat FROM digest2
+SELECT doc_path, file_hash, data, stat, namespace, digest_key, clean FROM digest3
  WHERE rules = ? AND doc_path > ?
  ORDER BY doc_path
  LIMIT ?
 
 -- name: cache_entry
-SELECT file_hash, data, stat FROM digest2 WHERE rules = ? AND doc_path = ?
+SELECT file_hash, data, stat, namespace, digest_key, clean FROM digest3
+ WHERE rules = ? AND doc_path = ?
 
 -- name: cache_put
-INSERT OR REPLACE INTO digest2 (rules, doc_path, file_hash, data, stat) VALUES (?, ?, ?, ?, ?)
+INSERT OR REPLACE INTO digest3
+    (rules, doc_path, file_hash, data, stat, namespace, digest_key, clean)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 
 -- What apply last saw of a database's stored documents (iucut.seen): per database key,
 -- the token of its document rows (count and sum of row hashes, read from the database)
