@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import struct
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -94,8 +95,12 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-#: ``(file_hash, data, stat, namespace, digest key, clean)`` of an entry
-_Entry = tuple[str, str, str | None, str | None, int | None, int]
+#: an entry: ``(doc_path, file_hash, data, stat, namespace, digest key, fast stat)``
+#: (a fast look-up's chunk: the second to fourth None when there is a fast stat)
+_Entry = tuple[Any, ...]
+_HASH, _DATA, _STAT, _NAMESPACE, _KEY, _FAST = 1, 2, 3, 4, 5, 6
+#: the five fields of a stat as the fast stat packs them (see :func:`packed_stat`)
+_PACK = struct.Struct("<QqqQQ").pack
 
 
 class _Reader:
@@ -106,8 +111,10 @@ class _Reader:
 
     CHUNK = 512
 
-    def __init__(self, conn: sqlite3.Connection, rules: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, rules: str, fast: bool = False) -> None:
         self.conn, self.rules = conn, rules
+        #: the chunk's entries with a fast stat come without digest, hash and stat text
+        self.query = "cache_entries_after_fast" if fast else "cache_entries_after"
         self.chunk: list[tuple[Any, ...]] = []
         self.at = 0  # the next row of the chunk
         self.done = False  # no row after the chunk
@@ -131,12 +138,12 @@ class _Reader:
             self.at = at + 1
             row = chunk[at]
             chunk[at] = _PASSED  # (handed over: the digest holds it now)
-            return row[1:]
+            return row
         return None  # (the next entry's path is after it: it has none)
 
     def _next_chunk(self) -> None:
         self.chunk = self.conn.execute(
-            _sql()["cache_entries_after"], (self.rules, self.after, self.CHUNK)
+            _sql()[self.query], (self.rules, self.after, self.CHUNK)
         ).fetchall()
         self.at = 0
         if self.chunk:
@@ -144,7 +151,7 @@ class _Reader:
         self.done = len(self.chunk) < self.CHUNK
 
 
-_PASSED = ("", "", "", None, None, None, 0)
+_PASSED: _Entry = ("", "", "", None, None, None, None)
 
 
 def entry(conn: sqlite3.Connection, rules: str, doc_path: str) -> _Entry | None:
@@ -170,13 +177,13 @@ class Entries:
             row = entry(conn, self.rules, doc_path)
         except sqlite3.Error:
             return None
-        if row is None or row[4] != key:
+        if row is None or row[_KEY] != key:
             return None
-        return _digest(row[1], None)
+        return _digest(row[_DATA], None)
 
 
 #: the reader of each (process, cache file, rules), made at the first look-up
-_readers: dict[tuple[int, str, str], _Reader] = {}
+_readers: dict[tuple[int, Path, str, bool], _Reader] = {}
 
 
 @functools.cache
@@ -244,7 +251,7 @@ def lookup(
     ``fast`` (apply): a file known by its stat whose entry has no warnings is answered
     by an :class:`~iucut.plan.Unchanged` (its namespace and the fingerprint of its
     digest, as the entry keeps them): no digest decoded, none made."""
-    reader = _reader(cache, rules)
+    reader = _reader(cache, rules, fast)
     if reader is None:
         return None
     try:
@@ -254,24 +261,30 @@ def lookup(
     if row is None:
         return None
     refresh: StatKey | None = None
+    fast_stat = row[_FAST]
+    if fast_stat is not None and fast:
+        if stat is not None and not rehash and fast_stat == packed_stat(stat):
+            return Unchanged(doc_path, row[_NAMESPACE], row[_KEY], _entries(cache, rules))
+        try:  # (the chunk has not the rest of this entry: read alone)
+            row = entry(reader.conn, rules, doc_path)
+        except sqlite3.Error:
+            return None
+        if row is None:
+            return None
     # (the stat compared once: a look-up a file of the corpus; read from the entry's
     # text without a decoder when its five fields are the same, as is every file's of an
     # unchanged corpus)
-    same_stat = stat is not None and _same_stat(row[2], stat)
-    if fast and same_stat and row[5] == 1 and not rehash and row[3] is not None:
-        key = row[4]
-        if key is not None:
-            return Unchanged(doc_path, row[3], key, _entries(cache, rules))
+    same_stat = stat is not None and _same_stat(row[_STAT], stat)
     if callable(file_hash):
         file_hash = None if same_stat and not rehash else file_hash()
     if file_hash is None:
         if rehash or not same_stat:
             return None
-    elif row[0] != file_hash:
+    elif row[_HASH] != file_hash:
         return None
     elif stat is not None and not same_stat:
         refresh = stat
-    found = _digest(row[1], refresh)
+    found = _digest(row[_DATA], refresh)
     if found is None or (strict and found.warnings):
         return None
     return found
@@ -334,6 +347,26 @@ def _same_stat(text: str | None, now: StatKey) -> bool:
     return taken - now[1] >= RACY_MARGIN_NS
 
 
+def packed_stat(stat: tuple[int, ...]) -> bytes | None:
+    """The five fields of a stat key packed (what an entry's fast stat is compared
+    with: one bytes object, not five numbers, read from the cache); None when they do
+    not fit."""
+    try:
+        return _PACK(stat[0], stat[1], stat[2], stat[3], stat[4])
+    except (struct.error, IndexError, TypeError):
+        return None
+
+
+def _fast_stat(d: Digest) -> bytes | None:
+    """An entry's fast stat: None when the entry is racy (its mtime within the margin
+    of when it was taken) or the digest has warnings (shown at each re-sync: apply
+    needs the digest)."""
+    stat = d.stat
+    if d.warnings or stat is None or len(stat) != 6 or stat[5] - stat[1] < RACY_MARGIN_NS:
+        return None
+    return packed_stat(stat)
+
+
 def _interned(value: str | None) -> str | None:
     return None if value is None else sys.intern(value)
 
@@ -349,15 +382,16 @@ def _stat_of(text: str | None) -> tuple[int, ...] | None:
         return None
 
 
-def _reader(cache: Path, rules: str) -> _Reader | None:
-    """The reader of the entries of ``rules`` in ``cache`` (None: no cache)."""
-    key = (_pid, os.fspath(cache), rules)
+def _reader(cache: Path, rules: str, fast: bool = False) -> _Reader | None:
+    """The reader of the entries of ``rules`` in ``cache`` (None: no cache); ``fast``:
+    for :func:`lookup`'s fast look-ups."""
+    key = (_pid, cache, rules, fast)
     found = _readers.get(key)
     if found is None:
         conn = _connect(cache)
         if conn is None:
             return None
-        found = _readers[key] = _Reader(conn, rules)
+        found = _readers[key] = _Reader(conn, rules, fast)
     return found
 
 
@@ -395,7 +429,7 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
             None if d.stat is None else json.dumps(list(d.stat)),
             d.namespace,
             digest_key(d),
-            0 if d.warnings else 1,
+            _fast_stat(d),
         )
         for d in digests
         if not d.cached or d.stat is not None
@@ -407,4 +441,5 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
         conn.executemany(_sql()["cache_put"], rows)
         conn.execute("COMMIT")
         # what this process reads next is what it wrote: its next look-up reads afresh
-        _readers.pop((_pid, os.fspath(cache), rules), None)
+        for fast in (False, True):
+            _readers.pop((_pid, cache, rules, fast), None)

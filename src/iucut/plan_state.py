@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from iucut._version import __version__
 from iucut.db.connector import Connection
@@ -407,23 +407,25 @@ def _triage(
     skipped: list[Any] = []
     db_docs: dict[str, dict[str, Any]] = {}
     if not keep_current and all(isinstance(d, Digest | Unchanged) for d in docs):
+        docs = cast(list[Digest | Unchanged], docs)
         # each stored row compared as it is read: the rows of the documents already up
-        # to date are dropped (their paths kept), those of the stored documents to do kept
-        by_path: dict[str, Any] = {d.path: d for d in docs}
-        current_paths: set[str] = set()
-        if seen is not None:
-            current_paths, db_docs = seen.triage(conn, by_path)
-        for row in (
-            () if seen is not None else conn.stream("documents_by_path", paths=list(by_path))
-        ):
-            path = row["doc_path"]
-            if is_current(row, by_path[path]):
-                current_paths.add(path)
-            else:
-                db_docs[path] = row if type(row) is dict else dict(row)
-        del by_path
-        for doc in docs:
-            (skipped if doc.path in current_paths else todo).append(doc)
+        # to date are dropped, those of the stored documents to do kept
+        if seen is not None:  # (what this client last saw: the paths to do, no set of all)
+            to_do, db_docs = seen.triage(conn, docs)
+            for doc in docs:
+                (todo if doc.path in to_do else skipped).append(doc)
+        else:
+            by_path: dict[str, Any] = {d.path: d for d in docs}
+            current_paths: set[str] = set()
+            for row in conn.stream("documents_by_path", paths=list(by_path)):
+                path = row["doc_path"]
+                if is_current(row, by_path[path]):
+                    current_paths.add(path)
+                else:
+                    db_docs[path] = row if type(row) is dict else dict(row)
+            del by_path
+            for doc in docs:
+                (skipped if doc.path in current_paths else todo).append(doc)
     else:
         db_docs = read_documents(conn, [d.path for d in docs])
         docs = [
