@@ -22,6 +22,15 @@ seen even when the mtime is restored; what the fast path cannot see is a change 
 leaves all five fields equal (a clock set back, a file system that does not keep
 them): ``--rehash`` (``plan``/``apply``) reads and hashes every file.
 
+**Apply's look-up** (issue #16 part 3): a file whose entry has no warnings and whose
+stat is the entry's (not racy) is answered by an :class:`~iucut.plan.Unchanged`: its
+namespace and the fingerprint of its digest (:func:`~iucut.plan.digest_key`), kept in
+columns of their own with the five stat fields packed as bytes (``fast_stat``, NULL for
+a racy entry or one with warnings). No digest is decoded, none made: apply's triage
+skips the file by what it last saw of the database (:mod:`iucut.seen`), and reads the
+entry again only when the database changed since or the fingerprint is not the one
+found up to date there. ``plan`` still gets every digest (it shows each document).
+
 The cache is a SQLite file in the iucut home (``IUCUT_HOME``, ``~/.iucut``):
 ``cut-digests.sqlite3``. Deleting it only costs one re-sync its speed. Its entries for
 one rules fingerprint are read in document-path order, a chunk at a time, as the
@@ -264,7 +273,10 @@ def lookup(
     fast_stat = row[_FAST]
     if fast_stat is not None and fast:
         if stat is not None and not rehash and fast_stat == packed_stat(stat):
-            return Unchanged(doc_path, row[_NAMESPACE], row[_KEY], _entries(cache, rules))
+            # (the tuple made directly: a look-up a file of the corpus)
+            return _new_unchanged(
+                Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], _entries(cache, rules))
+            )
         try:  # (the chunk has not the rest of this entry: read alone)
             row = entry(reader.conn, rules, doc_path)
         except sqlite3.Error:
@@ -315,6 +327,9 @@ def _digest(data: str, refresh: StatKey | None) -> Digest | None:
 @functools.lru_cache(maxsize=8)
 def _entries(cache: Path, rules: str) -> Entries:
     return Entries(cache, rules)
+
+
+_new_unchanged: Callable[[type[Unchanged], tuple[Any, ...]], Unchanged] = tuple.__new__
 
 
 #: the JSON decoder's scanner (C): an object at the start of a text and where it ends

@@ -22,6 +22,10 @@ writes, the token is read again with the rows written: when it is what those row
 make of the old one, nothing else was written meanwhile and the cache moves to it; else
 it stays at the token it was true at (the next apply reads every row once).
 
+The triage reads the fingerprints in path order a chunk at a time as the corpus's files
+come (the order they are listed in): the client holds a chunk of them and the paths to
+do, not a set or a dict of the corpus.
+
 A false "unchanged" needs two different sets of rows with the same count and the same
 sum of 64-bit hashes: a chance of about 2^-64 per change, not a race (one snapshot).
 On a Citus cluster it is not used (every triage reads the rows)."""
