@@ -37,7 +37,7 @@ from iucut.errors import (
     StalePlan,
 )
 from iucut.parallel import resolve_jobs
-from iucut.plan import Digest, diff_document, retire_document, with_stored_profile
+from iucut.plan import Digest, Unchanged, diff_document, retire_document, with_stored_profile
 from iucut.plan_state import (
     plan_document,
     plan_for_values,
@@ -382,7 +382,7 @@ ToWrite = CutDocument | IucutError | PreparedWrite | None
 def apply_digests(
     settings: Settings,
     provider: ConnectionProvider,
-    digests: Iterable[Digest | IucutError],
+    digests: Iterable[Digest | Unchanged | IucutError],
     recut: Recut,
     *,
     prune_scopes: Sequence[str] | None = None,

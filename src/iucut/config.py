@@ -20,8 +20,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from iucut.errors import ConfigError
 
 EXECUTION_ON = "enabled"
@@ -96,6 +94,8 @@ def read_env_file(path: Path) -> dict[str, str]:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
+    import yaml  # (here: a command without a configuration file does not import it)
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -22,6 +22,15 @@ seen even when the mtime is restored; what the fast path cannot see is a change 
 leaves all five fields equal (a clock set back, a file system that does not keep
 them): ``--rehash`` (``plan``/``apply``) reads and hashes every file.
 
+**Apply's look-up** (issue #16 part 3): a file whose entry has no warnings and whose
+stat is the entry's (not racy) is answered by an :class:`~iucut.plan.Unchanged`: its
+namespace and the fingerprint of its digest (:func:`~iucut.plan.digest_key`), kept in
+columns of their own with the five stat fields packed as bytes (``fast_stat``, NULL for
+a racy entry or one with warnings). No digest is decoded, none made: apply's triage
+skips the file by what it last saw of the database (:mod:`iucut.seen`), and reads the
+entry again only when the database changed since or the fingerprint is not the one
+found up to date there. ``plan`` still gets every digest (it shows each document).
+
 The cache is a SQLite file in the iucut home (``IUCUT_HOME``, ``~/.iucut``):
 ``cut-digests.sqlite3``. Deleting it only costs one re-sync its speed. Its entries for
 one rules fingerprint are read in document-path order, a chunk at a time, as the
@@ -38,6 +47,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import struct
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -45,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from iucut._version import __version__
-from iucut.plan import Digest
+from iucut.plan import Digest, Unchanged, digest_key
 
 FILE_NAME = "cut-digests.sqlite3"
 SQL_FILE = "sqlite.sql"
@@ -94,8 +104,12 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-#: ``(file_hash, data, stat)`` of an entry
-_Entry = tuple[str, str, str | None]
+#: an entry: ``(doc_path, file_hash, data, stat, namespace, digest key, fast stat)``
+#: (a fast look-up's chunk: the second to fourth None when there is a fast stat)
+_Entry = tuple[Any, ...]
+_HASH, _DATA, _STAT, _NAMESPACE, _KEY, _FAST = 1, 2, 3, 4, 5, 6
+#: the five fields of a stat as the fast stat packs them (see :func:`packed_stat`)
+_PACK = struct.Struct("<QqqQQ").pack
 
 
 class _Reader:
@@ -106,9 +120,11 @@ class _Reader:
 
     CHUNK = 512
 
-    def __init__(self, conn: sqlite3.Connection, rules: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, rules: str, fast: bool = False) -> None:
         self.conn, self.rules = conn, rules
-        self.chunk: list[tuple[str, str, str, str | None]] = []
+        #: the chunk's entries with a fast stat come without digest, hash and stat text
+        self.query = "cache_entries_after_fast" if fast else "cache_entries_after"
+        self.chunk: list[tuple[Any, ...]] = []
         self.at = 0  # the next row of the chunk
         self.done = False  # no row after the chunk
         self.after = ""  # the path of the chunk's last row
@@ -117,8 +133,7 @@ class _Reader:
 
     def get(self, doc_path: str) -> _Entry | None:
         if self.passed is not None and doc_path <= self.passed:
-            row = self.conn.execute(_sql()["cache_entry"], (self.rules, doc_path)).fetchone()
-            return None if row is None else (row[0], row[1], row[2])
+            return entry(self.conn, self.rules, doc_path)
         while True:
             chunk, at = self.chunk, self.at
             while at < len(chunk) and chunk[at][0] < doc_path:
@@ -131,13 +146,13 @@ class _Reader:
         if at < len(chunk) and chunk[at][0] == doc_path:
             self.at = at + 1
             row = chunk[at]
-            chunk[at] = ("", "", "", None)  # (handed over: the digest holds it now)
-            return row[1], row[2], row[3]
+            chunk[at] = _PASSED  # (handed over: the digest holds it now)
+            return row
         return None  # (the next entry's path is after it: it has none)
 
     def _next_chunk(self) -> None:
         self.chunk = self.conn.execute(
-            _sql()["cache_entries_after"], (self.rules, self.after, self.CHUNK)
+            _sql()[self.query], (self.rules, self.after, self.CHUNK)
         ).fetchall()
         self.at = 0
         if self.chunk:
@@ -145,8 +160,39 @@ class _Reader:
         self.done = len(self.chunk) < self.CHUNK
 
 
+_PASSED: _Entry = ("", "", "", None, None, None, None)
+
+
+def entry(conn: sqlite3.Connection, rules: str, doc_path: str) -> _Entry | None:
+    """The entry of ``doc_path`` read alone."""
+    row = conn.execute(_sql()["cache_entry"], (rules, doc_path)).fetchone()
+    return None if row is None else tuple(row)
+
+
+class Entries:
+    """The entries of one cache file and rules fingerprint read again one by one: what
+    an :class:`~iucut.plan.Unchanged` of this pass was made from (one object for every
+    file of the pass)."""
+
+    def __init__(self, cache: Path, rules: str) -> None:
+        self.cache, self.rules = cache, rules
+
+    def digest(self, doc_path: str, key: int) -> Digest | None:
+        """The digest of ``doc_path``'s entry when its fingerprint is still ``key``."""
+        conn = _connect(self.cache)
+        if conn is None:
+            return None
+        try:
+            row = entry(conn, self.rules, doc_path)
+        except sqlite3.Error:
+            return None
+        if row is None or row[_KEY] != key:
+            return None
+        return _digest(row[_DATA], None)
+
+
 #: the reader of each (process, cache file, rules), made at the first look-up
-_readers: dict[tuple[int, str, str], _Reader] = {}
+_readers: dict[tuple[int, Path, str, bool], _Reader] = {}
 
 
 @functools.cache
@@ -216,7 +262,8 @@ def lookup(
     rules: str,
     strict: bool = False,
     rehash: bool = False,
-) -> Digest | None:
+    fast: bool = False,
+) -> Digest | Unchanged | None:
     """The digest of the last cut of ``doc_path`` when its rules are the same and its
     bytes are: ``file_hash`` (the sha256 of the bytes) equal to the entry's, or, when
     ``file_hash`` is None, ``stat`` equal to the entry's and the entry not racy
@@ -226,8 +273,12 @@ def lookup(
     for a document with warnings: it is cut, to be rejected as --strict rejects it).
 
     A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
-    racy entry): :func:`remember` takes it again, so the next look needs no read."""
-    reader = _reader(cache, rules)
+    racy entry): :func:`remember` takes it again, so the next look needs no read.
+
+    ``fast`` (apply): a file known by its stat whose entry has no warnings is answered
+    by an :class:`~iucut.plan.Unchanged` (its namespace and the fingerprint of its
+    digest, as the entry keeps them): no digest decoded, none made."""
+    reader = _reader(cache, rules, fast)
     if reader is None:
         return None
     try:
@@ -237,24 +288,43 @@ def lookup(
     if row is None:
         return None
     refresh: StatKey | None = None
+    fast_stat = row[_FAST]
+    if fast_stat is not None and fast:
+        if stat is not None and not rehash and fast_stat == packed_stat(stat):
+            # (the tuple made directly: a look-up a file of the corpus)
+            return _new_unchanged(
+                Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], _entries(cache, rules))
+            )
+        try:  # (the chunk has not the rest of this entry: read alone)
+            row = entry(reader.conn, rules, doc_path)
+        except sqlite3.Error:
+            return None
+        if row is None:
+            return None
     # (the stat compared once: a look-up a file of the corpus; read from the entry's
     # text without a decoder when its five fields are the same, as is every file's of an
     # unchanged corpus)
-    same_stat = stat is not None and _same_stat(row[2], stat)
+    same_stat = stat is not None and _same_stat(row[_STAT], stat)
     if callable(file_hash):
         file_hash = None if same_stat and not rehash else file_hash()
     if file_hash is None:
         if rehash or not same_stat:
             return None
-    elif row[0] != file_hash:
+    elif row[_HASH] != file_hash:
         return None
     elif stat is not None and not same_stat:
         refresh = stat
+    found = _digest(row[_DATA], refresh)
+    if found is None or (strict and found.warnings):
+        return None
+    return found
+
+
+def _digest(data: str, refresh: StatKey | None) -> Digest | None:
+    """The digest an entry keeps (None: unreadable)."""
     try:
-        d = _decoded(row[1])
-        if strict and d["warnings"]:
-            return None
-        found = Digest(
+        d = _decoded(data)
+        return Digest(
             d["path"],
             d["namespace"],
             d["doc_hash"],
@@ -270,7 +340,14 @@ def lookup(
         )
     except (ValueError, KeyError, TypeError):
         return None
-    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _entries(cache: Path, rules: str) -> Entries:
+    return Entries(cache, rules)
+
+
+_new_unchanged: Callable[[type[Unchanged], tuple[Any, ...]], Unchanged] = tuple.__new__
 
 
 #: the JSON decoder's scanner (C): an object at the start of a text and where it ends
@@ -303,6 +380,26 @@ def _same_stat(text: str | None, now: StatKey) -> bool:
     return taken - now[1] >= RACY_MARGIN_NS
 
 
+def packed_stat(stat: tuple[int, ...]) -> bytes | None:
+    """The five fields of a stat key packed (what an entry's fast stat is compared
+    with: one bytes object, not five numbers, read from the cache); None when they do
+    not fit."""
+    try:
+        return _PACK(stat[0], stat[1], stat[2], stat[3], stat[4])
+    except (struct.error, IndexError, TypeError):
+        return None
+
+
+def _fast_stat(d: Digest) -> bytes | None:
+    """An entry's fast stat: None when the entry is racy (its mtime within the margin
+    of when it was taken) or the digest has warnings (shown at each re-sync: apply
+    needs the digest)."""
+    stat = d.stat
+    if d.warnings or stat is None or len(stat) != 6 or stat[5] - stat[1] < RACY_MARGIN_NS:
+        return None
+    return packed_stat(stat)
+
+
 def _interned(value: str | None) -> str | None:
     return None if value is None else sys.intern(value)
 
@@ -318,15 +415,16 @@ def _stat_of(text: str | None) -> tuple[int, ...] | None:
         return None
 
 
-def _reader(cache: Path, rules: str) -> _Reader | None:
-    """The reader of the entries of ``rules`` in ``cache`` (None: no cache)."""
-    key = (_pid, os.fspath(cache), rules)
+def _reader(cache: Path, rules: str, fast: bool = False) -> _Reader | None:
+    """The reader of the entries of ``rules`` in ``cache`` (None: no cache); ``fast``:
+    for :func:`lookup`'s fast look-ups."""
+    key = (_pid, cache, rules, fast)
     found = _readers.get(key)
     if found is None:
         conn = _connect(cache)
         if conn is None:
             return None
-        found = _readers[key] = _Reader(conn, rules)
+        found = _readers[key] = _Reader(conn, rules, fast)
     return found
 
 
@@ -362,6 +460,9 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
                 ensure_ascii=False,
             ),
             None if d.stat is None else json.dumps(list(d.stat)),
+            d.namespace,
+            digest_key(d),
+            _fast_stat(d),
         )
         for d in digests
         if not d.cached or d.stat is not None
@@ -373,4 +474,5 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
         conn.executemany(_sql()["cache_put"], rows)
         conn.execute("COMMIT")
         # what this process reads next is what it wrote: its next look-up reads afresh
-        _readers.pop((_pid, os.fspath(cache), rules), None)
+        for fast in (False, True):
+            _readers.pop((_pid, cache, rules, fast), None)

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from iucut.asof import effective_date
 from iucut.cut.cutter import recut
@@ -76,6 +76,50 @@ class Digest:
     stat: tuple[int, ...] | None = field(default=None, compare=False)
 
 
+def digest_key(d: Digest | Unchanged) -> int:
+    """A fingerprint of what :func:`is_current` reads of a digest (its document hash,
+    cut digest and profile; signed 64 bits, as SQLite keeps an integer): what
+    :mod:`iucut.seen` remembers of a digest found up to date, and the cut cache keeps
+    with each entry (:class:`Unchanged`)."""
+    if isinstance(d, Unchanged):
+        return d.key
+    text = f"{d.doc_hash}\x00{d.cut_digest}\x00{d.profile}"
+    raw = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(raw, "big", signed=True)
+
+
+class Unchanged(NamedTuple):
+    """A file the cut cache knows by its stat, kept without its digest (issue #16 part
+    3): its entry is not decoded and no :class:`Digest` is made, for the file of an
+    unchanged re-sync is skipped by what :mod:`iucut.seen` remembers of the database
+    (the fingerprint ``key`` of its digest, :func:`digest_key`) in most runs. Only an
+    entry without warnings is kept so (a warning is shown at every re-sync). When the
+    triage needs the digest after all (the database changed since, or its key is not
+    the one found up to date), :meth:`digest` reads the entry again (None: the entry is
+    gone or changed since: the document is to do, and cut again)."""
+
+    path: str
+    namespace: str
+    key: int
+    #: where the entry is (the cache's reader of this pass): one object for the corpus
+    origin: Any
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return ()
+
+    def digest(self) -> Digest | None:
+        """The digest of the entry (read again, by its path), or None."""
+        found = self.origin.digest(self.path, self.key)
+        return found if isinstance(found, Digest) else None
+
+
+def full_digest(d: Digest | Unchanged) -> Digest | None:
+    """``d`` as a :class:`Digest` (an :class:`Unchanged` read again; None: it is not in
+    the cache as it was)."""
+    return d.digest() if isinstance(d, Unchanged) else d
+
+
 def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:
     """The digest of a cut document (an error stays as it is)."""
     if isinstance(doc, IucutError):
@@ -93,8 +137,13 @@ def digest_of(doc: CutDocument | IucutError) -> Digest | IucutError:
     )
 
 
-def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument | Digest) -> bool:
+def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument | Digest | Unchanged) -> bool:
     """Whether the database already holds ``doc`` exactly as cut now (skip it unread)."""
+    if isinstance(doc, Unchanged):  # (its digest read again: the cache's entry as it was)
+        if db_doc is None:
+            return False
+        full = doc.digest()
+        return full is not None and is_current(db_doc, full)
     return (
         db_doc is not None
         and db_doc["state"] == "active"

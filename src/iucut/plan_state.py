@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from iucut._version import __version__
 from iucut.db.connector import Connection
@@ -15,11 +15,13 @@ from iucut.errors import ContractError, IucutError, NotFound
 from iucut.parallel import gc_paused
 from iucut.plan import (
     Digest,
+    Unchanged,
     _document_plan,
     _drop_shared_namespaces,
     _under,
     check_no_code_reused,
     diff_document,
+    full_digest,
     is_current,
     retire_document,
     with_stored_profile,
@@ -208,7 +210,9 @@ def make_plan_from_digests(
     cut = list(recut([d.path for d in found.todo]))
     sub = make_plan(conn, cut, on_progress=on_progress)
     plans = list(sub.documents)
-    for d in found.skipped:
+    for skipped in found.skipped:
+        d = full_digest(skipped)
+        assert d is not None, "a plan's first pass keeps digests (no Unchanged)"
         db_doc = found.current[d.path]
         plans.append(
             DocumentPlan(
@@ -354,8 +358,8 @@ class Triage:
 class DigestTriage:
     """:class:`Triage` of digests."""
 
-    todo: tuple[Digest, ...]
-    skipped: tuple[Digest, ...]
+    todo: tuple[Digest | Unchanged, ...]
+    skipped: tuple[Digest | Unchanged, ...]
     prune: tuple[str, ...]
     rejected: tuple[Rejected, ...]
     current: Mapping[str, dict[str, Any]] = field(default_factory=dict)
@@ -372,7 +376,7 @@ def triage(
 
 def triage_digests(
     conn: Connection,
-    documents: Iterable[Digest | IucutError],
+    documents: Iterable[Digest | Unchanged | IucutError],
     *,
     prune_scopes: Sequence[str] | None = None,
     keep_current: bool = True,
@@ -395,7 +399,7 @@ def triage_digests(
 
 def _triage(
     conn: Connection,
-    documents: Iterable[CutDocument | Digest | IucutError],
+    documents: Iterable[CutDocument | Digest | Unchanged | IucutError],
     prune_scopes: Sequence[str] | None,
     keep_current: bool = True,
     seen: Seen | None = None,
@@ -416,28 +420,32 @@ def _triage(
     todo: list[Any] = []
     skipped: list[Any] = []
     db_docs: dict[str, dict[str, Any]] = {}
-    if not keep_current and all(isinstance(d, Digest) for d in docs):
+    if not keep_current and all(isinstance(d, Digest | Unchanged) for d in docs):
+        docs = cast(list[Digest | Unchanged], docs)
         # each stored row compared as it is read: the rows of the documents already up
-        # to date are dropped (their paths kept), those of the stored documents to do kept
-        by_path: dict[str, Any] = {d.path: d for d in docs}
-        current_paths: set[str] = set()
-        if seen is not None:
-            current_paths, db_docs = seen.triage(conn, by_path)
-        for row in (
-            () if seen is not None else conn.stream("documents_by_path", paths=list(by_path))
-        ):
-            path = row["doc_path"]
-            if is_current(row, by_path[path]):
-                current_paths.add(path)
-            else:
-                db_docs[path] = row if type(row) is dict else dict(row)
-        del by_path
-        for doc in docs:
-            (skipped if doc.path in current_paths else todo).append(doc)
+        # to date are dropped, those of the stored documents to do kept
+        if seen is not None:  # (what this client last saw: the paths to do, no set of all)
+            to_do, db_docs = seen.triage(conn, docs)
+            for doc in docs:
+                (todo if doc.path in to_do else skipped).append(doc)
+        else:
+            by_path: dict[str, Any] = {d.path: d for d in docs}
+            current_paths: set[str] = set()
+            for row in conn.stream("documents_by_path", paths=list(by_path)):
+                path = row["doc_path"]
+                if is_current(row, by_path[path]):
+                    current_paths.add(path)
+                else:
+                    db_docs[path] = row if type(row) is dict else dict(row)
+            del by_path
+            for doc in docs:
+                (skipped if doc.path in current_paths else todo).append(doc)
     else:
         db_docs = read_documents(conn, [d.path for d in docs])
         docs = [
-            doc if isinstance(doc, Digest) else with_stored_profile(doc, db_docs.get(doc.path))
+            doc
+            if isinstance(doc, Digest | Unchanged)
+            else with_stored_profile(doc, db_docs.get(doc.path))
             for doc in docs
         ]
         for doc in docs:
@@ -453,5 +461,5 @@ def _triage(
             path = row["doc_path"]
             if path not in present and any(_under(path, s) for s in prune_scopes):
                 prune.append(path)
-    kind = DigestTriage if any(isinstance(d, Digest) for d in docs) else Triage
+    kind = DigestTriage if any(isinstance(d, Digest | Unchanged) for d in docs) else Triage
     return kind(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)

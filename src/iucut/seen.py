@@ -22,6 +22,10 @@ writes, the token is read again with the rows written: when it is what those row
 make of the old one, nothing else was written meanwhile and the cache moves to it; else
 it stays at the token it was true at (the next apply reads every row once).
 
+The triage reads the fingerprints in path order a chunk at a time as the corpus's files
+come (the order they are listed in): the client holds a chunk of them and the paths to
+do, not a set or a dict of the corpus.
+
 A false "unchanged" needs two different sets of rows with the same count and the same
 sum of 64-bit hashes: a chance of about 2^-64 per change, not a race (one snapshot).
 On a Citus cluster it is not used (every triage reads the rows)."""
@@ -29,27 +33,18 @@ On a Citus cluster it is not used (every triage reads the rows)."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from iucut.db.connector import Connection
-from iucut.plan import Digest, is_current
+from iucut.plan import Digest, Unchanged, digest_key, is_current
 
 #: ``(rows, sum of the row hashes)`` as the database gives it
 Token = str
 #: the columns of a stored document row the triage keeps (``documents_by_path``'s)
 ROW_COLUMNS = ("doc_path", "namespace", "doc_hash", "cut_digest", "state", "unit_count", "profile")
-
-
-def digest_key(d: Digest) -> int:
-    """A fingerprint of what :func:`~iucut.plan.is_current` reads of a digest (signed
-    64 bits, as SQLite keeps an integer)."""
-    text = f"{d.doc_hash}\x00{d.cut_digest}\x00{d.profile}"
-    raw = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(raw, "big", signed=True)
 
 
 def database_key(conn: Connection) -> str:
@@ -72,33 +67,62 @@ class Seen:
         #: digest fingerprints to keep at ``token`` (every one when ``base`` is None)
         self.updates: dict[str, int] = {}
         #: the documents to do: their digest and their row's hash at ``token`` (None: no row)
-        self.todo: dict[str, tuple[Digest, int | None]] = {}
+        self.todo: dict[str, tuple[Digest | Unchanged, int | None]] = {}
 
     # ------------------------------------------------------------------ the triage
 
     def triage(
-        self, conn: Connection, by_path: Mapping[str, Digest]
+        self, conn: Connection, docs: Sequence[Digest | Unchanged]
     ) -> tuple[set[str], dict[str, dict[str, Any]]]:
-        """The paths of ``by_path`` up to date, and the stored rows of the others (as
-        the triage without the cache finds them)."""
-        cached, known = self._load()
+        """The paths of ``docs`` not up to date, and their stored rows (as the triage
+        without the cache finds them). The entries are read in path order a chunk at a
+        time as ``docs`` come (a corpus in source order): the client holds a chunk of
+        them and the few documents to ask about, not a set of the corpus."""
+        ask: list[Digest | Unchanged] = []
+        cached = self._known(docs, ask)
         if cached is not None:
-            ask = [p for p, d in by_path.items() if known.get(p) != digest_key(d)]
-            del known
-            found = self._split(conn, by_path, ask)
+            asked = {d.path: d for d in ask}
+            del ask
+            current, rows = self._split(conn, asked, list(asked))
             if self.token == cached:
                 self.base = cached
-                asked = set(ask)
-                current = {p for p in by_path if p not in asked} | found[0]
-                return current, found[1]
+                return {p for p in asked if p not in current}, rows
             self.updates.clear()
             self.todo.clear()
-        else:
-            del known
-        return self._split(conn, by_path, list(by_path))
+        by_path = {d.path: d for d in docs}
+        current, rows = self._split(conn, by_path, list(by_path))
+        return {p for p in by_path if p not in current}, rows
+
+    def _known(
+        self, docs: Sequence[Digest | Unchanged], ask: list[Digest | Unchanged]
+    ) -> Token | None:
+        """The token the cache holds (None: none), with ``ask`` filled with those of
+        ``docs`` whose digest is not the one found up to date at their path (all of them
+        when there is no token)."""
+        conn = self._connect()
+        if conn is None:
+            return None
+        sql = _sql()
+        try:  # (token and entries in one read transaction: another apply may save)
+            conn.execute("BEGIN")
+            try:
+                row = conn.execute(sql["seen_token_get"], (self.db,)).fetchone()
+                if row is None:
+                    return None
+                entries = _Entries(conn, self.db)
+                get = entries.get
+                ask += [d for d in docs if get(d.path) != digest_key(d)]
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            ask.clear()
+            return None
+        return str(row[0])
 
     def _split(
-        self, conn: Connection, by_path: Mapping[str, Digest], paths: list[str]
+        self, conn: Connection, by_path: Mapping[str, Digest | Unchanged], paths: list[str]
     ) -> tuple[set[str], dict[str, dict[str, Any]]]:
         current: set[str] = set()
         rows: dict[str, dict[str, Any]] = {}
@@ -173,7 +197,7 @@ class Seen:
     # ------------------------------------------------------------------ the cache file
 
     def _connect(self) -> sqlite3.Connection | None:
-        from iucut.digests import _connect, _sql
+        from iucut.digests import _connect
 
         conn = _connect(self.cache)
         if conn is None:
@@ -185,29 +209,10 @@ class Seen:
             return None
         return conn
 
-    def _load(self) -> tuple[Token | None, dict[str, int]]:
-        from iucut.digests import _sql
-
-        conn = self._connect()
-        if conn is None:
-            return None, {}
-        try:  # (token and entries in one read transaction: another apply may save)
-            conn.execute("BEGIN")
-            row = conn.execute(_sql()["seen_token_get"], (self.db,)).fetchone()
-            known = {} if row is None else dict(conn.execute(_sql()["seen_docs_get"], (self.db,)))
-            conn.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            return None, {}
-        return (None if row is None else str(row[0])), known
-
     def _save(self, token: Token, updates: Mapping[str, int], drops: Iterable[str]) -> None:
         """Keep ``updates`` (and forget ``drops``) at ``token``: on top of the entries
         when they are still at the token the triage found true (``base``), else in their
         place (every row was read); nothing when another apply moved them meanwhile."""
-        from iucut.digests import _sql
-
         conn = self._connect()
         if conn is None:
             return
@@ -231,6 +236,52 @@ class Seen:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+
+class _Entries:
+    """The fingerprints a database's cache keeps, read in path order a chunk at a time
+    and handed to look-ups that come in that order; a look-up out of that order reads
+    its entry alone (as :class:`iucut.digests._Reader` reads the cut cache)."""
+
+    CHUNK = 512
+
+    def __init__(self, conn: sqlite3.Connection, db: str) -> None:
+        self.conn, self.db = conn, db
+        self.chunk: list[tuple[str, int]] = []
+        self.at = 0
+        self.done = False
+        self.after = ""
+        self.passed: str | None = None
+
+    def get(self, path: str) -> int | None:
+        if self.passed is not None and path <= self.passed:
+            row = self.conn.execute(_sql()["seen_doc_get"], (self.db, path)).fetchone()
+            return None if row is None else int(row[0])
+        self.passed = path
+        while True:
+            chunk, at = self.chunk, self.at
+            while at < len(chunk) and chunk[at][0] < path:
+                at += 1
+            self.at = at
+            if at < len(chunk) or self.done:
+                break
+            self.chunk = self.conn.execute(
+                _sql()["seen_docs_after"], (self.db, self.after, self.CHUNK)
+            ).fetchall()
+            self.at = 0
+            if self.chunk:
+                self.after = self.chunk[-1][0]
+            self.done = len(self.chunk) < self.CHUNK
+        if at < len(chunk) and chunk[at][0] == path:
+            self.at = at + 1
+            return chunk[at][1]
+        return None
+
+
+def _sql() -> dict[str, str]:
+    from iucut.digests import _sql as sql
+
+    return sql()
 
 
 def open_seen(cache: Path | None, conn: Connection) -> Seen | None:

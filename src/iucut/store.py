@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iucut import apply as apply_mod
 from iucut import asof, browse, feed, plan_state
@@ -27,12 +27,14 @@ from iucut.dangling import Dangling
 from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
 from iucut.feed import Changes, Cursor, Position
-from iucut.migrate import MigrationResult
-from iucut.plan import Digest
+from iucut.plan import Digest, Unchanged
 from iucut.project import find_root
-from iucut.prove import ProofReport
 from iucut.search import Hit
 from iucut.units import CutDocument, Plan
+
+if TYPE_CHECKING:  # (imported where they are used: an apply does not start them)
+    from iucut.migrate import MigrationResult
+    from iucut.prove import ProofReport
 
 PathLike = str | Path
 
@@ -364,7 +366,7 @@ class Store:
 
     def apply_digests(
         self,
-        digests: Iterable[Digest | IucutError],
+        digests: Iterable[Digest | Unchanged | IucutError],
         recut: apply_mod.Recut,
         *,
         prune_scopes: Sequence[str] | None = None,

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -36,7 +36,7 @@ from iucut.cli import (
 from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import Sources, iter_sources
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
-from iucut.plan import Digest, digest_of
+from iucut.plan import Digest, Unchanged, digest_of
 from iucut.report.model import summary_line
 from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected
@@ -114,13 +114,16 @@ def digest_sources(
     root: Path | None,
     show: bool = True,
     rehash: bool = False,
-) -> tuple[list[Digest | IucutError], Recut]:
+    fast: bool = False,
+) -> tuple[list[Digest | Unchanged | IucutError], Recut]:
     """:func:`cut_sources` keeping only each document's digest (no text: the client
     holds the corpus's digests, not the corpus), and what cuts documents again by path
-    (for apply to cut the documents it writes, a few at a time, as it writes them)."""
+    (for apply to cut the documents it writes, a few at a time, as it writes them).
+    ``fast`` (apply): a file the cut cache knows by its stat comes as an
+    :class:`~iucut.plan.Unchanged` (no digest made)."""
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
-    items: list[Digest | IucutError] = []
+    items: list[Digest | Unchanged | IucutError] = []
     sources = listing(paths, glob)
     project = ctx.root(named(paths, glob), root)
     follow = bool(click.get_current_context().meta.get(FOLLOW_KEY))
@@ -132,7 +135,9 @@ def digest_sources(
         "config": ctx.settings.config,
         "jobs": jobs_of(),
     }
-    files: dict[str, str] = {}  # (strings: a Path object is ~3x the size)
+    # the file of each document cut now (strings: a Path object is ~3x the size); an
+    # Unchanged one's is found when it is cut again (rarely: the database changed)
+    files: dict[str, str] = {}
     # a file whose bytes and rules did not change since its last cut is not cut again:
     # its digest is read from the cut cache (iucut.digests) and compared with the database
     cache = ctx.settings.home / digests_mod.FILE_NAME
@@ -140,7 +145,7 @@ def digest_sources(
     digests_mod.reread()
     # (and a file whose stat did not change since then is not even read: --rehash reads)
     known = functools.partial(
-        digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict, rehash=rehash
+        digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict, rehash=rehash, fast=fast
     )
     results = cutting(
         list(paths),
@@ -152,20 +157,28 @@ def digest_sources(
     )
     with closing(results):  # an error ends the progress bar first
         for (file, _), item in zip(sources.files, results, strict=True):
-            if isinstance(item, IucutError):
-                note(f"iucut: rejected: {item.message}")
-            else:
-                show_warnings(ctx, item)
-                files[item.path] = os.fspath(file)
+            if type(item) is not Unchanged:
+                if isinstance(item, IucutError):
+                    note(f"iucut: rejected: {item.message}")
+                else:
+                    show_warnings(ctx, item)
+                    files[item.path] = os.fspath(file)
             items.append(item)
     digests_mod.remember((d for d in items if isinstance(d, Digest)), cache=cache, rules=rules)
+
+    def file_of(doc_path: str) -> str:
+        if doc_path not in files:  # (an Unchanged's: every one's found at once)
+            for (file, _), item in zip(sources.files, items, strict=True):
+                if type(item) is Unchanged:
+                    files[item.path] = os.fspath(file)
+        return files[doc_path]
 
     def recut(
         doc_paths: Sequence[str],
         /,
         then: Callable[[CutDocument | IucutError], Any] | None = None,
     ) -> Iterator[Any]:
-        again = Sources(files=[(Path(files[p]), None) for p in doc_paths])
+        again = Sources(files=[(Path(file_of(p)), None) for p in doc_paths])
         return cutting(list(paths), show=False, quiet=True, sources=again, then=then, **options)
 
     return items, recut
@@ -207,7 +220,8 @@ def show_warnings(ctx: Context, doc: CutDocument | Digest) -> None:
 
 
 def show_rejections(
-    rejected: tuple[Rejected, ...], items: Sequence[CutDocument | Digest | IucutError]
+    rejected: tuple[Rejected, ...],
+    items: Sequence[CutDocument | Digest | Unchanged | IucutError],
 ) -> None:
     """Say why each document was rejected after it was cut (a namespace shared with
     another file, a code clash): those cut_sources has not said already."""
@@ -409,7 +423,9 @@ def _make_plan(
     only (from the cut cache when a file did not change): the documents the database
     holds as they are are never cut nor held; the others are cut again to be planned."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
-    items, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
+    found, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
+    # (no Unchanged without ``fast``: a plan shows each document from its digest)
+    items = cast(list[Digest | IucutError], found)
     store = Store(ctx.settings)
     with progress(not as_json, "planning") as bar:
         the_plan, cut = store.plan_digests(items, recut, prune_scopes=scopes, on_progress=bar)
@@ -491,7 +507,7 @@ def apply_cmd(
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
     if single_transaction and plan_file is None:
         raise click.UsageError("--single-transaction needs --plan FILE (the plan to apply)")
-    shown: list[Digest | IucutError] = []
+    shown: list[Digest | Unchanged | IucutError] = []
     store = Store(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
@@ -511,7 +527,9 @@ def apply_cmd(
         scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
         # the digests first (no text held), then each document to write is cut again as
         # it is written: memory is a few documents, not the corpus
-        shown, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
+        shown, recut = digest_sources(
+            ctx, paths, glob, root, show=not as_json, rehash=rehash, fast=True
+        )
         with progress(not as_json, "applying") as bar:
             result = store.apply_digests(
                 shown,

@@ -2,44 +2,53 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from typing import Any
 
-import yaml
-
 _OPEN = re.compile(r"\ufeff?(---|\+\+\+)[ \t]*\r?(?:\n|$)")
 _YAML_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?(?:\n|\Z)", re.M)
 _TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*\r?(?:\n|\Z)", re.M)
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 _TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
 
 
-class _Loader(_SafeLoader):  # type: ignore[misc]
-    """PyYAML's safe loader, with two shortcuts that change no result (front matter is
-    parsed once per document, so its cost is per document, not per byte):
+@functools.cache
+def _loader() -> Any:
+    """The YAML loader of front matter (PyYAML imported at the first front matter: a
+    re-sync that cuts nothing, or no document with YAML, does not import it)."""
+    import yaml
 
-    * the tag of a scalar is looked up once per distinct short text (the safe loader has
-      no path resolvers, so the tag depends on the text and its style only);
-    * a ``str`` scalar is constructed as its text, without the generic dispatch.
-    """
+    safe: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> Any:
-        if kind is not yaml.ScalarNode or self.yaml_path_resolvers or len(value) > 64:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = _TAGS.get(key)
-        if tag is None:
-            tag = super().resolve(kind, value, implicit)
-            if len(_TAGS) < 4096:
-                _TAGS[key] = tag
-        return tag
+    class _Loader(safe):  # type: ignore[misc]
+        """PyYAML's safe loader, with two shortcuts that change no result (front matter
+        is parsed once per document, so its cost is per document, not per byte):
 
-    def construct_object(self, node: Any, deep: bool = False) -> Any:
-        if node.__class__ is yaml.ScalarNode and node.tag == _STR:
-            return node.value
-        return super().construct_object(node, deep)
+        * the tag of a scalar is looked up once per distinct short text (the safe
+          loader has no path resolvers, so the tag depends on the text and its style
+          only);
+        * a ``str`` scalar is constructed as its text, without the generic dispatch.
+        """
+
+        def resolve(self, kind: Any, value: str, implicit: tuple[bool, bool]) -> Any:
+            if kind is not yaml.ScalarNode or self.yaml_path_resolvers or len(value) > 64:
+                return super().resolve(kind, value, implicit)
+            key = (value, implicit)
+            tag = _TAGS.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_TAGS) < 4096:
+                    _TAGS[key] = tag
+            return tag
+
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            if node.__class__ is yaml.ScalarNode and node.tag == _STR:
+                return node.value
+            return super().construct_object(node, deep)
+
+    return _Loader
 
 
 def split_front_matter(text: str) -> tuple[int, dict[str, Any], str | None]:
@@ -63,8 +72,10 @@ def split_front_matter(text: str) -> tuple[int, dict[str, Any], str | None]:
             f"line 1 (byte 0): front matter opened with {fence} is never closed; read as Markdown",
         )
     raw = text[m.end() : close.start()]
+    import yaml
+
     try:
-        data = tomllib.loads(raw) if toml else yaml.load(raw, Loader=_Loader)
+        data = tomllib.loads(raw) if toml else yaml.load(raw, Loader=_loader())
     except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         at = re.search(r"at line (\d+)", str(exc)) if toml else None

@@ -366,8 +366,15 @@ def cut_map(
     # (--rehash, a touch, a fresh clone) are answered here: sending each to a worker costs
     # more than reading and hashing it (~0.4 ms a file of pickling and waking a worker);
     # the others, to be cut, go to the workers
+    # (a relative name looked at as the absolute one, made once a pass here: ``located``
+    # then keeps its folder from file to file instead of asking the working folder)
+    cwd = os.path.join(os.getcwd(), "")
+    limit = max_document_bytes(config)
+    look = functools.partial(
+        _known, root=project, config=config, follow_symlinks=follow_symlinks, known=known
+    )
     with gc_paused():
-        ready = [_known(p, project, config, follow_symlinks, known)[0] for p in files]
+        ready = [look(p if p[:1] == "/" else cwd + p, limit=limit)[0] for p in files]
     rest = [p for p, r in zip(files, ready, strict=True) if r is None]
     return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
 
@@ -399,6 +406,7 @@ def _known(
     config: Mapping[str, Any] | None,
     follow_symlinks: bool,
     known: Known[R],
+    limit: int | None = None,
 ) -> tuple[R | None, Any]:
     """``known`` for a regular file within the limits (anything else is cut, to be
     reported as cut_file reports it), and the file's stat key taken before any read
@@ -413,7 +421,9 @@ def _known(
         name, st = root.located(path, follow_symlinks=follow_symlinks)
         if st is None:
             st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > max_document_bytes(config):
+        if limit is None:
+            limit = max_document_bytes(config)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
             return None, None
         key = stat_key(st)  # before reading: the bytes read are as new as this or newer
         return known(name, lambda: hashlib.sha256(Path(path).read_bytes()).hexdigest(), key), key

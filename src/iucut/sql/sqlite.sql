@@ -4,29 +4,56 @@
 
 -- name: cache_schema
 -- One digest per document path and rules fingerprint: the sha256 of the file's bytes,
--- the digest as JSON (no text), and the file's stat when it was taken (JSON, or NULL).
-CREATE TABLE IF NOT EXISTS digest2 (
+-- the digest as JSON (no text), and the file's stat when it was taken (JSON, or NULL);
+-- with it, what a re-sync needs of an unchanged file without decoding the digest
+-- (iucut.plan.Unchanged): its namespace, the fingerprint of the digest
+-- (iucut.plan.digest_key), and the five fields of the stat packed as bytes
+-- (iucut.digests.packed_stat), NULL when the entry is racy or the digest has warnings.
+-- (digest2, of iucut before this, had no such columns: its entries are not read, a
+-- re-sync cuts again.)
+CREATE TABLE IF NOT EXISTS digest4 (
     rules TEXT NOT NULL,
     doc_path TEXT NOT NULL,
     file_hash TEXT NOT NULL,
     data TEXT NOT NULL,
     stat TEXT,
+    namespace TEXT,
+    digest_key INTEGER,
+    fast_stat BLOB,
     PRIMARY KEY (rules, doc_path)
 )
 
 -- name: cache_entries_after
 -- The next entries of one rules fingerprint in document-path order, after the path
 -- given (a re-sync looks up every file, in that order: a chunk at a time, by the key).
-SELECT doc_path, file_hash, data, stat FROM digest2
+SELECT doc_path, file_hash, data, stat, namespace, digest_key, fast_stat
+  FROM digest4
+ WHERE rules = ? AND doc_path > ?
+ ORDER BY doc_path
+ LIMIT ?
+
+-- name: cache_entries_after_fast
+-- The same for apply's look-ups (iucut.plan.Unchanged): an entry with a fast stat
+-- without its digest, hash and stat text (read alone if its stat is not the file's).
+SELECT doc_path,
+       CASE WHEN fast_stat IS NULL THEN file_hash END,
+       CASE WHEN fast_stat IS NULL THEN data END,
+       CASE WHEN fast_stat IS NULL THEN stat END,
+       namespace, digest_key, fast_stat
+  FROM digest4
  WHERE rules = ? AND doc_path > ?
  ORDER BY doc_path
  LIMIT ?
 
 -- name: cache_entry
-SELECT file_hash, data, stat FROM digest2 WHERE rules = ? AND doc_path = ?
+SELECT doc_path, file_hash, data, stat, namespace, digest_key, fast_stat
+  FROM digest4
+ WHERE rules = ? AND doc_path = ?
 
 -- name: cache_put
-INSERT OR REPLACE INTO digest2 (rules, doc_path, file_hash, data, stat) VALUES (?, ?, ?, ?, ?)
+INSERT OR REPLACE INTO digest4
+    (rules, doc_path, file_hash, data, stat, namespace, digest_key, fast_stat)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 
 -- What apply last saw of a database's stored documents (iucut.seen): per database key,
 -- the token of its document rows (count and sum of row hashes, read from the database)
@@ -48,8 +75,16 @@ CREATE TABLE IF NOT EXISTS seen_doc (
 -- name: seen_token_get
 SELECT token FROM seen_token WHERE db = ?
 
--- name: seen_docs_get
-SELECT doc_path, digest FROM seen_doc WHERE db = ?
+-- name: seen_docs_after
+-- The next fingerprints of one database in path order, after the path given (a
+-- triage asks for every file of the corpus in that order: a chunk at a time).
+SELECT doc_path, digest FROM seen_doc
+ WHERE db = ? AND doc_path > ?
+ ORDER BY doc_path
+ LIMIT ?
+
+-- name: seen_doc_get
+SELECT digest FROM seen_doc WHERE db = ? AND doc_path = ?
 
 -- name: seen_token_put
 INSERT OR REPLACE INTO seen_token (db, token) VALUES (?, ?)
