@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -168,15 +168,31 @@ def with_stored_profile(doc: CutDocument, db_doc: Mapping[str, Any] | None) -> C
         return doc
 
 
+#: Reads the stored bodies of units by code (code -> body); what a plan uses to match a
+#: retitled plain heading by its body (see :func:`find_renames`).
+BodyReader = Callable[[Collection[str]], Mapping[str, str]]
+
+#: The kind of a plain heading: its code is the slug of its title, so a retitle changes
+#: its code. A labelled unit's code is its label: a new title keeps it, a new label is
+#: another unit, never matched by its body.
+_RETITLED_KIND = "heading"
+
+
 def find_renames(
-    doc: CutDocument, db_units: Mapping[str, UnitState], taken: Collection[str] = ()
+    doc: CutDocument,
+    db_units: Mapping[str, UnitState],
+    taken: Collection[str] = (),
+    bodies: BodyReader | None = None,
 ) -> dict[str, str]:
     """New code -> old code of units whose code changed: an active unit whose code is
     gone and a unit with a code never seen before, of the same kind, with the same
     content hash (each the only one with that hash on its side), or else holding the
-    same children (a retitled heading). ``taken``: codes that units held once (never
-    handed to another unit); as a mapping, code -> the codes now of the units that held
-    it, so that a unit may move back to a code it held itself."""
+    same children (a retitled heading), or else, for a plain heading, with the same
+    non-blank body (a retitled heading without children, or whose children changed
+    too; each the only one with that body on its side; ``bodies`` reads the stored
+    bodies, None: no such match). ``taken``: codes that units held once (never handed
+    to another unit); as a mapping, code -> the codes now of the units that held it, so
+    that a unit may move back to a code it held itself."""
     codes = {u.code for u in doc.units}
     gone: dict[str, list[str]] = {}
     for code, cur in db_units.items():
@@ -233,7 +249,42 @@ def find_renames(
                 and free(news[0], olds[0])
             ):
                 renames[news[0]] = olds[0]
+    if bodies is not None and left_old and left_new:
+        _match_bodies(renames, left_old, left_new, db_units, bodies, free)
     return renames
+
+
+def _match_bodies(
+    renames: dict[str, str],
+    left_old: Collection[str],
+    left_new: Mapping[str, Unit],
+    db_units: Mapping[str, UnitState],
+    bodies: BodyReader,
+    free: Callable[[str, str], bool],
+) -> None:
+    """Add to ``renames`` the plain headings the other rules left that kept their body
+    under a new title: the same non-blank body, the only one with it on each side."""
+    matched = set(renames.values())
+    olds = [c for c in sorted(left_old) if c not in matched and db_units[c].kind == _RETITLED_KIND]
+    news = [
+        u
+        for code, u in left_new.items()
+        if code not in renames and u.kind == _RETITLED_KIND and u.body.strip()
+    ]
+    if not olds or not news:
+        return
+    asked = set(olds)
+    by_body: dict[str, list[str]] = {}
+    for code, body in bodies(olds).items():
+        if code in asked and body.strip():
+            by_body.setdefault(body, []).append(code)
+    with_body: dict[str, list[Unit]] = {}
+    for u in news:
+        with_body.setdefault(u.body, []).append(u)
+    for body, old in by_body.items():
+        new = with_body.get(body, [])
+        if len(old) == 1 and len(new) == 1 and free(new[0].code, old[0]):
+            renames[new[0].code] = old[0]
 
 
 def _renamed(db_units: Mapping[str, UnitState], renames: Mapping[str, str]) -> dict[str, UnitState]:
@@ -253,13 +304,15 @@ def diff_document(
     db_doc: Mapping[str, Any] | None,
     db_units: Mapping[str, UnitState],
     taken: Collection[str] = (),
+    bodies: BodyReader | None = None,
 ) -> DocumentPlan:
     """The changes that bring the database's copy of ``doc`` to the cut ``doc``. A unit
-    whose code changed but not its text is moved to its new code (see find_renames)."""
+    whose code changed but not its text is moved to its new code (see find_renames;
+    ``bodies`` reads stored bodies for its match of a retitled heading)."""
     units = doc.units
     if is_current(db_doc, doc):
         return _document_plan(doc, db_doc, Action.SKIP, (), len(units))
-    renames = find_renames(doc, db_units, taken)
+    renames = find_renames(doc, db_units, taken, bodies)
     if renames:
         db_units = _renamed(db_units, renames)
     changes: list[Change] = []

@@ -4,7 +4,7 @@ hash did not change are skipped without reading their units."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -105,9 +105,16 @@ def plan_document(
     if fresh:
         check_codes_free(conn, doc)
     taken = read_holders(conn, fresh) if fresh else {}
-    dp = diff_document(doc, db_doc, db_units, taken)
+    dp = diff_document(doc, db_doc, db_units, taken, lambda codes: read_bodies(conn, codes))
     check_no_code_reused(dp, taken)
     return dp
+
+
+def read_bodies(conn: Connection, codes: Collection[str]) -> dict[str, str]:
+    """The stored body of each of ``codes`` (read only when a plan has plain headings
+    gone and new that no other rule matched: a retitle is told by its body)."""
+    rows = conn.query("unit_texts", codes=list(codes)).fetchall()
+    return {r["code"]: r["body"] for r in rows}
 
 
 def read_holders(conn: Connection, codes: Sequence[str]) -> dict[str, set[str]]:
