@@ -52,6 +52,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from iucut._version import __version__
@@ -128,11 +129,21 @@ class _Reader:
         self.at = 0  # the next row of the chunk
         self.done = False  # no row after the chunk
         self.after = ""  # the path of the chunk's last row
-        #: every entry at or before this path was passed (None: none yet)
+        #: every entry before this path was passed (None: none yet)
         self.passed: str | None = None
+        #: the path of the last entry handed over (asked again: read alone)
+        self.taken: str | None = None
 
     def get(self, doc_path: str) -> _Entry | None:
-        if self.passed is not None and doc_path <= self.passed:
+        row = self.peek(doc_path)
+        if row is not None and self.at < len(self.chunk) and self.chunk[self.at] is row:
+            self.take()
+        return row
+
+    def peek(self, doc_path: str) -> _Entry | None:
+        """The entry of ``doc_path`` (as :meth:`get`), left in the chunk: :meth:`take`
+        hands it over (a look-up that does not keep it leaves it for a full look-up)."""
+        if self.passed is not None and (doc_path < self.passed or doc_path == self.taken):
             return entry(self.conn, self.rules, doc_path)
         while True:
             chunk, at = self.chunk, self.at
@@ -144,11 +155,14 @@ class _Reader:
             self._next_chunk()
         self.passed = doc_path
         if at < len(chunk) and chunk[at][0] == doc_path:
-            self.at = at + 1
-            row = chunk[at]
-            chunk[at] = _PASSED  # (handed over: the digest holds it now)
-            return row
+            return chunk[at]
         return None  # (the next entry's path is after it: it has none)
+
+    def take(self) -> None:
+        """The entry :meth:`peek` found handed over (the chunk drops it)."""
+        self.taken = self.chunk[self.at][0]
+        self.chunk[self.at] = _PASSED  # (the digest holds it now)
+        self.at += 1
 
     def _next_chunk(self) -> None:
         self.chunk = self.conn.execute(
@@ -320,6 +334,59 @@ def lookup(
     return found
 
 
+class Lookup:
+    """:func:`lookup` with its cache, rules and options bound (what a pass over the corpus
+    hands the cutter as its ``known``), and :meth:`fast`: the look-up of a file by its
+    packed stat alone, for a walk that took it (:func:`iucut.cut.source.cut_map`)."""
+
+    def __init__(
+        self,
+        *,
+        cache: Path,
+        rules: str,
+        strict: bool = False,
+        rehash: bool = False,
+        fast: bool = False,
+    ) -> None:
+        self.cache, self.rules = cache, rules
+        self.strict, self.rehash, self.fast_lookups = strict, rehash, fast
+
+    def __call__(
+        self, doc_path: str, file_hash: str | Callable[[], str] | None, stat: StatKey | None = None
+    ) -> Digest | Unchanged | None:
+        return lookup(
+            doc_path,
+            file_hash,
+            stat,
+            cache=self.cache,
+            rules=self.rules,
+            strict=self.strict,
+            rehash=self.rehash,
+            fast=self.fast_lookups,
+        )
+
+    def fast(self, doc_path: str, packed: bytes) -> Unchanged | None:
+        """An :class:`~iucut.plan.Unchanged` for ``doc_path`` when its entry's fast stat
+        is ``packed`` (the five fields of the file's stat, :func:`packed_stat`), else None
+        (the file is looked up in full: its entry may still settle it by hash). None
+        for every file under ``rehash`` or without ``fast``."""
+        if self.rehash or not self.fast_lookups:
+            return None
+        reader = _reader(self.cache, self.rules, True)
+        if reader is None:
+            return None
+        try:
+            row = reader.peek(doc_path)
+        except sqlite3.Error:
+            return None
+        if row is None or row[_FAST] != packed:
+            return None
+        reader.take()
+        return _new_unchanged(
+            Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], _entries(self.cache, self.rules))
+        )
+
+
 def _digest(data: str, refresh: StatKey | None) -> Digest | None:
     """The digest an entry keeps (None: unreadable)."""
     try:
@@ -387,6 +454,22 @@ def packed_stat(stat: tuple[int, ...]) -> bytes | None:
     try:
         return _PACK(stat[0], stat[1], stat[2], stat[3], stat[4])
     except (struct.error, IndexError, TypeError):
+        return None
+
+
+def packed_lstat(path: str, limit: int) -> bytes | None:
+    """The :func:`packed_stat` of the regular file ``path`` names itself (not through a
+    link) when it holds at most ``limit`` bytes, else None (a link, another kind of file,
+    too large, gone): a file of the corpus compared with its entry by one ``lstat``."""
+    try:
+        st = os.lstat(path)
+    except (OSError, ValueError):
+        return None
+    if not S_ISREG(st.st_mode) or st.st_size > limit:
+        return None
+    try:
+        return _PACK(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    except struct.error:
         return None
 
 

@@ -118,6 +118,23 @@ class ProjectRoot:
         named and resolved, the file not a link (a corpus's every file): from what its
         folder gave once per pass, its name and one ``lstat``. Else None (the file is
         looked at as :meth:`located` does, for the same answer or the same refusal)."""
+        named = self.named(file)
+        if named is None:
+            return None
+        doc_path, real = named
+        try:
+            st = os.lstat(real)
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            return None
+        return doc_path, st
+
+    def named(self, file: str | Path) -> tuple[str, str] | None:
+        """For a file named in a folder that lies under the root both as named and
+        resolved: its document path and its name in the resolved folder, from what its
+        folder gave once per pass (no look at the file itself: when it is a link, it is
+        not this document path, and :meth:`located` must look). Else None."""
         given = os.fspath(file)
         # (the folder of the last file asked, as named, kept: a corpus is listed a
         # folder at a time, and os.path.split, isabs and join cost more than the lstat)
@@ -135,17 +152,9 @@ class ProjectRoot:
             folder = known
             if cut and os.path.isabs(head):
                 self._last[:] = [(given[:cut], folder)]
-        if name in ("", ".", ".."):
+        if name in ("", ".", "..") or folder[1] is None:
             return None
-        if folder[1] is None:
-            return None
-        try:
-            st = os.lstat(folder[0] + name)
-        except (OSError, ValueError):
-            return None
-        if stat.S_ISLNK(st.st_mode):
-            return None
-        return folder[1] + name, st
+        return folder[1] + name, folder[0] + name
 
     def _folder_info(self, absolute: str) -> tuple[str, str | None]:
         """For the files named in folder ``absolute`` (``..`` not collapsed): the resolved

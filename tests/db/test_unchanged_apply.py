@@ -53,8 +53,16 @@ class Apply:
             self.unchanged += isinstance(found, plan.Unchanged)
             return found
 
+        real_fast = digests.Lookup.fast
+
+        def spy_fast(lookup: Any, *args: Any) -> Any:  # (a walk's look-up by its stat)
+            found = real_fast(lookup, *args)
+            self.unchanged += isinstance(found, plan.Unchanged)
+            return found
+
         monkeypatch.setattr(digests, "_digest", spy_digest)
         monkeypatch.setattr(digests, "lookup", spy_lookup)
+        monkeypatch.setattr(digests.Lookup, "fast", spy_fast)
 
     def __call__(self, *extra: str, dsn: str | None = None) -> dict[str, Any]:
         self.made.clear()

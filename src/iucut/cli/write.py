@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import sys
@@ -144,8 +143,8 @@ def digest_sources(
     rules = digests_mod.rules_fingerprint(ctx.settings.config, namespace=None, profile=None)
     digests_mod.reread()
     # (and a file whose stat did not change since then is not even read: --rehash reads)
-    known = functools.partial(
-        digests_mod.lookup, cache=cache, rules=rules, strict=ctx.strict, rehash=rehash, fast=fast
+    known = digests_mod.Lookup(
+        cache=cache, rules=rules, strict=ctx.strict, rehash=rehash, fast=fast
     )
     results = cutting(
         list(paths),

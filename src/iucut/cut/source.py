@@ -373,8 +373,21 @@ def cut_map(
     look = functools.partial(
         _known, root=project, config=config, follow_symlinks=follow_symlinks, known=known
     )
+    fast = getattr(known, "fast", None)
     with gc_paused():
-        ready = [look(p if p[:1] == "/" else cwd + p, limit=limit)[0] for p in files]
+        if fast is None:
+            ready = [look(p if p[:1] == "/" else cwd + p, limit=limit)[0] for p in files]
+        else:
+            from iucut.digests import packed_lstat
+
+            lane = functools.partial(
+                _fast_known, named=project.named, fast=fast, limit=limit, lstat=packed_lstat
+            )
+            ready = [
+                lane(p if p[:1] == "/" else cwd + p)
+                or look(p if p[:1] == "/" else cwd + p, limit=limit)[0]
+                for p in files
+            ]
     rest = [p for p, r in zip(files, ready, strict=True) if r is None]
     return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
 
@@ -429,6 +442,26 @@ def _known(
         return known(name, lambda: hashlib.sha256(Path(path).read_bytes()).hexdigest(), key), key
     except (OSError, InputError):
         return None, None
+
+
+def _fast_known(
+    path: str,
+    *,
+    named: Callable[[str], tuple[str, str] | None],
+    fast: Callable[[str, bytes], R | None],
+    limit: int,
+    lstat: Callable[[str, int], bytes | None],
+) -> R | None:
+    """``known.fast`` of a regular file named in a folder under the root (the corpus's
+    every file): its document path from its folder, its stat packed as the cut cache
+    keeps it (one ``lstat``, no stat object), nothing else; None when that does not
+    settle it (a link, another kind of file, too large, an entry whose stat differs):
+    the file is then looked at as any other (:func:`_known`)."""
+    found = named(path)
+    if found is None:
+        return None
+    packed = lstat(found[1], limit)
+    return None if packed is None else fast(found[0], packed)
 
 
 def _cut_then(
