@@ -34,6 +34,7 @@ from iucut.cli import (
 )
 from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
 from iucut.cut import Sources, iter_sources
+from iucut.db.connector import preload
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.plan import Digest, Unchanged, digest_of
 from iucut.report.model import summary_line
@@ -523,6 +524,8 @@ def apply_cmd(
                 on_progress=bar,
             )
     else:
+        # the database driver is imported meanwhile, while the corpus is walked
+        preload(settings.driver)
         scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
         # the digests first (no text held), then each document to write is cut again as
         # it is written: memory is a few documents, not the corpus

@@ -13,7 +13,11 @@ commits (unlike the drivers' own context managers).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
+import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -307,6 +311,29 @@ def missing_role(error: IucutError, user: str) -> IucutError:
 
 
 ConnectFn = Callable[..., Connection]
+
+#: the module of each driver (imported when first connecting)
+DRIVER_MODULES = {"psycopg": "iucut.db.psycopg3", "psycopg2": "iucut.db.psycopg2"}
+
+
+def preload(driver: str = "psycopg") -> None:
+    """Import ``driver`` in a thread of its own while the caller goes on: psycopg's
+    import is ~0.25 s, half of what a re-sync with one change may take (issue #16 part
+    3), and an apply spends that time walking the corpus, mostly in system calls and
+    SQLite, which release the interpreter lock. The connection imports it as ever: it
+    waits for this import when it is not done (Python's import lock), and an import that
+    fails here fails there again, with its error."""
+    module = DRIVER_MODULES.get(driver)
+    if module is None or module in sys.modules:
+        return
+    threading.Thread(
+        target=_import_quietly, args=(module,), name="iucut-preload", daemon=True
+    ).start()
+
+
+def _import_quietly(module: str) -> None:
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
 
 
 def driver_connect(driver: str) -> ConnectFn:

@@ -13,10 +13,26 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from typing import Any
 
 from iucut.config import Settings
+
+
+def conninfo_to_dict(conninfo: str) -> dict[str, Any]:
+    """psycopg's parse of a connection string (libpq's), imported when first needed: a
+    command starts without the driver, which an apply imports while it walks the corpus
+    (:func:`iucut.db.connector.preload`)."""
+    from psycopg.conninfo import conninfo_to_dict as parse
+
+    return parse(conninfo)
+
+
+def make_conninfo(conninfo: str = "", **kwargs: Any) -> str:
+    """psycopg's make_conninfo, imported when first needed (see :func:`conninfo_to_dict`)."""
+    from psycopg.conninfo import make_conninfo as make
+
+    return make(conninfo, **kwargs)
+
 
 #: Variables that make iucut use the libpq environment instead of the embedded server.
 LIBPQ_TRIGGERS = (
