@@ -64,32 +64,83 @@ class DocumentResult:
     error: str | None = None
 
 
+class Paths:
+    """Document paths kept compactly, in order: the paths an apply skipped, one for every
+    unchanged document of the corpus (issue #16 part 3). A ``str`` a path costs ~50 bytes
+    more than its characters, and a :class:`DocumentResult` ~120 more; joined by NUL (no
+    path holds one) a chunk at a time, a path costs one byte more than its characters."""
+
+    __slots__ = ("_chunks", "_open", "_count")
+    CHUNK = 512
+
+    def __init__(self, paths: Iterable[str] = ()) -> None:
+        self._chunks: list[str] = []
+        self._open: list[str] = []
+        self._count = 0
+        for path in paths:
+            self.append(path)
+
+    def append(self, path: str) -> None:
+        self._open.append(path)
+        self._count += 1
+        if len(self._open) >= self.CHUNK:
+            self._chunks.append("\0".join(self._open))
+            self._open = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self._chunks:
+            yield from chunk.split("\0")
+        yield from list(self._open)
+
+    def __repr__(self) -> str:
+        return f"Paths({self._count} paths)"
+
+
 @dataclass(frozen=True)
 class ApplyResult:
-    """What an apply did: its run, per-document outcomes, and the event counts."""
+    """What an apply did: its run, per-document outcomes, and the event counts.
+
+    ``outcomes`` are the documents it wrote, failed, rejected under their lock or did
+    not write (a reviewed plan stopped), in source order; ``skipped`` the paths of those
+    found already up to date (kept compactly: a re-sync of a corpus skips most of them);
+    :attr:`documents` lists both, the skipped first, each as a :class:`DocumentResult`."""
 
     run_id: str | None
-    documents: tuple[DocumentResult, ...]
+    outcomes: tuple[DocumentResult, ...]
     rejected: tuple[Rejected, ...]
     seconds: float
     #: the error that stopped a reviewed plan after some of its documents were written
     stopped: IucutError | None = None
+    skipped: Paths = field(default_factory=Paths)
+
+    @property
+    def documents(self) -> tuple[DocumentResult, ...]:
+        """Every document's result: those skipped (up to date), then the others."""
+        return (*(DocumentResult(p, "skipped") for p in self.skipped), *self.outcomes)
+
+    @property
+    def unchanged(self) -> int:
+        """The documents skipped, already up to date (under their lock or before)."""
+        return len(self.skipped) + sum(1 for d in self.outcomes if d.status == "skipped")
 
     @property
     def counts(self) -> dict[str, int]:
         total = dict.fromkeys((*EVENTS, "placed"), 0)
-        for doc in self.documents:
+        for doc in self.outcomes:  # (a skipped document counts nothing)
             for key, n in doc.counts.items():
                 total[key] = total.get(key, 0) + n
         return total
 
     @property
     def failed(self) -> tuple[DocumentResult, ...]:
-        return tuple(d for d in self.documents if d.status == "failed")
+        return tuple(d for d in self.outcomes if d.status == "failed")
 
     @property
     def written(self) -> tuple[DocumentResult, ...]:
-        return tuple(d for d in self.documents if d.status == "applied")
+        return tuple(d for d in self.outcomes if d.status == "applied")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -460,7 +511,7 @@ def _write_all(
     settings: Settings,
     provider: ConnectionProvider,
     conn: Connection,
-    triaged: tuple[tuple[Rejected, ...], list[str]],
+    triaged: tuple[tuple[Rejected, ...], Iterable[str]],
     todo: Iterator[tuple[str, ToWrite]],
     count: int,
     started: float,
@@ -476,15 +527,16 @@ def _write_all(
     the paths skipped by the triage; ``new``: the paths it found no document at;
     ``again``: cuts the document of a path again (for a :class:`PreparedWrite` that
     must be planned under its lock after all)."""
-    rejected_before, skipped = triaged
+    rejected_before, skipped_paths = triaged
     if rejected_before and all_or_nothing:
         raise ContractError(
             f"{len(rejected_before)} document(s) cannot be cut; nothing was written "
             "(--all-or-nothing)",
         )
-    results = [DocumentResult(path, "skipped") for path in skipped]
+    skipped = skipped_paths if isinstance(skipped_paths, Paths) else Paths(skipped_paths)
+    results: list[DocumentResult] = []
     if not count:
-        return ApplyResult(None, tuple(results), rejected_before, time.monotonic() - started)
+        return ApplyResult(None, (), rejected_before, time.monotonic() - started, skipped=skipped)
     with conn.transaction():
         run_id = begin_run(conn, "apply", meta={"documents": count})
     status = "finished"
@@ -526,7 +578,7 @@ def _write_all(
             Rejected(r.doc_path, r.error or "") for r in results if r.status == "rejected"
         )
         kept = tuple(r for r in results if r.status != "rejected")
-        result = ApplyResult(run_id, kept, rejected, time.monotonic() - started)
+        result = ApplyResult(run_id, kept, rejected, time.monotonic() - started, skipped=skipped)
         if status == "finished" and result.failed:
             status = "failed"
         _finish_quietly(conn, run_id, status, result.counts)
@@ -917,13 +969,13 @@ def apply_plan(
     for dp in plan.documents:
         check_changed_rows(c.unit for c in dp.changes if c.unit is not None)
     todo = [dp for dp in plan.documents if dp.has_changes]
-    skipped = [DocumentResult(d.doc_path, "skipped") for d in plan.documents if not d.has_changes]
+    skipped = Paths(d.doc_path for d in plan.documents if not d.has_changes)
     conn = provider.connect(user=settings.apply_role, autocommit=True)
     try:
         plan_for_values(conn)
         if not todo:
             check_preconditions(conn, plan)
-            return ApplyResult(None, tuple(skipped), plan.rejected, time.monotonic() - started)
+            return ApplyResult(None, (), plan.rejected, time.monotonic() - started, skipped=skipped)
         if single_transaction:
             return _apply_plan_at_once(conn, plan, plan_id, todo, skipped, started, on_progress)
         return _apply_plan_by_document(conn, plan, plan_id, todo, skipped, started, on_progress)
@@ -936,7 +988,7 @@ def _apply_plan_by_document(
     plan: Plan,
     plan_id: str,
     todo: list[DocumentPlan],
-    skipped: list[DocumentResult],
+    skipped: Paths,
     started: float,
     on_progress: Progress | None,
 ) -> ApplyResult:
@@ -980,10 +1032,11 @@ def _apply_plan_by_document(
         finally:
             result = ApplyResult(
                 run_id,
-                tuple(skipped + results),
+                tuple(results),
                 plan.rejected,
                 time.monotonic() - started,
                 stopped=stopped,
+                skipped=skipped,
             )
             _finish_quietly(conn, run_id, status, result.counts)
         return result
@@ -996,7 +1049,7 @@ def _apply_plan_at_once(
     plan: Plan,
     plan_id: str,
     todo: list[DocumentPlan],
-    skipped: list[DocumentResult],
+    skipped: Paths,
     started: float,
     on_progress: Progress | None,
 ) -> ApplyResult:
@@ -1017,7 +1070,11 @@ def _apply_plan_at_once(
             if on_progress is not None:
                 on_progress(n, len(todo), dp.doc_path)
         result = ApplyResult(
-            run_id, tuple(skipped + results), plan.rejected, time.monotonic() - started
+            run_id,
+            tuple(results),
+            plan.rejected,
+            time.monotonic() - started,
+            skipped=skipped,
         )
         finish_run(conn, run_id, "finished", result.counts)
     return result

@@ -550,7 +550,7 @@ def apply_cmd(
         show_rejections(result.rejected, shown)  # (the text lists them on stdout)
         echo_json({**result.to_dict(), "warnings": ctx.warning_dicts()})
     else:
-        for doc in result.documents:
+        for doc in result.outcomes:
             if doc.status == "failed":
                 click.echo(printable(f"{doc.doc_path}: FAILED: {doc.error}"))
             elif doc.status == "not_written":
@@ -559,22 +559,22 @@ def apply_cmd(
                 click.echo(f"{printable(doc.doc_path)}: {summary_line(doc.counts)}")
         for rejected in result.rejected:
             click.echo(printable(f"rejected: {_reason(rejected)}"))
-        applied = sum(1 for d in result.documents if d.status == "applied")
+        applied = sum(1 for d in result.outcomes if d.status == "applied")
         click.echo(
             f"apply: {summary_line(result.counts)}  ({plural(applied, 'document')} "
-            f"written, {len(result.documents) - applied - len(result.failed)} unchanged, "
+            f"written, {len(result.skipped) + len(result.outcomes) - applied - len(result.failed)} unchanged, "
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )
         strict_reminder(ctx)
     if not (result.failed or result.rejected):
         return
-    written = sum(1 for d in result.documents if d.status == "applied")
+    written = sum(1 for d in result.outcomes if d.status == "applied")
     others = (
         f"{plural(written, 'other document')} written"
         if written
         else "nothing was written"
-        if not any(d.status == "skipped" for d in result.documents)
+        if not result.unchanged
         else "no other document needed writing"
     )
     if result.failed:
@@ -599,7 +599,7 @@ def _raise_stopped(result: apply_mod.ApplyResult, as_json: bool) -> None:
     exc = result.stopped
     assert exc is not None
     written = result.written
-    missed = [d for d in result.documents if d.status in ("failed", "not_written")]
+    missed = [d for d in result.outcomes if d.status in ("failed", "not_written")]
     if not as_json:
         for doc in written:
             click.echo(f"{printable(doc.doc_path)}: written {summary_line(doc.counts)}")
