@@ -48,7 +48,7 @@ from iucut.plan_state import (
     triage_digests,
 )
 from iucut.seen import open_seen
-from iucut.units import EVENTS, CutDocument, DocumentPlan, Plan, Rejected
+from iucut.units import EVENTS, CutDocument, DocumentPlan, Paths, Plan, Rejected
 from iucut.validate import check_changed_rows
 
 Progress = Callable[[int, int, str], None]
@@ -62,41 +62,6 @@ class DocumentResult:
     status: str
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
-
-
-class Paths:
-    """Document paths kept compactly, in order: the paths an apply skipped, one for every
-    unchanged document of the corpus (issue #16 part 3). A ``str`` a path costs ~50 bytes
-    more than its characters, and a :class:`DocumentResult` ~120 more; joined by NUL (no
-    path holds one) a chunk at a time, a path costs one byte more than its characters."""
-
-    __slots__ = ("_chunks", "_open", "_count")
-    CHUNK = 512
-
-    def __init__(self, paths: Iterable[str] = ()) -> None:
-        self._chunks: list[str] = []
-        self._open: list[str] = []
-        self._count = 0
-        for path in paths:
-            self.append(path)
-
-    def append(self, path: str) -> None:
-        self._open.append(path)
-        self._count += 1
-        if len(self._open) >= self.CHUNK:
-            self._chunks.append("\0".join(self._open))
-            self._open = []
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __iter__(self) -> Iterator[str]:
-        for chunk in self._chunks:
-            yield from chunk.split("\0")
-        yield from list(self._open)
-
-    def __repr__(self) -> str:
-        return f"Paths({self._count} paths)"
 
 
 @dataclass(frozen=True)
@@ -487,7 +452,7 @@ def apply_digests(
             settings,
             provider,
             conn,
-            (found.rejected, [d.path for d in found.skipped]),
+            (found.rejected, found.paths_skipped()),
             todo(),
             len(paths) + len(found.prune),
             started,

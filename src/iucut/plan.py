@@ -450,6 +450,14 @@ def _under(path: str, scope: str) -> bool:
     return scope in ("", ".") or path == scope or path.startswith(scope + "/")
 
 
+def shared_namespace_message(path: str, namespace: str, others: Sequence[str]) -> str:
+    """Why a document whose namespace other documents of the run also have is rejected."""
+    return (
+        f"{path}: namespace {namespace} is also the namespace of {', '.join(others)}; "
+        "give one of them its own namespace (front matter iu_namespace)"
+    )
+
+
 def _drop_shared_namespaces(
     docs: Sequence[CutDocument], rejected: list[Rejected]
 ) -> list[CutDocument]:
@@ -473,12 +481,7 @@ def _drop_shared_namespaces(
         others = sorted(holders - {doc.path}) if holders else None
         if others:
             rejected.append(
-                Rejected(
-                    doc.path,
-                    f"{doc.path}: namespace {doc.namespace} is also the namespace of "
-                    f"{', '.join(others)}; give one of them its own namespace "
-                    "(front matter iu_namespace)",
-                )
+                Rejected(doc.path, shared_namespace_message(doc.path, doc.namespace, others))
             )
         else:
             kept.append(doc)

@@ -4,7 +4,7 @@ hash did not change are skipped without reading their units."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -24,6 +24,7 @@ from iucut.plan import (
     full_digest,
     is_current,
     retire_document,
+    shared_namespace_message,
     with_stored_profile,
 )
 from iucut.seen import Seen
@@ -34,6 +35,7 @@ from iucut.units import (
     Fingerprint,
     OldText,
     Op,
+    Paths,
     Plan,
     Rejected,
     UnitState,
@@ -363,13 +365,22 @@ class Triage:
 
 @dataclass(frozen=True)
 class DigestTriage:
-    """:class:`Triage` of digests."""
+    """:class:`Triage` of digests. The triage that reads them once as they come (apply's,
+    with what it last saw: :func:`_triage_stream`) keeps only the paths of those up to
+    date (``skipped_paths``), not the digests (``skipped`` is then empty)."""
 
     todo: tuple[Digest | Unchanged, ...]
     skipped: tuple[Digest | Unchanged, ...]
     prune: tuple[str, ...]
     rejected: tuple[Rejected, ...]
     current: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    skipped_paths: Paths | None = None
+
+    def paths_skipped(self) -> Paths:
+        """The paths of the documents up to date, in order."""
+        if self.skipped_paths is not None:
+            return self.skipped_paths
+        return Paths(d.path for d in self.skipped)
 
 
 def triage(
@@ -416,6 +427,8 @@ def _triage(
     Apply uses this instead of a full plan: each document is planned again under its
     lock anyway, so the first pass only needs the document hashes.
     """
+    if not keep_current and seen is not None:
+        return _triage_stream(conn, documents, prune_scopes, seen)  # type: ignore[arg-type]
     docs: list[Any] = []
     rejected: list[Rejected] = []
     for item in documents:
@@ -431,22 +444,17 @@ def _triage(
         docs = cast(list[Digest | Unchanged], docs)
         # each stored row compared as it is read: the rows of the documents already up
         # to date are dropped, those of the stored documents to do kept
-        if seen is not None:  # (what this client last saw: the paths to do, no set of all)
-            to_do, db_docs = seen.triage(conn, docs)
-            for doc in docs:
-                (todo if doc.path in to_do else skipped).append(doc)
-        else:
-            by_path: dict[str, Any] = {d.path: d for d in docs}
-            current_paths: set[str] = set()
-            for row in conn.stream("documents_by_path", paths=list(by_path)):
-                path = row["doc_path"]
-                if is_current(row, by_path[path]):
-                    current_paths.add(path)
-                else:
-                    db_docs[path] = row if type(row) is dict else dict(row)
-            del by_path
-            for doc in docs:
-                (skipped if doc.path in current_paths else todo).append(doc)
+        by_path: dict[str, Any] = {d.path: d for d in docs}
+        current_paths: set[str] = set()
+        for row in conn.stream("documents_by_path", paths=list(by_path)):
+            path = row["doc_path"]
+            if is_current(row, by_path[path]):
+                current_paths.add(path)
+            else:
+                db_docs[path] = row if type(row) is dict else dict(row)
+        del by_path
+        for doc in docs:
+            (skipped if doc.path in current_paths else todo).append(doc)
     else:
         db_docs = read_documents(conn, [d.path for d in docs])
         docs = [
@@ -470,3 +478,101 @@ def _triage(
                 prune.append(path)
     kind = DigestTriage if any(isinstance(d, Digest | Unchanged) for d in docs) else Triage
     return kind(tuple(todo), tuple(skipped), tuple(prune), tuple(rejected), db_docs)
+
+
+def _triage_stream(
+    conn: Connection,
+    documents: Iterable[Digest | Unchanged | IucutError],
+    prune_scopes: Sequence[str] | None,
+    seen: Seen,
+) -> DigestTriage:
+    """:func:`_triage` of digests with what this client last saw of the database
+    (:meth:`iucut.seen.Seen.triage`), reading ``documents`` once as they come: the
+    client holds the documents to do and, for the others, their paths (compactly); what
+    every document of the run must be checked against (a namespace another one has, a
+    stored document no file of the run is at, for ``--prune``) is kept in a
+    :class:`Ledger`, on disk."""
+    rejected: list[Rejected] = []
+    skipped = Paths()
+    with Ledger() as ledger:
+
+        def docs() -> Iterator[Digest | Unchanged]:
+            for item in documents:
+                if isinstance(item, IucutError):
+                    path = str(item.context.get("path") or "")
+                    rejected.append(Rejected(path, item.message))
+                    ledger.add(path, None)
+                else:
+                    ledger.add(item.path, item.namespace)
+                    yield item
+
+        todo, db_docs = seen.triage(conn, docs(), lambda d: skipped.append(d.path))
+        shared = ledger.shared()
+        if shared:  # (rare: rejected, all of them, wherever they were found)
+            rejected += [Rejected(path, message) for path, message in shared.items()]
+            todo = [d for d in todo if d.path not in shared]
+            skipped = Paths(p for p in skipped if p not in shared)
+            for path in shared:
+                db_docs.pop(path, None)
+        prune: list[str] = []
+        if prune_scopes is not None:
+            for row in conn.stream("documents_active"):
+                path = row["doc_path"]
+                if any(_under(path, s) for s in prune_scopes) and path not in ledger:
+                    prune.append(path)
+    return DigestTriage(tuple(todo), (), tuple(prune), tuple(rejected), db_docs, skipped)
+
+
+class Ledger:
+    """The paths and namespaces of the documents of one run, in a private temporary
+    SQLite database (its pages beyond a small cache go to a file, deleted when it is
+    closed): what a triage must check every document against, without holding the
+    corpus. Its statements are in ``iucut/sql/sqlite.sql``."""
+
+    CHUNK = 1024
+
+    def __init__(self) -> None:
+        import sqlite3
+
+        from iucut.digests import _sql
+
+        self.sql = _sql()
+        self.conn = sqlite3.connect("", isolation_level=None)
+        self.conn.execute(self.sql["ledger_schema"])
+        self.pending: list[tuple[str, str | None]] = []
+        self.indexed = False
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
+
+    def add(self, path: str, namespace: str | None) -> None:
+        self.pending.append((path, namespace))
+        if len(self.pending) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.conn.execute("BEGIN")
+            self.conn.executemany(self.sql["ledger_add"], self.pending)
+            self.conn.execute("COMMIT")
+            self.pending = []
+
+    def shared(self) -> dict[str, str]:
+        """The paths whose namespace another path of the run also has, in run order,
+        each with the message that rejects it (as :func:`_drop_shared_namespaces`)."""
+        self._flush()
+        found: dict[str, str] = {}
+        for path, namespace, holders in self.conn.execute(self.sql["ledger_shared"]):
+            others = [p for p in holders.split("\0") if p != path]
+            found.setdefault(path, shared_namespace_message(path, namespace, others))
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        self._flush()
+        if not self.indexed:
+            self.conn.execute(self.sql["ledger_index"])
+            self.indexed = True
+        return self.conn.execute(self.sql["ledger_has"], (path,)).fetchone() is not None

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -72,62 +73,125 @@ class Seen:
     # ------------------------------------------------------------------ the triage
 
     def triage(
-        self, conn: Connection, docs: Sequence[Digest | Unchanged]
-    ) -> tuple[set[str], dict[str, dict[str, Any]]]:
-        """The paths of ``docs`` not up to date, and their stored rows (as the triage
-        without the cache finds them). The entries are read in path order a chunk at a
-        time as ``docs`` come (a corpus in source order): the client holds a chunk of
-        them and the few documents to ask about, not a set of the corpus."""
+        self,
+        conn: Connection,
+        docs: Iterable[Digest | Unchanged],
+        skip: Callable[[Digest | Unchanged], object],
+    ) -> tuple[list[Digest | Unchanged], dict[str, dict[str, Any]]]:
+        """The documents of ``docs`` not up to date, in their order, with the stored rows
+        of those stored (as the triage without the cache finds them); ``skip`` is called
+        with each one up to date, as it comes. ``docs`` is read once, as it comes (a
+        corpus in path order): the client holds a chunk of entries or rows and the
+        documents to do, not the corpus.
+
+        The database's token is read first. When it is the one the cache holds, each
+        document is compared with the fingerprint found up to date at its path, and only
+        the rows of the others are read (with the token again: when someone wrote in
+        between, what was skipped was up to date at the first token, and nothing new is
+        kept). Else the stored rows are read a chunk of paths at a time, with the token
+        before and after: only when they agree (no one wrote meanwhile) is what was found
+        kept, at that token."""
+        cached = self._cached()
+        now = self._token(conn) if cached is not None else None
+        if cached is not None and now == cached:
+            return self._warm(conn, docs, skip, cached)
+        return self._cold(conn, docs, skip, now)
+
+    def _warm(
+        self,
+        conn: Connection,
+        docs: Iterable[Digest | Unchanged],
+        skip: Callable[[Digest | Unchanged], object],
+        cached: Token,
+    ) -> tuple[list[Digest | Unchanged], dict[str, dict[str, Any]]]:
         ask: list[Digest | Unchanged] = []
-        cached = self._known(docs, ask)
-        if cached is not None:
-            asked = {d.path: d for d in ask}
-            del ask
-            current, rows = self._split(conn, asked, list(asked))
-            if self.token == cached:
-                self.base = cached
-                return {p for p in asked if p not in current}, rows
+        lite = self._connect()
+        entries = None if lite is None else _Entries(lite, self.db)
+        for d in docs:
+            try:
+                found = None if entries is None else entries.get(d.path)
+            except sqlite3.Error:
+                entries, found = None, None
+            if found is not None and found == digest_key(d):
+                skip(d)
+            else:
+                ask.append(d)
+        if not ask:  # (every document up to date at the token just read)
+            self.base = cached
+            return [], {}
+        by_path = {d.path: d for d in ask}
+        current, rows = self._split(conn, by_path, list(by_path))
+        todo = [d for d in ask if d.path not in current]
+        if self.token == cached:
+            self.base = cached
+        else:  # written in between: what was skipped was up to date at the cached token
+            self.token = None
             self.updates.clear()
             self.todo.clear()
-        by_path = {d.path: d for d in docs}
-        current, rows = self._split(conn, by_path, list(by_path))
-        return {p for p in by_path if p not in current}, rows
+        return todo, rows
 
-    def _known(
-        self, docs: Sequence[Digest | Unchanged], ask: list[Digest | Unchanged]
-    ) -> Token | None:
-        """The token the cache holds (None: none), with ``ask`` filled with those of
-        ``docs`` whose digest is not the one found up to date at their path (all of them
-        when there is no token)."""
+    def _cold(
+        self,
+        conn: Connection,
+        docs: Iterable[Digest | Unchanged],
+        skip: Callable[[Digest | Unchanged], object],
+        before: Token | None,
+    ) -> tuple[list[Digest | Unchanged], dict[str, dict[str, Any]]]:
+        if before is None:
+            before = self._token(conn)
+        todo: list[Digest | Unchanged] = []
+        rows: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(docs, self.CHUNK):
+            by_path = {d.path: d for d in chunk}
+            current, found = self._split(conn, by_path, list(by_path), hashed_only=True)
+            rows.update(found)
+            for d in chunk:
+                if d.path in current:
+                    skip(d)
+                else:
+                    todo.append(d)
+        after = self._token(conn)
+        self.token = before if after == before else None  # (else: keep nothing)
+        self.base = None  # (every row of the corpus read: the entries are replaced)
+        if self.token is None:
+            self.updates.clear()
+            self.todo.clear()
+        return todo, rows
+
+    #: the paths whose stored rows are read at once when the cache does not answer
+    CHUNK = 1024
+
+    def _token(self, conn: Connection) -> Token | None:
+        """The database's token now (no row)."""
+        for _row in self._rows(conn, []):
+            pass
+        return self.token
+
+    def _cached(self) -> Token | None:
+        """The token the cache holds for this database (None: none, or no cache)."""
         conn = self._connect()
         if conn is None:
             return None
-        sql = _sql()
-        try:  # (token and entries in one read transaction: another apply may save)
-            conn.execute("BEGIN")
-            try:
-                row = conn.execute(sql["seen_token_get"], (self.db,)).fetchone()
-                if row is None:
-                    return None
-                entries = _Entries(conn, self.db)
-                get = entries.get
-                ask += [d for d in docs if get(d.path) != digest_key(d)]
-            finally:
-                conn.execute("COMMIT")
+        try:
+            row = conn.execute(_sql()["seen_token_get"], (self.db,)).fetchone()
         except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            ask.clear()
             return None
-        return str(row[0])
+        return None if row is None else str(row[0])
 
     def _split(
-        self, conn: Connection, by_path: Mapping[str, Digest | Unchanged], paths: list[str]
+        self,
+        conn: Connection,
+        by_path: Mapping[str, Digest | Unchanged],
+        paths: list[str],
+        *,
+        hashed_only: bool = False,
     ) -> tuple[set[str], dict[str, dict[str, Any]]]:
         current: set[str] = set()
         rows: dict[str, dict[str, Any]] = {}
-        self.token = None
-        for row in self._rows(conn, paths):
+        if not hashed_only:
+            self.token = None
+        found = self._hashed(conn, paths) if hashed_only else self._rows(conn, paths)
+        for row in found:
             path = row["doc_path"]
             d = by_path[path]
             if is_current(row, d):
@@ -140,6 +204,11 @@ class Seen:
             if path not in current and path not in rows:
                 self.todo[path] = (by_path[path], None)  # new: no row
         return current, rows
+
+    def _hashed(self, conn: Connection, paths: list[str]) -> Iterator[Mapping[str, Any]]:
+        """The rows of ``paths`` with their hash, without the token."""
+        if paths:
+            yield from conn.stream("documents_hashed", paths=paths)
 
     def _rows(self, conn: Connection, paths: list[str]) -> Iterator[Mapping[str, Any]]:
         """The rows of ``paths`` with their hash; the token read with them is kept."""
@@ -294,3 +363,9 @@ def open_seen(cache: Path | None, conn: Connection) -> Seen | None:
     if on_cluster(conn):
         return None
     return Seen(cache, database_key(conn))
+
+
+def _chunks(items: Iterable[Digest | Unchanged], size: int) -> Iterator[list[Digest | Unchanged]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk

@@ -8,6 +8,7 @@ Each command group lives in a module of this package named after what it owns.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -255,6 +256,23 @@ def progress(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], No
 
         def update(done: int, total: int, name: str) -> None:
             bar.update(task, completed=done, total=total, description=name)
+
+        yield update
+
+
+@contextlib.contextmanager
+def progress_later(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], None]]:
+    """:func:`progress`, its bar drawn at the first update: for work that another bar's
+    work feeds as it goes (apply's writes after the cutting pass it reads as it comes),
+    since one bar is drawn at a time."""
+    with contextlib.ExitStack() as stack:
+        bar: list[Callable[[int, int, str], None] | None] = []
+
+        def update(done: int, total: int, name: str) -> None:
+            if not bar:
+                bar.append(stack.enter_context(progress(enabled, label)))
+            if bar[0] is not None:
+                bar[0](done, total, name)
 
         yield update
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any, cast
 
@@ -28,6 +28,7 @@ from iucut.cli import (
     plural,
     printable,
     progress,
+    progress_later,
     relative_glob,
     strict_option,
     writing,
@@ -115,15 +116,18 @@ def digest_sources(
     show: bool = True,
     rehash: bool = False,
     fast: bool = False,
-) -> tuple[list[Digest | Unchanged | IucutError], Recut]:
+    errors: list[IucutError] | None = None,
+) -> tuple[Iterable[Digest | Unchanged | IucutError], Recut]:
     """:func:`cut_sources` keeping only each document's digest (no text: the client
     holds the corpus's digests, not the corpus), and what cuts documents again by path
     (for apply to cut the documents it writes, a few at a time, as it writes them).
     ``fast`` (apply): a file the cut cache knows by its stat comes as an
-    :class:`~iucut.plan.Unchanged` (no digest made)."""
+    :class:`~iucut.plan.Unchanged` (no digest made), and the digests come as the files
+    are read, to be read once (the client holds none: apply's triage keeps the few it
+    must); else a list. ``errors``: where the documents that cannot be cut are kept
+    (each is said on stderr as it comes)."""
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
-    items: list[Digest | Unchanged | IucutError] = []
     sources = listing(paths, glob)
     project = ctx.root(named(paths, glob), root)
     follow = bool(click.get_current_context().meta.get(FOLLOW_KEY))
@@ -147,41 +151,47 @@ def digest_sources(
     known = digests_mod.Lookup(
         cache=cache, rules=rules, strict=ctx.strict, rehash=rehash, fast=fast
     )
-    results = cutting(
-        list(paths),
-        show=show,
-        sources=sources,
-        then=digest_of,
-        known=known,
-        **options,
-    )
-    with closing(results):  # an error ends the progress bar first
-        for (file, _), item in zip(sources.files, results, strict=True):
-            if type(item) is not Unchanged:
-                if isinstance(item, IucutError):
-                    note(f"iucut: rejected: {item.message}")
-                else:
-                    show_warnings(ctx, item)
-                    files[item.path] = os.fspath(file)
-            items.append(item)
-    digests_mod.remember((d for d in items if isinstance(d, Digest)), cache=cache, rules=rules)
 
-    def file_of(doc_path: str) -> str:
-        if doc_path not in files:  # (an Unchanged's: every one's found at once)
-            for (file, _), item in zip(sources.files, items, strict=True):
-                if type(item) is Unchanged:
-                    files[item.path] = os.fspath(file)
-        return files[doc_path]
+    def digests() -> Iterator[Digest | Unchanged | IucutError]:
+        results = cutting(
+            list(paths), show=show, sources=sources, then=digest_of, known=known, **options
+        )
+        cut: list[Digest] = []  # (to remember: a few in a re-sync)
+        with closing(results):  # an error ends the progress bar first
+            for (file, _), item in zip(sources.files, results, strict=True):
+                if type(item) is not Unchanged:
+                    if isinstance(item, IucutError):
+                        note(f"iucut: rejected: {item.message}")
+                        if errors is not None:
+                            errors.append(item)
+                    else:
+                        show_warnings(ctx, item)
+                        files[item.path] = os.fspath(file)
+                        if isinstance(item, Digest):
+                            cut.append(item)
+                yield item
+        digests_mod.remember(cut, cache=cache, rules=rules)
+
+    def file_of(doc_paths: Sequence[str]) -> list[str]:
+        missing = {p for p in doc_paths if p not in files}
+        if missing:  # (an Unchanged's: the corpus is listed again, and each file named)
+            again = project.fresh()
+            for file, _ in listing(paths, glob, quiet=True).files:
+                with suppress(IucutError, OSError):
+                    doc_path = again.located(file, follow_symlinks=follow)[0]
+                    if doc_path in missing:
+                        files[doc_path] = os.fspath(file)
+        return [files[p] for p in doc_paths]
 
     def recut(
         doc_paths: Sequence[str],
         /,
         then: Callable[[CutDocument | IucutError], Any] | None = None,
     ) -> Iterator[Any]:
-        again = Sources(files=[(Path(file_of(p)), None) for p in doc_paths])
+        again = Sources(files=[(Path(f), None) for f in file_of(doc_paths)])
         return cutting(list(paths), show=False, quiet=True, sources=again, then=then, **options)
 
-    return items, recut
+    return (digests() if fast else list(digests())), recut
 
 
 REHASH_HELP = (
@@ -507,7 +517,7 @@ def apply_cmd(
     apply_mod.ensure_enabled(settings)  # first: no connection, no cut, nothing
     if single_transaction and plan_file is None:
         raise click.UsageError("--single-transaction needs --plan FILE (the plan to apply)")
-    shown: list[Digest | Unchanged | IucutError] = []
+    shown: list[IucutError] = []  # (the documents that cannot be cut, said as they come)
     store = Store(settings)
     if plan_file is not None or require_proof is not None:
         if plan_file is None:
@@ -529,12 +539,13 @@ def apply_cmd(
         scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
         # the digests first (no text held), then each document to write is cut again as
         # it is written: memory is a few documents, not the corpus
-        shown, recut = digest_sources(
-            ctx, paths, glob, root, show=not as_json, rehash=rehash, fast=True
+        digests, recut = digest_sources(
+            ctx, paths, glob, root, show=not as_json, rehash=rehash, fast=True, errors=shown
         )
-        with progress(not as_json, "applying") as bar:
+        # (the cutting pass's bar first: the digests are read as the triage asks for them)
+        with progress_later(not as_json, "applying") as bar:
             result = store.apply_digests(
-                shown,
+                digests,
                 recut,
                 prune_scopes=scopes,
                 all_or_nothing=all_or_nothing,
@@ -560,9 +571,10 @@ def apply_cmd(
         for rejected in result.rejected:
             click.echo(printable(f"rejected: {_reason(rejected)}"))
         applied = sum(1 for d in result.outcomes if d.status == "applied")
+        unchanged = len(result.skipped) + len(result.outcomes) - applied - len(result.failed)
         click.echo(
             f"apply: {summary_line(result.counts)}  ({plural(applied, 'document')} "
-            f"written, {len(result.skipped) + len(result.outcomes) - applied - len(result.failed)} unchanged, "
+            f"written, {unchanged} unchanged, "
             f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )

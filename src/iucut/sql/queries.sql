@@ -53,6 +53,16 @@ SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile, ro
   FROM stored
  WHERE doc_path = ANY(%(paths)s)
 
+-- name: documents_hashed
+-- The rows of the documents named, each with its hash as documents_state computes it
+-- (the same expression: a token is the sum of these), without the token: what a
+-- triage reads a chunk of paths at a time when its cache does not answer (iucut.seen).
+SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile,
+       pg_catalog.hashtextextended(
+           ROW(doc_path, doc_hash, cut_digest, state, profile)::text, 0) AS row_hash
+  FROM @schema@.iu_document
+ WHERE doc_path = ANY(%(paths)s)
+
 -- name: documents_active
 SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count
   FROM @schema@.iu_document
