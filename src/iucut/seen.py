@@ -28,7 +28,11 @@ do, not a set or a dict of the corpus.
 
 A false "unchanged" needs two different sets of rows with the same count and the same
 sum of 64-bit hashes: a chance of about 2^-64 per change, not a race (one snapshot).
-On a Citus cluster it is not used (every triage reads the rows)."""
+The client never hashes a row itself: it only adds and subtracts the row hashes the
+server gives with the token, so the formula lives in the query alone. A new formula
+(a new iucut) gives another token for the same rows: the next apply finds it is not
+the one kept and reads every row once, as without the cache. On a Citus cluster it is
+not used (every triage reads the rows)."""
 
 from __future__ import annotations
 

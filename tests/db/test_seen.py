@@ -181,3 +181,60 @@ def test_a_write_by_another_during_apply_is_seen_after_it(
     assert _written(_apply(db, changed, cache)) == ["d2.md"]
     monkeypatch.setattr(apply_mod, "_write_all", real)
     assert _written(_apply(db, changed, cache)) == ["d0.md"]
+
+
+def _token(db: Any) -> str:
+    """The token of the stored document rows, as a triage reads it."""
+    rows = db.connect(autocommit=True).stream("documents_state", paths=[])
+    (row,) = list(rows)
+    return f"{row['token_rows']}:{row['token_sum']}"
+
+
+def test_a_value_swapped_between_two_rows_is_seen(db: Any, tmp_path: Path) -> None:
+    """Two stored rows trade their cut digests (an administrator's UPDATE): the rows are
+    not the same set, so the token is not the same, and the next apply finds both."""
+    cache = tmp_path / "a.sqlite3"
+    _apply(db, _docs(), cache)
+    assert _written(_apply(db, _docs(), cache)) == []
+    admin = db.connect(autocommit=True)
+    admin.execute(
+        f"UPDATE {db.schema}.iu_document d SET cut_digest = o.cut_digest"
+        f"  FROM {db.schema}.iu_document o"
+        "  WHERE (d.doc_path, o.doc_path) IN (('d0.md', 'd1.md'), ('d1.md', 'd0.md'))"
+    )
+    assert _written(_apply(db, _docs(), cache)) == ["d0.md", "d1.md"]
+
+
+def test_the_token_follows_every_triage_column(db: Any, tmp_path: Path) -> None:
+    """Each change of a triage column of a row changes the token, to or from NULL too
+    (and the profile of a row whose cut digest is NULL), and the rows as they were give
+    back the token they gave."""
+    _apply(db, _docs(), tmp_path / "a.sqlite3")
+    admin = db.connect(autocommit=True)
+    table = f"{db.schema}.iu_document"
+    (was,) = admin.execute(
+        f"SELECT cut_digest, profile FROM {table} WHERE doc_path = 'd0.md'"
+    ).fetchall()
+    first = _token(db)
+    tokens = {first}
+    for profile, cut_digest in (  # (each a state of the row not seen before)
+        ("zz", was["cut_digest"]),
+        (None, was["cut_digest"]),
+        (None, None),
+        ("zz", None),
+        ("yy", None),
+        ("yy", "x"),
+        (was["profile"], "x"),
+    ):
+        admin.execute(
+            f"UPDATE {table} SET profile = %(p)s, cut_digest = %(c)s WHERE doc_path = 'd0.md'",
+            {"p": profile, "c": cut_digest},
+        )
+        token = _token(db)
+        assert token not in tokens, (profile, cut_digest)
+        tokens.add(token)
+    admin.execute(
+        f"UPDATE {table} SET profile = %(p)s, cut_digest = %(c)s WHERE doc_path = 'd0.md'",
+        {"p": was["profile"], "c": was["cut_digest"]},
+    )
+    assert _token(db) == first
