@@ -211,12 +211,12 @@ class Seen:
 
     def _hashed(self, conn: Connection, paths: list[str]) -> Iterator[Mapping[str, Any]]:
         """The rows of ``paths`` with their hash, without the token."""
-        if paths:
-            yield from conn.stream("documents_hashed", paths=paths)
+        if paths:  # (the token's statement without the token: one hash expression)
+            yield from conn.stream("documents_state", paths=paths, token=False)
 
     def _rows(self, conn: Connection, paths: list[str]) -> Iterator[Mapping[str, Any]]:
         """The rows of ``paths`` with their hash; the token read with them is kept."""
-        for row in conn.stream("documents_state", paths=paths):
+        for row in conn.stream("documents_state", paths=paths, token=True):
             if row["doc_path"] is None:
                 self.token = f"{row['token_rows']}:{row['token_sum']}"
             else:

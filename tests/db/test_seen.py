@@ -185,7 +185,7 @@ def test_a_write_by_another_during_apply_is_seen_after_it(
 
 def _token(db: Any) -> str:
     """The token of the stored document rows, as a triage reads it."""
-    rows = db.connect(autocommit=True).stream("documents_state", paths=[])
+    rows = db.connect(autocommit=True).stream("documents_state", paths=[], token=True)
     (row,) = list(rows)
     return f"{row['token_rows']}:{row['token_sum']}"
 
@@ -238,3 +238,20 @@ def test_the_token_follows_every_triage_column(db: Any, tmp_path: Path) -> None:
         {"p": was["profile"], "c": was["cut_digest"]},
     )
     assert _token(db) == first
+
+
+def test_the_rows_read_without_the_token_carry_the_hash_it_sums(db: Any) -> None:
+    """A triage without a true token reads the rows a chunk of paths at a time, without
+    the token: each with the very hash the token sums (what apply subtracts and adds
+    after its own writes), and no token row."""
+    settings = db.settings(execution="enabled")
+    docs = _docs(count=5)
+    apply_mod.apply_documents(settings, db.provider(), docs)
+    conn = db.connect(autocommit=True)
+    seen = seen_mod.Seen(Path("unused.sqlite3"), "db")
+    rows = list(seen._hashed(conn, [d.path for d in docs] + ["absent.md"]))
+    assert sorted(r["doc_path"] for r in rows) == [d.path for d in docs]
+    assert _token(db) == f"{len(rows)}:{sum(int(r['row_hash']) for r in rows)}"
+    hashes = {r["doc_path"]: r["row_hash"] for r in rows}
+    with_token = {r["doc_path"]: r["row_hash"] for r in seen._rows(conn, [docs[0].path])}
+    assert with_token == {docs[0].path: hashes[docs[0].path]}

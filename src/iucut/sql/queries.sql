@@ -41,7 +41,9 @@ SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile
 -- unlike an XOR or a sum of the column hashes not linear in them, so a value swapped
 -- between two rows changes the sum too (hashint8extended would fold it to 32 bits).
 -- The CTE is inlined in both branches: the token scans the table, the rows named are
--- found by the primary key, with the very same hash expression.
+-- found by the primary key, with the very same hash expression. With token false, the
+-- rows named alone (what a triage reads a chunk of paths at a time when its cache does
+-- not answer): the token's row has no count then, and the table is not scanned.
 WITH stored AS NOT MATERIALIZED (
     SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile,
            pg_catalog.hashtextextended(doc_path, pg_catalog.hashtextextended(state,
@@ -57,20 +59,12 @@ SELECT NULL::text AS doc_path, NULL::text AS namespace, NULL::text AS doc_hash,
        pg_catalog.count(*) AS token_rows,
        COALESCE(pg_catalog.sum(row_hash), 0)::text AS token_sum
   FROM stored
+ WHERE %(token)s
+HAVING %(token)s
 UNION ALL
 SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile, row_hash,
        NULL, NULL
   FROM stored
- WHERE doc_path = ANY(%(paths)s)
-
--- name: documents_hashed
--- The rows of the documents named, each with its hash as documents_state computes it
--- (the same expression: a token is the sum of these), without the token: what a
--- triage reads a chunk of paths at a time when its cache does not answer (iucut.seen).
-SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile,
-       pg_catalog.hashtextextended(
-           ROW(doc_path, doc_hash, cut_digest, state, profile)::text, 0) AS row_hash
-  FROM @schema@.iu_document
  WHERE doc_path = ANY(%(paths)s)
 
 -- name: documents_active
