@@ -538,6 +538,7 @@ class Ledger:
 
         self.sql = _sql()
         self.conn = sqlite3.connect("", isolation_level=None)
+        self.conn.execute(self.sql["ledger_cache"])  # (a small cache: the rest on disk)
         self.conn.execute(self.sql["ledger_schema"])
         self.pending: list[tuple[str, str | None]] = []
         self.indexed = False

@@ -5,6 +5,7 @@ finds, in the same order, with the same paths passed over and why."""
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,61 @@ def test_the_walk_lists_the_corpus_without_a_stat_of_a_regular_file(
     list_sources([tree])
     looked = sorted(os.path.basename(p) for p in stats)
     assert looked == ["dangling.md", "fifo.md", "link.md", "proof-1.json", "top"]
+
+
+def test_the_walk_keeps_path_order_across_folders_and_deep_nesting(tmp_path: Path) -> None:
+    """A folder's contents sort under its name and a ``/`` (``a-b/x`` and ``a.md``
+    before ``a/x``): the files come in the order of their sorted paths (``find``'s
+    list, sorted, is the oracle), through folders nested deeper than Python's recursion
+    limit (pathlib's own glob and mkdir recurse)."""
+    top = tmp_path / "top"
+    for folder in ("a", "a-b", "a.b", "a b", "a/c", "ab", "Z"):
+        (top / folder).mkdir(parents=True, exist_ok=True)
+        (top / folder / "x.md").write_text("# x\n", encoding="utf-8")
+    for name in ("a.md", "a0.md", "a-.md", "Z.md"):
+        (top / name).write_text("# f\n", encoding="utf-8")
+    deep = top / "deep"
+    deep.mkdir()
+    for _ in range(1_100):  # (a path of ~2,300 characters: within PATH_MAX)
+        deep = deep / "d"
+        os.mkdir(deep)
+    (deep / "bottom.md").write_text("# b\n", encoding="utf-8")
+    found = subprocess.run(
+        ["find", str(top), "-name", "*.md", "-type", "f"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    try:
+        walked = [os.fspath(f) for f, _ in list_sources([top], as_text=True).files]
+    finally:  # (shutil.rmtree recurses too: the deep folders go here, deepest first)
+        (deep / "bottom.md").unlink()
+        while deep != top:
+            os.rmdir(deep)
+            deep = deep.parent
+    assert len(walked) == 12
+    assert walked == sorted(found)
+
+
+def test_the_walk_gives_the_first_file_before_it_lists_the_last_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``walk_sources`` lists a folder at a time as its files are asked for (issue #16
+    part 3: the client holds the names of the folders being walked, not the corpus)."""
+    top = tmp_path / "top"
+    for n in range(20):
+        (top / f"f{n:02d}").mkdir(parents=True)
+        (top / f"f{n:02d}" / "x.md").write_text("# x\n", encoding="utf-8")
+    listed: list[str] = []
+    real = os.scandir
+
+    def counted(path: str) -> object:
+        listed.append(os.path.basename(path))
+        return real(path)
+
+    monkeypatch.setattr(source.os, "scandir", counted)
+    files = source.walk_sources([top])
+    first = next(files)
+    assert os.path.basename(os.path.dirname(first[0])) == "f00"  # type: ignore[arg-type]
+    assert listed == ["top", "f00"]
+    assert len(list(files)) == 19 and len(listed) == 21

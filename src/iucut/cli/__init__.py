@@ -255,7 +255,8 @@ def progress(enabled: bool, label: str) -> Iterator[Callable[[int, int, str], No
         task = bar.add_task("", total=None)
 
         def update(done: int, total: int, name: str) -> None:
-            bar.update(task, completed=done, total=total, description=name)
+            # (a total of 0: files cut as they are found, their number not known)
+            bar.update(task, completed=done, total=total or None, description=name)
 
         yield update
 

@@ -8,7 +8,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -33,7 +33,7 @@ from iucut.cli import (
     strict_option,
     writing,
 )
-from iucut.cut import DEFAULT_GLOB, Sources, list_sources
+from iucut.cut import DEFAULT_GLOB, Sources, list_sources, walk_sources
 from iucut.cut.codes import namespace_problem
 from iucut.cut.profiles import configured
 from iucut.cut.source import cut_map
@@ -74,6 +74,33 @@ def listing(paths: tuple[Path, ...] | list[Path], glob: str, quiet: bool = False
     return found
 
 
+def listing_stream(
+    paths: tuple[Path, ...] | list[Path], glob: str
+) -> Iterator[tuple[str | Path, Path | None]]:
+    """:func:`listing`'s files as they are found (:func:`~iucut.cut.walk_sources`: the
+    client holds the names of the folders being walked, not the corpus), each path
+    passed over said on stderr as it is found, and each folder where ``glob`` finds no
+    file at the end."""
+    skipped: list[tuple[Path, str]] = []
+    read: list[Path] = []  # (the folders given that gave a file: a few)
+    for file, folder in walk_sources(paths, glob, skipped):
+        if skipped:
+            _said(skipped)
+        if folder is not None and (not read or read[-1] is not folder):
+            read.append(folder)
+        yield file, folder
+    _said(skipped)
+    for folder in paths:
+        if folder.is_dir() and folder not in read:
+            note(f"iucut: warning: no file in {folder} matches {glob!r}")
+
+
+def _said(skipped: list[tuple[Path, str]]) -> None:
+    for path, why in skipped:
+        note(f"iucut: warning: {path}: {why}")
+    skipped.clear()
+
+
 def named(paths: tuple[Path, ...] | list[Path], glob: str) -> list[Path]:
     """The paths the project root is found from: folders, and files the glob names (a
     ``/etc/passwd`` passed over takes no part). Cheap: nothing is listed."""
@@ -88,22 +115,32 @@ def cutting(
     show: bool,
     quiet: bool = False,
     strict: bool = False,
-    sources: Sources | None = None,
+    sources: Sources | Iterable[tuple[str | Path, Path | None]] | None = None,
     then: Callable[[CutDocument | InputError], Any] | None = None,
     **options: Any,
 ) -> Generator[Any, None, None]:
     """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, over
     the ``sources`` listed by :func:`listing` (listed here when not given; its warnings
-    unless ``quiet``). ``strict``: a document with a warning comes out as an InputError
-    (rejected), its first warning named. ``then``: applied to each document (or error)
+    unless ``quiet``), or the files as they are found (:func:`listing_stream`).
+    ``strict``: a document with a warning comes out as an InputError (rejected), its
+    first warning named. ``then``: applied to each document (or error)
     where it is cut (a worker process under ``jobs`` > 1), its result yielded instead.
     ``jobs`` (in ``options``): worker processes; results come in source order."""
-    found = (sources or listing(paths, glob, quiet)).files
+    found = (
+        (sources or listing(paths, glob, quiet)).files
+        if sources is None or isinstance(sources, Sources)
+        else sources
+    )
     work = functools.partial(_checked, strict=strict, then=then)
     with progress(show, "cutting") as bar:
         results = cut_map(work, paths, glob=glob, sources=found, **options)
         if bar is None:
             yield from results
+            return
+        if not isinstance(found, list):  # (files as they are found: no total)
+            for done, item in enumerate(results, 1):
+                bar(done, 0, _name(item, ""))
+                yield item
             return
         for done, item in enumerate(results, 1):
             bar(done, len(found), _name(item, found[done - 1][0]))  # (in source order)

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, suppress
+from itertools import tee
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,8 +34,8 @@ from iucut.cli import (
     strict_option,
     writing,
 )
-from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, named
-from iucut.cut import Sources, iter_sources
+from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, listing_stream, named
+from iucut.cut import Sources, iter_sources, walk_sources
 from iucut.db.connector import preload
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.plan import Digest, Unchanged, digest_of
@@ -128,7 +129,6 @@ def digest_sources(
     (each is said on stderr as it comes)."""
     if not paths:
         raise click.UsageError("give at least one PATH (a file or a folder)")
-    sources = listing(paths, glob)
     project = ctx.root(named(paths, glob), root)
     follow = bool(click.get_current_context().meta.get(FOLLOW_KEY))
     options: dict[str, Any] = {
@@ -141,7 +141,7 @@ def digest_sources(
     }
     # the file of each document cut now (strings: a Path object is ~3x the size); an
     # Unchanged one's is found when it is cut again (rarely: the database changed)
-    files: dict[str, str] = {}
+    found: dict[str, str] = {}
     # a file whose bytes and rules did not change since its last cut is not cut again:
     # its digest is read from the cut cache (iucut.digests) and compared with the database
     cache = ctx.settings.home / digests_mod.FILE_NAME
@@ -153,12 +153,21 @@ def digest_sources(
     )
 
     def digests() -> Iterator[Digest | Unchanged | IucutError]:
+        # apply reads the files as they are found, the cutting a window of them ahead
+        # (a tee holds what is between); else listed first
+        files: Iterable[tuple[str | Path, Path | None]]
+        if fast:
+            files, ahead = tee(listing_stream(paths, glob))
+            sources: Any = ahead
+        else:
+            sources = listing(paths, glob)
+            files = sources.files
         results = cutting(
             list(paths), show=show, sources=sources, then=digest_of, known=known, **options
         )
         cut: list[Digest] = []  # (to remember: a few in a re-sync)
         with closing(results):  # an error ends the progress bar first
-            for (file, _), item in zip(sources.files, results, strict=True):
+            for (file, _), item in zip(files, results, strict=True):
                 if type(item) is not Unchanged:
                     if isinstance(item, IucutError):
                         note(f"iucut: rejected: {item.message}")
@@ -166,22 +175,22 @@ def digest_sources(
                             errors.append(item)
                     else:
                         show_warnings(ctx, item)
-                        files[item.path] = os.fspath(file)
+                        found[item.path] = os.fspath(file)
                         if isinstance(item, Digest):
                             cut.append(item)
                 yield item
         digests_mod.remember(cut, cache=cache, rules=rules)
 
     def file_of(doc_paths: Sequence[str]) -> list[str]:
-        missing = {p for p in doc_paths if p not in files}
-        if missing:  # (an Unchanged's: the corpus is listed again, and each file named)
+        missing = {p for p in doc_paths if p not in found}
+        if missing:  # (an Unchanged's: the corpus is walked again, and each file named)
             again = project.fresh()
-            for file, _ in listing(paths, glob, quiet=True).files:
+            for file, _ in walk_sources(paths, glob):
                 with suppress(IucutError, OSError):
                     doc_path = again.located(file, follow_symlinks=follow)[0]
                     if doc_path in missing:
-                        files[doc_path] = os.fspath(file)
-        return [files[p] for p in doc_paths]
+                        found[doc_path] = os.fspath(file)
+        return [found[p] for p in doc_paths]
 
     def recut(
         doc_paths: Sequence[str],

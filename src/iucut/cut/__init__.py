@@ -9,6 +9,7 @@ from iucut.cut.source import (
     doc_path,
     iter_sources,
     list_sources,
+    walk_sources,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "doc_path",
     "iter_sources",
     "list_sources",
+    "walk_sources",
 ]

@@ -16,8 +16,9 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
@@ -60,72 +61,118 @@ def list_sources(
     the files found in folders as strings (what ``str()`` of their Path gives).
     """
     found = Sources()
+    for file, folder in walk_sources(paths, glob, found.skipped):
+        found.files.append((file if as_text or folder is None else Path(file), folder))
+    return found
+
+
+def walk_sources(
+    paths: Iterable[str | Path],
+    glob: str = DEFAULT_GLOB,
+    skipped: list[tuple[Path, str]] | None = None,
+) -> Iterator[tuple[str | Path, Path | None]]:
+    """The files of :func:`list_sources` as they are found, in the same order: a
+    folder's as strings, a file given as its Path; each with the folder given (None for
+    a file given). What is passed over goes to ``skipped`` (``(path, why)``). A folder
+    is listed a folder at a time, the names of each folder sorted as its files' paths
+    sort: the caller holds the names of the folders being walked, not the corpus."""
     last = PurePath(glob).name or glob
     for given in paths:
         path = Path(given)
         if path.is_dir():
             walked = _walk(path, glob)
             if walked is None:  # (a glob the walk does not take: pathlib's)
-                walked = [(str(p), None) for p in path.glob(glob)]
-            walked.sort(key=lambda m: m[0])  # (a Path's as_posix on POSIX)
+                walked = iter(sorted(((str(p), None) for p in path.glob(glob)), key=_first))
             for p, kind in walked:
                 why = _not_a_file(Path(p)) if kind is None else kind or None
                 if why is None and glob == DEFAULT_GLOB and _is_report(p):
                     why = "an iucut report (prove/doctor --report), not a source document"
                 if why is None:
-                    found.files.append((p if as_text else Path(p), path))
-                else:
-                    found.skipped.append((Path(p), f"{why}; skipped"))
+                    yield p, path
+                elif skipped is not None:
+                    skipped.append((Path(p), f"{why}; skipped"))
         elif os.path.lexists(path) and not fnmatch.fnmatchcase(path.name, last):
-            example = f"*{path.suffix}" if path.suffix else path.name
-            found.skipped.append(
-                (
-                    path,
-                    f"not named by --glob {glob!r} (not Markdown?); skipped: give a --glob "
-                    f"that names it (e.g. --glob '{example}') to cut it",
+            if skipped is not None:
+                example = f"*{path.suffix}" if path.suffix else path.name
+                skipped.append(
+                    (
+                        path,
+                        f"not named by --glob {glob!r} (not Markdown?); skipped: give a "
+                        f"--glob that names it (e.g. --glob '{example}') to cut it",
+                    )
                 )
-            )
         else:
-            found.files.append((path, None))
-    return found
+            yield path, None
 
 
-def _walk(top: Path, glob: str) -> list[tuple[str, str | None]] | None:
+def _first(item: tuple[str, str | None]) -> str:
+    return item[0]  # (a Path's as_posix on POSIX)
+
+
+def _walk(top: Path, glob: str) -> Iterator[tuple[str, str | None]] | None:
     """What ``top.glob(glob)`` matches for a glob ``**/NAME`` (NAME one part, no ``**``),
-    in one ``os.scandir`` a folder as Python 3.11's pathlib walks it (links to folders not
-    followed, a folder that cannot be listed passed over), each with what its directory
-    entry says without a stat: ``""`` a regular file, the reason it is not a file to cut
-    for a folder, None when only a stat can tell (a link, another kind): the listing of
-    a corpus stats no regular file (its look-up in the root takes the one stat); None
-    for another glob."""
+    sorted by path, in one ``os.scandir`` a folder as Python 3.11's pathlib walks it
+    (links to folders not followed, a folder that cannot be listed passed over), each
+    with what its directory entry says without a stat: ``""`` a regular file, the reason
+    it is not a file to cut for a folder, None when only a stat can tell (a link,
+    another kind): the listing of a corpus stats no regular file (its look-up in the
+    root takes the one stat); None for another glob.
+
+    Depth first, each folder's names sorted with a folder's contents under its name and
+    a ``/`` (the order of the paths: ``a.md`` before ``a/``, ``a-b/x`` before ``a/x``),
+    with a stack of folders, not recursion (a corpus may nest deep)."""
     head, _, name = glob.partition("/")
     if head != "**" or not name or "/" in name or "**" in name:
         return None
     match = re.compile(fnmatch.translate(name)).fullmatch
-    found: list[tuple[str, str | None]] = []
-    folders = [str(top)]
-    while folders:
-        text = folders.pop()
-        prefix = "" if text == "." else text if text.endswith("/") else text + "/"
-        try:
-            with os.scandir(text or ".") as listing:
-                entries = list(listing)
-        except PermissionError:
-            continue
-        except OSError as exc:
-            if exc.errno in _IGNORED:
-                continue
-            raise
-        for entry in entries:
-            is_dir = _entry_is(entry.is_dir)
-            if is_dir:
-                folders.append(prefix + entry.name)
-            if match(entry.name):
-                kind = "a folder matching the glob" if is_dir else None
-                if not is_dir and _entry_is(entry.is_file):
-                    kind = ""  # (d_type: a regular file, not a link to one)
-                found.append((prefix + entry.name, kind))
-    return found
+    return _walked(str(top), match)
+
+
+def _walked(top: str, match: Callable[[str], Any]) -> Iterator[tuple[str, str | None]]:
+    stack = [iter(_folder(top, match))]
+    while stack:
+        found = next(stack[-1], None)
+        if found is None:
+            stack.pop()
+        elif found[1] is _DESCEND:
+            stack.append(iter(_folder(found[0], match)))
+        else:
+            yield found[0], found[1]
+
+
+#: a folder's entry that stands for what it holds (see :func:`_folder`)
+_DESCEND = "/"
+
+
+def _folder(text: str, match: Callable[[str], Any]) -> list[tuple[str, str | None]]:
+    """The matches in folder ``text`` and its folders to walk, in path order: ``(path,
+    kind)`` (see :func:`_walk`), a folder to walk as ``(its path, _DESCEND)``."""
+    prefix = "" if text == "." else text if text.endswith("/") else text + "/"
+    try:
+        with os.scandir(text or ".") as listing:
+            entries = list(listing)
+    except PermissionError:
+        return []
+    except OSError as exc:
+        if exc.errno in _IGNORED:
+            return []
+        raise
+    keyed: list[tuple[str, str, str | None]] = []
+    for entry in entries:
+        is_dir = _entry_is(entry.is_dir)
+        if is_dir:  # (what it holds sorts under its name and a "/")
+            keyed.append((entry.name + "/", prefix + entry.name, _DESCEND))
+        if match(entry.name):
+            kind = "a folder matching the glob" if is_dir else None
+            if not is_dir and _entry_is(entry.is_file):
+                kind = ""  # (d_type: a regular file, not a link to one)
+            keyed.append((entry.name, prefix + entry.name, kind))
+    keyed.sort(key=_first_of_three)  # (the keys differ: a name holds no "/")
+    return [(path, kind) for _, path, kind in keyed]
+
+
+def _first_of_three(item: tuple[str, str, str | None]) -> str:
+    return item[0]
 
 
 #: errors pathlib's glob passes over (ENOENT, ENOTDIR, EBADF, ELOOP)
@@ -345,9 +392,14 @@ def cut_map(
     # (a fresh copy: folders are resolved once in this pass, and afresh in the next)
     project = root.fresh() if isinstance(root, ProjectRoot) else find_root(paths, given=root)
     # (as strings: a Path object a file of the corpus is ~3x the size of its string)
-    files = [
-        os.fspath(p) for p, _ in (list_sources(paths, glob).files if sources is None else sources)
-    ]
+    listed = list_sources(paths, glob).files if sources is None else sources
+    files: Iterable[str] = (os.fspath(p) for p, _ in listed)
+    # a listing given as it is found (walk_sources) is read as it comes, a window at a
+    # time; a list, at once (a pool of workers for all of it)
+    window = WINDOW
+    if isinstance(listed, Sequence):
+        files = list(files)
+        window = max(len(files), 1)
     work = functools.partial(
         _cut_then,
         then=then,
@@ -361,7 +413,8 @@ def cut_map(
     workers = resolve_jobs(jobs)
     if known is None or workers <= 1:
         # no worker to start for one file (or none): a pool costs more than it saves
-        return ordered_map(work, files, min(workers, max(len(files), 1)), weight=_size)
+        count = len(files) if isinstance(files, list) else workers
+        return ordered_map(work, files, min(workers, max(count, 1)), weight=_size)
     # the files known by their stat (a look-up, no read) or by the hash of their bytes
     # (--rehash, a touch, a fresh clone) are answered here: sending each to a worker costs
     # more than reading and hashing it (~0.4 ms a file of pickling and waking a worker);
@@ -371,25 +424,65 @@ def cut_map(
     cwd = os.path.join(os.getcwd(), "")
     limit = max_document_bytes(config)
     look = functools.partial(
-        _known, root=project, config=config, follow_symlinks=follow_symlinks, known=known
+        _known,
+        root=project,
+        config=config,
+        follow_symlinks=follow_symlinks,
+        known=known,
+        limit=limit,
     )
     fast = getattr(known, "fast", None)
-    with gc_paused():
-        if fast is None:
-            ready = [look(p if p[:1] == "/" else cwd + p, limit=limit)[0] for p in files]
-        else:
-            from iucut.digests import packed_lstat
+    lane: Callable[[str], R | None] | None = None
+    if fast is not None:
+        from iucut.digests import packed_lstat
 
-            lane = functools.partial(
-                _fast_known, named=project.named, fast=fast, limit=limit, lstat=packed_lstat
-            )
-            ready = [
-                lane(p if p[:1] == "/" else cwd + p)
-                or look(p if p[:1] == "/" else cwd + p, limit=limit)[0]
-                for p in files
-            ]
-    rest = [p for p, r in zip(files, ready, strict=True) if r is None]
-    return _merged(ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size))
+        lane = functools.partial(
+            _fast_known, named=project.named, fast=fast, limit=limit, lstat=packed_lstat
+        )
+    return _windows(
+        files, window, functools.partial(_answer, cwd=cwd, lane=lane, look=look), work, workers
+    )
+
+
+#: The files of a listing read as it comes looked up at once (then the rest cut by the
+#: workers, in source order): what the client holds of the corpus at a time.
+WINDOW = 1024
+
+
+def _answer(
+    path: str,
+    *,
+    cwd: str,
+    lane: Callable[[str], Any] | None,
+    look: Callable[..., tuple[Any, Any]],
+) -> Any:
+    """What is known of a file without cutting it (its look-up), or None."""
+    absolute = path if path[:1] == "/" else cwd + path
+    if lane is not None:
+        found = lane(absolute)
+        if found is not None:
+            return found
+    return look(absolute)[0]
+
+
+def _windows(
+    files: Iterable[str],
+    window: int,
+    answer: Callable[[str], R | None],
+    work: Callable[[str], R],
+    workers: int,
+) -> Iterator[R]:
+    """The results of ``files`` in source order, ``window`` files at a time: each looked
+    up (``answer``), the rest cut by the workers."""
+    it = iter(files)
+    while chunk := list(islice(it, window)):
+        with gc_paused():
+            ready = [answer(p) for p in chunk]
+        rest = [p for p, r in zip(chunk, ready, strict=True) if r is None]
+        del chunk
+        yield from _merged(
+            ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size)
+        )
 
 
 def _size(path: str | Path) -> int:

@@ -108,6 +108,9 @@ CREATE TABLE run_doc (
     namespace TEXT
 )
 
+-- name: ledger_cache
+PRAGMA cache_size = -256
+
 -- name: ledger_add
 INSERT INTO run_doc (doc_path, namespace) VALUES (?, ?)
 
