@@ -4,6 +4,7 @@ hash did not change are skipped without reading their units."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -488,26 +489,43 @@ def _triage_stream(
 ) -> DigestTriage:
     """:func:`_triage` of digests with what this client last saw of the database
     (:meth:`iucut.seen.Seen.triage`), reading ``documents`` once as they come: the
-    client holds the documents to do and, for the others, their paths (compactly); what
-    every document of the run must be checked against (a namespace another one has, a
-    stored document no file of the run is at, for ``--prune``) is kept in a
+    client holds the documents to do and, for the others, their paths (compactly).
+
+    The documents sharing a namespace are rejected, all of them, as :func:`_triage`
+    rejects them, from the documents to do alone: two documents up to date never share
+    one (each is stored active, and the code of its document unit is its namespace:
+    codes are unique), so a namespace is shared only by documents to do, or by one to
+    do and the stored document holding it when that one is a file of the run (found
+    among the paths skipped). For ``--prune``, the paths of the run are kept in a
     :class:`Ledger`, on disk."""
     rejected: list[Rejected] = []
     skipped = Paths()
-    with Ledger() as ledger:
+    #: the place of each document in the run, while the triage has it (then of those
+    #: to do), and of those rejected before it
+    order: dict[str, int] = {}
+    others: list[int] = []
+    with contextlib.ExitStack() as stack:
+        ledger = None if prune_scopes is None else stack.enter_context(Ledger())
 
         def docs() -> Iterator[Digest | Unchanged]:
-            for item in documents:
+            for n, item in enumerate(documents):
                 if isinstance(item, IucutError):
                     path = str(item.context.get("path") or "")
                     rejected.append(Rejected(path, item.message))
-                    ledger.add(path, None)
+                    others.append(n)
                 else:
-                    ledger.add(item.path, item.namespace)
+                    path = item.path
+                    order[path] = n
                     yield item
+                if ledger is not None:
+                    ledger.add(path)
 
-        todo, db_docs = seen.triage(conn, docs(), lambda d: skipped.append(d.path))
-        shared = ledger.shared()
+        def skip(d: Digest | Unchanged) -> None:
+            skipped.append(d.path)
+            order.pop(d.path, None)
+
+        todo, db_docs = seen.triage(conn, docs(), skip)
+        shared = _shared_namespaces(conn, todo, skipped, order, sorted([*others, *order.values()]))
         if shared:  # (rare: rejected, all of them, wherever they were found)
             rejected += [Rejected(path, message) for path, message in shared.items()]
             todo = [d for d in todo if d.path not in shared]
@@ -515,7 +533,7 @@ def _triage_stream(
             for path in shared:
                 db_docs.pop(path, None)
         prune: list[str] = []
-        if prune_scopes is not None:
+        if ledger is not None and prune_scopes is not None:
             for row in conn.stream("documents_active"):
                 path = row["doc_path"]
                 if any(_under(path, s) for s in prune_scopes) and path not in ledger:
@@ -523,11 +541,53 @@ def _triage_stream(
     return DigestTriage(tuple(todo), (), tuple(prune), tuple(rejected), db_docs, skipped)
 
 
+def _shared_namespaces(
+    conn: Connection,
+    todo: Sequence[Digest | Unchanged],
+    skipped: Paths,
+    order: Mapping[str, int],
+    not_skipped: Sequence[int],
+) -> dict[str, str]:
+    """The paths of the run whose namespace another path of the run also has, in run
+    order, each with the message that rejects it (:func:`_drop_shared_namespaces`'s):
+    among the documents to do, and each with the stored document holding its namespace
+    when that one's path was skipped (up to date). ``order``: the place in the run of
+    each document to do; ``not_skipped``: sorted, the places of every document not
+    skipped (the rest are the skipped paths', in their order)."""
+    by_namespace: dict[str, list[str]] = {}
+    for d in todo:
+        by_namespace.setdefault(d.namespace, []).append(d.path)
+    if not by_namespace:
+        return {}
+    held: dict[str, str] = {}  # (a path skipped, maybe: the namespace it holds)
+    for row in conn.stream("documents_holding", namespaces=list(by_namespace)):
+        if row["doc_path"] not in by_namespace[row["namespace"]]:
+            held[row["doc_path"]] = row["namespace"]
+    place = dict(order)
+    if held:  # (one pass over the paths skipped: their places follow from the others')
+        at, n = 0, 0
+        for path in skipped:
+            while at < len(not_skipped) and not_skipped[at] == n:
+                at, n = at + 1, n + 1
+            if path in held:
+                by_namespace[held[path]].append(path)
+                place[path] = n
+            n += 1
+    found: list[tuple[int, str, str]] = []
+    for namespace, paths in by_namespace.items():
+        holders = sorted(set(paths))
+        if len(holders) > 1:
+            for path in paths:
+                others = [p for p in holders if p != path]
+                found.append((place[path], path, shared_namespace_message(path, namespace, others)))
+    return {path: message for _, path, message in sorted(found)}
+
+
 class Ledger:
-    """The paths and namespaces of the documents of one run, in a private temporary
-    SQLite database (its pages beyond a small cache go to a file, deleted when it is
-    closed): what a triage must check every document against, without holding the
-    corpus. Its statements are in ``iucut/sql/sqlite.sql``."""
+    """The paths of the documents of one run, in a private temporary SQLite database
+    (its pages beyond a small cache go to a file, deleted when it is closed): what
+    ``--prune`` checks each stored document against, without holding the corpus. Its
+    statements are in ``iucut/sql/sqlite.sql``."""
 
     CHUNK = 1024
 
@@ -540,7 +600,7 @@ class Ledger:
         self.conn = sqlite3.connect("", isolation_level=None)
         self.conn.execute(self.sql["ledger_cache"])  # (a small cache: the rest on disk)
         self.conn.execute(self.sql["ledger_schema"])
-        self.pending: list[tuple[str, str | None]] = []
+        self.pending: list[tuple[str]] = []
         self.indexed = False
 
     def __enter__(self) -> Ledger:
@@ -549,8 +609,8 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.conn.close()
 
-    def add(self, path: str, namespace: str | None) -> None:
-        self.pending.append((path, namespace))
+    def add(self, path: str) -> None:
+        self.pending.append((path,))
         if len(self.pending) >= self.CHUNK:
             self._flush()
 
@@ -560,16 +620,6 @@ class Ledger:
             self.conn.executemany(self.sql["ledger_add"], self.pending)
             self.conn.execute("COMMIT")
             self.pending = []
-
-    def shared(self) -> dict[str, str]:
-        """The paths whose namespace another path of the run also has, in run order,
-        each with the message that rejects it (as :func:`_drop_shared_namespaces`)."""
-        self._flush()
-        found: dict[str, str] = {}
-        for path, namespace, holders in self.conn.execute(self.sql["ledger_shared"]):
-            others = [p for p in holders.split("\0") if p != path]
-            found.setdefault(path, shared_namespace_message(path, namespace, others))
-        return found
 
     def __contains__(self, path: object) -> bool:
         self._flush()

@@ -100,9 +100,11 @@ NS = "---\niu_namespace: SHARED\n---\n"
 def test_documents_sharing_a_namespace_are_all_rejected_as_the_corpus_streams(
     cli_env: Any, tmp_path: Path
 ) -> None:
-    """A stored document up to date and a new one with its namespace: both rejected
-    (found in the order of the corpus, neither written), the others written; with the
-    cache's token true, and without it (--rehash)."""
+    """A stored document up to date and two new ones with its namespace: all three
+    rejected, in the order of the corpus (after the file that cannot be read), none
+    written, the others written; with the cache's token true, and without it
+    (--rehash); then two new documents sharing one, and a changed stored document and a
+    new one sharing its."""
     folder = tmp_path / "corpus"
     folder.mkdir()
     (folder / "b.md").write_text(NS + LAW.format(n=1, extra=""), encoding="utf-8")
@@ -110,19 +112,35 @@ def test_documents_sharing_a_namespace_are_all_rejected_as_the_corpus_streams(
     env = {"IUCUT_EXECUTION": "enabled", "IUCUT_ROOT": str(folder)}
     first = cli_env.run("apply", "--json", str(folder), env=env)
     assert first.returncode == 0, first.stderr
+    (folder / "0bad.md").write_bytes(b"# Bad\n\n\xff\xfe not UTF-8\n")
     (folder / "a.md").write_text(NS + LAW.format(n=3, extra=""), encoding="utf-8")
     (folder / "d.md").write_text(LAW.format(n=4, extra=""), encoding="utf-8")
+    (folder / "e.md").write_text(NS + LAW.format(n=5, extra=""), encoding="utf-8")
     for extra in ((), ("--rehash",)):
-        result = cli_env.run("apply", "--json", *extra, str(folder), env=env)
-        assert result.returncode != 0, result.stdout
-        out = json.loads(result.stdout)
-        assert [r["path"] for r in out["rejected"]] == ["a.md", "b.md"]
-        assert "also the namespace of b.md" in out["rejected"][0]["message"]
-        assert "also the namespace of a.md" in out["rejected"][1]["message"]
+        out = _rejected_run(cli_env, folder, env, *extra)
+        assert [r["path"] for r in out["rejected"]] == ["0bad.md", "a.md", "b.md", "e.md"]
+        assert "also the namespace of b.md, e.md" in out["rejected"][1]["message"]
+        assert "also the namespace of a.md, e.md" in out["rejected"][2]["message"]
         statuses = {d["doc_path"]: d["status"] for d in out["documents"]}
-        assert "a.md" not in statuses and "b.md" not in statuses
+        assert not {"a.md", "b.md", "e.md"} & set(statuses)
         assert statuses["c.md"] == "skipped"
         assert statuses["d.md"] == ("applied" if not extra else "skipped")
+    (folder / "0bad.md").unlink()
+    (folder / "b.md").write_text(LAW.format(n=1, extra=""), encoding="utf-8")  # its own now
+    out = _rejected_run(cli_env, folder, env)
+    assert [r["path"] for r in out["rejected"]] == ["a.md", "e.md"]  # two new: both
+    (folder / "e.md").unlink()
+    first = cli_env.run("apply", "--json", str(folder), env=env)  # b.md stored anew
+    (folder / "a.md").write_text("---\niu_namespace: B\n---\n" + LAW.format(n=3, extra=""))
+    (folder / "b.md").write_text(LAW.format(n=1, extra=" changed"), encoding="utf-8")
+    out = _rejected_run(cli_env, folder, env)
+    assert [r["path"] for r in out["rejected"]] == ["a.md", "b.md"]  # new, and changed
+
+
+def _rejected_run(cli_env: Any, folder: Path, env: dict[str, str], *extra: str) -> Any:
+    result = cli_env.run("apply", "--json", *extra, str(folder), env=env)
+    assert result.returncode != 0, result.stdout
+    return json.loads(result.stdout)
 
 
 def test_on_a_terminal_the_cutting_bar_then_the_applying_bar(cli_env: Any, tmp_path: Path) -> None:

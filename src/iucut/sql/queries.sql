@@ -67,6 +67,14 @@ SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count, profile, ro
   FROM stored
  WHERE doc_path = ANY(%(paths)s)
 
+-- name: documents_holding
+-- The active documents holding these namespaces (one each: a document unit's code is
+-- its namespace, and codes are unique): what a triage checks the namespaces of the
+-- documents to do against (iucut.plan_state._shared_namespaces).
+SELECT doc_path, namespace
+  FROM @schema@.iu_document
+ WHERE state = 'active' AND namespace = ANY(%(namespaces)s)
+
 -- name: documents_active
 SELECT doc_path, namespace, doc_hash, cut_digest, state, unit_count
   FROM @schema@.iu_document

@@ -99,38 +99,18 @@ INSERT OR REPLACE INTO seen_doc (db, doc_path, digest) VALUES (?, ?, ?)
 DELETE FROM seen_doc WHERE db = ? AND doc_path = ?
 
 -- name: ledger_schema
--- What an apply's triage keeps of each document of the run (iucut.plan_state.Ledger):
--- its path and namespace, in a private temporary database (its pages go to a file
--- beyond a small cache: the client holds a chunk, not the corpus).
+-- The paths of the documents of an apply's run (iucut.plan_state.Ledger), for --prune,
+-- in a private temporary database (its pages go to a file beyond a small cache: the
+-- client holds a chunk, not the corpus).
 CREATE TABLE run_doc (
-    seq INTEGER PRIMARY KEY,
-    doc_path TEXT NOT NULL,
-    namespace TEXT
+    doc_path TEXT NOT NULL
 )
 
 -- name: ledger_cache
 PRAGMA cache_size = -256
 
 -- name: ledger_add
-INSERT INTO run_doc (doc_path, namespace) VALUES (?, ?)
-
--- name: ledger_shared
--- The documents whose namespace another path of the run also has, in run order, each
--- with every path of its namespace (the run's documents sharing one are all rejected).
-WITH shared AS (
-    SELECT namespace
-      FROM run_doc
-     WHERE namespace IS NOT NULL
-     GROUP BY namespace
-    HAVING count(DISTINCT doc_path) > 1
-)
-SELECT d.doc_path, d.namespace,
-       (SELECT group_concat(o.doc_path, char(0))
-          FROM (SELECT DISTINCT doc_path FROM run_doc
-                 WHERE namespace = d.namespace ORDER BY doc_path) AS o) AS holders
-  FROM run_doc AS d
- WHERE d.namespace IN (SELECT namespace FROM shared)
- ORDER BY d.seq
+INSERT INTO run_doc (doc_path) VALUES (?)
 
 -- name: ledger_index
 CREATE INDEX run_doc_path ON run_doc (doc_path)
