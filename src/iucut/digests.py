@@ -350,6 +350,8 @@ class Lookup:
     ) -> None:
         self.cache, self.rules = cache, rules
         self.strict, self.rehash, self.fast_lookups = strict, rehash, fast
+        #: what an Unchanged of this pass reads its entry again from (one for the pass)
+        self.origin = _entries(cache, rules)
 
     def __call__(
         self, doc_path: str, file_hash: str | Callable[[], str] | None, stat: StatKey | None = None
@@ -372,9 +374,12 @@ class Lookup:
         for every file under ``rehash`` or without ``fast``."""
         if self.rehash or not self.fast_lookups:
             return None
-        reader = _reader(self.cache, self.rules, True)
+        # (the reader of this process and pass: remember() drops it, a fork has its own)
+        reader = _readers.get((_pid, self.cache, self.rules, True))
         if reader is None:
-            return None
+            reader = _reader(self.cache, self.rules, True)
+            if reader is None:
+                return None
         try:
             row = reader.peek(doc_path)
         except sqlite3.Error:
@@ -382,9 +387,7 @@ class Lookup:
         if row is None or row[_FAST] != packed:
             return None
         reader.take()
-        return _new_unchanged(
-            Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], _entries(self.cache, self.rules))
-        )
+        return _new_unchanged(Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], self.origin))
 
 
 def _digest(data: str, refresh: StatKey | None) -> Digest | None:
