@@ -4,8 +4,9 @@ A :class:`Rule` says how to recognise one kind of labelled unit: a regex for hea
 and bold lead-in lines (``head``), an optional stricter one for plain lines (``line``),
 its rank (outer units have lower ranks), the code segment prefix, whether its code
 hangs under the namespace (``global``: articles, numbered document-wide) or under its
-parent (``local``: clauses, points, sections that restart per chapter), and which
-parent kinds it needs (``within``: a clause ``1.`` only inside an article).
+parent (``local``: clauses, points, sections that restart per chapter), which
+parent kinds it needs (``within``: a clause ``1.`` only inside an article), and whether
+its headings nest by heading level (``levels``, see :class:`Rule`).
 
 Configuration (``iucut.yaml``) may add rules per profile, tried before the built-in
 ones, and pin profiles by path glob::
@@ -79,6 +80,11 @@ class Rule:
     within: tuple[str, ...] = ()
     strict: bool = False  # plain lines: the next word must not start in lower case
     start: str = ""  # cheap regex for candidate lines (defaults to ``head``)
+    #: A heading of this rule and one of another ``levels`` rule at a different heading
+    #: level nest by their levels, not their ranks (at the same level, or with a plain or
+    #: bold line, ranks decide). For English, whose hierarchy is no one order: UCC Article
+    #: > Part > Section, US Code Chapter > Part, EU Chapter > Section > Article.
+    levels: bool = False
 
 
 @dataclass(frozen=True)
@@ -547,6 +553,7 @@ def _rule(name: str, spec: Mapping[str, Any]) -> Rule:
             scope=str(spec.get("scope", "global")),
             within=tuple(spec.get("within", ())),
             strict=bool(spec.get("strict", False)),
+            levels=bool(spec.get("levels", False)),
             start=start,
         )
     except KeyError as exc:
