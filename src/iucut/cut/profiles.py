@@ -476,7 +476,7 @@ EN = Profile(
             *_en(r"(?i:sec\.|section\.?)"),
             scope="local",
             strict=True,
-            start="(?i:sec)",
+            start=r"(?i:sec(?:\.|tion))",
             levels=True,
         ),
     ),
