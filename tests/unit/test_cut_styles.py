@@ -159,6 +159,9 @@ def test_latin_suffixed_article_numbers_are_whole_labels(cutter_kind: bool) -> N
         ("NS/A6", "6"),
     ]
     assert assert_inserting_renames_nothing(FR, FR_INSERTED) == {"NS/A5-bis"}
+    # a no-break space before the suffix (French typography) is a blank like any other
+    nbsp = cut(FR.replace("Article 5 ter", "Article 5\u00a0ter"))
+    assert [u.code for u in nbsp.units if u.kind == "article"] == ["NS/A5", "NS/A5-ter", "NS/A6"]
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,7 @@ _DE_NUM = r"(?:(?P<num>\d+[a-z]?)\.\s+)?"
 #: part of the label, or an inserted article would share its predecessor's label and
 #: be numbered by position. Not before a digit: German ``§ 5 bis 7`` is a range.
 LATIN = (
-    r"(?:[ \t-]?(?:bis|ter|quater|quinquies|sexies|septies|octies|nonies|novies|decies|"
+    r"(?:[\s-]?(?:bis|ter|quater|quinquies|sexies|septies|octies|nonies|novies|decies|"
     r"undecies|duodecies|terdecies|quaterdecies|quindecies|sexdecies|septiesdecies|"
     r"octiesdecies|noviesdecies|vicies)(?![\w])(?!\s*\d))?"
 )
