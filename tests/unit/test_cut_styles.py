@@ -292,3 +292,55 @@ def test_words_that_are_not_labels_stay_headings(cutter_kind: bool, heading: str
     heading, coded by its slug."""
     doc = cut(f"# Act\n\n## {heading}\n\nText.\n", profile="en")
     assert [u.kind for u in doc.units[2:]] == ["heading"]
+
+
+USC = """# Title 17—Copyrights
+
+## Chapter 1—Subject Matter and Scope of Copyright
+
+### § 106a. Rights of certain authors to attribution and integrity
+
+(a) Rights of Attribution and Integrity.—The author of a work of visual art—
+
+(1) shall have the right to claim authorship of that work; and
+
+(2) shall have the right to prevent the use of his or her name.
+
+(b) Scope and Exercise of Rights.—
+
+(1) The rights may be exercised by the author.
+
+(e) Transfer and Waiver.—
+
+(1) The rights conferred by subsection (a) may not be transferred.
+
+### § 107. Limitations on exclusive rights: Fair use
+
+Notwithstanding the provisions of sections 106 and 106A, the fair use is not an infringement.
+"""
+USC_INSERTED = (
+    "(e) Transfer",
+    "(d) Duration of Rights.—\n\n(1) Works created after.\n\n(e) Transfer",
+)
+
+
+def test_a_us_code_chapter_is_english_not_german(cutter_kind: bool) -> None:
+    """A US Code chapter (``Title``, ``Chapter``, ``§`` sections with ``(a)`` … ``(1)``) is
+    English: ``§`` counts for both profiles, and its title and chapter tip it. Detected as
+    German, each ``(1)`` of subsections (a), (b), (e) was an Absatz of the same §, numbered
+    ``Abs1``, ``Abs1-2``, ``Abs1-3`` by position, and an inserted (d)(1) took ``Abs1-3``.
+    In English they are the section's text, so the insertion revises ``§106a`` only."""
+    doc = cut(USC)
+    assert doc.profile == "en"
+    assert [u.code for u in doc.units[1:]] == ["NS/T17", "NS/C1", "NS/§106a", "NS/§107"]
+    after = cut(USC.replace(*USC_INSERTED))
+    assert [u.code for u in after.units] == [u.code for u in doc.units]
+    assert doc.warnings == after.warnings == ()
+
+
+def test_a_law_of_paragraphs_only_is_still_german(cutter_kind: bool) -> None:
+    """``§`` alone is a tie between German and English, which German wins (as before)."""
+    text = "# Verordnung\n\n## § 1 Zweck\n\n(1) Satz.\n\n## § 2 Begriffe\n\n(1) Satz.\n"
+    doc = cut_text(text.encode(), "v.md")
+    assert doc.profile == "de"
+    assert [u.code for u in doc.units[2:]] == ["V/§1", "V/§1/Abs1", "V/§2", "V/§2/Abs1"]

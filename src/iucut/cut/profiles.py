@@ -481,7 +481,7 @@ EN = Profile(
         ),
     ),
     _r(
-        LEAD_IN + r"(?i:article|section|sec\.|chapter|part|amendment|title)\.?\s+[\dIVXLC]",
+        LEAD_IN + r"(?:(?i:article|section|sec\.|chapter|part|amendment|title)\.?\s+[\dIVXLC]|§\s*\d)",
         re.M,
     ),
 )
