@@ -481,7 +481,9 @@ EN = Profile(
         ),
     ),
     _r(
-        LEAD_IN + r"(?:(?i:article|section|sec\.|chapter|part|amendment|title)\.?\s+[\dIVXLC]|§\s*\d)",
+        LEAD_IN
+        + r"(?:(?i:article|section|sec\.|chapter|part|amendment|title)\.?\s+[\dIVXLC]"
+        + r"|§\s*\d)",
         re.M,
     ),
 )
