@@ -344,3 +344,84 @@ def test_a_law_of_paragraphs_only_is_still_german(cutter_kind: bool) -> None:
     doc = cut_text(text.encode(), "v.md")
     assert doc.profile == "de"
     assert [u.code for u in doc.units[2:]] == ["V/§1", "V/§1/Abs1", "V/§2", "V/§2/Abs1"]
+
+
+UK = """# Data Protection Act 2018
+
+## Part 1 Preliminary
+
+### 1 Overview
+
+(1) This Act makes provision about the processing of personal data.
+
+## Part 2 General processing
+
+### 4 Processing to which this Part applies
+
+(1) This Part is relevant to most processing of personal data.
+
+## Schedule 1 Special categories of personal data
+
+### Part 1 Conditions relating to employment, health and research
+
+#### 1 Employment, social security and social protection
+
+(1) This condition is met if the processing is necessary.
+
+### Part 2 Substantial public interest conditions
+
+#### 5 Requirement for an appropriate policy document
+
+(1) Except as otherwise provided, a reference in this Part to a condition.
+
+## Schedule 2 Exemptions etc from the GDPR
+
+### Part 1 Adaptations and restrictions
+
+#### 1 GDPR provisions to be adapted or restricted
+
+In this Part of this Schedule, "the listed GDPR provisions" means the following.
+"""
+UK_INSERTED = (
+    "## Schedule 2",
+    "## Schedule 1A Inserted\n\n### Part 1 New conditions\n\nText.\n\n## Schedule 2",
+)
+
+
+def test_schedules_annexes_and_appendices_are_labels(cutter_kind: bool) -> None:
+    """``Schedule 1``, ``Annex A`` and ``Appendix B`` are labels (``Sch1``, ``AnxA``,
+    ``AppB``) holding their own parts: Part 1 of Schedules 1 and 2 are ``Sch1/P1`` and
+    ``Sch2/P1``; a schedule inserted between them renames nothing."""
+    doc = cut(UK)
+    assert [(u.code, u.kind) for u in doc.units if u.kind != "heading"][1:] == [
+        ("NS/data-protection-act-2018/P1", "part"),
+        ("NS/data-protection-act-2018/P2", "part"),
+        ("NS/Sch1", "schedule"),
+        ("NS/Sch1/P1", "part"),
+        ("NS/Sch1/P2", "part"),
+        ("NS/Sch2", "schedule"),
+        ("NS/Sch2/P1", "part"),
+    ]
+    assert assert_inserting_renames_nothing(UK, UK_INSERTED) == {"NS/Sch1A", "NS/Sch1A/P1"}
+    policy = cut("# Policy\n\n## 1. Purpose\n\nText.\n\n## Annex A Levels\n\n## Appendix B\n")
+    assert [u.code for u in policy.units[2:]] == ["NS/policy/purpose", "NS/AnxA", "NS/AppB"]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Schedule of fees",
+        "Schedule Details",
+        "Annexes",
+        "Appendix",
+        "Appendix Contents",
+        "Exhibition",
+    ],
+)
+def test_words_like_schedule_that_are_not_labels_stay_headings(
+    cutter_kind: bool, heading: str
+) -> None:
+    """``Schedule of fees``, ``Schedule Details`` (not schedule D), ``Annexes``, a bare
+    ``Appendix`` are plain headings."""
+    doc = cut(f"# Act\n\n## {heading}\n\nText.\n", profile="en")
+    assert [u.kind for u in doc.units[2:]] == ["heading"]

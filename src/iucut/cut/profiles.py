@@ -396,6 +396,20 @@ _EN_LBL = (
 _EN_END = r"(?![\w(])"
 
 
+def _annex(kind: str, word: str, prefix: str) -> Rule:
+    """A schedule, annex, appendix or exhibit heading (``Schedule 1``, ``ANNEX IV``,
+    ``Appendix B``): outermost like a title, document-wide; headings and bold lines only
+    (``Schedule 1 to the Act applies`` starts prose)."""
+    return Rule(
+        kind,
+        5,
+        prefix,
+        _r(word + r"\s+(?P<label>" + ROMAN + r"|\d+[A-Z]?|[A-Z]{1,2})(?![\w])"),
+        start=word,
+        levels=True,
+    )
+
+
 def _en(word: str, label: str = _EN_LBL) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """An English rule's head and plain-line patterns: ``word``, blanks, the label."""
     return _r(word + r"\s+" + label + r"(?![\w])"), _r(word + r"\s+" + label + _EN_END)
@@ -424,6 +438,10 @@ EN = Profile(
             start="(?i:subtitle)",
             levels=True,
         ),
+        _annex("schedule", "(?i:schedule)", "Sch"),
+        _annex("annex", "(?i:annex)", "Anx"),
+        _annex("appendix", "(?i:appendix)", "App"),
+        _annex("exhibit", "(?i:exhibit)", "Ex"),
         Rule(
             "part",
             10,
