@@ -425,3 +425,40 @@ def test_words_like_schedule_that_are_not_labels_stay_headings(
     ``Appendix`` are plain headings."""
     doc = cut(f"# Act\n\n## {heading}\n\nText.\n", profile="en")
     assert [u.kind for u in doc.units[2:]] == ["heading"]
+
+
+ES = """# Ley 34/2002, de servicios de la sociedad de la información
+
+## CAPÍTULO I. Objeto
+
+Artículo 1. Objeto.
+
+1. Es objeto de la presente Ley la regulación del régimen jurídico.
+
+Artículo 2. Prestadores de servicios establecidos en España.
+
+Artículo 5 de la Ley 7/1998 no se aplica.
+
+ARTÍCULO 3. ÁMBITO.
+
+## CAPÍTULO II. Ámbito de aplicación
+
+Artículo 4. Prestadores establecidos en otro Estado.
+"""
+ES_INSERTED = ("ARTÍCULO 3.", "Artículo 2 bis. Intermediarios.\n\nTexto.\n\nARTÍCULO 3.")
+
+
+def test_spanish_and_italian_articles_are_labels(cutter_kind: bool) -> None:
+    """``Artículo 1.`` lines (any case) and ``Articolo 5`` headings are articles, as
+    ``Article`` is (``Art. 5`` is German's); ``Artículo 5 de la Ley …`` in prose is not."""
+    doc = cut(ES)
+    assert doc.profile == "en"
+    assert [u.code for u in doc.units if u.kind == "article"] == [
+        "NS/A1",
+        "NS/A2",
+        "NS/A3",
+        "NS/A4",
+    ]
+    assert assert_inserting_renames_nothing(ES, ES_INSERTED) == {"NS/A2-bis"}
+    it = cut("# Legge\n\n## Articolo 1\n\nTesto.\n\n## Articolo 1-bis\n\nTesto.\n")
+    assert [u.code for u in it.units[2:]] == ["NS/A1", "NS/A1-bis"]

@@ -464,9 +464,11 @@ EN = Profile(
             "article",
             30,
             "A",
-            *_en(r"(?i:article)\.?"),
+            # Spanish and Italian spell it out (``Artículo 5.``, ``Articolo 5``); their
+            # ``Art. 5`` is the German profile's
+            *_en(r"(?i:article|art[ií]culo|articolo)\.?"),
             strict=True,
-            start="(?i:article)",
+            start="(?i:art[ií]c)",
             levels=True,
         ),
         Rule(
@@ -500,7 +502,8 @@ EN = Profile(
     ),
     _r(
         LEAD_IN
-        + r"(?:(?i:article|section|sec\.|chapter|part|amendment|title)\.?\s+[\dIVXLC]"
+        + r"(?:(?i:article|art[ií]culo|articolo|section|sec\.|chapter|part|amendment|title)"
+        + r"\.?\s+[\dIVXLC]"
         + r"|§\s*\d)",
         re.M,
     ),
