@@ -185,9 +185,10 @@ def find_renames(
     bodies: BodyReader | None = None,
 ) -> dict[str, str]:
     """New code -> old code of units whose code changed: an active unit whose code is
-    gone and a unit with a code never seen before, of the same kind, with the same
-    content hash (each the only one with that hash on its side), or else holding the
-    same children (a retitled heading), or else, for a plain heading, with the same
+    gone and a unit with a code never seen before, with the same content hash (each the
+    only one with that hash on its side; of any kind: the rules or the profile may have
+    changed it), or else of the same kind and holding the same children (a retitled
+    heading), or else, for a plain heading, with the same
     non-blank body (a retitled heading without children, or whose children changed
     too; each the only one with that body on its side; ``bodies`` reads the stored
     bodies, None: no such match). ``taken``: codes that units held once (never handed
@@ -214,12 +215,9 @@ def find_renames(
     renames: dict[str, str] = {}
     for digest, old in gone.items():
         new = fresh.get(digest, [])
-        if (
-            len(old) == 1
-            and len(new) == 1
-            and db_units[old[0]].kind == new[0].kind
-            and free(new[0].code, old[0])
-        ):
+        # The same text is the same unit whatever its kind: a kind changes with the cutting
+        # rules (a plain heading `SEC. 101.` that a new rule labels) or the profile.
+        if len(old) == 1 and len(new) == 1 and free(new[0].code, old[0]):
             renames[new[0].code] = old[0]
     # A retitled heading: its text changed, but it holds the same children as before.
     left_old = {c for codes_ in gone.values() for c in codes_} - set(renames.values())

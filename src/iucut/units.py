@@ -15,10 +15,18 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Any
 
-#: Unit kinds, from the outside in. ``heading`` is a plain Markdown heading with no
-#: legal label; ``document`` is the root every document has.
+#: Unit kinds of the built-in profiles, from the outside in (configured rules may name
+#: others). ``heading`` is a plain Markdown heading with no legal label; ``document`` is
+#: the root every document has. ``title`` … ``exhibit``: English (US statutes, UK
+#: schedules, EU annexes).
 KINDS = (
     "document",
+    "title",
+    "subtitle",
+    "schedule",
+    "annex",
+    "appendix",
+    "exhibit",
     "part",
     "chapter",
     "section",

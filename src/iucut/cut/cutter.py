@@ -78,10 +78,13 @@ PLAIN = 7  # heading level given to plain and bold lines: deeper than any headin
 
 
 class _Node:
-    __slots__ = ("children", "code", "depth", "kind", "level", "rank")
+    __slots__ = ("children", "code", "depth", "kind", "level", "levels", "rank")
 
-    def __init__(self, kind: str, code: str, rank: int | None, level: int, depth: int):
+    def __init__(
+        self, kind: str, code: str, rank: int | None, level: int, depth: int, levels: bool = False
+    ):
         self.kind, self.code, self.rank, self.level, self.depth = kind, code, rank, level, depth
+        self.levels = levels  # its rule's ``levels`` (see Rule)
         self.children = 0
 
 
@@ -390,14 +393,15 @@ def _program(pattern: re.Pattern[str]) -> Any:
 
 def _rule_specs(prof: Profile) -> tuple[tuple[Any, ...], ...]:
     """What the compiled builder needs of each rule (cached on the profile): the rule,
-    its kind, rank, code prefix, scope, parent kinds, its patterns as programs and
-    whether it is strict."""
+    its kind, rank, code prefix, scope, parent kinds, its patterns as programs, whether
+    it is strict and whether its headings nest by level."""
     specs = prof.extra.get("specs")
     if specs is None:
         specs = prof.extra["specs"] = tuple(
             (
                 *(r, r.kind, r.rank, r.prefix, r.scope == "global", tuple(r.within)),
                 *(_program(r.head), _program(r.line) if r.line is not None else None, r.strict),
+                r.levels,
             )
             for r in prof.rules
         )
@@ -492,13 +496,13 @@ class _Builder:
             if rule is None and mark.kind == LINE:
                 continue
             rank = rule.rank if rule is not None else None
-            k = _holder(stack, rank, level)
+            k = _holder(stack, rank, level, rule is not None and rule.levels)
             parent = stack[k - 1]
             if rule is not None and rule.within and parent.kind not in rule.within:
                 if mark.kind == LINE:
                     continue
                 rule, label, rank = None, None, None
-                k = _holder(stack, rank, level)
+                k = _holder(stack, rank, level, False)
                 parent = stack[k - 1]
             del stack[k:]
             line_no += s.count("\n", line_pos, mark.start)
@@ -512,7 +516,9 @@ class _Builder:
                 code = f"{parent.code}/{codes.heading_slug(title)}"
             code = coder.claim(code, line_no)
             kind = rule.kind if rule is not None else "heading"
-            node = _Node(kind, code, rank, level, parent.depth + 1)
+            node = _Node(
+                kind, code, rank, level, parent.depth + 1, rule is not None and rule.levels
+            )
             parent.children += 1
             stack.append(node)
             title = _clean(title)
@@ -685,17 +691,25 @@ def _recoded(u: Unit, code: str, parent_code: str | None) -> Unit:
     return _unit(*values)
 
 
-def _holder(stack: list[_Node], rank: int | None, level: int) -> int:
+def _holder(stack: list[_Node], rank: int | None, level: int, levels: bool) -> int:
     """How many nodes of ``stack`` stay open: ``stack[k - 1]`` is the innermost node that
     can hold a new unit of ``rank`` (None: plain heading) at ``level``. The document
-    holds anything; two ranked units nest by rank, any other pair by heading level."""
+    holds anything; two ranked units nest by rank, any other pair by heading level, and
+    so do two headings of ``levels`` rules at different levels (``levels``: the new
+    unit's rule is one)."""
     k = len(stack)
     while True:
         node = stack[k - 1]
         if node.kind == "document":
             return k
         r = node.rank
-        if r is not None and rank is not None:
+        if (
+            r is not None
+            and rank is not None
+            and not (
+                levels and node.levels and node.level != level and max(level, node.level) < PLAIN
+            )
+        ):
             if r < rank:
                 return k
         elif node.level < level:

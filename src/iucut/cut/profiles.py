@@ -4,8 +4,9 @@ A :class:`Rule` says how to recognise one kind of labelled unit: a regex for hea
 and bold lead-in lines (``head``), an optional stricter one for plain lines (``line``),
 its rank (outer units have lower ranks), the code segment prefix, whether its code
 hangs under the namespace (``global``: articles, numbered document-wide) or under its
-parent (``local``: clauses, points, sections that restart per chapter), and which
-parent kinds it needs (``within``: a clause ``1.`` only inside an article).
+parent (``local``: clauses, points, sections that restart per chapter), which
+parent kinds it needs (``within``: a clause ``1.`` only inside an article), and whether
+its headings nest by heading level (``levels``, see :class:`Rule`).
 
 Configuration (``iucut.yaml``) may add rules per profile, tried before the built-in
 ones, and pin profiles by path glob::
@@ -64,6 +65,14 @@ _DE_ORDINALS = {
 LEAD_IN = r"^[*_ \t]*"
 _DE_WORD = r"(?:(?P<word>[A-ZÄÖÜ][a-zäöüß]+?)(?:e|er|es|en)\s+)?"
 _DE_NUM = r"(?:(?P<num>\d+[a-z]?)\.\s+)?"
+#: Latin multiplicative suffixes of inserted articles (``Art. 2-bis``, ``Article 5 ter``):
+#: part of the label, or an inserted article would share its predecessor's label and
+#: be numbered by position. Not before a digit: German ``§ 5 bis 7`` is a range.
+LATIN = (
+    r"(?:[\s-]?(?:bis|ter|quater|quinquies|sexies|septies|octies|nonies|novies|decies|"
+    r"undecies|duodecies|terdecies|quaterdecies|quindecies|sexdecies|septiesdecies|"
+    r"octiesdecies|noviesdecies|vicies)(?![\w])(?!\s*\d))?"
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,11 @@ class Rule:
     within: tuple[str, ...] = ()
     strict: bool = False  # plain lines: the next word must not start in lower case
     start: str = ""  # cheap regex for candidate lines (defaults to ``head``)
+    #: A heading of this rule and one of another ``levels`` rule at a different heading
+    #: level nest by their levels, not their ranks (at the same level, or with a plain or
+    #: bold line, ranks decide). For English, whose hierarchy is no one order: UCC Article
+    #: > Part > Section, US Code Chapter > Part, EU Chapter > Section > Article.
+    levels: bool = False
 
 
 @dataclass(frozen=True)
@@ -314,7 +328,9 @@ DE = Profile(
             50,
             "§",
             _r(
-                r"(?:\(\S+\)\s*)?§§?\s*(?P<label>\d+[a-z]{0,3})(?:\s*(?:bis|und|,|-|–)\s*(?:§\s*)?"
+                r"(?:\(\S+\)\s*)?§§?\s*(?P<label>\d+[a-z]{0,3}"
+                + LATIN
+                + r")(?:\s*(?:bis|und|,|-|–)\s*(?:§\s*)?"
                 r"(?P<label2>\d+[a-z]{0,3}))?(?![\w])"
             ),
             start=r"[§(]",
@@ -323,7 +339,7 @@ DE = Profile(
             "article",
             50,
             "Art",
-            _r(r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?)(?![\w])"),
+            _r(r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?" + LATIN + r")(?![\w])"),
             start="Art",
         ),
         Rule(
@@ -365,64 +381,132 @@ DE = Profile(
 
 #: English labels: a lettered number as French codes write it (``L. 111-1``, ``R*111-1``,
 #: ``LO 1``; tried before the Roman numerals, which would take its ``L``), a Roman
-#: numeral, a number with parts (``1.2``, UCC ``1-201``), a letter.
+#: numeral, a number of parts, each with a letter or not (``1.2``, UCC ``1-201``, ``2A-101``,
+#: ``106A``, ``5a``), and a Latin suffix (``5 bis``), a letter.
+_EN_NUM = r"\d+[a-zA-Z]?(?:[.-]\d+[a-zA-Z]?)*" + LATIN
 _EN_LBL = (
     r"(?P<label>[A-Z]{1,2}\*{0,2}(?:\.\s?|\s)?\d+(?:-\d+)*(?![\w])|"
     + ROMAN
-    + r"|\d+(?:[.-]\d+)*[a-z]?|[A-Z])"
+    + r"|"
+    + _EN_NUM
+    + r"|[A-Z])"
 )
+#: A plain line is no label when its number is followed by a parenthesis: ``Section 5(a)
+#: of the Act is amended`` and ``Article 5(1) of the GDPR applies`` are citations in prose.
+_EN_END = r"(?![\w(])"
+
+
+def _annex(kind: str, word: str, prefix: str) -> Rule:
+    """A schedule, annex, appendix or exhibit heading (``Schedule 1``, ``ANNEX IV``,
+    ``Appendix B``): outermost like a title, document-wide; headings and bold lines only
+    (``Schedule 1 to the Act applies`` starts prose)."""
+    return Rule(
+        kind,
+        5,
+        prefix,
+        _r(word + r"\s+(?P<label>" + ROMAN + r"|\d+[A-Z]?|[A-Z]{1,2})(?![\w])"),
+        start=word,
+        levels=True,
+    )
+
+
+def _en(word: str, label: str = _EN_LBL) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """An English rule's head and plain-line patterns: ``word``, blanks, the label."""
+    return _r(word + r"\s+" + label + r"(?![\w])"), _r(word + r"\s+" + label + _EN_END)
+
+
 EN = Profile(
     "en",
     (
         Rule(
+            "title",
+            5,
+            "T",
+            # US statutes and codes, EU acts: ``TITLE I—GENERAL``, ``Title 17``, ``Title
+            # IV-E``; headings and bold lines only (``Title 42 U.S.C. 1983 …`` starts prose)
+            _r(r"(?i:title)\s+(?P<label>" + ROMAN + r"(?:-[A-Z])?|\d+[A-Z]?)(?![\w])"),
+            scope="global",
+            start="(?i:title)",
+            levels=True,
+        ),
+        Rule(
+            "subtitle",
+            7,
+            "ST",
+            _r(r"(?i:subtitle)\s+(?P<label>" + ROMAN + r"|[A-Z]|\d+[A-Z]?)(?![\w])"),
+            scope="local",
+            start="(?i:subtitle)",
+            levels=True,
+        ),
+        _annex("schedule", "(?i:schedule)", "Sch"),
+        _annex("annex", "(?i:annex)", "Anx"),
+        _annex("appendix", "(?i:appendix)", "App"),
+        _annex("exhibit", "(?i:exhibit)", "Ex"),
+        Rule(
             "part",
             10,
             "P",
-            _r(r"(?i:part)\s+" + _EN_LBL + r"(?![\w])"),
-            _r(r"(?i:part)\s+" + _EN_LBL + r"(?![\w])"),
+            *_en("(?i:part)"),
             strict=True,
             start="(?i:part)",
+            levels=True,
         ),
         Rule(
             "chapter",
             20,
             "C",
-            _r(r"(?i:chapter)\s+" + _EN_LBL + r"(?![\w])"),
-            _r(r"(?i:chapter)\s+" + _EN_LBL + r"(?![\w])"),
+            *_en("(?i:chapter)"),
             strict=True,
             start="(?i:chapter)",
+            levels=True,
         ),
         Rule(
             "article",
             30,
             "A",
-            _r(r"(?i:article)\.?\s+" + _EN_LBL + r"(?![\w])"),
-            _r(r"(?i:article)\.?\s+" + _EN_LBL + r"(?![\w])"),
+            # Spanish and Italian spell it out (``Artículo 5.``, ``Articolo 5``); their
+            # ``Art. 5`` is the German profile's
+            *_en(r"(?i:article|art[ií]culo|articolo)\.?"),
             strict=True,
-            start="(?i:article)",
+            start="(?i:art[ií]c)",
+            levels=True,
         ),
         Rule(
             "article",
             30,
             "Am",
-            _r(r"(?i:amendment)\s+" + _EN_LBL + r"(?![\w])"),
-            _r(r"(?i:amendment)\s+" + _EN_LBL + r"(?![\w])"),
+            *_en("(?i:amendment)"),
             strict=True,
             start="(?i:amendment)",
+            levels=True,
         ),
-        Rule("article", 30, "§", _r(r"§\s*(?P<label>\d+(?:-\d+)*[a-z]?)(?![\w])"), start="§"),
+        Rule(
+            "article",
+            30,
+            "§",
+            _r(r"§\s*(?P<label>" + _EN_NUM + r")(?![\w])"),
+            start="§",
+            levels=True,
+        ),
         Rule(
             "section",
             40,
             "S",
-            _r(r"(?i:section)\.?\s+" + _EN_LBL + r"(?![\w])"),
-            _r(r"(?i:section)\.?\s+" + _EN_LBL + r"(?![\w])"),
+            # ``Section 1.``, and ``SEC. 101.`` / ``Sec. 2.`` of US statutes
+            *_en(r"(?i:sec\.|section\.?)"),
             scope="local",
             strict=True,
-            start="(?i:section)",
+            start=r"(?i:sec(?:\.|tion))",
+            levels=True,
         ),
     ),
-    _r(LEAD_IN + r"(?i:article|section|chapter|part|amendment)\.?\s+[\dIVXLC]", re.M),
+    _r(
+        LEAD_IN
+        + r"(?:(?i:article|art[ií]culo|articolo|section|sec\.|chapter|part|amendment|title)"
+        + r"\.?\s+[\dIVXLC]"
+        + r"|§\s*\d)",
+        re.M,
+    ),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (VI, DE, EN)}
@@ -547,6 +631,7 @@ def _rule(name: str, spec: Mapping[str, Any]) -> Rule:
             scope=str(spec.get("scope", "global")),
             within=tuple(spec.get("within", ())),
             strict=bool(spec.get("strict", False)),
+            levels=bool(spec.get("levels", False)),
             start=start,
         )
     except KeyError as exc:

@@ -31,6 +31,7 @@ typedef struct {
     PyObject *within; /* borrowed tuple; empty: anywhere */
     iu_program *head, *line; /* borrowed; NULL: no pattern */
     int strict;
+    int levels; /* Rule.levels: its headings nest by level with other such headings */
 } rule_t;
 
 typedef struct {
@@ -38,6 +39,7 @@ typedef struct {
     PyObject *code; /* owned */
     long rank;
     int level;
+    int levels; /* its rule's Rule.levels */
     Py_ssize_t depth;
     Py_ssize_t children;
     int is_document;
@@ -210,11 +212,11 @@ static int load_rules(builder *b, PyObject *rules)
         return -1;
     }
     for (Py_ssize_t k = 0; k < b->nrules; k++) {
-        /* (rule, kind, rank, prefix, global, within, head, line, strict): see
+        /* (rule, kind, rank, prefix, global, within, head, line, strict, levels): see
          * cutter._rule_specs */
         PyObject *spec = PyTuple_GET_ITEM(rules, k);
-        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 9) {
-            PyErr_SetString(PyExc_TypeError, "rule spec must be a 9-tuple");
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 10) {
+            PyErr_SetString(PyExc_TypeError, "rule spec must be a 10-tuple");
             return -1;
         }
         rule_t *r = &b->rules[k];
@@ -227,6 +229,7 @@ static int load_rules(builder *b, PyObject *rules)
         r->head = program_or_null(PyTuple_GET_ITEM(spec, 6));
         r->line = program_or_null(PyTuple_GET_ITEM(spec, 7));
         r->strict = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 8));
+        r->levels = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 9));
         if (PyErr_Occurred() || !PyUnicode_Check(r->kind) || !PyUnicode_Check(r->prefix) ||
             !PyTuple_Check(r->within)) {
             if (!PyErr_Occurred())
@@ -238,7 +241,7 @@ static int load_rules(builder *b, PyObject *rules)
 }
 
 static int push_node(builder *b, PyObject *kind, PyObject *code, long rank, int level,
-                     Py_ssize_t depth, int is_document)
+                     int levels, Py_ssize_t depth, int is_document)
 {
     if (b->depth == b->cap) {
         Py_ssize_t cap = b->cap ? b->cap * 2 : 32;
@@ -256,21 +259,26 @@ static int push_node(builder *b, PyObject *kind, PyObject *code, long rank, int 
     node->code = code; /* steals */
     node->rank = rank;
     node->level = level;
+    node->levels = levels;
     node->depth = depth;
     node->children = 0;
     node->is_document = is_document;
     return 0;
 }
 
-/* _holder: how many nodes stay open for a new unit of rank (NO_RANK: a plain heading). */
-static Py_ssize_t holder(const builder *b, long rank, int level)
+/* _holder: how many nodes stay open for a new unit of rank (NO_RANK: a plain heading);
+ * levels: its rule's Rule.levels (two headings of such rules at different levels nest by
+ * level, not rank). */
+static Py_ssize_t holder(const builder *b, long rank, int level, int levels)
 {
     Py_ssize_t k = b->depth;
     for (;;) {
         const node_t *node = &b->stack[k - 1];
         if (node->is_document)
             return k;
-        if (node->rank != NO_RANK && rank != NO_RANK) {
+        int by_level = levels && node->levels && node->level != level && level < PLAIN_LEVEL &&
+                       node->level < PLAIN_LEVEL;
+        if (node->rank != NO_RANK && rank != NO_RANK && !by_level) {
             if (node->rank < rank)
                 return k;
         } else if (node->level < level) {
@@ -480,7 +488,7 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
 {
     const iu_build_in *in = b->in;
     const iu_build_hooks *h = &in->hooks;
-    if (push_node(b, in->str_document, Py_NewRef(in->ns), NO_RANK, 0, 0, 1) < 0)
+    if (push_node(b, in->str_document, Py_NewRef(in->ns), NO_RANK, 0, 0, 0, 1) < 0)
         return -1;
     for (Py_ssize_t k = 0; k < marks->len; k++) {
         const iu_mark *mark = &marks->items[k];
@@ -552,7 +560,7 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
             continue;
         }
         long rank = ri >= 0 ? b->rules[ri].rank : NO_RANK;
-        Py_ssize_t keep = holder(b, rank, level);
+        Py_ssize_t keep = holder(b, rank, level, ri >= 0 && b->rules[ri].levels);
         node_t *parent = &b->stack[keep - 1];
         if (ri >= 0) {
             int ok = within_ok(&b->rules[ri], parent->kind);
@@ -568,7 +576,7 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
                 ri = -1;
                 Py_CLEAR(label);
                 rank = NO_RANK;
-                keep = holder(b, rank, level);
+                keep = holder(b, rank, level, 0);
                 parent = &b->stack[keep - 1];
             }
         }
@@ -642,7 +650,8 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
             Py_DECREF(code);
             return -1;
         }
-        if (push_node(b, kind, code, rank, level, row.depth, 0) < 0)
+        if (push_node(b, kind, code, rank, level, ri >= 0 && b->rules[ri].levels, row.depth, 0) <
+            0)
             return -1;
         continue;
     fail_label:

@@ -1,0 +1,464 @@
+"""Codes of legal styles the first tests did not have: Latin-suffixed article numbers
+(``Art. 2-bis``, ``Article 5 bis``), UCC parts inside articles, US statutes (``TITLE I``,
+``Subtitle A``, ``SEC. 101.``), numbers with a capital letter (``§ 106A``, ``Part 2A``).
+Each is cut by both cutters, and a unit inserted in the middle renames no other unit."""
+
+from __future__ import annotations
+
+import pytest
+
+from iucut.cut import cut_text
+from iucut.units import CutDocument
+
+IT = """# Codice in materia di protezione dei dati personali
+
+##### Art. 2. Finalità
+
+1. Il presente codice reca disposizioni per l'adeguamento.
+
+##### Art. 2-ter. Base giuridica
+
+1. La base giuridica è costituita da una norma di legge.
+
+##### Art. 2-quater. Regole deontologiche
+
+1. Il Garante promuove l'adozione di regole deontologiche.
+"""
+IT_INSERTED = (
+    "##### Art. 2-ter",
+    "##### Art. 2-bis. Autorità\n\n1. Il Garante.\n\n##### Art. 2-ter",
+)
+FR = """# Code civil
+
+## Article 5
+
+Il est défendu aux juges de prononcer par voie de disposition générale.
+
+## Article 5 ter
+
+Texte.
+
+## Article 6
+
+On ne peut déroger, par des conventions particulières, aux lois.
+"""
+FR_INSERTED = ("## Article 5 ter", "## Article 5 bis\n\nNouveau.\n\n## Article 5 ter")
+UCC = """# Uniform Commercial Code
+
+## Article 2 Sales
+
+### Part 1 Short Title, General Construction and Subject Matter
+
+#### § 2-101. Short Title.
+
+This Article shall be known as Uniform Commercial Code-Sales.
+
+### Part 2 Form, Formation and Readjustment of Contract
+
+#### § 2-201. Formal Requirements; Statute of Frauds.
+
+Text.
+
+## Article 3 Negotiable Instruments
+
+### Part 1 General Provisions and Definitions
+
+#### § 3-101. Short Title.
+
+This Article may be cited as Uniform Commercial Code-Negotiable Instruments.
+"""
+UCC_INSERTED = (
+    "## Article 3 Negotiable",
+    "## Article 2A Leases\n\n### Part 1 General Provisions\n\n#### § 2A-101. Short Title."
+    "\n\nLeases.\n\n## Article 3 Negotiable",
+)
+US = """# Infrastructure Investment and Jobs Act
+
+## SECTION 1. SHORT TITLE; TABLE OF CONTENTS.
+
+(a) Short Title.—This Act may be cited as the "Infrastructure Investment and Jobs Act".
+
+## SEC. 2. DEFINITIONS.
+
+In this Act, the term "Secretary" means the Secretary of Transportation.
+
+## TITLE I—FEDERAL-AID HIGHWAYS
+
+### Subtitle A—Authorizations and Programs
+
+#### SEC. 11101. AUTHORIZATION OF APPROPRIATIONS.
+
+(a) In General.—The following amounts are authorized to be appropriated.
+
+#### SEC. 11102. OBLIGATION CEILING.
+
+(a) General Limitation.—The obligations shall not exceed the amounts set out.
+
+### Subtitle B—Planning and Performance Management
+
+#### SEC. 11201. TRANSPORTATION PLANNING.
+
+(a) Metropolitan Transportation Planning.—Section 134 of title 23 is amended.
+
+## TITLE II—TRANSPORTATION INFRASTRUCTURE FINANCE
+
+### Subtitle A—General Provisions
+
+#### SEC. 21001. TIFIA AMENDMENTS.
+
+(a) Definitions.—Section 601(a) of title 23 is amended.
+"""
+US_INSERTED = (
+    "#### SEC. 11102.",
+    "#### SEC. 11101A. NEW PROGRAM.\n\nText.\n\n#### SEC. 11102.",
+)
+
+
+@pytest.fixture(params=[False, True], ids=["python", "compiled"])
+def cutter_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Each test runs with the Python cutter and with the compiled core (when built)."""
+    from iucut.cut import cutter
+
+    if request.param and cutter._core is None:
+        pytest.skip("the compiled core is not built")
+    monkeypatch.setattr(cutter, "COMPILED", request.param)
+    return bool(request.param)
+
+
+def cut(text: str, **kw: str) -> CutDocument:
+    return cut_text(text.encode(), "law.md", namespace="NS", **kw)
+
+
+def assert_inserting_renames_nothing(text: str, insert: tuple[str, str], **kw: str) -> set[str]:
+    """Cut ``text`` before and after an insertion: every old code still names the unit
+    with the same text, and no warning numbered a code. Returns the new codes."""
+    before, after = cut(text, **kw), cut(text.replace(*insert, 1), **kw)
+    assert insert[0] in text
+    old = {u.code: u.content_hash for u in before.units[1:]}
+    new = {u.code: u.content_hash for u in after.units[1:]}
+    assert {c: h for c, h in old.items() if new.get(c) != h} == {}
+    assert before.warnings == after.warnings == ()
+    return set(new) - set(old)
+
+
+def test_latin_suffixed_article_numbers_are_whole_labels(cutter_kind: bool) -> None:
+    """``Art. 2-bis``, ``2-ter`` and ``Article 5 bis`` are labels of their own, not article 2
+    or 5 again: they were numbered ``Art2-2``, ``Art2-3`` by position, and an inserted
+    ``2-bis`` took the code of ``2-ter``."""
+    doc = cut(IT)
+    assert [u.code for u in doc.units if u.kind == "article"] == [
+        "NS/Art2",
+        "NS/Art2-ter",
+        "NS/Art2-quater",
+    ]
+    assert assert_inserting_renames_nothing(IT, IT_INSERTED) == {"NS/Art2-bis", "NS/Art2-bis/Nr1"}
+    fr = cut(FR)
+    assert [(u.code, u.label) for u in fr.units if u.kind == "article"] == [
+        ("NS/A5", "5"),
+        ("NS/A5-ter", "5 ter"),
+        ("NS/A6", "6"),
+    ]
+    assert assert_inserting_renames_nothing(FR, FR_INSERTED) == {"NS/A5-bis"}
+    # a no-break space before the suffix (French typography) is a blank like any other
+    nbsp = cut(FR.replace("Article 5 ter", "Article 5\u00a0ter"))
+    assert [u.code for u in nbsp.units if u.kind == "article"] == ["NS/A5", "NS/A5-ter", "NS/A6"]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("§ 5 bis 7 (weggefallen)", "5-7"),  # a range, as before: § 5 to § 7
+        ("§§ 5 bis 7", "5-7"),
+        ("§ 5 bis", "5 bis"),
+        ("§ 5bis Neu", "5bis"),
+        ("Art. 5 bis", "5 bis"),
+    ],
+)
+def test_german_ranges_are_not_latin_suffixes(text: str, label: str) -> None:
+    """``§ 5 bis 7`` stays the range 5–7 (``§5-7``); ``bis`` alone is a suffix."""
+    doc = cut_text(f"# G\n\n## {text}\n\nText.\n".encode(), "g.md", profile="de")
+    assert [u.label for u in doc.units if u.kind == "article"] == [label]
+
+
+def test_ucc_parts_inside_articles_are_not_numbered_by_position(cutter_kind: bool) -> None:
+    """A ``Part 1`` heading inside ``Article 3`` (UCC: Article > Part > Section) hangs under
+    that article, so Part 1 of Article 2 and of Article 3 are ``A2/P1`` and ``A3/P1``: before,
+    a part outranked an article, both parts hung under the document heading as ``P1`` and
+    ``P1-2``, and an inserted Article 2A handed ``P1-2`` to its own Part 1."""
+    doc = cut(UCC)
+    got = [(u.code, u.parent_code) for u in doc.units if u.kind in ("article", "part")]
+    assert got == [
+        ("NS/A2", "NS/uniform-commercial-code"),
+        ("NS/A2/P1", "NS/A2"),
+        ("NS/§2-101", "NS/A2/P1"),
+        ("NS/P2", "NS/A2"),  # document-wide while only one article has a Part 2
+        ("NS/§2-201", "NS/P2"),
+        ("NS/A3", "NS/uniform-commercial-code"),
+        ("NS/A3/P1", "NS/A3"),
+        ("NS/§3-101", "NS/A3/P1"),
+    ]
+    assert assert_inserting_renames_nothing(UCC, UCC_INSERTED) == {
+        "NS/A2A",
+        "NS/A2A/P1",
+        "NS/§2A-101",
+    }
+
+
+def test_flat_headings_still_nest_by_rank(cutter_kind: bool) -> None:
+    """Headings of one level nest by rank as before (``## Part 1`` holds ``## Chapter 2``,
+    which holds ``## Article 3``), and so do bold lines (``**Section 4.**``); a deeper
+    heading is inside the one above it."""
+    text = (
+        "# Act\n\n## Part 1\n\n## Chapter 2\n\n## Article 3\n\nText.\n\n**Section 4.** Text.\n\n"
+        "### Article 4 Deeper\n\n**Section 1.** Lead.\n\n**Article 5.** Bold.\n\n#### Section 2\n"
+    )
+    doc = cut(text)
+    assert [(u.code, u.parent_code) for u in doc.units[2:]] == [
+        ("NS/P1", "NS/act"),
+        ("NS/C2", "NS/P1"),
+        ("NS/A3", "NS/C2"),
+        ("NS/A3/S4", "NS/A3"),
+        ("NS/A4", "NS/A3"),  # a deeper heading: inside, as written
+        ("NS/A4/S1", "NS/A4"),
+        ("NS/A5", "NS/C2"),  # a bold line: by rank
+        ("NS/A5/S2", "NS/A5"),  # under a bold line: by rank
+    ]
+
+
+def test_us_statute_titles_subtitles_and_sec_are_labels(cutter_kind: bool) -> None:
+    """``TITLE I—…``, ``Subtitle A—…`` and ``SEC. 101.`` are labels like ``SECTION 1.``:
+    ``T1``, ``T1/STA``, ``…/S11101``, not slugs of their text; a subtitle restarts per
+    title, so ``Subtitle A`` of titles I and II are ``T1/STA`` and ``T2/STA``."""
+    doc = cut(US)
+    assert doc.profile == "en"
+    assert [(u.code, u.kind, u.label) for u in doc.units[2:]] == [
+        ("NS/infrastructure-investment-and-jobs-act/S1", "section", "1"),
+        ("NS/infrastructure-investment-and-jobs-act/S2", "section", "2"),
+        ("NS/T1", "title", "1"),
+        ("NS/T1/STA", "subtitle", "A"),
+        ("NS/T1/STA/S11101", "section", "11101"),
+        ("NS/T1/STA/S11102", "section", "11102"),
+        ("NS/T1/STB", "subtitle", "B"),
+        ("NS/T1/STB/S11201", "section", "11201"),
+        ("NS/T2", "title", "2"),
+        ("NS/T2/STA", "subtitle", "A"),
+        ("NS/T2/STA/S21001", "section", "21001"),
+    ]
+    assert assert_inserting_renames_nothing(US, US_INSERTED) == {"NS/T1/STA/S11101A"}
+
+
+def test_sec_lines_of_a_bill_are_sections_and_prose_is_not(cutter_kind: bool) -> None:
+    """Plain ``Sec. 2. Findings.`` lines are sections; ``Sec. 2 of the Act …``, ``Title 17
+    of the United States Code …`` and ``Section 5(a) of the Act …`` in prose are not."""
+    text = (
+        "# H.R. 1234\n\nSec. 1. Short title.\n\nThis Act may be cited as the Clean Water Act.\n"
+        "\nSec. 2. Findings.\n\nSec. 2 of the Act of 1972 is amended.\nTitle 17 of the United "
+        "States Code applies.\nSection 5(a) of the Act is amended by striking.\n"
+    )
+    doc = cut(text)
+    assert [(u.code, u.kind) for u in doc.units[2:]] == [
+        ("NS/h-r-1234/S1", "section"),
+        ("NS/h-r-1234/S2", "section"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("heading", "code"),
+    [
+        ("§ 106A. Rights of certain authors", "NS/§106A"),
+        ("Part 2A Contaminated land", "NS/P2A"),
+        ("Chapter 6A—Public Health Service", "NS/C6A"),
+        ("Section 12A. Meaning", "NS/act/S12A"),
+        ("Article 5a", "NS/A5a"),
+        ("Title 17—Copyrights", "NS/T17"),
+        ("§ 2A-101. Short Title.", "NS/§2A-101"),
+        ("Title IV-E—Foster Care", "NS/TIV-E"),
+    ],
+)
+def test_numbers_with_a_capital_letter_are_labels(
+    cutter_kind: bool, heading: str, code: str
+) -> None:
+    """``§ 106A`` (US Code), ``Part 2A`` (UK acts) are whole labels, not slugs of the text."""
+    doc = cut(f"# Act\n\n## {heading}\n\nText.\n", profile="en")
+    assert [u.code for u in doc.units[2:]] == [code]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Title", "Titles and headings", "Subtitle", "Title Deed Register"],
+)
+def test_words_that_are_not_labels_stay_headings(cutter_kind: bool, heading: str) -> None:
+    """A heading that only starts like a label (``Title``, ``Titles and …``) is a plain
+    heading, coded by its slug."""
+    doc = cut(f"# Act\n\n## {heading}\n\nText.\n", profile="en")
+    assert [u.kind for u in doc.units[2:]] == ["heading"]
+
+
+USC = """# Title 17—Copyrights
+
+## Chapter 1—Subject Matter and Scope of Copyright
+
+### § 106a. Rights of certain authors to attribution and integrity
+
+(a) Rights of Attribution and Integrity.—The author of a work of visual art—
+
+(1) shall have the right to claim authorship of that work; and
+
+(2) shall have the right to prevent the use of his or her name.
+
+(b) Scope and Exercise of Rights.—
+
+(1) The rights may be exercised by the author.
+
+(e) Transfer and Waiver.—
+
+(1) The rights conferred by subsection (a) may not be transferred.
+
+### § 107. Limitations on exclusive rights: Fair use
+
+Notwithstanding the provisions of sections 106 and 106A, the fair use is not an infringement.
+"""
+USC_INSERTED = (
+    "(e) Transfer",
+    "(d) Duration of Rights.—\n\n(1) Works created after.\n\n(e) Transfer",
+)
+
+
+def test_a_us_code_chapter_is_english_not_german(cutter_kind: bool) -> None:
+    """A US Code chapter (``Title``, ``Chapter``, ``§`` sections with ``(a)`` … ``(1)``) is
+    English: ``§`` counts for both profiles, and its title and chapter tip it. Detected as
+    German, each ``(1)`` of subsections (a), (b), (e) was an Absatz of the same §, numbered
+    ``Abs1``, ``Abs1-2``, ``Abs1-3`` by position, and an inserted (d)(1) took ``Abs1-3``.
+    In English they are the section's text, so the insertion revises ``§106a`` only."""
+    doc = cut(USC)
+    assert doc.profile == "en"
+    assert [u.code for u in doc.units[1:]] == ["NS/T17", "NS/C1", "NS/§106a", "NS/§107"]
+    after = cut(USC.replace(*USC_INSERTED))
+    assert [u.code for u in after.units] == [u.code for u in doc.units]
+    assert doc.warnings == after.warnings == ()
+
+
+def test_a_law_of_paragraphs_only_is_still_german(cutter_kind: bool) -> None:
+    """``§`` alone is a tie between German and English, which German wins (as before)."""
+    text = "# Verordnung\n\n## § 1 Zweck\n\n(1) Satz.\n\n## § 2 Begriffe\n\n(1) Satz.\n"
+    doc = cut_text(text.encode(), "v.md")
+    assert doc.profile == "de"
+    assert [u.code for u in doc.units[2:]] == ["V/§1", "V/§1/Abs1", "V/§2", "V/§2/Abs1"]
+
+
+UK = """# Data Protection Act 2018
+
+## Part 1 Preliminary
+
+### 1 Overview
+
+(1) This Act makes provision about the processing of personal data.
+
+## Part 2 General processing
+
+### 4 Processing to which this Part applies
+
+(1) This Part is relevant to most processing of personal data.
+
+## Schedule 1 Special categories of personal data
+
+### Part 1 Conditions relating to employment, health and research
+
+#### 1 Employment, social security and social protection
+
+(1) This condition is met if the processing is necessary.
+
+### Part 2 Substantial public interest conditions
+
+#### 5 Requirement for an appropriate policy document
+
+(1) Except as otherwise provided, a reference in this Part to a condition.
+
+## Schedule 2 Exemptions etc from the GDPR
+
+### Part 1 Adaptations and restrictions
+
+#### 1 GDPR provisions to be adapted or restricted
+
+In this Part of this Schedule, "the listed GDPR provisions" means the following.
+"""
+UK_INSERTED = (
+    "## Schedule 2",
+    "## Schedule 1A Inserted\n\n### Part 1 New conditions\n\nText.\n\n## Schedule 2",
+)
+
+
+def test_schedules_annexes_and_appendices_are_labels(cutter_kind: bool) -> None:
+    """``Schedule 1``, ``Annex A`` and ``Appendix B`` are labels (``Sch1``, ``AnxA``,
+    ``AppB``) holding their own parts: Part 1 of Schedules 1 and 2 are ``Sch1/P1`` and
+    ``Sch2/P1``; a schedule inserted between them renames nothing."""
+    doc = cut(UK)
+    assert [(u.code, u.kind) for u in doc.units if u.kind != "heading"][1:] == [
+        ("NS/data-protection-act-2018/P1", "part"),
+        ("NS/data-protection-act-2018/P2", "part"),
+        ("NS/Sch1", "schedule"),
+        ("NS/Sch1/P1", "part"),
+        ("NS/Sch1/P2", "part"),
+        ("NS/Sch2", "schedule"),
+        ("NS/Sch2/P1", "part"),
+    ]
+    assert assert_inserting_renames_nothing(UK, UK_INSERTED) == {"NS/Sch1A", "NS/Sch1A/P1"}
+    policy = cut("# Policy\n\n## 1. Purpose\n\nText.\n\n## Annex A Levels\n\n## Appendix B\n")
+    assert [u.code for u in policy.units[2:]] == ["NS/policy/purpose", "NS/AnxA", "NS/AppB"]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Schedule of fees",
+        "Schedule Details",
+        "Annexes",
+        "Appendix",
+        "Appendix Contents",
+        "Exhibition",
+    ],
+)
+def test_words_like_schedule_that_are_not_labels_stay_headings(
+    cutter_kind: bool, heading: str
+) -> None:
+    """``Schedule of fees``, ``Schedule Details`` (not schedule D), ``Annexes``, a bare
+    ``Appendix`` are plain headings."""
+    doc = cut(f"# Act\n\n## {heading}\n\nText.\n", profile="en")
+    assert [u.kind for u in doc.units[2:]] == ["heading"]
+
+
+ES = """# Ley 34/2002, de servicios de la sociedad de la información
+
+## CAPÍTULO I. Objeto
+
+Artículo 1. Objeto.
+
+1. Es objeto de la presente Ley la regulación del régimen jurídico.
+
+Artículo 2. Prestadores de servicios establecidos en España.
+
+Artículo 5 de la Ley 7/1998 no se aplica.
+
+ARTÍCULO 3. ÁMBITO.
+
+## CAPÍTULO II. Ámbito de aplicación
+
+Artículo 4. Prestadores establecidos en otro Estado.
+"""
+ES_INSERTED = ("ARTÍCULO 3.", "Artículo 2 bis. Intermediarios.\n\nTexto.\n\nARTÍCULO 3.")
+
+
+def test_spanish_and_italian_articles_are_labels(cutter_kind: bool) -> None:
+    """``Artículo 1.`` lines (any case) and ``Articolo 5`` headings are articles, as
+    ``Article`` is (``Art. 5`` is German's); ``Artículo 5 de la Ley …`` in prose is not."""
+    doc = cut(ES)
+    assert doc.profile == "en"
+    assert [u.code for u in doc.units if u.kind == "article"] == [
+        "NS/A1",
+        "NS/A2",
+        "NS/A3",
+        "NS/A4",
+    ]
+    assert assert_inserting_renames_nothing(ES, ES_INSERTED) == {"NS/A2-bis"}
+    it = cut("# Legge\n\n## Articolo 1\n\nTesto.\n\n## Articolo 1-bis\n\nTesto.\n")
+    assert [u.code for u in it.units[2:]] == ["NS/A1", "NS/A1-bis"]
