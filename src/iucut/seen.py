@@ -14,17 +14,22 @@ the very same rows (and then what the cache says of them is true of it too).
 
 The cache (a table of the cut cache's SQLite file, per database identity) keeps the
 token and, for each document path, a fingerprint of the digest found up to date at it.
-A triage then reads the token with the rows of only the files whose digest is not the
-one found up to date (the files changed since, or never seen): when the token is the
-same, the others are up to date as they were. When it is not, every row is read, as
-without the cache, and what is up to date is kept with the new token. After apply's own
-writes, the token is read again with the rows written: when it is what those rows alone
-make of the old one, nothing else was written meanwhile and the cache moves to it; else
-it stays at the token it was true at (the next apply reads every row once).
+A triage reads the database's token first. When it is the one kept, the files whose
+digest is the one found up to date at their path are skipped as they come, and the
+rows of only the others (the files changed since, or never seen) are read, with the
+token again: when it moved in between, what was skipped was up to date at the first
+token, and nothing new is kept. When it is not the one kept, every row is read, a chunk
+of paths at a time as the files come, between two reads of the token: what is up to
+date is kept with the token only when both agree (no one wrote meanwhile). After
+apply's own writes, the token is read again with the rows written: when it is what
+those rows alone make of the old one, nothing else was written meanwhile and the cache
+moves to it; else it stays at the token it was true at (the next apply reads every row
+once).
 
-The triage reads the fingerprints in path order a chunk at a time as the corpus's files
-come (the order they are listed in): the client holds a chunk of them and the paths to
-do, not a set or a dict of the corpus.
+The triage reads the documents once, as the corpus is walked, and the fingerprints in
+path order a chunk at a time as they come (the order they are listed in): the client
+holds a chunk of them and the documents to do, not the corpus (but when every row is
+read: then what it finds up to date, a path and a fingerprint each, to keep).
 
 A false "unchanged" needs two different sets of rows with the same count and the same
 sum of 64-bit hashes: a chance of about 2^-64 per change, not a race (one snapshot).

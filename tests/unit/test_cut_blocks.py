@@ -114,6 +114,8 @@ LINE = st.tuples(PREFIX, BODY).map("".join)
 
 @settings(max_examples=3_000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(LINE, max_size=10), st.sampled_from(["\n", "\r\n", "\r"]))
+# (markdown-it and cmark differ on it; lone CRs, as ours reads them, read as cmark does)
+@example(["[a]: /b", "1. ", "-"], "\r")
 def test_top_level_headings_match_markdown_it(lines: list[str], newline: str) -> None:
     """ATX and setext headings outside containers are exactly markdown-it-py's: none inside
     fenced or indented code, HTML blocks, block quotes or list items. Where markdown-it
@@ -205,7 +207,9 @@ def cmark_headings(src: str) -> list[tuple[int, int, str]]:
 
 
 def ours_with_text(src: str) -> list[tuple[int, int, str]]:
-    """:func:`ours` as (end line, level, text), comparable with :func:`cmark_headings`."""
+    """:func:`ours` as (end line, level, text), comparable with :func:`cmark_headings`
+    (a lone CR ends a line, as in :func:`ours`)."""
+    src = re.sub(r"\r(?!\n)", "\n", src)
     out = []
     for m in scan(src, 0, CAND, None):
         if m.kind in (ATX, SETEXT):

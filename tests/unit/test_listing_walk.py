@@ -140,3 +140,6 @@ def test_the_walk_gives_the_first_file_before_it_lists_the_last_folder(
     assert os.path.basename(os.path.dirname(first[0])) == "f00"  # type: ignore[arg-type]
     assert listed == ["top", "f00"]
     assert len(list(files)) == 19 and len(listed) == 21
+    listed.clear()  # (what --prune asks first: is there a file at all)
+    assert next(source.iter_sources([top]))[0].parent.name == "f00"
+    assert listed == ["top", "f00"]

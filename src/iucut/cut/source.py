@@ -190,8 +190,9 @@ def _entry_is(test: Callable[..., bool]) -> bool:
 def iter_sources(
     paths: Iterable[str | Path], glob: str = DEFAULT_GLOB
 ) -> Iterator[tuple[Path, Path | None]]:
-    """``(file, folder given)`` for each file to cut (see :func:`list_sources`)."""
-    for file, folder in list_sources(paths, glob).files:
+    """``(file, folder given)`` for each file to cut (see :func:`list_sources`), as the
+    folders are walked (:func:`walk_sources`)."""
+    for file, folder in walk_sources(paths, glob):
         yield Path(file), folder
 
 
