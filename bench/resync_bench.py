@@ -16,8 +16,8 @@ bytecode compiled on both sides first:
 - **memory**: peak RSS of an unchanged re-sync at ``--docs`` and at a tenth of it (a flat
   figure is memory bounded by the documents in flight, not the corpus).
 
-``--base REV`` is ``git archive REV`` of this repository with this tree's compiled cutter
-copied in, on ``PYTHONPATH``; without it only this tree is run. The corpora, databases and
+``--base REV`` is ``git archive REV`` of this repository with its own compiled cutter
+built there, on ``PYTHONPATH``; without it only this tree is run. The corpora, databases and
 homes are kept in ``--work`` (the first apply of 24,004 documents takes minutes): a second
 run reuses them. ``--drop`` removes them.
 
@@ -111,16 +111,23 @@ def run(side: dict[str, Any], corpus: Path, db: str, home: Path, admin: str) -> 
 
 
 def base_tree(rev: str, work: Path) -> str:
-    """``git archive REV`` of src/ in ``work``, with this tree's compiled cutter."""
+    """``git archive REV`` of src/ in ``work``, with its own compiled cutter built there
+    (its C sources and the rule specs its Python hands them go together)."""
     target = work / f"base-{rev}"
-    if not target.exists():
-        target.mkdir(parents=True)
+    if not (target / "src").exists():
+        target.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
-            ["git", "-C", str(HERE), "archive", rev, "src"], capture_output=True, check=True
+            ["git", "-C", str(HERE), "archive", rev, "src", "setup.py", "pyproject.toml"],
+            capture_output=True,
+            check=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-        for core in (HERE / "src" / "iucut" / "cut").glob("_core*.so"):
-            shutil.copy2(core, target / "src" / "iucut" / "cut")
+        subprocess.run(
+            [sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+            cwd=target,
+            check=True,
+            capture_output=True,
+        )
     return str(target / "src")
 
 
