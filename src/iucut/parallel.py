@@ -31,7 +31,7 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from iucut.errors import ConfigError
@@ -161,6 +161,7 @@ class _Pool(Generic[T, R]):
         self.conns: list[Connection] = []
         self.procs: list[BaseProcess] = []
         self.outstanding: list[int] = []  # batches sent to each worker, not yet back
+        self.closed = False
 
     def start_worker(self) -> None:
         import gc
@@ -190,7 +191,10 @@ class _Pool(Generic[T, R]):
         self.start_worker()
         return len(self.procs) - 1
 
-    def run(self, batches: Iterator[tuple[list[T], int]]) -> Iterator[R]:
+    def run(self, batches: Iterator[tuple[list[T], int]], close: bool = True) -> Iterator[R]:
+        """The results of ``batches`` in their order; then the workers are stopped, or,
+        with ``close`` false, kept for the next run (stopped anyway on an error or when
+        the results are not all read)."""
         from multiprocessing.connection import wait
 
         jobs = self.jobs
@@ -235,7 +239,10 @@ class _Pool(Generic[T, R]):
                         raise self.died(k) from exc
                     self.outstanding[k] -= 1
                     done[index] = outcomes
-        finally:
+        except BaseException:  # (an error, Ctrl-C, or the results left unread)
+            self.close()
+            raise
+        if close:
             self.close()
 
     def died(self, k: int) -> WorkerDied:
@@ -248,6 +255,8 @@ class _Pool(Generic[T, R]):
         """Cancel what is queued, let each worker finish its item, wait until every
         worker process has exited (reading what they still send, so none blocks)."""
         from multiprocessing.connection import wait
+
+        self.closed = True
 
         self.cancelled.value = 1
         try:
@@ -318,6 +327,40 @@ def ordered_map(
             yield fn(item)
         return
     yield from _Pool(fn, workers).run(_batches(items, weight))
+
+
+class Workers(Generic[T, R]):
+    """:func:`ordered_map` for several maps in a row on the same worker processes (a
+    corpus read a window at a time): started at the first map with work for more than
+    one of them, kept between maps, stopped at :meth:`close` (a ``with`` block), or
+    when a map stops early. A new worker pays for what a process does once (compiling
+    the cutting rules): ~0.4 s a window of 1,024 files when each window had its own."""
+
+    def __init__(self, fn: Callable[[T], R], jobs: int | None = 1):
+        self.fn = fn
+        self.jobs = resolve_jobs(jobs)
+        self.pool: _Pool[T, R] | None = None
+
+    def map(self, items: Sequence[T], *, weight: Callable[[T], int] | None = None) -> Iterator[R]:
+        """``fn(item)`` for each item, in their order (one item, or one job: here)."""
+        if self.jobs <= 1 or len(items) <= 1:
+            for item in items:
+                yield self.fn(item)
+            return
+        if self.pool is None or self.pool.closed:
+            self.pool = _Pool(self.fn, self.jobs)
+        yield from self.pool.run(_batches(items, weight), close=False)
+
+    def close(self) -> None:
+        if self.pool is not None and not self.pool.closed:
+            self.pool.close()
+        self.pool = None
+
+    def __enter__(self) -> Workers[T, R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @contextlib.contextmanager

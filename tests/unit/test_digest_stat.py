@@ -294,14 +294,14 @@ def test_under_two_jobs_a_file_known_by_its_hash_goes_to_no_worker(
     digests.remember(first, cache=cache, rules="r")  # type: ignore[arg-type]
     (folder / "d2.md").write_text(TEXT_B.replace("Luật", "Luật d2.md"), encoding="utf-8")
     sent: list[str | Path] = []
-    real_map = source.ordered_map
+    real_map = source.Workers.map  # (what the windows of a pass hand the workers)
 
-    def recording(fn: Any, items: Any, jobs: Any = 1, **options: Any) -> Any:
+    def recording(workers: Any, items: Any, **options: Any) -> Any:
         items = list(items)
         sent.extend(items)
-        return real_map(fn, items, jobs, **options)
+        return real_map(workers, items, **options)
 
-    monkeypatch.setattr(source, "ordered_map", recording)
+    monkeypatch.setattr(source.Workers, "map", recording)
     digests.reread()
     rehash = functools.partial(digests.lookup, cache=cache, rules="r", rehash=True)
     again = list(cut_map(digest_of, [folder], root=folder, known=rehash, jobs=2))

@@ -121,3 +121,29 @@ def test_stopping_early_with_large_results_on_their_way_leaves_no_worker() -> No
     children, seconds = done.stdout.split()
     assert children == "0"
     assert float(seconds) < 20
+
+
+def _pid(n: int) -> tuple[int, int]:
+    time.sleep(0.005)
+    return n, os.getpid()
+
+
+def test_workers_are_kept_from_one_map_to_the_next() -> None:
+    """``Workers``: maps in a row (a corpus read a window at a time) run on the same
+    worker processes, each map's results in its items' order; a map stopped early stops
+    them, and the next map starts new ones; one item is mapped here."""
+    with parallel.Workers(_pid, 2) as workers:
+        first = list(workers.map(list(range(40))))
+        second = list(workers.map(list(range(40, 80))))
+        assert [n for n, _ in first] == list(range(40))
+        assert [n for n, _ in second] == list(range(40, 80))
+        pids = {pid for _, pid in first}
+        assert len(pids) == 2 and os.getpid() not in pids
+        assert {pid for _, pid in second} == pids
+        assert list(workers.map([99])) == [(99, os.getpid())]
+        stopped = workers.map(list(range(40)))
+        next(stopped)
+        stopped.close()
+        third = list(workers.map(list(range(40))))
+        assert not {pid for _, pid in third} & pids
+    assert workers.pool is None

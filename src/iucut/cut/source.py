@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from iucut.cut.cutter import cut_text
 from iucut.errors import InputError
-from iucut.parallel import gc_paused, ordered_map, resolve_jobs
+from iucut.parallel import Workers, gc_paused, ordered_map, resolve_jobs
 from iucut.project import ProjectRoot, find_root
 from iucut.units import CutDocument
 
@@ -476,14 +476,13 @@ def _windows(
     """The results of ``files`` in source order, ``window`` files at a time: each looked
     up (``answer``), the rest cut by the workers."""
     it = iter(files)
-    while chunk := list(islice(it, window)):
-        with gc_paused():
-            ready = [answer(p) for p in chunk]
-        rest = [p for p, r in zip(chunk, ready, strict=True) if r is None]
-        del chunk
-        yield from _merged(
-            ready, ordered_map(work, rest, min(workers, max(len(rest), 1)), weight=_size)
-        )
+    with Workers(work, workers) as pool:  # (one pool for every window)
+        while chunk := list(islice(it, window)):
+            with gc_paused():
+                ready = [answer(p) for p in chunk]
+            rest = [p for p, r in zip(chunk, ready, strict=True) if r is None]
+            del chunk
+            yield from _merged(ready, pool.map(rest, weight=_size))
 
 
 def _size(path: str | Path) -> int:
