@@ -305,10 +305,7 @@ def lookup(
     fast_stat = row[_FAST]
     if fast_stat is not None and fast:
         if stat is not None and not rehash and fast_stat == packed_stat(stat):
-            # (the tuple made directly: a look-up a file of the corpus)
-            return _new_unchanged(
-                Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], _entries(cache, rules))
-            )
+            return _unchanged(doc_path, row, _entries(cache, rules))
         try:  # (the chunk has not the rest of this entry: read alone)
             row = entry(reader.conn, rules, doc_path)
         except sqlite3.Error:
@@ -374,12 +371,9 @@ class Lookup:
         for every file under ``rehash`` or without ``fast``."""
         if self.rehash or not self.fast_lookups:
             return None
-        # (the reader of this process and pass: remember() drops it, a fork has its own)
-        reader = _readers.get((_pid, self.cache, self.rules, True))
+        reader = _reader(self.cache, self.rules, True)
         if reader is None:
-            reader = _reader(self.cache, self.rules, True)
-            if reader is None:
-                return None
+            return None
         try:
             row = reader.peek(doc_path)
         except sqlite3.Error:
@@ -387,7 +381,7 @@ class Lookup:
         if row is None or row[_FAST] != packed:
             return None
         reader.take()
-        return _new_unchanged(Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], self.origin))
+        return _unchanged(doc_path, row, self.origin)
 
 
 def _digest(data: str, refresh: StatKey | None) -> Digest | None:
@@ -418,6 +412,12 @@ def _entries(cache: Path, rules: str) -> Entries:
 
 
 _new_unchanged: Callable[[type[Unchanged], tuple[Any, ...]], Unchanged] = tuple.__new__
+
+
+def _unchanged(doc_path: str, row: _Entry, origin: Entries) -> Unchanged:
+    """The :class:`~iucut.plan.Unchanged` of an entry known by its stat (the tuple made
+    directly: a look-up a file of the corpus)."""
+    return _new_unchanged(Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], origin))
 
 
 #: the JSON decoder's scanner (C): an object at the start of a text and where it ends
