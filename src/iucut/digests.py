@@ -50,7 +50,7 @@ import sqlite3
 import struct
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
@@ -163,6 +163,49 @@ class _Reader:
         self.taken = self.chunk[self.at][0]
         self.chunk[self.at] = _PASSED  # (the digest holds it now)
         self.at += 1
+
+    def fast_run(
+        self,
+        doc_paths: Sequence[str],
+        packed: Sequence[bytes | None],
+        out: list[Any],
+        start: int,
+        origin: Entries,
+    ) -> int:
+        """:meth:`Lookup.fast_run` on this reader: as :meth:`peek` then :meth:`take` for
+        each path whose entry's fast stat is its packed stat, inline; it stops at the
+        first path that is not one (peeked, left in the chunk) or that comes out of
+        order (not peeked: a full look-up reads its entry alone)."""
+        chunk, at, i, n = self.chunk, self.at, start, len(doc_paths)
+        new = _new_unchanged
+        try:
+            while i < n:
+                path, stat = doc_paths[i], packed[i]
+                if stat is None:
+                    break
+                if self.passed is not None and (path < self.passed or path == self.taken):
+                    break
+                while at < len(chunk) and chunk[at][0] < path:
+                    at += 1
+                if at == len(chunk) and not self.done:
+                    self.at = at
+                    self._next_chunk()
+                    chunk, at = self.chunk, 0
+                    continue
+                self.passed = path
+                if at == len(chunk):
+                    break  # (no entry: a miss)
+                row = chunk[at]
+                if row[0] != path or row[_FAST] != stat:
+                    break  # (peeked: the full look-up finds it at ``at``)
+                out[i] = new(Unchanged, (path, row[_NAMESPACE], row[_KEY], origin))
+                self.taken = path
+                chunk[at] = _PASSED
+                at += 1
+                i += 1
+        finally:
+            self.at = at
+        return i
 
     def _next_chunk(self) -> None:
         self.chunk = self.conn.execute(
@@ -333,8 +376,8 @@ def lookup(
 
 class Lookup:
     """:func:`lookup` with its cache, rules and options bound (what a pass over the corpus
-    hands the cutter as its ``known``), and :meth:`fast`: the look-up of a file by its
-    packed stat alone, for a walk that took it (:func:`iucut.cut.source.cut_map`)."""
+    hands the cutter as its ``known``), and :meth:`fast_run`: the look-ups of a folder's
+    files by their packed stats alone (:func:`iucut.cut.source.cut_map`)."""
 
     def __init__(
         self,
@@ -364,24 +407,28 @@ class Lookup:
             fast=self.fast_lookups,
         )
 
-    def fast(self, doc_path: str, packed: bytes) -> Unchanged | None:
-        """An :class:`~iucut.plan.Unchanged` for ``doc_path`` when its entry's fast stat
-        is ``packed`` (the five fields of the file's stat, :func:`packed_stat`), else None
-        (the file is looked up in full: its entry may still settle it by hash). None
-        for every file under ``rehash`` or without ``fast``."""
-        if self.rehash or not self.fast_lookups:
-            return None
+    def fast_run(
+        self, doc_paths: Sequence[str], packed: Sequence[bytes | None], out: list[Any], start: int
+    ) -> int:
+        """An :class:`~iucut.plan.Unchanged` for each of ``doc_paths[start:]`` whose
+        entry's fast stat is its packed stat (:func:`packed_stat`; None: a file not to
+        look up so), put in ``out`` at the same places, up to the first that it does
+        not answer (a miss, or a path out of the order of the look-ups): its index is
+        returned (``len(doc_paths)`` when every one was answered). The caller looks that
+        one up in full before it asks for the rest, so look-ups stay in path order (the
+        entry of a file whose stat differs may still settle it by hash). None is
+        answered under ``rehash`` or without ``fast``. One loop over the cache's chunk,
+        not a call a file: what an unchanged re-sync does for each file of the corpus."""
+        n = len(doc_paths)
+        if self.rehash or not self.fast_lookups or start >= n:
+            return start
         reader = _reader(self.cache, self.rules, True)
         if reader is None:
-            return None
+            return start
         try:
-            row = reader.peek(doc_path)
+            return reader.fast_run(doc_paths, packed, out, start, self.origin)
         except sqlite3.Error:
-            return None
-        if row is None or row[_FAST] != packed:
-            return None
-        reader.take()
-        return _unchanged(doc_path, row, self.origin)
+            return start
 
 
 def _digest(data: str, refresh: StatKey | None) -> Digest | None:
@@ -474,6 +521,27 @@ def packed_lstat(path: str, limit: int) -> bytes | None:
         return _PACK(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
     except struct.error:
         return None
+
+
+_LstatPacked = Callable[[str, Sequence[str], int], list[bytes | None]]
+_lstat_packed: _LstatPacked | None
+try:  # (compiled: the folder opened once and its files looked at without the GIL)
+    from iucut._stat import lstat_packed as _lstat_packed
+except ImportError:  # (no C compiler at install: os.lstat, one file at a time)
+    _lstat_packed = None
+
+
+def packed_lstats(folder: str, names: Sequence[str], limit: int) -> list[bytes | None]:
+    """:func:`packed_lstat` of each of ``names`` in ``folder`` (a path that ends with a
+    separator): the files of a folder of the corpus compared with their entries by one
+    call (compiled, ``iucut._stat``: the folder opened once, its files looked at
+    relative to it, without the GIL)."""
+    if _lstat_packed is not None:
+        try:
+            return _lstat_packed(folder, names, limit)
+        except (OSError, ValueError, UnicodeError):
+            pass  # (a folder that cannot be opened: each file says why, the slow way)
+    return [packed_lstat(folder + name, limit) for name in names]
 
 
 def _fast_stat(d: Digest) -> bytes | None:

@@ -53,16 +53,17 @@ class Apply:
             self.unchanged += isinstance(found, plan.Unchanged)
             return found
 
-        real_fast = digests.Lookup.fast
+        real_fast = digests.Lookup.fast_run
 
-        def spy_fast(lookup: Any, *args: Any) -> Any:  # (a walk's look-up by its stat)
-            found = real_fast(lookup, *args)
-            self.unchanged += isinstance(found, plan.Unchanged)
-            return found
+        def spy_fast(lookup: Any, doc_paths: Any, packed: Any, out: Any, start: int) -> int:
+            # (a walk's look-ups by their stats, a folder's files at a time)
+            stop = real_fast(lookup, doc_paths, packed, out, start)
+            self.unchanged += sum(isinstance(f, plan.Unchanged) for f in out[start:stop])
+            return stop
 
         monkeypatch.setattr(digests, "_digest", spy_digest)
         monkeypatch.setattr(digests, "lookup", spy_lookup)
-        monkeypatch.setattr(digests.Lookup, "fast", spy_fast)
+        monkeypatch.setattr(digests.Lookup, "fast_run", spy_fast)
 
     def __call__(self, *extra: str, dsn: str | None = None) -> dict[str, Any]:
         self.made.clear()

@@ -1,7 +1,7 @@
 """Apply's first pass reads the corpus as it is walked (issue #16 part 3: client memory
 bounded by the documents in flight, not the corpus): the files of a listing given as it
 comes are looked up and cut a window at a time, in source order, the files the cut cache
-knows by their stat answered by one ``lstat`` (``Lookup.fast``), the others cut."""
+knows by their stat answered a folder at a time (``Lookup.fast_run``), the others cut."""
 
 from __future__ import annotations
 

@@ -432,16 +432,21 @@ def cut_map(
         known=known,
         limit=limit,
     )
-    fast = getattr(known, "fast", None)
-    lane: Callable[[str], R | None] | None = None
-    if fast is not None:
-        from iucut.digests import packed_lstat
+    fast_run = getattr(known, "fast_run", None)
+    lane: Callable[[list[str], list[Any]], None] | None = None
+    if fast_run is not None:
+        from iucut.digests import packed_lstats
 
         lane = functools.partial(
-            _fast_known, named=project.named, fast=fast, limit=limit, lstat=packed_lstat
+            _fast_lane,
+            named=project.named,
+            fast_run=fast_run,
+            limit=limit,
+            lstats=packed_lstats,
+            look=look,
         )
     return _windows(
-        files, window, functools.partial(_answer, cwd=cwd, lane=lane, look=look), work, workers
+        files, window, functools.partial(_answers, cwd=cwd, lane=lane, look=look), work, workers
     )
 
 
@@ -450,36 +455,39 @@ def cut_map(
 WINDOW = 1024
 
 
-def _answer(
-    path: str,
+def _answers(
+    paths: list[str],
     *,
     cwd: str,
-    lane: Callable[[str], Any] | None,
+    lane: Callable[[list[str], list[Any]], None] | None,
     look: Callable[..., tuple[Any, Any]],
-) -> Any:
-    """What is known of a file without cutting it (its look-up), or None."""
-    absolute = path if path[:1] == "/" else cwd + path
+) -> list[Any]:
+    """What is known of each file without cutting it (its look-up), or None: by the
+    lane a folder at a time (:func:`_fast_lane`), the rest one by one."""
+    absolute = [path if path[:1] == "/" else cwd + path for path in paths]
+    ready: list[Any] = [None] * len(absolute)
     if lane is not None:
-        found = lane(absolute)
-        if found is not None:
-            return found
-    return look(absolute)[0]
+        lane(absolute, ready)
+    else:
+        for i, path in enumerate(absolute):
+            ready[i] = look(path)[0]
+    return ready
 
 
 def _windows(
     files: Iterable[str],
     window: int,
-    answer: Callable[[str], R | None],
+    answer: Callable[[list[str]], list[R | None]],
     work: Callable[[str], R],
     workers: int,
 ) -> Iterator[R]:
-    """The results of ``files`` in source order, ``window`` files at a time: each looked
-    up (``answer``), the rest cut by the workers."""
+    """The results of ``files`` in source order, ``window`` files at a time: looked up
+    (``answer``: a list, None for each file not known), the rest cut by the workers."""
     it = iter(files)
     with Workers(work, workers) as pool:  # (one pool for every window)
         while chunk := list(islice(it, window)):
             with gc_paused():
-                ready = [answer(p) for p in chunk]
+                ready = answer(chunk)
             rest = [p for p, r in zip(chunk, ready, strict=True) if r is None]
             del chunk
             yield from _merged(ready, pool.map(rest, weight=_size))
@@ -537,24 +545,53 @@ def _known(
         return None, None
 
 
-def _fast_known(
-    path: str,
+def _fast_lane(
+    paths: list[str],
+    ready: list[Any],
     *,
     named: Callable[[str], tuple[str, str] | None],
-    fast: Callable[[str, bytes], R | None],
+    fast_run: Callable[[Sequence[str], Sequence[bytes | None], list[Any], int], int],
     limit: int,
-    lstat: Callable[[str, int], bytes | None],
-) -> R | None:
-    """``known.fast`` of a regular file named in a folder under the root (the corpus's
-    every file): its document path from its folder, its stat packed as the cut cache
-    keeps it (one ``lstat``, no stat object), nothing else; None when that does not
-    settle it (a link, another kind of file, too large, an entry whose stat differs):
-    the file is then looked at as any other (:func:`_known`)."""
-    found = named(path)
-    if found is None:
-        return None
-    packed = lstat(found[1], limit)
-    return None if packed is None else fast(found[0], packed)
+    lstats: Callable[[str, Sequence[str], int], list[bytes | None]],
+    look: Callable[..., tuple[Any, Any]],
+) -> None:
+    """``ready``: what is known of each of ``paths`` (absolute), in their order, a
+    folder's files at a time (a corpus is listed so): their document paths from their
+    folder (:meth:`~iucut.project.ProjectRoot.named` of the first), their stats packed
+    as the cut cache keeps them by one call (:func:`~iucut.digests.packed_lstats`), then
+    ``known.fast_run`` over them; each file that does not settle (a link, another kind
+    of file, too large, an entry whose stat differs, none) is looked up in full
+    (``look``) at its place before the files after it."""
+    sep = os.sep
+    heads = [path[: path.rfind(sep) + 1] for path in paths]
+    i, n = 0, len(paths)
+    while i < n:
+        head, j = heads[i], i + 1
+        while j < n and heads[j] == head:
+            j += 1
+        names = [path[len(head) :] for path in paths[i:j]]
+        found = named(paths[i]) if head else None
+        if found is None:  # (not a folder under the root: each file looked at alone)
+            doc_paths: list[str] = []
+            packed: list[bytes | None] = [None] * (j - i)
+        else:
+            # (the document path and the resolved path of the folder, from its first file)
+            doc_head = found[0][: len(found[0]) - len(names[0])]
+            real_head = found[1][: len(found[1]) - len(names[0])]
+            doc_paths = [doc_head + name for name in names]
+            packed = lstats(real_head, names, limit)
+            for k, name in enumerate(names):
+                if name in ("", ".", "..") or sep in name:
+                    packed[k] = None  # (not a file's name: looked at alone)
+        out: list[Any] = [None] * (j - i)
+        at = 0
+        while at < j - i:
+            at = fast_run(doc_paths, packed, out, at) if doc_paths else at
+            if at < j - i:  # (a miss, in its place: looked up in full)
+                out[at] = look(paths[i + at])[0]
+                at += 1
+        ready[i:j] = out
+        i = j
 
 
 def _cut_then(

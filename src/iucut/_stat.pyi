@@ -1,0 +1,3 @@
+from collections.abc import Sequence
+
+def lstat_packed(folder: str, names: Sequence[str], limit: int, /) -> list[bytes | None]: ...
