@@ -116,12 +116,14 @@ class Seen:
         ask: list[Digest | Unchanged] = []
         lite = self._connect()
         entries = None if lite is None else _Entries(lite, self.db)
+        get = None if entries is None else entries.get
         for d in docs:
             try:
-                found = None if entries is None else entries.get(d.path)
+                found = None if get is None else get(d.path)
             except sqlite3.Error:
-                entries, found = None, None
-            if found is not None and found == digest_key(d):
+                get, found = None, None
+            # (an Unchanged's key read as the tuple's third field: a document a file)
+            if found is not None and found == (d[2] if type(d) is Unchanged else digest_key(d)):
                 skip(d)
             else:
                 ask.append(d)
@@ -332,10 +334,15 @@ class _Entries:
         self.passed: str | None = None
 
     def get(self, path: str) -> int | None:
-        if self.passed is not None and path <= self.passed:
+        passed = self.passed
+        if passed is not None and path <= passed:
             row = self.conn.execute(_sql()["seen_doc_get"], (self.db, path)).fetchone()
             return None if row is None else int(row[0])
         self.passed = path
+        chunk, at = self.chunk, self.at
+        if at < len(chunk) and chunk[at][0] == path:  # (the next one: a corpus in order)
+            self.at = at + 1
+            return chunk[at][1]
         while True:
             chunk, at = self.chunk, self.at
             while at < len(chunk) and chunk[at][0] < path:

@@ -77,6 +77,9 @@ def walk_sources(
     is listed a folder at a time, the names of each folder sorted as its files' paths
     sort: the caller holds the names of the folders being walked, not the corpus."""
     last = PurePath(glob).name or glob
+    # (a report's name, looked for in each file's base name in place: one match a file)
+    report = _REPORT_NAME.match if glob == DEFAULT_GLOB else None
+    sep = os.sep
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -85,7 +88,12 @@ def walk_sources(
                 walked = iter(sorted(((str(p), None) for p in path.glob(glob)), key=_first))
             for p, kind in walked:
                 why = _not_a_file(Path(p)) if kind is None else kind or None
-                if why is None and glob == DEFAULT_GLOB and _is_report(p):
+                if (
+                    why is None
+                    and report is not None
+                    and report(p, p.rfind(sep) + 1) is not None
+                    and _is_report(p)
+                ):
                     why = "an iucut report (prove/doctor --report), not a source document"
                 if why is None:
                     yield p, path
