@@ -9,7 +9,7 @@ byte for byte (the lossless invariant).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from operator import attrgetter
@@ -197,6 +197,14 @@ OPS = (*Op, "unchanged")
 
 #: Events the write functions log; a plan's ``counts`` predicts exactly these (in this order).
 EVENTS = (Event.CREATED, Event.REVISED, Event.MOVED, Event.RESTORED, Event.RETIRED)
+
+
+def summary_line(counts: Mapping[str, int]) -> str:
+    """The one-line summary of event counts, e.g. ``+12 ~3 →1 ↺0 -2 =840``."""
+    return (
+        f"+{counts.get('created', 0)} ~{counts.get('revised', 0)} →{counts.get('moved', 0)} "
+        f"↺{counts.get('restored', 0)} -{counts.get('retired', 0)} ={counts.get('unchanged', 0)}"
+    )
 
 
 @dataclass(frozen=True, slots=True)

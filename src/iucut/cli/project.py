@@ -15,8 +15,8 @@ from iucut.cli import Context, cli, echo_json, note, pass_ctx, printable, writin
 from iucut.cli.write import print_plan
 from iucut.errors import PLAN_CHANGES_EXIT, IucutError, NotFound
 from iucut.project import init_project
-from iucut.report.model import summary_line
 from iucut.store import Store
+from iucut.units import summary_line
 
 
 @cli.command("init")

@@ -39,9 +39,8 @@ from iucut.cut import Sources, iter_sources, walk_sources
 from iucut.db.connector import preload
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.plan import Digest, Unchanged, digest_of
-from iucut.report.model import summary_line
 from iucut.store import Store
-from iucut.units import CutDocument, Plan, Rejected
+from iucut.units import CutDocument, Plan, Rejected, summary_line
 
 FOLLOW_KEY = "iucut.follow_symlinks"
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from iucut.db.target import MASK, scrub
+from iucut.units import summary_line as summary_line  # (reports print it too)
 
 if TYPE_CHECKING:
     from iucut.units import Plan
@@ -266,11 +267,3 @@ def plan_summary(
         "documents": documents,
         "rejected": [{"path": r.path, "message": r.message} for r in plan.rejected],
     }
-
-
-def summary_line(counts: Mapping[str, int]) -> str:
-    """The one-line summary, e.g. ``+12 ~3 →1 ↺0 -2 =840``."""
-    return (
-        f"+{counts.get('created', 0)} ~{counts.get('revised', 0)} →{counts.get('moved', 0)} "
-        f"↺{counts.get('restored', 0)} -{counts.get('retired', 0)} ={counts.get('unchanged', 0)}"
-    )
