@@ -14,7 +14,10 @@ bytecode compiled on both sides first:
   it (the order alternating);
 - **unchanged**: the same apply again, nothing changed;
 - **memory**: peak RSS of an unchanged re-sync at ``--docs`` and at a tenth of it (a flat
-  figure is memory bounded by the documents in flight, not the corpus).
+  figure is memory bounded by the documents in flight, not the corpus);
+- **floor**: the same apply of a corpus of one document, unchanged: what a process pays
+  whatever the corpus (start, imports, connection, the token, exit); one change minus
+  this is what the corpus's files cost.
 
 ``--base REV`` is ``git archive REV`` of this repository with its own compiled cutter
 built there, on ``PYTHONPATH``; without it only this tree is run. The corpora, databases and
@@ -220,6 +223,16 @@ def main() -> int:
         both("one_change", r)
     for r in range(max(2, args.rounds // 2)):
         both("unchanged", r)
+    # the floor: the same command on a corpus of one document, unchanged (start, imports,
+    # connection, token, exit): what a re-sync costs whatever the corpus
+    one = prepared(args.dsn, args.work, 1, sides)
+    for r in range(args.rounds):
+        figures["load"].append(" ".join(f"{x:.2f}" for x in os.getloadavg()))
+        order = list(enumerate(sides)) if r % 2 == 0 else list(enumerate(sides))[::-1]
+        for n, side in order:
+            found = run(side, one, f"iucut_resync_1_{n}", args.work / f"home-1-{n}", args.dsn)
+            figures.setdefault("floor", {}).setdefault(side["name"], []).append(found)
+            log(f"  floor round {r + 1} {side['name']}: {found}")
     small = max(100, args.docs // 10)
     small_corpus = prepared(args.dsn, args.work, small, sides)
     for n, side in enumerate(sides):
@@ -239,7 +252,7 @@ def main() -> int:
             f"{args.docs} documents": big[-1]["peak_mib"],
         }
     summary: dict[str, Any] = {}
-    for step in ("one_change", "unchanged"):
+    for step in ("one_change", "unchanged", "floor"):
         for name, found in figures[step].items():
             summary[f"{step}, {name}"] = {
                 "wall median": statistics.median(f["wall"] for f in found),
