@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-fast test-citus lint typecheck bench clean
 
-# setup.py and the C sources too: pip builds the compiled cutter core into the checkout.
-$(STAMP): pyproject.toml setup.py $(wildcard src/iucut/cut/ccore/*)
+# setup.py and the C sources too: pip builds the compiled cutter core (and iucut._stat)
+# into the checkout.
+$(STAMP): pyproject.toml setup.py $(wildcard src/iucut/cut/ccore/*) $(wildcard src/iucut/statcore/*)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -44,7 +45,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-3.* build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
-	rm -f src/iucut/cut/_core.*.so
+	rm -f src/iucut/cut/_core.*.so src/iucut/_stat.*.so
 
 # Regenerate the README tour's console blocks from a real run (tests/cli/test_readme_tour.py)
 # after an intended change of the output; review `git diff README.md` afterwards.
