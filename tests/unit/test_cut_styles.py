@@ -494,7 +494,7 @@ Invoices are payable within 30 days.
 """
 TOS_INSERTED = (
     "## Terms for consumers",
-    "## General terms\n\n## Article 1 Definitions\n\n\"We\" means Example Ltd.\n\n"
+    '## General terms\n\n## Article 1 Definitions\n\n"We" means Example Ltd.\n\n'
     "## Article 2 Changes\n\nWe may change these terms.\n\n## Terms for consumers",
 )
 #: Article 3 of the consumers, and the heading after it (where it was inserted, or removed)
