@@ -645,3 +645,139 @@ def test_true_duplicates_after_one_heading_are_still_numbered(cutter_kind: bool)
         "NS/handbook/S1",
         "NS/handbook/S1-2",
     ]
+
+
+PL = """# Ustawa z dnia 26 czerwca 1974 r. Kodeks pracy
+
+## DZIAŁ DRUGI. Stosunek pracy
+
+### Rozdział I. Przepisy ogólne
+
+**Art. 22.** § 1. Przez nawiązanie stosunku pracy pracownik zobowiązuje się do
+wykonywania pracy określonego rodzaju na rzecz pracodawcy i pod jego kierownictwem.
+
+**Art. 22¹.** § 1. Pracodawca żąda od osoby ubiegającej się o zatrudnienie podania danych
+osobowych obejmujących imię i nazwisko oraz datę urodzenia.
+
+**Art. 22².** § 1. Jeżeli jest to niezbędne do zapewnienia bezpieczeństwa pracowników,
+pracodawca może wprowadzić szczególny nadzór nad terenem zakładu pracy.
+
+**Art. 23.** Przepisy niniejszego działu stosuje się do wszystkich stosunków pracy.
+"""
+PL_INSERTED = (
+    "**Art. 23.**",
+    "**Art. 22³.** § 1. Jeżeli jest to niezbędne do zapewnienia organizacji pracy, "
+    "pracodawca może wprowadzić kontrolę służbowej poczty elektronicznej.\n\n**Art. 23.**",
+)
+
+
+SUPERSCRIPT = {"1": "¹", "2": "²", "3": "³"}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["{}", "^{}^", "^{}", "<sup>{}</sup>"],  # as printed, Pandoc's superscript, HTML's
+    ids=["superscript", "pandoc", "caret", "html"],
+)
+def test_polish_superscript_articles_are_labels(cutter_kind: bool, typed: str) -> None:
+    """``Art. 22¹`` (a Polish article inserted after 22), however typed, is ``Art22^1``:
+    was not a label (``22¹``; a bold line, so its text went to article 22), article 22
+    again (``22^1``: numbered ``Art22-2`` by position) or article 221 once folded. An
+    article 22³ inserted renames nothing."""
+
+    def index(n: str) -> str:
+        return SUPERSCRIPT[n] if typed == "{}" else typed.format(n)
+
+    text = PL.replace("22¹", "22" + index("1")).replace("22²", "22" + index("2"))
+    doc = cut(text)
+    assert doc.profile == "de"
+    assert [(u.code, u.label) for u in doc.units if u.kind == "article"] == [
+        ("NS/Art22", "22"),
+        ("NS/Art22^1", "22^1"),
+        ("NS/Art22^2", "22^2"),
+        ("NS/Art23", "23"),
+    ]
+    inserted = (PL_INSERTED[0], PL_INSERTED[1].replace("22³", "22" + index("3")))
+    assert assert_inserting_renames_nothing(text, inserted) == {"NS/Art22^3"}
+
+
+def test_superscripts_are_no_other_article(cutter_kind: bool) -> None:
+    """``§ 5¹`` is neither § 5 nor § 51, ``Art. 5a`` (German letter suffix) is its own
+    article: five labels, five codes, no warning."""
+    text = (
+        "# Rozporządzenie\n\n**§ 5.** Tekst.\n\n**§ 5¹.** Tekst.\n\n**§ 51.** Tekst.\n\n"
+        "## Art. 5\n\nText.\n\n## Art. 5a\n\nText.\n"
+    )
+    doc = cut(text, profile="de")
+    assert [u.code for u in doc.units if u.kind == "article"] == [
+        "NS/§5",
+        "NS/§5^1",
+        "NS/§51",
+        "NS/Art5",
+        "NS/Art5a",
+    ]
+    assert doc.warnings == ()
+
+
+FR_LOI = """# Loi n° 78-17 du 6 janvier 1978 relative à l'informatique, aux fichiers et aux libertés
+
+## Titre Ier : Dispositions communes
+
+### Chapitre Ier : Principes et définitions
+
+#### Article 1er
+
+L'informatique doit être au service de chaque citoyen. Son développement doit s'opérer
+dans le cadre de la coopération internationale.
+
+#### Article 2
+
+La présente loi s'applique aux traitements automatisés en tout ou partie de données à
+caractère personnel.
+
+### Chapitre II : Principes relatifs à la protection des données
+
+#### Article 4
+
+Les données à caractère personnel doivent être traitées de manière licite.
+"""
+FR_LOI_INSERTED = (
+    "#### Article 2\n",
+    "#### Article 1er bis\n\nLes dispositions de la présente loi sont d'ordre public.\n\n"
+    "#### Article 2\n",
+)
+
+
+def test_french_first_articles_are_article_1(cutter_kind: bool) -> None:
+    """``Article 1er`` and ``Article premier`` are article 1 (``A1``), ``Article 1er bis`` is
+    ``A1-bis``: they were plain headings, coded by the slug of their text (renamed by any
+    retitling, unknown to references). An article 1er bis inserted renames nothing."""
+    doc = cut(FR_LOI)
+    assert [(u.code, u.label) for u in doc.units if u.kind == "article"] == [
+        ("NS/A1", "1"),
+        ("NS/A2", "2"),
+        ("NS/A4", "4"),
+    ]
+    premier = cut(FR_LOI.replace("Article 1er", "Article premier"))
+    assert [u.code for u in premier.units] == [u.code for u in doc.units]
+    assert assert_inserting_renames_nothing(FR_LOI, FR_LOI_INSERTED) == {"NS/A1-bis"}
+
+
+@pytest.mark.parametrize(
+    ("heading", "code", "label"),
+    [
+        ("Article L. 121-1", "NS/AL121-1", "L. 121-1"),  # French codes, as before
+        ("Article L121-1-1", "NS/AL121-1-1", "L121-1-1"),
+        ("Article R. 121-2", "NS/AR121-2", "R. 121-2"),
+        ("ARTICLE PREMIER", "NS/A1", "1"),
+        ("Article unique", "NS/Aunique", "unique"),  # a law of one article
+        ("Artículo único. Aprobación del Reglamento", "NS/Aunico", "único"),
+        ("Artículo primero. Objeto", "NS/A1", "1"),
+        ("Articolo primo", "NS/A1", "1"),
+    ],
+)
+def test_romance_article_labels(cutter_kind: bool, heading: str, code: str, label: str) -> None:
+    """French code articles (``L. 121-1``), the first article spelt out and the only
+    one are labels."""
+    doc = cut(f"# Loi\n\n## {heading}\n\nTexte.\n", profile="en")
+    assert [(u.code, u.label) for u in doc.units[2:]] == [(code, label)]

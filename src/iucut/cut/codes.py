@@ -61,7 +61,7 @@ _SPECIAL = str.maketrans(
     }
 )
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
-_NON_LABEL = re.compile(r"[^A-Za-z0-9.\-§]+")
+_NON_LABEL = re.compile(r"[^A-Za-z0-9.\-§^]+")
 _ID_ATTR = re.compile(r"\{#(?P<id>[A-Za-z0-9_][A-Za-z0-9_.:\-]*)(?:[ \t][^{}]*)?\}$")
 _ENUMERATOR = re.compile(
     r"[ \t]*(?:(?:\d+|[A-Za-z]|[IVXLCDM]+|[ivxlcdm]+)[.)]|\d+(?:\.\d+)+\.?"
