@@ -82,13 +82,14 @@ LATIN = r"(?:[\s-]?" + LATIN_WORDS + ")?"
 #: ``22^1^`` in Pandoc Markdown, ``22<sup>1</sup>`` in HTML): part of the label, read as
 #: ``22^1`` (:func:`label_from`), or article 22¹ would be article 22 again (``22^1``) or
 #: article 221 (``22¹`` folded). Superscript digits are ``\w``: nothing else reads them.
-SUP = r"(?:[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+|\^\d+\^?|<sup>\d+</sup>)?"
-_SUP_DIGITS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079", "0123456789")
-_SUPERSCRIPT = re.compile(r"([\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+)|\^(\d+)\^?|<sup>(\d+)</sup>")
+_SUP_DIGITS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"  # ⁰ to ⁹
+SUP = r"(?:[" + _SUP_DIGITS + r"]+|\^\d+\^?|<sup>\d+</sup>)?"
+_SUPERSCRIPT = re.compile(r"([" + _SUP_DIGITS + r"]+)|\^(\d+)\^?|<sup>(\d+)</sup>")
+_FROM_SUP = str.maketrans(_SUP_DIGITS, "0123456789")
 
 
 def _index(m: re.Match[str]) -> str:
-    return "^" + (m.group(1).translate(_SUP_DIGITS) if m.group(1) else m.group(2) or m.group(3))
+    return "^" + (m.group(1).translate(_FROM_SUP) if m.group(1) else m.group(2) or m.group(3))
 
 
 def indexed(label: str) -> str:
