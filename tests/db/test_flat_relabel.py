@@ -127,3 +127,30 @@ def test_articles_stored_numbered_move_to_their_qualified_codes(
         new: before[old] for old, new in NUMBERED.items()
     }
     assert not plan(db, cut(V1)).has_changes
+
+
+def test_removing_a_section_moves_the_articles_that_become_unique(db: Any) -> None:
+    """Without the businesses' section, the consumers' articles 1 and 2 no longer repeat and
+    lose their qualifier (``A1``, ``A2``): planned as two moves of the same units (history
+    kept), the businesses' ones retired, nothing created or revised."""
+    apply(db, cut(V1))
+    before = unit_ids(db)
+    v3 = V1[: V1.index("## Terms for businesses")]
+    the_plan = plan(db, cut(v3))
+    (dp,) = the_plan.documents
+    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == {
+        "TOS/terms-for-consumers/A1": "TOS/A1",
+        "TOS/terms-for-consumers/A2": "TOS/A2",
+    }
+    assert sorted(c.code for c in dp.changes if c.op == Op.RETIRE) == [
+        "TOS/terms-for-businesses/A1",
+        "TOS/terms-for-businesses/A2",
+        "TOS/terms-of-service/terms-for-businesses",
+    ]
+    assert (the_plan.counts["created"], the_plan.counts["revised"]) == (0, 0)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert after["TOS/A1"] == before["TOS/terms-for-consumers/A1"]
+    assert not plan(db, cut(v3)).has_changes
