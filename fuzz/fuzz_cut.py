@@ -130,7 +130,8 @@ def TestOneInput(data: bytes) -> None:
 
 
 def write_seeds(out: Path) -> int:
-    """Seed inputs: slices of every corpus file and the CommonMark spec examples."""
+    """Seed inputs: slices of every corpus file, the CommonMark spec examples, and the
+    label styles of tests/unit/test_cut_styles.py (seeds/styles.md) with every option."""
     out.mkdir(parents=True, exist_ok=True)
     n = 0
 
@@ -142,6 +143,10 @@ def write_seeds(out: Path) -> int:
     spec = json.loads((HERE / "seeds" / "commonmark-spec.json").read_text(encoding="utf-8"))
     for i, example in enumerate(spec["examples"]):
         put(i % 256, example.encode("utf-8"))
+    styles = (HERE / "seeds" / "styles.md").read_bytes()
+    for sel in range(2 * len(OPTIONS)):  # each option, as bytes and as text
+        for at in range(0, len(styles), 2048):
+            put(sel % len(OPTIONS) | (0x80 if sel >= len(OPTIONS) else 0), styles[at : at + 2048])
     files = sorted(p for p in CORPORA.rglob("*.md") if p.is_file()) if CORPORA.is_dir() else []
     for i, path in enumerate(files):
         raw = path.read_bytes()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from iucut.cut.codes import label_segment
-from iucut.cut.profiles import roman_to_int
+from iucut.cut.profiles import LATIN, LATIN_WORDS, ROMANCE_ORDINALS, SUP, indexed, roman_to_int
 from iucut.db.connector import Connection
 from iucut.units import CutDocument, Unit
 
@@ -47,6 +47,12 @@ class Level:
     scope: str = "local"  # "global": code hangs under the namespace
     trim: str = ""  # regex removed from a label (``b.4`` → point ``b``)
     fix: tuple[tuple[str, str], ...] = ()  # OCR look-alikes (``khoản l`` → 1)
+    #: with no ancestor of an outer level to start from (a statute's sections hang under
+    #: titles the grammar does not know): the unit of this label nearest the citing one
+    nearest: bool = False
+    #: the prefix of what the same word also names when no unit of ``prefix`` is found
+    #: there: US Code ``section 106A`` is its ``§ 106A`` (``§106A``, an article of the cut)
+    alias: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,11 +125,21 @@ _VI = Grammar(
     r"Quyết\s+định|Pháp\s+lệnh)(?!\s+này)(?![\w])",
 )
 
+#: German prose says ``§ 5 bis zum Ablauf``: a Latin suffix only after a hyphen (``Art.
+#: 2-bis`` of Italian law); a superscript index (Polish ``art. 22¹``) as the cutter reads it.
+_DE_SUFFIX = SUP + r"(?:-" + LATIN_WORDS + ")?"
 _DE = Grammar(
     "de",
     (
-        Level("article", 50, "§", r"§§?", r"\d+[a-z]{0,3}(?![\w/])", "global"),
-        Level("article", 50, "Art", r"Art\.|Artikeln?(?![\w])", r"\d+[a-z]?(?![\w/])", "global"),
+        Level("article", 50, "§", r"§§?", r"\d+[a-z]{0,3}" + _DE_SUFFIX + r"(?![\w/])", "global"),
+        Level(
+            "article",
+            50,
+            "Art",
+            r"[Aa]rt\.|Artikeln?(?![\w])",
+            r"\d+[a-z]?" + _DE_SUFFIX + r"(?![\w/])",
+            "global",
+        ),
         Level(
             "clause",
             60,
@@ -162,13 +178,37 @@ _DE = Grammar(
     enabling=r"[\s>*_]*(?:Auf\s+Grund|Aufgrund)\s",
 )
 
-_EN_LBL = r"(?:[A-Z](?:\.\d+)+|[A-Z]\(\d+\)|[IVXLCDM]+|\d+(?:\.\d+)*[a-z]?|[A-Z])(?![\w])"
+#: English labels as the cutter reads them: ``D.4``, ``B(5)``, Roman, ``106A``, ``5a``,
+#: ``5 bis``, a letter; an article's may be the first spelt out (``1er``, ``premier``).
+_EN_NUMBER = r"\d+(?:\.\d+)*[a-zA-Z]?" + LATIN
+_EN_LBL = r"(?:[A-Z](?:\.\d+)+|[A-Z]\(\d+\)|[IVXLCDM]+|" + _EN_NUMBER + r"|[A-Z])(?![\w])"
+_EN_ART_LBL = (
+    r"(?:[A-Z](?:\.\d+)+|[A-Z]\(\d+\)|[IVXLCDM]+|"
+    + _EN_NUMBER
+    + r"|[A-Z]|(?:1(?:er|re)|(?i:premier|première|primero|primo))"
+    + LATIN
+    + r")(?![\w])"
+)
+#: Schedules, annexes, appendices, exhibits: ``Schedule 2``, ``Annex IV``, ``Appendix B``.
+_EN_ANNEX_LBL = r"(?:[IVXLCDM]+|\d+[A-Z]?|[A-Z]{1,2})(?![\w])"
 _EN = Grammar(
     "en",
     (
-        Level("article", 30, "A", r"[Aa]rticles?|[Aa]rt\.", _EN_LBL, "global"),
+        Level("schedule", 5, "Sch", r"[Ss]chedules?(?![\w])", _EN_ANNEX_LBL, "global"),
+        Level("annex", 5, "Anx", r"[Aa]nnex(?:es)?(?![\w])", _EN_ANNEX_LBL, "global"),
+        Level("appendix", 5, "App", r"[Aa]ppendix(?:es)?(?![\w])", _EN_ANNEX_LBL, "global"),
+        Level("exhibit", 5, "Ex", r"[Ee]xhibits?(?![\w])", _EN_ANNEX_LBL, "global"),
+        Level(
+            "article",
+            30,
+            "A",
+            r"[Aa]rticles?|[Aa]rt\.|[Aa]rt[ií]culos?|[Aa]rticol[oi]",
+            _EN_ART_LBL,
+            "global",
+        ),
         Level("article", 30, "Am", r"[Aa]mendments?", _EN_LBL, "global"),
-        Level("section", 40, "S", r"[Ss]ections?|[Ss]ec\.|§§?", _EN_LBL),
+        Level("article", 30, "§", r"§§?", _EN_LBL, "global"),  # US Code sections
+        Level("section", 40, "S", r"[Ss]ections?|[Ss]ec\.|SEC\.", _EN_LBL, nearest=True, alias="§"),
         Level("clause", 50, None, r"[Cc]lauses?|[Pp]aragraphs?", r"\d+|\([a-z0-9]+\)"),
     ),
     list_sep=r"\s*(?:,\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+)",
@@ -299,14 +339,19 @@ def _clean(level: Level, label: str) -> str:
     for wrong, right in level.fix:
         if label == wrong:
             return right
-    if label.isupper() and label.isalpha():
+    if label.isupper() and label.isalpha() and (len(label) > 1 or label in "IVX"):
         value = roman_to_int(label)  # "Article IV" is coded A4 (as the cutter does)
         if value is not None:
             return str(value)
+    first = _FIRST.match(label)  # "article premier", "article 1er bis": 1, 1 bis
+    if first is not None:
+        label = "1" + label[first.end() :]
+    label = indexed(label)  # "art. 22¹" is article 22^1
     return re.sub(level.trim, "", label) if level.trim else label
 
 
 _NUM = re.compile(r"(\d+)([a-zđ]{0,3})$")
+_FIRST = re.compile("1er|1re|" + "|".join(ROMANCE_ORDINALS) + r"(?![\w])", re.I)
 
 
 def _expand(a: str, b: str | None) -> list[str]:
@@ -667,7 +712,9 @@ class Resolver:
             if base is None and top.prefix is None:
                 base = unit  # "Satz 1" in a unit of no numbered paragraph: its own text
             if base is None:
-                return None
+                # no ancestor of an outer level (``Section 101`` of a statute whose
+                # sections hang under titles): the unit of that label nearest the citing one
+                return self._nearest(unit, path) if top.nearest and top_label else None
             code = base.code
             if top_label == "":
                 path = path[1:]
@@ -680,11 +727,36 @@ class Resolver:
             nxt = f"{self.ns}/{seg}" if lv.scope == "global" else f"{code}/{seg}"
             if nxt not in self.units and lv.scope == "global":
                 nxt = self._placed(unit, seg) or nxt
+            if nxt not in self.units and lv.alias is not None:
+                nxt = self._placed(unit, label_segment(lv.alias, label)) or nxt
             if nxt not in self.units:
                 if lv.scope != "global" and not self._has_children(code, lv.kind):
                     # not cut that finely: the reference names a part of this unit's text
                     return code
                 return None
+            code = nxt
+        return code
+
+    def _nearest(self, unit: Unit, path: list[tuple[Level, str]]) -> str | None:
+        """A path of local levels with no ancestor to start from: its first label's unit
+        nearest the citing unit (``Section 101`` → ``T1/S101``), or the unit its alias
+        names (US Code ``section 106A`` → ``§106A``); the rest of the path under it."""
+        top, label = path[0]
+        if top.prefix is None:
+            return None
+        code = self._placed(unit, label_segment(top.prefix, label))
+        if code is None and top.alias is not None:
+            code = self._placed(unit, label_segment(top.alias, label))
+        if code is None:
+            return None
+        for lv, inner in path[1:]:
+            if lv.prefix is None:
+                continue
+            if inner == "":
+                return None
+            nxt = f"{code}/{label_segment(lv.prefix, inner)}"
+            if nxt not in self.units:
+                return code if not self._has_children(code, lv.kind) else None
             code = nxt
         return code
 

@@ -462,3 +462,322 @@ def test_spanish_and_italian_articles_are_labels(cutter_kind: bool) -> None:
     assert assert_inserting_renames_nothing(ES, ES_INSERTED) == {"NS/A2-bis"}
     it = cut("# Legge\n\n## Articolo 1\n\nTesto.\n\n## Articolo 1-bis\n\nTesto.\n")
     assert [u.code for u in it.units[2:]] == ["NS/A1", "NS/A1-bis"]
+
+
+TOS = """# Terms of Service
+
+Last updated: 1 March 2026.
+
+## Terms for consumers
+
+## Article 1 Scope
+
+These terms apply when you buy as a consumer.
+
+## Article 2 Payment
+
+Payment is due when you place the order.
+
+## Article 3 Right of withdrawal
+
+You may withdraw from the contract within 14 days.
+
+## Terms for businesses
+
+## Article 1 Scope
+
+These terms apply when you buy for your business.
+
+## Article 2 Payment
+
+Invoices are payable within 30 days.
+"""
+TOS_INSERTED = (
+    "## Terms for consumers",
+    '## General terms\n\n## Article 1 Definitions\n\n"We" means Example Ltd.\n\n'
+    "## Article 2 Changes\n\nWe may change these terms.\n\n## Terms for consumers",
+)
+#: Article 3 of the consumers, and the heading after it (where it was inserted, or removed)
+TOS_ARTICLE_3 = (
+    "## Terms for businesses",
+    "## Article 3 Right of withdrawal\n\nYou may withdraw from the contract within 14 days.\n\n"
+    "## Terms for businesses",
+)
+#: A German amending law as the Bundestag's files write it (de-laws/r/rag_6): each
+#: ``## Art I`` heading (no label: Art takes Arabic numbers) starts its own ``§ 1``.
+RAG = """# Gesetz über die Anpassung der Renten
+
+## Art I - Anpassung der Renten aus den Rentenversicherungen
+
+## § 1
+
+(1) Die Renten werden für Bezugszeiten vom 1. Januar an angepaßt.
+
+## § 2
+
+(1) Die Renten werden um 9 vom Hundert erhöht.
+
+## Art II - Anpassung der Geldleistungen aus der Unfallversicherung
+
+## § 1
+
+(1) Die Renten aus der gesetzlichen Unfallversicherung werden angepaßt.
+
+## Art III - Schlußvorschriften
+
+## § 1
+
+Dieses Gesetz gilt auch im Land Berlin.
+"""
+RAG_INSERTED = (
+    "## Art II -",
+    "## Art Ia - Anpassung der Renten der Knappschaft\n\n## § 1\n\n(1) Die Renten der "
+    "knappschaftlichen Rentenversicherung werden angepaßt.\n\n## Art II -",
+)
+HANDBOOK = """# Employee Handbook
+
+## Leave policy
+
+## Section 1 Eligibility
+
+All employees are eligible after their probation.
+
+## Section 2 Requests
+
+Leave is requested in the HR system.
+
+## Travel policy
+
+## Section 1 Approval
+
+Travel is approved by the line manager.
+"""
+HANDBOOK_INSERTED = (
+    "## Travel policy",
+    "## Remote work policy\n\n## Section 1 Eligibility\n\nRemote work needs approval.\n\n"
+    "## Travel policy",
+)
+
+
+def test_flat_sections_qualify_their_restarting_labels(cutter_kind: bool) -> None:
+    """In a flat document (the unlabelled section headings at the level of the articles),
+    an article number that restarts per section is qualified by the heading it follows,
+    as it is when nested (``terms-for-consumers/A1``), not numbered by position (``A1``,
+    ``A1-2``): a section inserted in front took ``A1`` from the consumers' article 1, which
+    took ``A1-2`` from the businesses' one. Removing an article renames nothing either."""
+    doc = cut(TOS)
+    assert [u.code for u in doc.units if u.kind == "article"] == [
+        "NS/terms-for-consumers/A1",
+        "NS/terms-for-consumers/A2",
+        "NS/A3",  # only one article 3: not qualified
+        "NS/terms-for-businesses/A1",
+        "NS/terms-for-businesses/A2",
+    ]
+    nested = cut(TOS.replace("## Article", "### Article"))
+    assert {u.code for u in nested.units if u.kind == "article"} == {
+        u.code for u in doc.units if u.kind == "article"
+    }
+    assert assert_inserting_renames_nothing(TOS, TOS_INSERTED) == {
+        "NS/terms-of-service/general-terms",
+        "NS/general-terms/A1",
+        "NS/general-terms/A2",
+    }
+    # removing article 3 (the inverse of inserting it) renames nothing either
+    removed = TOS.replace(TOS_ARTICLE_3[1], TOS_ARTICLE_3[0])
+    assert assert_inserting_renames_nothing(removed, TOS_ARTICLE_3) == {"NS/A3"}
+
+
+def test_amending_law_articles_qualify_their_paragraphs(cutter_kind: bool) -> None:
+    """``§ 1`` of ``Art I``, ``Art II`` and ``Art III`` of an amending law are ``art-i/§1``,
+    ``art-ii/§1``, ``art-iii/§1`` (were ``§1``, ``§1-2``, ``§1-3``); an inserted ``Art Ia``
+    renames no other paragraph."""
+    doc = cut(RAG, profile="de")
+    assert [u.code for u in doc.units if u.kind in ("article", "clause")] == [
+        "NS/art-i/§1",
+        "NS/art-i/§1/Abs1",
+        "NS/§2",  # only one § 2: not qualified
+        "NS/§2/Abs1",
+        "NS/art-ii/§1",
+        "NS/art-ii/§1/Abs1",
+        "NS/art-iii/§1",
+    ]
+    assert assert_inserting_renames_nothing(RAG, RAG_INSERTED, profile="de") == {
+        "NS/gesetz-uber-die-anpassung-der-renten/art-ia-anpassung-der-renten-der-knappschaft",
+        # ``Ia`` is no number ``qualifier`` reads: the heading's whole slug
+        "NS/art-ia-anpassung-der-renten-der-knappschaft/§1",
+        "NS/art-ia-anpassung-der-renten-der-knappschaft/§1/Abs1",
+    }
+
+
+def test_flat_sections_qualify_restarting_local_labels(cutter_kind: bool) -> None:
+    """Sections restart under their parent (``…/S1``): in a flat handbook, ``Section 1`` of
+    each policy is ``employee-handbook/leave-policy/S1`` and ``…/travel-policy/S1`` (its
+    code when nested), not ``S1`` and ``S1-2`` by position."""
+    doc = cut(HANDBOOK)
+    assert [u.code for u in doc.units if u.kind == "section"] == [
+        "NS/employee-handbook/leave-policy/S1",
+        "NS/employee-handbook/S2",
+        "NS/employee-handbook/travel-policy/S1",
+    ]
+    nested = cut(HANDBOOK.replace("## Section", "### Section"))
+    assert [u.code for u in nested.units if u.kind == "section"][::2] == [
+        "NS/employee-handbook/leave-policy/S1",
+        "NS/employee-handbook/travel-policy/S1",
+    ]
+    assert assert_inserting_renames_nothing(HANDBOOK, HANDBOOK_INSERTED) == {
+        "NS/employee-handbook/remote-work-policy",
+        "NS/employee-handbook/remote-work-policy/S1",
+    }
+
+
+def test_true_duplicates_after_one_heading_are_still_numbered(cutter_kind: bool) -> None:
+    """Two ``§ 5`` after the same plain heading (an Eingangsformel, as in de-laws/k/kvkg)
+    are true duplicates: numbered within their parent as before, with a warning, and not
+    qualified by the heading (it tells nothing apart)."""
+    text = "# Gesetz\n\n## Eingangsformel\n\n## § 5\n\nAlt.\n\n## § 5\n\nNeu.\n"
+    doc = cut(text, profile="de")
+    assert [u.code for u in doc.units if u.kind == "article"] == ["NS/§5", "NS/§5-2"]
+    assert len(doc.warnings) == 1
+    # the same for labels that restart under their parent (sections)
+    text = "# Handbook\n\n## Leave policy\n\n## Section 1\n\nOld.\n\n## Section 1\n\nNew.\n"
+    doc = cut(text)
+    assert [u.code for u in doc.units if u.kind == "section"] == [
+        "NS/handbook/S1",
+        "NS/handbook/S1-2",
+    ]
+
+
+PL = """# Ustawa z dnia 26 czerwca 1974 r. Kodeks pracy
+
+## DZIAŁ DRUGI. Stosunek pracy
+
+### Rozdział I. Przepisy ogólne
+
+**Art. 22.** § 1. Przez nawiązanie stosunku pracy pracownik zobowiązuje się do
+wykonywania pracy określonego rodzaju na rzecz pracodawcy i pod jego kierownictwem.
+
+**Art. 22¹.** § 1. Pracodawca żąda od osoby ubiegającej się o zatrudnienie podania danych
+osobowych obejmujących imię i nazwisko oraz datę urodzenia.
+
+**Art. 22².** § 1. Jeżeli jest to niezbędne do zapewnienia bezpieczeństwa pracowników,
+pracodawca może wprowadzić szczególny nadzór nad terenem zakładu pracy.
+
+**Art. 23.** Przepisy niniejszego działu stosuje się do wszystkich stosunków pracy.
+"""
+PL_INSERTED = (
+    "**Art. 23.**",
+    "**Art. 22³.** § 1. Jeżeli jest to niezbędne do zapewnienia organizacji pracy, "
+    "pracodawca może wprowadzić kontrolę służbowej poczty elektronicznej.\n\n**Art. 23.**",
+)
+
+
+SUPERSCRIPT = {"1": "¹", "2": "²", "3": "³"}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["{}", "^{}^", "^{}", "<sup>{}</sup>"],  # as printed, Pandoc's superscript, HTML's
+    ids=["superscript", "pandoc", "caret", "html"],
+)
+def test_polish_superscript_articles_are_labels(cutter_kind: bool, typed: str) -> None:
+    """``Art. 22¹`` (a Polish article inserted after 22), however typed, is ``Art22^1``:
+    was not a label (``22¹``; a bold line, so its text went to article 22), article 22
+    again (``22^1``: numbered ``Art22-2`` by position) or article 221 once folded. An
+    article 22³ inserted renames nothing."""
+
+    def index(n: str) -> str:
+        return SUPERSCRIPT[n] if typed == "{}" else typed.format(n)
+
+    text = PL.replace("22¹", "22" + index("1")).replace("22²", "22" + index("2"))
+    doc = cut(text)
+    assert doc.profile == "de"
+    assert [(u.code, u.label) for u in doc.units if u.kind == "article"] == [
+        ("NS/Art22", "22"),
+        ("NS/Art22^1", "22^1"),
+        ("NS/Art22^2", "22^2"),
+        ("NS/Art23", "23"),
+    ]
+    inserted = (PL_INSERTED[0], PL_INSERTED[1].replace("22³", "22" + index("3")))
+    assert assert_inserting_renames_nothing(text, inserted) == {"NS/Art22^3"}
+
+
+def test_superscripts_are_no_other_article(cutter_kind: bool) -> None:
+    """``§ 5¹`` is neither § 5 nor § 51, ``Art. 5a`` (German letter suffix) is its own
+    article: five labels, five codes, no warning."""
+    text = (
+        "# Rozporządzenie\n\n**§ 5.** Tekst.\n\n**§ 5¹.** Tekst.\n\n**§ 51.** Tekst.\n\n"
+        "## Art. 5\n\nText.\n\n## Art. 5a\n\nText.\n"
+    )
+    doc = cut(text, profile="de")
+    assert [u.code for u in doc.units if u.kind == "article"] == [
+        "NS/§5",
+        "NS/§5^1",
+        "NS/§51",
+        "NS/Art5",
+        "NS/Art5a",
+    ]
+    assert doc.warnings == ()
+
+
+FR_LOI = """# Loi n° 78-17 du 6 janvier 1978 relative à l'informatique, aux fichiers et aux libertés
+
+## Titre Ier : Dispositions communes
+
+### Chapitre Ier : Principes et définitions
+
+#### Article 1er
+
+L'informatique doit être au service de chaque citoyen. Son développement doit s'opérer
+dans le cadre de la coopération internationale.
+
+#### Article 2
+
+La présente loi s'applique aux traitements automatisés en tout ou partie de données à
+caractère personnel.
+
+### Chapitre II : Principes relatifs à la protection des données
+
+#### Article 4
+
+Les données à caractère personnel doivent être traitées de manière licite.
+"""
+FR_LOI_INSERTED = (
+    "#### Article 2\n",
+    "#### Article 1er bis\n\nLes dispositions de la présente loi sont d'ordre public.\n\n"
+    "#### Article 2\n",
+)
+
+
+def test_french_first_articles_are_article_1(cutter_kind: bool) -> None:
+    """``Article 1er`` and ``Article premier`` are article 1 (``A1``), ``Article 1er bis`` is
+    ``A1-bis``: they were plain headings, coded by the slug of their text (renamed by any
+    retitling, unknown to references). An article 1er bis inserted renames nothing."""
+    doc = cut(FR_LOI)
+    assert [(u.code, u.label) for u in doc.units if u.kind == "article"] == [
+        ("NS/A1", "1"),
+        ("NS/A2", "2"),
+        ("NS/A4", "4"),
+    ]
+    premier = cut(FR_LOI.replace("Article 1er", "Article premier"))
+    assert [u.code for u in premier.units] == [u.code for u in doc.units]
+    assert assert_inserting_renames_nothing(FR_LOI, FR_LOI_INSERTED) == {"NS/A1-bis"}
+
+
+@pytest.mark.parametrize(
+    ("heading", "code", "label"),
+    [
+        ("Article L. 121-1", "NS/AL121-1", "L. 121-1"),  # French codes, as before
+        ("Article L121-1-1", "NS/AL121-1-1", "L121-1-1"),
+        ("Article R. 121-2", "NS/AR121-2", "R. 121-2"),
+        ("ARTICLE PREMIER", "NS/A1", "1"),
+        ("Article unique", "NS/Aunique", "unique"),  # a law of one article
+        ("Artículo único. Aprobación del Reglamento", "NS/Aunico", "único"),
+        ("Artículo primero. Objeto", "NS/A1", "1"),
+        ("Articolo primo", "NS/A1", "1"),
+    ],
+)
+def test_romance_article_labels(cutter_kind: bool, heading: str, code: str, label: str) -> None:
+    """French code articles (``L. 121-1``), the first article spelt out and the only
+    one are labels."""
+    doc = cut(f"# Loi\n\n## {heading}\n\nTexte.\n", profile="en")
+    assert [(u.code, u.label) for u in doc.units[2:]] == [(code, label)]

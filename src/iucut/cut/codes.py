@@ -17,9 +17,14 @@ Rules (stable across runs, machines and Python versions: pure string functions):
 * A label that repeats in a document (``Kapitel 1`` under each Untertitel of the BGB)
   is qualified by its parent, the nearest ancestor that makes it unique:
   ``BGB/…/untertitel-2-…/Kap1``, not numbered in document order, so a chapter inserted
-  elsewhere renames no other chapter. Only true duplicates, units with the same segment
-  under one parent, get ``-2``, ``-3`` … in their order within that parent, and the
-  document gets a warning (see :func:`requalify`).
+  elsewhere renames no other chapter. A labelled unit that repeats under one parent and
+  follows a plain heading of that parent is coded as if inside that heading: a flat
+  document writes its sections at the level of their articles (``## Consumer terms``,
+  ``## Article 1``, ``## Business terms``, ``## Article 1``), and its articles are
+  ``consumer-terms/A1`` and ``business-terms/A1``, the codes they have when nested. Only
+  true duplicates left, units with the same segment under one parent after the same
+  plain heading (or none), get ``-2``, ``-3`` … in their order within that parent, and
+  the document gets a warning (see :func:`requalify`).
 * The namespace, unless given, is the document path without its extension (without
   a trailing ``index``/``README`` file name), each part slugged, upper case, joined by
   ``.``: ``van-ban/bao-chi/luat-bao-chi.md`` → ``VAN-BAN.BAO-CHI.LUAT-BAO-CHI``.
@@ -56,7 +61,7 @@ _SPECIAL = str.maketrans(
     }
 )
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
-_NON_LABEL = re.compile(r"[^A-Za-z0-9.\-§]+")
+_NON_LABEL = re.compile(r"[^A-Za-z0-9.\-§^]+")
 _ID_ATTR = re.compile(r"\{#(?P<id>[A-Za-z0-9_][A-Za-z0-9_.:\-]*)(?:[ \t][^{}]*)?\}$")
 _ENUMERATOR = re.compile(
     r"[ \t]*(?:(?:\d+|[A-Za-z]|[IVXLCDM]+|[ivxlcdm]+)[.)]|\d+(?:\.\d+)+\.?"
@@ -199,9 +204,9 @@ def requalify(
     ns = units[0].code
     make = recode or (lambda u, c, p: dataclasses.replace(u, code=c, parent_code=p))
     repeated = {b for b in base.values() if b.count("/") == 1}  # document-wide codes
-    # Which units get a new code: repeated document-wide ones, numbered ones, and every
-    # unit under one of them (parents come before their children).
-    seeds = {c for c in base.values() if c in repeated} | base.keys()
+    # Which units get a new code: the first of each repeated code, numbered ones, and
+    # every unit under one of them (parents come before their children).
+    seeds = set(base.values()) | base.keys()
     # Codes derived from a recoded code start with it; units with a document-wide code
     # under a recoded parent keep their code and only follow the parent.
     ordered = sorted(u.code for u in units)
@@ -222,9 +227,24 @@ def requalify(
         b = base.get(u.code, u.code)
         if b in repeated:
             groups.setdefault(b, []).append(u.code)
+    # the plain heading each repeated labelled unit follows, named as a qualifier; for a
+    # code repeated under its parent, only where the headings tell its units apart
+    after = {
+        code: qualifier(h, seg_of(h.code))
+        for code, h in _after_heading(units, set(base) | set(base.values())).items()
+    }
+    local: dict[str, list[str]] = {}
+    for _, u in recoded:
+        b = base.get(u.code, u.code)
+        if b in base.values() and b not in repeated:
+            local.setdefault(b, []).append(u.code)
+    for members in local.values():
+        if len({after.get(c) for c in members}) == 1:
+            for c in members:
+                after.pop(c, None)
     prefix: dict[str, str] = {}  # qualified units: their code without the namespace
     for b, members in groups.items():
-        prefix.update(_qualify(by_code, seg_of, b.rsplit("/", 1)[1], members))
+        prefix.update(_qualify(by_code, seg_of, b.rsplit("/", 1)[1], members, after))
     used = {u.code for u in units if u.code not in todo}
     new_code: dict[str, str] = {}
     next_suffix: dict[str, int] = {}
@@ -238,7 +258,9 @@ def requalify(
         elif b.count("/") == 1:
             code = b
         else:
-            code = f"{new_code.get(u.parent_code or '', u.parent_code)}/{seg_of(old)}"
+            parent = new_code.get(u.parent_code or "", u.parent_code)
+            heading = after.get(old)
+            code = f"{parent}/{heading}/{seg_of(old)}" if heading else f"{parent}/{seg_of(old)}"
         if code in used:
             k = next_suffix.get(code, 2)
             while f"{code}-{k}" in used:
@@ -254,12 +276,31 @@ def requalify(
     return out, warnings
 
 
+def _after_heading(units: Sequence[Unit], repeated: set[str]) -> dict[str, Unit]:
+    """The plain heading each labelled unit of ``repeated`` (codes) follows among its
+    siblings, for those that follow one: where a flat document's section starts."""
+    last: dict[str | None, Unit] = {}  # parent code -> its latest plain heading so far
+    out: dict[str, Unit] = {}
+    for u in units:
+        if u.kind == "heading":
+            last[u.parent_code] = u
+        elif u.code in repeated and u.parent_code in last:
+            out[u.code] = last[u.parent_code]
+    return out
+
+
 def _qualify(
-    by_code: Mapping[str, Unit], seg_of: Callable[[str], str], seg: str, members: list[str]
+    by_code: Mapping[str, Unit],
+    seg_of: Callable[[str], str],
+    seg: str,
+    members: list[str],
+    after: Mapping[str, str],
 ) -> dict[str, str]:
     """The qualified paths (``q2/q1/seg``) of units sharing the document-wide ``seg``:
     each gets as many ancestor qualifiers, nearest first, as it needs to differ from the
-    others; units with the same ancestors are left to be numbered within their parent."""
+    others; units with the same ancestors are qualified by the plain heading they follow
+    (``after``: code -> its qualifier), and what is still the same is left to be
+    numbered within its parent."""
     chains: dict[str, list[str]] = {}
     for code in members:
         chain: list[str] = []
@@ -276,9 +317,16 @@ def _qualify(
             keys.setdefault("/".join([*reversed(chains[code][:depth]), seg]), []).append(code)
         still: list[str] = []
         for key, same in keys.items():
-            if len(same) == 1 or all(chains[c] == chains[same[0]] for c in same):
-                # unique, or true duplicates (the same ancestors): numbered in their parent
-                out.update((c, key) for c in same)
+            if len(same) == 1:
+                out[same[0]] = key
+            elif all(chains[c] == chains[same[0]] for c in same):
+                # the same ancestors: told apart by the plain heading each follows, if that
+                # tells them apart (a flat document), else true duplicates, numbered in
+                # their parent
+                told = len({after.get(c) for c in same}) > 1
+                for c in same:
+                    q = after.get(c) if told else None
+                    out[c] = "/".join([*reversed(chains[c][:depth]), q, seg]) if q else key
             else:
                 still.extend(c for c in same if len(chains[c]) > depth)
                 out.update((c, key) for c in same if len(chains[c]) <= depth)

@@ -63,16 +63,41 @@ _DE_ORDINALS = {
 #: Signatures read a mark after its bold or italic lead-in: ``**Điều 1. …**`` and
 #: ``__Art 5__`` are evidence like a heading ``Điều 1`` or ``Art 5``.
 LEAD_IN = r"^[*_ \t]*"
+#: The first article spelt out: ``Article premier`` (French), ``Artículo primero``
+#: (Spanish), ``Articolo primo`` (Italian) are article 1.
+ROMANCE_ORDINALS = {"premier": 1, "première": 1, "primero": 1, "primo": 1}
 _DE_WORD = r"(?:(?P<word>[A-ZÄÖÜ][a-zäöüß]+?)(?:e|er|es|en)\s+)?"
 _DE_NUM = r"(?:(?P<num>\d+[a-z]?)\.\s+)?"
 #: Latin multiplicative suffixes of inserted articles (``Art. 2-bis``, ``Article 5 ter``):
 #: part of the label, or an inserted article would share its predecessor's label and
 #: be numbered by position. Not before a digit: German ``§ 5 bis 7`` is a range.
-LATIN = (
-    r"(?:[\s-]?(?:bis|ter|quater|quinquies|sexies|septies|octies|nonies|novies|decies|"
+LATIN_WORDS = (
+    r"(?:bis|ter|quater|quinquies|sexies|septies|octies|nonies|novies|decies|"
     r"undecies|duodecies|terdecies|quaterdecies|quindecies|sexdecies|septiesdecies|"
-    r"octiesdecies|noviesdecies|vicies)(?![\w])(?!\s*\d))?"
+    r"octiesdecies|noviesdecies|vicies)(?![\w])(?!\s*\d)"
 )
+LATIN = r"(?:[\s-]?" + LATIN_WORDS + ")?"
+
+#: A superscript index of an inserted article (Polish ``Art. 22¹``, typed ``22^1``,
+#: ``22^1^`` in Pandoc Markdown, ``22<sup>1</sup>`` in HTML): part of the label, read as
+#: ``22^1`` (:func:`label_from`), or article 22¹ would be article 22 again (``22^1``) or
+#: article 221 (``22¹`` folded). Superscript digits are ``\w``: nothing else reads them.
+_SUP_DIGITS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"  # ⁰ to ⁹
+SUP = r"(?:[" + _SUP_DIGITS + r"]+|\^\d+\^?|<sup>\d+</sup>)?"
+_SUPERSCRIPT = re.compile(r"([" + _SUP_DIGITS + r"]+)|\^(\d+)\^?|<sup>(\d+)</sup>")
+_FROM_SUP = str.maketrans(_SUP_DIGITS, "0123456789")
+
+
+def _index(m: re.Match[str]) -> str:
+    return "^" + (m.group(1).translate(_FROM_SUP) if m.group(1) else m.group(2) or m.group(3))
+
+
+def indexed(label: str) -> str:
+    """A label's superscript index written one way: ``22¹``, ``22^1^``, ``22<sup>1</sup>``
+    → ``22^1`` (labels and references alike)."""
+    if "^" in label or "<" in label or not label.isascii():
+        return _SUPERSCRIPT.sub(_index, label)
+    return label
 
 
 @dataclass(frozen=True)
@@ -329,6 +354,7 @@ DE = Profile(
             "§",
             _r(
                 r"(?:\(\S+\)\s*)?§§?\s*(?P<label>\d+[a-z]{0,3}"
+                + SUP
                 + LATIN
                 + r")(?:\s*(?:bis|und|,|-|–)\s*(?:§\s*)?"
                 r"(?P<label2>\d+[a-z]{0,3}))?(?![\w])"
@@ -339,7 +365,7 @@ DE = Profile(
             "article",
             50,
             "Art",
-            _r(r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?" + LATIN + r")(?![\w])"),
+            _r(r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?" + SUP + LATIN + r")(?![\w])"),
             start="Art",
         ),
         Rule(
@@ -390,6 +416,17 @@ _EN_LBL = (
     + r"|"
     + _EN_NUM
     + r"|[A-Z])"
+)
+#: An article's label may also be the first spelt out (``Article 1er``, ``Article premier``,
+#: ``Artículo primero``: article 1; ``Article 1er bis`` is ``1-bis``) or the only one
+#: (``Article unique``, ``Artículo único``).
+_EN_ART_LBL = (
+    "(?:"
+    + _EN_LBL
+    + r"|(?P<num>1)(?:er|re)(?:[\s-](?P<label2>"
+    + LATIN_WORDS
+    + "))?"
+    + r"|(?P<word>(?i:premier|première|primero|primo|unique|único|única|unico)))"
 )
 #: A plain line is no label when its number is followed by a parenthesis: ``Section 5(a)
 #: of the Act is amended`` and ``Article 5(1) of the GDPR applies`` are citations in prose.
@@ -466,7 +503,7 @@ EN = Profile(
             "A",
             # Spanish and Italian spell it out (``Artículo 5.``, ``Articolo 5``); their
             # ``Art. 5`` is the German profile's
-            *_en(r"(?i:article|art[ií]culo|articolo)\.?"),
+            *_en(r"(?i:article|art[ií]culo|articolo)\.?", _EN_ART_LBL),
             strict=True,
             start="(?i:art[ií]c)",
             levels=True,
@@ -561,10 +598,11 @@ def label_from(groups: Mapping[str, str | None]) -> str | None:
         word = word.lower()
         value = _VI_ORDINALS.get(word.split()[0] if word else "") if " " not in word else None
         if value is None:
-            value = _DE_ORDINALS.get(word)
+            value = _DE_ORDINALS.get(word) or ROMANCE_ORDINALS.get(word)
         label = str(value) if value is not None else word
     if label is None:
         return None
+    label = indexed(label)
     if len(label) > 1 or label in "IVX":
         value = roman_to_int(label)
         if value is not None:

@@ -400,18 +400,28 @@ static PyObject *group_text(const view_t *v, const iu_rx *x, int g)
     return PyUnicode_Substring(v->src, v->off + x->mark[2 * g], v->off + x->mark[2 * g + 1]);
 }
 
-/* Whether v[a:e] is a label as it stands (profiles.label_from): not empty, and not what
- * label_from reads as a Roman numeral. */
+/* Whether c is one of profiles.SUP's superscript digits. */
+static int superscript(Py_UCS4 c)
+{
+    return c == 0xB9 || c == 0xB2 || c == 0xB3 || c == 0x2070 || (c >= 0x2074 && c <= 0x2079);
+}
+
+/* Whether v[a:e] is a label as it stands (profiles.label_from): not empty, no superscript
+ * index (``22¹``, ``22^1``, ``22<sup>1</sup>``: label_from reads it as ``22^1``), and not
+ * what label_from reads as a Roman numeral. */
 static int plain_label(const view_t *v, Py_ssize_t a, Py_ssize_t e)
 {
     if (a < 0 || e <= a)
         return 0;
+    int roman = 1;
     for (Py_ssize_t k = a; k < e; k++) {
         Py_UCS4 c = VIEW_AT(v, k);
+        if (c == '^' || c == '<' || superscript(c))
+            return 0;
         if (c == 0 || c >= 128 || strchr("IVXLCDM", (int)c) == NULL)
-            return 1;
+            roman = 0;
     }
-    return e - a == 1 && strchr("IVX", (int)VIEW_AT(v, a)) == NULL;
+    return !roman || (e - a == 1 && strchr("IVX", (int)VIEW_AT(v, a)) == NULL);
 }
 
 /* The label of program p's match x (new reference; None: the rule labels nothing here). */

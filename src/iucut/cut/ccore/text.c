@@ -157,7 +157,7 @@ static void strip_dashes(const char *out, Py_ssize_t *x, Py_ssize_t *y)
 static int label_char(Py_UCS4 c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-';
+           c == '.' || c == '-' || c == '^';
 }
 
 PyObject *iu_label_segment(PyObject *prefix, PyObject *label)

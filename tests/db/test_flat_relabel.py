@@ -1,0 +1,156 @@
+"""Flat documents (unlabelled section headings at the level of their articles) whose
+articles restart per section: a section inserted in front is planned as created units
+only (no unit revised, retired or moved), and a document stored when its articles were
+numbered by position (``A1``, ``A1-2``) is re-planned as moves of the same units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from iucut.apply import apply_documents, apply_plan
+from iucut.cut import codes, cut_text
+from iucut.plan_state import make_plan
+from iucut.planfile import plan_hash
+from iucut.units import CutDocument, Op, Plan
+
+EXEC = "cutter_exec"
+V1 = """# Terms of Service
+
+Last updated: 1 March 2026.
+
+## Terms for consumers
+
+## Article 1 Scope
+
+These terms apply when you buy as a consumer.
+
+## Article 2 Payment
+
+Payment is due when you place the order.
+
+## Terms for businesses
+
+## Article 1 Scope
+
+These terms apply when you buy for your business.
+
+## Article 2 Payment
+
+Invoices are payable within 30 days.
+"""
+V2 = V1.replace(
+    "## Terms for consumers",
+    '## General terms\n\n## Article 1 Definitions\n\n"We" means Example Ltd.\n\n'
+    "## Article 2 Changes\n\nWe may change these terms.\n\n## Terms for consumers",
+)
+#: The codes V1's articles had when they were numbered by position, and their codes now.
+NUMBERED = {
+    "TOS/A1": "TOS/terms-for-consumers/A1",
+    "TOS/A2": "TOS/terms-for-consumers/A2",
+    "TOS/A1-2": "TOS/terms-for-businesses/A1",
+    "TOS/A2-2": "TOS/terms-for-businesses/A2",
+}
+
+
+def cut(text: str) -> CutDocument:
+    return cut_text(text, "tos.md", namespace="TOS")
+
+
+def cut_numbered(text: str, monkeypatch: pytest.MonkeyPatch) -> CutDocument:
+    """``text`` cut as before flat sections qualified their articles (numbered)."""
+    with monkeypatch.context() as m:
+        m.setattr(codes, "_after_heading", lambda units, repeated: {}, raising=False)
+        return cut(text)
+
+
+def apply(db: Any, doc: CutDocument) -> None:
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_documents(settings, db.provider(), [doc])
+    assert not result.failed and not result.rejected, result
+
+
+def plan(db: Any, doc: CutDocument) -> Plan:
+    with db.connect(role=EXEC) as conn:
+        return make_plan(conn, [doc])
+
+
+def unit_ids(db: Any) -> dict[str, Any]:
+    with db.connect() as conn:
+        rows = conn.execute(f"SELECT code, unit_id FROM {db.schema}.information_unit").fetchall()
+    return {r["code"]: r["unit_id"] for r in rows}
+
+
+def test_a_section_inserted_in_front_only_creates(db: Any) -> None:
+    """V2 inserts a section with its own articles 1 and 2 in front: the plan creates its
+    heading and two articles and touches nothing else (numbered by position, the four
+    articles of V1 were each revised to another article's text)."""
+    apply(db, cut(V1))
+    the_plan = plan(db, cut(V2))
+    (dp,) = the_plan.documents
+    assert sorted(c.code for c in dp.changes if c.op == Op.CREATE) == [
+        "TOS/general-terms/A1",
+        "TOS/general-terms/A2",
+        "TOS/terms-of-service/general-terms",
+    ]
+    # the units after it only change place (their position): no version, no event
+    assert {c.op for c in dp.changes if c.op != Op.CREATE} == {Op.PLACE}
+    assert [c.renamed_from for c in dp.changes if c.renamed_from] == []
+    assert the_plan.counts | {"created": 0, "unchanged": 0} == dict.fromkeys(the_plan.counts, 0)
+    before = unit_ids(db)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert {c: after[c] for c in before} == before
+    assert not plan(db, cut(V2)).has_changes
+
+
+def test_articles_stored_numbered_move_to_their_qualified_codes(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored as ``A1``, ``A2``, ``A1-2``, ``A2-2``, the four articles are re-planned as four
+    moves to their qualified codes: the same units, nothing created or retired."""
+    apply(db, cut_numbered(V1, monkeypatch))
+    before = unit_ids(db)
+    assert set(NUMBERED) <= set(before)
+    the_plan = plan(db, cut(V1))
+    (dp,) = the_plan.documents
+    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == NUMBERED
+    assert (the_plan.counts["created"], the_plan.counts["retired"]) == (0, 0)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert {new: after[new] for new in NUMBERED.values()} == {
+        new: before[old] for old, new in NUMBERED.items()
+    }
+    assert not plan(db, cut(V1)).has_changes
+
+
+def test_removing_a_section_moves_the_articles_that_become_unique(db: Any) -> None:
+    """Without the businesses' section, the consumers' articles 1 and 2 no longer repeat and
+    lose their qualifier (``A1``, ``A2``): planned as two moves of the same units (history
+    kept), the businesses' ones retired, nothing created or revised."""
+    apply(db, cut(V1))
+    before = unit_ids(db)
+    v3 = V1[: V1.index("## Terms for businesses")]
+    the_plan = plan(db, cut(v3))
+    (dp,) = the_plan.documents
+    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == {
+        "TOS/terms-for-consumers/A1": "TOS/A1",
+        "TOS/terms-for-consumers/A2": "TOS/A2",
+    }
+    assert sorted(c.code for c in dp.changes if c.op == Op.RETIRE) == [
+        "TOS/terms-for-businesses/A1",
+        "TOS/terms-for-businesses/A2",
+        "TOS/terms-of-service/terms-for-businesses",
+    ]
+    assert (the_plan.counts["created"], the_plan.counts["revised"]) == (0, 0)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert after["TOS/A1"] == before["TOS/terms-for-consumers/A1"]
+    assert not plan(db, cut(v3)).has_changes
