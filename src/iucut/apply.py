@@ -98,7 +98,7 @@ class Outcomes(Sequence[DocumentResult]):
         self._paths = Paths()
         self._status = bytearray()
         self._statuses: list[str] = []  # (by their byte)
-        self._shape = bytearray()  # the names of each one's counts (by their byte)
+        self._shape = array("I")  # the names of each one's counts (by their number)
         self._shapes: dict[tuple[str, ...], int] = {}
         self._names: list[tuple[str, ...]] = []
         self._values = array("q")  # every one's counts, one after the other
@@ -109,17 +109,18 @@ class Outcomes(Sequence[DocumentResult]):
             self.append(result)
 
     def append(self, result: DocumentResult) -> None:
+        values = array("q", result.counts.values())  # (not ints: refused, nothing kept)
         names = tuple(result.counts)
         shape = self._shapes.get(names)
         if shape is None:
             shape = self._shapes[names] = len(self._names)
             self._names.append(names)
         if result.status not in self._statuses:
+            if len(self._statuses) == 256:
+                raise ValueError(f"too many statuses to keep: {result.status!r}")
             self._statuses.append(result.status)
-        if len(self._names) > 255 or len(self._statuses) > 255:
-            raise ValueError("too many kinds of results to keep compactly")
         self._at.append(len(self._values))
-        self._values.extend(result.counts.values())  # (ints: TypeError else)
+        self._values.extend(values)
         self._paths.append(result.doc_path)
         self._status.append(self._statuses.index(result.status))
         self._shape.append(shape)

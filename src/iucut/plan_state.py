@@ -595,10 +595,8 @@ def _shared_namespaces(
         holders = sorted(set(paths))
         if len(holders) > 1:
             for path in paths:
-                others_ = [p for p in holders if p != path]
-                found.append(
-                    (place[path], path, shared_namespace_message(path, namespace, others_))
-                )
+                rest = [p for p in holders if p != path]
+                found.append((place[path], path, shared_namespace_message(path, namespace, rest)))
     return {path: message for _, path, message in sorted(found)}
 
 
