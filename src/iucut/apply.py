@@ -16,12 +16,21 @@ import json
 import queue
 import threading
 import time
+from array import array
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Container,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from iucut._version import __version__
 from iucut.config import Settings
@@ -64,22 +73,159 @@ class DocumentResult:
     error: str | None = None
 
 
+class Outcomes(Sequence[DocumentResult]):
+    """Documents' results, in order, kept compactly (issue #16 part 3: a first apply
+    writes every document of the corpus): a path ~1 byte a character
+    (:class:`~iucut.units.Paths`), a status a byte, the counts as numbers in one array
+    (their names once for all the results that have the same), an error only for those
+    that have one. Where a :class:`DocumentResult` with its dict of counts was ~1 KB a
+    document, each is ~100 bytes, made again as it is read."""
+
+    __slots__ = (
+        "_at",
+        "_errors",
+        "_last",
+        "_names",
+        "_paths",
+        "_shape",
+        "_shapes",
+        "_status",
+        "_statuses",
+        "_values",
+    )
+
+    def __init__(self, results: Iterable[DocumentResult] = ()) -> None:
+        self._paths = Paths()
+        self._status = bytearray()
+        self._statuses: list[str] = []  # (by their byte)
+        self._shape = array("I")  # the names of each one's counts (by their number)
+        self._shapes: dict[tuple[str, ...], int] = {}
+        self._names: list[tuple[str, ...]] = []
+        self._values = array("q")  # every one's counts, one after the other
+        self._at = array("q")  # where each one's counts start in ``_values``
+        self._errors: dict[int, str] = {}
+        self._last: DocumentResult | None = None
+        for result in results:
+            self.append(result)
+
+    def append(self, result: DocumentResult) -> None:
+        values = array("q", result.counts.values())  # (not ints: refused, nothing kept)
+        names = tuple(result.counts)
+        shape = self._shapes.get(names)
+        if shape is None:
+            shape = self._shapes[names] = len(self._names)
+            self._names.append(names)
+        if result.status not in self._statuses:
+            if len(self._statuses) == 256:
+                raise ValueError(f"too many statuses to keep: {result.status!r}")
+            self._statuses.append(result.status)
+        self._at.append(len(self._values))
+        self._values.extend(values)
+        self._paths.append(result.doc_path)
+        self._status.append(self._statuses.index(result.status))
+        self._shape.append(shape)
+        if result.error is not None:
+            self._errors[len(self._status) - 1] = result.error
+        self._last = result
+
+    def __len__(self) -> int:
+        return len(self._status)
+
+    def _make(self, i: int, path: str) -> DocumentResult:
+        names = self._names[self._shape[i]]
+        start = self._at[i]
+        counts = dict(zip(names, self._values[start : start + len(names)], strict=True))
+        return DocumentResult(path, self._statuses[self._status[i]], counts, self._errors.get(i))
+
+    @overload
+    def __getitem__(self, index: int) -> DocumentResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[DocumentResult, ...]: ...
+    def __getitem__(self, index: int | slice) -> DocumentResult | tuple[DocumentResult, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError("result index out of range")
+        if i == len(self) - 1 and self._last is not None:
+            return self._last
+        return self._make(i, self._paths[i])
+
+    def __iter__(self) -> Iterator[DocumentResult]:
+        for i, path in enumerate(self._paths):
+            yield self._make(i, path)
+
+    def of(self, *statuses: str) -> Iterator[DocumentResult]:
+        """Those whose status is one of ``statuses``, in order (the others not made)."""
+        codes = {n for n, s in enumerate(self._statuses) if s in statuses}
+        for i, path in enumerate(self._paths):
+            if self._status[i] in codes:
+                yield self._make(i, path)
+
+    def tally(self, status: str) -> int:
+        """How many have ``status``."""
+        if status not in self._statuses:
+            return 0
+        return self._status.count(self._statuses.index(status))
+
+    def totals(self) -> dict[str, int]:
+        """Every count summed, by name (in the order first found)."""
+        total: dict[str, int] = {}
+        for i, shape in enumerate(self._shape):
+            names, start = self._names[shape], self._at[i]
+            for name, n in zip(names, self._values[start : start + len(names)], strict=True):
+                total[name] = total.get(name, 0) + n
+        return total
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Outcomes | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Outcomes({len(self)} documents)"
+
+
 @dataclass(frozen=True)
 class ApplyResult:
     """What an apply did: its run, per-document outcomes, and the event counts.
 
     ``outcomes`` are the documents it wrote, failed, rejected under their lock or did
-    not write (a reviewed plan stopped), in source order; ``skipped`` the paths of those
-    found already up to date (kept compactly: a re-sync of a corpus skips most of them);
-    :attr:`documents` lists both, the skipped first, each as a :class:`DocumentResult`."""
+    not write (a reviewed plan stopped), in source order (kept compactly, as
+    :class:`Outcomes`: a first apply writes the corpus; given as any sequence of
+    :class:`DocumentResult`); ``skipped`` the paths of those found already up to date
+    (kept compactly: a re-sync of a corpus skips most of them); :attr:`documents`
+    lists both, the skipped first, each as a :class:`DocumentResult`."""
 
     run_id: str | None
-    outcomes: tuple[DocumentResult, ...]
+    outcomes: Outcomes
     rejected: tuple[Rejected, ...]
     seconds: float
     #: the error that stopped a reviewed plan after some of its documents were written
     stopped: IucutError | None = None
     skipped: Paths = field(default_factory=Paths)
+
+    def __init__(
+        self,
+        run_id: str | None,
+        outcomes: Iterable[DocumentResult],
+        rejected: tuple[Rejected, ...],
+        seconds: float,
+        stopped: IucutError | None = None,
+        skipped: Paths | None = None,
+    ) -> None:
+        kept = outcomes if isinstance(outcomes, Outcomes) else Outcomes(outcomes)
+        for name, value in (
+            ("run_id", run_id),
+            ("outcomes", kept),
+            ("rejected", rejected),
+            ("seconds", seconds),
+            ("stopped", stopped),
+            ("skipped", Paths() if skipped is None else skipped),
+        ):
+            object.__setattr__(self, name, value)
 
     @property
     def documents(self) -> tuple[DocumentResult, ...]:
@@ -89,23 +235,22 @@ class ApplyResult:
     @property
     def unchanged(self) -> int:
         """The documents skipped, already up to date (under their lock or before)."""
-        return len(self.skipped) + sum(1 for d in self.outcomes if d.status == "skipped")
+        return len(self.skipped) + self.outcomes.tally("skipped")
 
     @property
     def counts(self) -> dict[str, int]:
         total = dict.fromkeys((*EVENTS, "placed"), 0)
-        for doc in self.outcomes:  # (a skipped document counts nothing)
-            for key, n in doc.counts.items():
-                total[key] = total.get(key, 0) + n
+        for key, n in self.outcomes.totals().items():  # (a skipped document counts nothing)
+            total[key] = total.get(key, 0) + n
         return total
 
     @property
     def failed(self) -> tuple[DocumentResult, ...]:
-        return tuple(d for d in self.outcomes if d.status == "failed")
+        return tuple(self.outcomes.of("failed"))
 
     @property
     def written(self) -> tuple[DocumentResult, ...]:
-        return tuple(d for d in self.outcomes if d.status == "applied")
+        return tuple(self.outcomes.of("applied"))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -283,7 +428,7 @@ class PreparedWrite:
 def prepare_new(
     item: CutDocument | IucutError,
     *,
-    new: frozenset[str],
+    new: Container[str],
     encode: ParameterEncoder | None = None,
 ) -> CutDocument | IucutError | PreparedWrite:
     """``item`` as the writer needs it: for a document of ``new`` (no document at its path
@@ -384,10 +529,25 @@ class Recut(Protocol):
 
     def __call__(
         self,
-        doc_paths: Sequence[str],
+        doc_paths: Iterable[str],
         /,
         then: Callable[[CutDocument | IucutError], Any] | None = None,
     ) -> Iterable[Any]: ...
+
+
+class _New:
+    """The paths the triage found no document at: of the documents to do, those whose
+    stored row it did not keep (their rows are kept, not the paths: a first apply's are
+    the corpus); not those ``--prune`` retires (stored)."""
+
+    __slots__ = ("prune", "stored")
+
+    def __init__(self, stored: Container[str], prune: Collection[str]) -> None:
+        self.stored = stored
+        self.prune = frozenset(prune)
+
+    def __contains__(self, path: object) -> bool:
+        return path not in self.stored and path not in self.prune
 
 
 #: What a writer is given for a document: the document (or its error), its write planned
@@ -422,8 +582,8 @@ def apply_digests(
         found = triage_digests(
             conn, digests, prune_scopes=prune_scopes, keep_current=False, seen=seen
         )
-        paths = [d.path for d in found.todo]
-        new = frozenset(p for p in paths if p not in found.current)
+        paths = found.paths_todo()
+        new = _New(found.current, found.prune)
         # a new document is planned and encoded where it is cut (a worker process under
         # --jobs; with one job, the one writer's read-ahead thread, see _ahead): the
         # writers only send it (on the cluster every document is planned under its lock)
@@ -484,7 +644,7 @@ def _write_all(
     all_or_nothing: bool,
     on_progress: Progress | None,
     jobs: int | None,
-    new: frozenset[str] = frozenset(),
+    new: Container[str] = frozenset(),
     again: Callable[[str], CutDocument | IucutError] | None = None,
 ) -> ApplyResult:
     """Write the ``count`` documents of ``todo`` in one run (none: no run), each in its
@@ -499,7 +659,7 @@ def _write_all(
             "(--all-or-nothing)",
         )
     skipped = skipped_paths if isinstance(skipped_paths, Paths) else Paths(skipped_paths)
-    results: list[DocumentResult] = []
+    results = Outcomes()
     if not count:
         return ApplyResult(None, (), rejected_before, time.monotonic() - started, skipped=skipped)
     with conn.transaction():
@@ -540,9 +700,13 @@ def _write_all(
         raise
     finally:
         rejected = rejected_before + tuple(
-            Rejected(r.doc_path, r.error or "") for r in results if r.status == "rejected"
+            Rejected(r.doc_path, r.error or "") for r in results.of("rejected")
         )
-        kept = tuple(r for r in results if r.status != "rejected")
+        kept = (
+            results
+            if not results.tally("rejected")
+            else Outcomes(r for r in results if r.status != "rejected")
+        )
         result = ApplyResult(run_id, kept, rejected, time.monotonic() - started, skipped=skipped)
         if status == "finished" and result.failed:
             status = "failed"
@@ -558,9 +722,9 @@ def _apply_concurrently(
     todo: Iterator[tuple[str, ToWrite]],
     count: int,
     writers: int,
-    results: list[DocumentResult],
+    results: Outcomes,
     on_progress: Progress | None,
-    new: frozenset[str],
+    new: Container[str],
     again: Callable[[str], CutDocument | IucutError] | None,
 ) -> None:
     """Write the documents of ``todo`` on ``writers`` connections at once (``conn`` and
@@ -669,7 +833,7 @@ CODE_REFUSALS = ("IUC01", "IUC08")
 
 def _ahead(
     todo: Iterator[tuple[str, ToWrite]],
-    new: frozenset[str],
+    new: Container[str],
     encode: ParameterEncoder | None,
 ) -> Generator[tuple[str, ToWrite, CutDocument | None], None, None]:
     """The items of ``todo`` for one writer, each taken one document ahead in a thread of
@@ -834,7 +998,7 @@ INTERRUPTED = "interrupted"
 
 
 def interrupted(
-    conn: Connection, run_id: str, results: Sequence[DocumentResult], total: int
+    conn: Connection, run_id: str, results: Iterable[DocumentResult], total: int
 ) -> Interrupted:
     """The error of an apply stopped by Ctrl-C: which documents were written before it
     (each one whole, in its own transaction), and that the run is marked interrupted.

@@ -588,12 +588,28 @@ def reread() -> None:
     _readers.clear()
 
 
-def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
+def remember(
+    digests: Iterable[Digest],
+    *,
+    cache: Path,
+    rules: str,
+    reread: bool = True,
+    wrote: bool = False,
+) -> None:
     """Keep the digests of files just cut (their document hash is the sha256 of the
-    file's bytes) with their stat, and the new stat of files read again unchanged."""
+    file's bytes) with their stat, and the new stat of files read again unchanged.
+
+    ``reread``: this process's next look-up reads the cache afresh (what it wrote);
+    false for a batch remembered during a walk (a first apply remembers its digests a
+    batch at a time): the walk's readers go on from where they are (the entries written
+    are of files they passed; a reader made again would read every entry from the first
+    one up to the walk's place). ``wrote``: earlier batches of this walk wrote entries
+    (the readers are then made again even when these digests write none)."""
     conn = _connect(cache)
     if conn is None:
         return
+    if reread and wrote:
+        _forget_readers(cache, rules)
     rows = [
         (
             rules,
@@ -627,6 +643,10 @@ def remember(digests: Iterable[Digest], *, cache: Path, rules: str) -> None:
         conn.execute("BEGIN")
         conn.executemany(_sql()["cache_put"], rows)
         conn.execute("COMMIT")
-        # what this process reads next is what it wrote: its next look-up reads afresh
-        for fast in (False, True):
-            _readers.pop((_pid, cache, rules, fast), None)
+        if reread:  # what this process reads next is what it wrote: it reads afresh
+            _forget_readers(cache, rules)
+
+
+def _forget_readers(cache: Path, rules: str) -> None:
+    for fast in (False, True):
+        _readers.pop((_pid, cache, rules, fast), None)

@@ -83,7 +83,11 @@ def digest_key(d: Digest | Unchanged) -> int:
     with each entry (:class:`Unchanged`)."""
     if isinstance(d, Unchanged):
         return d.key
-    text = f"{d.doc_hash}\x00{d.cut_digest}\x00{d.profile}"
+    return _key(d.doc_hash, d.cut_digest, d.profile)
+
+
+def _key(doc_hash: str, cut_digest: str | None, profile: str | None) -> int:
+    text = f"{doc_hash}\x00{cut_digest}\x00{profile}"
     raw = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(raw, "big", signed=True)
 
@@ -151,6 +155,20 @@ def is_current(db_doc: Mapping[str, Any] | None, doc: CutDocument | Digest | Unc
         and db_doc.get("cut_digest")
         == (doc.cut_digest if isinstance(doc, Digest) else cut_digest(doc))
         and (doc.profile is None or db_doc.get("profile") == doc.profile)
+    )
+
+
+def is_current_at(db_doc: Mapping[str, Any] | None, key: int) -> bool:
+    """:func:`is_current` of the digest whose :func:`digest_key` is ``key`` (the digest
+    itself not kept: apply's triage keeps the key of each document to do): the stored
+    row's hash, cut digest and profile make that key, or, for a digest whose profile
+    is None (any stored profile then does), its hash and cut digest do."""
+    if db_doc is None or db_doc["state"] != "active":
+        return False
+    doc_hash, digest = db_doc["doc_hash"], db_doc.get("cut_digest")
+    profile = db_doc.get("profile")
+    return key == _key(doc_hash, digest, None) or (
+        profile is not None and key == _key(doc_hash, digest, profile)
     )
 
 

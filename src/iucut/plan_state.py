@@ -4,7 +4,7 @@ hash did not change are skipped without reading their units."""
 
 from __future__ import annotations
 
-import contextlib
+import heapq
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -368,7 +368,8 @@ class Triage:
 class DigestTriage:
     """:class:`Triage` of digests. The triage that reads them once as they come (apply's,
     with what it last saw: :func:`_triage_stream`) keeps only the paths of those up to
-    date (``skipped_paths``), not the digests (``skipped`` is then empty)."""
+    date (``skipped_paths``) and of those to do (``todo_paths``), not the digests
+    (``skipped`` and ``todo`` are then empty): a first apply's are the corpus."""
 
     todo: tuple[Digest | Unchanged, ...]
     skipped: tuple[Digest | Unchanged, ...]
@@ -376,12 +377,19 @@ class DigestTriage:
     rejected: tuple[Rejected, ...]
     current: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     skipped_paths: Paths | None = None
+    todo_paths: Paths | None = None
 
     def paths_skipped(self) -> Paths:
         """The paths of the documents up to date, in order."""
         if self.skipped_paths is not None:
             return self.skipped_paths
         return Paths(d.path for d in self.skipped)
+
+    def paths_todo(self) -> Paths:
+        """The paths of the documents to do, in order."""
+        if self.todo_paths is not None:
+            return self.todo_paths
+        return Paths(d.path for d in self.todo)
 
 
 def triage(
@@ -489,23 +497,26 @@ def _triage_stream(
 ) -> DigestTriage:
     """:func:`_triage` of digests with what this client last saw of the database
     (:meth:`iucut.seen.Seen.triage`), reading ``documents`` once as they come: the
-    client holds the documents to do and, for the others, their paths (compactly).
+    client holds the paths of the documents (compactly), not their digests; those to
+    do (a first apply's: every one) are kept with their namespace in a :class:`Ledger`,
+    on disk.
 
     The documents sharing a namespace are rejected, all of them, as :func:`_triage`
     rejects them, from the documents to do alone: two documents up to date never share
     one (each is stored active, and the code of its document unit is its namespace:
     codes are unique), so a namespace is shared only by documents to do, or by one to
     do and the stored document holding it when that one is a file of the run (found
-    among the paths skipped). For ``--prune``, the paths of the run are kept in a
-    :class:`Ledger`, on disk."""
+    among the paths skipped). For ``--prune``, the paths of the run are kept in the
+    ledger too."""
     rejected: list[Rejected] = []
     skipped = Paths()
-    #: the place of each document in the run, while the triage has it (then of those
-    #: to do), and of those rejected before it
+    todo = Paths()
+    #: the place in the run of each document the triage has (until it is found up to
+    #: date or to do), and of those rejected before it
     order: dict[str, int] = {}
     others: list[int] = []
-    with contextlib.ExitStack() as stack:
-        ledger = None if prune_scopes is None else stack.enter_context(Ledger())
+    with Ledger() as ledger:
+        prune = prune_scopes is not None
 
         def docs() -> Iterator[Digest | Unchanged]:
             for n, item in enumerate(documents):
@@ -517,58 +528,64 @@ def _triage_stream(
                     path = item.path
                     order[path] = n
                     yield item
-                if ledger is not None:
+                if prune:
                     ledger.add(path)
 
         def skip(d: Digest | Unchanged) -> None:
             skipped.append(d.path)
             order.pop(d.path, None)
 
-        todo, db_docs = seen.triage(conn, docs(), skip)
-        shared = _shared_namespaces(conn, todo, skipped, order, sorted([*others, *order.values()]))
+        def keep(d: Digest | Unchanged) -> None:
+            todo.append(d.path)
+            ledger.to_do(order.pop(d.path, -1), d.path, d.namespace)
+
+        _, db_docs = seen.triage(conn, docs(), skip, keep)
+        order.clear()  # (every document found up to date or to do)
+        shared = _shared_namespaces(conn, ledger, skipped, others)
         if shared:  # (rare: rejected, all of them, wherever they were found)
             rejected += [Rejected(path, message) for path, message in shared.items()]
-            todo = [d for d in todo if d.path not in shared]
+            todo = Paths(p for p in todo if p not in shared)
             skipped = Paths(p for p in skipped if p not in shared)
             for path in shared:
                 db_docs.pop(path, None)
-        prune: list[str] = []
-        if ledger is not None and prune_scopes is not None:
+        retire: list[str] = []
+        if prune_scopes is not None:
             for row in conn.stream("documents_active"):
                 path = row["doc_path"]
                 if any(_under(path, s) for s in prune_scopes) and path not in ledger:
-                    prune.append(path)
-    return DigestTriage(tuple(todo), (), tuple(prune), tuple(rejected), db_docs, skipped)
+                    retire.append(path)
+    return DigestTriage((), (), tuple(retire), tuple(rejected), db_docs, skipped, todo)
 
 
 def _shared_namespaces(
-    conn: Connection,
-    todo: Sequence[Digest | Unchanged],
-    skipped: Paths,
-    order: Mapping[str, int],
-    not_skipped: Sequence[int],
+    conn: Connection, ledger: Ledger, skipped: Paths, others: Sequence[int]
 ) -> dict[str, str]:
     """The paths of the run whose namespace another path of the run also has, in run
     order, each with the message that rejects it (:func:`_drop_shared_namespaces`'s):
-    among the documents to do, and each with the stored document holding its namespace
-    when that one's path was skipped (up to date). ``order``: the place in the run of
-    each document to do; ``not_skipped``: sorted, the places of every document not
-    skipped (the rest are the skipped paths', in their order)."""
-    by_namespace: dict[str, list[str]] = {}
-    for d in todo:
-        by_namespace.setdefault(d.namespace, []).append(d.path)
-    if not by_namespace:
-        return {}
+    among the documents to do (the ledger's), and each with the stored document holding
+    its namespace when that one's path was skipped (up to date). ``others``: the places
+    in the run of the documents rejected before the triage (the places of the paths
+    skipped follow from theirs and those of the documents to do)."""
+    by_namespace: dict[str, list[str]] = {ns: [] for ns in ledger.shared()}
     held: dict[str, str] = {}  # (a path skipped, maybe: the namespace it holds)
-    for row in conn.stream("documents_holding", namespaces=list(by_namespace)):
-        if row["doc_path"] not in by_namespace[row["namespace"]]:
-            held[row["doc_path"]] = row["namespace"]
-    place = dict(order)
+    for namespaces in ledger.namespaces():
+        for row in conn.stream("documents_holding", namespaces=namespaces):
+            if not ledger.holds(row["namespace"], row["doc_path"]):
+                held[row["doc_path"]] = row["namespace"]
+    if not by_namespace and not held:
+        return {}
+    place: dict[str, int] = {}
+    for namespace in {*by_namespace, *held.values()}:
+        paths = by_namespace.setdefault(namespace, [])
+        for n, path in ledger.holders(namespace):
+            paths.append(path)
+            place[path] = n
     if held:  # (one pass over the paths skipped: their places follow from the others')
-        at, n = 0, 0
+        not_skipped = heapq.merge(sorted(others), ledger.places())
+        at, n = next(not_skipped, None), 0
         for path in skipped:
-            while at < len(not_skipped) and not_skipped[at] == n:
-                at, n = at + 1, n + 1
+            while at == n:
+                at, n = next(not_skipped, None), n + 1
             if path in held:
                 by_namespace[held[path]].append(path)
                 place[path] = n
@@ -578,16 +595,18 @@ def _shared_namespaces(
         holders = sorted(set(paths))
         if len(holders) > 1:
             for path in paths:
-                others = [p for p in holders if p != path]
-                found.append((place[path], path, shared_namespace_message(path, namespace, others)))
+                rest = [p for p in holders if p != path]
+                found.append((place[path], path, shared_namespace_message(path, namespace, rest)))
     return {path: message for _, path, message in sorted(found)}
 
 
 class Ledger:
     """The paths of the documents of one run, in a private temporary SQLite database
     (its pages beyond a small cache go to a file, deleted when it is closed): what
-    ``--prune`` checks each stored document against, without holding the corpus. Its
-    statements are in ``iucut/sql/sqlite.sql``."""
+    ``--prune`` checks each stored document against, without holding the corpus; and
+    the documents to do, each with its place in the run and its namespace: what the
+    namespaces shared are found from (a first apply's are the corpus). Its statements
+    are in ``iucut/sql/sqlite.sql``."""
 
     CHUNK = 1024
 
@@ -600,8 +619,12 @@ class Ledger:
         self.conn = sqlite3.connect("", isolation_level=None)
         self.conn.execute(self.sql["ledger_cache"])  # (a small cache: the rest on disk)
         self.conn.execute(self.sql["ledger_schema"])
+        self.conn.execute(self.sql["ledger_todo_schema"])
         self.pending: list[tuple[str]] = []
         self.indexed = False
+        self.todo: list[tuple[int, str, str]] = []
+        self.todo_count = 0
+        self.todo_indexed = False
 
     def __enter__(self) -> Ledger:
         return self
@@ -627,3 +650,66 @@ class Ledger:
             self.conn.execute(self.sql["ledger_index"])
             self.indexed = True
         return self.conn.execute(self.sql["ledger_has"], (path,)).fetchone() is not None
+
+    def to_do(self, place: int, path: str, namespace: str) -> None:
+        """A document to do, at ``place`` in the run (-1: its path came before)."""
+        self.todo.append((place, path, namespace))
+        self.todo_count += 1
+        if len(self.todo) >= self.CHUNK:
+            self._flush_todo()
+
+    def _flush_todo(self) -> None:
+        if self.todo:
+            self.conn.execute("BEGIN")
+            self.conn.executemany(self.sql["ledger_todo_add"], self.todo)
+            self.conn.execute("COMMIT")
+            self.todo = []
+
+    def _todo_ready(self) -> None:
+        self._flush_todo()
+        if not self.todo_indexed:
+            self.conn.execute(self.sql["ledger_todo_index"])
+            self.todo_indexed = True
+
+    def shared(self) -> list[str]:
+        """The namespaces of more than one path to do (rare)."""
+        if self.todo_count < 2:
+            return []
+        self._todo_ready()
+        return [row[0] for row in self.conn.execute(self.sql["ledger_todo_shared"])]
+
+    def namespaces(self) -> Iterator[list[str]]:
+        """The namespaces of the documents to do, a chunk at a time."""
+        if not self.todo_count:
+            return
+        self._todo_ready()
+        sql = self.sql["ledger_todo_namespaces_first"]
+        args: tuple[Any, ...] = (self.CHUNK,)
+        while True:
+            found = [row[0] for row in self.conn.execute(sql, args)]
+            if found:
+                yield found
+            if len(found) < self.CHUNK:
+                return
+            sql, args = self.sql["ledger_todo_namespaces_after"], (found[-1], self.CHUNK)
+
+    def holds(self, namespace: str, path: str) -> bool:
+        """Whether ``path`` is a document to do with ``namespace``."""
+        self._todo_ready()
+        row = self.conn.execute(self.sql["ledger_todo_holds"], (namespace, path)).fetchone()
+        return row is not None
+
+    def holders(self, namespace: str) -> list[tuple[int, str]]:
+        """The places and paths of the documents to do with ``namespace``, in run order."""
+        if not self.todo_count:
+            return []
+        self._todo_ready()
+        rows = self.conn.execute(self.sql["ledger_todo_holders"], (namespace,))
+        return [(int(n), str(path)) for n, path in rows]
+
+    def places(self) -> Iterator[int]:
+        """The places in the run of the documents to do, in order."""
+        if not self.todo_count:
+            return
+        self._todo_ready()
+        yield from (row[0] for row in self.conn.execute(self.sql["ledger_todo_places"]))

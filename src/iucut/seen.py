@@ -43,13 +43,15 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from iucut.db.connector import Connection
-from iucut.plan import Digest, Unchanged, digest_key, is_current
+from iucut.plan import Digest, Unchanged, digest_key, is_current, is_current_at
+from iucut.units import Paths
 
 #: ``(rows, sum of the row hashes)`` as the database gives it
 Token = str
@@ -75,9 +77,10 @@ class Seen:
         #: the token the cache held when it was found true (None: every row was read)
         self.base: Token | None = None
         #: digest fingerprints to keep at ``token`` (every one when ``base`` is None)
-        self.updates: dict[str, int] = {}
-        #: the documents to do: their digest and their row's hash at ``token`` (None: no row)
-        self.todo: dict[str, tuple[Digest | Unchanged, int | None]] = {}
+        self.updates = Keys()
+        #: the documents to do: the fingerprint of each one's digest, and the rows they
+        #: had at ``token`` (a first apply's triage finds the whole corpus to do)
+        self.todo = Todo()
 
     # ------------------------------------------------------------------ the triage
 
@@ -86,12 +89,15 @@ class Seen:
         conn: Connection,
         docs: Iterable[Digest | Unchanged],
         skip: Callable[[Digest | Unchanged], object],
+        keep: Callable[[Digest | Unchanged], object] | None = None,
     ) -> tuple[list[Digest | Unchanged], dict[str, dict[str, Any]]]:
         """The documents of ``docs`` not up to date, in their order, with the stored rows
         of those stored (as the triage without the cache finds them); ``skip`` is called
         with each one up to date, as it comes. ``docs`` is read once, as it comes (a
         corpus in path order): the client holds a chunk of entries or rows and the
-        documents to do, not the corpus.
+        documents to do, not the corpus. ``keep``: called with each document to do, in
+        their order, instead of listing them (the list is then empty): a first apply
+        finds every document to do.
 
         The database's token is read first. When it is the one the cache holds, each
         document is compared with the fingerprint found up to date at its path, and only
@@ -103,8 +109,13 @@ class Seen:
         cached = self._cached()
         now = self._token(conn) if cached is not None else None
         if cached is not None and now == cached:
-            return self._warm(conn, docs, skip, cached)
-        return self._cold(conn, docs, skip, now)
+            todo, rows = self._warm(conn, docs, skip, cached)
+            if keep is not None:
+                for d in todo:
+                    keep(d)
+                todo = []
+            return todo, rows
+        return self._cold(conn, docs, skip, now, keep)
 
     def _warm(
         self,
@@ -147,10 +158,12 @@ class Seen:
         docs: Iterable[Digest | Unchanged],
         skip: Callable[[Digest | Unchanged], object],
         before: Token | None,
+        keep: Callable[[Digest | Unchanged], object] | None = None,
     ) -> tuple[list[Digest | Unchanged], dict[str, dict[str, Any]]]:
         if before is None:
             before = self._token(conn)
         todo: list[Digest | Unchanged] = []
+        put = todo.append if keep is None else keep
         rows: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(docs, self.CHUNK):
             by_path = {d.path: d for d in chunk}
@@ -160,7 +173,7 @@ class Seen:
                 if d.path in current:
                     skip(d)
                 else:
-                    todo.append(d)
+                    put(d)
         after = self._token(conn)
         self.token = before if after == before else None  # (else: keep nothing)
         self.base = None  # (every row of the corpus read: the entries are replaced)
@@ -207,13 +220,13 @@ class Seen:
             d = by_path[path]
             if is_current(row, d):
                 current.add(path)
-                self.updates[path] = digest_key(d)
+                self.updates.append(path, digest_key(d))
             else:
                 rows[path] = {k: row[k] for k in ROW_COLUMNS}
-                self.todo[path] = (d, row["row_hash"])
+                self.todo.append(path, digest_key(d), int(row["row_hash"]))
         for path in paths:
             if path not in current and path not in rows:
-                self.todo[path] = (by_path[path], None)  # new: no row
+                self.todo.append(path, digest_key(by_path[path]), None)  # new: no row
         return current, rows
 
     def _hashed(self, conn: Connection, paths: list[str]) -> Iterator[Mapping[str, Any]]:
@@ -238,41 +251,51 @@ class Seen:
         to do (``conn``: where to read the token again), else nothing was written."""
         if self.token is None:
             return
-        token, updates, drops = self.token, dict(self.updates), set[str]()
+        token: Token = self.token
+        updates: Iterable[tuple[str, int]] = self.updates
+        drops: Iterable[str] = ()
         if wrote and self.todo and conn is not None:
             after = self._after(conn)
             if after is not None:
-                token, more, drops = after
-                updates.update(more)
+                token, now = after
+                # (the documents to do now up to date kept, the others forgotten)
+                updates = chain(self.updates, self.todo.having(now, True))
+                drops = (path for path, _ in self.todo.having(now, False))
         self._save(token, updates, drops)
 
-    def _after(self, conn: Connection) -> tuple[Token, dict[str, int], set[str]] | None:
-        """The token after apply's writes, with the documents to do now up to date, when
-        the old token and those rows alone make it (nothing else written); else None."""
+    def _after(self, conn: Connection) -> tuple[Token, bytearray] | None:
+        """The token after apply's writes, with whether each document to do is now up
+        to date (a byte each, in their order), when the old token and those rows alone
+        make it (nothing else written); else None. The rows are read a chunk of paths at
+        a time (a first apply wrote the corpus), each as it comes: the first chunk with
+        the token, the others without it, then the token again (one statement when they
+        are a chunk): when the two differ, something was written meanwhile."""
         assert self.token is not None
         before_rows, before_sum = (int(x) for x in self.token.split(":"))
-        n, total = before_rows, before_sum
-        for _d, old in self.todo.values():
-            if old is not None:
-                n, total = n - 1, total - old
-        current: dict[str, int] = {}
-        drops: set[str] = set()
+        n, total = before_rows - self.todo.rows, before_sum - self.todo.sum
         old_token = self.token
-        rows = list(self._rows(conn, list(self.todo)))
-        after = self.token
-        self.token = old_token
-        for row in rows:
-            n, total = n + 1, total + int(row["row_hash"])
-        if after != f"{n}:{total}":
+        now = bytearray()
+        after: Token | None = None
+        chunks = 0
+        try:
+            for chunk in _pair_chunks(self.todo, self.CHUNK):
+                paths = [path for path, _ in chunk]
+                rows = self._hashed(conn, paths) if chunks else self._rows(conn, paths)
+                fresh: dict[str, Mapping[str, Any]] = {}
+                for row in rows:
+                    n, total = n + 1, total + int(row["row_hash"])
+                    fresh[row["doc_path"]] = row
+                if not chunks:
+                    after = self.token
+                now += bytes(is_current_at(fresh.get(path), key) for path, key in chunk)
+                chunks += 1
+            if chunks > 1 and self._token(conn) != after:
+                return None  # written meanwhile: the rows read are of no one token
+        finally:
+            self.token = old_token
+        if after is None or after != f"{n}:{total}":
             return None  # something else was written meanwhile: stay at the old token
-        fresh = {row["doc_path"]: row for row in rows}
-        for path, (d, _old) in self.todo.items():
-            if is_current(fresh.get(path), d):
-                current[path] = digest_key(d)
-            else:
-                drops.add(path)
-        assert after is not None
-        return after, current, drops
+        return after, now
 
     # ------------------------------------------------------------------ the cache file
 
@@ -289,14 +312,29 @@ class Seen:
             return None
         return conn
 
-    def _save(self, token: Token, updates: Mapping[str, int], drops: Iterable[str]) -> None:
-        """Keep ``updates`` (and forget ``drops``) at ``token``: on top of the entries
-        when they are still at the token the triage found true (``base``), else in their
-        place (every row was read); nothing when another apply moved them meanwhile."""
+    def _save(
+        self,
+        token: Token,
+        updates: Mapping[str, int] | Iterable[tuple[str, int]],
+        drops: Iterable[str],
+    ) -> None:
+        """Keep ``updates`` (paths and fingerprints; and forget ``drops``) at ``token``:
+        on top of the entries when they are still at the token the triage found true
+        (``base``), else in their place (every row was read); nothing when another apply
+        moved them meanwhile. Both are read once, as they come."""
         conn = self._connect()
         if conn is None:
             return
         sql = _sql()
+        pairs = iter(updates.items() if isinstance(updates, Mapping) else updates)
+        first_pair = next(pairs, None)
+        if first_pair is not None:
+            pairs = chain((first_pair,), pairs)
+        gone = iter(drops)
+        first_gone = next(gone, None)
+        if first_gone is not None:
+            gone = chain((first_gone,), gone)
+        nothing = first_pair is None and first_gone is None
         with contextlib.suppress(sqlite3.Error):  # a cache that cannot be written: none
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -306,11 +344,11 @@ class Seen:
                     return
                 if self.base is None:
                     conn.execute(sql["seen_docs_clear"], (self.db,))
-                elif row is not None and row[0] == token and not updates and not drops:
+                elif row is not None and row[0] == token and nothing:
                     conn.execute("ROLLBACK")  # nothing new: no write
                     return
-                conn.executemany(sql["seen_doc_drop"], ((self.db, p) for p in drops))
-                conn.executemany(sql["seen_doc_put"], ((self.db, p, k) for p, k in updates.items()))
+                conn.executemany(sql["seen_doc_drop"], ((self.db, p) for p in gone))
+                conn.executemany(sql["seen_doc_put"], ((self.db, p, k) for p, k in pairs))
                 conn.execute(sql["seen_token_put"], (self.db, token))
                 conn.execute("COMMIT")
             except BaseException:
@@ -385,3 +423,61 @@ def _chunks(items: Iterable[Digest | Unchanged], size: int) -> Iterator[list[Dig
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+def _pair_chunks(items: Iterable[tuple[str, int]], size: int) -> Iterator[list[tuple[str, int]]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class Keys:
+    """Document paths, each with the fingerprint of a digest (:func:`~iucut.plan.digest_key`),
+    in the order they came, kept compactly: a path ~1 byte a character (:class:`Paths`),
+    a fingerprint 8 bytes, where a dict held ~150 bytes more a document (issue #16 part
+    3: a triage that reads every row finds the whole corpus up to date, or to do)."""
+
+    __slots__ = ("keys", "paths")
+
+    def __init__(self) -> None:
+        self.paths = Paths()
+        self.keys = array("q")
+
+    def append(self, path: str, key: int) -> None:
+        self.paths.append(path)
+        self.keys.append(key)
+
+    def clear(self) -> None:
+        self.paths, self.keys = Paths(), array("q")
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        return zip(self.paths, self.keys, strict=True)
+
+    def having(self, flags: bytes | bytearray, value: bool) -> Iterator[tuple[str, int]]:
+        """The pairs whose flag (a byte each, in their order) is ``value``."""
+        return (pair for pair, flag in zip(self, flags, strict=True) if bool(flag) is value)
+
+
+class Todo(Keys):
+    """The documents to do of a triage (:class:`Keys`), and the stored rows they had at
+    its token: how many, and the sum of their hashes (what :meth:`Seen._after` takes
+    from the token to add the rows written in their place)."""
+
+    __slots__ = ("rows", "sum")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = 0
+        self.sum = 0
+
+    def append(self, path: str, key: int, row_hash: int | None = None) -> None:
+        super().append(path, key)
+        if row_hash is not None:
+            self.rows, self.sum = self.rows + 1, self.sum + row_hash
+
+    def clear(self) -> None:
+        super().clear()
+        self.rows = self.sum = 0

@@ -442,5 +442,15 @@ class Paths:
             yield from chunk.split("\0")
         yield from list(self._open)
 
+    def __getitem__(self, index: int) -> str:
+        """The path at ``index`` (its chunk split: for a path now and then)."""
+        i = index + self._count if index < 0 else index
+        if not 0 <= i < self._count:
+            raise IndexError("path index out of range")
+        chunk, at = divmod(i, self.CHUNK)
+        if chunk < len(self._chunks):
+            return self._chunks[chunk].split("\0")[at]
+        return self._open[at]
+
     def __repr__(self) -> str:
         return f"Paths({self._count} paths)"

@@ -83,6 +83,21 @@ def test_an_unchanged_database_is_not_read_again(db: Any, tmp_path: Path, asked:
     assert asked == [[]]
 
 
+def test_a_first_apply_of_many_chunks_is_remembered_whole(
+    db: Any, tmp_path: Path, asked: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documents a first apply wrote are read back a chunk at a time (the first with
+    the token, then the token again): every one is remembered up to date at the token
+    after the writes, so the next re-sync reads no row (the token alone)."""
+    monkeypatch.setattr(seen_mod.Seen, "CHUNK", 2)
+    cache = tmp_path / "a.sqlite3"
+    docs = _docs(count=7)
+    assert _written(_apply(db, docs, cache)) == [d.path for d in docs]
+    asked.clear()
+    assert _written(_apply(db, docs, cache)) == []
+    assert asked == [[]]
+
+
 def test_a_change_through_another_cache_is_seen(db: Any, tmp_path: Path) -> None:
     """Another machine (another cache) writes another version of a document: this
     machine's next apply of its own files finds it and writes its version back."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from contextlib import closing, suppress
 from itertools import tee
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -41,6 +41,9 @@ from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, Iucu
 from iucut.plan import Digest, Unchanged, digest_of
 from iucut.store import Store
 from iucut.units import CutDocument, Plan, Rejected, summary_line
+
+if TYPE_CHECKING:
+    from iucut.project import ProjectRoot
 
 FOLLOW_KEY = "iucut.follow_symlinks"
 
@@ -138,9 +141,10 @@ def digest_sources(
         "config": ctx.settings.config,
         "jobs": jobs_of(),
     }
-    # the file of each document cut now (strings: a Path object is ~3x the size); an
-    # Unchanged one's is found when it is cut again (rarely: the database changed)
-    found: dict[str, str] = {}
+    # where the file of each document cut now is: its folder as the walk named it, one
+    # entry a folder of documents (not one a document: a first apply cuts the corpus),
+    # and the file itself when it is not that folder and the document's name (rare)
+    found = _Files()
     # a file whose bytes and rules did not change since its last cut is not cut again:
     # its digest is read from the cut cache (iucut.digests) and compared with the database
     cache = ctx.settings.home / digests_mod.FILE_NAME
@@ -164,7 +168,10 @@ def digest_sources(
         results = cutting(
             list(paths), show=show, sources=sources, then=digest_of, known=known, **options
         )
-        cut: list[Digest] = []  # (to remember: a few in a re-sync)
+        # (to remember, a batch at a time: a first apply cuts every document; the
+        # cache's readers of this walk are kept until its end, see digests.remember)
+        cut: list[Digest] = []
+        wrote = False
         with closing(results):  # an error ends the progress bar first
             for (file, _), item in zip(files, results, strict=True):
                 if type(item) is not Unchanged:
@@ -174,32 +181,103 @@ def digest_sources(
                             errors.append(item)
                     else:
                         show_warnings(ctx, item)
-                        found[item.path] = os.fspath(file)
+                        found.add(item.path, os.fspath(file))
                         if isinstance(item, Digest):
                             cut.append(item)
+                            if len(cut) >= REMEMBER_BATCH:
+                                digests_mod.remember(cut, cache=cache, rules=rules, reread=False)
+                                cut, wrote = [], True
                 yield item
-        digests_mod.remember(cut, cache=cache, rules=rules)
+        digests_mod.remember(cut, cache=cache, rules=rules, reread=True, wrote=wrote)
 
-    def file_of(doc_paths: Sequence[str]) -> list[str]:
-        missing = {p for p in doc_paths if p not in found}
-        if missing:  # (an Unchanged's: the corpus is walked again, and each file named)
-            again = project.fresh()
+    def file_of(doc_paths: Iterable[str]) -> Iterator[str]:
+        # (twice over the paths: those whose file is not known are found first, by
+        # walking the corpus again, e.g. an Unchanged one's: the database changed)
+        again = project.fresh()
+        missing = {p for p in doc_paths if found.get(p, again, follow) is None}
+        walked: dict[str, str] = {}
+        if missing:
             for file, _ in walk_sources(paths, glob):
                 with suppress(IucutError, OSError):
                     doc_path = again.located(file, follow_symlinks=follow)[0]
                     if doc_path in missing:
-                        found[doc_path] = os.fspath(file)
-        return [found[p] for p in doc_paths]
+                        walked[doc_path] = os.fspath(file)
+        for p in doc_paths:
+            known = (walked.get(p) if p in missing else None) or found.guess(p)
+            if known is None:
+                raise KeyError(p)  # (not a file of this pass)
+            yield known
 
     def recut(
-        doc_paths: Sequence[str],
+        doc_paths: Iterable[str],
         /,
         then: Callable[[CutDocument | IucutError], Any] | None = None,
     ) -> Iterator[Any]:
-        again = Sources(files=[(Path(f), None) for f in file_of(doc_paths)])
+        if iter(doc_paths) is doc_paths:  # (read twice)
+            doc_paths = list(doc_paths)
+        files = file_of(doc_paths)
+        # a few: listed at once (one document is cut here, without a worker); many (a
+        # first apply: the corpus), as they come, a window at a time
+        again: Any = (
+            Sources(files=[(Path(f), None) for f in files])
+            if len(cast(Sized, doc_paths)) <= REMEMBER_BATCH
+            else ((f, None) for f in files)
+        )
         return cutting(list(paths), show=False, quiet=True, sources=again, then=then, **options)
 
     return (digests() if fast else list(digests())), recut
+
+
+#: Digests of documents cut remembered at once (the cut cache), and documents cut again
+#: listed at once (more are cut as they come).
+REMEMBER_BATCH = 1024
+
+
+class _Files:
+    """The file of each document cut in a pass, by its document path: a folder's files
+    are named by the folder as the walk named it and the document's name, so one entry a
+    folder (the client holds the folders, not the corpus); a file that is not (its name
+    is not the document's, its folder named otherwise before) is kept itself."""
+
+    def __init__(self) -> None:
+        #: document folder ("" or ending in "/") -> the folder of its files, as named
+        self.folders: dict[str, str] = {}
+        #: document path -> file, for a file not named by its folder
+        self.odd: dict[str, str] = {}
+
+    def add(self, doc_path: str, file: str) -> None:
+        at = doc_path.rfind("/") + 1
+        cut = file.rfind(os.sep) + 1
+        if file[cut:] == doc_path[at:]:
+            folder = self.folders.setdefault(doc_path[:at], file[:cut])
+            if folder == file[:cut]:
+                self.odd.pop(doc_path, None)  # (a path cut twice: the last file)
+                return
+        self.odd[doc_path] = file
+
+    def guess(self, doc_path: str) -> str | None:
+        """The file of ``doc_path`` if it was cut in this pass (or its folder's file of
+        that name: checked by :meth:`get`), else None."""
+        found = self.odd.get(doc_path)
+        if found is not None:
+            return found
+        at = doc_path.rfind("/") + 1
+        folder = self.folders.get(doc_path[:at])
+        return None if folder is None else folder + doc_path[at:]
+
+    def get(self, doc_path: str, root: ProjectRoot, follow_symlinks: bool) -> str | None:
+        """:meth:`guess` when that file is the document at ``doc_path`` (``root``
+        locates it), else None (e.g. an Unchanged document's, its folder not cut now)."""
+        if doc_path in self.odd:
+            return self.odd[doc_path]
+        file = self.guess(doc_path)
+        if file is None:
+            return None
+        try:
+            located = root.located(file, follow_symlinks=follow_symlinks)[0]
+        except (IucutError, OSError):
+            return None
+        return file if located == doc_path else None
 
 
 REHASH_HELP = (

@@ -106,6 +106,15 @@ CREATE TABLE run_doc (
     doc_path TEXT NOT NULL
 )
 
+-- name: ledger_todo_schema
+-- The documents to do of an apply's triage (iucut.plan_state.Ledger): the place of each
+-- in the run (-1: its path came before) and its namespace, to find those shared.
+CREATE TABLE todo_doc (
+    place INTEGER NOT NULL,
+    doc_path TEXT NOT NULL,
+    namespace TEXT NOT NULL
+)
+
 -- name: ledger_cache
 PRAGMA cache_size = -256
 
@@ -117,3 +126,27 @@ CREATE INDEX run_doc_path ON run_doc (doc_path)
 
 -- name: ledger_has
 SELECT 1 FROM run_doc WHERE doc_path = ? LIMIT 1
+
+-- name: ledger_todo_add
+INSERT INTO todo_doc (place, doc_path, namespace) VALUES (?, ?, ?)
+
+-- name: ledger_todo_index
+CREATE INDEX todo_doc_namespace ON todo_doc (namespace, doc_path)
+
+-- name: ledger_todo_shared
+SELECT namespace FROM todo_doc GROUP BY namespace HAVING count(DISTINCT doc_path) > 1
+
+-- name: ledger_todo_namespaces_first
+SELECT DISTINCT namespace FROM todo_doc ORDER BY namespace LIMIT ?
+
+-- name: ledger_todo_namespaces_after
+SELECT DISTINCT namespace FROM todo_doc WHERE namespace > ? ORDER BY namespace LIMIT ?
+
+-- name: ledger_todo_holds
+SELECT 1 FROM todo_doc WHERE namespace = ? AND doc_path = ? LIMIT 1
+
+-- name: ledger_todo_holders
+SELECT place, doc_path FROM todo_doc WHERE namespace = ? ORDER BY place, rowid
+
+-- name: ledger_todo_places
+SELECT place FROM todo_doc WHERE place >= 0 ORDER BY place
