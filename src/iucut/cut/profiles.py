@@ -363,9 +363,21 @@ DE = Profile(
         ),
         Rule(
             "article",
-            50,
+            # An Artikel holds Paragraphen, never the reverse (amending and introductory
+            # laws: ``Art I`` or ``Art 2``, then ``§ 1``, ``§ 2`` at the same heading
+            # level): ranked just outside ``§``, or each article's ``§ 1`` would be a
+            # sibling of the others, numbered by position. Roman numerals as elsewhere
+            # (``Art III`` is ``Art3``, an inserted ``Art Ia`` is ``Art1a``).
+            45,
             "Art",
-            _r(r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?" + SUP + LATIN + r")(?![\w])"),
+            _r(
+                r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?"
+                + SUP
+                + LATIN
+                + r"|"
+                + ROMAN
+                + r"[a-z]?)(?![\w])"
+            ),
             start="Art",
         ),
         Rule(
@@ -400,7 +412,8 @@ DE = Profile(
         ),
     ),
     _r(
-        LEAD_IN + r"(?:(?:\(\S+\)\s*)?§\s*\d|\S*\s*Abschnitt\b|(?:Art\.?|Artikel)\s*\d)",
+        LEAD_IN
+        + r"(?:(?:\(\S+\)\s*)?§\s*\d|\S*\s*Abschnitt\b|(?:Art\.?|Artikel)\s*(?:\d|[IVX]+\b))",
         re.M,
     ),
 )
@@ -607,6 +620,10 @@ def label_from(groups: Mapping[str, str | None]) -> str | None:
         value = roman_to_int(label)
         if value is not None:
             label = str(value)
+        elif label[-1].islower() and label[-1].isascii() and (len(label) > 2 or label[0] in "IVX"):
+            value = roman_to_int(label[:-1])  # ``Art Ia`` (inserted after ``Art I``): 1a
+            if value is not None:
+                label = f"{value}{label[-1]}"
     last = groups.get("label2")
     return f"{label}-{last}" if last else label
 

@@ -414,11 +414,14 @@ static int plain_label(const view_t *v, Py_ssize_t a, Py_ssize_t e)
     if (a < 0 || e <= a)
         return 0;
     int roman = 1;
+    /* ``Ia``: a Roman numeral and a small letter, label_from reads 1a */
+    Py_UCS4 last = VIEW_AT(v, e - 1);
+    Py_ssize_t end = e - a > 1 && last >= 'a' && last <= 'z' ? e - 1 : e;
     for (Py_ssize_t k = a; k < e; k++) {
         Py_UCS4 c = VIEW_AT(v, k);
         if (c == '^' || c == '<' || superscript(c))
             return 0;
-        if (c == 0 || c >= 128 || strchr("IVXLCDM", (int)c) == NULL)
+        if (k < end && (c == 0 || c >= 128 || strchr("IVXLCDM", (int)c) == NULL))
             roman = 0;
     }
     return !roman || (e - a == 1 && strchr("IVX", (int)VIEW_AT(v, a)) == NULL);
