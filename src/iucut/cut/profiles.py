@@ -598,6 +598,20 @@ def _int_to_roman(n: int) -> str:
     return "".join(out)
 
 
+def roman_label(label: str) -> str:
+    """A label with its Roman numeral as a number (``IV`` → ``4``, an inserted ``Ia`` →
+    ``1a``); a single ``C``, ``D``, ``L`` or ``M`` stays a letter, anything else as is."""
+    if len(label) > 1 or label in "IVX":
+        value = roman_to_int(label)
+        if value is not None:
+            return str(value)
+        if label[-1].islower() and label[-1].isascii() and (len(label) > 2 or label[0] in "IVX"):
+            value = roman_to_int(label[:-1])  # ``Art Ia`` (inserted after ``Art I``): 1a
+            if value is not None:
+                return f"{value}{label[-1]}"
+    return label
+
+
 def label_of(m: re.Match[str]) -> str | None:
     """The label a rule matched: a number (Roman and ordinal words converted), or None."""
     return label_from(m.groupdict())
@@ -615,15 +629,7 @@ def label_from(groups: Mapping[str, str | None]) -> str | None:
         label = str(value) if value is not None else word
     if label is None:
         return None
-    label = indexed(label)
-    if len(label) > 1 or label in "IVX":
-        value = roman_to_int(label)
-        if value is not None:
-            label = str(value)
-        elif label[-1].islower() and label[-1].isascii() and (len(label) > 2 or label[0] in "IVX"):
-            value = roman_to_int(label[:-1])  # ``Art Ia`` (inserted after ``Art I``): 1a
-            if value is not None:
-                label = f"{value}{label[-1]}"
+    label = roman_label(indexed(label))
     last = groups.get("label2")
     return f"{label}-{last}" if last else label
 
