@@ -663,6 +663,91 @@ def test_true_duplicates_after_one_heading_are_still_numbered(cutter_kind: bool)
     ]
 
 
+EU = """# Regulation (EU) 2016/679 of the European Parliament and of the Council
+
+## CHAPTER III Rights of the data subject
+
+## Section 1 Transparency and modalities
+
+## Article 12 Transparent information, communication and modalities
+
+1. The controller shall take appropriate measures to provide any information.
+
+2. The controller shall facilitate the exercise of data subject rights.
+
+## Section 2 Information and access to personal data
+
+## Article 13 Information to be provided where personal data are collected
+
+1. Where personal data relating to a data subject are collected from the data subject.
+
+## Article 14 Information to be provided where personal data have not been obtained
+
+1. Where personal data have not been obtained from the data subject.
+
+## Section 3 Rectification and erasure
+
+## Article 16 Right to rectification
+
+The data subject shall have the right to obtain rectification.
+"""
+EU_INSERTED = (
+    "## Section 2 Information",
+    "## Article 12a Communication by electronic means\n\nThe controller may use electronic "
+    "means.\n\n## Section 2 Information",
+)
+US_CONSTITUTION = """# The Constitution of the United States
+
+## Article I
+
+## Section 1
+
+All legislative Powers herein granted shall be vested in a Congress.
+
+## Section 2
+
+The House of Representatives shall be composed of Members chosen every second Year.
+
+## Article II
+
+## Section 1
+
+The executive Power shall be vested in a President of the United States of America.
+"""
+
+
+def test_eu_sections_at_the_level_of_articles_close_them(cutter_kind: bool) -> None:
+    """An EU act written flat (chapters, sections and articles all ``##``): a section
+    after an article closes it and hangs under its chapter (``C3/S2``, was ``A12/S2``:
+    coded by whichever article precedes it), so an article inserted before the section
+    renames, moves and revises nothing. The US Constitution's sections written at the
+    level of their articles still nest in them (``A1/S1``, ``A1/S2``, ``A2/S1``)."""
+    doc = cut(EU)
+    assert [(u.code, u.parent_code) for u in doc.units if u.kind != "heading"][1:] == [
+        ("NS/C3", "NS/regulation-eu-2016-679-of-the-european-parliament-and-of-the"),
+        ("NS/C3/S1", "NS/C3"),
+        ("NS/A12", "NS/C3"),
+        ("NS/C3/S2", "NS/C3"),
+        ("NS/A13", "NS/C3"),
+        ("NS/A14", "NS/C3"),
+        ("NS/C3/S3", "NS/C3"),
+        ("NS/A16", "NS/C3"),
+    ]
+    assert assert_inserting_renames_nothing(EU, EU_INSERTED) == {"NS/A12a"}
+    after = cut(EU.replace(*EU_INSERTED))
+    assert {u.code: u.parent_code for u in after.units if u.kind == "section"} == {
+        "NS/C3/S1": "NS/C3",
+        "NS/C3/S2": "NS/C3",
+        "NS/C3/S3": "NS/C3",
+    }
+    us = cut(US_CONSTITUTION)
+    assert [(u.code, u.parent_code) for u in us.units if u.kind == "section"] == [
+        ("NS/A1/S1", "NS/A1"),
+        ("NS/A1/S2", "NS/A1"),
+        ("NS/A2/S1", "NS/A2"),
+    ]
+
+
 PL = """# Ustawa z dnia 26 czerwca 1974 r. Kodeks pracy
 
 ## DZIAŁ DRUGI. Stosunek pracy

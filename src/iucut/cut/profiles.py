@@ -118,6 +118,15 @@ class Rule:
     #: bold line, ranks decide). For English, whose hierarchy is no one order: UCC Article
     #: > Part > Section, US Code Chapter > Part, EU Chapter > Section > Article.
     levels: bool = False
+    #: The label of the first unit of this rule under a parent (``Section 1``), and the
+    #: kinds of units (``first_in``) that hold such units only from their first: at the
+    #: heading level of one of them that it would nest in by rank, a heading of this rule
+    #: nests there only as its first or after another of its kind (``## Article I``, ``##
+    #: Section 1``, ``## Section 2``: the US Constitution's sections); any other closes it
+    #: (``## Article 25``, ``## Section 2``: an EU act's sections hold its articles, so
+    #: the section is not coded by whichever article precedes it).
+    first: str = ""
+    first_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -548,6 +557,8 @@ EN = Profile(
             strict=True,
             start=r"(?i:sec(?:\.|tion))",
             levels=True,
+            first="1",
+            first_in=("article",),
         ),
     ),
     _r(
@@ -693,6 +704,8 @@ def _rule(name: str, spec: Mapping[str, Any]) -> Rule:
             within=tuple(spec.get("within", ())),
             strict=bool(spec.get("strict", False)),
             levels=bool(spec.get("levels", False)),
+            first=str(spec.get("first", "")),
+            first_in=tuple(spec.get("first_in", ())),
             start=start,
         )
     except KeyError as exc:
