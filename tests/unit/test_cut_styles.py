@@ -864,6 +864,26 @@ def test_french_first_articles_are_article_1(cutter_kind: bool) -> None:
     assert assert_inserting_renames_nothing(FR_LOI, FR_LOI_INSERTED) == {"NS/A1-bis"}
 
 
+def test_french_titles_and_chapters_are_labels(cutter_kind: bool) -> None:
+    """``Titre Ier``, ``Chapitre Ier``, ``Chapitre II`` (and ``CHAPITRE 1er``) are titles
+    and chapters ``T1``, ``C1``, ``C2``, as ``TITLE I`` and ``Chapter 2``: they were plain
+    headings coded by the slug of their whole text (``titre-ier-dispositions-communes``),
+    so a retitled chapter was another unit. Retitled, each keeps its code."""
+    doc = cut(FR_LOI)
+    assert [(u.code, u.kind, u.label) for u in doc.units if u.kind in ("title", "chapter")] == [
+        ("NS/T1", "title", "1"),
+        ("NS/C1", "chapter", "1"),
+        ("NS/C2", "chapter", "2"),
+    ]
+    assert [u.parent_code for u in doc.units if u.kind == "article"] == ["NS/C1", "NS/C1", "NS/C2"]
+    retitled = cut(
+        FR_LOI.replace(
+            "Chapitre Ier : Principes et définitions", "CHAPITRE 1er : Définitions"
+        ).replace("Titre Ier : Dispositions communes", "TITRE IER - Dispositions générales")
+    )
+    assert [u.code for u in retitled.units[2:]] == [u.code for u in doc.units[2:]]
+
+
 @pytest.mark.parametrize(
     ("heading", "code", "label"),
     [

@@ -450,6 +450,9 @@ _EN_ART_LBL = (
     + "))?"
     + r"|(?P<word>(?i:premier|première|primero|primo|unique|único|única|unico)))"
 )
+#: French writes the first title or chapter ``Ier`` (``IER``) or ``1er`` (``Titre Ier``,
+#: ``Chapitre 1er``): the number, its ``er`` no part of the label.
+_FR_FIRST = r"(?:(?<=I)(?:er|ER)|(?<=1)er)?"
 #: A plain line is no label when its number is followed by a parenthesis: ``Section 5(a)
 #: of the Act is amended`` and ``Article 5(1) of the GDPR applies`` are citations in prose.
 _EN_END = r"(?![\w(])"
@@ -482,10 +485,17 @@ EN = Profile(
             5,
             "T",
             # US statutes and codes, EU acts: ``TITLE I—GENERAL``, ``Title 17``, ``Title
-            # IV-E``; headings and bold lines only (``Title 42 U.S.C. 1983 …`` starts prose)
-            _r(r"(?i:title)\s+(?P<label>" + ROMAN + r"(?:-[A-Z])?|\d+[A-Z]?)(?![\w])"),
+            # IV-E``; headings and bold lines only (``Title 42 U.S.C. 1983 …`` starts prose);
+            # French ``Titre Ier`` (the first spelt ``Ier``/``1er``: title 1)
+            _r(
+                r"(?i:title|titre)\s+(?P<label>"
+                + ROMAN
+                + r"(?:-[A-Z])?|\d+[A-Z]?)"
+                + _FR_FIRST
+                + r"(?![\w])"
+            ),
             scope="global",
-            start="(?i:title)",
+            start="(?i:tit(?:le|re))",
             levels=True,
         ),
         Rule(
@@ -514,9 +524,10 @@ EN = Profile(
             "chapter",
             20,
             "C",
-            *_en("(?i:chapter)"),
+            # French ``Chapitre Ier`` too (chapter 1)
+            *_en("(?i:chapter|chapitre)", _EN_LBL + _FR_FIRST),
             strict=True,
-            start="(?i:chapter)",
+            start="(?i:chap(?:ter|itre))",
             levels=True,
         ),
         Rule(
