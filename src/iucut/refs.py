@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from iucut.cut.codes import label_segment
-from iucut.cut.profiles import LATIN, LATIN_WORDS, ROMANCE_ORDINALS, SUP, indexed, roman_to_int
+from iucut.cut.profiles import (
+    LATIN,
+    LATIN_WORDS,
+    ROMANCE_ORDINALS,
+    SUP,
+    indexed,
+    roman_label,
+    roman_to_int,
+)
 from iucut.db.connector import Connection
 from iucut.units import CutDocument, Unit
 
@@ -134,10 +142,10 @@ _DE = Grammar(
         Level("article", 50, "§", r"§§?", r"\d+[a-z]{0,3}" + _DE_SUFFIX + r"(?![\w/])", "global"),
         Level(
             "article",
-            50,
+            45,  # holds §§ (``Artikel I § 1 Abs. 1``), as the cutter ranks it
             "Art",
             r"[Aa]rt\.|Artikeln?(?![\w])",
-            r"\d+[a-z]?" + _DE_SUFFIX + r"(?![\w/])",
+            r"(?:\d+[a-z]?" + _DE_SUFFIX + r"|[IVX]+[a-z]?)(?![\w/])",  # ``Artikel I``, ``Ia``
             "global",
         ),
         Level(
@@ -339,10 +347,11 @@ def _clean(level: Level, label: str) -> str:
     for wrong, right in level.fix:
         if label == wrong:
             return right
-    if label.isupper() and label.isalpha() and (len(label) > 1 or label in "IVX"):
-        value = roman_to_int(label)  # "Article IV" is coded A4 (as the cutter does)
-        if value is not None:
-            return str(value)
+    if label[:1] in "IVXLCDM" and label.isalpha():
+        # "Article IV" is coded A4, "Artikel Ia" Art1a (as the cutter does)
+        roman = roman_label(label)
+        if roman != label:
+            return roman
     first = _FIRST.match(label)  # "article premier", "article 1er bis": 1, 1 bis
     if first is not None:
         label = "1" + label[first.end() :]
@@ -703,7 +712,7 @@ class Resolver:
             # (``khoản 2`` → this article), or that level itself (``Điều này``)
             base = None
             for a in self.ancestors(unit):
-                rank = _rank(self.c.g, a.kind)
+                rank = self._rank(a)
                 if a.kind == "document":
                     break
                 if rank is not None and (rank < top.rank or (top_label == "" and rank == top.rank)):
@@ -725,6 +734,14 @@ class Resolver:
                 return None
             seg = label_segment(lv.prefix, label)
             nxt = f"{self.ns}/{seg}" if lv.scope == "global" else f"{code}/{seg}"
+            if lv.scope == "global" and code != self.ns:
+                # under a unit the chain named (``Artikel I § 1``): that unit's own, never
+                # one elsewhere; a unit holding none of its kind is not cut that finely
+                # (``Artikel 2 § 5`` of an amending article: a part of its text)
+                below = self._below(code, seg)
+                if below is None:
+                    return None if self._has_children(code, lv.kind) else code
+                nxt = below
             if nxt not in self.units and lv.scope == "global":
                 nxt = self._placed(unit, seg) or nxt
             if nxt not in self.units and lv.alias is not None:
@@ -788,6 +805,33 @@ class Resolver:
                 return None
             code = kids[0].code
         return code
+
+    def _rank(self, unit: Unit) -> int | None:
+        """The rank of the level that names a unit: of its code's prefix (``Art1`` an
+        Artikel, ``§1`` a Paragraph), else of the first level of its kind."""
+        seg = unit.code.rsplit("/", 1)[-1]
+        found = [
+            lv
+            for lv in self.c.g.levels
+            if lv.kind == unit.kind
+            and lv.prefix
+            and seg.startswith(lv.prefix)
+            and seg[len(lv.prefix) : len(lv.prefix) + 1].isdigit()
+        ]
+        if found:
+            return max(found, key=lambda lv: len(lv.prefix or "")).rank
+        return _rank(self.c.g, unit.kind)
+
+    def _below(self, code: str, seg: str) -> str | None:
+        """The unit of document-wide segment ``seg`` inside unit ``code`` (qualified by it,
+        ``Art1/§1``, or not, ``§2`` under ``Art1``), the first in the text."""
+        for found in self.placed.get(seg, []):
+            u: Unit | None = self.units.get(found)
+            while u is not None and u.parent_code is not None:
+                if u.parent_code == code:
+                    return found
+                u = self.units.get(u.parent_code)
+        return None
 
     def _placed(self, unit: Unit, seg: str) -> str | None:
         """The unit of segment ``seg`` (``D3``) not at the namespace's top: the one

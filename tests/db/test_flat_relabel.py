@@ -1,16 +1,21 @@
 """Flat documents (unlabelled section headings at the level of their articles) whose
 articles restart per section: a section inserted in front is planned as created units
 only (no unit revised, retired or moved), and a document stored when its articles were
-numbered by position (``A1``, ``A1-2``) is re-planned as moves of the same units."""
+numbered by position (``A1``, ``A1-2``) is re-planned as moves of the same units. So are
+the sections of an EU act written at the level of its articles: an article inserted
+before a section moves nothing, and sections stored inside the article before them
+(``A12/S2``) move to their chapter (``C3/S2``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from iucut.apply import apply_documents, apply_plan
 from iucut.cut import codes, cut_text
+from iucut.cut.profiles import PROFILES, Profile
 from iucut.plan_state import make_plan
 from iucut.planfile import plan_hash
 from iucut.units import CutDocument, Op, Plan
@@ -154,3 +159,84 @@ def test_removing_a_section_moves_the_articles_that_become_unique(db: Any) -> No
     after = unit_ids(db)
     assert after["TOS/A1"] == before["TOS/terms-for-consumers/A1"]
     assert not plan(db, cut(v3)).has_changes
+
+
+EU = """# Regulation (EU) 2016/679
+
+## CHAPTER III Rights of the data subject
+
+## Section 1 Transparency and modalities
+
+## Article 12 Transparent information
+
+1. The controller shall take appropriate measures to provide any information.
+
+## Section 2 Information and access to personal data
+
+## Article 13 Information to be provided
+
+1. Where personal data are collected from the data subject.
+
+## Section 3 Rectification and erasure
+
+## Article 16 Right to rectification
+
+The data subject shall have the right to obtain rectification.
+"""
+EU_V2 = EU.replace(
+    "## Section 2",
+    "## Article 12a Electronic means\n\nThe controller may use electronic means.\n\n## Section 2",
+)
+#: The codes the sections had when a section nested in the article before it.
+EU_NESTED = {"EU/A12/S2": "EU/C3/S2", "EU/A13/S3": "EU/C3/S3"}
+
+
+def cut_eu(text: str) -> CutDocument:
+    return cut_text(text, "eu.md", namespace="EU")
+
+
+def cut_eu_nested(text: str, monkeypatch: pytest.MonkeyPatch) -> CutDocument:
+    """``text`` cut as when a section at an article's heading level nested in it."""
+    en = PROFILES["en"]
+    old = tuple(dataclasses.replace(r, first_in=()) for r in en.rules)
+    with monkeypatch.context() as m:
+        m.setitem(PROFILES, "en", Profile("en", old, en.signature))
+        return cut_eu(text)
+
+
+def test_an_article_inserted_before_an_eu_section_moves_nothing(db: Any) -> None:
+    """Article 12a inserted before ``Section 2`` (all headings ``##``): the plan creates it
+    and touches nothing else (no move, no revision: the section was ``A12/S2`` and would
+    have moved to ``A12a/S2``, its article 13 following)."""
+    apply(db, cut_eu(EU))
+    the_plan = plan(db, cut_eu(EU_V2))
+    (dp,) = the_plan.documents
+    assert [c.code for c in dp.changes if c.op == Op.CREATE] == ["EU/A12a"]
+    assert {c.op for c in dp.changes if c.op != Op.CREATE} <= {Op.PLACE}
+    assert [c.renamed_from for c in dp.changes if c.renamed_from] == []
+    assert the_plan.counts | {"created": 0, "unchanged": 0} == dict.fromkeys(the_plan.counts, 0)
+
+
+def test_eu_sections_stored_inside_articles_move_to_their_chapter(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored as ``A12/S2`` and ``A13/S3`` (inside the article before each), the sections
+    are re-planned as two moves to ``C3/S2`` and ``C3/S3``: the same units, nothing
+    created, retired or revised; applied, nothing is left to plan."""
+    old_doc = cut_eu_nested(EU, monkeypatch)
+    assert set(EU_NESTED) <= {u.code for u in old_doc.units}
+    apply(db, old_doc)
+    before = unit_ids(db)
+    the_plan = plan(db, cut_eu(EU))
+    (dp,) = the_plan.documents
+    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == EU_NESTED
+    counts = the_plan.counts
+    assert (counts["created"], counts["retired"], counts["revised"]) == (0, 0, 0)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert {new: after[new] for new in EU_NESTED.values()} == {
+        new: before[old] for old, new in EU_NESTED.items()
+    }
+    assert not plan(db, cut_eu(EU)).has_changes

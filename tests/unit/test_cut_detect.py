@@ -27,7 +27,7 @@ MD = MarkdownIt("commonmark")
 # Written here, not taken from the cutter: what a reader calls an article line.
 ARTICLE = re.compile(
     r"(?:\(\S+\)\s*)?§§?\s*\d"  # § 5, §§ 3 bis 6, (XXXX) § 7
-    r"|(?:Art\.?|Artikel)\s*\d+[a-z]?(?!\w)"  # Art 5, Art. 5a, Artikel 1
+    r"|(?:Art\.?|Artikel)\s*(?:\d+[a-z]?|[IVX]+[a-z]?)(?!\w)"  # Art 5, Art. 5a, Artikel 1, Art III
     r"|Điều\s+\d+[a-zđ]?(?:\.(?:\d+[a-zđ]?|[A-ZĐ]{1,4}))*(?!\w)"  # Điều 5, Điều 19a
 )
 PLAIN_ARTICLE = re.compile(r"Điều\s+\d+[a-zđ]?(?:\.(?:\d+[a-zđ]?|[A-ZĐ]{1,4}))*[.:](?:\s|$)")

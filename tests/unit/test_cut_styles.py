@@ -588,25 +588,41 @@ def test_flat_sections_qualify_their_restarting_labels(cutter_kind: bool) -> Non
 
 
 def test_amending_law_articles_qualify_their_paragraphs(cutter_kind: bool) -> None:
-    """``§ 1`` of ``Art I``, ``Art II`` and ``Art III`` of an amending law are ``art-i/§1``,
-    ``art-ii/§1``, ``art-iii/§1`` (were ``§1``, ``§1-2``, ``§1-3``); an inserted ``Art Ia``
-    renames no other paragraph."""
+    """``Art I``, ``Art II``, ``Art III`` of an amending law are articles ``Art1``, ``Art2``,
+    ``Art3`` (Roman numerals read as everywhere; were plain headings) holding their
+    paragraphs at the same heading level: ``§ 1`` of each is ``Art1/§1``, ``Art2/§1``,
+    ``Art3/§1`` (were ``art-i/§1`` …, before that ``§1``, ``§1-2``, ``§1-3``); an inserted
+    ``Art Ia`` is ``Art1a`` and renames no other unit."""
     doc = cut(RAG, profile="de")
-    assert [u.code for u in doc.units if u.kind in ("article", "clause")] == [
-        "NS/art-i/§1",
-        "NS/art-i/§1/Abs1",
-        "NS/§2",  # only one § 2: not qualified
-        "NS/§2/Abs1",
-        "NS/art-ii/§1",
-        "NS/art-ii/§1/Abs1",
-        "NS/art-iii/§1",
+    assert [(u.code, u.parent_code) for u in doc.units if u.kind in ("article", "clause")] == [
+        ("NS/Art1", "NS/gesetz-uber-die-anpassung-der-renten"),
+        ("NS/Art1/§1", "NS/Art1"),
+        ("NS/Art1/§1/Abs1", "NS/Art1/§1"),
+        ("NS/§2", "NS/Art1"),  # only one § 2: not qualified
+        ("NS/§2/Abs1", "NS/§2"),
+        ("NS/Art2", "NS/gesetz-uber-die-anpassung-der-renten"),
+        ("NS/Art2/§1", "NS/Art2"),
+        ("NS/Art2/§1/Abs1", "NS/Art2/§1"),
+        ("NS/Art3", "NS/gesetz-uber-die-anpassung-der-renten"),
+        ("NS/Art3/§1", "NS/Art3"),
+    ]
+    assert [u.label for u in doc.units if u.code.count("/") == 1 and u.kind == "article"] == [
+        "1",
+        "2",
+        "2",
+        "3",
     ]
     assert assert_inserting_renames_nothing(RAG, RAG_INSERTED, profile="de") == {
-        "NS/gesetz-uber-die-anpassung-der-renten/art-ia-anpassung-der-renten-der-knappschaft",
-        # ``Ia`` is no number ``qualifier`` reads: the heading's whole slug
-        "NS/art-ia-anpassung-der-renten-der-knappschaft/§1",
-        "NS/art-ia-anpassung-der-renten-der-knappschaft/§1/Abs1",
+        "NS/Art1a",
+        "NS/Art1a/§1",
+        "NS/Art1a/§1/Abs1",
     }
+    # ``Artikel II`` and ``Art. III`` too; and a law of such articles alone is German
+    # (de-laws/n/niederlfrhewgdg_1 was detected as English: no unit had a label)
+    only = "# Gesetz\n\n## Art I\n\n-\n\n## Artikel II\n\nText.\n\n## Art. III\n\nText.\n"
+    doc = cut(only)
+    assert doc.profile == "de"
+    assert [u.code for u in doc.units if u.kind == "article"] == ["NS/Art1", "NS/Art2", "NS/Art3"]
 
 
 def test_flat_sections_qualify_restarting_local_labels(cutter_kind: bool) -> None:
@@ -644,6 +660,91 @@ def test_true_duplicates_after_one_heading_are_still_numbered(cutter_kind: bool)
     assert [u.code for u in doc.units if u.kind == "section"] == [
         "NS/handbook/S1",
         "NS/handbook/S1-2",
+    ]
+
+
+EU = """# Regulation (EU) 2016/679 of the European Parliament and of the Council
+
+## CHAPTER III Rights of the data subject
+
+## Section 1 Transparency and modalities
+
+## Article 12 Transparent information, communication and modalities
+
+1. The controller shall take appropriate measures to provide any information.
+
+2. The controller shall facilitate the exercise of data subject rights.
+
+## Section 2 Information and access to personal data
+
+## Article 13 Information to be provided where personal data are collected
+
+1. Where personal data relating to a data subject are collected from the data subject.
+
+## Article 14 Information to be provided where personal data have not been obtained
+
+1. Where personal data have not been obtained from the data subject.
+
+## Section 3 Rectification and erasure
+
+## Article 16 Right to rectification
+
+The data subject shall have the right to obtain rectification.
+"""
+EU_INSERTED = (
+    "## Section 2 Information",
+    "## Article 12a Communication by electronic means\n\nThe controller may use electronic "
+    "means.\n\n## Section 2 Information",
+)
+US_CONSTITUTION = """# The Constitution of the United States
+
+## Article I
+
+## Section 1
+
+All legislative Powers herein granted shall be vested in a Congress.
+
+## Section 2
+
+The House of Representatives shall be composed of Members chosen every second Year.
+
+## Article II
+
+## Section 1
+
+The executive Power shall be vested in a President of the United States of America.
+"""
+
+
+def test_eu_sections_at_the_level_of_articles_close_them(cutter_kind: bool) -> None:
+    """An EU act written flat (chapters, sections and articles all ``##``): a section
+    after an article closes it and hangs under its chapter (``C3/S2``, was ``A12/S2``:
+    coded by whichever article precedes it), so an article inserted before the section
+    renames, moves and revises nothing. The US Constitution's sections written at the
+    level of their articles still nest in them (``A1/S1``, ``A1/S2``, ``A2/S1``)."""
+    doc = cut(EU)
+    assert [(u.code, u.parent_code) for u in doc.units if u.kind != "heading"][1:] == [
+        ("NS/C3", "NS/regulation-eu-2016-679-of-the-european-parliament-and-of-the"),
+        ("NS/C3/S1", "NS/C3"),
+        ("NS/A12", "NS/C3"),
+        ("NS/C3/S2", "NS/C3"),
+        ("NS/A13", "NS/C3"),
+        ("NS/A14", "NS/C3"),
+        ("NS/C3/S3", "NS/C3"),
+        ("NS/A16", "NS/C3"),
+    ]
+    assert assert_inserting_renames_nothing(EU, EU_INSERTED) == {"NS/A12a"}
+    after = cut(EU.replace(*EU_INSERTED))
+    assert {u.code: u.parent_code for u in after.units if u.kind == "section"} == {
+        "NS/C3/S1": "NS/C3",
+        "NS/C3/S2": "NS/C3",
+        "NS/C3/S3": "NS/C3",
+    }
+    us = cut(US_CONSTITUTION)
+    assert [(u.code, u.parent_code) for u in us.units if u.kind == "section"] == [
+        ("NS/A1/S1", "NS/A1"),
+        ("NS/A1/S2", "NS/A1"),
+        ("NS/A2/S1", "NS/A2"),
     ]
 
 
@@ -761,6 +862,26 @@ def test_french_first_articles_are_article_1(cutter_kind: bool) -> None:
     premier = cut(FR_LOI.replace("Article 1er", "Article premier"))
     assert [u.code for u in premier.units] == [u.code for u in doc.units]
     assert assert_inserting_renames_nothing(FR_LOI, FR_LOI_INSERTED) == {"NS/A1-bis"}
+
+
+def test_french_titles_and_chapters_are_labels(cutter_kind: bool) -> None:
+    """``Titre Ier``, ``Chapitre Ier``, ``Chapitre II`` (and ``CHAPITRE 1er``) are titles
+    and chapters ``T1``, ``C1``, ``C2``, as ``TITLE I`` and ``Chapter 2``: they were plain
+    headings coded by the slug of their whole text (``titre-ier-dispositions-communes``),
+    so a retitled chapter was another unit. Retitled, each keeps its code."""
+    doc = cut(FR_LOI)
+    assert [(u.code, u.kind, u.label) for u in doc.units if u.kind in ("title", "chapter")] == [
+        ("NS/T1", "title", "1"),
+        ("NS/C1", "chapter", "1"),
+        ("NS/C2", "chapter", "2"),
+    ]
+    assert [u.parent_code for u in doc.units if u.kind == "article"] == ["NS/C1", "NS/C1", "NS/C2"]
+    retitled = cut(
+        FR_LOI.replace(
+            "Chapitre Ier : Principes et définitions", "CHAPITRE 1er : Définitions"
+        ).replace("Titre Ier : Dispositions communes", "TITRE IER - Dispositions générales")
+    )
+    assert [u.code for u in retitled.units[2:]] == [u.code for u in doc.units[2:]]
 
 
 @pytest.mark.parametrize(

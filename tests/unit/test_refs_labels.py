@@ -242,3 +242,65 @@ def test_spanish_and_italian_articles(cutter_kind: bool, text: str, target: str)
     doc = "# Ley\n\n## Artículo 1\n\nTexto.\n\n## Artículo 2 bis\n\nTexto.\n\n## Artículo 3\n\n"
     got = refs(doc + text + ".\n", profile="en")
     assert [t for _, t, _ in got["NS/A3"]] == [target]
+
+
+MANTEL = """# Gesetz zur Einführung des Bundesversorgungsgesetzes im Saarland
+
+## Art I - Einführung des Bundesversorgungsgesetzes
+
+## § 1
+
+(1) Das Bundesversorgungsgesetz tritt im Saarland in Kraft.
+
+(2) Die Renten werden umgerechnet.
+
+## § 2
+
+Die Renten werden nach § 1 Abs. 2 erhöht.
+
+## Art II - Unterhaltsbeihilfe
+
+## § 1
+
+Das Gesetz über die Unterhaltsbeihilfe tritt in Kraft.
+
+## § 2
+
+Dabei gelten die §§ 1 und 2 entsprechend.
+
+## Art III - Schlußvorschriften
+
+## § 1
+
+Mit den sich aus Artikel I § 1 Abs. 1 und Artikel II ergebenden Maßgaben gilt das
+Recht des Bundes. Artikel Ia bleibt unberührt; Artikel II § 7 gibt es nicht.
+
+## Art IV - Änderung des Rentengesetzes
+
+Das Rentengesetz wird wie folgt geändert.
+
+## Art V
+
+Artikel IV § 5 Nr. 3 gilt ab 1964.
+"""
+
+
+def test_roman_numeral_articles_of_an_amending_law(cutter_kind: bool) -> None:
+    """``Artikel I § 1 Abs. 1`` is § 1 Abs. 1 of article I (``Art1/§1/Abs1``; was the
+    citing § 1 of article III itself), ``Artikel II`` is ``Art2``; a § inside an article
+    is that article's own (``§§ 1 und 2`` in article II are its own), one the article
+    lacks is no § elsewhere (``Artikel II § 7``: unresolved, not article I's), and in an
+    article not cut into §§ (an amending one) it is a part of that article's text."""
+    got = refs(MANTEL, profile="de")
+    assert got["NS/Art3/§1"] == [
+        ("Artikel I § 1 Abs. 1", "NS/Art1/§1/Abs1", None),
+        ("Artikel II", "NS/Art2", None),
+        ("Artikel Ia", None, None),
+        ("Artikel II § 7", None, None),
+    ]
+    assert got["NS/Art2/§2"] == [
+        ("§§ 1 und 2", "NS/Art2/§1", None),
+        ("§§ 1 und 2", "NS/Art2/§2", None),
+    ]
+    assert got["NS/Art5"] == [("Artikel IV § 5 Nr. 3", "NS/Art4", None)]
+    assert got["NS/Art1/§2"] == [("§ 1 Abs. 2", "NS/Art1/§1/Abs2", None)]

@@ -394,7 +394,7 @@ def _program(pattern: re.Pattern[str]) -> Any:
 def _rule_specs(prof: Profile) -> tuple[tuple[Any, ...], ...]:
     """What the compiled builder needs of each rule (cached on the profile): the rule,
     its kind, rank, code prefix, scope, parent kinds, its patterns as programs, whether
-    it is strict and whether its headings nest by level."""
+    it is strict, whether its headings nest by level and its first label."""
     specs = prof.extra.get("specs")
     if specs is None:
         specs = prof.extra["specs"] = tuple(
@@ -402,6 +402,8 @@ def _rule_specs(prof: Profile) -> tuple[tuple[Any, ...], ...]:
                 *(r, r.kind, r.rank, r.prefix, r.scope == "global", tuple(r.within)),
                 *(_program(r.head), _program(r.line) if r.line is not None else None, r.strict),
                 r.levels,
+                r.first,
+                tuple(r.first_in),
             )
             for r in prof.rules
         )
@@ -496,7 +498,7 @@ class _Builder:
             if rule is None and mark.kind == LINE:
                 continue
             rank = rule.rank if rule is not None else None
-            k = _holder(stack, rank, level, rule is not None and rule.levels)
+            k = _holder(stack, rank, level, rule is not None and rule.levels, rule, label)
             parent = stack[k - 1]
             if rule is not None and rule.within and parent.kind not in rule.within:
                 if mark.kind == LINE:
@@ -691,12 +693,21 @@ def _recoded(u: Unit, code: str, parent_code: str | None) -> Unit:
     return _unit(*values)
 
 
-def _holder(stack: list[_Node], rank: int | None, level: int, levels: bool) -> int:
+def _holder(
+    stack: list[_Node],
+    rank: int | None,
+    level: int,
+    levels: bool,
+    rule: Rule | None = None,
+    label: str | None = None,
+) -> int:
     """How many nodes of ``stack`` stay open: ``stack[k - 1]`` is the innermost node that
     can hold a new unit of ``rank`` (None: plain heading) at ``level``. The document
     holds anything; two ranked units nest by rank, any other pair by heading level, and
     so do two headings of ``levels`` rules at different levels (``levels``: the new
-    unit's rule is one)."""
+    unit's rule is one). A heading of a rule with ``first`` (see Rule) at the level of a
+    node of a kind in its ``first_in`` nests in it by rank only as its first (``label``)
+    or after another of its kind (the node above it in ``stack``)."""
     k = len(stack)
     while True:
         node = stack[k - 1]
@@ -710,7 +721,13 @@ def _holder(stack: list[_Node], rank: int | None, level: int, levels: bool) -> i
                 levels and node.levels and node.level != level and max(level, node.level) < PLAIN
             )
         ):
-            if r < rank:
+            if r < rank and not (
+                rule is not None
+                and node.kind in rule.first_in
+                and node.level == level < PLAIN
+                and label != rule.first
+                and not (k < len(stack) and stack[k].kind == rule.kind)
+            ):
                 return k
         elif node.level < level:
             return k

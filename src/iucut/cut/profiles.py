@@ -118,6 +118,15 @@ class Rule:
     #: bold line, ranks decide). For English, whose hierarchy is no one order: UCC Article
     #: > Part > Section, US Code Chapter > Part, EU Chapter > Section > Article.
     levels: bool = False
+    #: The label of the first unit of this rule under a parent (``Section 1``), and the
+    #: kinds of units (``first_in``) that hold such units only from their first: at the
+    #: heading level of one of them that it would nest in by rank, a heading of this rule
+    #: nests there only as its first or after another of its kind (``## Article I``, ``##
+    #: Section 1``, ``## Section 2``: the US Constitution's sections); any other closes it
+    #: (``## Article 25``, ``## Section 2``: an EU act's sections hold its articles, so
+    #: the section is not coded by whichever article precedes it).
+    first: str = ""
+    first_in: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -363,9 +372,21 @@ DE = Profile(
         ),
         Rule(
             "article",
-            50,
+            # An Artikel holds Paragraphen, never the reverse (amending and introductory
+            # laws: ``Art I`` or ``Art 2``, then ``§ 1``, ``§ 2`` at the same heading
+            # level): ranked just outside ``§``, or each article's ``§ 1`` would be a
+            # sibling of the others, numbered by position. Roman numerals as elsewhere
+            # (``Art III`` is ``Art3``, an inserted ``Art Ia`` is ``Art1a``).
+            45,
             "Art",
-            _r(r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?" + SUP + LATIN + r")(?![\w])"),
+            _r(
+                r"(?:Art\.?|Artikel)\s*(?P<label>\d+[a-z]?"
+                + SUP
+                + LATIN
+                + r"|"
+                + ROMAN
+                + r"[a-z]?)(?![\w])"
+            ),
             start="Art",
         ),
         Rule(
@@ -400,7 +421,8 @@ DE = Profile(
         ),
     ),
     _r(
-        LEAD_IN + r"(?:(?:\(\S+\)\s*)?§\s*\d|\S*\s*Abschnitt\b|(?:Art\.?|Artikel)\s*\d)",
+        LEAD_IN
+        + r"(?:(?:\(\S+\)\s*)?§\s*\d|\S*\s*Abschnitt\b|(?:Art\.?|Artikel)\s*(?:\d|[IVX]+\b))",
         re.M,
     ),
 )
@@ -428,6 +450,9 @@ _EN_ART_LBL = (
     + "))?"
     + r"|(?P<word>(?i:premier|première|primero|primo|unique|único|única|unico)))"
 )
+#: French writes the first title or chapter ``Ier`` (``IER``) or ``1er`` (``Titre Ier``,
+#: ``Chapitre 1er``): the number, its ``er`` no part of the label.
+_FR_FIRST = r"(?:(?<=I)(?:er|ER)|(?<=1)er)?"
 #: A plain line is no label when its number is followed by a parenthesis: ``Section 5(a)
 #: of the Act is amended`` and ``Article 5(1) of the GDPR applies`` are citations in prose.
 _EN_END = r"(?![\w(])"
@@ -460,10 +485,17 @@ EN = Profile(
             5,
             "T",
             # US statutes and codes, EU acts: ``TITLE I—GENERAL``, ``Title 17``, ``Title
-            # IV-E``; headings and bold lines only (``Title 42 U.S.C. 1983 …`` starts prose)
-            _r(r"(?i:title)\s+(?P<label>" + ROMAN + r"(?:-[A-Z])?|\d+[A-Z]?)(?![\w])"),
+            # IV-E``; headings and bold lines only (``Title 42 U.S.C. 1983 …`` starts prose);
+            # French ``Titre Ier`` (the first spelt ``Ier``/``1er``: title 1)
+            _r(
+                r"(?i:title|titre)\s+(?P<label>"
+                + ROMAN
+                + r"(?:-[A-Z])?|\d+[A-Z]?)"
+                + _FR_FIRST
+                + r"(?![\w])"
+            ),
             scope="global",
-            start="(?i:title)",
+            start="(?i:tit(?:le|re))",
             levels=True,
         ),
         Rule(
@@ -492,9 +524,10 @@ EN = Profile(
             "chapter",
             20,
             "C",
-            *_en("(?i:chapter)"),
+            # French ``Chapitre Ier`` too (chapter 1)
+            *_en("(?i:chapter|chapitre)", _EN_LBL + _FR_FIRST),
             strict=True,
-            start="(?i:chapter)",
+            start="(?i:chap(?:ter|itre))",
             levels=True,
         ),
         Rule(
@@ -535,6 +568,8 @@ EN = Profile(
             strict=True,
             start=r"(?i:sec(?:\.|tion))",
             levels=True,
+            first="1",
+            first_in=("article",),
         ),
     ),
     _r(
@@ -585,6 +620,20 @@ def _int_to_roman(n: int) -> str:
     return "".join(out)
 
 
+def roman_label(label: str) -> str:
+    """A label with its Roman numeral as a number (``IV`` → ``4``, an inserted ``Ia`` →
+    ``1a``); a single ``C``, ``D``, ``L`` or ``M`` stays a letter, anything else as is."""
+    if len(label) > 1 or label in "IVX":
+        value = roman_to_int(label)
+        if value is not None:
+            return str(value)
+        if label[-1].islower() and label[-1].isascii() and (len(label) > 2 or label[0] in "IVX"):
+            value = roman_to_int(label[:-1])  # ``Art Ia`` (inserted after ``Art I``): 1a
+            if value is not None:
+                return f"{value}{label[-1]}"
+    return label
+
+
 def label_of(m: re.Match[str]) -> str | None:
     """The label a rule matched: a number (Roman and ordinal words converted), or None."""
     return label_from(m.groupdict())
@@ -602,11 +651,7 @@ def label_from(groups: Mapping[str, str | None]) -> str | None:
         label = str(value) if value is not None else word
     if label is None:
         return None
-    label = indexed(label)
-    if len(label) > 1 or label in "IVX":
-        value = roman_to_int(label)
-        if value is not None:
-            label = str(value)
+    label = roman_label(indexed(label))
     last = groups.get("label2")
     return f"{label}-{last}" if last else label
 
@@ -670,6 +715,8 @@ def _rule(name: str, spec: Mapping[str, Any]) -> Rule:
             within=tuple(spec.get("within", ())),
             strict=bool(spec.get("strict", False)),
             levels=bool(spec.get("levels", False)),
+            first=str(spec.get("first", "")),
+            first_in=tuple(spec.get("first_in", ())),
             start=start,
         )
     except KeyError as exc:

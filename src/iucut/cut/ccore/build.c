@@ -32,6 +32,8 @@ typedef struct {
     iu_program *head, *line; /* borrowed; NULL: no pattern */
     int strict;
     int levels; /* Rule.levels: its headings nest by level with other such headings */
+    PyObject *first;    /* borrowed str: Rule.first */
+    PyObject *first_in; /* borrowed tuple: Rule.first_in; empty: none */
 } rule_t;
 
 typedef struct {
@@ -212,11 +214,11 @@ static int load_rules(builder *b, PyObject *rules)
         return -1;
     }
     for (Py_ssize_t k = 0; k < b->nrules; k++) {
-        /* (rule, kind, rank, prefix, global, within, head, line, strict, levels): see
-         * cutter._rule_specs */
+        /* (rule, kind, rank, prefix, global, within, head, line, strict, levels, first,
+         * first_in): see cutter._rule_specs */
         PyObject *spec = PyTuple_GET_ITEM(rules, k);
-        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 10) {
-            PyErr_SetString(PyExc_TypeError, "rule spec must be a 10-tuple");
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 12) {
+            PyErr_SetString(PyExc_TypeError, "rule spec must be a 12-tuple");
             return -1;
         }
         rule_t *r = &b->rules[k];
@@ -230,8 +232,11 @@ static int load_rules(builder *b, PyObject *rules)
         r->line = program_or_null(PyTuple_GET_ITEM(spec, 7));
         r->strict = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 8));
         r->levels = PyObject_IsTrue(PyTuple_GET_ITEM(spec, 9));
+        r->first = PyTuple_GET_ITEM(spec, 10);
+        r->first_in = PyTuple_GET_ITEM(spec, 11);
         if (PyErr_Occurred() || !PyUnicode_Check(r->kind) || !PyUnicode_Check(r->prefix) ||
-            !PyTuple_Check(r->within)) {
+            !PyTuple_Check(r->within) || !PyUnicode_Check(r->first) ||
+            !PyTuple_Check(r->first_in)) {
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_TypeError, "bad rule spec");
             return -1;
@@ -266,12 +271,23 @@ static int push_node(builder *b, PyObject *kind, PyObject *code, long rank, int 
     return 0;
 }
 
+/* Whether two str objects are equal (interned rule kinds and labels: mostly the same
+ * object). */
+static int same_str(PyObject *a, PyObject *b)
+{
+    return a == b || (PyUnicode_Check(a) && PyUnicode_Check(b) && PyUnicode_Compare(a, b) == 0);
+}
+
 /* _holder: how many nodes stay open for a new unit of rank (NO_RANK: a plain heading);
  * levels: its rule's Rule.levels (two headings of such rules at different levels nest by
- * level, not rank). */
-static Py_ssize_t holder(const builder *b, long rank, int level, int levels)
+ * level, not rank); r and label: its rule (NULL: none) and label, for Rule.first (a
+ * heading at the level of a node of a kind in Rule.first_in nests in it by rank only as
+ * its first or after another of its kind). */
+static Py_ssize_t holder(const builder *b, long rank, int level, int levels, const rule_t *r,
+                         PyObject *label)
 {
     Py_ssize_t k = b->depth;
+    int first = r != NULL && PyTuple_GET_SIZE(r->first_in) > 0 && level < PLAIN_LEVEL;
     for (;;) {
         const node_t *node = &b->stack[k - 1];
         if (node->is_document)
@@ -279,8 +295,16 @@ static Py_ssize_t holder(const builder *b, long rank, int level, int levels)
         int by_level = levels && node->levels && node->level != level && level < PLAIN_LEVEL &&
                        node->level < PLAIN_LEVEL;
         if (node->rank != NO_RANK && rank != NO_RANK && !by_level) {
-            if (node->rank < rank)
-                return k;
+            if (node->rank < rank) {
+                if (!first || node->level != level || (label != NULL && same_str(label, r->first)) ||
+                    (k < b->depth && same_str(b->stack[k].kind, r->kind)))
+                    return k;
+                int in = PySequence_Contains(r->first_in, node->kind);
+                if (in < 0)
+                    PyErr_Clear(); /* (str compared with str: cannot fail) */
+                if (in <= 0)
+                    return k;
+            }
         } else if (node->level < level) {
             return k;
         }
@@ -414,11 +438,14 @@ static int plain_label(const view_t *v, Py_ssize_t a, Py_ssize_t e)
     if (a < 0 || e <= a)
         return 0;
     int roman = 1;
+    /* ``Ia``: a Roman numeral and a small letter, label_from reads 1a */
+    Py_UCS4 last = VIEW_AT(v, e - 1);
+    Py_ssize_t end = e - a > 1 && last >= 'a' && last <= 'z' ? e - 1 : e;
     for (Py_ssize_t k = a; k < e; k++) {
         Py_UCS4 c = VIEW_AT(v, k);
         if (c == '^' || c == '<' || superscript(c))
             return 0;
-        if (c == 0 || c >= 128 || strchr("IVXLCDM", (int)c) == NULL)
+        if (k < end && (c == 0 || c >= 128 || strchr("IVXLCDM", (int)c) == NULL))
             roman = 0;
     }
     return !roman || (e - a == 1 && strchr("IVX", (int)VIEW_AT(v, a)) == NULL);
@@ -570,7 +597,8 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
             continue;
         }
         long rank = ri >= 0 ? b->rules[ri].rank : NO_RANK;
-        Py_ssize_t keep = holder(b, rank, level, ri >= 0 && b->rules[ri].levels);
+        Py_ssize_t keep = holder(b, rank, level, ri >= 0 && b->rules[ri].levels,
+                                 ri >= 0 ? &b->rules[ri] : NULL, label);
         node_t *parent = &b->stack[keep - 1];
         if (ri >= 0) {
             int ok = within_ok(&b->rules[ri], parent->kind);
@@ -586,7 +614,7 @@ static int build_units(builder *b, const iu_marks *marks, PyObject **first_headi
                 ri = -1;
                 Py_CLEAR(label);
                 rank = NO_RANK;
-                keep = holder(b, rank, level, 0);
+                keep = holder(b, rank, level, 0, NULL, NULL);
                 parent = &b->stack[keep - 1];
             }
         }
