@@ -656,18 +656,19 @@ def apply_cmd(
                 click.echo(f"{printable(doc.doc_path)}: {summary_line(doc.counts)}")
         for rejected in result.rejected:
             click.echo(printable(f"rejected: {_reason(rejected)}"))
-        applied = sum(1 for d in result.outcomes if d.status == "applied")
-        unchanged = len(result.skipped) + len(result.outcomes) - applied - len(result.failed)
+        # (counted, not made again: a first apply's results are the corpus's)
+        applied, failed = result.outcomes.tally("applied"), result.outcomes.tally("failed")
+        unchanged = len(result.skipped) + len(result.outcomes) - applied - failed
         click.echo(
             f"apply: {summary_line(result.counts)}  ({plural(applied, 'document')} "
             f"written, {unchanged} unchanged, "
-            f"{len(result.failed)} failed, {len(result.rejected)} rejected) "
+            f"{failed} failed, {len(result.rejected)} rejected) "
             f"run {result.run_id or '-'} in {result.seconds:.2f}s"
         )
         strict_reminder(ctx)
-    if not (result.failed or result.rejected):
+    if not (result.outcomes.tally("failed") or result.rejected):
         return
-    written = sum(1 for d in result.outcomes if d.status == "applied")
+    written = result.outcomes.tally("applied")
     others = (
         f"{plural(written, 'other document')} written"
         if written
