@@ -639,10 +639,14 @@ class Ledger:
 
     def _flush(self) -> None:
         if self.pending:
-            self.conn.execute("BEGIN")
-            self.conn.executemany(self.sql["ledger_add"], self.pending)
-            self.conn.execute("COMMIT")
+            self._insert("ledger_add", self.pending)
             self.pending = []
+
+    def _insert(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """``rows`` written by the named statement, in one transaction."""
+        self.conn.execute("BEGIN")
+        self.conn.executemany(self.sql[statement], rows)
+        self.conn.execute("COMMIT")
 
     def __contains__(self, path: object) -> bool:
         self._flush()
@@ -660,9 +664,7 @@ class Ledger:
 
     def _flush_todo(self) -> None:
         if self.todo:
-            self.conn.execute("BEGIN")
-            self.conn.executemany(self.sql["ledger_todo_add"], self.todo)
-            self.conn.execute("COMMIT")
+            self._insert("ledger_todo_add", self.todo)
             self.todo = []
 
     def _todo_ready(self) -> None:

@@ -13,14 +13,15 @@ from typing import Any
 
 import pytest
 
-from iucut.apply import apply_documents, apply_plan
+# (applied and planned as the execution role, as the rules' relabelling is tested)
+from test_rule_relabel import EXEC, apply, plan
+
+from iucut.apply import apply_plan
 from iucut.cut import codes, cut_text
 from iucut.cut.profiles import PROFILES, Profile
-from iucut.plan_state import make_plan
 from iucut.planfile import plan_hash
-from iucut.units import CutDocument, Op, Plan
+from iucut.units import CutDocument, Op
 
-EXEC = "cutter_exec"
 V1 = """# Terms of Service
 
 Last updated: 1 March 2026.
@@ -68,17 +69,6 @@ def cut_numbered(text: str, monkeypatch: pytest.MonkeyPatch) -> CutDocument:
     with monkeypatch.context() as m:
         m.setattr(codes, "_after_heading", lambda units, repeated: {}, raising=False)
         return cut(text)
-
-
-def apply(db: Any, doc: CutDocument) -> None:
-    settings = db.settings(execution="enabled", apply_role=EXEC)
-    result = apply_documents(settings, db.provider(), [doc])
-    assert not result.failed and not result.rejected, result
-
-
-def plan(db: Any, doc: CutDocument) -> Plan:
-    with db.connect(role=EXEC) as conn:
-        return make_plan(conn, [doc])
 
 
 def unit_ids(db: Any) -> dict[str, Any]:
