@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -279,6 +279,15 @@ class _Compiled:
         self.g = g
         kws = "|".join(f"(?P<L{i}>{lv.keyword})" for i, lv in enumerate(g.levels))
         self.keyword = re.compile(rf"(?<![\w§])(?:{kws})")
+        # where a chain can start: a keyword (the very match of ``keyword``, kept as it is
+        # by the atomic group) followed by "this" or a label of its own level; the words a
+        # text uses without a label (``the article``, ``section``) are passed over by the
+        # search itself instead of one ``_element_at`` each. (As ``keyword`` then skipping
+        # its match: no keyword match starts inside another, each being a word.)
+        follows = f"(?:{g.this}|\\s*(?:{g.levels[-1].label}))"
+        for i in range(len(g.levels) - 2, -1, -1):
+            follows = f"(?(L{i})(?:{g.this}|\\s*(?:{g.levels[i].label}))|{follows})"
+        self.start = re.compile(rf"(?<![\w§])(?>{kws})(?={follows})")
         self.labels = [
             re.compile(
                 rf"\s*(?P<a>{lv.label})(?:{g.range_sep}(?:{lv.keyword})?\s*(?P<b>{lv.label}))?"
@@ -400,7 +409,7 @@ def chains(profile: str, text: str, start: int = 0) -> list[_Chain]:
     out: list[_Chain] = []
     pos = start
     while True:
-        m = c.keyword.search(text, pos)
+        m = c.start.search(text, pos)
         if m is None:
             return out
         first = _element_at(c, text, m.start())
@@ -461,6 +470,9 @@ def _targets(
     elements naming it) and its group's span (the outermost written element with every
     element under it: one mention, ``khoản 1 và khoản 3 Điều 7``)."""
     els = chain.elements
+    if len(els) == 1:  # (most chains: one element, each label a target of its own)
+        e = els[0]
+        return [([(e.level, label)], e.start, e.end, e.start, e.end) for label in e.labels]
     parent: list[int | None] = [None] * len(els)
     for i, e in enumerate(els):
         before = range(i - 1, -1, -1)
@@ -522,12 +534,15 @@ def _own_label(unit: Unit, c: _Compiled) -> int:
     first element when it names the unit's own label (``## § 5``, not ``(4) § 370``)."""
     if unit.label is None or not unit.raw_heading:
         return 0
-    m = re.match(r"[#>*\s_]*(?:\(\S+\)\s*)?", unit.raw_heading)
+    m = _OPENING.match(unit.raw_heading)
     pos = m.end() if m else 0
     el = _element_at(c, unit.raw_heading, pos)
     if el is None or el.labels[0] != unit.label.split("-")[0]:
         return 0
     return el.end
+
+
+_OPENING = re.compile(r"[#>*\s_]*(?:\(\S+\)\s*)?")
 
 
 class Resolver:
@@ -542,23 +557,19 @@ class Resolver:
         self.children: dict[str, set[str]] = {}
         labels = [u.label for u in doc.units if u.kind == "article" and u.label]
         self.compiled = bool(labels) and all("." in label for label in labels)
-        segments = [u.code.rsplit("/", 1)[-1] for u in doc.units if u.kind == "article"]
-        self.prefixes = {
-            lv.prefix
-            for lv in self.c.g.levels
-            if lv.prefix
-            and any(
-                g.startswith(lv.prefix) and g[len(lv.prefix) : len(lv.prefix) + 1].isdigit()
-                for g in segments
-            )
-        }
         #: the codes of each global segment (``D3``) wherever the cut put it: under a
         #: part or chapter when the label repeats or the articles hang there
         self.placed: dict[str, list[str]] = {}
+        segments = set()
         for u in doc.units:
             if u.parent_code is not None:
                 self.children.setdefault(u.parent_code, set()).add(u.kind)
-            self.placed.setdefault(u.code.rsplit("/", 1)[-1], []).append(u.code)
+            seg = u.code.rsplit("/", 1)[-1]
+            self.placed.setdefault(seg, []).append(u.code)
+            if u.kind == "article":
+                segments.add(seg)
+        self.prefixes = _numbered({lv.prefix for lv in self.c.g.levels if lv.prefix}, segments)
+        self.ranks: dict[str, int | None] = {}  # (``_rank`` of each unit asked, by code)
         self.numbered: dict[str, list[Unit]] | None = None  # (by_heading, made when asked)
 
     def ancestors(self, unit: Unit) -> list[Unit]:
@@ -594,8 +605,7 @@ class Resolver:
                     named = dataclasses.replace(chain, act=None, own=False)
                 elif chain.act is not None or chain.own:
                     end = chain.end
-                ref = self._reference(unit, text, named, path, start, end)
-                out.append(dataclasses.replace(ref, group=(g_lo, g_hi)))
+                out.append(self._reference(unit, text, named, path, start, end, (g_lo, g_hi)))
         return out
 
     def _in_amending_article(self, unit: Unit) -> bool:
@@ -681,10 +691,13 @@ class Resolver:
         path: list[tuple[Level, str]],
         start: int,
         end: int,
+        group: tuple[int, int],
     ) -> Reference:
         written = tuple((lv.kind, label) for lv, label in path)
         if chain.act is not None:
-            return Reference(unit.code, start, end, text[start:end], written, None, chain.act)
+            return Reference(
+                unit.code, start, end, text[start:end], written, None, chain.act, group=group
+            )
         relative = path[0][0].scope != "global" or any(label == "" for _, label in path)
         target = self._resolve(unit, path)
         if target is None and self.c.g.by_heading:
@@ -695,12 +708,24 @@ class Resolver:
                 # a compilation (articles 9.1.LQ.40 …) has no article N: the source's;
                 # a compiled article not here is in another topic of the compilation
                 act = SOURCE_ACT if "." not in label else OTHER_ACT
-                return Reference(unit.code, start, end, text[start:end], written, None, act)
+                return Reference(
+                    unit.code, start, end, text[start:end], written, None, act, group=group
+                )
             if top.prefix not in self.prefixes:
                 # "Artikel 5" in a law of §§: an act the text leaves unnamed (EU law)
-                return Reference(unit.code, start, end, text[start:end], written, None, OTHER_ACT)
+                return Reference(
+                    unit.code, start, end, text[start:end], written, None, OTHER_ACT, group=group
+                )
         return Reference(
-            unit.code, start, end, text[start:end], written, target, None, relative=relative
+            unit.code,
+            start,
+            end,
+            text[start:end],
+            written,
+            target,
+            None,
+            relative=relative,
+            group=group,
         )
 
     def _resolve(self, unit: Unit, path: list[tuple[Level, str]]) -> str | None:
@@ -809,6 +834,12 @@ class Resolver:
     def _rank(self, unit: Unit) -> int | None:
         """The rank of the level that names a unit: of its code's prefix (``Art1`` an
         Artikel, ``§1`` a Paragraph), else of the first level of its kind."""
+        if unit.code in self.ranks:
+            return self.ranks[unit.code]
+        rank = self.ranks[unit.code] = self._rank_of(unit)
+        return rank
+
+    def _rank_of(self, unit: Unit) -> int | None:
         seg = unit.code.rsplit("/", 1)[-1]
         found = [
             lv
@@ -870,6 +901,26 @@ _NUMBERED = re.compile(
     r"[#\s*_]*(?:(?:Article|Section|Part|Chapter|Amendment)\s+)?([A-Z]|[IVXLC]+|\d+)[.):]\s",
     re.I,
 )
+
+
+def _numbered(prefixes: Collection[str], segments: Collection[str]) -> set[str]:
+    """The prefixes some segment is made of, then a number (``A4`` is of ``A``, not of
+    ``Am``): of a prefix without digits, the segment's head before its first digit."""
+    heads = set()
+    for g in segments:
+        for i, ch in enumerate(g):
+            if ch.isdigit():
+                heads.add(g[:i])
+                break
+    return {
+        p
+        for p in prefixes
+        if (
+            p in heads
+            if not any(ch.isdigit() for ch in p)
+            else any(g.startswith(p) and g[len(p) : len(p) + 1].isdigit() for g in segments)
+        )
+    }
 
 
 def _norm(label: str) -> str:
