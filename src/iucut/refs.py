@@ -19,6 +19,7 @@ stays unresolved and keeps the act's name. Nothing here touches how units are cu
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -287,7 +288,11 @@ class _Compiled:
         follows = f"(?:{g.this}|\\s*(?:{g.levels[-1].label}))"
         for i in range(len(g.levels) - 2, -1, -1):
             follows = f"(?(L{i})(?:{g.this}|\\s*(?:{g.levels[i].label}))|{follows})"
-        self.start = re.compile(rf"(?<![\w§])(?>{kws})(?={follows})")
+        # (led by the characters a keyword can start with: the search then passes over the
+        # other characters without trying the lookbehind and every keyword at each)
+        lead = _first_chars(kws)
+        lead = f"(?=[{lead}])" if lead else ""
+        self.start = re.compile(rf"{lead}(?<![\w§])(?>{kws})(?={follows})")
         self.labels = [
             re.compile(
                 rf"\s*(?P<a>{lv.label})(?:{g.range_sep}(?:{lv.keyword})?\s*(?P<b>{lv.label}))?"
@@ -311,6 +316,47 @@ class _Compiled:
 
 
 _COMPILED: dict[str, _Compiled] = {}
+
+
+def _first_chars(pattern: str) -> str | None:
+    """The characters a match of ``pattern`` can start with, escaped for a character
+    class, read off its parse; None when that is not plain (a class such as ``\\w``, a
+    flag, a part that can be empty): a search is only led by it when it is sure."""
+    sre: Any = importlib.import_module("re._parser")  # (the parse ``re`` compiles)
+    chars: set[str] = set()
+
+    def first(items: Any) -> bool:  # whether a character is sure to be consumed
+        for op, av in items:
+            if op is sre.LITERAL:
+                chars.add(chr(av))
+                return True
+            if op is sre.IN:
+                for o, a in av:
+                    if o is not sre.LITERAL:
+                        raise ValueError(o)
+                    chars.add(chr(a))
+                return True
+            if op is sre.BRANCH:
+                if not all([first(alt) for alt in av[1]]):
+                    raise ValueError(op)
+                return True
+            if op in (sre.SUBPATTERN, sre.ATOMIC_GROUP):
+                inner = av if op is sre.ATOMIC_GROUP else av[3]
+                if op is sre.SUBPATTERN and (av[1] or av[2]):
+                    raise ValueError(op)  # (a flag: ``(?i:…)``)
+                if first(inner):
+                    return True
+            elif op not in (sre.ASSERT, sre.ASSERT_NOT, sre.AT):
+                raise ValueError(op)
+        return False
+
+    try:
+        parsed = sre.parse(pattern)
+        if parsed.state.flags & (re.I | re.X) or not first(parsed):
+            return None
+    except ValueError:
+        return None
+    return "".join(re.escape(ch) for ch in sorted(chars))
 
 
 def grammar(profile: str) -> _Compiled:

@@ -15,8 +15,8 @@ CORPUS = {"vi": "vn-laws", "de": "de-laws", "en": "en-terms-history"}
 
 
 def every_keyword(profile: str, text: str) -> list[tuple[int, int]]:
-    """The chains' spans as a plain keyword-by-keyword scan starts them (the elements and
-    acts after the first are ``chains``' own; the start is what is checked here)."""
+    """The chains' spans as a plain keyword-by-keyword scan starts them (where each ends,
+    past the elements and acts after the first, is ``chains``' own)."""
     c = grammar(profile)
     out = []
     pos = 0
@@ -36,9 +36,10 @@ def every_keyword(profile: str, text: str) -> list[tuple[int, int]]:
         if first is None:
             pos = m.end()
             continue
-        found = chains(profile, text, first.start)[0]
-        out.append((found.start, found.end))
-        pos = found.end
+        found = chains(profile, text, first.start)
+        end = found[0].end if found else len(text)
+        out.append((first.start, end))
+        pos = end
 
 
 def spans(found: list[_Chain]) -> list[tuple[int, int]]:
@@ -50,6 +51,8 @@ TRICKY = [
     "the article, Articles IV and V, Art.5, article premier, section 106A, §§ 2-3, sections",
     "Điều này, Điều Điều 5, khoản l Điều 3, điểm a khoản khoản 2, Điều 1.2.LQ.3",
     "Artikel I\n\n## Artikel 5. Titel\n\nSection. Section 2. Heading\nSEC. 3 (EG) Nr. 810/2009",
+    "Clause 2, Paragraph 3, Schedule 1, Annex IV, Exhibit A, Appendix B, Amendment XIV",
+    "Khoản 2 Điều 5, Absatz 2, Ziffer 3, Buchstabe a, lit. b, Nr. 4, Sätze 1 bis 3",
 ]
 
 
