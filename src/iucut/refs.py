@@ -313,6 +313,8 @@ class _Compiled:
         self.list_of = re.compile(g.list_of) if g.list_of else None
         self.amends = re.compile(g.amends, re.I) if g.amends else None
         self.enabling = re.compile(g.enabling) if g.enabling else None
+        self.prefixes = frozenset(lv.prefix for lv in g.levels if lv.prefix)
+        self.plain_prefixes = {p for p in self.prefixes if not any(ch.isdigit() for ch in p)}
 
 
 _COMPILED: dict[str, _Compiled] = {}
@@ -402,15 +404,16 @@ def _clean(level: Level, label: str) -> str:
     for wrong, right in level.fix:
         if label == wrong:
             return right
-    if label[:1] in "IVXLCDM" and label.isalpha():
-        # "Article IV" is coded A4, "Artikel Ia" Art1a (as the cutter does)
-        roman = roman_label(label)
-        if roman != label:
-            return roman
-    first = _FIRST.match(label)  # "article premier", "article 1er bis": 1, 1 bis
-    if first is not None:
-        label = "1" + label[first.end() :]
-    label = indexed(label)  # "art. 22¹" is article 22^1
+    if not (label.isascii() and label.isdigit()):  # (a plain number, most: none of these)
+        if label[:1] in "IVXLCDM" and label.isalpha():
+            # "Article IV" is coded A4, "Artikel Ia" Art1a (as the cutter does)
+            roman = roman_label(label)
+            if roman != label:
+                return roman
+        first = _FIRST.match(label)  # "article premier", "article 1er bis": 1, 1 bis
+        if first is not None:
+            label = "1" + label[first.end() :]
+        label = indexed(label)  # "art. 22¹" is article 22^1
     return re.sub(level.trim, "", label) if level.trim else label
 
 
@@ -614,7 +617,7 @@ class Resolver:
             self.placed.setdefault(seg, []).append(u.code)
             if u.kind == "article":
                 segments.add(seg)
-        self.prefixes = _numbered({lv.prefix for lv in self.c.g.levels if lv.prefix}, segments)
+        self.prefixes = _numbered(self.c, segments)
         self.ranks: dict[str, int | None] = {}  # (``_rank`` of each unit asked, by code)
         self.numbered: dict[str, list[Unit]] | None = None  # (by_heading, made when asked)
 
@@ -949,24 +952,20 @@ _NUMBERED = re.compile(
 )
 
 
-def _numbered(prefixes: Collection[str], segments: Collection[str]) -> set[str]:
-    """The prefixes some segment is made of, then a number (``A4`` is of ``A``, not of
-    ``Am``): of a prefix without digits, the segment's head before its first digit."""
+def _numbered(c: _Compiled, segments: Collection[str]) -> set[str]:
+    """The grammar's prefixes some segment is made of, then a number (``A4`` is of ``A``,
+    not of ``Am``): of a prefix without digits, the segment's head before its first digit."""
     heads = set()
     for g in segments:
         for i, ch in enumerate(g):
             if ch.isdigit():
                 heads.add(g[:i])
                 break
-    return {
-        p
-        for p in prefixes
-        if (
-            p in heads
-            if not any(ch.isdigit() for ch in p)
-            else any(g.startswith(p) and g[len(p) : len(p) + 1].isdigit() for g in segments)
-        )
-    }
+    found = c.plain_prefixes & heads
+    for p in c.prefixes - c.plain_prefixes:
+        if any(g.startswith(p) and g[len(p) : len(p) + 1].isdigit() for g in segments):
+            found.add(p)
+    return found
 
 
 def _norm(label: str) -> str:
