@@ -290,9 +290,7 @@ class _Compiled:
             follows = f"(?(L{i})(?:{g.this}|\\s*(?:{g.levels[i].label}))|{follows})"
         # (led by the characters a keyword can start with: the search then passes over the
         # other characters without trying the lookbehind and every keyword at each)
-        lead = _first_chars(kws)
-        lead = f"(?=[{lead}])" if lead else ""
-        self.start = re.compile(rf"{lead}(?<![\w§])(?>{kws})(?={follows})")
+        self.start = re.compile(_led(rf"(?<![\w§])(?>{kws})(?={follows})"))
         self.labels = [
             re.compile(
                 rf"\s*(?P<a>{lv.label})(?:{g.range_sep}(?:{lv.keyword})?\s*(?P<b>{lv.label}))?"
@@ -320,6 +318,14 @@ class _Compiled:
 _COMPILED: dict[str, _Compiled] = {}
 
 
+def _led(pattern: str) -> str:
+    """``pattern`` led by a lookahead for the characters its matches can start with (when
+    they are sure: :func:`_first_chars`): the same matches, but a search passes over the
+    other characters without trying the pattern at each (2-3x faster on the corpora)."""
+    lead = _first_chars(pattern)
+    return f"(?=[{lead}])(?:{pattern})" if lead else pattern
+
+
 def _first_chars(pattern: str) -> str | None:
     """The characters a match of ``pattern`` can start with, escaped for a character
     class, read off its parse; None when that is not plain (a class such as ``\\w``, a
@@ -334,9 +340,12 @@ def _first_chars(pattern: str) -> str | None:
                 return True
             if op is sre.IN:
                 for o, a in av:
-                    if o is not sre.LITERAL:
-                        raise ValueError(o)
-                    chars.add(chr(a))
+                    if o is sre.LITERAL:
+                        chars.add(chr(a))
+                    elif o is sre.RANGE and a[1] - a[0] < 64:
+                        chars.update(map(chr, range(a[0], a[1] + 1)))
+                    else:
+                        raise ValueError(o)  # (a negated class, ``\w``, a wide range)
                 return True
             if op is sre.BRANCH:
                 if not all([first(alt) for alt in av[1]]):
@@ -354,7 +363,7 @@ def _first_chars(pattern: str) -> str | None:
 
     try:
         parsed = sre.parse(pattern)
-        if parsed.state.flags & (re.I | re.X) or not first(parsed):
+        if parsed.state.flags & ~re.U or not first(parsed):  # (a global flag: none)
             return None
     except ValueError:
         return None
@@ -619,16 +628,22 @@ class Resolver:
                 segments.add(seg)
         self.prefixes = _numbered(self.c, segments)
         self.ranks: dict[str, int | None] = {}  # (``_rank`` of each unit asked, by code)
+        self.lineage: dict[str, tuple[Unit, ...]] = {}  # (``ancestors`` of each, by code)
+        self.amends: dict[str, bool] = {}  # (whether an article amends, by its code)
         self.numbered: dict[str, list[Unit]] | None = None  # (by_heading, made when asked)
 
-    def ancestors(self, unit: Unit) -> list[Unit]:
-        """The unit and its ancestors, innermost first."""
-        out = []
-        u: Unit | None = unit
-        while u is not None:
-            out.append(u)
-            u = self.units.get(u.parent_code) if u.parent_code else None
-        return out
+    def ancestors(self, unit: Unit) -> tuple[Unit, ...]:
+        """The unit and its ancestors, innermost first (made once a unit: every chain of
+        the unit asks, some several times)."""
+        found = self.lineage.get(unit.code)
+        if found is None or found[0] is not unit:
+            out = []
+            u: Unit | None = unit
+            while u is not None:
+                out.append(u)
+                u = self.units.get(u.parent_code) if u.parent_code else None
+            found = self.lineage[unit.code] = tuple(out)
+        return found
 
     def references(self, unit: Unit) -> list[Reference]:
         text = unit.raw_heading + unit.body
@@ -664,14 +679,21 @@ class Resolver:
             return False
         for a in self.ancestors(unit):
             if a.kind == "article":
-                title = a.title
-                if a.label and title.startswith(a.label):
-                    title = title[len(a.label) :]
-                head = self.c.keyword.match(title.lstrip(" #*_"))
-                if head is not None:  # "Điều 3. Sửa đổi …": past the article's own label
-                    title = title.lstrip(" #*_")[head.end() :].lstrip(" 0123456789.:")
-                return self.c.amends.match(title.lstrip(" .:-–")) is not None
+                if a.code not in self.amends:
+                    self.amends[a.code] = self._amends(a)
+                return self.amends[a.code]
         return False
+
+    def _amends(self, a: Unit) -> bool:
+        """Whether article ``a``'s title amends another act."""
+        assert self.c.amends is not None
+        title = a.title
+        if a.label and title.startswith(a.label):
+            title = title[len(a.label) :]
+        head = self.c.keyword.match(title.lstrip(" #*_"))
+        if head is not None:  # "Điều 3. Sửa đổi …": past the article's own label
+            title = title.lstrip(" #*_")[head.end() :].lstrip(" 0123456789.:")
+        return self.c.amends.match(title.lstrip(" .:-–")) is not None
 
     def _list_of(self, text: str, at: int) -> str | None:
         """The act a list opens with (``… của Nghị quyết số 254/2025/QH15, gồm: …``), when
@@ -988,9 +1010,9 @@ _PREFIX_PROFILE = (("D", "vi"), ("§", "de"), ("Art", "de"), ("A", "en"), ("Am",
 
 
 _KEYWORDS = {
-    "vi": re.compile(r"\b[Đđ]iều\s+\d|\bkhoản\s+\d"),
-    "de": re.compile(r"§\s*\d|\bAbs(?:atz|\.)\s*\d"),
-    "en": re.compile(r"\b(?:Article|Section|Amendment)\s+[\dIVX]"),
+    "vi": re.compile(_led(r"\b[Đđ]iều\s+\d|\bkhoản\s+\d")),
+    "de": re.compile(_led(r"§\s*\d|\bAbs(?:atz|\.)\s*\d")),
+    "en": re.compile(_led(r"\b(?:Article|Section|Amendment)\s+[\dIVX]")),
 }
 
 

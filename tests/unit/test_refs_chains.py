@@ -3,12 +3,13 @@ a search for every keyword (each tried, its match skipped when no element follow
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from iucut.cut import cut_file
-from iucut.refs import GRAMMARS, _Chain, _element_at, chains, grammar
+from iucut.refs import GRAMMARS, _Chain, _element_at, _led, chains, grammar
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 CORPUS = {"vi": "vn-laws", "de": "de-laws", "en": "en-terms-history"}
@@ -73,3 +74,27 @@ def test_start_search_finds_what_every_keyword_finds(profile: str) -> None:
         assert spans(found) == every_keyword(profile, text), text[:200]
         checked += len(found)
     assert checked > 500
+
+
+LED = [
+    r"a?b",
+    r"(?:x|)y",
+    r"[a-c]d|e",
+    r"(?i:ab)c",
+    r"\bfoo|§\s*\d",
+    r"(?<!\w)(?>Art\.|Artikel)\s*\d",
+    r"(?=a)\w+",
+    r"\d+x",
+]
+
+
+@pytest.mark.parametrize("pattern", LED)
+def test_led_pattern_finds_the_same(pattern: str) -> None:
+    """A pattern led by the characters its matches start with finds what it finds alone;
+    a pattern whose first characters are not sure (an optional part, a class such as
+    ``\\d``, a flag) is left as it is."""
+    text = "ab b xy y ad bd cd e ABc abc foo xfoo § 5 Art. 3 Artikel 4 aw 12x Ab"
+    led = _led(pattern)
+    assert re.findall(led, text) == re.findall(pattern, text)
+    sure = pattern in (r"[a-c]d|e", r"\bfoo|§\s*\d", r"(?<!\w)(?>Art\.|Artikel)\s*\d")
+    assert (led != pattern) == sure, led
