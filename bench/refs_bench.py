@@ -47,11 +47,13 @@ def log(message: str) -> None:
 def worker(listing: Path, root: Path, dump: Path | None) -> None:
     """Cut the files of ``listing``, then find their references; print the CPU times."""
     from iucut.cut import cut_file
+    from iucut.project import find_root
     from iucut.refs import document_references, references_payload
 
     files = listing.read_text(encoding="utf-8").split("\n")
+    project = find_root(files[:1], given=root)  # (one root for every file, as a run has)
     t0 = time.process_time()
-    docs = [cut_file(f, root=root) for f in files]
+    docs = [cut_file(f, root=project) for f in files]
     t1 = time.process_time()
     found = [references_payload(document_references(doc)) for doc in docs]
     t2 = time.process_time()
