@@ -150,18 +150,25 @@ def main() -> None:
                     times.setdefault((side, corpus), []).append(got)
             log(f"round {r + 1}/{args.rounds}")
         print(f"{platform.node()}, Python {platform.python_version()}, {args.rounds} rounds")
-        print("| corpus | side | docs | references | cut CPU s | refs CPU s | refs / base |")
-        print("|---|---|---|---|---|---|---|")
+        print("CPU seconds, median (min-max) of the rounds")
+        print("| corpus | side | docs | references | cut | refs | cut / base | refs / base |")
+        print("|---|---|---|---|---|---|---|---|")
         for corpus in found:
-            base_refs = None
+            first: dict[str, float] = {}
             for side in order:
                 got = times[(side, corpus)]
-                cut = statistics.median(g["cut"] for g in got)
-                refs = statistics.median(g["refs"] for g in got)
-                base_refs = base_refs or refs
+                cells = []
+                for what in ("cut", "refs"):
+                    xs = [g[what] for g in got]
+                    first.setdefault(what, statistics.median(xs))
+                    cells.append(f"{statistics.median(xs):.3f} ({min(xs):.3f}-{max(xs):.3f})")
+                ratios = [
+                    statistics.median(g[what] for g in got) / first[what]
+                    for what in ("cut", "refs")
+                ]
                 print(
-                    f"| {corpus} | {side} | {got[0]['docs']} | {got[0]['found']} | {cut:.3f} "
-                    f"| {refs:.3f} | {refs / base_refs:.2f} |"
+                    f"| {corpus} | {side} | {got[0]['docs']} | {got[0]['found']} "
+                    f"| {cells[0]} | {cells[1]} | {ratios[0]:.2f} | {ratios[1]:.2f} |"
                 )
 
 
