@@ -203,10 +203,11 @@ def requalify(
     """
     ns = units[0].code
     make = recode or (lambda u, c, p: dataclasses.replace(u, code=c, parent_code=p))
-    repeated = {b for b in base.values() if b.count("/") == 1}  # document-wide codes
+    stood = set(base.values())  # the codes numbered ones stood for (a set: asked per unit)
+    repeated = {b for b in stood if b.count("/") == 1}  # document-wide codes
     # Which units get a new code: the first of each repeated code, numbered ones, and
     # every unit under one of them (parents come before their children).
-    seeds = set(base.values()) | base.keys()
+    seeds = stood | base.keys()
     # Codes derived from a recoded code start with it; units with a document-wide code
     # under a recoded parent keep their code and only follow the parent.
     ordered = sorted(u.code for u in units)
@@ -231,12 +232,12 @@ def requalify(
     # code repeated under its parent, only where the headings tell its units apart
     after = {
         code: qualifier(h, seg_of(h.code))
-        for code, h in _after_heading(units, set(base) | set(base.values())).items()
+        for code, h in _after_heading(units, set(base) | stood).items()
     }
     local: dict[str, list[str]] = {}
     for _, u in recoded:
         b = base.get(u.code, u.code)
-        if b in base.values() and b not in repeated:
+        if b in stood and b not in repeated:
             local.setdefault(b, []).append(u.code)
     for members in local.values():
         if len({after.get(c) for c in members}) == 1:
