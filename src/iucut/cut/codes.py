@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -222,29 +223,43 @@ def requalify(
         return base.get(code, code).rsplit("/", 1)[1]
 
     recoded = [(i, u) for i, u in enumerate(units) if u.code in todo]  # document order
-    groups: dict[str, list[str]] = {}
+    clashing = set(base) | set(base.values())
+    # a plain heading whose slug was cut short is told apart by the rest of its text
+    own = {
+        u.code: long_segment(u.title)
+        for _, u in recoded
+        if u.kind == "heading" and u.code in clashing and _cut_short(u.title, seg_of(u.code))
+    }
+
+    def seg2(code: str) -> str:
+        return own.get(code) or seg_of(code)
+
+    groups: dict[tuple[str, str], list[str]] = {}
     for _, u in recoded:
         b = base.get(u.code, u.code)
         if b in repeated:
-            groups.setdefault(b, []).append(u.code)
+            groups.setdefault((b, seg2(u.code)), []).append(u.code)
     # the plain heading each repeated labelled unit follows, named as a qualifier; for a
     # code repeated under its parent, only where the headings tell its units apart
-    after = {
-        code: qualifier(h, seg_of(h.code))
-        for code, h in _after_heading(units, set(base) | set(base.values())).items()
-    }
-    local: dict[str, list[str]] = {}
+    follows = _after_heading(units, clashing)
+    after = {code: qualifier(h, seg_of(h.code)) for code, h in follows.items()}
+    # a plain heading repeated under its parent goes under the sibling it follows, by
+    # that sibling's code: the code it has when nested in it
+    under = {c: h.code for c, h in follows.items() if by_code[c].kind == "heading"}
+    local: dict[tuple[str, str], list[str]] = {}
     for _, u in recoded:
         b = base.get(u.code, u.code)
         if b in base.values() and b not in repeated:
-            local.setdefault(b, []).append(u.code)
+            local.setdefault((b, seg2(u.code)), []).append(u.code)
     for members in local.values():
-        if len({after.get(c) for c in members}) == 1:
+        told = under if by_code[members[0]].kind == "heading" else after
+        if len(members) == 1 or len({told.get(c) for c in members}) == 1:
             for c in members:
                 after.pop(c, None)
+                under.pop(c, None)
     prefix: dict[str, str] = {}  # qualified units: their code without the namespace
-    for b, members in groups.items():
-        prefix.update(_qualify(by_code, seg_of, b.rsplit("/", 1)[1], members, after))
+    for (_, seg), members in groups.items():
+        prefix.update(_qualify(by_code, seg_of, seg, members, after))
     used = {u.code for u in units if u.code not in todo}
     new_code: dict[str, str] = {}
     next_suffix: dict[str, int] = {}
@@ -260,7 +275,12 @@ def requalify(
         else:
             parent = new_code.get(u.parent_code or "", u.parent_code)
             heading = after.get(old)
-            code = f"{parent}/{heading}/{seg_of(old)}" if heading else f"{parent}/{seg_of(old)}"
+            if old in under:
+                code = f"{new_code.get(under[old], under[old])}/{seg2(old)}"
+            elif heading:
+                code = f"{parent}/{heading}/{seg2(old)}"
+            else:
+                code = f"{parent}/{seg2(old)}"
         if code in used:
             k = next_suffix.get(code, 2)
             while f"{code}-{k}" in used:
@@ -277,16 +297,48 @@ def requalify(
 
 
 def _after_heading(units: Sequence[Unit], repeated: set[str]) -> dict[str, Unit]:
-    """The plain heading each labelled unit of ``repeated`` (codes) follows among its
-    siblings, for those that follow one: where a flat document's section starts."""
+    """The sibling each unit of ``repeated`` (codes) follows, for those that follow one:
+    for a labelled unit the latest plain heading (where a flat document's section starts),
+    for a plain heading the latest sibling not in ``repeated`` (a ``## Notes`` after each
+    ``## Article N`` is the article's notes, the code it has when nested in it)."""
     last: dict[str | None, Unit] = {}  # parent code -> its latest plain heading so far
+    lone: dict[str | None, Unit] = {}  # parent code -> its latest sibling not repeated
     out: dict[str, Unit] = {}
     for u in units:
+        if u.code in repeated:
+            held = lone if u.kind == "heading" else last
+            if u.parent_code in held:
+                out[u.code] = held[u.parent_code]
+        else:
+            lone[u.parent_code] = u
         if u.kind == "heading":
             last[u.parent_code] = u
-        elif u.code in repeated and u.parent_code in last:
-            out[u.code] = last[u.parent_code]
     return out
+
+
+def _cut_short(title: str, seg: str) -> bool:
+    """Whether ``seg`` (a plain heading's segment, maybe numbered) is its title's slug cut
+    at :data:`MAX_SLUG` characters."""
+    return seg == heading_slug(title) and len(_full_slug(title)) > MAX_SLUG
+
+
+def _full_slug(title: str) -> str:
+    m = _ENUMERATOR.match(title)
+    return _NON_SLUG.sub("-", fold(title[m.end() :] if m else title).lower()).strip("-")
+
+
+def long_segment(title: str) -> str:
+    """The segment of a plain heading whose slug was cut short (``MAX_SLUG``) and that
+    shares it with another heading of its parent: the slug cut shorter, then ``-`` and
+    eight hex digits of the SHA-256 of the whole slug (64 characters in all), so that two
+    headings that differ only after their first 64 characters (numbered lists of long ids,
+    titles that start alike) are not numbered by position."""
+    whole = _full_slug(title)
+    short = whole[: MAX_SLUG - 9]
+    cut = short.rfind("-")
+    if cut > 0 and whole[len(short) : len(short) + 1] not in ("-", ""):
+        short = short[:cut]
+    return f"{short.rstrip('-')}-{hashlib.sha256(whole.encode()).hexdigest()[:8]}"
 
 
 def _qualify(
