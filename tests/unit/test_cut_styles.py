@@ -1031,3 +1031,43 @@ def test_long_headings_alike_in_their_first_64_characters_are_not_numbered(
     # one such heading alone keeps its slug cut at 64 characters, as before
     alone = cut(VN_LIST[: VN_LIST.index(f"### {ID}4022983008800004")])
     assert [u.code for u in alone.units if u.kind == "heading"][-1].endswith(f"/{ID[:64]}")
+
+
+FR_CODE = """# Code de la consommation
+
+## Livre Ier : Information des consommateurs et pratiques commerciales
+
+### Titre Ier : Information des consommateurs
+
+#### Article L. 111-1
+
+Avant que le consommateur ne soit lié par un contrat, le professionnel lui communique
+les caractéristiques essentielles du bien ou du service.
+
+## Livre II : Formation et exécution des contrats
+
+### Titre Ier : Conditions générales des contrats
+
+#### Article L. 211-1
+
+Les dispositions du présent chapitre s'appliquent aux contrats de vente de biens.
+"""
+
+
+def test_french_books_are_labels(cutter_kind: bool) -> None:
+    """``Livre Ier`` and ``Livre II`` of a French code are books ``Bk1`` and ``Bk2`` (and
+    ``Book 3`` in English): they were plain headings coded by the slug of their whole text,
+    and the ``Titre Ier`` of each was qualified by it (``livre-ier-information-des-…/T1``),
+    so a retitled book renamed itself and its titles. Retitled, each keeps its code."""
+    doc = cut(FR_CODE)
+    assert [(u.code, u.kind) for u in doc.units if u.kind in ("book", "title")] == [
+        ("NS/Bk1", "book"),
+        ("NS/Bk1/T1", "title"),
+        ("NS/Bk2", "book"),
+        ("NS/Bk2/T1", "title"),
+    ]
+    retitled = cut(
+        FR_CODE.replace("Livre Ier : Information des consommateurs", "LIVRE 1er - Information")
+    )
+    assert [u.code for u in retitled.units[2:]] == [u.code for u in doc.units[2:]]
+    assert [u.code for u in cut("# Code\n\n## Book 3\n\nText.\n").units[2:]] == ["NS/Bk3"]

@@ -21,10 +21,14 @@ Rules (stable across runs, machines and Python versions: pure string functions):
   follows a plain heading of that parent is coded as if inside that heading: a flat
   document writes its sections at the level of their articles (``## Consumer terms``,
   ``## Article 1``, ``## Business terms``, ``## Article 1``), and its articles are
-  ``consumer-terms/A1`` and ``business-terms/A1``, the codes they have when nested. Only
-  true duplicates left, units with the same segment under one parent after the same
-  plain heading (or none), get ``-2``, ``-3`` … in their order within that parent, and
-  the document gets a warning (see :func:`requalify`).
+  ``consumer-terms/A1`` and ``business-terms/A1``, the codes they have when nested. A
+  plain heading that repeats under one parent goes under the sibling it follows (the
+  latest one that does not repeat): ``## Notes`` after each ``## Article N`` is
+  ``A1/notes``, ``A2/notes``, its code when nested; a repeated slug cut at 64 characters
+  is told apart by a digest of the whole slug (:func:`long_segment`). Only true
+  duplicates left, units with the same segment under one parent after the same plain
+  heading or sibling (or none), get ``-2``, ``-3`` … in their order within that parent,
+  and the document gets a warning (see :func:`requalify`).
 * The namespace, unless given, is the document path without its extension (without
   a trailing ``index``/``README`` file name), each part slugged, upper case, joined by
   ``.``: ``van-ban/bao-chi/luat-bao-chi.md`` → ``VAN-BAN.BAO-CHI.LUAT-BAO-CHI``.
@@ -198,9 +202,10 @@ def requalify(
     document-wide code (one segment under the namespace) that repeats is qualified by
     the nearest ancestors that make it unique, each named by :func:`qualifier`
     (``BGB/Abschn8/UAbschn1/untertitel-2/Kap1``); a segment that repeats under one
-    parent is numbered within that parent only. Only those units and the units below
-    them are recoded (``recode(unit, code, parent_code)`` makes the new unit). Returns
-    the units and a warning per numbered unit.
+    parent is told apart by the plain heading (a labelled unit) or the sibling (a plain
+    heading) it follows, else numbered within that parent only. Only those units and the
+    units below them are recoded (``recode(unit, code, parent_code)`` makes the new
+    unit). Returns the units and a warning per numbered unit.
     """
     ns = units[0].code
     make = recode or (lambda u, c, p: dataclasses.replace(u, code=c, parent_code=p))
