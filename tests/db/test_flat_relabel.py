@@ -6,7 +6,8 @@ the sections of an EU act written at the level of its articles: an article inser
 before a section moves nothing, and sections stored inside the article before them
 (``A12/S2``) move to their chapter (``C3/S2``). So are plain headings repeated under one
 parent (``## Notes`` after each article): an article inserted with its notes creates only
-itself and them, and notes stored numbered (``notes-2``) move under their articles."""
+itself and them, and notes stored numbered (``notes-2``) move under their articles; and
+articles after sections named by bold lines alone (``**Terms for businesses**``)."""
 
 from __future__ import annotations
 
@@ -327,3 +328,44 @@ def test_notes_stored_numbered_move_under_their_articles(
         new: before[old] for old, new in NOTES.items()
     }
     assert not plan(db, cut_dpa(DPA)).has_changes
+
+
+BOLD = V1.replace("## Terms for consumers", "**Terms for consumers**").replace(
+    "## Terms for businesses", "**Terms for businesses**"
+)
+
+
+def test_articles_after_bold_section_names_stored_numbered_move(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sections named by bold lines alone (``**Terms for businesses**``): stored as ``A1``,
+    ``A2``, ``A1-2``, ``A2-2`` (numbered by position), the four articles are re-planned as
+    four moves to their qualified codes, nothing created, retired or revised; and a
+    section inserted in front then creates only its own articles."""
+    with monkeypatch.context() as m:
+        m.setattr(codes, "_bold_end", lambda unit: None, raising=False)
+        old_doc = cut(BOLD)
+    assert set(NUMBERED) <= {u.code for u in old_doc.units}
+    apply(db, old_doc)
+    before = unit_ids(db)
+    the_plan = plan(db, cut(BOLD))
+    (dp,) = the_plan.documents
+    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == NUMBERED
+    counts = the_plan.counts
+    assert (counts["created"], counts["retired"], counts["revised"]) == (0, 0, 0)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert {new: after[new] for new in NUMBERED.values()} == {
+        new: before[old] for old, new in NUMBERED.items()
+    }
+    inserted = BOLD.replace(
+        "**Terms for consumers**",
+        "**General terms**\n\n## Article 1 Definitions\n\nWords.\n\n**Terms for consumers**",
+    )
+    (dp,) = plan(db, cut(inserted)).documents
+    assert [c.code for c in dp.changes if c.op == Op.CREATE] == ["TOS/general-terms/A1"]
+    assert [c.renamed_from for c in dp.changes if c.renamed_from] == []
+    assert {c.op for c in dp.changes if c.op not in (Op.CREATE, Op.PLACE)} == {Op.REVISE}
+    assert [c.code for c in dp.changes if c.op == Op.REVISE] == ["TOS/terms-of-service"]

@@ -1071,3 +1071,72 @@ def test_french_books_are_labels(cutter_kind: bool) -> None:
     )
     assert [u.code for u in retitled.units[2:]] == [u.code for u in doc.units[2:]]
     assert [u.code for u in cut("# Code\n\n## Book 3\n\nText.\n").units[2:]] == ["NS/Bk3"]
+
+
+#: A Vietnamese contract template (vn-laws/van-ban/nang-luong-tai-nguyen/243-2026-nd-cp):
+#: the points of an article restart under bold lines that name each party's list.
+VN_CONTRACT = """# Hợp đồng mua bán điện
+
+### Điều 5. Quyền và nghĩa vụ của các bên
+
+**Bên A có quyền:**
+
+a) Được nhận thanh toán đầy đủ và đúng hạn từ Bên B;
+
+b) Yêu cầu Bên B cung cấp thông tin về số liệu đo đếm.
+
+**Bên A có nghĩa vụ:**
+
+a) Đảm bảo Hệ thống hoạt động đúng công suất;
+
+b) Thực hiện đăng ký, thông báo theo quy định.
+
+### Điều 6. Giải quyết tranh chấp
+
+Các bên thương lượng.
+"""
+VN_CONTRACT_INSERTED = (
+    "**Bên A có nghĩa vụ:**",
+    "**Bên B có quyền:**\n\na) Được cung cấp điện đúng hợp đồng;\n\nb) Được bồi thường.\n\n"
+    "**Bên A có nghĩa vụ:**",
+)
+TOS_BOLD = TOS.replace("## Terms for consumers", "**Terms for consumers**").replace(
+    "## Terms for businesses", "**Terms for businesses**"
+)
+
+
+def test_bold_lines_that_name_sections_qualify_restarting_labels(cutter_kind: bool) -> None:
+    """A section named by a line of bold text alone (``**Bên A có quyền:**``, ``**Terms for
+    businesses**``) qualifies the labels that restart after it as a plain heading does
+    (``D5/ben-a-co-quyen/a``, ``terms-for-businesses/A1``): they were ``a``, ``a-2`` by
+    position, and a list inserted in front took ``a-2`` from the next list's point a."""
+    doc = cut(VN_CONTRACT)
+    assert [u.code for u in doc.units if u.kind == "point"] == [
+        "NS/D5/ben-a-co-quyen/a",
+        "NS/D5/ben-a-co-quyen/b",
+        "NS/D5/ben-a-co-nghia-vu/a",
+        "NS/D5/ben-a-co-nghia-vu/b",
+    ]
+    # the bold line inserted ends the text of the point before it (each byte is one unit's):
+    # that point is revised; every unit keeps its code (its heading or labelled line)
+    after = cut(VN_CONTRACT.replace(*VN_CONTRACT_INSERTED))
+    heads = {u.code: u.raw_heading for u in after.units}
+    assert {u.code: heads.get(u.code) for u in doc.units} == {
+        u.code: u.raw_heading for u in doc.units
+    }
+    assert set(heads) - {u.code for u in doc.units} == {
+        "NS/D5/ben-b-co-quyen/a",
+        "NS/D5/ben-b-co-quyen/b",
+    }
+    assert after.warnings == doc.warnings == ()
+    tos = cut(TOS_BOLD)
+    assert [u.code for u in tos.units if u.kind == "article"] == [
+        "NS/terms-for-consumers/A1",
+        "NS/terms-for-consumers/A2",
+        "NS/A3",
+        "NS/terms-for-businesses/A1",
+        "NS/terms-for-businesses/A2",
+    ]
+    # bold text that ends a paragraph names no section: the lists are true duplicates
+    numbered = cut(VN_CONTRACT.replace("\n\n**Bên A có nghĩa vụ:**", "\n**Bên A có nghĩa vụ:**"))
+    assert [u.code for u in numbered.units if u.kind == "point"][2:] == ["NS/D5/a-2", "NS/D5/b-2"]

@@ -21,11 +21,13 @@ Rules (stable across runs, machines and Python versions: pure string functions):
   follows a plain heading of that parent is coded as if inside that heading: a flat
   document writes its sections at the level of their articles (``## Consumer terms``,
   ``## Article 1``, ``## Business terms``, ``## Article 1``), and its articles are
-  ``consumer-terms/A1`` and ``business-terms/A1``, the codes they have when nested. A
-  plain heading that repeats under one parent goes under the sibling it follows (the
-  latest one that does not repeat): ``## Notes`` after each ``## Article N`` is
-  ``A1/notes``, ``A2/notes``, its code when nested; a repeated slug cut at 64 characters
-  is told apart by a digest of the whole slug (:func:`long_segment`). Only true
+  ``consumer-terms/A1`` and ``business-terms/A1``, the codes they have when nested; a
+  section may also be named by a paragraph of bold text alone (``**Bên A có quyền:**``
+  before its points ``a)``, ``b)``), which counts as a plain heading there. A plain
+  heading that repeats under one parent goes under the sibling it follows (the latest
+  one that does not repeat): ``## Notes`` after each ``## Article N`` is ``A1/notes``,
+  ``A2/notes``, its code when nested; a repeated slug cut at 64 characters is told
+  apart by a digest of the whole slug (:func:`long_segment`). Only true
   duplicates left, units with the same segment under one parent after the same plain
   heading or sibling (or none), get ``-2``, ``-3`` … in their order within that parent,
   and the document gets a warning (see :func:`requalify`).
@@ -76,6 +78,9 @@ _ENUMERATOR = re.compile(
 #: (``L. 111-1``, ``LO 1``): dropped in a segment.
 _LETTER_NUMBER = re.compile(r"^([A-Z]{1,2})[. \t]+(?=[0-9])")
 _INDEX_NAMES = {"index", "readme", "_index"}
+#: A line of bold text alone (``**Terms for businesses**``), with a letter in it.
+_BOLD_LINE = re.compile(r"[ \t]*(\*\*|__)(?P<text>[^\n*_]*[^\W\d_][^\n*_]*)\1[ \t]*:?[ \t]*")
+_BLANK_END = re.compile(r"(?:\A|\n)[ \t]*\n[ \t]*\Z")
 MAX_SLUG = 64
 
 
@@ -309,7 +314,15 @@ def _after_heading(units: Sequence[Unit], repeated: set[str]) -> dict[str, Unit]
     last: dict[str | None, Unit] = {}  # parent code -> its latest plain heading so far
     lone: dict[str | None, Unit] = {}  # parent code -> its latest sibling not repeated
     out: dict[str, Unit] = {}
+    before: Unit | None = None
     for u in units:
+        # a section named by a bold line alone (``**Terms for businesses**``) right before
+        # the unit, at the end of the text before it, starts there like a plain heading
+        title = _bold_end(before) if before is not None else None
+        before = u
+        if title is not None and u.parent_code is not None:
+            code = f"{u.parent_code}/{heading_slug(title)}"
+            last[u.parent_code] = dataclasses.replace(u, kind="heading", title=title, code=code)
         if u.code in repeated:
             held = lone if u.kind == "heading" else last
             if u.parent_code in held:
@@ -319,6 +332,25 @@ def _after_heading(units: Sequence[Unit], repeated: set[str]) -> dict[str, Unit]
         if u.kind == "heading":
             last[u.parent_code] = u
     return out
+
+
+def _bold_end(unit: Unit) -> str | None:
+    """The text of the paragraph of bold text alone that ends ``unit``'s body, if it does
+    (right after a labelled line, with no blank line between, it continues that line)."""
+    text = unit.body.rstrip()
+    if not text.endswith(("**", "__", ":")):
+        return None
+    at = text.rfind("\n") + 1
+    m = _BOLD_LINE.fullmatch(text, at)
+    if m is None:
+        return None
+    if at == 0:
+        head = unit.raw_heading.strip()
+        if head and not head.startswith("#") and not head.endswith(("=", "-")):
+            return None  # the rest of a labelled line's paragraph
+    elif _BLANK_END.search(text, 0, at) is None:
+        return None  # the end of a paragraph that starts above
+    return m.group("text").strip()
 
 
 def _cut_short(title: str, seg: str) -> bool:
