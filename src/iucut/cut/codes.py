@@ -235,11 +235,12 @@ def requalify(
     recoded = [(i, u) for i, u in enumerate(units) if u.code in todo]  # document order
     clashing = set(base) | set(base.values())
     # a plain heading whose slug was cut short is told apart by the rest of its text
-    own = {
-        u.code: long_segment(u.title)
-        for _, u in recoded
-        if u.kind == "heading" and u.code in clashing and _cut_short(u.title, seg_of(u.code))
-    }
+    own: dict[str, str] = {}
+    for _, u in recoded:
+        if u.kind == "heading" and u.code in clashing:
+            long = long_segment(u.title, seg_of(u.code))
+            if long is not None:
+                own[u.code] = long
 
     def seg2(code: str) -> str:
         return own.get(code) or seg_of(code)
@@ -353,27 +354,28 @@ def _bold_end(unit: Unit) -> str | None:
     return m.group("text").strip()
 
 
-def _cut_short(title: str, seg: str) -> bool:
-    """Whether ``seg`` (a plain heading's segment, maybe numbered) is its title's slug cut
-    at :data:`MAX_SLUG` characters."""
-    return seg == heading_slug(title) and len(_full_slug(title)) > MAX_SLUG
-
-
 def _full_slug(title: str) -> str:
+    """:func:`heading_slug` not cut at :data:`MAX_SLUG` characters."""
     m = _ENUMERATOR.match(title)
     return _NON_SLUG.sub("-", fold(title[m.end() :] if m else title).lower()).strip("-")
 
 
-def long_segment(title: str) -> str:
-    """The segment of a plain heading whose slug was cut short (``MAX_SLUG``) and that
-    shares it with another heading of its parent: the slug cut shorter, then ``-`` and
-    eight hex digits of the SHA-256 of the whole slug (64 characters in all), so that two
-    headings that differ only after their first 64 characters (numbered lists of long ids,
-    titles that start alike) are not numbered by position."""
+def long_segment(title: str, seg: str) -> str | None:
+    """The segment of a plain heading whose slug ``seg`` was cut at :data:`MAX_SLUG`
+    characters and is shared with another heading of its parent: the slug cut shorter,
+    then ``-`` and eight hex digits of the SHA-256 of the whole slug (64 characters in
+    all), so that two headings that differ only after their first 64 characters (lists
+    of long ids, titles that start alike) are not numbered by position. None if ``seg``
+    is not ``title``'s slug cut short."""
     whole = _full_slug(title)
+    if len(whole) <= MAX_SLUG:
+        return None
+    cut = whole.rfind("-", 0, MAX_SLUG + 1)  # where slug() cuts it
+    if seg != whole[: cut if cut > 0 else MAX_SLUG]:
+        return None
     short = whole[: MAX_SLUG - 9]
     cut = short.rfind("-")
-    if cut > 0 and whole[len(short) : len(short) + 1] not in ("-", ""):
+    if cut > 0 and whole[len(short) : len(short) + 1] != "-":
         short = short[:cut]
     return f"{short.rstrip('-')}-{hashlib.sha256(whole.encode()).hexdigest()[:8]}"
 
