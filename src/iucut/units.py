@@ -17,10 +17,11 @@ from typing import Any
 
 #: Unit kinds of the built-in profiles, from the outside in (configured rules may name
 #: others). ``heading`` is a plain Markdown heading with no legal label; ``document`` is
-#: the root every document has. ``title`` … ``exhibit``: English (US statutes, UK
-#: schedules, EU annexes).
+#: the root every document has. ``book`` … ``exhibit``: English (French codes' books, US
+#: statutes, UK schedules, EU annexes).
 KINDS = (
     "document",
+    "book",
     "title",
     "subtitle",
     "schedule",

@@ -4,7 +4,10 @@ only (no unit revised, retired or moved), and a document stored when its article
 numbered by position (``A1``, ``A1-2``) is re-planned as moves of the same units. So are
 the sections of an EU act written at the level of its articles: an article inserted
 before a section moves nothing, and sections stored inside the article before them
-(``A12/S2``) move to their chapter (``C3/S2``)."""
+(``A12/S2``) move to their chapter (``C3/S2``). So are plain headings repeated under one
+parent (``## Notes`` after each article): an article inserted with its notes creates only
+itself and them, and notes stored numbered (``notes-2``) move under their articles; and
+articles after sections named by bold lines alone (``**Terms for businesses**``)."""
 
 from __future__ import annotations
 
@@ -230,3 +233,139 @@ def test_eu_sections_stored_inside_articles_move_to_their_chapter(
         new: before[old] for old, new in EU_NESTED.items()
     }
     assert not plan(db, cut_eu(EU)).has_changes
+
+
+DPA = """# Data Processing Agreement
+
+## Article 1 Subject matter
+
+The processor processes personal data on behalf of the controller.
+
+## Notes
+
+Article 1 follows the standard contractual clauses.
+
+## Article 2 Duration
+
+This agreement lasts as long as the main contract.
+
+## Notes
+
+The term may be extended by either party.
+
+## Article 3 Security
+
+The processor takes appropriate technical and organisational measures.
+
+## Notes
+
+See Annex II for the measures.
+"""
+DPA_V2 = DPA.replace(
+    "## Article 2 Duration",
+    "## Article 1a Confidentiality\n\nStaff are bound to confidentiality.\n\n## Notes\n\n"
+    "Contractors too.\n\n## Article 2 Duration",
+)
+#: The codes the notes had when they were numbered by position, and their codes now.
+NOTES = {
+    "DPA/data-processing-agreement/notes": "DPA/A1/notes",
+    "DPA/data-processing-agreement/notes-2": "DPA/A2/notes",
+    "DPA/data-processing-agreement/notes-3": "DPA/A3/notes",
+}
+
+
+def cut_dpa(text: str) -> CutDocument:
+    return cut_text(text, "dpa.md", namespace="DPA")
+
+
+def cut_dpa_numbered(text: str, monkeypatch: pytest.MonkeyPatch) -> CutDocument:
+    """``text`` cut as when repeated plain headings were numbered by position."""
+    after = codes._after_heading
+    with monkeypatch.context() as m:
+        m.setattr(
+            codes,
+            "_after_heading",
+            lambda units, repeated: {
+                c: h for c, h in after(units, repeated).items() if "/notes" not in c
+            },
+        )
+        return cut_dpa(text)
+
+
+def test_an_article_inserted_with_its_notes_only_creates(db: Any) -> None:
+    """Article 1a inserted with its own ``## Notes``: the plan creates both and touches no
+    other unit (numbered by position, article 1a's notes took ``notes-2`` from article 2's
+    notes: three notes revised to another's text and one created)."""
+    apply(db, cut_dpa(DPA))
+    the_plan = plan(db, cut_dpa(DPA_V2))
+    (dp,) = the_plan.documents
+    assert sorted(c.code for c in dp.changes if c.op == Op.CREATE) == ["DPA/A1a", "DPA/A1a/notes"]
+    assert {c.op for c in dp.changes if c.op != Op.CREATE} <= {Op.PLACE}
+    assert [c.renamed_from for c in dp.changes if c.renamed_from] == []
+    assert the_plan.counts | {"created": 0, "unchanged": 0} == dict.fromkeys(the_plan.counts, 0)
+
+
+def test_notes_stored_numbered_move_under_their_articles(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored as ``notes``, ``notes-2``, ``notes-3``, the three notes are re-planned as
+    three moves to ``A1/notes`` …: the same units, nothing created, retired or revised;
+    applied, nothing is left to plan."""
+    old_doc = cut_dpa_numbered(DPA, monkeypatch)
+    assert set(NOTES) <= {u.code for u in old_doc.units}
+    apply(db, old_doc)
+    before = unit_ids(db)
+    the_plan = plan(db, cut_dpa(DPA))
+    (dp,) = the_plan.documents
+    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == NOTES
+    counts = the_plan.counts
+    assert (counts["created"], counts["retired"], counts["revised"]) == (0, 0, 0)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert {new: after[new] for new in NOTES.values()} == {
+        new: before[old] for old, new in NOTES.items()
+    }
+    assert not plan(db, cut_dpa(DPA)).has_changes
+
+
+BOLD = V1.replace("## Terms for consumers", "**Terms for consumers**").replace(
+    "## Terms for businesses", "**Terms for businesses**"
+)
+
+
+def test_articles_after_bold_section_names_stored_numbered_move(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sections named by bold lines alone (``**Terms for businesses**``): stored as ``A1``,
+    ``A2``, ``A1-2``, ``A2-2`` (numbered by position), the four articles are re-planned as
+    four moves to their qualified codes, nothing created, retired or revised; and a
+    section inserted in front then creates only its own articles."""
+    with monkeypatch.context() as m:
+        m.setattr(codes, "_bold_end", lambda unit: None, raising=False)
+        old_doc = cut(BOLD)
+    assert set(NUMBERED) <= {u.code for u in old_doc.units}
+    apply(db, old_doc)
+    before = unit_ids(db)
+    the_plan = plan(db, cut(BOLD))
+    (dp,) = the_plan.documents
+    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == NUMBERED
+    counts = the_plan.counts
+    assert (counts["created"], counts["retired"], counts["revised"]) == (0, 0, 0)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert {new: after[new] for new in NUMBERED.values()} == {
+        new: before[old] for old, new in NUMBERED.items()
+    }
+    inserted = BOLD.replace(
+        "**Terms for consumers**",
+        "**General terms**\n\n## Article 1 Definitions\n\nWords.\n\n**Terms for consumers**",
+    )
+    (dp,) = plan(db, cut(inserted)).documents
+    assert [c.code for c in dp.changes if c.op == Op.CREATE] == ["TOS/general-terms/A1"]
+    assert [c.renamed_from for c in dp.changes if c.renamed_from] == []
+    assert {c.op for c in dp.changes if c.op not in (Op.CREATE, Op.PLACE)} == {Op.REVISE}
+    assert [c.code for c in dp.changes if c.op == Op.REVISE] == ["TOS/terms-of-service"]

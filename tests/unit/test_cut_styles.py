@@ -902,3 +902,241 @@ def test_romance_article_labels(cutter_kind: bool, heading: str, code: str, labe
     one are labels."""
     doc = cut(f"# Loi\n\n## {heading}\n\nTexte.\n", profile="en")
     assert [(u.code, u.label) for u in doc.units[2:]] == [(code, label)]
+
+
+DPA = """# Data Processing Agreement
+
+## Article 1 Subject matter
+
+The processor processes personal data on behalf of the controller.
+
+## Notes
+
+Article 1 follows the standard contractual clauses.
+
+## Article 2 Duration
+
+This agreement lasts as long as the main contract.
+
+## Notes
+
+The term may be extended by either party.
+
+## Article 3 Security
+
+The processor takes appropriate technical and organisational measures.
+
+## Notes
+
+See Annex II for the measures.
+"""
+DPA_INSERTED = (
+    "## Article 2 Duration",
+    "## Article 1a Confidentiality\n\nStaff are bound to confidentiality.\n\n## Notes\n\n"
+    "Contractors too.\n\n## Article 2 Duration",
+)
+#: A German regulation's annexes written flat (de-laws/p/pflschsachkv_2013): each
+#: ``## Anlage N`` is followed at its own level by its own ``## Teil A``, ``## Teil B``.
+ANLAGEN = """# Sachkundeverordnung
+
+## § 1 Nachweis
+
+(1) Die Sachkunde wird durch ein Zeugnis nachgewiesen.
+
+## Anlage 1 Erforderliche Kenntnisse
+
+## Teil A
+
+Rechtsvorschriften des Pflanzenschutzes.
+
+## Teil B
+
+Eigenschaften der Pflanzenschutzmittel.
+
+## Anlage 2 Anerkannte Berufsabschlüsse
+
+## Teil A
+
+Landwirt, Gärtner, Winzer.
+"""
+ANLAGEN_INSERTED = (
+    "## Anlage 2",
+    "## Anlage 1a Prüfungsfragen\n\n## Teil A\n\nFragen zum Recht.\n\n## Anlage 2",
+)
+#: A Vietnamese law's list of provisions by their long database ids (vn-laws/van-ban/
+#: dan-su.md): the ids differ only after their first 64 characters.
+ID = "0900100000000000100000030000000000000000000200000000000000000360000000000000000000"
+VN_LIST = f"""# Bộ luật Dân sự
+
+## Danh sách điều khoản
+
+### {ID}4022983008800003
+
+Điều 9.1.NĐ.2.3. Nguyên tắc xác định lại giới tính.
+
+### {ID}4022983008800004
+
+Điều 9.1.NĐ.2.4. Hành vi bị nghiêm cấm.
+
+### {ID}4022983008800006
+
+Điều 9.1.NĐ.2.6. Tiêu chuẩn y tế xác định giới tính.
+"""
+VN_LIST_INSERTED = (
+    f"### {ID}4022983008800006",
+    f"### {ID}4022983008800005\n\nĐiều 9.1.NĐ.2.5. Tiêu chuẩn y tế.\n\n### {ID}4022983008800006",
+)
+
+
+def test_repeated_plain_headings_go_under_the_sibling_they_follow(cutter_kind: bool) -> None:
+    """A plain heading that repeats under one parent (``## Notes`` after each article, a
+    ``## Teil A`` after each ``## Anlage``) has the code it has when nested in the sibling
+    it follows (``A2/notes``), not ``notes-2``, ``notes-3`` by position: an article or an
+    annex inserted with its own notes or parts took ``notes-2`` from article 2's notes,
+    which took ``notes-3`` from article 3's. Now it renames nothing."""
+    doc = cut(DPA)
+    assert [(u.code, u.parent_code) for u in doc.units if u.kind == "heading"][1:] == [
+        ("NS/A1/notes", "NS/data-processing-agreement"),
+        ("NS/A2/notes", "NS/data-processing-agreement"),
+        ("NS/A3/notes", "NS/data-processing-agreement"),
+    ]
+    nested = cut(DPA.replace("## Notes", "### Notes"))
+    assert [u.code for u in nested.units] == [u.code for u in doc.units]
+    assert assert_inserting_renames_nothing(DPA, DPA_INSERTED) == {"NS/A1a", "NS/A1a/notes"}
+    de = cut(ANLAGEN, profile="de")
+    assert [u.code for u in de.units if u.title.startswith("Teil")] == [
+        "NS/sachkundeverordnung/anlage-1-erforderliche-kenntnisse/teil-a",
+        "NS/sachkundeverordnung/teil-b",  # only one Teil B: not qualified
+        "NS/sachkundeverordnung/anlage-2-anerkannte-berufsabschlusse/teil-a",
+    ]
+    assert assert_inserting_renames_nothing(ANLAGEN, ANLAGEN_INSERTED, profile="de") == {
+        "NS/sachkundeverordnung/anlage-1a-prufungsfragen",
+        "NS/sachkundeverordnung/anlage-1a-prufungsfragen/teil-a",
+    }
+
+
+def test_long_headings_alike_in_their_first_64_characters_are_not_numbered(
+    cutter_kind: bool,
+) -> None:
+    """Headings whose slugs are cut at 64 characters and then alike (a list of long ids)
+    are told apart by a digest of their whole slug (``…-8c7377eb``), not numbered ``-2``,
+    ``-3`` by position: an id inserted in the list took the code of the one after it."""
+    doc = cut(VN_LIST)
+    headings = [u.code for u in doc.units if u.kind == "heading"][2:]
+    assert len(set(headings)) == 3 and all(len(c.rsplit("/", 1)[1]) == 64 for c in headings)
+    assert all(not c.endswith(("-2", "-3")) for c in headings)
+    new = assert_inserting_renames_nothing(VN_LIST, VN_LIST_INSERTED)  # its heading, article
+    listed = f"NS/bo-luat-dan-su/danh-sach-dieu-khoan/{ID[:55]}-"
+    assert [c.startswith(listed) for c in sorted(new)] == [False, True]
+    # one such heading alone keeps its slug cut at 64 characters, as before
+    alone = cut(VN_LIST[: VN_LIST.index(f"### {ID}4022983008800004")])
+    assert [u.code for u in alone.units if u.kind == "heading"][-1].endswith(f"/{ID[:64]}")
+
+
+FR_CODE = """# Code de la consommation
+
+## Livre Ier : Information des consommateurs et pratiques commerciales
+
+### Titre Ier : Information des consommateurs
+
+#### Article L. 111-1
+
+Avant que le consommateur ne soit lié par un contrat, le professionnel lui communique
+les caractéristiques essentielles du bien ou du service.
+
+## Livre II : Formation et exécution des contrats
+
+### Titre Ier : Conditions générales des contrats
+
+#### Article L. 211-1
+
+Les dispositions du présent chapitre s'appliquent aux contrats de vente de biens.
+"""
+
+
+def test_french_books_are_labels(cutter_kind: bool) -> None:
+    """``Livre Ier`` and ``Livre II`` of a French code are books ``Bk1`` and ``Bk2`` (and
+    ``Book 3`` in English): they were plain headings coded by the slug of their whole text,
+    and the ``Titre Ier`` of each was qualified by it (``livre-ier-information-des-…/T1``),
+    so a retitled book renamed itself and its titles. Retitled, each keeps its code."""
+    doc = cut(FR_CODE)
+    assert [(u.code, u.kind) for u in doc.units if u.kind in ("book", "title")] == [
+        ("NS/Bk1", "book"),
+        ("NS/Bk1/T1", "title"),
+        ("NS/Bk2", "book"),
+        ("NS/Bk2/T1", "title"),
+    ]
+    retitled = cut(
+        FR_CODE.replace("Livre Ier : Information des consommateurs", "LIVRE 1er - Information")
+    )
+    assert [u.code for u in retitled.units[2:]] == [u.code for u in doc.units[2:]]
+    assert [u.code for u in cut("# Code\n\n## Book 3\n\nText.\n").units[2:]] == ["NS/Bk3"]
+
+
+#: A Vietnamese contract template (vn-laws/van-ban/nang-luong-tai-nguyen/243-2026-nd-cp):
+#: the points of an article restart under bold lines that name each party's list.
+VN_CONTRACT = """# Hợp đồng mua bán điện
+
+### Điều 5. Quyền và nghĩa vụ của các bên
+
+**Bên A có quyền:**
+
+a) Được nhận thanh toán đầy đủ và đúng hạn từ Bên B;
+
+b) Yêu cầu Bên B cung cấp thông tin về số liệu đo đếm.
+
+**Bên A có nghĩa vụ:**
+
+a) Đảm bảo Hệ thống hoạt động đúng công suất;
+
+b) Thực hiện đăng ký, thông báo theo quy định.
+
+### Điều 6. Giải quyết tranh chấp
+
+Các bên thương lượng.
+"""
+VN_CONTRACT_INSERTED = (
+    "**Bên A có nghĩa vụ:**",
+    "**Bên B có quyền:**\n\na) Được cung cấp điện đúng hợp đồng;\n\nb) Được bồi thường.\n\n"
+    "**Bên A có nghĩa vụ:**",
+)
+TOS_BOLD = TOS.replace("## Terms for consumers", "**Terms for consumers**").replace(
+    "## Terms for businesses", "**Terms for businesses**"
+)
+
+
+def test_bold_lines_that_name_sections_qualify_restarting_labels(cutter_kind: bool) -> None:
+    """A section named by a line of bold text alone (``**Bên A có quyền:**``, ``**Terms for
+    businesses**``) qualifies the labels that restart after it as a plain heading does
+    (``D5/ben-a-co-quyen/a``, ``terms-for-businesses/A1``): they were ``a``, ``a-2`` by
+    position, and a list inserted in front took ``a-2`` from the next list's point a."""
+    doc = cut(VN_CONTRACT)
+    assert [u.code for u in doc.units if u.kind == "point"] == [
+        "NS/D5/ben-a-co-quyen/a",
+        "NS/D5/ben-a-co-quyen/b",
+        "NS/D5/ben-a-co-nghia-vu/a",
+        "NS/D5/ben-a-co-nghia-vu/b",
+    ]
+    # the bold line inserted ends the text of the point before it (each byte is one unit's):
+    # that point is revised; every unit keeps its code (its heading or labelled line)
+    after = cut(VN_CONTRACT.replace(*VN_CONTRACT_INSERTED))
+    heads = {u.code: u.raw_heading for u in after.units}
+    assert {u.code: heads.get(u.code) for u in doc.units} == {
+        u.code: u.raw_heading for u in doc.units
+    }
+    assert set(heads) - {u.code for u in doc.units} == {
+        "NS/D5/ben-b-co-quyen/a",
+        "NS/D5/ben-b-co-quyen/b",
+    }
+    assert after.warnings == doc.warnings == ()
+    tos = cut(TOS_BOLD)
+    assert [u.code for u in tos.units if u.kind == "article"] == [
+        "NS/terms-for-consumers/A1",
+        "NS/terms-for-consumers/A2",
+        "NS/A3",
+        "NS/terms-for-businesses/A1",
+        "NS/terms-for-businesses/A2",
+    ]
+    # bold text that ends a paragraph names no section: the lists are true duplicates
+    numbered = cut(VN_CONTRACT.replace("\n\n**Bên A có nghĩa vụ:**", "\n**Bên A có nghĩa vụ:**"))
+    assert [u.code for u in numbered.units if u.kind == "point"][2:] == ["NS/D5/a-2", "NS/D5/b-2"]

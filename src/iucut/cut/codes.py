@@ -21,10 +21,16 @@ Rules (stable across runs, machines and Python versions: pure string functions):
   follows a plain heading of that parent is coded as if inside that heading: a flat
   document writes its sections at the level of their articles (``## Consumer terms``,
   ``## Article 1``, ``## Business terms``, ``## Article 1``), and its articles are
-  ``consumer-terms/A1`` and ``business-terms/A1``, the codes they have when nested. Only
-  true duplicates left, units with the same segment under one parent after the same
-  plain heading (or none), get ``-2``, ``-3`` … in their order within that parent, and
-  the document gets a warning (see :func:`requalify`).
+  ``consumer-terms/A1`` and ``business-terms/A1``, the codes they have when nested; a
+  section may also be named by a paragraph of bold text alone (``**Bên A có quyền:**``
+  before its points ``a)``, ``b)``), which counts as a plain heading there. A plain
+  heading that repeats under one parent goes under the sibling it follows (the latest
+  one that does not repeat): ``## Notes`` after each ``## Article N`` is ``A1/notes``,
+  ``A2/notes``, its code when nested; a repeated slug cut at 64 characters is told
+  apart by a digest of the whole slug (:func:`long_segment`). Only true
+  duplicates left, units with the same segment under one parent after the same plain
+  heading or sibling (or none), get ``-2``, ``-3`` … in their order within that parent,
+  and the document gets a warning (see :func:`requalify`).
 * The namespace, unless given, is the document path without its extension (without
   a trailing ``index``/``README`` file name), each part slugged, upper case, joined by
   ``.``: ``van-ban/bao-chi/luat-bao-chi.md`` → ``VAN-BAN.BAO-CHI.LUAT-BAO-CHI``.
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -71,6 +78,9 @@ _ENUMERATOR = re.compile(
 #: (``L. 111-1``, ``LO 1``): dropped in a segment.
 _LETTER_NUMBER = re.compile(r"^([A-Z]{1,2})[. \t]+(?=[0-9])")
 _INDEX_NAMES = {"index", "readme", "_index"}
+#: A line of bold text alone (``**Terms for businesses**``), with a letter in it.
+_BOLD_LINE = re.compile(r"[ \t]*(\*\*|__)(?P<text>[^\n*_]*[^\W\d_][^\n*_]*)\1[ \t]*:?[ \t]*")
+_BLANK_END = re.compile(r"(?:\A|\n)[ \t]*\n[ \t]*\Z")
 MAX_SLUG = 64
 
 
@@ -197,9 +207,10 @@ def requalify(
     document-wide code (one segment under the namespace) that repeats is qualified by
     the nearest ancestors that make it unique, each named by :func:`qualifier`
     (``BGB/Abschn8/UAbschn1/untertitel-2/Kap1``); a segment that repeats under one
-    parent is numbered within that parent only. Only those units and the units below
-    them are recoded (``recode(unit, code, parent_code)`` makes the new unit). Returns
-    the units and a warning per numbered unit.
+    parent is told apart by the plain heading (a labelled unit) or the sibling (a plain
+    heading) it follows, else numbered within that parent only. Only those units and the
+    units below them are recoded (``recode(unit, code, parent_code)`` makes the new
+    unit). Returns the units and a warning per numbered unit.
     """
     ns = units[0].code
     make = recode or (lambda u, c, p: dataclasses.replace(u, code=c, parent_code=p))
@@ -223,29 +234,44 @@ def requalify(
         return base.get(code, code).rsplit("/", 1)[1]
 
     recoded = [(i, u) for i, u in enumerate(units) if u.code in todo]  # document order
-    groups: dict[str, list[str]] = {}
+    clashing = set(base) | stood
+    # a plain heading whose slug was cut short is told apart by the rest of its text
+    own: dict[str, str] = {}
+    for _, u in recoded:
+        if u.kind == "heading" and u.code in clashing:
+            long = long_segment(u.title, seg_of(u.code))
+            if long is not None:
+                own[u.code] = long
+
+    def seg2(code: str) -> str:
+        return own.get(code) or seg_of(code)
+
+    groups: dict[tuple[str, str], list[str]] = {}
     for _, u in recoded:
         b = base.get(u.code, u.code)
         if b in repeated:
-            groups.setdefault(b, []).append(u.code)
+            groups.setdefault((b, seg2(u.code)), []).append(u.code)
     # the plain heading each repeated labelled unit follows, named as a qualifier; for a
     # code repeated under its parent, only where the headings tell its units apart
-    after = {
-        code: qualifier(h, seg_of(h.code))
-        for code, h in _after_heading(units, set(base) | stood).items()
-    }
-    local: dict[str, list[str]] = {}
+    follows = _after_heading(units, clashing)
+    after = {code: qualifier(h, seg_of(h.code)) for code, h in follows.items()}
+    # a plain heading repeated under its parent goes under the sibling it follows, by
+    # that sibling's code: the code it has when nested in it
+    under = {c: h.code for c, h in follows.items() if by_code[c].kind == "heading"}
+    local: dict[tuple[str, str], list[str]] = {}
     for _, u in recoded:
         b = base.get(u.code, u.code)
         if b in stood and b not in repeated:
-            local.setdefault(b, []).append(u.code)
+            local.setdefault((b, seg2(u.code)), []).append(u.code)
     for members in local.values():
-        if len({after.get(c) for c in members}) == 1:
+        told = under if by_code[members[0]].kind == "heading" else after
+        if len(members) == 1 or len({told.get(c) for c in members}) == 1:
             for c in members:
                 after.pop(c, None)
+                under.pop(c, None)
     prefix: dict[str, str] = {}  # qualified units: their code without the namespace
-    for b, members in groups.items():
-        prefix.update(_qualify(by_code, seg_of, b.rsplit("/", 1)[1], members, after))
+    for (_, seg), members in groups.items():
+        prefix.update(_qualify(by_code, seg_of, seg, members, after))
     used = {u.code for u in units if u.code not in todo}
     new_code: dict[str, str] = {}
     next_suffix: dict[str, int] = {}
@@ -261,7 +287,12 @@ def requalify(
         else:
             parent = new_code.get(u.parent_code or "", u.parent_code)
             heading = after.get(old)
-            code = f"{parent}/{heading}/{seg_of(old)}" if heading else f"{parent}/{seg_of(old)}"
+            if old in under:
+                code = f"{new_code.get(under[old], under[old])}/{seg2(old)}"
+            elif heading:
+                code = f"{parent}/{heading}/{seg2(old)}"
+            else:
+                code = f"{parent}/{seg2(old)}"
         if code in used:
             k = next_suffix.get(code, 2)
             while f"{code}-{k}" in used:
@@ -278,16 +309,76 @@ def requalify(
 
 
 def _after_heading(units: Sequence[Unit], repeated: set[str]) -> dict[str, Unit]:
-    """The plain heading each labelled unit of ``repeated`` (codes) follows among its
-    siblings, for those that follow one: where a flat document's section starts."""
+    """The sibling each unit of ``repeated`` (codes) follows, for those that follow one:
+    for a labelled unit the latest plain heading (where a flat document's section starts),
+    for a plain heading the latest sibling not in ``repeated`` (a ``## Notes`` after each
+    ``## Article N`` is the article's notes, the code it has when nested in it)."""
     last: dict[str | None, Unit] = {}  # parent code -> its latest plain heading so far
+    lone: dict[str | None, Unit] = {}  # parent code -> its latest sibling not repeated
     out: dict[str, Unit] = {}
+    before: Unit | None = None
     for u in units:
+        # a section named by a bold line alone (``**Terms for businesses**``) right before
+        # the unit, at the end of the text before it, starts there like a plain heading
+        title = _bold_end(before) if before is not None else None
+        before = u
+        if title is not None and u.parent_code is not None:
+            code = f"{u.parent_code}/{heading_slug(title)}"
+            last[u.parent_code] = dataclasses.replace(u, kind="heading", title=title, code=code)
+        if u.code in repeated:
+            held = lone if u.kind == "heading" else last
+            if u.parent_code in held:
+                out[u.code] = held[u.parent_code]
+        else:
+            lone[u.parent_code] = u
         if u.kind == "heading":
             last[u.parent_code] = u
-        elif u.code in repeated and u.parent_code in last:
-            out[u.code] = last[u.parent_code]
     return out
+
+
+def _bold_end(unit: Unit) -> str | None:
+    """The text of the paragraph of bold text alone that ends ``unit``'s body, if it does
+    (right after a labelled line, with no blank line between, it continues that line)."""
+    text = unit.body.rstrip()
+    if not text.endswith(("**", "__", ":")):
+        return None
+    at = text.rfind("\n") + 1
+    m = _BOLD_LINE.fullmatch(text, at)
+    if m is None:
+        return None
+    if at == 0:
+        head = unit.raw_heading.strip()
+        if head and not head.startswith("#") and not head.endswith(("=", "-")):
+            return None  # the rest of a labelled line's paragraph
+    elif _BLANK_END.search(text, 0, at) is None:
+        return None  # the end of a paragraph that starts above
+    return m.group("text").strip()
+
+
+def _full_slug(title: str) -> str:
+    """:func:`heading_slug` not cut at :data:`MAX_SLUG` characters."""
+    m = _ENUMERATOR.match(title)
+    return _NON_SLUG.sub("-", fold(title[m.end() :] if m else title).lower()).strip("-")
+
+
+def long_segment(title: str, seg: str) -> str | None:
+    """The segment of a plain heading whose slug ``seg`` was cut at :data:`MAX_SLUG`
+    characters and is shared with another heading of its parent: the slug cut shorter,
+    then ``-`` and eight hex digits of the SHA-256 of the whole slug (64 characters in
+    all), so that two headings that differ only after their first 64 characters (lists
+    of long ids, titles that start alike) are not numbered by position. None if ``seg``
+    is not ``title``'s slug cut short."""
+    whole = _full_slug(title)
+    if len(whole) <= MAX_SLUG:
+        return None
+    cut = whole.rfind("-", 0, MAX_SLUG + 1)  # where slug() cuts it
+    if seg != whole[: cut if cut > 0 else MAX_SLUG]:
+        return None
+    short = whole[: MAX_SLUG - 9]
+    cut = short.rfind("-")
+    if cut > 0 and whole[len(short) : len(short) + 1] != "-":
+        short = short[:cut]
+    return f"{short.rstrip('-')}-{hashlib.sha256(whole.encode()).hexdigest()[:8]}"
 
 
 def _qualify(

@@ -481,6 +481,17 @@ EN = Profile(
     "en",
     (
         Rule(
+            "book",
+            3,
+            "Bk",
+            # French codes: ``Livre Ier`` > ``Titre`` > ``Chapitre`` (``LIVRE II``, ``Livre
+            # 1er``), and ``Book 2`` in English; headings and bold lines only
+            _r(r"(?i:livre|book)\s+(?P<label>" + ROMAN + r"|\d+)" + _FR_FIRST + r"(?![\w])"),
+            scope="global",
+            start="(?i:livre|book)",
+            levels=True,
+        ),
+        Rule(
             "title",
             5,
             "T",
