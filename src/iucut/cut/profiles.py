@@ -23,7 +23,7 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from iucut.cut.rxcode import Unsupported, compile_pattern
@@ -174,10 +174,16 @@ class Matcher:
                 continue
             renamed = _GROUP.sub(partial(_suffixed, i=i), pattern.pattern)
             alts.append(f"(?P<_{i}>{renamed})")
-        self.regex = re.compile("|".join(alts)) if alts else None
+        self._alternation = "|".join(alts) if alts else None
         self.index = {f"_{i}": i for i in range(len(rules))}
         self.keys = [tuple(f"{name}__{i}" for name in names) for i, names in enumerate(self.names)]
         self.labels: list[dict[tuple[str | None, ...], str | None]] = [{} for _ in rules]
+
+    @cached_property
+    def regex(self) -> re.Pattern[str] | None:
+        """The alternation, compiled when first matched (the compiled core matches the
+        rules' own programs, and asks this only of the rare text they give up on)."""
+        return re.compile(self._alternation) if self._alternation is not None else None
 
     def match(self, text: str, start: int = 0) -> tuple[Rule, str] | None:
         """The first rule (from ``start``) whose pattern matches ``text``, with its label."""
