@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from iucut.cut import cutter, programs, rxcode
+from iucut.cut import compiled, cutter, programs, rxcode
 from iucut.cut.profiles import PROFILES
 
 PATTERNS = [
@@ -150,3 +150,8 @@ def test_a_cut_with_kept_programs_is_the_same_cut(tmp_path: Path, compiles: list
     assert compiles == []
     assert kept == fresh
 
+
+def test_the_fingerprint_knows_the_cutter_without_importing_it() -> None:
+    """``iucut.cut.compiled()`` (what the cut cache's rules fingerprint records) says what
+    the cutter says of itself."""
+    assert compiled() == cutter.COMPILED

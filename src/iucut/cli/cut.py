@@ -34,8 +34,6 @@ from iucut.cli import (
     writing,
 )
 from iucut.cut import DEFAULT_GLOB, Sources, list_sources, walk_sources
-from iucut.cut.codes import namespace_problem
-from iucut.cut.profiles import configured
 from iucut.cut.source import cut_map
 from iucut.errors import CheckFailed, InputError, OutsideRoot
 from iucut.parallel import resolve_jobs
@@ -288,6 +286,9 @@ def cut(
     """
     sources = listing(paths, pattern, quiet)
     project = ctx.root(named(paths, pattern), root, quiet=quiet)
+    from iucut.cut.codes import namespace_problem
+    from iucut.cut.profiles import configured
+
     config = ctx.settings.config
     known = configured(config)
     if profile is not None and profile not in known:
