@@ -59,7 +59,9 @@ class _Kept:
         self.added = False
         if self.programs is None or self.compiler is None:
             return
-        body = json.dumps(self.programs, sort_keys=True, ensure_ascii=False).encode()
+        # (a copy: another thread may be adding one meanwhile; dict() copies at once)
+        kept = dict(self.programs)
+        body = json.dumps(kept, sort_keys=True, ensure_ascii=False).encode()
         head = json.dumps({"compiler": self.compiler, "sha256": hashlib.sha256(body).hexdigest()})
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
         with contextlib.suppress(OSError):
