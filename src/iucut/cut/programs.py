@@ -95,7 +95,10 @@ def program(pattern: re.Pattern[str]) -> Program:
     if kept is None:
         return compile_pattern(pattern)
     programs = kept.programs if kept.programs is not None else kept.load()
-    key = f"{pattern.flags}:{pattern.pattern}"
+    # (a built-in rule's pattern is compiled by re when first matched: its flags as
+    # given, which make the same program, see iucut.cut.profiles._Pattern)
+    flags = getattr(pattern, "given_flags", None)
+    key = f"{pattern.flags if flags is None else flags}:{pattern.pattern}"
     found = programs.get(key)
     if found is None:
         made = compile_pattern(pattern)
