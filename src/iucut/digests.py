@@ -281,12 +281,12 @@ def rules_fingerprint(
     config: Mapping[str, Any] | None, *, namespace: str | None, profile: str | None
 ) -> str:
     """The fingerprint of everything besides the bytes that a cut depends on."""
-    from iucut.cut.cutter import COMPILED
+    from iucut.cut import compiled
 
     data = {
         "iucut": __version__,
         "cutter": cutter_digest(CUTTER),
-        "compiled": COMPILED,
+        "compiled": compiled(),
         "pure": os.environ.get("IUCUT_PURE_PYTHON", ""),
         "config": config or {},
         "namespace": namespace,

@@ -14,10 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from iucut.asof import effective_date
-from iucut.cut.cutter import recut
 from iucut.errors import ContractError, IucutError
-from iucut.refs import document_references, references_payload
 from iucut.units import (
     Action,
     Change,
@@ -180,6 +177,8 @@ def with_stored_profile(doc: CutDocument, db_doc: Mapping[str, Any] | None) -> C
     stored = None if db_doc is None else db_doc.get("profile")
     if stored is None or doc.profile in (None, stored) or doc.profile_source != "detected":
         return doc
+    from iucut.cut.cutter import recut  # (the cutter: not on a re-sync that cuts nothing)
+
     try:
         return recut(doc, stored)
     except IucutError:  # e.g. a configured profile no longer configured: the plan shows it
@@ -410,6 +409,9 @@ def _document_plan(
     changes: tuple[Change, ...],
     unchanged: int,
 ) -> DocumentPlan:
+    from iucut.asof import effective_date
+    from iucut.refs import document_references, references_payload
+
     effective = effective_date(doc.front_matter, _config_of(doc))
     return DocumentPlan(
         doc_path=doc.path,

@@ -16,25 +16,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iucut import apply as apply_mod
-from iucut import asof, browse, feed, plan_state
-from iucut import search as search_mod
+from iucut import plan_state
 from iucut.apply import ApplyResult
-from iucut.asof import DocumentAt, Point
-from iucut.browse import DocumentInfo, History, UnitView
 from iucut.config import EXECUTION_ON, Settings, load_settings
-from iucut.cutting import DEFAULT_GLOB, iter_cut
-from iucut.dangling import Dangling
+from iucut.cut.source import DEFAULT_GLOB
 from iucut.db.connector import Connection, ConnectionProvider, open_provider
 from iucut.errors import IucutError
-from iucut.feed import Changes, Cursor, Position
 from iucut.plan import Digest, Unchanged
 from iucut.project import find_root
-from iucut.search import Hit
 from iucut.units import CutDocument, Plan
 
-if TYPE_CHECKING:  # (imported where they are used: an apply does not start them)
+# (imported where they are used: an apply does not start them, and one that finds
+# nothing changed needs neither the cutter nor the reads' modules, issue #16 part 3)
+if TYPE_CHECKING:
+    from iucut.asof import DocumentAt, Point
+    from iucut.browse import DocumentInfo, History, UnitView
+    from iucut.dangling import Dangling
+    from iucut.feed import Changes, Cursor, Position
     from iucut.migrate import MigrationResult
     from iucut.prove import ProofReport
+    from iucut.search import Hit
 
 PathLike = str | Path
 
@@ -163,7 +164,9 @@ class Store:
             )
             mapping = self.settings.config.get("search")
             if mapping:
-                search_mod.set_configs(conn, mapping)
+                from iucut.search import set_configs
+
+                set_configs(conn, mapping)
             return result
 
     # ---------------------------------------------------------------- write path
@@ -179,6 +182,8 @@ class Store:
         """Cut the sources as the CLI does (this store's configuration); a bad document
         is an error in the list and the others go on. ``jobs``: worker processes (None
         or 0: one per CPU available); the list is in source order for any number."""
+        from iucut.cutting import iter_cut
+
         return list(
             iter_cut(
                 paths,
@@ -405,6 +410,8 @@ class Store:
 
         ``as_of`` (a run id or prefix, or a time) and ``in_force_on`` (a date): the unit as
         it stood at that point (iucut.asof)."""
+        from iucut import asof, browse
+
         with self.reading() as conn:
             if as_of is None and in_force_on is None:
                 return browse.show(conn, code)
@@ -412,6 +419,8 @@ class Store:
 
     def history(self, code: str) -> History:
         """Every version and lifecycle event of a unit."""
+        from iucut import browse
+
         with self.reading() as conn:
             return browse.history(conn, code)
 
@@ -427,6 +436,7 @@ class Store:
         """The references a unit makes (its current version, or ``version``), or with
         ``cited_by`` the active units whose references point at it (iucut.refs);
         ``as_of`` / ``in_force_on``: those of the versions at that point."""
+        from iucut import asof
         from iucut.refs import read_references
 
         with self.reading() as conn:
@@ -444,6 +454,8 @@ class Store:
     ) -> Export:
         """A document (by path or namespace) rebuilt from the database, byte for byte;
         ``as_of`` / ``in_force_on``: exactly as it was applied at that point."""
+        from iucut import asof, browse
+
         with self.reading() as conn:
             if as_of is None and in_force_on is None:
                 path, text = browse.export(conn, doc)
@@ -453,6 +465,8 @@ class Store:
 
     def ls(self, doc: str | None = None) -> list[DocumentInfo]:
         """The documents: all, or those of a namespace, a path, or a folder of paths."""
+        from iucut import browse
+
         with self.reading() as conn:
             return browse.ls(conn, doc)
 
@@ -464,6 +478,8 @@ class Store:
         in_force_on: str | date | None = None,
     ) -> list[DocumentAt]:
         """The documents as they stood at a point (``as_of``) or as in force on a date."""
+        from iucut import asof
+
         with self.reading() as conn:
             return asof.ls(conn, asof.resolve(conn, as_of, in_force_on), doc)
 
@@ -471,6 +487,8 @@ class Store:
         self, as_of: str | datetime | None = None, in_force_on: str | date | None = None
     ) -> Point:
         """The point ``as_of`` names (the resolution every ``--as-of`` read uses)."""
+        from iucut import asof
+
         with self.reading() as conn:
             return asof.resolve(conn, as_of, in_force_on)
 
@@ -508,7 +526,7 @@ class Store:
         *,
         namespace: str | None = None,
         kind: str | None = None,
-        limit: int = search_mod.DEFAULT_LIMIT,
+        limit: int | None = None,
         as_of: str | datetime | None = None,
         in_force_on: str | date | None = None,
     ) -> list[Hit]:
@@ -517,27 +535,43 @@ class Store:
         stemmed), each hit with code, title, rank and a snippet (iucut.search).
 
         ``as_of`` (a run id or prefix, or a time) and ``in_force_on`` (a date): search the
-        text as it stood at that point (iucut.asof)."""
+        text as it stood at that point (iucut.asof). ``limit``: at most so many hits
+        (None: :data:`iucut.search.DEFAULT_LIMIT`)."""
+        from iucut import asof
+        from iucut import search as search_mod
+
         with self.reading() as conn:
             point = None
             if as_of is not None or in_force_on is not None:
                 point = asof.resolve(conn, as_of, in_force_on)
             return search_mod.search(
-                conn, text, namespace=namespace, kind=kind, limit=limit, point=point
+                conn,
+                text,
+                namespace=namespace,
+                kind=kind,
+                limit=search_mod.DEFAULT_LIMIT if limit is None else limit,
+                point=point,
             )
 
     # ---------------------------------------------------------------- the change feed
 
     def changes(
-        self, since: str | Cursor | datetime | None = None, *, limit: int = feed.DEFAULT_LIMIT
+        self, since: str | Cursor | datetime | None = None, *, limit: int | None = None
     ) -> Changes:
         """The changes committed after ``since`` (a cursor of this database, a run id, a
-        time; None: from the beginning), in commit order; ``.cursor`` resumes."""
+        time; None: from the beginning), in commit order; ``.cursor`` resumes. ``limit``:
+        at most so many (None: :data:`iucut.feed.DEFAULT_LIMIT`)."""
+        from iucut import feed
+
         with self.reading() as conn:
-            return feed.read_changes(conn, since, limit=limit)
+            return feed.read_changes(
+                conn, since, limit=feed.DEFAULT_LIMIT if limit is None else limit
+            )
 
     def head(self) -> Cursor:
         """A cursor after the last committed change."""
+        from iucut import feed
+
         with self.reading() as conn:
             return feed.head(conn)
 
@@ -547,6 +581,8 @@ class Store:
             row = conn.query("feed_cursor_get", consumer=consumer).fetchone()
         if row is None:
             return None
+        from iucut.feed import Position
+
         pending = (
             None
             if row["pending_seq"] is None
@@ -577,6 +613,8 @@ class Store:
 
     def database_tag(self) -> str:
         """The digest of this database's identity that its cursors carry."""
+        from iucut import feed
+
         with self.reading() as conn:
             return feed.database_tag(plan_state.read_fingerprint(conn))
 

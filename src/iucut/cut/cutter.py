@@ -20,7 +20,7 @@ from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
-from iucut.cut import codes
+from iucut.cut import codes, programs
 from iucut.cut.blocks import LINE, Mark, candidate_pattern, scan
 from iucut.cut.frontmatter import split_front_matter
 from iucut.cut.profiles import (
@@ -33,7 +33,6 @@ from iucut.cut.profiles import (
     most_hits,
     starts,
 )
-from iucut.cut.rxcode import compile_pattern
 from iucut.errors import ConfigError, InputError
 from iucut.units import HASH_FORM, CutDocument, Unit
 
@@ -183,6 +182,7 @@ def cut_text(
     finally:
         if enabled:
             gc.enable()
+        programs.save_programs()  # (when this cut made programs no process had kept)
 
 
 def _cut(
@@ -384,7 +384,7 @@ _BUILTIN_STARTS = starts(PROFILES)
 @lru_cache(maxsize=256)
 def _program(pattern: re.Pattern[str]) -> Any:
     """``pattern`` compiled for the core's matcher (see :mod:`iucut.cut.rxcode`)."""
-    program = compile_pattern(pattern)
+    program = programs.program(pattern)
     group = program.group
     return _core.Program(
         program.code, pattern, (group("label"), group("num"), group("word"), group("label2"))

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any
+from functools import cached_property, partial
+from typing import Any, cast
 
 from iucut.cut.rxcode import Unsupported, compile_pattern
 from iucut.errors import ConfigError
@@ -165,19 +166,34 @@ class Matcher:
     def __init__(self, rules: Sequence[Rule], heading: bool):
         self.rules = rules
         self.heading = heading
-        self.names: list[list[str]] = []
         alts = []
         for i, rule in enumerate(rules):
             pattern = rule.head if heading else rule.line
-            self.names.append(list(pattern.groupindex) if pattern is not None else [])
             if pattern is None:
                 continue
             renamed = _GROUP.sub(partial(_suffixed, i=i), pattern.pattern)
             alts.append(f"(?P<_{i}>{renamed})")
-        self.regex = re.compile("|".join(alts)) if alts else None
+        self._alternation = "|".join(alts) if alts else None
         self.index = {f"_{i}": i for i in range(len(rules))}
-        self.keys = [tuple(f"{name}__{i}" for name in names) for i, names in enumerate(self.names)]
         self.labels: list[dict[tuple[str | None, ...], str | None]] = [{} for _ in rules]
+
+    @cached_property
+    def names(self) -> list[list[str]]:
+        """Each rule's group names (its pattern compiled: asked only when matching)."""
+        return [
+            list(pattern.groupindex) if pattern is not None else []
+            for pattern in (r.head if self.heading else r.line for r in self.rules)
+        ]
+
+    @cached_property
+    def keys(self) -> list[tuple[str, ...]]:
+        return [tuple(f"{name}__{i}" for name in names) for i, names in enumerate(self.names)]
+
+    @cached_property
+    def regex(self) -> re.Pattern[str] | None:
+        """The alternation, compiled when first matched (the compiled core matches the
+        rules' own programs, and asks this only of the rare text they give up on)."""
+        return re.compile(self._alternation) if self._alternation is not None else None
 
     def match(self, text: str, start: int = 0) -> tuple[Rule, str] | None:
         """The first rule (from ``start``) whose pattern matches ``text``, with its label."""
@@ -229,8 +245,76 @@ class Matcher:
         return (rule, label) if label is not None else None
 
 
+class _Pattern:
+    """A built-in rule's pattern, compiled by ``re`` when it is first matched (or asked
+    for what only the compiled pattern knows): the compiled core matches the programs
+    made of the patterns' text (kept between processes, :mod:`iucut.cut.programs`) and
+    asks ``re`` only of the rare text they give up on, and compiling every built-in
+    pattern at import was ~25 ms of a re-sync that cuts one document (issue #16 part 3).
+    It stands for the ``re.Pattern`` it compiles to: the same matches, flags, groups."""
+
+    __slots__ = ("_compiled", "given_flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int):
+        self.pattern = pattern
+        self.given_flags = flags  # (``flags`` adds the pattern's own and re's defaults)
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        found = self._compiled
+        if found is None:
+            found = self._compiled = re.compile(self.pattern, self.given_flags)
+        return found
+
+    @property
+    def flags(self) -> int:
+        return self.compiled().flags
+
+    @property
+    def groupindex(self) -> Mapping[str, int]:
+        return self.compiled().groupindex
+
+    @property
+    def groups(self) -> int:
+        return self.compiled().groups
+
+    def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().match(string, pos, endpos)
+
+    def fullmatch(
+        self, string: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> re.Match[str] | None:
+        return self.compiled().fullmatch(string, pos, endpos)
+
+    def search(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().search(string, pos, endpos)
+
+    def __getattr__(self, name: str) -> Any:  # (finditer, sub, split, ...)
+        return getattr(self.compiled(), name)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Pattern):
+            return (self.pattern, self.given_flags) == (other.pattern, other.given_flags)
+        return self.compiled() == other
+
+    def __hash__(self) -> int:
+        return hash((self.pattern, self.given_flags))
+
+    def __repr__(self) -> str:
+        return repr(self.compiled())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Pattern, (self.pattern, self.given_flags))
+
+    def __copy__(self) -> _Pattern:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> _Pattern:
+        return self
+
+
 def _r(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    return re.compile(pattern, flags)
+    return cast(re.Pattern[str], _Pattern(pattern, flags))
 
 
 _VI_LBL = r"\d+[a-zđ]?(?:\.(?:\d+[a-zđ]?|[A-ZĐ]{1,4}))*"

@@ -22,7 +22,6 @@ from itertools import islice
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
-from iucut.cut.cutter import cut_text
 from iucut.errors import InputError
 from iucut.parallel import Workers, gc_paused, ordered_map, resolve_jobs
 from iucut.project import ProjectRoot, find_root
@@ -299,6 +298,8 @@ def cut_file(
             offset=0,
             hint="write the document, or delete the file (plan/apply --prune retire it)",
         )
+    from iucut.cut.cutter import cut_text  # (a walk that cuts nothing imports no cutter)
+
     return cut_text(data, name, namespace=namespace, profile=profile, config=config)
 
 

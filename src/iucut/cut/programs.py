@@ -1,0 +1,128 @@
+"""The rules' programs for the compiled core (:mod:`iucut.cut.rxcode`), kept in a file
+between processes: a process compiles only the patterns that no process compiled before
+with the same compiler, instead of every rule of the profile it cuts with (~60 ms at its
+first cut; issue #16 part 3: a re-sync with one change cuts one document).
+
+The file (:data:`PROGRAMS_FILE`, in the iucut home: the command line keeps it, see
+:func:`keep_programs`; a library caller that keeps none compiles in each process) is a
+JSON line naming the compiler (:func:`compiler_fingerprint`) and the sha256 of the
+programs, then the programs by pattern and flags. It is taken only whole, from the same
+compiler (the core trusts a program's jumps: a damaged file is not read, its programs are
+made again), and written again whole, by whoever writes last, when a process made new
+ones. Deleting it costs the next cut its compiling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import sys
+import threading
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from iucut.cut.rxcode import Program
+
+#: The file of the iucut home that keeps the programs made (see :func:`keep_programs`).
+PROGRAMS_FILE = "rule-programs.json"
+
+
+class _Kept:
+    """The programs of a file, read at the first one asked for; ``added``: made since."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.compiler: str | None = None
+        self.programs: dict[str, tuple[str, dict[str, int]]] | None = None
+        self.added = False
+
+    def load(self) -> dict[str, tuple[str, dict[str, int]]]:
+        """The programs of the file (none when it is missing, damaged or another
+        compiler's)."""
+        self.programs = {}
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            self.compiler = compiler_fingerprint()
+            head, _, body = self.path.read_bytes().partition(b"\n")
+            meta = json.loads(head)
+            if meta["compiler"] == self.compiler and meta["sha256"] == (
+                hashlib.sha256(body).hexdigest()
+            ):
+                self.programs = {k: (v[0], v[1]) for k, v in json.loads(body).items()}
+        return self.programs
+
+    def save(self) -> None:
+        self.added = False
+        if self.programs is None or self.compiler is None:
+            return
+        # (a copy: another thread may be adding one meanwhile; dict() copies at once)
+        kept = dict(self.programs)
+        body = json.dumps(kept, sort_keys=True, ensure_ascii=False).encode()
+        head = json.dumps({"compiler": self.compiler, "sha256": hashlib.sha256(body).hexdigest()})
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                tmp.write_bytes(head.encode() + b"\n" + body)
+                os.replace(tmp, self.path)  # (whole, whoever writes last)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+
+_kept: _Kept | None = None
+
+
+def keep_programs(path: Path | None) -> None:
+    """Keep the programs made in the file ``path`` (the iucut home's
+    :data:`PROGRAMS_FILE`; None: none kept), read when the first is asked for."""
+    global _kept
+    if path is None:
+        _kept = None
+    elif _kept is None or _kept.path != path:
+        _kept = _Kept(path)
+
+
+def program(pattern: re.Pattern[str]) -> Program:
+    """``pattern``'s program: the one kept for the same pattern and flags, or made by
+    :func:`iucut.cut.rxcode.compile_pattern`."""
+    from iucut.cut.rxcode import Program, compile_pattern
+
+    kept = _kept
+    if kept is None:
+        return compile_pattern(pattern)
+    programs = kept.programs if kept.programs is not None else kept.load()
+    # (a built-in rule's pattern is compiled by re when first matched: its flags as
+    # given, which make the same program, see iucut.cut.profiles._Pattern)
+    flags = getattr(pattern, "given_flags", None)
+    key = f"{pattern.flags if flags is None else flags}:{pattern.pattern}"
+    found = programs.get(key)
+    if found is None:
+        made = compile_pattern(pattern)
+        programs[key] = (made.code.hex(), made.groups)
+        kept.added = True
+        return made
+    return Program(bytes.fromhex(found[0]), dict(found[1]))
+
+
+def save_programs() -> None:
+    """Write the kept programs again if new ones were made since they were read."""
+    kept = _kept
+    if kept is not None and kept.added:
+        kept.save()
+
+
+@cache
+def compiler_fingerprint() -> str:
+    """What a program depends on besides its pattern and flags: the source of
+    :mod:`iucut.cut.rxcode` (the program form it writes, in step with the instructions of
+    ``rx.c``), the Python version (``re``'s parser), its Unicode database (the classes
+    and case folds) and the byte order (the code is native int32s)."""
+    import unicodedata
+
+    h = hashlib.sha256(Path(__file__).with_name("rxcode.py").read_bytes())
+    h.update(f"{sys.version}\0{unicodedata.unidata_version}\0{sys.byteorder}".encode())
+    return h.hexdigest()
