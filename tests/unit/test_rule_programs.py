@@ -5,7 +5,9 @@ damaged or was written by another compiler is not taken."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,3 +157,34 @@ def test_the_fingerprint_knows_the_cutter_without_importing_it() -> None:
     """``iucut.cut.compiled()`` (what the cut cache's rules fingerprint records) says what
     the cutter says of itself."""
     assert compiled() == cutter.COMPILED
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="no owners to compare")
+def test_a_file_others_can_write_or_a_link_is_not_taken(
+    tmp_path: Path, compiles: list[str]
+) -> None:
+    """The core runs a kept program as code: the file is taken only when no one else
+    could have written it (written 0600; group- or world-writable, or a link to a file:
+    its programs are made again)."""
+    path = tmp_path / programs.PROGRAMS_FILE
+    programs.keep_programs(path)
+    first = _program_of(PATTERNS[0])
+    programs.save_programs()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for mode in (0o620, 0o602):
+        path.chmod(mode)
+        programs.keep_programs(None)
+        programs.keep_programs(path)
+        compiles.clear()
+        assert _program_of(PATTERNS[0]) == first and compiles == [PATTERNS[0].pattern]
+    path.chmod(0o600)
+    link = tmp_path / "link.json"
+    link.symlink_to(path)
+    programs.keep_programs(None)
+    programs.keep_programs(link)
+    compiles.clear()
+    assert _program_of(PATTERNS[0]) == first and compiles == [PATTERNS[0].pattern]
+    programs.keep_programs(None)
+    programs.keep_programs(path)  # (the file itself, private: taken)
+    compiles.clear()
+    assert _program_of(PATTERNS[0]) == first and compiles == []

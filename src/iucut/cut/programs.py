@@ -10,6 +10,12 @@ programs, then the programs by pattern and flags. It is taken only whole, from t
 compiler (the core trusts a program's jumps: a damaged file is not read, its programs are
 made again), and written again whole, by whoever writes last, when a process made new
 ones. Deleting it costs the next cut its compiling.
+
+As Python trusts the bytecode in ``__pycache__``, the core trusts these programs as
+code: the file is taken only when it is a regular file (not a link) of the user's own
+(or root's) that no one else can write (a file another account could have written or
+put in its place is not read, as ssh reads no key file others can write); it is written
+so (mode 0600). The sha256 is against damage, not a signature.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import threading
 from functools import cache
@@ -47,6 +54,8 @@ class _Kept:
         self.programs = {}
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
             self.compiler = compiler_fingerprint()
+            if not _private(self.path):
+                return self.programs
             head, _, body = self.path.read_bytes().partition(b"\n")
             meta = json.loads(head)
             if meta["compiler"] == self.compiler and meta["sha256"] == (
@@ -67,10 +76,23 @@ class _Kept:
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                tmp.write_bytes(head.encode() + b"\n" + body)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(head.encode() + b"\n" + body)
                 os.replace(tmp, self.path)  # (whole, whoever writes last)
             finally:
                 tmp.unlink(missing_ok=True)
+
+
+def _private(path: Path) -> bool:
+    """Whether ``path`` is a regular file of this user's (or root's) that no one else can
+    write."""
+    st = os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        return False
+    if not hasattr(os, "getuid"):
+        return True  # (no owners to compare: Windows keeps its own ACLs)
+    return st.st_uid in (os.getuid(), 0) and not st.st_mode & 0o022
 
 
 _kept: _Kept | None = None
