@@ -42,8 +42,8 @@ def test_look_ups_in_path_order_read_each_entry_once(
     chunks: list[int] = []
     real = digests._Reader._next_chunk
 
-    def counted(self: digests._Reader) -> None:
-        real(self)
+    def counted(self: digests._Reader, wanted: str) -> None:
+        real(self, wanted)
         chunks.append(len(self.chunk))
 
     monkeypatch.setattr(digests._Reader, "_next_chunk", counted)

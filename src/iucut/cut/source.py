@@ -368,6 +368,12 @@ def _same(item: CutDocument | InputError) -> CutDocument | InputError:
 
 
 R = TypeVar("R")
+#: ``folder_pass(document folder, names, packed stats)`` (:func:`_fast_lane`): a result
+#: standing for every file of the folder (None: they are looked up), and what to call
+#: when each of them is then known by its stat (None: nothing)
+FolderPass = Callable[
+    [str, Sequence[str], Sequence[bytes | None]], tuple[Any, Callable[[], object] | None]
+]
 #: ``known(doc_path, hash, stat key)``: what to yield for a file without cutting it (e.g.
 #: its digest from a cache), or None to cut it; ``hash()`` reads the file and gives the
 #: sha256 of its bytes, for the caller to call only when the stat alone does not settle it.
@@ -452,6 +458,7 @@ def cut_map(
             limit=limit,
             lstats=packed_lstats,
             look=look,
+            folder_pass=getattr(known, "folder_pass", None),
         )
     return _windows(
         files, window, functools.partial(_answers, cwd=cwd, lane=lane, look=look), work, workers
@@ -461,6 +468,9 @@ def cut_map(
 #: The files of a listing read as it comes looked up at once (then the rest cut by the
 #: workers, in source order): what the client holds of the corpus at a time.
 WINDOW = 1024
+#: A window goes on to the end of its last file's folder, up to this many windows more
+#: (a folder's files looked up together can be passed at once: :func:`_fast_lane`)
+FOLDER_WINDOWS = 16
 
 
 def _answers(
@@ -492,8 +502,18 @@ def _windows(
     """The results of ``files`` in source order, ``window`` files at a time: looked up
     (``answer``: a list, None for each file not known), the rest cut by the workers."""
     it = iter(files)
+    sep = os.sep
+    after: list[str] = []  # (the first file of the next window, once read)
     with Workers(work, workers) as pool:  # (one pool for every window)
-        while chunk := list(islice(it, window)):
+        while chunk := [*after, *islice(it, window - len(after))]:
+            after = []
+            if len(chunk) == window:  # (a folder's files in one window: see _fast_lane)
+                head = chunk[-1][: chunk[-1].rfind(sep) + 1]
+                for path in islice(it, window * FOLDER_WINDOWS):
+                    if path[: path.rfind(sep) + 1] != head:
+                        after = [path]
+                        break
+                    chunk.append(path)
             with gc_paused():
                 ready = answer(chunk)
             rest = [p for p, r in zip(chunk, ready, strict=True) if r is None]
@@ -510,12 +530,20 @@ def _size(path: str | Path) -> int:
         return 0
 
 
+#: what ``ready`` holds for a file that a result before it stands for (a folder passed
+#: at once: :func:`_fast_lane`): nothing is yielded for it
+COVERED: Any = object()
+
+
 def _merged(ready: list[R | None], rest: Iterator[R]) -> Iterator[R]:
-    """The results in source order: those ``ready``, and the next of ``rest`` for each
-    None among them."""
+    """The results in source order: those ``ready`` (but :data:`COVERED`), and the next
+    of ``rest`` for each None among them."""
     try:
         for found in ready:
-            yield next(rest) if found is None else found
+            if found is None:
+                yield next(rest)
+            elif found is not COVERED:
+                yield found
     finally:
         close = getattr(rest, "close", None)
         if close is not None:
@@ -562,6 +590,7 @@ def _fast_lane(
     limit: int,
     lstats: Callable[[str, Sequence[str], int], list[bytes | None]],
     look: Callable[..., tuple[Any, Any]],
+    folder_pass: FolderPass | None = None,
 ) -> None:
     """``ready``: what is known of each of ``paths`` (absolute), in their order, a
     folder's files at a time (a corpus is listed so): their document paths from their
@@ -569,7 +598,12 @@ def _fast_lane(
     as the cut cache keeps them by one call (:func:`~iucut.digests.packed_lstats`), then
     ``known.fast_run`` over them; each file that does not settle (a link, another kind
     of file, too large, an entry whose stat differs, none) is looked up in full
-    (``look``) at its place before the files after it."""
+    (``look``) at its place before the files after it.
+
+    ``folder_pass`` (:data:`FolderPass`), asked first for a folder whose files are all
+    regular files within the limit: a result that stands for all of them (its first
+    file's place holds it, the others :data:`COVERED`), or None, and what to call when
+    every one of them then settled by ``fast_run``."""
     sep = os.sep
     heads = [path[: path.rfind(sep) + 1] for path in paths]
     i, n = 0, len(paths)
@@ -591,6 +625,14 @@ def _fast_lane(
             for k, name in enumerate(names):
                 if name in ("", ".", "..") or sep in name:
                     packed[k] = None  # (not a file's name: looked at alone)
+        settled: Callable[[], object] | None = None
+        if folder_pass is not None and doc_paths and None not in packed:
+            whole, settled = folder_pass(doc_head, names, packed)
+            if whole is not None:  # (the folder at once: nothing looked up)
+                ready[i] = whole
+                ready[i + 1 : j] = [COVERED] * (j - i - 1)
+                i = j
+                continue
         out: list[Any] = [None] * (j - i)
         at = 0
         while at < j - i:
@@ -598,6 +640,9 @@ def _fast_lane(
             if at < j - i:  # (a miss, in its place: looked up in full)
                 out[at] = look(paths[i + at])[0]
                 at += 1
+                settled = None
+        if settled is not None:  # (every file of the folder known by its stat)
+            settled()
         ready[i:j] = out
         i = j
 
