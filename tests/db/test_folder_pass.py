@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.db.test_unchanged_apply import Apply, _status, _write
 
 from iucut import digests, seen
 from iucut.cut import source
-from tests.db.test_unchanged_apply import Apply, _status, _write
 
 
 class Passes:
