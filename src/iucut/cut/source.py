@@ -157,8 +157,7 @@ def _folder(text: str, match: Callable[[str], Any]) -> list[tuple[str, str | Non
     kind)`` (see :func:`_walk`), a folder to walk as ``(its path, _DESCEND)``."""
     prefix = "" if text == "." else text if text.endswith("/") else text + "/"
     try:
-        with os.scandir(text or ".") as listing:
-            entries = list(listing)
+        found = _entries(text or ".")
     except PermissionError:
         return []
     except OSError as exc:
@@ -166,17 +165,40 @@ def _folder(text: str, match: Callable[[str], Any]) -> list[tuple[str, str | Non
             return []
         raise
     keyed: list[tuple[str, str, str | None]] = []
-    for entry in entries:
-        is_dir = _entry_is(entry.is_dir)
-        if is_dir:  # (what it holds sorts under its name and a "/")
-            keyed.append((entry.name + "/", prefix + entry.name, _DESCEND))
-        if match(entry.name):
-            kind = "a folder matching the glob" if is_dir else None
-            if not is_dir and _entry_is(entry.is_file):
-                kind = ""  # (d_type: a regular file, not a link to one)
-            keyed.append((entry.name, prefix + entry.name, kind))
+    for name, kind in found:
+        if kind == _DIR:  # (what it holds sorts under its name and a "/")
+            keyed.append((name + "/", prefix + name, _DESCEND))
+            if match(name):
+                keyed.append((name, prefix + name, "a folder matching the glob"))
+        elif match(name):  # (a regular file, not a link to one: ""; else a stat tells)
+            keyed.append((name, prefix + name, "" if kind == _FILE else None))
     keyed.sort(key=_first_of_three)  # (the keys differ: a name holds no "/")
     return [(path, kind) for _, path, kind in keyed]
+
+
+#: what :func:`_entries` says of a name
+_OTHER, _FILE, _DIR = 0, 1, 2
+
+
+def _scanned(folder: str) -> list[tuple[str, int]]:
+    """The names in ``folder``, each with :data:`_FILE`, :data:`_DIR` (neither through
+    a link) or :data:`_OTHER`, by ``os.scandir``'s directory entries (what
+    ``iucut._stat.entries`` gives, compiled)."""
+    with os.scandir(folder) as listing:
+        return [
+            (
+                entry.name,
+                _DIR if _entry_is(entry.is_dir) else _FILE if _entry_is(entry.is_file) else _OTHER,
+            )
+            for entry in listing
+        ]
+
+
+_entries: Callable[[str], list[tuple[str, int]]]
+try:  # (compiled: the names and their kinds in one call, no object a name)
+    from iucut._stat import entries as _entries
+except ImportError:  # (no C compiler at install)
+    _entries = _scanned
 
 
 def _first_of_three(item: tuple[str, str, str | None]) -> str:
