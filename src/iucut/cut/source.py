@@ -635,26 +635,27 @@ def _fast_lane(
             j += 1
         names = [path[len(head) :] for path in paths[i:j]]
         found = named(paths[i]) if head else None
+        doc_paths: list[str] = []
         if found is None:  # (not a folder under the root: each file looked at alone)
-            doc_paths: list[str] = []
             packed: list[bytes | None] = [None] * (j - i)
         else:
             # (the document path and the resolved path of the folder, from its first file)
             doc_head = found[0][: len(found[0]) - len(names[0])]
             real_head = found[1][: len(found[1]) - len(names[0])]
-            doc_paths = [doc_head + name for name in names]
             packed = lstats(real_head, names, limit)
             for k, name in enumerate(names):
                 if name in ("", ".", "..") or sep in name:
                     packed[k] = None  # (not a file's name: looked at alone)
         settled: Callable[[], object] | None = None
-        if folder_pass is not None and doc_paths and None not in packed:
+        if folder_pass is not None and found is not None and None not in packed:
             whole, settled = folder_pass(doc_head, names, packed)
             if whole is not None:  # (the folder at once: nothing looked up)
                 ready[i] = whole
                 ready[i + 1 : j] = [COVERED] * (j - i - 1)
                 i = j
                 continue
+        if found is not None:  # (its files looked up by their document paths)
+            doc_paths = [doc_head + name for name in names]
         out: list[Any] = [None] * (j - i)
         at = 0
         while at < j - i:
