@@ -435,8 +435,16 @@ class Paths:
             self._open = []
 
     def extend(self, paths: Iterable[str]) -> None:
-        for path in paths:
-            self.append(path)
+        opened = self._open
+        before = len(opened)
+        opened.extend(paths)
+        self._count += len(opened) - before
+        if len(opened) >= self.CHUNK:
+            chunk = self.CHUNK
+            full = len(opened) - len(opened) % chunk
+            for at in range(0, full, chunk):
+                self._chunks.append("\0".join(opened[at : at + chunk]))
+            self._open = opened[full:]
 
     def __len__(self) -> int:
         return self._count
