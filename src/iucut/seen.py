@@ -44,6 +44,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
@@ -124,7 +125,8 @@ class Seen:
         cached = self._cached()
         now = self._token(conn) if cached is not None else None
         # (while it runs, the walk's look-ups ask it for whole folders: see :meth:`folder`)
-        _active[os.fspath(self.cache)] = self
+        key = (os.fspath(self.cache), threading.get_ident())
+        _active[key] = self
         try:
             if cached is not None and now == cached:
                 self.folders = self._folders(cached)
@@ -137,8 +139,8 @@ class Seen:
             return self._cold(conn, docs, skip, now, keep)
         finally:
             self.folders = None
-            if _active.get(os.fspath(self.cache)) is self:
-                del _active[os.fspath(self.cache)]
+            if _active.get(key) is self:
+                del _active[key]
 
     def folder(
         self, folder: str, names: Sequence[str], fingerprint: bytes
@@ -478,13 +480,14 @@ class _Entries:
 
 
 #: the Seen whose triage runs, by the file of its cache (:meth:`Seen.folder`)
-_active: dict[str, Seen] = {}
+#: (one a thread: the walk runs in the thread of the triage that reads it)
+_active: dict[tuple[str, int], Seen] = {}
 
 
 def active(cache: Path) -> Seen | None:
     """The :class:`Seen` whose triage runs on the cache file ``cache`` (in this process),
     if one does: what the walk's look-ups ask for whole folders."""
-    return _active.get(os.fspath(cache))
+    return _active.get((os.fspath(cache), threading.get_ident()))
 
 
 def _folder_of(doc_path: str) -> str:
