@@ -57,7 +57,15 @@ from iucut.plan_state import (
     triage_digests,
 )
 from iucut.seen import open_seen
-from iucut.units import EVENTS, CutDocument, DocumentPlan, Paths, Plan, Rejected
+from iucut.units import (
+    EVENTS,
+    CutDocument,
+    DocumentPlan,
+    Paths,
+    Plan,
+    Rejected,
+    UnchangedFolder,
+)
 from iucut.validate import check_changed_rows
 
 Progress = Callable[[int, int, str], None]
@@ -558,7 +566,7 @@ ToWrite = CutDocument | IucutError | PreparedWrite | None
 def apply_digests(
     settings: Settings,
     provider: ConnectionProvider,
-    digests: Iterable[Digest | Unchanged | IucutError],
+    digests: Iterable[Digest | Unchanged | UnchangedFolder | IucutError],
     recut: Recut,
     *,
     prune_scopes: Sequence[str] | None = None,

@@ -152,7 +152,7 @@ class _Reader:
             self.at = at
             if at < len(chunk) or self.done:
                 break
-            self._next_chunk()
+            self._next_chunk(doc_path)
         self.passed = doc_path
         if at < len(chunk) and chunk[at][0] == doc_path:
             return chunk[at]
@@ -189,7 +189,7 @@ class _Reader:
                     at += 1
                 if at == len(chunk) and not self.done:
                     self.at = at
-                    self._next_chunk()
+                    self._next_chunk(path)
                     chunk, at = self.chunk, 0
                     continue
                 self.passed = path
@@ -207,14 +207,24 @@ class _Reader:
             self.at = at
         return i
 
-    def _next_chunk(self) -> None:
+    def _next_chunk(self, wanted: str) -> None:
+        """The chunk from the entry after the last one read, or from ``wanted`` when
+        that is after it (the entries between, of files not looked up, are not read)."""
         self.chunk = self.conn.execute(
-            _sql()[self.query], (self.rules, self.after, self.CHUNK)
+            _sql()[self.query], (self.rules, next_from(self.after, wanted), self.CHUNK)
         ).fetchall()
         self.at = 0
         if self.chunk:
             self.after = self.chunk[-1][0]
         self.done = len(self.chunk) < self.CHUNK
+
+
+def next_from(last: str, wanted: str) -> str:
+    """Where a chunk read in path order goes on from: the first path after ``last``
+    (the one read last; ``""``: none) or ``wanted``, whichever is later. A path holds no
+    NUL, so none lies between ``last`` and ``last + "\x01"`` but ``last + "\x00…"``."""
+    first = last + "\x01" if last else ""
+    return wanted if wanted > first else first
 
 
 _PASSED: _Entry = ("", "", "", None, None, None, None)
@@ -429,6 +439,44 @@ class Lookup:
             return reader.fast_run(doc_paths, packed, out, start, self.origin)
         except sqlite3.Error:
             return start
+
+    def folder_pass(
+        self, folder: str, names: Sequence[str], packed: Sequence[bytes | None]
+    ) -> tuple[Any, Callable[[], object] | None]:
+        """A folder's files at once (:data:`iucut.cut.source.FolderPass`): when apply's
+        triage is running on this cache (:func:`iucut.seen.active`), the
+        :class:`~iucut.plan.UnchangedFolder` it vouches for when the folder's
+        fingerprint (:func:`folder_fingerprint`) is one it found up to date at the
+        database's token, else None and what tells it that every file of the folder
+        was then known by its stat. Nothing under ``rehash`` or without ``fast``."""
+        if self.rehash or not self.fast_lookups:
+            return None, None
+        from iucut.seen import active
+
+        seen = active(self.cache)
+        if seen is None:
+            return None, None
+        fingerprint = folder_fingerprint(self.rules, names, packed)
+        whole = seen.folder(folder, names, fingerprint)
+        if whole is not None:
+            return whole, None
+        return None, functools.partial(seen.known_folder, folder, fingerprint)
+
+
+def folder_fingerprint(rules: str, names: Sequence[str], packed: Sequence[bytes | None]) -> bytes:
+    """What a folder's files are as the cut cache knows them by their stats: the rules
+    fingerprint, their names (in their order) and their packed stats
+    (:func:`packed_stat`, each the same length; None is not one)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(rules.encode("utf-8", "surrogatepass"))
+    h.update(b"\0")
+    h.update("\0".join(names).encode("utf-8", "surrogateescape"))
+    h.update(b"\0")
+    for stat in packed:
+        if stat is None:
+            raise ValueError("a file without a packed stat has no folder fingerprint")
+        h.update(stat)
+    return h.digest()
 
 
 def _digest(data: str, refresh: StatKey | None) -> Digest | None:

@@ -39,6 +39,7 @@ from iucut.units import (
     Paths,
     Plan,
     Rejected,
+    UnchangedFolder,
     UnitState,
 )
 
@@ -403,7 +404,7 @@ def triage(
 
 def triage_digests(
     conn: Connection,
-    documents: Iterable[Digest | Unchanged | IucutError],
+    documents: Iterable[Digest | Unchanged | UnchangedFolder | IucutError],
     *,
     prune_scopes: Sequence[str] | None = None,
     keep_current: bool = True,
@@ -421,7 +422,7 @@ def triage_digests(
     (:mod:`iucut.seen`): when no one wrote since, only the rows of the files changed
     since are read."""
     with gc_paused():  # (a few objects a document, in no cycle)
-        return _triage(conn, documents, prune_scopes, keep_current, seen)  # type: ignore[return-value]
+        return _triage(conn, documents, prune_scopes, keep_current, seen)  # type: ignore[return-value,arg-type]
 
 
 def _triage(
@@ -491,7 +492,7 @@ def _triage(
 
 def _triage_stream(
     conn: Connection,
-    documents: Iterable[Digest | Unchanged | IucutError],
+    documents: Iterable[Digest | Unchanged | UnchangedFolder | IucutError],
     prune_scopes: Sequence[str] | None,
     seen: Seen,
 ) -> DigestTriage:
@@ -518,8 +519,16 @@ def _triage_stream(
     with Ledger() as ledger:
         prune = prune_scopes is not None
 
-        def docs() -> Iterator[Digest | Unchanged]:
-            for n, item in enumerate(documents):
+        def docs() -> Iterator[Digest | Unchanged | UnchangedFolder]:
+            n = 0
+            for item in documents:
+                if isinstance(item, UnchangedFolder):  # (a folder's files at once: skipped)
+                    n += item.size
+                    if prune:
+                        for path in item.paths():
+                            ledger.add(path)
+                    yield item
+                    continue
                 if isinstance(item, IucutError):
                     path = str(item.context.get("path") or "")
                     rejected.append(Rejected(path, item.message))
@@ -530,8 +539,12 @@ def _triage_stream(
                     yield item
                 if prune:
                     ledger.add(path)
+                n += 1
 
-        def skip(d: Digest | Unchanged) -> None:
+        def skip(d: Digest | Unchanged | UnchangedFolder) -> None:
+            if isinstance(d, UnchangedFolder):
+                skipped.extend(d.paths())
+                return
             skipped.append(d.path)
             order.pop(d.path, None)
 

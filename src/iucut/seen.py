@@ -42,16 +42,24 @@ not used (every triage reads the rows)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import threading
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from iucut.db.connector import Connection
-from iucut.plan import Digest, Unchanged, digest_key, is_current, is_current_at
-from iucut.units import Paths
+from iucut.plan import (
+    Digest,
+    Unchanged,
+    digest_key,
+    is_current,
+    is_current_at,
+)
+from iucut.units import Paths, UnchangedFolder
 
 #: ``(rows, sum of the row hashes)`` as the database gives it
 Token = str
@@ -81,14 +89,22 @@ class Seen:
         #: the documents to do: the fingerprint of each one's digest, and the rows they
         #: had at ``token`` (a first apply's triage finds the whole corpus to do)
         self.todo = Todo()
+        #: the folders found up to date at the cached token, with their fingerprints
+        #: (:func:`iucut.digests.folder_fingerprint`), while a triage that found that
+        #: token true runs (None: none is vouched for)
+        self.folders: dict[str, bytes] | None = None
+        #: the folders of this triage whose files were all known by their stats, with
+        #: their fingerprints; and those with a document not skipped (not kept)
+        self.known_folders: dict[str, bytes] = {}
+        self.dirty: set[str] = set()
 
     # ------------------------------------------------------------------ the triage
 
     def triage(
         self,
         conn: Connection,
-        docs: Iterable[Digest | Unchanged],
-        skip: Callable[[Digest | Unchanged], object],
+        docs: Iterable[Digest | Unchanged | UnchangedFolder],
+        skip: Callable[[Digest | Unchanged | UnchangedFolder], object],
         keep: Callable[[Digest | Unchanged], object] | None = None,
     ) -> tuple[list[Digest | Unchanged], dict[str, dict[str, Any]]]:
         """The documents of ``docs`` not up to date, in their order, with the stored rows
@@ -108,27 +124,60 @@ class Seen:
         kept, at that token."""
         cached = self._cached()
         now = self._token(conn) if cached is not None else None
-        if cached is not None and now == cached:
-            todo, rows = self._warm(conn, docs, skip, cached)
-            if keep is not None:
-                for d in todo:
-                    keep(d)
-                todo = []
-            return todo, rows
-        return self._cold(conn, docs, skip, now, keep)
+        # (while it runs, the walk's look-ups ask it for whole folders: see :meth:`folder`)
+        key = (os.fspath(self.cache), threading.get_ident())
+        _active[key] = self
+        try:
+            if cached is not None and now == cached:
+                self.folders = self._folders(cached)
+                todo, rows = self._warm(conn, docs, skip, cached)
+                if keep is not None:
+                    for d in todo:
+                        keep(d)
+                    todo = []
+                return todo, rows
+            return self._cold(conn, docs, skip, now, keep)
+        finally:
+            self.folders = None
+            if _active.get(key) is self:
+                del _active[key]
+
+    def folder(
+        self, folder: str, names: Sequence[str], fingerprint: bytes
+    ) -> UnchangedFolder | None:
+        """The files ``names`` of the document folder ``folder`` at once, when its
+        fingerprint (:func:`iucut.digests.folder_fingerprint`) is the one kept for it
+        and the database's token is the one kept (the triage runs warm): every document
+        of it was found up to date at that token, and its files are as they were then.
+        Else None (its files are looked up one by one)."""
+        folders = self.folders
+        if folders is not None and folders.get(folder) == fingerprint:
+            return UnchangedFolder(folder, names, self)
+        return None
+
+    def known_folder(self, folder: str, fingerprint: bytes) -> None:
+        """Every file of ``folder`` was known by its stat (its fingerprint as
+        :meth:`folder` takes it): kept, unless a document of it is not skipped."""
+        self.known_folders[folder] = fingerprint
 
     def _warm(
         self,
         conn: Connection,
-        docs: Iterable[Digest | Unchanged],
-        skip: Callable[[Digest | Unchanged], object],
+        docs: Iterable[Digest | Unchanged | UnchangedFolder],
+        skip: Callable[[Digest | Unchanged | UnchangedFolder], object],
         cached: Token,
     ) -> tuple[list[Digest | Unchanged], dict[str, dict[str, Any]]]:
         ask: list[Digest | Unchanged] = []
         lite = self._connect()
         entries = None if lite is None else _Entries(lite, self.db)
         get = None if entries is None else entries.get
+        dirty = self.dirty
         for d in docs:
+            if isinstance(d, UnchangedFolder):  # (vouched for by this triage: see folder())
+                if d.owner is not self:
+                    raise AssertionError("a folder passed at once by another triage")
+                skip(d)
+                continue
             try:
                 found = None if get is None else get(d.path)
             except sqlite3.Error:
@@ -138,6 +187,7 @@ class Seen:
                 skip(d)
             else:
                 ask.append(d)
+                dirty.add(_folder_of(d.path))
         if not ask:  # (every document up to date at the token just read)
             self.base = cached
             return [], {}
@@ -150,13 +200,14 @@ class Seen:
             self.token = None
             self.updates.clear()
             self.todo.clear()
+            self.known_folders.clear()
         return todo, rows
 
     def _cold(
         self,
         conn: Connection,
-        docs: Iterable[Digest | Unchanged],
-        skip: Callable[[Digest | Unchanged], object],
+        docs: Iterable[Digest | Unchanged | UnchangedFolder],
+        skip: Callable[[Digest | Unchanged | UnchangedFolder], object],
         before: Token | None,
         keep: Callable[[Digest | Unchanged], object] | None = None,
     ) -> tuple[list[Digest | Unchanged], dict[str, dict[str, Any]]]:
@@ -165,7 +216,8 @@ class Seen:
         todo: list[Digest | Unchanged] = []
         put = todo.append if keep is None else keep
         rows: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(docs, self.CHUNK):
+        # (no folder is passed at once: it is vouched for only while the triage runs warm)
+        for chunk in _chunks(cast(Iterable[Digest | Unchanged], docs), self.CHUNK):
             by_path = {d.path: d for d in chunk}
             current, found = self._split(conn, by_path, list(by_path), hashed_only=True)
             rows.update(found)
@@ -174,12 +226,14 @@ class Seen:
                     skip(d)
                 else:
                     put(d)
+                    self.dirty.add(_folder_of(d.path))
         after = self._token(conn)
         self.token = before if after == before else None  # (else: keep nothing)
         self.base = None  # (every row of the corpus read: the entries are replaced)
         if self.token is None:
             self.updates.clear()
             self.todo.clear()
+            self.known_folders.clear()
         return todo, rows
 
     #: the paths whose stored rows are read at once when the cache does not answer
@@ -308,9 +362,21 @@ class Seen:
         try:
             conn.execute(_sql()["seen_schema_token"])
             conn.execute(_sql()["seen_schema_docs"])
+            conn.execute(_sql()["seen_schema_folders"])
         except sqlite3.Error:
             return None
         return conn
+
+    def _folders(self, token: Token) -> dict[str, bytes] | None:
+        """The folders kept as found up to date at ``token`` (None: unreadable)."""
+        conn = self._connect()
+        if conn is None:
+            return None
+        try:
+            rows = conn.execute(_sql()["seen_folders"], (self.db, token)).fetchall()
+        except sqlite3.Error:
+            return None
+        return {str(folder): bytes(fingerprint) for folder, fingerprint in rows}
 
     def _save(
         self,
@@ -334,7 +400,10 @@ class Seen:
         first_gone = next(gone, None)
         if first_gone is not None:
             gone = chain((first_gone,), gone)
-        nothing = first_pair is None and first_gone is None
+        # (a folder with a document not skipped is forgotten: its files come one by one
+        # until a triage finds every one of them up to date again)
+        folders = [(f, k) for f, k in self.known_folders.items() if f not in self.dirty]
+        nothing = first_pair is None and first_gone is None and not folders and not self.dirty
         with contextlib.suppress(sqlite3.Error):  # a cache that cannot be written: none
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -344,9 +413,16 @@ class Seen:
                     return
                 if self.base is None:
                     conn.execute(sql["seen_docs_clear"], (self.db,))
+                    conn.execute(sql["seen_folders_clear"], (self.db,))
                 elif row is not None and row[0] == token and nothing:
                     conn.execute("ROLLBACK")  # nothing new: no write
                     return
+                conn.executemany(sql["seen_folder_drop"], ((self.db, f) for f in self.dirty))
+                if self.base is not None and token != self.base:
+                    conn.execute(sql["seen_folders_moved"], (token, self.db, self.base))
+                conn.executemany(
+                    sql["seen_folder_put"], ((self.db, f, k, token) for f, k in folders)
+                )
                 conn.executemany(sql["seen_doc_drop"], ((self.db, p) for p in gone))
                 conn.executemany(sql["seen_doc_put"], ((self.db, p, k) for p, k in pairs))
                 conn.execute(sql["seen_token_put"], (self.db, token))
@@ -388,8 +464,10 @@ class _Entries:
             self.at = at
             if at < len(chunk) or self.done:
                 break
+            from iucut.digests import next_from  # (from the path when it is further)
+
             self.chunk = self.conn.execute(
-                _sql()["seen_docs_after"], (self.db, self.after, self.CHUNK)
+                _sql()["seen_docs_after"], (self.db, next_from(self.after, path), self.CHUNK)
             ).fetchall()
             self.at = 0
             if self.chunk:
@@ -399,6 +477,21 @@ class _Entries:
             self.at = at + 1
             return chunk[at][1]
         return None
+
+
+#: the Seen whose triage runs, by the file of its cache (:meth:`Seen.folder`)
+#: (one a thread: the walk runs in the thread of the triage that reads it)
+_active: dict[tuple[str, int], Seen] = {}
+
+
+def active(cache: Path) -> Seen | None:
+    """The :class:`Seen` whose triage runs on the cache file ``cache`` (in this process),
+    if one does: what the walk's look-ups ask for whole folders."""
+    return _active.get((os.fspath(cache), threading.get_ident()))
+
+
+def _folder_of(doc_path: str) -> str:
+    return doc_path[: doc_path.rfind("/") + 1]
 
 
 def _sql() -> dict[str, str]:

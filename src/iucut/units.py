@@ -9,7 +9,7 @@ byte for byte (the lossless invariant).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from operator import attrgetter
@@ -435,6 +435,18 @@ class Paths:
             self._chunks.append("\0".join(self._open))
             self._open = []
 
+    def extend(self, paths: Iterable[str]) -> None:
+        opened = self._open
+        before = len(opened)
+        opened.extend(paths)
+        self._count += len(opened) - before
+        if len(opened) >= self.CHUNK:
+            chunk = self.CHUNK
+            full = len(opened) - len(opened) % chunk
+            for at in range(0, full, chunk):
+                self._chunks.append("\0".join(opened[at : at + chunk]))
+            self._open = opened[full:]
+
     def __len__(self) -> int:
         return self._count
 
@@ -455,3 +467,39 @@ class Paths:
 
     def __repr__(self) -> str:
         return f"Paths({self._count} paths)"
+
+
+class UnchangedFolder:
+    """Every file of one folder of the corpus known unchanged and up to date at once
+    (issue #16 part 3): the folder's names, sizes, times and inodes, with the cutting
+    rules, are those of a run that found each of its documents up to date, and the
+    database has not changed since (its token, :mod:`iucut.seen`). It stands for an
+    :class:`~iucut.plan.Unchanged` of each of its files, in their order, that the triage skips; no
+    cut-cache entry, no fingerprint of what was seen is read for them. Only the
+    :class:`~iucut.seen.Seen` that vouched for it (``owner``) takes it."""
+
+    __slots__ = ("folder", "names", "owner")
+
+    def __init__(self, folder: str, names: Sequence[str], owner: object) -> None:
+        #: the document path of the folder ("" or ending in "/")
+        self.folder = folder
+        self.names = names
+        self.owner = owner
+
+    @property
+    def size(self) -> int:
+        """The files it stands for."""
+        return len(self.names)
+
+    @property
+    def path(self) -> str:
+        """The document path of its last file (what a progress bar names)."""
+        return self.folder + self.names[-1]
+
+    def paths(self) -> Iterator[str]:
+        """The document paths of its files, in their order."""
+        folder = self.folder
+        return (folder + name for name in self.names)
+
+    def __repr__(self) -> str:
+        return f"UnchangedFolder({self.folder!r}, {len(self.names)} files)"

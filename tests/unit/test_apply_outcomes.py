@@ -8,6 +8,8 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from iucut.apply import ApplyResult, DocumentResult, Outcomes
 from iucut.plan import Digest, digest_key, is_current, is_current_at
@@ -76,3 +78,33 @@ def test_a_digest_is_current_by_its_fingerprint_as_by_itself() -> None:
             row = _row(state, doc_hash, cut, stored)
             assert is_current_at(row, digest_key(d)) == is_current(row, d), (profile, row)
         assert not is_current_at(None, digest_key(d))
+
+
+class _Small(Paths):
+    __slots__ = ()
+    CHUNK = 4
+
+
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(min_value=0, max_value=9)), min_size=0, max_size=12
+    )
+)
+def test_paths_extended_hold_what_appended_hold(steps: list[tuple[bool, int]]) -> None:
+    """Paths extended by a folder's files at once (chunks of 4 here) keep every path in
+    order, as appended one by one: iterated, counted and indexed."""
+    counter = itertools.count()
+    both, one_by_one, expected = _Small(), _Small(), []
+    for bulk, count in steps:
+        batch = [f"f{next(counter)}.md" for _ in range(count)]
+        if bulk:
+            both.extend(batch)
+        else:
+            for path in batch:
+                both.append(path)
+        for path in batch:
+            one_by_one.append(path)
+        expected += batch
+    assert list(both) == expected == list(one_by_one)
+    assert len(both) == len(expected)
+    assert [both[i] for i in range(len(expected))] == expected

@@ -42,8 +42,8 @@ def test_look_ups_in_path_order_read_each_entry_once(
     chunks: list[int] = []
     real = digests._Reader._next_chunk
 
-    def counted(self: digests._Reader) -> None:
-        real(self)
+    def counted(self: digests._Reader, wanted: str) -> None:
+        real(self, wanted)
         chunks.append(len(self.chunk))
 
     monkeypatch.setattr(digests._Reader, "_next_chunk", counted)
@@ -69,3 +69,28 @@ def test_what_a_process_wrote_is_what_it_reads_next(cache: Path) -> None:
     assert _look(cache, 901) is not None
     digests.remember([_digest(903)], cache=cache, rules=RULES)
     assert _look(cache, 903) == _digest(903)
+
+
+def test_look_ups_that_leap_ahead_read_from_the_path_asked_for(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entries between two look-ups far apart (a folder passed at once) are not read:
+    the next chunk starts at the path asked for, not after the last one read."""
+    first: list[str] = []
+    real = digests._Reader._next_chunk
+
+    def counted(self: digests._Reader, wanted: str) -> None:
+        real(self, wanted)
+        first.append(self.chunk[0][0] if self.chunk else "")
+
+    monkeypatch.setattr(digests._Reader, "_next_chunk", counted)
+    found = [_look(cache, n) for n in (1, 700, 701, 1401, 1499)]
+    assert found == [_digest(1), _digest(700), _digest(701), None, _digest(1499)]
+    assert first == ["d/00001.md", "d/00700.md", "d/01402.md", "d/01499.md"]
+
+
+def test_next_from() -> None:
+    assert digests.next_from("", "a") == "a"
+    assert digests.next_from("a/b.md", "a/a.md") == "a/b.md\x01"
+    assert digests.next_from("a/b.md", "a/c.md") == "a/c.md"
+    assert "a/b.md" < digests.next_from("a/b.md", "") < "a/b.md "

@@ -37,6 +37,36 @@ def tree(tmp_path: Path) -> Path:
     return top
 
 
+@pytest.fixture(params=["compiled", "python"], autouse=True)
+def lister(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test with the names listed by ``iucut._stat.entries`` (when built) and by
+    ``os.scandir`` (without a compiler)."""
+    if request.param == "python":
+        monkeypatch.setattr(source, "_entries", source._scanned)
+    elif source._entries is source._scanned:
+        pytest.skip("iucut._stat is not built")
+    return str(request.param)
+
+
+def test_the_compiled_listing_gives_what_scandir_gives(tree: Path) -> None:
+    """Every name of a folder with the kind its directory entry gives: files, folders,
+    links (to a file, to a folder, dangling: none followed), a FIFO, a name that is not
+    UTF-8; and the same error for a folder that is not one."""
+    from iucut import _stat
+
+    odd = os.fsencode(tree) + b"/caf\xe9.md"
+    with open(odd, "wb") as f:
+        f.write(b"# c\n")
+    assert sorted(_stat.entries(str(tree))) == sorted(source._scanned(str(tree)))
+    assert (os.fsdecode(odd).rpartition("/")[2], 1) in _stat.entries(str(tree))
+    for missing in (tree / "nowhere", tree / "a-b.md"):
+        with pytest.raises(OSError) as compiled:
+            _stat.entries(str(missing))
+        with pytest.raises(OSError) as scanned:
+            source._scanned(str(missing))
+        assert compiled.value.errno == scanned.value.errno
+
+
 def _by_pathlib(monkeypatch: pytest.MonkeyPatch, paths: list[Path], glob: str) -> object:
     with monkeypatch.context() as m:
         m.setattr(source, "_walk", lambda top, glob: None)
@@ -128,13 +158,13 @@ def test_the_walk_gives_the_first_file_before_it_lists_the_last_folder(
         (top / f"f{n:02d}").mkdir(parents=True)
         (top / f"f{n:02d}" / "x.md").write_text("# x\n", encoding="utf-8")
     listed: list[str] = []
-    real = os.scandir
+    real = source._entries
 
     def counted(path: str) -> object:
         listed.append(os.path.basename(path))
         return real(path)
 
-    monkeypatch.setattr(source.os, "scandir", counted)
+    monkeypatch.setattr(source, "_entries", counted)
     files = source.walk_sources([top])
     first = next(files)
     assert os.path.basename(os.path.dirname(first[0])) == "f00"  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ from iucut.errors import CheckFailed, InputError, OutsideRoot
 from iucut.parallel import resolve_jobs
 from iucut.project import ROOT_ENV
 from iucut.spill import Spill
-from iucut.units import CutDocument
+from iucut.units import CutDocument, UnchangedFolder
 from iucut.validate import check_rows
 
 if TYPE_CHECKING:
@@ -137,7 +137,9 @@ def cutting(
             yield from results
             return
         if not isinstance(found, list):  # (files as they are found: no total)
-            for done, item in enumerate(results, 1):
+            done = 0
+            for item in results:  # (a folder passed at once counts its files)
+                done += item.size if type(item) is UnchangedFolder else 1
                 bar(done, 0, _name(item, ""))
                 yield item
             return

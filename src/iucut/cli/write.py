@@ -40,7 +40,7 @@ from iucut.db.connector import preload
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.plan import Digest, Unchanged, digest_of
 from iucut.store import Store
-from iucut.units import CutDocument, Plan, Rejected, summary_line
+from iucut.units import CutDocument, Plan, Rejected, UnchangedFolder, summary_line
 
 if TYPE_CHECKING:
     from iucut.project import ProjectRoot
@@ -172,9 +172,14 @@ def digest_sources(
         # cache's readers of this walk are kept until its end, see digests.remember)
         cut: list[Digest] = []
         wrote = False
+        listed = iter(files)
         with closing(results):  # an error ends the progress bar first
-            for (file, _), item in zip(files, results, strict=True):
-                if type(item) is not Unchanged:
+            for item in results:
+                file, _ = next(listed)
+                if type(item) is UnchangedFolder:  # (a folder's files at once)
+                    for _ in range(item.size - 1):
+                        next(listed)
+                elif type(item) is not Unchanged:
                     if isinstance(item, IucutError):
                         note(f"iucut: rejected: {item.message}")
                         if errors is not None:
@@ -188,6 +193,8 @@ def digest_sources(
                                 digests_mod.remember(cut, cache=cache, rules=rules, reread=False)
                                 cut, wrote = [], True
                 yield item
+        if next(listed, None) is not None:
+            raise AssertionError("more files listed than results")
         digests_mod.remember(cut, cache=cache, rules=rules, reread=True, wrote=wrote)
 
     def file_of(doc_paths: Iterable[str]) -> Iterator[str]:

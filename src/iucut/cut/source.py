@@ -156,8 +156,7 @@ def _folder(text: str, match: Callable[[str], Any]) -> list[tuple[str, str | Non
     kind)`` (see :func:`_walk`), a folder to walk as ``(its path, _DESCEND)``."""
     prefix = "" if text == "." else text if text.endswith("/") else text + "/"
     try:
-        with os.scandir(text or ".") as listing:
-            entries = list(listing)
+        found = _entries(text or ".")
     except PermissionError:
         return []
     except OSError as exc:
@@ -165,17 +164,40 @@ def _folder(text: str, match: Callable[[str], Any]) -> list[tuple[str, str | Non
             return []
         raise
     keyed: list[tuple[str, str, str | None]] = []
-    for entry in entries:
-        is_dir = _entry_is(entry.is_dir)
-        if is_dir:  # (what it holds sorts under its name and a "/")
-            keyed.append((entry.name + "/", prefix + entry.name, _DESCEND))
-        if match(entry.name):
-            kind = "a folder matching the glob" if is_dir else None
-            if not is_dir and _entry_is(entry.is_file):
-                kind = ""  # (d_type: a regular file, not a link to one)
-            keyed.append((entry.name, prefix + entry.name, kind))
+    for name, kind in found:
+        if kind == _DIR:  # (what it holds sorts under its name and a "/")
+            keyed.append((name + "/", prefix + name, _DESCEND))
+            if match(name):
+                keyed.append((name, prefix + name, "a folder matching the glob"))
+        elif match(name):  # (a regular file, not a link to one: ""; else a stat tells)
+            keyed.append((name, prefix + name, "" if kind == _FILE else None))
     keyed.sort(key=_first_of_three)  # (the keys differ: a name holds no "/")
     return [(path, kind) for _, path, kind in keyed]
+
+
+#: what :func:`_entries` says of a name
+_OTHER, _FILE, _DIR = 0, 1, 2
+
+
+def _scanned(folder: str) -> list[tuple[str, int]]:
+    """The names in ``folder``, each with :data:`_FILE`, :data:`_DIR` (neither through
+    a link) or :data:`_OTHER`, by ``os.scandir``'s directory entries (what
+    ``iucut._stat.entries`` gives, compiled)."""
+    with os.scandir(folder) as listing:
+        return [
+            (
+                entry.name,
+                _DIR if _entry_is(entry.is_dir) else _FILE if _entry_is(entry.is_file) else _OTHER,
+            )
+            for entry in listing
+        ]
+
+
+_entries: Callable[[str], list[tuple[str, int]]]
+try:  # (compiled: the names and their kinds in one call, no object a name)
+    from iucut._stat import entries as _entries
+except ImportError:  # (no C compiler at install)
+    _entries = _scanned
 
 
 def _first_of_three(item: tuple[str, str, str | None]) -> str:
@@ -369,6 +391,12 @@ def _same(item: CutDocument | InputError) -> CutDocument | InputError:
 
 
 R = TypeVar("R")
+#: ``folder_pass(document folder, names, packed stats)`` (:func:`_fast_lane`): a result
+#: standing for every file of the folder (None: they are looked up), and what to call
+#: when each of them is then known by its stat (None: nothing)
+FolderPass = Callable[
+    [str, Sequence[str], Sequence[bytes | None]], tuple[Any, Callable[[], object] | None]
+]
 #: ``known(doc_path, hash, stat key)``: what to yield for a file without cutting it (e.g.
 #: its digest from a cache), or None to cut it; ``hash()`` reads the file and gives the
 #: sha256 of its bytes, for the caller to call only when the stat alone does not settle it.
@@ -453,6 +481,7 @@ def cut_map(
             limit=limit,
             lstats=packed_lstats,
             look=look,
+            folder_pass=getattr(known, "folder_pass", None),
         )
     return _windows(
         files, window, functools.partial(_answers, cwd=cwd, lane=lane, look=look), work, workers
@@ -462,6 +491,9 @@ def cut_map(
 #: The files of a listing read as it comes looked up at once (then the rest cut by the
 #: workers, in source order): what the client holds of the corpus at a time.
 WINDOW = 1024
+#: A window goes on to the end of its last file's folder, up to this many windows more
+#: (a folder's files looked up together can be passed at once: :func:`_fast_lane`)
+FOLDER_WINDOWS = 16
 
 
 def _answers(
@@ -493,8 +525,18 @@ def _windows(
     """The results of ``files`` in source order, ``window`` files at a time: looked up
     (``answer``: a list, None for each file not known), the rest cut by the workers."""
     it = iter(files)
+    sep = os.sep
+    after: list[str] = []  # (the first file of the next window, once read)
     with Workers(work, workers) as pool:  # (one pool for every window)
-        while chunk := list(islice(it, window)):
+        while chunk := [*after, *islice(it, window - len(after))]:
+            after = []
+            if len(chunk) == window:  # (a folder's files in one window: see _fast_lane)
+                head = chunk[-1][: chunk[-1].rfind(sep) + 1]
+                for path in islice(it, window * FOLDER_WINDOWS):
+                    if path[: path.rfind(sep) + 1] != head:
+                        after = [path]
+                        break
+                    chunk.append(path)
             with gc_paused():
                 ready = answer(chunk)
             rest = [p for p, r in zip(chunk, ready, strict=True) if r is None]
@@ -511,12 +553,20 @@ def _size(path: str | Path) -> int:
         return 0
 
 
+#: what ``ready`` holds for a file that a result before it stands for (a folder passed
+#: at once: :func:`_fast_lane`): nothing is yielded for it
+COVERED: Any = object()
+
+
 def _merged(ready: list[R | None], rest: Iterator[R]) -> Iterator[R]:
-    """The results in source order: those ``ready``, and the next of ``rest`` for each
-    None among them."""
+    """The results in source order: those ``ready`` (but :data:`COVERED`), and the next
+    of ``rest`` for each None among them."""
     try:
         for found in ready:
-            yield next(rest) if found is None else found
+            if found is None:
+                yield next(rest)
+            elif found is not COVERED:
+                yield found
     finally:
         close = getattr(rest, "close", None)
         if close is not None:
@@ -563,6 +613,7 @@ def _fast_lane(
     limit: int,
     lstats: Callable[[str, Sequence[str], int], list[bytes | None]],
     look: Callable[..., tuple[Any, Any]],
+    folder_pass: FolderPass | None = None,
 ) -> None:
     """``ready``: what is known of each of ``paths`` (absolute), in their order, a
     folder's files at a time (a corpus is listed so): their document paths from their
@@ -570,7 +621,12 @@ def _fast_lane(
     as the cut cache keeps them by one call (:func:`~iucut.digests.packed_lstats`), then
     ``known.fast_run`` over them; each file that does not settle (a link, another kind
     of file, too large, an entry whose stat differs, none) is looked up in full
-    (``look``) at its place before the files after it."""
+    (``look``) at its place before the files after it.
+
+    ``folder_pass`` (:data:`FolderPass`), asked first for a folder whose files are all
+    regular files within the limit: a result that stands for all of them (its first
+    file's place holds it, the others :data:`COVERED`), or None, and what to call when
+    every one of them then settled by ``fast_run``."""
     sep = os.sep
     heads = [path[: path.rfind(sep) + 1] for path in paths]
     i, n = 0, len(paths)
@@ -580,18 +636,27 @@ def _fast_lane(
             j += 1
         names = [path[len(head) :] for path in paths[i:j]]
         found = named(paths[i]) if head else None
+        doc_paths: list[str] = []
         if found is None:  # (not a folder under the root: each file looked at alone)
-            doc_paths: list[str] = []
             packed: list[bytes | None] = [None] * (j - i)
         else:
             # (the document path and the resolved path of the folder, from its first file)
             doc_head = found[0][: len(found[0]) - len(names[0])]
             real_head = found[1][: len(found[1]) - len(names[0])]
-            doc_paths = [doc_head + name for name in names]
             packed = lstats(real_head, names, limit)
             for k, name in enumerate(names):
                 if name in ("", ".", "..") or sep in name:
                     packed[k] = None  # (not a file's name: looked at alone)
+        settled: Callable[[], object] | None = None
+        if folder_pass is not None and found is not None and None not in packed:
+            whole, settled = folder_pass(doc_head, names, packed)
+            if whole is not None:  # (the folder at once: nothing looked up)
+                ready[i] = whole
+                ready[i + 1 : j] = [COVERED] * (j - i - 1)
+                i = j
+                continue
+        if found is not None:  # (its files looked up by their document paths)
+            doc_paths = [doc_head + name for name in names]
         out: list[Any] = [None] * (j - i)
         at = 0
         while at < j - i:
@@ -599,6 +664,9 @@ def _fast_lane(
             if at < j - i:  # (a miss, in its place: looked up in full)
                 out[at] = look(paths[i + at])[0]
                 at += 1
+                settled = None
+        if settled is not None:  # (every file of the folder known by its stat)
+            settled()
         ready[i:j] = out
         i = j
 

@@ -24,11 +24,13 @@ CREATE TABLE IF NOT EXISTS digest4 (
 )
 
 -- name: cache_entries_after
--- The next entries of one rules fingerprint in document-path order, after the path
--- given (a re-sync looks up every file, in that order: a chunk at a time, by the key).
+-- The next entries of one rules fingerprint in document-path order, from the path
+-- given (a re-sync looks up every file, in that order: a chunk at a time, by the key;
+-- the path given is the last one read and "\x01", or the next one asked for when it is
+-- after that: a folder passed at once is not read).
 SELECT doc_path, file_hash, data, stat, namespace, digest_key, fast_stat
   FROM digest4
- WHERE rules = ? AND doc_path > ?
+ WHERE rules = ? AND doc_path >= ?
  ORDER BY doc_path
  LIMIT ?
 
@@ -41,7 +43,7 @@ SELECT doc_path,
        CASE WHEN fast_stat IS NULL THEN stat END,
        namespace, digest_key, fast_stat
   FROM digest4
- WHERE rules = ? AND doc_path > ?
+ WHERE rules = ? AND doc_path >= ?
  ORDER BY doc_path
  LIMIT ?
 
@@ -72,14 +74,48 @@ CREATE TABLE IF NOT EXISTS seen_doc (
     PRIMARY KEY (db, doc_path)
 ) WITHOUT ROWID
 
+-- name: seen_schema_folders
+-- For each folder of documents whose files were every one known by its stat and found
+-- up to date (iucut.seen, issue #16 part 3), the fingerprint of the folder as it was
+-- then (the cutting rules, its files' names and their stats packed as the cut cache
+-- keeps them) and the database's token it was true at: while the database's token is
+-- that one, and the one kept in seen_token, a folder whose fingerprint is the one kept
+-- is skipped, its files unread. (A row at another token is not read: an iucut that
+-- knows no folder moves seen_token without them.)
+CREATE TABLE IF NOT EXISTS seen_folder (
+    db TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    fingerprint BLOB NOT NULL,
+    token TEXT NOT NULL,
+    PRIMARY KEY (db, folder)
+) WITHOUT ROWID
+
+-- name: seen_folders
+SELECT folder, fingerprint FROM seen_folder WHERE db = ? AND token = ?
+
+-- name: seen_folders_clear
+DELETE FROM seen_folder WHERE db = ?
+
+-- name: seen_folders_moved
+-- The folders true at the token kept, still true at the token it moves to (apply wrote
+-- none of their documents, and nothing else was written).
+UPDATE seen_folder SET token = ? WHERE db = ? AND token = ?
+
+-- name: seen_folder_put
+INSERT OR REPLACE INTO seen_folder (db, folder, fingerprint, token) VALUES (?, ?, ?, ?)
+
+-- name: seen_folder_drop
+DELETE FROM seen_folder WHERE db = ? AND folder = ?
+
 -- name: seen_token_get
 SELECT token FROM seen_token WHERE db = ?
 
 -- name: seen_docs_after
--- The next fingerprints of one database in path order, after the path given (a
--- triage asks for every file of the corpus in that order: a chunk at a time).
+-- The next fingerprints of one database in path order, from the path given (a
+-- triage asks for every file of the corpus in that order: a chunk at a time; the path
+-- given as cache_entries_after's).
 SELECT doc_path, digest FROM seen_doc
- WHERE db = ? AND doc_path > ?
+ WHERE db = ? AND doc_path >= ?
  ORDER BY doc_path
  LIMIT ?
 

@@ -18,6 +18,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -149,7 +150,72 @@ done:
     return result;
 }
 
+static int kind_of(int dirfd, const struct dirent *entry) {
+    struct stat st;
+    switch (entry->d_type) {
+    case DT_REG:
+        return 1;
+    case DT_DIR:
+        return 2;
+    case DT_UNKNOWN:
+        if (fstatat(dirfd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            return 0;
+        }
+        return S_ISREG(st.st_mode) ? 1 : S_ISDIR(st.st_mode) ? 2 : 0;
+    default:
+        return 0;
+    }
+}
+
+static PyObject *entries(PyObject *self, PyObject *args) {
+    PyObject *folder = NULL, *result = NULL;
+    DIR *dir;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &folder)) {
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    dir = opendir(PyBytes_AS_STRING(folder));
+    Py_END_ALLOW_THREADS
+    if (dir == NULL) {
+        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder);
+        Py_DECREF(folder);
+        return NULL;
+    }
+    result = PyList_New(0);
+    while (result != NULL) {
+        struct dirent *entry;
+        errno = 0;
+        entry = readdir(dir);
+        if (entry == NULL) {
+            if (errno != 0) {
+                PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder);
+                Py_CLEAR(result);
+            }
+            break;
+        }
+        const char *name = entry->d_name;
+        if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) {
+            continue;
+        }
+        PyObject *item = Py_BuildValue("(Ni)", PyUnicode_DecodeFSDefault(name),
+                                       kind_of(dirfd(dir), entry));
+        if (item == NULL || PyList_Append(result, item) != 0) {
+            Py_XDECREF(item);
+            Py_CLEAR(result);
+            break;
+        }
+        Py_DECREF(item);
+    }
+    closedir(dir);
+    Py_DECREF(folder);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"entries", entries, METH_VARARGS,
+     "entries(folder) -> list[tuple[str, int]]: the names in folder, each with 1 for a "
+     "regular file, 2 for a folder (not through a link), 0 for anything else."},
     {"lstat_packed", lstat_packed, METH_VARARGS,
      "lstat_packed(folder, names, limit) -> list[bytes | None]: each name's stat in "
      "folder (not through a link) packed '<QqqQQ' (size, mtime_ns, ctime_ns, inode, "
