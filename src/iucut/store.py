@@ -34,6 +34,7 @@ from iucut.units import CutDocument, Plan
 
 if TYPE_CHECKING:  # (imported where they are used: an apply does not start them)
     from iucut.migrate import MigrationResult
+    from iucut.planspool import SpooledPlan
     from iucut.prove import ProofReport
 
 PathLike = str | Path
@@ -234,6 +235,23 @@ class Store:
         the plan, and the documents cut again (for :meth:`review`)."""
         with self.reading() as conn:
             return plan_state.make_plan_from_digests(
+                conn, digests, recut, prune_scopes=prune_scopes, on_progress=on_progress
+            )
+
+    def spool_plan_digests(
+        self,
+        digests: Iterable[Digest | IucutError],
+        recut: apply_mod.Recut,
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        on_progress: plan_state.Progress | None = None,
+    ) -> tuple[SpooledPlan, list[str], list[Dangling]]:
+        """:meth:`plan_digests` and :meth:`review` holding the documents in flight, not
+        the plan of the corpus: the plan spooled to a temporary file (close it), the
+        look-alike warnings and the dangling references (see
+        :func:`iucut.plan_state.spool_plan_from_digests`)."""
+        with self.reading() as conn:
+            return plan_state.spool_plan_from_digests(
                 conn, digests, recut, prune_scopes=prune_scopes, on_progress=on_progress
             )
 
