@@ -1,7 +1,7 @@
 """``iucut plan`` holds memory bounded by the documents in flight, not by the corpus
 (issue #16 part 3): it held every document cut again, its plan with every unit's text,
-the plan's JSON form and the review's text at once (~3.5 KB a document of a first plan);
-now each document's plan is spooled to a temporary file as it is made
+the plan's JSON form and the review's text at once (a first plan's peak RSS grew ~20 KB
+a document); now each document's plan is spooled to a temporary file as it is made
 (:mod:`iucut.planspool`) and its id, plan file, JSON and review are written from there."""
 
 from __future__ import annotations
@@ -36,15 +36,14 @@ def _recut(doc_paths: Sequence[str], /, then: Callable[[Any], Any] | None = None
         yield doc if then is None else then(doc)
 
 
-def test_a_first_plan_holds_no_plan_of_the_corpus(
-    db: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_first_plan_holds_no_plan_of_the_corpus(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A first plan of a corpus (every document new: each cut again, planned with every
     unit's text) and its outputs (its id, its JSON, its review): the peak of what the
     client holds grows by less than 1,200 bytes a document from 60 documents to 600
-    (what remains a document: its digest, held by the triage, and the look-alike
-    check's; it grew ~5 KB a document). The batches of the texts kept for the dangling
-    references and of the new documents asked about look-alikes made small, so that both corpora are many of them."""
+    (what remains a document: its digest, held by the triage; main's code, measured
+    so, grew ~30 KB a document). The batches of the texts kept for the dangling
+    references and of the new documents asked about look-alikes made small, so that
+    both corpora are many of them."""
     monkeypatch.setattr(Suspects, "BATCH", 16)
     monkeypatch.setattr(plan_state, "LOOKALIKES_CHUNK", 16)
     store = Store(db.settings(), db.provider())
