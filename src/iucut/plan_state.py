@@ -268,6 +268,7 @@ def spool_plan_from_digests(
     *,
     prune_scopes: Sequence[str] | None = None,
     on_progress: Progress | None = None,
+    ordered: bool = True,
 ) -> tuple[SpooledPlan, list[str], list[Dangling]]:
     """:func:`make_plan_from_digests` with the look-alike warnings (:func:`lookalikes`)
     and the dangling references (:func:`iucut.dangling.dangling`) of its plan, holding
@@ -275,7 +276,9 @@ def spool_plan_from_digests(
     document cut again is planned as it comes and its plan written to a
     :class:`~iucut.planspool.SpooledPlan` in source order (among those planned
     unchanged from their digests), read by the review as it goes. The same plan,
-    warnings and references as those functions give; the caller closes the plan."""
+    warnings and references as those functions give; the caller closes the plan.
+    ``ordered`` false: its documents are read back with their keys sorted (enough for
+    its id, plan file and review; ``plan --json`` shows them in order)."""
     plan_for_values(conn)
     fingerprint = read_fingerprint(conn)
     items = list(digests)
@@ -283,7 +286,7 @@ def spool_plan_from_digests(
     # made from its digest, which is the row's but for a profile it does not name)
     found = triage_digests(conn, items, prune_scopes=prune_scopes, keep_current=False)
     order = {item.path: i for i, item in enumerate(items) if isinstance(item, Digest)}
-    spool = SpooledPlan(fingerprint, __version__, prune_scopes is not None)
+    spool = SpooledPlan(fingerprint, __version__, prune_scopes is not None, ordered)
     unreadable: list[Rejected] = []  # (cut again, refused: before the plans refused)
     refused: list[Rejected] = []
     try:

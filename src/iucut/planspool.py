@@ -23,7 +23,9 @@ class SpooledPlan:
     the :class:`~iucut.units.Plan` with the same documents. The new documents' paths,
     hashes and namespaces are kept on the side (what the look-alike warnings read)."""
 
-    def __init__(self, fingerprint: Fingerprint, tool_version: str, prune: bool) -> None:
+    def __init__(
+        self, fingerprint: Fingerprint, tool_version: str, prune: bool, ordered: bool = True
+    ) -> None:
         self.fingerprint = fingerprint
         self.tool_version = tool_version
         self.prune = prune
@@ -33,7 +35,11 @@ class SpooledPlan:
         self.skipped = 0
         self.has_changes = False
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="iucut-plan-")  # noqa: SIM115 (closed by close)
-        self._ordered: IO[bytes] = tempfile.TemporaryFile(prefix="iucut-plan-")  # noqa: SIM115
+        #: the documents with their keys in order (``ordered`` false: not kept, the review
+        #: does not need them so; :meth:`documents` reads the canonical ones)
+        self._ordered: IO[bytes] | None = (
+            tempfile.TemporaryFile(prefix="iucut-plan-") if ordered else None  # noqa: SIM115
+        )
         self._new: IO[bytes] = tempfile.TemporaryFile(prefix="iucut-plan-new-")  # noqa: SIM115
         self._new_count = 0
         self._id: str | None = None
@@ -46,7 +52,8 @@ class SpooledPlan:
 
     def close(self) -> None:
         self._file.close()
-        self._ordered.close()
+        if self._ordered is not None:
+            self._ordered.close()
         self._new.close()
 
     def add(self, dp: DocumentPlan) -> None:
@@ -54,7 +61,8 @@ class SpooledPlan:
         data = _doc_to_dict(dp)
         self._file.write(canonical_json(data) + b"\n")
         # (and as made, its keys in their order: what ``plan --json`` shows)
-        self._ordered.write(json.dumps(data, ensure_ascii=False).encode() + b"\n")
+        if self._ordered is not None:
+            self._ordered.write(json.dumps(data, ensure_ascii=False).encode() + b"\n")
         self.count += 1
         for event, n in dp.counts.items():
             self.counts[event] += n
@@ -89,7 +97,7 @@ class SpooledPlan:
 
     def documents(self) -> Iterator[dict[str, Any]]:
         """Each document's plan in its plan-file form, in order (its keys in the order
-        :func:`iucut.planfile.plan_to_dict` gives them)."""
+        :func:`iucut.planfile.plan_to_dict` gives them when ``ordered``, else sorted)."""
         for line in self._lines(self._ordered):
             yield json.loads(line)
 

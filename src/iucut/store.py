@@ -245,6 +245,7 @@ class Store:
         *,
         prune_scopes: Sequence[str] | None = None,
         on_progress: plan_state.Progress | None = None,
+        ordered: bool = True,
     ) -> tuple[SpooledPlan, list[str], list[Dangling]]:
         """:meth:`plan_digests` and :meth:`review` holding the documents in flight, not
         the plan of the corpus: the plan spooled to a temporary file (close it), the
@@ -252,7 +253,12 @@ class Store:
         :func:`iucut.plan_state.spool_plan_from_digests`)."""
         with self.reading() as conn:
             return plan_state.spool_plan_from_digests(
-                conn, digests, recut, prune_scopes=prune_scopes, on_progress=on_progress
+                conn,
+                digests,
+                recut,
+                prune_scopes=prune_scopes,
+                on_progress=on_progress,
+                ordered=ordered,
             )
 
     def review(

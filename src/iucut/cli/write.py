@@ -533,7 +533,11 @@ def _plan_spooled(
     store = Store(ctx.settings)
     with progress(not as_json, "planning") as bar:
         spool, alike, broken = store.spool_plan_digests(
-            items, recut, prune_scopes=scopes, on_progress=bar
+            items,
+            recut,
+            prune_scopes=scopes,
+            on_progress=bar,
+            ordered=as_json or report_dir is not None,  # (their keys in order)
         )
     with spool:
         for warning in alike:
