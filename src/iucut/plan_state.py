@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from iucut._version import __version__
+from iucut.dangling import Dangling, Suspects
 from iucut.db.connector import Connection
 from iucut.distributed import on_cluster
 from iucut.errors import ContractError, IucutError, NotFound
@@ -28,6 +29,7 @@ from iucut.plan import (
     shared_namespace_message,
     with_stored_profile,
 )
+from iucut.planspool import SpooledPlan
 from iucut.seen import Seen
 from iucut.units import (
     Action,
@@ -260,6 +262,133 @@ def make_plan_from_digests(
     return the_plan, cut
 
 
+def spool_plan_from_digests(
+    conn: Connection,
+    digests: Iterable[Digest | IucutError],
+    recut: Callable[[Sequence[str]], Iterable[CutDocument | IucutError]],
+    *,
+    prune_scopes: Sequence[str] | None = None,
+    on_progress: Progress | None = None,
+    ordered: bool = True,
+) -> tuple[SpooledPlan, list[str], list[Dangling]]:
+    """:func:`make_plan_from_digests` with the look-alike warnings (:func:`lookalikes`)
+    and the dangling references (:func:`iucut.dangling.dangling`) of its plan, holding
+    the documents in flight, not the plan of the corpus (issue #16 part 3): each
+    document cut again is planned as it comes and its plan written to a
+    :class:`~iucut.planspool.SpooledPlan` in source order (among those planned
+    unchanged from their digests), read by the review as it goes. The same plan,
+    warnings and references as those functions give; the caller closes the plan.
+    ``ordered`` false: its documents are read back with their keys sorted (enough for
+    its id, plan file and review; ``plan --json`` shows them in order)."""
+    plan_for_values(conn)
+    fingerprint = read_fingerprint(conn)
+    items = list(digests)
+    # (the rows of the documents up to date are not kept: a skipped document's plan is
+    # made from its digest, which is the row's but for a profile it does not name)
+    found = triage_digests(conn, items, prune_scopes=prune_scopes, keep_current=False)
+    order = {item.path: i for i, item in enumerate(items) if isinstance(item, Digest)}
+    spool = SpooledPlan(fingerprint, __version__, prune_scopes is not None, ordered)
+    unreadable: list[Rejected] = []  # (cut again, refused: before the plans refused)
+    refused: list[Rejected] = []
+    try:
+        with Suspects() as suspects:
+
+            def add(dp: DocumentPlan, doc: CutDocument | None = None) -> None:
+                spool.add(dp)
+                suspects.add(dp, doc)
+
+            skipped = iter(found.skipped)
+            pending = next(skipped, None)
+
+            def skip_until(place: int) -> None:
+                nonlocal pending
+                while pending is not None and order[pending.path] < place:
+                    add(_skipped_plan(conn, pending))
+                    pending = next(skipped, None)
+
+            todo = len(found.todo)
+            for n, doc in enumerate(recut([d.path for d in found.todo]), 1):
+                if isinstance(doc, IucutError):
+                    unreadable.append(Rejected(str(doc.context.get("path") or ""), doc.message))
+                    continue
+                skip_until(order.get(doc.path, len(order)))
+                db_doc = found.current.get(doc.path)
+                planned = with_stored_profile(doc, db_doc)
+                try:
+                    if is_current(db_doc, planned):
+                        dp = _document_plan(planned, db_doc, Action.SKIP, (), len(planned.units))
+                    else:
+                        dp = with_old_texts(conn, plan_document(conn, planned, db_doc))
+                    add(dp, doc)
+                except ContractError as exc:  # this document only; the others proceed
+                    refused.append(Rejected(doc.path, exc.message))
+                if on_progress is not None:
+                    on_progress(n, todo, doc.path)
+            skip_until(len(order) + 1)
+            for path in found.prune:
+                current = read_documents(conn, [path]).get(path)
+                if current is not None:
+                    add(with_old_texts(conn, retire_document(current, read_units(conn, path))))
+            spool.rejected = [*found.rejected, *unreadable, *refused]
+            broken = suspects.dangling(conn)
+        alike = _spooled_lookalikes(conn, spool, items)
+    except BaseException:
+        spool.close()
+        raise
+    return spool, alike, broken
+
+
+def _skipped_plan(conn: Connection, d: Digest | Unchanged) -> DocumentPlan:
+    """The plan of a document the database holds as it is, from its digest (the stored
+    row read again only for a digest naming no profile: the stored one is shown)."""
+    full = full_digest(d)
+    assert full is not None, "a plan's first pass keeps digests (no Unchanged)"
+    profile = full.profile
+    if profile is None:
+        profile = read_documents(conn, [full.path])[full.path].get("profile")
+    return DocumentPlan(
+        doc_path=full.path,
+        namespace=full.namespace,
+        doc_hash=full.doc_hash,
+        expect_doc_hash=full.doc_hash,
+        action=Action.SKIP,
+        size_bytes=full.size,
+        unit_count=full.units,
+        changes=(),
+        unchanged=full.units,
+        cut_digest=full.cut_digest,
+        expect_cut_digest=full.cut_digest,
+        profile=profile,
+        expect_profile=profile,
+        references=(),
+    )
+
+
+def _spooled_lookalikes(
+    conn: Connection, spool: SpooledPlan, items: Sequence[Digest | IucutError]
+) -> list[str]:
+    """:func:`lookalikes` of a spooled plan: its new documents a chunk at a time, then
+    the documents of the run it does not plan (refused)."""
+    rejected = {r.path for r in spool.rejected}
+    others = [
+        (d.path, d.doc_hash, d.namespace)
+        for d in items
+        if isinstance(d, Digest) and d.path in rejected
+    ]
+    # (no stored row is at a new document's path: those of the others are all left out)
+    exclude = [path for path, _, _ in others]
+    warnings: list[str] = []
+    for chunk in spool.new_documents(LOOKALIKES_CHUNK):
+        warnings += _alike_warnings(conn, chunk, [*(p for p, _, _ in chunk), *exclude])
+    if others:
+        warnings += _alike_warnings(conn, others, exclude)
+    return warnings
+
+
+#: New documents a look-alike query asks about at once.
+LOOKALIKES_CHUNK = 1024
+
+
 def lookalikes(
     conn: Connection, plan: Plan, documents: Iterable[CutDocument | Digest | IucutError] = ()
 ) -> list[str]:
@@ -277,32 +406,41 @@ def lookalikes(
         for d in documents
         if isinstance(d, CutDocument | Digest) and d.path not in stored and d.path not in planned
     ]
+    compact = [(_path(d), d.doc_hash, d.namespace) for d in new]
+    return _alike_warnings(conn, compact, [p for p, _, _ in compact])
+
+
+def _alike_warnings(
+    conn: Connection, new: Sequence[tuple[str, str, str]], paths: Sequence[str]
+) -> list[str]:
+    """The look-alike warnings of ``new`` documents (path, hash, namespace), the stored
+    documents at ``paths`` left out."""
     if not new:
         return []
     rows = conn.query(
         "documents_alike",
-        hashes=[d.doc_hash for d in new],
-        namespaces=[d.namespace for d in new],
-        paths=[_path(d) for d in new],
+        hashes=[h for _, h, _ in new],
+        namespaces=[ns for _, _, ns in new],
+        paths=list(paths),
     ).fetchall()
     warnings = []
-    for doc in new:
+    for path, doc_hash, namespace in new:
         for row in rows:
             same = [
                 what
                 for what, equal in (
-                    ("the exact bytes", row["doc_hash"] == doc.doc_hash),
-                    (f"the namespace {doc.namespace}", row["namespace"] == doc.namespace),
+                    ("the exact bytes", row["doc_hash"] == doc_hash),
+                    (f"the namespace {namespace}", row["namespace"] == namespace),
                 )
                 if equal
             ]
             if not same:
                 continue
             found = (
-                f"{_path(doc)}: a new document with {' and '.join(same)} of the stored "
+                f"{path}: a new document with {' and '.join(same)} of the stored "
                 f"document {row['doc_path']} ({row['state']})."
             )
-            if row["namespace"] == doc.namespace:
+            if row["namespace"] == namespace:
                 # its codes stay with the stored document, retired or not: a retire
                 # would free none of them, so it is no way out
                 warnings.append(

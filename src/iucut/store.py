@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from iucut.dangling import Dangling
     from iucut.feed import Changes, Cursor, Position
     from iucut.migrate import MigrationResult
+    from iucut.planspool import SpooledPlan
     from iucut.prove import ProofReport
     from iucut.search import Hit
 
@@ -240,6 +241,29 @@ class Store:
         with self.reading() as conn:
             return plan_state.make_plan_from_digests(
                 conn, digests, recut, prune_scopes=prune_scopes, on_progress=on_progress
+            )
+
+    def spool_plan_digests(
+        self,
+        digests: Iterable[Digest | IucutError],
+        recut: apply_mod.Recut,
+        *,
+        prune_scopes: Sequence[str] | None = None,
+        on_progress: plan_state.Progress | None = None,
+        ordered: bool = True,
+    ) -> tuple[SpooledPlan, list[str], list[Dangling]]:
+        """:meth:`plan_digests` and :meth:`review` holding the documents in flight, not
+        the plan of the corpus: the plan spooled to a temporary file (close it), the
+        look-alike warnings and the dangling references (see
+        :func:`iucut.plan_state.spool_plan_from_digests`)."""
+        with self.reading() as conn:
+            return plan_state.spool_plan_from_digests(
+                conn,
+                digests,
+                recut,
+                prune_scopes=prune_scopes,
+                on_progress=on_progress,
+                ordered=ordered,
             )
 
     def review(

@@ -85,11 +85,19 @@ pass_ctx = click.make_pass_decorator(Context)
 def echo_json(data: Any) -> None:
     """Write one JSON document to stdout (times as ISO 8601 with their offset; every
     password seen masked in its strings)."""
+    click.echo(json_text(json_masked(data)))
+
+
+def json_text(data: Any) -> str:
+    """``data`` as :func:`echo_json` writes it (indented by 2)."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+
+
+def json_masked(data: Any) -> Any:
+    """``data`` with every password this process has seen masked (as :func:`echo_json`)."""
     from iucut.db.target import known_secrets
 
-    if known_secrets():
-        data = _masked(data)
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+    return _masked(data) if known_secrets() else data
 
 
 def _json_default(value: Any) -> Any:

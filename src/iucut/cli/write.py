@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
@@ -24,6 +23,8 @@ from iucut.cli import (
     echo_json,
     jobs_of,
     jobs_option,
+    json_masked,
+    json_text,
     note,
     pass_ctx,
     plural,
@@ -353,25 +354,46 @@ def print_plan(
     documents' counts only; at most CHANGES_SHOWN changes a document unless
     ``verbose``), the references that would dangle, the rejected documents, then the
     totals. ANSI only on a terminal."""
+    documents = (data if data is not None else planfile.plan_to_dict(plan))["documents"]
+    skipped = sum(1 for d in plan.documents if d.action == "skip")
+    print_review(documents, verbose, summary=summary, dangling=dangling)
+    print_totals(plan.rejected, plan.counts, len(plan.documents), skipped, plan_id)
+
+
+def print_review(
+    documents: Iterable[Any],
+    verbose: bool,
+    *,
+    summary: bool = False,
+    dangling: Sequence[dangling_mod.Dangling] = (),
+) -> None:
+    """:func:`print_plan`'s review of the documents (in their plan-file form), written a
+    document at a time as they come."""
     from iucut.report import review
 
     color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    body = review.terminal(
-        data if data is not None else planfile.plan_to_dict(plan),
+    for body in review.terminal_chunks(
+        documents,
         verbose=verbose,
         summary=summary,
         color=color,
         limit=None if verbose else CHANGES_SHOWN,
         dangling=[d.to_dict() for d in dangling],
-    )
-    click.echo(body, nl=False, color=color)
-    for rejected in plan.rejected:
-        click.echo(printable(f"rejected: {_reason(rejected)}"))
-    skipped = sum(1 for d in plan.documents if d.action == "skip")
+    ):
+        click.echo(body, nl=False, color=color)
+
+
+def print_totals(
+    rejected: Iterable[Rejected], counts: Any, documents: int, skipped: int, plan_id: str
+) -> None:
+    """:func:`print_plan`'s end: the rejected documents, then the totals."""
+    rejected = list(rejected)
+    for r in rejected:
+        click.echo(printable(f"rejected: {_reason(r)}"))
     click.echo(
-        f"plan {plan_id[:12]}: {summary_line(plan.counts)}  "
-        f"({plural(len(plan.documents), 'document')}, {skipped} unchanged, "
-        f"{len(plan.rejected)} rejected)"
+        f"plan {plan_id[:12]}: {summary_line(counts)}  "
+        f"({plural(documents, 'document')}, {skipped} unchanged, "
+        f"{len(rejected)} rejected)"
     )
 
 
@@ -456,86 +478,124 @@ def plan_cmd(
     Exit code 0: no changes; 2: there are changes; 1 or more: error (as terraform's
     -detailed-exitcode).
     """
-    alike: list[str] = []
-    broken: list[Any] = []
-    if plan_file is not None:  # a saved plan, reviewed offline (as terraform show)
-        if paths or prune or output is not None:
-            raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
-        the_plan, plan_id = planfile.read_plan(plan_file)
-        data = planfile.plan_to_dict(the_plan)
-    else:
-        the_plan, items, alike, broken = _make_plan(ctx, paths, glob, root, prune, as_json, rehash)
-        data = planfile.plan_to_dict(the_plan)
-        plan_id = hashlib.sha256(planfile.canonical_json(data)).hexdigest()
-    if output is not None:
-        with writing(output):
-            plan_id = planfile.write_plan(the_plan, output)
-        note(f"plan written to {output} (id {plan_id})")
+    if plan_file is None:
+        _plan_spooled(
+            ctx,
+            paths,
+            glob,
+            root,
+            prune,
+            output,
+            as_json,
+            verbose,
+            summary,
+            report_dir,
+            strict_refs,
+            rehash,
+        )
+        return
+    if paths or prune or output is not None:  # a saved plan, reviewed offline (as terraform show)
+        raise click.UsageError("--plan shows a saved plan: give no PATH, --prune or -o")
+    the_plan, plan_id = planfile.read_plan(plan_file)
+    data = planfile.plan_to_dict(the_plan)
     if report_dir is not None:
         from iucut.report.page import write_plan_page
 
         with writing(report_dir):
-            page = write_plan_page(report_dir, data, plan_id, [d.to_dict() for d in broken])
+            page = write_plan_page(report_dir, data, plan_id, [])
         note(f"review page: {page}")
     if as_json:
-        if plan_file is None:
-            show_rejections(the_plan.rejected, items)  # (the text lists them on stdout)
-        found = [{"path": w.split(": ", 1)[0], "warning": w} for w in alike]
-        echo_json(
-            {
-                "plan_id": plan_id,
-                **data,
-                "warnings": ctx.warning_dicts() + found,
-                "dangling": [d.to_dict() for d in broken],
-            }
-        )
+        echo_json({"plan_id": plan_id, **data, "warnings": ctx.warning_dicts(), "dangling": []})
     else:
-        print_plan(the_plan, plan_id, verbose, summary=summary, data=data, dangling=broken)
+        print_plan(the_plan, plan_id, verbose, summary=summary, data=data)
         strict_reminder(ctx)
-    if broken and strict_refs:
-        raise DanglingReferences(
-            f"{plural(len(broken), 'reference')} of active units would dangle "
-            f"(first: {broken[0].describe()})",
-            hint="fix the citing units in the same change, or plan without --strict-refs",
-        )
-    if the_plan.rejected and plan_file is None:
-        if as_json:
-            # the JSON above lists them: one JSON document per command
-            note(f"iucut: {plural(len(the_plan.rejected), 'document')} rejected")
-            raise SystemExit(InputError.exit_code)
-        raise rejected_error(the_plan.rejected, "nothing is planned for it")
     if the_plan.has_changes:
         # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
         # swallows Exit and *returns* its code, which main() then turned into exit 0
         raise SystemExit(PLAN_CHANGES_EXIT)
 
 
-def _make_plan(
+def _plan_spooled(
     ctx: Context,
     paths: tuple[Path, ...],
     glob: str,
     root: Path | None,
     prune: bool,
+    output: Path | None,
     as_json: bool,
-    rehash: bool = False,
-) -> tuple[Plan, list[Digest | IucutError], list[str], list[Any]]:
-    """Cut the sources and plan them against the database (read-only); the plan, what
-    the first pass gave (digests or the errors already reported), the warnings about new
-    documents that look like stored ones (said on stderr here), and the references of
-    active units the plan would leave dangling. As apply, the first pass keeps digests
-    only (from the cut cache when a file did not change): the documents the database
-    holds as they are are never cut nor held; the others are cut again to be planned."""
+    verbose: bool,
+    summary: bool,
+    report_dir: Path | None,
+    strict_refs: bool,
+    rehash: bool,
+) -> None:
+    """``iucut plan PATH...``: the plan made a document at a time and spooled to a
+    temporary file (:mod:`iucut.planspool`), its plan file, JSON and review written from
+    there: the client holds the documents in flight, not the plan of the corpus (issue
+    #16 part 3; the review page, ``--report``, is made of the whole plan at once)."""
     scopes = _prune_scopes(ctx, paths, glob, root) if prune else None
     found, recut = digest_sources(ctx, paths, glob, root, show=not as_json, rehash=rehash)
     # (no Unchanged without ``fast``: a plan shows each document from its digest)
     items = cast(list[Digest | IucutError], found)
     store = Store(ctx.settings)
     with progress(not as_json, "planning") as bar:
-        the_plan, cut = store.plan_digests(items, recut, prune_scopes=scopes, on_progress=bar)
-    alike, broken = store.review(the_plan, items, cut)
-    for warning in alike:
-        note(f"iucut: warning: {warning}")
-    return the_plan, items, alike, list(broken)
+        spool, alike, broken = store.spool_plan_digests(
+            items,
+            recut,
+            prune_scopes=scopes,
+            on_progress=bar,
+            ordered=as_json or report_dir is not None,  # (their keys in order)
+        )
+    with spool:
+        for warning in alike:
+            note(f"iucut: warning: {warning}")
+        if output is not None:
+            with writing(output):
+                plan_id = spool.write(output)
+            note(f"plan written to {output} (id {plan_id})")
+        else:
+            plan_id = spool.id()
+        if report_dir is not None:
+            from iucut.report.page import write_plan_page
+
+            with writing(report_dir):
+                page = write_plan_page(
+                    report_dir, spool.to_dict(), plan_id, [d.to_dict() for d in broken]
+                )
+            note(f"review page: {page}")
+        if as_json:
+            show_rejections(tuple(spool.rejected), items)  # (the text lists them on stdout)
+            found_alike = [{"path": w.split(": ", 1)[0], "warning": w} for w in alike]
+            wrapper = {
+                "plan_id": plan_id,
+                **spool.head(),
+                "warnings": ctx.warning_dicts() + found_alike,
+                "dangling": [d.to_dict() for d in broken],
+            }
+            for piece in spool.pretty_json(wrapper, json_text, json_masked):
+                click.echo(piece, nl=False)
+            click.echo("")
+        else:
+            print_review(spool.documents(), verbose, summary=summary, dangling=broken)
+            print_totals(spool.rejected, spool.counts, spool.count, spool.skipped, plan_id)
+            strict_reminder(ctx)
+        rejected, has_changes = tuple(spool.rejected), spool.has_changes
+    if broken and strict_refs:
+        raise DanglingReferences(
+            f"{plural(len(broken), 'reference')} of active units would dangle "
+            f"(first: {broken[0].describe()})",
+            hint="fix the citing units in the same change, or plan without --strict-refs",
+        )
+    if rejected:
+        if as_json:
+            # the JSON above lists them: one JSON document per command
+            note(f"iucut: {plural(len(rejected), 'document')} rejected")
+            raise SystemExit(InputError.exit_code)
+        raise rejected_error(rejected, "nothing is planned for it")
+    if has_changes:
+        # SystemExit, not click's Exit: under standalone_mode=False (cli.main) click
+        # swallows Exit and *returns* its code, which main() then turned into exit 0
+        raise SystemExit(PLAN_CHANGES_EXIT)
 
 
 def _prune_scopes(ctx: Context, paths: tuple[Path, ...], glob: str, root: Path | None) -> list[str]:

@@ -8,7 +8,7 @@ file and ``plan --json``), so a plan file can be reviewed offline exactly as pla
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -109,6 +109,29 @@ def terminal(
     Without ``color`` the changes are marked ``[-removed-]{+added+}`` (as git's
     ``--word-diff=plain``), so the output reads the same in a log or a pipe.
     """
+    return "".join(
+        terminal_chunks(
+            plan.get("documents", []),
+            verbose=verbose,
+            summary=summary,
+            color=color,
+            limit=limit,
+            dangling=dangling,
+        )
+    )
+
+
+def terminal_chunks(
+    documents: Iterable[Mapping[str, Any]],
+    *,
+    verbose: bool = False,
+    summary: bool = False,
+    color: bool = False,
+    limit: int | None = None,
+    dangling: Sequence[Mapping[str, Any]] = (),
+) -> Iterator[str]:
+    """:func:`terminal` of the documents as they come, a document's text at a time
+    (``iucut plan`` reads them back from its spooled plan)."""
     buf = io.StringIO()
     console = Console(
         file=buf,
@@ -120,9 +143,13 @@ def terminal(
         emoji=False,
         markup=False,
     )
-    for doc in plan.get("documents", []):
+    for doc in documents:
         if doc["action"] == "skip" and not verbose:
             continue
+        if buf.tell():
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
         line = summary_line({**doc["counts"], "unchanged": doc["unchanged"]})
         console.print(Text(safe(f"{doc['doc_path']}  [{doc['action']}]  {line}")))
         profile, was = doc.get("profile"), doc.get("expect_profile")
@@ -144,7 +171,7 @@ def terminal(
         warning = Text("dangling reference: ", style="red bold" if color else "")
         warning.append(safe(describe_dangling(d)))
         console.print(warning)
-    return buf.getvalue()
+    yield buf.getvalue()
 
 
 def _print_change(console: Console, change: Mapping[str, Any], color: bool) -> None:

@@ -186,3 +186,19 @@ SELECT place, doc_path FROM todo_doc WHERE namespace = ? ORDER BY place, rowid
 
 -- name: ledger_todo_places
 SELECT place FROM todo_doc WHERE place >= 0 ORDER BY place
+
+-- name: texts_schema
+-- The new code of each unit text of the documents a plan cuts (iucut.dangling.Suspects):
+-- what tells a renumbered target, in a private temporary database (a first plan's are
+-- the corpus's units: the client holds a batch, not them). A text under two codes: NULL.
+CREATE TABLE unit_text (
+    key TEXT PRIMARY KEY,
+    code TEXT
+)
+
+-- name: texts_add
+INSERT INTO unit_text (key, code) VALUES (?, ?)
+    ON CONFLICT (key) DO UPDATE SET code = NULL
+
+-- name: texts_code
+SELECT code FROM unit_text WHERE key = ?
