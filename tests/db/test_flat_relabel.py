@@ -80,6 +80,30 @@ def unit_ids(db: Any) -> dict[str, Any]:
     return {r["code"]: r["unit_id"] for r in rows}
 
 
+def stored_then_moved(
+    db: Any, stored: CutDocument, now: CutDocument, moves: dict[str, str]
+) -> None:
+    """``stored`` applied, then ``now`` planned: exactly ``moves`` (old code: new code)
+    renamed, nothing created, retired or revised; the plan applied keeps each unit's id
+    under its new code, and nothing is left to plan."""
+    assert set(moves) <= {u.code for u in stored.units}
+    apply(db, stored)
+    before = unit_ids(db)
+    the_plan = plan(db, now)
+    (dp,) = the_plan.documents
+    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == moves
+    counts = the_plan.counts
+    assert (counts["created"], counts["retired"], counts["revised"]) == (0, 0, 0)
+    settings = db.settings(execution="enabled", apply_role=EXEC)
+    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
+    assert not result.failed and not result.rejected, result
+    after = unit_ids(db)
+    assert {new: after[new] for new in moves.values()} == {
+        new: before[old] for old, new in moves.items()
+    }
+    assert not plan(db, now).has_changes
+
+
 def test_a_section_inserted_in_front_only_creates(db: Any) -> None:
     """V2 inserts a section with its own articles 1 and 2 in front: the plan creates its
     heading and two articles and touches nothing else (numbered by position, the four
@@ -110,21 +134,7 @@ def test_articles_stored_numbered_move_to_their_qualified_codes(
 ) -> None:
     """Stored as ``A1``, ``A2``, ``A1-2``, ``A2-2``, the four articles are re-planned as four
     moves to their qualified codes: the same units, nothing created or retired."""
-    apply(db, cut_numbered(V1, monkeypatch))
-    before = unit_ids(db)
-    assert set(NUMBERED) <= set(before)
-    the_plan = plan(db, cut(V1))
-    (dp,) = the_plan.documents
-    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == NUMBERED
-    assert (the_plan.counts["created"], the_plan.counts["retired"]) == (0, 0)
-    settings = db.settings(execution="enabled", apply_role=EXEC)
-    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
-    assert not result.failed and not result.rejected, result
-    after = unit_ids(db)
-    assert {new: after[new] for new in NUMBERED.values()} == {
-        new: before[old] for old, new in NUMBERED.items()
-    }
-    assert not plan(db, cut(V1)).has_changes
+    stored_then_moved(db, cut_numbered(V1, monkeypatch), cut(V1), NUMBERED)
 
 
 def test_removing_a_section_moves_the_articles_that_become_unique(db: Any) -> None:
@@ -216,23 +226,7 @@ def test_eu_sections_stored_inside_articles_move_to_their_chapter(
     """Stored as ``A12/S2`` and ``A13/S3`` (inside the article before each), the sections
     are re-planned as two moves to ``C3/S2`` and ``C3/S3``: the same units, nothing
     created, retired or revised; applied, nothing is left to plan."""
-    old_doc = cut_eu_nested(EU, monkeypatch)
-    assert set(EU_NESTED) <= {u.code for u in old_doc.units}
-    apply(db, old_doc)
-    before = unit_ids(db)
-    the_plan = plan(db, cut_eu(EU))
-    (dp,) = the_plan.documents
-    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == EU_NESTED
-    counts = the_plan.counts
-    assert (counts["created"], counts["retired"], counts["revised"]) == (0, 0, 0)
-    settings = db.settings(execution="enabled", apply_role=EXEC)
-    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
-    assert not result.failed and not result.rejected, result
-    after = unit_ids(db)
-    assert {new: after[new] for new in EU_NESTED.values()} == {
-        new: before[old] for old, new in EU_NESTED.items()
-    }
-    assert not plan(db, cut_eu(EU)).has_changes
+    stored_then_moved(db, cut_eu_nested(EU, monkeypatch), cut_eu(EU), EU_NESTED)
 
 
 DPA = """# Data Processing Agreement
@@ -311,23 +305,7 @@ def test_notes_stored_numbered_move_under_their_articles(
     """Stored as ``notes``, ``notes-2``, ``notes-3``, the three notes are re-planned as
     three moves to ``A1/notes`` …: the same units, nothing created, retired or revised;
     applied, nothing is left to plan."""
-    old_doc = cut_dpa_numbered(DPA, monkeypatch)
-    assert set(NOTES) <= {u.code for u in old_doc.units}
-    apply(db, old_doc)
-    before = unit_ids(db)
-    the_plan = plan(db, cut_dpa(DPA))
-    (dp,) = the_plan.documents
-    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == NOTES
-    counts = the_plan.counts
-    assert (counts["created"], counts["retired"], counts["revised"]) == (0, 0, 0)
-    settings = db.settings(execution="enabled", apply_role=EXEC)
-    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
-    assert not result.failed and not result.rejected, result
-    after = unit_ids(db)
-    assert {new: after[new] for new in NOTES.values()} == {
-        new: before[old] for old, new in NOTES.items()
-    }
-    assert not plan(db, cut_dpa(DPA)).has_changes
+    stored_then_moved(db, cut_dpa_numbered(DPA, monkeypatch), cut_dpa(DPA), NOTES)
 
 
 BOLD = V1.replace("## Terms for consumers", "**Terms for consumers**").replace(
@@ -345,21 +323,7 @@ def test_articles_after_bold_section_names_stored_numbered_move(
     with monkeypatch.context() as m:
         m.setattr(codes, "_bold_end", lambda unit: None, raising=False)
         old_doc = cut(BOLD)
-    assert set(NUMBERED) <= {u.code for u in old_doc.units}
-    apply(db, old_doc)
-    before = unit_ids(db)
-    the_plan = plan(db, cut(BOLD))
-    (dp,) = the_plan.documents
-    assert {c.renamed_from: c.code for c in dp.changes if c.renamed_from} == NUMBERED
-    counts = the_plan.counts
-    assert (counts["created"], counts["retired"], counts["revised"]) == (0, 0, 0)
-    settings = db.settings(execution="enabled", apply_role=EXEC)
-    result = apply_plan(settings, db.provider(), the_plan, plan_hash(the_plan))
-    assert not result.failed and not result.rejected, result
-    after = unit_ids(db)
-    assert {new: after[new] for new in NUMBERED.values()} == {
-        new: before[old] for old, new in NUMBERED.items()
-    }
+    stored_then_moved(db, old_doc, cut(BOLD), NUMBERED)
     inserted = BOLD.replace(
         "**Terms for consumers**",
         "**General terms**\n\n## Article 1 Definitions\n\nWords.\n\n**Terms for consumers**",
