@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,7 +28,7 @@ import psycopg
 from iucut.db.connector import ConnectionProvider
 from iucut.db.target import Target, with_database
 from iucut.migrate import migrate
-from resync_bench import GNU_TIME, HERE, base_tree, compile_tree, database, make_corpus
+from resync_bench import GNU_TIME, HERE, base_tree, compile_tree, database, make_corpus, run
 
 
 def first_apply(src: str, corpus: Path, admin: str, db: str) -> dict[str, Any]:
@@ -41,40 +39,13 @@ def first_apply(src: str, corpus: Path, admin: str, db: str) -> dict[str, Any]:
     try:
         with ConnectionProvider(Target(with_database(admin, db), "--dsn")).connect() as c:
             migrate(c, "public")
-        home = tempfile.mkdtemp(prefix="iucut-first-apply-home-")
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not (k.startswith(("IUCUT_", "PG")) or k in ("DATABASE_URL", "PYTHONPATH"))
-        }
-        env.update(
-            IUCUT_DSN=with_database(admin, db),
-            IUCUT_EXECUTION="enabled",
-            IUCUT_HOME=home,
-            IUCUT_ROOT=str(corpus),
-            PYTHONPATH=src,
-        )
-        with tempfile.NamedTemporaryFile("r") as out:
-            command = [sys.executable, "-m", "iucut", "apply", "--jobs", "2", str(corpus)]
-            done = subprocess.run(
-                [GNU_TIME, "-f", "%e %U %S %M", "-o", out.name, *command],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                raise SystemExit(f"apply failed ({done.returncode}): {done.stderr[-2000:]}")
-            wall, user, system, peak = out.read().split()[-4:]
+        home = Path(tempfile.mkdtemp(prefix="iucut-first-apply-home-"))
+        found = run({"path": src}, corpus, db, home, admin)
         shutil.rmtree(home, ignore_errors=True)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")  # type: ignore[arg-type]
-    return {
-        "wall": float(wall),
-        "cpu": round(float(user) + float(system), 2),
-        "peak_mib": round(int(peak) / 1024, 1),
-    }
+    return {k: found[k] for k in ("wall", "cpu", "peak_mib")}
 
 
 def main() -> int:
