@@ -18,6 +18,7 @@ import pytest
 
 # (applied and planned as the execution role, as the rules' relabelling is tested)
 from test_rule_relabel import EXEC, apply, plan
+from tests.unit.test_cut_styles import DPA, DPA_INSERTED
 
 from iucut.apply import apply_plan
 from iucut.cut import codes, cut_text
@@ -229,37 +230,7 @@ def test_eu_sections_stored_inside_articles_move_to_their_chapter(
     stored_then_moved(db, cut_eu_nested(EU, monkeypatch), cut_eu(EU), EU_NESTED)
 
 
-DPA = """# Data Processing Agreement
-
-## Article 1 Subject matter
-
-The processor processes personal data on behalf of the controller.
-
-## Notes
-
-Article 1 follows the standard contractual clauses.
-
-## Article 2 Duration
-
-This agreement lasts as long as the main contract.
-
-## Notes
-
-The term may be extended by either party.
-
-## Article 3 Security
-
-The processor takes appropriate technical and organisational measures.
-
-## Notes
-
-See Annex II for the measures.
-"""
-DPA_V2 = DPA.replace(
-    "## Article 2 Duration",
-    "## Article 1a Confidentiality\n\nStaff are bound to confidentiality.\n\n## Notes\n\n"
-    "Contractors too.\n\n## Article 2 Duration",
-)
+DPA_V2 = DPA.replace(*DPA_INSERTED)
 #: The codes the notes had when they were numbered by position, and their codes now.
 NOTES = {
     "DPA/data-processing-agreement/notes": "DPA/A1/notes",
