@@ -52,13 +52,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from iucut.db.connector import Connection
-from iucut.plan import (
-    Digest,
-    Unchanged,
-    digest_key,
-    is_current,
-    is_current_at,
-)
+from iucut.plan import Digest, Unchanged, digest_key, is_current, is_current_at
 from iucut.units import Paths, UnchangedFolder
 
 #: ``(rows, sum of the row hashes)`` as the database gives it

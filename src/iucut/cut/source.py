@@ -522,7 +522,8 @@ def _windows(
     work: Callable[[str], R],
     workers: int,
 ) -> Iterator[R]:
-    """The results of ``files`` in source order, ``window`` files at a time: looked up
+    """The results of ``files`` in source order, ``window`` files at a time (and the rest
+    of the last one's folder, up to :data:`FOLDER_WINDOWS` windows more): looked up
     (``answer``: a list, None for each file not known), the rest cut by the workers."""
     it = iter(files)
     sep = os.sep
