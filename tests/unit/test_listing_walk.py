@@ -48,25 +48,6 @@ def lister(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     return str(request.param)
 
 
-def test_the_compiled_listing_gives_what_scandir_gives(tree: Path) -> None:
-    """Every name of a folder with the kind its directory entry gives: files, folders,
-    links (to a file, to a folder, dangling: none followed), a FIFO, a name that is not
-    UTF-8; and the same error for a folder that is not one."""
-    from iucut import _stat
-
-    odd = os.fsencode(tree) + b"/caf\xe9.md"
-    with open(odd, "wb") as f:
-        f.write(b"# c\n")
-    assert sorted(_stat.entries(str(tree))) == sorted(source._scanned(str(tree)))
-    assert (os.fsdecode(odd).rpartition("/")[2], 1) in _stat.entries(str(tree))
-    for missing in (tree / "nowhere", tree / "a-b.md"):
-        with pytest.raises(OSError) as compiled:
-            _stat.entries(str(missing))
-        with pytest.raises(OSError) as scanned:
-            source._scanned(str(missing))
-        assert compiled.value.errno == scanned.value.errno
-
-
 def _by_pathlib(monkeypatch: pytest.MonkeyPatch, paths: list[Path], glob: str) -> object:
     with monkeypatch.context() as m:
         m.setattr(source, "_walk", lambda top, glob: None)

@@ -54,6 +54,34 @@ def _pure(folder: str, names: list[str], limit: int) -> list[bytes | None]:
         digests._lstat_packed = saved
 
 
+def test_the_compiled_listing_gives_what_scandir_gives(tmp_path: Path) -> None:
+    """``iucut._stat.entries``: every name of a folder with the kind its directory entry
+    gives, as ``os.scandir`` gives it (``source._scanned``): files, a folder, links (to a
+    file, to a folder, dangling: none followed), a FIFO, a name that is not UTF-8; and
+    the same error for a folder that is not one."""
+    from iucut._stat import entries  # (built with the package: gcc is required)
+
+    top = tmp_path / "top"
+    (top / "a").mkdir(parents=True)
+    (top / "x.md").write_text("# x\n", encoding="utf-8")
+    (top / "link.md").symlink_to(top / "x.md")
+    (top / "dangling.md").symlink_to(top / "nowhere.md")
+    (top / "linked").symlink_to(top / "a")
+    os.mkfifo(top / "fifo.md")
+    odd = os.fsencode(top) + b"/caf\xe9.md"
+    with open(odd, "wb") as f:
+        f.write(b"# c\n")
+    assert sorted(entries(str(top))) == sorted(source._scanned(str(top)))
+    assert (os.fsdecode(odd).rpartition("/")[2], 1) in entries(str(top))
+    assert {kind for _, kind in entries(str(top))} == {0, 1, 2}
+    for missing in (top / "nowhere", top / "x.md"):
+        with pytest.raises(OSError) as compiled:
+            entries(str(missing))
+        with pytest.raises(OSError) as scanned:
+            source._scanned(str(missing))
+        assert compiled.value.errno == scanned.value.errno
+
+
 @pytest.fixture
 def odd_folder(tmp_path: Path) -> tuple[str, list[str]]:
     """A folder of files of every kind a glob can match, and names that are not files."""
