@@ -25,17 +25,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from iucut.browse import UnitView, no_unit
+from iucut.cut.frontmatter import calendar_date
 from iucut.db.connector import Connection
 from iucut.distributed import refuse_point_in_time
 from iucut.errors import AsOfRefused, HistoryNotKept, NotFound
 
-#: Front matter keys that carry a document's effective date, tried in order, unless the
-#: configuration names its own (``effective_date_keys`` in iucut.yaml).
-EFFECTIVE_DATE_KEYS = ("ngay_hieu_luc", "hieu_luc", "inkrafttreten", "effective", "effective_date")
-
 _RUN_PREFIX = re.compile(r"^[0-9a-f]{4,8}(?:-?[0-9a-f]{1,4}){0,7}[0-9a-f-]*$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,44 +79,12 @@ def parse_time(text: str) -> datetime:
 
 def parse_date(text: str | date) -> date:
     """A date: ISO (2026-07-01), or day first (01/07/2026, 01.07.2026)."""
-    if isinstance(text, datetime):
-        return text.date()
-    if isinstance(text, date):
-        return text
-    value = text.strip()
-    m = _DMY.match(value)
     try:
-        if m is not None:
-            return date(int(m[3]), int(m[2]), int(m[1]))
-        return date.fromisoformat(value)
+        return calendar_date(text)
     except ValueError as exc:
         raise AsOfRefused(
-            f"--in-force-on {text[:80]!r} is not a date", hint="give it as 2026-07-01"
+            f"--in-force-on {str(text)[:80]!r} is not a date", hint="give it as 2026-07-01"
         ) from exc
-
-
-def effective_date(
-    front_matter: Mapping[str, Any], config: Mapping[str, Any] | None = None
-) -> tuple[str, str] | None:
-    """The effective date a document's front matter carries, as (ISO date, key): the
-    first of the configured keys (``effective_date_keys``) or :data:`EFFECTIVE_DATE_KEYS`
-    that holds a date. None when none does."""
-    keys: Sequence[str] = EFFECTIVE_DATE_KEYS
-    configured = (config or {}).get("effective_date_keys")
-    if isinstance(configured, str):
-        keys = (configured,)
-    elif isinstance(configured, list) and all(isinstance(k, str) for k in configured):
-        keys = tuple(configured)
-    for key in keys:
-        value = front_matter.get(key)
-        if value is None or isinstance(value, bool):
-            continue
-        if isinstance(value, date | str):
-            try:
-                return parse_date(value).isoformat(), key
-            except AsOfRefused:
-                continue
-    return None
 
 
 def resolve(

@@ -409,7 +409,7 @@ def _document_plan(
     changes: tuple[Change, ...],
     unchanged: int,
 ) -> DocumentPlan:
-    from iucut.asof import effective_date
+    from iucut.cut.frontmatter import effective_date
     from iucut.refs import document_references, references_payload
 
     effective = effective_date(doc.front_matter, _config_of(doc))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from iucut._version import __version__
 from iucut.dangling import Dangling, Suspects
@@ -29,7 +29,6 @@ from iucut.plan import (
     shared_namespace_message,
     with_stored_profile,
 )
-from iucut.planspool import SpooledPlan
 from iucut.seen import Seen
 from iucut.units import (
     Action,
@@ -44,6 +43,9 @@ from iucut.units import (
     UnchangedFolder,
     UnitState,
 )
+
+if TYPE_CHECKING:
+    from iucut.planspool import SpooledPlan
 
 Progress = Callable[[int, int, str], None]
 
@@ -287,6 +289,8 @@ def spool_plan_from_digests(
     # made from its digest, which is the row's but for a profile it does not name)
     found = triage_digests(conn, items, prune_scopes=prune_scopes, keep_current=False)
     order = {item.path: i for i, item in enumerate(items) if isinstance(item, Digest)}
+    from iucut.planspool import SpooledPlan  # (plan's alone: apply does not import it)
+
     spool = SpooledPlan(fingerprint, __version__, prune_scopes is not None, ordered)
     unreadable: list[Rejected] = []  # (cut again, refused: before the plans refused)
     refused: list[Rejected] = []

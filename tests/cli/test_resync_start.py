@@ -27,6 +27,18 @@ UNUSED = (
     "iucut.feed",
     "iucut.search",
     "iucut.cutting",
+    "iucut.planspool",
+    "tomllib",
+)
+#: of those, the modules an apply that writes one changed document has no use for either
+#: (its plan is written, not spooled; its front matter, if any, is YAML)
+UNUSED_BY_A_CHANGE = (
+    "iucut.asof",
+    "iucut.browse",
+    "iucut.feed",
+    "iucut.search",
+    "iucut.planspool",
+    "tomllib",
 )
 PROBE = """
 import json, sys
@@ -95,7 +107,8 @@ def test_a_change_is_cut_with_the_programs_kept_by_an_earlier_command(
     cli_env: CliEnv, tmp_path: Path
 ) -> None:
     """The first apply compiles the rules' programs and keeps them in the iucut home; an
-    apply of one changed document in a new process compiles none (and writes it)."""
+    apply of one changed document in a new process compiles none (and writes it), and
+    imports none of the reads' modules, the plan's spool or the TOML parser."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for n in range(3):
@@ -107,3 +120,5 @@ def test_a_change_is_cut_with_the_programs_kept_by_an_earlier_command(
     changed = _apply(cli_env, corpus, "count")
     assert changed["compiled"] == 0
     assert "iucut.cut.cutter" in changed["modules"]  # (it was cut)
+    assert "iucut.refs" in changed["modules"]  # (and planned, with its references)
+    assert not [m for m in changed["modules"] if m.startswith(UNUSED_BY_A_CHANGE)]

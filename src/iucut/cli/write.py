@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from contextlib import closing, suppress
-from itertools import tee
+from itertools import islice, tee
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -177,9 +177,9 @@ def digest_sources(
         with closing(results):  # an error ends the progress bar first
             for item in results:
                 file, _ = next(listed)
-                if type(item) is UnchangedFolder:  # (a folder's files at once)
-                    for _ in range(item.size - 1):
-                        next(listed)
+                if type(item) is UnchangedFolder:  # (a folder's files at once: the
+                    # others passed over in one call, not a next() each)
+                    next(islice(listed, item.size - 1, item.size - 1), None)
                 elif type(item) is not Unchanged:
                     if isinstance(item, IucutError):
                         note(f"iucut: rejected: {item.message}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 _OPEN = re.compile(r"\ufeff?(---|\+\+\+)[ \t]*\r?(?:\n|$)")
@@ -12,6 +13,11 @@ _YAML_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r?(?:\n|\Z)", re.M)
 _TOML_CLOSE = re.compile(r"^\+\+\+[ \t]*\r?(?:\n|\Z)", re.M)
 _STR = "tag:yaml.org,2002:str"
 _TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}
+_DMY = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
+
+#: Front matter keys that carry a document's effective date, tried in order, unless the
+#: configuration names its own (``effective_date_keys`` in iucut.yaml).
+EFFECTIVE_DATE_KEYS = ("ngay_hieu_luc", "hieu_luc", "inkrafttreten", "effective", "effective_date")
 
 
 @functools.cache
@@ -72,11 +78,24 @@ def split_front_matter(text: str) -> tuple[int, dict[str, Any], str | None]:
             f"line 1 (byte 0): front matter opened with {fence} is never closed; read as Markdown",
         )
     raw = text[m.end() : close.start()]
-    import yaml
+    # (each parser imported at the first front matter of its kind: most corpora have
+    # one kind or none, and a re-sync that cuts nothing imports neither)
+    parse: Callable[[str], Any]
+    refused: tuple[type[Exception], ...]
+    if toml:
+        import tomllib
 
+        parse, refused = tomllib.loads, (tomllib.TOMLDecodeError, ValueError)
+    else:
+        import yaml
+
+        def parse(raw: str) -> Any:
+            return yaml.load(raw, Loader=_loader())
+
+        refused = (yaml.YAMLError, ValueError)
     try:
-        data = tomllib.loads(raw) if toml else yaml.load(raw, Loader=_loader())
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError) as exc:
+        data = parse(raw)
+    except refused as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         at = re.search(r"at line (\d+)", str(exc)) if toml else None
         if at is not None:  # tomllib counts from 1
@@ -88,3 +107,42 @@ def split_front_matter(text: str) -> tuple[int, dict[str, Any], str | None]:
     if not isinstance(data, dict):
         return close.end(), {}, "front matter is not a mapping; ignored (line 2)"
     return close.end(), data, None
+
+
+def calendar_date(text: str | date) -> date:
+    """A date: ISO (2026-07-01), or day first (01/07/2026, 01.07.2026); a datetime's
+    date. Raises ValueError for anything else."""
+    if isinstance(text, datetime):
+        return text.date()
+    if isinstance(text, date):
+        return text
+    value = text.strip()
+    m = _DMY.match(value)
+    if m is not None:
+        return date(int(m[3]), int(m[2]), int(m[1]))
+    return date.fromisoformat(value)
+
+
+def effective_date(
+    front_matter: Mapping[str, Any], config: Mapping[str, Any] | None = None
+) -> tuple[str, str] | None:
+    """The effective date a document's front matter carries, as (ISO date, key): the
+    first of the configured keys (``effective_date_keys``) or :data:`EFFECTIVE_DATE_KEYS`
+    that holds a date. None when none does. (Here, with the front matter, not with the
+    point-in-time reads that use it: planning a document needs it, not them.)"""
+    keys: Sequence[str] = EFFECTIVE_DATE_KEYS
+    configured = (config or {}).get("effective_date_keys")
+    if isinstance(configured, str):
+        keys = (configured,)
+    elif isinstance(configured, list) and all(isinstance(k, str) for k in configured):
+        keys = tuple(configured)
+    for key in keys:
+        value = front_matter.get(key)
+        if value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, date | str):
+            try:
+                return calendar_date(value).isoformat(), key
+            except ValueError:
+                continue
+    return None

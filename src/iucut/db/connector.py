@@ -277,17 +277,22 @@ def build_error(
 
 #: SQLSTATEs of a missing relation, schema or function: an iucut schema not (fully) migrated.
 UNDEFINED_SQLSTATES = ("42P01", "3F000", "42883")
+#: SQLSTATE of a missing column: iucut's statements name only its own tables' columns, so
+#: one missing is a migration not yet applied (PostgreSQL's message names no schema).
+UNDEFINED_COLUMN = "42703"
 
 
 def explain_missing_schema(error: IucutError, schema: str) -> IucutError:
     """A database error about a missing relation, schema or function of the iucut schema
-    ``schema`` becomes :class:`NotMigrated`, one line naming the schema and the remedy;
-    any other error is returned as it is."""
-    if type(error) is not DatabaseError or error.context.get("sqlstate") not in (
-        UNDEFINED_SQLSTATES
+    ``schema``, or a missing column, becomes :class:`NotMigrated`, one line naming the
+    schema and the remedy; any other error is returned as it is."""
+    sqlstate = error.context.get("sqlstate")
+    if type(error) is not DatabaseError or (
+        sqlstate not in UNDEFINED_SQLSTATES and sqlstate != UNDEFINED_COLUMN
     ):
         return error
-    if f"{schema}." not in error.message and f'schema "{schema}"' not in error.message:
+    named = f"{schema}." in error.message or f'schema "{schema}"' in error.message
+    if not named and sqlstate != UNDEFINED_COLUMN:
         return error
     return NotMigrated(
         f"schema {schema} is not migrated ({error.message}): run `iucut migrate --roles` "

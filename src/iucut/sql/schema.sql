@@ -1,5 +1,5 @@
 -- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a
--- fresh database (schema version 21), with the default role names.
+-- fresh database (schema version 22), with the default role names.
 -- Generated from the catalog by `make schema`: do not edit. The migrations are the
 -- source; this file is their sum, to read (tests/db/test_schema_file.py holds a
 -- fresh migration equal to it).
@@ -79,7 +79,8 @@ CREATE TABLE @schema@.iu_document (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     cut_digest text,
-    profile text
+    profile text,
+    row_hash bigint GENERATED ALWAYS AS (hashtextextended(doc_path, hashtextextended(state, hashtextextended(doc_hash, COALESCE(hashtextextended(cut_digest, COALESCE(hashtextextended(profile, (2)::bigint), (3)::bigint)), (COALESCE(hashtextextended(profile, (2)::bigint), (3)::bigint) # (1)::bigint)))))) STORED
 );
 
 CREATE TABLE @schema@.iu_document_effective (
@@ -282,6 +283,8 @@ CREATE INDEX information_unit_doc_idx ON @schema@.information_unit USING btree (
 CREATE INDEX iu_commit_committed_at_idx ON @schema@.iu_commit USING btree (committed_at);
 
 CREATE INDEX iu_document_namespace_idx ON @schema@.iu_document USING btree (namespace);
+
+CREATE INDEX iu_document_row_hash_idx ON @schema@.iu_document USING btree (row_hash);
 
 CREATE INDEX iu_document_version_doc_idx ON @schema@.iu_document_version USING btree (doc_path, doc_version_id);
 
