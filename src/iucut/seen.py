@@ -34,10 +34,12 @@ read: then what it finds up to date, a path and a fingerprint each, to keep).
 A false "unchanged" needs two different sets of rows with the same count and the same
 sum of 64-bit hashes: a chance of about 2^-64 per change, not a race (one snapshot).
 The client never hashes a row itself: it only adds and subtracts the row hashes the
-server gives with the token, so the formula lives in the query alone. A new formula
-(a new iucut) gives another token for the same rows: the next apply finds it is not
-the one kept and reads every row once, as without the cache. On a Citus cluster it is
-not used (every triage reads the rows)."""
+server gives with the token. Each row keeps its hash in a column PostgreSQL generates at
+every write of the row (migration 0022), so the formula lives in the schema alone and the
+token is a scan of an index of 8-byte keys. A new formula (a later migration) gives
+another token for the same rows: the next apply finds it is not the one kept and reads
+every row once, as without the cache. On a Citus cluster it is not used (every triage
+reads the rows)."""
 
 from __future__ import annotations
 
