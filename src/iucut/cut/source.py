@@ -163,6 +163,11 @@ def _folder(text: str, match: Callable[[str], Any]) -> list[tuple[str, str | Non
         if exc.errno in _IGNORED:
             return []
         raise
+    if not any(kind == _DIR for _, kind in found):  # (a folder of files: most of a corpus)
+        found.sort()  # (by name: the names differ)
+        return [
+            (prefix + name, "" if kind == _FILE else None) for name, kind in found if match(name)
+        ]
     keyed: list[tuple[str, str, str | None]] = []
     for name, kind in found:
         if kind == _DIR:  # (what it holds sorts under its name and a "/")
