@@ -33,8 +33,8 @@ from iucut.cli import (
     strict_option,
     writing,
 )
-from iucut.cut import DEFAULT_GLOB, Sources, list_sources, walk_sources
-from iucut.cut.source import cut_map
+from iucut.cut import DEFAULT_GLOB, Sources, list_sources, walk_batches
+from iucut.cut.source import Batches, cut_map
 from iucut.errors import CheckFailed, InputError, OutsideRoot
 from iucut.parallel import resolve_jobs
 from iucut.project import ROOT_ENV
@@ -72,21 +72,22 @@ def listing(paths: tuple[Path, ...] | list[Path], glob: str, quiet: bool = False
     return found
 
 
-def listing_stream(
+def listing_batches(
     paths: tuple[Path, ...] | list[Path], glob: str
-) -> Iterator[tuple[str | Path, Path | None]]:
-    """:func:`listing`'s files as they are found (:func:`~iucut.cut.walk_sources`: the
-    client holds the names of the folders being walked, not the corpus), each path
-    passed over said on stderr as it is found, and each folder where ``glob`` finds no
-    file at the end."""
+) -> Iterator[list[tuple[str | Path, Path | None]]]:
+    """:func:`listing`'s files as they are found, a run of files at a time
+    (:func:`~iucut.cut.walk_batches`: the client holds the names of the folders being
+    walked, not the corpus), each path passed over said on stderr as it is found (before
+    its run), and each folder where ``glob`` finds no file at the end."""
     skipped: list[tuple[Path, str]] = []
     read: list[Path] = []  # (the folders given that gave a file: a few)
-    for file, folder in walk_sources(paths, glob, skipped):
+    for batch in walk_batches(paths, glob, skipped):
         if skipped:
             _said(skipped)
+        folder = batch[0][1]  # (a run's files are of one folder given)
         if folder is not None and (not read or read[-1] is not folder):
             read.append(folder)
-        yield file, folder
+        yield batch
     _said(skipped)
     for folder in paths:
         if folder.is_dir() and folder not in read:
@@ -113,13 +114,13 @@ def cutting(
     show: bool,
     quiet: bool = False,
     strict: bool = False,
-    sources: Sources | Iterable[tuple[str | Path, Path | None]] | None = None,
+    sources: Sources | Batches | Iterable[tuple[str | Path, Path | None]] | None = None,
     then: Callable[[CutDocument | InputError], Any] | None = None,
     **options: Any,
 ) -> Generator[Any, None, None]:
     """:func:`~iucut.cut.cut_paths`, with a progress bar on stderr when ``show``, over
     the ``sources`` listed by :func:`listing` (listed here when not given; its warnings
-    unless ``quiet``), or the files as they are found (:func:`listing_stream`).
+    unless ``quiet``), or the files as they are found (:func:`listing_batches`).
     ``strict``: a document with a warning comes out as an InputError (rejected), its
     first warning named. ``then``: applied to each document (or error)
     where it is cut (a worker process under ``jobs`` > 1), its result yielded instead.

@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from contextlib import closing, suppress
-from itertools import islice, tee
+from itertools import chain, islice, tee
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,8 +35,9 @@ from iucut.cli import (
     strict_option,
     writing,
 )
-from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, listing_stream, named
+from iucut.cli.cut import FOLLOW_HELP, ROOT_HELP, cutting, listing, listing_batches, named
 from iucut.cut import Sources, iter_sources, walk_sources
+from iucut.cut.source import Batches
 from iucut.db.connector import preload
 from iucut.errors import PLAN_CHANGES_EXIT, DanglingReferences, InputError, IucutError
 from iucut.plan import Digest, Unchanged, digest_of
@@ -160,9 +161,10 @@ def digest_sources(
         # apply reads the files as they are found, the cutting a window of them ahead
         # (a tee holds what is between); else listed first
         files: Iterable[tuple[str | Path, Path | None]]
-        if fast:
-            files, ahead = tee(listing_stream(paths, glob))
-            sources: Any = ahead
+        if fast:  # (a run of files at a time: no step of Python a file in between)
+            runs, ahead = tee(listing_batches(paths, glob))
+            files = chain.from_iterable(runs)
+            sources: Any = Batches(ahead)
         else:
             sources = listing(paths, glob)
             files = sources.files

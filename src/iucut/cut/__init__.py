@@ -12,6 +12,7 @@ from iucut.cut.source import (
     doc_path,
     iter_sources,
     list_sources,
+    walk_batches,
     walk_sources,
 )
 
@@ -47,5 +48,6 @@ __all__ = [
     "doc_path",
     "iter_sources",
     "list_sources",
+    "walk_batches",
     "walk_sources",
 ]

@@ -18,7 +18,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
@@ -65,6 +65,19 @@ def list_sources(
     return found
 
 
+class Batches:
+    """A listing given a run of files at a time (:func:`walk_batches`): what
+    :func:`cut_map` reads with no step of Python a file."""
+
+    __slots__ = ("runs",)
+
+    def __init__(self, runs: Iterable[list[tuple[str | Path, Path | None]]]) -> None:
+        self.runs = runs
+
+    def __iter__(self) -> Iterator[list[tuple[str | Path, Path | None]]]:
+        return iter(self.runs)
+
+
 def walk_sources(
     paths: Iterable[str | Path],
     glob: str = DEFAULT_GLOB,
@@ -75,6 +88,19 @@ def walk_sources(
     a file given). What is passed over goes to ``skipped`` (``(path, why)``). A folder
     is listed a folder at a time, the names of each folder sorted as its files' paths
     sort: the caller holds the names of the folders being walked, not the corpus."""
+    return chain.from_iterable(walk_batches(paths, glob, skipped))
+
+
+def walk_batches(
+    paths: Iterable[str | Path],
+    glob: str = DEFAULT_GLOB,
+    skipped: list[tuple[Path, str]] | None = None,
+) -> Iterator[list[tuple[str | Path, Path | None]]]:
+    """:func:`walk_sources` a run of files at a time (a folder's files, or those between
+    two of its folders; a file given alone): the same files in the same order, with no
+    step of Python a file between the listing and the caller (a re-sync walks every
+    file of the corpus). What is passed over in a run goes to ``skipped`` before the
+    run is given."""
     last = PurePath(glob).name or glob
     # (a report's name, looked for in each file's base name in place: one match a file)
     report = _REPORT_NAME.match if glob == DEFAULT_GLOB else None
@@ -82,22 +108,21 @@ def walk_sources(
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            walked = _walk(path, glob)
-            if walked is None:  # (a glob the walk does not take: pathlib's)
-                walked = iter(sorted(((str(p), None) for p in path.glob(glob)), key=_first))
-            for p, kind in walked:
-                why = _not_a_file(Path(p)) if kind is None else kind or None
-                if (
-                    why is None
-                    and report is not None
-                    and report(p, p.rfind(sep) + 1) is not None
-                    and _is_report(p)
-                ):
-                    why = "an iucut report (prove/doctor --report), not a source document"
-                if why is None:
-                    yield p, path
-                elif skipped is not None:
-                    skipped.append((Path(p), f"{why}; skipped"))
+            runs = _walk_runs(path, glob)
+            if runs is None:  # (a glob the walk does not take: pathlib's)
+                globbed: list[tuple[str, str | None]] = [(str(p), None) for p in path.glob(glob)]
+                runs = iter([sorted(globbed, key=_first)])
+            for run in runs:
+                # (at once when every one is a regular file not named as a report)
+                batch: list[tuple[str | Path, Path | None]] = [
+                    (p, path)
+                    for p, kind in run
+                    if kind == "" and (report is None or report(p, p.rfind(sep) + 1) is None)
+                ]
+                if len(batch) < len(run):
+                    batch = _looked_at(run, path, report, skipped)
+                if batch:
+                    yield batch
         elif os.path.lexists(path) and not fnmatch.fnmatchcase(path.name, last):
             if skipped is not None:
                 example = f"*{path.suffix}" if path.suffix else path.name
@@ -109,7 +134,34 @@ def walk_sources(
                     )
                 )
         else:
-            yield path, None
+            yield [(path, None)]
+
+
+def _looked_at(
+    run: list[tuple[str, str | None]],
+    folder: Path,
+    report: Callable[[str, int], Any] | None,
+    skipped: list[tuple[Path, str]] | None,
+) -> list[tuple[str | Path, Path | None]]:
+    """The files of a run of the walk that are files to cut (a stat tells when the
+    directory entry does not), each with ``folder``; the others go to ``skipped``, with
+    why (a folder or a link that is no file, iucut's own report)."""
+    sep = os.sep
+    found: list[tuple[str | Path, Path | None]] = []
+    for p, kind in run:
+        why = _not_a_file(Path(p)) if kind is None else kind or None
+        if (
+            why is None
+            and report is not None
+            and report(p, p.rfind(sep) + 1) is not None
+            and _is_report(p)
+        ):
+            why = "an iucut report (prove/doctor --report), not a source document"
+        if why is None:
+            found.append((p, folder))
+        elif skipped is not None:
+            skipped.append((Path(p), f"{why}; skipped"))
+    return found
 
 
 def _first(item: tuple[str, str | None]) -> str:
@@ -128,46 +180,63 @@ def _walk(top: Path, glob: str) -> Iterator[tuple[str, str | None]] | None:
     Depth first, each folder's names sorted with a folder's contents under its name and
     a ``/`` (the order of the paths: ``a.md`` before ``a/``, ``a-b/x`` before ``a/x``),
     with a stack of folders, not recursion (a corpus may nest deep)."""
+    runs = _walk_runs(top, glob)
+    return None if runs is None else chain.from_iterable(runs)
+
+
+def _walk_runs(top: Path, glob: str) -> Iterator[list[tuple[str, str | None]]] | None:
+    """:func:`_walk` a run of files at a time (see :func:`_runs`); None for another glob."""
     head, _, name = glob.partition("/")
     if head != "**" or not name or "/" in name or "**" in name:
         return None
     match = re.compile(fnmatch.translate(name)).fullmatch
-    return _walked(str(top), match)
+    return _runs(str(top), match)
 
 
-def _walked(top: str, match: Callable[[str], Any]) -> Iterator[tuple[str, str | None]]:
-    stack = [iter(_folder(top, match))]
+def _runs(top: str, match: Callable[[str], Any]) -> Iterator[list[tuple[str, str | None]]]:
+    """The matches under ``top`` in path order, a run at a time: the entries of a folder
+    up to its next folder to walk, that folder's runs, then the rest (a folder with no
+    folder in it is one run, as :func:`_folder` listed it)."""
+    stack: list[tuple[list[tuple[str, str | None]], bool, int]] = [(*_folder(top, match), 0)]
     while stack:
-        found = next(stack[-1], None)
-        if found is None:
-            stack.pop()
-        elif found[1] is _DESCEND:
-            stack.append(iter(_folder(found[0], match)))
-        else:
-            yield found[0], found[1]
+        entries, mixed, at = stack.pop()
+        if not mixed:
+            if entries:
+                yield entries
+            continue
+        start, n = at, len(entries)
+        while at < n and entries[at][1] is not _DESCEND:
+            at += 1
+        if at > start:
+            yield entries[start:at]
+        if at < n:  # (the folder's contents before the rest of this one)
+            stack.append((entries, True, at + 1))
+            stack.append((*_folder(entries[at][0], match), 0))
 
 
 #: a folder's entry that stands for what it holds (see :func:`_folder`)
 _DESCEND = "/"
 
 
-def _folder(text: str, match: Callable[[str], Any]) -> list[tuple[str, str | None]]:
+def _folder(text: str, match: Callable[[str], Any]) -> tuple[list[tuple[str, str | None]], bool]:
     """The matches in folder ``text`` and its folders to walk, in path order: ``(path,
-    kind)`` (see :func:`_walk`), a folder to walk as ``(its path, _DESCEND)``."""
+    kind)`` (see :func:`_walk`), a folder to walk as ``(its path, _DESCEND)``; and
+    whether there is a folder among them."""
     prefix = "" if text == "." else text if text.endswith("/") else text + "/"
     try:
         found = _entries(text or ".")
     except PermissionError:
-        return []
+        return [], False
     except OSError as exc:
         if exc.errno in _IGNORED:
-            return []
+            return [], False
         raise
     if not any(kind == _DIR for _, kind in found):  # (a folder of files: most of a corpus)
         found.sort()  # (by name: the names differ)
-        return [
+        files = [
             (prefix + name, "" if kind == _FILE else None) for name, kind in found if match(name)
         ]
+        return files, False
     keyed: list[tuple[str, str, str | None]] = []
     for name, kind in found:
         if kind == _DIR:  # (what it holds sorts under its name and a "/")
@@ -177,7 +246,7 @@ def _folder(text: str, match: Callable[[str], Any]) -> list[tuple[str, str | Non
         elif match(name):  # (a regular file, not a link to one: ""; else a stat tells)
             keyed.append((name, prefix + name, "" if kind == _FILE else None))
     keyed.sort(key=_first_of_three)  # (the keys differ: a name holds no "/")
-    return [(path, kind) for _, path, kind in keyed]
+    return [(path, kind) for _, path, kind in keyed], True
 
 
 #: what :func:`_entries` says of a name
@@ -417,7 +486,7 @@ def cut_map(
     namespace: str | None = None,
     profile: str | None = None,
     config: Mapping[str, Any] | None = None,
-    sources: Iterable[tuple[Path | str, Path | None]] | None = None,
+    sources: Iterable[tuple[Path | str, Path | None]] | Batches | None = None,
     follow_symlinks: bool = False,
     jobs: int | None = 1,
     known: Known[R] | None = None,
@@ -436,7 +505,11 @@ def cut_map(
     project = root.fresh() if isinstance(root, ProjectRoot) else find_root(paths, given=root)
     # (as strings: a Path object a file of the corpus is ~3x the size of its string)
     listed = list_sources(paths, glob).files if sources is None else sources
-    files: Iterable[str] = (os.fspath(p) for p, _ in listed)
+    files: Iterable[str] = (
+        chain.from_iterable([os.fspath(p) for p, _ in run] for run in listed)
+        if isinstance(listed, Batches)
+        else (os.fspath(p) for p, _ in listed)
+    )
     # a listing given as it is found (walk_sources) is read as it comes, a window at a
     # time; a list, at once (a pool of workers for all of it)
     window = WINDOW
