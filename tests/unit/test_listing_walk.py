@@ -154,3 +154,33 @@ def test_the_walk_gives_the_first_file_before_it_lists_the_last_folder(
     listed.clear()  # (what --prune asks first: is there a file at all)
     assert next(source.iter_sources([top]))[0].parent.name == "f00"
     assert listed == ["top", "f00"]
+
+
+def test_the_walk_gives_runs_of_files_a_folder_at_a_time(tree: Path) -> None:
+    """``walk_batches`` gives what ``walk_sources`` gives, in the same order, a run at a
+    time: the files of a folder up to its next folder (or all of them), each run of one
+    folder; what is passed over in a run is in ``skipped`` when the run comes."""
+    extra = tree / "a" / "b" / "c"  # a folder of files alone, after y.md's folder
+    extra.mkdir()
+    for n in range(5):
+        (extra / f"{n}.md").write_text("# n\n", encoding="utf-8")
+    (tree / "a" / "0.md").write_text("# 0\n", encoding="utf-8")  # before the folder b/
+    (tree / "a" / "z.md").write_text("# z\n", encoding="utf-8")  # after it, as x.md
+    skipped: list[tuple[Path, str]] = []
+    runs = list(source.walk_batches([tree], "**/*.md", skipped))
+    flat = [item for run in runs for item in run]
+    assert flat == list(source.walk_sources([tree], "**/*.md"))
+    assert skipped == list_sources([tree]).skipped
+    folders = [{os.path.dirname(str(p)) for p, _ in run} for run in runs]
+    assert all(len(f) == 1 for f in folders)  # (no run spans two folders)
+    by_folder = {
+        f.pop(): [os.path.basename(str(p)) for p, _ in run]
+        for f, run in zip(folders, runs, strict=True)
+    }
+    assert by_folder[str(extra)] == [f"{n}.md" for n in range(5)]  # (one run: all of it)
+    # a folder's files before and after its folder b/ are two runs, around b/'s (a
+    # folder's contents sort under its name and a "/": c/ before y.md, b/ before x.md)
+    order = [os.path.relpath(str(run[0][0]), tree) for run in runs]
+    assert order.index("a/0.md") < order.index("a/b/c/0.md") < order.index("a/b/y.md")
+    assert order.index("a/b/y.md") < order.index("a/x.md")
+    assert by_folder[str(tree / "a")] == ["x.md", "z.md"]  # (the last run of a/ kept)
