@@ -3,6 +3,9 @@ other acts, and resolution against the citing unit's ancestors."""
 
 from __future__ import annotations
 
+import pytest
+
+from iucut import refs as refs_mod
 from iucut.cut import cut_text
 from iucut.refs import document_references
 
@@ -413,3 +416,14 @@ def test_en_article_section_clause_and_amendment() -> None:
     assert targets[:4] == ["C/A1/S8", "C/A1/S9", "C/A1/S8", "C/Am5"]
     assert ("Article 5 of the Treaty of Rome", None, "the Treaty of Rome") in found
     assert found[-1] == ("Section 2", None, None)  # no Section 2 in Article II; not external
+
+
+@pytest.mark.parametrize("profile", sorted(refs_mod.GRAMMARS))
+def test_a_chains_start_is_led_by_its_keywords_first_characters(profile: str) -> None:
+    """The search for where a chain starts is led by the characters its keywords start
+    with (read off the keywords alone, not the whole pattern's parse), the same lead the
+    whole pattern's parse gives."""
+    start = refs_mod._Compiled(refs_mod.GRAMMARS[profile]).start.pattern
+    assert start.startswith("(?=["), start[:80]
+    whole = start[start.index("])(?:") + len("])(?:") : -1]
+    assert start == refs_mod._led(whole)
