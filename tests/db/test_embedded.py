@@ -165,10 +165,15 @@ def test_provider_starts_the_embedded_server_on_first_connect(tmp_path):
 
 def _set_server_state(server: EmbeddedServer, state: str) -> None:
     """Write ``state`` where the postmaster writes its state (line 8 of postmaster.pid)."""
+    # in place, as the postmaster does (its states are all 8 characters wide): a file
+    # written again from empty is seen empty by a reader in between, who then finds no
+    # server and starts one (a flake under load: "shared memory block still in use")
     pidfile = server.pgdata / "postmaster.pid"
-    lines = pidfile.read_text().splitlines()
-    lines[7] = f"{state:<8}"
-    pidfile.write_text("\n".join(lines) + "\n")
+    lines = pidfile.read_bytes().split(b"\n")
+    assert len(lines[7]) == 8, lines[7]
+    with pidfile.open("r+b") as f:
+        f.seek(sum(len(line) + 1 for line in lines[:7]))
+        f.write(f"{state:<8}".encode())
 
 
 def test_start_waits_for_a_server_another_process_is_bringing_up(server):
