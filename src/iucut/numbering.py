@@ -1,0 +1,179 @@
+"""True duplicates numbered from the stored history, not by position (pure).
+
+The cutter numbers the units it cannot tell apart (the same segment under one parent
+after the same heading or sibling: :func:`iucut.cut.codes.requalify`) ``X``, ``X-2``,
+``X-3`` in document order, so a duplicate inserted before the others would take ``X``
+from the unit that held it, and each later one the code of the one before it. Planned
+against the stored copy of the document, the members of such a group are numbered from
+what is stored instead:
+
+* the stored active members (in their stored order) and the new members (in document
+  order) are aligned on their content hashes, as a diff aligns lines: a new member with
+  the text of a stored one keeps its code, identical texts paired in order, never by
+  chance; a new member left between two aligned pairs takes the code of a stored member
+  left in the same gap (a revision), the first with the first;
+* a new member still left takes the code of a retired member with its text (restored),
+  else a number never used in the group: the first of ``X``, ``X-2``, … that no unit of
+  the document holds, held, or held once (codes are never reused);
+* a stored member left over has no code in the document: the plan retires it.
+
+The units below a member follow its code, as they follow it in the cutter. A document
+without a stored copy keeps the cutter's numbering, and so does a group when the codes
+from history would clash with another code of the document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
+from difflib import SequenceMatcher
+
+from iucut.units import CutDocument, UnitState, UnitStatus
+
+#: Reads which of some codes a unit held once (:func:`iucut.plan_state.read_holders`).
+HeldOnce = Callable[[Collection[str]], Collection[str]]
+
+_NUMBER = re.compile(r"-([2-9]|[1-9][0-9]+)$")
+
+
+def renumber(
+    doc: CutDocument, db_units: Mapping[str, UnitState], held_once: HeldOnce
+) -> tuple[CutDocument, dict[str, str]]:
+    """``doc`` with its true duplicates numbered from ``db_units`` (the stored units of the
+    document, by code), and the members whose code changed (code as cut -> code planned;
+    the units below them follow); ``doc`` itself when none did."""
+    groups = _groups(doc, db_units)
+    if not groups:
+        return doc, {}
+    by_code = {u.code: u for u in doc.units}
+    stored: dict[str, list[UnitState]] = {}  # code X -> the stored units X, X-2, X-3 …
+    for code, cur in db_units.items():
+        stored.setdefault(code, []).append(cur)
+        m = _NUMBER.search(code)
+        if m is not None:
+            stored.setdefault(code[: m.start()], []).append(cur)
+    to: dict[str, str] = {}  # code as cut -> code planned, for the members of each group
+
+    def now(code: str) -> str:
+        """``code`` after the groups renumbered so far (the longest member prefix)."""
+        at = len(code)
+        while at > 0:
+            head = code[:at]
+            if head in to:
+                return to[head] + code[at:]
+            at = code.rfind("/", 0, at)
+        return code
+
+    for members in groups:  # outer groups first: an inner one's codes follow them
+        current = [now(c) for c in members]
+        other = _other(by_code, now, members, current[0])
+        hashes = [by_code[c].content_hash for c in members]
+        kind = by_code[members[0]].kind  # (a stored unit of another kind is another unit)
+        kin = [c for c in stored.get(current[0], ()) if c.kind == kind and not other(c.code)]
+        planned = _number(current, hashes, kin, db_units, other, held_once)
+        to.update(zip(members, planned, strict=True))
+    units = []
+    for u in doc.units:
+        code = now(u.code)
+        parent = None if u.parent_code is None else now(u.parent_code)
+        if code != u.code or parent != u.parent_code:
+            u = replace(u, code=code, parent_code=parent)
+        units.append(u)
+    renamed = {cut: code for cut, code in to.items() if cut != code}
+    if not renamed or len({u.code for u in units}) != len(units):
+        return doc, {}  # (a clash cannot happen: _number avoids the other codes)
+    return replace(doc, units=tuple(units)), renamed
+
+
+def _other(
+    by_code: Collection[str], now: Callable[[str], str], members: Sequence[str], base_now: str
+) -> Callable[[str], bool]:
+    """Whether a unit not of the group ``members`` (codes as cut; ``base_now``: the first
+    one's code after the groups renumbered so far, ``now``) has a code ``X``, ``X-k``."""
+    own = set(members)
+
+    def other(code: str) -> bool:
+        cut = members[0] + code[len(base_now) :]
+        return cut in by_code and cut not in own and now(cut) == code
+
+    return other
+
+
+def _groups(doc: CutDocument, db_units: Mapping[str, UnitState]) -> list[list[str]]:
+    """The true-duplicate groups of ``doc`` to number from the history, each as its
+    members' codes in document order, the groups in the order of their first members:
+    the groups the cutter numbered, and a unit alone now whose code has stored numbered
+    duplicates (``X`` now, ``X`` and ``X-2`` stored: which of them is ``X`` now?)."""
+    if not db_units:
+        return []
+    bases: dict[str, list[str]] = {}
+    for code, base in doc.numbered:
+        bases.setdefault(base, [base]).append(code)
+    codes = {u.code for u in doc.units}
+    for code, cur in db_units.items():
+        m = _NUMBER.search(code)
+        if m is None or code in codes or cur.state != UnitStatus.ACTIVE:
+            continue
+        base = code[: m.start()]
+        stored = db_units.get(base)
+        if base in codes and base not in bases and (stored is None or stored.kind == cur.kind):
+            bases[base] = [base]
+    at = {u.code: i for i, u in enumerate(doc.units)}
+    parent = {u.code: u.parent_code for u in doc.units}
+    out = []
+    for members in bases.values():
+        if all(c in at for c in members) and len({parent[c] for c in members}) == 1:
+            out.append(sorted(members, key=at.__getitem__))
+    out.sort(key=lambda members: at[members[0]])
+    return out
+
+
+def _number(
+    members: Sequence[str],
+    hashes: Sequence[str],
+    kin: Sequence[UnitState],
+    db_units: Mapping[str, UnitState],
+    other: Callable[[str], bool],
+    held_once: HeldOnce,
+) -> list[str]:
+    """The codes of one group's ``members`` (their codes and hashes in document order):
+    from the stored members ``kin`` (``X``, ``X-k`` stored, of no other unit now), else
+    fresh (``other``: whether a unit not of the group has a code ``X-k``)."""
+    base = members[0]
+    stored = sorted(kin, key=lambda cur: (cur.position, cur.code))
+    active = [cur for cur in stored if cur.state == UnitStatus.ACTIVE]
+    retired = [cur for cur in stored if cur.state != UnitStatus.ACTIVE]
+    out: list[str | None] = [None] * len(members)
+    gaps: list[tuple[list[int], list[int]]] = []  # stored and new members left between pairs
+    matcher = SequenceMatcher(None, [c.content_hash for c in active], list(hashes), False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                out[j] = active[i].code
+        else:
+            gaps.append((list(range(i1, i2)), list(range(j1, j2))))
+    for cur in retired:  # a retired member's text back: restored
+        for j, h in enumerate(hashes):
+            if out[j] is None and h == cur.content_hash:
+                out[j] = cur.code
+                break
+    for old, new in gaps:  # revisions: the first left with the first left
+        left = [j for j in new if out[j] is None]
+        for i, j in zip(old, left, strict=False):
+            out[j] = active[i].code
+    if all(code is not None for code in out):
+        return [code for code in out if code is not None]
+    # numbers never used in the group: not stored, not held once, no other unit's code
+    used = {c for c in out if c is not None}
+    need = out.count(None)
+    fresh: list[str] = []
+    k = 1
+    while len(fresh) < need:
+        batch = [base if n == 1 else f"{base}-{n}" for n in range(k, k + need + 8)]
+        k += need + 8
+        batch = [c for c in batch if c not in db_units and c not in used and not other(c)]
+        once = set(held_once(batch)) if batch else set()
+        fresh.extend(c for c in batch if c not in once)
+    left_codes = iter(fresh)
+    return [code if code is not None else next(left_codes) for code in out]
