@@ -8,10 +8,12 @@ against the stored copy of the document, the members of such a group are numbere
 what is stored instead:
 
 * the stored active members (in their stored order) and the new members (in document
-  order) are aligned on their content hashes, as a diff aligns lines: a new member with
-  the text of a stored one keeps its code, identical texts paired in order, never by
-  chance; a new member left between two aligned pairs takes the code of a stored member
-  left in the same gap (a revision), the first with the first;
+  order) are aligned as a diff aligns lines, first on the hash of their text with the
+  texts below them (the same empty heading over other sections is another member), then,
+  between the pairs found, on the hash of their own text: a new member with the text of
+  a stored one keeps its code, identical texts paired in order, never by chance; a new
+  member left between two aligned pairs takes the code of a stored member left in the
+  same gap (a revision), the first with the first;
 * a new member still left takes the code of a retired member with its text (restored),
   else a number never used in the group: the first of ``X``, ``X-2``, … that no unit of
   the document holds, held, or held once (codes are never reused);
@@ -24,6 +26,8 @@ from history would clash with another code of the document.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
@@ -65,13 +69,18 @@ def renumber(
             at = code.rfind("/", 0, at)
         return code
 
+    trees = _Trees(doc, db_units)
     for members in groups:  # outer groups first: an inner one's codes follow them
         current = [now(c) for c in members]
         other = _other(by_code, now, members, current[0])
-        hashes = [by_code[c].content_hash for c in members]
         kind = by_code[members[0]].kind  # (a stored unit of another kind is another unit)
         kin = [c for c in stored.get(current[0], ()) if c.kind == kind and not other(c.code)]
-        planned = _number(current, hashes, kin, db_units, other, held_once)
+        kin.sort(key=lambda cur: (cur.position, cur.code))
+        active = [cur for cur in kin if cur.state == UnitStatus.ACTIVE]
+        old = [(cur.content_hash, trees.stored(cur.code)) for cur in active]
+        new = [(by_code[c].content_hash, trees.cut(c)) for c in members]
+        retired = [cur for cur in kin if cur.state != UnitStatus.ACTIVE]
+        planned = _number(current, new, active, old, retired, db_units, other, held_once)
         to.update(zip(members, planned, strict=True))
     units = []
     for u in doc.units:
@@ -131,40 +140,43 @@ def _groups(doc: CutDocument, db_units: Mapping[str, UnitState]) -> list[list[st
 
 def _number(
     members: Sequence[str],
-    hashes: Sequence[str],
-    kin: Sequence[UnitState],
+    new: Sequence[tuple[str, str]],
+    active: Sequence[UnitState],
+    old: Sequence[tuple[str, str]],
+    retired: Sequence[UnitState],
     db_units: Mapping[str, UnitState],
     other: Callable[[str], bool],
     held_once: HeldOnce,
 ) -> list[str]:
-    """The codes of one group's ``members`` (their codes and hashes in document order):
-    from the stored members ``kin`` (``X``, ``X-k`` stored, of no other unit now), else
-    fresh (``other``: whether a unit not of the group has a code ``X-k``)."""
-    base = members[0]
-    stored = sorted(kin, key=lambda cur: (cur.position, cur.code))
-    active = [cur for cur in stored if cur.state == UnitStatus.ACTIVE]
-    retired = [cur for cur in stored if cur.state != UnitStatus.ACTIVE]
+    """The codes of one group's ``members`` (their codes as cut, in document order; ``new``:
+    the hash of each one's text and of its text with everything below it), from its stored
+    members (``active`` in stored order, ``old`` the same hashes of them; ``retired``),
+    else fresh (``other``: whether a unit not of the group has a code ``X-k``)."""
     out: list[str | None] = [None] * len(members)
-    gaps: list[tuple[list[int], list[int]]] = []  # stored and new members left between pairs
-    matcher = SequenceMatcher(None, [c.content_hash for c in active], list(hashes), False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                out[j] = active[i].code
-        else:
-            gaps.append((list(range(i1, i2)), list(range(j1, j2))))
+    # whole subtrees first (the same heading over other sections is another member),
+    # then the texts alone between them (a member whose sections changed)
+    pairs, gaps = _aligned([t for _, t in old], [t for _, t in new])
+    left: list[tuple[list[int], list[int]]] = []
+    for i_gap, j_gap in gaps:
+        more, rest = _aligned([old[i][0] for i in i_gap], [new[j][0] for j in j_gap])
+        pairs += [(i_gap[i], j_gap[j]) for i, j in more]
+        left += [
+            ([i_gap[i] for i in i_rest], [j_gap[j] for j in j_rest]) for i_rest, j_rest in rest
+        ]
+    for i, j in pairs:
+        out[j] = active[i].code
     for cur in retired:  # a retired member's text back: restored
-        for j, h in enumerate(hashes):
-            if out[j] is None and h == cur.content_hash:
+        for j, (digest, _) in enumerate(new):
+            if out[j] is None and digest == cur.content_hash:
                 out[j] = cur.code
                 break
-    for old, new in gaps:  # revisions: the first left with the first left
-        left = [j for j in new if out[j] is None]
-        for i, j in zip(old, left, strict=False):
+    for i_gap, j_gap in left:  # revisions: the first left with the first left
+        for i, j in zip(i_gap, [j for j in j_gap if out[j] is None], strict=False):
             out[j] = active[i].code
     if all(code is not None for code in out):
         return [code for code in out if code is not None]
     # numbers never used in the group: not stored, not held once, no other unit's code
+    base = members[0]
     used = {c for c in out if c is not None}
     need = out.count(None)
     fresh: list[str] = []
@@ -175,5 +187,60 @@ def _number(
         batch = [c for c in batch if c not in db_units and c not in used and not other(c)]
         once = set(held_once(batch)) if batch else set()
         fresh.extend(c for c in batch if c not in once)
-    left_codes = iter(fresh)
-    return [code if code is not None else next(left_codes) for code in out]
+    codes = iter(fresh)
+    return [code if code is not None else next(codes) for code in out]
+
+
+def _aligned(
+    a: Sequence[str], b: Sequence[str]
+) -> tuple[list[tuple[int, int]], list[tuple[list[int], list[int]]]]:
+    """``a`` and ``b`` aligned as a diff aligns lines (equal runs, in order; no heuristic
+    that depends on the length): the pairs of equal items, and what is left between
+    them on each side."""
+    pairs: list[tuple[int, int]] = []
+    gaps: list[tuple[list[int], list[int]]] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, False).get_opcodes():
+        if tag == "equal":
+            pairs += zip(range(i1, i2), range(j1, j2), strict=True)
+        else:
+            gaps.append((list(range(i1, i2)), list(range(j1, j2))))
+    return pairs, gaps
+
+
+class _Trees:
+    """The hash of a unit's text with the texts of every unit below it, in document
+    order: of a unit of the cut document (:meth:`cut`), of a stored active unit
+    (:meth:`stored`)."""
+
+    def __init__(self, doc: CutDocument, db_units: Mapping[str, UnitState]) -> None:
+        self.units = doc.units
+        self.at = {u.code: i for i, u in enumerate(doc.units)}
+        self.db_units = db_units
+        self.children: dict[str, list[UnitState]] | None = None
+
+    def cut(self, code: str) -> str:
+        at = self.at[code]
+        inside = {code}
+        h = hashlib.sha256(self.units[at].content_hash.encode())
+        for u in itertools.islice(self.units, at + 1, None):  # (a subtree is contiguous)
+            if u.parent_code not in inside:
+                break
+            inside.add(u.code)
+            h.update(u.content_hash.encode())
+        return h.hexdigest()
+
+    def stored(self, code: str) -> str:
+        if self.children is None:
+            self.children = {}
+            for cur in self.db_units.values():
+                if cur.state == UnitStatus.ACTIVE and cur.parent_code is not None:
+                    self.children.setdefault(cur.parent_code, []).append(cur)
+            for kids in self.children.values():
+                kids.sort(key=lambda cur: cur.position)
+        h = hashlib.sha256(self.db_units[code].content_hash.encode())
+        stack = list(reversed(self.children.get(code, ())))
+        while stack:  # depth first, in document order
+            cur = stack.pop()
+            h.update(cur.content_hash.encode())
+            stack.extend(reversed(self.children.get(cur.code, ())))
+        return h.hexdigest()
