@@ -8,7 +8,7 @@ against the stored copy of the document, the members of such a group are numbere
 what is stored instead:
 
 * the stored active members (in their stored order) and the new members (in document
-  order) are aligned as a diff aligns lines, first on the hash of their text with the
+  order) are aligned on a longest common subsequence, first on the hash of their text with the
   texts below them (the same empty heading over other sections is another member), then,
   between the pairs found, on the hash of their own text: a new member with the text of
   a stored one keeps its code, identical texts paired in order, never by chance; a new
@@ -191,19 +191,43 @@ def _number(
     return [code if code is not None else next(codes) for code in out]
 
 
+#: Above this many cells (stored members times new ones) the alignment is difflib's, not
+#: a longest common subsequence: a group that large is a table's rows, not sections.
+_LCS_CELLS = 250_000
+
+
 def _aligned(
     a: Sequence[str], b: Sequence[str]
 ) -> tuple[list[tuple[int, int]], list[tuple[list[int], list[int]]]]:
-    """``a`` and ``b`` aligned as a diff aligns lines (equal runs, in order; no heuristic
-    that depends on the length): the pairs of equal items, and what is left between
-    them on each side."""
-    pairs: list[tuple[int, int]] = []
+    """``a`` and ``b`` aligned on a longest common subsequence (equal items, in order; of
+    the longest ones, the one that pairs the earliest items): the pairs of equal items,
+    and what is left between them on each side."""
+    n, m = len(a), len(b)
+    if n * m > _LCS_CELLS:
+        blocks = SequenceMatcher(None, a, b, False).get_matching_blocks()
+        pairs = [(i + k, j + k) for i, j, size in blocks for k in range(size)]
+    else:
+        # longest[i][j]: the length of a longest common subsequence of a[i:] and b[j:]
+        longest = [[0] * (m + 1) for _ in range(n + 1)]
+        for i in range(n - 1, -1, -1):
+            row, below = longest[i], longest[i + 1]
+            for j in range(m - 1, -1, -1):
+                row[j] = below[j + 1] + 1 if a[i] == b[j] else max(below[j], row[j + 1])
+        pairs, i, j = [], 0, 0
+        while i < n and j < m:
+            if a[i] == b[j] and longest[i][j] == longest[i + 1][j + 1] + 1:
+                pairs.append((i, j))
+                i, j = i + 1, j + 1
+            elif longest[i + 1][j] >= longest[i][j + 1]:
+                i += 1
+            else:
+                j += 1
     gaps: list[tuple[list[int], list[int]]] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, False).get_opcodes():
-        if tag == "equal":
-            pairs += zip(range(i1, i2), range(j1, j2), strict=True)
-        else:
-            gaps.append((list(range(i1, i2)), list(range(j1, j2))))
+    i = j = 0
+    for pi, pj in [*pairs, (n, m)]:
+        if i < pi or j < pj:
+            gaps.append((list(range(i, pi)), list(range(j, pj))))
+        i, j = pi + 1, pj + 1
     return pairs, gaps
 
 
