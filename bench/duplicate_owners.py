@@ -137,7 +137,7 @@ def main() -> None:
                 f"{name}, duplicates numbered {side}: {len(handed)} codes handed to another "
                 f"unit, {lost} texts lost their history, {rejected} documents rejected; "
                 f"+{created} -{retired} "
-                f"({numbered} numbered units in the cuts)"
+                f"({len(versions[0])} documents, {numbered} numbered units in the cuts)"
             )
             if args.verbose:
                 for line in itertools.islice(handed, 40):

@@ -16,6 +16,7 @@ from test_rule_relabel import EXEC, apply, plan
 from iucut.apply import apply_plan
 from iucut.cut import cut_text
 from iucut.planfile import plan_from_dict, plan_hash, plan_to_dict
+from iucut.report.review import terminal_chunks
 from iucut.units import Action, CutDocument, Op
 
 HEAD = "# Terms\n\n## Scope\n\nThese terms apply to you.\n\n"
@@ -83,6 +84,10 @@ def test_a_duplicate_inserted_before_the_others_is_only_created(db: Any) -> None
         ("T/terms/general", "T/terms/general-3"),
         ("T/terms/general-2", "T/terms/general"),
         ("T/terms/general-3", "T/terms/general-2"),
+    )
+    shown = "".join(terminal_chunks(plan_to_dict(the_plan)["documents"]))
+    assert "T/terms/general-3 (numbered from the history; T/terms/general in document order)" in (
+        shown
     )
     after = stored(db)
     assert {c: after[c] for c in before} == before
