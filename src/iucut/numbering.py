@@ -128,6 +128,8 @@ def _groups(doc: CutDocument, db_units: Mapping[str, UnitState]) -> list[list[st
         stored = db_units.get(base)
         if base in codes and base not in bases and (stored is None or stored.kind == cur.kind):
             bases[base] = [base]
+    if not bases:
+        return []
     at = {u.code: i for i, u in enumerate(doc.units)}
     parent = {u.code: u.parent_code for u in doc.units}
     out = []
