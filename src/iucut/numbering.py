@@ -8,20 +8,21 @@ against the stored copy of the document, the members of such a group are numbere
 what is stored instead:
 
 * the stored active members (in their stored order) and the new members (in document
-  order) are aligned on a longest common subsequence, first on the hash of their text with the
-  texts below them (the same empty heading over other sections is another member), then,
-  between the pairs found, on the hash of their own text: a new member with the text of
-  a stored one keeps its code, identical texts paired in order, never by chance; a new
-  member left between two aligned pairs takes the code of a stored member left in the
-  same gap (a revision), the first with the first;
+  order) are aligned on a longest common subsequence, first of the hashes of their
+  texts with the texts below them (the same empty heading over other sections is
+  another member), then, between the pairs found, of the hashes of their own texts: a
+  new member with the text of a stored one keeps its code, identical texts paired in
+  order, never by chance; a new member left between two aligned pairs takes the code of
+  a stored member left in the same gap (a revision), the first with the first;
 * a new member still left takes the code of a retired member with its text (restored),
   else a number never used in the group: the first of ``X``, ``X-2``, … that no unit of
   the document holds, held, or held once (codes are never reused);
 * a stored member left over has no code in the document: the plan retires it.
 
 The units below a member follow its code, as they follow it in the cutter. A document
-without a stored copy keeps the cutter's numbering, and so does a group when the codes
-from history would clash with another code of the document.
+without a stored copy keeps the cutter's numbering, and so does a document whose codes
+from the history would clash with another of its codes (the check is kept, though the
+numbers chosen avoid every other code of the document).
 """
 
 from __future__ import annotations
