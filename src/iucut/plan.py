@@ -320,13 +320,19 @@ def diff_document(
     db_units: Mapping[str, UnitState],
     taken: Collection[str] = (),
     bodies: BodyReader | None = None,
+    *,
+    cut: CutDocument | None = None,
 ) -> DocumentPlan:
     """The changes that bring the database's copy of ``doc`` to the cut ``doc``. A unit
     whose code changed but not its text is moved to its new code (see find_renames;
-    ``bodies`` reads stored bodies for its match of a retitled heading)."""
+    ``bodies`` reads stored bodies for its match of a retitled heading). ``cut``: the
+    document as cut when ``doc`` is it numbered from the history
+    (:mod:`iucut.numbering`): its digest is the one stored, so that the same file is
+    current next time."""
     units = doc.units
-    if is_current(db_doc, doc):
-        return _document_plan(doc, db_doc, Action.SKIP, (), len(units))
+    cut = doc if cut is None else cut
+    if is_current(db_doc, cut):
+        return _document_plan(cut, db_doc, Action.SKIP, (), len(units))
     renames = find_renames(doc, db_units, taken, bodies)
     if renames:
         db_units = _renamed(db_units, renames)
@@ -368,7 +374,8 @@ def diff_document(
         if code not in codes and cur.state == UnitStatus.ACTIVE:
             changes.append(Change(Op.RETIRE, code, cur.current_version, None))
     action = Action.CREATE if db_doc is None else Action.UPDATE
-    return _document_plan(doc, db_doc, action, tuple(changes), unchanged)
+    dp = _document_plan(doc, db_doc, action, tuple(changes), unchanged)
+    return dp if cut is doc else dataclasses.replace(dp, cut_digest=cut_digest(cut))
 
 
 def retire_document(db_doc: Mapping[str, Any], db_units: Mapping[str, UnitState]) -> DocumentPlan:

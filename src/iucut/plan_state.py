@@ -14,6 +14,7 @@ from iucut.dangling import Dangling, Suspects
 from iucut.db.connector import Connection
 from iucut.distributed import on_cluster
 from iucut.errors import ContractError, IucutError, NotFound
+from iucut.numbering import renumber
 from iucut.parallel import gc_paused
 from iucut.plan import (
     Digest,
@@ -109,13 +110,18 @@ def plan_document(
     if db_doc is None and not check_new:
         return diff_document(doc, None, {})
     db_units = read_units(conn, doc.path) if db_doc is not None else {}
+    cut, numbered = doc, dict[str, str]()
+    if db_units:  # true duplicates numbered from the history, not by position
+        doc, numbered = renumber(doc, db_units, lambda codes: read_holders(conn, list(codes)))
     fresh = [u.code for u in doc.units if u.code not in db_units]
     if fresh:
         check_codes_free(conn, doc)
     taken = read_holders(conn, fresh) if fresh else {}
-    dp = diff_document(doc, db_doc, db_units, taken, lambda codes: read_bodies(conn, codes))
+    dp = diff_document(
+        doc, db_doc, db_units, taken, lambda codes: read_bodies(conn, codes), cut=cut
+    )
     check_no_code_reused(dp, taken)
-    return dp
+    return replace(dp, numbered=tuple(sorted(numbered.items()))) if numbered else dp
 
 
 def read_bodies(conn: Connection, codes: Collection[str]) -> dict[str, str]:

@@ -65,6 +65,8 @@ def _doc_to_dict(doc: DocumentPlan) -> dict[str, Any]:
             if doc.effective_date is not None
             else {}
         ),
+        # only when there are some: plans without them read as they did
+        **({"numbered": [list(pair) for pair in doc.numbered]} if doc.numbered else {}),
     }
 
 
@@ -152,6 +154,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             references=tuple(d.get("references") or ()),
             effective_date=d.get("effective_date"),
             effective_key=d.get("effective_key"),
+            numbered=tuple((str(a), str(b)) for a, b in d.get("numbered") or ()),
         )
         for d in data["documents"]
     )

@@ -135,6 +135,10 @@ class CutDocument:
     profile_source: str | None = None
     #: the configuration it was cut with (to cut it again with a stored profile)
     config: Any = field(default=None, compare=False, repr=False)
+    #: the true duplicates numbered in document order (``X-2``, ``X-3``), each with the
+    #: code of the first of its group (``X``): a plan numbers them from the stored history
+    #: instead (:mod:`iucut.numbering`)
+    numbered: tuple[tuple[str, str], ...] = ()
 
     def reassemble(self) -> str:
         return "".join(u.raw_heading + u.body for u in self.units)
@@ -324,6 +328,9 @@ class DocumentPlan:
     # the effective date the front matter carries (ISO) and its key (iucut.asof); None: none
     effective_date: str | None = None
     effective_key: str | None = None
+    #: true duplicates numbered from the stored history, not in document order: each
+    #: member's code as cut and its code planned (iucut.numbering); () when none
+    numbered: tuple[tuple[str, str], ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:

@@ -30,7 +30,9 @@ Rules (stable across runs, machines and Python versions: pure string functions):
   apart by a digest of the whole slug (:func:`long_segment`). Only true
   duplicates left, units with the same segment under one parent after the same plain
   heading or sibling (or none), get ``-2``, ``-3`` … in their order within that parent,
-  and the document gets a warning (see :func:`requalify`).
+  and the document gets a warning (see :func:`requalify`). That order is only the
+  first cut's: planned against a stored copy, the members of such a group keep the
+  codes their units have there (:mod:`iucut.numbering`).
 * The namespace, unless given, is the document path without its extension (without
   a trailing ``index``/``README`` file name), each part slugged, upper case, joined by
   ``.``: ``van-ban/bao-chi/luat-bao-chi.md`` → ``VAN-BAN.BAO-CHI.LUAT-BAO-CHI``.
@@ -198,7 +200,7 @@ def requalify(
     units: Sequence[Unit],
     base: dict[str, str],
     recode: Callable[[Unit, str, str | None], Unit] | None = None,
-) -> tuple[list[Unit], list[str]]:
+) -> tuple[list[Unit], list[str], dict[str, str]]:
     """Codes free of position for a document whose first codes collided.
 
     The builder hands out codes in document order and numbers a repeated code ``-2``,
@@ -210,7 +212,8 @@ def requalify(
     parent is told apart by the plain heading (a labelled unit) or the sibling (a plain
     heading) it follows, else numbered within that parent only. Only those units and the
     units below them are recoded (``recode(unit, code, parent_code)`` makes the new
-    unit). Returns the units and a warning per numbered unit.
+    unit). Returns the units, a warning per numbered unit and the numbered codes (each
+    with the code of the first of its group, :attr:`CutDocument.numbered`).
     """
     ns = units[0].code
     make = recode or (lambda u, c, p: dataclasses.replace(u, code=c, parent_code=p))
@@ -276,6 +279,7 @@ def requalify(
     new_code: dict[str, str] = {}
     next_suffix: dict[str, int] = {}
     warnings: list[str] = []
+    numbered: dict[str, str] = {}
     out = list(units)  # a unit not to recode has no parent to recode either: kept as is
     for at, u in recoded:
         old = u.code
@@ -299,13 +303,14 @@ def requalify(
                 k += 1
             next_suffix[code] = k + 1
             warnings.append(f"line {u.line_start}: duplicate code {code}; this unit is {code}-{k}")
+            numbered[f"{code}-{k}"] = code
             code = f"{code}-{k}"
         used.add(code)
         new_code[old] = code
         parent_code = new_code.get(u.parent_code or "", u.parent_code)
         if code != old or parent_code != u.parent_code:
             out[at] = make(u, code, parent_code)
-    return out, warnings
+    return out, warnings, numbered
 
 
 def _after_heading(units: Sequence[Unit], repeated: set[str]) -> dict[str, Unit]:

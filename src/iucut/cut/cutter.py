@@ -252,8 +252,9 @@ def _cut(
         builder = _Builder(s, text, raw, path, ns, prof, front, marks)
         units = builder.units()
         coder = builder.coder
+    numbered: dict[str, str] = {}
     if coder.base:  # some codes collided: make them free of position
-        units, renumbered = codes.requalify(units, coder.base, _recoded)
+        units, renumbered, numbered = codes.requalify(units, coder.base, _recoded)
         warnings.extend(renumbered)
     unlabelled = _unlabelled_warning(
         scanned if COMPILED else marks, s, profiles, name, units, counts
@@ -271,6 +272,7 @@ def _cut(
         profile=name,
         profile_source=source,
         config=config,
+        numbered=tuple(numbered.items()),
     )
 
 

@@ -228,6 +228,7 @@ def plan_summary(
     documents = []
     for dp in plan.documents:
         counts = {**dp.counts, "unchanged": dp.unchanged}
+        cut_as = {planned: cut for cut, planned in dp.numbered}
         changes = [
             {
                 "op": c.op,
@@ -237,6 +238,8 @@ def plan_summary(
                 else (c.old.title if c.old is not None else None),
                 "moved_from": c.moved_from,
                 "renamed_from": c.renamed_from,
+                # a true duplicate numbered from the history: its code as cut alone
+                **({"cut_as": cut_as[c.code]} if c.code in cut_as else {}),
             }
             for c in dp.changes
             if c.op != "place"

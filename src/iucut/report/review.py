@@ -162,7 +162,10 @@ def terminal_chunks(
         hidden = 0
         if limit is not None and len(shown) > limit:
             shown, hidden = shown[:limit], len(shown) - limit
+        cut_as = {planned: cut for cut, planned in doc.get("numbered") or ()}
         for change in shown:
+            if change["code"] in cut_as:  # a true duplicate numbered from the history
+                change = {**change, "cut_as": cut_as[change["code"]]}
             _print_change(console, change, color)
         if hidden:
             more = f"{hidden} more change{'' if hidden == 1 else 's'}"
@@ -178,6 +181,8 @@ def _print_change(console: Console, change: Mapping[str, Any], color: bool) -> N
     extra = f" (from {change['moved_from']})" if change.get("moved") else ""
     if change.get("renamed_from") is not None:
         extra += f" (was {change['renamed_from']})"
+    if change.get("cut_as") is not None:  # a true duplicate numbered from the history
+        extra += f" (numbered from the history; {change['cut_as']} in document order)"
     title = change_title(change)
     head = Text(safe(f"  {MARKS.get(change['op'], '·')} {change['code']}{extra}"))
     if title:
