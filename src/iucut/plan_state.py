@@ -14,7 +14,6 @@ from iucut.dangling import Dangling, Suspects
 from iucut.db.connector import Connection
 from iucut.distributed import on_cluster
 from iucut.errors import ContractError, IucutError, NotFound
-from iucut.numbering import renumber
 from iucut.parallel import gc_paused
 from iucut.plan import (
     Digest,
@@ -112,6 +111,8 @@ def plan_document(
     db_units = read_units(conn, doc.path) if db_doc is not None else {}
     cut, numbered = doc, dict[str, str]()
     if db_units:  # true duplicates numbered from the history, not by position
+        from iucut.numbering import renumber  # (a plan's of a stored document only)
+
         doc, numbered = renumber(doc, db_units, lambda codes: read_holders(conn, list(codes)))
     fresh = [u.code for u in doc.units if u.code not in db_units]
     if fresh:

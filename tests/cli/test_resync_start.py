@@ -28,6 +28,7 @@ UNUSED = (
     "iucut.search",
     "iucut.cutting",
     "iucut.planspool",
+    "iucut.numbering",
     "tomllib",
 )
 #: of those, the modules an apply that writes one changed document has no use for either
