@@ -683,7 +683,10 @@ EN = Profile(
     _r(
         LEAD_IN
         + r"(?:(?i:article|art[ií]culo|articolo|section|sec\.|chapter|part|amendment|title)"
-        + r"\.?\s+[\dIVXLC]"
+        # (not a French code's ``Article L. 111-1``, ``R*12``, nor ``Article 1er``: French
+        # evidence, counted by the fr profile alone, or a French text of articles and
+        # sections only would be a tie, which English wins)
+        + r"\.?\s+(?!1(?:er|re)(?![\w])|[LRDA]O?[.*\s]*\d)[\dIVXLC]"
         + r"|§\s*\d)",
         re.M,
     ),
