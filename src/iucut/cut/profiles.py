@@ -1,4 +1,4 @@
-"""Legal numbering profiles (vi, de, en) as data: label rules, detection, configuration.
+"""Legal numbering profiles (vi, de, en, fr, eu) as data: label rules, detection, configuration.
 
 A :class:`Rule` says how to recognise one kind of labelled unit: a regex for headings
 and bold lead-in lines (``head``), an optional stricter one for plain lines (``line``),
@@ -716,7 +716,7 @@ FR_ORDINALS = {
 }
 #: A French division's number: Roman or Arabic, the first spelt ``Ier``/``1er`` (no part
 #: of the label), a capital letter or a Latin suffix of an inserted one (``Section 2 bis``:
-#: ``S2-bis``), or ``préliminaire`` (``Titre préliminaire`` of the Code civil, ``Chapitre préliminaire``).
+#: ``S2-bis``), or ``préliminaire`` (the Code civil's ``Titre préliminaire``).
 _FR_DIV = (
     r"(?:(?P<label>"
     + ROMAN
@@ -740,7 +740,10 @@ def _fr(word: str, label: str = _FR_DIV) -> tuple[re.Pattern[str], re.Pattern[st
 #: ranks alone nest them, so a code written with each division at its own heading level,
 #: all at one level, or as bold lines gives the same tree and codes. Segments as in
 #: English (``Bk1``, ``T2``, ``C3``, ``S1``, ``AL1234-5``): a French text cut as English
-#: before keeps its codes. Sections and what is below them restart per parent (local).
+#: before keeps the codes English gave right (a section English put in the bold article
+#: before it, ``AL1221-2/S2``, is ``C1/S2``; a sous-section is ``SS1``, no slug). A stored
+#: document keeps the profile it was stored with. Sections and what is below them
+#: restart per parent (local).
 FR = Profile(
     "fr",
     (
@@ -861,10 +864,12 @@ FR = Profile(
         LEAD_IN
         + r"(?:(?i:livre|titre|sous-titre|chapitre|section|sous-section|paragraphe"
         + r"|sous-paragraphe)\s+[\dIVXLC]|(?i:article)\s+(?:[LRDA]O?\*{0,2}\.?\s?\d|\d|premier)"
-        + r"|(?i:partie)\s+(?:l[ée]gislative|r[ée]glementaire)|(?i:premi[eè]re|deuxi[eè]me)\s+partie)",
+        + r"|(?i:partie)\s+(?:l[ée]gislative|r[ée]glementaire)"
+        + r"|(?i:premi[eè]re|deuxi[eè]me)\s+partie)",
         re.M,
     ),
 )
+
 
 def _eu_rule(rule: Rule) -> Rule:
     """An English rule as the EU profile has it: a section holds articles (EU acts:
