@@ -139,6 +139,9 @@ class Profile:
     rules: tuple[Rule, ...]
     signature: re.Pattern[str]
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Whether detection may choose it (a profile that is only ever chosen, ``eu``, is not
+    #: counted: its signature is not matched against every line of every document).
+    detected: bool = True
 
     def matcher(self, heading: bool) -> Matcher:
         """All head (or line) rules as one regex, tried in rule order (cached)."""
@@ -799,7 +802,7 @@ FR = Profile(
             "C",
             *_fr("(?i:chapitre)"),
             strict=True,
-            start="(?i:chapitre)",
+            start="(?i:chap(?:ter|itre))",  # (English's: one alternative of candidate lines)
         ),
         Rule(
             "section",
@@ -808,7 +811,7 @@ FR = Profile(
             *_fr("(?i:section)"),
             scope="local",
             strict=True,
-            start="(?i:section)",
+            start=r"(?i:sec(?:\.|tion))",
         ),
         Rule(
             "subsection",
@@ -817,7 +820,7 @@ FR = Profile(
             *_fr("(?i:sous-section)"),
             scope="local",
             strict=True,
-            start="(?i:sous-section)",
+            start="(?i:sous-)",
         ),
         Rule(
             "paragraph",
@@ -835,7 +838,7 @@ FR = Profile(
             *_fr("(?i:sous-paragraphe)"),
             scope="local",
             strict=True,
-            start="(?i:sous-paragraphe)",
+            start="(?i:sous-)",
         ),
         Rule(
             "article",
@@ -849,7 +852,7 @@ FR = Profile(
                 r"(?P<label>[A-Z]{1,2})(?:\.\s?\*\s?|\*\s)(?P<label2>\d+(?:-\d+)*)",
             ),
             strict=True,
-            start="(?i:artic)",
+            start="(?i:art[ií]c)",
         ),
         Rule(
             "article",
@@ -857,7 +860,7 @@ FR = Profile(
             "A",
             *_en(r"(?i:article)", _EN_ART_LBL),
             strict=True,
-            start="(?i:artic)",
+            start="(?i:art[ií]c)",
         ),
     ),
     _r(
@@ -881,12 +884,12 @@ def _eu_rule(rule: Rule) -> Rule:
 
 
 #: Acts of the European Union (and treaties written alike): the English rules (its
-#: sections holding articles: :func:`_eu_rule`), and an
-#: article's numbered paragraphs ``1.`` (``A5/Par1``, EUR-Lex's ``par_1``) and their
-#: points ``(a)`` (``A5/Par1/a``). Never detected (its signature matches nothing: an
-#: English text's numbered lists are no paragraphs of an article unless its author says
-#: so): chosen with ``--profile eu``, front matter ``iu_profile: eu`` or configuration
-#: ``profiles``, so no English document cut before changes.
+#: sections holding articles: :func:`_eu_rule`), and an article's numbered paragraphs
+#: ``1.`` (``A5/Par1``, EUR-Lex's ``par_1``) and their points ``(a)`` (``A5/Par1/a``).
+#: Never detected (``detected``; its signature matches nothing): an English text's
+#: numbered lists are no paragraphs of an article unless its author says so. Chosen with
+#: ``--profile eu``, front matter ``iu_profile: eu`` or configuration ``profiles``, so no
+#: English document cut before changes.
 EU = Profile(
     "eu",
     (
@@ -913,6 +916,7 @@ EU = Profile(
         ),
     ),
     _r(r"(?!)"),
+    detected=False,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (VI, DE, EN, FR, EU)}
@@ -1019,7 +1023,7 @@ def _configured(extra: Mapping[str, Any]) -> dict[str, Profile]:
         if base is None:
             out[name] = Profile(name, rules, _signature(rules))
         else:
-            out[name] = Profile(name, rules + base.rules, base.signature)
+            out[name] = Profile(name, rules + base.rules, base.signature, detected=base.detected)
     return out
 
 
@@ -1101,7 +1105,11 @@ def detect(texts: Sequence[str], profiles: Mapping[str, Profile]) -> str:
 
 def hits(texts: Sequence[str], profiles: Mapping[str, Profile]) -> dict[str, int]:
     """How many of ``texts`` match each profile's signature."""
-    return {name: sum(1 for t in texts if p.signature.match(t)) for name, p in profiles.items()}
+    return {
+        name: sum(1 for t in texts if p.signature.match(t))
+        for name, p in profiles.items()
+        if p.detected
+    }
 
 
 def most_hits(hits: Mapping[str, int]) -> str:
