@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from iucut.cut import cut_text
+from iucut.cut.profiles import PROFILES, hits
 from iucut.units import CutDocument
 
 IT = """# Codice in materia di protezione dei dati personali
@@ -1423,6 +1424,7 @@ def test_eu_profile_sections_hold_articles_and_articles_paragraphs(
     ]
     assert assert_inserting_renames_nothing(text, EU_INSERTED, profile="eu") == {"NS/A12a"}
     assert cut(text).profile == "en"
+    assert "eu" not in hits(["## Article 1"], PROFILES)  # (not even counted)
     assert {u.kind for u in cut(text).units} == {"document", "heading", "chapter"} | {
         "section",
         "article",
