@@ -1302,9 +1302,10 @@ def test_french_labels(cutter_kind: bool, heading: str, code: str) -> None:
 
 
 def test_french_article_numbers_are_distinct() -> None:
-    """``L. 1234-5``, ``R*12-1``, ``R. 12-1``, ``D. 4``, ``1240-1`` in one code: five codes,
-    no two alike, no warning."""
-    heads = ["L. 1234-5", "R*12-1", "R. 12-1", "D. 4", "1240-1", "1240"]
+    """``L. 1234-5``, ``R*12-1``, ``R. 12-1``, ``R.*12-2``, ``R. *13-1``, ``D. 4``, ``1240-1``
+    in one code: a code each, no two alike, no warning (``R.*12-2`` and ``R. *13-1`` were
+    both article ``R``)."""
+    heads = ["L. 1234-5", "R*12-1", "R. 12-1", "R.*12-2", "R. *13-1", "D. 4", "1240-1", "1240"]
     text = "# Code\n\n## Chapitre Ier\n\n" + "".join(f"## Article {h}\n\nT.\n\n" for h in heads)
     doc = cut(text)
     codes = [u.code for u in doc.units if u.kind == "article"]

@@ -1104,7 +1104,7 @@ def detect(texts: Sequence[str], profiles: Mapping[str, Profile]) -> str:
 
 
 def hits(texts: Sequence[str], profiles: Mapping[str, Profile]) -> dict[str, int]:
-    """How many of ``texts`` match each profile's signature."""
+    """How many of ``texts`` match each detected profile's signature (``Profile.detected``)."""
     return {
         name: sum(1 for t in texts if p.signature.match(t))
         for name, p in profiles.items()
