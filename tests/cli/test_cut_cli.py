@@ -167,7 +167,7 @@ def test_unknown_profiles_stop_before_cutting(cli_offline: CliEnv, tmp_path: Pat
     src = write(tmp_path / "src", {"law.md": LAW.encode()})
     flag = cli_offline.run("cut", "--profile", "klingon", str(src))
     assert flag.returncode == 64, flag.stderr
-    assert "unknown profile 'klingon' (known: de, en, vi)" in flag.stderr
+    assert "unknown profile 'klingon' (known: de, en, eu, fr, vi)" in flag.stderr
     config = tmp_path / "iucut.yaml"
     config.write_text('profiles: {"*.md": xx}\n', encoding="utf-8")
     pinned = cli_offline.run("cut", str(src), env={"IUCUT_CONFIG": str(config)})

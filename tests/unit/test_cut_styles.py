@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from iucut.cut import cut_text
+from iucut.cut.profiles import PROFILES, hits
 from iucut.units import CutDocument
 
 IT = """# Codice in materia di protezione dei dati personali
@@ -1140,3 +1141,292 @@ def test_bold_lines_that_name_sections_qualify_restarting_labels(cutter_kind: bo
     # bold text that ends a paragraph names no section: the lists are true duplicates
     numbered = cut(VN_CONTRACT.replace("\n\n**Bên A có nghĩa vụ:**", "\n**Bên A có nghĩa vụ:**"))
     assert [u.code for u in numbered.units if u.kind == "point"][2:] == ["NS/D5/a-2", "NS/D5/b-2"]
+
+
+#: A French code in its one order (Code du travail style): Livre > Titre > Chapitre >
+#: Section > Sous-section > Paragraphe > Article, each division at its own heading level.
+FR_TRAVAIL = """# Code du travail
+
+## Première partie : Les relations individuelles de travail
+
+### Livre II : Le contrat de travail
+
+#### Titre II : Formation et exécution du contrat de travail
+
+##### Chapitre Ier : Formation du contrat de travail
+
+###### Section 1 : Dispositions générales
+
+**Article L. 1221-1**
+
+Le contrat de travail est soumis aux règles du droit commun.
+
+**Article L. 1221-2**
+
+Le contrat de travail à durée indéterminée est la forme normale de la relation de travail.
+
+###### Section 2 : Période d'essai
+
+**Sous-section 1 : Durée**
+
+**Paragraphe 1 : Durée initiale**
+
+**Article L. 1221-19**
+
+Le contrat de travail à durée indéterminée peut comporter une période d'essai.
+
+**Article R*1221-2**
+
+Texte réglementaire.
+
+**Paragraphe 2 : Renouvellement**
+
+**Article D. 1221-3**
+
+Texte.
+
+**Sous-section 2 : Rupture**
+
+**Article L. 1221-25**
+
+Lorsqu'il est mis fin à la période d'essai, le salarié est prévenu.
+
+##### Chapitre II : Exécution du contrat de travail
+
+**Article 1240**
+
+Tout fait quelconque de l'homme, qui cause à autrui un dommage, oblige celui par la
+faute duquel il est arrivé à le réparer.
+
+**Article 1240-1**
+
+Texte.
+"""
+FR_TRAVAIL_CODES = [
+    ("NS/P1", "part", "NS/code-du-travail"),
+    ("NS/Bk2", "book", "NS/P1"),
+    ("NS/T2", "title", "NS/Bk2"),
+    ("NS/C1", "chapter", "NS/T2"),
+    ("NS/C1/S1", "section", "NS/C1"),
+    ("NS/AL1221-1", "article", "NS/C1/S1"),
+    ("NS/AL1221-2", "article", "NS/C1/S1"),
+    ("NS/C1/S2", "section", "NS/C1"),
+    ("NS/C1/S2/SS1", "subsection", "NS/C1/S2"),
+    ("NS/C1/S2/SS1/Par1", "paragraph", "NS/C1/S2/SS1"),
+    ("NS/AL1221-19", "article", "NS/C1/S2/SS1/Par1"),
+    ("NS/AR-1221-2", "article", "NS/C1/S2/SS1/Par1"),
+    ("NS/C1/S2/SS1/Par2", "paragraph", "NS/C1/S2/SS1"),
+    ("NS/AD1221-3", "article", "NS/C1/S2/SS1/Par2"),
+    ("NS/C1/S2/SS2", "subsection", "NS/C1/S2"),
+    ("NS/AL1221-25", "article", "NS/C1/S2/SS2"),
+    ("NS/C2", "chapter", "NS/T2"),
+    ("NS/A1240", "article", "NS/C2"),
+    ("NS/A1240-1", "article", "NS/C2"),
+]
+FR_TRAVAIL_INSERTED = (
+    "**Paragraphe 2 : Renouvellement**",
+    "**Paragraphe 1 bis : Stages**\n\n**Article L. 1221-24**\n\nTexte.\n\n"
+    "**Paragraphe 2 : Renouvellement**",
+)
+
+
+def _flat(text: str, how: str = "## ") -> str:
+    """``text`` with every heading but the first-level one and every bold line alone
+    written one way: ``how`` ``"## "`` or ``"### "``, or ``"**"`` (a bold line)."""
+    lines = []
+    for line in text.split("\n"):
+        if line.startswith("##") or (line.startswith("**") and line.endswith("**")):
+            words = line.lstrip("#").strip().strip("*")
+            line = f"**{words}**" if how == "**" else how + words
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _tree(doc: CutDocument) -> list[tuple[str, str, str | None]]:
+    return [(u.code, u.kind, u.parent_code) for u in doc.units if u.kind != "heading"][1:]
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["nested", "flat", "bold", "h3"],
+    ids=["heading-levels", "all-h2", "all-bold", "all-h3"],
+)
+def test_french_divisions_nest_in_one_order_however_written(
+    cutter_kind: bool, written: str
+) -> None:
+    """A French code's Sous-section, Paragraphe and Section hold its articles whether each
+    division has its own heading level, all are ``##`` headings, all bold lines or all
+    ``###``: one tree, one set of codes (``C1/S2/SS1/Par1``; articles document-wide).
+    Cut as English, a section at the level of its articles closed before them, and
+    ``Sous-section``/``Paragraphe`` were plain headings coded by the slug of their text."""
+    how = {"nested": None, "flat": "## ", "bold": "**", "h3": "### "}[written]
+    text, inserted = FR_TRAVAIL, FR_TRAVAIL_INSERTED
+    if how is not None:
+        text, inserted = _flat(text, how), (_flat(inserted[0], how), _flat(inserted[1], how))
+    doc = cut(text)
+    assert doc.profile == "fr"
+    assert _tree(doc) == FR_TRAVAIL_CODES
+    assert doc.warnings == ()
+    assert assert_inserting_renames_nothing(text, inserted) == {
+        "NS/C1/S2/SS1/Par1-bis",
+        "NS/AL1221-24",
+    }
+
+
+@pytest.mark.parametrize(
+    ("heading", "code"),
+    [
+        ("Article L. 1234-5", "NS/AL1234-5"),
+        ("Article L1234-5", "NS/AL1234-5"),  # Légifrance's spelling: the same article
+        ("Article R. 12-1", "NS/AR12-1"),
+        ("Article R*12-1", "NS/AR-12-1"),  # as README and earlier versions code it
+        ("Article R.*12-1", "NS/AR-12-1"),
+        ("Article R. *12-1", "NS/AR-12-1"),
+        ("Article R* 12-1", "NS/AR-12-1"),
+        ("Article D. 4", "NS/AD4"),
+        ("Article LO 1", "NS/ALO1"),
+        ("Article 1240", "NS/A1240"),
+        ("Article 1240-1", "NS/A1240-1"),
+        ("Article 1er", "NS/A1"),
+        ("Sous-section 2 bis : Suite", "NS/C2/SS2-bis"),
+        ("Titre préliminaire : De la publication des lois", "NS/Tpreliminaire"),
+        ("Partie législative", "NS/Plegislative"),
+        ("Deuxième partie", "NS/P2"),
+    ],
+)
+def test_french_labels(cutter_kind: bool, heading: str, code: str) -> None:
+    """French article numbers however spelt, and French divisions, are labels: ``R.*12-1``
+    was article ``R`` (``AR``, shared by every such article), ``R* 12-1`` ``AR--12-1``."""
+    doc = cut(f"# Code\n\n## Chapitre II\n\n## {heading}\n\nTexte.\n")
+    assert (doc.profile, doc.units[-1].code) == ("fr", code)
+
+
+def test_french_article_numbers_are_distinct() -> None:
+    """``L. 1234-5``, ``R*12-1``, ``R. 12-1``, ``R.*12-2``, ``R. *13-1``, ``D. 4``, ``1240-1``
+    in one code: a code each, no two alike, no warning (``R.*12-2`` and ``R. *13-1`` were
+    both article ``R``)."""
+    heads = ["L. 1234-5", "R*12-1", "R. 12-1", "R.*12-2", "R. *13-1", "D. 4", "1240-1", "1240"]
+    text = "# Code\n\n## Chapitre Ier\n\n" + "".join(f"## Article {h}\n\nT.\n\n" for h in heads)
+    doc = cut(text)
+    codes = [u.code for u in doc.units if u.kind == "article"]
+    assert len(set(codes)) == len(heads) and doc.warnings == ()
+
+
+def test_a_french_text_of_sections_and_articles_is_french(cutter_kind: bool) -> None:
+    """A decree of sections and articles only (``Article 1er``, ``Article L. 1``: French
+    alone) is French, its articles in their sections; English counted such lines too, won
+    the tie, and closed each section at the article after it. ``Article 5`` and
+    ``Section 2`` alone stay English (the US Constitution's sections are in articles)."""
+    text = (
+        "# Décret n° 2020-1\n\n## Section 1 : Champ\n\n## Article 1er\n\nTexte.\n\n"
+        "## Article 2\n\nTexte.\n\n## Section 2 : Contrôle\n\n## Article L. 3\n\nTexte.\n"
+    )
+    doc = cut(text)
+    assert doc.profile == "fr"
+    assert [(u.code, u.parent_code) for u in doc.units if u.kind == "article"] == [
+        ("NS/A1", "NS/decret-n-2020-1/S1"),
+        ("NS/A2", "NS/decret-n-2020-1/S1"),
+        ("NS/AL3", "NS/decret-n-2020-1/S2"),
+    ]
+    assert cut(US_CONSTITUTION).profile == "en"
+
+
+US_CLAUSES = """# The Constitution of the United States
+
+## Article I
+
+### Section 1
+
+All legislative Powers herein granted shall be vested in a Congress of the United States.
+
+### Section 8
+
+#### Clause 1
+
+The Congress shall have Power To lay and collect Taxes, Duties, Imposts and Excises.
+
+#### Clause 2
+
+To borrow Money on the credit of the United States;
+
+## Article II
+
+### Section 1
+
+#### Clause 1
+
+The executive Power shall be vested in a President of the United States of America.
+"""
+
+
+@pytest.mark.parametrize("written", ["nested", "flat", "bold"])
+def test_us_constitution_clauses_are_labels(cutter_kind: bool, written: str) -> None:
+    """``Clause 1`` of Article I, Section 8 is ``A1/S8/Cl1`` (was a plain heading: written
+    flat, ``clause-2`` hung under the document, ``clause-1`` under whichever section came
+    before), whether written at its own level, at the level of its article, or bold."""
+    text = {
+        "nested": US_CLAUSES,
+        "flat": _flat(US_CLAUSES),
+        "bold": US_CLAUSES.replace("#### Clause 1", "**Clause 1.**").replace(
+            "#### Clause 2", "**Clause 2.**"
+        ),
+    }[written]
+    doc = cut(text)
+    assert _tree(doc) == [
+        ("NS/A1", "article", "NS/the-constitution-of-the-united-states"),
+        ("NS/A1/S1", "section", "NS/A1"),
+        ("NS/A1/S8", "section", "NS/A1"),
+        ("NS/A1/S8/Cl1", "clause", "NS/A1/S8"),
+        ("NS/A1/S8/Cl2", "clause", "NS/A1/S8"),
+        ("NS/A2", "article", "NS/the-constitution-of-the-united-states"),
+        ("NS/A2/S1", "section", "NS/A2"),
+        ("NS/A2/S1/Cl1", "clause", "NS/A2/S1"),
+    ]
+    prose = cut("# Act\n\n## Section 1\n\nClause 3 of the Agreement applies.\n")
+    assert [u.kind for u in prose.units[2:]] == ["section"]
+
+
+EU_ARTICLES = EU.replace(
+    "## Article 16 Right to rectification\n",
+    "## Article 16 Right to rectification\n\n1. The data subject shall have the right:\n\n"
+    "(a) to obtain rectification;\n\n(b) to have incomplete data completed.\n\n"
+    "2. Member States may restrict that right.\n",
+)
+
+
+@pytest.mark.parametrize("written", ["flat", "nested"])
+def test_eu_profile_sections_hold_articles_and_articles_paragraphs(
+    cutter_kind: bool, written: str
+) -> None:
+    """Cut with ``--profile eu``, an EU act's sections hold its articles whether written
+    at the articles' level or above it (English closes a section at the article after it
+    when flat), and its articles hold their paragraphs ``1.`` and points ``(a)``:
+    ``A16/Par1/a``. The eu profile is never detected: cut as it is, the same text is
+    English as before, its paragraphs the articles' text."""
+    text = EU_ARTICLES if written == "flat" else EU_ARTICLES.replace("## Article", "### Article")
+    doc = cut(text, profile="eu")
+    assert _tree(doc) == [
+        ("NS/C3", "chapter", "NS/regulation-eu-2016-679-of-the-european-parliament-and-of-the"),
+        ("NS/C3/S1", "section", "NS/C3"),
+        ("NS/A12", "article", "NS/C3/S1"),
+        ("NS/A12/Par1", "clause", "NS/A12"),
+        ("NS/A12/Par2", "clause", "NS/A12"),
+        ("NS/C3/S2", "section", "NS/C3"),
+        ("NS/A13", "article", "NS/C3/S2"),
+        ("NS/A13/Par1", "clause", "NS/A13"),
+        ("NS/A14", "article", "NS/C3/S2"),
+        ("NS/A14/Par1", "clause", "NS/A14"),
+        ("NS/C3/S3", "section", "NS/C3"),
+        ("NS/A16", "article", "NS/C3/S3"),
+        ("NS/A16/Par1", "clause", "NS/A16"),
+        ("NS/A16/Par1/a", "point", "NS/A16/Par1"),
+        ("NS/A16/Par1/b", "point", "NS/A16/Par1"),
+        ("NS/A16/Par2", "clause", "NS/A16"),
+    ]
+    assert assert_inserting_renames_nothing(text, EU_INSERTED, profile="eu") == {"NS/A12a"}
+    assert cut(text).profile == "en"
+    assert "eu" not in hits(["## Article 1"], PROFILES)  # (not even counted)
+    assert {u.kind for u in cut(text).units} == {"document", "heading", "chapter"} | {
+        "section",
+        "article",
+    }

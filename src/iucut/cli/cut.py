@@ -242,7 +242,7 @@ def round_trips(doc: CutDocument) -> bool:
 )
 @click.option(
     "--profile",
-    help="Label profile: vi, de, en or a configured one "
+    help="Label profile: vi, de, en, fr, eu or a configured one "
     "(default: front matter iu_profile, configuration, else detected).",
 )
 @click.option(

@@ -342,8 +342,9 @@ def _hits(marks: Any, profiles: Mapping[str, Profile]) -> dict[str, int]:
     """Signature hits per profile over all the marks of a document."""
     if not COMPILED:
         return hits([m.text for m in marks], profiles)
-    signatures = tuple(_program(p.signature) for p in profiles.values())
-    return dict(zip(profiles, marks.signature_hits(signatures, -1), strict=True))
+    detected = [name for name, p in profiles.items() if p.detected]
+    signatures = tuple(_program(profiles[name].signature) for name in detected)
+    return dict(zip(detected, marks.signature_hits(signatures, -1), strict=True))
 
 
 def _unlabelled_warning(

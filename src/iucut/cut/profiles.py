@@ -1,4 +1,4 @@
-"""Legal numbering profiles (vi, de, en) as data: label rules, detection, configuration.
+"""Legal numbering profiles (vi, de, en, fr, eu) as data: label rules, detection, configuration.
 
 A :class:`Rule` says how to recognise one kind of labelled unit: a regex for headings
 and bold lead-in lines (``head``), an optional stricter one for plain lines (``line``),
@@ -20,6 +20,7 @@ ones, and pin profiles by path glob::
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -138,6 +139,9 @@ class Profile:
     rules: tuple[Rule, ...]
     signature: re.Pattern[str]
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Whether detection may choose it (a profile that is only ever chosen, ``eu``, is not
+    #: counted: its signature is not matched against every line of every document).
+    detected: bool = True
 
     def matcher(self, heading: bool) -> Matcher:
         """All head (or line) rules as one regex, tried in rule order (cached)."""
@@ -666,17 +670,256 @@ EN = Profile(
             first="1",
             first_in=("article",),
         ),
+        Rule(
+            "clause",
+            50,
+            "Cl",
+            # the US Constitution's clauses (``Clause 1`` of Article I, Section 8), a
+            # contract's ``Clause 12``: inside a section, under their parent; headings and
+            # bold lines only (``Clause 3 of the Agreement applies`` is prose)
+            _r(r"(?i:clause)\s+(?P<label>\d+[a-z]?|" + ROMAN + r")(?![\w])"),
+            scope="local",
+            start="(?i:clause)",
+            levels=True,
+        ),
     ),
     _r(
         LEAD_IN
         + r"(?:(?i:article|art[ií]culo|articolo|section|sec\.|chapter|part|amendment|title)"
-        + r"\.?\s+[\dIVXLC]"
+        # (not a French code's ``Article L. 111-1``, ``R*12``, nor ``Article 1er``: French
+        # evidence, counted by the fr profile alone, or a French text of articles and
+        # sections only would be a tie, which English wins)
+        + r"\.?\s+(?!1(?:er|re)(?![\w])|[LRDA]O?[.*\s]*\d)[\dIVXLC]"
         + r"|§\s*\d)",
         re.M,
     ),
 )
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (VI, DE, EN)}
+#: French ordinals of the parts of a code (``Première partie``, ``Deuxième partie``).
+FR_ORDINALS = {
+    "première": 1,
+    "premiere": 1,
+    "deuxième": 2,
+    "deuxieme": 2,
+    "seconde": 2,
+    "troisième": 3,
+    "troisieme": 3,
+    "quatrième": 4,
+    "quatrieme": 4,
+    "cinquième": 5,
+    "cinquieme": 5,
+    "sixième": 6,
+    "sixieme": 6,
+    "septième": 7,
+    "septieme": 7,
+    "huitième": 8,
+    "huitieme": 8,
+    "neuvième": 9,
+    "neuvieme": 9,
+}
+#: A French division's number: Roman or Arabic, the first spelt ``Ier``/``1er`` (no part
+#: of the label), a capital letter or a Latin suffix of an inserted one (``Section 2 bis``:
+#: ``S2-bis``), or ``préliminaire`` (the Code civil's ``Titre préliminaire``).
+_FR_DIV = (
+    r"(?:(?P<label>"
+    + ROMAN
+    + r"|\d+[A-Z]?)"
+    + _FR_FIRST
+    + r"(?:[\s-](?P<label2>"
+    + LATIN_WORDS
+    + r"))?|(?P<word>(?i:pr[ée]liminaire|liminaire)))(?![\w])"
+)
+
+
+def _fr(word: str, label: str = _FR_DIV) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A French rule's head and plain-line patterns: ``word``, blanks, the label."""
+    return _r(word + r"\s+" + label), _r(word + r"\s+" + label + _EN_END)
+
+
+#: French codes and laws: one order, outermost first: Partie législative (réglementaire) >
+#: Première partie > Livre > Titre > Sous-titre > Chapitre > Section > Sous-section >
+#: Paragraphe > Sous-paragraphe > Article. Unlike English, whose ``Section`` is inside an
+#: article (US Constitution) or above it (EU acts), a French section holds articles:
+#: ranks alone nest them, so a code written with each division at its own heading level,
+#: all at one level, or as bold lines gives the same tree and codes. Segments as in
+#: English (``Bk1``, ``T2``, ``C3``, ``S1``, ``AL1234-5``): a French text cut as English
+#: before keeps the codes English gave right (a section English put in the bold article
+#: before it, ``AL1221-2/S2``, is ``C1/S2``; a sous-section is ``SS1``, no slug). A stored
+#: document keeps the profile it was stored with. Sections and what is below them
+#: restart per parent (local).
+FR = Profile(
+    "fr",
+    (
+        Rule(
+            "part",
+            1,
+            "P",
+            # ``Partie législative``, ``Partie réglementaire``, ``Partie Arrêtés``
+            _r(
+                r"(?i:partie)\s+(?P<label>(?i:l[ée]gislative|r[ée]glementaire|arr[êe]t[ée]s"
+                r"|d[ée]crets))(?![\w])"
+            ),
+            start="(?i:partie)",
+        ),
+        Rule(
+            "part",
+            2,
+            "P",
+            # ``Première partie``, ``Partie 1``, ``PARTIE II``
+            _r(
+                r"(?:(?P<word>(?i:premi[eè]re|deuxi[eè]me|seconde|troisi[eè]me|quatri[eè]me|"
+                r"cinqui[eè]me|sixi[eè]me|septi[eè]me|huiti[eè]me|neuvi[eè]me))\s+(?i:partie)"
+                r"|(?i:partie)\s+(?P<label>" + ROMAN + r"|\d+))" + _FR_FIRST + r"(?![\w])"
+            ),
+            start=r"(?i:partie|\w+\s+partie)",
+        ),
+        _annex("annex", "(?i:annexe)", "Anx"),
+        Rule(
+            "book",
+            3,
+            "Bk",
+            _r(r"(?i:livre)\s+" + _FR_DIV),
+            start="(?i:livre)",
+        ),
+        Rule(
+            "title",
+            5,
+            "T",
+            _r(r"(?i:titre)\s+" + _FR_DIV),
+            start="(?i:titre)",
+        ),
+        Rule(
+            "subtitle",
+            7,
+            "ST",
+            _r(r"(?i:sous-titre)\s+" + _FR_DIV),
+            scope="local",
+            start="(?i:sous-titre)",
+        ),
+        Rule(
+            "chapter",
+            20,
+            "C",
+            *_fr("(?i:chapitre)"),
+            strict=True,
+            start="(?i:chap(?:ter|itre))",  # (English's: one alternative of candidate lines)
+        ),
+        Rule(
+            "section",
+            22,
+            "S",
+            *_fr("(?i:section)"),
+            scope="local",
+            strict=True,
+            start=r"(?i:sec(?:\.|tion))",
+        ),
+        Rule(
+            "subsection",
+            24,
+            "SS",
+            *_fr("(?i:sous-section)"),
+            scope="local",
+            strict=True,
+            start="(?i:sous-)",
+        ),
+        Rule(
+            "paragraph",
+            26,
+            "Par",
+            *_fr("(?i:paragraphe)"),
+            scope="local",
+            strict=True,
+            start="(?i:paragraphe)",
+        ),
+        Rule(
+            "subparagraph",
+            28,
+            "SPar",
+            *_fr("(?i:sous-paragraphe)"),
+            scope="local",
+            strict=True,
+            start="(?i:sous-)",
+        ),
+        Rule(
+            "article",
+            30,
+            "A",
+            # ``Article R*12-1`` (a decree of the Conseil des ministres) dotted or spaced
+            # (``R.*12-1``, ``R. *12-1``, ``R* 12-1``): ``R-12-1``, coded ``AR-12-1`` as
+            # ``R*12-1`` is (the next rule), never ``R`` alone or a code of its own
+            *_en(
+                r"(?i:article)",
+                r"(?P<label>[A-Z]{1,2})(?:\.\s?\*\s?|\*\s)(?P<label2>\d+(?:-\d+)*)",
+            ),
+            strict=True,
+            start="(?i:art[ií]c)",
+        ),
+        Rule(
+            "article",
+            30,
+            "A",
+            *_en(r"(?i:article)", _EN_ART_LBL),
+            strict=True,
+            start="(?i:art[ií]c)",
+        ),
+    ),
+    _r(
+        LEAD_IN
+        + r"(?:(?i:livre|titre|sous-titre|chapitre|section|sous-section|paragraphe"
+        + r"|sous-paragraphe)\s+[\dIVXLC]|(?i:article)\s+(?:[LRDA]O?\*{0,2}\.?\s?\d|\d|premier)"
+        + r"|(?i:partie)\s+(?:l[ée]gislative|r[ée]glementaire)"
+        + r"|(?i:premi[eè]re|deuxi[eè]me)\s+partie)",
+        re.M,
+    ),
+)
+
+
+def _eu_rule(rule: Rule) -> Rule:
+    """An English rule as the EU profile has it: a section holds articles (EU acts:
+    Chapter > Section > Article, one order), ranked between chapter and article, so that
+    an act written flat nests as when written at heading levels."""
+    if rule.kind != "section":
+        return rule
+    return dataclasses.replace(rule, rank=25, first="", first_in=())
+
+
+#: Acts of the European Union (and treaties written alike): the English rules (its
+#: sections holding articles: :func:`_eu_rule`), and an article's numbered paragraphs
+#: ``1.`` (``A5/Par1``, EUR-Lex's ``par_1``) and their points ``(a)`` (``A5/Par1/a``).
+#: Never detected (``detected``; its signature matches nothing): an English text's
+#: numbered lists are no paragraphs of an article unless its author says so. Chosen with
+#: ``--profile eu``, front matter ``iu_profile: eu`` or configuration ``profiles``, so no
+#: English document cut before changes.
+EU = Profile(
+    "eu",
+    (
+        *(_eu_rule(r) for r in EN.rules),
+        Rule(
+            "clause",
+            60,
+            "Par",
+            _r(r"(?P<label>\d+)\.(?=\s|$)"),
+            _r(r"(?P<label>\d+)\.(?=\s|$)"),
+            scope="local",
+            within=("article",),
+            start=r"\d",
+        ),
+        Rule(
+            "point",
+            70,
+            "",
+            _r(r"\((?P<label>[a-z]{1,2})\)(?=\s|$)"),
+            _r(r"\((?P<label>[a-z]{1,2})\)(?=\s|$)"),
+            scope="local",
+            within=("clause", "article"),
+            start=r"\(",
+        ),
+    ),
+    _r(r"(?!)"),
+    detected=False,
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (VI, DE, EN, FR, EU)}
 DEFAULT = "en"
 
 
@@ -742,7 +985,7 @@ def label_from(groups: Mapping[str, str | None]) -> str | None:
         word = word.lower()
         value = _VI_ORDINALS.get(word.split()[0] if word else "") if " " not in word else None
         if value is None:
-            value = _DE_ORDINALS.get(word) or ROMANCE_ORDINALS.get(word)
+            value = _DE_ORDINALS.get(word) or ROMANCE_ORDINALS.get(word) or FR_ORDINALS.get(word)
         label = str(value) if value is not None else word
     if label is None:
         return None
@@ -780,7 +1023,7 @@ def _configured(extra: Mapping[str, Any]) -> dict[str, Profile]:
         if base is None:
             out[name] = Profile(name, rules, _signature(rules))
         else:
-            out[name] = Profile(name, rules + base.rules, base.signature)
+            out[name] = Profile(name, rules + base.rules, base.signature, detected=base.detected)
     return out
 
 
@@ -861,8 +1104,12 @@ def detect(texts: Sequence[str], profiles: Mapping[str, Profile]) -> str:
 
 
 def hits(texts: Sequence[str], profiles: Mapping[str, Profile]) -> dict[str, int]:
-    """How many of ``texts`` match each profile's signature."""
-    return {name: sum(1 for t in texts if p.signature.match(t)) for name, p in profiles.items()}
+    """How many of ``texts`` match each detected profile's signature (``Profile.detected``)."""
+    return {
+        name: sum(1 for t in texts if p.signature.match(t))
+        for name, p in profiles.items()
+        if p.detected
+    }
 
 
 def most_hits(hits: Mapping[str, int]) -> str:
