@@ -231,7 +231,41 @@ _EN = Grammar(
     act_to_last=True,
 )
 
-GRAMMARS: dict[str, Grammar] = {g.name: g for g in (_VI, _DE, _EN)}
+#: French article numbers as the cutter reads them: ``L. 1234-5``, ``R. 12``, ``D. 4``,
+#: ``LO 1``, ``R*12-1`` (dotted or spaced: ``R.*12-1``, ``R. *12-1``), ``1240-1``,
+#: ``12 bis``, ``1er``/``premier``.
+_FR_ART_LBL = (
+    r"(?:(?:(?:LO|[LRDA])(?:\s?\.\s?\*?|\*)?\s?)?\d+(?:-\d+)*|1er|premier)"
+    r"(?:[\s-](?:bis|ter|quater|quinquies|sexies|septies|octies|nonies|decies))?(?![\w])"
+)
+#: A French code's references (``l'article L. 1221-2``, ``aux articles L. 1221-1 et
+#: L. 1221-2``, ``des articles 1240 à 1244``): its articles, numbered across the whole
+#: code (the cutter's ``fr`` profile codes them ``AL1221-2``); a starred label written
+#: dotted or spaced is read as the cutter reads it (``R.*12-1`` is ``R*12-1``).
+_FR = Grammar(
+    "fr",
+    (
+        Level(
+            "article",
+            30,
+            "A",
+            r"[Aa]rticles?(?![\w])|[Aa]rt\.",
+            _FR_ART_LBL,
+            "global",
+            trim=r"(?<=[A-Z])\s?\.\s?(?=\*)|(?<=\*)\s",
+        ),
+    ),
+    list_sep=r"\s*(?:,\s*(?:et\s+|ou\s+)?|\s+et\s+|\s+ou\s+)",
+    range_sep=r"\s*(?:à|-|–|—)\s*",
+    glue=r"(?:(?:du|de\s+la|de\s+l['’]|des|au|aux)\s+)?",
+    this=r"(?!)",  # (French says "le présent article": before the keyword, not after)
+    own_act=r"\s*(?:,\s*)?(?:du|de\s+la)\s+(?:présent|présente)\s+"
+    r"(?:code|loi|décret|ordonnance|règlement|arrêté)(?![\w])",
+    other_act=r"\s*(?:,\s*)?(?:du|de\s+la|de\s+l['’])\s+(?P<act>(?!présent|présente)"
+    r"(?:[Cc]ode|[Ll]oi|[Dd]écret|[Oo]rdonnance|[Rr]èglement|[Aa]rrêté)[^,;.:()\n]{0,70})",
+)
+
+GRAMMARS: dict[str, Grammar] = {g.name: g for g in (_VI, _DE, _EN, _FR)}
 
 
 @dataclass(frozen=True)
@@ -621,7 +655,12 @@ def _own_label(unit: Unit, c: _Compiled) -> int:
     m = _OPENING.match(unit.raw_heading)
     pos = m.end() if m else 0
     el = _element_at(c, unit.raw_heading, pos)
-    if el is None or el.labels[0] != unit.label.split("-")[0]:
+    if el is None:
+        return 0
+    first, own = el.labels[0], unit.label
+    # (its label as written, without a suffix, or the same segment: ``L. 1221-1``,
+    # ``R.*12-1`` read as the cutter reads them)
+    if first != own.split("-")[0] and label_segment("", first) != label_segment("", own):
         return 0
     return el.end
 

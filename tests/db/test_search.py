@@ -187,3 +187,29 @@ def test_the_search_mapping_applies_to_versions_written_after(db: Any, store: St
         set_configs(db.connect(), {"en": 3})
     with pytest.raises(DatabaseError):
         set_configs(db.connect(), {"en": "no_such_configuration"})
+
+
+FR_CODE = """\
+# Code
+
+**Article L. 1**
+
+Les contrats de travail sont conclus par écrit.
+
+**Article L. 2**
+
+Un salarié peut démissionner.
+"""
+
+
+def test_a_french_document_is_indexed_in_french(db: Any) -> None:
+    """A document cut with the fr profile is indexed with PostgreSQL's french
+    configuration (0023): ``contrat`` finds ``contrats``, ``salariés`` finds ``salarié``."""
+    apply(db, (FR_CODE, "code.md"))
+    store = Store(db.settings(), db.provider(role=db.roles.reader))
+    rows = db.connect().execute(
+        f"SELECT DISTINCT search_config::text AS c FROM {db.schema}.unit_version"
+    )
+    assert [r["c"] for r in rows.fetchall()] == ["french"]
+    assert codes(store.search("salariés")) == ["CODE/AL2"]
+    assert codes(store.search("contrat")) == ["CODE/AL1"]

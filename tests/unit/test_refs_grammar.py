@@ -427,3 +427,75 @@ def test_a_chains_start_is_led_by_its_keywords_first_characters(profile: str) ->
     assert start.startswith("(?=["), start[:80]
     whole = start[start.index("])(?:") + len("])(?:") : -1]
     assert start == refs_mod._led(whole)
+
+
+FR = """\
+# Code du travail
+
+## Partie législative
+
+### Livre Ier
+
+#### Titre II
+
+##### Chapitre Ier
+
+###### Section 1
+
+**Article L. 1221-1**
+
+Le contrat de travail est soumis aux règles du droit commun. Voir l'article L. 1221-2.
+
+**Article L. 1221-2**
+
+Le contrat à durée indéterminée est la forme normale. Les dispositions de l'article
+L. 1221-1 s'appliquent, ainsi que l'article 5 du code pénal.
+
+**Article R. 1221-3**
+
+Conformément aux articles L. 1221-1 et L. 1221-2 du présent code, voir l'article R.*12-1.
+
+**Article R*12-1**
+
+Les articles 1240 à 1242 et l'article 1er.
+
+**Article 1er**
+
+Un.
+
+**Article 1240**
+
+Deux.
+
+**Article 1241**
+
+Trois.
+
+**Article 1242**
+
+Quatre.
+"""
+
+
+def test_a_french_code_cites_its_articles_by_their_numbers() -> None:
+    """French article numbers (``L. 1221-2``, ``R.*12-1``, ``1er``, ranges with ``à``,
+    lists with ``et``) resolve to the articles the cutter coded; an article's own heading
+    is no reference to itself; another code is another act."""
+    assert refs(FR, "code.md") == {
+        "CODE/AL1221-1": [("article L. 1221-2", "CODE/AL1221-2", None)],
+        "CODE/AL1221-2": [
+            ("article\nL. 1221-1", "CODE/AL1221-1", None),
+            ("article 5 du code pénal", None, "code pénal"),
+        ],
+        "CODE/AR1221-3": [
+            ("articles L. 1221-1 et L. 1221-2 du présent code", "CODE/AL1221-1", None),
+            ("articles L. 1221-1 et L. 1221-2 du présent code", "CODE/AL1221-2", None),
+            ("article R.*12-1", "CODE/AR-12-1", None),
+        ],
+        "CODE/AR-12-1": [
+            ("articles 1240 à 1242", "CODE/A1240", None),
+            ("articles 1240 à 1242", "CODE/A1241", None),
+            ("articles 1240 à 1242", "CODE/A1242", None),
+            ("article 1er", "CODE/A1", None),
+        ],
+    }

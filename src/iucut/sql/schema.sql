@@ -1,5 +1,5 @@
 -- iucut: the current definitions of the schema, as `iucut migrate --roles` leaves a
--- fresh database (schema version 22), with the default role names.
+-- fresh database (schema version 23), with the default role names.
 -- Generated from the catalog by `make schema`: do not edit. The migrations are the
 -- source; this file is their sum, to read (tests/db/test_schema_file.py holds a
 -- fresh migration equal to it).
