@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import secrets
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from unittest import mock
 
@@ -27,33 +25,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit"))
 
 import test_cut_history as history
 
+from apply_bench import fresh_database
 from iucut.apply import apply_plan
 from iucut.config import Settings
 from iucut.cut import cut_text
 from iucut.db.connector import ConnectionProvider
-from iucut.db.target import Target, with_database
-from iucut.migrate import migrate
+from iucut.db.target import Target
 from iucut.plan_state import make_plan
 from iucut.planfile import plan_hash
 from iucut.units import CutDocument, Op
 
 SCHEMA = "public"
 Stored = dict[str, str]  # code -> content hash of the active units
-
-
-@contextmanager
-def fresh_database(admin: str) -> Iterator[str]:
-    name = f"dupes_owners_{secrets.token_hex(3)}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
-    dsn = with_database(admin, name)
-    try:
-        with ConnectionProvider(Target(dsn, "--dsn")).connect() as conn:
-            migrate(conn, SCHEMA)
-        yield dsn
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
 
 
 def handed_over(old: Stored, new: Stored) -> list[str]:
@@ -79,7 +62,7 @@ def run(
     documents rejected (left as they were)."""
     handed: list[str] = []
     lost = created = retired = rejected = 0
-    with fresh_database(admin) as dsn:
+    with fresh_database(admin, "owners", keep=False) as dsn:
         settings = Settings(dsn=dsn, schema=SCHEMA, execution="enabled", env={})
         provider = ConnectionProvider(Target(dsn, "--dsn"))
         before: Stored | None = None
@@ -196,7 +179,7 @@ def contextlib_patch(by_position: bool) -> mock._patch[object] | _Null:
     """The planner with the duplicates numbered by position (the cut's codes kept)."""
     if not by_position:
         return _Null()
-    return mock.patch("iucut.plan_state.renumber", lambda doc, units, held: (doc, {}))
+    return mock.patch("iucut.numbering.renumber", lambda doc, units, held: (doc, {}))
 
 
 class _Null:
