@@ -44,7 +44,7 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     hypothesis_settings.load_profile("ci")
 
 TEST_SCHEMA = "iu"
-DB_FIXTURES = {"pg_server", "pg_template", "db", "cli_env"}
+DB_FIXTURES = {"pg_server", "pg_template", "db", "cli_env", "empty_db"}
 
 
 @dataclass
@@ -181,6 +181,36 @@ def iucut_command() -> list[str]:
     """The installed ``iucut`` command of this environment."""
     script = Path(sys.executable).with_name("iucut")
     return [str(script)] if script.exists() else [sys.executable, "-m", "iucut"]
+
+
+@pytest.fixture
+def empty_db(pg_server: PgServer) -> Iterator[str]:
+    """A new, empty database on the tests' server (not migrated): its DSN, as the admin;
+    dropped after."""
+    name = f"iucut_t_empty_{os.getpid()}_{secrets.token_hex(4)}"
+    with pg_server.admin() as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield with_database(pg_server.dsn, name)
+    finally:
+        with pg_server.admin() as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def migrations_up_to(version: int, tmp_path: Path) -> Path:
+    """A folder holding the package's migrations up to ``version``, as they are (to
+    migrate a database as an older iucut left it: ``migrate(..., directory=)``)."""
+    from importlib import resources
+
+    from iucut.migrate import load_migrations
+
+    folder = tmp_path / f"upto{version}"
+    folder.mkdir()
+    package = resources.files("iucut") / "sql" / "migrations"
+    for m in load_migrations():
+        if m.version <= version:
+            (folder / m.filename).write_bytes((package / m.filename).read_bytes())
+    return folder
 
 
 def state_digest(conn: Connection, schema: str) -> dict[str, Any]:

@@ -11,9 +11,6 @@ tests' server (IUCUT_TEST_DSN's when it is set, e.g. PostgreSQL 15)."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,6 @@ import pytest
 
 from conftest import clean_environment
 from iucut import tour
-from iucut.db.target import with_database
 from iucut.demo import command_folder, copy_samples
 
 LAW = """\
@@ -92,19 +88,6 @@ def table_counts(db: Any) -> dict[str, int]:
         row = conn.query("table_counts").fetchone()
         assert row is not None
         return dict(row)
-
-
-@pytest.fixture
-def empty_db(pg_server: Any) -> Iterator[str]:
-    """A new, empty database on the tests' server (not migrated): its DSN; dropped after."""
-    name = f"iucut_t_walk_{os.getpid()}_{secrets.token_hex(4)}"
-    with pg_server.admin() as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield with_database(pg_server.dsn, name)
-    finally:
-        with pg_server.admin() as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def test_walkthrough_is_the_tour_script(empty_db: str, tmp_path: Path) -> None:

@@ -4,24 +4,21 @@ and a database upgraded from before 0015 (points before the upgrade are refused)
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conftest import migrations_up_to
 from iucut.apply import apply_documents
 from iucut.config import Settings
 from iucut.cut import cut_text
 from iucut.db.connector import ConnectionProvider
-from iucut.db.target import Target, with_database
+from iucut.db.target import Target
 from iucut.errors import AsOfRefused, DatabaseError, HistoryNotKept, NotFound
-from iucut.migrate import load_migrations, migrate
+from iucut.migrate import migrate
 from iucut.store import Store
 from iucut.units import CutDocument
 
@@ -203,25 +200,11 @@ def test_document_versions_are_append_only(db: Any) -> None:
 
 
 @pytest.fixture
-def db_before_0015(pg_server: Any, tmp_path: Path) -> Iterator[str]:
+def db_before_0015(empty_db: str, tmp_path: Path) -> str:
     """A database migrated up to (not including) 0015."""
-    name = f"iucut_asofup_{os.getpid()}_{secrets.token_hex(4)}"
-    with pg_server.admin() as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    dsn = with_database(pg_server.dsn, name)
-    folder = tmp_path / "before15"
-    folder.mkdir()
-    package = resources.files("iucut") / "sql" / "migrations"
-    for m in load_migrations():
-        if m.version < 15:
-            (folder / m.filename).write_bytes((package / m.filename).read_bytes())
-    with ConnectionProvider(Target(dsn, "--dsn")).connect(autocommit=True) as conn:
-        migrate(conn, "public", directory=folder)
-    try:
-        yield dsn
-    finally:
-        with pg_server.admin() as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with ConnectionProvider(Target(empty_db, "--dsn")).connect(autocommit=True) as conn:
+        migrate(conn, "public", directory=migrations_up_to(14, tmp_path))
+    return empty_db
 
 
 def test_points_before_the_upgrade_are_refused_and_later_ones_read(db_before_0015: str) -> None:

@@ -5,44 +5,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import secrets
-from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import iucut
+from conftest import migrations_up_to
 from iucut.config import Settings
 from iucut.db.connector import ConnectionProvider
-from iucut.db.target import Target, with_database
-from iucut.migrate import load_migrations, migrate
+from iucut.db.target import Target
+from iucut.migrate import migrate
 
 LAW = "# Act\n\n## Article 1. Scope\n\nOne.\n\n## Article 2. Terms\n\nTwo.\n"
 
 
 @pytest.fixture
-def old_db(pg_server: Any, tmp_path: Path) -> Iterator[str]:
+def old_db(empty_db: str, tmp_path: Path) -> str:
     """A database migrated to version 2 only (before the change feed)."""
-    name = f"iucut_feedup_{os.getpid()}_{secrets.token_hex(4)}"
-    with pg_server.admin() as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    dsn = with_database(pg_server.dsn, name)
-    folder = tmp_path / "upto2"
-    folder.mkdir()
-    package = resources.files("iucut") / "sql" / "migrations"
-    for m in load_migrations():
-        if m.version <= 2:
-            (folder / m.filename).write_bytes((package / m.filename).read_bytes())
-    with ConnectionProvider(Target(dsn, "--dsn")).connect(autocommit=True) as conn:
-        migrate(conn, "public", directory=folder)
-    try:
-        yield dsn
-    finally:
-        with pg_server.admin() as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with ConnectionProvider(Target(empty_db, "--dsn")).connect(autocommit=True) as conn:
+        migrate(conn, "public", directory=migrations_up_to(2, tmp_path))
+    return empty_db
 
 
 def test_events_before_the_feed_existed_are_in_it(old_db: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

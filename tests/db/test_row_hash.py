@@ -8,23 +8,21 @@ not move (a client's cache of what it saw stays true across the upgrade)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import iucut
+from conftest import migrations_up_to
 from iucut.apply import ApplyResult, apply_digests, begin_run, write_document
 from iucut.config import Settings
 from iucut.cut import cut_text
 from iucut.db.connector import Connection, ConnectionProvider
-from iucut.db.target import Target, with_database
+from iucut.db.target import Target
 from iucut.errors import IucutError, NotMigrated
-from iucut.migrate import load_migrations, migrate
+from iucut.migrate import migrate
 from iucut.plan import Digest, diff_document, digest_of
 from iucut.units import CutDocument
 
@@ -85,25 +83,11 @@ def test_the_stored_hash_is_the_formula_after_every_kind_of_write(
 
 
 @pytest.fixture
-def old_db(pg_server: Any, tmp_path: Path) -> Iterator[str]:
+def old_db(empty_db: str, tmp_path: Path) -> str:
     """A database migrated to schema version 21 only (before the stored row hash)."""
-    name = f"iucut_rowhash_{os.getpid()}_{secrets.token_hex(4)}"
-    with pg_server.admin() as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    dsn = with_database(pg_server.dsn, name)
-    folder = tmp_path / "upto21"
-    folder.mkdir()
-    package = resources.files("iucut") / "sql" / "migrations"
-    for m in load_migrations():
-        if m.version <= 21:
-            (folder / m.filename).write_bytes((package / m.filename).read_bytes())
-    with ConnectionProvider(Target(dsn, "--dsn")).connect(autocommit=True) as conn:
-        migrate(conn, "public", directory=folder)
-    try:
-        yield dsn
-    finally:
-        with pg_server.admin() as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with ConnectionProvider(Target(empty_db, "--dsn")).connect(autocommit=True) as conn:
+        migrate(conn, "public", directory=migrations_up_to(21, tmp_path))
+    return empty_db
 
 
 def test_an_upgraded_database_keeps_its_token(old_db: str, tmp_path: Path) -> None:

@@ -7,13 +7,10 @@ import dataclasses
 import json
 import os
 import secrets
-from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from conftest import migrations_up_to
 from iucut import apply as apply_mod
 from iucut import plan as plan_mod
 from iucut import plan_state
@@ -28,32 +25,8 @@ SCHEMA = "iu"
 LAW = "# Luật thử\n\n## Điều 1. Phạm vi\n\n1. Khoản một.\n2. Khoản hai:\na) điểm a;\nb) điểm b.\n"
 
 
-@pytest.fixture
-def empty_db(pg_server: Any) -> Iterator[str]:
-    """A new, empty database; yields its DSN (as the admin)."""
-    name = f"iucut_up_{os.getpid()}_{secrets.token_hex(4)}"
-    with pg_server.admin() as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield with_database(pg_server.dsn, name)
-    finally:
-        with pg_server.admin() as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def connect(dsn: str) -> Connection:
     return ConnectionProvider(Target(dsn, "--dsn"), schema=SCHEMA).connect(autocommit=True)
-
-
-def migrations_up_to(version: int, tmp_path: Path) -> Path:
-    """A folder holding the package's migrations up to ``version``, as they are."""
-    folder = tmp_path / f"upto{version}"
-    folder.mkdir()
-    package = resources.files("iucut") / "sql" / "migrations"
-    for m in load_migrations():
-        if m.version <= version:
-            (folder / m.filename).write_bytes((package / m.filename).read_bytes())
-    return folder
 
 
 CATALOG = f"""
