@@ -728,6 +728,9 @@ CONSTRUCTS = [
     r"(?:(?:a|b){2,3}?)+c",
     r"[\d\s-]{0,3}x",
     r"(?i)k\w|i",
+    r"(?!)",  # Python 3.13 parses it to FAILURE, earlier versions to an empty lookahead
+    r"a(?!)|b",
+    r"(?:(?!)|a)+c",
 ]
 CONSTRUCT_TEXT = st.text(st.sampled_from("abcdABCKßſıİ_1 \n-x\u212a"), max_size=12)
 

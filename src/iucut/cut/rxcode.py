@@ -50,6 +50,8 @@ NEGATE, ICASE = 1, 2
 DIGIT, SPACE, WORD, LINEBREAK = 0, 2, 4, 6
 UNBOUNDED = -1
 MAX_MARKS, MAX_REPEATS = 64, 32
+# Python 3.13 parses ``(?!)`` to FAILURE; earlier versions to an empty negative lookahead
+_FAILURE = c.FAILURE
 
 _CATEGORIES = {
     c.CATEGORY_DIGIT: DIGIT,
@@ -177,6 +179,8 @@ class _Emitter:
             self.atomic(lambda: self.inside([], lambda: self.sequence(av, flags)))
         elif op is c.GROUPREF:
             self.emit(GROUPREF, av, 1 if flags & c.SRE_FLAG_IGNORECASE else 0)
+        elif op is _FAILURE:  # (?!) as Python 3.13 parses it: a lookahead that always fails
+            self.lookaround(True, (1, []), flags)
         else:
             raise Unsupported(f"{op} in a label pattern")
 
@@ -374,6 +378,8 @@ def _first_node(op: Any, av: Any, flags: int) -> tuple[First | None, bool]:
         return _first_chars(*_char_class(op, av, flags)), False
     if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
         return (0, frozenset()), True
+    if op is _FAILURE:  # matches nothing: no first character, never empty
+        return (0, frozenset()), False
     if op is c.SUBPATTERN:
         return _first(av[3], (flags | av[1]) & ~av[2])
     if op is c.ATOMIC_GROUP:
