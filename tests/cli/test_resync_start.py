@@ -30,6 +30,7 @@ UNUSED = (
     "iucut.planspool",
     "iucut.numbering",
     "tomllib",
+    "importlib.metadata",  # (psycopg's version read without it: iucut.db.driver_versions)
 )
 #: of those, the modules an apply that writes one changed document has no use for either
 #: (its plan is written, not spooled; its front matter, if any, is YAML)
@@ -40,6 +41,7 @@ UNUSED_BY_A_CHANGE = (
     "iucut.search",
     "iucut.planspool",
     "tomllib",
+    "importlib.metadata",
 )
 PROBE = """
 import json, sys

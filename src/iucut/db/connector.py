@@ -26,6 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from iucut.config import Settings
 from iucut.db import queries
+from iucut.db.driver_versions import give_versions
 from iucut.db.target import Target, resolve_target, scrub, with_user
 from iucut.errors import (
     ConfigError,
@@ -338,12 +339,15 @@ def preload(driver: str = "psycopg") -> None:
 
 def _import_quietly(module: str) -> None:
     with contextlib.suppress(Exception):
+        if module == DRIVER_MODULES["psycopg"]:
+            give_versions()
         importlib.import_module(module)
 
 
 def driver_connect(driver: str) -> ConnectFn:
     """The ``connect(conninfo, *, autocommit, schema, secrets, display)`` of a driver."""
     if driver == "psycopg":
+        give_versions()
         from iucut.db.psycopg3 import connect as connect3
 
         return connect3

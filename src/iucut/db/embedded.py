@@ -289,6 +289,9 @@ class EmbeddedServer:
         return "\n  server log: " + "\n  ".join(tail) if tail else ""
 
     def _ensure_database(self) -> None:
+        from iucut.db.driver_versions import give_versions
+
+        give_versions()
         from iucut.db.psycopg3 import connect
 
         with connect(self.url("postgres"), autocommit=True) as conn:

@@ -22,6 +22,9 @@ def conninfo_to_dict(conninfo: str) -> dict[str, Any]:
     """psycopg's parse of a connection string (libpq's), imported when first needed: a
     command starts without the driver, which an apply imports while it walks the corpus
     (:func:`iucut.db.connector.preload`)."""
+    from iucut.db.driver_versions import give_versions
+
+    give_versions()
     from psycopg.conninfo import conninfo_to_dict as parse
 
     return parse(conninfo)
@@ -29,6 +32,9 @@ def conninfo_to_dict(conninfo: str) -> dict[str, Any]:
 
 def make_conninfo(conninfo: str = "", **kwargs: Any) -> str:
     """psycopg's make_conninfo, imported when first needed (see :func:`conninfo_to_dict`)."""
+    from iucut.db.driver_versions import give_versions
+
+    give_versions()
     from psycopg.conninfo import make_conninfo as make
 
     return make(conninfo, **kwargs)
