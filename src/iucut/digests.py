@@ -53,7 +53,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
+from typing import Any, cast
 
 from iucut._version import __version__
 from iucut.plan import Digest, Unchanged, digest_key
@@ -472,10 +472,9 @@ def folder_fingerprint(rules: str, names: Sequence[str], packed: Sequence[bytes 
     h.update(b"\0")
     h.update("\0".join(names).encode("utf-8", "surrogateescape"))
     h.update(b"\0")
-    for stat in packed:
-        if stat is None:
-            raise ValueError("a file without a packed stat has no folder fingerprint")
-        h.update(stat)
+    if None in packed:
+        raise ValueError("a file without a packed stat has no folder fingerprint")
+    h.update(b"".join(cast("Sequence[bytes]", packed)))  # (as one update of each: the same)
     return h.digest()
 
 

@@ -76,6 +76,34 @@ def test_the_walk_finds_what_pathlib_finds(
     ]
 
 
+def test_a_report_among_regular_files_only_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a folder of regular files alone (the listing's fast path), a report with its
+    JSON twin is passed over (the first name among them, too), and a report's name
+    without one is a document, as pathlib and the check of each file find them; given
+    as a path and as ``.`` (the names then without a folder before them)."""
+    top = tmp_path / "reports"
+    top.mkdir()
+    for name in ("doctor.md", "proof-2.md", "proof-3.md", "xproof-4.md", "z.md"):
+        (top / name).write_text("# r\n", encoding="utf-8")
+    for twin in ("proof-2.json", "doctor.json", "xproof-4.json"):
+        (top / twin).write_text("{}", encoding="utf-8")
+    walked = list_sources([top])
+    assert [os.path.basename(f) for f, _ in walked.files] == ["proof-3.md", "xproof-4.md", "z.md"]
+    assert (walked.files, walked.skipped) == _by_pathlib(monkeypatch, [top], "**/*.md")
+    monkeypatch.chdir(top)
+    here = list_sources([Path(".")])
+    assert [os.fspath(f) for f, _ in here.files] == ["proof-3.md", "xproof-4.md", "z.md"]
+    alone = tmp_path / "alone"  # (the one report the first name, with nothing before it)
+    alone.mkdir()
+    for name in ("doctor.md", "z.md"):
+        (alone / name).write_text("# r\n", encoding="utf-8")
+    (alone / "doctor.json").write_text("{}", encoding="utf-8")
+    monkeypatch.chdir(alone)
+    assert [os.fspath(f) for f, _ in list_sources([Path(".")]).files] == ["z.md"]
+
+
 def test_the_walk_lists_the_corpus_without_a_stat_of_a_regular_file(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,7 +18,8 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain, groupby, islice
+from operator import itemgetter
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
@@ -102,9 +103,11 @@ def walk_batches(
     file of the corpus). What is passed over in a run goes to ``skipped`` before the
     run is given."""
     last = PurePath(glob).name or glob
-    # (a report's name, looked for in each file's base name in place: one match a file)
+    # (a report's name, looked for in each file's base name in place: one match a file,
+    # in a run where one of their fixed starts follows a separator somewhere)
     report = _REPORT_NAME.match if glob == DEFAULT_GLOB else None
     sep = os.sep
+    marks = [sep + h for h in _REPORT_HEADS] if all(_REPORT_HEADS) else None
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -113,11 +116,16 @@ def walk_batches(
                 globbed: list[tuple[str, str | None]] = [(str(p), None) for p in path.glob(glob)]
                 runs = iter([sorted(globbed, key=_first)])
             for run in runs:
+                maybe = report
+                if report is not None and marks is not None:
+                    joined = sep + sep.join(map(_PATH, run))  # (each path after a separator)
+                    if not any(mark in joined for mark in marks):
+                        maybe = None  # (no base name starts as a report's: none is one)
                 # (at once when every one is a regular file not named as a report)
                 batch: list[tuple[str | Path, Path | None]] = [
                     (p, path)
                     for p, kind in run
-                    if kind == "" and (report is None or report(p, p.rfind(sep) + 1) is None)
+                    if kind == "" and (maybe is None or maybe(p, p.rfind(sep) + 1) is None)
                 ]
                 if len(batch) < len(run):
                     batch = _looked_at(run, path, report, skipped)
@@ -328,6 +336,10 @@ def _kind(mode: int) -> str:
 
 #: :data:`REPORT_NAMES` as one pattern (``fnmatchcase`` of each, in one match a file)
 _REPORT_NAME = re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in REPORT_NAMES))
+#: the fixed start of each of :data:`REPORT_NAMES` (what a base name matching it starts with)
+_REPORT_HEADS = tuple(re.split(r"[*?\[]", n, maxsplit=1)[0] for n in REPORT_NAMES)
+#: the path of a listing's ``(path, kind)`` (without a step of Python)
+_PATH = itemgetter(0)
 
 
 def _is_report(path: str) -> bool:
@@ -708,11 +720,10 @@ def _fast_lane(
     every one of them then settled by ``fast_run``."""
     sep = os.sep
     heads = [path[: path.rfind(sep) + 1] for path in paths]
-    i, n = 0, len(paths)
-    while i < n:
-        head, j = heads[i], i + 1
-        while j < n and heads[j] == head:
-            j += 1
+    j = 0
+    # (the runs of files of one folder, each counted without a step of Python a file)
+    for head, run in groupby(heads):
+        i, j = j, j + len(list(run))
         names = [path[len(head) :] for path in paths[i:j]]
         found = named(paths[i]) if head else None
         doc_paths: list[str] = []
@@ -723,16 +734,17 @@ def _fast_lane(
             doc_head = found[0][: len(found[0]) - len(names[0])]
             real_head = found[1][: len(found[1]) - len(names[0])]
             packed = lstats(real_head, names, limit)
-            for k, name in enumerate(names):
-                if name in ("", ".", "..") or sep in name:
-                    packed[k] = None  # (not a file's name: looked at alone)
+            # (a name holds no separator: its head ends at the last one)
+            if "" in names or "." in names or ".." in names:
+                for k, name in enumerate(names):
+                    if name in ("", ".", ".."):
+                        packed[k] = None  # (not a file's name: looked at alone)
         settled: Callable[[], object] | None = None
         if folder_pass is not None and found is not None and None not in packed:
             whole, settled = folder_pass(doc_head, names, packed)
             if whole is not None:  # (the folder at once: nothing looked up)
                 ready[i] = whole
                 ready[i + 1 : j] = [COVERED] * (j - i - 1)
-                i = j
                 continue
         if found is not None:  # (its files looked up by their document paths)
             doc_paths = [doc_head + name for name in names]
@@ -747,7 +759,6 @@ def _fast_lane(
         if settled is not None:  # (every file of the folder known by its stat)
             settled()
         ready[i:j] = out
-        i = j
 
 
 def _cut_then(
