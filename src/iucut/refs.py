@@ -36,6 +36,7 @@ from iucut.cut.profiles import (
     roman_label,
     roman_to_int,
 )
+from iucut.cut.programs import regex, save_programs
 from iucut.db.connector import Connection
 from iucut.units import CutDocument, Unit
 
@@ -314,7 +315,7 @@ class _Compiled:
     def __init__(self, g: Grammar):
         self.g = g
         kws = "|".join(f"(?P<L{i}>{lv.keyword})" for i, lv in enumerate(g.levels))
-        self.keyword = re.compile(rf"(?<![\w§])(?:{kws})")
+        self.keyword = regex(rf"(?<![\w§])(?:{kws})")
         # where a chain can start: a keyword (the very match of ``keyword``, kept as it is
         # by the atomic group) followed by "this" or a label of its own level; the words a
         # text uses without a label (``the article``, ``section``) are passed over by the
@@ -328,25 +329,25 @@ class _Compiled:
         # (the lead read off the keywords alone: a match's first character is the atomic
         # group's, whatever follows it, and the parse of the whole is ~10x as long)
         head = rf"(?<![\w§])(?>{kws})"
-        self.start = re.compile(_led(rf"{head}(?={follows})", lead_of=head))
+        self.start = regex(_led(rf"{head}(?={follows})", lead_of=head))
         self.labels = _PerLevel(
             rf"\s*(?P<a>{lv.label})(?:{g.range_sep}(?:{lv.keyword})?\s*(?P<b>{lv.label}))?"
             for lv in g.levels
         )
         self.list_sep = _PerLevel(rf"{g.list_sep}(?=(?:{lv.label}))" for lv in g.levels)
-        self.this = re.compile(g.this)
-        self.glue = re.compile(g.glue)
-        self.own_act = re.compile(g.own_act)
-        self.other_act = re.compile(g.other_act)
-        self.list_only = re.compile(g.list_sep)
-        self.chain_sep = re.compile(rf"(?:{g.list_sep}|\s*,?\s*){g.glue}")
-        self.amending = re.compile(g.amending) if g.amending else None
-        self.not_before = re.compile(g.not_before) if g.not_before else None
-        self.heading = re.compile(g.heading, re.M) if g.heading else None
-        self.quoted = re.compile(g.quoted) if g.quoted else None
-        self.list_of = re.compile(g.list_of) if g.list_of else None
-        self.amends = re.compile(g.amends, re.I) if g.amends else None
-        self.enabling = re.compile(g.enabling) if g.enabling else None
+        self.this = regex(g.this)
+        self.glue = regex(g.glue)
+        self.own_act = regex(g.own_act)
+        self.other_act = regex(g.other_act)
+        self.list_only = regex(g.list_sep)
+        self.chain_sep = regex(rf"(?:{g.list_sep}|\s*,?\s*){g.glue}")
+        self.amending = regex(g.amending) if g.amending else None
+        self.not_before = regex(g.not_before) if g.not_before else None
+        self.heading = regex(g.heading, re.M) if g.heading else None
+        self.quoted = regex(g.quoted) if g.quoted else None
+        self.list_of = regex(g.list_of) if g.list_of else None
+        self.amends = regex(g.amends, re.I) if g.amends else None
+        self.enabling = regex(g.enabling) if g.enabling else None
         self.prefixes = frozenset(lv.prefix for lv in g.levels if lv.prefix)
         self.plain_prefixes = {p for p in self.prefixes if not any(ch.isdigit() for ch in p)}
 
@@ -369,7 +370,7 @@ class _PerLevel:
     def __getitem__(self, i: int) -> re.Pattern[str]:
         found = self._compiled[i]
         if found is None:  # (two threads may both compile it: the same regex either way)
-            found = self._compiled[i] = re.compile(self._patterns[i])
+            found = self._compiled[i] = regex(self._patterns[i])
         return found
 
 
@@ -1117,6 +1118,7 @@ def document_references(doc: CutDocument, profile: str | None = None) -> dict[st
         refs = r.references(u)
         if refs:
             out[u.code] = refs
+    save_programs()  # (the grammar's regexes compiled here, kept for the next process)
     return out
 
 

@@ -188,3 +188,118 @@ def test_a_file_others_can_write_or_a_link_is_not_taken(
     programs.keep_programs(path)  # (the file itself, private: taken)
     compiles.clear()
     assert _program_of(PATTERNS[0]) == first and compiles == []
+
+
+def _grammar_patterns() -> list[tuple[str, int]]:
+    """Every regex of every references grammar, each level's too, as (pattern, flags)."""
+    from iucut import refs
+
+    found: list[tuple[str, int]] = []
+    for profile in refs.GRAMMARS:
+        refs._COMPILED.pop(profile, None)
+        g = refs.grammar(profile)
+        levels = [*(g.labels[i] for i in range(len(g.labels)))]
+        levels += [g.list_sep[i] for i in range(len(g.list_sep))]
+        for rx in [*vars(g).values(), *levels]:
+            if isinstance(rx, re.Pattern):
+                found.append((rx.pattern, rx.flags & ~re.UNICODE))
+        refs._COMPILED.pop(profile, None)
+    return found
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The regexes parsed by re's parser (compiled, not taken from a kept file)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    made: list[str] = []
+    real = _parser.parse
+
+    def counting(pattern: str, flags: int = 0, *args: Any) -> Any:
+        made.append(pattern)
+        return real(pattern, flags, *args)
+
+    monkeypatch.setattr(_parser, "parse", counting)
+    yield made
+    programs.keep_programs(None)
+
+
+def test_kept_regexes_are_the_ones_re_compiles_and_a_new_process_parses_none(
+    tmp_path: Path, parses: list[str]
+) -> None:
+    """Every regex of the references' grammars, kept and read back from the file, is
+    equal to what ``re.compile`` makes of it (a pattern's equality compares its code);
+    a keeper that reads the file again (another process) parses none of them."""
+    patterns = _grammar_patterns()
+    assert len(patterns) > 40
+    path = tmp_path / programs.PROGRAMS_FILE
+    programs.keep_programs(path)
+    made = [programs.regex(p, f) for p, f in patterns]
+    programs.save_programs()
+    programs.keep_programs(None)
+    programs.keep_programs(path)
+    re.purge()
+    parses.clear()
+    again = [programs.regex(p, f) for p, f in patterns]
+    assert parses == []
+    for (p, f), first, second in zip(patterns, made, again, strict=True):
+        expected = re.compile(p, f)
+        assert first == expected and second == expected, p
+        assert second.groupindex == expected.groupindex and second.groups == expected.groups
+
+
+def test_a_kept_regex_that_does_not_take_is_compiled_again(
+    tmp_path: Path, parses: list[str]
+) -> None:
+    """A kept entry whose code ``_sre`` refuses (another form, with the file's checksum
+    made to agree) is compiled again: the regex is re's, never an error."""
+    path = tmp_path / programs.PROGRAMS_FILE
+    programs.keep_programs(path)
+    pattern = r"(?P<a>\d+)\s*(?:and|or)\s*(?P<b>\d+)"
+    programs.regex(pattern)
+    programs.save_programs()
+    head, _, body = path.read_bytes().partition(b"\n")
+    kept = json.loads(body)
+    key = f"re:0:{pattern}"
+    kept[key][0] = "ffffffff" * 4
+    body = json.dumps(kept, sort_keys=True, ensure_ascii=False).encode()
+    meta = json.loads(head)
+    meta["sha256"] = __import__("hashlib").sha256(body).hexdigest()
+    path.write_bytes(json.dumps(meta).encode() + b"\n" + body)
+    programs.keep_programs(None)
+    programs.keep_programs(path)
+    parses.clear()
+    assert programs.regex(pattern) == re.compile(pattern)
+    assert parses and set(parses) == {pattern}  # (compiled: re's parser ran)
+
+
+def test_references_found_with_kept_regexes_are_the_same(tmp_path: Path) -> None:
+    """A document's references found with the grammar's regexes read from the file are
+    those found with regexes re compiled (a law of each language of the corpora)."""
+    from iucut import refs
+    from iucut.cut.cutter import cut_text
+
+    corpora = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+    docs = []
+    for folder in ("vn-laws", "de-laws", "en-terms-history"):
+        first = sorted((corpora / folder).rglob("*.md"))[:1]
+        docs += [cut_text(f.read_text(encoding="utf-8"), f.name) for f in first]
+    assert len(docs) == 3
+
+    def found() -> list[Any]:
+        refs._COMPILED.clear()
+        return [refs.document_references(doc) for doc in docs]
+
+    fresh = found()
+    assert any(fresh)
+    path = tmp_path / programs.PROGRAMS_FILE
+    programs.keep_programs(path)
+    try:
+        found()  # (made and written)
+        assert path.is_file()
+        programs.keep_programs(None)
+        programs.keep_programs(path)
+        assert found() == fresh
+    finally:
+        programs.keep_programs(None)
+        refs._COMPILED.clear()

@@ -1,7 +1,9 @@
 """The rules' programs for the compiled core (:mod:`iucut.cut.rxcode`), kept in a file
 between processes: a process compiles only the patterns that no process compiled before
 with the same compiler, instead of every rule of the profile it cuts with (~60 ms at its
-first cut; issue #16 part 3: a re-sync with one change cuts one document).
+first cut; issue #16 part 3: a re-sync with one change cuts one document). The regexes
+of the references' grammars are kept there too, as ``re``'s own code (:func:`regex`:
+~15 ms of English's, ~9 ms of it one pattern, where a chain of references can start).
 
 The file (:data:`PROGRAMS_FILE`, in the iucut home: the command line keeps it, see
 :func:`keep_programs`; a library caller that keeps none compiles in each process) is a
@@ -20,6 +22,7 @@ so (mode 0600). The sha256 is against damage, not a signature.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import hashlib
 import json
@@ -30,7 +33,7 @@ import sys
 import threading
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from iucut.cut.rxcode import Program
@@ -45,10 +48,10 @@ class _Kept:
     def __init__(self, path: Path):
         self.path = path
         self.compiler: str | None = None
-        self.programs: dict[str, tuple[str, dict[str, int]]] | None = None
+        self.programs: dict[str, tuple[Any, ...]] | None = None
         self.added = False
 
-    def load(self) -> dict[str, tuple[str, dict[str, int]]]:
+    def load(self) -> dict[str, tuple[Any, ...]]:
         """The programs of the file (none when it is missing, damaged or another
         compiler's)."""
         self.programs = {}
@@ -61,7 +64,7 @@ class _Kept:
             if meta["compiler"] == self.compiler and meta["sha256"] == (
                 hashlib.sha256(body).hexdigest()
             ):
-                self.programs = {k: (v[0], v[1]) for k, v in json.loads(body).items()}
+                self.programs = {k: tuple(v) for k, v in json.loads(body).items()}
         return self.programs
 
     def save(self) -> None:
@@ -128,6 +131,64 @@ def program(pattern: re.Pattern[str]) -> Program:
         kept.added = True
         return made
     return Program(bytes.fromhex(found[0]), dict(found[1]))
+
+
+def regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)``, from the code kept for it when there is one (re's
+    parse and compile skipped: the code, checked by ``_sre`` as it takes it, makes the
+    same pattern, equal to re's), else compiled and its code kept."""
+    kept = _kept
+    if kept is None:
+        return re.compile(pattern, flags)
+    programs = kept.programs if kept.programs is not None else kept.load()
+    key = f"re:{flags}:{pattern}"
+    found = programs.get(key)
+    if found is not None:
+        with contextlib.suppress(Exception):  # (another form: compiled again below)
+            code, groupindex, (final, groups) = found
+            return _from_code(pattern, bytes.fromhex(code), final, groups, groupindex)
+    made = _re_code(pattern, flags)
+    if made is None:
+        return re.compile(pattern, flags)
+    compiled, code = made
+    programs[key] = (code.hex(), dict(compiled.groupindex), [compiled.flags, compiled.groups])
+    kept.added = True
+    return compiled
+
+
+def _re_code(pattern: str, flags: int) -> tuple[re.Pattern[str], bytes] | None:
+    """``pattern`` compiled as ``re.compile`` does, with its code as native uint32s (None
+    where this Python's ``re`` is not as it was when this was written)."""
+    if array.array("I").itemsize != 4:  # (re's code words are 32 bits)
+        return None
+    try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        code = array.array("I", [int(x) for x in _compiler._code(parsed, flags)]).tobytes()
+        groups = parsed.state.groups - 1
+        compiled = _from_code(
+            pattern, code, flags | parsed.state.flags, groups, parsed.state.groupdict
+        )
+    except Exception:
+        return None
+    return (compiled, code) if compiled == re.compile(pattern, flags) else None
+
+
+def _from_code(
+    pattern: str, code: bytes, flags: int, groups: int, groupindex: dict[str, int]
+) -> re.Pattern[str]:
+    import _sre  # type: ignore[import-not-found]
+
+    words = array.array("I")
+    words.frombytes(code)
+    indexgroup: list[str | None] = [None] * (groups + 1)
+    for name, i in groupindex.items():
+        indexgroup[i] = name
+    made: re.Pattern[str] = _sre.compile(
+        pattern, flags, words.tolist(), groups, dict(groupindex), tuple(indexgroup)
+    )
+    return made
 
 
 def save_programs() -> None:
