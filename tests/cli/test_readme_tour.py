@@ -146,7 +146,8 @@ def test_readme_tour_runs_as_written(checkout: tuple[Path, Path]) -> None:
     env = {
         "HOME": str(home.parent),
         "IUCUT_HOME": str(home),
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        # (a login shell's: as root, the embedded server adds its system user with useradd)
+        "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "COLUMNS": "100",
     }
     shown = {str(home): SHOWN_HOME, str(folder): SHOWN_CHECKOUT, str(ROOT): SHOWN_CHECKOUT}
