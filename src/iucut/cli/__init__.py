@@ -337,6 +337,7 @@ class _Group(click.Group):
                 _register()  # every command, for click's "did you mean"
             else:
                 _register([module])
+        _resume_collector()  # (the command's modules are imported)
         return super().get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -532,11 +533,28 @@ def main(argv: list[str] | None = None) -> None:
     if argv is not None:
         _main(argv)
         return
+    global _collector_paused
+    _collector_paused = not gc.isenabled()  # (by iucut.__main__, for the imports)
     atexit.register(gc.freeze)  # (runs after the handlers the command registers)
     try:
         _main(None)
     except SystemExit as exc:
         _end_process(exc)
+
+
+#: whether the program started with the cyclic collector paused (:mod:`iucut.__main__`)
+_collector_paused = False
+
+
+def _resume_collector() -> None:
+    """The collector back on, once, when the program paused it for its imports: what
+    they made is frozen first (``gc.freeze``: modules, classes and functions live as
+    long as the process; no collection walks them again)."""
+    global _collector_paused
+    if _collector_paused:
+        _collector_paused = False
+        gc.freeze()
+        gc.enable()
 
 
 def _end_process(exc: SystemExit) -> None:
