@@ -4,6 +4,7 @@ damaged or was written by another compiler is not taken."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -264,7 +265,7 @@ def test_a_kept_regex_that_does_not_take_is_compiled_again(
     kept[key][0] = "ffffffff" * 4
     body = json.dumps(kept, sort_keys=True, ensure_ascii=False).encode()
     meta = json.loads(head)
-    meta["sha256"] = __import__("hashlib").sha256(body).hexdigest()
+    meta["sha256"] = hashlib.sha256(body).hexdigest()
     path.write_bytes(json.dumps(meta).encode() + b"\n" + body)
     programs.keep_programs(None)
     programs.keep_programs(path)

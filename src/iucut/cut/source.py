@@ -107,7 +107,6 @@ def walk_batches(
     # in a run where one of their fixed starts follows a separator somewhere)
     report = _REPORT_NAME.match if glob == DEFAULT_GLOB else None
     sep = os.sep
-    marks = [sep + h for h in _REPORT_HEADS] if all(_REPORT_HEADS) else None
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -117,9 +116,9 @@ def walk_batches(
                 runs = iter([sorted(globbed, key=_first)])
             for run in runs:
                 maybe = report
-                if report is not None and marks is not None:
+                if report is not None and _REPORT_MARKS is not None:
                     joined = sep + sep.join(map(_PATH, run))  # (each path after a separator)
-                    if not any(mark in joined for mark in marks):
+                    if not any(mark in joined for mark in _REPORT_MARKS):
                         maybe = None  # (no base name starts as a report's: none is one)
                 # (at once when every one is a regular file not named as a report)
                 batch: list[tuple[str | Path, Path | None]] = [
@@ -336,8 +335,10 @@ def _kind(mode: int) -> str:
 
 #: :data:`REPORT_NAMES` as one pattern (``fnmatchcase`` of each, in one match a file)
 _REPORT_NAME = re.compile("|".join(f"(?:{fnmatch.translate(n)})" for n in REPORT_NAMES))
-#: the fixed start of each of :data:`REPORT_NAMES` (what a base name matching it starts with)
+#: the fixed start of each of :data:`REPORT_NAMES` after a separator (a path whose base
+#: name matches one holds it); None when a name starts with a wildcard
 _REPORT_HEADS = tuple(re.split(r"[*?\[]", n, maxsplit=1)[0] for n in REPORT_NAMES)
+_REPORT_MARKS = tuple(os.sep + h for h in _REPORT_HEADS) if all(_REPORT_HEADS) else None
 #: the path of a listing's ``(path, kind)`` (without a step of Python)
 _PATH = itemgetter(0)
 
