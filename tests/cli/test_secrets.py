@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -43,6 +44,7 @@ def hostile_passwords(n: int = 12, seed: int = 11) -> list[str]:
 
 
 PASSWORDS = hostile_passwords()
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 def pieces(password: str) -> set[str]:
@@ -52,8 +54,16 @@ def pieces(password: str) -> set[str]:
         for i in range(len(text)):
             for j in range(i + 4, len(text) + 1):
                 out.add(text[i:j])
-    if password == "Canary 7f3a#pw":  # 4-grams of English words may occur by chance
-        out = {p for p in out if any(c.isdigit() or c in "# " for c in p[1:-1])}
+    if password == "Canary 7f3a#pw":
+        # 4-grams of English words may occur by chance, and so may "7f3a" in the
+        # hexadecimal digests and ids reports carry (1 in 65,536 per position; a
+        # proof report holds thousands): a piece counts when it has a digit, "#" or
+        # space inside it and is not all hexadecimal.
+        out = {
+            p
+            for p in out
+            if any(c.isdigit() or c in "# " for c in p[1:-1]) and not _HEX.fullmatch(p)
+        }
     return out
 
 
@@ -162,6 +172,18 @@ def run_with(
 
 def report_texts(reports: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(reports.rglob("*")) if p.is_file()]
+
+
+def test_the_leak_detector_sees_pieces_but_not_chance_hex():
+    """The detector itself: any telling piece of the canary is a leak; a digest that
+    happens to hold "7f3a" (CI once failed on one in a report) is not."""
+    canary = "Canary 7f3a#pw"
+    digest = "sha256:90c1e07f3a5d2b44c0ffee"
+    assert leaks(canary, digest) == []
+    for shown in ("password=Canary 7f3a#pw", "y 7f3a", "7f3a#p", "Canary 7"):
+        assert leaks(canary, digest, shown), shown
+    other = PASSWORDS[1]
+    assert leaks(other, "x" + other[3:7] + "x")
 
 
 @pytest.mark.parametrize(
