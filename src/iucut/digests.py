@@ -22,11 +22,12 @@ seen even when the mtime is restored; what the fast path cannot see is a change 
 leaves all five fields equal (a clock set back, a file system that does not keep
 them): ``--rehash`` (``plan``/``apply``) reads and hashes every file.
 
-**Apply's look-up** (issue #16 part 3): a file whose entry has no warnings and whose
-stat is the entry's (not racy) is answered by an :class:`~iucut.plan.Unchanged`: its
-namespace and the fingerprint of its digest (:func:`~iucut.plan.digest_key`), kept in
-columns of their own with the five stat fields packed as bytes (``fast_stat``, NULL for
-a racy entry or one with warnings). No digest is decoded, none made: apply's triage
+**Apply's look-up** (issue #16 part 3): a file whose stat is its entry's (not racy) is
+answered by an :class:`~iucut.plan.Unchanged`: its namespace, the fingerprint of its
+digest (:func:`~iucut.plan.digest_key`) and its warnings (shown again at every re-sync),
+kept in columns of their own with the five stat fields packed as bytes (``fast_stat``,
+NULL for a racy entry; under ``--strict`` an entry with warnings is not answered so: the
+document is cut again, to be rejected). No digest is decoded, none made: apply's triage
 skips the file by what it last saw of the database (:mod:`iucut.seen`), and reads the
 entry again only when the database changed since or the fingerprint is not the one
 found up to date there. ``plan`` still gets every digest (it shows each document).
@@ -105,10 +106,11 @@ def _forked() -> None:
 
 
 os.register_at_fork(after_in_child=_forked)
-#: an entry: ``(doc_path, file_hash, data, stat, namespace, digest key, fast stat)``
-#: (a fast look-up's chunk: the second to fourth None when there is a fast stat)
+#: an entry: ``(doc_path, file_hash, data, stat, namespace, digest key, fast stat,
+#: warnings)`` (a fast look-up's chunk: the second to fourth None when there is a fast
+#: stat; the warnings a JSON list, None when there are none)
 _Entry = tuple[Any, ...]
-_HASH, _DATA, _STAT, _NAMESPACE, _KEY, _FAST = 1, 2, 3, 4, 5, 6
+_HASH, _DATA, _STAT, _NAMESPACE, _KEY, _FAST, _WARNINGS = 1, 2, 3, 4, 5, 6, 7
 #: the five fields of a stat as the fast stat packs them (see :func:`packed_stat`)
 _PACK = struct.Struct("<QqqQQ").pack
 
@@ -171,11 +173,13 @@ class _Reader:
         out: list[Any],
         start: int,
         origin: Entries,
+        strict: bool = False,
     ) -> int:
         """:meth:`Lookup.fast_run` on this reader: as :meth:`peek` then :meth:`take` for
         each path whose entry's fast stat is its packed stat, inline; it stops at the
-        first path that is not one (peeked, left in the chunk) or that comes out of
-        order (not peeked: a full look-up reads its entry alone)."""
+        first path that is not one (peeked, left in the chunk), that comes out of order
+        (not peeked: a full look-up reads its entry alone) or, under ``strict``, whose
+        entry has warnings (the document is cut again, to be rejected)."""
         chunk, at, i, n = self.chunk, self.at, start, len(doc_paths)
         new = _new_unchanged
         try:
@@ -198,7 +202,13 @@ class _Reader:
                 row = chunk[at]
                 if row[0] != path or row[_FAST] != stat:
                     break  # (peeked: the full look-up finds it at ``at``)
-                out[i] = new(Unchanged, (path, row[_NAMESPACE], row[_KEY], origin))
+                warned = row[_WARNINGS]
+                if warned is None:
+                    out[i] = new(Unchanged, (path, row[_NAMESPACE], row[_KEY], origin, ()))
+                elif strict:
+                    break  # (peeked: the full look-up does not answer it under strict)
+                else:
+                    out[i] = _unchanged(path, row, origin)
                 self.taken = path
                 chunk[at] = _PASSED
                 at += 1
@@ -227,7 +237,7 @@ def next_from(last: str, wanted: str) -> str:
     return wanted if wanted > first else first
 
 
-_PASSED: _Entry = ("", "", "", None, None, None, None)
+_PASSED: _Entry = ("", "", "", None, None, None, None, None)
 
 
 def entry(conn: sqlite3.Connection, rules: str, doc_path: str) -> _Entry | None:
@@ -342,9 +352,10 @@ def lookup(
     A digest found by its hash carries ``stat`` when the entry's differs (a touch, a
     racy entry): :func:`remember` takes it again, so the next look needs no read.
 
-    ``fast`` (apply): a file known by its stat whose entry has no warnings is answered
-    by an :class:`~iucut.plan.Unchanged` (its namespace and the fingerprint of its
-    digest, as the entry keeps them): no digest decoded, none made."""
+    ``fast`` (apply): a file known by its stat is answered by an
+    :class:`~iucut.plan.Unchanged` (its namespace, the fingerprint of its digest and its
+    warnings, as the entry keeps them): no digest decoded, none made (under ``strict``,
+    not one with warnings)."""
     reader = _reader(cache, rules, fast)
     if reader is None:
         return None
@@ -358,6 +369,8 @@ def lookup(
     fast_stat = row[_FAST]
     if fast_stat is not None and fast:
         if stat is not None and not rehash and fast_stat == packed_stat(stat):
+            if strict and row[_WARNINGS] is not None:
+                return None  # (cut again, to be rejected as --strict rejects it)
             return _unchanged(doc_path, row, _entries(cache, rules))
         try:  # (the chunk has not the rest of this entry: read alone)
             row = entry(reader.conn, rules, doc_path)
@@ -436,19 +449,22 @@ class Lookup:
         if reader is None:
             return start
         try:
-            return reader.fast_run(doc_paths, packed, out, start, self.origin)
+            return reader.fast_run(doc_paths, packed, out, start, self.origin, self.strict)
         except sqlite3.Error:
             return start
 
     def folder_pass(
         self, folder: str, names: Sequence[str], packed: Sequence[bytes | None]
-    ) -> tuple[Any, Callable[[], object] | None]:
+    ) -> tuple[Any, Callable[[list[Any]], object] | None]:
         """A folder's files at once (:data:`iucut.cut.source.FolderPass`): when apply's
         triage is running on this cache (:func:`iucut.seen.active`), the
-        :class:`~iucut.plan.UnchangedFolder` it vouches for when the folder's
+        :class:`~iucut.units.UnchangedFolder` it vouches for when the folder's
         fingerprint (:func:`folder_fingerprint`) is one it found up to date at the
-        database's token, else None and what tells it that every file of the folder
-        was then known by its stat. Nothing under ``rehash`` or without ``fast``."""
+        database's token (with its documents' warnings), else None and what tells it
+        that every file of the folder was then known by its stat (their
+        :class:`~iucut.plan.Unchanged`, for their warnings). Nothing under ``rehash`` or
+        without ``fast``; under ``strict``, not a folder with warnings (its documents
+        are cut again, to be rejected)."""
         if self.rehash or not self.fast_lookups:
             return None, None
         from iucut.seen import active
@@ -459,6 +475,8 @@ class Lookup:
         fingerprint = folder_fingerprint(self.rules, names, packed)
         whole = seen.folder(folder, names, fingerprint)
         if whole is not None:
+            if self.strict and whole.warnings:
+                return None, None
             return whole, None
         return None, functools.partial(seen.known_folder, folder, fingerprint)
 
@@ -510,8 +528,13 @@ _new_unchanged: Callable[[type[Unchanged], tuple[Any, ...]], Unchanged] = tuple.
 
 def _unchanged(doc_path: str, row: _Entry, origin: Entries) -> Unchanged:
     """The :class:`~iucut.plan.Unchanged` of an entry known by its stat (the tuple made
-    directly: a look-up a file of the corpus)."""
-    return _new_unchanged(Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], origin))
+    directly: a look-up a file of the corpus), with the warnings it keeps."""
+    warned = row[_WARNINGS]
+    warnings: tuple[str, ...] = ()
+    if warned is not None:
+        with contextlib.suppress(ValueError, TypeError):
+            warnings = tuple(str(w) for w in json.loads(warned))
+    return _new_unchanged(Unchanged, (doc_path, row[_NAMESPACE], row[_KEY], origin, warnings))
 
 
 #: the JSON decoder's scanner (C): an object at the start of a text and where it ends
@@ -593,10 +616,9 @@ def packed_lstats(folder: str, names: Sequence[str], limit: int) -> list[bytes |
 
 def _fast_stat(d: Digest) -> bytes | None:
     """An entry's fast stat: None when the entry is racy (its mtime within the margin
-    of when it was taken) or the digest has warnings (shown at each re-sync: apply
-    needs the digest)."""
+    of when it was taken)."""
     stat = d.stat
-    if d.warnings or stat is None or len(stat) != 6 or stat[5] - stat[1] < RACY_MARGIN_NS:
+    if stat is None or len(stat) != 6 or stat[5] - stat[1] < RACY_MARGIN_NS:
         return None
     return packed_stat(stat)
 
@@ -680,6 +702,7 @@ def remember(
             d.namespace,
             digest_key(d),
             _fast_stat(d),
+            json.dumps(list(d.warnings), ensure_ascii=False) if d.warnings else None,
         )
         for d in digests
         if not d.cached or d.stat is not None

@@ -94,20 +94,19 @@ class Unchanged(NamedTuple):
     3): its entry is not decoded and no :class:`Digest` is made, for the file of an
     unchanged re-sync is skipped by what :mod:`iucut.seen` remembers of the database
     (the fingerprint ``key`` of its digest, :func:`digest_key`) in most runs. Only an
-    entry without warnings is kept so (a warning is shown at every re-sync). When the
-    triage needs the digest after all (the database changed since, or its key is not
-    the one found up to date), :meth:`digest` reads the entry again (None: the entry is
-    gone or changed since: the document is to do, and cut again)."""
+    entry that is not racy is kept so. When the triage needs the digest after all (the
+    database changed since, or its key is not the one found up to date), :meth:`digest`
+    reads the entry again (None: the entry is gone or changed since: the document is to
+    do, and cut again). ``warnings``: those of its last cut, kept by the entry with the
+    fast stat (a warning is shown at every re-sync)."""
 
     path: str
     namespace: str
     key: int
     #: where the entry is (the cache's reader of this pass): one object for the corpus
     origin: Any
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        return ()
+    #: the warnings of the document's last cut (made with ``tuple.__new__``: always given)
+    warnings: tuple[str, ...]
 
     def digest(self) -> Digest | None:
         """The digest of the entry (read again, by its path), or None."""

@@ -44,6 +44,7 @@ reads the rows)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import threading
@@ -86,12 +87,14 @@ class Seen:
         #: had at ``token`` (a first apply's triage finds the whole corpus to do)
         self.todo = Todo()
         #: the folders found up to date at the cached token, with their fingerprints
-        #: (:func:`iucut.digests.folder_fingerprint`), while a triage that found that
-        #: token true runs (None: none is vouched for)
-        self.folders: dict[str, bytes] | None = None
+        #: (:func:`iucut.digests.folder_fingerprint`) and their documents' warnings (a
+        #: JSON text, None: none), while a triage that found that token true runs
+        #: (None: none is vouched for)
+        self.folders: dict[str, tuple[bytes, str | None]] | None = None
         #: the folders of this triage whose files were all known by their stats, with
-        #: their fingerprints; and those with a document not skipped (not kept)
-        self.known_folders: dict[str, bytes] = {}
+        #: their fingerprints and warnings; and those with a document not skipped (not
+        #: kept)
+        self.known_folders: dict[str, tuple[bytes, str | None]] = {}
         self.dirty: set[str] = set()
 
     # ------------------------------------------------------------------ the triage
@@ -145,16 +148,32 @@ class Seen:
         fingerprint (:func:`iucut.digests.folder_fingerprint`) is the one kept for it
         and the database's token is the one kept (the triage runs warm): every document
         of it was found up to date at that token, and its files are as they were then.
-        Else None (its files are looked up one by one)."""
+        Else None (its files are looked up one by one). The folder carries the warnings
+        of its documents, as kept with it."""
         folders = self.folders
-        if folders is not None and folders.get(folder) == fingerprint:
+        found = None if folders is None else folders.get(folder)
+        if found is None or found[0] != fingerprint:
+            return None
+        if found[1] is None:
             return UnchangedFolder(folder, names, self)
-        return None
+        try:
+            warnings = [(str(path), tuple(map(str, said))) for path, said in json.loads(found[1])]
+        except (ValueError, TypeError):
+            return None  # (unreadable: its files are looked up one by one)
+        return UnchangedFolder(folder, names, self, warnings)
 
-    def known_folder(self, folder: str, fingerprint: bytes) -> None:
+    def known_folder(self, folder: str, fingerprint: bytes, results: Iterable[object]) -> None:
         """Every file of ``folder`` was known by its stat (its fingerprint as
-        :meth:`folder` takes it): kept, unless a document of it is not skipped."""
-        self.known_folders[folder] = fingerprint
+        :meth:`folder` takes it; ``results``: their :class:`~iucut.plan.Unchanged`, for
+        the warnings of their documents): kept, unless a document of it is not
+        skipped."""
+        said = [
+            [r.path, list(r.warnings)]
+            for r in results
+            if type(r) is Unchanged and r.warnings  # (a field of the tuple: the fifth)
+        ]
+        warnings = json.dumps(said, ensure_ascii=False) if said else None
+        self.known_folders[folder] = (fingerprint, warnings)
 
     def _warm(
         self,
@@ -363,8 +382,9 @@ class Seen:
             return None
         return conn
 
-    def _folders(self, token: Token) -> dict[str, bytes] | None:
-        """The folders kept as found up to date at ``token`` (None: unreadable)."""
+    def _folders(self, token: Token) -> dict[str, tuple[bytes, str | None]] | None:
+        """The folders kept as found up to date at ``token``, with their fingerprints
+        and warnings (None: unreadable)."""
         conn = self._connect()
         if conn is None:
             return None
@@ -372,7 +392,10 @@ class Seen:
             rows = conn.execute(_sql()["seen_folders"], (self.db, token)).fetchall()
         except sqlite3.Error:
             return None
-        return {str(folder): bytes(fingerprint) for folder, fingerprint in rows}
+        return {
+            str(folder): (bytes(fingerprint), None if said is None else str(said))
+            for folder, fingerprint, said in rows
+        }
 
     def _save(
         self,
@@ -417,7 +440,8 @@ class Seen:
                 if self.base is not None and token != self.base:
                     conn.execute(sql["seen_folders_moved"], (token, self.db, self.base))
                 conn.executemany(
-                    sql["seen_folder_put"], ((self.db, f, k, token) for f, k in folders)
+                    sql["seen_folder_put"],
+                    ((self.db, f, k, said, token) for f, (k, said) in folders),
                 )
                 conn.executemany(sql["seen_doc_drop"], ((self.db, p) for p in gone))
                 conn.executemany(sql["seen_doc_put"], ((self.db, p, k) for p, k in pairs))

@@ -483,15 +483,24 @@ class UnchangedFolder:
     database has not changed since (its token, :mod:`iucut.seen`). It stands for an
     :class:`~iucut.plan.Unchanged` of each of its files, in their order, that the triage skips; no
     cut-cache entry, no fingerprint of what was seen is read for them. Only the
-    :class:`~iucut.seen.Seen` that vouched for it (``owner``) takes it."""
+    :class:`~iucut.seen.Seen` that vouched for it (``owner``) takes it. ``warnings``:
+    the document path and warnings of each of its documents that has some, as their last
+    cut made them (shown at every re-sync)."""
 
-    __slots__ = ("folder", "names", "owner")
+    __slots__ = ("folder", "names", "owner", "warnings")
 
-    def __init__(self, folder: str, names: Sequence[str], owner: object) -> None:
+    def __init__(
+        self,
+        folder: str,
+        names: Sequence[str],
+        owner: object,
+        warnings: Sequence[tuple[str, tuple[str, ...]]] = (),
+    ) -> None:
         #: the document path of the folder ("" or ending in "/")
         self.folder = folder
         self.names = names
         self.owner = owner
+        self.warnings = warnings
 
     @property
     def size(self) -> int:

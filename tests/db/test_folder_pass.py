@@ -6,12 +6,14 @@ changed or added, a folder beside it, a database changed by someone else, --reha
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.db.test_unchanged_apply import Apply, _status, _write
+from tests.db.test_unchanged_apply import OLD, TEXT, Apply, _status, _write
 
 from iucut import digests, seen
 from iucut.cut import source
@@ -154,10 +156,79 @@ def test_folders_kept_at_another_token_are_not_read(tmp_path: Path) -> None:
     moves the token it keeps without them, and they are not read at the new one."""
     cache = tmp_path / "seen.sqlite3"
     keeper = seen.Seen(cache, "db")
-    keeper.known_folder("a/", b"fingerprint")
+    keeper.known_folder("a/", b"fingerprint", [])
     keeper._save("4:100", {"a/d0.md": 1}, ())
-    assert keeper._folders("4:100") == {"a/": b"fingerprint"}
+    assert keeper._folders("4:100") == {"a/": (b"fingerprint", None)}
     conn = sqlite3.connect(cache)
     conn.execute("UPDATE seen_token SET token = '5:107'")
     conn.commit()
     assert seen.Seen(cache, "db")._folders("5:107") == {}
+
+
+def _warned(folder: Path, n: int) -> None:
+    """A document whose front matter does not parse: cut with a warning."""
+    path = folder / f"d{n}.md"
+    path.write_text("---\nnot: [closed\n---\n" + TEXT.format(n=n, extra=""), encoding="utf-8")
+    os.utime(path, ns=(OLD, OLD))
+
+
+def test_a_folder_with_warnings_passes_at_once_and_says_them_at_every_resync(
+    apply: Apply, passes: Passes, corpus: Path, capsys: Any
+) -> None:
+    """Documents with warnings (the real 1M-unit corpus has some in every folder) do not
+    keep their folders from passing at once: the warnings kept with the folder are said
+    at every re-sync, as a cut says them."""
+    _warned(corpus / "a", 1)
+    _warned(corpus, 20)
+    first = apply()
+    said = first["warnings"]
+    assert sorted(w["path"] for w in said) == ["a/d1.md", "d20.md"]
+    _settled(apply, passes)
+    for _ in range(2):
+        again = apply()
+        assert sorted(passes.folders) == ["", "a/", "b/"]
+        assert apply.unchanged == 0 and passes.chunks == 0 and apply.made == []
+        assert again["warnings"] == said
+        assert set(_status(again).values()) == {"skipped"}
+        passes.clear()
+    # a file beside it changed: the folder is looked at file by file, and the one with
+    # warnings comes as an Unchanged that carries them
+    _write(corpus / "a", 0, " changed")
+    changed = apply()
+    assert changed["written"] == ["a/d0.md"] and "a/" not in passes.folders
+    assert apply.made == [] and changed["warnings"] == said
+    passes.clear()
+    # the text output says them too (stderr), with the reminder
+    from iucut.cli import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["apply", "--jobs", "2", str(corpus)])
+    assert done.value.code in (0, None)
+    assert passes.folders
+    err = capsys.readouterr().err
+    assert "iucut: warning: a/d1.md: front matter does not parse" in err
+    assert "iucut: warning: d20.md: front matter does not parse" in err
+    assert "2 documents with warnings cut as they are" in err
+
+
+def test_strict_rejects_a_document_with_warnings_in_a_folder_passed_before(
+    apply: Apply, passes: Passes, corpus: Path, capsys: Any
+) -> None:
+    """--strict after runs that kept a folder with warnings: its document with
+    warnings is cut again and rejected, not passed with its folder."""
+    _warned(corpus / "a", 1)
+    apply()
+    _settled(apply, passes)
+    apply()
+    assert "a/" in passes.folders
+    passes.clear()
+    from iucut.cli import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stopped:
+        main(["apply", "--json", "--strict", "--jobs", "2", str(corpus)])
+    assert stopped.value.code != 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["path"] for r in result["rejected"]] == ["a/d1.md"]
+    assert _status(result)["a/d0.md"] == "skipped"

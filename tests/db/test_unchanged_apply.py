@@ -195,7 +195,7 @@ def test_seen_holds_no_object_a_document_of_an_unchanged_corpus(db: Any, tmp_pat
         skipped = []
         tracemalloc.start()
         try:  # (the documents made as the triage asks for them, as a walk makes them)
-            items = (plan.Unchanged(f"p{n:06d}.md", f"p{n:06d}", n, None) for n in range(count))
+            items = (plan.Unchanged(f"p{n:06d}.md", f"p{n:06d}", n, None, ()) for n in range(count))
             todo, rows = fresh.triage(conn, items, lambda d: skipped.append(None))
             _, high = tracemalloc.get_traced_memory()
         finally:

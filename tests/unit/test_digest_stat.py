@@ -127,7 +127,7 @@ def test_a_same_size_rewrite_in_the_same_tick_as_the_entry_is_read(
     # as if A's bytes had been read after a look at the stat B's write left (same tick)
     racy = digests.stat_key(st, taken_ns=st.st_mtime_ns + 1_000_000)
     with sqlite3.connect(cache) as conn:
-        conn.execute("UPDATE digest4 SET stat = ?", (json.dumps(list(racy)),))
+        conn.execute("UPDATE digest5 SET stat = ?", (json.dumps(list(racy)),))
     again, reads = _sync(monkeypatch, doc.parent, cache)
     assert reads >= 1 and again.doc_hash == _sha(doc) != first.doc_hash
     # the same entry taken well after the mtime is trusted: that is the fast path (and
@@ -135,7 +135,7 @@ def test_a_same_size_rewrite_in_the_same_tick_as_the_entry_is_read(
     trusted = digests.stat_key(st, taken_ns=st.st_mtime_ns + digests.RACY_MARGIN_NS)
     with sqlite3.connect(cache) as conn:
         conn.execute(
-            "UPDATE digest4 SET stat = ?, file_hash = ?, data = ?",
+            "UPDATE digest5 SET stat = ?, file_hash = ?, data = ?",
             (json.dumps(list(trusted)), first.doc_hash, _data(first)),
         )
     stale, reads = _sync(monkeypatch, doc.parent, cache)
@@ -268,7 +268,7 @@ def test_a_pass_reads_the_cache_in_one_query_and_a_command_reads_it_afresh(
     assert len([s for s in statements if "SELECT" in s.upper()]) == 1, statements
     # another process empties the cache: this one sees it only after reread()
     with sqlite3.connect(cache) as other:
-        other.execute("DELETE FROM digest4")
+        other.execute("DELETE FROM digest5")
     digests.reread()
     fresh = list(cut_map(digest_of, [folder], root=folder, known=known))
     assert not any(d.cached for d in fresh)  # type: ignore[union-attr]

@@ -75,7 +75,7 @@ def _cache_with(tmp_path: Path, data: str) -> tuple[Path, str, digests.StatKey]:
     assert isinstance(found, Digest)
     digests.remember([found], cache=cache, rules="r")
     with sqlite3.connect(cache) as conn:
-        conn.execute("UPDATE digest4 SET data = replace(?, '@', data)", (data,))
+        conn.execute("UPDATE digest5 SET data = replace(?, '@', data)", (data,))
     digests.reread()
     return cache, found.doc_hash, digests.stat_key(os.stat(doc))
 

@@ -86,7 +86,7 @@ def test_a_racy_entry_is_never_known_by_its_stat(tmp_path: Path, decoded: list[s
     racy = (*digests.stat_key(st)[:5], st.st_mtime_ns + 1_000_000)
     digests.remember([Digest(**{**_fields(first), "stat": racy})], cache=cache, rules="r")
     with sqlite3.connect(cache) as conn:
-        (kept,) = conn.execute("SELECT fast_stat FROM digest4").fetchone()
+        (kept,) = conn.execute("SELECT fast_stat FROM digest5").fetchone()
     assert kept is None
     # a same-size rewrite whose stat is the one recorded (a coarse clock)
     path.write_text(TEXT.format(n=9), encoding="utf-8")
@@ -99,18 +99,48 @@ def test_a_racy_entry_is_never_known_by_its_stat(tmp_path: Path, decoded: list[s
     assert found is None  # not known: cut again
 
 
-def test_an_entry_with_warnings_comes_as_its_digest(tmp_path: Path) -> None:
-    """A document with warnings: its warnings are shown at every re-sync (and
-    --strict rejects it), so apply gets its digest."""
-    folder = _corpus(tmp_path, 1)
-    path = folder / "d0.md"
-    path.write_text("---\nnot: [closed\n---\n" + TEXT.format(n=0), encoding="utf-8")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_entry_with_warnings_comes_with_them_unless_strict(
+    tmp_path: Path, decoded: list[str], jobs: int
+) -> None:
+    """A document with warnings: they are shown at every re-sync, so the Unchanged of
+    its entry carries them (no digest decoded: the real 1M-unit corpus has a document
+    with warnings in every folder); under --strict the entry answers nothing (the
+    document is cut again, to be rejected)."""
+    folder = _corpus(tmp_path, 3)
+    path = folder / "d1.md"
+    path.write_text("---\nnot: [closed\n---\n" + TEXT.format(n=1), encoding="utf-8")
     os.utime(path, ns=(OLD, OLD))
     cache = tmp_path / "cache.sqlite3"
-    (first,) = _pass(folder, cache)
-    assert first.warnings
-    (again,) = _pass(folder, cache)
-    assert type(again) is Digest and again.cached and again.warnings == first.warnings
+    first = _pass(folder, cache, jobs=jobs)
+    assert first[1].warnings and not first[0].warnings
+    again = _pass(folder, cache, jobs=jobs)
+    assert [type(d) for d in again] == [Unchanged] * 3
+    assert [d.warnings for d in again] == [d.warnings for d in first]
+    assert decoded == []
+    assert full_digest(again[1]) == first[1]
+    # --strict: the entry with warnings is not known (by the lane or the full look-up)
+    digests.reread()
+    strict = digests.Lookup(cache=cache, rules="r", strict=True, fast=True)
+    found = list(cut_map(digest_of, [folder], root=folder, known=strict, jobs=jobs))
+    assert [type(d) for d in found] == [Unchanged, Digest, Unchanged]
+    assert not found[1].cached and found[1].warnings == first[1].warnings
+    digests.reread()
+    alone = digests.lookup(
+        "d1.md", None, digests.stat_key(os.stat(path)), cache=cache, rules="r", fast=True
+    )
+    assert type(alone) is Unchanged and alone.warnings == first[1].warnings
+    digests.reread()
+    refused = digests.lookup(
+        "d1.md",
+        None,
+        digests.stat_key(os.stat(path)),
+        cache=cache,
+        rules="r",
+        fast=True,
+        strict=True,
+    )
+    assert refused is None
 
 
 def test_a_changed_file_and_another_rules_fingerprint_are_not_known(tmp_path: Path) -> None:
@@ -137,7 +167,7 @@ def test_an_unchanged_entry_replaced_since_is_read_as_absent(tmp_path: Path) -> 
     (found,) = _pass(folder, cache)
     assert isinstance(found, Unchanged)
     with sqlite3.connect(cache) as conn:
-        conn.execute("UPDATE digest4 SET digest_key = digest_key + 1")
+        conn.execute("UPDATE digest5 SET digest_key = digest_key + 1")
     assert found.digest() is None
 
 

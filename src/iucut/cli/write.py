@@ -182,7 +182,12 @@ def digest_sources(
                 if type(item) is UnchangedFolder:  # (a folder's files at once: the
                     # others passed over in one call, not a next() each)
                     next(islice(listed, item.size - 1, item.size - 1), None)
-                elif type(item) is not Unchanged:
+                    for path, said in item.warnings:  # (shown at every re-sync)
+                        warn(ctx, path, said)
+                elif type(item) is Unchanged:
+                    if item.warnings:  # (those of its last cut: shown at every re-sync)
+                        show_warnings(ctx, item)
+                else:
                     if isinstance(item, IucutError):
                         note(f"iucut: rejected: {item.message}")
                         if errors is not None:
@@ -310,16 +315,20 @@ def strict_reminder(ctx: Context) -> None:
         )
 
 
-def show_warnings(ctx: Context, doc: CutDocument | Digest) -> None:
+def show_warnings(ctx: Context, doc: CutDocument | Digest | Unchanged) -> None:
     """A document's warnings on stderr (the first few) and in the command's JSON (all):
     it is cut and written, and ``--strict`` would reject it."""
-    if not doc.warnings:
-        return
-    ctx.warnings.append((doc.path, tuple(doc.warnings)))
-    lines = [f"iucut: warning: {doc.path}: {w}" for w in doc.warnings[:WARNINGS_SHOWN]]
-    if len(doc.warnings) > WARNINGS_SHOWN:
+    if doc.warnings:
+        warn(ctx, doc.path, doc.warnings)
+
+
+def warn(ctx: Context, path: str, warnings: Sequence[str]) -> None:
+    """The warnings of the document at ``path`` (see :func:`show_warnings`)."""
+    ctx.warnings.append((path, tuple(warnings)))
+    lines = [f"iucut: warning: {path}: {w}" for w in warnings[:WARNINGS_SHOWN]]
+    if len(warnings) > WARNINGS_SHOWN:
         lines.append(
-            f"iucut: warning: {doc.path}: … and {len(doc.warnings) - WARNINGS_SHOWN} more "
+            f"iucut: warning: {path}: … and {len(warnings) - WARNINGS_SHOWN} more "
             "(--strict rejects a document with warnings)"
         )
     note("\n".join(lines))  # one write a document (a re-sync shows every one again)

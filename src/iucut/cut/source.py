@@ -479,10 +479,12 @@ def _same(item: CutDocument | InputError) -> CutDocument | InputError:
 
 R = TypeVar("R")
 #: ``folder_pass(document folder, names, packed stats)`` (:func:`_fast_lane`): a result
-#: standing for every file of the folder (None: they are looked up), and what to call
-#: when each of them is then known by its stat (None: nothing)
+#: standing for every file of the folder (None: they are looked up), and what to call,
+#: with their results in their order, when each of them is then known by its stat
+#: (None: nothing)
 FolderPass = Callable[
-    [str, Sequence[str], Sequence[bytes | None]], tuple[Any, Callable[[], object] | None]
+    [str, Sequence[str], Sequence[bytes | None]],
+    tuple[Any, Callable[[list[Any]], object] | None],
 ]
 #: ``known(doc_path, hash, stat key)``: what to yield for a file without cutting it (e.g.
 #: its digest from a cache), or None to cut it; ``hash()`` reads the file and gives the
@@ -717,8 +719,8 @@ def _fast_lane(
 
     ``folder_pass`` (:data:`FolderPass`), asked first for a folder whose files are all
     regular files within the limit: a result that stands for all of them (its first
-    file's place holds it, the others :data:`COVERED`), or None, and what to call when
-    every one of them then settled by ``fast_run``."""
+    file's place holds it, the others :data:`COVERED`), or None, and what to call (with
+    their results) when every one of them then settled by ``fast_run``."""
     sep = os.sep
     heads = [path[: path.rfind(sep) + 1] for path in paths]
     j = 0
@@ -740,7 +742,7 @@ def _fast_lane(
                 for k, name in enumerate(names):
                     if name in ("", ".", ".."):
                         packed[k] = None  # (not a file's name: looked at alone)
-        settled: Callable[[], object] | None = None
+        settled: Callable[[list[Any]], object] | None = None
         if folder_pass is not None and found is not None and None not in packed:
             whole, settled = folder_pass(doc_head, names, packed)
             if whole is not None:  # (the folder at once: nothing looked up)
@@ -758,7 +760,7 @@ def _fast_lane(
                 at += 1
                 settled = None
         if settled is not None:  # (every file of the folder known by its stat)
-            settled()
+            settled(out)
         ready[i:j] = out
 
 

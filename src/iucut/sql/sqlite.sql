@@ -7,11 +7,12 @@
 -- the digest as JSON (no text), and the file's stat when it was taken (JSON, or NULL);
 -- with it, what a re-sync needs of an unchanged file without decoding the digest
 -- (iucut.plan.Unchanged): its namespace, the fingerprint of the digest
--- (iucut.plan.digest_key), and the five fields of the stat packed as bytes
--- (iucut.digests.packed_stat), NULL when the entry is racy or the digest has warnings.
--- (digest2, of iucut before this, had no such columns: its entries are not read, a
--- re-sync cuts again.)
-CREATE TABLE IF NOT EXISTS digest4 (
+-- (iucut.plan.digest_key), the five fields of the stat packed as bytes
+-- (iucut.digests.packed_stat, NULL when the entry is racy) and the digest's warnings
+-- (a JSON list, NULL when none: shown at every re-sync).
+-- (digest4, of iucut before this, had no warnings column and no fast stat for a
+-- document with warnings: its entries are not read, a re-sync cuts again.)
+CREATE TABLE IF NOT EXISTS digest5 (
     rules TEXT NOT NULL,
     doc_path TEXT NOT NULL,
     file_hash TEXT NOT NULL,
@@ -20,6 +21,7 @@ CREATE TABLE IF NOT EXISTS digest4 (
     namespace TEXT,
     digest_key INTEGER,
     fast_stat BLOB,
+    warnings TEXT,
     PRIMARY KEY (rules, doc_path)
 )
 
@@ -28,8 +30,8 @@ CREATE TABLE IF NOT EXISTS digest4 (
 -- given (a re-sync looks up every file, in that order: a chunk at a time, by the key;
 -- the path given is the last one read and "\x01", or the next one asked for when it is
 -- after that: a folder passed at once is not read).
-SELECT doc_path, file_hash, data, stat, namespace, digest_key, fast_stat
-  FROM digest4
+SELECT doc_path, file_hash, data, stat, namespace, digest_key, fast_stat, warnings
+  FROM digest5
  WHERE rules = ? AND doc_path >= ?
  ORDER BY doc_path
  LIMIT ?
@@ -41,21 +43,21 @@ SELECT doc_path,
        CASE WHEN fast_stat IS NULL THEN file_hash END,
        CASE WHEN fast_stat IS NULL THEN data END,
        CASE WHEN fast_stat IS NULL THEN stat END,
-       namespace, digest_key, fast_stat
-  FROM digest4
+       namespace, digest_key, fast_stat, warnings
+  FROM digest5
  WHERE rules = ? AND doc_path >= ?
  ORDER BY doc_path
  LIMIT ?
 
 -- name: cache_entry
-SELECT doc_path, file_hash, data, stat, namespace, digest_key, fast_stat
-  FROM digest4
+SELECT doc_path, file_hash, data, stat, namespace, digest_key, fast_stat, warnings
+  FROM digest5
  WHERE rules = ? AND doc_path = ?
 
 -- name: cache_put
-INSERT OR REPLACE INTO digest4
-    (rules, doc_path, file_hash, data, stat, namespace, digest_key, fast_stat)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT OR REPLACE INTO digest5
+    (rules, doc_path, file_hash, data, stat, namespace, digest_key, fast_stat, warnings)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- What apply last saw of a database's stored documents (iucut.seen): per database key,
 -- the token of its document rows (count and sum of row hashes, read from the database)
@@ -78,34 +80,38 @@ CREATE TABLE IF NOT EXISTS seen_doc (
 -- For each folder of documents whose files were every one known by its stat and found
 -- up to date (iucut.seen, issue #16 part 3), the fingerprint of the folder as it was
 -- then (the cutting rules, its files' names and their stats packed as the cut cache
--- keeps them) and the database's token it was true at: while the database's token is
--- that one, and the one kept in seen_token, a folder whose fingerprint is the one kept
--- is skipped, its files unread. (A row at another token is not read: an iucut that
--- knows no folder moves seen_token without them.)
-CREATE TABLE IF NOT EXISTS seen_folder (
+-- keeps them), the warnings of its documents that have some (a JSON list of [document
+-- path, [warning, ...]], NULL when none: shown at every re-sync) and the database's
+-- token it was true at: while the database's token is that one, and the one kept in
+-- seen_token, a folder whose fingerprint is the one kept is skipped, its files unread.
+-- (A row at another token is not read: an iucut that knows no folder moves seen_token
+-- without them. seen_folder, of iucut before this, kept no warnings: not read.)
+CREATE TABLE IF NOT EXISTS seen_folder2 (
     db TEXT NOT NULL,
     folder TEXT NOT NULL,
     fingerprint BLOB NOT NULL,
+    warnings TEXT,
     token TEXT NOT NULL,
     PRIMARY KEY (db, folder)
 ) WITHOUT ROWID
 
 -- name: seen_folders
-SELECT folder, fingerprint FROM seen_folder WHERE db = ? AND token = ?
+SELECT folder, fingerprint, warnings FROM seen_folder2 WHERE db = ? AND token = ?
 
 -- name: seen_folders_clear
-DELETE FROM seen_folder WHERE db = ?
+DELETE FROM seen_folder2 WHERE db = ?
 
 -- name: seen_folders_moved
 -- The folders true at the token kept, still true at the token it moves to (apply wrote
 -- none of their documents, and nothing else was written).
-UPDATE seen_folder SET token = ? WHERE db = ? AND token = ?
+UPDATE seen_folder2 SET token = ? WHERE db = ? AND token = ?
 
 -- name: seen_folder_put
-INSERT OR REPLACE INTO seen_folder (db, folder, fingerprint, token) VALUES (?, ?, ?, ?)
+INSERT OR REPLACE INTO seen_folder2 (db, folder, fingerprint, warnings, token)
+VALUES (?, ?, ?, ?, ?)
 
 -- name: seen_folder_drop
-DELETE FROM seen_folder WHERE db = ? AND folder = ?
+DELETE FROM seen_folder2 WHERE db = ? AND folder = ?
 
 -- name: seen_token_get
 SELECT token FROM seen_token WHERE db = ?
