@@ -182,8 +182,8 @@ def digest_sources(
                 if type(item) is UnchangedFolder:  # (a folder's files at once: the
                     # others passed over in one call, not a next() each)
                     next(islice(listed, item.size - 1, item.size - 1), None)
-                    for path, said in item.warnings:  # (shown at every re-sync)
-                        warn(ctx, path, said)
+                    if item.warnings:  # (shown at every re-sync)
+                        warn(ctx, item.warnings)
                 elif type(item) is Unchanged:
                     if item.warnings:  # (those of its last cut: shown at every re-sync)
                         show_warnings(ctx, item)
@@ -319,19 +319,23 @@ def show_warnings(ctx: Context, doc: CutDocument | Digest | Unchanged) -> None:
     """A document's warnings on stderr (the first few) and in the command's JSON (all):
     it is cut and written, and ``--strict`` would reject it."""
     if doc.warnings:
-        warn(ctx, doc.path, doc.warnings)
+        warn(ctx, [(doc.path, doc.warnings)])
 
 
-def warn(ctx: Context, path: str, warnings: Sequence[str]) -> None:
-    """The warnings of the document at ``path`` (see :func:`show_warnings`)."""
-    ctx.warnings.append((path, tuple(warnings)))
-    lines = [f"iucut: warning: {path}: {w}" for w in warnings[:WARNINGS_SHOWN]]
-    if len(warnings) > WARNINGS_SHOWN:
-        lines.append(
-            f"iucut: warning: {path}: … and {len(warnings) - WARNINGS_SHOWN} more "
-            "(--strict rejects a document with warnings)"
-        )
-    note("\n".join(lines))  # one write a document (a re-sync shows every one again)
+def warn(ctx: Context, documents: Iterable[tuple[str, Sequence[str]]]) -> None:
+    """The warnings of each document (its path and warnings) as :func:`show_warnings`
+    says them, in one write (a folder passed at once says those of its documents)."""
+    lines: list[str] = []
+    for path, warnings in documents:
+        ctx.warnings.append((path, tuple(warnings)))
+        lines += [f"iucut: warning: {path}: {w}" for w in warnings[:WARNINGS_SHOWN]]
+        if len(warnings) > WARNINGS_SHOWN:
+            lines.append(
+                f"iucut: warning: {path}: … and {len(warnings) - WARNINGS_SHOWN} more "
+                "(--strict rejects a document with warnings)"
+            )
+    if lines:
+        note("\n".join(lines))  # (a re-sync shows every one again)
 
 
 def show_rejections(
