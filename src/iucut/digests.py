@@ -324,6 +324,9 @@ def _connect(path: Path) -> sqlite3.Connection | None:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             conn.execute(_sql()["cache_schema"])
+            (old,) = conn.execute(_sql()["cache_old_tables"]).fetchone()
+            if old:  # (an older iucut's tables, not read: their pages for the new ones)
+                conn.executescript(_sql()["cache_drop_old"])
         except sqlite3.Error:
             return None  # no cache: every file is cut
         _open[key] = conn

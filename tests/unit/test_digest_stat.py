@@ -307,3 +307,25 @@ def test_under_two_jobs_a_file_known_by_its_hash_goes_to_no_worker(
     again = list(cut_map(digest_of, [folder], root=folder, known=rehash, jobs=2))
     assert [d.cached for d in again] == [True, True, False, True]  # type: ignore[union-attr]
     assert [Path(p) for p in sent] == [folder / "d2.md"]  # (paths sent as strings)
+
+
+def test_an_older_iucuts_tables_are_dropped(tmp_path: Path) -> None:
+    """An upgraded home: the tables an older iucut kept (digest2, digest4, seen_folder),
+    which this one does not read, are dropped when the cache is first opened (their
+    pages go to the new tables: the file does not keep both); the others stay."""
+    cache = tmp_path / "cut-digests.sqlite3"
+    with sqlite3.connect(cache) as conn:
+        for table in ("digest2", "digest4", "seen_folder", "seen_token"):
+            conn.execute(f"CREATE TABLE {table} (x TEXT)")
+            conn.execute(f"INSERT INTO {table} VALUES ('kept by an older iucut')")
+    conn.close()
+    opened = digests._connect(cache)
+    try:
+        assert opened is not None
+        names = {row[0] for row in opened.execute("SELECT name FROM sqlite_master")}
+    finally:
+        mine = digests._open.pop((digests._pid, str(cache)), None)
+        if mine is not None:
+            mine.close()
+    assert "digest5" in names and "seen_token" in names
+    assert not names & {"digest2", "digest4", "seen_folder"}

@@ -25,6 +25,18 @@ CREATE TABLE IF NOT EXISTS digest5 (
     PRIMARY KEY (rules, doc_path)
 )
 
+-- name: cache_old_tables
+-- The tables of the cut cache and of what apply saw that an older iucut kept and this
+-- one does not read (digest2, digest4; seen_folder): found once a process, then
+-- dropped (cache_drop_old), so that an upgraded home does not keep both.
+SELECT count(*) FROM sqlite_master
+ WHERE type = 'table' AND name IN ('digest2', 'digest4', 'seen_folder')
+
+-- name: cache_drop_old
+DROP TABLE IF EXISTS digest2;
+DROP TABLE IF EXISTS digest4;
+DROP TABLE IF EXISTS seen_folder;
+
 -- name: cache_entries_after
 -- The next entries of one rules fingerprint in document-path order, from the path
 -- given (a re-sync looks up every file, in that order: a chunk at a time, by the key;
