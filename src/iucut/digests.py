@@ -324,13 +324,21 @@ def _connect(path: Path) -> sqlite3.Connection | None:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=30, isolation_level=None)
             conn.execute(_sql()["cache_schema"])
-            (old,) = conn.execute(_sql()["cache_old_tables"]).fetchone()
-            if old:  # (an older iucut's tables, not read: their pages for the new ones)
-                conn.executescript(_sql()["cache_drop_old"])
         except sqlite3.Error:
             return None  # no cache: every file is cut
+        _drop_old_tables(conn)
         _open[key] = conn
     return conn
+
+
+def _drop_old_tables(conn: sqlite3.Connection) -> None:
+    """Drop the tables an older iucut kept in the cache file and this one does not read
+    (their pages go to the new tables). Only a saving of space: when it cannot be done
+    now (e.g. another process holds the file), the cache is used as it is."""
+    with contextlib.suppress(sqlite3.Error):
+        (old,) = conn.execute(_sql()["cache_old_tables"]).fetchone()
+        if old:
+            conn.executescript(_sql()["cache_drop_old"])
 
 
 def lookup(

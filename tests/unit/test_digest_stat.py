@@ -329,3 +329,26 @@ def test_an_older_iucuts_tables_are_dropped(tmp_path: Path) -> None:
             mine.close()
     assert "digest5" in names and "seen_token" in names
     assert not names & {"digest2", "digest4", "seen_folder"}
+
+
+def test_a_drop_of_old_tables_that_fails_leaves_the_cache_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dropping an older iucut's tables only saves space: when it fails (here a drop
+    statement the file refuses), the cache is opened and used all the same."""
+    cache = tmp_path / "cut-digests.sqlite3"
+    with sqlite3.connect(cache) as conn:
+        conn.execute("CREATE TABLE digest4 (x TEXT)")
+    conn.close()
+    statements = dict(digests._sql())
+    statements["cache_drop_old"] = "DROP TABLE no_such_table;"
+    monkeypatch.setattr(digests, "_sql", lambda: statements)
+    opened = digests._connect(cache)
+    try:
+        assert opened is not None
+        names = {row[0] for row in opened.execute("SELECT name FROM sqlite_master")}
+        assert {"digest4", "digest5"} <= names
+    finally:
+        mine = digests._open.pop((digests._pid, str(cache)), None)
+        if mine is not None:
+            mine.close()
